@@ -1,0 +1,47 @@
+# govmedia — one command per job. `make run` starts everything; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+RUN := $(UV) run --frozen
+
+.PHONY: help install run test test-unit test-integration lint format typecheck bench migrate contracts clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	@echo "uv not found: installing it into .tools/ (one time)"
+	@$(PYTHON) -m venv .tools && .tools/bin/pip install --quiet "uv>=0.5"
+
+install: $(UV) ## install every package of the workspace into .venv (from uv.lock)
+	@$(UV) sync --frozen --all-packages --python $(PYTHON)
+
+run: install ## start PostgreSQL, the broker and the five services (Ctrl-C stops all)
+	@$(RUN) govmedia up
+
+test: install ## run the whole test suite on real PostgreSQL and a real Kafka-protocol broker
+	@$(RUN) pytest $(PYTEST_ARGS)
+
+test-unit: install ## only the tests that need no servers
+	@$(RUN) pytest -m "not integration" $(PYTEST_ARGS)
+
+lint: install ## ruff (lint + format check) and mypy strict
+	@$(RUN) ruff check .
+	@$(RUN) ruff format --check .
+	@$(RUN) mypy libs/common/src libs/platform/src services/*/src
+
+format: install ## format and auto-fix
+	@$(RUN) ruff format .
+	@$(RUN) ruff check --fix .
+
+bench: install ## benchmarks, reported as ratios to raw aiokafka / PostgreSQL measured in the same run
+	@$(RUN) python bench/run_all.py
+
+migrate: install ## run every service's migrations against GOVMEDIA_DATABASE_URL
+	@$(RUN) govmedia migrate
+
+contracts: install ## regenerate the event JSON Schemas and AsyncAPI document
+	@$(RUN) govmedia contracts write
+
+clean: ## remove local data of the embedded stack
+	rm -rf .govmedia

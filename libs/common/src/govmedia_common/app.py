@@ -1,0 +1,319 @@
+"""The app factory every service uses: settings, engine, Kafka, relay, consumers, auth, conventions.
+
+A service describes itself with a :class:`ServiceSpec` (routers, consumer groups, startup hook) and gets
+a FastAPI app whose lifespan starts the outbox relay and the consumers, with ``/healthz``, ``/readyz``,
+``/metrics``, problem+json errors, trace context, RED metrics and audited refusals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from govmedia_common import metrics
+from govmedia_common.audit import RequestInfo, audit_values, current_request
+from govmedia_common.auth import AuthError, Principal, TokenVerifier, check_access, unauthorized
+from govmedia_common.consumer import ConsumerRunner, Handler
+from govmedia_common.db import audit_table, create_engine, session_factory
+from govmedia_common.events.base import Event
+from govmedia_common.kafka import make_producer
+from govmedia_common.logging import configure_logging
+from govmedia_common.outbox import OutboxRelay
+from govmedia_common.problems import Problem, install_problem_handlers, problem_response
+from govmedia_common.settings import ServiceSettings
+from govmedia_common.tracing import continue_or_start, current_trace
+from govmedia_common.workdays import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceSpec:
+    """What makes one service: its name, API and the events it consumes."""
+
+    name: str
+    title: str
+    description: str
+    version: str = "0.1.0"
+    routers: Sequence[APIRouter] = ()
+    consumer_groups: Mapping[str, Mapping[type[Event], Handler]] = field(default_factory=dict)
+    on_startup: Callable[[Runtime], Awaitable[None]] | None = None
+    openapi_tags: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class Runtime:
+    """Everything a request or a message handler may need, built once by the composition root."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    verifier: TokenVerifier
+    clock: Clock
+    producer: Any = None
+    relay: OutboxRelay | None = None
+    consumers: list[ConsumerRunner] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def runtime_of(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    # One transaction per request, committed before the response is sent (scope="function" below).
+    async with runtime_of(request).sessions() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+
+_bearer = HTTPBearer(auto_error=False, description="JWT issued by the registry (password or client credentials)")
+
+
+class Authorize:
+    """Dependency: a verified caller holding the scopes and one of the roles."""
+
+    def __init__(self, *scopes: str, roles: tuple[str, ...] = ()) -> None:
+        self.scopes = scopes
+        self.roles = roles
+
+    async def __call__(
+        self,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise unauthorized("Send 'Authorization: Bearer <token>' (get one from the registry's /v1/auth/token).")
+        principal = await runtime_of(request).verifier.verify(credentials.credentials)
+        request.state.principal = principal
+        check_access(principal, scopes=self.scopes, roles=self.roles)
+        return principal
+
+
+class _HttpMiddleware:
+    """Trace context, request info for the audit log, RED metrics per route template."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        ctx = continue_or_start(headers.get("traceparent"))
+        trace_token = current_trace.set(ctx)
+        client = scope.get("client")
+        forwarded = headers.get("x-forwarded-for")
+        address = forwarded.split(",")[0].strip() if forwarded else (client[0] if client else None)
+        req_token = current_request.set(RequestInfo(address, scope["method"], scope["path"]))
+        status = 500
+        start = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"traceparent", ctx.traceparent.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            if template not in ("/metrics", "/healthz", "/readyz"):
+                metrics.HTTP_REQUESTS.labels(self.service, scope["method"], template, str(status)).inc()
+                metrics.HTTP_DURATION.labels(self.service, scope["method"], template).observe(
+                    time.perf_counter() - start
+                )
+            current_request.reset(req_token)
+            current_trace.reset(trace_token)
+
+
+async def _supervise(name: str, factory: Callable[[], Awaitable[None]]) -> None:
+    """Keep a background loop alive: restart it with backoff when it crashes."""
+    backoff = 1.0
+    while True:
+        try:
+            await factory()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background task crashed; restarting", extra={"task": name, "backoff_s": backoff})
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+
+
+def build_runtime(
+    settings: ServiceSettings, *, verifier: TokenVerifier | None = None, clock: Clock | None = None
+) -> Runtime:
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        verifier=verifier
+        or TokenVerifier(
+            issuer=settings.token_issuer, audience=settings.token_audience, jwks_url=settings.jwks_url
+        ),
+        clock=clock or SystemClock(),
+    )
+
+
+def create_app(
+    spec: ServiceSpec,
+    settings: ServiceSettings,
+    *,
+    verifier: TokenVerifier | None = None,
+    clock: Clock | None = None,
+    configure_logs: bool = True,
+) -> FastAPI:
+    """Build a service's FastAPI app; the lifespan starts Kafka, the relay and the consumers."""
+    if configure_logs:
+        configure_logging(spec.name, settings.log_level, settings.log_json)
+    runtime = build_runtime(settings, verifier=verifier, clock=clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        metrics.SERVICE_INFO.labels(spec.name, spec.version).set(1)
+        runtime.producer = make_producer(settings.kafka, spec.name)
+        await runtime.producer.start()
+        if spec.on_startup is not None:
+            await spec.on_startup(runtime)
+        if settings.run_relay:
+            runtime.relay = OutboxRelay(
+                runtime.sessions,
+                runtime.producer,
+                service=spec.name,
+                batch_size=settings.relay_batch_size,
+                lease_seconds=settings.relay_lease_seconds,
+                idle_sleep=settings.relay_idle_sleep_seconds,
+            )
+            runtime.tasks.append(asyncio.create_task(_supervise("relay", runtime.relay.run)))
+        if settings.run_consumers:
+            for group, handlers in spec.consumer_groups.items():
+                runner = ConsumerRunner(
+                    service=spec.name,
+                    group_id=f"govmedia.{spec.name}.{group}",
+                    handlers=handlers,
+                    sessions=runtime.sessions,
+                    kafka=settings.kafka,
+                    dlt_producer=runtime.producer,
+                    max_retries=settings.consumer_max_retries,
+                    retry_backoff=settings.consumer_retry_backoff_seconds,
+                    handler_timeout=settings.consumer_handler_timeout_seconds,
+                    max_poll_interval_ms=settings.consumer_max_poll_interval_ms,
+                )
+                runtime.consumers.append(runner)
+                runtime.tasks.append(asyncio.create_task(_supervise(f"consumer:{group}", runner.run)))
+        log.info("service started", extra={"groups": list(spec.consumer_groups)})
+        try:
+            yield
+        finally:
+            if runtime.relay is not None:
+                runtime.relay.stop()
+            for runner in runtime.consumers:
+                runner.stop_soon()
+            for task in runtime.tasks:
+                task.cancel()
+            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            for runner in runtime.consumers:
+                with contextlib.suppress(Exception):
+                    await runner.stop()
+            await runtime.producer.stop()
+            await runtime.engine.dispose()
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=lifespan,
+        openapi_tags=spec.openapi_tags,
+        responses={
+            401: {"description": "Missing or invalid token (problem+json)"},
+            403: {"description": "Outside your scopes, roles or region (problem+json)"},
+            422: {"description": "Invalid request (problem+json)"},
+        },
+    )
+    app.state.runtime = runtime
+    app.state.spec = spec
+    install_problem_handlers(app)
+
+    async def on_auth_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AuthError)
+        principal = getattr(request.state, "principal", None)
+        try:
+            async with runtime.sessions() as session, session.begin():
+                await session.execute(
+                    audit_table.insert().values(
+                        **audit_values(
+                            principal=principal,
+                            action=f"{request.method} {request.url.path}",
+                            target=request.url.path,
+                            outcome="refused",
+                            status_code=exc.status,
+                            detail={"reason": exc.code, "message": exc.detail},
+                        )
+                    )
+                )
+        except Exception:  # the refusal stands even if the audit write fails; say so loudly
+            log.exception("could not audit a refused access")
+        return problem_response(exc, request.url.path)
+
+    app.add_exception_handler(AuthError, on_auth_error)
+    app.add_middleware(_HttpMiddleware, service=spec.name)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": spec.name}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: database and broker reachable")
+    async def readyz() -> Response:
+        checks: dict[str, str] = {}
+        try:
+            async with runtime.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=2)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {exc.__class__.__name__}"
+        try:
+            if runtime.producer is None:
+                raise RuntimeError("producer not started")
+            await asyncio.wait_for(runtime.producer.client.fetch_all_metadata(), timeout=2)
+            checks["broker"] = "ok"
+        except Exception as exc:
+            checks["broker"] = f"error: {exc.__class__.__name__}"
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "service": spec.name, "checks": checks})
+        return problem_response(
+            Problem(503, "not-ready", "A dependency is not reachable; see checks.", checks=checks), "/readyz"
+        )
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=True)
+    async def metrics_endpoint() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in spec.routers:
+        app.include_router(router)
+    return app

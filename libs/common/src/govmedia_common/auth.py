@@ -1,0 +1,191 @@
+"""Token verification every service does itself: JWTs checked against the registry's JWKS.
+
+The registry issues ES256 tokens; this module verifies signature, expiry, issuer, audience and scopes,
+exposes the caller as a :class:`Principal`, and scopes data to the caller's place in the region tree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+from jwt import PyJWK
+
+from govmedia_common.problems import Problem
+
+log = logging.getLogger(__name__)
+
+ALGORITHMS = ["ES256"]
+
+
+def region_prefix(code: str) -> str:
+    """The code prefix shared by a region's whole subtree ("330000"→"33", "331000"→"3310")."""
+    if len(code) != 6 or not code.isdigit():
+        raise ValueError(f"region code must be six digits, got {code!r}")
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def region_within(code: str, ancestor: str) -> bool:
+    """True when ``code`` is ``ancestor`` or below it."""
+    return code.startswith(region_prefix(ancestor))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The verified caller: a person or a machine client."""
+
+    subject: str
+    kind: str  # "person" | "client"
+    name: str
+    region_code: str
+    unit_id: str | None
+    roles: frozenset[str]
+    scopes: frozenset[str]
+    token_id: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def region_prefix(self) -> str:
+        return region_prefix(self.region_code)
+
+    def can_see_region(self, code: str) -> bool:
+        """Staff see their own region and everything below it, never siblings or parents."""
+        return region_within(code, self.region_code)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+class AuthError(Problem):
+    """A refused token or access; always audited by the app factory."""
+
+
+def unauthorized(detail: str) -> AuthError:
+    return AuthError(401, "unauthorized", detail, headers={"WWW-Authenticate": 'Bearer realm="govmedia"'})
+
+
+def forbidden(detail: str, code: str = "forbidden") -> AuthError:
+    return AuthError(403, code, detail)
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against a JWKS fetched from a URL or given directly."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        jwks_url: str | None = None,
+        jwks: dict[str, Any] | None = None,
+        cache_seconds: float = 300.0,
+        leeway_seconds: float = 10.0,
+    ) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.jwks_url = jwks_url
+        self.cache_seconds = cache_seconds
+        self.leeway = leeway_seconds
+        self._keys: dict[str, PyJWK] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+        if jwks is not None:
+            self._load(jwks)
+            self._fetched_at = float("inf")
+
+    def _load(self, jwks: dict[str, Any]) -> None:
+        keys = {}
+        for jwk in jwks.get("keys", []):
+            try:
+                keys[jwk["kid"]] = PyJWK.from_dict(jwk)
+            except (KeyError, jwt.PyJWKError) as exc:
+                log.warning("ignoring unusable JWK", extra={"error": str(exc)})
+        self._keys = keys
+
+    async def _refresh(self, *, force: bool = False) -> None:
+        if self.jwks_url is None:
+            return
+        async with self._lock:
+            fresh = time.monotonic() - self._fetched_at < self.cache_seconds
+            # A forced refresh (unknown kid, e.g. after key rotation) is rate-limited to one per 10 s.
+            if fresh and (not force or time.monotonic() - self._fetched_at < 10):
+                return
+            try:
+                async with httpx.AsyncClient(timeout=5.0) as client:
+                    response = await client.get(self.jwks_url)
+                    response.raise_for_status()
+                    self._load(response.json())
+                    self._fetched_at = time.monotonic()
+            except (httpx.HTTPError, json.JSONDecodeError) as exc:
+                log.warning("could not fetch JWKS", extra={"url": self.jwks_url, "error": str(exc)})
+                if not self._keys:
+                    raise Problem(
+                        503, "jwks-unavailable", "The token signing keys cannot be fetched; try again shortly."
+                    ) from exc
+
+    async def verify(self, token: str) -> Principal:
+        """Verify a bearer token and return the caller; AuthError (401) when it is not acceptable."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise unauthorized("The bearer token is not a JWT.") from exc
+        kid = header.get("kid")
+        if header.get("alg") not in ALGORITHMS:
+            raise unauthorized(f"Token algorithm {header.get('alg')!r} is not accepted.")
+        await self._refresh()
+        if kid not in self._keys:
+            await self._refresh(force=True)
+        key = self._keys.get(kid)
+        if key is None:
+            raise unauthorized("The token was signed by an unknown key.")
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=ALGORITHMS,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise unauthorized("The token has expired; obtain a new one.") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise unauthorized(f"The token is not meant for this audience ({self.audience}).") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise unauthorized("The token was issued by an unknown issuer.") from exc
+        except jwt.PyJWTError as exc:
+            raise unauthorized(f"The token is invalid: {exc}.") from exc
+        region = claims.get("region")
+        if not isinstance(region, str) or len(region) != 6:
+            raise unauthorized("The token carries no region claim.")
+        return Principal(
+            subject=str(claims["sub"]),
+            kind=str(claims.get("kind", "person")),
+            name=str(claims.get("name", claims["sub"])),
+            region_code=region,
+            unit_id=claims.get("unit"),
+            roles=frozenset(claims.get("roles", [])),
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+            token_id=claims.get("jti"),
+            claims=claims,
+        )
+
+
+def check_access(principal: Principal, *, scopes: tuple[str, ...] = (), roles: tuple[str, ...] = ()) -> None:
+    """Refuse (403) a caller lacking any required scope or all of the allowed roles."""
+    missing = [s for s in scopes if s not in principal.scopes]
+    if missing:
+        raise forbidden(f"The token lacks the scope(s): {', '.join(missing)}.", "insufficient-scope")
+    if roles and not principal.has_role(*roles):
+        raise forbidden(f"This action needs one of the roles: {', '.join(roles)}.", "insufficient-role")

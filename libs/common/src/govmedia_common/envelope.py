@@ -1,0 +1,112 @@
+"""CloudEvents 1.0 in Kafka binary mode: the value is the JSON event data, attributes are ``ce_*`` headers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from govmedia_common.events.base import Event, event_class
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+
+class EnvelopeError(ValueError):
+    """A record that is not a valid CloudEvent of our catalogue (a poison message)."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """CloudEvents attributes of one record plus its data."""
+
+    id: str
+    source: str
+    type: str
+    time: datetime
+    subject: str
+    data: dict[str, Any]
+    traceparent: str | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        """Kafka headers in binary content mode."""
+        hs = [
+            ("ce_specversion", SPEC_VERSION),
+            ("ce_id", self.id),
+            ("ce_source", self.source),
+            ("ce_type", self.type),
+            ("ce_time", self.time.isoformat()),
+            ("ce_subject", self.subject),
+            ("content-type", CONTENT_TYPE),
+        ]
+        if self.traceparent:
+            hs.append(("traceparent", self.traceparent))
+        hs.extend(self.extra_headers.items())
+        return [(k, v.encode()) for k, v in hs]
+
+    def value(self) -> bytes:
+        return orjson.dumps(self.data)
+
+    def event(self) -> Event:
+        """The typed catalogue event; raises EnvelopeError for unknown types or invalid data."""
+        cls = event_class(self.type)
+        if cls is None:
+            raise EnvelopeError(f"unknown event type {self.type!r}")
+        try:
+            return cls.model_validate(self.data)
+        except ValueError as exc:
+            raise EnvelopeError(f"data does not match {self.type}: {exc}") from exc
+
+
+def wrap(event: Event, *, traceparent: str | None = None, event_id: str | None = None,
+         time: datetime | None = None) -> Envelope:
+    """Put a catalogue event into an envelope with a fresh id."""
+    return Envelope(
+        id=event_id or str(uuid.uuid4()),
+        source=event.source(),
+        type=event.event_type,
+        time=time or datetime.now(UTC),
+        subject=event.aggregate_id,
+        data=event.model_dump(mode="json"),
+        traceparent=traceparent,
+    )
+
+
+def from_record(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None) -> Envelope:
+    """Read a Kafka record written in binary mode; raises EnvelopeError when it is not one."""
+    h: dict[str, str] = {}
+    for k, v in headers or ():
+        try:
+            h[k] = v.decode() if v is not None else ""
+        except UnicodeDecodeError as exc:
+            raise EnvelopeError(f"header {k!r} is not UTF-8") from exc
+    missing = [k for k in ("ce_id", "ce_source", "ce_type", "ce_specversion") if not h.get(k)]
+    if missing:
+        raise EnvelopeError(f"missing CloudEvents headers: {', '.join(missing)}")
+    if h["ce_specversion"] != SPEC_VERSION:
+        raise EnvelopeError(f"unsupported ce_specversion {h['ce_specversion']!r}")
+    try:
+        data = orjson.loads(value or b"")
+    except orjson.JSONDecodeError as exc:
+        raise EnvelopeError(f"value is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise EnvelopeError("value is not a JSON object")
+    try:
+        time = datetime.fromisoformat(h["ce_time"]) if h.get("ce_time") else datetime.now(UTC)
+    except ValueError as exc:
+        raise EnvelopeError(f"ce_time is not RFC 3339: {h['ce_time']!r}") from exc
+    known = {"ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "ce_subject", "content-type", "traceparent"}
+    return Envelope(
+        id=h["ce_id"],
+        source=h["ce_source"],
+        type=h["ce_type"],
+        time=time,
+        subject=h.get("ce_subject", ""),
+        data=data,
+        traceparent=h.get("traceparent"),
+        extra_headers={k: v for k, v in h.items() if k not in known},
+    )

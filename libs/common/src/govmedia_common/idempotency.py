@@ -1,0 +1,83 @@
+"""``Idempotency-Key`` for creating POSTs: a replay gets the same answer, another payload gets 422.
+
+The key row is inserted first, inside the request's transaction: a concurrent request with the same key
+waits on the primary key until the first commits, then sees its stored answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+from fastapi.responses import JSONResponse
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.db import idempotency_table
+from govmedia_common.problems import Problem
+
+
+def request_hash(payload: Any) -> str:
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+
+
+class IdempotentRequest:
+    """One creating POST guarded by an Idempotency-Key (or none, when the client sent none)."""
+
+    def __init__(self, session: AsyncSession, *, principal: str, key: str | None, route: str, payload: Any):
+        if key is not None and not (1 <= len(key) <= 200):
+            raise Problem(400, "invalid-idempotency-key", "Idempotency-Key must be 1 to 200 characters.")
+        self.session = session
+        self.principal = principal
+        self.key = key
+        self.route = route
+        self.hash = request_hash(payload)
+
+    async def replay(self) -> JSONResponse | None:
+        """The stored answer of an earlier identical request, or None when this one is new."""
+        if self.key is None:
+            return None
+        inserted = await self.session.execute(
+            insert(idempotency_table)
+            .values(
+                principal=self.principal,
+                key=self.key,
+                route=self.route,
+                request_hash=self.hash,
+                status_code=0,
+                response_body={},
+                response_headers={},
+            )
+            .on_conflict_do_nothing()
+            .returning(idempotency_table.c.key)
+        )
+        if inserted.first() is not None:
+            return None
+        row = (
+            await self.session.execute(
+                select(idempotency_table).where(
+                    idempotency_table.c.principal == self.principal, idempotency_table.c.key == self.key
+                )
+            )
+        ).one()
+        if row.route != self.route or row.request_hash != self.hash:
+            raise Problem(
+                422,
+                "idempotency-key-reused",
+                "This Idempotency-Key was already used with a different request; use a new key.",
+            )
+        headers = dict(row.response_headers)
+        headers["Idempotent-Replayed"] = "true"
+        return JSONResponse(row.response_body, status_code=row.status_code, headers=headers)
+
+    async def store(self, status_code: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        """Remember the answer (same transaction as the effects)."""
+        if self.key is None:
+            return
+        await self.session.execute(
+            update(idempotency_table)
+            .where(idempotency_table.c.principal == self.principal, idempotency_table.c.key == self.key)
+            .values(status_code=status_code, response_body=body, response_headers=headers or {})
+        )

@@ -1,0 +1,79 @@
+"""Typed settings read from the environment (pydantic-settings)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseSettings):
+    """Broker connection shared by all services (``GOVMEDIA_KAFKA_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVMEDIA_KAFKA_", extra="ignore")
+
+    bootstrap: str = "127.0.0.1:9092"
+    # The embedded broker (Tansu) does not implement InitProducerId: keep this off there.
+    enable_idempotence: bool = False
+    topic_partitions: int = 6
+    topic_replication: int = 1
+    client_id_prefix: str = "govmedia"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has; ``GOVMEDIA_<SERVICE>_*`` overrides ``GOVMEDIA_*``."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVMEDIA_", extra="ignore")
+
+    service_name: str = "service"
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/govmedia"
+    db_pool_size: int = 10
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
+    token_issuer: str = "govmedia-registry"
+    token_audience: str = "govmedia"
+    run_relay: bool = True
+    run_consumers: bool = True
+    relay_batch_size: int = 500
+    relay_lease_seconds: float = 30.0
+    relay_idle_sleep_seconds: float = 0.2
+    consumer_max_retries: int = 3
+    consumer_retry_backoff_seconds: float = 0.2
+    consumer_handler_timeout_seconds: float = 30.0
+    consumer_max_poll_interval_ms: int = 300_000
+    log_level: str = "INFO"
+    log_json: bool = True
+    admin_token_secret: SecretStr = SecretStr("development-only")
+
+    @model_validator(mode="after")
+    def _no_placeholders_in_production(self) -> ServiceSettings:
+        if self.environment == "production" and self.admin_token_secret.get_secret_value() in (
+            "development-only",
+            "changeme",
+            "",
+        ):
+            raise ValueError(
+                "GOVMEDIA_ADMIN_TOKEN_SECRET still holds a placeholder; set a real secret for production"
+            )
+        return self
+
+    @property
+    def sync_database_url(self) -> str:
+        """The same database for tools that use psycopg-less sync URLs (Alembic uses async)."""
+        return self.database_url
+
+
+def service_settings(service: str) -> ServiceSettings:
+    """Settings for one service: ``GOVMEDIA_REGISTRY_DATABASE_URL`` wins over ``GOVMEDIA_DATABASE_URL``."""
+
+    class _Scoped(ServiceSettings):
+        model_config = SettingsConfigDict(env_prefix=f"GOVMEDIA_{service.upper()}_", extra="ignore")
+
+    base = ServiceSettings()
+    scoped = _Scoped()
+    merged = base.model_dump()
+    merged.update(scoped.model_dump(exclude_unset=True))
+    merged["service_name"] = service
+    return ServiceSettings.model_validate(merged)

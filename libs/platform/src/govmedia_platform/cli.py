@@ -1,0 +1,200 @@
+"""``govmedia``: run the whole platform on one machine, migrate, inspect, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from govmedia_platform.launcher import Platform, prepare, start_infrastructure
+from govmedia_platform.stack import SERVICES, database_name, with_database
+
+app = typer.Typer(
+    help="govmedia — supervision platform for government new-media accounts (政务新媒体管理平台).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(width=None if sys.stdout.isatty() else 130)
+
+DataDir = Annotated[
+    Path,
+    typer.Option("--data-dir", envvar="GOVMEDIA_DATA_DIR", help="Folder for the embedded servers' data and logs."),
+]
+
+
+def _log(msg: str) -> None:
+    console.print(f"[dim]•[/dim] {msg}")
+
+
+def _print_table(platform: Platform) -> None:
+    table = Table(title="govmedia is running — Ctrl-C stops everything")
+    for col in ("service", "API URL", "docs URL", "metrics URL"):
+        table.add_column(col)
+    for svc in platform.services:
+        table.add_row(svc.name, svc.url, f"{svc.url}/docs", f"{svc.url}/metrics")
+    console.print(table)
+    console.print(f"PostgreSQL: {platform.infra.database_server_url}   Kafka: {platform.infra.kafka_bootstrap}")
+
+
+@app.command()
+def up(
+    data_dir: DataDir = Path(".govmedia"),
+    detach_after_ready: Annotated[
+        bool, typer.Option("--exit-when-ready", help="Stop everything once all services are ready (smoke test).")
+    ] = False,
+) -> None:
+    """Start PostgreSQL, the broker, migrations, topics and the five services; wait until all are ready."""
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    state = data_dir / "state.json"
+    if state.exists():
+        pid = json.loads(state.read_text()).get("pid")
+        if pid and _alive(pid):
+            console.print(f"[red]govmedia is already running (pid {pid}); use 'govmedia status' or 'govmedia down'.")
+            raise typer.Exit(1)
+    started = time.monotonic()
+    infra = start_infrastructure(data_dir, _log)
+    platform = Platform(infra, data_dir)
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        asyncio.run(prepare(infra, log=_log))
+        platform.start_services(log=_log)
+        platform.wait_ready(log=_log)
+        platform.write_state()
+        _print_table(platform)
+        console.print(f"ready in {time.monotonic() - started:.1f}s")
+        if detach_after_ready:
+            return
+        while True:
+            for svc in platform.services:
+                if svc.process.poll() is not None:
+                    console.print(f"[red]{svc.name} exited with code {svc.process.returncode}; stopping.")
+                    raise typer.Exit(1)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    finally:
+        platform.stop()
+        console.print("all govmedia processes stopped")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+@app.command()
+def status(data_dir: DataDir = Path(".govmedia")) -> None:
+    """Show each service's URL and readiness."""
+    state_file = data_dir / "state.json"
+    if not state_file.exists():
+        console.print("govmedia is not running here (no state file). Start it with 'make run'.")
+        raise typer.Exit(1)
+    state = json.loads(state_file.read_text())
+    table = Table(title="govmedia status")
+    for col in ("service", "URL", "ready"):
+        table.add_column(col)
+    with httpx.Client(timeout=2.0) as client:
+        for name, info in state["services"].items():
+            try:
+                ready = client.get(f"{info['url']}/readyz").status_code == 200
+            except httpx.HTTPError:
+                ready = False
+            table.add_row(name, info["url"], "[green]yes" if ready else "[red]no")
+    console.print(table)
+
+
+@app.command()
+def down(data_dir: DataDir = Path(".govmedia")) -> None:
+    """Stop a platform started with 'govmedia up' in another terminal."""
+    state_file = data_dir / "state.json"
+    if not state_file.exists():
+        console.print("nothing to stop")
+        return
+    state = json.loads(state_file.read_text())
+    pid = state.get("pid")
+    if pid and _alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(120):
+            if not _alive(pid):
+                break
+            time.sleep(0.5)
+    console.print("stopped")
+
+
+@app.command()
+def migrate(
+    database_url: Annotated[
+        str, typer.Option(envvar="GOVMEDIA_DATABASE_URL", help="PostgreSQL server URL (postgresql+asyncpg://…)")
+    ],
+    service: Annotated[list[str] | None, typer.Option(help="Only these services (repeatable).")] = None,
+    revision: str = "head",
+) -> None:
+    """Create each service's database if missing and run its Alembic migrations."""
+    from govmedia_common.migrations import upgrade
+    from govmedia_platform.stack import create_databases
+
+    chosen = tuple(service or SERVICES)
+    created = asyncio.run(create_databases(database_url, [database_name(s) for s in chosen]))
+    for name in created:
+        console.print(f"created database {name}")
+    for s in chosen:
+        upgrade(s, with_database(database_url, database_name(s)), revision)
+        console.print(f"{database_name(s)}: at {revision}")
+
+
+@app.command()
+def topics(
+    bootstrap: Annotated[str, typer.Option(envvar="GOVMEDIA_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers")],
+) -> None:
+    """Create every topic of the event catalogue and its dead-letter topic."""
+    from govmedia_common.kafka import all_topics, ensure_topics
+    from govmedia_common.settings import KafkaSettings
+
+    made = asyncio.run(ensure_topics(KafkaSettings(bootstrap=bootstrap), all_topics()))
+    console.print(f"{len(all_topics())} topics present, {len(made)} created: {', '.join(made) or '-'}")
+
+
+@app.command()
+def contracts(
+    action: Annotated[str, typer.Argument(help="'write' regenerates, 'check' compares with the code")] = "check",
+    root: Path = Path("."),
+) -> None:
+    """Generate or check the JSON Schemas and AsyncAPI document of the event catalogue."""
+    from govmedia_common.events import contracts as c
+
+    if action == "write":
+        for path in c.write_contracts(root):
+            console.print(f"wrote {path}")
+        return
+    problems = c.check_contracts(root)
+    for p in problems:
+        console.print(f"[red]{p}")
+    if problems:
+        raise typer.Exit(1)
+    console.print("contracts match the event catalogue")
+
+
+if __name__ == "__main__":
+    app()
