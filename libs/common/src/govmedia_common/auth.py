@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,12 +89,14 @@ class TokenVerifier:
         audience: str,
         jwks_url: str | None = None,
         jwks: dict[str, Any] | None = None,
+        jwks_loader: Callable[[], Awaitable[dict[str, Any]]] | None = None,
         cache_seconds: float = 300.0,
         leeway_seconds: float = 10.0,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.jwks_url = jwks_url
+        self.jwks_loader = jwks_loader
         self.cache_seconds = cache_seconds
         self.leeway = leeway_seconds
         self._keys: dict[str, PyJWK] = {}
@@ -113,7 +116,7 @@ class TokenVerifier:
         self._keys = keys
 
     async def _refresh(self, *, force: bool = False) -> None:
-        if self.jwks_url is None:
+        if self.jwks_url is None and self.jwks_loader is None:
             return
         async with self._lock:
             fresh = time.monotonic() - self._fetched_at < self.cache_seconds
@@ -121,12 +124,16 @@ class TokenVerifier:
             if fresh and (not force or time.monotonic() - self._fetched_at < 10):
                 return
             try:
-                async with httpx.AsyncClient(timeout=5.0) as client:
-                    response = await client.get(self.jwks_url)
-                    response.raise_for_status()
-                    self._load(response.json())
-                    self._fetched_at = time.monotonic()
-            except (httpx.HTTPError, json.JSONDecodeError) as exc:
+                if self.jwks_loader is not None:
+                    self._load(await self.jwks_loader())
+                else:
+                    assert self.jwks_url is not None
+                    async with httpx.AsyncClient(timeout=5.0) as client:
+                        response = await client.get(self.jwks_url)
+                        response.raise_for_status()
+                        self._load(response.json())
+                self._fetched_at = time.monotonic()
+            except (httpx.HTTPError, json.JSONDecodeError, OSError) as exc:
                 log.warning("could not fetch JWKS", extra={"url": self.jwks_url, "error": str(exc)})
                 if not self._keys:
                     raise Problem(

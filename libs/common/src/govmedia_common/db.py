@@ -13,12 +13,14 @@ from sqlalchemy import (
     Column,
     DateTime,
     Identity,
+    Index,
     Integer,
     MetaData,
     SmallInteger,
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -52,6 +54,8 @@ outbox_table = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
     Column("published_at", DateTime(timezone=True)),
+    Index("ix_outbox_unpublished", "seq", postgresql_where=text("published_at IS NULL")),
+    Index("ix_outbox_aggregate", "aggregateid", "seq"),
 )
 
 # Events already handled, recorded in the same transaction as their effects: exactly-once effects.
@@ -97,6 +101,7 @@ audit_table = Table(
     Column("client_address", Text),
     Column("trace_id", Text),
     Column("detail", JSONB),
+    Index("ix_audit_log_at", "at"),
 )
 
 

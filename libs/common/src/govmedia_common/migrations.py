@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, pool, text
+from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -39,11 +39,6 @@ $$ LANGUAGE plpgsql""",
 def create_plumbing_tables(connection: Connection) -> None:
     """Create outbox, inbox, idempotency keys and the append-only audit log (baseline migrations)."""
     plumbing_metadata.create_all(bind=connection)
-    connection.execute(
-        text("CREATE INDEX IF NOT EXISTS ix_outbox_unpublished ON outbox (seq) WHERE published_at IS NULL")
-    )
-    connection.execute(text("CREATE INDEX IF NOT EXISTS ix_outbox_aggregate ON outbox (aggregateid, seq)"))
-    connection.execute(text("CREATE INDEX IF NOT EXISTS ix_audit_log_at ON audit_log (at)"))
     for statement in APPEND_ONLY_SQL:
         connection.exec_driver_sql(statement)
 

@@ -84,7 +84,9 @@ _PACKAGE_YEARS, _PACKAGE_HOLIDAYS, _PACKAGE_WORKDAYS = _package_schedule()
 def _plain_date(d: date) -> date:
     # A datetime is a date subclass; taking .date() of a UTC datetime can land on the wrong Shanghai day.
     if isinstance(d, datetime):
-        raise TypeError("pass a date (e.g. clock.today()), not a datetime: its calendar day depends on the zone")
+        raise TypeError(
+            "pass a date (e.g. clock.today()), not a datetime: its calendar day depends on the zone"
+        )
     return d
 
 
@@ -175,7 +177,7 @@ class WorkCalendar:
         return day
 
     def workdays_between(self, a: date, b: date) -> int:
-        """Working days in ``(a, b]`` (``a`` excluded, ``b`` included); negative when ``b`` is before ``a``."""
+        """Working days in ``(a, b]`` (``a`` excluded, ``b`` included); negative when ``b`` precedes ``a``."""
         a, b = _plain_date(a), _plain_date(b)
         if b < a:
             return -self.workdays_between(b, a)

@@ -6,9 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import chinese_calendar
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from govmedia_common.workdays import (
     SHANGHAI,
     Clock,
@@ -17,6 +14,8 @@ from govmedia_common.workdays import (
     UnknownCalendarYear,
     WorkCalendar,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 # TEST DATA, NOT THE OFFICIAL 2027 SCHEDULE: a plausible made-up schedule, only for exercising load_year.
 TEST_2027_HOLIDAYS = [
@@ -94,8 +93,8 @@ def test_workdays_between_excludes_a_and_includes_b(cal: WorkCalendar) -> None:
 def test_an_unknown_year_raises_with_a_fix_in_the_message(cal: WorkCalendar) -> None:
     with pytest.raises(UnknownCalendarYear) as caught:
         cal.is_workday(date(2027, 3, 1))
-    assert isinstance(caught.value, LookupError)
     assert caught.value.year == 2027
+    assert isinstance(caught.value, LookupError)
     message = str(caught.value)
     assert "2027" in message and "State Council" in message and "calendar API" in message
 

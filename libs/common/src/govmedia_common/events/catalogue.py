@@ -11,7 +11,7 @@ Conventions used throughout:
   (a Weibo post id, a message id) are plain strings;
 * instants are timezone-aware RFC 3339 timestamps, calendar days are ISO dates;
 * every event carries ``occurred_at``, the instant the owning service recorded the fact
-  (the same as the ``ce_time`` header);
+  (the envelope's ``ce_time`` should carry the same instant);
 * sequences are tuples so that an event cannot be changed after it is built;
 * scores are floats between 0 and 100.
 
@@ -33,6 +33,7 @@ from pydantic import (
     ConfigDict,
     Field,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
@@ -372,7 +373,7 @@ class _Fact(Event):
     """Fields every event carries."""
 
     occurred_at: AwareDatetime = Field(
-        description="When the owning service recorded the fact (the same instant as the ce_time header)."
+        description="When the fact happened, as recorded by the owning service (business time)."
     )
 
 
@@ -664,7 +665,9 @@ class WorkCalendarLoaded(
         description="Region the schedule applies to, with everything below it (normally the province root)."
     )
     year: int = Field(ge=2000, le=2100, description="The calendar year.")
-    holidays: tuple[date, ...] = Field(description="Days off on top of ordinary weekends, sorted.")
+    holidays: tuple[date, ...] = Field(
+        description="Days off of the published schedule (weekend days in a holiday may be listed), sorted."
+    )
     workdays: tuple[date, ...] = Field(description="Weekend days that are working days (调休上班), sorted.")
     loaded_by: NonEmpty = Field(description="Who loaded it (person id or machine client id).")
     source_document: str | None = Field(
@@ -681,11 +684,12 @@ class WorkCalendarLoaded(
         for day in self.workdays:
             if day.weekday() < 5:
                 raise ValueError(f"{day} is a weekday; workdays lists swapped weekend days only")
-        if list(self.holidays) != sorted(set(self.holidays)) or list(self.workdays) != sorted(
-            set(self.workdays)
-        ):
-            raise ValueError("holidays and workdays must be sorted and free of duplicates")
         return self
+
+    @field_validator("holidays", "workdays")
+    @classmethod
+    def _sorted(cls, days: tuple[date, ...]) -> tuple[date, ...]:
+        return tuple(sorted(set(days)))
 
 
 class PersonRegistered(

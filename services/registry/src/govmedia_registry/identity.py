@@ -1,0 +1,108 @@
+"""Identity: password hashing, signing keys with rotation, and token issuance (people and machine clients)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.keys import SigningKey, jwks, mint_token
+from govmedia_registry.models import SigningKeyRow
+
+_hasher = PasswordHasher()
+
+# What each role may do, as OAuth2 scopes every service checks. Machine clients get scopes explicitly.
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "editor": frozenset({"registry:read", "review:submit"}),
+    "reviewer": frozenset({"registry:read", "review:review"}),
+    "approver": frozenset({"registry:read", "review:review", "review:approve"}),
+    "unit_admin": frozenset({"registry:read", "registry:file", "registry:approve", "review:submit"}),
+    "liaison": frozenset({"registry:read", "notify:read", "notify:write"}),
+    "office_staff": frozenset(
+        {"registry:read", "registry:approve", "review:campaign", "monitor:read", "notify:read",
+         "notify:write", "scoring:read"}
+    ),
+    "office_admin": frozenset(
+        {"registry:read", "registry:approve", "registry:admin", "review:campaign", "review:admin",
+         "monitor:read", "notify:read", "notify:write", "scoring:read"}
+    ),
+    "auditor": frozenset({"registry:read", "audit:read"}),
+}
+ALL_SCOPES = frozenset().union(*ROLE_SCOPES.values()) | {"monitor:ingest", "review:read", "monitor:write"}
+PERSON_ROLES = frozenset(ROLE_SCOPES)
+
+
+def hash_secret(secret: str) -> str:
+    """Argon2id hash of a password or client secret."""
+    return _hasher.hash(secret)
+
+
+def verify_secret(hashed: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(hashed, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_client_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def scopes_for_roles(roles: list[str]) -> list[str]:
+    return sorted(frozenset().union(*(ROLE_SCOPES.get(r, frozenset()) for r in roles)))
+
+
+async def active_key(session: AsyncSession) -> SigningKey:
+    """The newest active signing key, created on first use."""
+    row = (
+        await session.execute(
+            select(SigningKeyRow).where(SigningKeyRow.active.is_(True)).order_by(SigningKeyRow.created_at.desc())
+        )
+    ).scalars().first()
+    if row is None:
+        return await rotate_key(session)
+    return SigningKey(kid=row.kid, private_pem=row.private_pem)
+
+
+async def rotate_key(session: AsyncSession) -> SigningKey:
+    """Add a new signing key; older keys stay published until retired so issued tokens keep verifying."""
+    key = SigningKey.generate()
+    session.add(SigningKeyRow(kid=key.kid, private_pem=key.private_pem, active=True))
+    await session.flush()
+    return key
+
+
+async def published_jwks(session: AsyncSession) -> dict[str, object]:
+    rows = (await session.execute(select(SigningKeyRow).where(SigningKeyRow.active.is_(True)))).scalars().all()
+    return jwks(*(SigningKey(kid=r.kid, private_pem=r.private_pem) for r in rows))
+
+
+def issue(
+    key: SigningKey,
+    *,
+    subject: str,
+    name: str,
+    kind: str,
+    region: str,
+    unit: str | None,
+    roles: list[str],
+    scopes: list[str],
+    issuer: str,
+    audience: str,
+    ttl_seconds: int,
+    now: datetime,
+) -> str:
+    return mint_token(
+        key, subject=subject, name=name, kind=kind, region=region, unit=unit, roles=roles, scopes=scopes,
+        issuer=issuer, audience=audience, ttl_seconds=ttl_seconds, now=now.timestamp(),
+    )
+
+
+def new_id() -> str:
+    """Every registry id is a UUID (the event catalogue's contract)."""
+    return str(uuid.uuid4())

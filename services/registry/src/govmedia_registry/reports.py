@@ -1,0 +1,104 @@
+"""The statistics form of government new-media (政务新媒体情况统计表): the registry's columns."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.auth import region_prefix
+from govmedia_registry import repository as repo
+from govmedia_registry.models import AccountHistory, Filing
+
+# Column id → header people print (Chinese first, as on the paper form).
+COLUMNS: dict[str, str] = {
+    "region_code": "行政区划代码 Region code",
+    "region_name": "地区 Region",
+    "platform": "平台 Platform",
+    "accounts": "账号总数 Accounts on record",
+    "active": "正常运行 Active",
+    "opened_in_period": "本期开设 Opened in period",
+    "changed_in_period": "本期变更 Changed in period",
+    "merged_in_period": "本期整合 Merged in period",
+    "suspended_in_period": "本期关停 Suspended in period",
+    "deregistered_in_period": "本期注销 Deregistered in period",
+    "late_filings_in_period": "逾期备案 Late filings in period",
+    "with_interaction": "开通互动 Interaction on",
+    "outsourced": "委托代运营 Outsourced",
+    "certified": "已认证 Certified",
+    "high_attention": "高关注度 High attention",
+    "government_account": "本级政府开设账号 Government of the region has an account",
+    "competent_office": "主管单位 Competent office",
+}
+LIVE = {"active", "announcing", "suspended"}
+
+
+async def statistics(session: AsyncSession, *, region: str, start: date, end: date) -> list[dict[str, Any]]:
+    """One row per region of the subtree and platform, plus a total row per region."""
+    prefix = region_prefix(region)
+    regions = {r.code: r for r in await repo.regions_in(session, prefix)}
+    accounts = await repo.accounts_in_region(session, prefix)
+    units = {u.id: u for u in await repo.units_in_region(session, prefix)}
+    effective = (
+        await session.execute(
+            select(AccountHistory.account_id, AccountHistory.kind).where(
+                AccountHistory.kind.like("%.effective"),
+                AccountHistory.at >= start, AccountHistory.at < end.fromordinal(end.toordinal() + 1),
+            )
+        )
+    ).all()
+    late = (
+        await session.execute(
+            select(Filing.region_code).where(Filing.late.is_(True), Filing.filed_on >= start,
+                                             Filing.filed_on <= end, Filing.region_code.startswith(prefix))
+        )
+    ).scalars().all()
+    by_account = {a.id: a for a in accounts}
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def row(code: str, platform: str) -> dict[str, Any]:
+        key = (code, platform)
+        if key not in rows:
+            offices = [u.name for u in units.values() if u.region_code == code and u.kind == "competent_office"]
+            rows[key] = {c: 0 for c in COLUMNS} | {
+                "region_code": code, "region_name": regions[code].name if code in regions else code,
+                "platform": platform, "government_account": "否", "competent_office": "、".join(offices) or "",
+            }
+        return rows[key]
+
+    gov_regions: set[str] = set()
+    for a in accounts:
+        unit = units.get(a.unit_id)
+        if unit is not None and unit.kind == "competent_office" and a.status in LIVE:
+            gov_regions.add(a.region_code)
+        for target in (row(a.region_code, a.platform), row(a.region_code, "all")):
+            target["accounts"] += 1
+            target["active"] += a.status == "active"
+            live = a.status in LIVE
+            target["with_interaction"] += live and a.interaction_enabled
+            target["outsourced"] += live and a.outsourcing is not None
+            target["certified"] += live and a.certified
+            target["high_attention"] += live and a.attention_tier == "high"
+    counters = {"open.effective": "opened_in_period", "change.effective": "changed_in_period",
+                "merge.effective": "merged_in_period", "suspend.effective": "suspended_in_period",
+                "deregister.effective": "deregistered_in_period"}
+    counted: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)
+    for account_id, kind in effective:
+        a = by_account.get(account_id)
+        column = counters.get(kind)
+        if a is None or column is None or (account_id, kind) in counted[column]:
+            continue
+        counted[column].add((account_id, kind))
+        row(a.region_code, a.platform)[column] += 1
+        row(a.region_code, "all")[column] += 1
+    for code in late:
+        row(code, "all")["late_filings_in_period"] += 1
+    for (code, _platform), r in rows.items():
+        r["government_account"] = "是" if code in gov_regions else "否"
+    for code in regions:
+        if (code, "all") not in rows:
+            row(code, "all")
+    return [rows[k] for k in sorted(rows, key=lambda k: (k[0], k[1] != "all", k[1]))]

@@ -1,0 +1,463 @@
+"""Versioned lexicons for the machine check: plain data, loaded from and saved to JSON dicts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+__all__ = [
+    "PROHIBITION_CATEGORIES",
+    "AllowedDomain",
+    "AllowedSource",
+    "Category",
+    "DomainAllowlist",
+    "ExpressionLexicon",
+    "ExpressionPair",
+    "LexiconError",
+    "LexiconSet",
+    "SensitiveLexicon",
+    "SensitiveTerm",
+    "Severity",
+    "SourceAllowlist",
+    "SourceMatch",
+    "Topic",
+    "TopicLexicon",
+    "TopicTerm",
+    "load_starter_lexicons",
+]
+
+
+class Category(StrEnum):
+    """What a finding is about: the six prohibitions (六严禁), expression errors and reprint sources."""
+
+    ILLEGAL = "illegal"
+    SECURITY_STABILITY = "security_stability"
+    SECRETS_PRIVACY = "secrets_privacy"
+    ADS_LINKS = "ads_links"
+    PERSONAL_OPINION = "personal_opinion"
+    SENSITIVE_TOPIC = "sensitive_topic"
+    SERIOUS_EXPRESSION_ERROR = "serious_expression_error"
+    TYPO = "typo"
+    REPRINT_SOURCE = "reprint_source"
+
+
+PROHIBITION_CATEGORIES: frozenset[Category] = frozenset(
+    {
+        Category.ILLEGAL,
+        Category.SECURITY_STABILITY,
+        Category.SECRETS_PRIVACY,
+        Category.ADS_LINKS,
+        Category.PERSONAL_OPINION,
+        Category.SENSITIVE_TOPIC,
+    }
+)
+
+
+class Severity(StrEnum):
+    """`block` stops publication until fixed or overridden; `warn` asks a reviewer to look."""
+
+    BLOCK = "block"
+    WARN = "warn"
+
+
+class Topic(StrEnum):
+    """Kinds of sensitive topic that may only be published with the unit's consent (需经单位同意)."""
+
+    INVESTIGATION = "investigation"
+    TRIAL = "trial"
+    DISASTER_EPIDEMIC = "disaster_epidemic"
+    STATISTICS = "statistics"
+    ENVIRONMENTAL_RATING = "environmental_rating"
+
+
+class SourceMatch(StrEnum):
+    """How an allowed reprint source is compared with the declared source name."""
+
+    CONTAINS = "contains"  # an outlet's name, e.g. 新华社 in "新华社客户端"
+    SUFFIX = "suffix"  # an organ's generic ending, e.g. 人民政府 in "台州市人民政府"
+
+
+class LexiconError(ValueError):
+    """A lexicon document is malformed or an entry cannot be used."""
+
+
+# --- entries -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SensitiveTerm:
+    """A word or phrase that must not appear, with the prohibition it falls under."""
+
+    term: str
+    category: Category
+    severity: Severity
+    note: str = ""
+    suggestion: str = ""
+    # Longer phrases in which the term is harmless, e.g. "讲真话" for "讲真".
+    exceptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExpressionPair:
+    """A wrong form and its right form; `serious` marks 严重表述错误, otherwise 一般表述错误."""
+
+    wrong: str
+    right: str
+    serious: bool
+    note: str = ""
+    exceptions: tuple[str, ...] = ()
+
+    @property
+    def category(self) -> Category:
+        """Category derived from seriousness."""
+        return Category.SERIOUS_EXPRESSION_ERROR if self.serious else Category.TYPO
+
+    @property
+    def severity(self) -> Severity:
+        """Serious errors block, ordinary ones warn."""
+        return Severity.BLOCK if self.serious else Severity.WARN
+
+
+@dataclass(frozen=True, slots=True)
+class TopicTerm:
+    """A word that signals a sensitive topic needing the unit's consent."""
+
+    term: str
+    topic: Topic
+    note: str = ""
+    exceptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedDomain:
+    """A host suffix outbound links may point to (``gov.cn`` allows ``www.zj.gov.cn``)."""
+
+    domain: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedSource:
+    """A source a repost may come from: a Party or government body or an authoritative outlet."""
+
+    name: str
+    match: SourceMatch = SourceMatch.CONTAINS
+    note: str = ""
+
+
+# --- parsing helpers ---------------------------------------------------------------------------------
+
+
+def _require_str(data: Mapping[str, Any], key: str, where: str, *, default: str | None = None) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise LexiconError(f"{where}: '{key}' must be a string")
+    return value
+
+
+def _require_text(data: Mapping[str, Any], key: str, where: str) -> str:
+    value = _require_str(data, key, where).strip()
+    if not value:
+        raise LexiconError(f"{where}: '{key}' must not be empty")
+    return value
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _enum(enum: type[_E], data: Mapping[str, Any], key: str, where: str, default: _E | None = None) -> _E:
+    raw = data.get(key, default)
+    try:
+        return enum(raw)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise LexiconError(f"{where}: '{key}' is {raw!r}, expected one of {allowed}") from None
+
+
+def _strings(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    raw = data.get(key, [])
+    if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
+        raise LexiconError(f"{where}: '{key}' must be a list of non-empty strings")
+    return tuple(x.strip() for x in raw)
+
+
+def _check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    # Unknown keys are refused so a misspelt field ("severty") cannot silently fall back to a default.
+    unknown = set(data) - allowed
+    if unknown:
+        raise LexiconError(f"{where}: unknown field(s) {sorted(unknown)}")
+
+
+def _drop_defaults(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v not in ("", [], ())}
+
+
+EntryT = TypeVar("EntryT")
+
+
+# --- lexicon kinds -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Lexicon(Generic[EntryT]):
+    """Common shape of every lexicon kind: a name, a version and entries."""
+
+    KIND: ClassVar[str] = ""
+
+    name: str
+    version: str
+    entries: tuple[EntryT, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def _parse_entry(cls, data: Mapping[str, Any], where: str) -> EntryT:
+        raise NotImplementedError
+
+    @staticmethod
+    def _dump_entry(entry: EntryT) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from a JSON-ready dict ``{"kind", "name", "version", "entries": [...]}``."""
+        if not isinstance(data, Mapping):
+            raise LexiconError(f"{cls.KIND}: expected an object")
+        _check_keys(data, {"kind", "name", "version", "entries"}, cls.KIND)
+        kind = data.get("kind", cls.KIND)
+        if kind != cls.KIND:
+            raise LexiconError(f"expected kind {cls.KIND!r}, got {kind!r}")
+        name = _require_text(data, "name", cls.KIND)
+        version = _require_text(data, "version", cls.KIND)
+        raw_entries = data.get("entries")
+        if not isinstance(raw_entries, list):
+            raise LexiconError(f"{cls.KIND} {name}: 'entries' must be a list")
+        entries = []
+        for i, raw in enumerate(raw_entries):
+            where = f"{cls.KIND} {name}@{version} entry {i}"
+            if not isinstance(raw, Mapping):
+                raise LexiconError(f"{where}: expected an object")
+            entries.append(cls._parse_entry(raw, where))
+        return cls(name=name, version=version, entries=tuple(entries))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; `from_dict(to_dict())` gives an equal lexicon."""
+        return {
+            "kind": self.KIND,
+            "name": self.name,
+            "version": self.version,
+            "entries": [self._dump_entry(e) for e in self.entries],
+        }
+
+    @property
+    def label(self) -> str:
+        """``name@version``, recorded with every check result."""
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class SensitiveLexicon(_Lexicon[SensitiveTerm]):
+    """Sensitive words under the six prohibitions."""
+
+    KIND: ClassVar[str] = "sensitive_terms"
+
+    @classmethod
+    def _parse_entry(cls, data: Mapping[str, Any], where: str) -> SensitiveTerm:
+        _check_keys(data, {"term", "category", "severity", "note", "suggestion", "exceptions"}, where)
+        category = _enum(Category, data, "category", where)
+        if category not in PROHIBITION_CATEGORIES:
+            raise LexiconError(f"{where}: category {category.value!r} is not one of the six prohibitions")
+        return SensitiveTerm(
+            term=_require_text(data, "term", where),
+            category=category,
+            severity=_enum(Severity, data, "severity", where),
+            note=_require_str(data, "note", where, default=""),
+            suggestion=_require_str(data, "suggestion", where, default=""),
+            exceptions=_strings(data, "exceptions", where),
+        )
+
+    @staticmethod
+    def _dump_entry(entry: SensitiveTerm) -> dict[str, Any]:
+        return _drop_defaults(
+            {
+                "term": entry.term,
+                "category": entry.category.value,
+                "severity": entry.severity.value,
+                "note": entry.note,
+                "suggestion": entry.suggestion,
+                "exceptions": list(entry.exceptions),
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExpressionLexicon(_Lexicon[ExpressionPair]):
+    """Wrong→right pairs: serious expression errors and ordinary typos."""
+
+    KIND: ClassVar[str] = "expression_pairs"
+
+    @classmethod
+    def _parse_entry(cls, data: Mapping[str, Any], where: str) -> ExpressionPair:
+        _check_keys(data, {"wrong", "right", "serious", "note", "exceptions"}, where)
+        serious = data.get("serious", False)
+        if not isinstance(serious, bool):
+            raise LexiconError(f"{where}: 'serious' must be true or false")
+        wrong = _require_text(data, "wrong", where)
+        right = _require_text(data, "right", where)
+        if wrong == right:
+            raise LexiconError(f"{where}: wrong and right forms are identical ({wrong!r})")
+        return ExpressionPair(
+            wrong=wrong,
+            right=right,
+            serious=serious,
+            note=_require_str(data, "note", where, default=""),
+            exceptions=_strings(data, "exceptions", where),
+        )
+
+    @staticmethod
+    def _dump_entry(entry: ExpressionPair) -> dict[str, Any]:
+        d = _drop_defaults(
+            {"wrong": entry.wrong, "right": entry.right, "note": entry.note, "exceptions": list(entry.exceptions)}
+        )
+        d["serious"] = entry.serious
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class TopicLexicon(_Lexicon[TopicTerm]):
+    """Sensitive-topic words: publishing needs the unit's consent."""
+
+    KIND: ClassVar[str] = "sensitive_topics"
+
+    @classmethod
+    def _parse_entry(cls, data: Mapping[str, Any], where: str) -> TopicTerm:
+        _check_keys(data, {"term", "topic", "note", "exceptions"}, where)
+        return TopicTerm(
+            term=_require_text(data, "term", where),
+            topic=_enum(Topic, data, "topic", where),
+            note=_require_str(data, "note", where, default=""),
+            exceptions=_strings(data, "exceptions", where),
+        )
+
+    @staticmethod
+    def _dump_entry(entry: TopicTerm) -> dict[str, Any]:
+        return _drop_defaults(
+            {
+                "term": entry.term,
+                "topic": entry.topic.value,
+                "note": entry.note,
+                "exceptions": list(entry.exceptions),
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DomainAllowlist(_Lexicon[AllowedDomain]):
+    """Host suffixes outbound links may point to."""
+
+    KIND: ClassVar[str] = "link_domains"
+
+    @classmethod
+    def _parse_entry(cls, data: Mapping[str, Any], where: str) -> AllowedDomain:
+        _check_keys(data, {"domain", "note"}, where)
+        domain = _require_text(data, "domain", where).lower()
+        if "/" in domain or ":" in domain or domain.startswith(".") or domain.endswith(".") or " " in domain:
+            raise LexiconError(f"{where}: domain must be a bare host suffix like 'gov.cn', got {domain!r}")
+        return AllowedDomain(domain=domain, note=_require_str(data, "note", where, default=""))
+
+    @staticmethod
+    def _dump_entry(entry: AllowedDomain) -> dict[str, Any]:
+        return _drop_defaults({"domain": entry.domain, "note": entry.note})
+
+
+@dataclass(frozen=True, slots=True)
+class SourceAllowlist(_Lexicon[AllowedSource]):
+    """Sources a repost may name."""
+
+    KIND: ClassVar[str] = "reprint_sources"
+
+    @classmethod
+    def _parse_entry(cls, data: Mapping[str, Any], where: str) -> AllowedSource:
+        _check_keys(data, {"name", "match", "note"}, where)
+        return AllowedSource(
+            name=_require_text(data, "name", where),
+            match=_enum(SourceMatch, data, "match", where, default=SourceMatch.CONTAINS),
+            note=_require_str(data, "note", where, default=""),
+        )
+
+    @staticmethod
+    def _dump_entry(entry: AllowedSource) -> dict[str, Any]:
+        d = _drop_defaults({"name": entry.name, "note": entry.note})
+        d["match"] = entry.match.value
+        return d
+
+
+# --- the set -----------------------------------------------------------------------------------------
+
+
+_KINDS: dict[str, type[_Lexicon[Any]]] = {
+    "sensitive": SensitiveLexicon,
+    "expressions": ExpressionLexicon,
+    "topics": TopicLexicon,
+    "link_domains": DomainAllowlist,
+    "reprint_sources": SourceAllowlist,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconSet:
+    """All lexicons one check runs with; hashable, so compiled matchers can be cached per content."""
+
+    sensitive: SensitiveLexicon
+    expressions: ExpressionLexicon
+    topics: TopicLexicon
+    link_domains: DomainAllowlist
+    reprint_sources: SourceAllowlist
+
+    def versions(self) -> dict[str, str]:
+        """Kind → ``name@version``, stored with each result so a finding can be traced to its lexicon."""
+        return {key: getattr(self, key).label for key in _KINDS}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LexiconSet:
+        """Build from ``{"sensitive": {...}, "expressions": {...}, "topics": {...}, ...}``."""
+        if not isinstance(data, Mapping):
+            raise LexiconError("lexicon set: expected an object")
+        _check_keys(data, set(_KINDS), "lexicon set")
+        missing = set(_KINDS) - set(data)
+        if missing:
+            raise LexiconError(f"lexicon set: missing {sorted(missing)}")
+        parsed = {key: kind.from_dict(data[key]) for key, kind in _KINDS.items()}
+        return cls(**parsed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict, the inverse of `from_dict`."""
+        return {key: getattr(self, key).to_dict() for key in _KINDS}
+
+    def replace(self, **lexicons: _Lexicon[Any]) -> LexiconSet:
+        """A copy with some kinds swapped, e.g. ``replace(sensitive=new_sensitive)``."""
+        current: dict[str, Any] = {key: getattr(self, key) for key in _KINDS}
+        for key, value in lexicons.items():
+            if key not in _KINDS or not isinstance(value, _KINDS[key]):
+                raise LexiconError(f"cannot replace {key!r} with {type(value).__name__}")
+            current[key] = value
+        return LexiconSet(**current)
+
+
+_STARTER_FILES: dict[str, str] = {
+    "sensitive": "sensitive_terms.json",
+    "expressions": "expression_pairs.json",
+    "topics": "sensitive_topics.json",
+    "link_domains": "link_domains.json",
+    "reprint_sources": "reprint_sources.json",
+}
+
+
+def load_starter_lexicons() -> LexiconSet:
+    """The small real starter set shipped in ``checks/data/``."""
+    data_dir = resources.files(__package__ or "govmedia_review.checks").joinpath("data")
+    docs = {key: json.loads(data_dir.joinpath(fn).read_text("utf-8")) for key, fn in _STARTER_FILES.items()}
+    return LexiconSet.from_dict(docs)
+

@@ -1,0 +1,195 @@
+"""Unmasked personal numbers (两秘密一隐私): resident ID numbers, mainland mobile numbers, bank cards.
+
+Numbers are read from the folded view (full-width digits already half-width) as *chunks*: digit groups
+joined by up to three separator characters (spaces, hyphens, zero-width characters). A chunk is judged
+whole first, then as runs of consecutive groups, so "0576-88123456 13812345678" still yields the mobile
+while the landline is left alone. Groups are never split, so a mobile number buried in a longer code is not
+reported. Masked numbers ("138****5678") break into short chunks at the asterisks and never qualify.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from govmedia_review.checks.findings import Field, Finding
+from govmedia_review.checks.lexicon import Category, Severity
+from govmedia_review.checks.normalize import NormalizedText
+
+__all__ = [
+    "NumberKind",
+    "find_personal_numbers",
+    "id_check_char",
+    "is_resident_id",
+    "luhn_valid",
+    "mask",
+]
+
+_SEP = "[ \t\u00a0\u2000-\u200d\u2010-\u2015\u2060\u202f\u2212\ufeff-]"
+# A chunk starts and ends on a digit (or the X of an ID) and is not glued to letters or further digits.
+_CHUNK_RE = re.compile(rf"(?<![0-9a-z])[0-9](?:{_SEP}{{0,3}}[0-9])*(?:{_SEP}{{0,3}}x)?(?![0-9a-z])")
+_GROUP_RE = re.compile("[0-9x]+")
+_MOBILE_RE = re.compile(r"(?:0086|86)?(1[3-9][0-9]{9})")
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+# First two digits of GB/T 2260 province-level codes (plus 71/81/82 for Taiwan, Hong Kong, Macao and 83
+# for residence permits of Taiwan residents).
+_ID_PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+    "50 51 52 53 54 61 62 63 64 65 71 81 82 83 91".split()
+)
+# ISO/IEC 7812 major industry identifiers of payment cards; a Luhn pass alone is one number in ten.
+_CARD_FIRST_DIGITS = frozenset("3456")
+
+
+class NumberKind(StrEnum):
+    """Kinds of personal number the detector reports."""
+
+    RESIDENT_ID = "id_card"
+    MOBILE = "mobile"
+    BANK_CARD = "bank_card"
+
+
+_MESSAGES: dict[NumberKind, str] = {
+    NumberKind.RESIDENT_ID: "未脱敏的居民身份证号码 / unmasked resident ID number",
+    NumberKind.MOBILE: "未脱敏的手机号码 / unmasked mobile number",
+    NumberKind.BANK_CARD: "未脱敏的银行卡号 / unmasked bank card number",
+}
+
+
+def id_check_char(first17: str) -> str:
+    """GB 11643 check character for the first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def _id_shaped(number: str) -> bool:
+    """Region and birth date plausible (the check digit is not examined)."""
+    if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789Xx":
+        return False
+    if number[:2] not in _ID_PROVINCES:
+        return False
+    year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
+    if not 1900 <= year <= 2099:
+        return False
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def is_resident_id(number: str) -> bool:
+    """18-character resident ID number with plausible region and birth date and a valid check character."""
+    return _id_shaped(number) and id_check_char(number[:17]) == number[17].upper()
+
+
+def luhn_valid(number: str) -> bool:
+    """Luhn (mod 10) checksum of a digit string."""
+    if not number.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def mask(kind: NumberKind, number: str) -> str:
+    """The masked form to publish instead, e.g. ``138****5678``."""
+    if kind is NumberKind.RESIDENT_ID:
+        return f"{number[:6]}{'*' * 8}{number[-4:].upper()}"
+    if kind is NumberKind.MOBILE:
+        core = number[-11:]
+        return f"{core[:3]}****{core[-4:]}"
+    stars = " ".join(["****"] * ((len(number) - 8 + 3) // 4))
+    return f"{number[:4]} {stars} {number[-4:]}"
+
+
+def _classify(number: str, group_lengths: list[int]) -> NumberKind | None:
+    if _MOBILE_RE.fullmatch(number):
+        return NumberKind.MOBILE
+    if _id_shaped(number):
+        # A number shaped like an ID is judged as one only: with a wrong check digit it is a typo'd ID or
+        # an unrelated code, not a bank card that happens to pass Luhn.
+        return NumberKind.RESIDENT_ID if is_resident_id(number) else None
+    if (
+        16 <= len(number) <= 19
+        and number[0] in _CARD_FIRST_DIGITS
+        # Cards are written whole or in fours; other groupings are separate numbers side by side.
+        and (len(group_lengths) == 1 or all(n == 4 for n in group_lengths[:-1]))
+        and luhn_valid(number)
+    ):
+        return NumberKind.BANK_CARD
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    kind: NumberKind
+    start: int  # folded offsets
+    end: int
+    number: str
+
+
+def _scan(folded: str) -> Iterable[_Found]:
+    for chunk in _CHUNK_RE.finditer(folded):
+        groups = [(m.start() + chunk.start(), m.end() + chunk.start()) for m in _GROUP_RE.finditer(chunk.group())]
+        texts = [folded[s:e] for s, e in groups]
+        i = 0
+        while i < len(groups):
+            found: tuple[int, NumberKind, str] | None = None
+            total = 0
+            ends: list[int] = []
+            for j in range(i, len(groups)):
+                total += len(texts[j])
+                if total > 19:  # longest candidates: bank card 19, ID 18, 0086 + mobile 15
+                    break
+                ends.append(j)
+            for j in reversed(ends):  # longest interpretation first
+                number = "".join(texts[i : j + 1])
+                kind = _classify(number, [len(t) for t in texts[i : j + 1]])
+                if kind is not None:
+                    found = (j, kind, number)
+                    break
+            if found is None:
+                i += 1
+                continue
+            j, kind, number = found
+            start = groups[i][0]
+            if kind is NumberKind.MOBILE and start > 0 and folded[start - 1] == "+":
+                start -= 1
+            yield _Found(kind, start, groups[j][1], number)
+            i = j + 1
+
+
+def find_personal_numbers(
+    norm: NormalizedText, field: Field, *, skip: Iterable[tuple[int, int]] = ()
+) -> list[Finding]:
+    """Unmasked ID, mobile and bank-card numbers; ``skip`` holds folded spans (e.g. URLs) to ignore."""
+    skipped = list(skip)
+    findings: list[Finding] = []
+    for found in _scan(norm.folded):
+        if any(s <= found.start and found.end <= e for s, e in skipped):
+            continue
+        start, end = norm.folded_span(found.start, found.end)
+        findings.append(
+            Finding(
+                category=Category.SECRETS_PRIVACY,
+                severity=Severity.BLOCK,
+                start=start,
+                end=end,
+                excerpt=norm.original[start:end],
+                message=_MESSAGES[found.kind],
+                suggestion=mask(found.kind, found.number),
+                rule_id=f"pii.{found.kind.value}",
+                field=field,
+            )
+        )
+    return findings
