@@ -69,7 +69,8 @@ def wrap(event: Event, *, traceparent: str | None = None, event_id: str | None =
         id=event_id or str(uuid.uuid4()),
         source=event.source(),
         type=event.event_type,
-        time=time or datetime.now(UTC),
+        # ce_time is when the fact happened (business time) when the event says so.
+        time=time or getattr(event, "occurred_at", None) or datetime.now(UTC),
         subject=event.aggregate_id,
         data=event.model_dump(mode="json"),
         traceparent=traceparent,

@@ -29,7 +29,7 @@ class Event(BaseModel):
     def __init_subclass__(
         cls,
         *,
-        type: str | None = None,  # noqa: A002 - mirrors the CloudEvents attribute name
+        type: str | None = None,
         service: str | None = None,
         topic: str | None = None,
         aggregate: str | None = None,
