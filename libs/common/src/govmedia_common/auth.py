@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx
 import jwt
@@ -25,9 +25,14 @@ log = logging.getLogger(__name__)
 ALGORITHMS = ["ES256"]
 
 
+def is_region_code(code: object) -> TypeGuard[str]:
+    """Six ASCII digits (GB/T 2260); ``str.isdigit`` alone also passes full-width or Arabic-Indic digits."""
+    return isinstance(code, str) and len(code) == 6 and code.isascii() and code.isdigit()
+
+
 def region_prefix(code: str) -> str:
     """The code prefix shared by a region's whole subtree ("330000"→"33", "331000"→"3310")."""
-    if len(code) != 6 or not code.isdigit():
+    if not is_region_code(code):
         raise ValueError(f"region code must be six digits, got {code!r}")
     if code.endswith("0000"):
         return code[:2]
@@ -137,7 +142,9 @@ class TokenVerifier:
                 log.warning("could not fetch JWKS", extra={"url": self.jwks_url, "error": str(exc)})
                 if not self._keys:
                     raise Problem(
-                        503, "jwks-unavailable", "The token signing keys cannot be fetched; try again shortly."
+                        503,
+                        "jwks-unavailable",
+                        "The token signing keys cannot be fetched; try again shortly.",
                     ) from exc
 
     async def verify(self, token: str) -> Principal:
@@ -152,7 +159,7 @@ class TokenVerifier:
         await self._refresh()
         if kid not in self._keys:
             await self._refresh(force=True)
-        key = self._keys.get(kid)
+        key = self._keys.get(kid) if isinstance(kid, str) else None
         if key is None:
             raise unauthorized("The token was signed by an unknown key.")
         try:
@@ -174,8 +181,8 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise unauthorized(f"The token is invalid: {exc}.") from exc
         region = claims.get("region")
-        if not isinstance(region, str) or len(region) != 6:
-            raise unauthorized("The token carries no region claim.")
+        if not is_region_code(region):
+            raise unauthorized("The token carries no valid region claim.")
         return Principal(
             subject=str(claims["sub"]),
             kind=str(claims.get("kind", "person")),

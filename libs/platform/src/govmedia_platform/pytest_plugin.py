@@ -26,7 +26,7 @@ def _docker_answers() -> bool:
     if os.environ.get("GOVMEDIA_TEST_NO_DOCKER"):
         return False
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env(timeout=3).ping()
         return True
@@ -42,12 +42,12 @@ def test_infrastructure() -> Iterator[Infrastructure]:
     with contextlib.ExitStack() as stack:
         if (not db_url or not bootstrap) and _docker_answers():
             if not db_url:
-                from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]
+                from testcontainers.postgres import PostgresContainer
 
                 pg = stack.enter_context(PostgresContainer("postgres:17-alpine", driver="asyncpg"))
                 db_url = pg.get_connection_url()
             if not bootstrap:
-                from testcontainers.kafka import KafkaContainer  # type: ignore[import-untyped]
+                from testcontainers.kafka import KafkaContainer
 
                 kafka = stack.enter_context(KafkaContainer().with_kraft())
                 bootstrap = kafka.get_bootstrap_server()

@@ -7,7 +7,7 @@ import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from govmedia_common import audit
@@ -19,6 +19,7 @@ from govmedia_common.pagination import Page, decode_cursor, encode_cursor
 from govmedia_common.problems import Problem, not_found
 from govmedia_common.workdays import WorkCalendar
 from govmedia_registry import repository as repo
+from govmedia_registry.domain import RegistryRules
 from govmedia_registry import reports, schemas as s, service
 from govmedia_registry.identity import (
     active_key,
@@ -40,19 +41,16 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of th
 
 
 
-def _dep(*scopes: str, roles: tuple[str, ...] = ()) -> Any:
-    from fastapi import Depends
-
-    return Annotated[Principal, Depends(Authorize(*scopes, roles=roles))]
-
-
-Reader = _dep("registry:read")
-Filer = _dep("registry:file", roles=("unit_admin", "office_staff", "office_admin"))
-Approver = _dep("registry:approve", roles=("unit_admin", "office_staff", "office_admin"))
-Admin = _dep("registry:admin", roles=("office_admin",))
-PeopleAdmin = _dep(roles=("office_admin", "unit_admin"))
-Auditor = _dep("audit:read", roles=("auditor",))
-OfficeReader = _dep("registry:read", roles=("office_staff", "office_admin", "auditor"))
+_FILERS = ("unit_admin", "office_staff", "office_admin")
+Reader = Annotated[Principal, Depends(Authorize("registry:read"))]
+Filer = Annotated[Principal, Depends(Authorize("registry:file", roles=_FILERS))]
+Approver = Annotated[Principal, Depends(Authorize("registry:approve", roles=_FILERS))]
+Admin = Annotated[Principal, Depends(Authorize("registry:admin", roles=("office_admin",)))]
+PeopleAdmin = Annotated[Principal, Depends(Authorize(roles=("office_admin", "unit_admin")))]
+Auditor = Annotated[Principal, Depends(Authorize("audit:read", roles=("auditor",)))]
+OfficeReader = Annotated[
+    Principal, Depends(Authorize("registry:read", roles=("office_staff", "office_admin", "auditor")))
+]
 
 
 def _page(items: list[Any], limit: int, key: Any) -> dict[str, Any]:
@@ -136,7 +134,7 @@ async def get_settings(code: str, session: SessionDep, principal: Reader) -> s.R
         raise not_found("region", code)
     row = await repo.get_settings(session, code)
     effective = await service.effective_settings(session, code)
-    effective["registry"] = service.d.RegistryRules.from_settings(effective.get("registry", {})).to_settings()
+    effective["registry"] = RegistryRules.from_settings(effective.get("registry", {})).to_settings()
     return s.RegionSettingsOut(region_code=code, own=row.settings if row else {}, effective=effective,
                                version=row.version if row else 0)
 

@@ -87,13 +87,13 @@ async def statistics(session: AsyncSession, *, region: str, start: date, end: da
                 "deregister.effective": "deregistered_in_period"}
     counted: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)
     for account_id, kind in effective:
-        a = by_account.get(account_id)
+        found = by_account.get(account_id)
         column = counters.get(kind)
-        if a is None or column is None or (account_id, kind) in counted[column]:
+        if found is None or column is None or (account_id, kind) in counted[column]:
             continue
         counted[column].add((account_id, kind))
-        row(a.region_code, a.platform)[column] += 1
-        row(a.region_code, "all")[column] += 1
+        row(found.region_code, found.platform)[column] += 1
+        row(found.region_code, "all")[column] += 1
     for code in late:
         row(code, "all")["late_filings_in_period"] += 1
     for (code, _platform), r in rows.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,8 @@ from govmedia_registry.models import (
     WorkCalendarYear,
 )
 
+T = TypeVar("T")
+
 UNIT_ROLES = frozenset({"editor", "reviewer", "approver", "unit_admin", "liaison"})
 OFFICE_ROLES = frozenset({"office_staff", "office_admin", "auditor"})
 
@@ -32,14 +34,14 @@ def sees_only_own_unit(principal: Principal) -> bool:
     return principal.kind == "person" and not principal.roles & OFFICE_ROLES and principal.unit_id is not None
 
 
-def _scoped(stmt: Select[Any], principal: Principal, region_col: Any, unit_col: Any) -> Select[Any]:
+def _scoped(stmt: Select[T], principal: Principal, region_col: Any, unit_col: Any) -> Select[T]:
     stmt = stmt.where(region_col.startswith(principal.region_prefix, autoescape=True))
     if sees_only_own_unit(principal):
         stmt = stmt.where(unit_col == principal.unit_id)
     return stmt
 
 
-def _after(stmt: Select[Any], col: Any, cursor: list[Any] | None) -> Select[Any]:
+def _after(stmt: Select[T], col: Any, cursor: list[Any] | None) -> Select[T]:
     return stmt.where(col > cursor[0]) if cursor else stmt
 
 

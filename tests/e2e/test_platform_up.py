@@ -1,0 +1,65 @@
+"""`govmedia up` brings the five services to ready on the embedded stack; Ctrl-C leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+pytestmark = pytest.mark.integration
+
+SERVICES = ("registry", "review", "monitor", "notify", "scoring")
+
+
+def test_up_starts_all_services_ready_and_ctrl_c_stops_every_process(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVMEDIA_")}  # the embedded default
+    env["COLUMNS"] = "200"
+    env["GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD"] = "e2e-admin-password"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "govmedia_platform.cli", "up", "--data-dir", str(tmp_path / "data")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
+    )
+    output: list[str] = []
+    deadline = time.monotonic() + 180
+    try:
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if line.startswith("ready in"):
+                break
+        text = "".join(output)
+        assert "ready in" in text, text
+        urls = dict(re.findall(r"│\s*(registry|review|monitor|notify|scoring)\s*│\s*(http://[0-9.:]+)", text))
+        assert set(urls) == set(SERVICES), text
+        for name, url in urls.items():
+            ready = httpx.get(f"{url}/readyz", timeout=5)
+            assert ready.status_code == 200, (name, ready.text)
+            assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+            assert httpx.get(f"{url}/metrics", timeout=5).status_code == 200
+            openapi = httpx.get(f"{url}/openapi.json", timeout=5).json()
+            assert name in openapi["info"]["title"]
+        descendants = psutil.Process(proc.pid).children(recursive=True)
+        assert len(descendants) >= 7, [p.name() for p in descendants]  # postgres, broker, five services
+    finally:
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        try:
+            rest, _ = proc.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, rest
+    assert "all govmedia processes stopped" in rest
+    time.sleep(1)
+    left = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not left, f"left behind: {[(p.pid, p.name()) for p in left]}"
