@@ -97,6 +97,7 @@ class TokenVerifier:
         jwks_loader: Callable[[], Awaitable[dict[str, Any]]] | None = None,
         cache_seconds: float = 300.0,
         leeway_seconds: float = 10.0,
+        min_refresh_seconds: float = 5.0,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
@@ -104,6 +105,7 @@ class TokenVerifier:
         self.jwks_loader = jwks_loader
         self.cache_seconds = cache_seconds
         self.leeway = leeway_seconds
+        self.min_refresh_seconds = min_refresh_seconds
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
@@ -125,8 +127,9 @@ class TokenVerifier:
             return
         async with self._lock:
             fresh = time.monotonic() - self._fetched_at < self.cache_seconds
-            # A forced refresh (unknown kid, e.g. after key rotation) is rate-limited to one per 10 s.
-            if fresh and (not force or time.monotonic() - self._fetched_at < 10):
+            # A forced refresh (unknown kid, e.g. after key rotation) is rate-limited so that tokens with
+            # made-up key ids cannot make us hammer the key source.
+            if fresh and (not force or time.monotonic() - self._fetched_at < self.min_refresh_seconds):
                 return
             try:
                 if self.jwks_loader is not None:

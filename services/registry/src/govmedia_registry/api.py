@@ -26,10 +26,11 @@ from govmedia_registry.identity import (
     issue,
     new_client_secret,
     published_jwks,
+    rotate_key,
     scopes_for_roles,
     verify_secret,
 )
-from govmedia_registry.models import Account, Client, Filing, Person, Unit
+from govmedia_registry.models import Account, Client, Filing, Person, SigningKeyRow, Unit
 
 router = APIRouter()
 
@@ -457,3 +458,30 @@ async def apply_due(session: SessionDep, principal: Admin, rt: RuntimeDep) -> di
     count = await service.apply_due(session, rt.clock)
     await audit.record(session, principal=principal, action="admin.apply_due", detail={"applied": count})
     return {"applied": count}
+
+
+@router.post("/v1/admin/signing-keys", status_code=201, tags=["identity"],
+             summary="Rotate: add a new token signing key (province office admin)")
+async def rotate_signing_key(session: SessionDep, principal: Admin) -> dict[str, str]:
+    if not principal.region_code.endswith("0000"):
+        raise forbidden("Signing keys are managed by a province-level office admin.", "insufficient-level")
+    key = await rotate_key(session)
+    await audit.record(session, principal=principal, action="signing_key.rotate", target=key.kid)
+    return {"kid": key.kid, "detail": "New tokens are signed with this key; older keys stay published until retired."}
+
+
+@router.post("/v1/admin/signing-keys/{kid}/retire", tags=["identity"],
+             summary="Retire an old signing key: tokens it signed stop verifying (province office admin)")
+async def retire_signing_key(kid: str, session: SessionDep, principal: Admin, rt: RuntimeDep) -> dict[str, str]:
+    if not principal.region_code.endswith("0000"):
+        raise forbidden("Signing keys are managed by a province-level office admin.", "insufficient-level")
+    newest = await active_key(session)
+    row = await session.get(SigningKeyRow, kid, with_for_update=True)
+    if row is None or not row.active:
+        raise not_found("signing key", kid)
+    if row.kid == newest.kid:
+        raise Problem(409, "signing-key-in-use", "This is the newest key; rotate first, then retire the old one.")
+    row.active = False
+    row.retired_at = datetime.now(UTC)
+    await audit.record(session, principal=principal, action="signing_key.retire", target=kid)
+    return {"kid": kid, "detail": "retired"}

@@ -106,7 +106,8 @@ def create_app(
             return await published_jwks(session)
 
     verifier = verifier or TokenVerifier(
-        issuer=settings.token_issuer, audience=settings.token_audience, jwks_loader=own_keys, cache_seconds=30
+        issuer=settings.token_issuer, audience=settings.token_audience, jwks_loader=own_keys, cache_seconds=30,
+        min_refresh_seconds=0.0,
     )
     app = create_service_app(SPEC, settings, verifier=verifier, clock=clock)
     holder["runtime"] = app.state.runtime

@@ -46,3 +46,24 @@ async def test_open_filing_goes_up_three_levels_and_announces(registry) -> None:
     assert r.json()["announcement_ends_on"] is not None
     account = (await admin.get(f"/v1/accounts/{filing['account_id']}")).json()
     assert account["status"] == "announcing"
+
+
+async def test_key_rotation_keeps_old_tokens_valid_until_the_old_key_is_retired(registry) -> None:  # type: ignore[no-untyped-def]
+    old_token = await registry.login("admin", "bootstrap-admin-pw")
+    admin = await registry.as_(old_token)
+    old_kids = [k["kid"] for k in (await registry.client.get("/.well-known/jwks.json")).json()["keys"]]
+    assert len(old_kids) == 1
+    rotated = await admin.post("/v1/admin/signing-keys")
+    assert rotated.status_code == 201, rotated.text
+    new_kid = rotated.json()["kid"]
+    published = [k["kid"] for k in (await registry.client.get("/.well-known/jwks.json")).json()["keys"]]
+    assert sorted(published) == sorted([*old_kids, new_kid])
+    new_admin = await registry.as_(await registry.login("admin", "bootstrap-admin-pw"))
+    assert (await new_admin.get("/v1/me")).status_code == 200
+    assert (await admin.get("/v1/me")).status_code == 200  # the old token still verifies
+    refused = await new_admin.post(f"/v1/admin/signing-keys/{new_kid}/retire")
+    assert refused.status_code == 409 and refused.json()["code"] == "signing-key-in-use"
+    retired = await new_admin.post(f"/v1/admin/signing-keys/{old_kids[0]}/retire")
+    assert retired.status_code == 200, retired.text
+    published = [k["kid"] for k in (await registry.client.get("/.well-known/jwks.json")).json()["keys"]]
+    assert published == [new_kid]

@@ -61,6 +61,11 @@ class CheckEngine:
         """Kind → ``name@version`` of every lexicon in use."""
         return dict(self._compiled.versions)
 
+    @property
+    def pattern_count(self) -> int:
+        """Number of lexicon phrases in the automaton (terms, topic words and wrong forms)."""
+        return self._compiled.terms.rule_count
+
     def check(
         self,
         text: str,

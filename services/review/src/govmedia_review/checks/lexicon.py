@@ -319,7 +319,12 @@ class ExpressionLexicon(_Lexicon[ExpressionPair]):
     @staticmethod
     def _dump_entry(entry: ExpressionPair) -> dict[str, Any]:
         d = _drop_defaults(
-            {"wrong": entry.wrong, "right": entry.right, "note": entry.note, "exceptions": list(entry.exceptions)}
+            {
+                "wrong": entry.wrong,
+                "right": entry.right,
+                "note": entry.note,
+                "exceptions": list(entry.exceptions),
+            }
         )
         d["serious"] = entry.serious
         return d
@@ -429,7 +434,7 @@ class LexiconSet:
         missing = set(_KINDS) - set(data)
         if missing:
             raise LexiconError(f"lexicon set: missing {sorted(missing)}")
-        parsed = {key: kind.from_dict(data[key]) for key, kind in _KINDS.items()}
+        parsed: dict[str, Any] = {key: kind.from_dict(data[key]) for key, kind in _KINDS.items()}
         return cls(**parsed)
 
     def to_dict(self) -> dict[str, Any]:
@@ -460,4 +465,3 @@ def load_starter_lexicons() -> LexiconSet:
     data_dir = resources.files(__package__ or "govmedia_review.checks").joinpath("data")
     docs = {key: json.loads(data_dir.joinpath(fn).read_text("utf-8")) for key, fn in _STARTER_FILES.items()}
     return LexiconSet.from_dict(docs)
-

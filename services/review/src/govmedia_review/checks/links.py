@@ -42,6 +42,8 @@ class Link:
 def find_links(folded: str) -> list[Link]:
     """All URLs, with scheme, ``www.`` or a bare domain with a known TLD."""
     links: list[Link] = []
+    if "." not in folded and "://" not in folded:
+        return links  # every URL form has a dot or a scheme; most Chinese prose has neither
     for m in _URL_RE.finditer(folded):
         host = m.group("host") or m.group("whost") or m.group("bhost") or ""
         end = m.end()

@@ -39,9 +39,18 @@ def _fold_table() -> dict[int, int]:
 _FOLD = _fold_table()
 
 
+_FOLDABLE_RE = re.compile("[A-Z\u3000\uff01-\uff5e]+")
+
+
+def _fold_run(m: re.Match[str]) -> str:
+    return m.group().translate(_FOLD)
+
+
 def fold(text: str) -> str:
     """Full-width ASCII forms to half-width and ASCII letters to lower case; length-preserving."""
-    return text.translate(_FOLD)
+    # str.translate walks a CJK text character by character in Python-level dict lookups; translating only
+    # the (few, short) runs that need it is several times faster on Chinese prose.
+    return _FOLDABLE_RE.sub(_fold_run, text)
 
 
 # Characters dropped before lexicon matching (as they appear after `fold`). Regex class syntax.

@@ -30,7 +30,8 @@ __all__ = [
 
 _SEP = "[ \t\u00a0\u2000-\u200d\u2010-\u2015\u2060\u202f\u2212\ufeff-]"
 # A chunk starts and ends on a digit (or the X of an ID) and is not glued to letters or further digits.
-_CHUNK_RE = re.compile(rf"(?<![0-9a-z])[0-9](?:{_SEP}{{0,3}}[0-9])*(?:{_SEP}{{0,3}}x)?(?![0-9a-z])")
+# At least 11 digits: shorter chunks (dates, amounts, hotlines) can hold none of the numbers sought.
+_CHUNK_RE = re.compile(rf"(?<![0-9a-z])[0-9](?:{_SEP}{{0,3}}[0-9]){{10,}}(?:{_SEP}{{0,3}}x)?(?![0-9a-z])")
 _GROUP_RE = re.compile("[0-9x]+")
 _MOBILE_RE = re.compile(r"(?:0086|86)?(1[3-9][0-9]{9})")
 
@@ -39,8 +40,18 @@ _ID_CHECK = "10X98765432"
 # First two digits of GB/T 2260 province-level codes (plus 71/81/82 for Taiwan, Hong Kong, Macao and 83
 # for residence permits of Taiwan residents).
 _ID_PROVINCES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
-    "50 51 52 53 54 61 62 63 64 65 71 81 82 83 91".split()
+    [
+        *range(11, 16),
+        *range(21, 24),
+        *range(31, 38),
+        *range(41, 47),
+        *range(50, 55),
+        *range(61, 66),
+        71,
+        81,
+        82,
+        83,
+    ]
 )
 # ISO/IEC 7812 major industry identifiers of payment cards; a Luhn pass alone is one number in ten.
 _CARD_FIRST_DIGITS = frozenset("3456")
@@ -71,7 +82,7 @@ def _id_shaped(number: str) -> bool:
     """Region and birth date plausible (the check digit is not examined)."""
     if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789Xx":
         return False
-    if number[:2] not in _ID_PROVINCES:
+    if int(number[:2]) not in _ID_PROVINCES:
         return False
     year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
     if not 1900 <= year <= 2099:
@@ -140,7 +151,9 @@ class _Found:
 
 def _scan(folded: str) -> Iterable[_Found]:
     for chunk in _CHUNK_RE.finditer(folded):
-        groups = [(m.start() + chunk.start(), m.end() + chunk.start()) for m in _GROUP_RE.finditer(chunk.group())]
+        groups = [
+            (m.start() + chunk.start(), m.end() + chunk.start()) for m in _GROUP_RE.finditer(chunk.group())
+        ]
         texts = [folded[s:e] for s, e in groups]
         i = 0
         while i < len(groups):

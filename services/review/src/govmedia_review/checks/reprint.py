@@ -53,7 +53,9 @@ class ReprintChecker:
         self._contains = tuple(
             normalizer.key(e.name) for e in allowlist.entries if e.match is SourceMatch.CONTAINS
         )
-        self._suffixes = tuple(normalizer.key(e.name) for e in allowlist.entries if e.match is SourceMatch.SUFFIX)
+        self._suffixes = tuple(
+            normalizer.key(e.name) for e in allowlist.entries if e.match is SourceMatch.SUFFIX
+        )
 
     def allowed(self, name: str) -> bool:
         """True if a declared source names an allowed outlet or organ, or an allowed domain."""
@@ -82,7 +84,8 @@ class ReprintChecker:
                 start, end = norm.folded_span(m.start("name"), m.end("name"))
                 mentions.append(_Mention(field, start, end, norm.original[start:end]))
             else:
-                start, end = norm.folded_span(m.start(), m.end())
+                marker = "src" if m.group("src") else "orig"
+                start, end = norm.folded_span(m.start(), m.end(marker))
                 mentions.append(_Mention(field, start, end, ""))
         for m in _TAG_RE.finditer(folded):
             declared = True
@@ -119,7 +122,7 @@ class ReprintChecker:
                     start=m.start,
                     end=m.end,
                     excerpt=m.name,
-                    message=f"转载来源不在允许范围：{m.name.strip()} / reprint source is not an allowed source",
+                    message=f"转载来源不在允许范围：{m.name.strip()} / source not on the allowed list",
                     suggestion=_ALLOWED_SUGGESTION,
                     rule_id="reprint.source_not_allowed",
                     field=m.field,

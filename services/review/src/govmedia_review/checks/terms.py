@@ -168,8 +168,8 @@ class TermMatcher:
             self._automaton = automaton
 
     @property
-    def size(self) -> int:
-        """Number of rules compiled."""
+    def rule_count(self) -> int:
+        """Number of lexicon phrases compiled (terms, topic words and wrong forms)."""
         return len(self._rules)
 
     def find(self, norm: NormalizedText, field: Field) -> list[Finding]:

@@ -1,0 +1,201 @@
+"""Machine-check benchmark: `CheckEngine.check` against a plain substring scan with the same 10,000 terms.
+
+Posts of about 1,000 characters are a deterministic random mix of the sentences of the clean notice corpus
+(``services/review/tests/unit/data/clean_notices.json``). The lexicon is the starter set plus synthetic
+sensitive terms (3–6 characters drawn from the corpus' own characters) up to 10,000 patterns in all. In
+the same run and on one core it measures:
+
+* ``engine``: ``CheckEngine.check`` — normalisation, one Aho-Corasick pass over every pattern, personal
+  numbers, links, reprint sources;
+* ``substring scan``: ``for term in terms: if term in text`` with the same 10,000 raw terms (no
+  normalisation, no numbers, no links: strictly less work than the engine does);
+* for context, normalisation alone and the engine with only the starter lexicon.
+
+A benchmark, not a test: nothing is asserted. Prints a table and writes ``bench/results/checks.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import re
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from govmedia_review.checks import (
+    Category,
+    CheckEngine,
+    LexiconSet,
+    SensitiveLexicon,
+    SensitiveTerm,
+    Severity,
+    load_starter_lexicons,
+)
+from govmedia_review.checks.normalize import Normalizer
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "services/review/tests/unit/data/clean_notices.json"
+RESULTS = Path(os.environ.get("GOVMEDIA_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
+
+SEED = 20260101
+POSTS = 400
+POST_CHARS = 1_000
+TERMS = 10_000
+ENGINE_SECONDS = 4.0  # measure for at least this long
+SCAN_POSTS = 120
+
+
+def make_posts(rng: random.Random) -> list[str]:
+    """~1,000-character posts assembled from the corpus sentences."""
+    notices = json.loads(CORPUS.read_text("utf-8"))
+    # A notice's last line has no terminator; give it a line break so it does not run into the next sentence.
+    sentences = [
+        s if s[-1] in "。！？；\n" else s + "\n"
+        for n in notices
+        for s in re.split(r"(?<=[。！？；\n])", n["text"])
+        if len(s.strip()) > 4
+    ]
+    posts = []
+    for _ in range(POSTS):
+        parts: list[str] = []
+        size = 0
+        while size < POST_CHARS:
+            s = rng.choice(sentences)
+            parts.append(s)
+            size += len(s)
+        posts.append("".join(parts))
+    return posts
+
+
+def make_lexicons(rng: random.Random, posts: list[str]) -> tuple[LexiconSet, list[str]]:
+    """The starter set padded with synthetic terms to TERMS patterns, and the same patterns as raw strings."""
+    starter = load_starter_lexicons()
+    existing = (
+        [t.term for t in starter.sensitive.entries]
+        + [t.term for t in starter.topics.entries]
+        + [p.wrong for p in starter.expressions.entries]
+    )
+    alphabet = sorted({ch for p in posts for ch in p if "\u4e00" <= ch <= "\u9fff"})
+    seen = set(existing)
+    synthetic: list[SensitiveTerm] = []
+    while len(existing) + len(synthetic) < TERMS:
+        term = "".join(rng.choices(alphabet, k=rng.randint(3, 6)))
+        if term in seen:
+            continue
+        seen.add(term)
+        synthetic.append(SensitiveTerm(term=term, category=Category.ILLEGAL, severity=Severity.WARN))
+    sensitive = SensitiveLexicon(
+        name="bench-sensitive",
+        version="1",
+        entries=starter.sensitive.entries + tuple(synthetic),
+    )
+    lexicons = starter.replace(sensitive=sensitive)
+    return lexicons, existing + [t.term for t in synthetic]
+
+
+def rate(
+    label: str, fn: Callable[[str], object], posts: list[str], *, seconds: float = 0, count: int = 0
+) -> dict[str, Any]:
+    """Run ``fn`` over the posts (round-robin) for ``seconds`` or ``count`` posts; posts/second."""
+    for p in posts[:10]:  # warm-up
+        fn(p)
+    done = 0
+    chars = 0
+    started = time.perf_counter()
+    while True:
+        p = posts[done % len(posts)]
+        fn(p)
+        done += 1
+        chars += len(p)
+        elapsed = time.perf_counter() - started
+        if (count and done >= count) or (seconds and elapsed >= seconds):
+            break
+    print(f"  {label:<34} {done:>6} posts in {elapsed:6.2f} s", flush=True)
+    return {
+        "posts": done,
+        "seconds": round(elapsed, 3),
+        "posts_per_second": round(done / elapsed, 1),
+        "chars_per_second": round(chars / elapsed),
+        "ms_per_post": round(1000 * elapsed / done, 3),
+    }
+
+
+def main() -> int:
+    rng = random.Random(SEED)
+    posts = make_posts(rng)
+    lexicons, terms = make_lexicons(rng, posts)
+    print(
+        f"{len(posts)} posts of ~{sum(map(len, posts)) // len(posts)} chars; {len(terms)} terms", flush=True
+    )
+
+    started = time.perf_counter()
+    engine = CheckEngine(lexicons)
+    compile_seconds = time.perf_counter() - started
+    starter_engine = CheckEngine(load_starter_lexicons())
+    starter_patterns = starter_engine.pattern_count
+    normalizer = Normalizer()
+
+    def scan(text: str) -> int:
+        hits = 0
+        for term in terms:
+            if term in text:
+                hits += 1
+        return hits
+
+    findings = sum(len(engine.check(p).findings) for p in posts)
+    scan_hits = sum(scan(p) for p in posts[:SCAN_POSTS])
+
+    print("measuring (one core):", flush=True)
+    rates = {
+        "engine": rate("CheckEngine.check, 10k terms", engine.check, posts, seconds=ENGINE_SECONDS),
+        "substring_scan": rate("substring scan, 10k terms", scan, posts, count=SCAN_POSTS),
+        "normalise_only": rate("Normalizer.normalize", normalizer.normalize, posts, seconds=2.0),
+        "engine_starter": rate(
+            f"CheckEngine.check, starter ({starter_patterns})", starter_engine.check, posts, seconds=2.0
+        ),
+    }
+    ratio = rates["engine"]["posts_per_second"] / rates["substring_scan"]["posts_per_second"]
+
+    print()
+    print(f"{'path':<34}{'posts/s':>10}{'ms/post':>10}{'k chars/s':>12}")
+    for name, r in rates.items():
+        kchars = r["chars_per_second"] / 1000
+        print(f"{name:<34}{r['posts_per_second']:>10.1f}{r['ms_per_post']:>10.3f}{kchars:>12.0f}")
+    print(f"\nengine / substring scan = {ratio:.1f}x   (engine compile: {compile_seconds:.2f} s)")
+    print(f"findings in {len(posts)} posts: {findings}; substring hits in {SCAN_POSTS} posts: {scan_hits}")
+
+    result = {
+        "benchmark": "checks",
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        },
+        "parameters": {
+            "seed": SEED,
+            "posts": len(posts),
+            "avg_post_chars": sum(map(len, posts)) // len(posts),
+            "terms": len(terms),
+            "lexicon_versions": engine.lexicon_versions,
+        },
+        "compile_seconds": round(compile_seconds, 3),
+        "rates": rates,
+        "engine_vs_substring_scan": round(ratio, 1),
+        "findings_total": findings,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / "checks.json"
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+"""Shared fixtures for the machine-check unit tests."""
+
+import pytest
+from govmedia_review.checks import CheckEngine, LexiconSet, load_starter_lexicons
+
+
+@pytest.fixture(scope="session")
+def starter() -> LexiconSet:
+    return load_starter_lexicons()
+
+
+@pytest.fixture(scope="session")
+def engine(starter: LexiconSet) -> CheckEngine:
+    return CheckEngine(starter)

@@ -1,0 +1,49 @@
+"""Outbound links: only hosts under allowed domains pass."""
+
+import pytest
+from govmedia_review.checks import Category, CheckEngine, Severity
+from govmedia_review.checks.links import find_links
+
+BLOCKED = [
+    ("http", "详情请访问http://www.example.com/promo?id=1。", "http://www.example.com/promo?id=1"),
+    ("https", "报名入口：https://shop.example.net/a/b", "https://shop.example.net/a/b"),
+    ("www", "更多优惠见www.baidu.com。", "www.baidu.com"),
+    ("bare-domain-path", "点击 example.com/path 领取", "example.com/path"),
+    ("bare-domain-cjk-after", "访问abc.xyz立即下载", "abc.xyz"),
+    ("full-width", "访问ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ", "ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ"),
+    ("upper-case", "访问HTTPS://WWW.EXAMPLE.COM", "HTTPS://WWW.EXAMPLE.COM"),
+    ("lookalike-gov", "官方通知见http://gov.cn.example.com/notice", "http://gov.cn.example.com/notice"),
+    ("suffix-not-label", "见http://fakegov.cn/x", "http://fakegov.cn/x"),
+    ("ip-address", "登录http://10.1.2.3:8080/admin", "http://10.1.2.3:8080/admin"),
+]
+
+
+@pytest.mark.parametrize(("text", "excerpt"), [b[1:] for b in BLOCKED], ids=[b[0] for b in BLOCKED])
+def test_link_to_non_allowed_host_is_blocked(engine: CheckEngine, text: str, excerpt: str) -> None:
+    findings = [f for f in engine.check(text).findings if f.rule_id == "link.domain_not_allowed"]
+    assert [f.excerpt for f in findings] == [excerpt]
+    assert findings[0].category is Category.ADS_LINKS
+    assert findings[0].severity is Severity.BLOCK
+
+
+ALLOWED = [
+    ("gov-cn", "政策原文见https://www.gov.cn/zhengce/content/2026-01/05/content_7001234.htm。"),
+    ("provincial-gov", "登录浙江政务服务网（zjzwfw.gov.cn）办理"),
+    ("local-gov-http", "详见 http://www.tz.gov.cn/art/2026/3/1/art_1229019364_59123456.html"),
+    ("xinhua", "新华网报道：http://www.news.cn/politics/2026-01/01/c_1.htm"),
+    ("people", "人民网 http://politics.people.com.cn/n1/2026/0101/c1001-1.html"),
+    ("email-is-not-link", "来信请发送至zhangsan@qq.com或li.me@163.com"),
+    ("file-names", "附件1.docx、附件2.pdf、报名表.xlsx请下载填写"),
+    ("version-and-decimals", "系统升级至v2.0版本，增长3.5个百分点"),
+]
+
+
+@pytest.mark.parametrize("text", [a[1] for a in ALLOWED], ids=[a[0] for a in ALLOWED])
+def test_allowed_links_and_non_links_pass(engine: CheckEngine, text: str) -> None:
+    assert engine.check(text).findings == []
+
+
+def test_trailing_sentence_punctuation_is_not_part_of_the_link() -> None:
+    (link,) = find_links("见http://example.com/a).")
+    assert "见http://example.com/a)."[link.start : link.end] == "http://example.com/a"
+    assert link.host == "example.com"
