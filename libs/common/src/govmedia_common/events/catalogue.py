@@ -200,6 +200,7 @@ class ReviewDecision(StrEnum):
     """What a reviewer decided at one review level."""
 
     APPROVE = "approve"  # passes to the next level, or is approved at the last one
+    REFER = "refer"  # passed up to the final approver without vouching for a blocking finding (上报终审)
     RETURN = "return"  # back to the editor for changes (退回修改)
     REJECT = "reject"  # refused for good (不予发布)
 

@@ -1,0 +1,514 @@
+"""Review HTTP API: parse, authorise, call the service, shape the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.responses import JSONResponse
+from govmedia_common.app import Authorize, Runtime, RuntimeDep, SessionDep
+from govmedia_common.auth import Principal, forbidden
+from govmedia_common.concurrency import etag, require_if_match
+from govmedia_common.idempotency import IdempotentRequest
+from govmedia_common.pagination import Page, decode_cursor, encode_cursor
+from govmedia_common.problems import not_found
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_review import domain as d
+from govmedia_review import repository as repo
+from govmedia_review import schemas as s
+from govmedia_review import service
+from govmedia_review.models import Campaign, CampaignTarget, Lexicon, Post
+
+router = APIRouter()
+ENGINES = "review.engines"
+
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
+Cursor = Annotated[str | None, Query(description="Opaque cursor from the previous page's next_cursor")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Makes a retry safe")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you read")]
+
+
+def any_scope(*scopes: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """Dependency: a verified caller holding at least one of the scopes."""
+
+    async def dependency(principal: Annotated[Principal, Depends(Authorize())]) -> Principal:
+        if not principal.scopes & set(scopes):
+            raise forbidden(f"The token needs one of the scopes: {', '.join(scopes)}.", "insufficient-scope")
+        return principal
+
+    return dependency
+
+
+Reader = Annotated[
+    Principal,
+    Depends(any_scope("review:read", "review:submit", "review:review", "review:campaign", "review:admin")),
+]
+Submitter = Annotated[Principal, Depends(Authorize("review:submit", roles=("editor", "unit_admin")))]
+Publisher = Annotated[Principal, Depends(Authorize("review:submit"))]
+Reviewer = Annotated[Principal, Depends(Authorize("review:review", roles=("reviewer", "approver")))]
+LexiconAdmin = Annotated[Principal, Depends(Authorize("review:admin"))]
+Issuer = Annotated[Principal, Depends(Authorize("review:campaign", roles=("office_staff", "office_admin")))]
+
+
+def engines(rt: Runtime) -> service.EngineCache:
+    cache: service.EngineCache = rt.extras[ENGINES]
+    return cache
+
+
+async def _idempotent(
+    session: AsyncSession,
+    principal: Principal,
+    key: str | None,
+    route: str,
+    payload: Any,
+    status: int,
+    make: Callable[[], Awaitable[tuple[dict[str, Any], dict[str, str]]]],
+) -> Response:
+    """Answer a creating POST once per Idempotency-Key; a retry gets the stored answer."""
+    idem = IdempotentRequest(session, principal=principal.subject, key=key, route=route, payload=payload)
+    if (replay := await idem.replay()) is not None:
+        return replay
+    body, headers = await make()
+    await idem.store(status, body, headers)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+# ------------------------------------------------------------------------------------------------ checks
+
+
+@router.post(
+    "/v1/check",
+    response_model=s.CheckOut,
+    tags=["checks"],
+    summary="Machine-check a text without creating a post (editors' pre-check)",
+)
+async def check(body: s.CheckIn, session: SessionDep, principal: Reader, rt: RuntimeDep) -> s.CheckOut:
+    engine = await engines(rt).engine(session)
+    result = await service.run_check(
+        engine, title=body.title, body=body.body, is_reprint=body.is_reprint, source=body.source
+    )
+    return service.check_out(result["findings"], result["lexicon_versions"])
+
+
+# ------------------------------------------------------------------------------------------------ posts
+
+
+def _summary(p: Post) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "account_id": p.account_id,
+        "platform": p.platform,
+        "unit_id": p.unit_id,
+        "region_code": p.region_code,
+        "campaign_id": p.campaign_id,
+        "status": p.status,
+        "revision": p.revision,
+        "review_levels": p.review_levels,
+        "current_level": p.current_level,
+        "current_level_name": d.level_name(p.current_level, p.review_levels) if p.current_level else None,
+        "title": p.title,
+        "content_hash": p.content_hash,
+        "blocking": p.blocking,
+        "submitted_by": p.submitted_by,
+        "submitted_by_name": p.submitted_by_name,
+        "submitted_at": p.submitted_at,
+        "version": p.version,
+    }
+
+
+async def post_out(session: AsyncSession, p: Post) -> s.PostOut:
+    revisions = list(await repo.revisions_of(session, p.id))
+    current = next(r for r in revisions if r.revision == p.revision)
+    steps = list(await repo.steps_of(session, p.id))
+    approvals = sorted(
+        (x for x in steps if x.revision == p.revision and x.decision in d.PASSING), key=lambda x: x.level
+    )
+    return s.PostOut(
+        **_summary(p),
+        body=p.body,
+        is_reprint=p.is_reprint,
+        source=p.source,
+        check=service.check_out(current.findings, current.lexicon_versions),
+        steps=[
+            s.StepOut(
+                revision=x.revision,
+                level=x.level,
+                level_name=d.level_name(x.level, p.review_levels),
+                decision=x.decision,
+                reviewer_id=x.reviewer_id,
+                reviewer_name=x.reviewer_name,
+                reason=x.reason,
+                override_reason=x.override_reason,
+                content_hash=x.content_hash,
+                at=x.at,
+            )
+            for x in steps
+        ],
+        reviewers=[
+            s.ReviewerOut(
+                level=x.level,
+                level_name=d.level_name(x.level, p.review_levels),
+                reviewer_id=x.reviewer_id,
+                reviewer_name=x.reviewer_name,
+                reviewed_at=x.at,
+            )
+            for x in approvals
+        ],
+        revisions=[
+            s.RevisionOut(
+                revision=r.revision,
+                content_hash=r.content_hash,
+                submitted_at=r.submitted_at,
+                blocking=r.blocking,
+                lexicon_versions=r.lexicon_versions,
+            )
+            for r in revisions
+        ],
+        override=p.override,
+        override_reason=p.override_reason,
+        approved_hash=p.approved_hash,
+        approved_at=p.approved_at,
+        publication=s.PublicationOut(
+            platform_post_id=p.platform_post_id,
+            url=p.url,
+            published_at=p.published_at,
+            published_by=p.published_by,
+        )
+        if p.published_at is not None and p.platform_post_id is not None
+        else None,
+    )
+
+
+def _post_headers(p: Post) -> dict[str, str]:
+    return {"ETag": etag(p.version), "Location": f"/v1/posts/{p.id}"}
+
+
+@router.post(
+    "/v1/posts",
+    status_code=201,
+    response_model=s.PostOut,
+    tags=["posts"],
+    summary="Submit a post: machine-checked at once, then reviewed level by level",
+)
+async def submit_post(
+    body: s.PostIn,
+    session: SessionDep,
+    principal: Submitter,
+    rt: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def make() -> tuple[dict[str, Any], dict[str, str]]:
+        post = await service.submit_post(session, principal, body, rt.clock, engines(rt))
+        return (await post_out(session, post)).model_dump(mode="json"), _post_headers(post)
+
+    return await _idempotent(
+        session, principal, idempotency_key, "posts", body.model_dump(mode="json"), 201, make
+    )
+
+
+@router.get(
+    "/v1/posts",
+    response_model=Page[s.PostSummary],
+    tags=["posts"],
+    summary="Posts of your unit (unit staff) or region subtree (office staff), newest first",
+)
+async def list_posts(
+    session: SessionDep,
+    principal: Reader,
+    status: d.PostStatus | None = None,
+    account_id: str | None = None,
+    campaign_id: str | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    rows = await repo.list_posts(
+        session,
+        principal,
+        limit=limit,
+        cursor=decode_cursor(cursor),
+        status=str(status) if status else None,
+        account_id=account_id,
+        campaign_id=campaign_id,
+    )
+    return {
+        "items": [s.PostSummary(**_summary(p)) for p in rows],
+        "next_cursor": encode_cursor([rows[-1].seq]) if len(rows) == limit else None,
+    }
+
+
+@router.get(
+    "/v1/posts/{post_id}",
+    response_model=s.PostOut,
+    tags=["posts"],
+    summary="A post with its findings, review steps and reviewers",
+)
+async def get_post(post_id: str, session: SessionDep, principal: Reader, response: Response) -> s.PostOut:
+    post = await service.visible_post(session, principal, post_id)
+    response.headers["ETag"] = etag(post.version)
+    return await post_out(session, post)
+
+
+@router.put(
+    "/v1/posts/{post_id}",
+    response_model=s.PostOut,
+    tags=["posts"],
+    summary="Edit a returned post (submitter only): a new revision, checked again, from level 1",
+)
+async def edit_post(
+    post_id: str,
+    body: s.PostEdit,
+    session: SessionDep,
+    principal: Submitter,
+    rt: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> s.PostOut:
+    post = await service.visible_post(session, principal, post_id, lock=True)
+    require_if_match(if_match, post.version)
+    post = await service.resubmit_post(session, principal, post, body, rt.clock, engines(rt))
+    response.headers["ETag"] = etag(post.version)
+    return await post_out(session, post)
+
+
+@router.post(
+    "/v1/posts/{post_id}/reviews",
+    response_model=s.PostOut,
+    tags=["posts"],
+    summary="Approve, return or reject at the level the post waits at (If-Match required)",
+)
+async def review_post(
+    post_id: str,
+    body: s.ReviewIn,
+    session: SessionDep,
+    principal: Reviewer,
+    rt: RuntimeDep,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def make() -> tuple[dict[str, Any], dict[str, str]]:
+        post = await service.visible_post(session, principal, post_id, lock=True)
+        require_if_match(if_match, post.version)
+        post = await service.review_post(session, principal, post, body, rt.clock)
+        return (await post_out(session, post)).model_dump(mode="json"), {"ETag": etag(post.version)}
+
+    return await _idempotent(
+        session,
+        principal,
+        idempotency_key,
+        f"posts/{post_id}/reviews",
+        body.model_dump(mode="json"),
+        200,
+        make,
+    )
+
+
+@router.post(
+    "/v1/posts/{post_id}/publication",
+    response_model=s.PostOut,
+    tags=["posts"],
+    summary="Record that the approved version was published (its hash must be the approved one)",
+)
+async def publish_post(
+    post_id: str,
+    body: s.PublicationIn,
+    session: SessionDep,
+    principal: Publisher,
+    rt: RuntimeDep,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def make() -> tuple[dict[str, Any], dict[str, str]]:
+        post = await service.visible_post(session, principal, post_id, lock=True)
+        if if_match is not None:
+            require_if_match(if_match, post.version)
+        post = await service.publish_post(session, principal, post, body, rt.clock)
+        return (await post_out(session, post)).model_dump(mode="json"), {"ETag": etag(post.version)}
+
+    return await _idempotent(
+        session,
+        principal,
+        idempotency_key,
+        f"posts/{post_id}/publication",
+        body.model_dump(mode="json"),
+        200,
+        make,
+    )
+
+
+# ------------------------------------------------------------------------------------------------ lexicons
+
+
+def _lexicon_summary(row: Lexicon) -> dict[str, Any]:
+    return {
+        "kind": row.kind,
+        "name": row.name,
+        "version": row.version,
+        "seq": row.seq,
+        "entries": row.entries,
+        "active": row.active,
+        "created_by": row.created_by,
+        "created_at": row.created_at,
+    }
+
+
+def _kind(kind: str) -> str:
+    canonical = service.canonical_kind(kind)
+    if canonical is None:
+        raise not_found("lexicon kind", kind)
+    return canonical
+
+
+@router.get(
+    "/v1/lexicons",
+    response_model=list[s.LexiconSummary],
+    tags=["lexicons"],
+    summary="The active version of every lexicon kind",
+)
+async def list_lexicons(session: SessionDep, principal: Reader) -> list[s.LexiconSummary]:
+    return [s.LexiconSummary(**_lexicon_summary(r)) for r in await repo.active_lexicons(session)]
+
+
+@router.get(
+    "/v1/lexicons/{kind}",
+    response_model=s.LexiconOut,
+    tags=["lexicons"],
+    summary="One lexicon with its entries (the active version, or ?version=)",
+)
+async def get_lexicon(
+    kind: str, session: SessionDep, principal: Reader, response: Response, version: str | None = None
+) -> s.LexiconOut:
+    kind = _kind(kind)
+    row = await repo.get_lexicon(session, kind, version=version)
+    if row is None:
+        raise not_found(f"{kind} lexicon version", version)
+    active = await repo.get_lexicon(session, kind)
+    if active is not None:
+        response.headers["ETag"] = etag(active.seq)
+    versions = [r.version for r in await repo.lexicon_versions_of(session, kind)]
+    return s.LexiconOut(**_lexicon_summary(row), document=row.document, versions=versions)
+
+
+@router.put(
+    "/v1/lexicons/{kind}",
+    response_model=s.LexiconOut,
+    tags=["lexicons"],
+    summary="Load a new version of a lexicon; it is used by every check from now on (If-Match)",
+)
+async def put_lexicon(
+    kind: str,
+    body: s.LexiconIn,
+    session: SessionDep,
+    principal: LexiconAdmin,
+    response: Response,
+    if_match: IfMatch = None,
+) -> s.LexiconOut:
+    kind = _kind(kind)
+    row = await service.put_lexicon(session, principal, kind, body, if_match)
+    response.headers["ETag"] = etag(row.seq)
+    versions = [r.version for r in await repo.lexicon_versions_of(session, kind)]
+    return s.LexiconOut(**_lexicon_summary(row), document=row.document, versions=versions)
+
+
+# ------------------------------------------------------------------------------------------------ campaigns
+
+
+def campaign_out(c: Campaign, targets: list[CampaignTarget], now: datetime) -> s.CampaignOut:
+    states = [d.target_state(t.completed_at, c.deadline) for t in targets]
+    progress = d.campaign_progress(states)
+    return s.CampaignOut(
+        id=c.id,
+        title=c.title,
+        body=c.body,
+        content_hash=c.content_hash,
+        deadline=c.deadline,
+        issuer_id=c.issuer_id,
+        issuer_name=c.issuer_name,
+        issuer_region_code=c.issuer_region_code,
+        issued_at=c.issued_at,
+        targeting=c.targeting,
+        total=progress.total,
+        completed=progress.on_time + progress.late,
+        on_time=progress.on_time,
+        late=progress.late,
+        pending=progress.pending,
+        completion_rate=round(progress.completion_rate, 4),
+        on_time_rate=round(progress.on_time_rate, 4),
+        targets=[
+            s.TargetOut(
+                account_id=t.account_id,
+                account_name=t.account_name,
+                platform=t.platform,
+                unit_id=t.unit_id,
+                region_code=t.region_code,
+                state=str(state),
+                overdue=state is d.TargetState.PENDING and now > c.deadline,
+                post_id=t.post_id,
+                completed_at=t.completed_at,
+            )
+            for t, state in zip(targets, states, strict=True)
+        ],
+    )
+
+
+@router.post(
+    "/v1/campaigns",
+    status_code=201,
+    response_model=s.CampaignOut,
+    tags=["campaigns"],
+    summary="Issue a joint push (联动推送) to accounts of your subtree",
+)
+async def issue_campaign(
+    body: s.CampaignIn,
+    session: SessionDep,
+    principal: Issuer,
+    rt: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def make() -> tuple[dict[str, Any], dict[str, str]]:
+        campaign = await service.issue_campaign(session, principal, body, rt.clock)
+        targets = list(await repo.targets_of(session, campaign.id))
+        out = campaign_out(campaign, targets, rt.clock.now()).model_dump(mode="json")
+        return out, {"Location": f"/v1/campaigns/{campaign.id}"}
+
+    return await _idempotent(
+        session, principal, idempotency_key, "campaigns", body.model_dump(mode="json"), 201, make
+    )
+
+
+@router.get(
+    "/v1/campaigns",
+    response_model=Page[s.CampaignSummary],
+    tags=["campaigns"],
+    summary="Campaigns issued in your subtree, or targeting your unit",
+)
+async def list_campaigns(
+    session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
+) -> dict[str, Any]:
+    rows = await repo.list_campaigns(session, principal, limit=limit, cursor=decode_cursor(cursor))
+    items = [
+        s.CampaignSummary(
+            id=c.id,
+            title=c.title,
+            deadline=c.deadline,
+            issuer_region_code=c.issuer_region_code,
+            issued_at=c.issued_at,
+        )
+        for c in rows
+    ]
+    return {"items": items, "next_cursor": encode_cursor([rows[-1].seq]) if len(rows) == limit else None}
+
+
+@router.get(
+    "/v1/campaigns/{campaign_id}",
+    response_model=s.CampaignOut,
+    tags=["campaigns"],
+    summary="A campaign with each target (on time, late, pending) and the completion rate",
+)
+async def get_campaign(
+    campaign_id: str, session: SessionDep, principal: Reader, rt: RuntimeDep
+) -> s.CampaignOut:
+    campaign, targets = await service.visible_campaign(session, principal, campaign_id)
+    return campaign_out(campaign, targets, rt.clock.now())

@@ -1,0 +1,233 @@
+"""Every query of the review service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from govmedia_common.auth import Principal, region_prefix
+from govmedia_common.events import AccountSnapshot
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_review.models import (
+    AccountView,
+    Campaign,
+    CampaignTarget,
+    Lexicon,
+    Post,
+    PostRevision,
+    ReviewStep,
+)
+
+T = TypeVar("T")
+
+OFFICE_ROLES = frozenset({"office_staff", "office_admin", "auditor"})
+
+
+def sees_only_own_unit(principal: Principal) -> bool:
+    """Unit staff see their unit's posts; office staff and machine clients their region subtree."""
+    return principal.kind == "person" and not principal.roles & OFFICE_ROLES and principal.unit_id is not None
+
+
+def _scoped(stmt: Select[T], principal: Principal, region_col: Any, unit_col: Any) -> Select[T]:
+    stmt = stmt.where(region_col.startswith(principal.region_prefix, autoescape=True))
+    if sees_only_own_unit(principal):
+        stmt = stmt.where(unit_col == principal.unit_id)
+    return stmt
+
+
+# ------------------------------------------------------------------------------------------------ accounts
+
+
+async def upsert_account(session: AsyncSession, account: AccountSnapshot, occurred_at: datetime) -> bool:
+    """Keep the newest snapshot of an account; an older event arriving late changes nothing.
+
+    An event exactly as old as the stored one applies: events of one registry transaction share an instant
+    and arrive in order on the account's partition.
+    """
+    values = {
+        "account_id": account.account_id,
+        "name": account.name,
+        "platform": str(account.platform),
+        "unit_id": account.unit_id,
+        "unit_name": account.unit_name,
+        "region_code": account.region_code,
+        "status": str(account.status),
+        "review_levels": account.review_levels,
+        "as_of": occurred_at,
+    }
+    stmt = insert(AccountView).values(**values)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[AccountView.account_id],
+        set_={**{k: stmt.excluded[k] for k in values if k != "account_id"}, "updated_at": func.now()},
+        where=AccountView.as_of <= stmt.excluded.as_of,
+    ).returning(AccountView.account_id)
+    return (await session.execute(upsert)).first() is not None
+
+
+async def get_account(session: AsyncSession, account_id: str) -> AccountView | None:
+    return await session.get(AccountView, account_id)
+
+
+async def accounts_by_id(session: AsyncSession, ids: Sequence[str]) -> Sequence[AccountView]:
+    return (await session.execute(select(AccountView).where(AccountView.account_id.in_(ids)))).scalars().all()
+
+
+async def active_accounts_in(
+    session: AsyncSession, region: str, platform: str | None
+) -> Sequence[AccountView]:
+    """Active accounts of a region's subtree, optionally on one platform."""
+    stmt = select(AccountView).where(
+        AccountView.region_code.startswith(region_prefix(region), autoescape=True),
+        AccountView.status == "active",
+    )
+    if platform:
+        stmt = stmt.where(AccountView.platform == platform)
+    return (await session.execute(stmt.order_by(AccountView.account_id))).scalars().all()
+
+
+# ------------------------------------------------------------------------------------------------ posts
+
+
+async def get_post(session: AsyncSession, post_id: str, *, lock: bool = False) -> Post | None:
+    stmt = select(Post).where(Post.id == post_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def list_posts(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    limit: int,
+    cursor: list[Any] | None,
+    status: str | None = None,
+    account_id: str | None = None,
+    campaign_id: str | None = None,
+) -> Sequence[Post]:
+    """Newest first."""
+    stmt = _scoped(select(Post), principal, Post.region_code, Post.unit_id)
+    if status:
+        stmt = stmt.where(Post.status == status)
+    if account_id:
+        stmt = stmt.where(Post.account_id == account_id)
+    if campaign_id:
+        stmt = stmt.where(Post.campaign_id == campaign_id)
+    if cursor:
+        stmt = stmt.where(Post.seq < int(cursor[0]))
+    return (await session.execute(stmt.order_by(Post.seq.desc()).limit(limit))).scalars().all()
+
+
+async def revisions_of(session: AsyncSession, post_id: str) -> Sequence[PostRevision]:
+    stmt = select(PostRevision).where(PostRevision.post_id == post_id).order_by(PostRevision.revision)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def get_revision(session: AsyncSession, post_id: str, revision: int) -> PostRevision | None:
+    return await session.get(PostRevision, (post_id, revision))
+
+
+async def steps_of(session: AsyncSession, post_id: str) -> Sequence[ReviewStep]:
+    stmt = select(ReviewStep).where(ReviewStep.post_id == post_id).order_by(ReviewStep.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+# ------------------------------------------------------------------------------------------------ lexicons
+
+
+async def active_lexicons(session: AsyncSession) -> Sequence[Lexicon]:
+    return (
+        (await session.execute(select(Lexicon).where(Lexicon.active).order_by(Lexicon.kind))).scalars().all()
+    )
+
+
+async def active_versions(session: AsyncSession) -> list[tuple[str, int]]:
+    """(kind, seq) of every active lexicon: the key of the engine built from them."""
+    rows = await session.execute(
+        select(Lexicon.kind, Lexicon.seq).where(Lexicon.active).order_by(Lexicon.kind)
+    )
+    return [(k, s) for k, s in rows.all()]
+
+
+async def lexicon_versions_of(session: AsyncSession, kind: str) -> Sequence[Lexicon]:
+    stmt = select(Lexicon).where(Lexicon.kind == kind).order_by(Lexicon.seq.desc())
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def get_lexicon(
+    session: AsyncSession, kind: str, *, version: str | None = None, lock: bool = False
+) -> Lexicon | None:
+    """The active version of a kind, or the named one."""
+    stmt = select(Lexicon).where(Lexicon.kind == kind)
+    stmt = stmt.where(Lexicon.version == version) if version else stmt.where(Lexicon.active)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def count_lexicons(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(Lexicon))).scalar_one())
+
+
+async def deactivate_lexicon(session: AsyncSession, kind: str) -> None:
+    await session.execute(update(Lexicon).where(Lexicon.kind == kind, Lexicon.active).values(active=False))
+
+
+async def next_lexicon_seq(session: AsyncSession, kind: str) -> int:
+    value = (await session.execute(select(func.max(Lexicon.seq)).where(Lexicon.kind == kind))).scalar_one()
+    return int(value or 0) + 1
+
+
+# ------------------------------------------------------------------------------------------------ campaigns
+
+
+async def get_campaign(session: AsyncSession, campaign_id: str) -> Campaign | None:
+    return await session.get(Campaign, campaign_id)
+
+
+async def list_campaigns(
+    session: AsyncSession, principal: Principal, *, limit: int, cursor: list[Any] | None
+) -> Sequence[Campaign]:
+    """Office staff: campaigns issued in their subtree; unit staff: campaigns targeting their unit."""
+    stmt = select(Campaign)
+    if sees_only_own_unit(principal):
+        targeted = select(CampaignTarget.campaign_id).where(CampaignTarget.unit_id == principal.unit_id)
+        stmt = stmt.where(Campaign.id.in_(targeted))
+    else:
+        stmt = stmt.where(
+            or_(
+                Campaign.issuer_region_code.startswith(principal.region_prefix, autoescape=True),
+                Campaign.id.in_(
+                    select(CampaignTarget.campaign_id).where(
+                        CampaignTarget.region_code.startswith(principal.region_prefix, autoescape=True)
+                    )
+                ),
+            )
+        )
+    if cursor:
+        stmt = stmt.where(Campaign.seq < int(cursor[0]))
+    return (await session.execute(stmt.order_by(Campaign.seq.desc()).limit(limit))).scalars().all()
+
+
+async def targets_of(session: AsyncSession, campaign_id: str) -> Sequence[CampaignTarget]:
+    stmt = (
+        select(CampaignTarget)
+        .where(CampaignTarget.campaign_id == campaign_id)
+        .order_by(CampaignTarget.account_id)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def get_target(
+    session: AsyncSession, campaign_id: str, account_id: str, *, lock: bool = False
+) -> CampaignTarget | None:
+    stmt = select(CampaignTarget).where(
+        CampaignTarget.campaign_id == campaign_id, CampaignTarget.account_id == account_id
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalars().first()
