@@ -52,6 +52,11 @@ Auditor = Annotated[Principal, Depends(Authorize("audit:read", roles=("auditor",
 OfficeReader = Annotated[
     Principal, Depends(Authorize("registry:read", roles=("office_staff", "office_admin", "auditor")))
 ]
+# Certification is the competent office's: refuse others before looking at the account or its version.
+Certifier = Annotated[
+    Principal, Depends(Authorize("registry:approve", roles=("office_staff", "office_admin")))
+]
+RegionQuery = Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="Six-digit region code")]
 
 
 def _page(items: list[Any], limit: int, key: Any) -> dict[str, Any]:
@@ -144,7 +149,11 @@ async def get_settings(code: str, session: SessionDep, principal: Reader) -> s.R
             summary="Set a region's rules and thresholds (office admin)")
 async def put_settings(code: str, body: s.RegionSettingsIn, session: SessionDep, principal: Admin,
                        rt: RuntimeDep, response: Response, if_match: IfMatch = None) -> s.RegionSettingsOut:
-    current = await repo.get_settings(session, code)
+    # Existence and visibility first (never disclose a region's settings outside the subtree), and the row
+    # locked while its version is compared, so two writers with the same ETag cannot both pass.
+    if not principal.can_see_region(code) or await repo.get_region(session, code) is None:
+        raise not_found("region", code)
+    current = await repo.get_settings(session, code, lock=True)
     if current is not None:
         require_if_match(if_match, current.version)
     row = await service.put_settings(session, principal, code, body, rt.clock)
@@ -361,7 +370,7 @@ def account_out(a: Account) -> s.AccountOut:
 
 @router.get("/v1/accounts", response_model=Page[s.AccountOut], tags=["accounts"])
 async def list_accounts(session: SessionDep, principal: Reader, platform: str | None = None,
-                        status: str | None = None, region: str | None = None, unit_id: str | None = None,
+                        status: str | None = None, region: RegionQuery = None, unit_id: str | None = None,
                         limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
     rows = await repo.list_accounts(session, principal, limit=limit, cursor=decode_cursor(cursor),
                                     platform=platform, status=status, region=region, unit_id=unit_id)
@@ -379,7 +388,7 @@ async def get_account(account_id: str, session: SessionDep, principal: Reader, r
               summary="Edit details that need no filing (If-Match required)")
 async def patch_account(account_id: str, body: s.AccountPatch, session: SessionDep, principal: Filer,
                         rt: RuntimeDep, response: Response, if_match: IfMatch = None) -> s.AccountOut:
-    account = await service.visible_account(session, principal, account_id)
+    account = await service.visible_account(session, principal, account_id, lock=True)
     require_if_match(if_match, account.version)
     account = await service.patch_account(session, principal, account, body, rt.clock)
     response.headers["ETag"] = etag(account.version)
@@ -390,16 +399,16 @@ async def patch_account(account_id: str, body: s.AccountPatch, session: SessionD
              summary="Record the stop-update notice (停更公告) required before deregistration")
 async def stop_notice(account_id: str, body: s.StopNoticeIn, session: SessionDep, principal: Filer,
                       rt: RuntimeDep, if_match: IfMatch = None) -> s.AccountOut:
-    account = await service.visible_account(session, principal, account_id)
+    account = await service.visible_account(session, principal, account_id, lock=True)
     require_if_match(if_match, account.version)
     return account_out(await service.record_stop_notice(session, principal, account, body, rt.clock))
 
 
 @router.post("/v1/accounts/{account_id}/certification", response_model=s.AccountOut, tags=["accounts"],
              summary="Record platform certification; issues the matrix badge (矩阵标识)")
-async def certification(account_id: str, body: s.CertificationIn, session: SessionDep, principal: Approver,
+async def certification(account_id: str, body: s.CertificationIn, session: SessionDep, principal: Certifier,
                         rt: RuntimeDep, if_match: IfMatch = None) -> s.AccountOut:
-    account = await service.visible_account(session, principal, account_id)
+    account = await service.visible_account(session, principal, account_id, lock=True)
     require_if_match(if_match, account.version)
     return account_out(await service.certify(session, principal, account, body, rt.clock))
 
@@ -429,10 +438,11 @@ async def list_audit(session: SessionDep, principal: Auditor, limit: Limit = 100
 @router.get("/v1/reports/statistics", tags=["reports"],
             summary="政务新媒体情况统计表 (registry columns) for a region and period, JSON or CSV")
 async def statistics(session: SessionDep, principal: OfficeReader, rt: RuntimeDep,
-                     region: str | None = None, period_start: date | None = None, period_end: date | None = None,
+                     region: RegionQuery = None, period_start: date | None = None,
+                     period_end: date | None = None,
                      format: Annotated[str, Query(pattern="^(json|csv)$")] = "json") -> Any:
     region = region or principal.region_code
-    if not principal.can_see_region(region):
+    if not principal.can_see_region(region) or await repo.get_region(session, region) is None:
         raise not_found("region", region)
     end = period_end or rt.clock.today()
     start = period_start or end.replace(month=1, day=1)

@@ -23,13 +23,14 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "approver": frozenset({"registry:read", "review:review", "review:approve"}),
     "unit_admin": frozenset({"registry:read", "registry:file", "registry:approve", "review:submit"}),
     "liaison": frozenset({"registry:read", "notify:read", "notify:write"}),
+    # The competent office files for the units of its region too (api._FILERS, service.ensure_may_file_for).
     "office_staff": frozenset(
-        {"registry:read", "registry:approve", "review:campaign", "monitor:read", "notify:read",
-         "notify:write", "scoring:read"}
+        {"registry:read", "registry:file", "registry:approve", "review:campaign", "monitor:read",
+         "notify:read", "notify:write", "scoring:read"}
     ),
     "office_admin": frozenset(
-        {"registry:read", "registry:approve", "registry:admin", "review:campaign", "review:admin",
-         "monitor:read", "notify:read", "notify:write", "scoring:read"}
+        {"registry:read", "registry:file", "registry:approve", "registry:admin", "review:campaign",
+         "review:admin", "monitor:read", "notify:read", "notify:write", "scoring:read"}
     ),
     "auditor": frozenset({"registry:read", "audit:read"}),
 }

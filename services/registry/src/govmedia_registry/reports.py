@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import region_prefix
@@ -42,11 +42,13 @@ async def statistics(session: AsyncSession, *, region: str, start: date, end: da
     regions = {r.code: r for r in await repo.regions_in(session, prefix)}
     accounts = await repo.accounts_in_region(session, prefix)
     units = {u.id: u for u in await repo.units_in_region(session, prefix)}
+    # "In the period" is the business day a filing took effect (the injected clock's, recorded with the
+    # history entry), not the wall-clock instant the row was written.
+    effective_on = cast(AccountHistory.data["effective_on"].astext, Date)
     effective = (
         await session.execute(
             select(AccountHistory.account_id, AccountHistory.kind).where(
-                AccountHistory.kind.like("%.effective"),
-                AccountHistory.at >= start, AccountHistory.at < end.fromordinal(end.toordinal() + 1),
+                AccountHistory.kind.like("%.effective"), effective_on >= start, effective_on <= end,
             )
         )
     ).all()
@@ -71,6 +73,8 @@ async def statistics(session: AsyncSession, *, region: str, start: date, end: da
 
     gov_regions: set[str] = set()
     for a in accounts:
+        if a.status == "rejected":  # an opening refused or withdrawn: the account never existed
+            continue
         unit = units.get(a.unit_id)
         if unit is not None and unit.kind == "competent_office" and a.status in LIVE:
             gov_regions.add(a.region_code)

@@ -6,6 +6,7 @@ import copy
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common import audit
@@ -228,8 +229,13 @@ async def create_unit(session: AsyncSession, principal: Principal, body: s.UnitI
         raise forbidden(f"Region {body.region_code} is outside your region.", "outside-region")
     unit = Unit(id=new_id(), name=body.name, short_name=body.short_name, kind=str(body.kind),
                 region_code=body.region_code, duty_keywords=body.duty_keywords)
-    session.add(unit)
-    await session.flush()
+    try:
+        async with session.begin_nested():  # a duplicate name is the caller's conflict, not a server error
+            session.add(unit)
+            await session.flush()
+    except IntegrityError as exc:
+        raise Problem(409, "unit-name-taken",
+                      f"Region {body.region_code} already has a unit named {body.name!r}.") from exc
     await audit.record(session, principal=principal, action="unit.create", target=unit.id)
     return unit
 
@@ -257,8 +263,13 @@ async def create_person(session: AsyncSession, principal: Principal, body: s.Per
     person = Person(id=new_id(), username=body.username, display_name=body.display_name,
                     password_hash=hash_secret(body.password), unit_id=body.unit_id,
                     region_code=body.region_code, roles=list(body.roles), active=True)
-    session.add(person)
-    await session.flush()
+    try:
+        async with session.begin_nested():  # two registrations of one username racing past the check above
+            session.add(person)
+            await session.flush()
+    except IntegrityError as exc:
+        raise Problem(409, "username-taken",
+                      f"The username {body.username!r} is taken; choose another.") from exc
     if unit is not None:
         await add_event(session, PersonRegistered(
             occurred_at=clock.now(), person_id=person.id, name=person.display_name, unit_id=unit.id,
@@ -477,6 +488,8 @@ async def decide(session: AsyncSession, principal: Principal, filing: Filing, bo
     filing.current_level = flow.current_index
     filing.updated_at = now
     await _decision(session, filing, str(level), body.decision, principal, body.reason)
+    _history(session, account.id, f"filing.{body.decision}", principal.subject, filing.id, level=str(level),
+             reason=body.reason, status=filing.status)
     common = {"occurred_at": now, "account_id": account.id, "filing_id": filing.id, "actor_id": principal.subject}
     if body.decision == "return":
         await add_event(session, AccountReturned(account=await snapshot(session, account), filing_type=ftype,
@@ -492,8 +505,6 @@ async def decide(session: AsyncSession, principal: Principal, filing: Filing, bo
             next_level=None if final else flow.current_level, comment=body.reason, **common))
         if final:
             await _on_final_approval(session, principal, filing, account, rules, clock)
-    _history(session, account.id, f"filing.{body.decision}", principal.subject, filing.id, level=str(level),
-             reason=body.reason, status=filing.status)
     await audit.record(session, principal=principal, action=f"filing.{body.decision}", target=filing.id,
                        detail={"level": str(level), "status": filing.status})
     await session.flush()
@@ -629,8 +640,17 @@ async def resubmit(session: AsyncSession, principal: Principal, filing: Filing, 
         else:
             payload["changes"] = {**payload.get("changes", {}), **changes}
         filing.payload = payload
-    if body.event_date is not None:
+    if body.event_date is not None and body.event_date != filing.event_date:
+        # The deadline counts from the event: a corrected event date moves it (and may make the filing late
+        # or on time); the filing keeps the day it was first made.
+        try:
+            deadline = d.filing_deadline(body.event_date, await load_calendar(session),
+                                         rules.filing_deadline_workdays)
+        except UnknownCalendarYear as exc:
+            raise domain_problem(exc) from exc
         filing.event_date = body.event_date
+        filing.deadline = deadline
+        filing.late = filing.filed_on > deadline
     filing.status = str(flow.status)
     filing.current_level = flow.current_index
     await _decision(session, filing, None, "resubmitted", principal, None)
@@ -669,8 +689,10 @@ async def withdraw(session: AsyncSession, principal: Principal, filing: Filing, 
 # ---------------------------------------------------------------------------------------------- accounts
 
 
-async def visible_account(session: AsyncSession, principal: Principal, account_id: str) -> Account:
-    return await _visible_account(session, principal, account_id)
+async def visible_account(session: AsyncSession, principal: Principal, account_id: str, *,
+                          lock: bool = False) -> Account:
+    """The account if the caller may see it (404 otherwise); ``lock`` holds its row until the commit."""
+    return await _visible_account(session, principal, account_id, lock=lock)
 
 
 async def patch_account(session: AsyncSession, principal: Principal, account: Account, body: s.AccountPatch,

@@ -9,12 +9,37 @@ pytestmark = pytest.mark.integration
 
 async def test_open_filing_goes_up_three_levels_and_announces(registry) -> None:  # type: ignore[no-untyped-def]
     admin = await registry.as_(await registry.login("admin", "bootstrap-admin-pw"))
-    office = (await admin.post("/v1/units", json={"name": "台州市路桥区人民政府办公室", "short_name": "区府办",
-                                                   "kind": "competent_office", "region_code": "331004"})).json()
-    city_office = (await admin.post("/v1/units", json={"name": "台州市人民政府办公室", "short_name": "市府办",
-                                                        "kind": "competent_office", "region_code": "331000"})).json()
-    unit = await admin.post("/v1/units", json={"name": "台州市路桥区市场监督管理局", "short_name": "市场监管局",
-                                                "region_code": "331004", "duty_keywords": ["市场监管"]})
+    office = (
+        await admin.post(
+            "/v1/units",
+            json={
+                "name": "台州市路桥区人民政府办公室",
+                "short_name": "区府办",
+                "kind": "competent_office",
+                "region_code": "331004",
+            },
+        )
+    ).json()
+    city_office = (
+        await admin.post(
+            "/v1/units",
+            json={
+                "name": "台州市人民政府办公室",
+                "short_name": "市府办",
+                "kind": "competent_office",
+                "region_code": "331000",
+            },
+        )
+    ).json()
+    unit = await admin.post(
+        "/v1/units",
+        json={
+            "name": "台州市路桥区市场监督管理局",
+            "short_name": "市场监管局",
+            "region_code": "331004",
+            "duty_keywords": ["市场监管"],
+        },
+    )
     assert unit.status_code == 201, unit.text
     unit_id = unit.json()["id"]
     people = {
@@ -25,21 +50,36 @@ async def test_open_filing_goes_up_three_levels_and_announces(registry) -> None:
     }
     tokens = {}
     for name, (role, uid, region) in people.items():
-        r = await admin.post("/v1/people", json={"username": name, "display_name": name, "password": "pw-" * 4,
-                                                  "unit_id": uid, "region_code": region, "roles": [role]})
+        r = await admin.post(
+            "/v1/people",
+            json={
+                "username": name,
+                "display_name": name,
+                "password": "pw-" * 4,
+                "unit_id": uid,
+                "region_code": region,
+                "roles": [role],
+            },
+        )
         assert r.status_code == 201, r.text
         tokens[name] = await registry.as_(await registry.login(name, "pw-" * 4))
-    r = await tokens["filer"].post("/v1/filings", json={
-        "type": "open", "event_date": "2025-09-26",
-        "account": {"name": "路桥市场监管", "platform": "wechat", "unit_id": unit_id}})
+    r = await tokens["filer"].post(
+        "/v1/filings",
+        json={
+            "type": "open",
+            "event_date": "2025-09-26",
+            "account": {"name": "路桥市场监管", "platform": "wechat", "unit_id": unit_id},
+        },
+    )
     assert r.status_code == 201, r.text
     filing = r.json()
     assert filing["levels"] == ["unit", "county", "city"]
     assert filing["deadline"] == "2025-10-13"
     etag = r.headers["etag"]
     for who in ("boss", "county", "city"):
-        r = await tokens[who].post(f"/v1/filings/{filing['id']}/decisions", json={"decision": "approve"},
-                                   headers={"If-Match": etag})
+        r = await tokens[who].post(
+            f"/v1/filings/{filing['id']}/decisions", json={"decision": "approve"}, headers={"If-Match": etag}
+        )
         assert r.status_code == 200, r.text
         etag = r.headers["etag"]
     assert r.json()["status"] == "approved"
