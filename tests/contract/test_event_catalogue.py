@@ -125,6 +125,12 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
         level="city",
         reason="名称未包含县级以上行政区域名称",
     ),
+    cat.AccountWithdrawn: _filing(
+        account=snapshot(status="rejected"),
+        filing_type="open",
+        level="county",
+        reason="主办单位调整，暂缓开设",
+    ),
     cat.AccountReturned: _filing(
         filing_type="change",
         level="unit",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
@@ -83,7 +84,7 @@ async def token(
     settings = rt.settings
     if grant_type == "password":
         person = await repo.person_by_username(session, username or "")
-        if person is None or not person.active or not verify_secret(person.password_hash, password or ""):
+        if person is None or not person.active or not await asyncio.to_thread(verify_secret, person.password_hash, password or ""):
             raise unauthorized("Unknown username or wrong password.")
         scopes = scopes_for_roles(person.roles)
         jwt_token = issue(key, subject=person.id, name=person.display_name, kind="person",
@@ -92,7 +93,7 @@ async def token(
                           now=datetime.now(UTC))
     elif grant_type == "client_credentials":
         client = await session.get(Client, client_id or "")
-        if client is None or not client.active or not verify_secret(client.secret_hash, client_secret or ""):
+        if client is None or not client.active or not await asyncio.to_thread(verify_secret, client.secret_hash, client_secret or ""):
             raise unauthorized("Unknown client or wrong secret.")
         scopes = client.scopes
         if scope:

@@ -34,7 +34,9 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     ),
     "auditor": frozenset({"registry:read", "audit:read"}),
 }
-ALL_SCOPES = frozenset().union(*ROLE_SCOPES.values()) | {"monitor:ingest", "review:read", "monitor:write"}
+# Scopes only machine clients hold (platform connectors feeding the monitor, read-only integrations).
+MACHINE_SCOPES = frozenset({"monitor:ingest", "monitor:write", "review:read"})
+ALL_SCOPES = frozenset().union(*ROLE_SCOPES.values()) | MACHINE_SCOPES
 PERSON_ROLES = frozenset(ROLE_SCOPES)
 
 

@@ -196,7 +196,11 @@ async def calendar_years(session: AsyncSession) -> Sequence[WorkCalendarYear]:
 async def list_audit(session: AsyncSession, principal: Principal, *, limit: int,
                      cursor: list[Any] | None) -> Sequence[Any]:
     t = audit_table
-    stmt = select(t).where(or_(t.c.actor_region.startswith(principal.region_prefix), t.c.actor_region.is_(None)))
+    scope = t.c.actor_region.startswith(principal.region_prefix)
+    if principal.region_code.endswith("0000"):
+        # Refusals of unidentified callers (bad tokens) belong to no region: province auditors see them.
+        scope = or_(scope, t.c.actor_region.is_(None))
+    stmt = select(t).where(scope)
     if cursor:
         stmt = stmt.where(t.c.id < cursor[0])
     return (await session.execute(stmt.order_by(t.c.id.desc()).limit(limit))).all()

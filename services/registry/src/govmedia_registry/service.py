@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from govmedia_common.events import (
     AccountReturned,
     AccountSnapshot,
     AccountSuspended,
+    AccountWithdrawn,
     PersonRegistered,
     RegionSettingsChanged,
     WorkCalendarLoaded,
@@ -261,7 +263,7 @@ async def create_person(session: AsyncSession, principal: Principal, body: s.Per
     if await repo.person_by_username(session, body.username) is not None:
         raise Problem(409, "username-taken", f"The username {body.username!r} is taken; choose another.")
     person = Person(id=new_id(), username=body.username, display_name=body.display_name,
-                    password_hash=hash_secret(body.password), unit_id=body.unit_id,
+                    password_hash=await asyncio.to_thread(hash_secret, body.password), unit_id=body.unit_id,
                     region_code=body.region_code, roles=list(body.roles), active=True)
     try:
         async with session.begin_nested():  # two registrations of one username racing past the check above
@@ -283,13 +285,21 @@ async def create_client(session: AsyncSession, principal: Principal, body: s.Cli
                         secret: str) -> Client:
     if not principal.can_see_region(body.region_code):
         raise forbidden(f"Region {body.region_code} is outside your region.", "outside-region")
-    from govmedia_registry.identity import ALL_SCOPES
+    from govmedia_registry.identity import ALL_SCOPES, MACHINE_SCOPES
 
     unknown = sorted(set(body.scopes) - ALL_SCOPES)
     if unknown:
         raise Problem(422, "unknown-scope", f"Unknown scope(s): {', '.join(unknown)}.",
                       known_scopes=sorted(ALL_SCOPES))
-    client = Client(id=new_id(), name=body.name, secret_hash=hash_secret(secret), region_code=body.region_code,
+    # Nobody grants a system more than they hold, except the scopes only machines have (connectors).
+    beyond = sorted(set(body.scopes) - principal.scopes - MACHINE_SCOPES)
+    if beyond:
+        raise forbidden(f"You cannot grant scope(s) you do not hold: {', '.join(beyond)}.", "scope-not-grantable")
+    if body.unit_id is not None:
+        unit = await repo.get_unit(session, body.unit_id)
+        if unit is None or unit.region_code != body.region_code:
+            raise Problem(422, "unknown-unit", f"Unit {body.unit_id} does not exist in region {body.region_code}.")
+    client = Client(id=new_id(), name=body.name, secret_hash=await asyncio.to_thread(hash_secret, secret), region_code=body.region_code,
                     unit_id=body.unit_id, scopes=sorted(set(body.scopes)), active=True)
     session.add(client)
     await session.flush()
@@ -678,8 +688,13 @@ async def withdraw(session: AsyncSession, principal: Principal, filing: Filing, 
     assert account is not None
     ftype = d.FilingType(filing.filing_type)
     account.status = str(d.status_on_refusal(ftype, d.AccountStatus(account.status)))
+    level = filing.levels[filing.current_level] if filing.status == "pending" else None
     filing.status = str(flow.status)
     await _decision(session, filing, None, "withdrawn", principal, None)
+    await add_event(session, AccountWithdrawn(
+        occurred_at=clock.now(), account_id=account.id, account=await snapshot(session, account),
+        filing_id=filing.id, actor_id=principal.subject, filing_type=ftype,
+        level=d.ApprovalLevel(level) if level else None))
     _history(session, account.id, "filing.withdrawn", principal.subject, filing.id)
     await audit.record(session, principal=principal, action="filing.withdraw", target=filing.id)
     await session.flush()

@@ -48,6 +48,7 @@ __all__ = [
     "AccountMerged",
     "AccountOpened",
     "AccountRejected",
+    "AccountWithdrawn",
     "AccountReturned",
     "AccountSnapshot",
     "AccountStatus",
@@ -465,6 +466,23 @@ class AccountRejected(
     filing_type: FilingType = Field(description="What the filing asked for.")
     level: ApprovalLevel = Field(description="The level that refused.")
     reason: NonEmpty = Field(description="Why it was refused.")
+
+
+class AccountWithdrawn(
+    _FilingEvent,
+    type="gov.registry.account.withdrawn.v1",
+    service="registry",
+    topic="gov.registry.accounts",
+    aggregate="account",
+    key="account_id",
+):
+    """The filer took an undecided filing back (撤回); an account that was only being opened is dropped."""
+
+    filing_type: FilingType = Field(description="What the filing asked for.")
+    level: ApprovalLevel | None = Field(
+        default=None, description="The level the filing waited at; None when it was returned for amendment."
+    )
+    reason: str | None = Field(default=None, description="Why, as stated by the filer.")
 
 
 class AccountReturned(
