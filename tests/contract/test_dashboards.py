@@ -6,9 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from prometheus_client import REGISTRY
-
 import govmedia_common.metrics  # noqa: F401 - registers the metrics
+from prometheus_client import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = sorted((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json"))
@@ -17,8 +16,8 @@ METRIC = re.compile(r"\bgovmedia_[a-z0-9_]+")
 
 def exported_series() -> set[str]:
     names: set[str] = set()
-    for collector in list(REGISTRY._collector_to_names):  # noqa: SLF001 - the registry has no public listing
-        names.update(REGISTRY._collector_to_names[collector])  # noqa: SLF001
+    for collector in list(REGISTRY._collector_to_names):
+        names.update(REGISTRY._collector_to_names[collector])
     return names
 
 
@@ -40,7 +39,9 @@ def test_every_metric_a_dashboard_queries_is_exported() -> None:
 
 
 def test_the_datasource_the_dashboards_use_is_provisioned() -> None:
-    provisioned = (ROOT / "deploy" / "grafana" / "provisioning" / "datasources" / "prometheus.yaml").read_text()
+    provisioned = (
+        ROOT / "deploy" / "grafana" / "provisioning" / "datasources" / "prometheus.yaml"
+    ).read_text()
     uids = set(re.findall(r"uid:\s*(\S+)", provisioned))
     for path in DASHBOARDS:
         for panel in json.loads(path.read_text())["panels"]:

@@ -25,7 +25,10 @@ def test_up_starts_all_services_ready_and_ctrl_c_stops_every_process(tmp_path: P
     env["GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD"] = "e2e-admin-password"
     proc = subprocess.Popen(
         [sys.executable, "-m", "govmedia_platform.cli", "up", "--data-dir", str(tmp_path / "data")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
     )
     output: list[str] = []
     deadline = time.monotonic() + 180

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -37,12 +38,10 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str], *, attem
             existing = set(await admin.list_topics())
             missing = [t for t in wanted if t not in existing]
             if missing:
-                try:
+                with contextlib.suppress(TopicAlreadyExistsError):  # another process created it meanwhile
                     await admin.create_topics(
                         [NewTopic(t, settings.topic_partitions, settings.topic_replication) for t in missing]
                     )
-                except TopicAlreadyExistsError:
-                    pass
             return missing
         except KafkaConnectionError:
             if attempt == attempts - 1:

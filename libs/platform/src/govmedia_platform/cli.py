@@ -28,7 +28,9 @@ console = Console(width=None if sys.stdout.isatty() else 130)
 
 DataDir = Annotated[
     Path,
-    typer.Option("--data-dir", envvar="GOVMEDIA_DATA_DIR", help="Folder for the embedded servers' data and logs."),
+    typer.Option(
+        "--data-dir", envvar="GOVMEDIA_DATA_DIR", help="Folder for the embedded servers' data and logs."
+    ),
 ]
 
 
@@ -43,14 +45,17 @@ def _print_table(platform: Platform) -> None:
     for svc in platform.services:
         table.add_row(svc.name, svc.url, f"{svc.url}/docs", f"{svc.url}/metrics")
     console.print(table)
-    console.print(f"PostgreSQL: {platform.infra.database_server_url}   Kafka: {platform.infra.kafka_bootstrap}")
+    console.print(
+        f"PostgreSQL: {platform.infra.database_server_url}   Kafka: {platform.infra.kafka_bootstrap}"
+    )
 
 
 @app.command()
 def up(
     data_dir: DataDir = Path(".govmedia"),
     detach_after_ready: Annotated[
-        bool, typer.Option("--exit-when-ready", help="Stop everything once all services are ready (smoke test).")
+        bool,
+        typer.Option("--exit-when-ready", help="Stop everything once all services are ready (smoke test)."),
     ] = False,
 ) -> None:
     """Start PostgreSQL, the broker, migrations, topics and the five services; wait until all are ready."""
@@ -60,7 +65,9 @@ def up(
     if state.exists():
         pid = json.loads(state.read_text()).get("pid")
         if pid and _alive(pid):
-            console.print(f"[red]govmedia is already running (pid {pid}); use 'govmedia status' or 'govmedia down'.")
+            console.print(
+                f"[red]govmedia is already running (pid {pid}); use 'govmedia status' or 'govmedia down'."
+            )
             raise typer.Exit(1)
     started = time.monotonic()
     infra = start_infrastructure(data_dir, _log)
@@ -146,13 +153,15 @@ def down(data_dir: DataDir = Path(".govmedia")) -> None:
 @app.command()
 def migrate(
     database_url: Annotated[
-        str, typer.Option(envvar="GOVMEDIA_DATABASE_URL", help="PostgreSQL server URL (postgresql+asyncpg://…)")
+        str,
+        typer.Option(envvar="GOVMEDIA_DATABASE_URL", help="PostgreSQL server URL (postgresql+asyncpg://…)"),
     ],
     service: Annotated[list[str] | None, typer.Option(help="Only these services (repeatable).")] = None,
     revision: str = "head",
 ) -> None:
     """Create each service's database if missing and run its Alembic migrations."""
     from govmedia_common.migrations import upgrade
+
     from govmedia_platform.stack import create_databases
 
     chosen = tuple(service or SERVICES)
@@ -166,7 +175,9 @@ def migrate(
 
 @app.command()
 def topics(
-    bootstrap: Annotated[str, typer.Option(envvar="GOVMEDIA_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers")],
+    bootstrap: Annotated[
+        str, typer.Option(envvar="GOVMEDIA_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers")
+    ],
 ) -> None:
     """Create every topic of the event catalogue and its dead-letter topic."""
     from govmedia_common.kafka import all_topics, ensure_topics
@@ -178,7 +189,9 @@ def topics(
 
 @app.command()
 def contracts(
-    action: Annotated[str, typer.Argument(help="'write' regenerates, 'check' compares with the code")] = "check",
+    action: Annotated[
+        str, typer.Argument(help="'write' regenerates, 'check' compares with the code")
+    ] = "check",
     root: Path = Path("."),
 ) -> None:
     """Generate or check the JSON Schemas and AsyncAPI document of the event catalogue."""

@@ -79,8 +79,9 @@ def start_infrastructure(data_dir: Path, log: Callable[[str], None] = print) -> 
     return Infrastructure(db_url, bootstrap, pg, broker)
 
 
-async def prepare(infra: Infrastructure, services: tuple[str, ...] = SERVICES,
-                  log: Callable[[str], None] = print) -> None:
+async def prepare(
+    infra: Infrastructure, services: tuple[str, ...] = SERVICES, log: Callable[[str], None] = print
+) -> None:
     """Create one database per service, run every migration, create the topics."""
     from govmedia_common.kafka import all_topics, ensure_topics
     from govmedia_common.migrations import upgrade_async
@@ -126,17 +127,33 @@ class Platform:
         )
         return env
 
-    def start_services(self, services: tuple[str, ...] = SERVICES, log: Callable[[str], None] = print) -> None:
-        ports = {s: (p if port_is_free(p) else free_port()) for s, p in DEFAULT_PORTS.items() if s in services}
+    def start_services(
+        self, services: tuple[str, ...] = SERVICES, log: Callable[[str], None] = print
+    ) -> None:
+        ports = {
+            s: (p if port_is_free(p) else free_port()) for s, p in DEFAULT_PORTS.items() if s in services
+        }
         registry_url = f"http://127.0.0.1:{ports.get('registry', DEFAULT_PORTS['registry'])}"
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         for service in services:
             out = open(logs / f"{service}.log", "ab")  # noqa: SIM115 - lives as long as the service
             proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", f"govmedia_{service}.main:create_app", "--factory",
-                 "--host", "127.0.0.1", "--port", str(ports[service]), "--no-access-log"],
-                env=self.service_env(service, registry_url), stdout=out, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    f"govmedia_{service}.main:create_app",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(ports[service]),
+                    "--no-access-log",
+                ],
+                env=self.service_env(service, registry_url),
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent(signal.SIGTERM),
             )
             self.services.append(ServiceProcess(service, ports[service], proc))
@@ -169,8 +186,12 @@ class Platform:
             "database_server_url": self.infra.database_server_url,
             "kafka_bootstrap": self.infra.kafka_bootstrap,
             "services": {s.name: {"url": s.url, "pid": s.process.pid} for s in self.services},
-            "postgres_pid": self.infra.postgres.process.pid if self.infra.postgres and self.infra.postgres.process else None,
-            "broker_pid": self.infra.broker.process.pid if self.infra.broker and self.infra.broker.process else None,
+            "postgres_pid": self.infra.postgres.process.pid
+            if self.infra.postgres and self.infra.postgres.process
+            else None,
+            "broker_pid": self.infra.broker.process.pid
+            if self.infra.broker and self.infra.broker.process
+            else None,
         }
         (self.data_dir / "state.json").write_text(json.dumps(state, indent=2))
 

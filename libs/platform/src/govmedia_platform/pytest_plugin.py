@@ -1,8 +1,9 @@
 """Pytest fixtures for integration tests: a real PostgreSQL and a real Kafka-protocol broker.
 
-Chosen in this order: URLs in the environment (``GOVMEDIA_TEST_DATABASE_URL``/``GOVMEDIA_DATABASE_URL`` and
-``GOVMEDIA_TEST_KAFKA_BOOTSTRAP``/``GOVMEDIA_KAFKA_BOOTSTRAP``) → testcontainers when a Docker engine answers →
-the embedded stack on free ports. Never a mock.
+Chosen in this order: URLs in the environment
+(``GOVMEDIA_TEST_DATABASE_URL``/``GOVMEDIA_DATABASE_URL`` and
+``GOVMEDIA_TEST_KAFKA_BOOTSTRAP``/``GOVMEDIA_KAFKA_BOOTSTRAP``) → testcontainers when a Docker engine
+answers → the embedded stack on free ports. Never a mock.
 """
 
 from __future__ import annotations

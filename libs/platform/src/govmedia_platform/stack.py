@@ -49,7 +49,9 @@ def _die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None]:
     return set_pdeathsig
 
 
-def wait_for_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None, what: str = "") -> None:
+def wait_for_port(
+    port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None, what: str = ""
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -119,18 +121,45 @@ class EmbeddedPostgres:
         if not (pgdata / "PG_VERSION").exists():
             log(f"initialising PostgreSQL data in {pgdata}")
             subprocess.run(
-                [str(bin_dir / "initdb"), "-D", str(pgdata), "--auth=trust", "-U", "postgres",
-                 "--encoding=UTF8", "--locale=C"],
-                check=True, user=user, capture_output=True,
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(pgdata),
+                    "--auth=trust",
+                    "-U",
+                    "postgres",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                ],
+                check=True,
+                user=user,
+                capture_output=True,
             )
         (pgdata / "postmaster.pid").unlink(missing_ok=True) if not self._postmaster_alive(pgdata) else None
         self.port = self.port or free_port()
         logfile = open(self.data_dir / "postgres.log", "ab")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(
-            [str(bin_dir / "postgres"), "-D", str(pgdata), "-p", str(self.port), "-h", "127.0.0.1",
-             "-k", str(pgdata), "-c", "max_connections=300", "-c", "fsync=on",
-             "-c", "shared_buffers=128MB"],
-            user=user, stdout=logfile, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent(signal.SIGINT),
+            [
+                str(bin_dir / "postgres"),
+                "-D",
+                str(pgdata),
+                "-p",
+                str(self.port),
+                "-h",
+                "127.0.0.1",
+                "-k",
+                str(pgdata),
+                "-c",
+                "max_connections=300",
+                "-c",
+                "fsync=on",
+                "-c",
+                "shared_buffers=128MB",
+            ],
+            user=user,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent(signal.SIGINT),
         )
         wait_for_port(self.port, 60, self.process, "PostgreSQL")
         log(f"PostgreSQL listening on 127.0.0.1:{self.port}")
@@ -175,10 +204,21 @@ class EmbeddedBroker:
         self.port = self.port or free_port()
         logfile = open(self.data_dir / "broker.log", "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [binary, "broker", "--listener-url", f"tcp://127.0.0.1:{self.port}",
-             "--advertised-listener-url", f"tcp://127.0.0.1:{self.port}",
-             "--storage-engine", "memory://tansu/", "--cluster-id", "govmedia"],
-            stdout=logfile, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent(signal.SIGTERM),
+            [
+                binary,
+                "broker",
+                "--listener-url",
+                f"tcp://127.0.0.1:{self.port}",
+                "--advertised-listener-url",
+                f"tcp://127.0.0.1:{self.port}",
+                "--storage-engine",
+                "memory://tansu/",
+                "--cluster-id",
+                "govmedia",
+            ],
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent(signal.SIGTERM),
         )
         wait_for_port(self.port, 30, self.process, "Kafka-protocol broker (Tansu)")
         log(f"Kafka-protocol broker (Tansu) listening on {self.bootstrap}")
@@ -207,7 +247,10 @@ async def create_databases(server_url: str, names: list[str]) -> list[str]:
 
     url = make_url(server_url)
     conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
         database=url.database or "postgres",
     )
     created = []

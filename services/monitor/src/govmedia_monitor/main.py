@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
-from govmedia_common.app import ServiceSpec, create_app as create_service_app
+from govmedia_common.app import ServiceSpec
+from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
@@ -14,7 +14,10 @@ SERVICE = "monitor"
 SPEC = ServiceSpec(
     name=SERVICE,
     title="govmedia monitor — 运行监测",
-    description="Watches what actually happens on the platforms: silence, zombie accounts, unanswered messages, unreviewed or altered publications; raises alerts.",
+    description=(
+        "Watches what actually happens on the platforms: silence, zombie accounts, "
+        "unanswered messages, unreviewed or altered publications; raises alerts."
+    ),
     routers=[],
     consumer_groups={},
 )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
-from govmedia_common.app import ServiceSpec, create_app as create_service_app
+from govmedia_common.app import ServiceSpec
+from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
@@ -14,7 +14,10 @@ SERVICE = "notify"
 SPEC = ServiceSpec(
     name=SERVICE,
     title="govmedia notify — 通报整改",
-    description="Notices, rectification cases with signed reports and deadlines, reminders and the 2/4/6 interview ladder.",
+    description=(
+        "Notices, rectification cases with signed reports and deadlines, reminders and "
+        "the 2/4/6 interview ladder."
+    ),
     routers=[],
     consumer_groups={},
 )

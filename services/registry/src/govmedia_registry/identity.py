@@ -8,10 +8,10 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from govmedia_common.keys import SigningKey, jwks, mint_token
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_common.keys import SigningKey, jwks, mint_token
 from govmedia_registry.models import SigningKeyRow
 
 _hasher = PasswordHasher()
@@ -25,12 +25,30 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "liaison": frozenset({"registry:read", "notify:read", "notify:write"}),
     # The competent office files for the units of its region too (api._FILERS, service.ensure_may_file_for).
     "office_staff": frozenset(
-        {"registry:read", "registry:file", "registry:approve", "review:campaign", "monitor:read",
-         "notify:read", "notify:write", "scoring:read"}
+        {
+            "registry:read",
+            "registry:file",
+            "registry:approve",
+            "review:campaign",
+            "monitor:read",
+            "notify:read",
+            "notify:write",
+            "scoring:read",
+        }
     ),
     "office_admin": frozenset(
-        {"registry:read", "registry:file", "registry:approve", "registry:admin", "review:campaign",
-         "review:admin", "monitor:read", "notify:read", "notify:write", "scoring:read"}
+        {
+            "registry:read",
+            "registry:file",
+            "registry:approve",
+            "registry:admin",
+            "review:campaign",
+            "review:admin",
+            "monitor:read",
+            "notify:read",
+            "notify:write",
+            "scoring:read",
+        }
     ),
     "auditor": frozenset({"registry:read", "audit:read"}),
 }
@@ -63,10 +81,16 @@ def scopes_for_roles(roles: list[str]) -> list[str]:
 async def active_key(session: AsyncSession) -> SigningKey:
     """The newest active signing key, created on first use."""
     row = (
-        await session.execute(
-            select(SigningKeyRow).where(SigningKeyRow.active.is_(True)).order_by(SigningKeyRow.created_at.desc())
+        (
+            await session.execute(
+                select(SigningKeyRow)
+                .where(SigningKeyRow.active.is_(True))
+                .order_by(SigningKeyRow.created_at.desc())
+            )
         )
-    ).scalars().first()
+        .scalars()
+        .first()
+    )
     if row is None:
         return await rotate_key(session)
     return SigningKey(kid=row.kid, private_pem=row.private_pem)
@@ -81,7 +105,9 @@ async def rotate_key(session: AsyncSession) -> SigningKey:
 
 
 async def published_jwks(session: AsyncSession) -> dict[str, object]:
-    rows = (await session.execute(select(SigningKeyRow).where(SigningKeyRow.active.is_(True)))).scalars().all()
+    rows = (
+        (await session.execute(select(SigningKeyRow).where(SigningKeyRow.active.is_(True)))).scalars().all()
+    )
     return jwks(*(SigningKey(kid=r.kid, private_pem=r.private_pem) for r in rows))
 
 
@@ -101,8 +127,18 @@ def issue(
     now: datetime,
 ) -> str:
     return mint_token(
-        key, subject=subject, name=name, kind=kind, region=region, unit=unit, roles=roles, scopes=scopes,
-        issuer=issuer, audience=audience, ttl_seconds=ttl_seconds, now=now.timestamp(),
+        key,
+        subject=subject,
+        name=name,
+        kind=kind,
+        region=region,
+        unit=unit,
+        roles=roles,
+        scopes=scopes,
+        issuer=issuer,
+        audience=audience,
+        ttl_seconds=ttl_seconds,
+        now=now.timestamp(),
     )
 
 

@@ -7,13 +7,13 @@ import logging
 import os
 
 from fastapi import FastAPI
-
 from govmedia_common.app import Runtime, ServiceSpec
 from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
 from govmedia_common.db import unit_of_work
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
+
 from govmedia_registry import repository as repo
 from govmedia_registry import service
 from govmedia_registry.api import router
@@ -38,15 +38,26 @@ async def bootstrap(runtime: Runtime) -> None:
             if not password:
                 if runtime.settings.environment == "production":
                     raise RuntimeError(
-                        "no people yet: set GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD to create the first administrator"
+                        "no people yet: set GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD "
+                        "to create the first administrator"
                     )
                 password = "govmedia-dev-admin"
             region = os.environ.get("GOVMEDIA_REGISTRY_BOOTSTRAP_REGION", "330000")
-            session.add(Person(id=new_id(), username="admin", display_name="Platform administrator",
-                               password_hash=hash_secret(password), unit_id=None, region_code=region,
-                               roles=["office_admin", "auditor"], active=True))
-            log.warning("created the first administrator 'admin'; change its password",
-                        extra={"region": region})
+            session.add(
+                Person(
+                    id=new_id(),
+                    username="admin",
+                    display_name="Platform administrator",
+                    password_hash=hash_secret(password),
+                    unit_id=None,
+                    region_code=region,
+                    roles=["office_admin", "auditor"],
+                    active=True,
+                )
+            )
+            log.warning(
+                "created the first administrator 'admin'; change its password", extra={"region": region}
+            )
     if runtime.settings.run_relay:
         runtime.tasks.append(asyncio.create_task(_apply_due_loop(runtime)))
 
@@ -72,20 +83,28 @@ SPEC = ServiceSpec(
     name=SERVICE,
     title="govmedia registry — 政务新媒体备案登记",
     description=(
-        "System of record for government new-media accounts (政务新媒体) and their filings (备案: 开设, 变更, 整合, "
-        "关停, 注销), approved level by level; regions, units, people, machine clients, tokens (JWKS) and the "
-        "append-only audit log. Errors are RFC 9457 problem+json."
+        "System of record for government new-media accounts (政务新媒体) and their filings "
+        "(备案: 开设, 变更, 整合, 关停, 注销), approved level by level; regions, units, people, "
+        "machine clients, tokens (JWKS) and the append-only audit log. "
+        "Errors are RFC 9457 problem+json."
     ),
     routers=[router],
     consumer_groups={},
     on_startup=bootstrap,
     openapi_tags=[
-        {"name": "identity", "description": "Tokens (password and client credentials), JWKS, machine clients"},
+        {
+            "name": "identity",
+            "description": "Tokens (password and client credentials), JWKS, machine clients",
+        },
         {"name": "filings", "description": "备案: opening, change, merge, suspension, deregistration"},
         {"name": "accounts", "description": "政务新媒体账号 and their history"},
         {"name": "regions", "description": "行政区划 and per-region settings"},
         {"name": "calendar", "description": "Official working days (节假日安排, 调休)"},
-        {"name": "units"}, {"name": "people"}, {"name": "audit"}, {"name": "reports"}, {"name": "operations"},
+        {"name": "units"},
+        {"name": "people"},
+        {"name": "audit"},
+        {"name": "reports"},
+        {"name": "operations"},
     ],
 )
 
@@ -106,7 +125,10 @@ def create_app(
             return await published_jwks(session)
 
     verifier = verifier or TokenVerifier(
-        issuer=settings.token_issuer, audience=settings.token_audience, jwks_loader=own_keys, cache_seconds=30,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        jwks_loader=own_keys,
+        cache_seconds=30,
         min_refresh_seconds=0.0,
     )
     app = create_service_app(SPEC, settings, verifier=verifier, clock=clock)

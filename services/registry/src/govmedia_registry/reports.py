@@ -6,10 +6,10 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from govmedia_common.auth import region_prefix
 from sqlalchemy import Date, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_common.auth import region_prefix
 from govmedia_registry import repository as repo
 from govmedia_registry.models import AccountHistory, Filing
 
@@ -48,26 +48,41 @@ async def statistics(session: AsyncSession, *, region: str, start: date, end: da
     effective = (
         await session.execute(
             select(AccountHistory.account_id, AccountHistory.kind).where(
-                AccountHistory.kind.like("%.effective"), effective_on >= start, effective_on <= end,
+                AccountHistory.kind.like("%.effective"),
+                effective_on >= start,
+                effective_on <= end,
             )
         )
     ).all()
     late = (
-        await session.execute(
-            select(Filing.region_code).where(Filing.late.is_(True), Filing.filed_on >= start,
-                                             Filing.filed_on <= end, Filing.region_code.startswith(prefix))
+        (
+            await session.execute(
+                select(Filing.region_code).where(
+                    Filing.late.is_(True),
+                    Filing.filed_on >= start,
+                    Filing.filed_on <= end,
+                    Filing.region_code.startswith(prefix),
+                )
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     by_account = {a.id: a for a in accounts}
     rows: dict[tuple[str, str], dict[str, Any]] = {}
 
     def row(code: str, platform: str) -> dict[str, Any]:
         key = (code, platform)
         if key not in rows:
-            offices = [u.name for u in units.values() if u.region_code == code and u.kind == "competent_office"]
+            offices = [
+                u.name for u in units.values() if u.region_code == code and u.kind == "competent_office"
+            ]
             rows[key] = {c: 0 for c in COLUMNS} | {
-                "region_code": code, "region_name": regions[code].name if code in regions else code,
-                "platform": platform, "government_account": "否", "competent_office": "、".join(offices) or "",
+                "region_code": code,
+                "region_name": regions[code].name if code in regions else code,
+                "platform": platform,
+                "government_account": "否",
+                "competent_office": "、".join(offices) or "",
             }
         return rows[key]
 
@@ -86,9 +101,13 @@ async def statistics(session: AsyncSession, *, region: str, start: date, end: da
             target["outsourced"] += live and a.outsourcing is not None
             target["certified"] += live and a.certified
             target["high_attention"] += live and a.attention_tier == "high"
-    counters = {"open.effective": "opened_in_period", "change.effective": "changed_in_period",
-                "merge.effective": "merged_in_period", "suspend.effective": "suspended_in_period",
-                "deregister.effective": "deregistered_in_period"}
+    counters = {
+        "open.effective": "opened_in_period",
+        "change.effective": "changed_in_period",
+        "merge.effective": "merged_in_period",
+        "suspend.effective": "suspended_in_period",
+        "deregister.effective": "deregistered_in_period",
+    }
     counted: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)
     for account_id, kind in effective:
         found = by_account.get(account_id)

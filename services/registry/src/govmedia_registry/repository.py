@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, TypeVar
 
+from govmedia_common.auth import Principal, region_prefix
+from govmedia_common.db import audit_table
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_common.auth import Principal, region_prefix
-from govmedia_common.db import audit_table
 from govmedia_registry.models import (
     Account,
     AccountHistory,
@@ -49,8 +49,9 @@ async def get_region(session: AsyncSession, code: str) -> Region | None:
     return await session.get(Region, code)
 
 
-async def list_regions(session: AsyncSession, *, parent: str | None, within: str, limit: int,
-                       cursor: list[Any] | None) -> Sequence[Region]:
+async def list_regions(
+    session: AsyncSession, *, parent: str | None, within: str, limit: int, cursor: list[Any] | None
+) -> Sequence[Region]:
     stmt = select(Region).where(Region.code.startswith(region_prefix(within)))
     if parent:
         stmt = stmt.where(Region.parent_code == parent)
@@ -68,7 +69,9 @@ async def count_regions(session: AsyncSession) -> int:
 
 
 async def settings_on_path(session: AsyncSession, codes: Sequence[str]) -> list[RegionSettings]:
-    rows = (await session.execute(select(RegionSettings).where(RegionSettings.region_code.in_(codes)))).scalars()
+    rows = (
+        await session.execute(select(RegionSettings).where(RegionSettings.region_code.in_(codes)))
+    ).scalars()
     by_code = {r.region_code: r for r in rows}
     return [by_code[c] for c in codes if c in by_code]
 
@@ -84,8 +87,9 @@ async def get_unit(session: AsyncSession, unit_id: str) -> Unit | None:
     return await session.get(Unit, unit_id)
 
 
-async def list_units(session: AsyncSession, principal: Principal, *, limit: int,
-                     cursor: list[Any] | None) -> Sequence[Unit]:
+async def list_units(
+    session: AsyncSession, principal: Principal, *, limit: int, cursor: list[Any] | None
+) -> Sequence[Unit]:
     stmt = _scoped(select(Unit), principal, Unit.region_code, Unit.id)
     stmt = _after(stmt, Unit.id, cursor).order_by(Unit.id).limit(limit)
     return (await session.execute(stmt)).scalars().all()
@@ -95,8 +99,9 @@ async def person_by_username(session: AsyncSession, username: str) -> Person | N
     return (await session.execute(select(Person).where(Person.username == username))).scalars().first()
 
 
-async def list_people(session: AsyncSession, principal: Principal, *, limit: int,
-                      cursor: list[Any] | None) -> Sequence[Person]:
+async def list_people(
+    session: AsyncSession, principal: Principal, *, limit: int, cursor: list[Any] | None
+) -> Sequence[Person]:
     stmt = _scoped(select(Person), principal, Person.region_code, Person.unit_id)
     stmt = _after(stmt, Person.id, cursor).order_by(Person.id).limit(limit)
     return (await session.execute(stmt)).scalars().all()
@@ -118,8 +123,14 @@ async def accounts_of_unit(session: AsyncSession, unit_id: str) -> Sequence[Acco
 
 
 async def list_accounts(
-    session: AsyncSession, principal: Principal, *, limit: int, cursor: list[Any] | None,
-    platform: str | None = None, status: str | None = None, region: str | None = None,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    limit: int,
+    cursor: list[Any] | None,
+    platform: str | None = None,
+    status: str | None = None,
+    region: str | None = None,
     unit_id: str | None = None,
 ) -> Sequence[Account]:
     stmt = _scoped(select(Account), principal, Account.region_code, Account.unit_id)
@@ -152,8 +163,14 @@ async def get_filing(session: AsyncSession, filing_id: str, *, lock: bool = Fals
 
 
 async def list_filings(
-    session: AsyncSession, principal: Principal, *, limit: int, cursor: list[Any] | None,
-    status: str | None = None, account_id: str | None = None, waiting_for_me: bool = False,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    limit: int,
+    cursor: list[Any] | None,
+    status: str | None = None,
+    account_id: str | None = None,
+    waiting_for_me: bool = False,
 ) -> Sequence[Filing]:
     stmt = _scoped(select(Filing), principal, Filing.region_code, Filing.unit_id)
     if status:
@@ -173,8 +190,11 @@ async def due_filings(session: AsyncSession, today: date, limit: int = 200) -> S
     """Approved filings whose public announcement has run its course, locked for applying."""
     stmt = (
         select(Filing)
-        .where(and_(Filing.status == "approved", Filing.effective.is_(False),
-                    Filing.announcement_ends_on < today))
+        .where(
+            and_(
+                Filing.status == "approved", Filing.effective.is_(False), Filing.announcement_ends_on < today
+            )
+        )
         .order_by(Filing.announcement_ends_on, Filing.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -182,8 +202,9 @@ async def due_filings(session: AsyncSession, today: date, limit: int = 200) -> S
     return (await session.execute(stmt)).scalars().all()
 
 
-async def history_of(session: AsyncSession, account_id: str, *, limit: int,
-                     cursor: list[Any] | None) -> Sequence[AccountHistory]:
+async def history_of(
+    session: AsyncSession, account_id: str, *, limit: int, cursor: list[Any] | None
+) -> Sequence[AccountHistory]:
     stmt = select(AccountHistory).where(AccountHistory.account_id == account_id)
     stmt = _after(stmt, AccountHistory.id, cursor).order_by(AccountHistory.id).limit(limit)
     return (await session.execute(stmt)).scalars().all()
@@ -193,8 +214,9 @@ async def calendar_years(session: AsyncSession) -> Sequence[WorkCalendarYear]:
     return (await session.execute(select(WorkCalendarYear))).scalars().all()
 
 
-async def list_audit(session: AsyncSession, principal: Principal, *, limit: int,
-                     cursor: list[Any] | None) -> Sequence[Any]:
+async def list_audit(
+    session: AsyncSession, principal: Principal, *, limit: int, cursor: list[Any] | None
+) -> Sequence[Any]:
     t = audit_table
     scope = t.c.actor_region.startswith(principal.region_prefix)
     if principal.region_code.endswith("0000"):

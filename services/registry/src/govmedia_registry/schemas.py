@@ -70,8 +70,16 @@ class PersonIn(_In):
     unit_id: str | None = None
     region_code: RegionCode
     roles: list[
-        Literal["editor", "reviewer", "approver", "unit_admin", "liaison", "office_staff", "office_admin",
-                "auditor"]
+        Literal[
+            "editor",
+            "reviewer",
+            "approver",
+            "unit_admin",
+            "liaison",
+            "office_staff",
+            "office_admin",
+            "auditor",
+        ]
     ] = Field(min_length=1)
 
 

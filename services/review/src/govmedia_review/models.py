@@ -82,7 +82,7 @@ class Post(Base):
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative attribute
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (Index("ix_posts_unit_status", "unit_id", "status"),)
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
-from govmedia_common.app import ServiceSpec, create_app as create_service_app
+from govmedia_common.app import ServiceSpec
+from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
@@ -14,7 +14,10 @@ SERVICE = "scoring"
 SPEC = ServiceSpec(
     name=SERVICE,
     title="govmedia scoring — 指数评价",
-    description="Five indices per account (diligence, effect, content, cluster, growth), composite scores, rankings and pass/fail per period.",
+    description=(
+        "Five indices per account (diligence, effect, content, cluster, growth), "
+        "composite scores, rankings and pass/fail per period."
+    ),
     routers=[],
     consumer_groups={},
 )
