@@ -84,7 +84,9 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
-_bearer = HTTPBearer(auto_error=False, description="JWT issued by the registry (password or client credentials)")
+_bearer = HTTPBearer(
+    auto_error=False, description="JWT issued by the registry (password or client credentials)"
+)
 
 
 class Authorize:
@@ -100,7 +102,9 @@ class Authorize:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":
-            raise unauthorized("Send 'Authorization: Bearer <token>' (get one from the registry's /v1/auth/token).")
+            raise unauthorized(
+                "Send 'Authorization: Bearer <token>' (get one from the registry's /v1/auth/token)."
+            )
         principal = await runtime_of(request).verifier.verify(credentials.credentials)
         request.state.principal = principal
         check_access(principal, scopes=self.scopes, roles=self.roles)

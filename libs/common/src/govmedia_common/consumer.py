@@ -133,12 +133,40 @@ class ConsumerRunner:
         assert self.consumer is not None
         while not self._stopping.is_set():
             batches = await self.consumer.getmany(timeout_ms=500, max_records=200)
-            for tp, records in batches.items():
-                for record in records:
-                    await self.handle_record(record)
-                    self._pending[tp] = record.offset + 1
+            handled: dict[TopicPartition, int] = {}
+            try:
+                for tp, records in batches.items():
+                    for record in records:
+                        await self.handle_record(record)
+                        self._pending[tp] = handled[tp] = record.offset + 1
+            except BaseException:
+                self._rewind(batches, handled)
+                raise
             await self.commit_pending()
             self._update_lag()
+
+    def _rewind(
+        self,
+        batches: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        handled: Mapping[TopicPartition, int],
+    ) -> None:
+        """Seek back to the first record of the batch that was not handled.
+
+        ``getmany`` already moved the fetch position past the whole batch: without this, a ``run()`` restarted
+        by the service supervisor after a crash would carry on after the batch and, once it commits a later
+        offset, the unhandled rest of the batch would be lost.
+        """
+        assert self.consumer is not None
+        assigned = self.consumer.assignment()
+        for tp, records in batches.items():
+            if not records or tp not in assigned:
+                continue  # a partition revoked meanwhile restarts from its committed offset anyway
+            first_unhandled = handled.get(tp, records[0].offset)
+            if first_unhandled <= records[-1].offset:
+                try:
+                    self.consumer.seek(tp, first_unhandled)
+                except Exception:  # never hide the error being raised
+                    log.exception("could not rewind after a failed batch", extra={"partition": str(tp)})
 
     def _update_lag(self) -> None:
         assert self.consumer is not None
@@ -147,7 +175,7 @@ class ConsumerRunner:
             if highwater is None:
                 continue
             try:
-                position = self.consumer._subscription.subscription.assignment.state_value(tp).position  # noqa: SLF001
+                position = self.consumer._subscription.subscription.assignment.state_value(tp).position
             except Exception:  # private API drift: lag is a nicety, never a failure
                 continue
             if position is not None:
@@ -180,10 +208,11 @@ class ConsumerRunner:
             attempt = 0
             while True:
                 try:
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation that lands
+                    # as the handler completes (CPython gh-86296), and the runner would carry on consuming.
                     with metrics.CONSUMER_DURATION.labels(self.service, self.group_id, topic).time():
-                        outcome = await asyncio.wait_for(
-                            self._handle_once(event, ctx, handler), timeout=self.handler_timeout
-                        )
+                        async with asyncio.timeout(self.handler_timeout):
+                            outcome = await self._handle_once(event, ctx, handler)
                     metrics.CONSUMER_MESSAGES.labels(self.service, self.group_id, topic, outcome).inc()
                     return outcome
                 except asyncio.CancelledError:
@@ -196,7 +225,12 @@ class ConsumerRunner:
                     metrics.CONSUMER_RETRIES.labels(self.service, self.group_id, topic).inc()
                     log.warning(
                         "handler failed, retrying",
-                        extra={"event_type": env.type, "event_id": env.id, "attempt": attempt, "error": repr(exc)},
+                        extra={
+                            "event_type": env.type,
+                            "event_id": env.id,
+                            "attempt": attempt,
+                            "error": repr(exc),
+                        },
                     )
                     await asyncio.sleep(self.retry_backoff * (2 ** (attempt - 1)))
         finally:
@@ -222,10 +256,13 @@ class ConsumerRunner:
             await handler(event, ctx, session)
         return "handled"
 
-    async def dead_letter(self, record: ConsumerRecord[bytes, bytes], exc: BaseException, *, attempts: int) -> None:
+    async def dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], exc: BaseException, *, attempts: int
+    ) -> None:
         """Send the original record to ``<topic>.dlt`` with the error; the partition then moves on."""
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        headers = list(record.headers or ()) + [
+        headers = [
+            *(record.headers or ()),
             ("dlt_error", error[:4000].encode()),
             ("dlt_error_class", type(exc).__name__.encode()),
             ("dlt_original_topic", record.topic.encode()),
@@ -241,7 +278,12 @@ class ConsumerRunner:
         metrics.CONSUMER_MESSAGES.labels(self.service, self.group_id, record.topic, "dead_lettered").inc()
         log.error(
             "message dead-lettered",
-            extra={"topic": record.topic, "partition": record.partition, "offset": record.offset, "error": error},
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "error": error,
+            },
         )
 
     def stop_soon(self) -> None:

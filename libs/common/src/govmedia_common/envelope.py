@@ -62,8 +62,9 @@ class Envelope:
             raise EnvelopeError(f"data does not match {self.type}: {exc}") from exc
 
 
-def wrap(event: Event, *, traceparent: str | None = None, event_id: str | None = None,
-         time: datetime | None = None) -> Envelope:
+def wrap(
+    event: Event, *, traceparent: str | None = None, event_id: str | None = None, time: datetime | None = None
+) -> Envelope:
     """Put a catalogue event into an envelope with a fresh id."""
     return Envelope(
         id=event_id or str(uuid.uuid4()),
@@ -77,7 +78,23 @@ def wrap(event: Event, *, traceparent: str | None = None, event_id: str | None =
     )
 
 
-def from_record(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None) -> Envelope:
+_KNOWN_HEADERS = frozenset(
+    {
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_specversion",
+        "ce_time",
+        "ce_subject",
+        "content-type",
+        "traceparent",
+    }
+)
+
+
+def from_record(
+    headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None
+) -> Envelope:
     """Read a Kafka record written in binary mode; raises EnvelopeError when it is not one."""
     h: dict[str, str] = {}
     for k, v in headers or ():
@@ -100,7 +117,8 @@ def from_record(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]
         time = datetime.fromisoformat(h["ce_time"]) if h.get("ce_time") else datetime.now(UTC)
     except ValueError as exc:
         raise EnvelopeError(f"ce_time is not RFC 3339: {h['ce_time']!r}") from exc
-    known = {"ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "ce_subject", "content-type", "traceparent"}
+    if time.tzinfo is None:  # RFC 3339 requires the offset; a naive time would break comparisons later
+        raise EnvelopeError(f"ce_time is not RFC 3339 (no UTC offset): {h['ce_time']!r}")
     return Envelope(
         id=h["ce_id"],
         source=h["ce_source"],
@@ -109,5 +127,5 @@ def from_record(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]
         subject=h.get("ce_subject", ""),
         data=data,
         traceparent=h.get("traceparent"),
-        extra_headers={k: v for k, v in h.items() if k not in known},
+        extra_headers={k: v for k, v in h.items() if k not in _KNOWN_HEADERS},
     )

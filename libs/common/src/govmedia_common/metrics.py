@@ -50,4 +50,6 @@ CONSUMER_DEAD_LETTERS = Counter(
 CONSUMER_LAG = Gauge(
     "govmedia_consumer_lag", "Messages behind the partition end.", ["service", "group", "topic", "partition"]
 )
-SERVICE_INFO = Gauge("govmedia_service_info", "Constant 1, labelled with service and version.", ["service", "version"])
+SERVICE_INFO = Gauge(
+    "govmedia_service_info", "Constant 1, labelled with service and version.", ["service", "version"]
+)

@@ -1,18 +1,21 @@
 """Transactional outbox: events are rows written in the caller's transaction; a relay publishes them.
 
 No dual writes: a state change and the event announcing it commit together. The relay claims rows with
-``FOR UPDATE SKIP LOCKED`` and a lease, publishes with ``acks=all``, then marks them published. A relay
+``FOR UPDATE`` and a lease, publishes with ``acks=all``, then marks them published. A relay
 that dies mid-way leaves its claim to expire, and another relay (or itself, restarted) republishes:
 delivery is at-least-once and consumers dedupe by event id.
 
 Order per aggregate: claims are serialised by a transaction-level advisory lock and never take rows of an
 aggregate that another live claim holds, so one aggregate's events are published by one relay at a time,
-in ``seq`` order, even with several replicas.
+in ``seq`` order, even with several replicas. A claim waits for rows that another relay is marking or
+releasing rather than skipping them (``SKIP LOCKED`` would let it take an aggregate's later rows without the
+earlier one), and a released row is claimable at once, so the re-check after that wait still takes it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -75,7 +78,7 @@ _CLAIM_SQL = text(
           AND o.aggregateid NOT IN (SELECT aggregateid FROM busy)
         ORDER BY o.seq
         LIMIT :n
-        FOR UPDATE SKIP LOCKED
+        FOR UPDATE
     )
     UPDATE outbox SET claimed_by = :me,
                       claimed_until = now() + make_interval(secs => :lease),
@@ -83,6 +86,13 @@ _CLAIM_SQL = text(
     WHERE seq IN (SELECT seq FROM picked)
     RETURNING seq, id, topic, aggregateid, payload, headers
     """
+)
+
+# Claimable again at once (the failing relay backs off in ``run``): a hold-back here would let a claim that
+# waited on this update skip these rows and take later rows of the same aggregates.
+_RELEASE_SQL = text(
+    "UPDATE outbox SET claimed_until = NULL, last_error = :err "
+    "WHERE seq = ANY(:seqs) AND published_at IS NULL AND claimed_by = :me"
 )
 
 
@@ -151,14 +161,10 @@ class OutboxRelay:
             metrics.OUTBOX_PUBLISHED.labels(self.service, row.topic).inc()
 
     async def release(self, rows: list[ClaimedRow], error: str) -> None:
-        """Give a failed batch back so that it is retried soon."""
+        """Give a failed batch back so that it is retried (by any relay)."""
         async with self.sessions() as session, session.begin():
             await session.execute(
-                text(
-                    "UPDATE outbox SET claimed_until = now() + interval '1 second', last_error = :err "
-                    "WHERE seq = ANY(:seqs) AND published_at IS NULL AND claimed_by = :me"
-                ),
-                {"seqs": [r.seq for r in rows], "err": error[:2000], "me": self.relay_id},
+                _RELEASE_SQL, {"seqs": [r.seq for r in rows], "err": error[:2000], "me": self.relay_id}
             )
 
     async def run_once(self) -> int:
@@ -205,10 +211,9 @@ class OutboxRelay:
                 if published:
                     continue
                 self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_sleep)
-                except TimeoutError:
-                    pass
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.idle_sleep):  # not wait_for: it can drop a cancel on 3.11
+                        await self._wake.wait()
             except asyncio.CancelledError:
                 raise
             except Exception:

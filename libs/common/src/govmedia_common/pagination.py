@@ -32,7 +32,9 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = orjson.loads(raw)
     except (ValueError, orjson.JSONDecodeError) as exc:
-        raise Problem(400, "invalid-cursor", "The cursor is not one this API returned; start without it.") from exc
+        raise Problem(
+            400, "invalid-cursor", "The cursor is not one this API returned; start without it."
+        ) from exc
     if not isinstance(values, list):
         raise Problem(400, "invalid-cursor", "The cursor is not one this API returned; start without it.")
     return values

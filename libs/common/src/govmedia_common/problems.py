@@ -116,7 +116,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
         return problem_response(
-            Problem(500, "internal-error", "An unexpected error occurred; quote the trace_id when reporting it."),
+            Problem(
+                500, "internal-error", "An unexpected error occurred; quote the trace_id when reporting it."
+            ),
             request.url.path,
         )
 

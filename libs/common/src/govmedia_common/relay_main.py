@@ -21,8 +21,14 @@ async def main(database_url: str, bootstrap: str, service: str, batch_size: int,
     engine = create_engine(database_url, pool_size=2)
     producer = make_producer(KafkaSettings(bootstrap=bootstrap), f"{service}-relay")
     await producer.start()
-    relay = OutboxRelay(session_factory(engine), producer, service=service, batch_size=batch_size,
-                        lease_seconds=lease, idle_sleep=0.05)
+    relay = OutboxRelay(
+        session_factory(engine),
+        producer,
+        service=service,
+        batch_size=batch_size,
+        lease_seconds=lease,
+        idle_sleep=0.05,
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, relay.stop)

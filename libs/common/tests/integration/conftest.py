@@ -55,14 +55,14 @@ class PlumbingKit:
         return p
 
     async def read_topic(
-        self, topic: str, keep: Callable[[Record], bool], *, expect: int, timeout: float = 20.0
+        self, topic: str, keep: Callable[[Record], bool], *, expect: int, within: float = 20.0
     ) -> list[Record]:
         """Records of ``topic`` that ``keep`` accepts, read from the beginning without a group; returns once
-        ``expect`` were found or the timeout passed."""
+        ``expect`` were found or ``within`` seconds passed."""
         consumer = AIOKafkaConsumer(bootstrap_servers=self.kafka.bootstrap, enable_auto_commit=False)
         await consumer.start()
         found: list[Record] = []
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         try:
             partitions = consumer.partitions_for_topic(topic) or set()
             while not partitions and time.monotonic() < deadline:
@@ -81,15 +81,15 @@ class PlumbingKit:
 
     @staticmethod
     async def wait_until(
-        condition: Callable[[], Awaitable[bool]], *, timeout: float, what: str, interval: float = 0.1
+        condition: Callable[[], Awaitable[bool]], *, within: float, what: str, interval: float = 0.1
     ) -> None:
-        """Poll ``condition`` until it holds; fail the test after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
+        """Poll ``condition`` until it holds; fail the test after ``within`` seconds."""
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if await condition():
                 return
             await asyncio.sleep(interval)
-        raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        raise AssertionError(f"timed out after {within:.0f}s waiting for {what}")
 
     async def close(self) -> None:
         for p in self._producers:

@@ -42,8 +42,10 @@ def _runner(
     calls: Counter[str],
     *,
     max_retries: int = 2,
+    handler_timeout: float = 5.0,
 ) -> ConsumerRunner:
-    """A runner whose AccountFiled handler records events of ``account_id`` and always fails on reason=fail."""
+    """A runner handling AccountFiled of ``account_id``: records them; always fails on reason=fail and
+    hangs past the handler timeout on reason=hang."""
 
     async def handle(event: AccountFiled, ctx: MessageContext, session: AsyncSession) -> None:
         if event.account_id != account_id:
@@ -51,6 +53,8 @@ def _runner(
         calls[event.reason or ""] += 1
         if event.reason == "fail":
             raise RuntimeError("handler always fails for this event")
+        if event.reason == "hang":
+            await asyncio.sleep(60)
         await session.execute(
             text("INSERT INTO handled (event_id, reason) VALUES (:id, :r)"),
             {"id": ctx.envelope.id, "r": event.reason},
@@ -65,7 +69,7 @@ def _runner(
         dlt_producer=dlt_producer,
         max_retries=max_retries,
         retry_backoff=0.01,
-        handler_timeout=5.0,
+        handler_timeout=handler_timeout,
     )
 
 
@@ -74,7 +78,7 @@ async def _handled(engine: AsyncEngine) -> list[tuple[str, str | None]]:
         return [(r[0], r[1]) for r in await conn.execute(text("SELECT event_id, reason FROM handled"))]
 
 
-async def test_poison_and_always_failing_records_are_dead_lettered_with_their_error_and_the_partition_moves_on(
+async def test_poison_and_always_failing_records_are_dead_lettered_with_their_error_and_the_consumer_goes_on(
     kit: PlumbingKit, events: EventFactory
 ) -> None:
     engine = await kit.database("dlt", HANDLED_DDL)
@@ -85,6 +89,7 @@ async def test_poison_and_always_failing_records_are_dead_lettered_with_their_er
 
     valid = wrap(events.account_filed(account_id))
     failing = wrap(events.account_filed(account_id, reason="fail"))
+    hanging = wrap(events.account_filed(account_id, reason="hang"))
     good = wrap(events.account_filed(account_id, reason="ok"))
     mismatched = wrap(events.account_filed(account_id)).headers()  # headers of a real event ...
     sent = {
@@ -93,17 +98,18 @@ async def test_poison_and_always_failing_records_are_dead_lettered_with_their_er
         # ... over data that is not that event
         "bad-data": await producer.send_and_wait(TOPIC, orjson.dumps({"x": 1}), key=key, headers=mismatched),
         "fail": await producer.send_and_wait(TOPIC, failing.value(), key=key, headers=failing.headers()),
+        "hang": await producer.send_and_wait(TOPIC, hanging.value(), key=key, headers=hanging.headers()),
         "ok": await producer.send_and_wait(TOPIC, good.value(), key=key, headers=good.headers()),
     }
     partition = sent["ok"].partition
     assert {m.partition for m in sent.values()} == {partition}
 
     calls: Counter[str] = Counter()
-    runner = _runner(kit, engine, producer, account_id, calls, max_retries=max_retries)
+    runner = _runner(kit, engine, producer, account_id, calls, max_retries=max_retries, handler_timeout=0.3)
     task = asyncio.create_task(runner.run())
     try:
         await kit.wait_until(
-            lambda: _has_reason(engine, "ok"), timeout=30, what="the valid record after the bad ones"
+            lambda: _has_reason(engine, "ok"), within=30, what="the valid record after the bad ones"
         )
         runner.stop_soon()
         await asyncio.wait_for(task, 10)
@@ -118,16 +124,18 @@ async def test_poison_and_always_failing_records_are_dead_lettered_with_their_er
     assert committed is not None and committed >= sent["ok"].offset + 1
     # The failing event was tried once plus max_retries times, then given up.
     assert calls["fail"] == max_retries + 1
+    assert calls["hang"] == max_retries + 1  # each attempt cut off by the handler timeout
     assert calls["ok"] == 1
 
-    dead = await kit.read_topic(DLT, lambda r: r.key == key, expect=4)
-    assert len(dead) == 4, [_headers(r).get("dlt_error") for r in dead]
+    dead = await kit.read_topic(DLT, lambda r: r.key == key, expect=5)
+    assert len(dead) == 5, [_headers(r).get("dlt_error") for r in dead]
     by_offset = {int(_headers(r)["dlt_original_offset"]): r for r in dead}
     expectations = {
         "not-json": ("0", "not JSON"),
         "no-ce-headers": ("0", "missing CloudEvents headers"),
         "bad-data": ("0", "ValidationError"),
         "fail": (str(max_retries + 1), "handler always fails"),
+        "hang": (str(max_retries + 1), "TimeoutError"),
     }
     for name, (attempts, error_part) in expectations.items():
         record = by_offset[sent[name].offset]
@@ -145,7 +153,9 @@ async def test_poison_and_always_failing_records_are_dead_lettered_with_their_er
 
     async with engine.connect() as conn:
         inbox = {r[0] for r in await conn.execute(text("SELECT event_id FROM inbox"))}
-    assert good.id in inbox and failing.id not in inbox  # the failed attempts rolled back their inbox row
+    assert (
+        good.id in inbox and failing.id not in inbox and hanging.id not in inbox
+    )  # the failed attempts rolled back their inbox row
 
 
 async def _has_reason(engine: AsyncEngine, reason: str) -> bool:
@@ -199,7 +209,7 @@ async def test_a_consumer_loop_that_crashes_mid_batch_handles_the_rest_of_the_ba
         async def all_handled() -> bool:
             return len(await _handled(engine)) >= len(goods)
 
-        await kit.wait_until(all_handled, timeout=20, what="the records after the crash")
+        await kit.wait_until(all_handled, within=20, what="the records after the crash")
         runner.stop_soon()
         await asyncio.wait_for(task, 10)
     finally:
@@ -209,5 +219,5 @@ async def test_a_consumer_loop_that_crashes_mid_batch_handles_the_rest_of_the_ba
 
     assert crashes == 1
     assert sorted(r for _, r in await _handled(engine)) == [f"ok-{i}" for i in range(5)]
-    dead = await kit.read_topic(DLT, lambda r: r.key == key, expect=1, timeout=5)
+    dead = await kit.read_topic(DLT, lambda r: r.key == key, expect=1, within=5)
     assert [r.value for r in dead] == [b"poison"]  # dead-lettered once, when the broker was back

@@ -1,0 +1,447 @@
+"""Event bus benchmark: our outbox relay and consumer runner against raw aiokafka and PostgreSQL.
+
+Starts the infrastructure the way the tests do (``test_infrastructure()``: environment URLs, else Docker,
+else the embedded PostgreSQL + Tansu), then measures in one run, on the same broker and server:
+
+* yardsticks: raw aiokafka produce (~200-byte JSON, ``acks=all``), raw consume + JSON parse, PostgreSQL
+  one-row transactions (autocommit INSERT, one connection) and COPY; also the consumer's own transaction
+  (inbox + effect INSERTs) on raw asyncpg, which shows what the ORM layer costs;
+* ours: an in-process :class:`OutboxRelay` draining N outbox rows (one relay, then two), and a
+  :class:`ConsumerRunner` handling messages (inbox row + one trivial effect row per message).
+
+Each of ours is reported as a fraction of its yardstick. A benchmark, not a test: nothing is asserted.
+Prints a progress line per phase and a table; writes ``bench/results/bus.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from govmedia_common.consumer import ConsumerRunner, MessageContext
+from govmedia_common.db import create_engine, session_factory
+from govmedia_common.envelope import wrap
+from govmedia_common.events import (
+    AccountFiled,
+    AccountSnapshot,
+    AccountStatus,
+    ApprovalLevel,
+    AttentionTier,
+    FilingType,
+    Platform,
+)
+from govmedia_common.kafka import ensure_topics, make_producer
+from govmedia_common.migrations import create_plumbing_tables
+from govmedia_common.outbox import OutboxRelay
+from govmedia_common.settings import KafkaSettings
+from govmedia_platform.launcher import Infrastructure
+from govmedia_platform.pytest_plugin import test_infrastructure
+from govmedia_platform.stack import create_databases, with_database
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+RESULTS = Path(os.environ.get("GOVMEDIA_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
+AGGREGATES = 1_000
+
+
+def progress(message: str) -> None:
+    print(f"[bus {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+@dataclass
+class Rate:
+    name: str
+    items: int
+    seconds: float
+    note: str = ""
+
+    @property
+    def per_second(self) -> float:
+        return self.items / self.seconds if self.seconds > 0 else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "items": self.items,
+            "seconds": round(self.seconds, 3),
+            "per_second": round(self.per_second, 1),
+            "note": self.note,
+        }
+
+
+async def timed(name: str, items: int | None, work: Callable[[], Awaitable[Any]], note: str = "") -> Rate:
+    """Time ``work``; ``items=None`` means work returns how many items it did."""
+    start = time.perf_counter()
+    done = await work()
+    rate = Rate(name, done if items is None else items, time.perf_counter() - start, note)
+    progress(f"{name}: {rate.per_second:,.0f}/s ({rate.items:,} in {rate.seconds:.2f}s)")
+    return rate
+
+
+# ---- yardsticks ----------------------------------------------------------------------------------
+
+
+def raw_value(i: int) -> bytes:
+    """About 200 bytes of JSON, like a small event."""
+    return orjson.dumps(
+        {
+            "id": str(uuid.uuid4()),
+            "account_id": f"acct-{i % AGGREGATES:06d}",
+            "type": "gov.registry.account.filed.v1",
+            "seq": i,
+            "occurred_at": "2025-06-01T08:00:00.123456+00:00",
+            "region_code": "331004",
+            "status": "pending",
+        }
+    )
+
+
+async def raw_produce(kafka: KafkaSettings, topic: str, n: int) -> Rate:
+    producer = make_producer(kafka, "bench-raw")  # the services' producer settings (acks=all, linger 5 ms)
+    await producer.start()
+    values = [raw_value(i) for i in range(n)]
+    keys = [f"acct-{i % AGGREGATES:06d}".encode() for i in range(n)]
+
+    async def work() -> None:
+        futures = [await producer.send(topic, values[i], key=keys[i]) for i in range(n)]
+        await asyncio.gather(*futures)
+
+    try:
+        size = sum(map(len, values)) // n
+        return await timed("raw produce", n, work, f"{size}-byte JSON values, keyed, acks=all")
+    finally:
+        await producer.stop()
+
+
+async def raw_consume(kafka: KafkaSettings, topic: str, n: int) -> Rate:
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    await consumer.topics()
+    tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    consumer.assign(tps)
+    await consumer.seek_to_beginning(*tps)
+
+    async def work() -> None:
+        seen = 0
+        while seen < n:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            for records in batches.values():
+                for record in records:
+                    orjson.loads(record.value)
+                seen += len(records)
+
+    try:
+        return await timed("raw consume+parse", n, work, "no group, orjson.loads per message")
+    finally:
+        await consumer.stop()
+
+
+def asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def pg_one_row_transactions(url: str, seconds: float) -> Rate:
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    await conn.execute("CREATE TABLE bench_rows (id bigint, v text)")
+
+    async def work() -> int:
+        count = 0
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            await conn.execute("INSERT INTO bench_rows VALUES ($1, $2)", count, "x")
+            count += 1
+        return count
+
+    try:
+        return await timed(
+            "pg one-row transactions", None, work, "autocommit INSERT, one connection, fsync on"
+        )
+    finally:
+        await conn.close()
+
+
+async def pg_consumer_transactions(url: str, seconds: float) -> Rate:
+    """The consumer's own transaction (inbox row + effect row) on raw asyncpg, without Kafka or SQLAlchemy."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    await conn.execute(
+        "CREATE TABLE bench_inbox (source text, event_id text, PRIMARY KEY (source, event_id))"
+    )
+
+    async def work() -> int:
+        count = 0
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            async with conn.transaction():
+                await conn.fetchrow(
+                    "INSERT INTO bench_inbox VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id",
+                    "/govmedia/bench",
+                    str(uuid.uuid4()),
+                )
+                await conn.execute("INSERT INTO bench_rows VALUES ($1, $2)", count, "effect")
+            count += 1
+        return count
+
+    try:
+        return await timed("pg inbox+effect tx (raw)", None, work, "BEGIN, 2 INSERTs, COMMIT on raw asyncpg")
+    finally:
+        await conn.close()
+
+
+# ---- ours ----------------------------------------------------------------------------------------
+
+
+def template_events() -> list[AccountFiled]:
+    events = []
+    for _ in range(AGGREGATES):
+        account_id = str(uuid.uuid4())
+        events.append(
+            AccountFiled(
+                occurred_at=datetime.now(UTC),
+                account_id=account_id,
+                account=AccountSnapshot(
+                    account_id=account_id,
+                    name="路桥发布",
+                    platform=Platform.WECHAT,
+                    platform_account_id=None,
+                    unit_id=str(uuid.uuid4()),
+                    unit_name="台州市路桥区人民政府办公室",
+                    region_code="331004",
+                    status=AccountStatus.PENDING,
+                    attention_tier=AttentionTier.ORDINARY,
+                    interaction_enabled=True,
+                    review_levels=3,
+                    certified=False,
+                    matrix_badge=None,
+                    outsourced=False,
+                ),
+                filing_id=str(uuid.uuid4()),
+                actor_id=str(uuid.uuid4()),
+                filing_type=FilingType.OPEN,
+                levels=(ApprovalLevel.UNIT, ApprovalLevel.COUNTY),
+            )
+        )
+    return events
+
+
+async def fill_outbox(url: str, topic: str, n: int, events: list[AccountFiled]) -> Rate:
+    """N outbox rows, aggregates interleaved, written with COPY (as if N use cases had committed)."""
+    templates = []
+    for event in events:
+        env = wrap(event)
+        templates.append((env, {k: v.decode() for k, v in env.headers()}))
+    records = []
+    for i in range(n):
+        env, headers = templates[i % len(templates)]
+        event_id = str(uuid.uuid4())
+        records.append(
+            (
+                event_id,
+                "account",
+                env.subject,
+                env.type,
+                topic,
+                orjson.dumps(env.data).decode(),
+                orjson.dumps({**headers, "ce_id": event_id}).decode(),
+            )
+        )
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await conn.execute("TRUNCATE outbox")
+        columns = ["id", "aggregatetype", "aggregateid", "type", "topic", "payload", "headers"]
+
+        async def work() -> None:
+            await conn.copy_records_to_table("outbox", records=records, columns=columns)
+
+        return await timed("pg COPY into outbox", n, work, "asyncpg copy_records_to_table")
+    finally:
+        await conn.close()
+
+
+async def drain(relay: OutboxRelay, engine: AsyncEngine) -> None:
+    while True:
+        if await relay.run_once():
+            continue
+        async with engine.connect() as conn:
+            left = (
+                await conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+            ).scalar()
+        if not left:
+            return
+        await asyncio.sleep(0.005)  # the rest is claimed by the other relay
+
+
+async def relay_throughput(engine: AsyncEngine, kafka: KafkaSettings, replicas: int, n: int) -> Rate:
+    sessions = session_factory(engine)
+    producers: list[AIOKafkaProducer] = [make_producer(kafka, f"bench-relay-{i}") for i in range(replicas)]
+    for p in producers:
+        await p.start()
+    relays = [OutboxRelay(sessions, p, service="bench", batch_size=500) for p in producers]
+    try:
+        return await timed(
+            f"outbox relay x{replicas}",
+            n,
+            lambda: asyncio.gather(*(drain(r, engine) for r in relays)),
+            "in-process OutboxRelay, batch 500, claim+publish+mark",
+        )
+    finally:
+        for p in producers:
+            await p.stop()
+
+
+async def consumer_throughput(
+    engine: AsyncEngine, kafka: KafkaSettings, topic: str, n: int, cap: float
+) -> Rate:
+    handled = 0
+    first_at = 0.0
+    done = asyncio.Event()
+
+    async def effect(event: AccountFiled, ctx: MessageContext, session: AsyncSession) -> None:
+        nonlocal handled, first_at
+        await session.execute(text("INSERT INTO effects (event_id) VALUES (:id)"), {"id": ctx.envelope.id})
+        if handled == 0:
+            first_at = time.perf_counter()
+        handled += 1
+        if handled >= n:
+            done.set()
+
+    dlt = make_producer(kafka, "bench-dlt")
+    await dlt.start()
+    runner = ConsumerRunner(
+        service="bench",
+        group_id=f"bench-{uuid.uuid4().hex[:8]}",
+        handlers={AccountFiled: effect},
+        sessions=session_factory(engine),
+        kafka=kafka,
+        dlt_producer=dlt,
+    )
+    runner.topics = [topic]  # the relay's bench topic instead of the catalogue topic
+    task = asyncio.create_task(runner.run())
+    try:
+        started = time.perf_counter()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), cap)
+        ended = time.perf_counter()
+        rate = Rate(
+            "consumer runner",
+            handled,
+            ended - (first_at or started),
+            "ConsumerRunner: inbox row + one effect row per message, one transaction each; "
+            f"group join took {(first_at or ended) - started:.1f}s (not counted)",
+        )
+        progress(f"consumer runner: {rate.per_second:,.0f}/s ({handled:,} in {rate.seconds:.2f}s)")
+        return rate
+    finally:
+        runner.stop_soon()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await runner.stop()
+        await dlt.stop()
+
+
+# ---- the run -------------------------------------------------------------------------------------
+
+
+async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]:
+    kafka = KafkaSettings(bootstrap=infra.kafka_bootstrap)
+    run_id = uuid.uuid4().hex[:8]
+    raw_topic, relay_topic = f"bench.raw.{run_id}", f"bench.relay.{run_id}"
+    await ensure_topics(kafka, [raw_topic, relay_topic])
+    db_name = f"bench_bus_{run_id}"
+    await create_databases(infra.database_server_url, [db_name])
+    url = with_database(infra.database_server_url, db_name)
+    engine = create_engine(url, pool_size=4)
+    async with engine.begin() as conn:
+        await conn.run_sync(create_plumbing_tables)
+        await conn.execute(text("CREATE TABLE effects (event_id text NOT NULL)"))
+    progress(f"infrastructure ready: broker {infra.kafka_bootstrap}, database {db_name}")
+
+    rates: dict[str, Rate] = {}
+    rates["raw_produce"] = await raw_produce(kafka, raw_topic, args.raw)
+    rates["raw_consume"] = await raw_consume(kafka, raw_topic, args.raw)
+    rates["pg_one_row_tx"] = await pg_one_row_transactions(url, args.pg_seconds)
+    rates["pg_consumer_tx"] = await pg_consumer_transactions(url, args.pg_seconds)
+    events = template_events()
+    rates["pg_copy"] = await fill_outbox(url, relay_topic, args.relay, events)
+    rates["relay_1"] = await relay_throughput(engine, kafka, 1, args.relay)
+    await fill_outbox(url, relay_topic, args.relay, events)
+    rates["relay_2"] = await relay_throughput(engine, kafka, 2, args.relay)
+    rates["consumer"] = await consumer_throughput(engine, kafka, relay_topic, args.consume, args.consume_cap)
+    await engine.dispose()
+
+    def ratio(ours: str, yardstick: str) -> float:
+        return round(rates[ours].per_second / rates[yardstick].per_second, 3)
+
+    ratios = {
+        "relay_1 / raw_produce": ratio("relay_1", "raw_produce"),
+        "relay_2 / raw_produce": ratio("relay_2", "raw_produce"),
+        "consumer / raw_consume": ratio("consumer", "raw_consume"),
+        "consumer / pg_one_row_tx": ratio("consumer", "pg_one_row_tx"),
+        "consumer / its tx on raw asyncpg": ratio("consumer", "pg_consumer_tx"),
+    }
+    return {"rates": rates, "ratios": ratios}
+
+
+def table(rates: dict[str, Rate], ratios: dict[str, float]) -> str:
+    lines = [f"{'phase':<26}{'items':>9}{'seconds':>9}{'per second':>12}", "-" * 56]
+    for r in rates.values():
+        lines.append(f"{r.name:<26}{r.items:>9,}{r.seconds:>9.2f}{r.per_second:>12,.0f}")
+    lines += ["", f"{'ours as a fraction of the yardstick':<40}", "-" * 56]
+    lines += [f"{name:<40}{value:>8.1%}" for name, value in ratios.items()]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--raw", type=int, default=100_000, help="messages for raw produce/consume")
+    parser.add_argument("--relay", type=int, default=50_000, help="outbox rows per relay run")
+    parser.add_argument("--consume", type=int, default=10_000, help="messages for the consumer runner")
+    parser.add_argument("--consume-cap", type=float, default=30.0, help="seconds at most for the consumer")
+    parser.add_argument("--pg-seconds", type=float, default=3.0, help="duration of the one-row tx phase")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    progress("starting infrastructure (like the tests: environment URLs, Docker, or embedded)")
+    with test_infrastructure() as infra:
+        result = asyncio.run(run(infra, args))
+    rates, ratios = result["rates"], result["ratios"]
+    print()
+    print(table(rates, ratios))
+    doc = {
+        "benchmark": "bus",
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        },
+        "broker": "external"
+        if os.environ.get("GOVMEDIA_TEST_KAFKA_BOOTSTRAP")
+        else "as started by the tests",
+        "parameters": vars(args),
+        "rates": {k: v.as_json() for k, v in rates.items()},
+        "ratios": ratios,
+        "total_seconds": round(time.perf_counter() - started, 1),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "bus.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    progress(f"done in {doc['total_seconds']}s; wrote {RESULTS / 'bus.json'}")
+
+
+if __name__ == "__main__":
+    main()
