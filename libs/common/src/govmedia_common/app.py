@@ -228,6 +228,7 @@ def create_app(
                     retry_backoff=settings.consumer_retry_backoff_seconds,
                     handler_timeout=settings.consumer_handler_timeout_seconds,
                     max_poll_interval_ms=settings.consumer_max_poll_interval_ms,
+                    batch_transactions=settings.consumer_batch_transactions,
                 )
                 runtime.consumers.append(runner)
                 runtime.tasks.append(asyncio.create_task(_supervise(f"consumer:{group}", runner.run)))

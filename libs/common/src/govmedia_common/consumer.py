@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ class ConsumerRunner:
         handler_timeout: float = 30.0,
         max_poll_interval_ms: int = 300_000,
         auto_offset_reset: str = "earliest",
+        batch_transactions: bool = True,
     ) -> None:
         if handler_timeout * 1000 * (max_retries + 1) >= max_poll_interval_ms:
             raise ValueError("handler_timeout × (retries+1) must stay below max_poll_interval_ms")
@@ -92,6 +94,7 @@ class ConsumerRunner:
         self.handler_timeout = handler_timeout
         self.max_poll_interval_ms = max_poll_interval_ms
         self.auto_offset_reset = auto_offset_reset
+        self.batch_transactions = batch_transactions
         self.consumer: AIOKafkaConsumer | None = None
         self._pending: dict[TopicPartition, int] = {}
         self._stopping = asyncio.Event()
@@ -136,8 +139,14 @@ class ConsumerRunner:
             handled: dict[TopicPartition, int] = {}
             try:
                 for tp, records in batches.items():
-                    for record in records:
-                        await self.handle_record(record)
+                    failed_at = await self.handle_batch(records) if self.batch_transactions else -1
+                    if failed_at is None:
+                        self._pending[tp] = handled[tp] = records[-1].offset + 1
+                        continue
+                    # The batch was rolled back as a whole: handle its records one by one, in order;
+                    # the record that broke the batch has used its first attempt.
+                    for index, record in enumerate(records):
+                        await self.handle_record(record, prior_failures=1 if index == failed_at else 0)
                         self._pending[tp] = handled[tp] = record.offset + 1
             except BaseException:
                 self._rewind(batches, handled)
@@ -183,7 +192,64 @@ class ConsumerRunner:
                     max(0, highwater - position)
                 )
 
-    async def handle_record(self, record: ConsumerRecord[bytes, bytes]) -> str:
+    async def handle_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> int | None:
+        """Handle one partition's records in ONE transaction; None on success.
+
+        One commit per poll instead of one per message is what makes a consumer keep up (the database
+        transaction dominates). Any failure — a poison record, a handler error, the timeout — rolls the
+        whole batch back and returns the index of the record at fault (0 when unknown), so the caller
+        handles the batch again one record at a time with retries and dead letters: order is kept and no
+        partial effects remain.
+        """
+        prepared: list[tuple[ConsumerRecord[bytes, bytes], Envelope, Event | None, Handler | None]] = []
+        for index, record in enumerate(records):
+            try:
+                env = from_record(list(record.headers or ()), record.value)
+                entry = self.handlers.get(env.type)
+                if entry is None:
+                    prepared.append((record, env, None, None))
+                    continue
+                prepared.append((record, env, entry[0].model_validate(env.data), entry[1]))
+            except (EnvelopeError, ValueError):
+                return index
+        if not any(handler is not None for *_, handler in prepared):
+            for record, *_ in prepared:
+                self.record_outcome(record, "skipped")
+            return None
+        position = 0
+        start = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.handler_timeout), self.sessions() as session, session.begin():
+                outcomes: list[str] = []
+                for position, (record, env, event, handler) in enumerate(prepared):  # noqa: B007
+                    if handler is None or event is None:
+                        outcomes.append("skipped")
+                        continue
+                    ctx = MessageContext(env, record.topic, record.partition, record.offset)
+                    if not await self._record_in_inbox(session, ctx):
+                        outcomes.append("duplicate")
+                        continue
+                    token = current_trace.set(continue_or_start(env.traceparent))
+                    try:
+                        await handler(event, ctx, session)
+                    finally:
+                        current_trace.reset(token)
+                    outcomes.append("handled")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.info(
+                "batch transaction failed; handling its records one by one",
+                extra={"records": len(records), "at": position, "error": repr(exc)},
+            )
+            return position
+        per_message = (time.perf_counter() - start) / len(prepared)
+        for (record, *_), outcome in zip(prepared, outcomes, strict=True):
+            self.record_outcome(record, outcome)
+            metrics.CONSUMER_DURATION.labels(self.service, self.group_id, record.topic).observe(per_message)
+        return None
+
+    async def handle_record(self, record: ConsumerRecord[bytes, bytes], *, prior_failures: int = 0) -> str:
         """Handle one record with retries; returns the outcome label."""
         topic = record.topic
         try:
@@ -194,7 +260,7 @@ class ConsumerRunner:
         entry = self.handlers.get(env.type)
         if entry is None:
             # Another consumer's event on a shared topic, or a newer type we do not know: not ours.
-            metrics.CONSUMER_MESSAGES.labels(self.service, self.group_id, topic, "skipped").inc()
+            self.record_outcome(record, "skipped")
             return "skipped"
         cls, handler = entry
         try:
@@ -205,7 +271,13 @@ class ConsumerRunner:
         ctx = MessageContext(env, topic, record.partition, record.offset)
         token = current_trace.set(continue_or_start(env.traceparent))
         try:
-            attempt = 0
+            attempt = prior_failures
+            if attempt:
+                if attempt > self.max_retries:
+                    await self.dead_letter(record, RuntimeError("failed in its batch"), attempts=attempt)
+                    return "dead_lettered"
+                metrics.CONSUMER_RETRIES.labels(self.service, self.group_id, topic).inc()
+                await asyncio.sleep(self.retry_backoff * (2 ** (attempt - 1)))
             while True:
                 try:
                     # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation that lands
@@ -213,7 +285,7 @@ class ConsumerRunner:
                     with metrics.CONSUMER_DURATION.labels(self.service, self.group_id, topic).time():
                         async with asyncio.timeout(self.handler_timeout):
                             outcome = await self._handle_once(event, ctx, handler)
-                    metrics.CONSUMER_MESSAGES.labels(self.service, self.group_id, topic, outcome).inc()
+                    self.record_outcome(record, outcome)
                     return outcome
                 except asyncio.CancelledError:
                     raise
@@ -236,22 +308,27 @@ class ConsumerRunner:
         finally:
             current_trace.reset(token)
 
+    @staticmethod
+    async def _record_in_inbox(session: AsyncSession, ctx: MessageContext) -> bool:
+        """Insert (source, id) into the inbox; False when the event was already handled."""
+        inserted = await session.execute(
+            insert(inbox_table)
+            .values(
+                source=ctx.envelope.source,
+                event_id=ctx.envelope.id,
+                type=ctx.envelope.type,
+                topic=ctx.topic,
+                partition=ctx.partition,
+                offset=ctx.offset,
+            )
+            .on_conflict_do_nothing()
+            .returning(inbox_table.c.event_id)
+        )
+        return inserted.first() is not None
+
     async def _handle_once(self, event: Event, ctx: MessageContext, handler: Handler) -> str:
         async with self.sessions() as session, session.begin():
-            inserted = await session.execute(
-                insert(inbox_table)
-                .values(
-                    source=ctx.envelope.source,
-                    event_id=ctx.envelope.id,
-                    type=ctx.envelope.type,
-                    topic=ctx.topic,
-                    partition=ctx.partition,
-                    offset=ctx.offset,
-                )
-                .on_conflict_do_nothing()
-                .returning(inbox_table.c.event_id)
-            )
-            if inserted.first() is None:
+            if not await self._record_in_inbox(session, ctx):
                 return "duplicate"
             await handler(event, ctx, session)
         return "handled"
@@ -275,7 +352,7 @@ class ConsumerRunner:
             f"{record.topic}.dlt", value=record.value, key=record.key, headers=headers
         )
         metrics.CONSUMER_DEAD_LETTERS.labels(self.service, self.group_id, record.topic).inc()
-        metrics.CONSUMER_MESSAGES.labels(self.service, self.group_id, record.topic, "dead_lettered").inc()
+        self.record_outcome(record, "dead_lettered")
         log.error(
             "message dead-lettered",
             extra={
@@ -285,6 +362,10 @@ class ConsumerRunner:
                 "error": error,
             },
         )
+
+    def record_outcome(self, record: ConsumerRecord[bytes, bytes], outcome: str) -> None:
+        """Count what became of a record (handled, duplicate, skipped, dead_lettered)."""
+        metrics.CONSUMER_MESSAGES.labels(self.service, self.group_id, record.topic, outcome).inc()
 
     def stop_soon(self) -> None:
         self._stopping.set()

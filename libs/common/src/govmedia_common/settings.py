@@ -43,6 +43,8 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_seconds: float = 0.2
     consumer_handler_timeout_seconds: float = 30.0
     consumer_max_poll_interval_ms: int = 300_000
+    # One transaction per polled batch (falls back to one per message when anything in it fails).
+    consumer_batch_transactions: bool = True
     log_level: str = "INFO"
     log_json: bool = True
     admin_token_secret: SecretStr = SecretStr("development-only")

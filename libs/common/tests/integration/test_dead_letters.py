@@ -221,3 +221,52 @@ async def test_a_consumer_loop_that_crashes_mid_batch_handles_the_rest_of_the_ba
     assert sorted(r for _, r in await _handled(engine)) == [f"ok-{i}" for i in range(5)]
     dead = await kit.read_topic(DLT, lambda r: r.key == key, expect=1, within=5)
     assert [r.value for r in dead] == [b"poison"]  # dead-lettered once, when the broker was back
+
+
+async def test_a_failing_record_rolls_back_its_batch_and_the_rest_takes_effect_once_in_order(
+    kit: PlumbingKit, events: EventFactory
+) -> None:
+    """One transaction per polled batch: when a handler fails inside it, the whole batch is rolled back and
+    handled again one record at a time, so the records around the failure take effect exactly once, in
+    order, and the failing one is tried max_retries + 1 times in all (the batch attempt counts)."""
+    engine = await kit.database("batch", HANDLED_DDL.replace("reason text", "reason text, n serial"))
+    producer = await kit.producer()
+    account_id = str(uuid.uuid4())
+    key = account_id.encode()
+    reasons = [f"ok-{i}" for i in range(12)]
+    reasons.insert(5, "fail")
+    envelopes = [wrap(events.account_filed(account_id, reason=r)) for r in reasons]
+    for env in envelopes:  # sent before the consumer starts, so they arrive in one poll
+        await producer.send_and_wait(TOPIC, env.value(), key=key, headers=env.headers())
+
+    calls: Counter[str] = Counter()
+    runner = _runner(kit, engine, producer, account_id, calls, max_retries=2)
+    batches: list[int | None] = []
+    original = runner.handle_batch
+
+    async def spy(records: list[Any]) -> int | None:
+        mine = [r for r in records if r.key == key]
+        outcome = await original(records)
+        if mine:
+            batches.append(outcome)
+        return outcome
+
+    runner.handle_batch = spy  # type: ignore[method-assign]
+    task = asyncio.create_task(runner.run())
+    try:
+        await kit.wait_until(
+            lambda: _has_reason(engine, "ok-11"), within=30, what="the last record after the failing one"
+        )
+    finally:
+        runner.stop_soon()
+        task.cancel()
+        await runner.stop()
+
+    async with engine.connect() as conn:
+        rows = [r[0] for r in await conn.execute(text("SELECT reason FROM handled ORDER BY n"))]
+    assert rows == [r for r in reasons if r != "fail"]  # each once, in the order sent
+    assert calls["fail"] == 2 + 1
+    assert any(b is not None for b in batches), "the failing record never broke a batch"
+    dead = await kit.read_topic(DLT, lambda r: r.key == key, expect=1)
+    assert [_headers(r)["ce_id"] for r in dead] == [envelopes[5].id]
+    assert _headers(dead[0])["dlt_attempts"] == "3"

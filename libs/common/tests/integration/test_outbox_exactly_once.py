@@ -119,11 +119,10 @@ class CountingRunner(ConsumerRunner):
         self.keys = keys
         self.outcomes = outcomes
 
-    async def handle_record(self, record: ConsumerRecord[bytes, bytes]) -> str:
-        outcome = await super().handle_record(record)
+    def record_outcome(self, record: ConsumerRecord[bytes, bytes], outcome: str) -> None:
+        super().record_outcome(record, outcome)
         if record.key in self.keys:
             self.outcomes[outcome] += 1
-        return outcome
 
 
 async def _scalar(engine: AsyncEngine, sql: str) -> int:
