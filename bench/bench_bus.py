@@ -33,6 +33,10 @@ from typing import Any
 import asyncpg
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
 from govmedia_common.consumer import ConsumerRunner, MessageContext
 from govmedia_common.db import create_engine, session_factory
 from govmedia_common.envelope import wrap
@@ -52,9 +56,6 @@ from govmedia_common.settings import KafkaSettings
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import test_infrastructure
 from govmedia_platform.stack import create_databases, with_database
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 RESULTS = Path(os.environ.get("GOVMEDIA_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
 AGGREGATES = 1_000

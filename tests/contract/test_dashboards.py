@@ -6,8 +6,9 @@ import json
 import re
 from pathlib import Path
 
-import govmedia_common.metrics  # noqa: F401 - registers the metrics
 from prometheus_client import REGISTRY
+
+import govmedia_common.metrics  # noqa: F401 - registers the metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = sorted((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json"))

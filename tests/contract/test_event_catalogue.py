@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError
+
 from govmedia_common import events
 from govmedia_common.events import CATALOGUE, Event, event_class
 from govmedia_common.events import catalogue as cat
@@ -30,7 +32,6 @@ from govmedia_common.events.contracts import (
     schema_path,
     write_contracts,
 )
-from pydantic import BaseModel, ValidationError
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = {"registry", "review", "monitor", "notify", "scoring"}

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+
 from govmedia_common.events import (
     AccountFiled,
     AccountSnapshot,

@@ -56,6 +56,8 @@ outbox_table = Table(
     Column("published_at", DateTime(timezone=True)),
     Index("ix_outbox_unpublished", "seq", postgresql_where=text("published_at IS NULL")),
     Index("ix_outbox_aggregate", "aggregateid", "seq"),
+    # The claim looks up live claims of other relays: few rows, found by range on claimed_until.
+    Index("ix_outbox_live_claims", "claimed_until", postgresql_where=text("published_at IS NULL")),
 )
 
 # Events already handled, recorded in the same transaction as their effects: exactly-once effects.

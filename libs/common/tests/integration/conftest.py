@@ -13,14 +13,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from govmedia_common.db import create_engine
 from govmedia_common.kafka import make_producer
 from govmedia_common.migrations import create_plumbing_tables
 from govmedia_common.settings import KafkaSettings
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 Record = ConsumerRecord[bytes, bytes]
 

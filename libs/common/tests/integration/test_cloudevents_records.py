@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pytest
+
 from govmedia_common.db import session_factory
 from govmedia_common.envelope import from_record
 from govmedia_common.events import Event, event_class

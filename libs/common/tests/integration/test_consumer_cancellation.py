@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 from aiokafka import ConsumerRecord
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from govmedia_common.consumer import ConsumerRunner, MessageContext
 from govmedia_common.db import session_factory
 from govmedia_common.envelope import wrap
 from govmedia_common.events import AccountFiled
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 if TYPE_CHECKING:
     from ..conftest import EventFactory

@@ -12,12 +12,13 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaConnectionError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
 from govmedia_common.consumer import ConsumerRunner, MessageContext
 from govmedia_common.db import session_factory
 from govmedia_common.envelope import wrap
 from govmedia_common.events import AccountFiled
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 if TYPE_CHECKING:
     from ..conftest import EventFactory

@@ -24,14 +24,15 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import pytest
 from aiokafka import ConsumerRecord
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
 from govmedia_common.consumer import ConsumerRunner, MessageContext
 from govmedia_common.db import session_factory
 from govmedia_common.events import AccountFiled
 from govmedia_common.kafka import ensure_topics
 from govmedia_common.outbox import _RELEASE_SQL, OutboxRelay, add_event
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 if TYPE_CHECKING:
     from ..conftest import EventFactory

@@ -10,6 +10,7 @@ from typing import Any
 import jwt
 import orjson
 import pytest
+
 from govmedia_common.auth import (
     AuthError,
     Principal,

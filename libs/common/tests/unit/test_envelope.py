@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 import pytest
+
 from govmedia_common.envelope import EnvelopeError, from_record, wrap
 from govmedia_common.events import AccountFiled
 

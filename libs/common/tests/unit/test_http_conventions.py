@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 import pytest
+
 from govmedia_common.concurrency import etag, require_if_match
 from govmedia_common.idempotency import IdempotentRequest, request_hash
 from govmedia_common.pagination import decode_cursor, encode_cursor

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 
 import pytest
+
 from govmedia_common.tracing import (
     TraceContext,
     continue_or_start,

@@ -6,6 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import chinese_calendar
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from govmedia_common.workdays import (
     SHANGHAI,
     Clock,
@@ -14,8 +17,6 @@ from govmedia_common.workdays import (
     UnknownCalendarYear,
     WorkCalendar,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 # TEST DATA, NOT THE OFFICIAL 2027 SCHEDULE: a plausible made-up schedule, only for exercising load_year.
 TEST_2027_HOLIDAYS = [

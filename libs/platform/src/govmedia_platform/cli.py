@@ -161,7 +161,6 @@ def migrate(
 ) -> None:
     """Create each service's database if missing and run its Alembic migrations."""
     from govmedia_common.migrations import upgrade
-
     from govmedia_platform.stack import create_databases
 
     chosen = tuple(service or SERVICES)

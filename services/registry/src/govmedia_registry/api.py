@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+
 from govmedia_common import audit
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal, forbidden, unauthorized
@@ -18,7 +19,6 @@ from govmedia_common.idempotency import IdempotentRequest
 from govmedia_common.pagination import Page, decode_cursor, encode_cursor
 from govmedia_common.problems import Problem, not_found
 from govmedia_common.workdays import WorkCalendar
-
 from govmedia_registry import reports, service
 from govmedia_registry import repository as repo
 from govmedia_registry import schemas as s

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from govmedia_common.keys import SigningKey, jwks, mint_token
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from govmedia_common.keys import SigningKey, jwks, mint_token
 from govmedia_registry.models import SigningKeyRow
 
 _hasher = PasswordHasher()

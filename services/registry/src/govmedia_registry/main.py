@@ -7,13 +7,13 @@ import logging
 import os
 
 from fastapi import FastAPI
+
 from govmedia_common.app import Runtime, ServiceSpec
 from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
 from govmedia_common.db import unit_of_work
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
-
 from govmedia_registry import repository as repo
 from govmedia_registry import service
 from govmedia_registry.api import router

@@ -6,10 +6,10 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from govmedia_common.auth import region_prefix
 from sqlalchemy import Date, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from govmedia_common.auth import region_prefix
 from govmedia_registry import repository as repo
 from govmedia_registry.models import AccountHistory, Filing
 

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, TypeVar
 
-from govmedia_common.auth import Principal, region_prefix
-from govmedia_common.db import audit_table
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from govmedia_common.auth import Principal, region_prefix
+from govmedia_common.db import audit_table
 from govmedia_registry.models import (
     Account,
     AccountHistory,

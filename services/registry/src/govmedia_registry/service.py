@@ -7,6 +7,9 @@ import copy
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from govmedia_common import audit
 from govmedia_common.auth import Principal, forbidden
 from govmedia_common.events import (
@@ -29,9 +32,6 @@ from govmedia_common.events import (
 from govmedia_common.outbox import add_event
 from govmedia_common.problems import Problem, not_found
 from govmedia_common.workdays import Clock, UnknownCalendarYear, WorkCalendar
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from govmedia_registry import domain as d
 from govmedia_registry import repository as repo
 from govmedia_registry import schemas as s

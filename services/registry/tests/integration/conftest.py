@@ -13,13 +13,13 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from asgi_lifespan import LifespanManager
+
 from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import FixedClock
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
 from govmedia_registry import identity
 from govmedia_registry.main import create_app
-
 from services.registry.tests.integration.factory import ADMIN_PASSWORD, START, Registry
 
 # Argon2id with production cost takes ~0.1 s per hash and per login; the tests create a few hundred people.

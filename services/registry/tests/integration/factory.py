@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+
 from govmedia_common.keys import SigningKey
 from govmedia_common.workdays import SHANGHAI, FixedClock
 from govmedia_registry.data import load_regions

@@ -26,8 +26,8 @@ import asyncpg
 import httpx
 import jwt
 import pytest
-from govmedia_common.keys import SigningKey, mint_token
 
+from govmedia_common.keys import SigningKey, mint_token
 from services.registry.tests.integration.factory import (
     PROBLEM_JSON,
     Actor,

@@ -10,8 +10,8 @@ from datetime import datetime
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from govmedia_common.events import event_class
 
+from govmedia_common.events import event_class
 from services.registry.tests.integration.factory import Registry, Taizhou, decide, on, open_body, with_etag
 
 pytestmark = pytest.mark.integration

@@ -52,7 +52,9 @@ async def test_a_province_requiring_its_own_approval_adds_a_fourth_level_for_its
     assert done.json()["status"] == "approved"
 
 
-async def test_a_city_setting_overrides_the_default_deadline_for_its_counties_only(registry: Registry) -> None:
+async def test_a_city_setting_overrides_the_default_deadline_for_its_counties_only(
+    registry: Registry,
+) -> None:
     f = Factory(registry)
     admin = await registry.admin()
     await _settings(admin, "331000", {"filing_deadline_workdays": 5})
@@ -70,9 +72,13 @@ async def test_a_city_setting_overrides_the_default_deadline_for_its_counties_on
     assert r.json()["deadline"] == "2025-10-13"
 
 
-async def test_a_misspelt_or_invalid_registry_setting_is_refused_and_names_the_key(registry: Registry) -> None:
+async def test_a_misspelt_or_invalid_registry_setting_is_refused_and_names_the_key(
+    registry: Registry,
+) -> None:
     admin = await registry.admin()
-    r = await admin.put("/v1/regions/331000/settings", json={"settings": {"registry": {"filing_deadline": 7}}})
+    r = await admin.put(
+        "/v1/regions/331000/settings", json={"settings": {"registry": {"filing_deadline": 7}}}
+    )
     body = assert_problem(r, 422)
     assert "filing_deadline" in body["detail"]
     r = await admin.put(

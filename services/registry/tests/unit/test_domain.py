@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+
 from govmedia_common.workdays import SHANGHAI, UnknownCalendarYear, WorkCalendar
 from govmedia_registry import domain as d
 from govmedia_registry.data import load_regions

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from govmedia_registry.domain import (
     DEFAULT_CAMPAIGN_MARKERS,
     AccountStatus,

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from govmedia_common.app import Authorize, Runtime, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal, forbidden
 from govmedia_common.concurrency import etag, require_if_match
 from govmedia_common.idempotency import IdempotentRequest
 from govmedia_common.pagination import Page, decode_cursor, encode_cursor
 from govmedia_common.problems import not_found
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from govmedia_review import domain as d
 from govmedia_review import repository as repo
 from govmedia_review import schemas as s

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from govmedia_common.consumer import Handler, MessageContext
 from govmedia_common.events import (
     AccountAnnounced,
@@ -19,8 +21,6 @@ from govmedia_common.events import (
     AccountSuspended,
     Event,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from govmedia_review import repository as repo
 
 log = logging.getLogger(__name__)

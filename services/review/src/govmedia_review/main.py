@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI
+
 from govmedia_common.app import Runtime, ServiceSpec
 from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
 from govmedia_common.db import unit_of_work
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
-
 from govmedia_review import service
 from govmedia_review.api import ENGINES, router
 from govmedia_review.handlers import ACCOUNT_HANDLERS

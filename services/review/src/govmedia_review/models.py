@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from govmedia_common.db import NAMING_CONVENTION
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -23,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from govmedia_common.db import NAMING_CONVENTION
 
 
 class Base(DeclarativeBase):

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from govmedia_common.auth import Principal, region_prefix
-from govmedia_common.events import AccountSnapshot
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from govmedia_common.auth import Principal, region_prefix
+from govmedia_common.events import AccountSnapshot
 from govmedia_review.models import (
     AccountView,
     Campaign,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from govmedia_common.events import Platform
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from govmedia_common.events import Platform
 
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["331004"])]
 Title = Annotated[str, Field(max_length=200, description="Title; may be empty for short posts.")]

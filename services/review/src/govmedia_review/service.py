@@ -10,6 +10,9 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from govmedia_common import audit
 from govmedia_common.auth import Principal, forbidden
 from govmedia_common.concurrency import require_if_match
@@ -32,9 +35,6 @@ from govmedia_common.hashing import content_hash
 from govmedia_common.outbox import add_event
 from govmedia_common.problems import Problem, not_found
 from govmedia_common.workdays import Clock
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from govmedia_review import domain as d
 from govmedia_review import repository as repo
 from govmedia_review import schemas as s

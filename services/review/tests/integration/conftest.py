@@ -19,6 +19,9 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from asgi_lifespan import LifespanManager
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from govmedia_common.auth import TokenVerifier
 from govmedia_common.db import audit_table, outbox_table
 from govmedia_common.events import (
@@ -38,8 +41,6 @@ from govmedia_platform.pytest_plugin import fresh_database
 from govmedia_registry.identity import scopes_for_roles
 from govmedia_review.handlers import on_account_event
 from govmedia_review.main import create_app
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 START = datetime(2025, 9, 26, 10, 0, tzinfo=SHANGHAI)
 CLEAN = "今天上午，区政务服务中心正常开放，市民可预约办理社保业务。"

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+
 from govmedia_common.envelope import wrap
 from govmedia_common.events import AccountMerged, AccountSuspended
 from govmedia_common.kafka import make_producer

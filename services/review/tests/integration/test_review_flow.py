@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+
 from govmedia_common.events import PostOverridden
 from govmedia_common.hashing import content_hash
 

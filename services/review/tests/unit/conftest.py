@@ -1,6 +1,7 @@
 """Shared fixtures for the machine-check unit tests."""
 
 import pytest
+
 from govmedia_review.checks import CheckEngine, LexiconSet, load_starter_lexicons
 
 

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from govmedia_review.checks import CheckEngine
 
 CORPUS = json.loads((Path(__file__).parent / "data" / "clean_notices.json").read_text("utf-8"))

@@ -3,6 +3,9 @@
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from govmedia_review.checks import (
     Category,
     CheckEngine,
@@ -11,8 +14,6 @@ from govmedia_review.checks import (
     Severity,
     load_starter_lexicons,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 MIXED = (
     "关于开展活动的通知\n"

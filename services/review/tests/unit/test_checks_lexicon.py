@@ -6,6 +6,7 @@ from typing import Any
 
 import opencc
 import pytest
+
 from govmedia_review.checks import (
     PROHIBITION_CATEGORIES,
     Category,

@@ -1,6 +1,7 @@
 """Outbound links: only hosts under allowed domains pass."""
 
 import pytest
+
 from govmedia_review.checks import Category, CheckEngine, Severity
 from govmedia_review.checks.links import find_links
 

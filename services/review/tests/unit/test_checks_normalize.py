@@ -1,10 +1,11 @@
 """Normalisation: traditional, full-width and noise folded away, offsets always back to the original."""
 
 import pytest
-from govmedia_review.checks import Normalizer
-from govmedia_review.checks.normalize import fold
 from hypothesis import given
 from hypothesis import strategies as st
+
+from govmedia_review.checks import Normalizer
+from govmedia_review.checks.normalize import fold
 
 normalizer = Normalizer()
 

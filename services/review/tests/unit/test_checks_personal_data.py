@@ -1,6 +1,7 @@
 """Unmasked ID, mobile and bank-card numbers are blocked; masked, invalid and service numbers are not."""
 
 import pytest
+
 from govmedia_review.checks import Category, CheckEngine, Severity
 from govmedia_review.checks.personal_data import id_check_char, is_resident_id, luhn_valid
 

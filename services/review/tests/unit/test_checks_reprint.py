@@ -1,6 +1,7 @@
 """Reposts must name a source, and the source must be an allowed one."""
 
 import pytest
+
 from govmedia_review.checks import Category, CheckEngine, Severity
 
 

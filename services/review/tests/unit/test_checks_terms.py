@@ -1,6 +1,7 @@
 """Lexicon matching: sensitive words, sensitive topics, expression errors; evasions and false positives."""
 
 import pytest
+
 from govmedia_review.checks import (
     Category,
     CheckEngine,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+
 from govmedia_common.events import FindingCategory, FindingSeverity
 from govmedia_common.workdays import SHANGHAI
 from govmedia_review import domain as d
