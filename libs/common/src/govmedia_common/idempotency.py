@@ -7,10 +7,11 @@ waits on the primary key until the first commits, then sees its stored answer.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,3 +82,22 @@ class IdempotentRequest:
             .where(idempotency_table.c.principal == self.principal, idempotency_table.c.key == self.key)
             .values(status_code=status_code, response_body=body, response_headers=headers or {})
         )
+
+
+async def idempotent_create(
+    session: AsyncSession,
+    *,
+    principal: str,
+    key: str | None,
+    route: str,
+    payload: Any,
+    make: Callable[[], Awaitable[tuple[Any, dict[str, str]]]],
+    status: int = 201,
+) -> Response:
+    """Answer a creating POST once per Idempotency-Key: ``make`` runs once, a retry gets the same answer."""
+    request = IdempotentRequest(session, principal=principal, key=key, route=route, payload=payload)
+    if (replay := await request.replay()) is not None:
+        return replay
+    body, headers = await make()
+    await request.store(status, body, headers)
+    return JSONResponse(body, status_code=status, headers=headers)

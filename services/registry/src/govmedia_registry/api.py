@@ -9,13 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from govmedia_common import audit
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal, forbidden, unauthorized
 from govmedia_common.concurrency import etag, require_if_match
-from govmedia_common.idempotency import IdempotentRequest
+from govmedia_common.idempotency import idempotent_create
 from govmedia_common.pagination import Page, decode_cursor, encode_cursor
 from govmedia_common.problems import Problem, not_found
 from govmedia_common.workdays import WorkCalendar
@@ -317,18 +316,17 @@ def _unit_out(u: Unit) -> s.UnitOut:
 async def create_unit(
     body: s.UnitIn, session: SessionDep, principal: Admin, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    idem = IdempotentRequest(
+    async def make() -> tuple[dict[str, Any], dict[str, str]]:
+        return _unit_out(await service.create_unit(session, principal, body)).model_dump(mode="json"), {}
+
+    return await idempotent_create(
         session,
         principal=principal.subject,
         key=idempotency_key,
         route="units",
         payload=body.model_dump(mode="json"),
+        make=make,
     )
-    if (replay := await idem.replay()) is not None:
-        return replay
-    out = _unit_out(await service.create_unit(session, principal, body)).model_dump(mode="json")
-    await idem.store(201, out)
-    return JSONResponse(out, status_code=201)
 
 
 @router.get("/v1/units", response_model=Page[s.UnitOut], tags=["units"])
@@ -376,14 +374,14 @@ async def create_person(
 ) -> Any:
     payload = body.model_dump(mode="json")
     payload["password"] = "***"  # the hash of the request must not keep the password
-    idem = IdempotentRequest(
-        session, principal=principal.subject, key=idempotency_key, route="people", payload=payload
+
+    async def make() -> tuple[dict[str, Any], dict[str, str]]:
+        person = await service.create_person(session, principal, body, rt.clock)
+        return _person_out(person).model_dump(mode="json"), {}
+
+    return await idempotent_create(
+        session, principal=principal.subject, key=idempotency_key, route="people", payload=payload, make=make
     )
-    if (replay := await idem.replay()) is not None:
-        return replay
-    out = _person_out(await service.create_person(session, principal, body, rt.clock)).model_dump(mode="json")
-    await idem.store(201, out)
-    return JSONResponse(out, status_code=201)
 
 
 @router.get("/v1/people", response_model=Page[s.PersonOut], tags=["people"])
@@ -466,20 +464,19 @@ async def create_filing(
     rt: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    idem = IdempotentRequest(
+    async def make() -> tuple[dict[str, Any], dict[str, str]]:
+        filing = await service.submit_filing(session, principal, body, rt.clock)
+        out = (await filing_out(session, filing)).model_dump(mode="json")
+        return out, {"ETag": etag(filing.version), "Location": f"/v1/filings/{filing.id}"}
+
+    return await idempotent_create(
         session,
         principal=principal.subject,
         key=idempotency_key,
         route="filings",
         payload=body.model_dump(mode="json"),
+        make=make,
     )
-    if (replay := await idem.replay()) is not None:
-        return replay
-    filing = await service.submit_filing(session, principal, body, rt.clock)
-    out = (await filing_out(session, filing)).model_dump(mode="json")
-    headers = {"ETag": etag(filing.version), "Location": f"/v1/filings/{filing.id}"}
-    await idem.store(201, out, headers)
-    return JSONResponse(out, status_code=201, headers=headers)
 
 
 @router.get("/v1/filings", response_model=Page[s.FilingOut], tags=["filings"])

@@ -1089,22 +1089,7 @@ async def patch_account(
         setattr(account, key, value)
     account.updated_at = clock.now()
     await session.flush()
-    after = await snapshot(session, account)
-    changed = tuple(k for k in AccountSnapshot.model_fields if getattr(before, k) != getattr(after, k))
-    if changed:
-        await add_event(
-            session,
-            AccountChanged(
-                occurred_at=clock.now(),
-                account_id=account.id,
-                account=after,
-                filing_id=None,
-                actor_id=principal.subject,
-                changed_fields=changed,
-                previous=before,
-                effective_on=clock.today(),
-            ),
-        )
+    await _announce_details_changed(session, principal, account, before, clock)
     _history(session, account.id, "details.changed", principal.subject, None, changes=changes)
     await audit.record(
         session,
@@ -1148,6 +1133,25 @@ async def certify(
         account.matrix_badge = None
     account.updated_at = clock.now()
     await session.flush()
+    await _announce_details_changed(session, principal, account, before, clock)
+    _history(
+        session,
+        account.id,
+        "certification",
+        principal.subject,
+        None,
+        certified=body.certified,
+        matrix_badge=account.matrix_badge,
+        platform_certificate=body.platform_certificate,
+    )
+    await audit.record(session, principal=principal, action="account.certify", target=account.id)
+    return account
+
+
+async def _announce_details_changed(
+    session: AsyncSession, principal: Principal, account: Account, before: AccountSnapshot, clock: Clock
+) -> None:
+    """AccountChanged for an edit that needs no filing, naming the snapshot fields that changed (if any)."""
     after = await snapshot(session, account)
     changed = tuple(k for k in AccountSnapshot.model_fields if getattr(before, k) != getattr(after, k))
     if changed:
@@ -1164,15 +1168,3 @@ async def certify(
                 effective_on=clock.today(),
             ),
         )
-    _history(
-        session,
-        account.id,
-        "certification",
-        principal.subject,
-        None,
-        certified=body.certified,
-        matrix_badge=account.matrix_badge,
-        platform_certificate=body.platform_certificate,
-    )
-    await audit.record(session, principal=principal, action="account.certify", target=account.id)
-    return account

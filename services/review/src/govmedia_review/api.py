@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.app import Authorize, Runtime, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal, forbidden
 from govmedia_common.concurrency import etag, require_if_match
-from govmedia_common.idempotency import IdempotentRequest
+from govmedia_common.idempotency import idempotent_create
 from govmedia_common.pagination import Page, decode_cursor, encode_cursor
 from govmedia_common.problems import not_found
 from govmedia_review import domain as d
@@ -56,24 +55,6 @@ Issuer = Annotated[Principal, Depends(Authorize("review:campaign", roles=("offic
 def engines(rt: Runtime) -> service.EngineCache:
     cache: service.EngineCache = rt.extras[ENGINES]
     return cache
-
-
-async def _idempotent(
-    session: AsyncSession,
-    principal: Principal,
-    key: str | None,
-    route: str,
-    payload: Any,
-    status: int,
-    make: Callable[[], Awaitable[tuple[dict[str, Any], dict[str, str]]]],
-) -> Response:
-    """Answer a creating POST once per Idempotency-Key; a retry gets the stored answer."""
-    idem = IdempotentRequest(session, principal=principal.subject, key=key, route=route, payload=payload)
-    if (replay := await idem.replay()) is not None:
-        return replay
-    body, headers = await make()
-    await idem.store(status, body, headers)
-    return JSONResponse(body, status_code=status, headers=headers)
 
 
 # ------------------------------------------------------------------------------------------------ checks
@@ -204,8 +185,14 @@ async def submit_post(
         post = await service.submit_post(session, principal, body, rt.clock, engines(rt))
         return (await post_out(session, post)).model_dump(mode="json"), _post_headers(post)
 
-    return await _idempotent(
-        session, principal, idempotency_key, "posts", body.model_dump(mode="json"), 201, make
+    return await idempotent_create(
+        session,
+        principal=principal.subject,
+        key=idempotency_key,
+        route="posts",
+        payload=body.model_dump(mode="json"),
+        make=make,
+        status=201,
     )
 
 
@@ -294,14 +281,14 @@ async def review_post(
         post = await service.review_post(session, principal, post, body, rt.clock)
         return (await post_out(session, post)).model_dump(mode="json"), {"ETag": etag(post.version)}
 
-    return await _idempotent(
+    return await idempotent_create(
         session,
-        principal,
-        idempotency_key,
-        f"posts/{post_id}/reviews",
-        body.model_dump(mode="json"),
-        200,
-        make,
+        principal=principal.subject,
+        key=idempotency_key,
+        route=f"posts/{post_id}/reviews",
+        payload=body.model_dump(mode="json"),
+        make=make,
+        status=200,
     )
 
 
@@ -327,14 +314,14 @@ async def publish_post(
         post = await service.publish_post(session, principal, post, body, rt.clock)
         return (await post_out(session, post)).model_dump(mode="json"), {"ETag": etag(post.version)}
 
-    return await _idempotent(
+    return await idempotent_create(
         session,
-        principal,
-        idempotency_key,
-        f"posts/{post_id}/publication",
-        body.model_dump(mode="json"),
-        200,
-        make,
+        principal=principal.subject,
+        key=idempotency_key,
+        route=f"posts/{post_id}/publication",
+        payload=body.model_dump(mode="json"),
+        make=make,
+        status=200,
     )
 
 
@@ -473,8 +460,14 @@ async def issue_campaign(
         out = campaign_out(campaign, targets, rt.clock.now()).model_dump(mode="json")
         return out, {"Location": f"/v1/campaigns/{campaign.id}"}
 
-    return await _idempotent(
-        session, principal, idempotency_key, "campaigns", body.model_dump(mode="json"), 201, make
+    return await idempotent_create(
+        session,
+        principal=principal.subject,
+        key=idempotency_key,
+        route="campaigns",
+        payload=body.model_dump(mode="json"),
+        make=make,
+        status=201,
     )
 
 
