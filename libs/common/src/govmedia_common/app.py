@@ -90,11 +90,12 @@ _bearer = HTTPBearer(
 
 
 class Authorize:
-    """Dependency: a verified caller holding the scopes and one of the roles."""
+    """Dependency: a verified caller holding all ``scopes``, one of ``any_scope`` and one of ``roles``."""
 
-    def __init__(self, *scopes: str, roles: tuple[str, ...] = ()) -> None:
+    def __init__(self, *scopes: str, roles: tuple[str, ...] = (), any_scope: tuple[str, ...] = ()) -> None:
         self.scopes = scopes
         self.roles = roles
+        self.any_scope = any_scope
 
     async def __call__(
         self,
@@ -107,7 +108,7 @@ class Authorize:
             )
         principal = await runtime_of(request).verifier.verify(credentials.credentials)
         request.state.principal = principal
-        check_access(principal, scopes=self.scopes, roles=self.roles)
+        check_access(principal, scopes=self.scopes, roles=self.roles, any_scope=self.any_scope)
         return principal
 
 

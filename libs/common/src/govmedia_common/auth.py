@@ -199,10 +199,18 @@ class TokenVerifier:
         )
 
 
-def check_access(principal: Principal, *, scopes: tuple[str, ...] = (), roles: tuple[str, ...] = ()) -> None:
-    """Refuse (403) a caller lacking any required scope or all of the allowed roles."""
+def check_access(
+    principal: Principal,
+    *,
+    scopes: tuple[str, ...] = (),
+    roles: tuple[str, ...] = (),
+    any_scope: tuple[str, ...] = (),
+) -> None:
+    """Refuse (403) a caller lacking a required scope, all of ``any_scope``, or all of the allowed roles."""
     missing = [s for s in scopes if s not in principal.scopes]
     if missing:
         raise forbidden(f"The token lacks the scope(s): {', '.join(missing)}.", "insufficient-scope")
+    if any_scope and not principal.scopes.intersection(any_scope):
+        raise forbidden(f"The token needs one of the scopes: {', '.join(any_scope)}.", "insufficient-scope")
     if roles and not principal.has_role(*roles):
         raise forbidden(f"This action needs one of the roles: {', '.join(roles)}.", "insufficient-role")

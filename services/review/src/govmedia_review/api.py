@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.app import Authorize, Runtime, RuntimeDep, SessionDep
-from govmedia_common.auth import Principal, forbidden
+from govmedia_common.auth import Principal
 from govmedia_common.concurrency import etag, require_if_match
 from govmedia_common.idempotency import idempotent_create
 from govmedia_common.pagination import Page, decode_cursor, encode_cursor
@@ -30,20 +29,13 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", descripti
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you read")]
 
 
-def any_scope(*scopes: str) -> Callable[[Principal], Awaitable[Principal]]:
-    """Dependency: a verified caller holding at least one of the scopes."""
-
-    async def dependency(principal: Annotated[Principal, Depends(Authorize())]) -> Principal:
-        if not principal.scopes & set(scopes):
-            raise forbidden(f"The token needs one of the scopes: {', '.join(scopes)}.", "insufficient-scope")
-        return principal
-
-    return dependency
-
-
 Reader = Annotated[
     Principal,
-    Depends(any_scope("review:read", "review:submit", "review:review", "review:campaign", "review:admin")),
+    Depends(
+        Authorize(
+            any_scope=("review:read", "review:submit", "review:review", "review:campaign", "review:admin")
+        )
+    ),
 ]
 Submitter = Annotated[Principal, Depends(Authorize("review:submit", roles=("editor", "unit_admin")))]
 Publisher = Annotated[Principal, Depends(Authorize("review:submit"))]
