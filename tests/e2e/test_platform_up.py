@@ -14,6 +14,8 @@ import httpx
 import psutil
 import pytest
 
+from govmedia_platform.launcher import Infrastructure
+
 pytestmark = pytest.mark.integration
 
 SERVICES = ("registry", "review", "monitor", "notify", "scoring")
@@ -52,6 +54,15 @@ def test_up_starts_all_services_ready_and_ctrl_c_stops_every_process(tmp_path: P
             assert httpx.get(f"{url}/metrics", timeout=5).status_code == 200
             openapi = httpx.get(f"{url}/openapi.json", timeout=5).json()
             assert name in openapi["info"]["title"]
+        status = subprocess.run(
+            [sys.executable, "-m", "govmedia_platform.cli", "status", "--data-dir", str(tmp_path / "data")],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert status.stdout.count("yes") == len(SERVICES), status.stdout
         descendants = psutil.Process(proc.pid).children(recursive=True)
         assert len(descendants) >= 7, [p.name() for p in descendants]  # postgres, broker, five services
     finally:
@@ -66,3 +77,39 @@ def test_up_starts_all_services_ready_and_ctrl_c_stops_every_process(tmp_path: P
     time.sleep(1)
     left = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not left, f"left behind: {[(p.pid, p.name()) for p in left]}"
+
+
+def test_up_uses_postgresql_and_kafka_given_in_the_environment_instead_of_starting_its_own(
+    tmp_path: Path, infra: Infrastructure
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVMEDIA_")}
+    env.update(
+        {
+            "COLUMNS": "200",
+            "GOVMEDIA_DATABASE_URL": infra.database_server_url,
+            "GOVMEDIA_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+            "GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD": "e2e-admin-password",
+        }
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "govmedia_platform.cli",
+            "up",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--exit-when-ready",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    assert "using PostgreSQL from GOVMEDIA_DATABASE_URL" in out
+    assert f"using Kafka at {infra.kafka_bootstrap}" in out
+    assert "listening on" not in out  # no embedded server was started
+    assert "ready in" in out and "all govmedia processes stopped" in out
+    assert not (tmp_path / "data" / "postgres").exists()

@@ -109,6 +109,8 @@ class OutboxRelay:
         lease_seconds: float = 30.0,
         idle_sleep: float = 0.2,
         relay_id: str | None = None,
+        retention_days: int = 7,
+        purge_every_seconds: float = 3600.0,
     ) -> None:
         self.sessions = sessions
         self.producer = producer
@@ -116,6 +118,8 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
         self.idle_sleep = idle_sleep
+        self.retention_days = retention_days
+        self.purge_every_seconds = purge_every_seconds
         self.relay_id = relay_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -201,6 +205,7 @@ class OutboxRelay:
         backoff = 0.5
         last_gauges = 0.0
         loop = asyncio.get_running_loop()
+        last_purge = loop.time()
         while not self._stopping.is_set():
             try:
                 published = await self.run_once()
@@ -208,6 +213,12 @@ class OutboxRelay:
                 if loop.time() - last_gauges > 5:
                     await self.update_gauges()
                     last_gauges = loop.time()
+                if loop.time() - last_purge > self.purge_every_seconds:
+                    async with self.sessions() as session, session.begin():
+                        purged = await purge_published(session, older_than_days=self.retention_days)
+                    last_purge = loop.time()
+                    if purged:
+                        log.info("purged published outbox rows", extra={"rows": purged})
                 if published:
                     continue
                 self._wake.clear()
@@ -227,7 +238,10 @@ class OutboxRelay:
 
 
 async def purge_published(session: AsyncSession, *, older_than_days: int = 7) -> int:
-    """Delete published rows past retention (the events live on in Kafka and in consumers)."""
+    """Delete published rows past retention (the events live on in Kafka and in consumers).
+
+    Several relays may purge at once: a plain DELETE of rows nobody claims any more is safe to repeat.
+    """
     result = await session.execute(
         text("DELETE FROM outbox WHERE published_at < now() - make_interval(days => :d)"),
         {"d": older_than_days},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +39,7 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = 500
     relay_lease_seconds: float = 30.0
     relay_idle_sleep_seconds: float = 0.2
+    outbox_retention_days: int = 7
     consumer_max_retries: int = 3
     consumer_retry_backoff_seconds: float = 0.2
     consumer_handler_timeout_seconds: float = 30.0
@@ -47,24 +48,6 @@ class ServiceSettings(BaseSettings):
     consumer_batch_transactions: bool = True
     log_level: str = "INFO"
     log_json: bool = True
-    admin_token_secret: SecretStr = SecretStr("development-only")
-
-    @model_validator(mode="after")
-    def _no_placeholders_in_production(self) -> ServiceSettings:
-        if self.environment == "production" and self.admin_token_secret.get_secret_value() in (
-            "development-only",
-            "changeme",
-            "",
-        ):
-            raise ValueError(
-                "GOVMEDIA_ADMIN_TOKEN_SECRET still holds a placeholder; set a real secret for production"
-            )
-        return self
-
-    @property
-    def sync_database_url(self) -> str:
-        """The same database for tools that use psycopg-less sync URLs (Alembic uses async)."""
-        return self.database_url
 
 
 def service_settings(service: str) -> ServiceSettings:

@@ -196,9 +196,8 @@ class Platform:
         (self.data_dir / "state.json").write_text(json.dumps(state, indent=2))
 
     def stop(self) -> None:
-        for svc in self.services:
-            with_signal = svc.process.poll() is None
-            if with_signal:
+        for svc in self.services:  # signal all first, so they shut down in parallel
+            if svc.process.poll() is None:
                 svc.process.send_signal(signal.SIGTERM)
         for svc in self.services:
             stop_process(svc.process, signal.SIGTERM, 15)

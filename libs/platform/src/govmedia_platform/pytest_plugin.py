@@ -8,13 +8,12 @@ answers → the embedded stack on free ports. Never a mock.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -93,11 +92,9 @@ def unique_topic() -> str:
 
 
 @pytest.fixture(scope="session")
-async def kafka_topics(infra: Infrastructure) -> AsyncIterator[None]:
+async def kafka_topics(infra: Infrastructure) -> None:
     """Every catalogue topic (and its .dlt) exists on the broker."""
     from govmedia_common.kafka import all_topics, ensure_topics
     from govmedia_common.settings import KafkaSettings
 
     await ensure_topics(KafkaSettings(bootstrap=infra.kafka_bootstrap), all_topics())
-    yield
-    await asyncio.sleep(0)

@@ -135,7 +135,8 @@ class EmbeddedPostgres:
                 user=user,
                 capture_output=True,
             )
-        (pgdata / "postmaster.pid").unlink(missing_ok=True) if not self._postmaster_alive(pgdata) else None
+        if not self._postmaster_alive(pgdata):  # raises when another server still uses this folder
+            (pgdata / "postmaster.pid").unlink(missing_ok=True)  # a stale file from a crash
         self.port = self.port or free_port()
         logfile = open(self.data_dir / "postgres.log", "ab")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(

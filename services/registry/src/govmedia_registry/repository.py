@@ -64,10 +64,6 @@ async def region_names_on_path(session: AsyncSession, codes: Sequence[str]) -> l
     return list(rows)
 
 
-async def count_regions(session: AsyncSession) -> int:
-    return len((await session.execute(select(Region.code).limit(1))).all())
-
-
 async def settings_on_path(session: AsyncSession, codes: Sequence[str]) -> list[RegionSettings]:
     rows = (
         await session.execute(select(RegionSettings).where(RegionSettings.region_code.in_(codes)))
@@ -170,7 +166,6 @@ async def list_filings(
     cursor: list[Any] | None,
     status: str | None = None,
     account_id: str | None = None,
-    waiting_for_me: bool = False,
 ) -> Sequence[Filing]:
     stmt = _scoped(select(Filing), principal, Filing.region_code, Filing.unit_id)
     if status:

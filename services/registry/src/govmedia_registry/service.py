@@ -542,7 +542,6 @@ async def submit_filing(
                 source = await _visible_account(session, principal, source_id, lock=True)
                 accounts_to_check.append((source, d.MergeSide.SOURCE))
             payload["merged_account_ids"] = list(body.merged_account_ids)
-    today = now.astimezone(clock.now().tzinfo).date() if now.tzinfo else clock.today()
     try:
         for acc, side in accounts_to_check:
             d.check_filing_allowed(ftype, await _account_state(session, acc), on=clock.today(), side=side)
@@ -560,7 +559,6 @@ async def submit_filing(
         )
     except (d.DomainError, UnknownCalendarYear) as exc:
         raise domain_problem(exc) from exc
-    del today
     filing = Filing(
         id=flow.filing_id,
         account_id=account.id,

@@ -172,3 +172,80 @@ async def test_a_full_life_cycle_publishes_valid_cloudevents_in_order_keyed_by_t
         "路桥区市场监管",
         "2025-11-26",
     )
+
+
+async def _events_of(
+    consumer: AIOKafkaConsumer, expected: dict[str, int], within: float = 30.0
+) -> dict[str, list[ConsumerRecord[bytes, bytes]]]:
+    """Records per account key, polled once for all keys until each has its expected count."""
+    found: dict[str, list[ConsumerRecord[bytes, bytes]]] = {k: [] for k in expected}
+    deadline = time.monotonic() + within
+    while any(len(found[k]) < n for k, n in expected.items()) and time.monotonic() < deadline:
+        for records in (await consumer.getmany(timeout_ms=500)).values():
+            for r in records:
+                key = (r.key or b"").decode()
+                if key in found:
+                    found[key].append(r)
+    return found
+
+
+def _types_and_valid(records: list[ConsumerRecord[bytes, bytes]]) -> list[str]:
+    """The short event types of ``records``, each value validated against its catalogue class."""
+    types = []
+    for record in records:
+        ce_type = dict(record.headers)["ce_type"].decode()
+        cls = event_class(ce_type)
+        assert cls is not None, ce_type
+        cls.model_validate(orjson.loads(record.value or b""))
+        types.append(ce_type.removeprefix("gov.registry.account.").removesuffix(".v1"))
+    return types
+
+
+async def test_rejection_withdrawal_and_merge_are_published_valid_and_keyed_by_their_account(
+    registry: Registry,
+) -> None:
+    consumer = _fresh_group_consumer(registry.app.state.runtime.settings.kafka.bootstrap)
+    joining = asyncio.create_task(consumer.start())
+    try:
+        tz = await Taizhou.build(registry)
+        hu = await tz.host_unit()
+        rejected = await tz.file(hu, open_body(hu.id, "路桥市场监管"))
+        assert (await decide(hu.boss, rejected["id"], "approve")).status_code == 200
+        assert (await decide(tz.county, rejected["id"], "reject", "职能交叉，不予开设")).status_code == 200
+        withdrawn = await tz.file(hu, open_body(hu.id, "路桥市场监管"))
+        r = await with_etag(
+            hu.filer, "POST", f"/v1/filings/{withdrawn['id']}/withdraw", f"/v1/filings/{withdrawn['id']}"
+        )
+        assert r.status_code == 200, r.text
+        target = await tz.active_account(hu, "路桥市场监管", "wechat")
+        source = await tz.active_account(hu, "路桥市场监管", "weibo")
+        registry.clock.set(on("2025-12-01"))
+        merge = await tz.file(
+            hu,
+            {
+                "type": "merge",
+                "account_id": target["id"],
+                "merged_account_ids": [source["id"]],
+                "event_date": "2025-12-01",
+                "reason": "整合同一单位的重复账号",
+            },
+        )
+        await tz.apply_after(await tz.approve_all(hu, merge["id"]))
+        assert (await tz.account(source["id"]))["status"] == "merged"
+        await joining
+        expected = {rejected["account_id"]: 3, withdrawn["account_id"]: 2, target["id"]: 11}
+        got = await _events_of(consumer, expected)
+        got_rejected, got_withdrawn, got_target = (got[k] for k in expected)
+    finally:
+        if not joining.done():
+            joining.cancel()
+        await asyncio.gather(joining, return_exceptions=True)
+        await consumer.stop()
+
+    assert _types_and_valid(got_rejected) == ["filed", "approved", "rejected"]
+    assert _types_and_valid(got_withdrawn) == ["filed", "withdrawn"]
+    # the target: opened, then the merge filed, approved at three levels, announced and applied
+    assert _types_and_valid(got_target)[-6:] == ["filed", *APPROVED_3, "announced", "merged"]
+    merged = orjson.loads(got_target[-1].value or b"")
+    assert merged["merged_account_ids"] == [source["id"]]
+    assert merged["merged_accounts"][0]["status"] == "merged"

@@ -19,6 +19,7 @@ from govmedia_common.events import (
     AccountRejected,
     AccountReturned,
     AccountSuspended,
+    AccountWithdrawn,
     Event,
 )
 from govmedia_review import repository as repo
@@ -36,6 +37,7 @@ AccountEvent = (
     | AccountMerged
     | AccountSuspended
     | AccountDeregistered
+    | AccountWithdrawn
 )
 ACCOUNT_EVENTS: tuple[type[Event], ...] = (
     AccountFiled,
@@ -48,6 +50,7 @@ ACCOUNT_EVENTS: tuple[type[Event], ...] = (
     AccountMerged,
     AccountSuspended,
     AccountDeregistered,
+    AccountWithdrawn,
 )
 
 
