@@ -28,11 +28,12 @@ from govmedia_common.audit import RequestInfo, audit_values, current_request
 from govmedia_common.auth import AuthError, Principal, TokenVerifier, check_access, unauthorized
 from govmedia_common.consumer import ConsumerRunner, Handler
 from govmedia_common.db import audit_table, create_engine, session_factory
+from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events.base import Event
 from govmedia_common.kafka import make_producer
 from govmedia_common.logging import configure_logging
 from govmedia_common.outbox import OutboxRelay
-from govmedia_common.problems import Problem, install_problem_handlers, problem_response
+from govmedia_common.problems import Problem, install_problem_handlers, problem_of, problem_response
 from govmedia_common.settings import ServiceSettings
 from govmedia_common.tracing import continue_or_start, current_trace
 from govmedia_common.workdays import Clock, SystemClock
@@ -269,6 +270,17 @@ def create_app(
 
     async def on_auth_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AuthError)
+        return await audited_refusal(request, exc)
+
+    async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+        # The one place a DomainError becomes HTTP: kind → status; refusals are audited like AuthError.
+        assert isinstance(exc, DomainError)
+        problem = problem_of(exc)
+        if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):
+            return await audited_refusal(request, problem)
+        return problem_response(problem, request.url.path)
+
+    async def audited_refusal(request: Request, exc: Problem) -> JSONResponse:
         principal = getattr(request.state, "principal", None)
         try:
             async with runtime.sessions() as session, session.begin():
@@ -289,6 +301,7 @@ def create_app(
         return problem_response(exc, request.url.path)
 
     app.add_exception_handler(AuthError, on_auth_error)
+    app.add_exception_handler(DomainError, on_domain_error)
     app.add_middleware(_HttpMiddleware, service=spec.name)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.tracing import current_trace
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,14 @@ def problem_response(problem: Problem, instance: str | None = None) -> JSONRespo
     return JSONResponse(
         problem.body(instance), status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers
     )
+
+
+def problem_of(error: DomainError) -> Problem:
+    """The problem document of a domain error: its kind's status, its code, its extensions."""
+    headers = (
+        {"WWW-Authenticate": 'Bearer realm="govmedia"'} if error.kind is ErrorKind.UNAUTHENTICATED else None
+    )
+    return Problem(error.status, error.code, error.detail, headers=headers, **error.extensions)
 
 
 def not_found(what: str, ident: object) -> Problem:
