@@ -28,7 +28,7 @@ test-unit: install ## only the tests that need no servers
 lint: install ## ruff (lint + format check) and mypy strict
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
-	@$(RUN) mypy -p govmedia_common -p govmedia_platform -p govmedia_registry -p govmedia_review -p govmedia_monitor -p govmedia_notify -p govmedia_scoring
+	@$(RUN) mypy -p govmedia_common -p govmedia_checks -p govmedia_platform -p govmedia_registry -p govmedia_review -p govmedia_monitor -p govmedia_notify -p govmedia_scoring
 
 format: install ## format and auto-fix
 	@$(RUN) ruff format .

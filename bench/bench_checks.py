@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from govmedia_review.checks import (
+from govmedia_checks import (
     Category,
     CheckEngine,
     LexiconSet,
@@ -37,7 +37,7 @@ from govmedia_review.checks import (
     Severity,
     load_starter_lexicons,
 )
-from govmedia_review.checks.normalize import Normalizer
+from govmedia_checks.normalize import Normalizer
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "services/review/tests/unit/data/clean_notices.json"

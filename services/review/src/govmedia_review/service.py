@@ -13,6 +13,13 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from govmedia_checks import (
+    SERIOUS_ERROR_LIMIT,
+    CheckEngine,
+    LexiconError,
+    LexiconSet,
+    load_starter_lexicons,
+)
 from govmedia_common import audit
 from govmedia_common.auth import Principal, forbidden
 from govmedia_common.concurrency import require_if_match
@@ -38,13 +45,6 @@ from govmedia_common.workdays import Clock
 from govmedia_review import domain as d
 from govmedia_review import repository as repo
 from govmedia_review import schemas as s
-from govmedia_review.checks import (
-    SERIOUS_ERROR_LIMIT,
-    CheckEngine,
-    LexiconError,
-    LexiconSet,
-    load_starter_lexicons,
-)
 from govmedia_review.models import (
     AccountView,
     Campaign,

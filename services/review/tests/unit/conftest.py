@@ -2,7 +2,7 @@
 
 import pytest
 
-from govmedia_review.checks import CheckEngine, LexiconSet, load_starter_lexicons
+from govmedia_checks import CheckEngine, LexiconSet, load_starter_lexicons
 
 
 @pytest.fixture(scope="session")

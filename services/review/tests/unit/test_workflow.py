@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from govmedia_checks import Category
 from govmedia_common.events import FindingCategory, FindingSeverity
 from govmedia_common.workdays import SHANGHAI
 from govmedia_review import domain as d
-from govmedia_review.checks import Category
 from govmedia_review.domain import Actor, Decision, PostStatus, PostWorkflow
 
 T0 = datetime(2025, 9, 26, 10, 0, tzinfo=SHANGHAI)

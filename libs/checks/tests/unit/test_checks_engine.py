@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govmedia_review.checks import (
+from govmedia_checks import (
     Category,
     CheckEngine,
     CheckResult,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from govmedia_review.checks import Category, CheckEngine, Severity
+from govmedia_checks import Category, CheckEngine, Severity
 
 
 def _reprint_findings(

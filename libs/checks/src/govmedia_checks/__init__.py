@@ -7,9 +7,9 @@ Usage::
     result.blocking, result.findings, result.to_dict()
 """
 
-from govmedia_review.checks.engine import CheckEngine
-from govmedia_review.checks.findings import SERIOUS_ERROR_LIMIT, CheckResult, Finding
-from govmedia_review.checks.lexicon import (
+from govmedia_checks.engine import CheckEngine
+from govmedia_checks.findings import SERIOUS_ERROR_LIMIT, CheckResult, Finding
+from govmedia_checks.lexicon import (
     PROHIBITION_CATEGORIES,
     AllowedDomain,
     AllowedSource,
@@ -29,7 +29,7 @@ from govmedia_review.checks.lexicon import (
     TopicTerm,
     load_starter_lexicons,
 )
-from govmedia_review.checks.normalize import NormalizedText, Normalizer
+from govmedia_checks.normalize import NormalizedText, Normalizer
 
 __all__ = [
     "PROHIBITION_CATEGORIES",

@@ -2,8 +2,8 @@
 
 import pytest
 
-from govmedia_review.checks import Category, CheckEngine, Severity
-from govmedia_review.checks.personal_data import id_check_char, is_resident_id, luhn_valid
+from govmedia_checks import Category, CheckEngine, Severity
+from govmedia_checks.personal_data import id_check_char, is_resident_id, luhn_valid
 
 # 110101199003071233 and 33100219850612004X carry valid GB 11643 check characters;
 # 6222021234567894 passes Luhn, 6222021234567895 does not.

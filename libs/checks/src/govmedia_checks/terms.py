@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from govmedia_review.checks.findings import Field, Finding
-from govmedia_review.checks.lexicon import Category, LexiconError, LexiconSet, Severity
-from govmedia_review.checks.normalize import NormalizedText, Normalizer, fold
+from govmedia_checks.findings import Field, Finding
+from govmedia_checks.lexicon import Category, LexiconError, LexiconSet, Severity
+from govmedia_checks.normalize import NormalizedText, Normalizer, fold
 
 __all__ = ["TermMatcher"]
 

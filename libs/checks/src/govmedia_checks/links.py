@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from govmedia_review.checks.findings import Field, Finding
-from govmedia_review.checks.lexicon import Category, DomainAllowlist, Severity
-from govmedia_review.checks.normalize import NormalizedText
+from govmedia_checks.findings import Field, Finding
+from govmedia_checks.lexicon import Category, DomainAllowlist, Severity
+from govmedia_checks.normalize import NormalizedText
 
 __all__ = ["Link", "LinkChecker", "find_links"]
 

@@ -462,6 +462,6 @@ _STARTER_FILES: dict[str, str] = {
 
 def load_starter_lexicons() -> LexiconSet:
     """The small real starter set shipped in ``checks/data/``."""
-    data_dir = resources.files(__package__ or "govmedia_review.checks").joinpath("data")
+    data_dir = resources.files(__package__ or "govmedia_checks").joinpath("data")
     docs = {key: json.loads(data_dir.joinpath(fn).read_text("utf-8")) for key, fn in _STARTER_FILES.items()}
     return LexiconSet.from_dict(docs)

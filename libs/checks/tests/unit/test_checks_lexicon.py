@@ -7,7 +7,7 @@ from typing import Any
 import opencc
 import pytest
 
-from govmedia_review.checks import (
+from govmedia_checks import (
     PROHIBITION_CATEGORIES,
     Category,
     CheckEngine,

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from govmedia_review.checks.findings import Field, Finding
-from govmedia_review.checks.lexicon import Category, Severity
-from govmedia_review.checks.normalize import NormalizedText
+from govmedia_checks.findings import Field, Finding
+from govmedia_checks.lexicon import Category, Severity
+from govmedia_checks.normalize import NormalizedText
 
 __all__ = [
     "NumberKind",

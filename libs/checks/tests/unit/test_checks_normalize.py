@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govmedia_review.checks import Normalizer
-from govmedia_review.checks.normalize import fold
+from govmedia_checks import Normalizer
+from govmedia_checks.normalize import fold
 
 normalizer = Normalizer()
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from govmedia_review.checks.findings import CheckResult, Field, Finding
-from govmedia_review.checks.lexicon import LexiconSet
-from govmedia_review.checks.links import LinkChecker, find_links
-from govmedia_review.checks.normalize import NormalizedText, Normalizer
-from govmedia_review.checks.personal_data import find_personal_numbers
-from govmedia_review.checks.reprint import ReprintChecker
-from govmedia_review.checks.terms import TermMatcher
+from govmedia_checks.findings import CheckResult, Field, Finding
+from govmedia_checks.lexicon import LexiconSet
+from govmedia_checks.links import LinkChecker, find_links
+from govmedia_checks.normalize import NormalizedText, Normalizer
+from govmedia_checks.personal_data import find_personal_numbers
+from govmedia_checks.reprint import ReprintChecker
+from govmedia_checks.terms import TermMatcher
 
 __all__ = ["CheckEngine"]
 

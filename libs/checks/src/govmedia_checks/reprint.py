@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from govmedia_review.checks.findings import Field, Finding
-from govmedia_review.checks.lexicon import Category, Severity, SourceAllowlist, SourceMatch
-from govmedia_review.checks.links import LinkChecker, find_links
-from govmedia_review.checks.normalize import NormalizedText, Normalizer, fold
+from govmedia_checks.findings import Field, Finding
+from govmedia_checks.lexicon import Category, Severity, SourceAllowlist, SourceMatch
+from govmedia_checks.links import LinkChecker, find_links
+from govmedia_checks.normalize import NormalizedText, Normalizer, fold
 
 __all__ = ["ReprintChecker"]
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from govmedia_review.checks import Category, CheckEngine, Severity
-from govmedia_review.checks.links import find_links
+from govmedia_checks import Category, CheckEngine, Severity
+from govmedia_checks.links import find_links
 
 BLOCKED = [
     ("http", "详情请访问http://www.example.com/promo?id=1。", "http://www.example.com/promo?id=1"),

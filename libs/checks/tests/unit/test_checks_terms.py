@@ -2,7 +2,7 @@
 
 import pytest
 
-from govmedia_review.checks import (
+from govmedia_checks import (
     Category,
     CheckEngine,
     ExpressionLexicon,

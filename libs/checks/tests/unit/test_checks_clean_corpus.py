@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from govmedia_review.checks import CheckEngine
+from govmedia_checks import CheckEngine
 
 CORPUS = json.loads((Path(__file__).parent / "data" / "clean_notices.json").read_text("utf-8"))
 

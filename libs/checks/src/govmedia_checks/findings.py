@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from govmedia_review.checks.lexicon import Category, Severity
+from govmedia_checks.lexicon import Category, Severity
 
 __all__ = ["SERIOUS_ERROR_LIMIT", "CheckResult", "Field", "Finding"]
 

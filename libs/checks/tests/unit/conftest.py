@@ -1,0 +1,15 @@
+"""Shared fixtures for the machine-check unit tests (the check engine over the starter lexicons)."""
+
+import pytest
+
+from govmedia_checks import CheckEngine, LexiconSet, load_starter_lexicons
+
+
+@pytest.fixture(scope="session")
+def starter() -> LexiconSet:
+    return load_starter_lexicons()
+
+
+@pytest.fixture(scope="session")
+def engine(starter: LexiconSet) -> CheckEngine:
+    return CheckEngine(starter)
