@@ -2,6 +2,15 @@
 
 Every event is a frozen pydantic model. Class keywords declare its CloudEvents type (versioned),
 the service that owns it, the topic it travels on and which field is the Kafka key (the aggregate id).
+``service``, ``topic``, ``aggregate`` and ``key`` are declared once, on an owner's intermediate base class,
+and inherited by every event below it; each event then names only its ``type``::
+
+    class _PostEvent(Fact, service="review", topic="gov.review.posts", aggregate="account", key="account_id"):
+        account_id: Uuid
+        post_id: Uuid
+
+    class PostSubmitted(_PostEvent, type="gov.review.post.submitted.v1"):
+        ...
 Inside one version a change must be additive (new optional fields only); anything else is a new type
 ``...v2``. ``tests/contract`` enforces this against the committed JSON Schemas.
 """
@@ -10,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 CE_SOURCE_PREFIX = "/govmedia/"
 
@@ -37,20 +46,33 @@ class Event(BaseModel):
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
+        # Keywords given on an intermediate base are inherited by every class below it.
+        declared = {"service": service, "topic": topic, "aggregate_type": aggregate, "key_field": key}
+        for attribute, value in declared.items():
+            if value is not None:
+                setattr(cls, attribute, value)
         if type is None:
             return  # an abstract intermediate class
-        if None in (service, topic, aggregate, key):
-            raise TypeError(f"{cls.__name__}: type, service, topic, aggregate and key are all required")
+        missing = [attribute for attribute in declared if getattr(cls, attribute, None) is None]
+        if missing:
+            raise TypeError(
+                f"{cls.__name__}: type, service, topic, aggregate and key are all required "
+                f"(on the class or a base); missing {missing}"
+            )
         if not type.rsplit(".", 1)[-1].startswith("v"):
             raise TypeError(f"{cls.__name__}: event type {type!r} must end with a version such as .v1")
         cls.event_type = type
-        cls.service = service  # type: ignore[assignment]
-        cls.topic = topic  # type: ignore[assignment]
-        cls.aggregate_type = aggregate  # type: ignore[assignment]
-        cls.key_field = key  # type: ignore[assignment]
         if type in CATALOGUE and CATALOGUE[type] is not cls:
             raise TypeError(f"event type {type!r} declared twice")
         CATALOGUE[type] = cls
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # The key is declared far from the event (on its base): make sure the event really has that field.
+        if "event_type" in cls.__dict__ and cls.key_field not in cls.model_fields:
+            CATALOGUE.pop(cls.event_type, None)
+            raise TypeError(f"{cls.__name__}: its Kafka key {cls.key_field!r} is not one of its fields")
 
     @property
     def aggregate_id(self) -> str:
@@ -61,6 +83,14 @@ class Event(BaseModel):
     def source(cls) -> str:
         """CloudEvents ``source`` attribute of events of this class."""
         return f"{CE_SOURCE_PREFIX}{cls.service}"
+
+
+class Fact(Event):
+    """Fields every event carries; each owner's base class derives from it."""
+
+    occurred_at: AwareDatetime = Field(
+        description="When the fact happened, as recorded by the owning service (business time)."
+    )
 
 
 CATALOGUE: dict[str, type[Event]] = {}
