@@ -1,7 +1,7 @@
 """Machine-check benchmark: `CheckEngine.check` against a plain substring scan with the same 10,000 terms.
 
 Posts of about 1,000 characters are a deterministic random mix of the sentences of the clean notice corpus
-(``services/review/tests/unit/data/clean_notices.json``). The lexicon is the starter set plus synthetic
+(``libs/checks/tests/unit/data/clean_notices.json``). The lexicon is the starter set plus synthetic
 sensitive terms (3–6 characters drawn from the corpus' own characters) up to 10,000 patterns in all. In
 the same run and on one core it measures:
 
@@ -40,7 +40,7 @@ from govmedia_checks import (
 from govmedia_checks.normalize import Normalizer
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "services/review/tests/unit/data/clean_notices.json"
+CORPUS = ROOT / "libs/checks/tests/unit/data/clean_notices.json"
 RESULTS = Path(os.environ.get("GOVMEDIA_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
 
 SEED = 20260101
