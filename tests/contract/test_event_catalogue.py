@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from govmedia_common import events
 from govmedia_common.events import CATALOGUE, Event, event_class
 from govmedia_common.events import catalogue as cat
-from govmedia_common.events.contracts import (
+from govmedia_platform.contracts import (
     ASYNCAPI_PATH,
     BreakingChangeError,
     asyncapi_document,

@@ -194,7 +194,7 @@ def contracts(
     root: Path = Path("."),
 ) -> None:
     """Generate or check the JSON Schemas and AsyncAPI document of the event catalogue."""
-    from govmedia_common.events import contracts as c
+    from govmedia_platform import contracts as c
 
     if action not in ("write", "check"):
         raise typer.BadParameter("action is 'write' or 'check'")

@@ -1,6 +1,7 @@
 """Generated contracts of the event catalogue, and the check that keeps them honest.
 
-From the classes in :mod:`govmedia_common.events.catalogue` this module generates
+A build-time tool (not imported by any service at run time). From the classes in
+:mod:`govmedia_common.events.catalogue` this module generates
 
 * ``contracts/schemas/<event type>.json``: one JSON Schema (draft 2020-12) per event type, with ``$id`` set to
   the type and ``x-topic``, ``x-key``, ``x-service`` and ``x-aggregate`` extensions;
@@ -17,8 +18,8 @@ refuses to overwrite a schema with a breaking change; publish a new type (``.v2`
 
 Command line::
 
-    python -m govmedia_common.events.contracts write [--root .]
-    python -m govmedia_common.events.contracts check [--root .]
+    python -m govmedia_platform.contracts write [--root .]
+    python -m govmedia_platform.contracts check [--root .]
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any
 
 from pydantic.json_schema import GenerateJsonSchema
 
-from .base import CATALOGUE, Event
+from govmedia_common.events import CATALOGUE, Event
 
 __all__ = [
     "ASYNCAPI_PATH",
@@ -62,7 +63,7 @@ _FIX_BREAKING = (
     "A change inside a version must be additive (a new optional field, a new enum value). "
     "Undo it, or publish the changed event as a new type with the next version, next to the old one:"
 )
-_FIX_DRIFT = "Run `make contracts` (python -m govmedia_common.events.contracts write) and commit contracts/."
+_FIX_DRIFT = "Run `make contracts` (python -m govmedia_platform.contracts write) and commit contracts/."
 
 
 class _SchemaGenerator(GenerateJsonSchema):
@@ -641,7 +642,7 @@ def _print_all(lines: Iterable[str], printer: Callable[[str], None]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m govmedia_common.events.contracts",
+        prog="python -m govmedia_platform.contracts",
         description="Generate or check the event contracts (JSON Schemas and AsyncAPI) under contracts/.",
     )
     parser.add_argument("command", choices=("write", "check"))
