@@ -1,36 +1,89 @@
-"""Consumer runner: at-least-once delivery, exactly-once effects.
+"""Consumer runner: at-least-once delivery, exactly-once effects, work done in sets.
 
-For each record: parse the CloudEvent, open a transaction, insert (source, id) into the inbox — a
-duplicate means the effects are already there — run the typed handler on the same session, commit, and
-only then commit the Kafka offset. A handler error is retried with backoff a bounded number of times;
-a record that still fails, or cannot be parsed at all, goes to ``<topic>.dlt`` with its error in the
-headers and the partition moves on. Handlers run under a timeout below ``max_poll_interval_ms`` so a
-stuck handler cannot get the member evicted from its group mid-transaction.
+How a polled batch of one partition is handled
+----------------------------------------------
+1. Every record is parsed (CloudEvent headers + typed event). A record that cannot be parsed sends the
+   batch down the one-by-one path below, where it is dead-lettered.
+2. ONE transaction: the inbox rows of the whole batch are inserted in ONE statement
+   (``INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING``); what comes back is new, the rest
+   was handled before (or twice in this poll) and is skipped.
+3. The new events are handed to their handlers in partition order. Consecutive events of one type that has
+   a :class:`BatchHandler` go to it in ONE call, so its effects can be a few set-based statements; plain
+   per-message handlers are called one by one inside the same transaction.
+4. Commit, then commit the Kafka offsets.
+
+On any error the transaction is rolled back as a whole, then:
+
+* **transient failures** (database unreachable, connection lost, pool exhausted, serialization failure,
+  or any failure while the database does not answer a ``SELECT 1``) are retried — the same batch — with
+  exponential backoff and jitter, **without limit**; the consumer's partitions are paused meanwhile and
+  the member keeps polling so it stays in its group. Nothing is dead-lettered because the database is down;
+* **message-caused failures** (a handler raising, a handler exceeding ``handler_timeout`` while the database
+  answers, a record that cannot be parsed) send the batch down the **one-by-one path**: each record in its
+  own transaction, in order, retried ``max_retries`` times (the failed batch counts as the first try of
+  the record that broke it when a per-message handler raised; a batch handler's culprit is not known, so
+  there no record is charged), then sent to ``<topic>.dlt`` with its error in the headers; the partition
+  moves on.
+
+Writing handlers
+----------------
+A per-message handler (the classic form)::
+
+    async def on_filed(event: AccountFiled, ctx: MessageContext, session: AsyncSession) -> None: ...
+
+A batch handler: a function of ``(session, items)`` wrapped by :func:`batch` (or :class:`BatchHandler`),
+where ``items`` is a sequence of ``(event, ctx)`` in partition order, already deduplicated by the inbox::
+
+    @batch
+    async def on_snapshots(
+        session: AsyncSession, items: Sequence[tuple[MetricSnapshot, MessageContext]]
+    ) -> None:
+        per_account = Counter(event.account_id for event, _ in items)  # one row per key
+        stmt = insert(counters).values([{"account_id": a, "n": n} for a, n in per_account.items()])
+        await session.execute(stmt.on_conflict_do_update(
+            index_elements=["account_id"], set_={"n": counters.c.n + stmt.excluded.n}))
+
+    ConsumerRunner(..., handlers={MetricSnapshot: on_snapshots, AccountFiled: on_filed})
+    # or in a ServiceSpec: consumer_groups={"metrics": {MetricSnapshot: on_snapshots}}
+
+Rules for batch handlers: never commit; do not reorder events of one aggregate if order matters to you
+(``items`` are in partition order, and one aggregate is one partition); several events of the same
+aggregate may be in one call (e.g. an upsert must combine them, not send two rows for one key in one
+``INSERT … ON CONFLICT DO UPDATE``, which PostgreSQL refuses). On the one-by-one path the same function is
+called with a single item, so it must also work for one. Raising any exception rolls the batch back.
+
+Handlers run under ``handler_timeout`` (below ``max_poll_interval_ms``) so a stuck handler cannot get the
+member evicted from its group mid-transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeAlias, TypeVar
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from govmedia_common import metrics
-from govmedia_common.db import inbox_table
 from govmedia_common.envelope import Envelope, EnvelopeError, from_record
 from govmedia_common.events.base import Event
 from govmedia_common.settings import KafkaSettings
 from govmedia_common.tracing import continue_or_start, current_trace
 
 log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
 @dataclass(frozen=True)
@@ -43,7 +96,76 @@ class MessageContext:
     offset: int
 
 
-Handler = Callable[[Any, MessageContext, AsyncSession], Awaitable[None]]
+MessageHandler = Callable[[Any, MessageContext, AsyncSession], Awaitable[None]]
+BatchFunction = Callable[[AsyncSession, Sequence[tuple[Any, MessageContext]]], Awaitable[None]]
+
+
+class BatchHandler(Generic[E]):
+    """A handler taking ``(session, [(event, ctx), …])``: a run of consecutive events of its type at once."""
+
+    def __init__(
+        self, fn: Callable[[AsyncSession, Sequence[tuple[E, MessageContext]]], Awaitable[None]]
+    ) -> None:
+        self.fn = fn
+        self.__name__ = getattr(fn, "__name__", "batch_handler")
+
+    async def __call__(self, session: AsyncSession, items: Sequence[tuple[E, MessageContext]]) -> None:
+        await self.fn(session, items)
+
+
+def batch(
+    fn: Callable[[AsyncSession, Sequence[tuple[E, MessageContext]]], Awaitable[None]],
+) -> BatchHandler[E]:
+    """Decorator: register ``fn(session, items)`` as a batch handler."""
+    return BatchHandler(fn)
+
+
+# What may be registered for an event type: a per-message handler or a batch handler.
+Handler = MessageHandler | BatchHandler[Any]
+
+_INBOX_SQL = text(
+    """
+    INSERT INTO inbox (source, event_id, type, topic, partition, "offset")
+    SELECT * FROM unnest(CAST(:sources AS text[]), CAST(:ids AS text[]), CAST(:types AS text[]),
+                         CAST(:topics AS text[]), CAST(:partitions AS smallint[]), CAST(:offsets AS bigint[]))
+    ON CONFLICT DO NOTHING
+    RETURNING source, event_id
+    """
+)
+
+_TRANSIENT_SQLSTATE_CLASSES = (
+    "08",
+    "53",
+    "57",
+    "40",
+)  # connection, resources, operator intervention, rollback
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for failures that are not the message's fault: connection loss, database down or overloaded."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        # TimeoutError is an OSError, but a handler running past its timeout may be the message's fault:
+        # the database probe decides that one.
+        if isinstance(current, OSError) and not isinstance(current, TimeoutError):
+            return True
+        if isinstance(current, sa_exc.TimeoutError):  # connection pool exhausted
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, asyncpg.PostgresError):
+            state = str(getattr(current, "sqlstate", "") or "")
+            if state[:2] in _TRANSIENT_SQLSTATE_CLASSES and state != "57014":  # not statement timeouts
+                return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
+    return False
+
+
+class _PartitionLost(Exception):
+    """The partition was revoked while waiting out a transient failure: its new owner takes over."""
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -53,10 +175,25 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         # Offsets are committed right after each batch's transactions, so nothing is pending here;
         # commit anyway in case a batch was interrupted between the database and the offset commit.
-        await self.runner.commit_pending()
+        try:
+            await self.runner.commit_pending()
+        except Exception:  # e.g. a new broker that forgot the group: the inbox absorbs the redelivery
+            log.warning("could not commit offsets on revocation", exc_info=True)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         log.info("partitions assigned", extra={"group": self.runner.group_id, "partitions": str(assigned)})
+
+
+@dataclass
+class _Item:
+    record: Record
+    env: Envelope
+    event: Event | None
+    handler: Handler | None
+
+    @property
+    def ctx(self) -> MessageContext:
+        return MessageContext(self.env, self.record.topic, self.record.partition, self.record.offset)
 
 
 class ConsumerRunner:
@@ -73,10 +210,12 @@ class ConsumerRunner:
         dlt_producer: AIOKafkaProducer,
         max_retries: int = 3,
         retry_backoff: float = 0.2,
+        max_backoff: float = 10.0,
         handler_timeout: float = 30.0,
         max_poll_interval_ms: int = 300_000,
         auto_offset_reset: str = "earliest",
         batch_transactions: bool = True,
+        max_poll_records: int = 500,
     ) -> None:
         if handler_timeout * 1000 * (max_retries + 1) >= max_poll_interval_ms:
             raise ValueError("handler_timeout × (retries+1) must stay below max_poll_interval_ms")
@@ -91,13 +230,17 @@ class ConsumerRunner:
         self.dlt_producer = dlt_producer
         self.max_retries = max_retries
         self.retry_backoff = retry_backoff
+        self.max_backoff = max_backoff
         self.handler_timeout = handler_timeout
         self.max_poll_interval_ms = max_poll_interval_ms
         self.auto_offset_reset = auto_offset_reset
         self.batch_transactions = batch_transactions
+        self.max_poll_records = max_poll_records
         self.consumer: AIOKafkaConsumer | None = None
         self._pending: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}
         self._stopping = asyncio.Event()
+        self._last_lag = 0.0
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
@@ -107,7 +250,7 @@ class ConsumerRunner:
             enable_auto_commit=False,
             auto_offset_reset=self.auto_offset_reset,
             max_poll_interval_ms=self.max_poll_interval_ms,
-            max_poll_records=200,
+            max_poll_records=self.max_poll_records,
         )
         await self.consumer.start()
         self.consumer.subscribe(self.topics, listener=_Rebalance(self))
@@ -128,6 +271,7 @@ class ConsumerRunner:
         offsets = {tp: o for tp, o in offsets.items() if tp in assigned}
         if offsets:
             await self.consumer.commit(offsets)
+            self._committed.update(offsets)
 
     async def run(self) -> None:
         """Poll, handle, commit until stopped."""
@@ -135,29 +279,38 @@ class ConsumerRunner:
             await self.start()
         assert self.consumer is not None
         while not self._stopping.is_set():
-            batches = await self.consumer.getmany(timeout_ms=500, max_records=200)
+            batches = await self.consumer.getmany(timeout_ms=500, max_records=self.max_poll_records)
             handled: dict[TopicPartition, int] = {}
             try:
                 for tp, records in batches.items():
-                    failed_at = await self.handle_batch(records) if self.batch_transactions else -1
-                    if failed_at is None:
-                        self._pending[tp] = handled[tp] = records[-1].offset + 1
-                        continue
-                    # The batch was rolled back as a whole: handle its records one by one, in order;
-                    # the record that broke the batch has used its first attempt.
-                    for index, record in enumerate(records):
-                        await self.handle_record(record, prior_failures=1 if index == failed_at else 0)
-                        self._pending[tp] = handled[tp] = record.offset + 1
+                    try:
+                        await self._handle_partition(tp, records, handled)
+                    except _PartitionLost:
+                        log.info(
+                            "partition revoked during a retry; its new owner handles it",
+                            extra={"tp": str(tp)},
+                        )
             except BaseException:
                 self._rewind(batches, handled)
                 raise
             await self.commit_pending()
-            self._update_lag()
+            await self._update_lag()
+
+    async def _handle_partition(
+        self, tp: TopicPartition, records: list[Record], handled: dict[TopicPartition, int]
+    ) -> None:
+        failed_at = await self.handle_batch(records) if self.batch_transactions else -1
+        if failed_at is None:
+            self._pending[tp] = handled[tp] = records[-1].offset + 1
+            return
+        # The batch was rolled back as a whole: handle its records one by one, in order;
+        # the record that broke the batch has used its first attempt.
+        for index, record in enumerate(records):
+            await self.handle_record(record, prior_failures=1 if index == failed_at else 0)
+            self._pending[tp] = handled[tp] = record.offset + 1
 
     def _rewind(
-        self,
-        batches: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
-        handled: Mapping[TopicPartition, int],
+        self, batches: Mapping[TopicPartition, list[Record]], handled: Mapping[TopicPartition, int]
     ) -> None:
         """Seek back to the first record of the batch that was not handled.
 
@@ -177,80 +330,203 @@ class ConsumerRunner:
                 except Exception:  # never hide the error being raised
                     log.exception("could not rewind after a failed batch", extra={"partition": str(tp)})
 
-    def _update_lag(self) -> None:
-        assert self.consumer is not None
-        for tp in self.consumer.assignment():
-            highwater = self.consumer.highwater(tp)
-            if highwater is None:
-                continue
-            try:
-                position = self.consumer._subscription.subscription.assignment.state_value(tp).position
-            except Exception:  # private API drift: lag is a nicety, never a failure
-                continue
-            if position is not None:
-                metrics.CONSUMER_LAG.labels(self.service, self.group_id, tp.topic, str(tp.partition)).set(
-                    max(0, highwater - position)
-                )
+    async def _update_lag(self, *, force: bool = False) -> None:
+        """Lag = broker end offset − offset this group committed, per assigned partition.
 
-    async def handle_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> int | None:
-        """Handle one partition's records in ONE transaction; None on success.
-
-        One commit per poll instead of one per message is what makes a consumer keep up (the database
-        transaction dominates). Any failure — a poison record, a handler error, the timeout — rolls the
-        whole batch back and returns the index of the record at fault (0 when unknown), so the caller
-        handles the batch again one record at a time with retries and dead letters: order is kept and no
-        partial effects remain.
+        Asked from the broker (not from fetch responses), so it stays true while nothing is being handled.
         """
-        prepared: list[tuple[ConsumerRecord[bytes, bytes], Envelope, Event | None, Handler | None]] = []
+        if self.consumer is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_lag < 2.0:
+            return
+        self._last_lag = now
+        assigned = list(self.consumer.assignment())
+        if not assigned:
+            return
+        try:
+            ends = await asyncio.wait_for(self.consumer.end_offsets(assigned), 5)
+        except Exception:  # the broker is away: keep the last values rather than invent zeros
+            return
+        for tp in assigned:
+            done = self._pending.get(tp, self._committed.get(tp))
+            if done is None:
+                try:
+                    done = await self.consumer.committed(tp) or 0  # nothing committed: all of it is lag
+                except Exception:
+                    continue
+                self._committed[tp] = done
+            metrics.CONSUMER_LAG.labels(self.service, self.group_id, tp.topic, str(tp.partition)).set(
+                max(0, ends.get(tp, 0) - done)
+            )
+
+    # ---- transient failures -------------------------------------------------------------------------
+
+    async def _database_answers(self) -> bool:
+        try:
+            async with asyncio.timeout(3.0), self.sessions() as session:
+                await session.execute(text("SELECT 1"))
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            return False
+
+    async def _is_transient(self, exc: BaseException) -> bool:
+        return is_transient(exc) or not await self._database_answers()
+
+    def _backoff(self, attempt: int) -> float:
+        delay: float = min(self.max_backoff, self.retry_backoff * 2.0 ** min(attempt, 30))
+        return delay * random.uniform(0.5, 1.0)  # jitter: replicas that failed together do not retry together
+
+    async def _wait_paused(self, tp: TopicPartition | None, seconds: float) -> None:
+        """Sleep with every assigned partition paused, polling so the member stays in its group."""
+        consumer = self.consumer
+        if consumer is None or tp is None:
+            await asyncio.sleep(seconds)
+            return
+        paused = list(consumer.assignment())
+        consumer.pause(*paused)
+        try:
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                await asyncio.sleep(min(1.0, left))
+                await consumer.getmany(timeout_ms=0)  # paused: returns nothing, keeps the poll interval
+                await self._update_lag()
+                if tp not in consumer.assignment():
+                    raise _PartitionLost(str(tp))
+        finally:
+            consumer.resume(*(p for p in paused if p in consumer.assignment()))
+
+    async def _transient_pause(
+        self, tp: TopicPartition | None, attempt: int, exc: BaseException, what: str
+    ) -> None:
+        delay = self._backoff(attempt)
+        metrics.CONSUMER_RETRIES.labels(self.service, self.group_id, tp.topic if tp else "").inc()
+        log.warning(
+            "transient failure; partition paused, retrying",
+            extra={"what": what, "attempt": attempt + 1, "backoff_s": round(delay, 2), "error": repr(exc)},
+        )
+        await self._wait_paused(tp, delay)
+
+    # ---- the batch path -----------------------------------------------------------------------------
+
+    def _prepare(self, records: list[Record]) -> list[_Item] | int:
+        items: list[_Item] = []
         for index, record in enumerate(records):
             try:
                 env = from_record(list(record.headers or ()), record.value)
                 entry = self.handlers.get(env.type)
                 if entry is None:
-                    prepared.append((record, env, None, None))
+                    items.append(_Item(record, env, None, None))
                     continue
-                prepared.append((record, env, entry[0].model_validate(env.data), entry[1]))
+                items.append(_Item(record, env, entry[0].model_validate(env.data), entry[1]))
             except (EnvelopeError, ValueError):
                 return index
-        if not any(handler is not None for *_, handler in prepared):
-            for record, *_ in prepared:
-                self.record_outcome(record, "skipped")
+        return items
+
+    async def handle_batch(self, records: list[Record]) -> int | None:
+        """Handle one partition's records in ONE transaction with set-based inbox dedupe; None on success.
+
+        A transient failure retries the whole batch (backoff, partitions paused, no limit). Any other
+        failure rolls the batch back and returns the index of the record at fault (-1 when unknown), so the
+        caller handles the batch one record at a time with retries and dead letters.
+        """
+        prepared = self._prepare(records)
+        if isinstance(prepared, int):
+            return prepared
+        mine = [item for item in prepared if item.handler is not None]
+        if not mine:
+            for item in prepared:
+                self.record_outcome(item.record, "skipped")
             return None
-        position = 0
-        start = time.perf_counter()
-        try:
-            async with asyncio.timeout(self.handler_timeout), self.sessions() as session, session.begin():
-                outcomes: list[str] = []
-                for position, (record, env, event, handler) in enumerate(prepared):  # noqa: B007
-                    if handler is None or event is None:
-                        outcomes.append("skipped")
-                        continue
-                    ctx = MessageContext(env, record.topic, record.partition, record.offset)
-                    if not await self._record_in_inbox(session, ctx):
-                        outcomes.append("duplicate")
-                        continue
-                    token = current_trace.set(continue_or_start(env.traceparent))
-                    try:
-                        await handler(event, ctx, session)
-                    finally:
-                        current_trace.reset(token)
-                    outcomes.append("handled")
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.info(
-                "batch transaction failed; handling its records one by one",
-                extra={"records": len(records), "at": position, "error": repr(exc)},
-            )
-            return position
+        tp = TopicPartition(records[0].topic, records[0].partition)
+        attempt = 0
+        while True:
+            failing: list[_Item] = []
+            fresh: list[_Item] = []
+            new: set[int] = set()
+            start = time.perf_counter()
+            try:
+                async with asyncio.timeout(self.handler_timeout), self.sessions() as session, session.begin():
+                    new = await self._claim_inbox(session, mine)
+                    fresh = [item for item in mine if id(item) in new]
+                    for run in self._runs(fresh):
+                        failing = run
+                        await self._apply(session, run)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if await self._is_transient(exc):
+                    await self._transient_pause(tp, attempt, exc, "batch")
+                    attempt += 1
+                    continue
+                # A per-message handler's failing record is known: its batch try counts as its first. In a
+                # batch handler's run the culprit is unknown, so no record is charged (-1).
+                at = records.index(failing[0].record) if len(failing) == 1 else -1
+                log.info(
+                    "batch transaction failed; handling its records one by one",
+                    extra={"records": len(records), "at": at, "error": repr(exc)},
+                )
+                return at
+            break
         per_message = (time.perf_counter() - start) / len(prepared)
-        for (record, *_), outcome in zip(prepared, outcomes, strict=True):
-            self.record_outcome(record, outcome)
-            metrics.CONSUMER_DURATION.labels(self.service, self.group_id, record.topic).observe(per_message)
+        for item in prepared:
+            outcome = "skipped" if item.handler is None else ("handled" if id(item) in new else "duplicate")
+            self.record_outcome(item.record, outcome)
+            metrics.CONSUMER_DURATION.labels(self.service, self.group_id, item.record.topic).observe(
+                per_message
+            )
         return None
 
-    async def handle_record(self, record: ConsumerRecord[bytes, bytes], *, prior_failures: int = 0) -> str:
-        """Handle one record with retries; returns the outcome label."""
+    @staticmethod
+    async def _claim_inbox(session: AsyncSession, items: Sequence[_Item]) -> set[int]:
+        """Insert the inbox rows of ``items`` in one statement; returns ``id()`` of the items that are new."""
+        first: dict[tuple[str, str], _Item] = {}
+        for item in items:  # the same event twice in one poll: only its first copy counts
+            first.setdefault((item.env.source, item.env.id), item)
+        unique = list(first.values())
+        result = await session.execute(
+            _INBOX_SQL,
+            {
+                "sources": [i.env.source for i in unique],
+                "ids": [i.env.id for i in unique],
+                "types": [i.env.type for i in unique],
+                "topics": [i.record.topic for i in unique],
+                "partitions": [i.record.partition for i in unique],
+                "offsets": [i.record.offset for i in unique],
+            },
+        )
+        return {id(first[(r[0], r[1])]) for r in result.all()}
+
+    @staticmethod
+    def _runs(items: list[_Item]) -> list[list[_Item]]:
+        """Split items (partition order) into runs: consecutive events of one batch handler, or one item."""
+        runs: list[list[_Item]] = []
+        for item in items:
+            if runs and isinstance(item.handler, BatchHandler) and runs[-1][-1].handler is item.handler:
+                runs[-1].append(item)
+            else:
+                runs.append([item])
+        return runs
+
+    @staticmethod
+    async def _apply(session: AsyncSession, run: list[_Item]) -> None:
+        handler = run[0].handler
+        token = current_trace.set(continue_or_start(run[0].env.traceparent))
+        try:
+            if isinstance(handler, BatchHandler):
+                await handler(session, [(item.event, item.ctx) for item in run])
+            elif handler is not None:
+                for item in run:
+                    await handler(item.event, item.ctx, session)
+        finally:
+            current_trace.reset(token)
+
+    # ---- the one-by-one path ------------------------------------------------------------------------
+
+    async def handle_record(self, record: Record, *, prior_failures: int = 0) -> str:
+        """Handle one record in its own transaction, with retries; returns the outcome label."""
         topic = record.topic
         try:
             env = from_record(list(record.headers or ()), record.value)
@@ -268,74 +544,56 @@ class ConsumerRunner:
         except ValueError as exc:
             await self.dead_letter(record, exc, attempts=0)
             return "dead_lettered"
-        ctx = MessageContext(env, topic, record.partition, record.offset)
-        token = current_trace.set(continue_or_start(env.traceparent))
-        try:
-            attempt = prior_failures
-            if attempt:
+        item = _Item(record, env, event, handler)
+        tp = TopicPartition(topic, record.partition) if self.consumer is not None else None
+        attempt = prior_failures
+        transient = 0
+        if attempt:
+            if attempt > self.max_retries:
+                await self.dead_letter(record, RuntimeError("failed in its batch"), attempts=attempt)
+                return "dead_lettered"
+            metrics.CONSUMER_RETRIES.labels(self.service, self.group_id, topic).inc()
+            await asyncio.sleep(self.retry_backoff * (2 ** (attempt - 1)))
+        while True:
+            try:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation that lands
+                # as the handler completes (CPython gh-86296), and the runner would carry on consuming.
+                with metrics.CONSUMER_DURATION.labels(self.service, self.group_id, topic).time():
+                    async with asyncio.timeout(self.handler_timeout):
+                        outcome = await self._handle_once(item)
+                self.record_outcome(record, outcome)
+                return outcome
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if await self._is_transient(exc):
+                    await self._transient_pause(tp, transient, exc, "record")
+                    transient += 1
+                    continue
+                attempt += 1
                 if attempt > self.max_retries:
-                    await self.dead_letter(record, RuntimeError("failed in its batch"), attempts=attempt)
+                    await self.dead_letter(record, exc, attempts=attempt)
                     return "dead_lettered"
                 metrics.CONSUMER_RETRIES.labels(self.service, self.group_id, topic).inc()
+                log.warning(
+                    "handler failed, retrying",
+                    extra={
+                        "event_type": env.type,
+                        "event_id": env.id,
+                        "attempt": attempt,
+                        "error": repr(exc),
+                    },
+                )
                 await asyncio.sleep(self.retry_backoff * (2 ** (attempt - 1)))
-            while True:
-                try:
-                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation that lands
-                    # as the handler completes (CPython gh-86296), and the runner would carry on consuming.
-                    with metrics.CONSUMER_DURATION.labels(self.service, self.group_id, topic).time():
-                        async with asyncio.timeout(self.handler_timeout):
-                            outcome = await self._handle_once(event, ctx, handler)
-                    self.record_outcome(record, outcome)
-                    return outcome
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    attempt += 1
-                    if attempt > self.max_retries:
-                        await self.dead_letter(record, exc, attempts=attempt)
-                        return "dead_lettered"
-                    metrics.CONSUMER_RETRIES.labels(self.service, self.group_id, topic).inc()
-                    log.warning(
-                        "handler failed, retrying",
-                        extra={
-                            "event_type": env.type,
-                            "event_id": env.id,
-                            "attempt": attempt,
-                            "error": repr(exc),
-                        },
-                    )
-                    await asyncio.sleep(self.retry_backoff * (2 ** (attempt - 1)))
-        finally:
-            current_trace.reset(token)
 
-    @staticmethod
-    async def _record_in_inbox(session: AsyncSession, ctx: MessageContext) -> bool:
-        """Insert (source, id) into the inbox; False when the event was already handled."""
-        inserted = await session.execute(
-            insert(inbox_table)
-            .values(
-                source=ctx.envelope.source,
-                event_id=ctx.envelope.id,
-                type=ctx.envelope.type,
-                topic=ctx.topic,
-                partition=ctx.partition,
-                offset=ctx.offset,
-            )
-            .on_conflict_do_nothing()
-            .returning(inbox_table.c.event_id)
-        )
-        return inserted.first() is not None
-
-    async def _handle_once(self, event: Event, ctx: MessageContext, handler: Handler) -> str:
+    async def _handle_once(self, item: _Item) -> str:
         async with self.sessions() as session, session.begin():
-            if not await self._record_in_inbox(session, ctx):
+            if not await self._claim_inbox(session, [item]):
                 return "duplicate"
-            await handler(event, ctx, session)
+            await self._apply(session, [item])
         return "handled"
 
-    async def dead_letter(
-        self, record: ConsumerRecord[bytes, bytes], exc: BaseException, *, attempts: int
-    ) -> None:
+    async def dead_letter(self, record: Record, exc: BaseException, *, attempts: int) -> None:
         """Send the original record to ``<topic>.dlt`` with the error; the partition then moves on."""
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         headers = [
@@ -363,7 +621,7 @@ class ConsumerRunner:
             },
         )
 
-    def record_outcome(self, record: ConsumerRecord[bytes, bytes], outcome: str) -> None:
+    def record_outcome(self, record: Record, outcome: str) -> None:
         """Count what became of a record (handled, duplicate, skipped, dead_lettered)."""
         metrics.CONSUMER_MESSAGES.labels(self.service, self.group_id, record.topic, outcome).inc()
 
