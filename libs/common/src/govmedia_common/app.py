@@ -30,6 +30,7 @@ from govmedia_common.consumer import ConsumerRunner, Handler
 from govmedia_common.db import audit_table, create_engine, session_factory
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events.base import Event
+from govmedia_common.inputs import InputPolicy, client_address, install_input_policy, parse_networks
 from govmedia_common.kafka import make_producer
 from govmedia_common.logging import configure_logging
 from govmedia_common.outbox import OutboxRelay
@@ -116,20 +117,21 @@ class Authorize:
 class _HttpMiddleware:
     """Trace context, request info for the audit log, RED metrics per route template."""
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
+    def __init__(self, app: ASGIApp, service: str, trusted_proxies: str = "") -> None:
         self.app = app
         self.service = service
+        self.trusted = parse_networks(trusted_proxies.split(","))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        # Latin-1 never fails: a stray non-UTF-8 byte in a header must not turn into a 500.
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         ctx = continue_or_start(headers.get("traceparent"))
         trace_token = current_trace.set(ctx)
         client = scope.get("client")
-        forwarded = headers.get("x-forwarded-for")
-        address = forwarded.split(",")[0].strip() if forwarded else (client[0] if client else None)
+        address = client_address(client[0] if client else None, headers.get("x-forwarded-for"), self.trusted)
         req_token = current_request.set(RequestInfo(address, scope["method"], scope["path"]))
         status = 500
         start = time.perf_counter()
@@ -302,7 +304,8 @@ def create_app(
 
     app.add_exception_handler(AuthError, on_auth_error)
     app.add_exception_handler(DomainError, on_domain_error)
-    app.add_middleware(_HttpMiddleware, service=spec.name)
+    install_input_policy(app, InputPolicy(settings.max_body_bytes, settings.max_json_depth))
+    app.add_middleware(_HttpMiddleware, service=spec.name, trusted_proxies=settings.trusted_proxies)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

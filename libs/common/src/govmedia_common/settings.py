@@ -48,6 +48,13 @@ class ServiceSettings(BaseSettings):
     consumer_batch_transactions: bool = True
     log_level: str = "INFO"
     log_json: bool = True
+    # The input policy at the edge (govmedia_common.inputs): 413 above this many body bytes, 422 when JSON
+    # nests deeper than this.
+    max_body_bytes: int = Field(1_048_576, ge=1_024)
+    max_json_depth: int = Field(32, ge=2, le=256)
+    # Comma-separated addresses or networks of our own reverse proxies: X-Forwarded-For is believed only
+    # when the connection comes from one of them (empty: never).
+    trusted_proxies: str = ""
 
 
 def service_settings(service: str) -> ServiceSettings:

@@ -21,7 +21,6 @@ from govmedia_review import service
 from govmedia_review.models import Campaign, CampaignTarget, Lexicon, Post
 
 router = APIRouter()
-ENGINES = "review.engines"
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
 Cursor = Annotated[str | None, Query(description="Opaque cursor from the previous page's next_cursor")]
@@ -45,8 +44,7 @@ Issuer = Annotated[Principal, Depends(Authorize("review:campaign", roles=("offic
 
 
 def engines(rt: Runtime) -> service.EngineCache:
-    cache: service.EngineCache = rt.extras[ENGINES]
-    return cache
+    return rt.component(service.EngineCache)
 
 
 # ------------------------------------------------------------------------------------------------ checks

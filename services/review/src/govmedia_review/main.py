@@ -13,7 +13,7 @@ from govmedia_common.db import unit_of_work
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
 from govmedia_review import service
-from govmedia_review.api import ENGINES, router
+from govmedia_review.api import router
 from govmedia_review.handlers import ACCOUNT_HANDLERS
 
 SERVICE = "review"
@@ -56,5 +56,5 @@ def create_app(
 ) -> FastAPI:
     """Build the review app (``uvicorn govmedia_review.main:create_app --factory``)."""
     app = create_service_app(SPEC, settings or service_settings(SERVICE), verifier=verifier, clock=clock)
-    app.state.runtime.extras[ENGINES] = service.EngineCache()
+    app.state.runtime.provide(service.EngineCache())
     return app
