@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -40,6 +40,7 @@ from govmedia_common.tracing import continue_or_start, current_trace
 from govmedia_common.workdays import Clock, SystemClock
 
 log = logging.getLogger(__name__)
+C = TypeVar("C")
 
 
 @dataclass
@@ -69,7 +70,19 @@ class Runtime:
     relay: OutboxRelay | None = None
     consumers: list[ConsumerRunner] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+    # A service's own long-lived objects (an engine cache, a platform client), one per type: see provide().
+    components: dict[type[Any], object] = field(default_factory=dict)
+
+    def provide(self, component: object) -> None:
+        """Register one of the service's own components under its type (in the composition root)."""
+        self.components[type(component)] = component
+
+    def component(self, kind: type[C]) -> C:
+        """The component of this type the composition root provided; typed, unlike a dict of extras."""
+        value = self.components.get(kind)
+        if not isinstance(value, kind):
+            raise LookupError(f"no {kind.__name__} was provided to the {self.settings.service_name} runtime")
+        return value
 
 
 def runtime_of(request: Request) -> Runtime:

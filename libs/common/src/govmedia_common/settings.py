@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar, overload
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,15 +57,37 @@ class ServiceSettings(BaseSettings):
     trusted_proxies: str = ""
 
 
-def service_settings(service: str) -> ServiceSettings:
-    """Settings for one service: ``GOVMEDIA_REGISTRY_DATABASE_URL`` wins over ``GOVMEDIA_DATABASE_URL``."""
+S = TypeVar("S", bound=ServiceSettings)
 
-    class _Scoped(ServiceSettings):
-        model_config = SettingsConfigDict(env_prefix=f"GOVMEDIA_{service.upper()}_", extra="ignore")
 
-    base = ServiceSettings()
-    scoped = _Scoped()
+@overload
+def service_settings(service: str) -> ServiceSettings: ...
+@overload
+def service_settings(service: str, settings_class: type[S]) -> S: ...
+def service_settings(
+    service: str, settings_class: type[ServiceSettings] = ServiceSettings
+) -> ServiceSettings:
+    """Settings for one service: ``GOVMEDIA_REGISTRY_DATABASE_URL`` wins over ``GOVMEDIA_DATABASE_URL``.
+
+    A service with settings of its own declares them on a subclass, typed and documented, and never reads
+    ``os.environ`` itself::
+
+        class RegistrySettings(ServiceSettings):
+            regions_file: Path | None = None  # GOVMEDIA_REGISTRY_REGIONS_FILE
+
+        settings = service_settings("registry", RegistrySettings)
+    """
+    scoped_class = type(
+        f"{settings_class.__name__}For{service.title()}",
+        (settings_class,),
+        {
+            "__module__": __name__,
+            "model_config": SettingsConfigDict(env_prefix=f"GOVMEDIA_{service.upper()}_", extra="ignore"),
+        },
+    )
+    base = settings_class()
+    scoped = scoped_class()
     merged = base.model_dump()
     merged.update(scoped.model_dump(exclude_unset=True))
     merged["service_name"] = service
-    return ServiceSettings.model_validate(merged)
+    return settings_class.model_validate(merged)
