@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 from pydantic import BaseModel, Field
 
+from govmedia_common.inputs import text_problem
 from govmedia_common.problems import Problem
 
 T = TypeVar("T")
@@ -24,17 +25,38 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(values, default=str)).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> list[Any] | None:
-    """The sort key of the last item seen, or None; a malformed cursor is a 400 problem."""
+def _invalid() -> Problem:
+    return Problem(400, "invalid-cursor", "The cursor is not one this API returned; start without it.")
+
+
+def decode_cursor(cursor: str | None, *shape: type) -> list[Any] | None:
+    """The sort key of the last item seen, or None; a malformed cursor is a 400 problem.
+
+    ``shape`` is the type of each value the list's own cursors hold (e.g. ``decode_cursor(c, str)`` for a
+    list sorted by a text id, ``decode_cursor(c, int)`` for a sequence number): a cursor of any other
+    shape (``[1]`` where an id is expected, ``[null]``, ``[{"a": 1}]``) is refused here instead of
+    reaching the database as a value of the wrong type.
+    """
     if not cursor:
         return None
+    if len(cursor) > 1_000:
+        raise _invalid()
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = orjson.loads(raw)
     except (ValueError, orjson.JSONDecodeError) as exc:
-        raise Problem(
-            400, "invalid-cursor", "The cursor is not one this API returned; start without it."
-        ) from exc
+        raise _invalid() from exc
     if not isinstance(values, list):
-        raise Problem(400, "invalid-cursor", "The cursor is not one this API returned; start without it.")
+        raise _invalid()
+    if shape:
+        if len(values) != len(shape):
+            raise _invalid()
+        for value, kind in zip(values, shape, strict=True):
+            # bool is an int to Python but never a sort key here; text must be storable text.
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise _invalid()
+            if isinstance(value, str) and (len(value) > 200 or text_problem(value) is not None):
+                raise _invalid()
+            if isinstance(value, int) and not -(2**63) <= value < 2**63:
+                raise _invalid()
     return values

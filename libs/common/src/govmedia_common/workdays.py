@@ -171,6 +171,8 @@ class WorkCalendar:
         step = timedelta(days=1 if n >= 0 else -1)
         remaining = abs(n)
         while remaining:
+            if day in (date.max, date.min):  # past year 9999 (or before year 1) no schedule can exist
+                raise UnknownCalendarYear(day.year + (1 if n >= 0 else -1), self.covered_years())
             day += step
             if self.is_workday(day):
                 remaining -= 1

@@ -1,0 +1,211 @@
+"""The input policy at the edge, on a bare app served by uvicorn: what it refuses, and that it keeps the
+connection alive; plus the bounded schema types, cursors and dates that go with it."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Annotated, Any
+
+import orjson
+import pytest
+from fastapi import FastAPI, Form
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from govmedia_common.inputs import (
+    BoundedDate,
+    BoundedList,
+    InputPolicy,
+    ShortText,
+    client_address,
+    install_input_policy,
+    parse_networks,
+)
+from govmedia_common.pagination import decode_cursor
+from govmedia_common.problems import Problem, install_problem_handlers
+from govmedia_common.workdays import UnknownCalendarYear, WorkCalendar
+from govmedia_platform.sockets import PROBLEM_JSON, RawConnection, serving
+
+
+class Doc(BaseModel):
+    name: ShortText
+    tags: BoundedList[str] = []
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+    install_input_policy(app, InputPolicy(max_body_bytes=4_096, max_json_depth=8))
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: str, q: str | None = None) -> dict[str, Any]:
+        return {"id": item_id, "q": q}
+
+    @app.post("/docs")
+    async def docs(doc: Doc) -> Doc:
+        return doc
+
+    @app.post("/token")
+    async def token(username: Annotated[str, Form()]) -> dict[str, str]:
+        return {"username": username}
+
+    @app.get("/crash")
+    async def crash() -> None:
+        raise RuntimeError("a bug nobody foresaw")
+
+    return app
+
+
+@pytest.fixture(scope="module")
+async def server() -> AsyncIterator[str]:
+    async with serving(_app()) as url:
+        yield url
+
+
+@pytest.fixture
+async def conn(server: str) -> AsyncIterator[RawConnection]:
+    c = await RawConnection.open(server)
+    try:
+        yield c
+    finally:
+        await c.close()
+
+
+JSON = (b"content-type", b"application/json")
+FORM = (b"content-type", b"application/x-www-form-urlencoded")
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "headers", "body", "status", "code"),
+    [
+        ("GET", b"/items/a%00b", [], None, 422, "invalid-text"),
+        ("GET", b"/items/x?q=%00", [], None, 422, "invalid-text"),
+        ("GET", b"/items/x?q=%ff%fe", [], None, 422, "invalid-text"),
+        ("GET", b"/items/%ed%a0%80", [], None, 422, "invalid-text"),  # a surrogate in CESU-8 bytes
+        ("POST", b"/docs", [JSON], b'{"name": "a\\u0000b"}', 422, "invalid-text"),
+        ("POST", b"/docs", [JSON], b'{"name": "\\ud800"}', 422, "invalid-json"),
+        ("POST", b"/docs", [JSON], b'{"name": "ok", "tags": ["\\u0000"]}', 422, "invalid-text"),
+        ("POST", b"/docs", [JSON], b'{"name": "ok", "a\\u0000": 1}', 422, "invalid-text"),
+        ("POST", b"/docs", [JSON], b'{"name": "\xff"}', 422, "invalid-json"),
+        (
+            "POST",
+            b"/docs",
+            [JSON],
+            orjson.dumps({"name": "x", "n": [[[[[[[[[1]]]]]]]]]}),
+            422,
+            "json-too-deep",
+        ),
+        ("POST", b"/docs", [JSON], orjson.dumps({"name": "x" * 201}), 422, "validation-error"),
+        (
+            "POST",
+            b"/docs",
+            [JSON],
+            orjson.dumps({"name": "x", "tags": ["t"] * 1001}),
+            422,
+            "validation-error",
+        ),
+        ("POST", b"/docs", [JSON], orjson.dumps({"name": "x", "tags": ["t" * 5000]}), 413, "body-too-large"),
+        ("POST", b"/token", [FORM], b"username=ad%00min", 422, "invalid-text"),
+        ("GET", b"/crash", [], None, 500, "internal-error"),
+        ("GET", b"/items/x", [(b"x-note", b"caf\xe9"), (b"user-agent", b"\xff")], None, 200, None),
+    ],
+    ids=lambda v: v.decode("latin-1")[:40] if isinstance(v, bytes) else None,
+)
+async def test_the_edge_answers_a_problem_and_the_connection_stays_usable(
+    conn: RawConnection,
+    method: str,
+    target: bytes,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes | None,
+    status: int,
+    code: str | None,
+) -> None:
+    answer = await conn.request(method, target, headers=headers, body=body)
+    assert answer.status == status, answer.body
+    if code is not None:
+        assert answer.content_type.startswith(PROBLEM_JSON)
+        assert answer.json()["code"] == code
+    if status == 413:
+        return  # refused before reading: the server closes this connection instead of draining it
+    after = await conn.request("GET", b"/healthz")
+    assert after.status == 200
+
+
+async def test_a_declared_length_above_the_limit_is_refused_before_the_body_is_sent() -> None:
+    async with serving(_app()) as url:
+        c = await RawConnection.open(url)
+        try:
+            # Only the head goes out: the answer must come without the server waiting for 100 MB.
+            answer = await c.send_head("POST", b"/docs", [JSON, (b"content-length", b"104857600")])
+        finally:
+            await c.close()
+    assert answer.status == 413
+    assert answer.json()["code"] == "body-too-large"
+
+
+async def test_a_chunked_body_is_cut_off_at_the_limit() -> None:
+    async with serving(_app()) as url:
+        c = await RawConnection.open(url)
+        try:
+            answer = await c.request("POST", b"/docs", headers=[JSON], chunks=[b"[" * 1000] * 5)
+        finally:
+            await c.close()
+    assert answer.status == 413
+
+
+# ---- the pieces --------------------------------------------------------------------------------------
+
+
+def _cursor(values: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("values", [[1], ["x", "y"], [None], [{"a": 1}], [True], [[1]], ["a\u0000"]])
+def test_a_cursor_of_another_shape_is_refused(values: Any) -> None:
+    with pytest.raises(Problem) as info:
+        decode_cursor(_cursor(values), str)
+    assert info.value.code == "invalid-cursor"
+
+
+@pytest.mark.parametrize("values", [["x"], [None], [{"a": 1}], [1.5], [2**70]])
+def test_a_sequence_cursor_holds_one_integer(values: Any) -> None:
+    with pytest.raises(Problem):
+        decode_cursor(_cursor(values), int)
+    assert decode_cursor(_cursor([42]), int) == [42]
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "1899-12-31", "2201-01-01"])
+def test_a_bounded_date_refuses_the_ends_of_the_calendar(day: str) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(BoundedDate).validate_python(day)
+    assert TypeAdapter(BoundedDate).validate_python("2200-12-31") == date(2200, 12, 31)
+
+
+def test_counting_working_days_past_year_9999_is_an_unknown_year_not_an_overflow() -> None:
+    calendar = WorkCalendar()
+    calendar.load_year(9999, [], [])
+    with pytest.raises(UnknownCalendarYear):
+        calendar.add_workdays(date(9999, 12, 31), 5)
+
+
+@pytest.mark.parametrize(
+    ("peer", "header", "trusted", "expected"),
+    [
+        ("203.0.113.9", "1.2.3.4", "", "203.0.113.9"),  # nobody trusted: the header is ignored
+        ("203.0.113.9", "1.2.3.4", "10.0.0.0/8", "203.0.113.9"),  # a client forging the header
+        ("10.0.0.5", "198.51.100.7", "10.0.0.0/8", "198.51.100.7"),  # our proxy says who it served
+        ("10.0.0.5", "1.2.3.4, 198.51.100.7", "10.0.0.0/8", "198.51.100.7"),  # a forged first hop
+        ("10.0.0.5", "198.51.100.7, 10.0.0.6", "10.0.0.0/8", "198.51.100.7"),  # two of our proxies
+        ("10.0.0.5", "not-an-ip", "10.0.0.0/8", "10.0.0.5"),
+    ],
+)
+def test_forwarded_for_is_believed_only_from_trusted_proxies(
+    peer: str, header: str, trusted: str, expected: str
+) -> None:
+    assert client_address(peer, header, parse_networks(trusted.split(","))) == expected
