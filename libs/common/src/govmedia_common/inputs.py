@@ -28,12 +28,12 @@ import ipaddress
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
 import orjson
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govmedia_common.problems import Problem, problem_response
@@ -455,3 +455,13 @@ def install_input_policy(app: Any, policy: InputPolicy) -> None:
         return LastResort(build())
 
     app.build_middleware_stack = build_with_last_resort
+
+
+def _bounded_instant(value: datetime) -> datetime:
+    if not MIN_DATE <= value.date() <= MAX_DATE:
+        raise ValueError(f"must lie between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}")
+    return value
+
+
+BoundedDateTime = Annotated[AwareDatetime, AfterValidator(_bounded_instant)]
+"""An instant with a time zone, between 1900 and 2200 (so adding a deadline to it never overflows)."""

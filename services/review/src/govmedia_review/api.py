@@ -205,7 +205,7 @@ async def list_posts(
         session,
         principal,
         limit=limit,
-        cursor=decode_cursor(cursor),
+        cursor=decode_cursor(cursor, int),
         status=str(status) if status else None,
         account_id=account_id,
         campaign_id=campaign_id,
@@ -470,7 +470,7 @@ async def issue_campaign(
 async def list_campaigns(
     session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
-    rows = await repo.list_campaigns(session, principal, limit=limit, cursor=decode_cursor(cursor))
+    rows = await repo.list_campaigns(session, principal, limit=limit, cursor=decode_cursor(cursor, int))
     items = [
         s.CampaignSummary(
             id=c.id,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from govmedia_common.events import Platform
+from govmedia_common.inputs import BoundedDateTime, Identifier
 
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["331004"])]
 Title = Annotated[str, Field(max_length=200, description="Title; may be empty for short posts.")]
@@ -59,12 +60,14 @@ class CheckOut(BaseModel):
 
 
 class PostIn(_In):
-    account_id: str
+    account_id: Identifier
     title: Title = ""
     body: Body
     is_reprint: bool = False
     source: str | None = Field(None, max_length=200, description="Named source of a repost (转载来源).")
-    campaign_id: str | None = Field(None, description="The joint push (联动推送) this post republishes.")
+    campaign_id: Identifier | None = Field(
+        None, description="The joint push (联动推送) this post republishes."
+    )
 
 
 class PostEdit(_In):
@@ -94,7 +97,7 @@ class ReviewIn(_In):
 class PublicationIn(_In):
     platform_post_id: str = Field(min_length=1, max_length=200)
     url: str | None = Field(None, max_length=2000)
-    published_at: AwareDatetime
+    published_at: BoundedDateTime
     content_hash: ContentHash = Field(description="Hash of what was published (govmedia_common.hashing).")
 
 
@@ -186,7 +189,9 @@ class LexiconIn(_In):
         pattern=r"^[0-9A-Za-z._-]+$",
         description="Version label; defaults to the next sequence number (r<n>). Must be new for the kind.",
     )
-    entries: list[dict[str, Any]] = Field(description="Entries in the format of the kind (see GET).")
+    entries: list[dict[str, Any]] = Field(
+        max_length=50_000, description="Entries in the format of the kind (see GET)."
+    )
 
 
 class LexiconSummary(BaseModel):
@@ -211,8 +216,8 @@ class LexiconOut(LexiconSummary):
 class CampaignIn(_In):
     title: str = Field(min_length=1, max_length=200)
     body: Body
-    deadline: AwareDatetime
-    account_ids: list[str] | None = Field(
+    deadline: BoundedDateTime
+    account_ids: list[Identifier] | None = Field(
         None, min_length=1, max_length=5000, description="Explicit targets."
     )
     region_code: RegionCode | None = Field(None, description="Or: every active account of this subtree…")
