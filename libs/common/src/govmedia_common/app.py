@@ -30,6 +30,7 @@ from govmedia_common.consumer import ConsumerRunner, Handler
 from govmedia_common.db import audit_table, create_engine, session_factory
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events.base import Event
+from govmedia_common.gauges import BusinessGauges, SqlGauge
 from govmedia_common.inputs import InputPolicy, client_address, install_input_policy, parse_networks
 from govmedia_common.kafka import make_producer
 from govmedia_common.logging import configure_logging
@@ -55,6 +56,9 @@ class ServiceSpec:
     consumer_groups: Mapping[str, Mapping[type[Event], Handler]] = field(default_factory=dict)
     on_startup: Callable[[Runtime], Awaitable[None]] | None = None
     openapi_tags: list[dict[str, Any]] | None = None
+    # Facts of the domain exported as Prometheus gauges, computed by SQL over the service's database.
+    gauges: Sequence[SqlGauge] = ()
+    gauge_refresh_seconds: float = 30.0
 
 
 @dataclass
@@ -250,6 +254,14 @@ def create_app(
                 )
                 runtime.consumers.append(runner)
                 runtime.tasks.append(asyncio.create_task(_supervise(f"consumer:{group}", runner.run)))
+        if spec.gauges:
+            gauges = BusinessGauges(spec.name, spec.gauges)
+            gauges.activate()
+            runtime.tasks.append(
+                asyncio.create_task(
+                    _supervise("gauges", lambda: gauges.run(runtime.sessions, spec.gauge_refresh_seconds))
+                )
+            )
         log.info("service started", extra={"groups": list(spec.consumer_groups)})
         try:
             yield
@@ -264,6 +276,8 @@ def create_app(
             for runner in runtime.consumers:
                 with contextlib.suppress(Exception):
                     await runner.stop()
+            if spec.gauges:
+                gauges.deactivate()
             await runtime.producer.stop()
             await runtime.engine.dispose()
 
@@ -324,8 +338,7 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": spec.name}
 
-    @app.get("/readyz", tags=["operations"], summary="Readiness: database and broker reachable")
-    async def readyz() -> Response:
+    async def readiness() -> dict[str, str]:
         checks: dict[str, str] = {}
         try:
             async with runtime.engine.connect() as conn:
@@ -340,6 +353,12 @@ def create_app(
             checks["broker"] = "ok"
         except Exception as exc:
             checks["broker"] = f"error: {exc.__class__.__name__}"
+        metrics.SERVICE_READY.labels(spec.name).set(1 if all(v == "ok" for v in checks.values()) else 0)
+        return checks
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: database and broker reachable")
+    async def readyz() -> Response:
+        checks = await readiness()
         if all(v == "ok" for v in checks.values()):
             return JSONResponse({"status": "ready", "service": spec.name, "checks": checks})
         return problem_response(
@@ -348,6 +367,7 @@ def create_app(
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=True)
     async def metrics_endpoint() -> Response:
+        await readiness()  # so govmedia_service_ready is current at every scrape
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for router in spec.routers:

@@ -53,3 +53,26 @@ CONSUMER_LAG = Gauge(
 SERVICE_INFO = Gauge(
     "govmedia_service_info", "Constant 1, labelled with service and version.", ["service", "version"]
 )
+OUTBOX_DEAD = Counter(
+    "govmedia_outbox_dead_total",
+    "Outbox rows set aside because the broker refuses them for good (too large, invalid).",
+    ["service", "topic"],
+)
+OUTBOX_SET_ASIDE = Gauge(
+    "govmedia_outbox_set_aside",
+    "Outbox rows currently set aside (their aggregate's later rows wait).",
+    ["service"],
+)
+OUTBOX_REPUBLISHED = Counter(
+    "govmedia_outbox_republished_total",
+    "Outbox rows queued again because a new, empty broker answered.",
+    ["service"],
+)
+BACKGROUND_RESTARTS = Counter(
+    "govmedia_background_restarts_total",
+    "Background loops (relay, consumers) restarted after a crash.",
+    ["service", "task"],
+)
+SERVICE_READY = Gauge(
+    "govmedia_service_ready", "1 when the service reaches its database and the broker, else 0.", ["service"]
+)
