@@ -357,6 +357,26 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
         "case_ids": [CASE],
         "reason": "因内容不更新被通报三次",
     },
+    cat.ReminderSent: _case(
+        unit_id=UNIT, region_code="331004", reminder_number=2, rectify_by=date(2025, 6, 10), days_overdue=0
+    ),
+    cat.CaseEscalated: _case(unit_id=UNIT, region_code="331004", rectify_by=date(2025, 6, 10), days_overdue=1),
+    cat.InterviewHeld: _case(interview_id=REPORT, unit_id=UNIT, held_at=T0 + timedelta(days=6), recorded_by=PERSON_2),
+    cat.BulletinPublished: {
+        "occurred_at": T0,
+        "bulletin_id": REPORT,
+        "region_code": "331004",
+        "period_kind": "month",
+        "period_start": date(2025, 5, 1),
+        "period_end": date(2025, 5, 31),
+        "title": "路桥区政务新媒体月通报（2025年5月）",
+        "violations": 3,
+        "rectified": 2,
+        "overdue": 1,
+        "interviews": 1,
+        "closure_recommendations": 0,
+        "pdf_sha256": "0" * 64,
+    },
     cat.ScoresComputed: {
         "occurred_at": T0,
         "account_id": ACCOUNT,

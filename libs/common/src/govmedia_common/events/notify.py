@@ -20,9 +20,13 @@ from govmedia_common.events.types import (
 )
 
 __all__ = [
+    "BulletinPeriod",
+    "BulletinPublished",
     "CaseClosed",
+    "CaseEscalated",
     "CaseOutcome",
     "ClosureRecommended",
+    "InterviewHeld",
     "InterviewScheduled",
     "IntervieweeRole",
     "InterviewerRole",
@@ -30,6 +34,7 @@ __all__ = [
     "RectificationAccepted",
     "RectificationReturned",
     "RectificationSubmitted",
+    "ReminderSent",
 ]
 
 
@@ -110,6 +115,9 @@ class InterviewScheduled(_CaseEvent, type="gov.notify.interview.scheduled.v1"):
     interviewee_role: IntervieweeRole = Field(description="Who at the unit is interviewed.")
     interviewer_role: InterviewerRole = Field(description="Who conducts the interview.")
     scheduled_for: AwareDatetime = Field(description="When the interview takes place.")
+    interviewee_name: str | None = Field(
+        default=None, description="Name of the person to be interviewed, when the registry has it."
+    )
 
 
 class CaseClosed(_CaseEvent, type="gov.notify.case.closed.v1"):
@@ -128,3 +136,65 @@ class ClosureRecommended(_NotifyEvent, type="gov.notify.closure.recommended.v1")
     notice_count: int = Field(ge=1, description="Number of notices for that rule that counted.")
     case_ids: tuple[Uuid, ...] = Field(min_length=1, description="The cases of those notices.")
     reason: NonEmpty = Field(description="Human-readable reason.")
+    quarter: str | None = Field(
+        default=None, description="Quarter whose listing led here, e.g. 2025-Q3 (seed 002 counts listings)."
+    )
+    listings: int | None = Field(
+        default=None, ge=1, description="Quarterly bulletin listings of the account inside the counting window."
+    )
+
+
+class ReminderSent(_CaseEvent, type="gov.notify.reminder.sent.v1"):
+    """A daily reminder to rectify (每日督促整改) went to the host unit, outside quiet hours."""
+
+    unit_id: Uuid = Field(description="Host unit reminded.")
+    region_code: RegionCode = Field(description="Region of the host unit.")
+    reminder_number: int = Field(ge=1, description="1 for the first reminder of the case, then 2, 3 ...")
+    rectify_by: date = Field(description="Rectification deadline in force.")
+    days_overdue: int = Field(ge=0, description="Days past the deadline; 0 while it has not passed.")
+
+
+class CaseEscalated(_CaseEvent, type="gov.notify.case.escalated.v1"):
+    """A case passed its deadline without rectification and was escalated to the competent office."""
+
+    unit_id: Uuid = Field(description="Host unit.")
+    region_code: RegionCode = Field(description="Region of the host unit.")
+    rectify_by: date = Field(description="The deadline that passed.")
+    days_overdue: int = Field(ge=1, description="Days past the deadline when escalated.")
+
+
+class InterviewHeld(_CaseEvent, type="gov.notify.interview.held.v1"):
+    """An interview (约谈) scheduled by the ladder took place."""
+
+    interview_id: Uuid = Field(description="The interview.")
+    unit_id: Uuid = Field(description="Host unit interviewed.")
+    held_at: AwareDatetime = Field(description="When it took place.")
+    recorded_by: NonEmpty = Field(description="Who recorded it (person id or machine client id).")
+
+
+BulletinPeriod = Literal["week", "month", "quarter"]
+"""Length of a bulletin's period."""
+
+
+class BulletinPublished(
+    Fact,
+    type="gov.notify.bulletin.published.v1",
+    service="notify",
+    topic="gov.notify.bulletins",
+    aggregate="region",
+    key="region_code",
+):
+    """A region's periodic bulletin (通报) was published, as HTML and PDF, with its headline figures."""
+
+    bulletin_id: Uuid = Field(description="The bulletin.")
+    region_code: RegionCode = Field(description="Region it covers, with everything below it (Kafka key).")
+    period_kind: BulletinPeriod = Field(description="Weekly, monthly or quarterly.")
+    period_start: date = Field(description="First day of the period.")
+    period_end: date = Field(description="Last day of the period, inclusive.")
+    title: NonEmpty = Field(description="Title of the bulletin.")
+    violations: int = Field(ge=0, description="Violation alerts that opened a case in the period.")
+    rectified: int = Field(ge=0, description="Cases closed as rectified in the period.")
+    overdue: int = Field(ge=0, description="Cases overdue at the end of the period.")
+    interviews: int = Field(ge=0, description="Interviews scheduled in the period.")
+    closure_recommendations: int = Field(ge=0, description="Accounts recommended for forced closure.")
+    pdf_sha256: str = Field(pattern="^[0-9a-f]{64}$", description="SHA-256 of the published PDF.")
