@@ -7,30 +7,23 @@ sign in at the registry and use the same token at the review.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 
 from govmedia_common.auth import TokenVerifier
-from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import FixedClock
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
-from tests.hostile.harness import ADMIN_PASSWORD, START, Served, Setup, serving
-
-
-def _settings(service: str, url: str, infra: Infrastructure, **extra: Any) -> ServiceSettings:
-    return ServiceSettings(
-        service_name=service,
-        environment="test",
-        database_url=url,
-        kafka=KafkaSettings(bootstrap=infra.kafka_bootstrap),
-        run_consumers=False,
-        log_json=False,
-        log_level="WARNING",
-        **extra,
-    )
+from tests.hostile.harness import (
+    ADMIN_PASSWORD,
+    START,
+    Served,
+    Setup,
+    registry_settings,
+    service_settings_for,
+    serving,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +38,7 @@ async def served(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Ser
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_REGION", "330000")
         clock = FixedClock(START)
         registry_app = create_registry(
-            _settings("registry", registry_db, infra, trusted_proxies="127.0.0.2"), clock=clock
+            registry_settings(registry_db, infra, trusted_proxies="127.0.0.2"), clock=clock
         )
         async with serving(registry_app) as registry_url:
             verifier = TokenVerifier(
@@ -54,7 +47,9 @@ async def served(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Ser
                 jwks_url=f"{registry_url}/.well-known/jwks.json",
                 min_refresh_seconds=0.0,
             )
-            review_app = create_review(_settings("review", review_db, infra), verifier=verifier, clock=clock)
+            review_app = create_review(
+                service_settings_for("review", review_db, infra), verifier=verifier, clock=clock
+            )
             async with serving(review_app) as review_url:
                 transport = httpx.ASGITransport(app=registry_app)
                 async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:

@@ -10,15 +10,44 @@ from typing import Any
 
 import httpx
 
+from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import SHANGHAI
 from govmedia_platform.sockets import PROBLEM_JSON, Answer, RawConnection, serving
 
-__all__ = ["PROBLEM_JSON", "Answer", "RawConnection", "Served", "Setup", "serving"]
+__all__ = [
+    "PROBLEM_JSON",
+    "Answer",
+    "RawConnection",
+    "Served",
+    "Setup",
+    "registry_settings",
+    "service_settings_for",
+    "serving",
+]
 
 ADMIN_PASSWORD = "bootstrap-admin-pw"
 PASSWORD = "Hostile-input-pw-7391"
 START = datetime(2025, 9, 26, 10, 0, tzinfo=SHANGHAI)
 _serial = itertools.count(1)
+
+
+def service_settings_for(service: str, url: str, infra: Any, **extra: Any) -> ServiceSettings:
+    """Settings of a service under test: its database, the test broker, no consumers, quiet logs."""
+    return ServiceSettings(
+        service_name=service,
+        environment="test",
+        database_url=url,
+        kafka=KafkaSettings(bootstrap=infra.kafka_bootstrap),
+        run_consumers=False,
+        log_json=False,
+        log_level="WARNING",
+        **extra,
+    )
+
+
+def registry_settings(url: str, infra: Any, **extra: Any) -> ServiceSettings:
+    """The registry's settings (its own settings class when it has one)."""
+    return service_settings_for("registry", url, infra, **extra)
 
 
 class Setup:

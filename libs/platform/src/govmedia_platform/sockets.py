@@ -30,7 +30,14 @@ async def serving(app: Any) -> AsyncIterator[str]:
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, lifespan="on", log_level="warning", timeout_keep_alive=60)
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
+
+    async def serve() -> None:
+        try:
+            await server.serve(sockets=[sock])
+        except SystemExit as exc:  # uvicorn exits the process when the lifespan startup fails
+            raise RuntimeError(f"the app failed to start (uvicorn exit {exc.code}); see the log") from None
+
+    task = asyncio.create_task(serve())
     try:
         for _ in range(600):
             if server.started or task.done():
