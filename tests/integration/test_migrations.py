@@ -43,5 +43,5 @@ async def test_migrations_at_head_match_the_models_and_survive_a_round_trip(
     assert await _drift(url, service) == [], "models changed without a migration: run alembic autogenerate"
     config = alembic_config(service, url)
     await asyncio.to_thread(command.downgrade, config, "base")
-    await asyncio.to_thread(command.upgrade, config, "head")
+    await asyncio.to_thread(command.upgrade, config, "heads")
     assert await _drift(url, service) == []

@@ -235,6 +235,7 @@ def create_app(
                 lease_seconds=settings.relay_lease_seconds,
                 idle_sleep=settings.relay_idle_sleep_seconds,
                 retention_days=settings.outbox_retention_days,
+                kafka=settings.kafka,
             )
             runtime.tasks.append(asyncio.create_task(_supervise("relay", runtime.relay.run)))
         if settings.run_consumers:

@@ -54,10 +54,20 @@ outbox_table = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
     Column("published_at", DateTime(timezone=True)),
+    # The broker (Kafka cluster id) a row was published to: a new, empty broker gets it again.
+    Column("published_to", Text),
+    # Set aside: the broker refused the row for good (too large, invalid); later rows of its aggregate wait.
+    Column("dead_at", DateTime(timezone=True)),
     Index("ix_outbox_unpublished", "seq", postgresql_where=text("published_at IS NULL")),
     Index("ix_outbox_aggregate", "aggregateid", "seq"),
     # The claim looks up live claims of other relays: few rows, found by range on claimed_until.
     Index("ix_outbox_live_claims", "claimed_until", postgresql_where=text("published_at IS NULL")),
+    # The claim skips aggregates with a row set aside: few rows, found by this partial index.
+    Index(
+        "ix_outbox_dead",
+        "aggregateid",
+        postgresql_where=text("dead_at IS NOT NULL AND published_at IS NULL"),
+    ),
 )
 
 # Events already handled, recorded in the same transaction as their effects: exactly-once effects.

@@ -6,14 +6,29 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka import errors as kafka_errors
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.protocol.metadata import MetadataRequest
 
 from govmedia_common.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
+
+# What the broker refuses because of the record itself: retrying the same bytes can never succeed.
+REFUSED_FOR_GOOD: tuple[type[BaseException], ...] = (
+    kafka_errors.MessageSizeTooLargeError,
+    kafka_errors.RecordListTooLargeError,
+    kafka_errors.RecordTooLargeError,
+    kafka_errors.CorruptRecordException,
+    kafka_errors.InvalidTopicError,
+    kafka_errors.InvalidTimestampError,
+    kafka_errors.UnsupportedForMessageFormatError,
+    kafka_errors.PolicyViolationError,
+)
 
 
 def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
@@ -28,8 +43,51 @@ def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
     )
 
 
-async def ensure_topics(settings: KafkaSettings, topics: Iterable[str], *, attempts: int = 30) -> list[str]:
-    """Create the topics that do not exist yet; returns the ones created."""
+async def cluster_id(client: Any, *, wait_seconds: float = 5.0) -> str | None:
+    """The cluster id the broker reports (Metadata v2+), from an aiokafka client (``producer.client``).
+
+    A new id means a new, empty cluster: the embedded broker gets a fresh id at every start, Apache Kafka
+    keeps its id for the life of the cluster.
+    """
+    node = client.get_random_node()
+    if node is None:
+        await client.force_metadata_update()
+        node = client.get_random_node()
+        if node is None:
+            return None
+    response = await asyncio.wait_for(client.send(node, MetadataRequest([])), wait_seconds)
+    value = getattr(response, "cluster_id", None)
+    return str(value) if value else None
+
+
+async def topic_partitions(settings: KafkaSettings, topics: Iterable[str]) -> dict[str, int]:
+    """Partition count of each existing topic among ``topics`` (missing topics are left out).
+
+    Asked with the admin client's describe, which does not create topics (a plain metadata request of
+    aiokafka lets the broker auto-create them with its own partition count).
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="govmedia-admin")
+    try:
+        await admin.start()
+        existing = set(await admin.list_topics())
+        wanted = sorted(t for t in set(topics) if t in existing)
+        if not wanted:
+            return {}
+        described = await admin.describe_topics(wanted)
+        return {d["topic"]: len(d["partitions"]) for d in described if not d.get("error_code")}
+    finally:
+        await admin.close()
+
+
+async def ensure_topics(
+    settings: KafkaSettings, topics: Iterable[str], *, attempts: int = 30, repair: bool = False
+) -> list[str]:
+    """Create the topics that do not exist yet; returns the ones created (or recreated).
+
+    ``repair=True`` (only for a broker that just came up empty, and only from ONE process, the platform)
+    also deletes and recreates topics that exist with fewer partitions than configured — what a client's
+    metadata request auto-creates on a restarted embedded broker before anybody created them properly.
+    """
     wanted = sorted(set(topics))
     for attempt in range(attempts):
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="govmedia-admin")
@@ -37,13 +95,22 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str], *, attem
             await admin.start()
             existing = set(await admin.list_topics())
             missing = [t for t in wanted if t not in existing]
-            if missing:
+            wrong: list[str] = []
+            if repair:
+                present = [t for t in wanted if t in existing]
+                described = await admin.describe_topics(present) if present else []
+                wrong = [d["topic"] for d in described if len(d["partitions"]) < settings.topic_partitions]
+                if wrong:
+                    log.warning("recreating topics with too few partitions", extra={"topics": wrong})
+                    await admin.delete_topics(wrong)
+            todo = sorted([*missing, *wrong])
+            if todo:
                 with contextlib.suppress(TopicAlreadyExistsError):  # another process created it meanwhile
                     await admin.create_topics(
-                        [NewTopic(t, settings.topic_partitions, settings.topic_replication) for t in missing]
+                        [NewTopic(t, settings.topic_partitions, settings.topic_replication) for t in todo]
                     )
-            return missing
-        except KafkaConnectionError:
+            return todo
+        except (KafkaConnectionError, kafka_errors.KafkaTimeoutError, OSError):
             if attempt == attempts - 1:
                 raise
             await asyncio.sleep(0.5)

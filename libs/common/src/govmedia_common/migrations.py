@@ -90,10 +90,10 @@ def alembic_config(service: str, url: str) -> Config:
     return cfg
 
 
-def upgrade(service: str, url: str, revision: str = "head") -> None:
+def upgrade(service: str, url: str, revision: str = "heads") -> None:
     """Bring a service database to ``revision`` (blocking; call from a thread inside an event loop)."""
     command.upgrade(alembic_config(service, url), revision)
 
 
-async def upgrade_async(service: str, url: str, revision: str = "head") -> None:
+async def upgrade_async(service: str, url: str, revision: str = "heads") -> None:
     await asyncio.to_thread(upgrade, service, url, revision)

@@ -1,15 +1,29 @@
 """Transactional outbox: events are rows written in the caller's transaction; a relay publishes them.
 
 No dual writes: a state change and the event announcing it commit together. The relay claims rows with
-``FOR UPDATE`` and a lease, publishes with ``acks=all``, then marks them published. A relay
-that dies mid-way leaves its claim to expire, and another relay (or itself, restarted) republishes:
-delivery is at-least-once and consumers dedupe by event id.
+``FOR UPDATE`` and a lease (one statement), publishes with ``acks=all``, then marks them published (one
+statement). A relay that dies mid-way leaves its claim to expire, and another relay (or itself,
+restarted) republishes: delivery is at-least-once and consumers dedupe by event id. A full batch is
+followed by the next claim at once; the relay only sleeps when there was nothing to do.
 
 Order per aggregate: claims are serialised by a transaction-level advisory lock and never take rows of an
 aggregate that another live claim holds, so one aggregate's events are published by one relay at a time,
 in ``seq`` order, even with several replicas. A claim waits for rows that another relay is marking or
 releasing rather than skipping them (``SKIP LOCKED`` would let it take an aggregate's later rows without the
 earlier one), and a released row is claimable at once, so the re-check after that wait still takes it.
+
+Unpublishable events never block the queue. :func:`add_event` refuses an event larger than
+``GOVMEDIA_OUTBOX_MAX_EVENT_BYTES`` (a 413 ``DomainError``: nothing is written). A row the broker still
+refuses for good (too large for its limits, invalid) is **set aside**: ``dead_at`` and ``last_error`` are
+set, ``govmedia_outbox_dead_total`` counts it and an error is logged; the later rows of that one aggregate
+wait behind it (their order is the point), every other aggregate flows on. An operator who fixed the cause
+releases it with ``UPDATE outbox SET dead_at = NULL WHERE seq = …``.
+
+The outbox outlives the broker. Each row records the cluster id of the broker it was published to
+(``published_to``). The relay asks the broker for its cluster id every ``broker_check_seconds``; a new id
+means a new, empty broker (the embedded broker keeps its log in memory and gets a fresh id at each start):
+the relay waits until the topics exist again, then republishes every row still in the table — the rows of
+the last ``retention_days`` — in ``seq`` order. Consumers' inboxes drop what they had already handled.
 """
 
 from __future__ import annotations
@@ -20,7 +34,7 @@ import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
@@ -31,17 +45,56 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from govmedia_common import metrics
 from govmedia_common.db import outbox_table
 from govmedia_common.envelope import Envelope, wrap
+from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events.base import Event
+from govmedia_common.kafka import REFUSED_FOR_GOOD, cluster_id, ensure_topics, topic_partitions
+from govmedia_common.settings import KafkaSettings
 from govmedia_common.tracing import current_traceparent
 
 log = logging.getLogger(__name__)
 
 _CLAIM_LOCK = 0x6F7574626F78  # "outbox": serialises claims between relay replicas
 
+# Below the producer's default max_request_size (1 MiB) with room for the record batch overhead.
+DEFAULT_MAX_EVENT_BYTES = 900_000
 
-async def add_event(session: AsyncSession, event: Event, *, event_id: str | None = None) -> Envelope:
-    """Write an event to the outbox in the caller's transaction (never commits)."""
+
+def max_event_bytes() -> int:
+    """The largest event (value + headers, bytes) the outbox accepts: ``GOVMEDIA_OUTBOX_MAX_EVENT_BYTES``."""
+    return int(os.environ.get("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES))
+
+
+class EventTooLarge(DomainError):
+    """The event announcing this change would exceed what the broker accepts: the change is refused."""
+
+    kind = ErrorKind.PAYLOAD_TOO_LARGE
+    code = "event-too-large"
+
+
+def event_size(env: Envelope) -> int:
+    """Bytes of the Kafka record's value and headers."""
+    return len(env.value()) + sum(len(k) + len(v) for k, v in env.headers())
+
+
+async def add_event(
+    session: AsyncSession, event: Event, *, event_id: str | None = None, max_bytes: int | None = None
+) -> Envelope:
+    """Write an event to the outbox in the caller's transaction (never commits).
+
+    Raises :class:`EventTooLarge` (413) when the record would exceed ``max_bytes`` (default
+    :func:`max_event_bytes`): such an event could never be published, so the change is refused instead.
+    """
     env = wrap(event, traceparent=current_traceparent(), event_id=event_id)
+    limit = max_bytes if max_bytes is not None else max_event_bytes()
+    size = event_size(env)
+    if size > limit:
+        raise EventTooLarge(
+            f"The {event.event_type} event of this change would be {size:,} bytes, more than the "
+            f"{limit:,} the event bus accepts; shorten the longest text fields.",
+            event_type=env.type,
+            size=size,
+            limit=limit,
+        )
     await session.execute(
         outbox_table.insert().values(
             id=env.id,
@@ -62,18 +115,20 @@ class ClaimedRow:
     id: str
     topic: str
     aggregateid: str
-    payload: dict[str, object]
-    headers: dict[str, str]
+    payload: str  # the JSON text of the event data, sent as the record value
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 _CLAIM_SQL = text(
     """
     WITH busy AS (
-        SELECT DISTINCT aggregateid FROM outbox
+        SELECT aggregateid FROM outbox
         WHERE published_at IS NULL AND claimed_until > now() AND claimed_by <> :me
+        UNION
+        SELECT aggregateid FROM outbox WHERE dead_at IS NOT NULL AND published_at IS NULL
     ), picked AS (
         SELECT seq FROM outbox o
-        WHERE o.published_at IS NULL
+        WHERE o.published_at IS NULL AND o.dead_at IS NULL
           AND (o.claimed_until IS NULL OR o.claimed_until <= now() OR o.claimed_by = :me)
           AND o.aggregateid NOT IN (SELECT aggregateid FROM busy)
         ORDER BY o.seq
@@ -84,8 +139,13 @@ _CLAIM_SQL = text(
                       claimed_until = now() + make_interval(secs => :lease),
                       attempts = attempts + 1
     WHERE seq IN (SELECT seq FROM picked)
-    RETURNING seq, id, topic, aggregateid, payload, headers
+    RETURNING seq, id, topic, aggregateid, payload::text, headers::text
     """
+)
+
+_MARK_SQL = text(
+    "UPDATE outbox SET published_at = now(), published_to = :broker, claimed_until = NULL, last_error = NULL "
+    "WHERE seq = ANY(:seqs) AND published_at IS NULL"
 )
 
 # Claimable again at once (the failing relay backs off in ``run``): a hold-back here would let a claim that
@@ -94,6 +154,25 @@ _RELEASE_SQL = text(
     "UPDATE outbox SET claimed_until = NULL, last_error = :err "
     "WHERE seq = ANY(:seqs) AND published_at IS NULL AND claimed_by = :me"
 )
+
+_SET_ASIDE_SQL = text(
+    "UPDATE outbox SET dead_at = now(), claimed_until = NULL, last_error = :err "
+    "WHERE seq = :seq AND published_at IS NULL"
+)
+
+# A new broker: every row still here (published within retention, or not yet) goes out again, in seq order.
+_REPUBLISH_SQL = text(
+    "UPDATE outbox SET published_at = NULL, published_to = NULL, claimed_until = NULL "
+    "WHERE published_at IS NOT NULL AND published_to IS NOT NULL AND published_to <> :broker"
+)
+
+
+@dataclass
+class PublishOutcome:
+    published: list[ClaimedRow]
+    set_aside: list[tuple[ClaimedRow, BaseException]]
+    retry: list[ClaimedRow]
+    error: BaseException | None = None
 
 
 class OutboxRelay:
@@ -105,12 +184,16 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         *,
         service: str,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         lease_seconds: float = 30.0,
         idle_sleep: float = 0.2,
         relay_id: str | None = None,
         retention_days: int = 7,
         purge_every_seconds: float = 3600.0,
+        kafka: KafkaSettings | None = None,
+        broker_check_seconds: float = 1.0,
+        topic_wait_seconds: float = 30.0,
+        gauges_every_seconds: float = 5.0,
     ) -> None:
         self.sessions = sessions
         self.producer = producer
@@ -120,7 +203,13 @@ class OutboxRelay:
         self.idle_sleep = idle_sleep
         self.retention_days = retention_days
         self.purge_every_seconds = purge_every_seconds
+        self.kafka = kafka
+        self.broker_check_seconds = broker_check_seconds
+        self.topic_wait_seconds = topic_wait_seconds
+        self.gauges_every_seconds = gauges_every_seconds
         self.relay_id = relay_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.broker: str | None = None  # cluster id of the broker the relay publishes to
+        self._broker_checked = -1e9
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
 
@@ -128,109 +217,228 @@ class OutboxRelay:
         """Ask the relay to look for rows now instead of after its idle sleep."""
         self._wake.set()
 
+    # ---- the broker ---------------------------------------------------------------------------------
+
+    async def check_broker(self, *, force: bool = False) -> bool:
+        """Ask the broker for its cluster id; on a new broker, republish the retained rows. True if new."""
+        loop = asyncio.get_running_loop()
+        if not force and loop.time() - self._broker_checked < self.broker_check_seconds:
+            return False
+        current = await cluster_id(self.producer.client)
+        self._broker_checked = loop.time()
+        if current is None or current == self.broker:
+            return False
+        previous, first = self.broker, self.broker is None
+        if not first:
+            log.warning(
+                "a new broker answers; republishing the outbox", extra={"was": previous, "now": current}
+            )
+        await self._wait_for_topics(current)
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(_REPUBLISH_SQL, {"broker": current})
+        again = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if again:
+            metrics.OUTBOX_REPUBLISHED.labels(self.service).inc(again)
+            log.warning("outbox rows queued again for a new broker", extra={"rows": again, "broker": current})
+        self.broker = current
+        return not first
+
+    async def _wait_for_topics(self, broker: str) -> None:
+        """Until the topics of the rows to (re)publish exist with their configured partitions.
+
+        The platform recreates the topics of a new embedded broker; publishing before that would let the
+        broker auto-create them with its own partition count. After ``topic_wait_seconds`` without a
+        platform doing it (services run by hand), the missing topics are created here.
+        """
+        if self.kafka is None:
+            return
+        async with self.sessions() as session:
+            topics = set(
+                (
+                    await session.execute(
+                        text(
+                            "SELECT DISTINCT topic FROM outbox WHERE published_at IS NULL "
+                            "OR published_to IS DISTINCT FROM :b"
+                        ),
+                        {"b": broker},
+                    )
+                ).scalars()
+            )
+        if not topics:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.topic_wait_seconds
+        while loop.time() < deadline and not self._stopping.is_set():
+            with contextlib.suppress(Exception):
+                counts = await topic_partitions(self.kafka, topics)
+                if all(counts.get(t, 0) >= self.kafka.topic_partitions for t in topics):
+                    return
+            await asyncio.sleep(0.5)
+        await ensure_topics(self.kafka, topics)
+
+    # ---- one batch ----------------------------------------------------------------------------------
+
     async def claim(self) -> list[ClaimedRow]:
-        """Claim a batch of unpublished rows under a lease."""
+        """Claim a batch of unpublished rows under a lease (one statement, after the claim lock)."""
         async with self.sessions() as session, session.begin():
             await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
             result = await session.execute(
                 _CLAIM_SQL, {"me": self.relay_id, "n": self.batch_size, "lease": self.lease_seconds}
             )
-            rows = [ClaimedRow(*r) for r in result.all()]
+            rows = [ClaimedRow(r[0], r[1], r[2], r[3], r[4], orjson.loads(r[5])) for r in result.all()]
         rows.sort(key=lambda r: r.seq)
         return rows
 
-    async def publish(self, rows: list[ClaimedRow]) -> None:
-        """Send rows in seq order and wait for every acknowledgement."""
-        futures = []
-        for row in rows:
-            headers = [(k, v.encode()) for k, v in row.headers.items()]
-            futures.append(
-                await self.producer.send(
-                    row.topic, value=orjson.dumps(row.payload), key=row.aggregateid.encode(), headers=headers
-                )
-            )
-        await asyncio.gather(*futures)
+    async def publish(self, rows: list[ClaimedRow]) -> PublishOutcome:
+        """Send rows in seq order and wait for every acknowledgement.
 
-    async def mark(self, rows: list[ClaimedRow]) -> None:
-        """Mark rows published (only those this relay still holds)."""
+        A row refused for good is set aside and the later rows of its aggregate are held back (not sent);
+        any other failure sends the whole batch back to be retried.
+        """
+        outcome = PublishOutcome([], [], [])
+        blocked: set[str] = set()
+        sent = []
+        for row in rows:
+            if row.aggregateid in blocked:
+                outcome.retry.append(row)
+                continue
+            headers = [(k, v.encode()) for k, v in row.headers.items()]
+            try:
+                future = await self.producer.send(
+                    row.topic, value=row.payload.encode(), key=row.aggregateid.encode(), headers=headers
+                )
+            except REFUSED_FOR_GOOD as exc:  # checked by the producer before sending (e.g. its size limit)
+                outcome.set_aside.append((row, exc))
+                blocked.add(row.aggregateid)
+                continue
+            sent.append((row, future))
+        results = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
+        for (row, _), result in zip(sent, results, strict=True):
+            if isinstance(result, REFUSED_FOR_GOOD):
+                outcome.set_aside.append((row, result))
+            elif isinstance(result, BaseException):
+                outcome.error = result
+                outcome.retry.append(row)
+            else:
+                outcome.published.append(row)
+        if outcome.error is not None:  # keep it simple and in order: the whole batch goes again
+            outcome.retry.extend(outcome.published)
+            outcome.published = []
+        return outcome
+
+    async def mark(self, rows: list[ClaimedRow], broker: str | None = None) -> None:
+        """Mark rows published to ``broker`` (one statement)."""
+        if not rows:
+            return
         async with self.sessions() as session, session.begin():
-            await session.execute(
-                text(
-                    "UPDATE outbox SET published_at = now(), claimed_until = NULL, last_error = NULL "
-                    "WHERE seq = ANY(:seqs) AND published_at IS NULL"
-                ),
-                {"seqs": [r.seq for r in rows]},
-            )
+            await session.execute(_MARK_SQL, {"seqs": [r.seq for r in rows], "broker": broker or self.broker})
         for row in rows:
             metrics.OUTBOX_PUBLISHED.labels(self.service, row.topic).inc()
 
     async def release(self, rows: list[ClaimedRow], error: str) -> None:
-        """Give a failed batch back so that it is retried (by any relay)."""
+        """Give rows back so that they are retried (by any relay)."""
+        if not rows:
+            return
         async with self.sessions() as session, session.begin():
             await session.execute(
                 _RELEASE_SQL, {"seqs": [r.seq for r in rows], "err": error[:2000], "me": self.relay_id}
             )
 
+    async def set_aside(self, rows: list[tuple[ClaimedRow, BaseException]]) -> None:
+        """Put rows the broker refuses for good out of the queue, with their error."""
+        if not rows:
+            return
+        async with self.sessions() as session, session.begin():
+            for row, exc in rows:
+                await session.execute(_SET_ASIDE_SQL, {"seq": row.seq, "err": repr(exc)[:2000]})
+        for row, exc in rows:
+            metrics.OUTBOX_DEAD.labels(self.service, row.topic).inc()
+            log.error(
+                "outbox row set aside: the broker refuses it; later events of its aggregate wait",
+                extra={
+                    "seq": row.seq,
+                    "event_id": row.id,
+                    "topic": row.topic,
+                    "aggregate": row.aggregateid,
+                    "error": repr(exc),
+                },
+            )
+
     async def run_once(self) -> int:
         """Claim, publish and mark one batch; returns how many rows were published."""
+        await self.check_broker()
+        broker = self.broker  # known before sending: a row is never labelled with a newer broker
         rows = await self.claim()
         if not rows:
             return 0
         try:
-            await self.publish(rows)
-        except Exception as exc:
-            metrics.OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
-            log.warning("outbox publish failed, will retry", extra={"rows": len(rows), "error": str(exc)})
-            await self.release(rows, repr(exc))
+            outcome = await self.publish(rows)
+        except BaseException as exc:
+            await asyncio.shield(self.release(rows, repr(exc)))
             raise
-        await self.mark(rows)
-        return len(rows)
+        await self.set_aside(outcome.set_aside)
+        await self.mark(outcome.published, broker)
+        if outcome.retry:
+            error = repr(outcome.error) if outcome.error else "held behind a row set aside"
+            await self.release(outcome.retry, error)
+        if outcome.error is not None:
+            metrics.OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
+            log.warning("outbox publish failed, will retry", extra={"rows": len(rows), "error": error})
+            self._broker_checked = -1e9  # a broker that went away may come back as a new one
+            raise outcome.error
+        return len(outcome.published)
 
     async def update_gauges(self) -> tuple[int, float]:
-        """Refresh backlog and oldest-age gauges; returns them."""
+        """Refresh backlog, oldest-age and set-aside gauges from the table itself; returns backlog and age."""
         async with self.sessions() as session:
             row = (
                 await session.execute(
-                    text("SELECT count(*), min(created_at) FROM outbox WHERE published_at IS NULL")
+                    text(
+                        "SELECT count(*), min(created_at), count(*) FILTER (WHERE dead_at IS NOT NULL) "
+                        "FROM outbox WHERE published_at IS NULL"
+                    )
                 )
             ).one()
         backlog = int(row[0])
         age = (datetime.now(UTC) - row[1]).total_seconds() if row[1] else 0.0
         metrics.OUTBOX_BACKLOG.labels(self.service).set(backlog)
         metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(age)
+        metrics.OUTBOX_SET_ASIDE.labels(self.service).set(int(row[2]))
         return backlog, age
 
     async def run(self) -> None:
         """Loop until stopped: publish while there is work, sleep briefly when idle, back off on errors."""
         backoff = 0.5
-        last_gauges = 0.0
         loop = asyncio.get_running_loop()
+        last_gauges = -1e9
         last_purge = loop.time()
         while not self._stopping.is_set():
+            published = 0
             try:
                 published = await self.run_once()
                 backoff = 0.5
-                if loop.time() - last_gauges > 5:
-                    await self.update_gauges()
-                    last_gauges = loop.time()
                 if loop.time() - last_purge > self.purge_every_seconds:
                     async with self.sessions() as session, session.begin():
                         purged = await purge_published(session, older_than_days=self.retention_days)
                     last_purge = loop.time()
                     if purged:
                         log.info("purged published outbox rows", extra={"rows": purged})
-                if published:
-                    continue
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.idle_sleep):  # not wait_for: it can drop a cancel on 3.11
-                        await self._wake.wait()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox relay error; retrying", extra={"backoff_s": backoff})
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
+            if loop.time() - last_gauges > self.gauges_every_seconds:  # also while nothing succeeds
+                with contextlib.suppress(Exception):
+                    await self.update_gauges()
+                    last_gauges = loop.time()
+            if published:
+                continue  # a batch went out: claim the next one at once
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.idle_sleep):  # not wait_for: it can drop a cancel on 3.11
+                    await self._wake.wait()
 
     def stop(self) -> None:
         self._stopping.set()

@@ -36,7 +36,7 @@ class ServiceSettings(BaseSettings):
     token_audience: str = "govmedia"
     run_relay: bool = True
     run_consumers: bool = True
-    relay_batch_size: int = 500
+    relay_batch_size: int = 2000
     relay_lease_seconds: float = 30.0
     relay_idle_sleep_seconds: float = 0.2
     outbox_retention_days: int = 7

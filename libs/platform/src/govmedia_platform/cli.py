@@ -157,9 +157,16 @@ def migrate(
         typer.Option(envvar="GOVMEDIA_DATABASE_URL", help="PostgreSQL server URL (postgresql+asyncpg://…)"),
     ],
     service: Annotated[list[str] | None, typer.Option(help="Only these services (repeatable).")] = None,
-    revision: str = "head",
+    revision: str = "heads",
+    grafana_db_password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GOVMEDIA_GRAFANA_DB_PASSWORD",
+            help="Password of the read-only role Grafana reads the databases with (no login without it).",
+        ),
+    ] = None,
 ) -> None:
-    """Create each service's database if missing and run its Alembic migrations."""
+    """Create each service's database if missing, run its Alembic migrations, grant the read-only role."""
     from govmedia_common.migrations import upgrade
     from govmedia_platform.stack import create_databases
 
@@ -170,6 +177,10 @@ def migrate(
     for s in chosen:
         upgrade(s, with_database(database_url, database_name(s)), revision)
         console.print(f"{database_name(s)}: at {revision}")
+    from govmedia_platform.readonly import grant_read_only
+
+    for line in asyncio.run(grant_read_only(database_url, [database_name(s) for s in chosen], grafana_db_password)):
+        console.print(line)
 
 
 @app.command()
