@@ -25,7 +25,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govmedia_common import metrics
 from govmedia_common.audit import RequestInfo, audit_values, current_request
-from govmedia_common.auth import AuthError, Principal, TokenVerifier, check_access, unauthorized
+from govmedia_common.auth import (
+    AuthError,
+    Principal,
+    RevocationList,
+    TokenVerifier,
+    check_access,
+    revocations_url_beside,
+    unauthorized,
+)
 from govmedia_common.consumer import ConsumerRunner, Handler
 from govmedia_common.db import audit_table, create_engine, session_factory
 from govmedia_common.errors import DomainError, ErrorKind
@@ -200,7 +208,13 @@ def build_runtime(
         sessions=session_factory(engine),
         verifier=verifier
         or TokenVerifier(
-            issuer=settings.token_issuer, audience=settings.token_audience, jwks_url=settings.jwks_url
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            jwks_url=settings.jwks_url,
+            revocations=RevocationList(
+                url=settings.revocations_url or revocations_url_beside(settings.jwks_url),
+                poll_seconds=settings.revocation_poll_seconds,
+            ),
         ),
         clock=clock or SystemClock(),
     )

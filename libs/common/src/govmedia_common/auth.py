@@ -84,6 +84,97 @@ def forbidden(detail: str, code: str = "forbidden") -> AuthError:
     return AuthError(403, code, detail)
 
 
+def revocations_url_beside(jwks_url: str) -> str | None:
+    """The registry's revocation feed next to its JWKS (``…/.well-known/revocations``), or None."""
+    suffix = "/.well-known/jwks.json"
+    return jwks_url.removesuffix(suffix) + "/.well-known/revocations" if jwks_url.endswith(suffix) else None
+
+
+class RevocationList:
+    """What the registry has revoked since tokens still alive were issued, as every service knows it.
+
+    The registry publishes a feed of entries (``/.well-known/revocations``): ``{"seq", "subject",
+    "generation"}`` when all tokens of a person or client issued before were revoked (deactivation,
+    password change or reset, secret rotation, "sign out everywhere"), and ``{"seq", "retired_kid"}`` when a
+    signing key was retired. Tokens carry the ``gen`` of their subject at issue; a token whose ``gen`` is
+    below the newest generation of its subject is refused. Verifiers poll the feed (only entries after the
+    last ``seq`` they saw), at most every ``poll_seconds``, before verifying a token: a revocation reaches
+    every service within seconds without a call per request, and without a consumer group per replica.
+    Polling is fail-open with a warning: a registry that cannot be reached must not stop every service.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        loader: Callable[[int], Awaitable[dict[str, Any]]] | None = None,
+        poll_seconds: float = 2.0,
+    ) -> None:
+        self.url = url
+        self.loader = loader
+        self.poll_seconds = poll_seconds
+        self.generations: dict[str, int] = {}
+        self.retired_kids: set[str] = set()
+        self.last_seq = 0
+        self._checked_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    def apply(self, feed: dict[str, Any]) -> None:
+        """Take in a page of the feed."""
+        for entry in feed.get("entries", []):
+            seq = int(entry.get("seq", 0))
+            subject = entry.get("subject")
+            if isinstance(subject, str):
+                generation = int(entry.get("generation", 0))
+                if generation > self.generations.get(subject, 0):
+                    self.generations[subject] = generation
+            kid = entry.get("retired_kid")
+            if isinstance(kid, str):
+                self.retired_kids.add(kid)
+            self.last_seq = max(self.last_seq, seq)
+        self.last_seq = max(self.last_seq, int(feed.get("last_seq", 0)))
+
+    async def refresh(self) -> None:
+        """Fetch new entries when the last poll is older than ``poll_seconds``."""
+        if self.url is None and self.loader is None:
+            return
+        if time.monotonic() - self._checked_at < self.poll_seconds:
+            return
+        async with self._lock:
+            if time.monotonic() - self._checked_at < self.poll_seconds:
+                return
+            try:
+                for _ in range(20):  # pages of the feed; a fresh verifier may need a few
+                    before = self.last_seq
+                    if self.loader is not None:
+                        feed = await self.loader(self.last_seq)
+                    else:
+                        assert self.url is not None
+                        async with httpx.AsyncClient(timeout=3.0) as client:
+                            response = await client.get(self.url, params={"after": self.last_seq})
+                            response.raise_for_status()
+                            feed = response.json()
+                    self.apply(feed)
+                    if not feed.get("more") or self.last_seq == before:
+                        break
+            except (httpx.HTTPError, json.JSONDecodeError, OSError, ValueError) as exc:
+                log.warning("could not fetch token revocations", extra={"url": self.url, "error": str(exc)})
+            finally:
+                self._checked_at = time.monotonic()
+
+    def refusal(self, kid: str | None, claims: dict[str, Any]) -> str | None:
+        """Why these verified claims must still be refused, or None."""
+        if kid is not None and kid in self.retired_kids:
+            return "The token was signed by a retired key; obtain a new one."
+        subject = str(claims.get("sub", ""))
+        newest = self.generations.get(subject)
+        if newest is not None:
+            generation = claims.get("gen", 0)
+            if not isinstance(generation, int) or generation < newest:
+                return "The token was revoked (signed out, deactivated or credentials changed); sign in again."
+        return None
+
+
 class TokenVerifier:
     """Verifies bearer tokens against a JWKS fetched from a URL or given directly."""
 
@@ -98,7 +189,9 @@ class TokenVerifier:
         cache_seconds: float = 300.0,
         leeway_seconds: float = 10.0,
         min_refresh_seconds: float = 5.0,
+        revocations: RevocationList | None = None,
     ) -> None:
+        self.revocations = revocations or RevocationList()
         self.issuer = issuer
         self.audience = audience
         self.jwks_url = jwks_url
@@ -183,6 +276,12 @@ class TokenVerifier:
             raise unauthorized("The token was issued by an unknown issuer.") from exc
         except jwt.PyJWTError as exc:
             raise unauthorized(f"The token is invalid: {exc}.") from exc
+        await self.revocations.refresh()
+        refused = self.revocations.refusal(kid if isinstance(kid, str) else None, claims)
+        if refused is not None:
+            if isinstance(kid, str) and kid in self.revocations.retired_kids:
+                self._keys.pop(kid, None)
+            raise unauthorized(refused)
         region = claims.get("region")
         if not is_region_code(region):
             raise unauthorized("The token carries no valid region claim.")

@@ -55,6 +55,10 @@ class ServiceSettings(BaseSettings):
     # Comma-separated addresses or networks of our own reverse proxies: X-Forwarded-For is believed only
     # when the connection comes from one of them (empty: never).
     trusted_proxies: str = ""
+    # Where token revocations are published (empty: beside jwks_url, /.well-known/revocations), and how
+    # often at most a service asks for new ones: a revoked token stops working within about this long.
+    revocations_url: str = ""
+    revocation_poll_seconds: float = Field(2.0, ge=0.0, le=60.0)
 
 
 S = TypeVar("S", bound=ServiceSettings)
