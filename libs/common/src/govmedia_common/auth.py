@@ -171,7 +171,9 @@ class RevocationList:
         if newest is not None:
             generation = claims.get("gen", 0)
             if not isinstance(generation, int) or generation < newest:
-                return "The token was revoked (signed out, deactivated or credentials changed); sign in again."
+                return (
+                    "The token was revoked (signed out, deactivated or credentials changed); sign in again."
+                )
         return None
 
 
