@@ -52,6 +52,22 @@ log = logging.getLogger(__name__)
 C = TypeVar("C")
 
 
+# Refusals that go on the record (GB/T 22239: who, what, when, outcome, from where): no credentials, not
+# allowed, not found (which is also how another subtree's objects answer), and refusals by a rule.
+_AUDITED_KINDS = frozenset(
+    {
+        ErrorKind.UNAUTHENTICATED,
+        ErrorKind.FORBIDDEN,
+        ErrorKind.NOT_FOUND,
+        ErrorKind.CONFLICT,
+        ErrorKind.RULE_VIOLATED,
+        ErrorKind.UNPROCESSABLE,
+        ErrorKind.TOO_MANY_REQUESTS,
+    }
+)
+_AUDITED_STATUSES = frozenset({401, 403, 404, 409, 422, 429})
+
+
 @dataclass
 class ServiceSpec:
     """What makes one service: its name, API and the events it consumes."""
@@ -320,9 +336,16 @@ def create_app(
         # The one place a DomainError becomes HTTP: kind → status; refusals are audited like AuthError.
         assert isinstance(exc, DomainError)
         problem = problem_of(exc)
-        if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):
+        if exc.kind in _AUDITED_KINDS:
             return await audited_refusal(request, problem)
         return problem_response(problem, request.url.path)
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        # Services that still raise Problem (not_found(...), a 422 rule) are refused on the record too.
+        assert isinstance(exc, Problem)
+        if exc.status in _AUDITED_STATUSES:
+            return await audited_refusal(request, exc)
+        return problem_response(exc, request.url.path)
 
     async def audited_refusal(request: Request, exc: Problem) -> JSONResponse:
         principal = getattr(request.state, "principal", None)
@@ -346,6 +369,7 @@ def create_app(
 
     app.add_exception_handler(AuthError, on_auth_error)
     app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(Problem, on_problem)
     install_input_policy(app, InputPolicy(settings.max_body_bytes, settings.max_json_depth))
     app.add_middleware(_HttpMiddleware, service=spec.name, trusted_proxies=settings.trusted_proxies)
 
