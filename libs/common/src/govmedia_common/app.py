@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -45,7 +46,7 @@ from govmedia_common.logging import configure_logging
 from govmedia_common.outbox import OutboxRelay
 from govmedia_common.problems import Problem, install_problem_handlers, problem_of, problem_response
 from govmedia_common.settings import ServiceSettings
-from govmedia_common.tracing import continue_or_start, current_trace
+from govmedia_common.tracing import configure_tracing, instrument_engine, span
 from govmedia_common.workdays import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -169,8 +170,17 @@ class _HttpMiddleware:
             return
         # Latin-1 never fails: a stray non-UTF-8 byte in a header must not turn into a 500.
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        ctx = continue_or_start(headers.get("traceparent"))
-        trace_token = current_trace.set(ctx)
+        span_cm = span(
+            f"HTTP {scope['method']}",
+            headers.get("traceparent"),
+            kind=SpanKind.SERVER,
+            attributes={
+                "govmedia.service": self.service,
+                "http.request.method": scope["method"],
+                "url.path": scope["path"],
+            },
+        )
+        ctx = span_cm.__enter__()
         client = scope.get("client")
         address = client_address(client[0] if client else None, headers.get("x-forwarded-for"), self.trusted)
         req_token = current_request.set(RequestInfo(address, scope["method"], scope["path"]))
@@ -196,7 +206,7 @@ class _HttpMiddleware:
                     time.perf_counter() - start
                 )
             current_request.reset(req_token)
-            current_trace.reset(trace_token)
+            span_cm.__exit__(None, None, None)
 
 
 async def _supervise(name: str, factory: Callable[[], Awaitable[None]]) -> None:
@@ -218,6 +228,8 @@ def build_runtime(
     settings: ServiceSettings, *, verifier: TokenVerifier | None = None, clock: Clock | None = None
 ) -> Runtime:
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    configure_tracing(settings.service_name)
+    instrument_engine(engine)
     return Runtime(
         settings=settings,
         engine=engine,

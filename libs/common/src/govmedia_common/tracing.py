@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import secrets
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
@@ -58,3 +70,63 @@ def current_traceparent() -> str:
         ctx = new_trace()
         current_trace.set(ctx)
     return ctx.traceparent
+
+
+# ---- OpenTelemetry spans ------------------------------------------------------------------------------
+# The W3C context above is what travels (HTTP headers, outbox rows, Kafka headers); OpenTelemetry records the
+# spans. span() starts an OTel span whose parent is the incoming traceparent and makes its ids the current
+# TraceContext, so the outbox, the logs and problem documents carry the ids of the span that really exists.
+# Without a configured SDK (no exporter wanted) spans are not recorded and the ids are generated as before.
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+_tracer = trace.get_tracer("govmedia")
+
+
+@contextlib.contextmanager
+def span(
+    name: str,
+    traceparent: str | None,
+    *,
+    kind: SpanKind = SpanKind.INTERNAL,
+    attributes: Mapping[str, str | int | bool] | None = None,
+) -> Iterator[TraceContext]:
+    """Run a block in a span that continues ``traceparent`` (or starts a trace) and is the current context."""
+    parent = _PROPAGATOR.extract({"traceparent": traceparent}) if traceparent else Context()
+    with _tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes) as otel_span:
+        sc = otel_span.get_span_context()
+        if otel_span.is_recording() and sc.is_valid:
+            ctx = TraceContext(format(sc.trace_id, "032x"), format(sc.span_id, "016x"))
+        else:
+            ctx = continue_or_start(traceparent)
+        token = current_trace.set(ctx)
+        try:
+            yield ctx
+        finally:
+            current_trace.reset(token)
+
+
+def configure_tracing(service: str) -> None:
+    """Install the OpenTelemetry SDK once per process, exporting over OTLP when an endpoint is configured.
+
+    The endpoint comes from the standard ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``…_TRACES_ENDPOINT``); without
+    one, nothing is installed and spans cost nothing. A provider installed earlier (a test's in-memory
+    exporter, an operator's auto-instrumentation) is left as it is.
+    """
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        return
+    if not (
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    ):
+        return
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    provider = TracerProvider(resource=Resource.create({"service.name": f"govmedia-{service}"}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+
+
+def instrument_engine(engine: AsyncEngine) -> None:
+    """Database spans for every statement of this engine (the maintained SQLAlchemy instrumentation)."""
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
