@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 
@@ -12,54 +12,36 @@ from govmedia_common.app import Runtime, ServiceSpec
 from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
 from govmedia_common.db import unit_of_work
-from govmedia_common.settings import ServiceSettings, service_settings
+from govmedia_common.settings import ServiceSettings
 from govmedia_common.workdays import Clock
-from govmedia_registry import repository as repo
-from govmedia_registry import service
 from govmedia_registry.api import router
 from govmedia_registry.data import load_regions
-from govmedia_registry.identity import active_key, hash_secret, new_id, published_jwks
-from govmedia_registry.models import Person
+from govmedia_registry.filings.effects import apply_due
+from govmedia_registry.identity.service import bootstrap_administrator
+from govmedia_registry.identity.tokens import active_key, published_jwks
+from govmedia_registry.regions.service import seed_regions
+from govmedia_registry.settings import SERVICE, RegistrySettings, registry_settings
 
-SERVICE = "registry"
 log = logging.getLogger(__name__)
 
 
-async def bootstrap(runtime: Runtime) -> None:
+def bootstrapper(settings: RegistrySettings) -> Callable[[Runtime], Awaitable[None]]:
     """Regions, a signing key and a first administrator, so a new installation can be used at once."""
-    async with unit_of_work(runtime.sessions) as session:
-        regions_file = os.environ.get("GOVMEDIA_REGISTRY_REGIONS_FILE")
-        added = await service.seed_regions(session, load_regions(regions_file))
-        if added:
-            log.info("loaded regions", extra={"added": added, "file": regions_file or "starter set"})
-        await active_key(session)
-        if await repo.count_people(session) == 0:
-            password = os.environ.get("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD")
-            if not password:
-                if runtime.settings.environment == "production":
-                    raise RuntimeError(
-                        "no people yet: set GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD "
-                        "to create the first administrator"
-                    )
-                password = "govmedia-dev-admin"
-            region = os.environ.get("GOVMEDIA_REGISTRY_BOOTSTRAP_REGION", "330000")
-            session.add(
-                Person(
-                    id=new_id(),
-                    username="admin",
-                    display_name="Platform administrator",
-                    password_hash=hash_secret(password),
-                    unit_id=None,
-                    region_code=region,
-                    roles=["office_admin", "auditor"],
-                    active=True,
+
+    async def bootstrap(runtime: Runtime) -> None:
+        async with unit_of_work(runtime.sessions) as session:
+            added = await seed_regions(session, load_regions(settings.regions_file))
+            if added:
+                log.info(
+                    "loaded regions",
+                    extra={"added": added, "file": str(settings.regions_file or "starter set")},
                 )
-            )
-            log.warning(
-                "created the first administrator 'admin'; change its password", extra={"region": region}
-            )
-    if runtime.settings.run_relay:
-        runtime.tasks.append(asyncio.create_task(_apply_due_loop(runtime)))
+            await active_key(session)
+            await bootstrap_administrator(session, settings, runtime.clock)
+        if settings.run_relay:
+            runtime.tasks.append(asyncio.create_task(_apply_due_loop(runtime)))
+
+    return bootstrap
 
 
 async def _apply_due_loop(runtime: Runtime, every_seconds: float = 60.0) -> None:
@@ -67,7 +49,7 @@ async def _apply_due_loop(runtime: Runtime, every_seconds: float = 60.0) -> None
     while True:
         try:
             async with unit_of_work(runtime.sessions) as session:
-                applied = await service.apply_due(session, runtime.clock)
+                applied = await apply_due(session, runtime.clock)
             if applied:
                 log.info("filings took effect", extra={"applied": applied})
                 if runtime.relay is not None:
@@ -79,34 +61,35 @@ async def _apply_due_loop(runtime: Runtime, every_seconds: float = 60.0) -> None
         await asyncio.sleep(every_seconds)
 
 
-SPEC = ServiceSpec(
-    name=SERVICE,
-    title="govmedia registry — 政务新媒体备案登记",
-    description=(
-        "System of record for government new-media accounts (政务新媒体) and their filings "
-        "(备案: 开设, 变更, 整合, 关停, 注销), approved level by level; regions, units, people, "
-        "machine clients, tokens (JWKS) and the append-only audit log. "
-        "Errors are RFC 9457 problem+json."
-    ),
-    routers=[router],
-    consumer_groups={},
-    on_startup=bootstrap,
-    openapi_tags=[
-        {
-            "name": "identity",
-            "description": "Tokens (password and client credentials), JWKS, machine clients",
-        },
-        {"name": "filings", "description": "备案: opening, change, merge, suspension, deregistration"},
-        {"name": "accounts", "description": "政务新媒体账号 and their history"},
-        {"name": "regions", "description": "行政区划 and per-region settings"},
-        {"name": "calendar", "description": "Official working days (节假日安排, 调休)"},
-        {"name": "units"},
-        {"name": "people"},
-        {"name": "audit"},
-        {"name": "reports"},
-        {"name": "operations"},
-    ],
-)
+def spec(settings: RegistrySettings) -> ServiceSpec:
+    return ServiceSpec(
+        name=SERVICE,
+        title="govmedia registry — 政务新媒体备案登记",
+        description=(
+            "System of record for government new-media accounts (政务新媒体) and their filings "
+            "(备案: 开设, 变更, 整合, 关停, 注销), approved level by level; regions, units, people, "
+            "machine clients, tokens (JWKS) and the append-only audit log. "
+            "Errors are RFC 9457 problem+json."
+        ),
+        routers=[router],
+        consumer_groups={},
+        on_startup=bootstrapper(settings),
+        openapi_tags=[
+            {
+                "name": "identity",
+                "description": "Tokens (password and client credentials), JWKS, machine clients",
+            },
+            {"name": "filings", "description": "备案: opening, change, merge, suspension, deregistration"},
+            {"name": "accounts", "description": "政务新媒体账号 and their history"},
+            {"name": "regions", "description": "行政区划 and per-region settings"},
+            {"name": "calendar", "description": "Official working days (节假日安排, 调休)"},
+            {"name": "units"},
+            {"name": "people"},
+            {"name": "audit"},
+            {"name": "reports"},
+            {"name": "operations"},
+        ],
+    )
 
 
 def create_app(
@@ -116,7 +99,7 @@ def create_app(
     clock: Clock | None = None,
 ) -> FastAPI:
     """Build the registry app (``uvicorn govmedia_registry.main:create_app --factory``)."""
-    settings = settings or service_settings(SERVICE)
+    own = registry_settings(settings)
     holder: dict[str, Runtime] = {}
 
     async def own_keys() -> dict[str, object]:
@@ -125,12 +108,12 @@ def create_app(
             return await published_jwks(session)
 
     verifier = verifier or TokenVerifier(
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
+        issuer=own.token_issuer,
+        audience=own.token_audience,
         jwks_loader=own_keys,
         cache_seconds=30,
         min_refresh_seconds=0.0,
     )
-    app = create_service_app(SPEC, settings, verifier=verifier, clock=clock)
+    app = create_service_app(spec(own), own, verifier=verifier, clock=clock)
     holder["runtime"] = app.state.runtime
     return app

@@ -157,6 +157,7 @@ class Filing(Base):
     status: Mapped[str] = mapped_column(Text)
     levels: Mapped[list[str]] = mapped_column(JSONB)
     current_level: Mapped[int] = mapped_column(SmallInteger, default=0)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # +1 per resubmission
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     region_code: Mapped[str] = mapped_column(Text, index=True)
     unit_id: Mapped[str] = mapped_column(Text)
@@ -187,6 +188,7 @@ class FilingDecision(Base):
     actor_name: Mapped[str] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # the filing's version
 
 
 class AccountHistory(Base):

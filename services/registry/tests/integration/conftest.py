@@ -18,7 +18,7 @@ from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import FixedClock
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
-from govmedia_registry import identity
+from govmedia_registry.identity import tokens
 from govmedia_registry.main import create_app
 from services.registry.tests.integration.factory import ADMIN_PASSWORD, START, Registry
 
@@ -33,7 +33,7 @@ async def running_registry(infra: Infrastructure) -> AsyncIterator[Registry]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_REGION", "330000")
-        mp.setattr(identity, "_hasher", _TEST_HASHER)
+        mp.setattr(tokens, "_hasher", _TEST_HASHER)
         settings = ServiceSettings(
             service_name="registry",
             environment="test",

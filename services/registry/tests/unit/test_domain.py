@@ -8,22 +8,54 @@ from pathlib import Path
 
 import pytest
 
+from govmedia_common.errors import DomainError
+from govmedia_common.events import AccountStatus, ApprovalLevel, FilingType
 from govmedia_common.workdays import SHANGHAI, UnknownCalendarYear, WorkCalendar
-from govmedia_registry import domain as d
-from govmedia_registry.data import load_regions
-from govmedia_registry.domain import (
+from govmedia_registry.accounts.domain import (
     AccountState,
-    AccountStatus,
+    ApprovalOutcome,
+    FilingInProgress,
+    FilingNotAllowed,
+    IllegalTransition,
+    MergeSide,
+    StopNoticeRequired,
+    approval_outcome,
+    check_filing_allowed,
+    status_after_announcement,
+    status_on_refusal,
+)
+from govmedia_registry.data import load_regions
+from govmedia_registry.filings.domain import (
     Actor,
-    ApprovalLevel,
+    ApproverAlreadyDecided,
+    ApproverNotAuthorised,
     FilingAction,
     FilingFlow,
+    FilingNotOpen,
     FilingStatus,
-    FilingType,
-    MergeSide,
+    NotTheFiler,
+    ReasonRequired,
+    SelfApproval,
+    WrongApprovalLevel,
+)
+from govmedia_registry.identity.domain import Role
+from govmedia_registry.regions.domain import (
+    InvalidRegionCode,
     RegionLevel,
+    is_within,
+    office_region,
+    parent_code,
+    region_level,
+    region_path,
+    region_prefix,
+    region_short_name,
+)
+from govmedia_registry.regions.rules import (
+    InvalidRules,
     RegistryRules,
-    Role,
+    announcement_ends_on,
+    filing_deadline,
+    is_cleanup_candidate,
 )
 
 CAL = WorkCalendar()
@@ -90,25 +122,25 @@ def approve_through(flow: FilingFlow, levels: tuple[ApprovalLevel, ...], day: in
     ],
 )
 def test_region_level_follows_the_code(code: str, level: RegionLevel) -> None:
-    assert d.region_level(code) is level
+    assert region_level(code) is level
 
 
 @pytest.mark.parametrize(
     ("code", "prefix"), [("330000", "33"), ("331000", "3310"), ("331004", "331004"), ("110000", "11")]
 )
 def test_region_prefix_scopes_a_subtree(code: str, prefix: str) -> None:
-    assert d.region_prefix(code) == prefix
+    assert region_prefix(code) == prefix
 
 
 def test_is_within_includes_the_region_itself_and_excludes_siblings() -> None:
-    assert d.is_within(LUQIAO, ZHEJIANG)
-    assert d.is_within(LUQIAO, TAIZHOU)
-    assert d.is_within(LUQIAO, LUQIAO)
-    assert not d.is_within(LUQIAO, "331002")  # Jiaojiang, a sibling
-    assert not d.is_within(LUQIAO, "450000")
-    assert not d.is_within(TAIZHOU, LUQIAO)  # a parent is not within its child
-    assert d.is_within("110108", "110000")
-    assert d.is_within("429004", "420000")
+    assert is_within(LUQIAO, ZHEJIANG)
+    assert is_within(LUQIAO, TAIZHOU)
+    assert is_within(LUQIAO, LUQIAO)
+    assert not is_within(LUQIAO, "331002")  # Jiaojiang, a sibling
+    assert not is_within(LUQIAO, "450000")
+    assert not is_within(TAIZHOU, LUQIAO)  # a parent is not within its child
+    assert is_within("110108", "110000")
+    assert is_within("429004", "420000")
 
 
 @pytest.mark.parametrize(
@@ -124,19 +156,19 @@ def test_is_within_includes_the_region_itself_and_excludes_siblings() -> None:
     ],
 )
 def test_parent_code_skips_groupings_without_a_government(code: str, parent: str | None) -> None:
-    assert d.parent_code(code) == parent
+    assert parent_code(code) == parent
 
 
 def test_region_path_runs_from_the_province_down() -> None:
-    assert d.region_path(LUQIAO) == (ZHEJIANG, TAIZHOU, LUQIAO)
-    assert d.region_path("110108") == ("110000", "110108")
-    assert d.region_path(ZHEJIANG) == (ZHEJIANG,)
+    assert region_path(LUQIAO) == (ZHEJIANG, TAIZHOU, LUQIAO)
+    assert region_path("110108") == ("110000", "110108")
+    assert region_path(ZHEJIANG) == (ZHEJIANG,)
 
 
 @pytest.mark.parametrize("code", ["33100", "3310045", "abcdef", "000000", "330004", "33100４", ""])
 def test_malformed_region_codes_are_refused(code: str) -> None:
-    with pytest.raises(d.InvalidRegionCode) as caught:
-        d.region_level(code)
+    with pytest.raises(InvalidRegionCode) as caught:
+        region_level(code)
     assert caught.value.code == "invalid-region-code"
     assert isinstance(caught.value, ValueError)
 
@@ -156,7 +188,7 @@ def test_malformed_region_codes_are_refused(code: str) -> None:
     ],
 )
 def test_office_region_of_each_level(code: str, level: ApprovalLevel, office: str | None) -> None:
-    assert d.office_region(code, level) == office
+    assert office_region(code, level) == office
 
 
 @pytest.mark.parametrize(
@@ -175,7 +207,7 @@ def test_office_region_of_each_level(code: str, level: ApprovalLevel, office: st
     ],
 )
 def test_region_short_name(full: str, short: str | None) -> None:
-    assert d.region_short_name(full) == short
+    assert region_short_name(full) == short
 
 
 def test_the_starter_regions_load_with_levels_and_parents() -> None:
@@ -258,7 +290,7 @@ def test_rules_from_a_region_path_let_the_lower_region_override() -> None:
     ],
 )
 def test_invalid_settings_are_refused(settings: dict[str, object]) -> None:
-    with pytest.raises(d.InvalidRules):
+    with pytest.raises(InvalidRules):
         RegistryRules.from_settings(settings)
 
 
@@ -293,8 +325,8 @@ def test_levels_that_do_not_exist_are_skipped(
 
 
 def test_filing_deadline_spans_national_day_and_its_swapped_weekends() -> None:
-    assert d.filing_deadline(date(2025, 9, 26), CAL) == date(2025, 10, 13)
-    assert d.filing_deadline(date(2025, 9, 30), CAL) == date(2025, 10, 16)
+    assert filing_deadline(date(2025, 9, 26), CAL) == date(2025, 10, 13)
+    assert filing_deadline(date(2025, 9, 30), CAL) == date(2025, 10, 16)
 
 
 def test_a_filing_on_the_deadline_is_on_time_and_one_day_later_is_late() -> None:
@@ -328,17 +360,17 @@ def test_a_filing_may_precede_its_event() -> None:
 
 def test_announcement_of_fifteen_working_days_across_national_day() -> None:
     # 22–26 Sep (5), Sun 28 (6), 29–30 (8), 9–10 Oct (10), Sat 11 (11), 13–16 (15)
-    assert d.announcement_ends_on(date(2025, 9, 19), CAL) == date(2025, 10, 16)
-    assert d.announcement_ends_on(date(2025, 9, 19), CAL, days=RULES.announcement_workdays) == date(
+    assert announcement_ends_on(date(2025, 9, 19), CAL) == date(2025, 10, 16)
+    assert announcement_ends_on(date(2025, 9, 19), CAL, days=RULES.announcement_workdays) == date(
         2025, 10, 16
     )
 
 
 def test_cleanup_candidates_after_ninety_quiet_days() -> None:
     today = date(2025, 12, 31)
-    assert d.is_cleanup_candidate(date(2025, 10, 2), date(2024, 1, 1), today, RULES)
-    assert not d.is_cleanup_candidate(date(2025, 10, 3), date(2024, 1, 1), today, RULES)
-    assert d.is_cleanup_candidate(None, date(2025, 9, 1), today, RULES)
+    assert is_cleanup_candidate(date(2025, 10, 2), date(2024, 1, 1), today, RULES)
+    assert not is_cleanup_candidate(date(2025, 10, 3), date(2024, 1, 1), today, RULES)
+    assert is_cleanup_candidate(None, date(2025, 9, 1), today, RULES)
 
 
 # ---------------------------------------------------------------------------------------------- filing flow
@@ -375,7 +407,7 @@ def test_a_return_at_any_level_restarts_the_amended_filing_at_the_first_level(
         returning, DECIDER[returning], "请补充主办单位集体研究意见", at=at(2025, 10, 10)
     )
     assert (flow.status, flow.current_level) == (FilingStatus.RETURNED, None)
-    with pytest.raises(d.FilingNotOpen):
+    with pytest.raises(FilingNotOpen):
         flow.approve(returning, DECIDER[returning], at=at(2025, 10, 10))
 
     flow.resubmit(FILER, at=at(2025, 10, 11))
@@ -395,11 +427,11 @@ def test_a_rejection_at_any_level_is_final(rejecting: ApprovalLevel) -> None:
     flow.reject(rejecting, DECIDER[rejecting], "同一单位在同一平台已有账号", at=at(2025, 10, 10))
     assert flow.status is FilingStatus.REJECTED and flow.is_terminal
     assert flow.decided_on == date(2025, 10, 10)
-    with pytest.raises(d.FilingNotOpen):
+    with pytest.raises(FilingNotOpen):
         flow.approve(rejecting, DECIDER[rejecting], at=at(2025, 10, 11))
-    with pytest.raises(d.FilingNotOpen):
+    with pytest.raises(FilingNotOpen):
         flow.resubmit(FILER, at=at(2025, 10, 11))
-    with pytest.raises(d.FilingNotOpen):
+    with pytest.raises(FilingNotOpen):
         flow.withdraw(FILER, at=at(2025, 10, 11))
 
 
@@ -436,21 +468,21 @@ def test_the_filer_can_withdraw_while_pending_or_returned() -> None:
 
 def test_only_the_filer_can_withdraw_or_resubmit() -> None:
     flow = new_filing()
-    with pytest.raises(d.NotTheFiler):
+    with pytest.raises(NotTheFiler):
         flow.withdraw(UNIT_ADMIN, at=at(2025, 9, 30))
     flow.return_for_amendment(UNIT, UNIT_ADMIN, "名称不规范", at=at(2025, 9, 30))
-    with pytest.raises(d.NotTheFiler):
+    with pytest.raises(NotTheFiler):
         flow.resubmit(COUNTY_STAFF, at=at(2025, 9, 30))
 
 
 def test_a_pending_filing_cannot_be_resubmitted() -> None:
-    with pytest.raises(d.FilingNotOpen):
+    with pytest.raises(FilingNotOpen):
         new_filing().resubmit(FILER, at=at(2025, 9, 30))
 
 
 def test_a_decision_for_another_level_is_refused() -> None:
     flow = new_filing()
-    with pytest.raises(d.WrongApprovalLevel) as caught:
+    with pytest.raises(WrongApprovalLevel) as caught:
         flow.approve(COUNTY, COUNTY_STAFF, at=at(2025, 9, 30))
     assert caught.value.code == "filing-wrong-level"
 
@@ -472,23 +504,23 @@ def test_a_decision_for_another_level_is_refused() -> None:
 def test_only_an_approver_sitting_at_the_level_may_decide(level: ApprovalLevel, actor: Actor) -> None:
     flow = new_filing()
     approve_through(flow, flow.levels[: flow.levels.index(level)])
-    with pytest.raises(d.ApproverNotAuthorised):
+    with pytest.raises(ApproverNotAuthorised):
         flow.approve(level, actor, at=at(2025, 10, 10))
-    with pytest.raises(d.ApproverNotAuthorised):
+    with pytest.raises(ApproverNotAuthorised):
         flow.reject(level, actor, "不同意", at=at(2025, 10, 10))
-    with pytest.raises(d.ApproverNotAuthorised):
+    with pytest.raises(ApproverNotAuthorised):
         flow.return_for_amendment(level, actor, "请修改", at=at(2025, 10, 10))
     assert flow.status is FilingStatus.PENDING and flow.current_level is level
 
 
 def test_an_outsider_is_refused_before_the_reason_is_even_read() -> None:
-    with pytest.raises(d.ApproverNotAuthorised):
+    with pytest.raises(ApproverNotAuthorised):
         new_filing().reject(UNIT, CITY_STAFF, "", at=at(2025, 9, 30))
 
 
 def test_a_filer_cannot_approve_their_own_filing() -> None:
     flow = new_filing(filer=UNIT_ADMIN)
-    with pytest.raises(d.SelfApproval):
+    with pytest.raises(SelfApproval):
         flow.approve(UNIT, UNIT_ADMIN, at=at(2025, 9, 30))
 
 
@@ -497,7 +529,7 @@ def test_nobody_decides_two_levels_of_the_same_version() -> None:
     both = Actor("office-admin", frozenset({Role.UNIT_ADMIN, Role.OFFICE_STAFF}), LUQIAO, "unit-scjg")
     flow = new_filing()
     flow.approve(UNIT, both, at=at(2025, 9, 30))
-    with pytest.raises(d.ApproverAlreadyDecided):
+    with pytest.raises(ApproverAlreadyDecided):
         flow.approve(COUNTY, both, at=at(2025, 9, 30))
     flow.return_for_amendment(COUNTY, COUNTY_STAFF, "请补充材料", at=at(2025, 9, 30))
     flow.resubmit(FILER, at=at(2025, 10, 9))
@@ -507,9 +539,9 @@ def test_nobody_decides_two_levels_of_the_same_version() -> None:
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_returning_or_rejecting_needs_a_reason(reason: str) -> None:
     flow = new_filing()
-    with pytest.raises(d.ReasonRequired):
+    with pytest.raises(ReasonRequired):
         flow.return_for_amendment(UNIT, UNIT_ADMIN, reason, at=at(2025, 9, 30))
-    with pytest.raises(d.ReasonRequired):
+    with pytest.raises(ReasonRequired):
         flow.reject(UNIT, UNIT_ADMIN, reason, at=at(2025, 9, 30))
 
 
@@ -531,14 +563,23 @@ def test_naive_timestamps_are_refused() -> None:
 
 
 def test_error_codes_are_unique_and_stable() -> None:
-    errors: list[type[d.DomainError]] = [
-        e
-        for e in vars(d).values()
-        if isinstance(e, type) and issubclass(e, d.DomainError) and e is not d.DomainError
-    ]
+    from govmedia_registry.accounts import domain as accounts
+    from govmedia_registry.filings import domain as filings
+    from govmedia_registry.regions import domain as regions
+    from govmedia_registry.regions import rules
+
+    errors: list[type[DomainError]] = list(
+        {
+            e
+            for module in (accounts, filings, regions, rules)
+            for e in vars(module).values()
+            if isinstance(e, type) and issubclass(e, DomainError) and e is not DomainError
+        }
+    )
+    assert len(errors) >= 14
     codes = [e.code for e in errors]
     assert len(codes) == len(set(codes))
-    assert d.StopNoticeRequired.code == "account-stop-notice-required"
+    assert StopNoticeRequired.code == "account-stop-notice-required"
 
 
 # ---------------------------------------------------------------------------------------------- life cycle
@@ -551,27 +592,27 @@ def outcome(
     current: AccountStatus,
     side: MergeSide = MergeSide.SOURCE,
     rules: RegistryRules = RULES,
-) -> d.ApprovalOutcome:
-    return d.approval_outcome(
+) -> ApprovalOutcome:
+    return approval_outcome(
         filing_type, current, approved_on=APPROVED_ON, rules=rules, calendar=CAL, side=side
     )
 
 
 def test_open_pending_then_announcing_then_active() -> None:
-    d.check_filing_allowed(FilingType.OPEN, AccountState(AccountStatus.PENDING), on=APPROVED_ON)
+    check_filing_allowed(FilingType.OPEN, AccountState(AccountStatus.PENDING), on=APPROVED_ON)
     result = outcome(FilingType.OPEN, AccountStatus.PENDING)
     assert result.status is AccountStatus.ANNOUNCING
     assert result.announcement_ends_on == date(2025, 10, 16)
     assert result.takes_effect_on == date(2025, 10, 17)
     assert result.final_status is AccountStatus.ACTIVE
-    assert d.status_after_announcement(FilingType.OPEN, result.status) is AccountStatus.ACTIVE
+    assert status_after_announcement(FilingType.OPEN, result.status) is AccountStatus.ACTIVE
 
 
 def test_open_rejected_or_withdrawn_leaves_a_rejected_account() -> None:
-    assert d.status_on_refusal(FilingType.OPEN, AccountStatus.PENDING) is AccountStatus.REJECTED
-    assert d.status_on_refusal(FilingType.CHANGE, AccountStatus.ACTIVE) is AccountStatus.ACTIVE
-    with pytest.raises(d.IllegalTransition):
-        d.status_on_refusal(FilingType.OPEN, AccountStatus.ACTIVE)
+    assert status_on_refusal(FilingType.OPEN, AccountStatus.PENDING) is AccountStatus.REJECTED
+    assert status_on_refusal(FilingType.CHANGE, AccountStatus.ACTIVE) is AccountStatus.ACTIVE
+    with pytest.raises(IllegalTransition):
+        status_on_refusal(FilingType.OPEN, AccountStatus.ACTIVE)
 
 
 @pytest.mark.parametrize("current", [AccountStatus.ACTIVE, AccountStatus.SUSPENDED])
@@ -580,52 +621,52 @@ def test_change_keeps_the_status_and_applies_after_the_announcement(current: Acc
     assert result.status is current and result.final_status is current
     assert result.announcement_ends_on == date(2025, 10, 16)
     assert result.takes_effect_on == date(2025, 10, 17)
-    assert d.status_after_announcement(FilingType.CHANGE, current) is current
+    assert status_after_announcement(FilingType.CHANGE, current) is current
 
 
 def test_suspend_takes_effect_at_approval() -> None:
-    d.check_filing_allowed(FilingType.SUSPEND, AccountState(AccountStatus.ACTIVE), on=APPROVED_ON)
+    check_filing_allowed(FilingType.SUSPEND, AccountState(AccountStatus.ACTIVE), on=APPROVED_ON)
     result = outcome(FilingType.SUSPEND, AccountStatus.ACTIVE)
     assert result.status is AccountStatus.SUSPENDED
     assert result.announcement_ends_on is None and result.takes_effect_on == APPROVED_ON
-    with pytest.raises(d.FilingNotAllowed):
-        d.check_filing_allowed(FilingType.SUSPEND, AccountState(AccountStatus.SUSPENDED), on=APPROVED_ON)
+    with pytest.raises(FilingNotAllowed):
+        check_filing_allowed(FilingType.SUSPEND, AccountState(AccountStatus.SUSPENDED), on=APPROVED_ON)
 
 
 @pytest.mark.parametrize("current", [AccountStatus.ACTIVE, AccountStatus.SUSPENDED])
 def test_deregister_needs_a_stop_notice_then_announces_then_deregisters(current: AccountStatus) -> None:
-    with pytest.raises(d.StopNoticeRequired):
-        d.check_filing_allowed(FilingType.DEREGISTER, AccountState(current), on=APPROVED_ON)
-    with pytest.raises(d.StopNoticeRequired):  # a notice dated after the filing does not count
-        d.check_filing_allowed(
+    with pytest.raises(StopNoticeRequired):
+        check_filing_allowed(FilingType.DEREGISTER, AccountState(current), on=APPROVED_ON)
+    with pytest.raises(StopNoticeRequired):  # a notice dated after the filing does not count
+        check_filing_allowed(
             FilingType.DEREGISTER, AccountState(current, stop_notice_on=date(2025, 9, 20)), on=APPROVED_ON
         )
-    d.check_filing_allowed(
+    check_filing_allowed(
         FilingType.DEREGISTER, AccountState(current, stop_notice_on=date(2025, 9, 1)), on=APPROVED_ON
     )
     result = outcome(FilingType.DEREGISTER, current)
     assert result.status is AccountStatus.ANNOUNCING
     assert result.final_status is AccountStatus.DEREGISTERED
-    assert d.status_after_announcement(FilingType.DEREGISTER, result.status) is AccountStatus.DEREGISTERED
+    assert status_after_announcement(FilingType.DEREGISTER, result.status) is AccountStatus.DEREGISTERED
 
 
 def test_merge_retires_the_sources_and_keeps_the_target_active() -> None:
-    d.check_filing_allowed(FilingType.MERGE, AccountState(AccountStatus.SUSPENDED), on=APPROVED_ON)
-    d.check_filing_allowed(
+    check_filing_allowed(FilingType.MERGE, AccountState(AccountStatus.SUSPENDED), on=APPROVED_ON)
+    check_filing_allowed(
         FilingType.MERGE, AccountState(AccountStatus.ACTIVE), on=APPROVED_ON, side=MergeSide.TARGET
     )
     source = outcome(FilingType.MERGE, AccountStatus.ACTIVE)
     assert source.status is AccountStatus.ANNOUNCING and source.final_status is AccountStatus.MERGED
-    assert d.status_after_announcement(FilingType.MERGE, source.status) is AccountStatus.MERGED
+    assert status_after_announcement(FilingType.MERGE, source.status) is AccountStatus.MERGED
     target = outcome(FilingType.MERGE, AccountStatus.ACTIVE, MergeSide.TARGET)
     assert target.status is AccountStatus.ACTIVE and target.final_status is AccountStatus.ACTIVE
     assert target.takes_effect_on == source.takes_effect_on
     assert (
-        d.status_after_announcement(FilingType.MERGE, AccountStatus.ACTIVE, side=MergeSide.TARGET)
+        status_after_announcement(FilingType.MERGE, AccountStatus.ACTIVE, side=MergeSide.TARGET)
         is AccountStatus.ACTIVE
     )
-    with pytest.raises(d.FilingNotAllowed):
-        d.check_filing_allowed(
+    with pytest.raises(FilingNotAllowed):
+        check_filing_allowed(
             FilingType.MERGE, AccountState(AccountStatus.SUSPENDED), on=APPROVED_ON, side=MergeSide.TARGET
         )
 
@@ -644,25 +685,25 @@ ALLOWED = {
 def test_which_filing_is_allowed_from_which_status(filing_type: FilingType, status: AccountStatus) -> None:
     account = AccountState(status, stop_notice_on=date(2025, 9, 1))
     if status in ALLOWED[filing_type]:
-        d.check_filing_allowed(filing_type, account, on=APPROVED_ON)
+        check_filing_allowed(filing_type, account, on=APPROVED_ON)
         outcome(filing_type, status)  # and an approval applies
     else:
-        with pytest.raises(d.FilingNotAllowed):
-            d.check_filing_allowed(filing_type, account, on=APPROVED_ON)
-        with pytest.raises(d.IllegalTransition):
+        with pytest.raises(FilingNotAllowed):
+            check_filing_allowed(filing_type, account, on=APPROVED_ON)
+        with pytest.raises(IllegalTransition):
             outcome(filing_type, status)
 
 
 def test_one_undecided_filing_per_account() -> None:
-    with pytest.raises(d.FilingInProgress):
-        d.check_filing_allowed(
+    with pytest.raises(FilingInProgress):
+        check_filing_allowed(
             FilingType.CHANGE, AccountState(AccountStatus.ACTIVE, open_filing_id="f-9"), on=APPROVED_ON
         )
 
 
 def test_an_announcement_must_have_started_before_it_ends() -> None:
-    with pytest.raises(d.IllegalTransition):
-        d.status_after_announcement(FilingType.OPEN, AccountStatus.PENDING)
+    with pytest.raises(IllegalTransition):
+        status_after_announcement(FilingType.OPEN, AccountStatus.PENDING)
 
 
 def test_without_an_announcement_the_effect_is_immediate() -> None:
@@ -680,9 +721,9 @@ def test_a_whole_life_open_change_suspend_deregister() -> None:
         (FilingType.SUSPEND, None),
         (FilingType.DEREGISTER, date(2025, 9, 1)),
     ]:
-        d.check_filing_allowed(filing_type, AccountState(status, stop_notice_on=stop_notice), on=APPROVED_ON)
+        check_filing_allowed(filing_type, AccountState(status, stop_notice_on=stop_notice), on=APPROVED_ON)
         result = outcome(filing_type, status)
         status = result.status
         if result.announcement_ends_on is not None:
-            status = d.status_after_announcement(filing_type, status)
+            status = status_after_announcement(filing_type, status)
     assert status is AccountStatus.DEREGISTERED

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from govmedia_registry.domain import (
+from govmedia_common.events import AccountStatus, Platform
+from govmedia_registry.accounts.naming import (
     DEFAULT_CAMPAIGN_MARKERS,
-    AccountStatus,
     ExistingAccount,
     NamingRule,
     NamingViolation,
-    Platform,
     UnitInfo,
     check_account_name,
 )

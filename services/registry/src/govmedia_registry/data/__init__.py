@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from govmedia_registry.domain import RegionRecord
+from govmedia_registry.regions.domain import RegionRecord
 
 STARTER_REGIONS = "regions_starter.json"
 

@@ -10,8 +10,10 @@ from sqlalchemy import Date, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import region_prefix
-from govmedia_registry import repository as repo
+from govmedia_registry.accounts import repository as accounts_repo
 from govmedia_registry.models import AccountHistory, Filing
+from govmedia_registry.regions import repository as regions_repo
+from govmedia_registry.units import repository as units_repo
 
 # Column id → header people print (Chinese first, as on the paper form).
 COLUMNS: dict[str, str] = {
@@ -39,9 +41,9 @@ LIVE = {"active", "announcing", "suspended"}
 async def statistics(session: AsyncSession, *, region: str, start: date, end: date) -> list[dict[str, Any]]:
     """One row per region of the subtree and platform, plus a total row per region."""
     prefix = region_prefix(region)
-    regions = {r.code: r for r in await repo.regions_in(session, prefix)}
-    accounts = await repo.accounts_in_region(session, prefix)
-    units = {u.id: u for u in await repo.units_in_region(session, prefix)}
+    regions = {r.code: r for r in await regions_repo.regions_in(session, prefix)}
+    accounts = await accounts_repo.accounts_in_region(session, prefix)
+    units = {u.id: u for u in await units_repo.units_in_region(session, prefix)}
     # "In the period" is the business day a filing took effect (the injected clock's, recorded with the
     # history entry), not the wall-clock instant the row was written.
     effective_on = cast(AccountHistory.data["effective_on"].astext, Date)

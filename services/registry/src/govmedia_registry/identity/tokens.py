@@ -1,9 +1,8 @@
-"""Identity: password hashing, signing keys with rotation, and token issuance (people and machine clients)."""
+"""Tokens: password hashing, signing keys with rotation, and token issuance (people and machine clients)."""
 
 from __future__ import annotations
 
 import secrets
-import uuid
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -15,47 +14,6 @@ from govmedia_common.keys import SigningKey, jwks, mint_token
 from govmedia_registry.models import SigningKeyRow
 
 _hasher = PasswordHasher()
-
-# What each role may do, as OAuth2 scopes every service checks. Machine clients get scopes explicitly.
-ROLE_SCOPES: dict[str, frozenset[str]] = {
-    "editor": frozenset({"registry:read", "review:submit"}),
-    "reviewer": frozenset({"registry:read", "review:review"}),
-    "approver": frozenset({"registry:read", "review:review", "review:approve"}),
-    "unit_admin": frozenset({"registry:read", "registry:file", "registry:approve", "review:submit"}),
-    "liaison": frozenset({"registry:read", "notify:read", "notify:write"}),
-    # The competent office files for the units of its region too (api._FILERS, service.ensure_may_file_for).
-    "office_staff": frozenset(
-        {
-            "registry:read",
-            "registry:file",
-            "registry:approve",
-            "review:campaign",
-            "monitor:read",
-            "notify:read",
-            "notify:write",
-            "scoring:read",
-        }
-    ),
-    "office_admin": frozenset(
-        {
-            "registry:read",
-            "registry:file",
-            "registry:approve",
-            "registry:admin",
-            "review:campaign",
-            "review:admin",
-            "monitor:read",
-            "notify:read",
-            "notify:write",
-            "scoring:read",
-        }
-    ),
-    "auditor": frozenset({"registry:read", "audit:read"}),
-}
-# Scopes only machine clients hold (platform connectors feeding the monitor, read-only integrations).
-MACHINE_SCOPES = frozenset({"monitor:ingest", "monitor:write", "review:read"})
-ALL_SCOPES = frozenset().union(*ROLE_SCOPES.values()) | MACHINE_SCOPES
-PERSON_ROLES = frozenset(ROLE_SCOPES)
 
 
 def hash_secret(secret: str) -> str:
@@ -72,10 +30,6 @@ def verify_secret(hashed: str, secret: str) -> bool:
 
 def new_client_secret() -> str:
     return secrets.token_urlsafe(32)
-
-
-def scopes_for_roles(roles: list[str]) -> list[str]:
-    return sorted(frozenset().union(*(ROLE_SCOPES.get(r, frozenset()) for r in roles)))
 
 
 async def active_key(session: AsyncSession) -> SigningKey:
@@ -140,8 +94,3 @@ def issue(
         ttl_seconds=ttl_seconds,
         now=now.timestamp(),
     )
-
-
-def new_id() -> str:
-    """Every registry id is a UUID (the event catalogue's contract)."""
-    return str(uuid.uuid4())

@@ -1,0 +1,139 @@
+"""HTTP routes of accounts: list, read, edit without a filing, stop-update notice, certification, history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from govmedia_common.app import RuntimeDep, SessionDep
+from govmedia_common.concurrency import etag, require_if_match
+from govmedia_common.pagination import Page, decode_cursor
+from govmedia_registry.accounts import repository as repo
+from govmedia_registry.accounts import service
+from govmedia_registry.accounts.schemas import (
+    AccountOut,
+    AccountPatch,
+    CertificationIn,
+    HistoryOut,
+    StopNoticeIn,
+)
+from govmedia_registry.deps import Certifier, Cursor, Filer, IfMatch, Limit, Reader, RegionQuery, page
+
+router = APIRouter()
+
+
+@router.get("/v1/accounts", response_model=Page[AccountOut], tags=["accounts"])
+async def list_accounts(
+    session: SessionDep,
+    principal: Reader,
+    platform: str | None = None,
+    status: str | None = None,
+    region: RegionQuery = None,
+    unit_id: str | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    rows = await repo.list_accounts(
+        session,
+        principal,
+        limit=limit,
+        cursor=decode_cursor(cursor),
+        platform=platform,
+        status=status,
+        region=region,
+        unit_id=unit_id,
+    )
+    return page([AccountOut.model_validate(a) for a in rows], limit, lambda a: a.id)
+
+
+@router.get("/v1/accounts/{account_id}", response_model=AccountOut, tags=["accounts"])
+async def get_account(
+    account_id: str, session: SessionDep, principal: Reader, response: Response
+) -> AccountOut:
+    account = await service.visible_account(session, principal, account_id)
+    response.headers["ETag"] = etag(account.version)
+    return AccountOut.model_validate(account)
+
+
+@router.patch(
+    "/v1/accounts/{account_id}",
+    response_model=AccountOut,
+    tags=["accounts"],
+    summary="Edit details that need no filing (If-Match required)",
+)
+async def patch_account(
+    account_id: str,
+    body: AccountPatch,
+    session: SessionDep,
+    principal: Filer,
+    rt: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> AccountOut:
+    account = await service.visible_account(session, principal, account_id, lock=True)
+    require_if_match(if_match, account.version)
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    account = await service.patch_account(session, principal, account, changes, rt.clock)
+    response.headers["ETag"] = etag(account.version)
+    return AccountOut.model_validate(account)
+
+
+@router.post(
+    "/v1/accounts/{account_id}/stop-update-notice",
+    response_model=AccountOut,
+    tags=["accounts"],
+    summary="Record the stop-update notice (停更公告) required before deregistration",
+)
+async def stop_notice(
+    account_id: str,
+    body: StopNoticeIn,
+    session: SessionDep,
+    principal: Filer,
+    rt: RuntimeDep,
+    if_match: IfMatch = None,
+) -> AccountOut:
+    account = await service.visible_account(session, principal, account_id, lock=True)
+    require_if_match(if_match, account.version)
+    notice = body.model_dump(mode="json")
+    return AccountOut.model_validate(
+        await service.record_stop_notice(session, principal, account, notice, rt.clock)
+    )
+
+
+@router.post(
+    "/v1/accounts/{account_id}/certification",
+    response_model=AccountOut,
+    tags=["accounts"],
+    summary="Record platform certification; issues the matrix badge (矩阵标识)",
+)
+async def certification(
+    account_id: str,
+    body: CertificationIn,
+    session: SessionDep,
+    principal: Certifier,
+    rt: RuntimeDep,
+    if_match: IfMatch = None,
+) -> AccountOut:
+    account = await service.visible_account(session, principal, account_id, lock=True)
+    require_if_match(if_match, account.version)
+    account = await service.certify(
+        session,
+        principal,
+        account,
+        certified=body.certified,
+        platform_certificate=body.platform_certificate,
+        clock=rt.clock,
+    )
+    return AccountOut.model_validate(account)
+
+
+@router.get("/v1/accounts/{account_id}/history", response_model=Page[HistoryOut], tags=["accounts"])
+async def account_history(
+    account_id: str, session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
+) -> dict[str, Any]:
+    await service.visible_account(session, principal, account_id)
+    rows = await repo.history_of(session, account_id, limit=limit, cursor=decode_cursor(cursor))
+    result = page(rows, limit, lambda h: h.id)
+    result["items"] = [HistoryOut.model_validate(h) for h in rows]
+    return result

@@ -1,0 +1,98 @@
+"""Request and response models of accounts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import Field
+
+from govmedia_common.events import AttentionTier, Platform
+from govmedia_registry.schemas import In, Name, Out
+
+
+class Operators(In):
+    editors: list[str] = Field(default_factory=list, description="采编人员")
+    reviewers: list[str] = Field(default_factory=list, description="审核人员")
+    security_officer: str | None = Field(None, description="安全责任人")
+
+
+class Outsourcing(In):
+    """委托代运营: the vendor and its contract."""
+
+    vendor: Name
+    licence_no: str | None = Field(None, description="Unified social credit code or licence number")
+    contract_start: date
+    contract_end: date
+
+
+class AccountDraft(In):
+    name: Name = Field(examples=["路桥市场监管"])
+    platform: Platform
+    platform_account_id: str | None = None
+    unit_id: str
+    attention_tier: AttentionTier = AttentionTier.ORDINARY
+    interaction_enabled: bool = True
+    review_levels: int = Field(3, ge=2, le=3)
+    operators: Operators = Field(default_factory=Operators)
+    outsourcing: Outsourcing | None = None
+
+
+class AccountChanges(In):
+    name: Name | None = None
+    platform_account_id: str | None = None
+    attention_tier: AttentionTier | None = None
+    interaction_enabled: bool | None = None
+    review_levels: int | None = Field(None, ge=2, le=3)
+    operators: Operators | None = None
+    outsourcing: Outsourcing | None = None
+
+
+class AccountOut(Out):
+    id: str
+    name: str
+    platform: str
+    platform_account_id: str | None
+    unit_id: str
+    region_code: str
+    status: str
+    attention_tier: str
+    interaction_enabled: bool
+    review_levels: int
+    certified: bool
+    matrix_badge: str | None
+    operators: dict[str, Any]
+    outsourcing: dict[str, Any] | None
+    stop_update_notice: dict[str, Any] | None
+    merged_into: str | None
+    effective_on: date | None
+    version: int
+
+
+class AccountPatch(In):
+    """Details that change without a filing."""
+
+    interaction_enabled: bool | None = None
+    attention_tier: AttentionTier | None = None
+    operators: Operators | None = None
+    outsourcing: Outsourcing | None = None
+    platform_account_id: str | None = None
+
+
+class StopNoticeIn(In):
+    published_on: date
+    url: str | None = Field(None, max_length=500)
+    text: str | None = Field(None, max_length=2000)
+
+
+class CertificationIn(In):
+    certified: bool = True
+    platform_certificate: str | None = Field(None, description="The platform's certification reference.")
+
+
+class HistoryOut(Out):
+    at: datetime
+    kind: str
+    actor_id: str | None
+    filing_id: str | None
+    data: dict[str, Any]

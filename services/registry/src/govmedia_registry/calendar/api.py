@@ -1,0 +1,50 @@
+"""HTTP routes of the official working-day calendar."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from govmedia_common.app import RuntimeDep, SessionDep
+from govmedia_registry.calendar import service
+from govmedia_registry.calendar.schemas import CalendarIn, CalendarOut
+from govmedia_registry.deps import Admin, Reader
+
+router = APIRouter()
+
+
+@router.get(
+    "/v1/calendar/{year}",
+    response_model=CalendarOut,
+    tags=["calendar"],
+    summary="The official working-day schedule of a year (节假日安排, 调休)",
+)
+async def get_calendar(year: int, session: SessionDep, principal: Reader) -> CalendarOut:
+    source, holidays, workdays = await service.year_view(session, year)
+    return CalendarOut(year=year, source=source, holidays=holidays, workdays=workdays)
+
+
+@router.put(
+    "/v1/calendar/{year}",
+    response_model=CalendarOut,
+    tags=["calendar"],
+    summary="Load a year's official schedule (office admin at province level)",
+)
+async def put_calendar(
+    year: int, body: CalendarIn, session: SessionDep, principal: Admin, rt: RuntimeDep
+) -> CalendarOut:
+    await service.load_calendar_year(
+        session, principal, year, body.holidays, body.workdays, body.source_document, rt.clock
+    )
+    return CalendarOut(
+        year=year, source="loaded", holidays=sorted(set(body.holidays)), workdays=sorted(set(body.workdays))
+    )
+
+
+@router.get("/v1/calendar/workdays/add", tags=["calendar"], summary="The n-th working day after a date")
+async def add_workdays(
+    session: SessionDep, principal: Reader, start: date, days: Annotated[int, Query(ge=0, le=366)]
+) -> dict[str, Any]:
+    return {"start": start, "days": days, "result": await service.add_workdays(session, start, days)}

@@ -1,0 +1,176 @@
+"""HTTP routes of identity: tokens, JWKS, who am I, people, machine clients, signing keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form
+
+from govmedia_common.app import RuntimeDep, SessionDep
+from govmedia_common.errors import DomainError, ErrorKind
+from govmedia_common.idempotency import idempotent_create
+from govmedia_common.pagination import Page, decode_cursor
+from govmedia_registry.deps import Admin, Cursor, IdempotencyKey, Limit, PeopleAdmin, Reader, page
+from govmedia_registry.identity import repository as repo
+from govmedia_registry.identity import service
+from govmedia_registry.identity.schemas import ClientIn, ClientOut, PersonIn, PersonOut, TokenOut
+from govmedia_registry.identity.tokens import new_client_secret, published_jwks
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/auth/token",
+    response_model=TokenOut,
+    tags=["identity"],
+    summary="Issue a token (OAuth2 password or client_credentials grant)",
+)
+async def token(
+    session: SessionDep,
+    rt: RuntimeDep,
+    grant_type: Annotated[str, Form()],
+    username: Annotated[str | None, Form()] = None,
+    password: Annotated[str | None, Form()] = None,
+    client_id: Annotated[str | None, Form()] = None,
+    client_secret: Annotated[str | None, Form()] = None,
+    scope: Annotated[str | None, Form()] = None,
+) -> TokenOut:
+    settings = rt.settings
+    if grant_type == "password":
+        jwt_token, scopes = await service.password_token(
+            session,
+            username=username or "",
+            password=password or "",
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+        )
+    elif grant_type == "client_credentials":
+        jwt_token, scopes = await service.client_token(
+            session,
+            client_id=client_id or "",
+            client_secret=client_secret or "",
+            scope=scope,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+        )
+    else:
+        raise DomainError(
+            ErrorKind.BAD_REQUEST,
+            "unsupported-grant-type",
+            "grant_type must be 'password' or 'client_credentials'.",
+        )
+    return TokenOut(access_token=jwt_token, expires_in=service.TOKEN_TTL_SECONDS, scope=" ".join(scopes))
+
+
+@router.get("/.well-known/jwks.json", tags=["identity"], summary="Public keys that verify registry tokens")
+async def jwks(session: SessionDep) -> dict[str, Any]:
+    return await published_jwks(session)
+
+
+@router.get("/v1/me", tags=["identity"], summary="Who the token says you are")
+async def me(principal: Reader) -> dict[str, Any]:
+    return {
+        "subject": principal.subject,
+        "name": principal.name,
+        "kind": principal.kind,
+        "region_code": principal.region_code,
+        "unit_id": principal.unit_id,
+        "roles": sorted(principal.roles),
+        "scopes": sorted(principal.scopes),
+    }
+
+
+@router.post(
+    "/v1/people",
+    status_code=201,
+    response_model=PersonOut,
+    tags=["people"],
+    summary="Register a person with roles (office admin; unit admin for their own unit)",
+)
+async def create_person(
+    body: PersonIn,
+    session: SessionDep,
+    principal: PeopleAdmin,
+    rt: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    payload = body.model_dump(mode="json")
+    payload["password"] = "***"  # the hash of the request must not keep the password
+
+    async def make() -> tuple[dict[str, Any], dict[str, str]]:
+        person = await service.create_person(
+            session,
+            principal,
+            username=body.username,
+            display_name=body.display_name,
+            password=body.password,
+            unit_id=body.unit_id,
+            region_code=body.region_code,
+            roles=list(body.roles),
+            clock=rt.clock,
+        )
+        return PersonOut.model_validate(person).model_dump(mode="json"), {}
+
+    return await idempotent_create(
+        session, principal=principal.subject, key=idempotency_key, route="people", payload=payload, make=make
+    )
+
+
+@router.get("/v1/people", response_model=Page[PersonOut], tags=["people"])
+async def list_people(
+    session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
+) -> dict[str, Any]:
+    rows = await repo.list_people(session, principal, limit=limit, cursor=decode_cursor(cursor))
+    return page([PersonOut.model_validate(p) for p in rows], limit, lambda p: p.id)
+
+
+@router.post(
+    "/v1/clients",
+    status_code=201,
+    response_model=ClientOut,
+    tags=["identity"],
+    summary="Register a machine client; its secret is shown once",
+)
+async def create_client(body: ClientIn, session: SessionDep, principal: Admin) -> ClientOut:
+    secret = new_client_secret()
+    client = await service.create_client(
+        session,
+        principal,
+        name=body.name,
+        region_code=body.region_code,
+        unit_id=body.unit_id,
+        scopes=list(body.scopes),
+        secret=secret,
+    )
+    return ClientOut(
+        client_id=client.id,
+        name=client.name,
+        region_code=client.region_code,
+        unit_id=client.unit_id,
+        scopes=client.scopes,
+        client_secret=secret,
+    )
+
+
+@router.post(
+    "/v1/admin/signing-keys",
+    status_code=201,
+    tags=["identity"],
+    summary="Rotate: add a new token signing key (province office admin)",
+)
+async def rotate_signing_key(session: SessionDep, principal: Admin) -> dict[str, str]:
+    kid = await service.rotate_signing_key(session, principal)
+    return {
+        "kid": kid,
+        "detail": "New tokens are signed with this key; older keys stay published until retired.",
+    }
+
+
+@router.post(
+    "/v1/admin/signing-keys/{kid}/retire",
+    tags=["identity"],
+    summary="Retire an old signing key: tokens it signed stop verifying (province office admin)",
+)
+async def retire_signing_key(kid: str, session: SessionDep, principal: Admin) -> dict[str, str]:
+    await service.retire_signing_key(session, principal, kid)
+    return {"kid": kid, "detail": "retired"}

@@ -1,0 +1,62 @@
+"""Request and response models of identity: tokens, people, machine clients."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from govmedia_registry.schemas import In, Name, Out, RegionCode
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    scope: str
+
+
+class PersonIn(In):
+    username: Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
+    display_name: Name
+    password: Annotated[str, Field(min_length=10, max_length=200)]
+    unit_id: str | None = None
+    region_code: RegionCode
+    roles: list[
+        Literal[
+            "editor",
+            "reviewer",
+            "approver",
+            "unit_admin",
+            "liaison",
+            "office_staff",
+            "office_admin",
+            "auditor",
+        ]
+    ] = Field(min_length=1)
+
+
+class PersonOut(Out):
+    id: str
+    username: str
+    display_name: str
+    unit_id: str | None
+    region_code: str
+    roles: list[str]
+    active: bool
+
+
+class ClientIn(In):
+    name: Name
+    region_code: RegionCode
+    unit_id: str | None = None
+    scopes: list[str] = Field(min_length=1, examples=[["registry:read"]])
+
+
+class ClientOut(BaseModel):
+    client_id: str
+    name: str
+    region_code: str
+    unit_id: str | None
+    scopes: list[str]
+    client_secret: str | None = Field(None, description="Shown once, at creation.")

@@ -1,0 +1,104 @@
+"""Regions and their settings: seeding the tree, settings with inheritance, the registry rules of a region."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common import audit
+from govmedia_common.auth import Principal
+from govmedia_common.errors import DomainError, ErrorKind, not_found
+from govmedia_common.events import RegionSettingsChanged
+from govmedia_common.outbox import add_event
+from govmedia_common.workdays import Clock
+from govmedia_registry.models import RegionSettings
+from govmedia_registry.regions import repository as repo
+from govmedia_registry.regions.domain import RegionRecord, parent_code, region_path
+from govmedia_registry.regions.mapping import region_to_row
+from govmedia_registry.regions.rules import RegistryRules
+
+
+async def seed_regions(session: AsyncSession, records: list[RegionRecord]) -> int:
+    """Add the regions not yet in the tree; returns how many were added."""
+    existing = {r.code for r in await repo.regions_in(session, "")}
+    added = [region_to_row(rec) for rec in records if rec.code not in existing]
+    session.add_all(added)
+    return len(added)
+
+
+async def effective_settings(session: AsyncSession, region_code: str) -> dict[str, Any]:
+    """Settings after inheritance: province, then city, then county; the nearer region wins per key."""
+    merged: dict[str, Any] = {}
+    for row in await repo.settings_on_path(session, region_path(region_code)):
+        for section, values in row.settings.items():
+            if isinstance(values, dict):
+                merged.setdefault(section, {}).update(values)
+            else:
+                merged[section] = values
+    return merged
+
+
+async def registry_rules(session: AsyncSession, region_code: str) -> RegistryRules:
+    """The registry's rules as they apply in ``region_code``."""
+    return RegistryRules.from_settings((await effective_settings(session, region_code)).get("registry", {}))
+
+
+async def visible_region(session: AsyncSession, principal: Principal, code: str) -> None:
+    """404 unless the region exists inside the caller's subtree."""
+    if not principal.can_see_region(code) or await repo.get_region(session, code) is None:
+        raise not_found("region", code)
+
+
+async def settings_view(session: AsyncSession, code: str) -> dict[str, Any]:
+    """A region's own settings, what applies there, and the version of its own settings."""
+    row = await repo.get_settings(session, code)
+    effective = await effective_settings(session, code)
+    effective["registry"] = RegistryRules.from_settings(effective.get("registry", {})).to_settings()
+    return {
+        "region_code": code,
+        "own": row.settings if row else {},
+        "effective": effective,
+        "version": row.version if row else 0,
+    }
+
+
+async def put_settings(
+    session: AsyncSession, principal: Principal, code: str, settings: dict[str, Any], clock: Clock
+) -> RegionSettings:
+    """Replace a region's own settings (validated as they would apply there) and announce the change."""
+    registry_section = settings.get("registry", {})
+    if not isinstance(registry_section, dict):
+        raise DomainError(ErrorKind.UNPROCESSABLE, "invalid-settings", "settings.registry must be an object")
+    # Validate what this region would end up with, not only its own keys.
+    parent = parent_code(code)
+    merged = await effective_settings(session, parent) if parent else {}
+    RegistryRules.from_settings({**merged.get("registry", {}), **registry_section})
+    row = await repo.get_settings(session, code, lock=True)
+    before = copy.deepcopy(row.settings) if row else {}
+    if row is None:
+        row = RegionSettings(region_code=code, settings=settings, version=1, updated_by=principal.subject)
+        session.add(row)
+    else:
+        row.settings = settings
+        row.version += 1
+        row.updated_by = principal.subject
+        row.updated_at = clock.now()
+    await session.flush()
+    changed = sorted({k for k in set(before) | set(settings) if before.get(k) != settings.get(k)})
+    await add_event(
+        session,
+        RegionSettingsChanged(
+            occurred_at=clock.now(),
+            region_code=code,
+            settings=settings,
+            changed_keys=tuple(changed),
+            version=row.version,
+            actor_id=principal.subject,
+        ),
+    )
+    await audit.record(
+        session, principal=principal, action="region.settings.put", target=code, detail={"changed": changed}
+    )
+    return row

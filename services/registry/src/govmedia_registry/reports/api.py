@@ -1,0 +1,63 @@
+"""HTTP routes of reports: the statistics form (政务新媒体情况统计表)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from govmedia_common import audit
+from govmedia_common.app import RuntimeDep, SessionDep
+from govmedia_common.errors import DomainError, ErrorKind
+from govmedia_registry.deps import OfficeReader, RegionQuery
+from govmedia_registry.regions.service import visible_region
+from govmedia_registry.reports import statistics as stats
+
+router = APIRouter()
+
+
+@router.get(
+    "/v1/reports/statistics",
+    tags=["reports"],
+    summary="政务新媒体情况统计表 (registry columns) for a region and period, JSON or CSV",
+)
+async def statistics(
+    session: SessionDep,
+    principal: OfficeReader,
+    rt: RuntimeDep,
+    region: RegionQuery = None,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Any:
+    region = region or principal.region_code
+    await visible_region(session, principal, region)
+    end = period_end or rt.clock.today()
+    start = period_start or end.replace(month=1, day=1)
+    if start > end:
+        raise DomainError(ErrorKind.UNPROCESSABLE, "invalid-period", "period_start is after period_end.")
+    rows = await stats.statistics(session, region=region, start=start, end=end)
+    await audit.record(
+        session, principal=principal, action="report.statistics", target=region, detail={"format": format}
+    )
+    if format == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(stats.COLUMNS))
+        writer.writerow(stats.COLUMNS)
+        for row in rows:
+            writer.writerow(row)
+        return Response(
+            buffer.getvalue().encode("utf-8-sig"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="statistics-{region}-{end}.csv"'},
+        )
+    return {
+        "region": region,
+        "period_start": start,
+        "period_end": end,
+        "columns": stats.COLUMNS,
+        "rows": rows,
+    }

@@ -1,0 +1,31 @@
+"""Queries of units."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.auth import Principal
+from govmedia_common.scoping import scoped
+from govmedia_registry.models import Unit
+from govmedia_registry.queries import after
+
+
+async def get_unit(session: AsyncSession, unit_id: str) -> Unit | None:
+    return await session.get(Unit, unit_id)
+
+
+async def list_units(
+    session: AsyncSession, principal: Principal, *, limit: int, cursor: list[Any] | None
+) -> Sequence[Unit]:
+    stmt = scoped(select(Unit), principal, Unit.region_code, Unit.id)
+    stmt = after(stmt, Unit.id, cursor).order_by(Unit.id).limit(limit)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def units_in_region(session: AsyncSession, prefix: str) -> Sequence[Unit]:
+    stmt = select(Unit).where(Unit.region_code.startswith(prefix, autoescape=True))
+    return (await session.execute(stmt)).scalars().all()

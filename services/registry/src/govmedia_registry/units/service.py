@@ -1,0 +1,68 @@
+"""Units: registering host units and competent offices, and finding the ones a caller may see."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common import audit
+from govmedia_common.auth import Principal
+from govmedia_common.errors import DomainError, ErrorKind, not_found
+from govmedia_common.ids import new_id
+from govmedia_common.scoping import ensure_visible
+from govmedia_registry.aggregate import publish
+from govmedia_registry.regions import repository as regions_repo
+from govmedia_registry.units import repository as repo
+from govmedia_registry.units.domain import Unit, UnitKind
+from govmedia_registry.units.mapping import unit_from_row, unit_to_row
+
+
+async def create_unit(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    name: str,
+    short_name: str,
+    kind: UnitKind,
+    region_code: str,
+    duty_keywords: list[str],
+) -> Unit:
+    """Register a unit in a region of the caller's subtree; names are unique within a region."""
+    if await regions_repo.get_region(session, region_code) is None:
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE,
+            "unknown-region",
+            f"Region {region_code} is not in the registry's region tree.",
+        )
+    if not principal.can_see_region(region_code):
+        raise DomainError(
+            ErrorKind.FORBIDDEN, "outside-region", f"Region {region_code} is outside your region."
+        )
+    unit = Unit(
+        id=new_id(),
+        name=name,
+        short_name=short_name,
+        kind=kind,
+        region_code=region_code,
+        duty_keywords=tuple(duty_keywords),
+    )
+    try:
+        async with session.begin_nested():  # a duplicate name is the caller's conflict, not a server error
+            session.add(unit_to_row(unit))
+            await session.flush()
+    except IntegrityError as exc:
+        raise DomainError(
+            ErrorKind.CONFLICT, "unit-name-taken", f"Region {region_code} already has a unit named {name!r}."
+        ) from exc
+    await publish(session, unit)
+    await audit.record(session, principal=principal, action="unit.create", target=unit.id)
+    return unit
+
+
+async def visible_unit(session: AsyncSession, principal: Principal, unit_id: str) -> Unit:
+    """The unit if the caller may see it (404 otherwise)."""
+    row = await repo.get_unit(session, unit_id)
+    if row is None:
+        raise not_found("unit", unit_id)
+    ensure_visible(principal, row.region_code, row.id, "unit", unit_id)
+    return unit_from_row(row)
