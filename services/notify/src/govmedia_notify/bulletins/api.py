@@ -1,0 +1,82 @@
+"""Bulletins HTTP API: publish a region's bulletin for a period; read it as data, HTML or PDF."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from govmedia_common.app import Authorize, RuntimeDep, SessionDep
+from govmedia_common.auth import Principal
+from govmedia_common.events.scoring import PeriodKind
+from govmedia_notify.bulletins import service
+
+router = APIRouter(tags=["bulletins"])
+
+Reader = Annotated[Principal, Depends(Authorize("notify:read"))]
+Office = Annotated[Principal, Depends(Authorize("notify:write", roles=("office_staff", "office_admin")))]
+Id = Annotated[str, Path(max_length=64)]
+
+
+class BulletinIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region_code: str = Field(pattern=r"^[0-9]{6}$")
+    period_kind: PeriodKind = Field(description="week, month or quarter")
+    period_start: date = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
+
+
+class BulletinOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    region_code: str
+    period_kind: str
+    period_start: date
+    period_end: date
+    title: str
+    content: dict[str, Any]
+    published_by: str
+    published_at: datetime
+
+
+@router.post(
+    "/v1/bulletins", response_model=BulletinOut, status_code=201, summary="Publish a bulletin (通报)"
+)
+async def publish(body: BulletinIn, session: SessionDep, principal: Office, rt: RuntimeDep) -> BulletinOut:
+    row = await service.publish(
+        session, principal, body.region_code, body.period_kind, body.period_start, now=rt.clock.now()
+    )
+    return BulletinOut.model_validate(row)
+
+
+@router.get("/v1/bulletins", response_model=list[BulletinOut], summary="Bulletins of your region")
+async def list_bulletins(
+    session: SessionDep, principal: Reader, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[BulletinOut]:
+    return [BulletinOut.model_validate(r) for r in await service.list_bulletins(session, principal, limit)]
+
+
+@router.get("/v1/bulletins/{bulletin_id}", response_model=BulletinOut, summary="A bulletin as data")
+async def get_bulletin(bulletin_id: Id, session: SessionDep, principal: Reader) -> BulletinOut:
+    return BulletinOut.model_validate(await service.get(session, principal, bulletin_id))
+
+
+@router.get("/v1/bulletins/{bulletin_id}/html", response_class=HTMLResponse, summary="A bulletin as HTML")
+async def get_html(bulletin_id: Id, session: SessionDep, principal: Reader) -> HTMLResponse:
+    return HTMLResponse((await service.get(session, principal, bulletin_id)).html)
+
+
+@router.get("/v1/bulletins/{bulletin_id}/pdf", summary="A bulletin as printable PDF")
+async def get_pdf(bulletin_id: Id, session: SessionDep, principal: Reader) -> Response:
+    row = await service.get(session, principal, bulletin_id)
+    return Response(
+        row.pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="bulletin-{row.region_code}-{row.period_start}.pdf"'
+        },
+    )

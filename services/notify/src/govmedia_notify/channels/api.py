@@ -1,0 +1,163 @@
+"""Channels HTTP API: the in-app inbox, webhook subscriptions, deliveries and the dead list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from govmedia_common.app import Authorize, RuntimeDep, SessionDep
+from govmedia_common.auth import Principal
+from govmedia_common.errors import DomainError, ErrorKind, not_found
+from govmedia_common.ids import new_id
+from govmedia_common.pagination import decode_cursor, encode_cursor
+from govmedia_common.scoping import can_see, sees_only_own_unit
+from govmedia_notify.channels import repository as repo
+from govmedia_notify.channels import schemas as s
+from govmedia_notify.channels.domain import Channel, DeliveryStatus
+from govmedia_notify.models import Subscription
+
+router = APIRouter()
+
+Reader = Annotated[Principal, Depends(Authorize("notify:read"))]
+Writer = Annotated[Principal, Depends(Authorize("notify:write"))]
+Id = Annotated[str, Path(max_length=64)]
+
+
+def _org(principal: Principal) -> str:
+    if not principal.unit_id:
+        raise DomainError(ErrorKind.FORBIDDEN, "no-organisation", "Your token names no unit or office.")
+    return principal.unit_id
+
+
+def _after(cursor: str | None) -> int | None:
+    values = decode_cursor(cursor)
+    if not values:
+        return None
+    if not isinstance(values[0], int):
+        raise DomainError(ErrorKind.BAD_REQUEST, "invalid-cursor", "The cursor is not one this API returned.")
+    return values[0]
+
+
+@router.get("/v1/inbox", tags=["inbox"], summary="Messages to your unit or office, newest first")
+async def inbox(
+    session: SessionDep,
+    principal: Reader,
+    unread: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> s.Page:
+    rows = await repo.inbox(session, _org(principal), unread=unread, after=_after(cursor), limit=limit + 1)
+    items = [s.MessageOut.model_validate(r) for r in rows[:limit]]
+    nxt = encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None
+    return s.Page(items=items, next_cursor=nxt)
+
+
+@router.post("/v1/inbox/{message_id}/read", tags=["inbox"], status_code=204, summary="Mark a message read")
+async def mark_read(message_id: Id, session: SessionDep, principal: Reader, rt: RuntimeDep) -> Response:
+    row = await repo.get_delivery(session, message_id)
+    if row is None or row.channel != Channel.INBOX or row.org_id != _org(principal):
+        raise not_found("Message", message_id)
+    if row.read_at is None:
+        row.read_at = rt.clock.now()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/subscriptions",
+    tags=["webhooks"],
+    status_code=201,
+    response_model=s.SubscriptionOut,
+    summary="Subscribe a webhook to some kinds of messages",
+)
+async def subscribe(
+    body: s.SubscriptionIn, session: SessionDep, principal: Writer, rt: RuntimeDep
+) -> s.SubscriptionOut:
+    sub = Subscription(
+        id=new_id(),
+        org_id=_org(principal),
+        region_code=principal.region_code,
+        scope="unit" if sees_only_own_unit(principal) else "region",
+        event_kinds=sorted({k.value for k in body.event_kinds}),
+        url=str(body.url),
+        secret=body.secret,
+        active=True,
+        created_by=principal.subject,
+        created_at=rt.clock.now(),
+    )
+    await repo.add_subscription(session, sub)
+    return s.SubscriptionOut.model_validate(sub)
+
+
+@router.get(
+    "/v1/subscriptions",
+    tags=["webhooks"],
+    response_model=list[s.SubscriptionOut],
+    summary="Subscriptions in your region",
+)
+async def subscriptions(session: SessionDep, principal: Reader) -> list[s.SubscriptionOut]:
+    rows = await repo.subscriptions_of(session, principal.region_prefix)
+    return [s.SubscriptionOut.model_validate(r) for r in rows if can_see(principal, r.region_code, r.org_id)]
+
+
+@router.delete(
+    "/v1/subscriptions/{subscription_id}", tags=["webhooks"], status_code=204, summary="Stop a subscription"
+)
+async def unsubscribe(subscription_id: Id, session: SessionDep, principal: Writer) -> Response:
+    sub = await repo.get_subscription(session, subscription_id)
+    if sub is None or not can_see(principal, sub.region_code, sub.org_id):
+        raise not_found("Subscription", subscription_id)
+    sub.active = False
+    return Response(status_code=204)
+
+
+@router.get(
+    "/v1/deliveries", tags=["webhooks"], summary="Deliveries in your region (status=dead: the dead list)"
+)
+async def deliveries(
+    session: SessionDep,
+    principal: Reader,
+    status: DeliveryStatus | None = None,
+    channel: Channel | None = None,
+    case_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> s.Page:
+    rows = await repo.list_deliveries(
+        session,
+        prefix=principal.region_prefix,
+        status=status.value if status else None,
+        channel=channel.value if channel else None,
+        case_id=case_id,
+        after=_after(cursor),
+        limit=limit + 1,
+    )
+    visible = [r for r in rows[:limit] if can_see(principal, r.region_code, r.org_id)]
+    nxt = encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None
+    return s.Page(items=[s.DeliveryOut.model_validate(r) for r in visible], next_cursor=nxt)
+
+
+@router.post(
+    "/v1/deliveries/{delivery_id}/redelivery",
+    tags=["webhooks"],
+    response_model=s.DeliveryOut,
+    summary="Send a dead delivery again (same delivery id)",
+)
+async def redeliver(delivery_id: Id, session: SessionDep, principal: Writer, rt: RuntimeDep) -> s.DeliveryOut:
+    row = await repo.get_delivery(session, delivery_id)
+    if row is None or not can_see(principal, row.region_code, row.org_id):
+        raise not_found("Delivery", delivery_id)
+    if row.status != DeliveryStatus.DEAD:
+        raise DomainError(
+            ErrorKind.RULE_VIOLATED,
+            "not-dead",
+            f"The delivery is {row.status}; only dead ones are redelivered.",
+        )
+    row.status, row.attempts, row.next_attempt_at, row.claimed_until = (
+        DeliveryStatus.PENDING,
+        0,
+        rt.clock.now(),
+        None,
+    )
+    await session.flush()
+    return s.DeliveryOut.model_validate(row)

@@ -1,0 +1,142 @@
+"""Queries of the channels: deliveries (the durable outbox of messages), the inbox, subscriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import any_, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.auth import region_within
+from govmedia_notify.channels.domain import Channel, DeliveryStatus
+from govmedia_notify.models import Delivery, Subscription
+
+
+async def add_delivery(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Insert a delivery unless one with its id exists; True when inserted."""
+    stmt = insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=[Delivery.id])
+    return bool((await session.execute(stmt.returning(Delivery.id))).first())
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, limit: int, lease_seconds: float
+) -> list[Delivery]:
+    """Lock due pending deliveries (skipping those another dispatcher holds) and lease them."""
+    stmt = (
+        select(Delivery)
+        .where(
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.next_attempt_at <= now,
+            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until <= now),
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.seq)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list((await session.execute(stmt)).scalars())
+    for row in rows:
+        row.claimed_until = now + timedelta(seconds=lease_seconds)
+    return rows
+
+
+async def subscription_secrets(session: AsyncSession, ids: Sequence[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Subscription.id, Subscription.secret).where(Subscription.id.in_(ids), Subscription.active)
+    )
+    return {r.id: r.secret for r in rows}
+
+
+async def record_outcome(
+    session: AsyncSession,
+    delivery_id: str,
+    *,
+    delivered_at: datetime | None,
+    error: str | None,
+    next_attempt_at: datetime | None,
+) -> None:
+    """Mark a delivery delivered, or count the failure and schedule the next try (None: dead)."""
+    values: dict[str, Any] = {"attempts": Delivery.attempts + 1, "claimed_until": None}
+    if delivered_at is not None:
+        values |= {"status": DeliveryStatus.DELIVERED, "delivered_at": delivered_at, "last_error": None}
+    elif next_attempt_at is None:
+        values |= {"status": DeliveryStatus.DEAD, "last_error": error}
+    else:
+        values |= {"next_attempt_at": next_attempt_at, "last_error": error}
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
+        .values(**values)
+    )
+
+
+async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery | None:
+    return (await session.execute(select(Delivery).where(Delivery.id == delivery_id))).scalars().first()
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    prefix: str,
+    status: str | None,
+    channel: str | None,
+    case_id: str | None,
+    after: int | None,
+    limit: int,
+) -> Sequence[Delivery]:
+    stmt = select(Delivery).where(Delivery.region_code.startswith(prefix, autoescape=True))
+    if status:
+        stmt = stmt.where(Delivery.status == status)
+    if channel:
+        stmt = stmt.where(Delivery.channel == channel)
+    if case_id:
+        stmt = stmt.where(Delivery.case_id == case_id)
+    if after is not None:
+        stmt = stmt.where(Delivery.seq > after)
+    return (await session.execute(stmt.order_by(Delivery.seq).limit(limit))).scalars().all()
+
+
+async def inbox(
+    session: AsyncSession, org_id: str, *, unread: bool, after: int | None, limit: int
+) -> Sequence[Delivery]:
+    stmt = select(Delivery).where(Delivery.channel == Channel.INBOX, Delivery.org_id == org_id)
+    if unread:
+        stmt = stmt.where(Delivery.read_at.is_(None))
+    if after is not None:
+        stmt = stmt.where(Delivery.seq < after)
+    return (await session.execute(stmt.order_by(Delivery.seq.desc()).limit(limit))).scalars().all()
+
+
+async def matching_subscriptions(
+    session: AsyncSession, *, kind: str, region_code: str, unit_id: str | None
+) -> Sequence[Subscription]:
+    """Active subscriptions to ``kind`` that see this unit: its own, or a region subscription above it."""
+    rows = (
+        await session.execute(
+            select(Subscription).where(Subscription.active, literal(kind) == any_(Subscription.event_kinds))
+        )
+    ).scalars()
+    out = []
+    for sub in rows:
+        own_unit = sub.scope == "unit" and sub.org_id == unit_id
+        if own_unit or (sub.scope == "region" and region_within(region_code, sub.region_code)):
+            out.append(sub)
+    return out
+
+
+async def add_subscription(session: AsyncSession, sub: Subscription) -> None:
+    session.add(sub)
+    await session.flush()
+
+
+async def get_subscription(session: AsyncSession, sub_id: str) -> Subscription | None:
+    return await session.get(Subscription, sub_id)
+
+
+async def subscriptions_of(session: AsyncSession, prefix: str) -> Sequence[Subscription]:
+    stmt = select(Subscription).where(Subscription.region_code.startswith(prefix, autoescape=True))
+    return (await session.execute(stmt.order_by(Subscription.created_at))).scalars().all()

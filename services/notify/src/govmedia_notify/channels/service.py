@@ -1,0 +1,205 @@
+"""Fan a message out to its recipients as durable delivery rows, and the dispatcher that sends them.
+
+A use case calls :func:`fan_out` in its own transaction, next to the outbox event: if the process dies
+after the commit, the rows are still there and the dispatcher sends them; if it dies before, neither the
+state change nor the messages exist. Delivery ids are stable per (message, channel, recipient), so a retry
+of the use case adds nothing and a receiver drops a message it has seen by its id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from govmedia_common.workdays import Clock
+from govmedia_notify.channels import repository as repo
+from govmedia_notify.channels.domain import Channel, DeliveryStatus, backoff_seconds, delivery_id
+from govmedia_notify.channels.senders import DeliveryFailed, EmailSender, Sender, SmsSender, WebhookSender
+from govmedia_notify.models import Delivery, UnitView
+from govmedia_notify.settings import NotifySettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """An organisation a message is for, and how to reach it."""
+
+    org_id: str
+    region_code: str
+    email: str | None = None
+    phone: str | None = None
+
+    @classmethod
+    def of(cls, unit: UnitView) -> Recipient:
+        return cls(unit.unit_id, unit.region_code, unit.contact_email, unit.contact_phone)
+
+
+async def fan_out(
+    session: AsyncSession,
+    *,
+    kind: str,
+    source_id: str,
+    region_code: str,
+    unit_id: str | None,
+    case_id: str | None,
+    subject: str,
+    body: str,
+    payload: dict[str, Any],
+    recipients: Sequence[Recipient],
+    now: datetime,
+    sms: bool = False,
+    not_before: datetime | None = None,
+) -> int:
+    """Write one delivery per recipient and channel (inbox, e-mail, SMS) and per matching webhook."""
+    due = max(now, not_before) if not_before else now
+    rows: list[dict[str, Any]] = []
+
+    def row(channel: Channel, recipient: str, org_id: str | None, **extra: Any) -> None:
+        rows.append(
+            {
+                "id": delivery_id(kind, source_id, channel, recipient),
+                "channel": channel,
+                "kind": kind,
+                "org_id": org_id,
+                "region_code": region_code,
+                "case_id": case_id,
+                "recipient": recipient,
+                "subject": subject,
+                "body": body,
+                "payload": payload,
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": due,
+                "created_at": now,
+                **extra,
+            }
+        )
+
+    seen: set[str] = set()
+    for r in recipients:
+        if r.org_id in seen:
+            continue
+        seen.add(r.org_id)
+        # The in-app inbox needs no sending: it is delivered the moment it is written.
+        row(Channel.INBOX, r.org_id, r.org_id, status=DeliveryStatus.DELIVERED, delivered_at=now)
+        if r.email:
+            row(Channel.EMAIL, r.email, r.org_id)
+        if sms and r.phone:
+            row(Channel.SMS, r.phone, r.org_id)
+    for sub in await repo.matching_subscriptions(
+        session, kind=kind, region_code=region_code, unit_id=unit_id
+    ):
+        row(Channel.WEBHOOK, sub.url, sub.org_id, subscription_id=sub.id)
+    added = 0
+    for values in rows:
+        added += await repo.add_delivery(session, values)
+    return added
+
+
+class Dispatcher:
+    """Sends due deliveries, retries failures with exponential backoff, gives up to the dead list."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: NotifySettings,
+        clock: Clock,
+        *,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+        self.client = client or httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+        self.senders: dict[str, Sender] = {
+            Channel.EMAIL: EmailSender(settings),
+            Channel.SMS: SmsSender(settings, self.client),
+            Channel.WEBHOOK: WebhookSender(self.client),
+        }
+        self._stopping = asyncio.Event()
+
+    async def run_once(self) -> int:
+        """Claim the due deliveries, send them, record each outcome; returns how many were tried."""
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            batch = await repo.claim_due(
+                session,
+                now=now,
+                limit=self.settings.delivery_batch_size,
+                lease_seconds=self.settings.delivery_lease_seconds,
+            )
+            secrets = await repo.subscription_secrets(
+                session, [d.subscription_id for d in batch if d.subscription_id]
+            )
+        outcomes = await asyncio.gather(*(self._send(d, secrets.get(d.subscription_id or "")) for d in batch))
+        async with self.sessions() as session, session.begin():
+            for delivery, error in zip(batch, outcomes, strict=True):
+                if error is None:
+                    await repo.record_outcome(
+                        session, delivery.id, delivered_at=now, error=None, next_attempt_at=None
+                    )
+                    continue
+                attempts = delivery.attempts + 1
+                next_at = None
+                if attempts < self.settings.delivery_max_attempts:
+                    delay = backoff_seconds(
+                        attempts,
+                        self.settings.delivery_backoff_seconds,
+                        self.settings.delivery_backoff_cap_seconds,
+                    )
+                    next_at = now + timedelta(seconds=delay)
+                await repo.record_outcome(
+                    session, delivery.id, delivered_at=None, error=error, next_attempt_at=next_at
+                )
+                log.warning(
+                    "delivery failed",
+                    extra={
+                        "delivery_id": delivery.id,
+                        "channel": delivery.channel,
+                        "attempts": attempts,
+                        "error": error,
+                    },
+                )
+        return len(batch)
+
+    async def _send(self, delivery: Delivery, secret: str | None) -> str | None:
+        sender = self.senders.get(delivery.channel)
+        if sender is None:
+            return f"no sender for channel {delivery.channel}"
+        try:
+            await sender.send(delivery, secret)
+        except DeliveryFailed as exc:
+            return str(exc)[:2000]
+        except Exception as exc:  # a bug in one adapter must not stop the others
+            log.exception("delivery crashed", extra={"delivery_id": delivery.id})
+            return f"{exc.__class__.__name__}: {exc}"[:2000]
+        return None
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                tried = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dispatcher error; retrying")
+                tried = 0
+            if not tried:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.settings.dispatcher_interval_seconds):
+                        await self._stopping.wait()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def close(self) -> None:
+        await self.client.aclose()

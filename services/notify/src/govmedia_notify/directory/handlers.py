@@ -1,0 +1,176 @@
+"""Consumers that keep the directory: units and people, accounts, region settings, scores."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.consumer import Handler, MessageContext
+from govmedia_common.events.base import Event
+from govmedia_common.events.registry import (
+    AccountAnnounced,
+    AccountApproved,
+    AccountChanged,
+    AccountDeregistered,
+    AccountFiled,
+    AccountMerged,
+    AccountOpened,
+    AccountRejected,
+    AccountReturned,
+    AccountSuspended,
+    AccountWithdrawn,
+    PersonRegistered,
+    RegionSettingsChanged,
+)
+from govmedia_common.events.scoring import ScoresComputed
+from govmedia_notify.directory import repository as repo
+
+log = logging.getLogger(__name__)
+
+
+class UnitFacts(Protocol):
+    """What the registry's unit events (UnitRegistered, UnitChanged) carry that notices need."""
+
+    @property
+    def occurred_at(self) -> Any: ...
+    @property
+    def unit_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def region_code(self) -> str: ...
+    @property
+    def kind(self) -> Any: ...
+
+
+async def on_unit_event(event: UnitFacts, ctx: MessageContext | None, session: AsyncSession) -> None:
+    """Keep the newest record of a unit or office: its principal, deputy head, liaison and contacts."""
+    await repo.upsert_unit(
+        session,
+        {
+            "unit_id": str(event.unit_id),
+            "name": event.name,
+            "region_code": event.region_code,
+            "kind": str(getattr(event.kind, "value", event.kind)),
+            "principal_name": getattr(event, "principal_name", None),
+            "deputy_head_name": getattr(event, "deputy_head_name", None),
+            "liaison_person_id": _opt(getattr(event, "liaison_person_id", None)),
+            "contact_email": getattr(event, "contact_email", None),
+            "contact_phone": getattr(event, "contact_phone", None),
+            "as_of": event.occurred_at,
+        },
+    )
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+async def on_person_registered(
+    event: PersonRegistered, ctx: MessageContext | None, session: AsyncSession
+) -> None:
+    """Keep a person of a unit or office (liaisons are addressed by name in interviews)."""
+    await repo.upsert_person(
+        session,
+        {
+            "person_id": event.person_id,
+            "name": event.name,
+            "unit_id": event.unit_id,
+            "region_code": event.region_code,
+            "roles": list(event.roles),
+            "as_of": event.occurred_at,
+        },
+    )
+
+
+async def on_region_settings(
+    event: RegionSettingsChanged, ctx: MessageContext | None, session: AsyncSession
+) -> None:
+    """Keep the region's ``notify`` section; inheritance and tightening are resolved when rules are read."""
+    section = event.settings.get("notify", {})
+    if not isinstance(section, dict):
+        log.warning(
+            "ignoring a notify section that is not an object", extra={"region_code": event.region_code}
+        )
+        section = {}
+    await repo.put_region_settings(session, event.region_code, section, event.version)
+
+
+AccountEvent = (
+    AccountFiled
+    | AccountApproved
+    | AccountRejected
+    | AccountReturned
+    | AccountAnnounced
+    | AccountOpened
+    | AccountChanged
+    | AccountMerged
+    | AccountSuspended
+    | AccountDeregistered
+    | AccountWithdrawn
+)
+ACCOUNT_EVENTS: tuple[type[Event], ...] = (
+    AccountFiled,
+    AccountApproved,
+    AccountRejected,
+    AccountReturned,
+    AccountAnnounced,
+    AccountOpened,
+    AccountChanged,
+    AccountMerged,
+    AccountSuspended,
+    AccountDeregistered,
+    AccountWithdrawn,
+)
+
+
+async def on_account_event(event: AccountEvent, ctx: MessageContext | None, session: AsyncSession) -> None:
+    """Keep the account's name and host unit from the event's snapshot (and merged-away ones)."""
+    snapshots = [event.account]
+    if isinstance(event, AccountMerged):
+        snapshots.extend(event.merged_accounts)
+    for a in snapshots:
+        await repo.upsert_account(
+            session,
+            {
+                "account_id": a.account_id,
+                "name": a.name,
+                "platform": str(a.platform),
+                "unit_id": a.unit_id,
+                "unit_name": a.unit_name,
+                "region_code": a.region_code,
+                "status": str(a.status),
+                "as_of": event.occurred_at,
+            },
+        )
+
+
+async def on_scores_computed(
+    event: ScoresComputed, ctx: MessageContext | None, session: AsyncSession
+) -> None:
+    """Keep the latest composite of an account for a period (a recomputation replaces it)."""
+    await repo.upsert_score(
+        session,
+        {
+            "account_id": event.account_id,
+            "period_kind": str(event.period_kind),
+            "period_start": event.period_start,
+            "unit_id": event.unit_id,
+            "region_code": event.region_code,
+            "platform": str(event.platform),
+            "composite": event.composite,
+            "passed": event.passed,
+            "as_of": event.occurred_at,
+        },
+    )
+
+
+DIRECTORY_HANDLERS: Mapping[type[Event], Handler] = {
+    **dict.fromkeys(ACCOUNT_EVENTS, on_account_event),
+    PersonRegistered: on_person_registered,
+    RegionSettingsChanged: on_region_settings,
+}
+SCORE_HANDLERS: Mapping[type[Event], Handler] = {ScoresComputed: on_scores_computed}

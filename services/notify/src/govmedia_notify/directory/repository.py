@@ -1,0 +1,144 @@
+"""Queries of the directory: the projections of units, people, accounts, region settings and scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import any_, func, literal, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_notify.models import AccountView, PersonView, RegionSettingsView, ScoreView, UnitView
+from govmedia_notify.rules import NotifyRules, effective_rules, region_path
+
+
+async def _upsert(session: AsyncSession, model: Any, keys: Sequence[str], values: dict[str, Any]) -> bool:
+    """Insert or replace a projection row unless the stored one is newer (``as_of``); True when written."""
+    ins = insert(model).values(**values)
+    stmt = ins.on_conflict_do_update(
+        index_elements=[getattr(model, k) for k in keys],
+        set_={k: ins.excluded[k] for k in values if k not in keys},
+        where=model.as_of <= ins.excluded.as_of,
+    ).returning(getattr(model, keys[0]))
+    return (await session.execute(stmt)).first() is not None
+
+
+async def upsert_unit(session: AsyncSession, values: dict[str, Any]) -> bool:
+    return await _upsert(session, UnitView, ["unit_id"], values)
+
+
+async def upsert_person(session: AsyncSession, values: dict[str, Any]) -> bool:
+    return await _upsert(session, PersonView, ["person_id"], values)
+
+
+async def upsert_account(session: AsyncSession, values: dict[str, Any]) -> bool:
+    return await _upsert(session, AccountView, ["account_id"], values)
+
+
+async def upsert_score(session: AsyncSession, values: dict[str, Any]) -> bool:
+    return await _upsert(session, ScoreView, ["account_id", "period_kind", "period_start"], values)
+
+
+async def put_region_settings(
+    session: AsyncSession, region_code: str, notify: dict[str, Any], version: int
+) -> None:
+    """Keep the newest version of a region's notify section (a late, older event changes nothing)."""
+    stmt = insert(RegionSettingsView).values(region_code=region_code, notify=notify, version=version)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[RegionSettingsView.region_code],
+            set_={"notify": stmt.excluded.notify, "version": stmt.excluded.version},
+            where=RegionSettingsView.version < stmt.excluded.version,
+        )
+    )
+
+
+async def rules_for(session: AsyncSession, region_code: str) -> NotifyRules:
+    """The effective notify rules of a region: defaults, then each level from the root, tightened."""
+    path = region_path(region_code)
+    rows = (
+        await session.execute(select(RegionSettingsView).where(RegionSettingsView.region_code.in_(path)))
+    ).scalars()
+    by_code = {r.region_code: r.notify for r in rows}
+    return effective_rules((c, by_code.get(c, {})) for c in path)
+
+
+async def get_unit(session: AsyncSession, unit_id: str) -> UnitView | None:
+    return await session.get(UnitView, unit_id)
+
+
+async def get_person(session: AsyncSession, person_id: str) -> PersonView | None:
+    return await session.get(PersonView, person_id)
+
+
+async def get_account(session: AsyncSession, account_id: str) -> AccountView | None:
+    return await session.get(AccountView, account_id)
+
+
+async def liaison_of(session: AsyncSession, unit: UnitView | None, unit_id: str) -> PersonView | None:
+    """The unit's liaison: the one the registry names, else a person holding the liaison role."""
+    if unit is not None and unit.liaison_person_id:
+        person = await session.get(PersonView, unit.liaison_person_id)
+        if person is not None:
+            return person
+    stmt = (
+        select(PersonView)
+        .where(PersonView.unit_id == unit_id, literal("liaison") == any_(PersonView.roles))
+        .order_by(PersonView.as_of)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def office_for(session: AsyncSession, region_code: str) -> UnitView | None:
+    """The competent office (主管单位) of a region: the office of the region, else of the nearest ancestor."""
+    path = region_path(region_code)
+    rows = (
+        await session.execute(
+            select(UnitView)
+            .where(UnitView.kind == "office", UnitView.region_code.in_(path))
+            .order_by(UnitView.as_of)
+        )
+    ).scalars()
+    by_region = {r.region_code: r for r in rows}
+    for code in reversed(path):
+        if code in by_region:
+            return by_region[code]
+    return None
+
+
+async def offices(session: AsyncSession) -> Sequence[UnitView]:
+    return (await session.execute(select(UnitView).where(UnitView.kind == "office"))).scalars().all()
+
+
+async def accounts_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, AccountView]:
+    if not ids:
+        return {}
+    rows = (await session.execute(select(AccountView).where(AccountView.account_id.in_(ids)))).scalars()
+    return {r.account_id: r for r in rows}
+
+
+async def units_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, UnitView]:
+    if not ids:
+        return {}
+    rows = (await session.execute(select(UnitView).where(UnitView.unit_id.in_(ids)))).scalars()
+    return {r.unit_id: r for r in rows}
+
+
+async def scores_in(session: AsyncSession, prefix: str, period_kind: str, start: Any) -> Sequence[ScoreView]:
+    stmt = (
+        select(ScoreView)
+        .where(
+            ScoreView.region_code.startswith(prefix, autoescape=True),
+            ScoreView.period_kind == period_kind,
+            ScoreView.period_start == start,
+        )
+        .order_by(ScoreView.composite.desc(), ScoreView.account_id)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def now_db(session: AsyncSession) -> datetime:
+    return (await session.execute(select(func.now()))).scalar_one()

@@ -1,0 +1,87 @@
+"""Interviews HTTP API: the ladder's interviews and recording that one took place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from govmedia_common.app import Authorize, RuntimeDep, SessionDep
+from govmedia_common.auth import Principal
+from govmedia_common.errors import DomainError, ErrorKind
+from govmedia_common.scoping import can_see, sees_only_own_unit
+from govmedia_notify.ladder import repository as repo
+from govmedia_notify.ladder import service
+
+router = APIRouter(tags=["interviews"])
+
+Reader = Annotated[Principal, Depends(Authorize("notify:read"))]
+Office = Annotated[Principal, Depends(Authorize("notify:write", roles=("office_staff", "office_admin")))]
+
+
+class InterviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    unit_id: str
+    region_code: str
+    case_id: str
+    account_id: str
+    year: int
+    violation_count: int
+    ladder_step: int
+    interviewee_role: str
+    interviewee_name: str | None
+    interviewer_role: str
+    scheduled_for: datetime
+    held_at: datetime | None
+    held_notes: str | None
+    recorded_by: str | None
+
+
+class HeldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    held_at: AwareDatetime
+    notes: str = Field("", max_length=10_000, description="Minutes of the interview (约谈记录).")
+
+
+@router.get(
+    "/v1/interviews", response_model=list[InterviewOut], summary="Interviews scheduled by the 二四六 ladder"
+)
+async def interviews(
+    session: SessionDep,
+    principal: Reader,
+    unit_id: Annotated[str | None, Query(max_length=64)] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[InterviewOut]:
+    if sees_only_own_unit(principal):
+        unit_id = principal.unit_id
+    rows = await repo.list_interviews(
+        session, prefix=principal.region_prefix, unit_id=unit_id, year=year, limit=limit
+    )
+    return [InterviewOut.model_validate(r) for r in rows if can_see(principal, r.region_code, r.unit_id)]
+
+
+@router.post(
+    "/v1/interviews/{interview_id}/held",
+    response_model=InterviewOut,
+    summary="Record that an interview took place",
+)
+async def held(
+    interview_id: Annotated[str, Path(max_length=64)],
+    body: HeldIn,
+    session: SessionDep,
+    principal: Office,
+    rt: RuntimeDep,
+) -> InterviewOut:
+    now = rt.clock.now()
+    if (now - body.held_at).days > 366:
+        raise DomainError(ErrorKind.UNPROCESSABLE, "held-too-long-ago", "held_at lies more than a year back.")
+    row = await service.record_held(
+        session, principal, interview_id, held_at=body.held_at, notes=body.notes, now=now
+    )
+    return InterviewOut.model_validate(row)

@@ -1,0 +1,42 @@
+"""Settings of the notify process (``GOVMEDIA_NOTIFY_*``): channels, the dispatcher and the sweep.
+
+Thresholds of the domain (deadlines, quiet hours, the ladder, forced closure) are per-region rules
+(:mod:`govmedia_notify.rules`), not process settings.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from govmedia_common.settings import ServiceSettings
+
+
+class NotifySettings(ServiceSettings):
+    """How notify reaches people, and how often its background work runs (``GOVMEDIA_NOTIFY_*``)."""
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "govmedia-notify@localhost"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    sms_gateway_url: str | None = Field(None, description="POST endpoint of the SMS gateway; None: no SMS.")
+    sms_gateway_token: SecretStr | None = None
+    webhook_timeout_seconds: float = 10.0
+    delivery_max_attempts: int = Field(8, ge=1, le=50, description="Attempts before a delivery is dead.")
+    delivery_backoff_seconds: float = Field(30.0, gt=0, description="First retry delay; doubles each time.")
+    delivery_backoff_cap_seconds: float = Field(3600.0, gt=0)
+    delivery_batch_size: int = Field(50, ge=1, le=1000)
+    delivery_lease_seconds: float = 60.0
+    run_dispatcher: bool = True
+    dispatcher_interval_seconds: float = 1.0
+    run_sweeper: bool = True
+    sweep_interval_seconds: float = 60.0
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    attachment_types: tuple[str, ...] = (
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )

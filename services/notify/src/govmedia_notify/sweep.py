@@ -1,0 +1,121 @@
+"""The scheduled sweep: time-driven work on the injected service clock.
+
+Each run sends the reminders that are due (never in quiet hours), escalates overdue cases to the office,
+sends the offices' daily digest once a day, and lists the previous quarter's repeatedly notified accounts
+(forced closure). Every step is idempotent, so a sweep may run late, twice, or on several replicas; the
+API runs one ``as_of`` an instant for demos and catch-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from govmedia_common.auth import region_prefix
+from govmedia_common.workdays import Clock
+from govmedia_notify.cases import messages
+from govmedia_notify.cases import repository as cases_repo
+from govmedia_notify.cases import service as cases
+from govmedia_notify.cases.domain import local
+from govmedia_notify.channels.domain import Kind
+from govmedia_notify.channels.service import Recipient, fan_out
+from govmedia_notify.closure import service as closure
+from govmedia_notify.closure.domain import quarter_of
+from govmedia_notify.directory import repository as directory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    as_of: datetime
+    reminders: int = 0
+    escalations: int = 0
+    digests: int = 0
+    listed: list[str] = field(default_factory=list)
+
+
+async def sweep(sessions: async_sessionmaker[AsyncSession], now: datetime) -> SweepResult:
+    """Run every time-driven step once, as of ``now`` (one transaction per case, per office, per quarter)."""
+    result = SweepResult(as_of=now)
+    today = local(now).date()
+    async with sessions() as session:
+        ids = await cases_repo.ids_needing_sweep(session, now=now, today=today)
+    for case_id in ids:
+        async with sessions() as session, session.begin():
+            reminded, escalated = await cases.sweep_case(session, case_id, now=now)
+        result.reminders += reminded
+        result.escalations += escalated
+    async with sessions() as session:
+        offices = list(await directory.offices(session))
+    for office in offices:
+        async with sessions() as session, session.begin():
+            result.digests += await daily_digest(session, office.unit_id, now=now)
+    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    previous = quarter_of(quarter_start - timedelta(days=1))
+    async with sessions() as session, session.begin():
+        result.listed = await closure.list_quarter(session, previous, now=now)
+    return result
+
+
+async def daily_digest(session: AsyncSession, office_id: str, *, now: datetime) -> int:
+    """Send an office its daily digest once a day, after its digest time; 1 when sent now."""
+    office = await directory.get_unit(session, office_id)
+    if office is None:
+        return 0
+    rules = await directory.rules_for(session, office.region_code)
+    if local(now).time() < rules.digest_time:
+        return 0
+    today = local(now).date()
+    counts = await cases_repo.counts_for_digest(
+        session, prefix=region_prefix(office.region_code), today=today, since=now - timedelta(days=1)
+    )
+    subject, body = messages.digest(
+        office.name, today, counts["open"], counts["overdue"], counts["opened"], counts["closed"]
+    )
+    added = await fan_out(
+        session,
+        kind=Kind.DIGEST,
+        source_id=f"{office.unit_id}:{today.isoformat()}",
+        region_code=office.region_code,
+        unit_id=office.unit_id,
+        case_id=None,
+        subject=subject,
+        body=body,
+        payload={"office_id": office.unit_id, "day": today.isoformat(), **counts},
+        recipients=[Recipient.of(office)],
+        now=now,
+    )
+    return 1 if added else 0
+
+
+class Sweeper:
+    """Runs :func:`sweep` every ``interval`` seconds on the service clock."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, interval: float) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.interval = interval
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await sweep(self.sessions, self.clock.now())
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sweep failed; next run as scheduled")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.interval):
+                    await self._stopping.wait()
+
+    def stop(self) -> None:
+        self._stopping.set()
