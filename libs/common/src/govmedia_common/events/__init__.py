@@ -1,7 +1,13 @@
 """The event catalogue: ``from govmedia_common.events import AccountFiled``."""
 
-from govmedia_common.events.base import CATALOGUE, Event, event_class
-from govmedia_common.events.catalogue import *  # noqa: F403
-from govmedia_common.events.catalogue import __all__ as _catalogue_all
+from typing import TYPE_CHECKING
 
-__all__ = ["CATALOGUE", "Event", "event_class", *_catalogue_all]
+from govmedia_common.events.base import CATALOGUE as CATALOGUE
+from govmedia_common.events.base import Event as Event
+from govmedia_common.events.base import event_class as event_class
+from govmedia_common.events.catalogue import *  # noqa: F403
+
+if not TYPE_CHECKING:  # type checkers read the star import; Python gets the full list
+    from govmedia_common.events import catalogue
+
+    __all__ = ["CATALOGUE", "Event", "event_class", *catalogue.__all__]

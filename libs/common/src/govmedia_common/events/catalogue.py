@@ -14,7 +14,8 @@ in ``.v2``. See ``docs/events.md``.
 
 from __future__ import annotations
 
-from govmedia_common.events import monitor, notify, registry, review, scoring, types
+from typing import TYPE_CHECKING
+
 from govmedia_common.events.base import Fact as Fact
 from govmedia_common.events.monitor import *  # noqa: F403
 from govmedia_common.events.notify import *  # noqa: F403
@@ -23,12 +24,15 @@ from govmedia_common.events.review import *  # noqa: F403
 from govmedia_common.events.scoring import *  # noqa: F403
 from govmedia_common.events.types import *  # noqa: F403
 
-__all__ = [
-    "Fact",
-    *types.__all__,
-    *registry.__all__,
-    *review.__all__,
-    *monitor.__all__,
-    *notify.__all__,
-    *scoring.__all__,
-]
+if not TYPE_CHECKING:  # type checkers read the star imports above; Python gets the full list
+    from govmedia_common.events import monitor, notify, registry, review, scoring, types
+
+    __all__ = [
+        "Fact",
+        *types.__all__,
+        *registry.__all__,
+        *review.__all__,
+        *monitor.__all__,
+        *notify.__all__,
+        *scoring.__all__,
+    ]

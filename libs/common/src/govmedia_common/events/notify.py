@@ -176,14 +176,13 @@ BulletinPeriod = Literal["week", "month", "quarter"]
 """Length of a bulletin's period."""
 
 
-class BulletinPublished(
-    Fact,
-    type="gov.notify.bulletin.published.v1",
-    service="notify",
-    topic="gov.notify.bulletins",
-    aggregate="region",
-    key="region_code",
+class _BulletinEvent(
+    Fact, service="notify", topic="gov.notify.bulletins", aggregate="region", key="region_code"
 ):
+    """Notify events about a region's bulletins, keyed by the region."""
+
+
+class BulletinPublished(_BulletinEvent, type="gov.notify.bulletin.published.v1"):
     """A region's periodic bulletin (通报) was published, as HTML and PDF, with its headline figures."""
 
     bulletin_id: Uuid = Field(description="The bulletin.")
