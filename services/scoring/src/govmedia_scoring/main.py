@@ -1,27 +1,112 @@
-"""Composition root of the scoring service: settings, app, consumers, relay."""
+"""Composition root of the scoring service: settings, app, consumers, relay, the scoring schedule."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import asyncio
+import logging
 
-from govmedia_common.app import ServiceSpec
+from fastapi import FastAPI
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from govmedia_common.app import Runtime, ServiceSpec
 from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
+from govmedia_common.db import unit_of_work
+from govmedia_common.gauges import SqlGauge
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
+from govmedia_scoring.aggregates.handlers import CONSUMER_GROUPS
+from govmedia_scoring.api import router
+from govmedia_scoring.engine import compute
 
 SERVICE = "scoring"
+log = logging.getLogger(__name__)
 
-SPEC = ServiceSpec(
-    name=SERVICE,
-    title="govmedia scoring — 指数评价",
-    description=(
-        "Five indices per account (diligence, effect, content, cluster, growth), "
-        "composite scores, rankings and pass/fail per period."
+
+class ScheduleSettings(BaseSettings):
+    """When the service scores by itself (``GOVMEDIA_SCORING_SCHEDULE_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVMEDIA_SCORING_SCHEDULE_", extra="ignore")
+
+    enabled: bool = True
+    interval_seconds: float = 900.0  # score the running periods, recompute stale ones, every 15 minutes
+
+
+async def run_schedule(runtime: Runtime, interval: float) -> None:
+    """Score the running and just-closed periods, and every period a settings change made stale; repeat."""
+    while True:
+        try:
+            async with unit_of_work(runtime.sessions) as session:
+                periods = set(compute.due_periods(runtime.clock.today()))
+                periods |= set(await compute.stale_periods(session))
+            for period in sorted(periods):
+                async with unit_of_work(runtime.sessions) as session:
+                    await compute.compute_period(session, period, now=runtime.clock.now())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("scheduled scoring failed; retrying at the next interval")
+        await asyncio.sleep(interval)
+
+
+def _start_schedule(schedule: ScheduleSettings):  # type: ignore[no-untyped-def]
+    async def on_startup(runtime: Runtime) -> None:
+        if schedule.enabled and runtime.settings.run_consumers:
+            runtime.tasks.append(asyncio.create_task(run_schedule(runtime, schedule.interval_seconds)))
+
+    return on_startup
+
+
+GAUGES = (
+    SqlGauge(
+        "govmedia_scoring_composite_mean",
+        "Mean composite score of the latest computed month, by region and platform",
+        """
+        SELECT region_code, platform, avg(composite) FROM scores
+        WHERE period_kind = 'month' AND period_start = (SELECT max(period_start) FROM score_runs
+                                                         WHERE period_kind = 'month')
+        GROUP BY region_code, platform
+        """,
+        ("region_code", "platform"),
     ),
-    routers=[],
-    consumer_groups={},
+    SqlGauge(
+        "govmedia_scoring_failed_accounts",
+        "Accounts failing the latest computed month (a veto), by region",
+        """
+        SELECT region_code, count(*) FILTER (WHERE NOT passed) FROM scores
+        WHERE period_kind = 'month' AND period_start = (SELECT max(period_start) FROM score_runs
+                                                         WHERE period_kind = 'month')
+        GROUP BY region_code
+        """,
+        ("region_code",),
+    ),
 )
+
+
+def spec(schedule: ScheduleSettings | None = None) -> ServiceSpec:
+    return ServiceSpec(
+        name=SERVICE,
+        title="govmedia scoring — 指数评价",
+        description=(
+            "Five indices per account and period (勤勉 diligence, 效果 effect, 内容 content, 集群 cluster, "
+            "成长 growth), the composite and the pass/fail verdict, each explained by its inputs, parts, "
+            "weights and veto rules; rankings, the public leaderboard (晾晒台), distributions and the "
+            "statistics form. Errors are RFC 9457 problem+json."
+        ),
+        routers=[router],
+        consumer_groups=CONSUMER_GROUPS,
+        on_startup=_start_schedule(schedule or ScheduleSettings()),
+        gauges=GAUGES,
+        openapi_tags=[
+            {"name": "scores", "description": "Explained scores, recomputation, the rules in force"},
+            {"name": "rankings", "description": "Rankings within region, level and platform"},
+            {"name": "public", "description": "晾晒台: what the public may see, without signing in"},
+            {"name": "reports", "description": "Distributions and the statistics form"},
+        ],
+    )
+
+
+SPEC = spec()
 
 
 def create_app(
@@ -29,6 +114,12 @@ def create_app(
     *,
     verifier: TokenVerifier | None = None,
     clock: Clock | None = None,
+    schedule: ScheduleSettings | None = None,
 ) -> FastAPI:
     """Build the scoring app (``uvicorn govmedia_scoring.main:create_app --factory``)."""
-    return create_service_app(SPEC, settings or service_settings(SERVICE), verifier=verifier, clock=clock)
+    return create_service_app(
+        spec(schedule) if schedule else SPEC,
+        settings or service_settings(SERVICE),
+        verifier=verifier,
+        clock=clock,
+    )

@@ -1,9 +1,29 @@
-"""SQLAlchemy tables of the scoring service (its own database; no other service reads them)."""
+"""SQLAlchemy tables of the scoring service (its own database; no other service reads them).
+
+Facts kept from the streams (accounts, posts, checks, alerts, joint-push targets, region settings) feed one
+derived table, ``account_days`` — the per-account daily aggregates — which is all the score computation
+reads. ``scores`` holds one row per account and period; ``score_runs`` when each period was computed.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from govmedia_common.db import NAMING_CONVENTION
 
@@ -12,3 +32,198 @@ class Base(DeclarativeBase):
     """Declarative base of the scoring service's tables."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Account(Base):
+    """Projection of a registry account: what scoring needs to place and rank it."""
+
+    __tablename__ = "accounts"
+
+    account_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[str] = mapped_column(Text)
+    unit_name: Mapped[str] = mapped_column(Text)
+    region_code: Mapped[str] = mapped_column(Text, index=True)
+    platform: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    high_attention: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    interaction_enabled: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    opened_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Post(Base):
+    """A post seen published (review or monitor) and the latest cumulative metrics snapshot of it."""
+
+    __tablename__ = "posts"
+
+    account_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    platform_post_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    post_id: Mapped[str | None] = mapped_column(Text)
+    day: Mapped[date | None] = mapped_column(Date)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    original: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    errors_serious: Mapped[int] = mapped_column(Integer, server_default="0")
+    errors_ordinary: Mapped[int] = mapped_column(Integer, server_default="0")
+    reads: Mapped[int | None] = mapped_column(BigInteger)
+    watching: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    metrics_as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_posts_account_day", "account_id", "day"),)
+
+
+class ReviewPost(Base):
+    """What review said about a post before it went out: original or repost."""
+
+    __tablename__ = "review_posts"
+
+    post_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text)
+    original: Mapped[bool] = mapped_column(Boolean)
+
+
+class PostCheck(Base):
+    """Machine-check findings of one version of a post; counted when that version is published."""
+
+    __tablename__ = "post_checks"
+
+    post_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    serious: Mapped[int] = mapped_column(Integer)
+    ordinary: Mapped[int] = mapped_column(Integer)
+
+
+class Alert(Base):
+    """A monitor alert on the day it was raised; dismissed ones stop counting."""
+
+    __tablename__ = "alerts"
+
+    alert_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text)
+    day: Mapped[date] = mapped_column(Date)
+    rule: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(Text)
+    alert_class: Mapped[str] = mapped_column(Text)
+    dismissed: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    resolved: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+    __table_args__ = (Index("ix_alerts_account_day", "account_id", "day"),)
+
+
+class CampaignTarget(Base):
+    """One target account of a joint push (联动推送), due on the deadline's day."""
+
+    __tablename__ = "campaign_targets"
+
+    campaign_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    deadline_day: Mapped[date | None] = mapped_column(Date)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+
+    __table_args__ = (Index("ix_campaign_targets_account_day", "account_id", "deadline_day"),)
+
+
+class AccountDay(Base):
+    """Per-account daily aggregates: everything the indices are computed from, refreshed set-based."""
+
+    __tablename__ = "account_days"
+
+    account_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    posts: Mapped[int] = mapped_column(Integer, server_default="0")
+    original_posts: Mapped[int] = mapped_column(Integer, server_default="0")
+    reads: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    watching: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    likes: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    shares: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    comments: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    lead_reads: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    lead_watching: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    lead_likes: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    lead_shares: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    max_reads: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    max_watching: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    max_likes: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    max_shares: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    max_comments: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    errors_serious: Mapped[int] = mapped_column(Integer, server_default="0")
+    errors_ordinary: Mapped[int] = mapped_column(Integer, server_default="0")
+    pushes_assigned: Mapped[int] = mapped_column(Integer, server_default="0")
+    pushes_done: Mapped[int] = mapped_column(Integer, server_default="0")
+    pushes_on_time: Mapped[int] = mapped_column(Integer, server_default="0")
+    violations: Mapped[int] = mapped_column(Integer, server_default="0")
+    not_updated_alerts: Mapped[int] = mapped_column(Integer, server_default="0")
+    interaction_off_alerts: Mapped[int] = mapped_column(Integer, server_default="0")
+    serious_alerts: Mapped[int] = mapped_column(Integer, server_default="0")
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    followers_as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RegionSetting(Base):
+    """A region's own scoring section, as the registry last announced it."""
+
+    __tablename__ = "region_settings"
+
+    region_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RulesSnapshot(Base):
+    """The rules a score was computed with, by digest (scores reference it, explain reads it)."""
+
+    __tablename__ = "rules_snapshots"
+
+    digest: Mapped[str] = mapped_column(Text, primary_key=True)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+class Score(Base):
+    """The five indices, the composite and the verdict of one account for one period, with their inputs."""
+
+    __tablename__ = "scores"
+
+    account_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    period_kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    period_end: Mapped[date] = mapped_column(Date)
+    region_code: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(Text)
+    platform: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[str] = mapped_column(Text)
+    diligence: Mapped[float] = mapped_column(Float)
+    effect: Mapped[float] = mapped_column(Float)
+    content: Mapped[float] = mapped_column(Float)
+    cluster: Mapped[float] = mapped_column(Float)
+    growth: Mapped[float] = mapped_column(Float)
+    composite: Mapped[float] = mapped_column(Float)
+    base: Mapped[float] = mapped_column(Float)
+    effect_raw: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    veto_reasons: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    previous_base: Mapped[float | None] = mapped_column(Float)
+    year_ago_base: Mapped[float | None] = mapped_column(Float)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    rules_digest: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_scores_period_region", "period_kind", "period_start", "region_code"),)
+
+
+class ScoreRun(Base):
+    """When a period was last computed, and how many scores that run changed."""
+
+    __tablename__ = "score_runs"
+
+    period_kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    accounts: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    stale: Mapped[bool] = mapped_column(Boolean, server_default="false")  # settings changed since

@@ -1,0 +1,264 @@
+"""Consumers of the scoring service: every input stream becomes facts and daily aggregates, set-based.
+
+:func:`apply_batch` takes a list of events of any consumed type (one polled batch), reduces them to one row
+per key, writes each kind of fact with one statement and re-aggregates the touched days with one more — so
+a batch costs a handful of statements whatever its size. The consumer runner hands events one at a time
+today; :data:`HANDLERS` wraps :func:`apply_batch` per event, and a batch-mode runner can call it directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.consumer import Handler, MessageContext
+from govmedia_common.events.base import Event
+from govmedia_common.events.monitor import (
+    AlertRaised,
+    AlertResolution,
+    AlertResolved,
+    MetricsObserved,
+    PostObserved,
+)
+from govmedia_common.events.registry import (
+    AccountAnnounced,
+    AccountApproved,
+    AccountChanged,
+    AccountDeregistered,
+    AccountFiled,
+    AccountMerged,
+    AccountOpened,
+    AccountRejected,
+    AccountReturned,
+    AccountSnapshot,
+    AccountSuspended,
+    AccountWithdrawn,
+    AttentionTier,
+    RegionSettingsChanged,
+)
+from govmedia_common.events.review import (
+    CampaignIssued,
+    CampaignTargetCompleted,
+    FindingSeverity,
+    PostChecked,
+    PostKind,
+    PostPublished,
+    PostSubmitted,
+)
+from govmedia_common.workdays import SHANGHAI
+from govmedia_scoring.aggregates import store
+from govmedia_scoring.rules import SECTION
+
+log = logging.getLogger(__name__)
+
+ACCOUNT_EVENTS: tuple[type[Event], ...] = (
+    AccountFiled,
+    AccountApproved,
+    AccountRejected,
+    AccountReturned,
+    AccountAnnounced,
+    AccountOpened,
+    AccountChanged,
+    AccountMerged,
+    AccountSuspended,
+    AccountDeregistered,
+    AccountWithdrawn,
+)
+SETTINGS_EVENTS: tuple[type[Event], ...] = (RegionSettingsChanged,)
+POST_EVENTS: tuple[type[Event], ...] = (PostSubmitted, PostChecked, PostPublished)
+CAMPAIGN_EVENTS: tuple[type[Event], ...] = (CampaignIssued, CampaignTargetCompleted)
+OBSERVATION_EVENTS: tuple[type[Event], ...] = (PostObserved, MetricsObserved)
+ALERT_EVENTS: tuple[type[Event], ...] = (AlertRaised, AlertResolved)
+
+
+def day_of(instant: datetime) -> date:
+    """The calendar day of an instant in China (Asia/Shanghai): the day a fact counts for."""
+    return instant.astimezone(SHANGHAI).date()
+
+
+def _account_row(
+    snap: AccountSnapshot, as_of: datetime, opened: date | None, closed: date | None
+) -> tuple[object, ...]:
+    return (
+        snap.account_id,
+        snap.name,
+        snap.unit_id,
+        snap.unit_name,
+        snap.region_code,
+        snap.platform.value,
+        snap.status.value,
+        snap.attention_tier is AttentionTier.HIGH,
+        snap.interaction_enabled,
+        opened,
+        closed,
+        as_of,
+    )
+
+
+def _account_rows(event: Event) -> list[tuple[object, ...]]:
+    at = event.occurred_at  # type: ignore[attr-defined]
+    snap: AccountSnapshot = event.account  # type: ignore[attr-defined]
+    opened = event.effective_on if isinstance(event, AccountOpened) else None
+    closed = event.effective_on if isinstance(event, AccountSuspended | AccountDeregistered) else None
+    rows = [_account_row(snap, at, opened, closed)]
+    if isinstance(event, AccountMerged):
+        rows += [_account_row(m, at, None, event.effective_on) for m in event.merged_accounts]
+    return rows
+
+
+def _latest(rows: list[tuple[object, ...]], key: slice, order: int) -> list[tuple[object, ...]]:
+    """One row per key: the one with the greatest ``row[order]`` (the later of two in the batch on ties)."""
+    best: dict[tuple[object, ...], tuple[object, ...]] = {}
+    for row in rows:
+        k = row[key]
+        held = best.get(k)
+        if held is None or row[order] >= held[order]:  # type: ignore[operator]
+            best[k] = row
+    return list(best.values())
+
+
+def _merge_publications(
+    rows: list[tuple[str, str, str | None, datetime, date, str | None]],
+) -> list[tuple[str, str, str | None, datetime, date, str | None]]:
+    merged: dict[tuple[str, str], tuple[str, str, str | None, datetime, date, str | None]] = {}
+    for row in rows:
+        held = merged.get(row[:2])
+        if held is None:
+            merged[row[:2]] = row
+            continue
+        first = row if row[3] < held[3] else held
+        with_id = held if held[2] is not None else row
+        merged[row[:2]] = (row[0], row[1], with_id[2], first[3], first[4], with_id[5])
+    return list(merged.values())
+
+
+async def apply_batch(session: AsyncSession, events: Sequence[Event]) -> int:
+    """Apply a batch of consumed events set-based; returns how many daily aggregates were refreshed."""
+    accounts: list[tuple[object, ...]] = []
+    settings: list[tuple[object, ...]] = []
+    submitted: list[tuple[str, str, bool]] = []
+    checks: list[tuple[str, str, int, int]] = []
+    publications: list[tuple[str, str, str | None, datetime, date, str | None]] = []
+    metrics: list[tuple[object, ...]] = []
+    followers: list[tuple[object, ...]] = []
+    alerts: list[tuple[str, str, date, str, str, str]] = []
+    resolved: dict[str, bool] = {}
+    targets: list[tuple[str, str, date, datetime | None, bool | None]] = []
+    for e in events:
+        if isinstance(e, ACCOUNT_EVENTS):
+            accounts += _account_rows(e)
+        elif isinstance(e, RegionSettingsChanged):
+            section = e.settings.get(SECTION, {})
+            settings.append((e.region_code, orjson.dumps(section).decode(), e.version, e.occurred_at))
+        elif isinstance(e, PostSubmitted):
+            submitted.append((e.post_id, e.account_id, e.kind is PostKind.ORIGINAL))
+        elif isinstance(e, PostChecked):
+            sev = e.by_severity
+            checks.append(
+                (
+                    e.post_id,
+                    e.content_hash,
+                    sev.get(FindingSeverity.BLOCK, 0),
+                    sev.get(FindingSeverity.WARN, 0),
+                )
+            )
+        elif isinstance(e, PostPublished):
+            publications.append(
+                (
+                    e.account_id,
+                    e.platform_post_id,
+                    e.post_id,
+                    e.published_at,
+                    day_of(e.published_at),
+                    e.content_hash,
+                )
+            )
+        elif isinstance(e, PostObserved):
+            publications.append(
+                (
+                    e.account_id,
+                    e.platform_post_id,
+                    e.matched_post_id,
+                    e.published_at,
+                    day_of(e.published_at),
+                    e.content_hash,
+                )
+            )
+        elif isinstance(e, MetricsObserved):
+            if e.platform_post_id is None:
+                if e.followers is not None:
+                    followers.append((e.account_id, day_of(e.as_of), e.followers, e.as_of))
+            else:
+                metrics.append(
+                    (
+                        e.account_id,
+                        e.platform_post_id,
+                        e.as_of,
+                        e.reads,
+                        e.watching,
+                        e.likes,
+                        e.shares,
+                        e.comments,
+                    )
+                )
+        elif isinstance(e, AlertRaised):
+            alerts.append(
+                (
+                    e.alert_id,
+                    e.account_id,
+                    day_of(e.occurred_at),
+                    e.rule.value,
+                    e.severity.value,
+                    e.alert_class.value,
+                )
+            )
+        elif isinstance(e, AlertResolved):
+            resolved[e.alert_id] = (
+                resolved.get(e.alert_id, False) or e.resolution is AlertResolution.DISMISSED
+            )
+        elif isinstance(e, CampaignIssued):
+            due = day_of(e.deadline)
+            targets += [(e.campaign_id, a, due, None, None) for a in e.target_account_ids]
+        elif isinstance(e, CampaignTargetCompleted):
+            targets.append((e.campaign_id, e.account_id, day_of(e.deadline), e.completed_at, e.on_time))
+    # Refreshing a day re-reads all of that day's facts; two transactions refreshing the same account
+    # concurrently (the posts and observations consumers) would each miss the other's write. Take a lock per
+    # account first, in a fixed order, so they follow each other.
+    locked = {str(e.account_id) for e in events if hasattr(e, "account_id")} | {t[1] for t in targets}
+    await store.lock_accounts(session, locked)
+    touched: list[store.DayKey] = []
+    await store.upsert_accounts(session, _latest(accounts, slice(0, 1), 11))
+    await store.upsert_region_settings(session, _latest(settings, slice(0, 1), 2))  # type: ignore[arg-type]
+    await store.upsert_review_posts(session, list({r[0]: r for r in submitted}.values()))
+    await store.upsert_checks(session, list({r[:2]: r for r in checks}.values()))
+    touched += await store.upsert_publications(session, _merge_publications(publications))
+    touched += await store.upsert_post_metrics(session, _latest(metrics, slice(0, 2), 2))  # type: ignore[arg-type]
+    await store.upsert_followers(session, _latest(followers, slice(0, 2), 3))  # type: ignore[arg-type]
+    touched += await store.insert_alerts(session, list({r[0]: r for r in alerts}.values()))
+    touched += await store.resolve_alerts(session, sorted(resolved.items()))
+    merged_targets: dict[tuple[str, str], tuple[str, str, date, datetime | None, bool | None]] = {}
+    for t in targets:
+        held = merged_targets.get(t[:2])
+        merged_targets[t[:2]] = t if held is None or t[3] is not None else held
+    touched += await store.upsert_targets(session, list(merged_targets.values()))
+    return await store.refresh_days(session, touched)
+
+
+async def on_event(event: Event, ctx: MessageContext | None, session: AsyncSession) -> None:
+    """Per-event adapter of :func:`apply_batch` for the consumer runner."""
+    await apply_batch(session, [event])
+
+
+def _handlers(types: tuple[type[Event], ...]) -> Mapping[type[Event], Handler]:
+    return dict.fromkeys(types, on_event)
+
+
+CONSUMER_GROUPS: dict[str, Mapping[type[Event], Handler]] = {
+    "accounts": _handlers(ACCOUNT_EVENTS + SETTINGS_EVENTS),
+    "posts": _handlers(POST_EVENTS + CAMPAIGN_EVENTS),
+    "observations": _handlers(OBSERVATION_EVENTS + ALERT_EVENTS),
+}

@@ -1,0 +1,284 @@
+"""Scoring HTTP API: explained scores, rankings, the public leaderboard, distributions, the statistics form,
+recomputation and the rules in force. Parse, authorise, call, shape."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from govmedia_common.app import Authorize, RuntimeDep, SessionDep
+from govmedia_common.auth import Principal, is_region_code
+from govmedia_common.errors import DomainError, ErrorKind, not_found
+from govmedia_common.events.scoring import PeriodKind
+from govmedia_common.events.types import Platform
+from govmedia_scoring import indices as ix
+from govmedia_scoring import repository as repo
+from govmedia_scoring import schemas as s
+from govmedia_scoring.engine import compute
+from govmedia_scoring.periods import Period
+from govmedia_scoring.rules import ScoringRules, region_level
+
+router = APIRouter()
+
+Reader = Annotated[Principal, Depends(Authorize("scoring:read"))]
+Admin = Annotated[Principal, Depends(Authorize("scoring:read", roles=("office_admin",)))]
+Kind = Annotated[PeriodKind, Query(description="day, week, month, quarter or year")]
+Start = Annotated[
+    date, Query(description="First day of the period", ge=date(2000, 1, 1), le=date(2100, 1, 1))
+]
+Region = Annotated[str | None, Query(description="Region code (GB/T 2260); default: your own", max_length=6)]
+Level = Annotated[
+    str | None, Query(pattern="^(province|city|county)$", description="Level of the account's region")
+]
+PlatformQ = Annotated[Platform | None, Query(description="Only this platform")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+PUBLIC_LIMIT = 100
+
+
+def _region(principal: Principal, region: str | None) -> str:
+    code = region or principal.region_code
+    if not is_region_code(code):
+        raise DomainError(ErrorKind.UNPROCESSABLE, "bad-region", f"region must be six digits, got {code!r}")
+    if not principal.can_see_region(code):
+        raise not_found("region", code)
+    return code
+
+
+def explain(row: Any) -> s.ExplainedScore:
+    """A stored score with its parts recomputed from its inputs and rules (the reference formulas)."""
+    rules = ScoringRules.model_validate(row.rules)
+    inputs = ix.Inputs(**{**row.inputs, "platform": Platform(row.inputs["platform"])})
+    scored = ix.score(
+        inputs, rules, effect=row.effect, previous_base=row.previous_base, year_ago_base=row.year_ago_base
+    )
+    formula = ix.FORMULA_NAMES[scored.parts["effect"]["formula"]]
+    return s.ExplainedScore(
+        account_id=row.account_id,
+        name=row.name,
+        unit_id=row.unit_id,
+        region_code=row.region_code,
+        level=row.level,
+        platform=row.platform,
+        period_kind=row.period_kind,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        diligence=row.diligence,
+        effect=row.effect,
+        content=row.content,
+        cluster=row.cluster,
+        growth=row.growth,
+        composite=row.composite,
+        passed=row.passed,
+        veto_reasons=list(row.veto_reasons),
+        effect_raw=row.effect_raw,
+        effect_formula=formula,
+        inputs=row.inputs,
+        parts=scored.parts,
+        weights=rules.weights(),
+        vetoes=[s.VetoOut(code=v.code, rule=v.rule, count=v.count) for v in scored.vetoes],
+        rules=rules.model_dump(),
+        rules_digest=row.rules_digest,
+        computed_at=row.computed_at,
+    )
+
+
+@router.get(
+    "/v1/accounts/{account_id}/scores",
+    response_model=s.ExplainedScore,
+    tags=["scores"],
+    summary="One account's scores for a period, with inputs, parts, weights and the rule behind each veto",
+)
+async def account_score(
+    account_id: Annotated[str, Path(max_length=64)],
+    period_kind: Kind,
+    period_start: Start,
+    session: SessionDep,
+    principal: Reader,
+) -> s.ExplainedScore:
+    row = await repo.score(session, account_id, Period(period_kind, period_start))
+    if row is None or not principal.can_see_region(row.region_code):
+        raise not_found("score of account", account_id)
+    return explain(row)
+
+
+@router.get("/v1/rankings", response_model=list[s.ScoreRow], tags=["rankings"],
+            summary="Accounts of a region ranked by composite, within level and platform")  # fmt: skip
+async def rankings(
+    period_kind: Kind,
+    period_start: Start,
+    session: SessionDep,
+    principal: Reader,
+    region: Region = None,
+    level: Level = None,
+    platform: PlatformQ = None,
+    limit: Limit = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[s.ScoreRow]:
+    code = _region(principal, region)
+    rows = await repo.ranking(
+        session,
+        Period(period_kind, period_start),
+        region_code=code,
+        level=level,
+        platform=platform.value if platform else None,
+        limit=limit,
+        offset=offset,
+    )
+    return [s.ScoreRow.model_validate(r._mapping) for r in rows]
+
+
+@router.get("/v1/public/leaderboard", response_model=s.PublicBoard, tags=["public"],
+            summary="晾晒台: the public leaderboard of a closed period (no sign-in)")  # fmt: skip
+async def leaderboard(
+    period_kind: Kind,
+    period_start: Start,
+    region: Annotated[str, Query(min_length=6, max_length=6, pattern="^[0-9]{6}$")],
+    session: SessionDep,
+    rt: RuntimeDep,
+    platform: PlatformQ = None,
+    limit: Annotated[int, Query(ge=1, le=PUBLIC_LIMIT)] = 50,
+) -> s.PublicBoard:
+    period = Period(period_kind, period_start)
+    if period.end >= rt.clock.today():
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE,
+            "period-not-closed",
+            f"The public leaderboard shows closed periods only; {period.label()} ends {period.end}.",
+        )
+    rows = await repo.ranking(
+        session,
+        period,
+        region_code=region,
+        level=None,
+        platform=platform.value if platform else None,
+        limit=limit,
+    )
+    entries = [
+        s.PublicEntry(
+            rank=r.rank,
+            account_name=r.name or "",
+            unit_name=r.unit_name or "",
+            platform=r.platform,
+            region_code=r.region_code,
+            composite=round(r.composite, 1),
+            diligence=round(r.diligence, 1),
+            effect=round(r.effect, 1),
+            content=round(r.content, 1),
+            cluster=round(r.cluster, 1),
+            growth=round(r.growth, 1),
+            passed=r.passed,
+            veto_reasons=list(r.veto_reasons),
+        )
+        for r in rows
+    ]
+    return s.PublicBoard(
+        period_kind=period.kind.value,
+        period_start=period.start,
+        period_end=period.end,
+        region_code=region,
+        entries=entries,
+    )
+
+
+@router.get("/v1/distribution", response_model=s.DistributionOut, tags=["reports"],
+            summary="Distribution of every index over a region and period (Grafana, bulletins)")  # fmt: skip
+async def distribution(
+    period_kind: Kind, period_start: Start, session: SessionDep, principal: Reader, region: Region = None
+) -> s.DistributionOut:
+    code = _region(principal, region)
+    d = await repo.distribution(session, Period(period_kind, period_start), code)
+    row = d["row"]
+    indices = {}
+    for c in repo.INDEX_COLUMNS:
+        hist = [0] * 10
+        for idx, band, n in d["bands"]:
+            if idx == c:
+                hist[int(band)] = int(n)
+        q = row[f"{c}_q"] or [None, None, None]
+        indices[c] = s.IndexDistribution(
+            count=row["accounts"],
+            mean=row[f"{c}_mean"],
+            min=row[f"{c}_min"],
+            p25=q[0],
+            median=q[1],
+            p75=q[2],
+            max=row[f"{c}_max"],
+            histogram=hist,
+        )
+    return s.DistributionOut(
+        region_code=code,
+        period_kind=period_kind.value,
+        period_start=period_start,
+        accounts=row["accounts"],
+        passed=row["passed"],
+        pass_rate=row["passed"] / row["accounts"] if row["accounts"] else None,
+        indices=indices,
+        by_platform={p.pop("platform"): p for p in d["by_platform"]},
+    )
+
+
+FORM_COLUMNS = {"weibo": "weibo", "wechat": "wechat", "app": "app"}
+
+
+@router.get("/v1/statistics", response_model=s.StatisticsOut, tags=["reports"],
+            summary="Monitoring and scoring rows of the statistics form for a region and period")  # fmt: skip
+async def statistics(
+    period_kind: Kind, period_start: Start, session: SessionDep, principal: Reader, region: Region = None
+) -> s.StatisticsOut:
+    code = _region(principal, region)
+    period = Period(period_kind, period_start)
+    rows = await repo.statistics(session, period, code)
+    keys = ("accounts_open", "accounts_with_problems", "accounts_fixed", "accounts_with_interaction", "posts",
+            "scored", "passed")  # fmt: skip
+    columns: dict[str, dict[str, Any]] = {
+        c: dict.fromkeys(keys, 0) | {"_sum": 0.0} for c in (*FORM_COLUMNS, "other", "total")
+    }
+    for r in rows:
+        for col in (FORM_COLUMNS.get(r.platform, "other"), "total"):
+            for k in keys:
+                columns[col][k] += int(getattr(r, k) or 0)
+            columns[col]["_sum"] += float(r.mean_composite or 0) * int(r.scored or 0)
+    out = {}
+    for col, v in columns.items():
+        total = v.pop("_sum")
+        out[col] = s.StatisticsColumn(**v, mean_composite=total / v["scored"] if v["scored"] else None)
+    return s.StatisticsOut(
+        region_code=code,
+        period_kind=period.kind.value,
+        period_start=period.start,
+        period_end=period.end,
+        columns=out,
+    )
+
+
+@router.post("/v1/recompute", response_model=s.RecomputeOut, tags=["scores"],
+             summary="Recompute a period from the stored aggregates with the settings in force")  # fmt: skip
+async def recompute(
+    body: s.RecomputeIn, session: SessionDep, principal: Admin, rt: RuntimeDep
+) -> s.RecomputeOut:
+    period = Period(body.period_kind, body.period_start)
+    if period.start > rt.clock.today():
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE, "period-in-future", f"{period.label()} has not started yet."
+        )
+    result = await compute.compute_period(session, period, now=rt.clock.now())
+    return s.RecomputeOut(
+        period_kind=period.kind,
+        period_start=period.start,
+        period_end=period.end,
+        accounts=result.accounts,
+        changed=result.changed,
+    )
+
+
+@router.get("/v1/rules/{region_code}", response_model=s.RulesOut, tags=["scores"],
+            summary="The scoring settings in force for a region and where each comes from")  # fmt: skip
+async def rules_in_force(region_code: str, session: SessionDep, principal: Reader) -> s.RulesOut:
+    code = _region(principal, region_code)
+    region_level(code)
+    res = (await compute.resolve_regions(session, [code]))[code]
+    return s.RulesOut(
+        region_code=code, rules=res.rules.model_dump(), sources=res.sources, notes=list(res.notes)
+    )

@@ -1,0 +1,189 @@
+"""Compute (or recompute) every score of a period from the stored daily aggregates and the region settings.
+
+A period is scored in a few statements: the rules in force for each region go into a temp table, the
+inputs and four indices of the period, the previous period and the year-ago period are computed set-based
+(:mod:`.sql`), and one upsert writes the scores, changing only rows whose values differ. Each changed row
+is announced with ``ScoresComputed`` through the outbox in the same transaction. Scores are thus a pure
+function of aggregates and settings: recomputing twice changes nothing, and replaying the topics into a
+fresh database gives the same scores.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.db import outbox_table
+from govmedia_common.envelope import wrap
+from govmedia_common.events.base import Event
+from govmedia_common.events.scoring import PeriodKind, ScoresComputed
+from govmedia_common.events.types import Platform
+from govmedia_common.tracing import current_traceparent
+from govmedia_scoring import rules as r
+from govmedia_scoring.engine import sql
+from govmedia_scoring.periods import Period
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one computation of a period did."""
+
+    period: Period
+    accounts: int
+    changed: int
+
+
+async def region_layers(session: AsyncSession) -> dict[str, dict[str, Any]]:
+    """Every region's own scoring section, by region code."""
+    rows = await session.execute(text("SELECT region_code, settings FROM region_settings"))
+    return {code: dict(doc or {}) for code, doc in rows}
+
+
+async def resolve_regions(session: AsyncSession, codes: Sequence[str]) -> dict[str, r.Resolution]:
+    """The rules in force for each region code (inheritance and tightening applied)."""
+    layers = await region_layers(session)
+    return {code: r.resolve((c, layers[c]) for c in r.region_path(code) if c in layers) for code in codes}
+
+
+async def _prepare_rules(session: AsyncSession) -> dict[str, r.ScoringRules]:
+    """Fill ``tmp_rules`` with the rules of every region that has accounts; record their snapshots."""
+    codes = [c for (c,) in await session.execute(text("SELECT DISTINCT region_code FROM accounts"))]
+    resolved = await resolve_regions(session, codes)
+    columns = ", ".join(f"{c} {sql.rule_column_type(c)}" for c in sql.RULE_COLUMNS)
+    await session.execute(text("DROP TABLE IF EXISTS tmp_rules"))
+    await session.execute(
+        text(
+            "CREATE TEMP TABLE tmp_rules (region_code text PRIMARY KEY, digest text, "
+            f"{columns}) ON COMMIT DROP"
+        )
+    )
+    by_digest = {res.rules.digest(): res.rules for res in resolved.values()}
+    if resolved:
+        names = ("region_code", "digest", *sql.RULE_COLUMNS)
+        await session.execute(
+            text(f"INSERT INTO tmp_rules ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"),
+            [
+                {"region_code": code, "digest": res.rules.digest(), **res.rules.model_dump()}
+                for code, res in resolved.items()
+            ],
+        )
+        await session.execute(
+            text(
+                "INSERT INTO rules_snapshots (digest, rules) VALUES (:d, CAST(:j AS jsonb)) "
+                "ON CONFLICT (digest) DO NOTHING"
+            ),
+            [{"d": d, "j": orjson.dumps(x.model_dump()).decode()} for d, x in by_digest.items()],
+        )
+    return by_digest
+
+
+def scores_event(row: Row[Any], period: Period, rules: r.ScoringRules, now: datetime) -> ScoresComputed:
+    """The ``ScoresComputed`` event of one changed score row."""
+    return ScoresComputed(
+        occurred_at=now,
+        account_id=row.account_id,
+        unit_id=row.unit_id,
+        region_code=row.region_code,
+        platform=Platform(row.platform),
+        period_kind=period.kind,
+        period_start=period.start,
+        period_end=period.end,
+        diligence=row.diligence,
+        effect=row.effect,
+        content=row.content,
+        cluster=row.cluster,
+        growth=row.growth,
+        composite=row.composite,
+        weights=rules.weights(),
+        passed=row.passed,
+        veto_reasons=tuple(row.veto_reasons),
+    )
+
+
+async def add_events(session: AsyncSession, events: Sequence[Event], *, chunk: int = 5000) -> None:
+    """Write many events to the outbox in the caller's transaction, a few multi-row INSERTs."""
+    traceparent = current_traceparent()
+    for i in range(0, len(events), chunk):
+        values = []
+        for event in events[i : i + chunk]:
+            env = wrap(event, traceparent=traceparent)
+            values.append(
+                {
+                    "id": env.id,
+                    "aggregatetype": event.aggregate_type,
+                    "aggregateid": env.subject,
+                    "type": env.type,
+                    "topic": event.topic,
+                    "payload": env.data,
+                    "headers": {k: v.decode() for k, v in env.headers()},
+                }
+            )
+        await session.execute(outbox_table.insert(), values)
+
+
+async def compute_period(
+    session: AsyncSession, period: Period, *, now: datetime, announce: bool = True
+) -> RunResult:
+    """Score every account open in ``period``; write changed scores and announce them (never commits)."""
+    by_digest = await _prepare_rules(session)
+    for name, p in (("base_now", period), ("base_prev", period.previous()), ("base_yoy", period.year_ago())):
+        await session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        await session.execute(text(sql.base_table(name)), {"s": p.start, "e": p.end, "wd": p.wci_days})
+    changed = (
+        await session.execute(
+            text(sql.SCORES_UPSERT),
+            {"kind": period.kind.value, "s": period.start, "e": period.end, "now": now},
+        )
+    ).all()
+    accounts = (await session.execute(text("SELECT count(*) FROM base_now"))).scalar_one()
+    if announce and changed:
+        await add_events(
+            session, [scores_event(row, period, by_digest[row.rules_digest], now) for row in changed]
+        )
+    await session.execute(
+        text(
+            """
+            INSERT INTO score_runs (period_kind, period_start, computed_at, accounts, changed, stale)
+            VALUES (:k, :s, :now, :a, :c, false)
+            ON CONFLICT (period_kind, period_start) DO UPDATE SET computed_at = excluded.computed_at,
+                accounts = excluded.accounts, changed = excluded.changed, stale = false
+            """
+        ),
+        {"k": period.kind.value, "s": period.start, "now": now, "a": accounts, "c": len(changed)},
+    )
+    for name in ("base_now", "base_prev", "base_yoy", "tmp_rules"):
+        await session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    log.info("period scored", extra={"period": period.label(), "accounts": accounts, "changed": len(changed)})
+    return RunResult(period, int(accounts), len(changed))
+
+
+def due_periods(today: date) -> list[Period]:
+    """What the schedule computes: for each kind, the running period and, on its first day, the one before."""
+    out = []
+    for kind in PeriodKind:
+        current = Period.containing(kind, today)
+        out.append(current)
+        if current.start == today or kind is PeriodKind.DAY:
+            out.append(current.previous())
+    return sorted(set(out))
+
+
+async def stale_periods(session: AsyncSession) -> list[Period]:
+    """Periods computed before the latest settings change: they must be recomputed."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT period_kind, period_start FROM score_runs WHERE stale ORDER BY period_start, period_kind
+            """
+        )
+    )
+    return [Period(PeriodKind(k), s) for k, s in rows]
