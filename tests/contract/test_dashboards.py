@@ -1,49 +1,106 @@
-"""The provisioned Grafana dashboards query only metrics the services really export."""
+"""The provisioned Grafana dashboards are the rendered ones, have unique uids, name only provisioned
+datasources, and query only metrics that exist (service metrics, or the documented exporters' metrics)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
+from types import ModuleType
 
-from prometheus_client import REGISTRY
-
-import govmedia_common.metrics  # noqa: F401 - registers the metrics
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-DASHBOARDS = sorted((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json"))
-METRIC = re.compile(r"\bgovmedia_[a-z0-9_]+")
+GRAFANA = ROOT / "deploy" / "grafana"
+DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
+METRIC = re.compile(r"\b(govmedia_[a-z0-9_]+|kafka_[a-z0-9_]+|pg_[a-z0-9_]+)")
+# Metrics of the exporters deploy/ runs beside the services (danielqsj/kafka-exporter, postgres-exporter).
+EXPORTER_METRICS = {
+    "kafka_consumergroup_lag",
+    "pg_up",
+    "pg_stat_database_numbackends",
+    "pg_stat_database_xact_commit",
+}
 
 
-def exported_series() -> set[str]:
-    names: set[str] = set()
-    for collector in list(REGISTRY._collector_to_names):
-        names.update(REGISTRY._collector_to_names[collector])
-    return names
+def _renderer() -> ModuleType:
+    sys.path.insert(0, str(GRAFANA))
+    try:
+        spec = importlib.util.spec_from_file_location("render", GRAFANA / "render.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["render"] = module
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(GRAFANA))
 
 
-def test_every_dashboard_is_valid_json_with_a_uid_and_panels() -> None:
-    assert DASHBOARDS, "no dashboards provisioned"
+def test_the_committed_dashboards_are_the_rendered_ones() -> None:
+    sys.path.insert(0, str(GRAFANA))
+    try:
+        rendered = _renderer().render()
+    finally:
+        sys.path.remove(str(GRAFANA))
+    assert sorted(rendered) == [p.name for p in DASHBOARDS], "run `python deploy/grafana/render.py`"
+    for path in DASHBOARDS:
+        assert path.read_text(encoding="utf-8") == rendered[path.name], f"{path.name} is stale"
+
+
+def test_every_dashboard_has_a_unique_uid_and_panels() -> None:
+    uids = [json.loads(p.read_text())["uid"] for p in DASHBOARDS]
+    assert len(uids) == len(set(uids)) and all(uids)
     for path in DASHBOARDS:
         doc = json.loads(path.read_text())
-        assert doc["uid"] and doc["panels"], path
+        assert doc["panels"], path
+        ids = [panel["id"] for panel in doc["panels"]]
+        assert len(ids) == len(set(ids)), f"{path.name}: duplicate panel ids"
 
 
-def test_every_metric_a_dashboard_queries_is_exported() -> None:
-    exported = exported_series()
+def _provisioned_uids() -> set[str]:
+    uids: set[str] = set()
+    for path in (GRAFANA / "provisioning" / "datasources").glob("*.yaml"):
+        for ds in yaml.safe_load(path.read_text())["datasources"]:
+            uids.add(ds["uid"])
+    return uids
+
+
+def test_every_datasource_a_dashboard_names_is_provisioned() -> None:
+    provisioned = _provisioned_uids()
     for path in DASHBOARDS:
         doc = json.loads(path.read_text())
         for panel in doc["panels"]:
+            if panel["type"] == "row":
+                continue
+            assert panel["datasource"]["uid"] in provisioned, f"{path.name}: {panel['title']}"
             for target in panel.get("targets", []):
-                for name in METRIC.findall(target["expr"]):
-                    assert name in exported, f"{path.name}: panel {panel['title']!r} queries unknown {name}"
+                assert target["datasource"]["uid"] in provisioned, f"{path.name}: {panel['title']}"
+        for variable in doc["templating"]["list"]:
+            if "datasource" in variable:
+                assert variable["datasource"]["uid"] in provisioned, f"{path.name}: ${variable['name']}"
 
 
-def test_the_datasource_the_dashboards_use_is_provisioned() -> None:
-    provisioned = (
-        ROOT / "deploy" / "grafana" / "provisioning" / "datasources" / "prometheus.yaml"
-    ).read_text()
-    uids = set(re.findall(r"uid:\s*(\S+)", provisioned))
+def promql_metric_names() -> dict[str, str]:
+    """Every metric name a PromQL panel or an alert rule uses → where it is used."""
+    used: dict[str, str] = {}
     for path in DASHBOARDS:
         for panel in json.loads(path.read_text())["panels"]:
-            assert panel["datasource"]["uid"] in uids, f"{path.name}: {panel['title']}"
+            for target in panel.get("targets", []):
+                for name in METRIC.findall(target.get("expr", "")):
+                    used[name] = f"{path.name}: {panel['title']}"
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "rules.yml").read_text())
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            for name in METRIC.findall(rule["expr"]):
+                used[name] = f"rules.yml: {rule['alert']}"
+    return used
+
+
+def test_exporter_metrics_the_dashboards_use_are_the_documented_ones() -> None:
+    for name, where in promql_metric_names().items():
+        if not name.startswith("govmedia_"):
+            assert name in EXPORTER_METRICS, (
+                f"{where} queries {name}, which no deployed exporter is known to export"
+            )
