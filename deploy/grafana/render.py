@@ -221,7 +221,7 @@ def platform_health() -> dict[str, Any]:
     b.add(
         prom(
             "Dead outbox rows (refused by the broker)",
-            f"govmedia_outbox_dead_rows{{{svc}}}",
+            f"govmedia_outbox_set_aside{{{svc}}}",
             kind="stat",
             legend="{{service}}",
         )

@@ -17,6 +17,7 @@ from govmedia_notify.cases.handlers import alert_handlers
 from govmedia_notify.channels.api import router as channels_router
 from govmedia_notify.channels.service import Dispatcher
 from govmedia_notify.directory.handlers import DIRECTORY_HANDLERS, SCORE_HANDLERS
+from govmedia_notify.gauges import GAUGES
 from govmedia_notify.ladder.api import router as ladder_router
 from govmedia_notify.settings import NotifySettings
 from govmedia_notify.sweep import Sweeper
@@ -54,6 +55,7 @@ def spec(clock: Clock, calendar: WorkCalendar) -> ServiceSpec:
             "problem+json."
         ),
         routers=[cases_router, ladder_router, channels_router, bulletins_router],
+        gauges=GAUGES,
         consumer_groups={
             "alerts": alert_handlers(clock, calendar),
             "directory": DIRECTORY_HANDLERS,

@@ -17,6 +17,7 @@ from govmedia_common.workdays import Clock
 from govmedia_registry.api import router
 from govmedia_registry.data import load_regions
 from govmedia_registry.filings.effects import apply_due
+from govmedia_registry.gauges import GAUGES
 from govmedia_registry.identity.service import bootstrap_administrator
 from govmedia_registry.identity.tokens import active_key, published_jwks
 from govmedia_registry.regions.service import seed_regions
@@ -72,6 +73,7 @@ def spec(settings: RegistrySettings) -> ServiceSpec:
             "Errors are RFC 9457 problem+json."
         ),
         routers=[router],
+        gauges=GAUGES,
         consumer_groups={},
         on_startup=bootstrapper(settings),
         openapi_tags=[

@@ -14,6 +14,7 @@ from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
 from govmedia_review import service
 from govmedia_review.api import router
+from govmedia_review.gauges import GAUGES
 from govmedia_review.handlers import ACCOUNT_HANDLERS
 
 SERVICE = "review"
@@ -37,6 +38,7 @@ SPEC = ServiceSpec(
         "lexicons; joint pushes (联动推送) and their completion rate. Errors are RFC 9457 problem+json."
     ),
     routers=[router],
+    gauges=GAUGES,
     consumer_groups={"accounts": ACCOUNT_HANDLERS},
     on_startup=bootstrap,
     openapi_tags=[

@@ -1,0 +1,22 @@
+"""Business gauges of scoring, exported on /metrics (see govmedia_common.gauges)."""
+
+from govmedia_common.gauges import SqlGauge
+
+_LATEST_MONTH = "(SELECT max(period_start) FROM scores WHERE period_kind = 'month')"
+
+GAUGES = (
+    SqlGauge(
+        "govmedia_score_distribution",
+        "Accounts per composite-score band (0, 10 … 90) in the latest scored month.",
+        "SELECT ((width_bucket(composite, 0, 100.0001, 10) - 1) * 10)::text, count(*) FROM scores "
+        f"WHERE period_kind = 'month' AND period_start = {_LATEST_MONTH} GROUP BY 1",
+        labels=("band",),
+    ),
+    SqlGauge(
+        "govmedia_scores_failed",
+        "Accounts whose latest scored month failed (any veto), by platform.",
+        "SELECT platform, count(*) FROM scores "
+        f"WHERE period_kind = 'month' AND period_start = {_LATEST_MONTH} AND NOT passed GROUP BY platform",
+        labels=("platform",),
+    ),
+)
