@@ -38,7 +38,7 @@ async def list_accounts(
         session,
         principal,
         limit=limit,
-        cursor=decode_cursor(cursor),
+        cursor=decode_cursor(cursor, str),
         platform=platform,
         status=status,
         region=region,
@@ -133,7 +133,7 @@ async def account_history(
     account_id: str, session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
     await service.visible_account(session, principal, account_id)
-    rows = await repo.history_of(session, account_id, limit=limit, cursor=decode_cursor(cursor))
+    rows = await repo.history_of(session, account_id, limit=limit, cursor=decode_cursor(cursor, int))
     result = page(rows, limit, lambda h: h.id)
     result["items"] = [HistoryOut.model_validate(h) for h in rows]
     return result

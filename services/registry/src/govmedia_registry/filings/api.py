@@ -70,7 +70,7 @@ async def list_filings(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     rows = await repo.list_filings(
-        session, principal, limit=limit, cursor=decode_cursor(cursor), status=status, account_id=account_id
+        session, principal, limit=limit, cursor=decode_cursor(cursor, str), status=status, account_id=account_id
     )
     items = [
         FilingOut.model_validate(

@@ -31,7 +31,7 @@ async def list_regions(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     rows = await repo.list_regions(
-        session, parent=parent, within=principal.region_code, limit=limit, cursor=decode_cursor(cursor)
+        session, parent=parent, within=principal.region_code, limit=limit, cursor=decode_cursor(cursor, str)
     )
     return page([RegionOut.model_validate(r) for r in rows], limit, lambda r: r.code)
 

@@ -53,7 +53,7 @@ async def create_unit(
 async def list_units(
     session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
-    rows = await repo.list_units(session, principal, limit=limit, cursor=decode_cursor(cursor))
+    rows = await repo.list_units(session, principal, limit=limit, cursor=decode_cursor(cursor, str))
     return page([UnitOut.model_validate(u) for u in rows], limit, lambda u: u.id)
 
 
