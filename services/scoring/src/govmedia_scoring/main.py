@@ -24,12 +24,17 @@ log = logging.getLogger(__name__)
 
 
 class ScheduleSettings(BaseSettings):
-    """When the service scores by itself (``GOVMEDIA_SCORING_SCHEDULE_*``)."""
+    """When the service scores by itself, and which generation of consumers it runs (``GOVMEDIA_SCORING_*``).
 
-    model_config = SettingsConfigDict(env_prefix="GOVMEDIA_SCORING_SCHEDULE_", extra="ignore")
+    Rebuilding: point the service at a fresh database and raise ``consumer_generation``; the new consumer
+    groups start from the beginning of every topic and the schedule scores the periods again.
+    """
 
-    enabled: bool = True
-    interval_seconds: float = 900.0  # score the running periods, recompute stale ones, every 15 minutes
+    model_config = SettingsConfigDict(env_prefix="GOVMEDIA_SCORING_", extra="ignore")
+
+    schedule_enabled: bool = True
+    schedule_interval_seconds: float = 900.0  # score the running periods, recompute stale ones
+    consumer_generation: int = 1
 
 
 async def run_schedule(runtime: Runtime, interval: float) -> None:
@@ -51,8 +56,10 @@ async def run_schedule(runtime: Runtime, interval: float) -> None:
 
 def _start_schedule(schedule: ScheduleSettings):  # type: ignore[no-untyped-def]
     async def on_startup(runtime: Runtime) -> None:
-        if schedule.enabled and runtime.settings.run_consumers:
-            runtime.tasks.append(asyncio.create_task(run_schedule(runtime, schedule.interval_seconds)))
+        if schedule.schedule_enabled and runtime.settings.run_consumers:
+            runtime.tasks.append(
+                asyncio.create_task(run_schedule(runtime, schedule.schedule_interval_seconds))
+            )
 
     return on_startup
 
@@ -84,6 +91,8 @@ GAUGES = (
 
 
 def spec(schedule: ScheduleSettings | None = None) -> ServiceSpec:
+    schedule = schedule or ScheduleSettings()
+    groups = {f"{name}-v{schedule.consumer_generation}": h for name, h in CONSUMER_GROUPS.items()}
     return ServiceSpec(
         name=SERVICE,
         title="govmedia scoring — 指数评价",
@@ -94,8 +103,8 @@ def spec(schedule: ScheduleSettings | None = None) -> ServiceSpec:
             "statistics form. Errors are RFC 9457 problem+json."
         ),
         routers=[router],
-        consumer_groups=CONSUMER_GROUPS,
-        on_startup=_start_schedule(schedule or ScheduleSettings()),
+        consumer_groups=groups,
+        on_startup=_start_schedule(schedule),
         gauges=GAUGES,
         openapi_tags=[
             {"name": "scores", "description": "Explained scores, recomputation, the rules in force"},

@@ -63,6 +63,9 @@ from govmedia_scoring.main import ScheduleSettings, create_app
 from govmedia_scoring.periods import Period
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
+WEEK = date(2026, 11, 9)  # a Monday
+DAYS = [WEEK + timedelta(days=i) for i in range(7)]
+DEADLINE = datetime(2026, 11, 11, 18, tzinfo=SHANGHAI)
 HASH = "sha256:" + "ab" * 32
 
 
@@ -255,25 +258,88 @@ class ScoringKit:
             version=version, actor_id="admin",
         )  # fmt: skip
 
+    def week_events(self) -> tuple[dict[str, str], list[Any]]:
+        """Six accounts on three platforms: posts, metrics, errors, alerts and a joint push in one week."""
+        acc = {
+            "busy": self.opened(name="路桥发布"),
+            "quiet": self.opened(name="路桥市场监管"),
+            "vetoed": self.opened(name="路桥生态环境", region="331002"),
+            "weibo": self.opened(platform=Platform.WEIBO, name="路桥发布微博"),
+            "douyin": self.opened(platform=Platform.DOUYIN, name="路桥发布抖音"),
+            "new": self.opened(on=DAYS[3], name="路桥新开"),
+        }
+        ids = {k: v.account_id for k, v in acc.items()}
+        events: list[Any] = list(acc.values())
+        busy_posts = []
+        for day, hour in ((DAYS[0], 9), (DAYS[0], 15), (DAYS[2], 9), (DAYS[5], 9)):
+            evs = self.published(
+                ids["busy"], day, hour=hour, original=hour == 9, ordinary=1 if hour == 15 else 0
+            )
+            busy_posts.append(evs[-1].platform_post_id)
+            events += evs
+        events += self.published(ids["quiet"], DAYS[1], serious=1)
+        events += self.published(ids["vetoed"], DAYS[1], serious=1, ordinary=2)
+        events += self.published(ids["weibo"], DAYS[2]) + self.published(ids["weibo"], DAYS[4])
+        events += [self.observed(ids["douyin"], DAYS[3], "dy-1")]
+        events += self.published(ids["new"], DAYS[4])
+        # metrics: cumulative snapshots, the latest wins (an older one arriving later changes nothing)
+        snap = self.clock.now()
+        events += [
+            self.metrics(
+                ids["busy"], busy_posts[0], snap - timedelta(days=1), reads=900, watching=5, likes=8, shares=3
+            ),
+            self.metrics(ids["busy"], busy_posts[0], snap, reads=1200, watching=9, likes=12, shares=4),
+            self.metrics(
+                ids["busy"], busy_posts[0], snap - timedelta(days=2), reads=100, watching=1, likes=1, shares=1
+            ),
+            self.metrics(ids["busy"], busy_posts[1], snap, reads=300, likes=2),
+            self.metrics(ids["busy"], busy_posts[2], snap, reads=2500, watching=30, likes=40, shares=25),
+            self.metrics(ids["busy"], None, snap, followers=15000),
+            self.metrics(ids["douyin"], "dy-1", snap, reads=8000, likes=300, comments=40, shares=60),
+        ]
+        weibo_published = [
+            e
+            for e in events
+            if getattr(e, "account_id", None) == ids["weibo"] and hasattr(e, "platform_post_id")
+        ]
+        for e in weibo_published:
+            events.append(
+                self.metrics(ids["weibo"], e.platform_post_id, snap, shares=40, comments=25, likes=90)
+            )
+        events += [
+            self.alert(
+                ids["vetoed"], DAYS[6], AlertRule.NOT_UPDATED, AlertSeverity.VIOLATION, AlertClass.NOT_UPDATED
+            ),
+            self.alert(
+                ids["quiet"], DAYS[2], AlertRule.CHECK_FAILED, AlertSeverity.MINOR, AlertClass.EXPRESSION
+            ),
+        ]
+        push = self.campaign([ids["busy"], ids["quiet"]], DEADLINE)
+        events += [push, self.completed(push, ids["busy"], push.deadline - timedelta(hours=3))]
+        return ids, events
+
     async def apply(self, events: Sequence[Event]) -> None:
         """Hand events to the aggregates the way a consumer batch does (one transaction)."""
         async with self.sessions() as session, session.begin():
             await apply_batch(session, events)
 
-    async def publish(self, events: Sequence[Event]) -> None:
-        """Put events on the real broker, as their owners' relays would."""
+    async def publish(self, events: Sequence[Event]) -> list[str]:
+        """Put events on the real broker, as their owners' relays would; returns their CloudEvents ids."""
         producer = make_producer(KafkaSettings(bootstrap=self.infra.kafka_bootstrap), "scoring-test")
         await producer.start()
         try:
             futures = []
+            ids = []
             for e in events:
                 env = wrap(e)
+                ids.append(env.id)
                 futures.append(
                     await producer.send(e.topic, env.value(), key=env.subject.encode(), headers=env.headers())
                 )
             await asyncio.gather(*futures)
         finally:
             await producer.stop()
+        return ids
 
     async def compute(self, kind: PeriodKind, start: date) -> tuple[int, int]:
         async with self.sessions() as session, session.begin():
@@ -311,7 +377,7 @@ class ScoringKit:
 
 @asynccontextmanager
 async def running_scoring(
-    infra: Infrastructure, *, consumers: bool, prefix: str = "scoring"
+    infra: Infrastructure, *, consumers: bool, prefix: str = "scoring", generation: int = 1
 ) -> AsyncIterator[ScoringKit]:
     url = await fresh_database(infra, prefix, "scoring")
     settings = ServiceSettings(
@@ -327,13 +393,20 @@ async def running_scoring(
     key = SigningKey.generate()
     clock = FixedClock(NOW)
     verifier = TokenVerifier(issuer="govmedia-registry", audience="govmedia", jwks=jwks(key))
-    app = create_app(settings, verifier=verifier, clock=clock, schedule=ScheduleSettings(enabled=False))
+    schedule = ScheduleSettings(schedule_enabled=False, consumer_generation=generation)
+    app = create_app(settings, verifier=verifier, clock=clock, schedule=schedule)
     async with LifespanManager(app):
         kit = ScoringKit(app, clock, key, infra)
         try:
             yield kit
         finally:
             await kit.close()
+
+
+@pytest.fixture
+def start_scoring(infra: Infrastructure, kafka_topics: None) -> Any:
+    """``async with start_scoring(consumers=True, generation=n) as kit`` inside a test."""
+    return lambda **kw: running_scoring(infra, **kw)
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from govmedia_common.events.monitor import AlertClass
 from govmedia_common.events.scoring import PeriodKind
-from govmedia_common.events.types import AlertRule, AlertSeverity, Platform
+from govmedia_common.events.types import Platform
 from govmedia_common.workdays import SHANGHAI
 from govmedia_scoring import indices as ix
 from govmedia_scoring.rules import ScoringRules
@@ -22,55 +21,7 @@ DEADLINE = datetime(2026, 11, 11, 18, tzinfo=SHANGHAI)
 
 
 async def seed_week(kit: Any) -> dict[str, str]:
-    """Six accounts on three platforms with posts, metrics, errors, alerts and a joint push in one week."""
-    acc = {
-        "busy": kit.opened(name="路桥发布"),
-        "quiet": kit.opened(name="路桥市场监管"),
-        "vetoed": kit.opened(name="路桥生态环境", region="331002"),
-        "weibo": kit.opened(platform=Platform.WEIBO, name="路桥发布微博"),
-        "douyin": kit.opened(platform=Platform.DOUYIN, name="路桥发布抖音"),
-        "new": kit.opened(on=DAYS[3], name="路桥新开"),
-    }
-    ids = {k: v.account_id for k, v in acc.items()}
-    events: list[Any] = list(acc.values())
-    busy_posts = []
-    for day, hour in ((DAYS[0], 9), (DAYS[0], 15), (DAYS[2], 9), (DAYS[5], 9)):
-        evs = kit.published(ids["busy"], day, hour=hour, original=hour == 9, ordinary=1 if hour == 15 else 0)
-        busy_posts.append(evs[-1].platform_post_id)
-        events += evs
-    events += kit.published(ids["quiet"], DAYS[1], serious=1)
-    events += kit.published(ids["vetoed"], DAYS[1])
-    events += kit.published(ids["weibo"], DAYS[2]) + kit.published(ids["weibo"], DAYS[4])
-    events += [kit.observed(ids["douyin"], DAYS[3], "dy-1")]
-    events += kit.published(ids["new"], DAYS[4])
-    # metrics: cumulative snapshots, the latest wins (an older one arriving later changes nothing)
-    snap = kit.clock.now()
-    events += [
-        kit.metrics(
-            ids["busy"], busy_posts[0], snap - timedelta(days=1), reads=900, watching=5, likes=8, shares=3
-        ),
-        kit.metrics(ids["busy"], busy_posts[0], snap, reads=1200, watching=9, likes=12, shares=4),
-        kit.metrics(
-            ids["busy"], busy_posts[0], snap - timedelta(days=2), reads=100, watching=1, likes=1, shares=1
-        ),
-        kit.metrics(ids["busy"], busy_posts[1], snap, reads=300, likes=2),
-        kit.metrics(ids["busy"], busy_posts[2], snap, reads=2500, watching=30, likes=40, shares=25),
-        kit.metrics(ids["busy"], None, snap, followers=15000),
-        kit.metrics(ids["douyin"], "dy-1", snap, reads=8000, likes=300, comments=40, shares=60),
-    ]
-    weibo_published = [
-        e for e in events if getattr(e, "account_id", None) == ids["weibo"] and hasattr(e, "platform_post_id")
-    ]
-    for e in weibo_published:
-        events.append(kit.metrics(ids["weibo"], e.platform_post_id, snap, shares=40, comments=25, likes=90))
-    events += [
-        kit.alert(
-            ids["vetoed"], DAYS[6], AlertRule.NOT_UPDATED, AlertSeverity.VIOLATION, AlertClass.NOT_UPDATED
-        ),
-        kit.alert(ids["quiet"], DAYS[2], AlertRule.CHECK_FAILED, AlertSeverity.MINOR, AlertClass.EXPRESSION),
-    ]
-    push = kit.campaign([ids["busy"], ids["quiet"]], DEADLINE)
-    events += [push, kit.completed(push, ids["busy"], push.deadline - timedelta(hours=3))]
+    ids, events = kit.week_events()
     # in several batches, as a consumer would see them
     for i in range(0, len(events), 7):
         await kit.apply(events[i : i + 7])

@@ -1,0 +1,77 @@
+"""Incremental scoring from the real broker, a settings change, and a rebuild by replaying the topics."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+import pytest
+
+from govmedia_common.events.scoring import PeriodKind
+
+pytestmark = pytest.mark.integration
+
+WEEK = date(2026, 11, 9)
+PERIODS = [
+    (PeriodKind.WEEK, WEEK),
+    (PeriodKind.MONTH, date(2026, 11, 1)),
+    (PeriodKind.DAY, date(2026, 11, 10)),
+]
+INBOX = "SELECT count(*) FROM inbox WHERE event_id = ANY(CAST(:ids AS text[]))"
+
+
+async def test_rebuild_from_the_topics_gives_the_incremental_scores_and_settings_change_only_their_region(
+    start_scoring: Any,
+) -> None:
+    generation = random.randint(1_000, 1_000_000_000)
+    async with start_scoring(consumers=True, prefix="incremental", generation=generation) as a:
+        ids, events = a.week_events()
+        published = await a.publish(events)
+        await a.wait_for(INBOX, len(published), ids=published, within=60)
+        for kind, start in PERIODS:
+            await a.compute(kind, start)
+        mine = set(ids.values())
+        before = {k: v for k, v in (await a.scores()).items() if k[0] in mine}
+        assert len(before) == 6 * 3 - 1  # the account opened on Thursday has no score for Tuesday
+
+        # 椒江 (331002) tightens its rules: ordinary errors cost 5 points, any serious error fails the period
+        change = a.settings("331002", 1, {"content_ordinary_error_points": 5.0, "veto_serious_errors_max": 0})
+        sid = await a.publish([change])
+        await a.wait_for(INBOX, 1, ids=sid, within=60)
+        stale = await a.sql("SELECT count(*) FROM score_runs WHERE stale")
+        assert stale[0][0] == len(PERIODS)  # the schedule would recompute every period
+        admin = a.client(roles=("office_admin",))
+        changed = 0
+        for kind, start in PERIODS:
+            r = await admin.post(
+                "/v1/recompute", json={"period_kind": kind.value, "period_start": start.isoformat()}
+            )
+            assert r.status_code == 200, r.text
+            changed += r.json()["changed"]
+        after = {k: v for k, v in (await a.scores()).items() if k[0] in mine}
+        moved = {k for k in after if after[k] != before[k]}
+        # exactly the 331002 account's scores in the periods holding its erroneous post (Tuesday 10 Nov)
+        assert moved == {(ids["vetoed"], kind.value, start) for kind, start in PERIODS}
+        assert changed == len(moved)
+        month = after[(ids["vetoed"], "month", date(2026, 11, 1))]
+        assert "serious_errors" in month[-1] and month[-2] is False
+        outbox = await a.sql("SELECT count(*) FROM outbox WHERE type = 'gov.scoring.scores.computed.v1'")
+        assert outbox[0][0] >= len(before) + len(moved)
+        days_a = await a.sql(
+            "SELECT * FROM account_days WHERE account_id = ANY(CAST(:ids AS text[])) ORDER BY 1, 2",
+            ids=list(mine),
+        )
+
+    # a fresh database and a new consumer generation: replay every topic from the start
+    async with start_scoring(consumers=True, prefix="rebuild", generation=generation + 1) as b:
+        await b.wait_for(INBOX, len(published) + 1, ids=published + sid, within=90)
+        for kind, start in PERIODS:
+            await b.compute(kind, start)
+        rebuilt = {k: v for k, v in (await b.scores()).items() if k[0] in mine}
+        assert rebuilt == after
+        days_b = await b.sql(
+            "SELECT * FROM account_days WHERE account_id = ANY(CAST(:ids AS text[])) ORDER BY 1, 2",
+            ids=list(mine),
+        )
+        assert days_b == days_a
