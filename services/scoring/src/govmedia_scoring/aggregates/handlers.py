@@ -2,8 +2,9 @@
 
 :func:`apply_batch` takes a list of events of any consumed type (one polled batch), reduces them to one row
 per key, writes each kind of fact with one statement and re-aggregates the touched days with one more — so
-a batch costs a handful of statements whatever its size. The consumer runner hands events one at a time
-today; :data:`HANDLERS` wraps :func:`apply_batch` per event, and a batch-mode runner can call it directly.
+a batch costs a handful of statements whatever its size. :data:`on_batch` registers it with the consumer
+runner's batch mode for every consumed type, so the runner hands it a whole polled batch (one partition,
+in order, already deduplicated by the inbox); on the runner's one-by-one path it gets single events.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date, datetime
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_common.consumer import Handler, MessageContext
+from govmedia_common.consumer import BatchHandler, Handler, MessageContext, batch
 from govmedia_common.events.base import Event
 from govmedia_common.events.monitor import (
     AlertRaised,
@@ -248,13 +249,15 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event]) -> int:
     return await store.refresh_days(session, touched)
 
 
-async def on_event(event: Event, ctx: MessageContext | None, session: AsyncSession) -> None:
-    """Per-event adapter of :func:`apply_batch` for the consumer runner."""
-    await apply_batch(session, [event])
+@batch
+async def on_batch(session: AsyncSession, items: Sequence[tuple[Event, MessageContext]]) -> None:
+    """The batch handler of every consumed type: the polled events, applied set-based."""
+    await apply_batch(session, [event for event, _ in items])
 
 
 def _handlers(types: tuple[type[Event], ...]) -> Mapping[type[Event], Handler]:
-    return dict.fromkeys(types, on_event)
+    handler: BatchHandler[Event] = on_batch
+    return dict.fromkeys(types, handler)
 
 
 CONSUMER_GROUPS: dict[str, Mapping[type[Event], Handler]] = {
