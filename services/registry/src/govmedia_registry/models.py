@@ -64,7 +64,14 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(Text)
     region_code: Mapped[str] = mapped_column(Text, index=True)
     duty_keywords: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    principal_name: Mapped[str | None] = mapped_column(Text)  # 主要负责人
+    deputy_head_name: Mapped[str | None] = mapped_column(Text)  # 分管负责人
+    liaison_person_id: Mapped[str | None] = mapped_column(Text)  # 联络员 (a registered person)
+    contact_email: Mapped[str | None] = mapped_column(Text)
+    contact_phone: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (UniqueConstraint("region_code", "name", name="uq_units_region_name"),)
 
 
@@ -80,6 +87,8 @@ class Person(Base):
     region_code: Mapped[str] = mapped_column(Text, index=True)
     roles: Mapped[list[str]] = mapped_column(JSONB, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The unit PersonRegistered named (own unit, or the region's competent office); None: not yet announced.
+    announced_unit_id: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

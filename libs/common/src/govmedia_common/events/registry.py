@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -40,6 +40,8 @@ __all__ = [
     "FilingType",
     "PersonRegistered",
     "RegionSettingsChanged",
+    "UnitChanged",
+    "UnitRegistered",
     "WorkCalendarLoaded",
 ]
 
@@ -358,9 +360,50 @@ class PersonRegistered(_PersonEvent, type="gov.registry.person.registered.v1"):
 
     person_id: Uuid = Field(description="The person (Kafka key).")
     name: NonEmpty = Field(description="Full name, as recorded with reviews and notices.")
-    unit_id: Uuid = Field(description="Unit or office the person belongs to.")
+    unit_id: Uuid = Field(
+        description="Unit or office the person belongs to; for office staff registered without a unit, the "
+        "competent office (主管单位) of their region (announced once that office is registered)."
+    )
     region_code: RegionCode = Field(description="Region of that unit.")
     roles: tuple[str, ...] = Field(
         description="Roles, e.g. editor (采编), reviewer (审核), final_approver (终审), unit_admin, liaison "
         "(联络员), office_staff, auditor."
     )
+
+
+class _UnitEvent(_RegistryEvent, topic="gov.registry.units", aggregate="unit", key="unit_id"):
+    """Registry events about one unit or competent office (keyed by the unit)."""
+
+    unit_id: Uuid = Field(description="The unit (Kafka key).")
+    name: NonEmpty = Field(description="Official name of the unit, e.g. 台州市路桥区人民政府办公室.")
+    region_code: RegionCode = Field(description="Region (GB/T 2260 code) of the unit.")
+    kind: Literal["unit", "office"] = Field(
+        description="unit: a host unit (主办单位) running accounts; office: a competent office (主管单位)."
+    )
+    duty_keywords: tuple[str, ...] = Field(
+        description="Words of the unit's duties (职责) its account names relate to."
+    )
+    principal_name: str | None = Field(default=None, description="Name of the principal head (主要负责人).")
+    deputy_head_name: str | None = Field(
+        default=None, description="Name of the deputy head in charge of new media (分管负责人)."
+    )
+    liaison_person_id: Uuid | None = Field(
+        default=None, description="The registered person who is the unit's liaison (联络员), if any."
+    )
+    contact_email: str | None = Field(
+        default=None, description="Where notices to the unit are sent by e-mail."
+    )
+    contact_phone: str | None = Field(default=None, description="The unit's contact telephone number.")
+
+
+class UnitRegistered(_UnitEvent, type="gov.registry.unit.registered.v1"):
+    """A host unit or competent office was registered, with its contacts as known then."""
+
+    actor_id: str | None = Field(default=None, description="Who registered it (person or machine client id).")
+
+
+class UnitChanged(_UnitEvent, type="gov.registry.unit.changed.v1"):
+    """A unit's details changed; the event carries all of them as they are now."""
+
+    changed_fields: tuple[str, ...] = Field(description="Names of the fields whose value changed.")
+    actor_id: str | None = Field(default=None, description="Who changed them (person or machine client id).")

@@ -78,3 +78,4 @@ class Person(Aggregate):
     roles: tuple[str, ...]
     unit_id: str | None = None
     active: bool = True
+    announced_unit_id: str | None = None  # the unit PersonRegistered named; None until announced

@@ -17,6 +17,7 @@ def person_from_row(row: PersonRow) -> Person:
         region_code=row.region_code,
         roles=tuple(row.roles),
         active=row.active,
+        announced_unit_id=row.announced_unit_id,
     )
 
 
@@ -29,4 +30,5 @@ def person_to_row(person: Person, row: PersonRow | None = None) -> PersonRow:
     assign(row, "region_code", person.region_code)
     assign(row, "roles", list(person.roles))
     assign(row, "active", person.active)
+    assign(row, "announced_unit_id", person.announced_unit_id)
     return row

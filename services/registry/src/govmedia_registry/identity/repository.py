@@ -28,3 +28,11 @@ async def list_people(
 
 async def count_people(session: AsyncSession) -> int:
     return len((await session.execute(select(Person.id).limit(1))).all())
+
+
+async def unannounced_in_region(session: AsyncSession, region_code: str) -> Sequence[Person]:
+    """People of a region without a unit whose PersonRegistered still waits for their office."""
+    stmt = select(Person).where(
+        Person.region_code == region_code, Person.unit_id.is_(None), Person.announced_unit_id.is_(None)
+    )
+    return (await session.execute(stmt.order_by(Person.id).with_for_update())).scalars().all()

@@ -24,11 +24,13 @@ from govmedia_registry.identity.domain import (
     Person,
     scopes_for_roles,
 )
-from govmedia_registry.identity.mapping import person_to_row
+from govmedia_registry.identity.mapping import person_from_row, person_to_row
 from govmedia_registry.identity.tokens import active_key, hash_secret, issue, rotate_key, verify_secret
 from govmedia_registry.models import Client, SigningKeyRow
+from govmedia_registry.models import Person as PersonRow
 from govmedia_registry.settings import DEVELOPMENT_ADMIN_PASSWORD, RegistrySettings
 from govmedia_registry.units import repository as units_repo
+from govmedia_registry.units.domain import Unit
 
 log = logging.getLogger(__name__)
 
@@ -94,23 +96,13 @@ async def create_person(
         region_code=region_code,
         roles=tuple(roles),
     )
+    await _announce(session, person, unit.id if unit is not None else None, clock)
     try:
         async with session.begin_nested():  # two registrations of one username racing past the check above
             session.add(person_to_row(person))
             await session.flush()
     except IntegrityError as exc:
         raise _username_taken(username) from exc
-    if unit is not None:
-        person.record(
-            PersonRegistered(
-                occurred_at=clock.now(),
-                person_id=person.id,
-                name=person.display_name,
-                unit_id=unit.id,
-                region_code=person.region_code,
-                roles=person.roles,
-            )
-        )
     await publish(session, person)
     await audit.record(
         session,
@@ -300,8 +292,42 @@ async def bootstrap_administrator(session: AsyncSession, settings: RegistrySetti
         region_code=settings.bootstrap_region,
         roles=("office_admin", "auditor"),
     )
+    await _announce(session, person, None, clock)
     session.add(person_to_row(person))
     await publish(session, person)
     log.warning(
         "created the first administrator 'admin'; change its password", extra={"region": person.region_code}
     )
+
+
+async def _announce(session: AsyncSession, person: Person, unit_id: str | None, clock: Clock) -> None:
+    """Record PersonRegistered naming the person's unit or, for office staff without one, their region's
+    competent office; when that office is not registered yet, the announcement waits for it."""
+    if unit_id is None:
+        office = await units_repo.office_of_region(session, person.region_code)
+        unit_id = office.id if office is not None else None
+    if unit_id is None:
+        return
+    person.announced_unit_id = unit_id
+    person.record(
+        PersonRegistered(
+            occurred_at=clock.now(),
+            person_id=person.id,
+            name=person.display_name,
+            unit_id=unit_id,
+            region_code=person.region_code,
+            roles=person.roles,
+        )
+    )
+
+
+async def announce_waiting_people(session: AsyncSession, office: Unit, clock: Clock) -> int:
+    """Announce the people of the office's region who waited for their office to be registered."""
+    waiting = [person_from_row(r) for r in await repo.unannounced_in_region(session, office.region_code)]
+    for person in waiting:
+        await _announce(session, person, office.id, clock)
+        row = await session.get(PersonRow, person.id)
+        assert row is not None
+        person_to_row(person, row)
+        await publish(session, person)
+    return len(waiting)

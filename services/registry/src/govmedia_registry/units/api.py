@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from govmedia_common.app import SessionDep
+from govmedia_common.app import RuntimeDep, SessionDep
+from govmedia_common.concurrency import etag, require_if_match
 from govmedia_common.idempotency import idempotent_create
 from govmedia_common.pagination import Page, decode_cursor
-from govmedia_registry.deps import Admin, Cursor, IdempotencyKey, Limit, Reader, page
+from govmedia_registry.deps import Admin, Cursor, IdempotencyKey, IfMatch, Limit, Reader, page
 from govmedia_registry.units import repository as repo
 from govmedia_registry.units import service
-from govmedia_registry.units.schemas import UnitIn, UnitOut
+from govmedia_registry.units.schemas import UnitIn, UnitOut, UnitPatch
+
+CONTACTS = {"principal_name", "deputy_head_name", "liaison_person_id", "contact_email", "contact_phone"}
 
 router = APIRouter()
 
@@ -25,7 +28,11 @@ router = APIRouter()
     summary="Register a host unit or competent office (office admin)",
 )
 async def create_unit(
-    body: UnitIn, session: SessionDep, principal: Admin, idempotency_key: IdempotencyKey = None
+    body: UnitIn,
+    session: SessionDep,
+    principal: Admin,
+    rt: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     async def make() -> tuple[dict[str, Any], dict[str, str]]:
         unit = await service.create_unit(
@@ -36,8 +43,10 @@ async def create_unit(
             kind=body.kind,
             region_code=body.region_code,
             duty_keywords=list(body.duty_keywords),
+            clock=rt.clock,
+            contacts=body.model_dump(include=CONTACTS, exclude_none=True),
         )
-        return UnitOut.model_validate(unit).model_dump(mode="json"), {}
+        return UnitOut.model_validate(unit).model_dump(mode="json"), {"ETag": etag(unit.version)}
 
     return await idempotent_create(
         session,
@@ -58,5 +67,31 @@ async def list_units(
 
 
 @router.get("/v1/units/{unit_id}", response_model=UnitOut, tags=["units"])
-async def get_unit(unit_id: str, session: SessionDep, principal: Reader) -> UnitOut:
-    return UnitOut.model_validate(await service.visible_unit(session, principal, unit_id))
+async def get_unit(unit_id: str, session: SessionDep, principal: Reader, response: Response) -> UnitOut:
+    unit = await service.visible_unit(session, principal, unit_id)
+    response.headers["ETag"] = etag(unit.version)
+    return UnitOut.model_validate(unit)
+
+
+@router.patch(
+    "/v1/units/{unit_id}",
+    response_model=UnitOut,
+    tags=["units"],
+    summary="Edit a unit's name, duties, heads and contacts (office admin; If-Match required)",
+)
+async def patch_unit(
+    unit_id: str,
+    body: UnitPatch,
+    session: SessionDep,
+    principal: Admin,
+    rt: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> UnitOut:
+    await service.visible_unit(session, principal, unit_id)
+    unit = await service.load_unit(session, unit_id, lock=True)
+    assert unit is not None
+    require_if_match(if_match, unit.version)
+    unit = await service.patch_unit(session, principal, unit, body.model_dump(exclude_unset=True), rt.clock)
+    response.headers["ETag"] = etag(unit.version)
+    return UnitOut.model_validate(unit)

@@ -14,8 +14,19 @@ from govmedia_registry.models import Unit
 from govmedia_registry.queries import after
 
 
-async def get_unit(session: AsyncSession, unit_id: str) -> Unit | None:
-    return await session.get(Unit, unit_id)
+async def get_unit(session: AsyncSession, unit_id: str, *, lock: bool = False) -> Unit | None:
+    return await session.get(Unit, unit_id, with_for_update=lock or None)
+
+
+async def office_of_region(session: AsyncSession, region_code: str) -> Unit | None:
+    """The competent office (主管单位) registered first in a region, if any."""
+    stmt = (
+        select(Unit)
+        .where(Unit.region_code == region_code, Unit.kind == "competent_office")
+        .order_by(Unit.created_at, Unit.id)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalars().first()
 
 
 async def list_units(

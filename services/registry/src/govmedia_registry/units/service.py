@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,7 +12,9 @@ from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.ids import new_id
 from govmedia_common.scoping import ensure_visible
+from govmedia_common.workdays import Clock
 from govmedia_registry.aggregate import publish
+from govmedia_registry.identity.service import announce_waiting_people
 from govmedia_registry.regions import repository as regions_repo
 from govmedia_registry.units import repository as repo
 from govmedia_registry.units.domain import Unit, UnitKind
@@ -26,6 +30,8 @@ async def create_unit(
     kind: UnitKind,
     region_code: str,
     duty_keywords: list[str],
+    clock: Clock,
+    contacts: dict[str, Any] | None = None,
 ) -> Unit:
     """Register a unit in a region of the caller's subtree; names are unique within a region."""
     if await regions_repo.get_region(session, region_code) is None:
@@ -45,7 +51,9 @@ async def create_unit(
         kind=kind,
         region_code=region_code,
         duty_keywords=tuple(duty_keywords),
+        **(contacts or {}),
     )
+    unit.registered(actor_id=principal.subject, at=clock.now())
     try:
         async with session.begin_nested():  # a duplicate name is the caller's conflict, not a server error
             session.add(unit_to_row(unit))
@@ -55,7 +63,41 @@ async def create_unit(
             ErrorKind.CONFLICT, "unit-name-taken", f"Region {region_code} already has a unit named {name!r}."
         ) from exc
     await publish(session, unit)
+    if unit.kind is UnitKind.COMPETENT_OFFICE:
+        await announce_waiting_people(session, unit, clock)
     await audit.record(session, principal=principal, action="unit.create", target=unit.id)
+    return unit
+
+
+async def load_unit(session: AsyncSession, unit_id: str, *, lock: bool = False) -> Unit | None:
+    row = await repo.get_unit(session, unit_id, lock=lock)
+    return unit_from_row(row) if row is not None else None
+
+
+async def patch_unit(
+    session: AsyncSession, principal: Principal, unit: Unit, changes: dict[str, Any], clock: Clock
+) -> Unit:
+    """Edit a unit's details (office admin of its region); audited and announced as UnitChanged."""
+    if not principal.can_see_region(unit.region_code):
+        raise not_found("unit", unit.id)
+    changed = unit.change(changes, actor_id=principal.subject, at=clock.now())
+    row = await repo.get_unit(session, unit.id)
+    assert row is not None
+    try:
+        async with session.begin_nested():
+            unit_to_row(unit, row)
+            await session.flush()
+    except IntegrityError as exc:
+        raise DomainError(
+            ErrorKind.CONFLICT,
+            "unit-name-taken",
+            f"Region {unit.region_code} already has a unit named {unit.name!r}.",
+        ) from exc
+    unit.version = row.version
+    await publish(session, unit)
+    await audit.record(
+        session, principal=principal, action="unit.patch", target=unit.id, detail={"fields": list(changed)}
+    )
     return unit
 
 
