@@ -1,8 +1,7 @@
 """A notify app on a fresh migrated database and the real broker, driven in-process over ASGI.
 
 Helpers are methods of the :class:`NotifyKit` fixture because test modules cannot import from conftest.
-The registry's unit events (UnitRegistered/UnitChanged) are not in the catalogue yet: :meth:`NotifyKit.unit`
-hands the projection handler an object with the fields the registry will publish.
+The directory is seeded through the consumers' handlers with the registry's own events.
 """
 
 from __future__ import annotations
@@ -29,7 +28,14 @@ from govmedia_common.db import outbox_table
 from govmedia_common.envelope import wrap
 from govmedia_common.events.base import Event
 from govmedia_common.events.monitor import AlertRaised, AlertResolved
-from govmedia_common.events.registry import AccountOpened, AccountSnapshot, AccountStatus, AttentionTier
+from govmedia_common.events.registry import (
+    AccountOpened,
+    AccountSnapshot,
+    AccountStatus,
+    AttentionTier,
+    UnitChanged,
+    UnitRegistered,
+)
 from govmedia_common.events.types import Platform
 from govmedia_common.keys import SigningKey, jwks, mint_token
 from govmedia_common.settings import KafkaSettings
@@ -49,22 +55,6 @@ ROLE_SCOPES = {
     "office_staff": ["notify:read", "notify:write"],
     "office_admin": ["notify:read", "notify:write"],
 }
-
-
-@dataclass
-class UnitRecord:
-    """The fields of the registry's UnitRegistered/UnitChanged events that notify keeps."""
-
-    occurred_at: datetime
-    unit_id: str
-    name: str
-    region_code: str
-    kind: str
-    principal_name: str | None = None
-    deputy_head_name: str | None = None
-    liaison_person_id: str | None = None
-    contact_email: str | None = None
-    contact_phone: str | None = None
 
 
 @dataclass
@@ -124,7 +114,7 @@ class NotifyKit:
     ) -> Person:
         """A competent office in the directory and a member of its staff."""
         office_id = str(uuid.uuid4())
-        await self.apply(on_unit_event, UnitRecord(START, office_id, name, region, "office", **contacts))
+        await self.apply(on_unit_event, self.unit_event(office_id, name, region, "office", **contacts))
         return self.person("王主任", ["office_staff", "office_admin"], unit=office_id, region=region)
 
     async def unit(
@@ -138,16 +128,8 @@ class NotifyKit:
         """A host unit with its principal, deputy head and contacts, an account, and its liaison."""
         unit_id = str(uuid.uuid4())
         liaison = self.person("李联络", ["liaison"], unit=unit_id, region=region)
-        record = UnitRecord(
-            START,
-            unit_id,
-            name,
-            region,
-            "unit",
-            principal_name="张局长",
-            deputy_head_name="赵副局长",
-            liaison_person_id=None,
-            **contacts,
+        record = self.unit_event(
+            unit_id, name, region, "unit", principal_name="张局长", deputy_head_name="赵副局长", **contacts
         )
         await self.apply(on_unit_event, record)
         account_id = str(uuid.uuid4())
@@ -177,6 +159,30 @@ class NotifyKit:
         )
         await self.apply(on_account_event, opened)
         return Unit(unit_id, name, region, liaison, account_id, account_name)
+
+    @staticmethod
+    def unit_event(
+        unit_id: str,
+        name: str,
+        region: str,
+        kind: str,
+        *,
+        changed: bool = False,
+        at: datetime = START,
+        **fields: Any,
+    ) -> UnitRegistered | UnitChanged:
+        common: dict[str, Any] = {
+            "occurred_at": at,
+            "unit_id": unit_id,
+            "name": name,
+            "region_code": region,
+            "kind": kind,
+            "duty_keywords": ("市场监管",),
+            **fields,
+        }
+        if changed:
+            return UnitChanged(**common, changed_fields=tuple(fields))
+        return UnitRegistered(**common)
 
     # ---- alerts
 

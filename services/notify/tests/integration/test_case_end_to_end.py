@@ -10,6 +10,7 @@ import pytest
 
 from govmedia_common.events.notify import CaseClosed, NoticeIssued
 from govmedia_common.workdays import SHANGHAI
+from govmedia_notify.models import UnitView
 
 pytestmark = pytest.mark.integration
 
@@ -23,8 +24,28 @@ async def test_a_violation_alert_walks_from_notice_to_closure_and_reminders_resp
 ) -> None:
     kit = notify_consuming
     office = await kit.office(contact_email="office@luqiao.gov.cn")
-    unit = await kit.unit(contact_email="scjg@luqiao.gov.cn", contact_phone="13800000000")
-    alert = kit.alert(unit, at=at(1, 9, 30))
+    unit = await kit.unit()
+    # The registry announces the unit's contacts on its topic; the directory consumer keeps them.
+    change = kit.unit_event(
+        unit.id,
+        unit.name,
+        unit.region,
+        "unit",
+        changed=True,
+        at=at(1, 10, 30),
+        principal_name="张局长",
+        contact_email="scjg@luqiao.gov.cn",
+        contact_phone="13800000000",
+    )
+    await kit.publish(change)
+
+    async def contacts_known() -> bool:
+        async with kit.sessions() as session:
+            row = await session.get(UnitView, unit.id)
+            return row is not None and row.contact_email == "scjg@luqiao.gov.cn"
+
+    await kit.wait_for(contacts_known)
+    alert = kit.alert(unit, at=at(1, 10, 45))
     await kit.publish(alert)
 
     async def case() -> dict[str, Any] | None:

@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from govmedia_common.errors import DomainError, ErrorKind
-from govmedia_common.events.base import Event
 from govmedia_common.events.monitor import AlertRaised, AlertResolution
 from govmedia_common.events.notify import (
     CaseClosed,
@@ -27,6 +26,7 @@ from govmedia_common.events.notify import (
     RectificationSubmitted,
     ReminderSent,
 )
+from govmedia_common.events.recorder import RecordsEvents
 from govmedia_common.events.types import AlertSeverity
 from govmedia_common.workdays import SHANGHAI, WorkCalendar
 from govmedia_notify.rules import NotifyRules, in_quiet_hours
@@ -101,8 +101,8 @@ class Report:
 
 
 @dataclass
-class Case:
-    """One case, with its reports; ``events`` collects what the last commands caused."""
+class Case(RecordsEvents):
+    """One case, with its reports; it records the events its commands cause."""
 
     id: str
     alert_id: str
@@ -130,7 +130,6 @@ class Case:
     closed_on_time: bool | None = None
     version: int = 1
     reports: list[Report] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list, repr=False, compare=False)
 
     # ---- opening
 
@@ -166,7 +165,7 @@ class Case:
             ladder_ordinal=ladder_ordinal,
             next_reminder_at=first_reminder_at(now, rules),
         )
-        case.events.append(
+        case.record(
             NoticeIssued(
                 occurred_at=now,
                 account_id=case.account_id,
@@ -223,7 +222,7 @@ class Case:
         report = Report(report_id, text, signed_by, sealed, submitted_by, now, attachments)
         self.reports.append(report)
         self.state = CaseState.SUBMITTED
-        self.events.append(
+        self.record(
             RectificationSubmitted(
                 occurred_at=now,
                 account_id=self.account_id,
@@ -253,7 +252,7 @@ class Case:
         self.state = CaseState.ACCEPTED
         self.accepted_at = now
         self.next_reminder_at = None
-        self.events.append(
+        self.record(
             RectificationAccepted(
                 occurred_at=now,
                 account_id=self.account_id,
@@ -287,7 +286,7 @@ class Case:
         self.state = CaseState.OPEN
         self.rectify_by = max(self.rectify_by, deadline(local(now).date(), rules, calendar))
         self.next_reminder_at = first_reminder_at(now, rules)
-        self.events.append(
+        self.record(
             RectificationReturned(
                 occurred_at=now,
                 account_id=self.account_id,
@@ -322,7 +321,7 @@ class Case:
         self.outcome = str(outcome)
         self.closed_on_time = local(now).date() <= self.rectify_by
         self.next_reminder_at = None
-        self.events.append(
+        self.record(
             CaseClosed(
                 occurred_at=now,
                 account_id=self.account_id,
@@ -341,7 +340,7 @@ class Case:
         self.reminders_sent += 1
         today = local(now).date()
         self.next_reminder_at = datetime.combine(today + timedelta(days=1), rules.reminder_time, SHANGHAI)
-        self.events.append(
+        self.record(
             ReminderSent(
                 occurred_at=now,
                 account_id=self.account_id,
@@ -363,7 +362,7 @@ class Case:
         if late <= rules.escalate_after_days:
             return False
         self.escalated_at = now
-        self.events.append(
+        self.record(
             CaseEscalated(
                 occurred_at=now,
                 account_id=self.account_id,

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events.monitor import AlertRaised, AlertResolved
+from govmedia_common.events.outbox import write_recorded
 from govmedia_common.ids import new_id
-from govmedia_common.outbox import add_event
 from govmedia_common.scoping import can_see, sees_only_own_unit
 from govmedia_common.workdays import WorkCalendar
 from govmedia_notify.cases import messages
@@ -44,9 +44,7 @@ async def _commit(
     session: AsyncSession, case: Case, row: CaseRow | None, reports: list[ReportRow]
 ) -> CaseRow:
     saved = await repo.save(session, case, row, reports)
-    for event in case.events:
-        await add_event(session, event)
-    case.events.clear()
+    await write_recorded(session, case)
     return saved
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +23,8 @@ from govmedia_common.events.registry import (
     AccountWithdrawn,
     PersonRegistered,
     RegionSettingsChanged,
+    UnitChanged,
+    UnitRegistered,
 )
 from govmedia_common.events.scoring import ScoresComputed
 from govmedia_notify.directory import repository as repo
@@ -31,42 +32,25 @@ from govmedia_notify.directory import repository as repo
 log = logging.getLogger(__name__)
 
 
-class UnitFacts(Protocol):
-    """What the registry's unit events (UnitRegistered, UnitChanged) carry that notices need."""
-
-    @property
-    def occurred_at(self) -> Any: ...
-    @property
-    def unit_id(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def region_code(self) -> str: ...
-    @property
-    def kind(self) -> Any: ...
-
-
-async def on_unit_event(event: UnitFacts, ctx: MessageContext | None, session: AsyncSession) -> None:
+async def on_unit_event(
+    event: UnitRegistered | UnitChanged, ctx: MessageContext | None, session: AsyncSession
+) -> None:
     """Keep the newest record of a unit or office: its principal, deputy head, liaison and contacts."""
     await repo.upsert_unit(
         session,
         {
-            "unit_id": str(event.unit_id),
+            "unit_id": event.unit_id,
             "name": event.name,
             "region_code": event.region_code,
-            "kind": str(getattr(event.kind, "value", event.kind)),
-            "principal_name": getattr(event, "principal_name", None),
-            "deputy_head_name": getattr(event, "deputy_head_name", None),
-            "liaison_person_id": _opt(getattr(event, "liaison_person_id", None)),
-            "contact_email": getattr(event, "contact_email", None),
-            "contact_phone": getattr(event, "contact_phone", None),
+            "kind": event.kind,
+            "principal_name": event.principal_name,
+            "deputy_head_name": event.deputy_head_name,
+            "liaison_person_id": event.liaison_person_id,
+            "contact_email": event.contact_email,
+            "contact_phone": event.contact_phone,
             "as_of": event.occurred_at,
         },
     )
-
-
-def _opt(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 async def on_person_registered(
@@ -172,5 +156,7 @@ DIRECTORY_HANDLERS: Mapping[type[Event], Handler] = {
     **dict.fromkeys(ACCOUNT_EVENTS, on_account_event),
     PersonRegistered: on_person_registered,
     RegionSettingsChanged: on_region_settings,
+    UnitRegistered: on_unit_event,
+    UnitChanged: on_unit_event,
 }
 SCORE_HANDLERS: Mapping[type[Event], Handler] = {ScoresComputed: on_scores_computed}

@@ -1,0 +1,148 @@
+"""The 二四六 ladder per unit per year, across a year boundary; forced closure exactly when seed 002 says."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from govmedia_common.events.registry import PersonRegistered
+from govmedia_common.workdays import SHANGHAI
+from govmedia_notify.directory.handlers import on_person_registered
+
+pytestmark = pytest.mark.integration
+
+
+def day(y: int, m: int, d: int, h: int = 10, minute: int = 0) -> datetime:
+    return datetime(y, m, d, h, minute, tzinfo=SHANGHAI)
+
+
+async def interviews(kit: Any, unit_id: str) -> list[dict[str, Any]]:
+    return [p for t, p in await kit.events(unit_id=unit_id) if t == "interview.scheduled"]
+
+
+async def test_violations_one_to_seven_in_a_year_then_a_new_year_schedule_exactly_the_ladder_interviews(
+    notify: Any,
+) -> None:
+    kit = notify
+    office = await kit.office()
+    unit = await kit.unit()
+    await kit.apply(
+        on_person_registered,
+        PersonRegistered(
+            occurred_at=day(2025, 1, 2),
+            person_id=unit.liaison.id,
+            name="李联络",
+            unit_id=unit.id,
+            region_code=unit.region,
+            roles=("liaison",),
+        ),
+    )
+    seen: dict[int, tuple[str, str, str | None] | None] = {}
+    for n in range(1, 8):
+        kit.clock.set(day(2025, 12, n))
+        alert = kit.alert(unit, at=day(2025, 12, n, 9))
+        await kit.raise_alert(alert)
+        await kit.raise_alert(alert)  # a redelivered alert opens nothing and counts nothing
+        # A warning opens no case and does not count.
+        await kit.raise_alert(kit.alert(unit, at=day(2025, 12, n, 9), severity="warning"))
+        got = [i for i in await interviews(kit, unit.id) if i["violation_count"] == n]
+        seen[n] = (
+            (got[0]["interviewee_role"], got[0]["interviewer_role"], got[0]["interviewee_name"])
+            if got
+            else None
+        )
+    assert seen == {
+        1: None,
+        2: ("liaison", "open_government_centre", "李联络"),
+        3: None,
+        4: ("deputy_head", "deputy_director", "赵副局长"),
+        5: None,
+        6: ("principal", "director", "张局长"),
+        7: ("principal", "director", "张局长"),
+    }
+    assert len(await interviews(kit, unit.id)) == 4
+
+    # The count starts again with the new year (Asia/Shanghai): 00:10 on 1 January is the first of 2026.
+    kit.clock.set(day(2026, 1, 1, 0, 10))
+    await kit.raise_alert(kit.alert(unit, at=day(2026, 1, 1, 0, 10)))
+    assert len(await interviews(kit, unit.id)) == 4
+    kit.clock.set(day(2026, 1, 5))
+    await kit.raise_alert(kit.alert(unit, at=day(2026, 1, 5, 9)))
+    latest = (await interviews(kit, unit.id))[-1]
+    assert (latest["year"], latest["violation_count"], latest["interviewee_role"]) == (2026, 2, "liaison")
+
+    # The office records that the first interview took place; once.
+    r = await office.http.get("/v1/interviews", params={"unit_id": unit.id, "year": 2025})
+    first = r.json()[0]
+    assert first["violation_count"] == 2 and first["held_at"] is None
+    held = {"held_at": day(2026, 1, 5, 15).isoformat(), "notes": "约谈联络员，要求建立更新台账。"}
+    r = await office.http.post(f"/v1/interviews/{first['id']}/held", json=held)
+    assert r.status_code == 422 and r.json()["code"] == "held-in-future"
+    kit.clock.set(day(2026, 1, 6))
+    r = await unit.liaison.http.post(f"/v1/interviews/{first['id']}/held", json=held)
+    assert r.status_code == 403
+    r = await office.http.post(f"/v1/interviews/{first['id']}/held", json=held)
+    assert r.status_code == 200, r.text
+    assert r.json()["held_at"] is not None
+    r = await office.http.post(f"/v1/interviews/{first['id']}/held", json=held)
+    assert r.status_code == 409
+    assert [t for t, _ in await kit.events(interview_id=first["id"])] == [
+        "interview.scheduled",
+        "interview.held",
+    ]
+
+
+async def test_an_account_listed_more_than_twice_in_the_window_is_recommended_for_closure_exactly_then(
+    notify: Any,
+) -> None:
+    kit = notify
+    office = await kit.office()
+    unit = await kit.unit()
+    other = await kit.unit("路桥区文化和广电旅游体育局", account_name="路桥文旅")
+    # Not-updated notices per quarter of 2025: Q1 two, Q2 one, Q3 three, Q4 two; the other account one each.
+    plan = {1: [(2, 3), (3, 10)], 2: [(5, 6)], 3: [(7, 1), (8, 4), (9, 2)], 4: [(10, 9), (11, 12)]}
+    results: dict[int, dict[str, Any]] = {}
+    for quarter, days in plan.items():
+        for month, d in days:
+            kit.clock.set(day(2025, month, d))
+            await kit.raise_alert(kit.alert(unit, at=day(2025, month, d, 9)))
+        kit.clock.set(day(2025, days[0][0], days[0][1]))
+        await kit.raise_alert(kit.alert(other, at=day(2025, days[0][0], days[0][1], 11)))
+        # A serious alert of another rule never counts towards closure.
+        await kit.raise_alert(
+            kit.alert(
+                unit,
+                at=day(2025, days[0][0], days[0][1], 12),
+                rule="unreviewed_publication",
+                severity="serious",
+            )
+        )
+        # The sweep after the quarter lists it.
+        next_quarter = day(2025 + quarter // 4, quarter % 4 * 3 + 1, 2, 9)
+        r = await office.http.post("/v1/sweeps", json={"as_of": next_quarter.isoformat()})
+        assert r.status_code == 200, r.text
+        results[quarter] = r.json()
+    assert [results[q]["listed"] for q in (1, 2, 3, 4)] == [
+        [unit.account_id],
+        [],
+        [unit.account_id],
+        [unit.account_id],
+    ]
+    recommended = [p for t, p in await kit.events(account_id=unit.account_id) if t == "closure.recommended"]
+    assert len(recommended) == 1
+    assert recommended[0]["quarter"] == "2025-Q4" and recommended[0]["listings"] == 3
+    assert recommended[0]["notice_count"] == 2
+    assert not [p for t, p in await kit.events(account_id=other.account_id) if t == "closure.recommended"]
+    # Sweeping again lists nothing twice and recommends nothing again.
+    r = await office.http.post("/v1/sweeps", json={"as_of": day(2026, 1, 3, 9).isoformat()})
+    assert r.json()["listed"] == []
+    assert (
+        len([1 for t, _ in await kit.events(account_id=unit.account_id) if t == "closure.recommended"]) == 1
+    )
+    # The recommendation reached the office.
+    inbox = (await office.http.get("/v1/inbox")).json()["items"]
+    assert any(m["kind"] == "closure" and m["payload"]["account_id"] == unit.account_id for m in inbox)
+    assert uuid.UUID(recommended[0]["case_ids"][0])
