@@ -1,27 +1,99 @@
-"""Composition root of the monitor service: settings, app, consumers, relay."""
+"""Composition root of the monitor service: settings, app, consumers, relay, the daily sweep."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import asyncio
+import logging
+from datetime import date
 
-from govmedia_common.app import ServiceSpec
+from fastapi import FastAPI
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from govmedia_common.app import Runtime, ServiceSpec
 from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
+from govmedia_common.db import unit_of_work
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
+from govmedia_monitor import calendar, hotwords, sweeps
+from govmedia_monitor.api import router
+from govmedia_monitor.checking import CheckerCache
+from govmedia_monitor.gauges import GAUGES
+from govmedia_monitor.handlers import ACCOUNT_HANDLERS, POST_HANDLERS, SETTINGS_HANDLERS
 
 SERVICE = "monitor"
+log = logging.getLogger(__name__)
 
-SPEC = ServiceSpec(
-    name=SERVICE,
-    title="govmedia monitor — 运行监测",
-    description=(
-        "Watches what actually happens on the platforms: silence, zombie accounts, "
-        "unanswered messages, unreviewed or altered publications; raises alerts."
-    ),
-    routers=[],
-    consumer_groups={},
-)
+
+class SchedulerSettings(BaseSettings):
+    """The sweep schedule (``GOVMEDIA_MONITOR_SWEEP_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVMEDIA_MONITOR_", extra="ignore")
+
+    sweep_enabled: bool = True
+    # How often the service clock is looked at; a sweep runs once per new day on that clock.
+    sweep_poll_seconds: float = 60.0
+
+
+async def daily_sweeps(runtime: Runtime, poll_seconds: float) -> None:
+    """Run the time-based rules and mine hot words once per day of the service clock (a clock moved by a
+    demo or test drives it too)."""
+    last: date | None = None
+    while True:
+        today = runtime.clock.today()
+        if today != last:
+            try:
+                async with unit_of_work(runtime.sessions) as session:
+                    result = await sweeps.run(session, as_of=today, now=runtime.clock.now())
+                async with unit_of_work(runtime.sessions) as session:
+                    await hotwords.mine_day(session, today, now=runtime.clock.now())
+                log.info("daily sweep done", extra={"as_of": str(today), "raised": dict(result.raised)})
+                last = today
+            except Exception:
+                log.exception("daily sweep failed; retrying at the next poll")
+        await asyncio.sleep(poll_seconds)
+
+
+def make_startup(schedule: SchedulerSettings):  # type: ignore[no-untyped-def]
+    async def bootstrap(runtime: Runtime) -> None:
+        """Store the package's working-day years; start the daily sweep."""
+        async with unit_of_work(runtime.sessions) as session:
+            added = await calendar.load_package_years(session)
+        if added:
+            log.info("stored working-day calendar years", extra={"years": [min(added), max(added)]})
+        if schedule.sweep_enabled:
+            runtime.tasks.append(asyncio.create_task(daily_sweeps(runtime, schedule.sweep_poll_seconds)))
+
+    return bootstrap
+
+
+def spec(schedule: SchedulerSettings) -> ServiceSpec:
+    return ServiceSpec(
+        name=SERVICE,
+        title="govmedia monitor — 运行监测",
+        description=(
+            "Watches what actually happens on the platforms: ingest of observed posts, metrics, messages "
+            "and the interaction switch; matching against approved posts (双向反馈); rules as daily "
+            "set-based sweeps (not updated, zombie, interaction, unanswered messages) and on observation "
+            "(未审先发, mismatch, machine check, overrides); alerts; hot words (热词). Errors are RFC 9457 "
+            "problem+json."
+        ),
+        routers=[router],
+        consumer_groups={
+            "accounts": ACCOUNT_HANDLERS,
+            "settings": SETTINGS_HANDLERS,
+            "posts": POST_HANDLERS,
+        },
+        on_startup=make_startup(schedule),
+        gauges=GAUGES,
+        openapi_tags=[
+            {"name": "ingest", "description": "What the platforms show, single and bulk; idempotent"},
+            {"name": "observations", "description": "Observed posts with their match to approved posts"},
+            {"name": "alerts", "description": "Alerts, filters, dismissal"},
+            {"name": "rules", "description": "Sweeps of the time-based rules and their thresholds"},
+            {"name": "hot words", "description": "热词: daily keywords per region and their trend"},
+        ],
+    )
 
 
 def create_app(
@@ -29,6 +101,14 @@ def create_app(
     *,
     verifier: TokenVerifier | None = None,
     clock: Clock | None = None,
+    schedule: SchedulerSettings | None = None,
 ) -> FastAPI:
     """Build the monitor app (``uvicorn govmedia_monitor.main:create_app --factory``)."""
-    return create_service_app(SPEC, settings or service_settings(SERVICE), verifier=verifier, clock=clock)
+    app = create_service_app(
+        spec(schedule or SchedulerSettings()),
+        settings or service_settings(SERVICE),
+        verifier=verifier,
+        clock=clock,
+    )
+    app.state.runtime.provide(CheckerCache())
+    return app

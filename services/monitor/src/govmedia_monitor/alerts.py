@@ -1,0 +1,246 @@
+"""Alerts: raised once per (account, rule, period), escalated, resolved when cleared, dismissed with a reason.
+
+Every change writes its event to the outbox in the caller's transaction. An open warning that becomes a
+violation keeps its alert id and is announced again with ``AlertRaised`` at the higher severity
+(``detail.escalated_from`` says so); consumers that open cases on violations see it as the first violation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common import audit
+from govmedia_common.auth import Principal
+from govmedia_common.db import outbox_table
+from govmedia_common.envelope import wrap
+from govmedia_common.errors import DomainError, ErrorKind, not_found
+from govmedia_common.events import (
+    AlertClass,
+    AlertRaised,
+    AlertResolution,
+    AlertResolved,
+    AlertRule,
+    AlertSeverity,
+    Event,
+)
+from govmedia_common.tracing import current_traceparent
+from govmedia_monitor.models import Account, Alert
+from govmedia_monitor.rules import RULES
+
+OPEN = "open"
+RESOLVED = "resolved"
+
+
+async def add_events(session: AsyncSession, events: Sequence[Event]) -> None:
+    """Write many events to the outbox in one statement (the caller's transaction; never commits)."""
+    if not events:
+        return
+    traceparent = current_traceparent()
+    rows = []
+    for event in events:
+        env = wrap(event, traceparent=traceparent)
+        rows.append(
+            {
+                "id": env.id,
+                "aggregatetype": event.aggregate_type,
+                "aggregateid": env.subject,
+                "type": env.type,
+                "topic": event.topic,
+                "payload": env.data,
+                "headers": {k: v.decode() for k, v in env.headers()},
+            }
+        )
+    await session.execute(outbox_table.insert(), rows)
+
+
+def raised_event(row: Any, at: datetime) -> AlertRaised:
+    """``AlertRaised`` for an alert row (a model instance or a RETURNING row)."""
+    return AlertRaised(
+        occurred_at=at,
+        alert_id=row.id,
+        account_id=row.account_id,
+        unit_id=row.unit_id,
+        region_code=row.region_code,
+        rule=AlertRule(row.rule),
+        severity=AlertSeverity(row.severity),
+        alert_class=AlertClass(row.alert_class),
+        period=row.period,
+        detail=dict(row.detail or {}),
+    )
+
+
+def resolved_event(row: Any, at: datetime) -> AlertResolved:
+    """``AlertResolved`` for a resolved alert row."""
+    return AlertResolved(
+        occurred_at=at,
+        alert_id=row.id,
+        account_id=row.account_id,
+        rule=AlertRule(row.rule),
+        period=row.period,
+        resolution=AlertResolution(row.resolution),
+        resolved_by=row.resolved_by,
+    )
+
+
+async def raise_alert(
+    session: AsyncSession,
+    *,
+    account: Account,
+    rule: AlertRule,
+    period: str,
+    detail: dict[str, Any],
+    at: datetime,
+    severity: AlertSeverity | None = None,
+) -> Alert | None:
+    """Open an alert unless one exists for (account, rule, period); the new alert, or None."""
+    spec = RULES[rule]
+    values = {
+        "id": str(uuid.uuid4()),
+        "account_id": account.account_id,
+        "unit_id": account.unit_id,
+        "region_code": account.region_code,
+        "rule": str(rule),
+        "severity": str(severity or spec.severity),
+        "alert_class": str(spec.alert_class),
+        "period": period,
+        "detail": detail,
+        "state": OPEN,
+        "raised_at": at,
+        "updated_at": at,
+    }
+    row = (
+        await session.execute(
+            insert(Alert)
+            .values(**values)
+            .on_conflict_do_nothing(constraint="uq_alerts_account_rule_period")
+            .returning(Alert)
+        )
+    ).scalar_one_or_none()
+    if row is not None:
+        await add_events(session, [raised_event(row, at)])
+    return row
+
+
+async def resolve_where(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    rule: AlertRule,
+    periods: Iterable[str] | None,
+    resolution: AlertResolution,
+    at: datetime,
+    by: str | None = None,
+) -> list[Alert]:
+    """Resolve the open alerts of an account and rule (for the given periods, or all)."""
+    stmt = (
+        update(Alert)
+        .where(Alert.account_id == account_id, Alert.rule == str(rule), Alert.state == OPEN)
+        .values(state=RESOLVED, resolution=str(resolution), resolved_at=at, updated_at=at, resolved_by=by)
+        .returning(Alert)
+    )
+    if periods is not None:
+        stmt = stmt.where(Alert.period.in_(list(periods)))
+    rows = list((await session.execute(stmt)).scalars())
+    await add_events(session, [resolved_event(r, at) for r in rows])
+    return rows
+
+
+def scoped(stmt: Select[Any], principal: Principal) -> Select[Any]:
+    """Only alerts in the caller's region subtree; unit staff only their unit's."""
+    stmt = stmt.where(Alert.region_code.startswith(principal.region_prefix, autoescape=True))
+    office = principal.roles & {"office_staff", "office_admin", "auditor"}
+    if principal.kind == "person" and not office and principal.unit_id is not None:
+        stmt = stmt.where(Alert.unit_id == principal.unit_id)
+    return stmt
+
+
+async def get_visible(
+    session: AsyncSession, principal: Principal, alert_id: str, *, lock: bool = False
+) -> Alert:
+    """An alert the caller may see, or a 404 that does not reveal alerts elsewhere."""
+    stmt = scoped(select(Alert).where(Alert.id == alert_id), principal)
+    if lock:
+        stmt = stmt.with_for_update()
+    row: Alert | None = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        raise not_found("alert", alert_id)
+    return row
+
+
+async def list_alerts(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    region_code: str | None,
+    unit_id: str | None,
+    account_id: str | None,
+    alert_class: str | None,
+    rule: str | None,
+    state: str | None,
+    after_seq: int | None,
+    limit: int,
+) -> list[Alert]:
+    """Alerts visible to the caller, newest first, filtered."""
+    stmt = scoped(select(Alert), principal)
+    if region_code is not None:
+        if not principal.can_see_region(region_code):
+            raise DomainError(
+                ErrorKind.FORBIDDEN, "outside-your-region", f"Region {region_code} is outside yours."
+            )
+        from govmedia_common.auth import region_prefix
+
+        stmt = stmt.where(Alert.region_code.startswith(region_prefix(region_code), autoescape=True))
+    if unit_id is not None:
+        stmt = stmt.where(Alert.unit_id == unit_id)
+    if account_id is not None:
+        stmt = stmt.where(Alert.account_id == account_id)
+    if alert_class is not None:
+        stmt = stmt.where(Alert.alert_class == alert_class)
+    if rule is not None:
+        stmt = stmt.where(Alert.rule == rule)
+    if state is not None:
+        stmt = stmt.where(Alert.state == state)
+    if after_seq is not None:
+        stmt = stmt.where(Alert.seq < after_seq)
+    stmt = stmt.order_by(Alert.seq.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def dismiss(
+    session: AsyncSession, principal: Principal, alert_id: str, *, reason: str, at: datetime
+) -> Alert:
+    """An office dismisses an open alert as a false positive, with a written reason (audited)."""
+    if not principal.roles & {"office_staff", "office_admin"}:
+        raise DomainError(
+            ErrorKind.FORBIDDEN, "office-only", "Only staff of a competent office may dismiss alerts."
+        )
+    alert = await get_visible(session, principal, alert_id, lock=True)
+    if alert.state != OPEN:
+        raise DomainError(
+            ErrorKind.RULE_VIOLATED,
+            "alert-not-open",
+            f"Alert {alert_id} is already {alert.state} ({alert.resolution}).",
+        )
+    alert.state = RESOLVED
+    alert.resolution = str(AlertResolution.DISMISSED)
+    alert.resolved_at = at
+    alert.updated_at = at
+    alert.resolved_by = principal.subject
+    alert.resolution_reason = reason
+    await session.flush()
+    await add_events(session, [resolved_event(alert, at)])
+    await audit.record(
+        session,
+        principal=principal,
+        action="alert.dismiss",
+        target=alert_id,
+        detail={"reason": reason, "rule": alert.rule, "account_id": alert.account_id},
+    )
+    return alert

@@ -1,0 +1,77 @@
+"""The official working-day calendar as a table, so message deadlines are counted in SQL over all messages.
+
+``workdays.ordinal`` is the number of working days from the first stored day up to and including ``day``;
+the working days in ``(a, b]`` are ``ordinal(b) - ordinal(a)``, the convention of
+:class:`govmedia_common.workdays.WorkCalendar`. Years come from the maintained package at startup and from
+the registry's ``WorkCalendarLoaded`` events; a day outside the stored years fails loudly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.errors import DomainError, ErrorKind
+from govmedia_common.workdays import WorkCalendar
+from govmedia_monitor.models import Workday
+
+_RENUMBER = text(
+    """
+    UPDATE workdays w SET ordinal = s.o
+    FROM (SELECT day, sum(CASE WHEN is_workday THEN 1 ELSE 0 END) OVER (ORDER BY day) AS o FROM workdays) s
+    WHERE w.day = s.day AND w.ordinal IS DISTINCT FROM s.o
+    """
+)
+
+
+async def store_year(session: AsyncSession, year: int, is_workday: Callable[[date], bool]) -> None:
+    """Store (or replace) every day of ``year`` and renumber the working days."""
+    day, end = date(year, 1, 1), date(year, 12, 31)
+    rows = []
+    while day <= end:
+        rows.append({"day": day, "is_workday": is_workday(day), "ordinal": 0})
+        day += timedelta(days=1)
+    stmt = insert(Workday).values(rows)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["day"], set_={"is_workday": stmt.excluded.is_workday})
+    )
+    await session.execute(_RENUMBER)
+
+
+async def load_package_years(session: AsyncSession) -> list[int]:
+    """Store the years the installed calendar package covers that the table lacks; the years added."""
+    known = {
+        int(y)
+        for y in (await session.execute(select(func.distinct(func.extract("year", Workday.day))))).scalars()
+    }
+    cal = WorkCalendar()
+    added = [y for y in cal.package_years if y not in known]
+    for year in added:
+        await store_year(session, year, cal.is_workday)
+    return added
+
+
+async def store_loaded_year(
+    session: AsyncSession, year: int, holidays: set[date], workdays: set[date]
+) -> None:
+    """Store a schedule an administrator loaded (the registry's ``WorkCalendarLoaded``)."""
+    cal = WorkCalendar(use_package=False)
+    cal.load_year(year, holidays, workdays)
+    await store_year(session, year, cal.is_workday)
+
+
+async def require_covered(session: AsyncSession, *days: date) -> None:
+    """Refuse to count working days on a day whose year's schedule is not stored."""
+    found = set((await session.execute(select(Workday.day).where(Workday.day.in_(days)))).scalars())
+    missing = sorted(d for d in days if d not in found)
+    if missing:
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE,
+            "calendar-year-unknown",
+            f"No official working-day schedule is loaded for {missing[0].year}; load it in the registry "
+            "(PUT /v1/calendar/{year}) before counting working days in that year.",
+        )

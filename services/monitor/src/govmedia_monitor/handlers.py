@@ -1,0 +1,240 @@
+"""Consumers of the monitor: projections of registry accounts, settings and calendar, and of review posts.
+
+Each handler runs in the consumer's transaction with the inbox row, so a redelivered event changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.consumer import Handler, MessageContext
+from govmedia_common.events import (
+    AccountAnnounced,
+    AccountApproved,
+    AccountChanged,
+    AccountDeregistered,
+    AccountFiled,
+    AccountMerged,
+    AccountOpened,
+    AccountRejected,
+    AccountReturned,
+    AccountSnapshot,
+    AccountStatus,
+    AccountSuspended,
+    AccountWithdrawn,
+    AlertRule,
+    Event,
+    PostApproved,
+    PostOverridden,
+    PostPublished,
+    RegionSettingsChanged,
+    WorkCalendarLoaded,
+)
+from govmedia_monitor import alerts, calendar
+from govmedia_monitor.interactions import set_interaction
+from govmedia_monitor.matching import similarity_form
+from govmedia_monitor.models import Account, ApprovedPost, RegionSettings
+from govmedia_monitor.observations import rematch_account
+from govmedia_monitor.thresholds import SECTION, InvalidMonitorSettings, parse_section
+
+log = logging.getLogger(__name__)
+
+AccountEvent = (
+    AccountFiled
+    | AccountApproved
+    | AccountRejected
+    | AccountReturned
+    | AccountAnnounced
+    | AccountOpened
+    | AccountChanged
+    | AccountMerged
+    | AccountSuspended
+    | AccountDeregistered
+    | AccountWithdrawn
+)
+ACCOUNT_EVENTS: tuple[type[Event], ...] = (
+    AccountFiled,
+    AccountApproved,
+    AccountRejected,
+    AccountReturned,
+    AccountAnnounced,
+    AccountOpened,
+    AccountChanged,
+    AccountMerged,
+    AccountSuspended,
+    AccountDeregistered,
+    AccountWithdrawn,
+)
+
+
+async def upsert_account(
+    session: AsyncSession, snap: AccountSnapshot, occurred_at: datetime, effective_on: date | None
+) -> None:
+    """Keep the newest snapshot; remember when the account became active; follow the declared switch."""
+    row = await session.get(Account, snap.account_id, with_for_update=True)
+    active = snap.status == AccountStatus.ACTIVE
+    if row is None:
+        row = Account(
+            account_id=snap.account_id,
+            interaction_enabled=snap.interaction_enabled,
+            interaction_off_since=None if snap.interaction_enabled else occurred_at,
+            interaction_changed_at=occurred_at,
+            active_since=(effective_on or occurred_at.date()) if active else None,
+        )
+        session.add(row)
+    elif occurred_at < row.as_of:
+        log.info("ignored a stale account event", extra={"account_id": snap.account_id})
+        return
+    elif active and row.status != AccountStatus.ACTIVE:
+        row.active_since = effective_on or occurred_at.date()
+    row.name = snap.name
+    row.platform = str(snap.platform)
+    row.platform_account_id = snap.platform_account_id
+    row.unit_id = snap.unit_id
+    row.unit_name = snap.unit_name
+    row.region_code = snap.region_code
+    row.status = str(snap.status)
+    row.attention_tier = str(snap.attention_tier)
+    row.as_of = occurred_at
+    await session.flush()
+    if row.interaction_enabled != snap.interaction_enabled:
+        await set_interaction(session, row, enabled=snap.interaction_enabled, at=occurred_at, now=occurred_at)
+
+
+async def on_account_event(event: AccountEvent, ctx: MessageContext | None, session: AsyncSession) -> None:
+    """Upsert the account (and merged-away ones) from the event's snapshot."""
+    effective_on = getattr(event, "effective_on", None)
+    snapshots = [event.account]
+    if isinstance(event, AccountMerged):
+        snapshots.extend(event.merged_accounts)
+    for snap in snapshots:
+        await upsert_account(session, snap, event.occurred_at, effective_on)
+
+
+async def on_region_settings(
+    event: RegionSettingsChanged, ctx: MessageContext | None, session: AsyncSession
+) -> None:
+    """Keep the region's own ``monitor`` section; an invalid one is recorded and not applied."""
+    row = await session.get(RegionSettings, event.region_code, with_for_update=True)
+    if row is not None and row.version >= event.version:
+        return
+    try:
+        section, error = parse_section(event.settings.get(SECTION)), None
+    except InvalidMonitorSettings as exc:
+        log.warning(
+            "refused a region's monitor settings", extra={"region": event.region_code, "error": str(exc)}
+        )
+        section, error = (dict(row.monitor) if row else {}), str(exc)
+    stmt = insert(RegionSettings).values(
+        region_code=event.region_code,
+        monitor=section,
+        error=error,
+        version=event.version,
+        received_at=event.occurred_at,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["region_code"],
+            set_={
+                "monitor": section,
+                "error": error,
+                "version": event.version,
+                "received_at": event.occurred_at,
+            },
+        )
+    )
+
+
+async def on_calendar_loaded(
+    event: WorkCalendarLoaded, ctx: MessageContext | None, session: AsyncSession
+) -> None:
+    """Store a year's official schedule so working-day deadlines in that year can be counted."""
+    await calendar.store_loaded_year(session, event.year, set(event.holidays), set(event.workdays))
+
+
+async def on_post_approved(event: PostApproved, ctx: MessageContext | None, session: AsyncSession) -> None:
+    """Remember the approved version; observations that matched nothing are matched again."""
+    stmt = insert(ApprovedPost).values(
+        post_id=event.post_id,
+        account_id=event.account_id,
+        title=event.title,
+        text=event.text,
+        similarity_text=similarity_form(event.title, event.text),
+        content_hash=event.content_hash,
+        approved_at=event.occurred_at,
+        override=event.override,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["post_id"],
+            set_={
+                "title": event.title,
+                "text": event.text,
+                "similarity_text": stmt.excluded.similarity_text,
+                "content_hash": event.content_hash,
+                "approved_at": event.occurred_at,
+                "override": event.override,
+            },
+        )
+    )
+    if await session.get(Account, event.account_id) is not None:
+        await rematch_account(session, event.account_id, event.occurred_at)
+
+
+async def on_post_published(event: PostPublished, ctx: MessageContext | None, session: AsyncSession) -> None:
+    """Link the approved post to its platform id, which matching then prefers."""
+    row = await session.get(ApprovedPost, event.post_id, with_for_update=True)
+    if row is None:
+        log.warning("publication of a post whose approval is unknown", extra={"post_id": event.post_id})
+        return
+    row.platform_post_id = event.platform_post_id
+    row.published_at = event.published_at
+    await session.flush()
+    if await session.get(Account, event.account_id) is not None:
+        await rematch_account(session, event.account_id, event.occurred_at)
+
+
+async def on_post_overridden(
+    event: PostOverridden, ctx: MessageContext | None, session: AsyncSession
+) -> None:
+    """A final approver approved over a blocking finding: an alert, once per post."""
+    account = (
+        await session.execute(select(Account).where(Account.account_id == event.account_id))
+    ).scalar_one_or_none()
+    if account is None:
+        raise LookupError(f"account {event.account_id} is not projected yet; retry after its registry events")
+    await alerts.raise_alert(
+        session,
+        account=account,
+        rule=AlertRule.OVERRIDE,
+        period=event.post_id,
+        detail={
+            "post_id": event.post_id,
+            "approver_id": event.approver_id,
+            "approver_name": event.approver_name,
+            "reason": event.reason,
+            "blocking_categories": [str(c) for c in event.blocking_categories],
+            "content_hash": event.content_hash,
+        },
+        at=event.occurred_at,
+    )
+
+
+ACCOUNT_HANDLERS: Mapping[type[Event], Handler] = {
+    **dict.fromkeys(ACCOUNT_EVENTS, on_account_event),
+}
+SETTINGS_HANDLERS: Mapping[type[Event], Handler] = {
+    RegionSettingsChanged: on_region_settings,
+    WorkCalendarLoaded: on_calendar_loaded,
+}
+POST_HANDLERS: Mapping[type[Event], Handler] = {
+    PostApproved: on_post_approved,
+    PostPublished: on_post_published,
+    PostOverridden: on_post_overridden,
+}

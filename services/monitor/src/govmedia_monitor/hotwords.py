@@ -1,0 +1,154 @@
+"""Hot words (热词挖掘): daily keyword extraction per region over its recent observed posts.
+
+jieba's TF-IDF keyword extraction (``jieba.analyse.TFIDF``, the maintained Chinese segmenter) with the
+shipped stop-word list (``data/stopwords_zh.txt``). A region's hot words read the posts of its whole subtree
+published in the window of ``hot_words_window_days`` days ending on the day. Extraction is CPU work: it
+runs in a worker thread so the event loop keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from importlib import resources
+from typing import Any
+
+import jieba
+import jieba.analyse
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.auth import region_prefix
+from govmedia_common.workdays import SHANGHAI
+from govmedia_monitor.models import HotWord, ObservedPost
+from govmedia_monitor.observations import SettingsCache, region_sections
+from govmedia_monitor.thresholds import ancestors
+
+_TERM = re.compile(r"^[\w\u4e00-\u9fff]{2,}$")
+_NUMBER = re.compile(r"^[\d.,%]+$")
+
+
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """The shipped stop-word list."""
+    raw = resources.files("govmedia_monitor").joinpath("data/stopwords_zh.txt").read_text("utf-8")
+    return frozenset(w.strip() for w in raw.splitlines() if w.strip() and not w.startswith("#"))
+
+
+@functools.cache
+def _extractor() -> jieba.analyse.TFIDF:
+    jieba.setLogLevel(60)  # silence the dictionary-loading chatter
+    extractor = jieba.analyse.TFIDF()
+    extractor.stop_words = set(extractor.stop_words) | set(stop_words())
+    return extractor
+
+
+def extract(texts: list[str], top: int) -> list[tuple[str, float]]:
+    """The ``top`` keywords of the texts with their TF-IDF weights; no stop words, numbers, 1-char terms."""
+    if not texts:
+        return []
+    pairs = _extractor().extract_tags("\n".join(texts), topK=top * 3, withWeight=True)
+    out = []
+    for term, weight in pairs:
+        if term in stop_words() or not _TERM.match(term) or _NUMBER.match(term):
+            continue
+        out.append((term, round(float(weight), 6)))
+        if len(out) == top:
+            break
+    return out
+
+
+def _day_bounds(day: date, window_days: int) -> tuple[datetime, datetime]:
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+    return end - timedelta(days=window_days), end
+
+
+async def mine_day(
+    session: AsyncSession, day: date, *, only_region: str | None = None, now: datetime | None = None
+) -> dict[str, list[tuple[str, float]]]:
+    """Extract and store the hot words of ``day`` for every region with posts (and its ancestors)."""
+    settings = SettingsCache(await region_sections(session))
+    widest = max(settings.of(only_region).hot_words_window_days, 90) if only_region else 90
+    start, end = _day_bounds(day, widest)
+    stmt = select(
+        ObservedPost.region_code, ObservedPost.title, ObservedPost.text, ObservedPost.published_at
+    ).where(ObservedPost.published_at >= start, ObservedPost.published_at < end)
+    if only_region:
+        stmt = stmt.where(ObservedPost.region_code.startswith(region_prefix(only_region), autoescape=True))
+    posts = (await session.execute(stmt)).all()
+    by_region: dict[str, list[Any]] = defaultdict(list)
+    for p in posts:
+        for code in ancestors(p.region_code):
+            if only_region is None or code == only_region:
+                by_region[code].append(p)
+    results: dict[str, list[tuple[str, float]]] = {}
+    for code, rows in sorted(by_region.items()):
+        cfg = settings.of(code)
+        since, _ = _day_bounds(day, cfg.hot_words_window_days)
+        texts = [f"{r.title}\n{r.text}" for r in rows if r.published_at >= since]
+        terms = await asyncio.to_thread(extract, texts, cfg.hot_words_top)
+        results[code] = terms
+        await session.execute(delete(HotWord).where(HotWord.region_code == code, HotWord.day == day))
+        if terms:
+            await session.execute(
+                insert(HotWord).values(
+                    [
+                        {
+                            "region_code": code,
+                            "day": day,
+                            "term": t,
+                            "weight": w,
+                            "rank": i + 1,
+                            "posts": len(texts),
+                        }
+                        for i, (t, w) in enumerate(terms)
+                    ]
+                )
+            )
+    return results
+
+
+async def top_terms(session: AsyncSession, region_code: str, day: date, limit: int) -> list[HotWord]:
+    stmt = (
+        select(HotWord)
+        .where(HotWord.region_code == region_code, HotWord.day == day)
+        .order_by(HotWord.rank)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def trend(
+    session: AsyncSession, region_code: str, term: str, start: date, end: date
+) -> list[dict[str, Any]]:
+    """The term's weight and rank on each day from ``start`` to ``end`` (None on days it was not hot)."""
+    rows = {
+        r.day: r
+        for r in (
+            await session.execute(
+                select(HotWord).where(
+                    HotWord.region_code == region_code,
+                    HotWord.term == term,
+                    HotWord.day >= start,
+                    HotWord.day <= end,
+                )
+            )
+        ).scalars()
+    }
+    out = []
+    day = start
+    while day <= end:
+        r = rows.get(day)
+        out.append({"day": day, "weight": r.weight if r else None, "rank": r.rank if r else None})
+        day += timedelta(days=1)
+    return out
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary now rather than on the first request."""
+    jieba.initialize()
+    _extractor()

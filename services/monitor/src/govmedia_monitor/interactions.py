@@ -1,0 +1,212 @@
+"""Ingest of public interaction: messages (留言/评论/私信), the account's answers, the interaction switch.
+
+Idempotent on the natural keys (message id; account and instant of the switch) and set-based, like
+:mod:`govmedia_monitor.observations`. An answer resolves the message's alert at once; switching interaction
+back on resolves the interaction alert at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.events import (
+    AlertResolution,
+    AlertRule,
+    IngestChannel,
+    MessageAnswered,
+    MessageChannel,
+    MessageReceived,
+)
+from govmedia_common.workdays import SHANGHAI
+from govmedia_monitor import alerts
+from govmedia_monitor import schemas as s
+from govmedia_monitor.models import Account, InteractionSwitch, Message
+from govmedia_monitor.observations import RegionFilter, Report, known_accounts, split_known
+
+# ---------------------------------------------------------------------------------------------- messages
+
+
+async def ingest_messages(
+    session: AsyncSession,
+    items: Sequence[s.MessageIn],
+    *,
+    channel: IngestChannel,
+    now: datetime,
+    may_see: RegionFilter = None,
+) -> Report:
+    """Store new public messages (one statement) and announce each with ``MessageReceived``."""
+    report = Report()
+    accounts = await known_accounts(session, [i.account_id for i in items])
+    kept = [it for _, it in split_known(items, accounts, report, may_see)]
+    if not kept:
+        return report
+    rows = [
+        {
+            "account_id": i.account_id,
+            "message_id": i.message_id,
+            "channel": str(i.channel),
+            "received_at": i.received_at,
+            "received_on": i.received_at.astimezone(SHANGHAI).date(),
+            "platform_post_id": i.platform_post_id,
+            "ingest_channel": str(channel),
+        }
+        for i in kept
+    ]
+    inserted = (
+        (await session.execute(insert(Message).values(rows).on_conflict_do_nothing().returning(Message)))
+        .scalars()
+        .all()
+    )
+    report.accepted, report.duplicates = len(inserted), len(kept) - len(inserted)
+    await alerts.add_events(
+        session,
+        [
+            MessageReceived(
+                occurred_at=now,
+                account_id=m.account_id,
+                message_id=m.message_id,
+                channel=MessageChannel(m.channel),
+                received_at=m.received_at,
+                platform_post_id=m.platform_post_id,
+            )
+            for m in inserted
+        ],
+    )
+    return report
+
+
+_ANSWER_SQL = text(
+    """
+    UPDATE messages m SET answered_at = r.answered_at
+    FROM unnest(CAST(:account_id AS text[]), CAST(:message_id AS text[]), CAST(:answered_at AS timestamptz[]))
+         AS r(account_id, message_id, answered_at)
+    WHERE m.account_id = r.account_id AND m.message_id = r.message_id AND m.answered_at IS NULL
+    RETURNING m.account_id, m.message_id, m.answered_at
+    """
+)
+
+
+async def ingest_replies(
+    session: AsyncSession,
+    items: Sequence[s.ReplyIn],
+    *,
+    channel: IngestChannel,
+    now: datetime,
+    may_see: RegionFilter = None,
+) -> Report:
+    """Record answers (one statement); an answered message's unanswered alert resolves at once."""
+    report = Report()
+    keys = {(i.account_id, i.message_id) for i in items}
+    known = set(
+        (
+            await session.execute(
+                select(Message.account_id, Message.message_id).where(
+                    Message.message_id.in_({k[1] for k in keys}), Message.account_id.in_({k[0] for k in keys})
+                )
+            )
+        ).tuples()
+    )
+    kept = []
+    for i, it in enumerate(items):
+        if (it.account_id, it.message_id) in known:
+            kept.append(it)
+        else:
+            report.rejected.append((i, f"unknown message {it.message_id} of account {it.account_id}"))
+    if not kept:
+        return report
+    answered = (
+        await session.execute(
+            _ANSWER_SQL,
+            {
+                "account_id": [i.account_id for i in kept],
+                "message_id": [i.message_id for i in kept],
+                "answered_at": [i.answered_at for i in kept],
+            },
+        )
+    ).all()
+    report.accepted, report.duplicates = len(answered), len(kept) - len(answered)
+    await alerts.add_events(
+        session,
+        [
+            MessageAnswered(
+                occurred_at=now, account_id=a.account_id, message_id=a.message_id, answered_at=a.answered_at
+            )
+            for a in answered
+        ],
+    )
+    for a in answered:
+        await alerts.resolve_where(
+            session,
+            account_id=a.account_id,
+            rule=AlertRule.MESSAGE_UNANSWERED,
+            periods=[a.message_id],
+            resolution=AlertResolution.CLEARED,
+            at=now,
+        )
+    return report
+
+
+# ------------------------------------------------------------------------------------------- interaction
+
+
+async def ingest_interaction(
+    session: AsyncSession,
+    items: Sequence[s.InteractionIn],
+    *,
+    channel: IngestChannel,
+    now: datetime,
+    may_see: RegionFilter = None,
+) -> Report:
+    """Record interaction switches; the newest observation decides the account's state."""
+    report = Report()
+    accounts = await known_accounts(session, [i.account_id for i in items])
+    kept = [it for _, it in split_known(items, accounts, report, may_see)]
+    if not kept:
+        return report
+    rows = [
+        {"account_id": i.account_id, "at": i.at, "enabled": i.enabled, "ingest_channel": str(channel)}
+        for i in kept
+    ]
+    inserted = (
+        (
+            await session.execute(
+                insert(InteractionSwitch).values(rows).on_conflict_do_nothing().returning(InteractionSwitch)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    report.accepted, report.duplicates = len(inserted), len(kept) - len(inserted)
+    for sw in sorted(inserted, key=lambda x: x.at):
+        await set_interaction(session, accounts[sw.account_id], enabled=sw.enabled, at=sw.at, now=now)
+    return report
+
+
+async def set_interaction(
+    session: AsyncSession, account: Account, *, enabled: bool, at: datetime, now: datetime
+) -> None:
+    """Apply an interaction state seen at ``at`` unless a newer one is known; on clears the alert."""
+    if account.interaction_changed_at is not None and at < account.interaction_changed_at:
+        return
+    was = account.interaction_enabled
+    account.interaction_changed_at = at
+    account.interaction_enabled = enabled
+    if not enabled and (was or account.interaction_off_since is None):
+        account.interaction_off_since = at
+    if enabled:
+        account.interaction_off_since = None
+    await session.flush()
+    if enabled and not was:
+        await alerts.resolve_where(
+            session,
+            account_id=account.account_id,
+            rule=AlertRule.INTERACTION_OFF,
+            periods=None,
+            resolution=AlertResolution.CLEARED,
+            at=now,
+        )

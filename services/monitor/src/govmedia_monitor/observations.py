@@ -1,0 +1,426 @@
+"""Ingest of what the platforms show: posts, metric snapshots, messages, replies, the interaction switch.
+
+Every path is idempotent on the item's natural key (platform post id; account, post and ``taken_at``;
+message id; account and instant of the switch) and set-based: one ``INSERT … ON CONFLICT DO NOTHING`` over
+the whole batch, whose ``RETURNING`` rows are the new items, and only they produce events and alerts.
+Services never commit: the request (or the import batch) is the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.envelope import wrap
+from govmedia_common.events import (
+    AlertResolution,
+    AlertRule,
+    IngestChannel,
+    MetricsObserved,
+    Platform,
+    PostObserved,
+)
+from govmedia_common.hashing import content_hash
+from govmedia_common.tracing import current_traceparent
+from govmedia_monitor import alerts
+from govmedia_monitor import schemas as s
+from govmedia_monitor.checking import CheckerCache, check_observation
+from govmedia_monitor.matching import Candidate, MatchKind, match, similarity_form
+from govmedia_monitor.models import (
+    Account,
+    ApprovedPost,
+    ObservedPost,
+    RegionSettings,
+)
+from govmedia_monitor.thresholds import MonitorSettings, effective
+
+# Approved posts older than this before an observed post's publication are not matching candidates.
+CANDIDATE_WINDOW = timedelta(days=365)
+
+
+@dataclass
+class Report:
+    """Counts of one ingest; ``rejected`` holds (index, reason) of refused items."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    def out(self) -> s.IngestReport:
+        return s.IngestReport(
+            accepted=self.accepted,
+            duplicates=self.duplicates,
+            rejected=[s.Rejected(index=i, reason=r) for i, r in self.rejected],
+        )
+
+
+async def known_accounts(session: AsyncSession, ids: Sequence[str]) -> dict[str, Account]:
+    """The projected accounts among ``ids``."""
+    if not ids:
+        return {}
+    rows = (await session.execute(select(Account).where(Account.account_id.in_(set(ids))))).scalars()
+    return {a.account_id: a for a in rows}
+
+
+async def region_sections(session: AsyncSession) -> dict[str, dict[str, Any]]:
+    """Every region's own ``monitor`` section (a handful of rows)."""
+    rows = (await session.execute(select(RegionSettings.region_code, RegionSettings.monitor))).all()
+    return {r.region_code: dict(r.monitor or {}) for r in rows}
+
+
+class SettingsCache:
+    """Effective thresholds per region, computed once per request or batch."""
+
+    def __init__(self, sections: Mapping[str, Mapping[str, Any]]) -> None:
+        self.sections = sections
+        self._by_region: dict[str, MonitorSettings] = {}
+
+    def of(self, region_code: str) -> MonitorSettings:
+        if region_code not in self._by_region:
+            self._by_region[region_code] = effective(region_code, self.sections).settings
+        return self._by_region[region_code]
+
+
+RegionFilter = Callable[[str], bool] | None
+
+
+def split_known(
+    items: Sequence[Any], accounts: Mapping[str, Account], report: Report, may_see: RegionFilter
+) -> list[tuple[int, Any]]:
+    kept = []
+    for i, item in enumerate(items):
+        account = accounts.get(item.account_id)
+        if account is None:
+            report.rejected.append(
+                (i, f"unknown account {item.account_id} (not in the registry's events yet)")
+            )
+        elif may_see is not None and not may_see(account.region_code):
+            report.rejected.append((i, f"account {item.account_id} is outside your region"))
+        else:
+            kept.append((i, item))
+    return kept
+
+
+# ------------------------------------------------------------------------------------------------- posts
+
+
+async def ingest_posts(
+    session: AsyncSession,
+    items: Sequence[s.ObservedPostIn],
+    *,
+    channel: IngestChannel,
+    now: datetime,
+    checker: CheckerCache | None = None,
+    may_see: RegionFilter = None,
+) -> Report:
+    """Store new observed posts, match each to an approved post, raise what the match or check implies."""
+    report = Report()
+    accounts = await known_accounts(session, [i.account_id for i in items])
+    kept = split_known(items, accounts, report, may_see)
+    if not kept:
+        return report
+    rows = [
+        {
+            "account_id": it.account_id,
+            "platform_post_id": it.platform_post_id,
+            "platform": accounts[it.account_id].platform,
+            "region_code": accounts[it.account_id].region_code,
+            "url": it.url,
+            "title": it.title,
+            "text": it.text,
+            "text_truncated": it.text_truncated,
+            "content_hash": content_hash(it.title, it.text),
+            "published_at": it.published_at,
+            "observed_at": now,
+            "ingest_channel": str(channel),
+            "match_kind": str(MatchKind.NONE),
+        }
+        for _, it in kept
+    ]
+    inserted = (
+        (
+            await session.execute(
+                insert(ObservedPost).values(rows).on_conflict_do_nothing().returning(ObservedPost)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    report.accepted = len(inserted)
+    report.duplicates = len(kept) - len(inserted)
+    if not inserted:
+        return report
+    settings = SettingsCache(await region_sections(session))
+    candidates = await _candidates(session, inserted)
+    events: list[Any] = []
+    for obs in inserted:
+        account = accounts[obs.account_id]
+        cfg = settings.of(account.region_code)
+        await _apply_match(session, obs, candidates.get(obs.account_id, []), cfg)
+        if checker is not None:
+            await check_observation(session, checker, obs)
+        events.append(_observed_event(obs))
+    await alerts.add_events(session, events)
+    for obs in inserted:
+        await _alerts_for(session, accounts[obs.account_id], obs, now)
+    await _end_silences(session, inserted, now)
+    return report
+
+
+async def _candidates(session: AsyncSession, observed: Sequence[ObservedPost]) -> dict[str, list[Candidate]]:
+    earliest = min(o.published_at for o in observed) - CANDIDATE_WINDOW
+    rows = (
+        await session.execute(
+            select(ApprovedPost).where(
+                ApprovedPost.account_id.in_({o.account_id for o in observed}),
+                ApprovedPost.approved_at >= earliest,
+            )
+        )
+    ).scalars()
+    out: dict[str, list[Candidate]] = {}
+    for r in rows:
+        out.setdefault(r.account_id, []).append(
+            Candidate(r.post_id, r.content_hash, r.similarity_text, r.platform_post_id)
+        )
+    return out
+
+
+async def _apply_match(
+    session: AsyncSession, obs: ObservedPost, candidates: list[Candidate], cfg: MonitorSettings
+) -> None:
+    result = match(
+        content_hash=obs.content_hash,
+        similarity_text=similarity_form(obs.title, obs.text),
+        platform_post_id=obs.platform_post_id,
+        candidates=candidates,
+        noise_similarity=cfg.match_noise_similarity,
+        same_post_similarity=cfg.match_same_post_similarity,
+    )
+    obs.match_kind = str(result.kind)
+    obs.matched_post_id = result.post_id
+    obs.match_score = result.score
+    await session.flush()
+
+
+def _observed_event(obs: ObservedPost) -> PostObserved:
+    return PostObserved(
+        occurred_at=obs.observed_at,
+        account_id=obs.account_id,
+        platform=Platform(obs.platform),
+        platform_post_id=obs.platform_post_id,
+        url=obs.url,
+        title=obs.title,
+        text=obs.text,
+        text_truncated=obs.text_truncated,
+        content_hash=obs.content_hash,
+        published_at=obs.published_at,
+        observed_at=obs.observed_at,
+        matched_post_id=obs.matched_post_id if obs.match_kind in (MatchKind.EXACT, MatchKind.NEAR) else None,
+        ingest_channel=IngestChannel(obs.ingest_channel),
+    )
+
+
+async def _alerts_for(session: AsyncSession, account: Account, obs: ObservedPost, now: datetime) -> None:
+    """Raise what one observation implies: 未审先发, a mismatch, a failed machine check."""
+    base = {
+        "platform_post_id": obs.platform_post_id,
+        "url": obs.url,
+        "published_at": obs.published_at.isoformat(),
+        "content_hash": obs.content_hash,
+        "match_score": obs.match_score,
+    }
+    if obs.match_kind == MatchKind.NONE and not obs.text_truncated:
+        await alerts.raise_alert(
+            session,
+            account=account,
+            rule=AlertRule.UNREVIEWED_PUBLICATION,
+            period=obs.platform_post_id,
+            detail=base,
+            at=now,
+        )
+    elif obs.match_kind == MatchKind.MISMATCH:
+        await alerts.raise_alert(
+            session,
+            account=account,
+            rule=AlertRule.CONTENT_MISMATCH,
+            period=obs.platform_post_id,
+            detail={**base, "approved_post_id": obs.matched_post_id},
+            at=now,
+        )
+    if obs.check_blocking:
+        await alerts.raise_alert(
+            session,
+            account=account,
+            rule=AlertRule.CHECK_FAILED,
+            period=obs.platform_post_id,
+            detail={**base, "findings": obs.check_findings, "lexicon_versions": obs.check_lexicons},
+            at=now,
+        )
+
+
+_END_SILENCE = text(
+    """
+    UPDATE alerts a SET state = 'resolved', resolution = 'cleared', resolved_at = :now, updated_at = :now
+    FROM (SELECT account_id, max(published_at) AS last
+          FROM unnest(CAST(:ids AS text[]), CAST(:ats AS timestamptz[]))
+          AS p(account_id, published_at) GROUP BY account_id) p
+    WHERE a.state = 'open' AND a.rule IN ('not_updated', 'zombie') AND a.account_id = p.account_id
+      AND a.period < to_char(p.last AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')
+    RETURNING a.*
+    """
+)
+
+
+async def _end_silences(session: AsyncSession, observed: Sequence[ObservedPost], now: datetime) -> None:
+    """A new post ends a silence: its open not-updated and zombie alerts resolve at once."""
+    rows = (
+        await session.execute(
+            _END_SILENCE,
+            {"ids": [o.account_id for o in observed], "ats": [o.published_at for o in observed], "now": now},
+        )
+    ).all()
+    await alerts.add_events(session, [alerts.resolved_event(r, now) for r in rows])
+
+
+async def rematch_account(session: AsyncSession, account_id: str, now: datetime) -> None:
+    """Match again the account's observations that matched nothing or mismatched (an approval came late)."""
+    observed = (
+        (
+            await session.execute(
+                select(ObservedPost).where(
+                    ObservedPost.account_id == account_id,
+                    ObservedPost.match_kind.in_([str(MatchKind.NONE), str(MatchKind.MISMATCH)]),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not observed:
+        return
+    account = (await known_accounts(session, [account_id]))[account_id]
+    cfg = SettingsCache(await region_sections(session)).of(account.region_code)
+    candidates = (await _candidates(session, observed)).get(account_id, [])
+    for obs in observed:
+        before = obs.match_kind
+        await _apply_match(session, obs, candidates, cfg)
+        if obs.match_kind == before:
+            continue
+        cleared = [AlertRule.UNREVIEWED_PUBLICATION]
+        if obs.match_kind in (MatchKind.EXACT, MatchKind.NEAR):
+            cleared.append(AlertRule.CONTENT_MISMATCH)
+        for rule in cleared:
+            await alerts.resolve_where(
+                session,
+                account_id=account_id,
+                rule=rule,
+                periods=[obs.platform_post_id],
+                resolution=AlertResolution.CLEARED,
+                at=now,
+            )
+        await _alerts_for(session, account, obs, now)
+
+
+async def observations_of(
+    session: AsyncSession, account_id: str, *, limit: int, before_seq: int | None
+) -> Sequence[ObservedPost]:
+    stmt = select(ObservedPost).where(ObservedPost.account_id == account_id)
+    if before_seq is not None:
+        stmt = stmt.where(ObservedPost.seq < before_seq)
+    return (await session.execute(stmt.order_by(ObservedPost.seq.desc()).limit(limit))).scalars().all()
+
+
+# ----------------------------------------------------------------------------------------------- metrics
+
+_METRICS_SQL = text(
+    """
+    WITH r AS (
+        SELECT * FROM unnest(
+            CAST(:account_id AS text[]), CAST(:post_key AS text[]), CAST(:taken_at AS timestamptz[]),
+            CAST(:reads AS bigint[]), CAST(:watching AS bigint[]), CAST(:likes AS bigint[]),
+            CAST(:shares AS bigint[]), CAST(:comments AS bigint[]), CAST(:followers AS bigint[])
+        ) AS r(account_id, post_key, taken_at, reads, watching, likes, shares, comments, followers)
+    ), ins AS (
+        INSERT INTO metric_snapshots
+            (account_id, post_key, taken_at, reads, watching, likes, shares, comments, followers,
+             ingest_channel)
+        SELECT r.*, CAST(:channel AS text) FROM r
+        ON CONFLICT DO NOTHING
+        RETURNING *
+    ), ev AS (
+        SELECT gen_random_uuid()::text AS event_id, ins.* FROM ins
+    ), ob AS (
+        INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers)
+        SELECT ev.event_id, 'account', ev.account_id, CAST(:type AS text), CAST(:topic AS text),
+               jsonb_build_object(
+                   'occurred_at', CAST(:occurred_at AS text), 'account_id', ev.account_id,
+                   'platform_post_id', NULLIF(ev.post_key, ''),
+                   'reads', ev.reads, 'watching', ev.watching, 'likes', ev.likes, 'shares', ev.shares,
+                   'comments', ev.comments, 'followers', ev.followers,
+                   'as_of', to_char(ev.taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                   'ingest_channel', CAST(:channel AS text)),
+               CAST(:headers AS jsonb)
+                   || jsonb_build_object('ce_id', ev.event_id, 'ce_subject', ev.account_id)
+        FROM ev
+        RETURNING 1
+    )
+    SELECT count(*) FROM ob
+    """
+)
+
+
+async def ingest_metrics(
+    session: AsyncSession,
+    items: Sequence[s.MetricSnapshotIn],
+    *,
+    channel: IngestChannel,
+    now: datetime,
+    may_see: RegionFilter = None,
+) -> Report:
+    """Store new metric snapshots and their ``MetricsObserved`` events in one set-based statement.
+
+    The outbox rows are built in SQL from the inserted rows; their headers come from a real envelope of
+    the same type, so they are the ones :func:`govmedia_common.outbox.add_event` would write.
+    """
+    report = Report()
+    accounts = await known_accounts(session, list({i.account_id for i in items}))
+    kept = [it for _, it in split_known(items, accounts, report, may_see)]
+    if not kept:
+        return report
+    template = wrap(
+        MetricsObserved(
+            occurred_at=now,
+            account_id=kept[0].account_id,
+            platform_post_id=None,
+            as_of=now,
+            ingest_channel=channel,
+        ),
+        traceparent=current_traceparent(),
+    )
+    headers = {k: v.decode() for k, v in template.headers()}
+    params = {
+        "account_id": [i.account_id for i in kept],
+        "post_key": [i.platform_post_id or "" for i in kept],
+        "taken_at": [i.taken_at for i in kept],
+        "reads": [i.reads for i in kept],
+        "watching": [i.watching for i in kept],
+        "likes": [i.likes for i in kept],
+        "shares": [i.shares for i in kept],
+        "comments": [i.comments for i in kept],
+        "followers": [i.followers for i in kept],
+        "channel": str(channel),
+        "type": MetricsObserved.event_type,
+        "topic": MetricsObserved.topic,
+        "occurred_at": template.data["occurred_at"],
+        "headers": headers,
+    }
+    stmt = _METRICS_SQL.bindparams(bindparam("headers", type_=JSONB))
+    report.accepted = int((await session.execute(stmt, params)).scalar_one())
+    report.duplicates = len(kept) - report.accepted
+    return report

@@ -1,0 +1,232 @@
+"""Request and response models of the monitor API (not the ORM models, not the events)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from govmedia_common.events import MessageChannel
+
+MAX_BULK = 5_000
+
+
+def _clean(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("contains an unpaired surrogate (not valid Unicode)") from exc
+    return value
+
+
+def _bounded_instant(value: datetime) -> datetime:
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("must be between 2000 and 2100")
+    return value
+
+
+Uuid = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    ),
+]
+PlatformId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_clean)
+]
+Title = Annotated[str, StringConstraints(max_length=500), AfterValidator(_clean)]
+Body = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_clean)]
+Url = Annotated[str, StringConstraints(max_length=2_000), AfterValidator(_clean)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000), AfterValidator(_clean)
+]
+Instant = Annotated[AwareDatetime, AfterValidator(_bounded_instant)]
+Count = Annotated[int, Field(ge=0, le=10**12)]
+RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["331004"])]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------------------------------------ ingest
+
+
+class ObservedPostIn(_In):
+    """A post as it appears on the platform."""
+
+    account_id: Uuid
+    platform_post_id: PlatformId = Field(description="The platform's id of the post (idempotency key).")
+    url: Url | None = None
+    title: Title = ""
+    text: Body = Field(description="Text as published.")
+    text_truncated: bool = Field(False, description="True when text is an excerpt of a longer post.")
+    published_at: Instant
+
+
+class MetricSnapshotIn(_In):
+    """Cumulative metrics of a post, or of the account when platform_post_id is absent."""
+
+    account_id: Uuid
+    platform_post_id: PlatformId | None = None
+    taken_at: Instant = Field(description="When the platform reported these values (idempotency key).")
+    reads: Count | None = Field(None, description="Reads (阅读/播放).")
+    watching: Count | None = Field(None, description="'Watching' marks (在看).")
+    likes: Count | None = Field(None, description="Likes (点赞).")
+    shares: Count | None = Field(None, description="Shares (转发).")
+    comments: Count | None = Field(None, description="Comments (评论).")
+    followers: Count | None = Field(None, description="Followers (粉丝).")
+
+
+class MessageIn(_In):
+    """A public message, comment or direct message the account received. Its text is not stored."""
+
+    account_id: Uuid
+    message_id: PlatformId
+    channel: MessageChannel = MessageChannel.MESSAGE
+    received_at: Instant
+    platform_post_id: PlatformId | None = None
+
+
+class ReplyIn(_In):
+    """The account answered a public message."""
+
+    account_id: Uuid
+    message_id: PlatformId
+    answered_at: Instant
+
+
+class InteractionIn(_In):
+    """Public interaction (comments, messages) was seen switched on or off at ``at``."""
+
+    account_id: Uuid
+    enabled: bool
+    at: Instant
+
+
+class Bulk(_In):
+    """Up to 5,000 items of one kind."""
+
+    items: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BULK)
+
+
+class Rejected(BaseModel):
+    index: int = Field(description="Position of the item (or line number of a file row).")
+    reason: str
+
+
+class IngestReport(BaseModel):
+    """What an ingest did: new items, items already known (idempotent replays), items refused."""
+
+    accepted: int
+    duplicates: int
+    rejected: list[Rejected] = Field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------ output
+
+
+class ObservationOut(BaseModel):
+    """An observed post with the approved post it matched and the similarity score."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    account_id: str
+    platform_post_id: str
+    platform: str
+    region_code: str
+    url: str | None
+    title: str
+    text: str
+    text_truncated: bool
+    content_hash: str
+    published_at: datetime
+    observed_at: datetime
+    ingest_channel: str
+    match_kind: str = Field(
+        description="exact, near (formatting noise), mismatch (edited) or none (未审先发)."
+    )
+    matched_post_id: str | None
+    match_score: float | None = Field(description="Similarity to the matched approved post, 0–1.")
+    check_blocking: bool | None
+    check_findings: list[Any] | None
+
+
+class AlertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    account_id: str
+    unit_id: str
+    region_code: str
+    rule: str
+    severity: str
+    alert_class: str
+    period: str
+    detail: dict[str, Any]
+    state: str
+    raised_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    resolution: str | None
+    resolved_by: str | None
+    resolution_reason: str | None
+
+
+class DismissIn(_In):
+    reason: Reason = Field(description="Why the alert is a false positive (audited).")
+
+
+class SweepIn(_In):
+    as_of: date | None = Field(None, description="Day to evaluate (default: today on the service clock).")
+
+
+class SweepOut(BaseModel):
+    as_of: date
+    raised: dict[str, int]
+    escalated: dict[str, int]
+    resolved: dict[str, int]
+
+
+class EffectiveSettingsOut(BaseModel):
+    region_code: str
+    settings: dict[str, Any]
+    set_by: dict[str, str]
+    ignored: list[dict[str, Any]]
+
+
+class HotWordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    term: str
+    weight: float
+    rank: int
+
+
+class HotWordsOut(BaseModel):
+    region_code: str
+    day: date
+    posts: int
+    terms: list[HotWordOut]
+
+
+class TrendPoint(BaseModel):
+    day: date
+    weight: float | None
+    rank: int | None
+
+
+class TrendOut(BaseModel):
+    region_code: str
+    term: str
+    points: list[TrendPoint]
+
+
+class ExtractIn(_In):
+    day: date | None = Field(None, description="Day to mine (default: today on the service clock).")
+    region_code: RegionCode | None = Field(None, description="Only this region (default: every region).")

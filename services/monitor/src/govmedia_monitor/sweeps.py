@@ -1,0 +1,197 @@
+"""Scheduled sweeps of the time-based rules, one set-based SQL statement per rule over all accounts.
+
+Each statement computes who breaks the rule on ``as_of`` (with the thresholds of each account's region,
+passed in as arrays), inserts new alerts (``ON CONFLICT`` on (account, rule, period): an existing one is
+left alone, or escalated from warning to violation), and resolves the open alerts of the rule whose
+condition no longer holds — all in one statement. The rows it returns become outbox events.
+Periods: the day a silence or a switch-off began (ISO day), or the message id.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.events import AlertRule
+from govmedia_common.workdays import SHANGHAI
+from govmedia_monitor import alerts, calendar
+from govmedia_monitor.models import Account
+from govmedia_monitor.observations import region_sections
+from govmedia_monitor.thresholds import effective
+
+_SWEEP_LOCK = 0x6D6F6E73776570  # "monswep": one sweep at a time across replicas
+
+_THRESHOLDS = """
+t AS (
+    SELECT * FROM unnest(
+        CAST(:regions AS text[]), CAST(:warn AS int[]), CAST(:lim AS int[]), CAST(:lim_high AS int[]),
+        CAST(:zombie AS int[]), CAST(:grace AS int[]), CAST(:msg_warn AS int[]), CAST(:msg_viol AS int[])
+    ) AS t(region_code, warn, lim, lim_high, zombie, grace, msg_warn, msg_viol)
+)"""
+
+_SILENCE = """
+c AS (
+    SELECT a.account_id, a.unit_id, a.region_code, a.attention_tier, t.warn, t.lim, t.lim_high, t.zombie,
+           COALESCE(
+               (SELECT (max(o.published_at) AT TIME ZONE 'Asia/Shanghai')::date FROM observed_posts o
+                WHERE o.account_id = a.account_id AND o.published_at < :end),
+               a.active_since) AS since
+    FROM accounts a JOIN t ON t.region_code = a.region_code
+    WHERE a.status = 'active' AND a.active_since IS NOT NULL
+)"""
+
+_UPSERT_AND_RESOLVE = """
+ins AS (
+    INSERT INTO alerts (id, account_id, unit_id, region_code, rule, severity, alert_class, period, detail,
+                        state, raised_at, updated_at)
+    SELECT gen_random_uuid()::text, h.account_id, h.unit_id, h.region_code, :rule, h.severity, :alert_class,
+           h.period, h.detail, 'open', :now, :now
+    FROM h
+    ON CONFLICT (account_id, rule, period) DO UPDATE
+        SET severity = EXCLUDED.severity, updated_at = EXCLUDED.updated_at,
+            detail = EXCLUDED.detail || jsonb_build_object('escalated_from', alerts.severity)
+        WHERE alerts.state = 'open' AND alerts.severity = 'warning' AND EXCLUDED.severity = 'violation'
+    RETURNING alerts.id, alerts.account_id, alerts.unit_id, alerts.region_code, alerts.rule, alerts.severity,
+              alerts.alert_class, alerts.period, alerts.detail, alerts.resolution, alerts.resolved_by,
+              (xmax = 0) AS inserted
+), res AS (
+    UPDATE alerts al SET state = 'resolved', resolution = 'cleared', resolved_at = :now, updated_at = :now
+    WHERE al.state = 'open' AND al.rule = :rule
+      AND NOT EXISTS (SELECT 1 FROM h WHERE h.account_id = al.account_id AND h.period = al.period)
+    RETURNING al.id, al.account_id, al.unit_id, al.region_code, al.rule, al.severity, al.alert_class,
+              al.period, al.detail, al.resolution, al.resolved_by, NULL::boolean AS inserted
+)
+SELECT 'raised' AS what, * FROM ins
+UNION ALL
+SELECT 'resolved' AS what, * FROM res
+"""
+
+SQL: dict[AlertRule, str] = {
+    AlertRule.NOT_UPDATED: f"""
+WITH {_THRESHOLDS}, {_SILENCE}, d AS (
+    SELECT c.*, CAST(:as_of AS date) - c.since AS days,
+           CASE WHEN c.attention_tier = 'high' THEN c.lim_high ELSE c.lim END AS limit_days
+    FROM c WHERE c.since <= CAST(:as_of AS date)
+), h AS (
+    SELECT d.account_id, d.unit_id, d.region_code, to_char(d.since, 'YYYY-MM-DD') AS period,
+           CASE WHEN d.days >= d.limit_days THEN 'violation' ELSE 'warning' END AS severity,
+           jsonb_build_object('days_silent', d.days, 'threshold_days', d.limit_days, 'warning_days', d.warn,
+                              'silent_since', d.since, 'attention_tier', d.attention_tier,
+                              'as_of', CAST(:as_of AS date)) AS detail
+    FROM d WHERE d.days >= d.limit_days OR (d.warn < d.limit_days AND d.days >= d.warn)
+), {_UPSERT_AND_RESOLVE}""",
+    AlertRule.ZOMBIE: f"""
+WITH {_THRESHOLDS}, {_SILENCE}, h AS (
+    SELECT c.account_id, c.unit_id, c.region_code, to_char(c.since, 'YYYY-MM-DD') AS period,
+           'warning' AS severity,
+           jsonb_build_object('days_silent', CAST(:as_of AS date) - c.since, 'threshold_days', c.zombie,
+                              'silent_since', c.since, 'cleanup_candidate', true,
+                              'as_of', CAST(:as_of AS date)) AS detail
+    FROM c WHERE c.since <= CAST(:as_of AS date) AND CAST(:as_of AS date) - c.since >= c.zombie
+), {_UPSERT_AND_RESOLVE}""",
+    AlertRule.INTERACTION_OFF: f"""
+WITH {_THRESHOLDS}, c AS (
+    SELECT a.account_id, a.unit_id, a.region_code, t.grace,
+           (a.interaction_off_since AT TIME ZONE 'Asia/Shanghai')::date AS since
+    FROM accounts a JOIN t ON t.region_code = a.region_code
+    WHERE a.status = 'active' AND NOT a.interaction_enabled AND a.interaction_off_since < :end
+), h AS (
+    SELECT c.account_id, c.unit_id, c.region_code, to_char(c.since, 'YYYY-MM-DD') AS period,
+           'violation' AS severity,
+           jsonb_build_object('off_since', c.since, 'days_off', CAST(:as_of AS date) - c.since,
+                              'grace_days', c.grace, 'as_of', CAST(:as_of AS date)) AS detail
+    FROM c WHERE CAST(:as_of AS date) - c.since >= c.grace
+), {_UPSERT_AND_RESOLVE}""",
+    AlertRule.MESSAGE_UNANSWERED: f"""
+WITH {_THRESHOLDS}, today AS (
+    SELECT ordinal FROM workdays WHERE day = CAST(:as_of AS date)
+), c AS (
+    SELECT m.account_id, a.unit_id, a.region_code, m.message_id, m.channel, m.received_at, t.msg_warn,
+           t.msg_viol, today.ordinal - wr.ordinal AS wd
+    FROM messages m
+    JOIN accounts a ON a.account_id = m.account_id
+    JOIN t ON t.region_code = a.region_code
+    JOIN workdays wr ON wr.day = m.received_on
+    CROSS JOIN today
+    WHERE a.status = 'active' AND m.received_at < :end AND (m.answered_at IS NULL OR m.answered_at >= :end)
+), h AS (
+    SELECT c.account_id, c.unit_id, c.region_code, c.message_id AS period,
+           CASE WHEN c.wd >= c.msg_viol THEN 'violation' ELSE 'warning' END AS severity,
+           jsonb_build_object('message_id', c.message_id, 'channel', c.channel, 'received_at', c.received_at,
+                              'workdays_unanswered', c.wd, 'warning_workdays', c.msg_warn,
+                              'violation_workdays', c.msg_viol, 'as_of', CAST(:as_of AS date)) AS detail
+    FROM c WHERE c.wd >= c.msg_warn
+), {_UPSERT_AND_RESOLVE}""",
+}
+
+CLASSES: dict[AlertRule, str] = {
+    AlertRule.NOT_UPDATED: "not_updated",
+    AlertRule.ZOMBIE: "not_updated",
+    AlertRule.INTERACTION_OFF: "interaction",
+    AlertRule.MESSAGE_UNANSWERED: "interaction",
+}
+
+
+@dataclass
+class SweepResult:
+    as_of: date
+    raised: Counter[str] = field(default_factory=Counter)
+    escalated: Counter[str] = field(default_factory=Counter)
+    resolved: Counter[str] = field(default_factory=Counter)
+
+
+async def threshold_arrays(session: AsyncSession) -> dict[str, list[Any]]:
+    """Effective thresholds of every region that has accounts, as the arrays the statements unnest."""
+    regions = sorted((await session.execute(select(Account.region_code).distinct())).scalars())
+    sections = await region_sections(session)
+    cols: dict[str, list[Any]] = {
+        k: [] for k in ("regions", "warn", "lim", "lim_high", "zombie", "grace", "msg_warn", "msg_viol")
+    }
+    for code in regions:
+        cfg = effective(code, sections).settings
+        cols["regions"].append(code)
+        cols["warn"].append(cfg.not_updated_warning_days)
+        cols["lim"].append(cfg.not_updated_days)
+        cols["lim_high"].append(cfg.high_attention_not_updated_days)
+        cols["zombie"].append(cfg.zombie_days)
+        cols["grace"].append(cfg.interaction_off_grace_days)
+        cols["msg_warn"].append(cfg.message_warning_workdays)
+        cols["msg_viol"].append(cfg.message_violation_workdays)
+    return cols
+
+
+async def run(
+    session: AsyncSession, *, as_of: date, now: datetime, rules: tuple[AlertRule, ...] = tuple(SQL)
+) -> SweepResult:
+    """Evaluate the time-based rules on ``as_of`` (the whole day) for every account; write the events."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SWEEP_LOCK})
+    if AlertRule.MESSAGE_UNANSWERED in rules:
+        await calendar.require_covered(session, as_of)
+    params: dict[str, Any] = dict(await threshold_arrays(session))
+    params |= {
+        "as_of": as_of,
+        "end": datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=SHANGHAI),
+        "now": now,
+    }
+    result = SweepResult(as_of)
+    events: list[Any] = []
+    for rule in rules:
+        rows = (
+            await session.execute(
+                text(SQL[rule]), {**params, "rule": str(rule), "alert_class": CLASSES[rule]}
+            )
+        ).all()
+        for r in rows:
+            if r.what == "resolved":
+                result.resolved[str(rule)] += 1
+                events.append(alerts.resolved_event(r, now))
+            else:
+                (result.raised if r.inserted else result.escalated)[str(rule)] += 1
+                events.append(alerts.raised_event(r, now))
+    await alerts.add_events(session, events)
+    return result

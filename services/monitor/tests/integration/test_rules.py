@@ -1,0 +1,166 @@
+"""The time-based rules at their thresholds, run as set-based sweeps on the real database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from govmedia_common.workdays import SHANGHAI
+
+pytestmark = pytest.mark.integration
+
+D0 = date(2025, 9, 1)
+
+
+def at(d: date, hour: int = 10) -> datetime:
+    return datetime(d.year, d.month, d.day, hour, tzinfo=SHANGHAI)
+
+
+async def test_not_updated_warns_at_7_and_violates_at_14_days_then_clears_when_the_account_posts(monitor):
+    account = await monitor.account()
+    r = await monitor.observe(account, "区政务服务中心今天正常开放。", at=at(D0))
+    assert r.status_code == 200, r.text
+
+    await monitor.sweep(D0 + timedelta(days=6))
+    assert await monitor.alerts(account, "not_updated") == []
+
+    await monitor.sweep(D0 + timedelta(days=7))
+    [warning] = await monitor.alerts(account, "not_updated")
+    assert (warning.severity, warning.period, warning.state) == ("warning", "2025-09-01", "open")
+
+    await monitor.sweep(D0 + timedelta(days=13))
+    [still] = await monitor.alerts(account, "not_updated")
+    assert still.severity == "warning", "day 13 is not yet a violation"
+
+    result = await monitor.sweep(D0 + timedelta(days=14))
+    [violation] = await monitor.alerts(account, "not_updated")
+    assert (violation.id, violation.severity) == (warning.id, "violation")
+    assert violation.detail["days_silent"] == 14 and violation.detail["escalated_from"] == "warning"
+    assert result["escalated"] == {"not_updated": 1}
+
+    again = await monitor.sweep(D0 + timedelta(days=14))
+    assert again == {"raised": {}, "escalated": {}, "resolved": {}}, "a second sweep changes nothing"
+
+    monitor.clock.set(at(D0 + timedelta(days=15)))
+    await monitor.observe(account, "区政务服务中心恢复更新。", at=at(D0 + timedelta(days=15)))
+    [cleared] = await monitor.alerts(account, "not_updated")
+    assert (cleared.state, cleared.resolution) == ("resolved", "cleared")
+
+
+async def test_high_attention_accounts_violate_after_7_days(monitor):
+    high = await monitor.account(tier="high")
+    ordinary = await monitor.account()
+    for account in (high, ordinary):
+        await monitor.observe(account, "今日要闻。", at=at(D0))
+
+    await monitor.sweep(D0 + timedelta(days=6))
+    assert await monitor.alerts(high, "not_updated") == []
+
+    await monitor.sweep(D0 + timedelta(days=7))
+    [h] = await monitor.alerts(high, "not_updated")
+    [o] = await monitor.alerts(ordinary, "not_updated")
+    assert (h.severity, h.detail["threshold_days"]) == ("violation", 7)
+    assert o.severity == "warning"
+
+
+async def test_an_account_that_never_posted_counts_from_the_day_it_opened_and_becomes_a_zombie_at_90(monitor):
+    account = await monitor.account(opened=D0)
+    await monitor.sweep(D0 + timedelta(days=89))
+    assert await monitor.alerts(account, "zombie") == []
+    await monitor.sweep(D0 + timedelta(days=90))
+    [zombie] = await monitor.alerts(account, "zombie")
+    assert zombie.detail["cleanup_candidate"] is True and zombie.severity == "warning"
+    [violation] = await monitor.alerts(account, "not_updated")
+    assert violation.severity == "violation"
+
+
+async def test_a_regions_own_threshold_applies_to_its_subtree_only_and_may_not_loosen(monitor):
+    # Taizhou (331000) tightens to 10 days; Luqiao (331004) is inside it, Hangzhou's Shangcheng (330102) not.
+    await monitor.region_settings("331000", {"not_updated_days": 10, "not_updated_warning_days": 5})
+    # Luqiao tries to loosen to 30 days: ignored, Taizhou's 10 still applies.
+    await monitor.region_settings("331004", {"not_updated_days": 30})
+    inside = await monitor.account(region="331004")
+    sibling = await monitor.account(region="331003")
+    outside = await monitor.account(region="330102")
+    for account in (inside, sibling, outside):
+        await monitor.observe(account, "今日要闻。", at=at(D0))
+
+    await monitor.sweep(D0 + timedelta(days=10))
+    [a] = await monitor.alerts(inside, "not_updated")
+    [b] = await monitor.alerts(sibling, "not_updated")
+    [c] = await monitor.alerts(outside, "not_updated")
+    assert (a.severity, a.detail["threshold_days"]) == ("violation", 10)
+    assert b.severity == "violation"
+    assert (c.severity, c.detail["threshold_days"]) == ("warning", 14)
+
+    r = await monitor.office.get("/v1/settings/331004")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["settings"]["not_updated_days"] == 10 and body["set_by"]["not_updated_days"] == "331000"
+    assert body["ignored"] == [
+        {"region_code": "331004", "key": "not_updated_days", "value": 30, "applies": 10}
+    ]
+
+
+async def test_unanswered_messages_count_working_days_across_the_national_day_holiday(monitor):
+    # Received on Tuesday 30 September 2025; 1–8 October are holidays, Saturday 11 October is a working day.
+    account = await monitor.account()
+    received = at(date(2025, 9, 30), 16)
+    r = await monitor.connector.post(
+        "/v1/messages",
+        json={
+            "account_id": account,
+            "message_id": "m-1",
+            "channel": "message",
+            "received_at": received.isoformat(),
+        },
+    )
+    assert r.status_code == 200, r.text
+
+    await monitor.sweep(date(2025, 10, 9))  # 9 calendar days later, only 1 working day
+    await monitor.sweep(date(2025, 10, 13))  # working days: 9, 10, 11 (Sat, swapped), 13 → 4
+    assert await monitor.alerts(account, "message_unanswered") == []
+
+    await monitor.sweep(date(2025, 10, 14))  # 5th working day
+    [warning] = await monitor.alerts(account, "message_unanswered")
+    assert (warning.severity, warning.period, warning.detail["workdays_unanswered"]) == ("warning", "m-1", 5)
+
+    await monitor.sweep(date(2025, 10, 27))  # 14th working day
+    [still] = await monitor.alerts(account, "message_unanswered")
+    assert still.severity == "warning"
+    await monitor.sweep(date(2025, 10, 28))  # 15th working day
+    [violation] = await monitor.alerts(account, "message_unanswered")
+    assert (violation.severity, violation.detail["workdays_unanswered"]) == ("violation", 15)
+
+    r = await monitor.connector.post(
+        "/v1/replies",
+        json={
+            "account_id": account,
+            "message_id": "m-1",
+            "answered_at": at(date(2025, 10, 28), 17).isoformat(),
+        },
+    )
+    assert r.status_code == 200, r.text
+    [answered] = await monitor.alerts(account, "message_unanswered")
+    assert (answered.state, answered.resolution) == ("resolved", "cleared")
+
+
+async def test_interaction_switched_off_is_a_violation_until_it_is_switched_on(monitor):
+    account = await monitor.account()
+    r = await monitor.connector.post(
+        "/v1/interaction", json={"account_id": account, "enabled": False, "at": at(D0).isoformat()}
+    )
+    assert r.status_code == 200, r.text
+    await monitor.sweep(D0)
+    [off] = await monitor.alerts(account, "interaction_off")
+    assert (off.severity, off.alert_class, off.period) == ("violation", "interaction", "2025-09-01")
+
+    r = await monitor.connector.post(
+        "/v1/interaction",
+        json={"account_id": account, "enabled": True, "at": at(D0 + timedelta(days=2)).isoformat()},
+    )
+    [on] = await monitor.alerts(account, "interaction_off")
+    assert (on.state, on.resolution) == ("resolved", "cleared")
+    result = await monitor.sweep(D0 + timedelta(days=3))
+    assert "interaction_off" not in result["raised"]
