@@ -126,7 +126,20 @@ def configure_tracing(service: str) -> None:
 
 
 def instrument_engine(engine: AsyncEngine) -> None:
-    """Database spans for every statement of this engine (the maintained SQLAlchemy instrumentation)."""
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+    """Database spans for every statement of this engine (the maintained SQLAlchemy instrumentation).
 
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
+    ``SQLAlchemyInstrumentor().instrument(engine=…)`` works once per process (a singleton), and a process may
+    hold several engines (tests run several services in one process), so each engine gets the
+    instrumentation's own ``EngineTracer`` directly.
+    """
+    from opentelemetry import metrics as otel_metrics
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.instrumentation.sqlalchemy.version import __version__
+
+    tracer = trace.get_tracer("opentelemetry.instrumentation.sqlalchemy", __version__)
+    usage = otel_metrics.get_meter(
+        "opentelemetry.instrumentation.sqlalchemy", __version__
+    ).create_up_down_counter(
+        name="db.client.connections.usage", unit="connections", description="Connections by state."
+    )
+    EngineTracer(tracer, engine.sync_engine, usage, enable_commenter=False)  # type: ignore[no-untyped-call]

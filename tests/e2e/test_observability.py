@@ -1,0 +1,164 @@
+"""Observability across the running services: one request is one trace through several services, and every
+metric a dashboard panel or an alert rule queries is exported by some running service.
+
+The five services run in-process with their relays and consumers on the real broker and PostgreSQL; an
+in-memory OpenTelemetry exporter collects the spans.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from govmedia_common.settings import KafkaSettings, ServiceSettings
+from govmedia_platform.launcher import Infrastructure
+from govmedia_platform.pytest_plugin import fresh_database
+from govmedia_platform.stack import SERVICES
+from tests.contract.test_dashboards import promql_metric_names
+
+pytestmark = pytest.mark.integration
+
+ADMIN_PASSWORD = "observability-admin-pw-5521"
+_EXPORTER = InMemorySpanExporter()
+
+
+def _install_in_memory_exporter() -> InMemorySpanExporter:
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+    return _EXPORTER
+
+
+class Platform:
+    def __init__(self) -> None:
+        self.apps: dict[str, Any] = {}
+        self.clients: dict[str, httpx.AsyncClient] = {}
+
+
+@pytest.fixture(scope="module")
+async def platform(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Platform]:
+    import importlib
+
+    exporter = _install_in_memory_exporter()
+    exporter.clear()
+    running = Platform()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
+        mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_REGION", "330000")
+        async with contextlib.AsyncExitStack() as stack:
+            for service in SERVICES:
+                url = await fresh_database(infra, f"obs_{service}", service)
+                main = importlib.import_module(f"govmedia_{service}.main")
+                params = {
+                    "service_name": service,
+                    "environment": "test",
+                    "database_url": url,
+                    "kafka": KafkaSettings(bootstrap=infra.kafka_bootstrap),
+                    "log_json": False,
+                    "log_level": "WARNING",
+                    "relay_idle_sleep_seconds": 0.05,
+                }
+                hint = main.create_app.__annotations__.get("settings", "")
+                settings_cls: type[ServiceSettings] = ServiceSettings
+                if "NotifySettings" in str(hint):
+                    settings_cls = importlib.import_module("govmedia_notify.settings").NotifySettings
+                app = main.create_app(settings_cls(**params))
+                manager = await stack.enter_async_context(LifespanManager(app, startup_timeout=60))
+                running.apps[service] = manager.app
+                client = httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=manager.app), base_url=f"http://{service}"
+                )
+                await stack.enter_async_context(client)
+                running.clients[service] = client
+            yield running
+
+
+def _hex(value: int, width: int) -> str:
+    return format(value, f"0{width}x")
+
+
+async def _admin_token(client: httpx.AsyncClient) -> str:
+    answer = await client.post(
+        "/v1/auth/token", data={"grant_type": "password", "username": "admin", "password": ADMIN_PASSWORD}
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+async def test_one_request_is_one_trace_through_at_least_three_services(platform: Platform) -> None:
+    registry = platform.clients["registry"]
+    token = await _admin_token(registry)
+    auth = {"Authorization": f"Bearer {token}"}
+    current = await registry.get("/v1/regions/330000/settings", headers=auth)
+    assert current.status_code == 200, current.text
+    headers = dict(auth)
+    if current.headers.get("etag"):
+        headers["If-Match"] = current.headers["etag"]
+    _EXPORTER.clear()
+    answer = await registry.put(
+        "/v1/regions/330000/settings",
+        json={"settings": {**current.json().get("own", {}), "registry": {"filing_deadline_workdays": 6}}},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    trace_id = answer.headers["traceparent"].split("-")[1]
+
+    def spans_of_the_trace() -> list[ReadableSpan]:
+        return [
+            s
+            for s in _EXPORTER.get_finished_spans()
+            if s.context and _hex(s.context.trace_id, 32) == trace_id
+        ]
+
+    deadline = time.monotonic() + 90
+    services: set[str] = set()
+    while time.monotonic() < deadline:
+        services = {str(s.attributes.get("govmedia.service")) for s in spans_of_the_trace() if s.attributes}
+        if len(services - {"registry"}) >= 2:
+            break
+        await asyncio.sleep(0.5)
+    assert "registry" in services and len(services) >= 3, f"services in trace {trace_id}: {services}"
+    spans = spans_of_the_trace()
+    consumers = [s for s in spans if s.kind == trace.SpanKind.CONSUMER]
+    assert consumers and all(s.parent is not None for s in consumers), "consumer spans continue the trace"
+    database = [s for s in spans if s.attributes and s.attributes.get("db.system") == "postgresql"]
+    assert database, "the database writes of the request and the consumers are spans of the same trace"
+
+
+async def test_every_metric_a_dashboard_or_alert_queries_is_exported_by_a_running_service(
+    platform: Platform,
+) -> None:
+    exported: set[str] = set()
+    for service, client in platform.clients.items():
+        answer = await client.get("/metrics")
+        assert answer.status_code == 200, service
+        for line in answer.text.splitlines():
+            match = re.match(r"# TYPE (\S+) (\w+)", line) or re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", line)
+            if match:
+                exported.add(match.group(1))
+    # Histograms are queried through their _bucket/_sum/_count series, counters through _total.
+    expanded = exported | {
+        f"{n}{suffix}" for n in exported for suffix in ("_bucket", "_sum", "_count", "_total")
+    }
+    missing = {
+        name: where
+        for name, where in promql_metric_names().items()
+        if name.startswith("govmedia_") and name not in expanded
+    }
+    assert not missing, f"queried but exported by no running service: {missing}"
+    for gauge in ("govmedia_accounts", "govmedia_alerts_open", "govmedia_rectifications_overdue"):
+        assert gauge in exported, f"business gauge {gauge} is not exported"
