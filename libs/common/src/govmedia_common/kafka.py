@@ -107,7 +107,15 @@ async def ensure_topics(
             if todo:
                 with contextlib.suppress(TopicAlreadyExistsError):  # another process created it meanwhile
                     await admin.create_topics(
-                        [NewTopic(t, settings.topic_partitions, settings.topic_replication) for t in todo]
+                        [
+                            NewTopic(
+                                t,
+                                settings.topic_partitions,
+                                settings.topic_replication,
+                                topic_configs=production_topic_configs(settings.topic_replication),
+                            )
+                            for t in todo
+                        ]
                     )
             return todo
         except (KafkaConnectionError, kafka_errors.KafkaTimeoutError, OSError):
@@ -117,6 +125,17 @@ async def ensure_topics(
         finally:
             await admin.close()
     return []
+
+
+def production_topic_configs(replication: int) -> dict[str, str]:
+    """Topic settings for a replicated cluster: an acknowledged write survives the loss of one broker.
+
+    With replication 3, ``acks=all`` waits for 2 in-sync replicas (``min.insync.replicas=2``) and a replica
+    that fell behind never becomes leader (no unclean election). A single-broker (embedded) cluster gets none.
+    """
+    if replication < 3:
+        return {}
+    return {"min.insync.replicas": "2", "unclean.leader.election.enable": "false"}
 
 
 def all_topics() -> list[str]:
