@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from govmedia_common.auth import TokenVerifier
 from govmedia_common.workdays import FixedClock
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
@@ -41,14 +40,13 @@ async def served(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Ser
             registry_settings(registry_db, infra, trusted_proxies="127.0.0.2"), clock=clock
         )
         async with serving(registry_app) as registry_url:
-            verifier = TokenVerifier(
-                issuer="govmedia-registry",
-                audience="govmedia",
-                jwks_url=f"{registry_url}/.well-known/jwks.json",
-                min_refresh_seconds=0.0,
-            )
+            # No verifier given: the review builds its production one from settings (JWKS and the
+            # revocation feed beside it, both at the registry).
             review_app = create_review(
-                service_settings_for("review", review_db, infra), verifier=verifier, clock=clock
+                service_settings_for(
+                    "review", review_db, infra, jwks_url=f"{registry_url}/.well-known/jwks.json"
+                ),
+                clock=clock,
             )
             async with serving(review_app) as review_url:
                 transport = httpx.ASGITransport(app=registry_app)

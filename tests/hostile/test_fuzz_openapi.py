@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 import requests
 
-from govmedia_common.auth import TokenVerifier
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
 from tests.hostile.harness import (
@@ -111,14 +110,10 @@ async def _serve_all(infra: Infrastructure) -> AsyncIterator[dict[str, str]]:
             for service in SERVICES[1:]:
                 main = importlib.import_module(f"govmedia_{service}.main")
                 db = await fresh_database(infra, f"fuzz_{service}", service)
-                verifier = TokenVerifier(
-                    issuer="govmedia-registry",
-                    audience="govmedia",
-                    jwks_url=f"{urls['registry']}/.well-known/jwks.json",
+                settings = service_settings_for(
+                    service, db, infra, jwks_url=f"{urls['registry']}/.well-known/jwks.json"
                 )
-                app = main.create_app(
-                    service_settings_for(service, db, infra), verifier=verifier, clock=clock
-                )
+                app = main.create_app(settings, clock=clock)
                 urls[service] = await stack.enter_async_context(serving(app))
             yield urls
 

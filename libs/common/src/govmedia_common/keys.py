@@ -59,8 +59,9 @@ def mint_token(
     audience: str = "govmedia",
     ttl_seconds: int = 900,
     now: float | None = None,
+    extra_claims: dict[str, Any] | None = None,
 ) -> str:
-    """Sign a token with the claims every service reads."""
+    """Sign a token with the claims every service reads (and ``extra_claims``, e.g. ``gen``)."""
     issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {
         "iss": issuer,
@@ -78,4 +79,6 @@ def mint_token(
     }
     if unit:
         claims["unit"] = unit
+    if extra_claims:
+        claims.update({k: v for k, v in extra_claims.items() if k not in claims})
     return key.sign(claims)

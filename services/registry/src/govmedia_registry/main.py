@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI
 
 from govmedia_common.app import Runtime, ServiceSpec
 from govmedia_common.app import create_app as create_service_app
-from govmedia_common.auth import TokenVerifier
+from govmedia_common.auth import RevocationList, TokenVerifier
 from govmedia_common.db import unit_of_work
 from govmedia_common.settings import ServiceSettings
 from govmedia_common.workdays import Clock
@@ -18,6 +19,7 @@ from govmedia_registry.api import router
 from govmedia_registry.data import load_regions
 from govmedia_registry.filings.effects import apply_due
 from govmedia_registry.gauges import GAUGES
+from govmedia_registry.identity.revocation import feed as revocation_feed
 from govmedia_registry.identity.service import bootstrap_administrator
 from govmedia_registry.identity.tokens import active_key, published_jwks
 from govmedia_registry.regions.service import seed_regions
@@ -109,12 +111,18 @@ def create_app(
         async with unit_of_work(holder["runtime"].sessions) as session:
             return await published_jwks(session)
 
+    async def own_revocations(after: int) -> dict[str, Any]:
+        # Revoked tokens (identity/revocation) from the registry's own database, like its keys.
+        async with unit_of_work(holder["runtime"].sessions) as session:
+            return await revocation_feed(session, after)
+
     verifier = verifier or TokenVerifier(
         issuer=own.token_issuer,
         audience=own.token_audience,
         jwks_loader=own_keys,
         cache_seconds=30,
         min_refresh_seconds=0.0,
+        revocations=RevocationList(loader=own_revocations, poll_seconds=own.revocation_poll_seconds),
     )
     app = create_service_app(spec(own), own, verifier=verifier, clock=clock)
     holder["runtime"] = app.state.runtime

@@ -200,6 +200,22 @@ class FilingDecision(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # the filing's version
 
 
+class TokenRevocation(Base):
+    """Revoked tokens as a feed: a subject's new generation, or a retired key (identity/revocation)."""
+
+    __tablename__ = "token_revocations"
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    subject: Mapped[str | None] = mapped_column(Text)
+    generation: Mapped[int | None] = mapped_column(Integer)
+    retired_kid: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (
+        Index("ix_token_revocations_subject", "subject", "generation"),
+        Index("ix_token_revocations_at", "at"),
+    )
+
+
 class AccountHistory(Base):
     """Everything that happened to an account, queryable forever."""
 

@@ -28,6 +28,16 @@ class RegistrySettings(ServiceSettings):
         pattern=r"^[0-9]{2}0000$",
         description="Province of the first administrator (GOVMEDIA_REGISTRY_BOOTSTRAP_REGION).",
     )
+    login_max_failures: int = Field(
+        20, ge=1, description="Failed sign-ins of one username in the window before it is locked (429)."
+    )
+    login_max_failures_per_address: int = Field(
+        100, ge=1, description="Failed sign-ins from one client address in the window before it is throttled."
+    )
+    login_window_seconds: int = Field(60, ge=1, le=86_400, description="The window failed sign-ins count in.")
+    password_min_score: int = Field(
+        3, ge=0, le=4, description="Least zxcvbn strength score (0–4) of a new password."
+    )
 
 
 _OWN_FIELDS = set(RegistrySettings.model_fields) - set(ServiceSettings.model_fields)

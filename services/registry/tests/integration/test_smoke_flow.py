@@ -55,14 +55,14 @@ async def test_open_filing_goes_up_three_levels_and_announces(registry) -> None:
             json={
                 "username": name,
                 "display_name": name,
-                "password": "pw-" * 4,
+                "password": "smoke-flow-passphrase-31",
                 "unit_id": uid,
                 "region_code": region,
                 "roles": [role],
             },
         )
         assert r.status_code == 201, r.text
-        tokens[name] = await registry.as_(await registry.login(name, "pw-" * 4))
+        tokens[name] = await registry.as_(await registry.login(name, "smoke-flow-passphrase-31"))
     r = await tokens["filer"].post(
         "/v1/filings",
         json={

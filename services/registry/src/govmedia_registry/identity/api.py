@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Query, Response
 
 from govmedia_common.app import RuntimeDep, SessionDep
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.idempotency import idempotent_create
+from govmedia_common.inputs import Identifier
 from govmedia_common.pagination import Page, decode_cursor
 from govmedia_registry.deps import Admin, Cursor, IdempotencyKey, Limit, PeopleAdmin, Reader, page
+from govmedia_registry.identity import lifecycle, login, revocation, service
 from govmedia_registry.identity import repository as repo
-from govmedia_registry.identity import service
-from govmedia_registry.identity.schemas import ClientIn, ClientOut, PersonIn, PersonOut, TokenOut
+from govmedia_registry.identity.safeguards import require_strong_password
+from govmedia_registry.identity.schemas import (
+    ClientIn,
+    ClientOut,
+    ClientSecretOut,
+    PasswordChangeIn,
+    PasswordResetIn,
+    PersonIn,
+    PersonOut,
+    TokenOut,
+)
 from govmedia_registry.identity.tokens import new_client_secret, published_jwks
+from govmedia_registry.settings import registry_settings
 
 router = APIRouter()
 
@@ -35,23 +47,19 @@ async def token(
     client_secret: Annotated[str | None, Form()] = None,
     scope: Annotated[str | None, Form()] = None,
 ) -> TokenOut:
-    settings = rt.settings
+    settings = registry_settings(rt.settings)
     if grant_type == "password":
-        jwt_token, scopes = await service.password_token(
-            session,
-            username=username or "",
-            password=password or "",
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
+        jwt_token, scopes = await login.password_grant(
+            session, rt.sessions, settings, username=username or "", password=password or ""
         )
     elif grant_type == "client_credentials":
-        jwt_token, scopes = await service.client_token(
+        jwt_token, scopes = await login.client_grant(
             session,
+            rt.sessions,
+            settings,
             client_id=client_id or "",
             client_secret=client_secret or "",
             scope=scope,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
         )
     else:
         raise DomainError(
@@ -65,6 +73,17 @@ async def token(
 @router.get("/.well-known/jwks.json", tags=["identity"], summary="Public keys that verify registry tokens")
 async def jwks(session: SessionDep) -> dict[str, Any]:
     return await published_jwks(session)
+
+
+@router.get(
+    "/.well-known/revocations",
+    tags=["identity"],
+    summary="Revoked token generations and retired keys after a sequence number (every service polls this)",
+)
+async def revocations(
+    session: SessionDep, after: Annotated[int, Query(ge=0, le=2**62)] = 0
+) -> dict[str, Any]:
+    return await revocation.feed(session, after)
 
 
 @router.get("/v1/me", tags=["identity"], summary="Who the token says you are")
@@ -94,6 +113,9 @@ async def create_person(
     rt: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
+    require_strong_password(
+        body.password, (body.username, body.display_name), registry_settings(rt.settings).password_min_score
+    )
     payload = body.model_dump(mode="json")
     payload["password"] = "***"  # the hash of the request must not keep the password
 
@@ -173,4 +195,109 @@ async def rotate_signing_key(session: SessionDep, principal: Admin) -> dict[str,
 )
 async def retire_signing_key(kid: str, session: SessionDep, principal: Admin) -> dict[str, str]:
     await service.retire_signing_key(session, principal, kid)
+    await revocation.record_retired_key(session, kid)  # every service drops it within seconds
     return {"kid": kid, "detail": "retired"}
+
+
+# -------------------------------------------------------------------------- after registration (issue 9)
+
+
+@router.post(
+    "/v1/people/{person_id}/deactivation",
+    response_model=PersonOut,
+    tags=["people"],
+    summary="Deactivate a person: no sign-in, and every token they hold is refused within seconds",
+)
+async def deactivate_person(person_id: Identifier, session: SessionDep, principal: PeopleAdmin) -> PersonOut:
+    row = await lifecycle.set_active(session, principal, person_id, active=False)
+    return PersonOut.model_validate(row)
+
+
+@router.delete(
+    "/v1/people/{person_id}/deactivation",
+    response_model=PersonOut,
+    tags=["people"],
+    summary="Reactivate a person (they sign in again; tokens from before stay revoked)",
+)
+async def reactivate_person(person_id: Identifier, session: SessionDep, principal: PeopleAdmin) -> PersonOut:
+    row = await lifecycle.set_active(session, principal, person_id, active=True)
+    return PersonOut.model_validate(row)
+
+
+@router.put(
+    "/v1/me/password",
+    status_code=204,
+    tags=["identity"],
+    summary="Change your password; your other tokens stop working",
+)
+async def change_password(
+    body: PasswordChangeIn, session: SessionDep, principal: Reader, rt: RuntimeDep
+) -> Response:
+    await lifecycle.change_own_password(
+        session,
+        principal,
+        current=body.current_password,
+        new=body.new_password,
+        min_score=registry_settings(rt.settings).password_min_score,
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/people/{person_id}/password-reset",
+    status_code=204,
+    tags=["people"],
+    summary="Set a new password for a person who lost theirs (their tokens stop working)",
+)
+async def reset_password(
+    person_id: Identifier,
+    body: PasswordResetIn,
+    session: SessionDep,
+    principal: PeopleAdmin,
+    rt: RuntimeDep,
+) -> Response:
+    await lifecycle.reset_password(
+        session,
+        principal,
+        person_id,
+        new=body.new_password,
+        min_score=registry_settings(rt.settings).password_min_score,
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/auth/revoke",
+    status_code=204,
+    tags=["identity"],
+    summary="Sign out everywhere: every token issued to you so far stops working",
+)
+async def revoke_own_tokens(session: SessionDep, principal: Reader) -> Response:
+    await lifecycle.revoke_tokens(session, principal, principal.subject)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/people/{person_id}/token-revocation",
+    status_code=204,
+    tags=["people"],
+    summary="Sign a person out everywhere (their admin)",
+)
+async def revoke_person_tokens(
+    person_id: Identifier, session: SessionDep, principal: PeopleAdmin
+) -> Response:
+    await lifecycle.revoke_tokens(session, principal, person_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/clients/{client_id}/secret",
+    response_model=ClientSecretOut,
+    tags=["identity"],
+    summary="Rotate a machine client's secret (shown once); the old secret and its tokens stop working",
+)
+async def rotate_client_secret(
+    client_id: Identifier, session: SessionDep, principal: Admin
+) -> ClientSecretOut:
+    secret = await lifecycle.rotate_client_secret(session, principal, client_id)
+    return ClientSecretOut(client_id=client_id, client_secret=secret)

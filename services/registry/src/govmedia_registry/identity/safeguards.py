@@ -100,7 +100,7 @@ async def _retry_after(
     ).one()
     if count < limit or oldest is None:
         return None
-    return max(1, math.ceil(window_seconds - (now - oldest).total_seconds()))
+    return max(1, math.ceil(window_seconds - (now - oldest).total_seconds()))  # type: ignore[no-any-return]
 
 
 async def refuse_if_locked(
@@ -117,7 +117,9 @@ async def refuse_if_locked(
     waits = [await _retry_after(session, t.c.target == username, max_failures, window_seconds)]
     if address:
         waits.append(
-            await _retry_after(session, t.c.client_address == address, max_failures_per_address, window_seconds)
+            await _retry_after(
+                session, t.c.client_address == address, max_failures_per_address, window_seconds
+            )
         )
     wait = max((w for w in waits if w is not None), default=None)
     if wait is not None:
@@ -139,7 +141,7 @@ async def audit_login(
     kind: str,
     succeeded: bool,
 ) -> None:
-    """Record a login attempt: a success in the request's transaction, a failure in a transaction of its own."""
+    """Record a login attempt: a success in the request's transaction, a failure in its own transaction."""
     req = current_request.get()
     values = audit_values(
         principal=None,

@@ -60,3 +60,20 @@ class ClientOut(BaseModel):
     unit_id: str | None
     scopes: list[str]
     client_secret: str | None = Field(None, description="Shown once, at creation.")
+
+
+Password = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class PasswordChangeIn(In):
+    current_password: Password
+    new_password: Password = Field(description="At least 10 characters and hard to guess (zxcvbn).")
+
+
+class PasswordResetIn(In):
+    new_password: Password = Field(description="At least 10 characters and hard to guess (zxcvbn).")
+
+
+class ClientSecretOut(BaseModel):
+    client_id: str
+    client_secret: str = Field(description="Shown once; the previous secret and its tokens stop working.")

@@ -79,7 +79,9 @@ def issue(
     audience: str,
     ttl_seconds: int,
     now: datetime,
+    generation: int = 0,
 ) -> str:
+    # ``gen``: the subject's token generation (identity/revocation); older generations are refused.
     return mint_token(
         key,
         subject=subject,
@@ -93,4 +95,5 @@ def issue(
         audience=audience,
         ttl_seconds=ttl_seconds,
         now=now.timestamp(),
+        extra_claims={"gen": generation},
     )
