@@ -93,6 +93,28 @@ class ScoresComputed(_ScoringEvent, type="gov.scoring.scores.computed.v1"):
     veto_reasons: tuple[str, ...] = Field(
         description="Veto-level violations in the period (e.g. not_updated, interaction_off); empty if none."
     )
+    # Explainability (additive, optional): what the scores were computed from and how.
+    inputs: dict[str, float | int | bool | str] | None = Field(
+        default=None,
+        description="The period's aggregates the indices were computed from (posts, days_with_post, "
+        "longest_gap, reads, watching, likes, shares, comments, errors by severity, joint pushes, alerts...).",
+    )
+    parts: dict[str, dict[str, float]] | None = Field(
+        default=None,
+        description="Intermediate values of each index by index name, e.g. diligence: volume, days, gap; "
+        "content: penalty, credit; cluster: completion, timeliness; growth: base, previous_base.",
+    )
+    effect_raw: float | None = Field(
+        default=None,
+        description="The platform's raw effect value (清博 WCI v14.2, BCI or the feed index) before it was "
+        "mapped to 0-100 within the platform and period.",
+    )
+    veto_rules: dict[str, str] | None = Field(
+        default=None, description="The rule behind each veto reason, with the region's threshold, by reason."
+    )
+    rules_digest: str | None = Field(
+        default=None, description="Digest of the region settings the scores were computed with."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
