@@ -1,4 +1,8 @@
-"""Review HTTP API: parse, authorise, call the service, shape the answer."""
+"""Review HTTP API: parse, authorise, call the service, shape the answer.
+
+HTTP lives here and only here: status codes, ETag and If-Match (checked before the service changes
+anything), Idempotency-Key. Responses are read from domain objects and rows (``from_attributes``).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,18 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.app import Authorize, Runtime, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal
 from govmedia_common.concurrency import etag, require_if_match
+from govmedia_common.errors import not_found
 from govmedia_common.idempotency import idempotent_create
 from govmedia_common.pagination import Page, decode_cursor, encode_cursor
-from govmedia_common.problems import not_found
 from govmedia_review import domain as d
 from govmedia_review import repository as repo
 from govmedia_review import schemas as s
 from govmedia_review import service
-from govmedia_review.models import Campaign, CampaignTarget, Lexicon, Post
+from govmedia_review.models import Lexicon
 
 router = APIRouter()
 
@@ -61,100 +64,14 @@ async def check(body: s.CheckIn, session: SessionDep, principal: Reader, rt: Run
     result = await service.run_check(
         engine, title=body.title, body=body.body, is_reprint=body.is_reprint, source=body.source
     )
-    return service.check_out(result["findings"], result["lexicon_versions"])
+    return s.CheckOut.model_validate(d.check_report(result["findings"], result["lexicon_versions"]))
 
 
 # ------------------------------------------------------------------------------------------------ posts
 
 
-def _summary(p: Post) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "account_id": p.account_id,
-        "platform": p.platform,
-        "unit_id": p.unit_id,
-        "region_code": p.region_code,
-        "campaign_id": p.campaign_id,
-        "status": p.status,
-        "revision": p.revision,
-        "review_levels": p.review_levels,
-        "current_level": p.current_level,
-        "current_level_name": d.level_name(p.current_level, p.review_levels) if p.current_level else None,
-        "title": p.title,
-        "content_hash": p.content_hash,
-        "blocking": p.blocking,
-        "submitted_by": p.submitted_by,
-        "submitted_by_name": p.submitted_by_name,
-        "submitted_at": p.submitted_at,
-        "version": p.version,
-    }
-
-
-async def post_out(session: AsyncSession, p: Post) -> s.PostOut:
-    revisions = list(await repo.revisions_of(session, p.id))
-    current = next(r for r in revisions if r.revision == p.revision)
-    steps = list(await repo.steps_of(session, p.id))
-    approvals = sorted(
-        (x for x in steps if x.revision == p.revision and x.decision in d.PASSING), key=lambda x: x.level
-    )
-    return s.PostOut(
-        **_summary(p),
-        body=p.body,
-        is_reprint=p.is_reprint,
-        source=p.source,
-        check=service.check_out(current.findings, current.lexicon_versions),
-        steps=[
-            s.StepOut(
-                revision=x.revision,
-                level=x.level,
-                level_name=d.level_name(x.level, p.review_levels),
-                decision=x.decision,
-                reviewer_id=x.reviewer_id,
-                reviewer_name=x.reviewer_name,
-                reason=x.reason,
-                override_reason=x.override_reason,
-                content_hash=x.content_hash,
-                at=x.at,
-            )
-            for x in steps
-        ],
-        reviewers=[
-            s.ReviewerOut(
-                level=x.level,
-                level_name=d.level_name(x.level, p.review_levels),
-                reviewer_id=x.reviewer_id,
-                reviewer_name=x.reviewer_name,
-                reviewed_at=x.at,
-            )
-            for x in approvals
-        ],
-        revisions=[
-            s.RevisionOut(
-                revision=r.revision,
-                content_hash=r.content_hash,
-                submitted_at=r.submitted_at,
-                blocking=r.blocking,
-                lexicon_versions=r.lexicon_versions,
-            )
-            for r in revisions
-        ],
-        override=p.override,
-        override_reason=p.override_reason,
-        approved_hash=p.approved_hash,
-        approved_at=p.approved_at,
-        publication=s.PublicationOut(
-            platform_post_id=p.platform_post_id,
-            url=p.url,
-            published_at=p.published_at,
-            published_by=p.published_by,
-        )
-        if p.published_at is not None and p.platform_post_id is not None
-        else None,
-    )
-
-
-def _post_headers(p: Post) -> dict[str, str]:
-    return {"ETag": etag(p.version), "Location": f"/v1/posts/{p.id}"}
+def _post_json(post: d.PostWorkflow) -> dict[str, Any]:
+    return s.PostOut.model_validate(post).model_dump(mode="json")
 
 
 @router.post(
@@ -173,7 +90,7 @@ async def submit_post(
 ) -> Response:
     async def make() -> tuple[dict[str, Any], dict[str, str]]:
         post = await service.submit_post(session, principal, body, rt.clock, engines(rt))
-        return (await post_out(session, post)).model_dump(mode="json"), _post_headers(post)
+        return _post_json(post), {"ETag": etag(post.version), "Location": f"/v1/posts/{post.id}"}
 
     return await idempotent_create(
         session,
@@ -211,7 +128,7 @@ async def list_posts(
         campaign_id=campaign_id,
     )
     return {
-        "items": [s.PostSummary(**_summary(p)) for p in rows],
+        "items": [s.PostSummary.model_validate(p) for p in rows],
         "next_cursor": encode_cursor([rows[-1].seq]) if len(rows) == limit else None,
     }
 
@@ -225,7 +142,7 @@ async def list_posts(
 async def get_post(post_id: str, session: SessionDep, principal: Reader, response: Response) -> s.PostOut:
     post = await service.visible_post(session, principal, post_id)
     response.headers["ETag"] = etag(post.version)
-    return await post_out(session, post)
+    return s.PostOut.model_validate(post)
 
 
 @router.put(
@@ -247,7 +164,7 @@ async def edit_post(
     require_if_match(if_match, post.version)
     post = await service.resubmit_post(session, principal, post, body, rt.clock, engines(rt))
     response.headers["ETag"] = etag(post.version)
-    return await post_out(session, post)
+    return s.PostOut.model_validate(post)
 
 
 @router.post(
@@ -269,7 +186,7 @@ async def review_post(
         post = await service.visible_post(session, principal, post_id, lock=True)
         require_if_match(if_match, post.version)
         post = await service.review_post(session, principal, post, body, rt.clock)
-        return (await post_out(session, post)).model_dump(mode="json"), {"ETag": etag(post.version)}
+        return _post_json(post), {"ETag": etag(post.version)}
 
     return await idempotent_create(
         session,
@@ -302,7 +219,7 @@ async def publish_post(
         if if_match is not None:
             require_if_match(if_match, post.version)
         post = await service.publish_post(session, principal, post, body, rt.clock)
-        return (await post_out(session, post)).model_dump(mode="json"), {"ETag": etag(post.version)}
+        return _post_json(post), {"ETag": etag(post.version)}
 
     return await idempotent_create(
         session,
@@ -318,24 +235,16 @@ async def publish_post(
 # ------------------------------------------------------------------------------------------------ lexicons
 
 
-def _lexicon_summary(row: Lexicon) -> dict[str, Any]:
-    return {
-        "kind": row.kind,
-        "name": row.name,
-        "version": row.version,
-        "seq": row.seq,
-        "entries": row.entries,
-        "active": row.active,
-        "created_by": row.created_by,
-        "created_at": row.created_at,
-    }
-
-
 def _kind(kind: str) -> str:
     canonical = service.canonical_kind(kind)
     if canonical is None:
         raise not_found("lexicon kind", kind)
     return canonical
+
+
+async def _lexicon_out(session: SessionDep, row: Lexicon) -> s.LexiconOut:
+    versions = [r.version for r in await repo.lexicon_versions_of(session, row.kind)]
+    return s.build(s.LexiconOut, row, versions=versions)
 
 
 @router.get(
@@ -345,7 +254,7 @@ def _kind(kind: str) -> str:
     summary="The active version of every lexicon kind",
 )
 async def list_lexicons(session: SessionDep, principal: Reader) -> list[s.LexiconSummary]:
-    return [s.LexiconSummary(**_lexicon_summary(r)) for r in await repo.active_lexicons(session)]
+    return [s.LexiconSummary.model_validate(r) for r in await repo.active_lexicons(session)]
 
 
 @router.get(
@@ -364,8 +273,7 @@ async def get_lexicon(
     active = await repo.get_lexicon(session, kind)
     if active is not None:
         response.headers["ETag"] = etag(active.seq)
-    versions = [r.version for r in await repo.lexicon_versions_of(session, kind)]
-    return s.LexiconOut(**_lexicon_summary(row), document=row.document, versions=versions)
+    return await _lexicon_out(session, row)
 
 
 @router.put(
@@ -382,30 +290,23 @@ async def put_lexicon(
     response: Response,
     if_match: IfMatch = None,
 ) -> s.LexiconOut:
-    kind = _kind(kind)
-    row = await service.put_lexicon(session, principal, kind, body, if_match)
+    current = await service.current_lexicon(session, _kind(kind))
+    require_if_match(if_match, current.seq)
+    row = await service.put_lexicon(session, principal, current, body)
     response.headers["ETag"] = etag(row.seq)
-    versions = [r.version for r in await repo.lexicon_versions_of(session, kind)]
-    return s.LexiconOut(**_lexicon_summary(row), document=row.document, versions=versions)
+    return await _lexicon_out(session, row)
 
 
 # ------------------------------------------------------------------------------------------------ campaigns
 
 
-def campaign_out(c: Campaign, targets: list[CampaignTarget], now: datetime) -> s.CampaignOut:
-    states = [d.target_state(t.completed_at, c.deadline) for t in targets]
+def campaign_out(campaign: d.Campaign, now: datetime) -> s.CampaignOut:
+    """The campaign with its progress and, per target, whether it is overdue now."""
+    states = campaign.states()
     progress = d.campaign_progress(states)
-    return s.CampaignOut(
-        id=c.id,
-        title=c.title,
-        body=c.body,
-        content_hash=c.content_hash,
-        deadline=c.deadline,
-        issuer_id=c.issuer_id,
-        issuer_name=c.issuer_name,
-        issuer_region_code=c.issuer_region_code,
-        issued_at=c.issued_at,
-        targeting=c.targeting,
+    return s.build(
+        s.CampaignOut,
+        campaign,
         total=progress.total,
         completed=progress.on_time + progress.late,
         on_time=progress.on_time,
@@ -414,18 +315,13 @@ def campaign_out(c: Campaign, targets: list[CampaignTarget], now: datetime) -> s
         completion_rate=round(progress.completion_rate, 4),
         on_time_rate=round(progress.on_time_rate, 4),
         targets=[
-            s.TargetOut(
-                account_id=t.account_id,
-                account_name=t.account_name,
-                platform=t.platform,
-                unit_id=t.unit_id,
-                region_code=t.region_code,
+            s.build(
+                s.TargetOut,
+                target,
                 state=str(state),
-                overdue=state is d.TargetState.PENDING and now > c.deadline,
-                post_id=t.post_id,
-                completed_at=t.completed_at,
+                overdue=state is d.TargetState.PENDING and now > campaign.deadline,
             )
-            for t, state in zip(targets, states, strict=True)
+            for target, state in zip(campaign.targets, states, strict=True)
         ],
     )
 
@@ -446,8 +342,7 @@ async def issue_campaign(
 ) -> Response:
     async def make() -> tuple[dict[str, Any], dict[str, str]]:
         campaign = await service.issue_campaign(session, principal, body, rt.clock)
-        targets = list(await repo.targets_of(session, campaign.id))
-        out = campaign_out(campaign, targets, rt.clock.now()).model_dump(mode="json")
+        out = campaign_out(campaign, rt.clock.now()).model_dump(mode="json")
         return out, {"Location": f"/v1/campaigns/{campaign.id}"}
 
     return await idempotent_create(
@@ -471,16 +366,7 @@ async def list_campaigns(
     session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
     rows = await repo.list_campaigns(session, principal, limit=limit, cursor=decode_cursor(cursor, int))
-    items = [
-        s.CampaignSummary(
-            id=c.id,
-            title=c.title,
-            deadline=c.deadline,
-            issuer_region_code=c.issuer_region_code,
-            issued_at=c.issued_at,
-        )
-        for c in rows
-    ]
+    items = [s.CampaignSummary.model_validate(c) for c in rows]
     return {"items": items, "next_cursor": encode_cursor([rows[-1].seq]) if len(rows) == limit else None}
 
 
@@ -493,5 +379,5 @@ async def list_campaigns(
 async def get_campaign(
     campaign_id: str, session: SessionDep, principal: Reader, rt: RuntimeDep
 ) -> s.CampaignOut:
-    campaign, targets = await service.visible_campaign(session, principal, campaign_id)
-    return campaign_out(campaign, targets, rt.clock.now())
+    campaign = await service.visible_campaign(session, principal, campaign_id)
+    return campaign_out(campaign, rt.clock.now())

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from govmedia_common.db import NAMING_CONVENTION
+from govmedia_review.domain import level_name
 
 
 class Base(DeclarativeBase):
@@ -85,6 +86,11 @@ class Post(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (Index("ix_posts_unit_status", "unit_id", "status"),)
+
+    @property
+    def current_level_name(self) -> str | None:
+        """初审, 复审, 终审 … of the level the post waits at (lists read rows, not the whole aggregate)."""
+        return level_name(self.current_level, self.review_levels) if self.current_level else None
 
 
 class PostRevision(Base):

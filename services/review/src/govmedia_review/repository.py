@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import Principal, region_prefix
 from govmedia_common.events import AccountSnapshot
+from govmedia_common.scoping import scoped, sees_only_own_unit
 from govmedia_review.models import (
     AccountView,
     Campaign,
@@ -21,23 +22,6 @@ from govmedia_review.models import (
     PostRevision,
     ReviewStep,
 )
-
-T = TypeVar("T")
-
-OFFICE_ROLES = frozenset({"office_staff", "office_admin", "auditor"})
-
-
-def sees_only_own_unit(principal: Principal) -> bool:
-    """Unit staff see their unit's posts; office staff and machine clients their region subtree."""
-    return principal.kind == "person" and not principal.roles & OFFICE_ROLES and principal.unit_id is not None
-
-
-def _scoped(stmt: Select[T], principal: Principal, region_col: Any, unit_col: Any) -> Select[T]:
-    stmt = stmt.where(region_col.startswith(principal.region_prefix, autoescape=True))
-    if sees_only_own_unit(principal):
-        stmt = stmt.where(unit_col == principal.unit_id)
-    return stmt
-
 
 # ------------------------------------------------------------------------------------------------ accounts
 
@@ -110,7 +94,7 @@ async def list_posts(
     campaign_id: str | None = None,
 ) -> Sequence[Post]:
     """Newest first."""
-    stmt = _scoped(select(Post), principal, Post.region_code, Post.unit_id)
+    stmt = scoped(select(Post), principal, Post.region_code, Post.unit_id)
     if status:
         stmt = stmt.where(Post.status == status)
     if account_id:

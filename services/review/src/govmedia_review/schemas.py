@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,6 +20,21 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class _Out(BaseModel):
+    """Responses read domain objects and rows directly (``model_validate(obj)``), never field by field."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+OutT = TypeVar("OutT", bound=_Out)
+
+
+def build(model: type[OutT], obj: object, **computed: Any) -> OutT:
+    """A response read from ``obj``'s attributes, plus the few values computed for this answer only."""
+    values = {name: computed[name] if name in computed else getattr(obj, name) for name in model.model_fields}
+    return model.model_validate(values)
+
+
 # ------------------------------------------------------------------------------------------------ checks
 
 
@@ -32,7 +47,7 @@ class CheckIn(_In):
     source: str | None = Field(None, max_length=200, description="Declared source of a repost (转载来源).")
 
 
-class FindingOut(BaseModel):
+class FindingOut(_Out):
     category: str = Field(description="Category in the event catalogue's vocabulary (FindingCategory).")
     check_category: str = Field(description="The check engine's own category.")
     severity: Literal["block", "warn"]
@@ -45,7 +60,7 @@ class FindingOut(BaseModel):
     rule_id: str
 
 
-class CheckOut(BaseModel):
+class CheckOut(_Out):
     blocking: bool
     findings_total: int
     serious_error_count: int
@@ -101,7 +116,7 @@ class PublicationIn(_In):
     content_hash: ContentHash = Field(description="Hash of what was published (govmedia_common.hashing).")
 
 
-class StepOut(BaseModel):
+class StepOut(_Out):
     revision: int
     level: int
     level_name: str
@@ -114,7 +129,7 @@ class StepOut(BaseModel):
     at: datetime
 
 
-class ReviewerOut(BaseModel):
+class ReviewerOut(_Out):
     level: int
     level_name: str
     reviewer_id: str
@@ -122,7 +137,7 @@ class ReviewerOut(BaseModel):
     reviewed_at: datetime
 
 
-class RevisionOut(BaseModel):
+class RevisionOut(_Out):
     revision: int
     content_hash: str
     submitted_at: datetime
@@ -130,14 +145,14 @@ class RevisionOut(BaseModel):
     lexicon_versions: dict[str, str]
 
 
-class PublicationOut(BaseModel):
+class PublicationOut(_Out):
     platform_post_id: str
     url: str | None
     published_at: datetime
     published_by: str | None
 
 
-class PostSummary(BaseModel):
+class PostSummary(_Out):
     id: str
     account_id: str
     platform: str
@@ -194,7 +209,7 @@ class LexiconIn(_In):
     )
 
 
-class LexiconSummary(BaseModel):
+class LexiconSummary(_Out):
     kind: str
     name: str
     version: str
@@ -232,7 +247,7 @@ class CampaignIn(_In):
         return self
 
 
-class TargetOut(BaseModel):
+class TargetOut(_Out):
     account_id: str
     account_name: str
     platform: str
@@ -244,7 +259,7 @@ class TargetOut(BaseModel):
     completed_at: datetime | None
 
 
-class CampaignOut(BaseModel):
+class CampaignOut(_Out):
     id: str
     title: str
     body: str
@@ -265,7 +280,7 @@ class CampaignOut(BaseModel):
     targets: list[TargetOut]
 
 
-class CampaignSummary(BaseModel):
+class CampaignSummary(_Out):
     id: str
     title: str
     deadline: datetime

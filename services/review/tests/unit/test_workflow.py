@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
 from govmedia_checks import Category
+from govmedia_common.errors import ErrorKind
 from govmedia_common.events import FindingCategory, FindingSeverity
 from govmedia_common.workdays import SHANGHAI
 from govmedia_review import domain as d
@@ -16,18 +19,46 @@ T0 = datetime(2025, 9, 26, 10, 0, tzinfo=SHANGHAI)
 H1 = "sha256:" + "1" * 64
 H2 = "sha256:" + "2" * 64
 
-EDITOR = Actor("editor", "采编甲", frozenset({"editor"}))
-R1 = Actor("r1", "初审乙", frozenset({"reviewer"}))
-R2 = Actor("r2", "复审丙", frozenset({"reviewer"}))
-R3 = Actor("r3", "复审丁", frozenset({"reviewer"}))
-BOSS = Actor("boss", "终审戊", frozenset({"approver"}))
-BOSS2 = Actor("boss2", "终审己", frozenset({"approver"}))
+
+def uid(name: str) -> str:
+    """A stable UUID per name: the events the domain records carry UUIDs, as the catalogue demands."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+EDITOR = Actor(uid("editor"), "采编甲", frozenset({"editor"}))
+R1 = Actor(uid("r1"), "初审乙", frozenset({"reviewer"}))
+R2 = Actor(uid("r2"), "复审丙", frozenset({"reviewer"}))
+R3 = Actor(uid("r3"), "复审丁", frozenset({"reviewer"}))
+BOSS = Actor(uid("boss"), "终审戊", frozenset({"approver"}))
+BOSS2 = Actor(uid("boss2"), "终审己", frozenset({"approver"}))
+CLEAN: list[dict[str, Any]] = []
+BLOCKING = [
+    {
+        "category": "ads_links",
+        "severity": "block",
+        "field": "body",
+        "start": 0,
+        "end": 4,
+        "excerpt": "加微信",
+        "message": "商业广告",
+        "suggestion": "删除",
+        "rule_id": "ads-1",
+    }
+]
+
+
+def new_post(**fields: Any) -> PostWorkflow:
+    return PostWorkflow(id=uid("post"), account_id=uid("account"), submitted_by=EDITOR.user_id, **fields)
+
+
+def findings(blocking: bool) -> list[dict[str, Any]]:
+    return BLOCKING if blocking else CLEAN
 
 
 def in_review(*, levels: int = 3, blocking: bool = False, digest: str = H1) -> PostWorkflow:
-    wf = PostWorkflow(submitted_by=EDITOR.user_id, levels=levels)
-    wf.submit(EDITOR.user_id, digest)
-    wf.record_check(digest, blocking=blocking)
+    wf = new_post(levels=levels)
+    wf.submit(EDITOR.user_id, digest, at=T0)
+    wf.record_check(digest, findings(blocking), lexicon_versions={}, at=T0)
     wf.open_review()
     return wf
 
@@ -40,11 +71,11 @@ def at(minutes: int) -> datetime:
 
 
 def test_a_post_goes_draft_submitted_checked_then_three_levels_to_approved_and_published() -> None:
-    wf = PostWorkflow(submitted_by=EDITOR.user_id)
+    wf = new_post()
     assert (wf.status, wf.levels, wf.revision) == (PostStatus.DRAFT, d.DEFAULT_LEVELS, 0)
-    wf.submit(EDITOR.user_id, H1)
+    wf.submit(EDITOR.user_id, H1, at=T0)
     assert (wf.status, wf.revision) == (PostStatus.SUBMITTED, 1)
-    wf.record_check(H1, blocking=False)
+    wf.record_check(H1, findings(False), lexicon_versions={}, at=T0)
     assert wf.status is PostStatus.CHECKED
     wf.open_review()
     assert (wf.status, wf.current_level) == (PostStatus.IN_REVIEW, 1)
@@ -67,7 +98,7 @@ def test_a_post_goes_draft_submitted_checked_then_three_levels_to_approved_and_p
         (3, "终审戊"),
     ]
 
-    wf.publish(EDITOR.user_id, H1, published_at=at(10))
+    wf.publish(EDITOR.user_id, H1, published_at=at(10), at=at(10), platform_post_id="wx-1")
     assert (wf.status, wf.published_by) == (PostStatus.PUBLISHED, EDITOR.user_id)
 
 
@@ -87,16 +118,16 @@ def test_level_names() -> None:
 
 
 def test_steps_out_of_order_are_refused() -> None:
-    wf = PostWorkflow(submitted_by=EDITOR.user_id)
+    wf = new_post()
     with pytest.raises(d.IllegalTransition):
         wf.open_review()
     with pytest.raises(d.PostNotInReview):
         wf.review(R1, Decision.APPROVE, at=at(1))
-    wf.submit(EDITOR.user_id, H1)
+    wf.submit(EDITOR.user_id, H1, at=T0)
     with pytest.raises(d.IllegalTransition):
-        wf.submit(EDITOR.user_id, H1)
+        wf.submit(EDITOR.user_id, H1, at=T0)
     with pytest.raises(d.IllegalTransition, match="not of the submitted version"):
-        wf.record_check(H2, blocking=False)
+        wf.record_check(H2, findings(False), lexicon_versions={}, at=T0)
 
 
 # -------------------------------------------------------------------------------- separation of duties
@@ -108,12 +139,12 @@ def test_the_submitter_never_reviews_even_holding_the_approver_role() -> None:
     editor_and_boss = Actor(EDITOR.user_id, EDITOR.name, frozenset({"editor", "approver"}))
     with pytest.raises(d.SubmitterCannotReview) as err:
         wf.review(editor_and_boss, Decision.APPROVE, at=at(2))
-    assert err.value.code == "submitter-cannot-review" and err.value.kind == "refused"
+    assert err.value.code == "submitter-cannot-review" and err.value.kind is ErrorKind.FORBIDDEN
 
 
 def test_one_person_takes_one_step_of_a_revision() -> None:
     wf = in_review()
-    allrounder = Actor("all", "全能", frozenset({"reviewer", "approver"}))
+    allrounder = Actor(uid("all"), "全能", frozenset({"reviewer", "approver"}))
     wf.review(allrounder, Decision.APPROVE, at=at(1))
     with pytest.raises(d.OneStepPerPerson) as err:
         wf.review(allrounder, Decision.APPROVE, at=at(2))
@@ -132,7 +163,7 @@ def test_the_final_level_needs_an_approver_and_lower_levels_a_reviewer_or_approv
     wf.review(R2, Decision.APPROVE, at=at(2))
     with pytest.raises(d.FinalApproverRequired) as err:
         wf.review(R3, Decision.APPROVE, at=at(3))
-    assert err.value.kind == "refused"
+    assert err.value.kind is ErrorKind.FORBIDDEN
     with pytest.raises(d.FinalApproverRequired):  # not even to return it
         wf.review(R3, Decision.RETURN, at=at(3), reason="改")
     wf.review(BOSS, Decision.APPROVE, at=at(3))
@@ -143,8 +174,10 @@ def test_the_publisher_cannot_have_reviewed_the_post() -> None:
     wf.review(R1, Decision.APPROVE, at=at(1))
     wf.review(BOSS, Decision.APPROVE, at=at(2))
     with pytest.raises(d.OneStepPerPerson):
-        wf.publish(R1.user_id, H1, published_at=at(3))
-    wf.publish(None, H1, published_at=at(3))  # a scheduled publication has no person
+        wf.publish(R1.user_id, H1, published_at=at(3), at=at(3), platform_post_id="wx-1")
+    wf.publish(
+        None, H1, published_at=at(3), at=at(3), platform_post_id="wx-1"
+    )  # a scheduled publication has no person
     assert wf.published_by is None
 
 
@@ -155,7 +188,7 @@ def test_lower_levels_cannot_pass_a_post_with_blocking_findings_but_may_return_i
     wf = in_review(blocking=True)
     with pytest.raises(d.BlockingFindings) as err:
         wf.review(R1, Decision.APPROVE, at=at(1))
-    assert err.value.kind == "conflict" and "refer" in err.value.message
+    assert err.value.kind is ErrorKind.RULE_VIOLATED and "refer" in err.value.message
     with pytest.raises(d.BlockingFindings):  # nor override it: that is the final approver's alone
         wf.review(R1, Decision.APPROVE, at=at(1), override_reason="我认为没问题")
     assert wf.steps == [] and wf.current_level == 1
@@ -178,7 +211,11 @@ def test_lower_levels_refer_a_blocking_post_and_the_final_approver_overrides_it_
     outcome = wf.review(BOSS, Decision.APPROVE, at=at(3), override_reason=" 引用的是法院公开判决书 ")
     assert outcome.override and outcome.status is PostStatus.APPROVED
     assert wf.override_reason == outcome.step.override_reason == "引用的是法院公开判决书"
-    assert [(x.level, x.reviewer_id) for x in wf.signatures()] == [(1, "r1"), (2, "r2"), (3, "boss")]
+    assert [(x.level, x.reviewer_id) for x in wf.signatures()] == [
+        (1, R1.user_id),
+        (2, R2.user_id),
+        (3, BOSS.user_id),
+    ]
 
 
 def test_a_post_without_blocking_findings_is_approved_not_referred() -> None:
@@ -206,7 +243,7 @@ def test_returning_or_rejecting_needs_a_reason_and_rejection_is_final() -> None:
     with pytest.raises(d.PostNotInReview):
         wf.review(R2, Decision.APPROVE, at=at(2))
     with pytest.raises(d.IllegalTransition):
-        wf.resubmit(EDITOR.user_id, H2)
+        wf.resubmit(EDITOR.user_id, H2, at=T0)
 
 
 # --------------------------------------------------------------------------------- return and resubmit
@@ -219,12 +256,12 @@ def test_a_returned_post_is_resubmitted_as_a_new_revision_rechecked_from_level_o
     assert (wf.status, wf.current_level) == (PostStatus.RETURNED, None)
 
     with pytest.raises(d.NotTheSubmitter):
-        wf.resubmit(R1.user_id, H2)
-    wf.resubmit(EDITOR.user_id, H2, levels=2)
+        wf.resubmit(R1.user_id, H2, at=T0)
+    wf.resubmit(EDITOR.user_id, H2, at=T0, levels=2)
     assert (wf.status, wf.revision, wf.levels, wf.content_hash) == (PostStatus.SUBMITTED, 2, 2, H2)
     with pytest.raises(d.PostNotInReview):
         wf.review(R1, Decision.APPROVE, at=at(3))
-    wf.record_check(H2, blocking=False)
+    wf.record_check(H2, findings(False), lexicon_versions={}, at=T0)
     wf.open_review()
     assert wf.current_level == 1
 
@@ -233,7 +270,7 @@ def test_a_returned_post_is_resubmitted_as_a_new_revision_rechecked_from_level_o
     with pytest.raises(d.OneStepPerPerson):
         wf.review(R2, Decision.APPROVE, at=at(4))
     wf.review(BOSS, Decision.APPROVE, at=at(4))
-    assert [(x.level, x.reviewer_id) for x in wf.signatures()] == [(1, "r2"), (2, "boss")]
+    assert [(x.level, x.reviewer_id) for x in wf.signatures()] == [(1, R2.user_id), (2, BOSS.user_id)]
     assert len(wf.steps) == 4 and len(wf.steps_of(1)) == 2
     assert wf.approved_hash == H2
 
@@ -241,8 +278,8 @@ def test_a_returned_post_is_resubmitted_as_a_new_revision_rechecked_from_level_o
 def test_resubmission_rechecks_and_may_become_blocking() -> None:
     wf = in_review()
     wf.review(R1, Decision.RETURN, at=at(1), reason="补充来源")
-    wf.resubmit(EDITOR.user_id, H2)
-    wf.record_check(H2, blocking=True)
+    wf.resubmit(EDITOR.user_id, H2, at=T0)
+    wf.record_check(H2, findings(True), lexicon_versions={}, at=T0)
     wf.open_review()
     with pytest.raises(d.BlockingFindings):
         wf.review(R1, Decision.APPROVE, at=at(2))
@@ -252,7 +289,7 @@ def test_resubmitting_with_fewer_than_two_levels_is_refused() -> None:
     wf = in_review()
     wf.review(R1, Decision.RETURN, at=at(1), reason="改")
     with pytest.raises(d.InvalidLevels):
-        wf.resubmit(EDITOR.user_id, H2, levels=1)
+        wf.resubmit(EDITOR.user_id, H2, at=T0, levels=1)
 
 
 # ----------------------------------------------------------------------------------------- publication
@@ -261,17 +298,17 @@ def test_resubmitting_with_fewer_than_two_levels_is_refused() -> None:
 def test_publication_must_be_of_the_approved_version_after_approval() -> None:
     wf = in_review(levels=2)
     with pytest.raises(d.IllegalTransition):
-        wf.publish(EDITOR.user_id, H1, published_at=at(1))
+        wf.publish(EDITOR.user_id, H1, published_at=at(1), at=at(1), platform_post_id="wx-1")
     wf.review(R1, Decision.APPROVE, at=at(1))
     wf.review(BOSS, Decision.APPROVE, at=at(2))
     with pytest.raises(d.ContentDiffers) as err:
-        wf.publish(EDITOR.user_id, H2, published_at=at(3))
+        wf.publish(EDITOR.user_id, H2, published_at=at(3), at=at(3), platform_post_id="wx-1")
     assert err.value.code == "content-differs-from-approved"
     with pytest.raises(d.PublishedBeforeApproval):
-        wf.publish(EDITOR.user_id, H1, published_at=at(1))
-    wf.publish(EDITOR.user_id, H1, published_at=at(2))
+        wf.publish(EDITOR.user_id, H1, published_at=at(1), at=at(1), platform_post_id="wx-1")
+    wf.publish(EDITOR.user_id, H1, published_at=at(2), at=at(2), platform_post_id="wx-1")
     with pytest.raises(d.IllegalTransition):
-        wf.publish(EDITOR.user_id, H1, published_at=at(3))
+        wf.publish(EDITOR.user_id, H1, published_at=at(3), at=at(3), platform_post_id="wx-1")
 
 
 # --------------------------------------------------------------------------------------- check summary
@@ -315,3 +352,37 @@ def test_campaign_targets_are_on_time_late_or_pending() -> None:
     assert (progress.total, progress.on_time, progress.late, progress.pending) == (4, 2, 1, 1)
     assert progress.completion_rate == 0.75 and progress.on_time_rate == 0.5
     assert d.campaign_progress([]).completion_rate == 0.0
+
+
+# ------------------------------------------------------------------------------ events the post records
+
+
+def test_the_post_records_the_events_of_each_change_in_order() -> None:
+    wf = in_review(levels=2, blocking=True)
+    assert [type(e).__name__ for e in wf.pull_events()] == ["PostSubmitted", "PostChecked"]
+    assert wf.pull_events() == []  # handed over once
+    wf.review(R1, Decision.REFER, at=at(1), reason="疑似误报")
+    wf.review(BOSS, Decision.APPROVE, at=at(2), override_reason="已核实")
+    events = wf.pull_events()
+    assert [type(e).__name__ for e in events] == [
+        "PostReviewed",
+        "PostReviewed",
+        "PostOverridden",
+        "PostApproved",
+    ]
+    referred, _, overridden, approved = events
+    assert referred.comment == d.REFER_NOTE + "疑似误报"  # type: ignore[attr-defined]
+    assert overridden.blocking_categories == (FindingCategory.ADVERTISING_LINKS,)  # type: ignore[attr-defined]
+    assert [s.reviewer_id for s in approved.reviewers] == [R1.user_id, BOSS.user_id]  # type: ignore[attr-defined]
+    assert {e.aggregate_id for e in events} == {uid("account")}
+    wf.publish(None, H1, published_at=at(3), at=at(4), platform_post_id="wx-1")
+    (published,) = wf.pull_events()
+    assert (published.occurred_at, published.published_at) == (at(4), at(3))  # type: ignore[attr-defined]
+
+
+def test_a_refused_step_records_nothing() -> None:
+    wf = in_review(levels=2)
+    wf.pull_events()
+    with pytest.raises(d.SubmitterCannotReview):
+        wf.review(Actor(EDITOR.user_id, EDITOR.name, frozenset({"approver"})), Decision.APPROVE, at=at(1))
+    assert wf.recorded_events == ()

@@ -1,56 +1,67 @@
-"""Review domain: the post workflow (先审后发, 分级审核), separation of duties, overrides, joint pushes.
+"""The post aggregate: machine check and level-by-level human review (先审后发, 分级审核), publication.
 
-Pure rules: no I/O, no clock. The service loads a post, rebuilds its :class:`PostWorkflow`, calls one
-method and saves what changed.
+Pure rules: no I/O, no clock (every time is a parameter). The service loads a post through
+:mod:`govmedia_review.mapping`, calls one method, maps it back and writes the events it recorded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
-from govmedia_common.events import FindingCategory, FindingSeverity
+from govmedia_common.events import (
+    Platform,
+    PostApproved,
+    PostChecked,
+    PostKind,
+    PostOverridden,
+    PostPublished,
+    PostRejected,
+    PostReturned,
+    PostReviewed,
+    PostSubmitted,
+    ReviewDecision,
+    ReviewerSignature,
+)
+from govmedia_common.events.recorder import RecordsEvents
+from govmedia_review.domain.checks import CheckReport, check_report, check_summary
+from govmedia_review.domain.errors import (
+    BlockingFindings,
+    ContentDiffers,
+    FinalApproverRequired,
+    IllegalTransition,
+    InvalidLevels,
+    NotAReviewer,
+    NotTheSubmitter,
+    OneStepPerPerson,
+    OverrideNotApplicable,
+    OverrideReasonRequired,
+    PostNotInReview,
+    PublishedBeforeApproval,
+    ReasonRequired,
+    ReferNotApplicable,
+    SubmitterCannotReview,
+)
 
 __all__ = [
     "DEFAULT_LEVELS",
-    "EVENT_CATEGORY",
     "FINAL_ROLES",
     "MIN_LEVELS",
     "PASSING",
+    "REFER_NOTE",
     "REVIEWER_ROLES",
     "Actor",
-    "BlockingFindings",
-    "CampaignProgress",
-    "CheckSummary",
-    "ContentDiffers",
     "Decision",
-    "DomainError",
-    "FinalApproverRequired",
-    "IllegalTransition",
-    "InvalidLevels",
-    "NotAReviewer",
-    "NotTheSubmitter",
-    "OneStepPerPerson",
-    "OverrideNotApplicable",
-    "OverrideReasonRequired",
-    "PostNotInReview",
     "PostStatus",
     "PostWorkflow",
-    "PublishedBeforeApproval",
-    "ReasonRequired",
-    "ReferNotApplicable",
     "ReviewOutcome",
+    "Revision",
     "Signature",
     "Step",
-    "SubmitterCannotReview",
-    "TargetState",
-    "campaign_progress",
-    "check_summary",
     "level_name",
-    "target_state",
 ]
 
 MIN_LEVELS = 2
@@ -58,6 +69,7 @@ DEFAULT_LEVELS = 3
 
 REVIEWER_ROLES: frozenset[str] = frozenset({"reviewer", "approver"})
 FINAL_ROLES: frozenset[str] = frozenset({"approver"})
+REFER_NOTE = "上报终审（存在拦截性问题）："  # marks a referral in PostReviewed.comment
 
 
 class PostStatus(StrEnum):
@@ -94,124 +106,6 @@ def level_name(level: int, levels: int) -> str:
     return "复审" if levels == 3 else f"复审{level - 1}"
 
 
-# ------------------------------------------------------------------------------------------------ errors
-
-
-class DomainError(Exception):
-    """A review rule refused the operation; ``kind`` says whether it is a refusal, a conflict or invalid."""
-
-    code: ClassVar[str] = "review-rule"
-    kind: ClassVar[str] = "conflict"  # refused (403) | conflict (409) | invalid (422)
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class InvalidLevels(DomainError):
-    """The number of review levels is below the minimum."""
-
-    code = "invalid-review-levels"
-    kind = "invalid"
-
-
-class IllegalTransition(DomainError):
-    """The post is not in a state that allows this step."""
-
-    code = "illegal-transition"
-
-
-class PostNotInReview(DomainError):
-    """Nothing to decide: the post waits at no review level."""
-
-    code = "post-not-in-review"
-
-
-class NotAReviewer(DomainError):
-    """The actor holds no reviewing role."""
-
-    code = "reviewer-role-required"
-    kind = "refused"
-
-
-class FinalApproverRequired(DomainError):
-    """The last level (终审) is decided by an approver only."""
-
-    code = "final-approver-required"
-    kind = "refused"
-
-
-class SubmitterCannotReview(DomainError):
-    """Whoever submitted a post never reviews it, in any revision."""
-
-    code = "submitter-cannot-review"
-    kind = "refused"
-
-
-class OneStepPerPerson(DomainError):
-    """One person took a step of this revision already (review at another level, or publication)."""
-
-    code = "one-step-per-person"
-    kind = "refused"
-
-
-class BlockingFindings(DomainError):
-    """A level below the last cannot pass a post with blocking findings."""
-
-    code = "blocking-findings"
-
-
-class OverrideReasonRequired(DomainError):
-    """Approving over a blocking finding needs a written reason."""
-
-    code = "override-reason-required"
-    kind = "invalid"
-
-
-class ReferNotApplicable(DomainError):
-    """Only a level below the last refers, and only a post with blocking findings."""
-
-    code = "refer-not-applicable"
-    kind = "invalid"
-
-
-class OverrideNotApplicable(DomainError):
-    """An override reason was given where nothing is overridden."""
-
-    code = "override-not-applicable"
-    kind = "invalid"
-
-
-class ReasonRequired(DomainError):
-    """Returning or rejecting needs a reason."""
-
-    code = "reason-required"
-    kind = "invalid"
-
-
-class NotTheSubmitter(DomainError):
-    """Only the submitter edits and resubmits a returned post."""
-
-    code = "not-the-submitter"
-    kind = "refused"
-
-
-class ContentDiffers(DomainError):
-    """What was published is not what was approved."""
-
-    code = "content-differs-from-approved"
-
-
-class PublishedBeforeApproval(DomainError):
-    """A publication time before the approval would be publication without review (未审先发)."""
-
-    code = "published-before-approval"
-    kind = "invalid"
-
-
-# ------------------------------------------------------------------------------------------------ workflow
-
-
 @dataclass(frozen=True)
 class Actor:
     """Who takes a step: the fields of a verified principal the rules need."""
@@ -223,7 +117,7 @@ class Actor:
 
 @dataclass(frozen=True)
 class Step:
-    """One review decision; the history is never rewritten."""
+    """One review decision; the history is never rewritten. ``level_name`` is derived, never stored."""
 
     revision: int
     level: int
@@ -234,6 +128,7 @@ class Step:
     content_hash: str
     reason: str | None = None
     override_reason: str | None = None
+    level_name: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -244,6 +139,29 @@ class Signature:
     reviewer_id: str
     reviewer_name: str
     reviewed_at: datetime
+    level_name: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One submitted version of the post and the machine check of exactly that version."""
+
+    revision: int
+    title: str
+    body: str
+    is_reprint: bool
+    source: str | None
+    content_hash: str
+    submitted_at: datetime
+    blocking: bool
+    findings: tuple[Mapping[str, Any], ...]
+    lexicon_versions: Mapping[str, str]
+    checked_at: datetime
+
+    @property
+    def check(self) -> CheckReport:
+        """The check of this revision as people read it."""
+        return check_report(self.findings, self.lexicon_versions)
 
 
 @dataclass(frozen=True)
@@ -263,7 +181,7 @@ def _text(value: str | None) -> str | None:
 
 
 @dataclass
-class PostWorkflow:
+class PostWorkflow(RecordsEvents):
     """A post travelling through machine check and level-by-level human review.
 
     A returned post is edited and resubmitted as a new revision: it is checked again and restarts at level
@@ -274,6 +192,8 @@ class PostWorkflow:
     Blocking findings: a level below the last cannot approve such a post; it returns it, or refers it
     (上报终审) with a written note, which passes the level without vouching for the flagged content. Only
     the final approver approves over a blocking finding, with a written override reason.
+
+    Every change records the catalogue events it causes (``pull_events``).
     """
 
     submitted_by: str
@@ -289,21 +209,84 @@ class PostWorkflow:
     published_at: datetime | None = None
     published_by: str | None = None
     steps: list[Step] = field(default_factory=list)
+    # Identity, place and content of the post (the rest of its row).
+    id: str = ""
+    account_id: str = ""
+    unit_id: str = ""
+    region_code: str = ""
+    platform: str = Platform.OTHER.value
+    campaign_id: str | None = None
+    submitted_by_name: str = ""
+    submitted_at: datetime | None = None
+    title: str = ""
+    body: str = ""
+    is_reprint: bool = False
+    source: str | None = None
+    platform_post_id: str | None = None
+    url: str | None = None
+    revisions: list[Revision] = field(default_factory=list)
+    version: int = 0  # optimistic-lock version of the stored row (the ETag); the domain never changes it
 
     def __post_init__(self) -> None:
         _check_levels(self.levels)
 
+    # ---- read-only views (what the API shows)
+
+    @property
+    def override(self) -> bool:
+        """Approved over a blocking finding."""
+        return self.override_reason is not None
+
+    @property
+    def current_level_name(self) -> str | None:
+        return level_name(self.current_level, self.levels) if self.current_level else None
+
+    @property
+    def review_levels(self) -> int:
+        return self.levels
+
+    @property
+    def current_revision(self) -> Revision | None:
+        return next((r for r in self.revisions if r.revision == self.revision), None)
+
+    @property
+    def check(self) -> CheckReport | None:
+        """The machine check of the current revision."""
+        current = self.current_revision
+        return current.check if current else None
+
+    @property
+    def reviewers(self) -> tuple[Signature, ...]:
+        return self.signatures()
+
+    @property
+    def publication(self) -> PostWorkflow | None:
+        """The post itself once published (its platform_post_id, url, published_at, published_by)."""
+        return self if self.published_at is not None and self.platform_post_id is not None else None
+
     # ---- submission and check
 
-    def submit(self, actor_id: str, content_hash: str) -> None:
+    def submit(self, actor_id: str, content_hash: str, *, at: datetime) -> None:
         """First submission of a draft: revision 1."""
         if self.status is not PostStatus.DRAFT:
             raise IllegalTransition(f"only a draft can be submitted; the post is {self.status}")
         if actor_id != self.submitted_by:
             raise NotTheSubmitter("a post is submitted by its editor")
-        self._start_revision(content_hash)
+        self.submitted_at = self.submitted_at or at
+        self._start_revision(content_hash, at)
 
-    def resubmit(self, actor_id: str, content_hash: str, *, levels: int | None = None) -> None:
+    def resubmit(
+        self,
+        actor_id: str,
+        content_hash: str,
+        *,
+        at: datetime,
+        levels: int | None = None,
+        title: str | None = None,
+        body: str | None = None,
+        is_reprint: bool | None = None,
+        source: str | None = None,
+    ) -> None:
         """The submitter sends an edited returned post again: a new revision, checked again, from level 1."""
         if actor_id != self.submitted_by:
             raise NotTheSubmitter("only the editor who submitted the post edits and resubmits it")
@@ -312,23 +295,77 @@ class PostWorkflow:
         if levels is not None:
             _check_levels(levels)
             self.levels = levels
-        self._start_revision(content_hash)
+        if body is not None:
+            self.title, self.body = title or "", body
+            self.is_reprint, self.source = bool(is_reprint), source
+        self._start_revision(content_hash, at)
 
-    def _start_revision(self, content_hash: str) -> None:
+    def _start_revision(self, content_hash: str, at: datetime) -> None:
         self.revision += 1
         self.status = PostStatus.SUBMITTED
         self.content_hash = content_hash
         self.current_level = None
         self.blocking = False
+        self.record(
+            PostSubmitted(
+                occurred_at=at,
+                account_id=self.account_id,
+                post_id=self.id,
+                title=self.title,
+                content_hash=content_hash,
+                kind=PostKind.REPOST if self.is_reprint else PostKind.ORIGINAL,
+                repost_source=self.source,
+                campaign_id=self.campaign_id,
+                review_levels=self.levels,
+                submitted_by=self.submitted_by,
+                revision=self.revision,
+            )
+        )
 
-    def record_check(self, content_hash: str, *, blocking: bool) -> None:
-        """The machine check of the submitted revision finished."""
+    def record_check(
+        self,
+        content_hash: str,
+        findings: Sequence[Mapping[str, Any]],
+        *,
+        lexicon_versions: Mapping[str, str],
+        at: datetime,
+    ) -> None:
+        """The machine check of the submitted revision finished (findings as the engine's dicts)."""
         if self.status is not PostStatus.SUBMITTED:
             raise IllegalTransition(f"only a submitted post is checked; the post is {self.status}")
         if content_hash != self.content_hash:
             raise IllegalTransition("the check is not of the submitted version")
-        self.blocking = blocking
+        summary = check_summary(findings)
+        self.blocking = summary.blocking
         self.status = PostStatus.CHECKED
+        self.revisions.append(
+            Revision(
+                revision=self.revision,
+                title=self.title,
+                body=self.body,
+                is_reprint=self.is_reprint,
+                source=self.source,
+                content_hash=content_hash,
+                submitted_at=at,
+                blocking=summary.blocking,
+                findings=tuple(findings),
+                lexicon_versions=dict(lexicon_versions),
+                checked_at=at,
+            )
+        )
+        self.record(
+            PostChecked(
+                occurred_at=at,
+                account_id=self.account_id,
+                post_id=self.id,
+                content_hash=content_hash,
+                findings_total=summary.total,
+                by_category=summary.by_category,
+                by_severity=summary.by_severity,
+                blocking=summary.blocking,
+                lexicon_versions=dict(lexicon_versions),
+            )
+        )
 
     def open_review(self) -> None:
         """A checked post waits at level 1 (blocking findings go to the reviewers, they do not stop it)."""
@@ -412,6 +449,7 @@ class PostWorkflow:
             content_hash=self.content_hash or "",
             reason=reason,
             override_reason=override_reason,
+            level_name=level_name(level, self.levels),
         )
         self.steps.append(step)
         next_level: int | None = None
@@ -425,28 +463,97 @@ class PostWorkflow:
             self.override_reason = override_reason
         else:
             next_level = self.current_level = level + 1
+        self._record_review(step, final=final, override=override)
         return ReviewOutcome(
             step=step, status=self.status, final=final, override=override, next_level=next_level
         )
+
+    def _record_review(self, step: Step, *, final: bool, override: bool) -> None:
+        post = {"occurred_at": step.at, "account_id": self.account_id, "post_id": self.id}
+        who = {"reviewer_id": step.reviewer_id, "reviewer_name": step.reviewer_name}
+        comment = f"{REFER_NOTE}{step.reason}" if step.decision is Decision.REFER else step.reason
+        self.record(
+            PostReviewed(
+                **post,
+                **who,
+                level=step.level,
+                final=final,
+                decision=ReviewDecision(step.decision.value),
+                content_hash=step.content_hash,
+                comment=comment,
+            )
+        )
+        if step.decision is Decision.RETURN:
+            self.record(PostReturned(**post, **who, level=step.level, reason=step.reason or ""))
+        elif step.decision is Decision.REJECT:
+            self.record(PostRejected(**post, **who, level=step.level, reason=step.reason or ""))
+        elif self.status is PostStatus.APPROVED:
+            if override:
+                current = self.current_revision
+                categories = check_summary(current.findings if current else ()).blocking_categories
+                self.record(
+                    PostOverridden(
+                        **post,
+                        approver_id=step.reviewer_id,
+                        approver_name=step.reviewer_name,
+                        reason=step.override_reason or "",
+                        blocking_categories=categories,
+                        content_hash=step.content_hash,
+                    )
+                )
+            self.record(
+                PostApproved(
+                    **post,
+                    title=self.title,
+                    text=self.body,
+                    content_hash=self.content_hash or "",
+                    reviewers=self._event_signatures(),
+                    override=override,
+                    override_reason=step.override_reason,
+                    campaign_id=self.campaign_id,
+                )
+            )
 
     def signatures(self) -> tuple[Signature, ...]:
         """Who passed each level of the current revision (approved or referred), level 1 first."""
         approvals = [s for s in self.steps_of(self.revision) if s.decision in PASSING]
         return tuple(
-            Signature(s.level, s.reviewer_id, s.reviewer_name, s.at)
+            Signature(s.level, s.reviewer_id, s.reviewer_name, s.at, level_name(s.level, self.levels))
             for s in sorted(approvals, key=lambda s: s.level)
+        )
+
+    def _event_signatures(self) -> tuple[ReviewerSignature, ...]:
+        return tuple(
+            ReviewerSignature(
+                level=x.level,
+                reviewer_id=x.reviewer_id,
+                reviewer_name=x.reviewer_name,
+                reviewed_at=x.reviewed_at,
+            )
+            for x in self.signatures()
         )
 
     # ---- publication
 
-    def publish(self, actor_id: str | None, content_hash: str, *, published_at: datetime) -> None:
+    def publish(
+        self,
+        actor_id: str | None,
+        content_hash: str,
+        *,
+        published_at: datetime,
+        at: datetime,
+        platform_post_id: str = "",
+        url: str | None = None,
+    ) -> None:
         """Record that the approved version went out; the publisher reviewed none of its levels."""
         if self.status is not PostStatus.APPROVED:
             raise IllegalTransition(f"only an approved post is published; the post is {self.status}")
         if content_hash != self.approved_hash:
             raise ContentDiffers(
                 f"the published content ({content_hash}) differs from the approved version "
-                f"({self.approved_hash}); publish exactly what was approved, or resubmit the change"
+                f"({self.approved_hash}); publish exactly what was approved, or resubmit the change",
+                approved_hash=self.approved_hash,
+                published_hash=content_hash,
             )
         if actor_id is not None and any(s.reviewer_id == actor_id for s in self.steps_of(self.revision)):
             raise OneStepPerPerson(
@@ -460,103 +567,24 @@ class PostWorkflow:
         self.status = PostStatus.PUBLISHED
         self.published_at = published_at
         self.published_by = actor_id
+        self.platform_post_id, self.url = platform_post_id or self.platform_post_id, url
+        self.record(
+            PostPublished(
+                occurred_at=at,
+                account_id=self.account_id,
+                post_id=self.id,
+                platform=Platform(self.platform),
+                platform_post_id=self.platform_post_id or "",
+                url=url,
+                content_hash=content_hash,
+                published_at=published_at,
+                reviewers=self._event_signatures(),
+                published_by=actor_id,
+                campaign_id=self.campaign_id,
+            )
+        )
 
 
 def _check_levels(levels: int) -> None:
     if levels < MIN_LEVELS:
         raise InvalidLevels(f"a post needs at least {MIN_LEVELS} review levels, got {levels}")
-
-
-# ------------------------------------------------------------------------------------------------ checks
-
-# The check engine's categories in the event catalogue's vocabulary (the public contract).
-EVENT_CATEGORY: Mapping[str, FindingCategory] = {
-    "illegal": FindingCategory.ILLEGAL_CONTENT,
-    "security_stability": FindingCategory.SECURITY_STABILITY,
-    "secrets_privacy": FindingCategory.SECRETS_PRIVACY,
-    "ads_links": FindingCategory.ADVERTISING_LINKS,
-    "personal_opinion": FindingCategory.PERSONAL_OPINION,
-    "sensitive_topic": FindingCategory.SENSITIVE_WITHOUT_CONSENT,
-    "serious_expression_error": FindingCategory.SERIOUS_EXPRESSION_ERROR,
-    "typo": FindingCategory.EXPRESSION_ERROR,
-    "reprint_source": FindingCategory.REPOST_SOURCE,
-}
-
-
-@dataclass(frozen=True)
-class CheckSummary:
-    """Counts of a check's findings, per catalogue category and severity."""
-
-    total: int
-    by_category: dict[FindingCategory, int]
-    by_severity: dict[FindingSeverity, int]
-    blocking: bool
-    blocking_categories: tuple[FindingCategory, ...]
-
-
-def check_summary(findings: Iterable[Mapping[str, Any]]) -> CheckSummary:
-    """Summarise findings (as the engine's dicts) for ``PostChecked`` and ``PostOverridden``."""
-    by_category: dict[FindingCategory, int] = {}
-    by_severity: dict[FindingSeverity, int] = {}
-    blocking: list[FindingCategory] = []
-    total = 0
-    for f in findings:
-        category = EVENT_CATEGORY[str(f["category"])]
-        severity = FindingSeverity(str(f["severity"]))
-        by_category[category] = by_category.get(category, 0) + 1
-        by_severity[severity] = by_severity.get(severity, 0) + 1
-        if severity is FindingSeverity.BLOCK and category not in blocking:
-            blocking.append(category)
-        total += 1
-    return CheckSummary(total, by_category, by_severity, bool(blocking), tuple(blocking))
-
-
-# -------------------------------------------------------------------------------------------- joint pushes
-
-
-class TargetState(StrEnum):
-    """Where a target account of a joint push (联动推送) stands."""
-
-    PENDING = "pending"
-    ON_TIME = "on_time"
-    LATE = "late"
-
-
-def target_state(completed_at: datetime | None, deadline: datetime) -> TargetState:
-    """On time when published no later than the deadline; late after it; pending until published."""
-    if completed_at is None:
-        return TargetState.PENDING
-    return TargetState.ON_TIME if completed_at <= deadline else TargetState.LATE
-
-
-@dataclass(frozen=True)
-class CampaignProgress:
-    """How far a joint push got: the 协同完成率 and its on-time part."""
-
-    total: int
-    on_time: int
-    late: int
-    pending: int
-
-    @property
-    def completion_rate(self) -> float:
-        """Completed targets (on time or late) over all targets, 0..1."""
-        return (self.on_time + self.late) / self.total if self.total else 0.0
-
-    @property
-    def on_time_rate(self) -> float:
-        """Targets completed by the deadline over all targets, 0..1."""
-        return self.on_time / self.total if self.total else 0.0
-
-
-def campaign_progress(states: Iterable[TargetState]) -> CampaignProgress:
-    """Count the targets' states."""
-    counts = dict.fromkeys(TargetState, 0)
-    for state in states:
-        counts[state] += 1
-    return CampaignProgress(
-        total=sum(counts.values()),
-        on_time=counts[TargetState.ON_TIME],
-        late=counts[TargetState.LATE],
-        pending=counts[TargetState.PENDING],
-    )
