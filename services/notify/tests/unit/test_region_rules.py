@@ -1,0 +1,83 @@
+"""Per-region notify rules: defaults, validation, and inheritance that tightens but never loosens."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+from pydantic import ValidationError
+
+from govmedia_notify.rules import (
+    DEFAULT_RULES,
+    NotifyRules,
+    effective_rules,
+    in_quiet_hours,
+    loosened_keys,
+    region_path,
+)
+
+
+def test_documented_defaults() -> None:
+    r = DEFAULT_RULES
+    assert (r.rectification_days, r.rectification_day_kind) == (7, "calendar")
+    assert (r.ladder_liaison, r.ladder_deputy_head, r.ladder_principal) == (2, 4, 6)
+    assert (r.closure_min_notices, r.closure_max_listings, r.closure_window_quarters) == (2, 2, 4)
+    assert (r.quiet_start, r.quiet_end) == (time(22), time(8))
+
+
+def test_a_county_may_tighten_but_not_loosen_what_the_province_set() -> None:
+    rules = effective_rules(
+        [
+            ("330000", {"rectification_days": 5, "rectification_day_kind": "calendar"}),
+            ("331000", {}),
+            (
+                "331004",
+                {"rectification_days": 10, "rectification_day_kind": "working", "quiet_start": "21:00"},
+            ),
+        ]
+    )
+    assert rules.rectification_days == 5  # 10 would loosen the province's 5
+    assert rules.rectification_day_kind == "calendar"  # working days would give more time
+    assert rules.quiet_start == time(21)  # a preference, the county's to choose
+    assert effective_rules([("331004", {"rectification_days": 3})]).rectification_days == 3
+    assert loosened_keys(
+        NotifyRules(rectification_days=5), {"rectification_days": 10, "quiet_start": "21:00"}
+    ) == ["rectification_days"]
+
+
+def test_a_longer_closure_window_is_stricter() -> None:
+    rules = effective_rules(
+        [("330000", {"closure_window_quarters": 6}), ("331004", {"closure_window_quarters": 2})]
+    )
+    assert rules.closure_window_quarters == 6
+
+
+def test_an_invalid_section_is_ignored_and_the_parent_holds() -> None:
+    rules = effective_rules(
+        [("330000", {"rectification_days": 5}), ("331004", {"rectification_days": "soon"})]
+    )
+    assert rules.rectification_days == 5
+    assert effective_rules([("331004", {"no_such_key": 1})]) == DEFAULT_RULES
+
+
+def test_rules_refuse_inconsistent_values() -> None:
+    with pytest.raises(ValidationError):
+        NotifyRules(ladder_liaison=4, ladder_deputy_head=4)
+    with pytest.raises(ValidationError):
+        NotifyRules(reminder_time=time(23, 0))  # inside quiet hours
+    with pytest.raises(ValidationError):
+        NotifyRules(rectification_days=0)
+
+
+def test_quiet_hours_wrap_midnight() -> None:
+    assert in_quiet_hours(time(23), time(22), time(8))
+    assert in_quiet_hours(time(7, 59), time(22), time(8))
+    assert not in_quiet_hours(time(8), time(22), time(8))
+    assert in_quiet_hours(time(13), time(12), time(14))
+    assert not in_quiet_hours(time(3), time(0), time(0))
+
+
+def test_region_path_runs_from_the_province_down() -> None:
+    assert region_path("331004") == ["330000", "331000", "331004"]
+    assert region_path("330000") == ["330000"]
+    assert region_path("331000") == ["330000", "331000"]
