@@ -10,15 +10,23 @@ Usage::
 from govmedia_checks.engine import CheckEngine
 from govmedia_checks.findings import SERIOUS_ERROR_LIMIT, CheckResult, Finding
 from govmedia_checks.lexicon import (
+    ADDITIVE_KINDS,
     PROHIBITION_CATEGORIES,
+    AdLexicon,
     AllowedDomain,
     AllowedSource,
     Category,
     DomainAllowlist,
     ExpressionLexicon,
     ExpressionPair,
+    LeaderLexicon,
+    LeaderName,
     LexiconError,
     LexiconSet,
+    OpinionLexicon,
+    ProtectedForm,
+    ProtectedKind,
+    ProtectedLexicon,
     SensitiveLexicon,
     SensitiveTerm,
     Severity,
@@ -30,10 +38,13 @@ from govmedia_checks.lexicon import (
     load_starter_lexicons,
 )
 from govmedia_checks.normalize import NormalizedText, Normalizer
+from govmedia_checks.protected import NearMissPolicy
 
 __all__ = [
+    "ADDITIVE_KINDS",
     "PROHIBITION_CATEGORIES",
     "SERIOUS_ERROR_LIMIT",
+    "AdLexicon",
     "AllowedDomain",
     "AllowedSource",
     "Category",
@@ -43,10 +54,17 @@ __all__ = [
     "ExpressionLexicon",
     "ExpressionPair",
     "Finding",
+    "LeaderLexicon",
+    "LeaderName",
     "LexiconError",
     "LexiconSet",
+    "NearMissPolicy",
     "NormalizedText",
     "Normalizer",
+    "OpinionLexicon",
+    "ProtectedForm",
+    "ProtectedKind",
+    "ProtectedLexicon",
     "SensitiveLexicon",
     "SensitiveTerm",
     "Severity",

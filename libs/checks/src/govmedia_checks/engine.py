@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from govmedia_checks.findings import CheckResult, Field, Finding
-from govmedia_checks.lexicon import LexiconSet
+from govmedia_checks.lexicon import Category, LexiconSet
 from govmedia_checks.links import LinkChecker, find_links
 from govmedia_checks.normalize import NormalizedText, Normalizer
 from govmedia_checks.personal_data import find_personal_numbers
+from govmedia_checks.protected import NearMissMatcher
 from govmedia_checks.reprint import ReprintChecker
 from govmedia_checks.terms import TermMatcher
 
@@ -20,6 +21,7 @@ __all__ = ["CheckEngine"]
 class _Compiled:
     normalizer: Normalizer
     terms: TermMatcher
+    protected: NearMissMatcher
     links: LinkChecker
     reprint: ReprintChecker
     versions: dict[str, str]
@@ -34,6 +36,7 @@ def _compile(lexicons: LexiconSet) -> _Compiled:
     return _Compiled(
         normalizer=normalizer,
         terms=TermMatcher(lexicons, normalizer),
+        protected=NearMissMatcher(lexicons, normalizer),
         links=links,
         reprint=ReprintChecker(lexicons.reprint_sources, links, normalizer),
         versions=lexicons.versions(),
@@ -60,6 +63,11 @@ class CheckEngine:
     def lexicon_versions(self) -> dict[str, str]:
         """Kind → ``name@version`` of every lexicon in use."""
         return dict(self._compiled.versions)
+
+    @property
+    def protected_form_count(self) -> int:
+        """Number of protected formulations and leaders' names whose near misses are looked for."""
+        return self._compiled.protected.form_count
 
     @property
     def pattern_count(self) -> int:
@@ -93,6 +101,11 @@ class CheckEngine:
         c = self._compiled
         links = find_links(norm.folded)
         findings = c.terms.find(norm, field)
+        serious = [(f.start, f.end) for f in findings if f.category is Category.SERIOUS_EXPRESSION_ERROR]
+        # A wrong form the expression lexicon names already says the same as a near miss on that span.
+        findings.extend(
+            f for f in c.protected.find(norm, field) if not any(s < f.end and f.start < e for s, e in serious)
+        )
         # Digits inside a URL are page ids, not phone or card numbers; a bad URL is reported as a link.
         findings.extend(find_personal_numbers(norm, field, skip=[(lk.start, lk.end) for lk in links]))
         findings.extend(c.links.find(norm, field, links))

@@ -10,15 +10,23 @@ from importlib import resources
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 __all__ = [
+    "ADDITIVE_KINDS",
     "PROHIBITION_CATEGORIES",
+    "AdLexicon",
     "AllowedDomain",
     "AllowedSource",
     "Category",
     "DomainAllowlist",
     "ExpressionLexicon",
     "ExpressionPair",
+    "LeaderLexicon",
+    "LeaderName",
     "LexiconError",
     "LexiconSet",
+    "OpinionLexicon",
+    "ProtectedForm",
+    "ProtectedKind",
+    "ProtectedLexicon",
     "SensitiveLexicon",
     "SensitiveTerm",
     "Severity",
@@ -146,6 +154,41 @@ class AllowedSource:
 
     name: str
     match: SourceMatch = SourceMatch.CONTAINS
+    note: str = ""
+
+
+class ProtectedKind(StrEnum):
+    """What a protected formulation names (规范表述): used in messages and to review the list."""
+
+    COUNTRY = "country"  # 国名
+    STATE_ORGAN = "state_organ"  # 国家机关
+    PARTY_ORGAN = "party_organ"  # 党的机关
+    LEADING_GROUP = "leading_group"  # 领导小组、委员会
+    FORMULATION = "formulation"  # 固定政治表述
+    SLOGAN = "slogan"  # 活动口号
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedForm:
+    """A canonical fixed formulation or organ name; a one-character slip of it is a serious error.
+
+    ``variants`` are legitimate near forms (an official short name, an older name still in use) that are
+    within one character of the canonical text and must not be flagged.
+    """
+
+    text: str
+    kind: ProtectedKind = ProtectedKind.FORMULATION
+    note: str = ""
+    variants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderName:
+    """A leader's name an office loads for its region; a one-character slip of it is a serious error."""
+
+    name: str
+    title: str = ""
     note: str = ""
 
 
@@ -399,6 +442,106 @@ class SourceAllowlist(_Lexicon[AllowedSource]):
         return d
 
 
+@dataclass(frozen=True, slots=True)
+class _CategoryTermLexicon(_Lexicon[SensitiveTerm]):
+    """Terms of one fixed category (advertising wording, opinions): the category is the lexicon's kind."""
+
+    CATEGORY: ClassVar[Category]
+    DEFAULT_SEVERITY: ClassVar[Severity]
+
+    @classmethod
+    def _parse_entry(cls, data: Mapping[str, Any], where: str) -> SensitiveTerm:
+        _check_keys(data, {"term", "severity", "note", "suggestion", "exceptions"}, where)
+        return SensitiveTerm(
+            term=_require_text(data, "term", where),
+            category=cls.CATEGORY,
+            severity=_enum(Severity, data, "severity", where, default=cls.DEFAULT_SEVERITY),
+            note=_require_str(data, "note", where, default=""),
+            suggestion=_require_str(data, "suggestion", where, default=""),
+            exceptions=_strings(data, "exceptions", where),
+        )
+
+    @staticmethod
+    def _dump_entry(entry: SensitiveTerm) -> dict[str, Any]:
+        return _drop_defaults(
+            {
+                "term": entry.term,
+                "severity": entry.severity.value,
+                "note": entry.note,
+                "suggestion": entry.suggestion,
+                "exceptions": list(entry.exceptions),
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AdLexicon(_CategoryTermLexicon):
+    """Commercial advertising wording (商业广告用语), found with or without a link."""
+
+    KIND: ClassVar[str] = "ad_terms"
+    CATEGORY: ClassVar[Category] = Category.ADS_LINKS
+    DEFAULT_SEVERITY: ClassVar[Severity] = Severity.BLOCK
+
+
+@dataclass(frozen=True, slots=True)
+class OpinionLexicon(_CategoryTermLexicon):
+    """Personal opinion and emotional, colloquial judgements (个人观点和情绪); a reviewer looks (warn)."""
+
+    KIND: ClassVar[str] = "opinion_terms"
+    CATEGORY: ClassVar[Category] = Category.PERSONAL_OPINION
+    DEFAULT_SEVERITY: ClassVar[Severity] = Severity.WARN
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedLexicon(_Lexicon[ProtectedForm]):
+    """Canonical fixed formulations and organ names (规范表述); near misses are serious errors."""
+
+    KIND: ClassVar[str] = "protected_formulations"
+
+    @classmethod
+    def _parse_entry(cls, data: Mapping[str, Any], where: str) -> ProtectedForm:
+        _check_keys(data, {"text", "kind", "note", "variants"}, where)
+        text = _require_text(data, "text", where)
+        variants = _strings(data, "variants", where)
+        if text in variants:
+            raise LexiconError(f"{where}: a variant equals the canonical text {text!r}")
+        return ProtectedForm(
+            text=text,
+            kind=_enum(ProtectedKind, data, "kind", where, default=ProtectedKind.FORMULATION),
+            note=_require_str(data, "note", where, default=""),
+            variants=variants,
+        )
+
+    @staticmethod
+    def _dump_entry(entry: ProtectedForm) -> dict[str, Any]:
+        d = _drop_defaults({"text": entry.text, "note": entry.note, "variants": list(entry.variants)})
+        d["kind"] = entry.kind.value
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderLexicon(_Lexicon[LeaderName]):
+    """Leaders' names of a region (领导姓名), loaded by the office of that region."""
+
+    KIND: ClassVar[str] = "leader_names"
+
+    @classmethod
+    def _parse_entry(cls, data: Mapping[str, Any], where: str) -> LeaderName:
+        _check_keys(data, {"name", "title", "note"}, where)
+        name = _require_text(data, "name", where)
+        if len(name) < 2 or len(name) > 20:
+            raise LexiconError(f"{where}: a name has 2 to 20 characters, got {name!r}")
+        return LeaderName(
+            name=name,
+            title=_require_str(data, "title", where, default=""),
+            note=_require_str(data, "note", where, default=""),
+        )
+
+    @staticmethod
+    def _dump_entry(entry: LeaderName) -> dict[str, Any]:
+        return _drop_defaults({"name": entry.name, "title": entry.title, "note": entry.note})
+
+
 # --- the set -----------------------------------------------------------------------------------------
 
 
@@ -408,7 +551,19 @@ _KINDS: dict[str, type[_Lexicon[Any]]] = {
     "topics": TopicLexicon,
     "link_domains": DomainAllowlist,
     "reprint_sources": SourceAllowlist,
+    "protected": ProtectedLexicon,
+    "leaders": LeaderLexicon,
+    "ads": AdLexicon,
+    "opinions": OpinionLexicon,
 }
+# Kinds added after the first release: a stored set without them reads them as empty.
+_OPTIONAL_KINDS = frozenset({"protected", "leaders", "ads", "opinions"})
+
+# Kinds whose entries only ever add findings, so a lower office extending them can only tighten the check.
+# The allowlists (link domains, reprint sources) loosen it when extended: only the province changes them.
+ADDITIVE_KINDS: frozenset[str] = frozenset(
+    {"sensitive", "expressions", "topics", "protected", "leaders", "ads", "opinions"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +575,20 @@ class LexiconSet:
     topics: TopicLexicon
     link_domains: DomainAllowlist
     reprint_sources: SourceAllowlist
+    protected: ProtectedLexicon = ProtectedLexicon(name="none", version="0")
+    leaders: LeaderLexicon = LeaderLexicon(name="none", version="0")
+    ads: AdLexicon = AdLexicon(name="none", version="0")
+    opinions: OpinionLexicon = OpinionLexicon(name="none", version="0")
+
+    KINDS: ClassVar[tuple[str, ...]] = tuple(_KINDS)
+
+    @staticmethod
+    def kind_class(key: str) -> type[_Lexicon[Any]]:
+        """The lexicon class stored under ``key`` ("sensitive", "protected", …)."""
+        try:
+            return _KINDS[key]
+        except KeyError:
+            raise LexiconError(f"unknown lexicon kind {key!r}, expected one of {sorted(_KINDS)}") from None
 
     def versions(self) -> dict[str, str]:
         """Kind → ``name@version``, stored with each result so a finding can be traced to its lexicon."""
@@ -431,10 +600,12 @@ class LexiconSet:
         if not isinstance(data, Mapping):
             raise LexiconError("lexicon set: expected an object")
         _check_keys(data, set(_KINDS), "lexicon set")
-        missing = set(_KINDS) - set(data)
+        missing = set(_KINDS) - set(data) - _OPTIONAL_KINDS
         if missing:
             raise LexiconError(f"lexicon set: missing {sorted(missing)}")
-        parsed: dict[str, Any] = {key: kind.from_dict(data[key]) for key, kind in _KINDS.items()}
+        parsed: dict[str, Any] = {
+            key: kind.from_dict(data[key]) for key, kind in _KINDS.items() if key in data
+        }
         return cls(**parsed)
 
     def to_dict(self) -> dict[str, Any]:
@@ -450,6 +621,31 @@ class LexiconSet:
             current[key] = value
         return LexiconSet(**current)
 
+    def extended(self, additions: Mapping[str, list[_Lexicon[Any]]]) -> LexiconSet:
+        """This set with lower offices' lexicons appended, kind by kind (e.g. a city's and a county's terms).
+
+        Only `ADDITIVE_KINDS` may be extended: their entries add findings and never remove one, so an
+        extension can tighten the check for a subtree but never loosen it.
+        """
+        current: dict[str, Any] = {key: getattr(self, key) for key in _KINDS}
+        for key, extra in additions.items():
+            if key not in ADDITIVE_KINDS:
+                raise LexiconError(f"lexicon kind {key!r} can only be set at the top level")
+            base = current[key]
+            entries = list(base.entries)
+            seen = set(entries)
+            version = base.version
+            for lex in extra:
+                if not isinstance(lex, _KINDS[key]):
+                    raise LexiconError(f"cannot extend {key!r} with {type(lex).__name__}")
+                version += f"+{lex.label}"
+                for e in lex.entries:
+                    if e not in seen:
+                        seen.add(e)
+                        entries.append(e)
+            current[key] = type(base)(name=base.name, version=version, entries=tuple(entries))
+        return LexiconSet(**current)
+
 
 _STARTER_FILES: dict[str, str] = {
     "sensitive": "sensitive_terms.json",
@@ -457,6 +653,10 @@ _STARTER_FILES: dict[str, str] = {
     "topics": "sensitive_topics.json",
     "link_domains": "link_domains.json",
     "reprint_sources": "reprint_sources.json",
+    "protected": "protected_formulations.json",
+    "leaders": "leader_names.json",
+    "ads": "ad_terms.json",
+    "opinions": "opinion_terms.json",
 }
 
 

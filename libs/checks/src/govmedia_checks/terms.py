@@ -1,4 +1,5 @@
-"""One Aho-Corasick automaton over every lexicon phrase: sensitive words, topic words and wrong forms.
+"""One Aho-Corasick automaton (``ahocorasick_rs``) over every lexicon phrase: sensitive, ad, opinion and topic
+words and wrong forms.
 
 A single pass over the normalised text finds all of them. The same automaton also holds *shield*
 phrases: longer phrases in which a wrong form or a term is harmless. A match that lies inside a shield
@@ -12,10 +13,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import ahocorasick
+import ahocorasick_rs
 
 from govmedia_checks.findings import Field, Finding
-from govmedia_checks.lexicon import Category, LexiconError, LexiconSet, Severity
+from govmedia_checks.lexicon import (
+    AdLexicon,
+    Category,
+    LexiconError,
+    LexiconSet,
+    OpinionLexicon,
+    SensitiveLexicon,
+    Severity,
+)
 from govmedia_checks.normalize import NormalizedText, Normalizer, fold
 
 __all__ = ["TermMatcher"]
@@ -38,6 +47,8 @@ _DEFAULT_SUGGESTIONS: dict[Category, str] = {
 }
 
 TOPIC_SUGGESTION = "需经单位同意"
+
+_KIND_WORDS = {"sensitive": "敏感词", "ad": "广告用语", "opinion": "个人观点或情绪化表述"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,21 +103,26 @@ class TermMatcher:
                 raise LexiconError(f"{where}: {pattern!r} is empty after normalisation")
             return key, _is_ascii_word(key[0]), _is_ascii_word(key[-1])
 
-        sens = lexicons.sensitive
-        for t in sens.entries:
-            where = f"{sens.label} term {t.term!r}"
-            key, start_edge, end_edge = key_of(t.term, where)
-            label = _CATEGORY_LABELS[t.category]
-            rule = _Rule(
-                rule_id=f"sensitive:{t.term}",
-                category=t.category,
-                severity=t.severity,
-                message=f"敏感词（{label}）：{t.term}" + (f"。{t.note}" if t.note else ""),
-                suggestion=t.suggestion or _DEFAULT_SUGGESTIONS.get(t.category, "删除或改写该内容"),
-                ascii_start=start_edge,
-                ascii_end=end_edge,
-            )
-            add(key, rule, t.exceptions, where)
+        term_lexicons: tuple[tuple[str, SensitiveLexicon | AdLexicon | OpinionLexicon], ...] = (
+            ("sensitive", lexicons.sensitive),
+            ("ad", lexicons.ads),
+            ("opinion", lexicons.opinions),
+        )
+        for prefix, sens in term_lexicons:
+            for t in sens.entries:
+                where = f"{sens.label} term {t.term!r}"
+                key, start_edge, end_edge = key_of(t.term, where)
+                label = _CATEGORY_LABELS[t.category]
+                rule = _Rule(
+                    rule_id=f"{prefix}:{t.term}",
+                    category=t.category,
+                    severity=t.severity,
+                    message=f"{_KIND_WORDS[prefix]}（{label}）：{t.term}" + (f"。{t.note}" if t.note else ""),
+                    suggestion=t.suggestion or _DEFAULT_SUGGESTIONS.get(t.category, "删除或改写该内容"),
+                    ascii_start=start_edge,
+                    ascii_end=end_edge,
+                )
+                add(key, rule, t.exceptions, where)
 
         topics = lexicons.topics
         for tt in topics.entries:
@@ -153,19 +169,14 @@ class TermMatcher:
                     shields.setdefault(right_key, set()).add(rule_no)
 
         self._shielded = frozenset(r for rs in shields.values() for r in rs)
-        self._automaton: ahocorasick.Automaton | None = None
-        keys = set(patterns) | set(shields)
+        self._automaton: ahocorasick_rs.AhoCorasick | None = None
+        keys = sorted(set(patterns) | set(shields))
+        self._nodes = [
+            _Node(length=len(k), rules=tuple(patterns.get(k, ())), shields=frozenset(shields.get(k, ())))
+            for k in keys
+        ]
         if keys:
-            automaton = ahocorasick.Automaton()
-            for key in keys:
-                node = _Node(
-                    length=len(key),
-                    rules=tuple(patterns.get(key, ())),
-                    shields=frozenset(shields.get(key, ())),
-                )
-                automaton.add_word(key, node)
-            automaton.make_automaton()
-            self._automaton = automaton
+            self._automaton = ahocorasick_rs.AhoCorasick(keys)
 
     @property
     def rule_count(self) -> int:
@@ -178,12 +189,13 @@ class TermMatcher:
             return []
         hits: list[tuple[int, int, int]] = []  # (start, end, rule) in normalised offsets
         shield_spans: list[tuple[int, int, frozenset[int]]] = []
-        for last, node in self._automaton.iter(norm.text):
-            start = last - node.length + 1
+        nodes = self._nodes
+        for pattern, start, end in self._automaton.find_matches_as_indexes(norm.text, overlapping=True):
+            node = nodes[pattern]
             for rule_no in node.rules:
-                hits.append((start, last + 1, rule_no))
+                hits.append((start, end, rule_no))
             if node.shields:
-                shield_spans.append((start, last + 1, node.shields))
+                shield_spans.append((start, end, node.shields))
         if not hits:
             return []
 

@@ -47,7 +47,8 @@ def test_to_dict_is_json_ready(engine: CheckEngine) -> None:
     assert doc["blocking"] is True
     assert doc["serious_error_count"] == 2
     assert doc["exceeds_serious_error_limit"] is False
-    assert doc["lexicon_versions"]["sensitive"] == "starter-sensitive@2026.1"
+    assert doc["lexicon_versions"]["sensitive"] == "starter-sensitive@2026.2"
+    assert doc["lexicon_versions"]["protected"] == "starter-protected@2026.1"
     first = doc["findings"][0]
     assert set(first) == {
         "category",

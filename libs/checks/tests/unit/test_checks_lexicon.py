@@ -15,6 +15,7 @@ from govmedia_checks import (
     LexiconError,
     LexiconSet,
     SensitiveLexicon,
+    SensitiveTerm,
     Severity,
 )
 
@@ -26,10 +27,17 @@ def test_starter_set_round_trips_through_json(starter: LexiconSet) -> None:
 
 def test_starter_set_is_small_but_real(starter: LexiconSet) -> None:
     total = sum(len(getattr(starter, k).entries) for k in starter.versions())
-    assert 300 <= total <= 2000
+    assert 800 <= total <= 3000
+    # Advertising wording and opinions have lexicons of their own; the rest of the prohibitions are here.
     assert {t.category for t in starter.sensitive.entries} == PROHIBITION_CATEGORIES - {
-        Category.SENSITIVE_TOPIC
+        Category.SENSITIVE_TOPIC,
+        Category.ADS_LINKS,
+        Category.PERSONAL_OPINION,
     }
+    assert {t.category for t in starter.ads.entries} == {Category.ADS_LINKS}
+    assert {t.category for t in starter.opinions.entries} == {Category.PERSONAL_OPINION}
+    assert 300 <= len(starter.protected.entries) <= 1000
+    assert starter.leaders.entries == ()  # each office loads its own region's leaders
     assert any(p.serious for p in starter.expressions.entries)
     assert any(not p.serious for p in starter.expressions.entries)
     assert {d.domain for d in starter.link_domains.entries} >= {"gov.cn", "news.cn", "people.com.cn"}
@@ -43,7 +51,17 @@ def test_starter_set_is_small_but_real(starter: LexiconSet) -> None:
 
 def test_every_lexicon_kind_reports_name_and_version(starter: LexiconSet) -> None:
     versions = starter.versions()
-    assert set(versions) == {"sensitive", "expressions", "topics", "link_domains", "reprint_sources"}
+    assert set(versions) == {
+        "sensitive",
+        "expressions",
+        "topics",
+        "link_domains",
+        "reprint_sources",
+        "protected",
+        "leaders",
+        "ads",
+        "opinions",
+    }
     assert all("@" in v for v in versions.values())
 
 
@@ -51,6 +69,8 @@ def test_starter_phrases_are_already_simplified(starter: LexiconSet) -> None:
     # Matching runs on t2s output; a phrase t2s would rewrite could never match as written.
     t2s = opencc.OpenCC("t2s")
     phrases = [t.term for t in starter.sensitive.entries] + [t.term for t in starter.topics.entries]
+    phrases += [t.term for t in starter.ads.entries] + [t.term for t in starter.opinions.entries]
+    phrases += [p.text for p in starter.protected.entries]
     phrases += [p.wrong for p in starter.expressions.entries] + [p.right for p in starter.expressions.entries]
     changed = [p for p in phrases if t2s.convert(p) != p]
     assert changed == []
@@ -58,9 +78,11 @@ def test_starter_phrases_are_already_simplified(starter: LexiconSet) -> None:
 
 def test_starter_set_has_no_duplicate_patterns(starter: LexiconSet) -> None:
     wrongs = [p.wrong for p in starter.expressions.entries]
-    terms = [t.term for t in starter.sensitive.entries]
+    terms = [t.term for t in starter.sensitive.entries + starter.ads.entries + starter.opinions.entries]
+    forms = [p.text for p in starter.protected.entries]
     assert len(wrongs) == len(set(wrongs))
     assert len(terms) == len(set(terms))
+    assert len(forms) == len(set(forms))
 
 
 def _doc() -> dict[str, Any]:
@@ -156,3 +178,27 @@ def test_lexicon_set_requires_every_kind(starter: LexiconSet) -> None:
 def test_replace_refuses_a_lexicon_of_the_wrong_kind(starter: LexiconSet) -> None:
     with pytest.raises(LexiconError):
         starter.replace(sensitive=starter.expressions)
+
+
+def test_a_lower_office_extends_only_additive_kinds(starter: LexiconSet) -> None:
+    county = SensitiveLexicon(
+        name="331004-sensitive",
+        version="2",
+        entries=(SensitiveTerm(term="某某赌坊", category=Category.ILLEGAL, severity=Severity.BLOCK),),
+    )
+    combined = starter.extended({"sensitive": [county]})
+    assert combined.sensitive.entries[: len(starter.sensitive.entries)] == starter.sensitive.entries
+    assert combined.sensitive.entries[-1].term == "某某赌坊"
+    assert combined.versions()["sensitive"] == "starter-sensitive@2026.2+331004-sensitive@2"
+    assert CheckEngine(combined).check("某某赌坊开业").blocking
+    assert not CheckEngine(starter).check("某某赌坊开业").blocking
+    with pytest.raises(LexiconError, match="only be set at the top level"):
+        starter.extended({"link_domains": [starter.link_domains]})
+
+
+def test_a_stored_set_without_the_newer_kinds_still_loads(starter: LexiconSet) -> None:
+    doc = starter.to_dict()
+    for key in ("protected", "leaders", "ads", "opinions"):
+        del doc[key]
+    old = LexiconSet.from_dict(doc)
+    assert old.protected.entries == () and old.ads.entries == ()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from govmedia_checks import Category, CheckEngine, Severity
+from govmedia_checks import AllowedDomain, Category, CheckEngine, DomainAllowlist, Severity
 from govmedia_checks.links import find_links
 
 BLOCKED = [
@@ -16,6 +16,8 @@ BLOCKED = [
     ("lookalike-gov", "官方通知见http://gov.cn.example.com/notice", "http://gov.cn.example.com/notice"),
     ("suffix-not-label", "见http://fakegov.cn/x", "http://fakegov.cn/x"),
     ("ip-address", "登录http://10.1.2.3:8080/admin", "http://10.1.2.3:8080/admin"),
+    ("bare-second-level", "访问example.com.cn/x查看详情", "example.com.cn/x"),
+    ("bare-new-tld", "下载请到abc.shop", "abc.shop"),
 ]
 
 
@@ -48,3 +50,42 @@ def test_trailing_sentence_punctuation_is_not_part_of_the_link() -> None:
     (link,) = find_links("见http://example.com/a).")
     assert "见http://example.com/a)."[link.start : link.end] == "http://example.com/a"
     assert link.host == "example.com"
+
+
+SHORT = [
+    ("bitly", "详见bit.ly/3AbCdE。", "bit.ly/3AbCdE"),
+    ("weibo", "点击t.cn/A6xYz9领取", "t.cn/A6xYz9"),
+    ("with-scheme", "报名：https://tinyurl.com/y7k2", "https://tinyurl.com/y7k2"),
+    ("douyin", "视频见https://v.douyin.com/iRNBho6", "https://v.douyin.com/iRNBho6"),
+]
+
+
+@pytest.mark.parametrize(("text", "excerpt"), [s[1:] for s in SHORT], ids=[s[0] for s in SHORT])
+def test_short_links_are_always_findings(engine: CheckEngine, text: str, excerpt: str) -> None:
+    findings = [f for f in engine.check(text).findings if f.category is Category.ADS_LINKS]
+    assert [(f.rule_id, f.excerpt) for f in findings] == [("link.shortener", excerpt)]
+    assert findings[0].severity is Severity.BLOCK
+
+
+def test_a_shortener_is_reported_even_when_its_domain_is_allowed(engine: CheckEngine) -> None:
+    allowed = DomainAllowlist(name="x", version="1", entries=(AllowedDomain("gov.cn"), AllowedDomain("t.cn")))
+    strict = CheckEngine(engine.lexicons.replace(link_domains=allowed))
+    assert [f.rule_id for f in strict.check("详见t.cn/A6xYz9").findings] == ["link.shortener"]
+
+
+def test_link_detection_needs_no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The extractor reads the TLD list shipped in its package; a check must never try to fetch one.
+    import socket
+    import urllib.request
+
+    from govmedia_checks import links
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network access during a check")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    links._extractor.cache_clear()
+    links._links_in_run.cache_clear()
+    found = links.find_links("见bit.ly/x和example.com.cn/y")
+    assert [lk.host for lk in found] == ["bit.ly", "example.com.cn"]

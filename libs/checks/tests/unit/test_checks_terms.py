@@ -23,7 +23,7 @@ SENSITIVE = [
     ("security", "网传有人组织集体上访，请勿轻信。", ("security_stability", "warn", "集体上访")),
     ("secrets", "本材料为内部资料，仅供参考。", ("secrets_privacy", "warn", "内部资料")),
     ("secrets-block", "此件请勿外传。", ("secrets_privacy", "block", "请勿外传")),
-    ("ads-block", "想要优惠名额的请加微信咨询。", ("ads_links", "block", "加微信")),
+    ("ads-block", "想要优惠名额的请加我微信。", ("ads_links", "block", "加我微信")),
     ("ads-warn", "关注后扫码领取精美礼品。", ("ads_links", "warn", "扫码领取")),
     ("ads-agency", "现面向全国开放代理加盟。", ("ads_links", "block", "代理加盟")),
     ("opinion", "我个人认为这个政策还可以更好。", ("personal_opinion", "warn", "我个人认为")),
