@@ -25,9 +25,10 @@ test: install ## run the whole test suite on real PostgreSQL and a real Kafka-pr
 test-unit: install ## only the tests that need no servers
 	@$(RUN) pytest -m "not integration" $(PYTEST_ARGS)
 
-lint: install ## ruff (lint + format check) and mypy strict
+lint: install ## ruff (lint + format check), mypy strict, house rules (imports between layers, file sizes)
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
+	@$(RUN) pytest tests/house -q -p no:cacheprovider
 	@$(RUN) mypy -p govmedia_common -p govmedia_checks -p govmedia_platform -p govmedia_registry -p govmedia_review -p govmedia_monitor -p govmedia_notify -p govmedia_scoring
 
 format: install ## format and auto-fix
