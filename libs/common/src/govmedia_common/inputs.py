@@ -409,15 +409,41 @@ def _client_data_error(exc: BaseException) -> bool:
     return any(type(c).__name__ == "DataError" and getattr(c, "sqlstate", None) is None for c in chain if c)
 
 
+_UNIQUE_RULES: dict[str, tuple[str, str]] = {}
+
+
+def register_unique_rule(constraint: str, code: str, detail: str) -> None:
+    """Name the rule a unique constraint enforces, for the 409 a concurrent duplicate gets."""
+    _UNIQUE_RULES[constraint] = (code, detail)
+
+
+def _constraint_name(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        name = getattr(candidate, "constraint_name", None)
+        if isinstance(name, str):
+            return name
+    return None
+
+
 def database_error_problem(exc: BaseException) -> Problem:
     """The problem for a database error that escaped a service, logged without its parameters.
 
-    SQLSTATE class 22 (data exception: too long, out of range, malformed) is the client's value that the
-    schema failed to bound: 422. Anything else is ours: 500. The log names the statement and SQLSTATE but
+    A unique violation (23505) is a concurrent duplicate that a read-then-insert check let through: 409
+    naming the rule (:func:`register_unique_rule`). SQLSTATE class 22 (data exception: too long, out of
+    range, malformed) is the client's value that the schema failed to bound: 422. Anything else is ours:
+    500. The log names the statement and SQLSTATE but
     never the bound parameters, which may hold password hashes or secrets.
     """
     state = _sqlstate(exc)
     statement = str(getattr(exc, "statement", "") or "")[:300]
+    if state == "23505":  # unique_violation: a concurrent request made the same thing first
+        constraint = _constraint_name(exc)
+        code, detail = _UNIQUE_RULES.get(
+            constraint or "", ("duplicate", "Another request created the same thing first; it exists now.")
+        )
+        log.info("a unique rule refused a duplicate", extra={"constraint": constraint})
+        return Problem(409, code, detail, rule=constraint)
     if (state is not None and state.startswith("22")) or _client_data_error(exc):
         log.warning(
             "database refused a value from a request",

@@ -15,6 +15,7 @@ from govmedia_common.auth import RevocationList, TokenVerifier
 from govmedia_common.db import unit_of_work
 from govmedia_common.settings import ServiceSettings
 from govmedia_common.workdays import Clock
+from govmedia_registry import uniqueness  # noqa: F401  (names the database's uniqueness rules)
 from govmedia_registry.api import router
 from govmedia_registry.data import load_regions
 from govmedia_registry.filings.effects import apply_due

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -153,7 +154,18 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_accounts_unit_platform", "unit_id", "platform"),)
+    __table_args__ = (
+        Index("ix_accounts_unit_platform", "unit_id", "platform"),
+        # One live account per unit per platform (seed 000), enforced by the database so two concurrent
+        # openings cannot both pass the read-then-insert naming check (uniqueness.py names the rule).
+        Index(
+            "uq_accounts_live_unit_platform",
+            "unit_id",
+            "platform",
+            unique=True,
+            postgresql_where=text("status IN ('pending', 'announcing', 'active', 'suspended')"),
+        ),
+    )
 
 
 class Filing(Base):
