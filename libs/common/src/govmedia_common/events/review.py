@@ -1,11 +1,12 @@
-"""Events the review service owns: posts through review (``gov.review.posts``, key ``account_id``) and joint
-pushes (``gov.review.campaigns``, key ``campaign_id``). Topic, aggregate and key are declared once per topic.
+"""Events the review service owns: posts through review (``gov.review.posts``, key ``account_id``), joint
+pushes (``gov.review.campaigns``, key ``campaign_id``) and lexicon versions (``gov.review.lexicons``, key
+``lexicon_key``). Topic, aggregate and key are declared once per topic.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -25,6 +26,7 @@ __all__ = [
     "CampaignTargetCompleted",
     "FindingCategory",
     "FindingSeverity",
+    "LexiconPublished",
     "PostApproved",
     "PostChecked",
     "PostKind",
@@ -283,4 +285,62 @@ class CampaignTargetCompleted(_CampaignEvent, type="gov.review.campaign.target_c
     def _on_time_agrees(self) -> Self:
         if self.on_time != (self.completed_at <= self.deadline):
             raise ValueError("on_time must equal completed_at <= deadline")
+        return self
+
+
+class _LexiconEvent(_ReviewEvent, topic="gov.review.lexicons", aggregate="lexicon", key="lexicon_key"):
+    """Review events about one lexicon list, keyed by ``<scope region>/<kind>``; versions in order."""
+
+    lexicon_key: str = Field(
+        pattern="^[0-9]{6}/[a-z_]+$",
+        description="`<scope_region_code>/<kind>` (Kafka key), e.g. `330000/sensitive`.",
+    )
+
+
+class LexiconPublished(_LexiconEvent, type="gov.review.lexicon.published.v1"):
+    """A new version of a lexicon list was stored and is used by every check in its scope from now on.
+
+    Scopes: `000000` is the shipped default, used where a province has no list of its own; a province's list
+    replaces the default for its whole province (`replaces_base`); a city's or county's list holds only terms
+    it adds for its own subtree, on top of its ancestors' lists. The check for a post combines the base with
+    the additions of the post's region ancestors. A consumer (the monitor) keeps the latest `seq` per key.
+
+    Size: the document is carried inline when its JSON is at most 256 KiB (about 3,000 entries); a larger
+    one (a lexicon may hold 50,000 entries, several MB, beyond the broker's 1 MiB record limit) comes with
+    `document` null, and the consumer fetches `document_path` from the review service over HTTP and checks
+    it against `document_hash`.
+    """
+
+    kind: NonEmpty = Field(
+        description="Lexicon kind: sensitive, expressions, topics, link_domains, reprint_sources, protected, "
+        "leaders, ads, opinions (new kinds may be added)."
+    )
+    scope_region_code: RegionCode = Field(
+        description="Region whose subtree the list applies to; `000000` for the shipped default."
+    )
+    replaces_base: bool = Field(
+        description="True for a default or province list (it replaces the base), false for a lower "
+        "office's additions (combined with its ancestors' lists)."
+    )
+    name: NonEmpty = Field(description="Name of the list.")
+    version: NonEmpty = Field(description="Version label, never reused within one scope and kind.")
+    seq: int = Field(ge=1, description="Sequence number of this version (grows with every change).")
+    entries_count: Count = Field(description="Number of entries in the document.")
+    document_hash: ContentHash = Field(
+        description="`sha256:` of the document's canonical JSON (sorted keys, UTF-8, no spaces)."
+    )
+    document: dict[str, Any] | None = Field(
+        default=None,
+        description="The lexicon document `{kind, name, version, entries}`, or null when it is larger "
+        "than 256 KiB: then fetch `document_path`.",
+    )
+    document_path: NonEmpty = Field(
+        description="Path on the review service that returns this version (`GET`, JSON, field `document`)."
+    )
+    published_by: NonEmpty = Field(description="Who stored it (person id, machine client id or `system`).")
+
+    @model_validator(mode="after")
+    def _key_agrees(self) -> Self:
+        if self.lexicon_key != f"{self.scope_region_code}/{self.kind}":
+            raise ValueError("lexicon_key must be '<scope_region_code>/<kind>'")
         return self
