@@ -7,8 +7,8 @@ How a polled batch of one partition is handled
 2. ONE transaction: the inbox rows of the whole batch are inserted in ONE statement
    (``INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING``); what comes back is new, the rest
    was handled before (or twice in this poll) and is skipped.
-3. The new events are handed to their handlers in partition order. Consecutive events of one type that has
-   a :class:`BatchHandler` go to it in ONE call, so its effects can be a few set-based statements; plain
+3. The new events are handed to their handlers in partition order. Consecutive events of one partition
+   for a :class:`BatchHandler` go to it in ONE call, so its effects can be a few set-based statements; plain
    per-message handlers are called one by one inside the same transaction.
 4. Commit, then commit the Kafka offsets.
 
@@ -70,6 +70,8 @@ from typing import Any, Generic, TypeAlias, TypeVar
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+from opentelemetry.trace import SpanKind
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -77,8 +79,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from govmedia_common import metrics
 from govmedia_common.envelope import Envelope, EnvelopeError, from_record
 from govmedia_common.events.base import Event
+from govmedia_common.kafka import cluster_id
 from govmedia_common.settings import KafkaSettings
-from govmedia_common.tracing import continue_or_start, current_trace
+from govmedia_common.tracing import span
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +199,14 @@ class _Item:
         return MessageContext(self.env, self.record.topic, self.record.partition, self.record.offset)
 
 
+@dataclass
+class BatchFailure:
+    """Why a batch transaction was rolled back: the partitions to handle one by one, and who to charge."""
+
+    partitions: set[TopicPartition]
+    culprit: Record | None = None  # the record whose per-message handler raised; None when not known
+
+
 class ConsumerRunner:
     """Runs typed handlers for the event types of one consumer group."""
 
@@ -215,7 +226,8 @@ class ConsumerRunner:
         max_poll_interval_ms: int = 300_000,
         auto_offset_reset: str = "earliest",
         batch_transactions: bool = True,
-        max_poll_records: int = 500,
+        max_poll_records: int = 2000,
+        broker_check_seconds: float = 2.0,
     ) -> None:
         if handler_timeout * 1000 * (max_retries + 1) >= max_poll_interval_ms:
             raise ValueError("handler_timeout × (retries+1) must stay below max_poll_interval_ms")
@@ -241,6 +253,11 @@ class ConsumerRunner:
         self._committed: dict[TopicPartition, int] = {}
         self._stopping = asyncio.Event()
         self._last_lag = 0.0
+        self.broker_check_seconds = broker_check_seconds
+        self._broker: str | None = None
+        self._last_broker_check = -1e9
+        self._duration_children: dict[str, Any] = {}
+        self._outcome_children: dict[tuple[str, str], Any] = {}
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
@@ -282,31 +299,64 @@ class ConsumerRunner:
             batches = await self.consumer.getmany(timeout_ms=500, max_records=self.max_poll_records)
             handled: dict[TopicPartition, int] = {}
             try:
-                for tp, records in batches.items():
-                    try:
-                        await self._handle_partition(tp, records, handled)
-                    except _PartitionLost:
-                        log.info(
-                            "partition revoked during a retry; its new owner handles it",
-                            extra={"tp": str(tp)},
-                        )
+                await self._handle_poll(batches, handled)
+            except _PartitionLost:
+                log.info("partitions revoked during a retry; their new owner handles them")
+                self._rewind(batches, handled)
             except BaseException:
                 self._rewind(batches, handled)
                 raise
-            await self.commit_pending()
+            try:
+                await self.commit_pending()
+            except KafkaError as exc:  # e.g. a restarted broker that forgot the group: redelivery is harmless
+                log.warning(
+                    "offset commit failed; the records will be delivered again", extra={"error": repr(exc)}
+                )
             await self._update_lag()
+            await self._check_broker()
+
+    async def _handle_poll(
+        self, batches: Mapping[TopicPartition, list[Record]], handled: dict[TopicPartition, int]
+    ) -> None:
+        """All partitions of a poll in ONE transaction; on failure, each partition on its own."""
+        batches = {tp: records for tp, records in batches.items() if records}
+        if not batches:
+            return
+        if not self.batch_transactions:
+            for tp, records in batches.items():
+                await self._one_by_one(tp, records, None, handled)
+            return
+        failure = await self.handle_batch([r for records in batches.values() for r in records])
+        for tp, records in batches.items():
+            if failure is None:
+                self._pending[tp] = handled[tp] = records[-1].offset + 1
+            elif tp in failure.partitions:
+                await self._one_by_one(tp, records, failure.culprit, handled)
+            elif len(batches) > 1:
+                await self._handle_partition(tp, records, handled)
+            else:
+                await self._one_by_one(tp, records, None, handled)
 
     async def _handle_partition(
         self, tp: TopicPartition, records: list[Record], handled: dict[TopicPartition, int]
     ) -> None:
-        failed_at = await self.handle_batch(records) if self.batch_transactions else -1
-        if failed_at is None:
+        failure = await self.handle_batch(records)
+        if failure is None:
             self._pending[tp] = handled[tp] = records[-1].offset + 1
-            return
-        # The batch was rolled back as a whole: handle its records one by one, in order;
-        # the record that broke the batch has used its first attempt.
-        for index, record in enumerate(records):
-            await self.handle_record(record, prior_failures=1 if index == failed_at else 0)
+        else:
+            await self._one_by_one(tp, records, failure.culprit, handled)
+
+    async def _one_by_one(
+        self,
+        tp: TopicPartition,
+        records: list[Record],
+        culprit: Record | None,
+        handled: dict[TopicPartition, int],
+    ) -> None:
+        """The batch was rolled back as a whole: its records one by one, in order; the record that broke the
+        batch (when known) has used its first attempt."""
+        for record in records:
+            await self.handle_record(record, prior_failures=1 if record is culprit else 0)
             self._pending[tp] = handled[tp] = record.offset + 1
 
     def _rewind(
@@ -360,6 +410,40 @@ class ConsumerRunner:
                 max(0, ends.get(tp, 0) - done)
             )
 
+    async def _check_broker(self) -> None:
+        """A new, empty broker (new cluster id) forgot the offsets: read every partition from the start.
+
+        The relays republish the outbox into it; fetching on from the old positions would skip what was
+        republished below them. The inbox drops what was handled before.
+        """
+        if self.consumer is None:
+            return
+        now = time.monotonic()
+        if now - self._last_broker_check < self.broker_check_seconds:
+            return
+        self._last_broker_check = now
+        try:
+            current = await cluster_id(self.consumer._client)
+        except Exception:
+            return
+        if current is None or current == self._broker:
+            return
+        previous, self._broker = self._broker, current
+        if previous is None:
+            return
+        self._pending.clear()
+        self._committed.clear()
+        assigned = list(self.consumer.assignment())
+        log.warning(
+            "a new broker answers; reading the assigned partitions from the beginning",
+            extra={"group": self.group_id, "was": previous, "now": current, "partitions": len(assigned)},
+        )
+        if assigned:
+            try:
+                await self.consumer.seek_to_beginning(*assigned)
+            except Exception:  # partitions gone with the old broker: the next assignment starts at earliest
+                log.warning("could not seek to the beginning", exc_info=True)
+
     # ---- transient failures -------------------------------------------------------------------------
 
     async def _database_answers(self) -> bool:
@@ -379,10 +463,10 @@ class ConsumerRunner:
         delay: float = min(self.max_backoff, self.retry_backoff * 2.0 ** min(attempt, 30))
         return delay * random.uniform(0.5, 1.0)  # jitter: replicas that failed together do not retry together
 
-    async def _wait_paused(self, tp: TopicPartition | None, seconds: float) -> None:
+    async def _wait_paused(self, tps: set[TopicPartition] | None, seconds: float) -> None:
         """Sleep with every assigned partition paused, polling so the member stays in its group."""
         consumer = self.consumer
-        if consumer is None or tp is None:
+        if consumer is None or not tps:
             await asyncio.sleep(seconds)
             return
         paused = list(consumer.assignment())
@@ -393,58 +477,59 @@ class ConsumerRunner:
                 await asyncio.sleep(min(1.0, left))
                 await consumer.getmany(timeout_ms=0)  # paused: returns nothing, keeps the poll interval
                 await self._update_lag()
-                if tp not in consumer.assignment():
-                    raise _PartitionLost(str(tp))
+                if not tps <= consumer.assignment():
+                    raise _PartitionLost(str(tps - consumer.assignment()))
         finally:
             consumer.resume(*(p for p in paused if p in consumer.assignment()))
 
     async def _transient_pause(
-        self, tp: TopicPartition | None, attempt: int, exc: BaseException, what: str
+        self, tps: set[TopicPartition] | None, attempt: int, exc: BaseException, what: str
     ) -> None:
         delay = self._backoff(attempt)
-        metrics.CONSUMER_RETRIES.labels(self.service, self.group_id, tp.topic if tp else "").inc()
+        for topic in {tp.topic for tp in tps or ()}:
+            metrics.CONSUMER_RETRIES.labels(self.service, self.group_id, topic).inc()
         log.warning(
-            "transient failure; partition paused, retrying",
+            "transient failure; partitions paused, retrying",
             extra={"what": what, "attempt": attempt + 1, "backoff_s": round(delay, 2), "error": repr(exc)},
         )
-        await self._wait_paused(tp, delay)
+        await self._wait_paused(tps, delay)
 
     # ---- the batch path -----------------------------------------------------------------------------
 
-    def _prepare(self, records: list[Record]) -> list[_Item] | int:
+    def _prepare(self, records: list[Record]) -> list[_Item] | Record:
+        """Parse every record; returns the first record that cannot be parsed instead."""
         items: list[_Item] = []
-        for index, record in enumerate(records):
+        for record in records:
             try:
-                env = from_record(list(record.headers or ()), record.value)
+                env = from_record(record.headers or (), record.value)
                 entry = self.handlers.get(env.type)
                 if entry is None:
                     items.append(_Item(record, env, None, None))
                     continue
                 items.append(_Item(record, env, entry[0].model_validate(env.data), entry[1]))
             except (EnvelopeError, ValueError):
-                return index
+                return record
         return items
 
-    async def handle_batch(self, records: list[Record]) -> int | None:
-        """Handle one partition's records in ONE transaction with set-based inbox dedupe; None on success.
+    async def handle_batch(self, records: list[Record]) -> BatchFailure | None:
+        """Handle records (of one or several partitions) in ONE transaction with set-based inbox dedupe.
 
-        A transient failure retries the whole batch (backoff, partitions paused, no limit). Any other
-        failure rolls the batch back and returns the index of the record at fault (-1 when unknown), so the
-        caller handles the batch one record at a time with retries and dead letters.
+        Returns None on success. A transient failure retries the whole batch (backoff, partitions paused,
+        no limit). Any other failure rolls the batch back and says which partitions to handle one record
+        at a time (with retries and dead letters) and which record to charge with the failed try.
         """
         prepared = self._prepare(records)
-        if isinstance(prepared, int):
-            return prepared
+        if not isinstance(prepared, list):
+            return BatchFailure({TopicPartition(prepared.topic, prepared.partition)})
         mine = [item for item in prepared if item.handler is not None]
         if not mine:
             for item in prepared:
                 self.record_outcome(item.record, "skipped")
             return None
-        tp = TopicPartition(records[0].topic, records[0].partition)
+        tps = {TopicPartition(r.topic, r.partition) for r in records}
         attempt = 0
         while True:
             failing: list[_Item] = []
-            fresh: list[_Item] = []
             new: set[int] = set()
             start = time.perf_counter()
             try:
@@ -458,26 +543,39 @@ class ConsumerRunner:
                 raise
             except Exception as exc:
                 if await self._is_transient(exc):
-                    await self._transient_pause(tp, attempt, exc, "batch")
+                    await self._transient_pause(tps, attempt, exc, "batch")
                     attempt += 1
                     continue
                 # A per-message handler's failing record is known: its batch try counts as its first. In a
-                # batch handler's run the culprit is unknown, so no record is charged (-1).
-                at = records.index(failing[0].record) if len(failing) == 1 else -1
+                # batch handler's run the culprit is unknown, so no record is charged.
+                failure = BatchFailure(
+                    {TopicPartition(i.record.topic, i.record.partition) for i in failing} or tps,
+                    failing[0].record if len(failing) == 1 else None,
+                )
                 log.info(
                     "batch transaction failed; handling its records one by one",
-                    extra={"records": len(records), "at": at, "error": repr(exc)},
+                    extra={
+                        "records": len(records),
+                        "partitions": len(failure.partitions),
+                        "error": repr(exc),
+                    },
                 )
-                return at
+                return failure
             break
         per_message = (time.perf_counter() - start) / len(prepared)
         for item in prepared:
             outcome = "skipped" if item.handler is None else ("handled" if id(item) in new else "duplicate")
             self.record_outcome(item.record, outcome)
-            metrics.CONSUMER_DURATION.labels(self.service, self.group_id, item.record.topic).observe(
-                per_message
-            )
+            self._duration(item.record.topic).observe(per_message)
         return None
+
+    def _duration(self, topic: str) -> Any:
+        child = self._duration_children.get(topic)
+        if child is None:
+            child = self._duration_children[topic] = metrics.CONSUMER_DURATION.labels(
+                self.service, self.group_id, topic
+            )
+        return child
 
     @staticmethod
     async def _claim_inbox(session: AsyncSession, items: Sequence[_Item]) -> set[int]:
@@ -501,27 +599,42 @@ class ConsumerRunner:
 
     @staticmethod
     def _runs(items: list[_Item]) -> list[list[_Item]]:
-        """Split items (partition order) into runs: consecutive events of one batch handler, or one item."""
+        """Split items into runs: consecutive events of one partition for one batch handler, or one item.
+
+        A run never spans partitions, so a failing run names the one partition to handle one by one.
+        """
         runs: list[list[_Item]] = []
         for item in items:
-            if runs and isinstance(item.handler, BatchHandler) and runs[-1][-1].handler is item.handler:
+            last = runs[-1][-1] if runs else None
+            if (
+                last is not None
+                and isinstance(item.handler, BatchHandler)
+                and last.handler is item.handler
+                and last.record.partition == item.record.partition
+                and last.record.topic == item.record.topic
+            ):
                 runs[-1].append(item)
             else:
                 runs.append([item])
         return runs
 
-    @staticmethod
-    async def _apply(session: AsyncSession, run: list[_Item]) -> None:
+    async def _apply(self, session: AsyncSession, run: list[_Item]) -> None:
         handler = run[0].handler
-        token = current_trace.set(continue_or_start(run[0].env.traceparent))
-        try:
+        first = run[0]
+        attributes: dict[str, str | int | bool] = {
+            "govmedia.service": self.service,
+            "messaging.system": "kafka",
+            "messaging.destination.name": first.ctx.topic,
+            "messaging.batch.message_count": len(run),
+        }
+        with span(
+            f"process {first.env.type}", first.env.traceparent, kind=SpanKind.CONSUMER, attributes=attributes
+        ):
             if isinstance(handler, BatchHandler):
                 await handler(session, [(item.event, item.ctx) for item in run])
             elif handler is not None:
                 for item in run:
                     await handler(item.event, item.ctx, session)
-        finally:
-            current_trace.reset(token)
 
     # ---- the one-by-one path ------------------------------------------------------------------------
 
@@ -545,7 +658,7 @@ class ConsumerRunner:
             await self.dead_letter(record, exc, attempts=0)
             return "dead_lettered"
         item = _Item(record, env, event, handler)
-        tp = TopicPartition(topic, record.partition) if self.consumer is not None else None
+        tps = {TopicPartition(topic, record.partition)} if self.consumer is not None else None
         attempt = prior_failures
         transient = 0
         if attempt:
@@ -567,7 +680,7 @@ class ConsumerRunner:
                 raise
             except Exception as exc:
                 if await self._is_transient(exc):
-                    await self._transient_pause(tp, transient, exc, "record")
+                    await self._transient_pause(tps, transient, exc, "record")
                     transient += 1
                     continue
                 attempt += 1
@@ -623,7 +736,12 @@ class ConsumerRunner:
 
     def record_outcome(self, record: Record, outcome: str) -> None:
         """Count what became of a record (handled, duplicate, skipped, dead_lettered)."""
-        metrics.CONSUMER_MESSAGES.labels(self.service, self.group_id, record.topic, outcome).inc()
+        child = self._outcome_children.get((record.topic, outcome))
+        if child is None:
+            child = self._outcome_children[(record.topic, outcome)] = metrics.CONSUMER_MESSAGES.labels(
+                self.service, self.group_id, record.topic, outcome
+            )
+        child.inc()
 
     def stop_soon(self) -> None:
         self._stopping.set()

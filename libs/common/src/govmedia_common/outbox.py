@@ -34,8 +34,10 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
@@ -130,6 +132,7 @@ _CLAIM_SQL = text(
         SELECT seq FROM outbox o
         WHERE o.published_at IS NULL AND o.dead_at IS NULL
           AND (o.claimed_until IS NULL OR o.claimed_until <= now() OR o.claimed_by = :me)
+          AND o.seq <> ALL(CAST(:inflight AS bigint[]))
           AND o.aggregateid NOT IN (SELECT aggregateid FROM busy)
         ORDER BY o.seq
         LIMIT :n
@@ -138,7 +141,7 @@ _CLAIM_SQL = text(
     UPDATE outbox SET claimed_by = :me,
                       claimed_until = now() + make_interval(secs => :lease),
                       attempts = attempts + 1
-    WHERE seq IN (SELECT seq FROM picked)
+    WHERE seq = ANY(ARRAY(SELECT seq FROM picked))
     RETURNING seq, id, topic, aggregateid, payload::text, headers::text
     """
 )
@@ -278,12 +281,21 @@ class OutboxRelay:
 
     # ---- one batch ----------------------------------------------------------------------------------
 
-    async def claim(self) -> list[ClaimedRow]:
-        """Claim a batch of unpublished rows under a lease (one statement, after the claim lock)."""
+    async def claim(self, *, in_flight: Sequence[int] = ()) -> list[ClaimedRow]:
+        """Claim a batch of unpublished rows under a lease (one statement, after the claim lock).
+
+        ``in_flight``: rows of this relay still being published, not to be claimed again.
+        """
         async with self.sessions() as session, session.begin():
             await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
             result = await session.execute(
-                _CLAIM_SQL, {"me": self.relay_id, "n": self.batch_size, "lease": self.lease_seconds}
+                _CLAIM_SQL,
+                {
+                    "me": self.relay_id,
+                    "n": self.batch_size,
+                    "lease": self.lease_seconds,
+                    "inflight": list(in_flight),
+                },
             )
             rows = [ClaimedRow(r[0], r[1], r[2], r[3], r[4], orjson.loads(r[5])) for r in result.all()]
         rows.sort(key=lambda r: r.seq)
@@ -295,6 +307,10 @@ class OutboxRelay:
         A row refused for good is set aside and the later rows of its aggregate are held back (not sent);
         any other failure sends the whole batch back to be retried.
         """
+        return await self._acknowledged(*await self._send(rows))
+
+    async def _send(self, rows: list[ClaimedRow]) -> tuple[list[tuple[ClaimedRow, Any]], PublishOutcome]:
+        """Hand rows to the producer in seq order (it batches them); the broker's answers come later."""
         outcome = PublishOutcome([], [], [])
         blocked: set[str] = set()
         sent = []
@@ -312,6 +328,10 @@ class OutboxRelay:
                 blocked.add(row.aggregateid)
                 continue
             sent.append((row, future))
+        return sent, outcome
+
+    @staticmethod
+    async def _acknowledged(sent: list[tuple[ClaimedRow, Any]], outcome: PublishOutcome) -> PublishOutcome:
         results = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
         for (row, _), result in zip(sent, results, strict=True):
             if isinstance(result, REFUSED_FOR_GOOD):
@@ -388,6 +408,73 @@ class OutboxRelay:
             raise outcome.error
         return len(outcome.published)
 
+    async def drain(self, *, max_seconds: float = 5.0) -> int:
+        """Publish batch after batch until nothing is claimable (or ``max_seconds``); returns rows published.
+
+        Pipelined: the next claim runs while the broker acknowledges the current batch, and a batch is
+        marked while the next one is being sent. A batch is sent only after the previous one was
+        acknowledged, so one aggregate's rows never overtake each other; after any failure or a row set
+        aside, the rows claimed ahead are given back unsent.
+        """
+        loop = asyncio.get_running_loop()
+        until = loop.time() + max_seconds
+        total = 0
+        marking: asyncio.Task[None] | None = None
+        await self.check_broker()
+        rows = await self.claim()
+        try:
+            while rows:
+                broker = self.broker  # known before sending: a row is never labelled with a newer broker
+                sent, outcome = await self._send(rows)
+                more = loop.time() < until and not self._stopping.is_set()
+                ahead = asyncio.create_task(self.claim(in_flight=[r.seq for r in rows])) if more else None
+                try:
+                    outcome = await self._acknowledged(sent, outcome)
+                except BaseException:
+                    outcome.error = outcome.error or RuntimeError("interrupted while publishing")
+                    raise
+                finally:
+                    claimed_ahead = await _result_or_empty(ahead)
+                    if marking is not None:
+                        await marking
+                        marking = None
+                    if outcome.error is not None or outcome.set_aside or outcome.retry:
+                        await asyncio.shield(self._settle(outcome, rows, claimed_ahead))
+                if outcome.error is not None:
+                    self._raise(outcome, rows)
+                if outcome.set_aside or outcome.retry:
+                    return total + len(outcome.published)
+                marking = asyncio.create_task(self.mark(outcome.published, broker))
+                total += len(outcome.published)
+                rows = claimed_ahead
+                if rows:
+                    await self.check_broker()
+        finally:
+            if marking is not None:
+                await asyncio.shield(marking)
+        return total
+
+    async def _settle(
+        self, outcome: PublishOutcome, rows: list[ClaimedRow], claimed_ahead: list[ClaimedRow]
+    ) -> None:
+        """After a failure or a row set aside: mark what went out, set aside, give everything else back."""
+        await self.set_aside(outcome.set_aside)
+        if outcome.error is None:
+            await self.mark(outcome.published, self.broker)
+        else:
+            outcome.retry = [r for r in rows if r not in (row for row, _ in outcome.set_aside)]
+        error = repr(outcome.error) if outcome.error else "held behind a row set aside"
+        await self.release([*outcome.retry, *claimed_ahead], error)
+
+    def _raise(self, outcome: PublishOutcome, rows: list[ClaimedRow]) -> None:
+        metrics.OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
+        log.warning(
+            "outbox publish failed, will retry", extra={"rows": len(rows), "error": repr(outcome.error)}
+        )
+        self._broker_checked = -1e9  # a broker that went away may come back as a new one
+        assert outcome.error is not None
+        raise outcome.error
+
     async def update_gauges(self) -> tuple[int, float]:
         """Refresh backlog, oldest-age and set-aside gauges from the table itself; returns backlog and age."""
         async with self.sessions() as session:
@@ -415,7 +502,7 @@ class OutboxRelay:
         while not self._stopping.is_set():
             published = 0
             try:
-                published = await self.run_once()
+                published = await self.drain()
                 backoff = 0.5
                 if loop.time() - last_purge > self.purge_every_seconds:
                     async with self.sessions() as session, session.begin():
@@ -443,6 +530,15 @@ class OutboxRelay:
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
+
+
+async def _result_or_empty(task: asyncio.Task[list[ClaimedRow]] | None) -> list[ClaimedRow]:
+    if task is None:
+        return []
+    try:
+        return await asyncio.shield(task)
+    except Exception:
+        return []
 
 
 async def purge_published(session: AsyncSession, *, older_than_days: int = 7) -> int:

