@@ -46,3 +46,74 @@ async def test_twenty_concurrent_duplicate_openings_exactly_one_is_accepted(serv
             "/v1/accounts", params={"unit_id": unit_id}, headers={"Authorization": f"Bearer {filer}"}
         )
     assert [a["platform"] for a in listed.json()["items"]] == ["douyin"]
+
+
+async def _put_settings(served: Served, code: str, settings: dict[str, Any]) -> httpx.Response:
+    s = served.setup
+    admin = await s.admin()
+    current = await s.call("GET", f"/v1/regions/{code}/settings", admin)
+    assert current.status_code == 200, current.text
+    assert current.headers["etag"] == f'W/"{current.json()["version"]}"'  # GET gives what PUT checks
+    return await s.call(
+        "PUT",
+        f"/v1/regions/{code}/settings",
+        admin,
+        json={"settings": settings},
+        headers={"If-Match": current.headers["etag"]},
+    )
+
+
+def _refused_naming(r: httpx.Response, key: str, code: str) -> None:
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith(PROBLEM_JSON)
+    assert r.json()["code"] == code and r.json()["key"] == key, r.json()
+
+
+async def test_settings_that_would_break_final_approvals_are_refused_naming_the_key(served: Served) -> None:
+    r = await _put_settings(served, "330000", {"registry": {"announced_filing_types": ["change", "merge"]}})
+    _refused_naming(r, "registry.announced_filing_types", "settings-inconsistent")
+    assert "open" in r.json()["detail"]
+    r = await _put_settings(
+        served, "330000", {"registry": {"announced_filing_types": ["open", "merge", "deregister"]}}
+    )
+    assert r.status_code == 200, r.text  # changes and suspensions may take effect at once
+
+
+async def test_a_county_may_tighten_but_not_loosen_what_the_levels_above_set(served: Served) -> None:
+    loosen = [
+        ({"approval_levels": {"open": ["unit", "county"]}}, "registry.approval_levels"),
+        ({"approver_roles": {"unit": ["unit_admin", "editor"]}}, "registry.approver_roles"),
+        ({"announced_filing_types": ["open", "merge", "deregister"]}, None),  # the province allows this now
+        ({"filing_deadline_workdays": 30}, "registry.filing_deadline_workdays"),
+        ({"announcement_workdays": 3}, "registry.announcement_workdays"),
+    ]
+    for registry, key in loosen:
+        r = await _put_settings(served, "331004", {"registry": registry})
+        if key is None:
+            assert r.status_code == 200, r.text
+        else:
+            _refused_naming(r, key, "loosens-higher-level")
+    tighten = {
+        "filing_deadline_workdays": 5,
+        "approval_levels": {"open": ["unit", "county", "city", "province"]},
+    }
+    assert (await _put_settings(served, "331004", {"registry": tighten})).status_code == 200
+    # unless a level above allows it for that key
+    r = await _put_settings(
+        served, "331000", {"authority": {"lower_levels_may_loosen": ["registry.approver_roles"]}}
+    )
+    assert r.status_code == 200, r.text
+    r = await _put_settings(
+        served, "331004", {"registry": {"approver_roles": {"unit": ["unit_admin", "approver"]}}}
+    )
+    assert r.status_code == 200, r.text
+    # and a county cannot grant itself that allowance
+    r = await _put_settings(
+        served,
+        "331003",
+        {
+            "authority": {"lower_levels_may_loosen": ["registry.approval_levels"]},
+            "registry": {"approval_levels": {"open": ["unit", "county"]}},
+        },
+    )
+    _refused_naming(r, "registry.approval_levels", "loosens-higher-level")

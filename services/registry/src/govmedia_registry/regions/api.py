@@ -37,9 +37,13 @@ async def list_regions(
 
 
 @router.get("/v1/regions/{code}/settings", response_model=RegionSettingsOut, tags=["regions"])
-async def get_settings(code: str, session: SessionDep, principal: Reader) -> RegionSettingsOut:
+async def get_settings(
+    code: str, session: SessionDep, principal: Reader, response: Response
+) -> RegionSettingsOut:
     await service.visible_region(session, principal, code)
-    return RegionSettingsOut(**await service.settings_view(session, code))
+    view = await service.settings_view(session, code)
+    response.headers["ETag"] = etag(view["version"])  # what PUT's If-Match expects
+    return RegionSettingsOut(**view)
 
 
 @router.put(

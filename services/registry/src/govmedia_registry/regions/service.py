@@ -14,6 +14,7 @@ from govmedia_common.events import RegionSettingsChanged
 from govmedia_common.outbox import add_event
 from govmedia_common.workdays import Clock
 from govmedia_registry.models import RegionSettings
+from govmedia_registry.regions import authority
 from govmedia_registry.regions import repository as repo
 from govmedia_registry.regions.domain import RegionRecord, parent_code, region_path
 from govmedia_registry.regions.mapping import region_to_row
@@ -75,6 +76,10 @@ async def put_settings(
     parent = parent_code(code)
     merged = await effective_settings(session, parent) if parent else {}
     RegistryRules.from_settings({**merged.get("registry", {}), **registry_section})
+    # Judged as a whole, and never looser than the regions above allow (regions/authority.py).
+    path = region_path(code)
+    above = [row.settings for row in await repo.settings_on_path(session, path[:-1])]
+    authority.check(above, settings, is_top=parent is None)
     row = await repo.get_settings(session, code, lock=True)
     before = copy.deepcopy(row.settings) if row else {}
     if row is None:
