@@ -82,10 +82,13 @@ def match(
     if best is None:
         return Match(MatchKind.NONE, None, None)
     candidate, score = best
-    score = round(score, 4)
+    if candidate.similarity_text == similarity_text:
+        score = 1.0
+    # Shown rounded, never as 1.0 unless the letters and digits are identical.
+    shown = 1.0 if score == 1.0 else min(round(score, 4), 0.9999)
     if score >= noise_similarity:
-        return Match(MatchKind.NEAR, candidate.post_id, score)
+        return Match(MatchKind.NEAR, candidate.post_id, shown)
     if score >= same_post_similarity or published is not None:
         # The review says this platform post is that approved post: whatever differs was edited after it.
-        return Match(MatchKind.MISMATCH, candidate.post_id, score)
-    return Match(MatchKind.NONE, None, score)
+        return Match(MatchKind.MISMATCH, candidate.post_id, shown)
+    return Match(MatchKind.NONE, None, shown)

@@ -46,10 +46,12 @@ class MonitorSettings(BaseModel):
         15, ge=1, le=365, description="Working days a public message may stay unanswered before a violation."
     )
     match_noise_similarity: float = Field(
-        0.95,
+        1.0,
         gt=0,
         le=1,
-        description="Similarity to an approved post at or above which differences are formatting noise.",
+        description="Similarity of letters and digits to an approved post at or above which the rest is "
+        "formatting noise. 1.0: only whitespace, punctuation, width and case may differ (a changed date is "
+        "an edit); a province whose platforms append boilerplate may lower it.",
     )
     match_same_post_similarity: float = Field(
         0.6,

@@ -59,7 +59,7 @@ async def test_a_reformatted_post_is_formatting_noise_not_an_alarm(monitor):
     await monitor.observe(account, reformatted, title=f"  {TITLE} ", post_id="wx-reflow")
     obs = await monitor.observation(account, "wx-reflow")
     assert (obs.match_kind, obs.matched_post_id) == ("near", post_id)
-    assert obs.match_score is not None and obs.match_score >= 0.95
+    assert obs.match_score == 1.0
     assert await monitor.alerts(account) == []
 
 
@@ -71,7 +71,7 @@ async def test_a_post_edited_after_approval_raises_a_mismatch_alert(monitor):
     await monitor.observe(account, edited, title=TITLE, post_id="wx-edited")
     obs = await monitor.observation(account, "wx-edited")
     assert (obs.match_kind, obs.matched_post_id) == ("mismatch", post_id)
-    assert obs.match_score is not None and 0.6 <= obs.match_score < 0.95
+    assert obs.match_score is not None and 0.6 <= obs.match_score < 1.0
     [alert] = await monitor.alerts(account)
     assert (alert.rule, alert.detail["approved_post_id"]) == ("content_mismatch", post_id)
 
