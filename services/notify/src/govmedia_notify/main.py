@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from govmedia_common.app import Runtime, ServiceSpec
 from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
-from govmedia_common.settings import service_settings
+from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock, SystemClock, WorkCalendar
 from govmedia_notify.bulletins.api import router as bulletins_router
 from govmedia_notify.cases.api import router as cases_router
@@ -73,14 +73,18 @@ def spec(clock: Clock, calendar: WorkCalendar) -> ServiceSpec:
 
 
 def create_app(
-    settings: NotifySettings | None = None,
+    settings: ServiceSettings | None = None,
     *,
     verifier: TokenVerifier | None = None,
     clock: Clock | None = None,
     calendar: WorkCalendar | None = None,
 ) -> FastAPI:
     """Build the notify app (``uvicorn govmedia_notify.main:create_app --factory``)."""
-    settings = settings or service_settings(SERVICE, NotifySettings)
+    from_env = service_settings(SERVICE, NotifySettings)
+    if settings is None:
+        settings = from_env
+    elif not isinstance(settings, NotifySettings):  # plain service settings: notify's own come from the env
+        settings = NotifySettings.model_validate({**from_env.model_dump(), **settings.model_dump()})
     clock = clock or SystemClock()
     calendar = calendar or WorkCalendar()
     app = create_service_app(spec(clock, calendar), settings, verifier=verifier, clock=clock)

@@ -260,7 +260,7 @@ class NotifyKit:
             return list((await session.execute(stmt)).scalars())
 
     def dispatcher(self, **overrides: Any) -> Dispatcher:
-        settings = self.settings.model_copy(update=overrides)
+        settings = NotifySettings.model_validate({**self.settings.model_dump(), **overrides})
         return Dispatcher(self.sessions, settings, self.clock)
 
     async def wait_for(self, probe: Callable[[], Any], *, within: float = 30.0) -> Any:

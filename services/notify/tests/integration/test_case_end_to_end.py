@@ -118,9 +118,18 @@ async def test_a_violation_alert_walks_from_notice_to_closure_and_reminders_resp
     r = await unit.liaison.http.post(
         f"/v1/cases/{case_id}/reports",
         json={**report, "attachments": [{"sha256": sha, "filename": "截图.png"}]},
+        headers={"Idempotency-Key": "report-2"},
     )
     assert r.status_code == 201, r.text
     second = r.json()["reports"][-1]["id"]
+    # A retry with the same key gets the same answer and submits nothing twice.
+    replay = await unit.liaison.http.post(
+        f"/v1/cases/{case_id}/reports",
+        json={**report, "attachments": [{"sha256": sha, "filename": "截图.png"}]},
+        headers={"Idempotency-Key": "report-2"},
+    )
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json() == r.json()
     r = await unit.liaison.http.get(f"/v1/attachments/{sha}")
     assert r.status_code == 200 and r.content == png
 

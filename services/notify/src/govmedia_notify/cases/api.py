@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal, region_prefix
 from govmedia_common.errors import DomainError, ErrorKind, not_found
+from govmedia_common.idempotency import idempotent_create
 from govmedia_common.pagination import decode_cursor, encode_cursor
 from govmedia_common.scoping import can_see, sees_only_own_unit
 from govmedia_common.workdays import WorkCalendar
@@ -26,6 +27,9 @@ Reader = Annotated[Principal, Depends(Authorize("notify:read"))]
 Writer = Annotated[Principal, Depends(Authorize("notify:write"))]
 Admin = Annotated[Principal, Depends(Authorize("notify:write", roles=("office_admin",)))]
 CaseId = Annotated[str, Path(max_length=64)]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", max_length=200, description="Makes a retry safe")
+]
 
 
 def _settings(rt: RuntimeDep) -> NotifySettings:
@@ -133,19 +137,34 @@ async def download(
     summary="Submit a rectification report",
 )
 async def submit_report(
-    case_id: CaseId, body: s.ReportIn, session: SessionDep, principal: Writer, rt: RuntimeDep
-) -> s.CaseDetailOut:
-    case = await service.submit_report(
+    case_id: CaseId,
+    body: s.ReportIn,
+    session: SessionDep,
+    principal: Writer,
+    rt: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def make() -> tuple[Any, dict[str, str]]:
+        case = await service.submit_report(
+            session,
+            principal,
+            case_id,
+            text=body.text,
+            signed_by=body.signed_by,
+            sealed=body.sealed,
+            attachments=[service.AttachmentRef(a.sha256, a.filename) for a in body.attachments],
+            now=rt.clock.now(),
+        )
+        return s.CaseDetailOut.model_validate(case).model_dump(mode="json"), {}
+
+    return await idempotent_create(
         session,
-        principal,
-        case_id,
-        text=body.text,
-        signed_by=body.signed_by,
-        sealed=body.sealed,
-        attachments=[service.AttachmentRef(a.sha256, a.filename) for a in body.attachments],
-        now=rt.clock.now(),
+        principal=principal.subject,
+        key=idempotency_key,
+        route=f"cases/{case_id}/reports",
+        payload=body.model_dump(mode="json"),
+        make=make,
     )
-    return s.CaseDetailOut.model_validate(case)
 
 
 @router.post(

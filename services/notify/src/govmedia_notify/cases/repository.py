@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -164,8 +164,6 @@ async def counts_for_digest(
     session: AsyncSession, *, prefix: str, today: date, since: datetime
 ) -> dict[str, int]:
     """Open, overdue, newly opened and newly closed cases of a region subtree (the office's daily digest)."""
-    from sqlalchemy import func
-
     in_region = CaseRow.region_code.startswith(prefix, autoescape=True)
     not_closed = CaseRow.state != CaseState.CLOSED
     row = (

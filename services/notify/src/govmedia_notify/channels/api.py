@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
+from govmedia_common.idempotency import idempotent_create
 from govmedia_common.ids import new_id
 from govmedia_common.pagination import decode_cursor, encode_cursor
 from govmedia_common.scoping import can_see, sees_only_own_unit
@@ -71,22 +72,37 @@ async def mark_read(message_id: Id, session: SessionDep, principal: Reader, rt: 
     summary="Subscribe a webhook to some kinds of messages",
 )
 async def subscribe(
-    body: s.SubscriptionIn, session: SessionDep, principal: Writer, rt: RuntimeDep
-) -> s.SubscriptionOut:
-    sub = Subscription(
-        id=new_id(),
-        org_id=_org(principal),
-        region_code=principal.region_code,
-        scope="unit" if sees_only_own_unit(principal) else "region",
-        event_kinds=sorted({k.value for k in body.event_kinds}),
-        url=str(body.url),
-        secret=body.secret,
-        active=True,
-        created_by=principal.subject,
-        created_at=rt.clock.now(),
+    body: s.SubscriptionIn,
+    session: SessionDep,
+    principal: Writer,
+    rt: RuntimeDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> Response:
+    async def make() -> tuple[Any, dict[str, str]]:
+        sub = Subscription(
+            id=new_id(),
+            org_id=_org(principal),
+            region_code=principal.region_code,
+            scope="unit" if sees_only_own_unit(principal) else "region",
+            event_kinds=sorted({k.value for k in body.event_kinds}),
+            url=str(body.url),
+            secret=body.secret,
+            active=True,
+            created_by=principal.subject,
+            created_at=rt.clock.now(),
+        )
+        await repo.add_subscription(session, sub)
+        out = s.SubscriptionOut.model_validate(sub).model_dump(mode="json")
+        return out, {"Location": f"/v1/subscriptions/{sub.id}"}
+
+    return await idempotent_create(
+        session,
+        principal=principal.subject,
+        key=idempotency_key,
+        route="subscriptions",
+        payload=body.model_dump(mode="json"),
+        make=make,
     )
-    await repo.add_subscription(session, sub)
-    return s.SubscriptionOut.model_validate(sub)
 
 
 @router.get(

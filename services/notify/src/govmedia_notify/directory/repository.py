@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import any_, func, literal, select
+from sqlalchemy import any_, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,7 +137,3 @@ async def scores_in(session: AsyncSession, prefix: str, period_kind: str, start:
         .order_by(ScoreView.composite.desc(), ScoreView.account_id)
     )
     return (await session.execute(stmt)).scalars().all()
-
-
-async def now_db(session: AsyncSession) -> datetime:
-    return (await session.execute(select(func.now()))).scalar_one()

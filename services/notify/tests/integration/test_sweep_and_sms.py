@@ -1,0 +1,107 @@
+"""The sweep escalates an overdue case to the office and sends each office one daily digest; SMS goes through
+the HTTP gateway adapter to a real local server."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from datetime import datetime
+from typing import Any
+
+import orjson
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from govmedia_common.workdays import SHANGHAI
+
+pytestmark = pytest.mark.integration
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2025, 9, day, hour, minute, tzinfo=SHANGHAI)
+
+
+async def sweep(office: Any, moment: datetime) -> dict[str, Any]:
+    r = await office.http.post("/v1/sweeps", json={"as_of": moment.isoformat()})
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+async def test_an_overdue_case_is_escalated_once_and_offices_get_one_digest_a_day(notify: Any) -> None:
+    kit = notify
+    office = await kit.office(contact_email="office@luqiao.gov.cn")
+    unit = await kit.unit()
+    kit.clock.set(at(1, 10))
+    await kit.raise_alert(kit.alert(unit, at=at(1, 10)))
+    before = await sweep(office, at(8, 20))  # the deadline day itself: not overdue yet
+    assert (before["escalations"], before["reminders"], before["digests"]) == (
+        0,
+        1,
+        1,
+    )  # one catch-up reminder
+    first = await sweep(office, at(9, 8))  # quiet hours are over, the digest time is not reached
+    assert (first["escalations"], first["digests"]) == (1, 0)
+    second = await sweep(office, at(9, 9))
+    assert (second["escalations"], second["reminders"], second["digests"]) == (0, 1, 1)
+    third = await sweep(office, at(9, 18))
+    assert (third["escalations"], third["reminders"], third["digests"]) == (0, 0, 0)
+    assert (await sweep(office, at(10, 9)))["digests"] == 1  # the next day's
+
+    escalations = await kit.deliveries(kind="escalation")
+    assert {(d.channel, d.recipient) for d in escalations} >= {
+        ("inbox", office.unit_id),
+        ("email", "office@luqiao.gov.cn"),
+    }
+    assert "已逾期1天" in escalations[0].body
+    digests = [d for d in await kit.deliveries(kind="digest") if d.channel == "email"]
+    assert len(digests) == 3  # 8, 9 and 10 September
+    assert (
+        "在办整改事项1件，其中逾期0件" in digests[0].body
+        and "在办整改事项1件，其中逾期1件" in digests[1].body
+    )
+    assert [t for t, _ in await kit.events(account_id=unit.account_id)].count("case.escalated") == 1
+
+
+async def test_sms_goes_to_the_gateway_with_its_delivery_id(notify: Any) -> None:
+    kit = notify
+    await kit.office()
+    unit = await kit.unit(contact_phone="13800000000")
+    received: list[tuple[dict[str, Any], str]] = []
+
+    async def gateway(request: Request) -> Response:
+        received.append((orjson.loads(await request.body()), request.headers.get("authorization", "")))
+        return Response(status_code=202)
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[Route("/sms", gateway, methods=["POST"])]),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
+        await asyncio.sleep(0.02)
+    dispatcher = kit.dispatcher(sms_gateway_url=f"http://127.0.0.1:{port}/sms", sms_gateway_token="gw-token")
+    try:
+        await kit.raise_alert(kit.alert(unit, at=kit.clock.now()))
+        await dispatcher.run_once()
+    finally:
+        await dispatcher.close()
+        server.should_exit = True
+        await task
+    [sms] = await kit.deliveries(channel="sms")
+    assert sms.status == "delivered"
+    [(body, auth)] = received
+    assert auth == "Bearer gw-token"
+    assert body["id"] == sms.id and body["to"] == "13800000000"
+    assert body["text"].startswith("【即时通报】路桥市场监管存在违规：内容不更新")
