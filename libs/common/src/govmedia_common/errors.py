@@ -29,7 +29,7 @@ A family of errors may subclass it and fix ``kind`` and ``code`` on the class::
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, overload
 
 
 class ErrorKind(StrEnum):
@@ -75,7 +75,11 @@ class DomainError(Exception):
     kind: ErrorKind = ErrorKind.RULE_VIOLATED
     code: str = "rule-violated"
 
-    def __init__(self, *args: Any, **extensions: Any) -> None:
+    @overload
+    def __init__(self, kind: ErrorKind | str, code: str, detail: str, /, **extensions: Any) -> None: ...
+    @overload
+    def __init__(self, detail: str, /, **extensions: Any) -> None: ...
+    def __init__(self, /, *args: Any, **extensions: Any) -> None:
         # DomainError(kind, code, detail) or, for subclasses that fix kind and code, Subclass(detail).
         if len(args) == 3:
             kind, code, detail = args
