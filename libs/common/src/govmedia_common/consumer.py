@@ -25,35 +25,8 @@ On any error the transaction is rolled back as a whole, then:
   there no record is charged), then sent to ``<topic>.dlt`` with its error in the headers; the partition
   moves on.
 
-Writing handlers
-----------------
-A per-message handler (the classic form)::
-
-    async def on_filed(event: AccountFiled, ctx: MessageContext, session: AsyncSession) -> None: ...
-
-A batch handler: a function of ``(session, items)`` wrapped by :func:`batch` (or :class:`BatchHandler`),
-where ``items`` is a sequence of ``(event, ctx)`` in partition order, already deduplicated by the inbox::
-
-    @batch
-    async def on_snapshots(
-        session: AsyncSession, items: Sequence[tuple[MetricSnapshot, MessageContext]]
-    ) -> None:
-        per_account = Counter(event.account_id for event, _ in items)  # one row per key
-        stmt = insert(counters).values([{"account_id": a, "n": n} for a, n in per_account.items()])
-        await session.execute(stmt.on_conflict_do_update(
-            index_elements=["account_id"], set_={"n": counters.c.n + stmt.excluded.n}))
-
-    ConsumerRunner(..., handlers={MetricSnapshot: on_snapshots, AccountFiled: on_filed})
-    # or in a ServiceSpec: consumer_groups={"metrics": {MetricSnapshot: on_snapshots}}
-
-Rules for batch handlers: never commit; do not reorder events of one aggregate if order matters to you
-(``items`` are in partition order, and one aggregate is one partition); several events of the same
-aggregate may be in one call (e.g. an upsert must combine them, not send two rows for one key in one
-``INSERT … ON CONFLICT DO UPDATE``, which PostgreSQL refuses). On the one-by-one path the same function is
-called with a single item, so it must also work for one. Raising any exception rolls the batch back.
-
-Handlers run under ``handler_timeout`` (below ``max_poll_interval_ms``) so a stuck handler cannot get the
-member evicted from its group mid-transaction.
+Handlers: see :mod:`govmedia_common.handlers` (per-message and batch handlers, and how to write them); they
+run under ``handler_timeout`` (below ``max_poll_interval_ms``) so a stuck one cannot get the member evicted.
 """
 
 from __future__ import annotations
@@ -62,26 +35,30 @@ import asyncio
 import logging
 import random
 import time
-import traceback
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
-import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from opentelemetry.trace import SpanKind
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from govmedia_common import metrics
 from govmedia_common.envelope import Envelope, EnvelopeError, from_record
 from govmedia_common.events.base import Event
-from govmedia_common.kafka import cluster_id
+from govmedia_common.handlers import BatchFunction as BatchFunction
+from govmedia_common.handlers import BatchHandler as BatchHandler
+from govmedia_common.handlers import Handler as Handler
+from govmedia_common.handlers import MessageContext as MessageContext
+from govmedia_common.handlers import MessageHandler as MessageHandler
+from govmedia_common.handlers import batch as batch
+from govmedia_common.inbox import record_in_inbox
+from govmedia_common.kafka import CommitOnRevoke, cluster_id, dead_letter_headers, lag_per_partition
 from govmedia_common.settings import KafkaSettings
 from govmedia_common.tracing import span
+from govmedia_common.transient import is_transient as is_transient
 
 log = logging.getLogger(__name__)
 
@@ -89,102 +66,8 @@ E = TypeVar("E", bound=Event)
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
-@dataclass(frozen=True)
-class MessageContext:
-    """Where a message came from, handed to handlers beside the typed event."""
-
-    envelope: Envelope
-    topic: str
-    partition: int
-    offset: int
-
-
-MessageHandler = Callable[[Any, MessageContext, AsyncSession], Awaitable[None]]
-BatchFunction = Callable[[AsyncSession, Sequence[tuple[Any, MessageContext]]], Awaitable[None]]
-
-
-class BatchHandler(Generic[E]):
-    """A handler taking ``(session, [(event, ctx), …])``: a run of consecutive events of its type at once."""
-
-    def __init__(
-        self, fn: Callable[[AsyncSession, Sequence[tuple[E, MessageContext]]], Awaitable[None]]
-    ) -> None:
-        self.fn = fn
-        self.__name__ = getattr(fn, "__name__", "batch_handler")
-
-    async def __call__(self, session: AsyncSession, items: Sequence[tuple[E, MessageContext]]) -> None:
-        await self.fn(session, items)
-
-
-def batch(
-    fn: Callable[[AsyncSession, Sequence[tuple[E, MessageContext]]], Awaitable[None]],
-) -> BatchHandler[E]:
-    """Decorator: register ``fn(session, items)`` as a batch handler."""
-    return BatchHandler(fn)
-
-
-# What may be registered for an event type: a per-message handler or a batch handler.
-Handler = MessageHandler | BatchHandler[Any]
-
-_INBOX_SQL = text(
-    """
-    INSERT INTO inbox (source, event_id, type, topic, partition, "offset")
-    SELECT * FROM unnest(CAST(:sources AS text[]), CAST(:ids AS text[]), CAST(:types AS text[]),
-                         CAST(:topics AS text[]), CAST(:partitions AS smallint[]), CAST(:offsets AS bigint[]))
-    ON CONFLICT DO NOTHING
-    RETURNING source, event_id
-    """
-)
-
-_TRANSIENT_SQLSTATE_CLASSES = (
-    "08",
-    "53",
-    "57",
-    "40",
-)  # connection, resources, operator intervention, rollback
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for failures that are not the message's fault: connection loss, database down or overloaded."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        # TimeoutError is an OSError, but a handler running past its timeout may be the message's fault:
-        # the database probe decides that one.
-        if isinstance(current, OSError) and not isinstance(current, TimeoutError):
-            return True
-        if isinstance(current, sa_exc.TimeoutError):  # connection pool exhausted
-            return True
-        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
-            return True
-        if isinstance(current, asyncpg.PostgresError):
-            state = str(getattr(current, "sqlstate", "") or "")
-            if state[:2] in _TRANSIENT_SQLSTATE_CLASSES and state != "57014":  # not statement timeouts
-                return True
-        orig = getattr(current, "orig", None)
-        current = orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
-    return False
-
-
 class _PartitionLost(Exception):
     """The partition was revoked while waiting out a transient failure: its new owner takes over."""
-
-
-class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, runner: ConsumerRunner) -> None:
-        self.runner = runner
-
-    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        # Offsets are committed right after each batch's transactions, so nothing is pending here;
-        # commit anyway in case a batch was interrupted between the database and the offset commit.
-        try:
-            await self.runner.commit_pending()
-        except Exception:  # e.g. a new broker that forgot the group: the inbox absorbs the redelivery
-            log.warning("could not commit offsets on revocation", exc_info=True)
-
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        log.info("partitions assigned", extra={"group": self.runner.group_id, "partitions": str(assigned)})
 
 
 @dataclass
@@ -270,7 +153,7 @@ class ConsumerRunner:
             max_poll_records=self.max_poll_records,
         )
         await self.consumer.start()
-        self.consumer.subscribe(self.topics, listener=_Rebalance(self))
+        self.consumer.subscribe(self.topics, listener=CommitOnRevoke(self.commit_pending, self.group_id))
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -391,24 +274,10 @@ class ConsumerRunner:
         if not force and now - self._last_lag < 2.0:
             return
         self._last_lag = now
-        assigned = list(self.consumer.assignment())
-        if not assigned:
-            return
-        try:
-            ends = await asyncio.wait_for(self.consumer.end_offsets(assigned), 5)
-        except Exception:  # the broker is away: keep the last values rather than invent zeros
-            return
-        for tp in assigned:
-            done = self._pending.get(tp, self._committed.get(tp))
-            if done is None:
-                try:
-                    done = await self.consumer.committed(tp) or 0  # nothing committed: all of it is lag
-                except Exception:
-                    continue
-                self._committed[tp] = done
-            metrics.CONSUMER_LAG.labels(self.service, self.group_id, tp.topic, str(tp.partition)).set(
-                max(0, ends.get(tp, 0) - done)
-            )
+        done = {**self._committed, **self._pending}
+        lags = await lag_per_partition(self.consumer, done)
+        for tp, lag in (lags or {}).items():  # None: the broker is away, keep the last values
+            metrics.CONSUMER_LAG.labels(self.service, self.group_id, tp.topic, str(tp.partition)).set(lag)
 
     async def _check_broker(self) -> None:
         """A new, empty broker (new cluster id) forgot the offsets: read every partition from the start.
@@ -570,12 +439,11 @@ class ConsumerRunner:
         return None
 
     def _duration(self, topic: str) -> Any:
-        child = self._duration_children.get(topic)
-        if child is None:
-            child = self._duration_children[topic] = metrics.CONSUMER_DURATION.labels(
+        if topic not in self._duration_children:
+            self._duration_children[topic] = metrics.CONSUMER_DURATION.labels(
                 self.service, self.group_id, topic
             )
-        return child
+        return self._duration_children[topic]
 
     @staticmethod
     async def _claim_inbox(session: AsyncSession, items: Sequence[_Item]) -> set[int]:
@@ -583,19 +451,14 @@ class ConsumerRunner:
         first: dict[tuple[str, str], _Item] = {}
         for item in items:  # the same event twice in one poll: only its first copy counts
             first.setdefault((item.env.source, item.env.id), item)
-        unique = list(first.values())
-        result = await session.execute(
-            _INBOX_SQL,
-            {
-                "sources": [i.env.source for i in unique],
-                "ids": [i.env.id for i in unique],
-                "types": [i.env.type for i in unique],
-                "topics": [i.record.topic for i in unique],
-                "partitions": [i.record.partition for i in unique],
-                "offsets": [i.record.offset for i in unique],
-            },
+        new = await record_in_inbox(
+            session,
+            [
+                (i.env.source, i.env.id, i.env.type, i.record.topic, i.record.partition, i.record.offset)
+                for i in first.values()
+            ],
         )
-        return {id(first[(r[0], r[1])]) for r in result.all()}
+        return {id(first[key]) for key in new}
 
     @staticmethod
     def _runs(items: list[_Item]) -> list[list[_Item]]:
@@ -708,17 +571,7 @@ class ConsumerRunner:
 
     async def dead_letter(self, record: Record, exc: BaseException, *, attempts: int) -> None:
         """Send the original record to ``<topic>.dlt`` with the error; the partition then moves on."""
-        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        headers = [
-            *(record.headers or ()),
-            ("dlt_error", error[:4000].encode()),
-            ("dlt_error_class", type(exc).__name__.encode()),
-            ("dlt_original_topic", record.topic.encode()),
-            ("dlt_original_partition", str(record.partition).encode()),
-            ("dlt_original_offset", str(record.offset).encode()),
-            ("dlt_consumer_group", self.group_id.encode()),
-            ("dlt_attempts", str(attempts).encode()),
-        ]
+        error, headers = dead_letter_headers(record, exc, attempts=attempts, group=self.group_id)
         await self.dlt_producer.send_and_wait(
             f"{record.topic}.dlt", value=record.value, key=record.key, headers=headers
         )

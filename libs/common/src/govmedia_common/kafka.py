@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka import errors as kafka_errors
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 from aiokafka.protocol.metadata import MetadataRequest
@@ -136,6 +138,69 @@ def production_topic_configs(replication: int) -> dict[str, str]:
     if replication < 3:
         return {}
     return {"min.insync.replicas": "2", "unclean.leader.election.enable": "false"}
+
+
+class CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Commits what was handled before partitions go to another member."""
+
+    def __init__(self, commit: Callable[[], Awaitable[None]], group: str) -> None:
+        self.commit = commit
+        self.group = group
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        # Offsets are committed right after each batch's transactions, so nothing is pending here;
+        # commit anyway in case a batch was interrupted between the database and the offset commit.
+        try:
+            await self.commit()
+        except Exception:  # e.g. a new broker that forgot the group: the inbox absorbs the redelivery
+            log.warning("could not commit offsets on revocation", exc_info=True)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        log.info("partitions assigned", extra={"group": self.group, "partitions": str(assigned)})
+
+
+async def lag_per_partition(
+    consumer: AIOKafkaConsumer, done: Mapping[TopicPartition, int]
+) -> dict[TopicPartition, int] | None:
+    """Broker end offset − offset done (else the group's committed offset), per assigned partition.
+
+    Asked from the broker, not from fetch responses, so it stays true while nothing is handled; None when
+    the broker does not answer.
+    """
+    assigned = list(consumer.assignment())
+    if not assigned:
+        return {}
+    try:
+        ends = await asyncio.wait_for(consumer.end_offsets(assigned), 5)
+    except Exception:
+        return None
+    lags: dict[TopicPartition, int] = {}
+    for tp in assigned:
+        offset = done.get(tp)
+        if offset is None:
+            try:
+                offset = await consumer.committed(tp) or 0  # nothing committed: all of it is lag
+            except Exception:
+                continue
+        lags[tp] = max(0, ends.get(tp, 0) - offset)
+    return lags
+
+
+def dead_letter_headers(
+    record: ConsumerRecord[bytes, bytes], exc: BaseException, *, attempts: int, group: str
+) -> tuple[str, list[tuple[str, bytes]]]:
+    """The error text, and the original headers plus ``dlt_*`` headers saying what failed where."""
+    error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return error, [
+        *(record.headers or ()),
+        ("dlt_error", error[:4000].encode()),
+        ("dlt_error_class", type(exc).__name__.encode()),
+        ("dlt_original_topic", record.topic.encode()),
+        ("dlt_original_partition", str(record.partition).encode()),
+        ("dlt_original_offset", str(record.offset).encode()),
+        ("dlt_consumer_group", group.encode()),
+        ("dlt_attempts", str(attempts).encode()),
+    ]
 
 
 def all_topics() -> list[str]:
