@@ -6,6 +6,7 @@ sign in at the registry and use the same token at the review.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
@@ -25,13 +26,11 @@ from tests.hostile.harness import (
 )
 
 
-@pytest.fixture(scope="module")
-async def served(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Served]:
+@contextlib.asynccontextmanager
+async def _serve(infra: Infrastructure, *, with_review: bool) -> AsyncIterator[Served]:
     from govmedia_registry.main import create_app as create_registry
-    from govmedia_review.main import create_app as create_review
 
     registry_db = await fresh_database(infra, "hostile_registry", "registry")
-    review_db = await fresh_database(infra, "hostile_review", "review")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_REGION", "330000")
@@ -39,18 +38,40 @@ async def served(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Ser
         registry_app = create_registry(
             registry_settings(registry_db, infra, trusted_proxies="127.0.0.2"), clock=clock
         )
-        async with serving(registry_app) as registry_url:
-            # No verifier given: the review builds its production one from settings (JWKS and the
-            # revocation feed beside it, both at the registry).
-            review_app = create_review(
-                service_settings_for(
-                    "review", review_db, infra, jwks_url=f"{registry_url}/.well-known/jwks.json"
-                ),
-                clock=clock,
+        async with contextlib.AsyncExitStack() as stack:
+            registry_url = await stack.enter_async_context(serving(registry_app))
+            review_url, review_app = "", None
+            if with_review:
+                from govmedia_review.main import create_app as create_review
+
+                review_db = await fresh_database(infra, "hostile_review", "review")
+                # No verifier given: the review builds its production one from settings (JWKS and the
+                # revocation feed beside it, both at the registry).
+                review_app = create_review(
+                    service_settings_for(
+                        "review", review_db, infra, jwks_url=f"{registry_url}/.well-known/jwks.json"
+                    ),
+                    clock=clock,
+                )
+                review_url = await stack.enter_async_context(serving(review_app))
+            transport = httpx.ASGITransport(app=registry_app)
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(transport=transport, base_url="http://registry")
             )
-            async with serving(review_app) as review_url:
-                transport = httpx.ASGITransport(app=registry_app)
-                async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
-                    yield Served(
-                        registry_url, review_url, Setup(client), registry_app, review_app, registry_db, clock
-                    )
+            yield Served(
+                registry_url, review_url, Setup(client), registry_app, review_app, registry_db, clock
+            )
+
+
+@pytest.fixture(scope="module")
+async def served(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Served]:
+    """Registry and review on sockets (a fresh pair per test module)."""
+    async with _serve(infra, with_review=True) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+async def served_registry(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Served]:
+    """Only the registry on a socket (``review_url`` is empty)."""
+    async with _serve(infra, with_review=False) as s:
+        yield s

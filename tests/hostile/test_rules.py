@@ -13,7 +13,8 @@ from tests.hostile.harness import PROBLEM_JSON, Served
 pytestmark = pytest.mark.integration
 
 
-async def test_twenty_concurrent_duplicate_openings_exactly_one_is_accepted(served: Served) -> None:
+async def test_twenty_concurrent_duplicate_openings_exactly_one_is_accepted(served_registry: Served) -> None:
+    served = served_registry
     s = served.setup
     unit_id = await s.unit("331004", "台州市路桥区市场监督管理局", "市场监管局")
     _, _, filer = await s.person(["unit_admin"], region_code="331004", unit_id=unit_id)
@@ -69,7 +70,10 @@ def _refused_naming(r: httpx.Response, key: str, code: str) -> None:
     assert r.json()["code"] == code and r.json()["key"] == key, r.json()
 
 
-async def test_settings_that_would_break_final_approvals_are_refused_naming_the_key(served: Served) -> None:
+async def test_settings_that_would_break_final_approvals_are_refused_naming_the_key(
+    served_registry: Served,
+) -> None:
+    served = served_registry
     r = await _put_settings(served, "330000", {"registry": {"announced_filing_types": ["change", "merge"]}})
     _refused_naming(r, "registry.announced_filing_types", "settings-inconsistent")
     assert "open" in r.json()["detail"]
@@ -79,7 +83,8 @@ async def test_settings_that_would_break_final_approvals_are_refused_naming_the_
     assert r.status_code == 200, r.text  # changes and suspensions may take effect at once
 
 
-async def test_a_county_may_tighten_but_not_loosen_what_the_levels_above_set(served: Served) -> None:
+async def test_a_county_may_tighten_but_not_loosen_what_the_levels_above_set(served_registry: Served) -> None:
+    served = served_registry
     loosen = [
         ({"approval_levels": {"open": ["unit", "county"]}}, "registry.approval_levels"),
         ({"approver_roles": {"unit": ["unit_admin", "editor"]}}, "registry.approver_roles"),

@@ -165,6 +165,9 @@ class Platform:
                 "--port",
                 str(port),
                 "--no-access-log",
+                # The app decides whom to believe about X-Forwarded-For (GOVMEDIA_TRUSTED_PROXIES);
+                # uvicorn's own rewriting would trust any local process.
+                "--no-proxy-headers",
             ],
             env=self.service_env(service, self.registry_url),
             stdout=out,

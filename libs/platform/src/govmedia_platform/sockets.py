@@ -28,7 +28,10 @@ async def serving(app: Any) -> AsyncIterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", timeout_keep_alive=60)
+    # proxy_headers off: the app itself decides whom to believe about X-Forwarded-For.
+    config = uvicorn.Config(
+        app, lifespan="on", log_level="warning", timeout_keep_alive=60, proxy_headers=False
+    )
     server = uvicorn.Server(config)
 
     async def serve() -> None:
@@ -78,9 +81,11 @@ class RawConnection:
         self.peer = writer.get_extra_info("peername")
 
     @classmethod
-    async def open(cls, base_url: str) -> RawConnection:
+    async def open(cls, base_url: str, *, source: str | None = None) -> RawConnection:
+        """Connect to ``base_url`` (from the loopback address ``source``, e.g. 127.0.0.2, when given)."""
         host, port = base_url.removeprefix("http://").split(":")
-        reader, writer = await asyncio.open_connection(host, int(port))
+        local = (source, 0) if source else None
+        reader, writer = await asyncio.open_connection(host, int(port), local_addr=local)
         return cls(reader, writer)
 
     async def request(
