@@ -3,6 +3,7 @@
 * no service imports another service;
 * ``domain`` modules import no SQLAlchemy, FastAPI, Starlette or aiokafka — not even through our own
   modules (an import of ``govmedia_common.x`` that pulls FastAPI in counts);
+* ``service`` modules import nothing HTTP (FastAPI, Starlette, problem documents, If-Match helpers);
 * the libraries (``govmedia_common``, ``govmedia_checks``) import no service.
 """
 
@@ -152,6 +153,21 @@ def test_domain_modules_import_no_framework_directly_or_through_our_modules() ->
     assert domain, "no domain module found"
     chains = [chain for name in domain if (chain := GRAPH.chain_to(name, FRAMEWORKS))]
     assert not chains, "domain modules are plain Python:\n" + "\n".join(" → ".join(c) for c in chains)
+
+
+HTTP_MODULES = {"fastapi", "starlette", "govmedia_common.problems", "govmedia_common.concurrency"}
+
+
+def test_service_modules_know_no_http_they_raise_domain_errors() -> None:
+    """Status codes, problem documents and If-Match belong to api.py; a use case raises DomainError."""
+    offences = [
+        f"{name} imports {target}"
+        for name, module in GRAPH.modules.items()
+        if module.package in SERVICE_PACKAGES and name.rsplit(".", 1)[-1] == "service"
+        for target in GRAPH.edges[name]
+        if any(target == http or target.startswith(f"{http}.") for http in HTTP_MODULES)
+    ]
+    assert not offences, "\n".join(offences)
 
 
 @pytest.mark.parametrize("library", sorted(LIBRARY_PACKAGES))
