@@ -81,6 +81,7 @@ MATRIX: dict[str, tuple[dict[str, str], ...]] = {
     "GET /v1/units":                             (UNIT, UNIT, UNIT, UNIT, UNIT, SUB,  SUB,  SUB,  SUB),
     "GET /v1/units/{unit_id}":                   (UNIT, UNIT, UNIT, UNIT, UNIT, SUB,  SUB,  SUB,  SUB),
     "PATCH /v1/units/{unit_id}":                 (NO,   NO,   NO,   NO,   NO,   NO,   SUB,  NO,   NO),
+    "POST /v1/naming-checks":                    (UNIT, UNIT, UNIT, UNIT, UNIT, SUB,  SUB,  SUB,  SUB),
     "POST /v1/people":                           (NO,   NO,   NO,   UNTW, NO,   NO,   SUBW, NO,   NO),
     "GET /v1/people":                            (UNIT, UNIT, UNIT, UNIT, UNIT, SUB,  SUB,  SUB,  SUB),
     "POST /v1/clients":                          (NO,   NO,   NO,   NO,   NO,   NO,   SUBW, NO,   NO),
@@ -160,6 +161,9 @@ class World:
             ),
             "GET /v1/units": Probe("/v1/units", params={"limit": 500}, listed=unit),
             "GET /v1/units/{unit_id}": Probe(f"/v1/units/{unit}"),
+            "POST /v1/naming-checks": Probe(
+                "/v1/naming-checks", json={"name": "台州发布", "unit_id": unit, "platform": "weibo"}
+            ),
             "PATCH /v1/units/{unit_id}": Probe(
                 f"/v1/units/{unit}",
                 json={"contact_phone": "0576-1"},

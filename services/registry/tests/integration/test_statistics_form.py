@@ -64,7 +64,29 @@ HEADERS_ZH = [
     "高关注度",
     "本级政府开设账号",
     "主管单位",
+    "已建立内容发布审核制度",
+    "排查出问题",
+    "问题已整改",
+    "上年信息发布数量",
+    "本期信息发布数量",
+    "运行情况",
+    "取得成效",
+    "存在问题",
+    "整改情况",
+    "意见建议",
 ]
+# Columns of seed 001 the registry cannot know (monitor, notify, review; the office's own words): empty.
+UNKNOWN = (
+    "problem_accounts_found",
+    "problem_accounts_rectified",
+    "posts_previous_year",
+    "posts_in_period",
+    "operation_status",
+    "achievements",
+    "problems",
+    "rectification",
+    "suggestions",
+)
 TAIZHOU_REGIONS = [
     "331000",
     "331002",
@@ -90,6 +112,8 @@ def row(
         **counts,
         "government_account": government,
         "competent_office": office,
+        "with_review_system": counts.get("with_review_system", 0),
+        **dict.fromkeys(UNKNOWN),
     }
 
 
@@ -239,7 +263,7 @@ async def test_statistics_form_counts_taizhou_as_json_and_csv_for_offices_only(r
     as_csv = {(line[0], line[2]): line for line in table[1:]}
     assert len(as_csv) == 14
     for key, expected in EXPECTED_2025.items():
-        assert as_csv[key] == [str(expected[c]) for c in columns], key
+        assert as_csv[key] == ["" if expected[c] is None else str(expected[c]) for c in columns], key
 
 
 async def test_statistics_form_is_for_competent_offices_and_auditors_of_the_region(
@@ -264,3 +288,44 @@ async def test_statistics_form_is_for_competent_offices_and_auditors_of_the_regi
         422,
         "invalid-period",
     )
+
+
+# The indicators of seed 001's form (政务新媒体情况统计表), each with the column that carries it.
+SEED_001_INDICATORS = {
+    "开设的新媒体数量": "accounts",
+    "运行情况": "operation_status",
+    "取得成效": "achievements",
+    "排查出问题的新媒体数量": "problem_accounts_found",
+    "存在问题": "problems",
+    "问题已整改的新媒体数量": "problem_accounts_rectified",
+    "整改情况": "rectification",
+    "具有互动功能的新媒体数量": "with_interaction",
+    "已建立内容发布审核制度的新媒体数量": "with_review_system",
+    "委托其他单位运营的新媒体数量": "outsourced",
+    "上年信息发布数量": "posts_previous_year",
+    "本期信息发布数量": "posts_in_period",
+    "县级人民政府/市政府部门是否开设新媒体": "government_account",
+    "监管本县/本部门该项工作的行政机构名称": "competent_office",
+    "意见建议": "suggestions",
+}
+
+
+async def test_statistics_form_has_every_column_of_seed_001_and_invents_no_value(registry: Registry) -> None:
+    tz = await Taizhou.build(registry)
+    market = await tz.host_unit()
+    await tz.active_account(market, "路桥市场监管", "wechat", operators={"reviewers": ["王审核"]})
+    await tz.active_account(market, "路桥市场监管", "weibo")
+    r = await tz.city.get("/v1/reports/statistics", params={"region": "331000", "period_end": "2025-12-31"})
+    assert r.status_code == 200, r.text
+    form = r.json()
+    assert set(SEED_001_INDICATORS.values()) <= set(form["columns"])
+    luqiao = {x["platform"]: x for x in form["rows"] if x["region_code"] == "331004"}
+    assert (luqiao["all"]["accounts"], luqiao["all"]["with_review_system"]) == (2, 1)
+    assert (luqiao["wechat"]["with_review_system"], luqiao["weibo"]["with_review_system"]) == (1, 0)
+    # What the registry cannot know is empty in every row and says where it will come from.
+    for column in UNKNOWN:
+        assert all(x[column] is None for x in form["rows"]), column
+        assert form["column_sources"][column]["source"] in ("pending", "reporting office"), column
+    assert form["column_sources"]["posts_in_period"]["note"].startswith("pending review/monitor")
+    assert form["column_sources"]["accounts"] == {"source": "registry"}
+    assert form["form"]["reporting_unit"] == "台州市人民政府办公室"

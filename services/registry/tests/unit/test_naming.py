@@ -13,6 +13,7 @@ from govmedia_registry.accounts.naming import (
     UnitInfo,
     check_account_name,
 )
+from govmedia_registry.units.domain import UnitKind
 
 R1, R2, R3, R4, R5, R6 = (
     NamingRule.R1_REGION,
@@ -147,7 +148,72 @@ def test_each_violation_explains_itself_in_chinese_and_english() -> None:
 def test_a_listed_person_name_is_refused_even_without_a_title() -> None:
     (violation,) = check("路桥公安陈小平", "公安", person_names=("陈小平",))
     assert violation.rule is R5 and "陈小平" in violation.message_zh
-    assert check("路桥公安陈小平", "公安") == []  # not recognisable as a name without the list
+    # Without the list, the segmenter's person-name tagging (jieba, part of speech nr) still finds it.
+    (tagged,) = check("路桥公安陈小平", "公安")
+    assert tagged.rule is R5 and "陈小平" in tagged.message_zh
+
+
+def test_a_person_name_followed_by_a_verb_inside_a_longer_name_is_refused() -> None:
+    office = UnitInfo("台州市路桥区人民政府", "区政府", "331004", ("政务公开",), UnitKind.COMPETENT_OFFICE)
+    (violation,) = check_account_name(
+        "台州市路桥区人民政府张三说政务",
+        unit=office,
+        region_names_in_scope=LUQIAO_PATH,
+        existing_accounts_of_unit=(),
+        platform=Platform.WECHAT,
+    )
+    assert violation.rule is R5 and "张三" in violation.message_zh
+
+
+def test_region_names_misread_as_person_names_are_not_refused() -> None:
+    # jieba tags 黄岩 (a district of Taizhou) as a person's name; region words are taken out first.
+    unit = UnitInfo("台州市黄岩区教育局", "教育局", "331003", ("教育",))
+    scope = ("浙江省", "台州市", "黄岩区")
+    names = ("黄岩教育", "台州黄岩教育", "黄岩区教育发布")
+    for name in names[:2]:
+        assert (
+            check_account_name(
+                name,
+                unit=unit,
+                region_names_in_scope=scope,
+                existing_accounts_of_unit=(),
+                platform=Platform.WECHAT,
+            )
+            == []
+        ), name
+
+
+@pytest.mark.parametrize("name", ["路桥发布", "路桥之声", "路桥在线", "路桥微政务", "台州市路桥区政务发布"])
+def test_generic_release_words_relate_to_the_duties_of_a_government_office(name: str) -> None:
+    office = UnitInfo(
+        "台州市路桥区人民政府办公室", "区府办", "331004", ("政务服务",), UnitKind.COMPETENT_OFFICE
+    )
+    assert (
+        check_account_name(
+            name,
+            unit=office,
+            region_names_in_scope=LUQIAO_PATH,
+            existing_accounts_of_unit=(),
+            platform=Platform.WEIBO,
+        )
+        == []
+    )
+
+
+def test_generic_release_words_need_publishing_duties_and_follow_the_configured_list() -> None:
+    market = UnitInfo("台州市路桥区市场监督管理局", "市场监管局", "331004", ("市场监管",))
+    args = {
+        "region_names_in_scope": LUQIAO_PATH,
+        "existing_accounts_of_unit": (),
+        "platform": Platform.WECHAT,
+    }
+    (violation,) = check_account_name("路桥发布", unit=market, **args)  # type: ignore[arg-type]
+    assert violation.rule is R2 and "信息发布" in violation.message_zh
+    publisher = UnitInfo("台州市路桥区融媒体中心", "融媒体中心", "331004", ("新闻发布", "融媒体"))
+    assert check_account_name("路桥发布", unit=publisher, **args) == []  # type: ignore[arg-type]
+    # A region that configures its own list: only its words count.
+    (narrow,) = check_account_name("路桥之声", unit=publisher, release_words=("发布",), **args)  # type: ignore[arg-type]
+    assert narrow.rule is R2
 
 
 def test_a_short_form_shared_by_two_regions_in_scope_does_not_count() -> None:

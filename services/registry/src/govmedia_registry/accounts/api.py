@@ -16,9 +16,13 @@ from govmedia_registry.accounts.schemas import (
     AccountPatch,
     CertificationIn,
     HistoryOut,
+    NameCheckIn,
+    NameCheckOut,
+    NamingViolationOut,
     StopNoticeIn,
 )
 from govmedia_registry.deps import Certifier, Cursor, Filer, IfMatch, Limit, Reader, RegionQuery, page
+from govmedia_registry.units.service import visible_unit
 
 router = APIRouter()
 
@@ -45,6 +49,28 @@ async def list_accounts(
         unit_id=unit_id,
     )
     return page([AccountOut.model_validate(a) for a in rows], limit, lambda a: a.id)
+
+
+@router.post(
+    "/v1/naming-checks",
+    response_model=NameCheckOut,
+    tags=["accounts"],
+    summary="Dry-run the naming rules (R1–R6) on a proposed name: every rule it breaks, and why",
+    description="Answers exactly as filing an opening (or a rename) with this name would: such a filing "
+    "is refused with the first violation's code and lists all of them. Nothing is recorded.",
+)
+async def check_name(body: NameCheckIn, session: SessionDep, principal: Reader) -> NameCheckOut:
+    unit = await visible_unit(session, principal, body.unit_id)
+    if body.account_id is not None:
+        await service.visible_account(session, principal, body.account_id)
+    violations = await service.naming_violations(
+        session, name=body.name, unit=unit, platform=body.platform, renaming_account_id=body.account_id
+    )
+    return NameCheckOut(
+        name=body.name,
+        compliant=not violations,
+        violations=[NamingViolationOut(**service.violation_doc(v)) for v in violations],
+    )
 
 
 @router.get("/v1/accounts/{account_id}", response_model=AccountOut, tags=["accounts"])

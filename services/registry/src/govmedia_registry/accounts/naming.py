@@ -4,10 +4,13 @@ R5 no personal accounts, R6 no campaign accounts. Plain Python, no I/O.
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from govmedia_common.events import AccountStatus, Platform
 from govmedia_registry.regions.domain import normalise as _normalise
@@ -153,6 +156,33 @@ _PERSONAL_VOICE = re.compile(rf"(?:{_PERSON}|{_FAMILIAR}|{_TITLE})(?:说|谈|讲
 _PERSONAL_STUDIO = re.compile(rf"(?:(?:{_PERSON}|{_FAMILIAR})工作室|的工作室)")
 
 
+# Generic words of government information release (政务信息发布): "<region>发布", "<region>之声" … relate to
+# the duties of a unit that publishes government information. Defaults of the registry setting
+# ``naming_release_words``; a region changes them for itself and the regions below it.
+DEFAULT_RELEASE_WORDS: tuple[str, ...] = (
+    "发布",
+    "政务",
+    "在线",
+    "之声",
+    "微政务",
+    "微发布",
+    "政务发布",
+    "权威发布",
+)
+# Duty keywords that make a unit one that publishes government information (setting
+# ``naming_release_duties``). A competent office (the government's general office, 主管单位) always is one:
+# it runs the government's information release and open-government work.
+DEFAULT_RELEASE_DUTIES: tuple[str, ...] = ("信息发布", "新闻发布", "政务公开", "政府信息公开", "发布")
+
+
+def publishes_information(unit: UnitInfo, release_duties: Sequence[str] = DEFAULT_RELEASE_DUTIES) -> bool:
+    """Whether the unit's duties include publishing government information."""
+    if unit.kind is UnitKind.COMPETENT_OFFICE:
+        return True
+    duties = [_normalise(k) for k in unit.duty_keywords]
+    return any(_normalise(d) in k for d in release_duties if d for k in duties)
+
+
 def check_account_name(
     name: str,
     *,
@@ -163,13 +193,16 @@ def check_account_name(
     person_names: Iterable[str] = (),
     campaign_markers: Sequence[str] = DEFAULT_CAMPAIGN_MARKERS,
     renaming_account_id: str | None = None,
+    release_words: Sequence[str] = DEFAULT_RELEASE_WORDS,
+    release_duties: Sequence[str] = DEFAULT_RELEASE_DUTIES,
 ) -> list[NamingViolation]:
     """Check a proposed account name against the naming rules R1–R6; an empty list means it complies.
 
     ``region_names_in_scope``: official names of the regions the name may refer to, normally those on the
     unit's region path (浙江省, 台州市, 路桥区), so a Luqiao unit cannot name its account after Jiaojiang.
+    ``person_names``: names of registered people (and the unit's heads); none may appear in the name.
     ``renaming_account_id``: when an existing account is renamed (a change filing), that account is not
-    compared with itself.
+    compared with itself. ``release_words``/``release_duties``: see :data:`DEFAULT_RELEASE_WORDS`.
     """
     proposed = _normalise(name)
     regions = list(dict.fromkeys(n for n in map(_normalise, region_names_in_scope) if n))
@@ -178,12 +211,13 @@ def check_account_name(
         for a in existing_accounts_of_unit
         if renaming_account_id is None or a.account_id != renaming_account_id
     ]
+    generic = tuple(release_words) if publishes_information(unit, release_duties) else ()
     violations = [
         _check_region(proposed, regions),
-        _check_duties(proposed, unit),
+        _check_duties(proposed, unit, generic),
         _check_same_name(proposed, platform, others),
         _check_one_per_platform(platform, others),
-        _check_personal(proposed, unit, regions, person_names),
+        _check_personal(proposed, unit, regions, person_names, generic),
         _check_campaign(proposed, campaign_markers),
     ]
     return [v for v in violations if v is not None]
@@ -226,14 +260,22 @@ def _duty_words(unit: UnitInfo) -> list[str]:
     return [w for w in words if len(w) >= 2]
 
 
-def _check_duties(proposed: str, unit: UnitInfo) -> NamingViolation | None:
-    if any(word in proposed for word in _duty_words(unit)):
+def _check_duties(proposed: str, unit: UnitInfo, release_words: Sequence[str]) -> NamingViolation | None:
+    generic = [w for w in map(_normalise, release_words) if w]
+    if any(word in proposed for word in [*_duty_words(unit), *generic]):
         return None
     hint = "、".join(_duty_words(unit)[1:4]) or unit.short_name
+    release_zh = "" if generic else ";“发布”“政务”等通用发布用语仅适用于职责包含信息发布的单位"
+    release_en = (
+        ""
+        if generic
+        else "; generic release words (发布, 政务 …) apply only to units whose duties include publishing "
+        "government information"
+    )
     return NamingViolation(
         NamingRule.R2_DUTIES,
-        f"名称须与主办单位“{unit.name}”的工作职责相关(如包含{hint})。",
-        f"The name must relate to the duties of the host unit {unit.name} (e.g. contain {hint}).",
+        f"名称须与主办单位“{unit.name}”的工作职责相关(如包含{hint}){release_zh}。",
+        f"The name must relate to the duties of the host unit {unit.name} (e.g. contain {hint}){release_en}.",
     )
 
 
@@ -277,15 +319,21 @@ def _mask(text: str, words: Iterable[str]) -> str:
 
 
 def _check_personal(
-    proposed: str, unit: UnitInfo, regions: Sequence[str], person_names: Iterable[str]
+    proposed: str,
+    unit: UnitInfo,
+    regions: Sequence[str],
+    person_names: Iterable[str],
+    release_words: Sequence[str] = (),
 ) -> NamingViolation | None:
     found = next((p for p in map(_normalise, person_names) if len(p) >= 2 and p in proposed), None)
     if found is None:
-        masked = _mask(proposed, [*regions, *_short_forms(regions), *_duty_words(unit)])
+        masked = _mask(proposed, [*regions, *_short_forms(regions), *_duty_words(unit), *release_words])
         for pattern in (_PERSON_WITH_TITLE, _PERSONAL_VOICE, _PERSONAL_STUDIO):
             if match := pattern.search(masked):
                 found = match.group(0)
                 break
+        if found is None:
+            found = _tagged_person_name(masked)
     if found is None:
         return None
     return NamingViolation(
@@ -293,6 +341,27 @@ def _check_personal(
         f"不得以个人名义开设政务新媒体:名称中的“{found}”指向个人。",
         f"No account may be opened in a person's name: “{found}” in the name refers to a person.",
     )
+
+
+def _tagged_person_name(masked: str) -> str | None:
+    """A person's name (jieba part of speech ``nr``) in what remains of the name once the region, duty and
+    release words are taken out; those would otherwise be misread (黄岩 is tagged as a name)."""
+    for piece in masked.split("|"):
+        if len(piece) < 2:
+            continue
+        for token in _posseg().lcut(piece):
+            if token.flag == "nr" and len(token.word) >= 2:
+                return str(token.word)
+    return None
+
+
+@functools.cache
+def _posseg() -> Any:
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)  # jieba logs its dictionary loading at INFO
+    return jieba.posseg
 
 
 def _check_campaign(proposed: str, markers: Sequence[str]) -> NamingViolation | None:

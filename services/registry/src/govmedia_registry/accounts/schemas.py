@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from govmedia_common.events import AttentionTier, Platform
 from govmedia_registry.schemas import In, Name, Out
@@ -96,3 +96,31 @@ class HistoryOut(Out):
     actor_id: str | None
     filing_id: str | None
     data: dict[str, Any]
+
+
+class NameCheckIn(In):
+    """A proposed account name, checked as a filing would check it, without filing anything."""
+
+    name: Name = Field(examples=["路桥发布"])
+    unit_id: str = Field(max_length=64, description="The host unit the account would belong to.")
+    platform: Platform
+    account_id: str | None = Field(
+        None,
+        max_length=64,
+        description="When renaming an existing account: that account (not compared with itself).",
+    )
+
+
+class NamingViolationOut(BaseModel):
+    rule: str = Field(
+        description="R1 region, R2 duties, R3 same name, R4 one per platform, R5 personal, R6 campaign"
+    )
+    code: str = Field(description="The problem code a filing with this name gets, e.g. naming-r4")
+    message_zh: str
+    message_en: str
+
+
+class NameCheckOut(BaseModel):
+    name: str
+    compliant: bool
+    violations: list[NamingViolationOut] = Field(description="Every rule the name breaks, and why.")

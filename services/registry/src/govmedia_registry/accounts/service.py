@@ -16,12 +16,14 @@ from govmedia_common.workdays import Clock
 from govmedia_registry.accounts import repository as repo
 from govmedia_registry.accounts.domain import Account
 from govmedia_registry.accounts.mapping import account_from_row, account_to_row
-from govmedia_registry.accounts.naming import ExistingAccount, UnitInfo, check_account_name
+from govmedia_registry.accounts.naming import ExistingAccount, NamingViolation, UnitInfo, check_account_name
 from govmedia_registry.aggregate import publish
+from govmedia_registry.identity import repository as identity_repo
 from govmedia_registry.models import Account as AccountRow
 from govmedia_registry.models import AccountHistory
 from govmedia_registry.regions import repository as regions_repo
 from govmedia_registry.regions.domain import region_path
+from govmedia_registry.regions.service import registry_rules
 from govmedia_registry.units import repository as units_repo
 from govmedia_registry.units.domain import Unit
 from govmedia_registry.units.mapping import unit_from_row
@@ -117,6 +119,48 @@ def ensure_may_file_for(principal: Principal, unit: Unit) -> None:
 # ---------------------------------------------------------------------------------------------- naming
 
 
+async def naming_violations(
+    session: AsyncSession,
+    *,
+    name: str,
+    unit: Unit,
+    platform: Platform,
+    renaming_account_id: str | None = None,
+) -> list[NamingViolation]:
+    """Every naming rule ``name`` breaks for an account of ``unit`` on ``platform`` (the one check that filing
+    and the dry-run endpoint share)."""
+    existing = [
+        ExistingAccount(
+            platform=Platform(a.platform), name=a.name, status=AccountStatus(a.status), account_id=a.id
+        )
+        for a in await repo.accounts_of_unit(session, unit.id)
+    ]
+    path = region_path(unit.region_code)
+    heads = [n for n in (unit.principal_name, unit.deputy_head_name) if n]
+    rules = await registry_rules(session, unit.region_code)
+    return check_account_name(
+        name,
+        unit=UnitInfo(
+            name=unit.name,
+            short_name=unit.short_name,
+            region_code=unit.region_code,
+            duty_keywords=unit.duty_keywords,
+            kind=unit.kind,
+        ),
+        region_names_in_scope=await regions_repo.region_names_on_path(session, path),
+        existing_accounts_of_unit=existing,
+        platform=platform,
+        person_names=[*heads, *await identity_repo.names_in_regions(session, path)],
+        renaming_account_id=renaming_account_id,
+        release_words=rules.naming_release_words,
+        release_duties=rules.naming_release_duties,
+    )
+
+
+def violation_doc(v: NamingViolation) -> dict[str, str]:
+    return {"rule": v.rule.value, "code": v.code, "message_zh": v.message_zh, "message_en": v.message_en}
+
+
 async def check_name(
     session: AsyncSession,
     *,
@@ -126,25 +170,8 @@ async def check_name(
     renaming_account_id: str | None = None,
 ) -> None:
     """Refuse (422) a name that breaks a naming rule, listing every rule it breaks."""
-    existing = [
-        ExistingAccount(
-            platform=Platform(a.platform), name=a.name, status=AccountStatus(a.status), account_id=a.id
-        )
-        for a in await repo.accounts_of_unit(session, unit.id)
-    ]
-    violations = check_account_name(
-        name,
-        unit=UnitInfo(
-            name=unit.name,
-            short_name=unit.short_name,
-            region_code=unit.region_code,
-            duty_keywords=unit.duty_keywords,
-            kind=unit.kind,
-        ),
-        region_names_in_scope=await regions_repo.region_names_on_path(session, region_path(unit.region_code)),
-        existing_accounts_of_unit=existing,
-        platform=platform,
-        renaming_account_id=renaming_account_id,
+    violations = await naming_violations(
+        session, name=name, unit=unit, platform=platform, renaming_account_id=renaming_account_id
     )
     if violations:
         raise DomainError(
@@ -152,10 +179,7 @@ async def check_name(
             violations[0].code,
             f"The account name {name!r} breaks the naming rules: "
             + "; ".join(f"{v.rule.value} {v.message_en}" for v in violations),
-            violations=[
-                {"rule": v.rule.value, "code": v.code, "message_zh": v.message_zh, "message_en": v.message_en}
-                for v in violations
-            ],
+            violations=[violation_doc(v) for v in violations],
         )
 
 

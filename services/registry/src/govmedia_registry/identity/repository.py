@@ -36,3 +36,9 @@ async def unannounced_in_region(session: AsyncSession, region_code: str) -> Sequ
         Person.region_code == region_code, Person.unit_id.is_(None), Person.announced_unit_id.is_(None)
     )
     return (await session.execute(stmt.order_by(Person.id).with_for_update())).scalars().all()
+
+
+async def names_in_regions(session: AsyncSession, region_codes: Sequence[str]) -> list[str]:
+    """Display names of the active people registered in these regions (for the personal-account rule)."""
+    stmt = select(Person.display_name).where(Person.region_code.in_(region_codes), Person.active.is_(True))
+    return list((await session.execute(stmt)).scalars().all())

@@ -14,6 +14,7 @@ from typing import Any
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events import ApprovalLevel, FilingType
 from govmedia_common.workdays import UnknownCalendarYear, WorkCalendar
+from govmedia_registry.accounts.naming import DEFAULT_RELEASE_DUTIES, DEFAULT_RELEASE_WORDS
 from govmedia_registry.identity.domain import Role
 from govmedia_registry.regions.domain import (
     LEVEL_RANK,
@@ -79,6 +80,9 @@ class RegistryRules:
         default_factory=lambda: DEFAULT_APPROVER_ROLES
     )
     announced_filing_types: frozenset[FilingType] = DEFAULT_ANNOUNCED
+    # Naming rule R2: generic release words, and the duties that make a unit one that publishes information.
+    naming_release_words: tuple[str, ...] = DEFAULT_RELEASE_WORDS
+    naming_release_duties: tuple[str, ...] = DEFAULT_RELEASE_DUTIES
 
     def __post_init__(self) -> None:
         for name in ("filing_deadline_workdays", "announcement_workdays", "zombie_days"):
@@ -108,6 +112,11 @@ class RegistryRules:
         object.__setattr__(
             self, "announced_filing_types", frozenset(FilingType(t) for t in self.announced_filing_types)
         )
+        for name in ("naming_release_words", "naming_release_duties"):
+            words = getattr(self, name)
+            if isinstance(words, str) or not all(isinstance(w, str) and w.strip() for w in words):
+                raise InvalidRules(f"{name} must be a list of non-empty words, got {words!r}")
+            object.__setattr__(self, name, tuple(w.strip() for w in words))
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> RegistryRules:
@@ -118,7 +127,9 @@ class RegistryRules:
             {"filing_deadline_workdays": 7, "announcement_workdays": 15, "zombie_days": 90,
              "approval_levels": {"open": ["unit", "county", "city", "province"]},
              "approver_roles": {"unit": ["unit_admin", "approver"]},
-             "announced_filing_types": ["open", "change", "merge", "deregister"]}
+             "announced_filing_types": ["open", "change", "merge", "deregister"],
+             "naming_release_words": ["发布", "政务", "在线", "之声", "微政务", ...],
+             "naming_release_duties": ["信息发布", "新闻发布", "政务公开", ...]}
         """
         known = {
             "filing_deadline_workdays",
@@ -127,13 +138,21 @@ class RegistryRules:
             "approval_levels",
             "approver_roles",
             "announced_filing_types",
+            "naming_release_words",
+            "naming_release_duties",
         }
         unknown = sorted(set(settings) - known)
         if unknown:
             raise InvalidRules(f"unknown registry setting(s): {', '.join(unknown)}")
         kwargs: dict[str, Any] = {
             k: settings[k]
-            for k in ("filing_deadline_workdays", "announcement_workdays", "zombie_days")
+            for k in (
+                "filing_deadline_workdays",
+                "announcement_workdays",
+                "zombie_days",
+                "naming_release_words",
+                "naming_release_duties",
+            )
             if k in settings
         }
         try:
@@ -184,6 +203,8 @@ class RegistryRules:
                 str(lv): sorted(str(r) for r in roles) for lv, roles in self.approver_roles.items()
             },
             "announced_filing_types": sorted(str(t) for t in self.announced_filing_types),
+            "naming_release_words": list(self.naming_release_words),
+            "naming_release_duties": list(self.naming_release_duties),
         }
 
     def levels_for(self, filing_type: FilingType, region_code: str) -> tuple[ApprovalLevel, ...]:

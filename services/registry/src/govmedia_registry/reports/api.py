@@ -15,6 +15,7 @@ from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_registry.deps import OfficeReader, RegionQuery
 from govmedia_registry.regions.service import visible_region
 from govmedia_registry.reports import statistics as stats
+from govmedia_registry.units import repository as units_repo
 
 router = APIRouter()
 
@@ -54,10 +55,20 @@ async def statistics(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="statistics-{region}-{end}.csv"'},
         )
+    office = await units_repo.office_of_region(session, region)
     return {
         "region": region,
         "period_start": start,
         "period_end": end,
         "columns": stats.COLUMNS,
+        "column_sources": stats.SOURCES,
+        # The form's header (填表单位, 单位负责人, 联系电话) as far as the registry knows it; the rest
+        # is signed by hand on the printed form.
+        "form": {
+            "reporting_unit": office.name if office else None,
+            "principal_name": office.principal_name if office else None,
+            "contact_phone": office.contact_phone if office else None,
+            "date": end,
+        },
         "rows": rows,
     }

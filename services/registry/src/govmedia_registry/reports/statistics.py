@@ -34,8 +34,44 @@ COLUMNS: dict[str, str] = {
     "high_attention": "高关注度 High attention",
     "government_account": "本级政府开设账号 Government of the region has an account",
     "competent_office": "主管单位 Competent office",
+    "with_review_system": "已建立内容发布审核制度 Accounts with a review system",
+    "problem_accounts_found": "排查出问题 Problem accounts found",
+    "problem_accounts_rectified": "问题已整改 Problem accounts rectified",
+    "posts_previous_year": "上年信息发布数量 Posts in the previous year",
+    "posts_in_period": "本期信息发布数量 Posts in the period",
+    "operation_status": "运行情况 How the accounts run",
+    "achievements": "取得成效 Achievements",
+    "problems": "存在问题 Problems",
+    "rectification": "整改情况 Rectification",
+    "suggestions": "意见建议 Suggestions",
 }
 LIVE = {"active", "announcing", "suspended"}
+
+REGISTRY = "registry"
+# Where each column of seed 001's form comes from. A column the registry cannot know is null, never a guess:
+# problems and their rectification come from the monitor's alerts and notify's cases, post counts from review
+# and the monitor; the text rows are written by the reporting office itself.
+PENDING: dict[str, str] = {
+    "problem_accounts_found": "pending monitor/notify: accounts with alerts or cases in the period",
+    "problem_accounts_rectified": "pending notify: cases closed as rectified in the period",
+    "posts_previous_year": "pending review/monitor: posts published in the year before the period",
+    "posts_in_period": "pending review/monitor: posts published in the period",
+}
+FREE_TEXT = ("operation_status", "achievements", "problems", "rectification", "suggestions")
+SOURCES: dict[str, dict[str, str]] = {
+    column: (
+        {"source": "pending", "note": PENDING[column]}
+        if column in PENDING
+        else {"source": "reporting office", "note": "free text written by the reporting office"}
+        if column in FREE_TEXT
+        else {"source": REGISTRY}
+    )
+    for column in COLUMNS
+}
+SOURCES["with_review_system"]["note"] = (
+    "live accounts whose filing names at least one reviewer (审核人员) for its review levels"
+)
+_UNKNOWN = {*PENDING, *FREE_TEXT}
 
 
 async def statistics(session: AsyncSession, *, region: str, start: date, end: date) -> list[dict[str, Any]]:
@@ -79,7 +115,7 @@ async def statistics(session: AsyncSession, *, region: str, start: date, end: da
             offices = [
                 u.name for u in units.values() if u.region_code == code and u.kind == "competent_office"
             ]
-            rows[key] = {c: 0 for c in COLUMNS} | {
+            rows[key] = {c: None if c in _UNKNOWN else 0 for c in COLUMNS} | {
                 "region_code": code,
                 "region_name": regions[code].name if code in regions else code,
                 "platform": platform,
@@ -103,6 +139,7 @@ async def statistics(session: AsyncSession, *, region: str, start: date, end: da
             target["outsourced"] += live and a.outsourcing is not None
             target["certified"] += live and a.certified
             target["high_attention"] += live and a.attention_tier == "high"
+            target["with_review_system"] += live and bool((a.operators or {}).get("reviewers"))
     counters = {
         "open.effective": "opened_in_period",
         "change.effective": "changed_in_period",
