@@ -1,0 +1,98 @@
+"""Who sees which cases (region subtree, own unit), bad input answered as problems, and region settings that
+tighten the deadline down the tree but never loosen it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from govmedia_common.events.registry import RegionSettingsChanged
+from govmedia_common.workdays import SHANGHAI
+from govmedia_notify.directory.handlers import on_region_settings
+
+pytestmark = pytest.mark.integration
+T = datetime(2025, 9, 1, 10, 0, tzinfo=SHANGHAI)
+
+
+def settings(region: str, version: int, **notify: Any) -> RegionSettingsChanged:
+    return RegionSettingsChanged(
+        occurred_at=T,
+        region_code=region,
+        settings={"notify": notify},
+        changed_keys=("notify",),
+        version=version,
+        actor_id="admin",
+    )
+
+
+async def test_cases_are_scoped_to_the_region_subtree_and_to_the_own_unit(notify: Any) -> None:
+    kit = notify
+    city = kit.person("市办", ["office_staff"], unit=None, region="331000")
+    county = await kit.office()
+    other_county = kit.person("黄岩区办", ["office_staff"], unit=None, region="331003")
+    a = await kit.unit("路桥区市场监督管理局", account_name="路桥市场监管")
+    b = await kit.unit("路桥区教育局", account_name="路桥教育")
+    for u in (a, b):
+        await kit.raise_alert(kit.alert(u, at=T))
+
+    async def ids(who: Any, **params: Any) -> set[str]:
+        r = await who.http.get("/v1/cases", params=params)
+        assert r.status_code == 200, r.text
+        return {c["account_id"] for c in r.json()["items"]}
+
+    assert await ids(city) == await ids(county) == {a.account_id, b.account_id}
+    assert await ids(other_county) == set()
+    assert await ids(a.liaison) == {a.account_id}  # unit staff: their own unit only
+    assert await ids(county, unit_id=b.id) == {b.account_id}
+    assert await ids(county, state="closed") == set()
+    assert await ids(county, overdue="true") == set()
+    kit.clock.set(datetime(2025, 9, 9, 10, tzinfo=SHANGHAI))
+    assert await ids(county, overdue="true") == {a.account_id, b.account_id}
+    case_b = (await county.http.get("/v1/cases", params={"unit_id": b.id})).json()["items"][0]["id"]
+    for who in (a.liaison, other_county):
+        assert (await who.http.get(f"/v1/cases/{case_b}")).status_code == 404
+    assert (await city.http.get("/v1/cases", params={"region_code": "331003"})).status_code == 200
+    assert (await county.http.get("/v1/cases", params={"region_code": "331000"})).status_code == 404
+    # Paging walks every case once.
+    first = (await county.http.get("/v1/cases", params={"limit": 1})).json()
+    second = (await county.http.get("/v1/cases", params={"limit": 1, "cursor": first["next_cursor"]})).json()
+    assert {first["items"][0]["id"], second["items"][0]["id"]} == {c for c in await _all_ids(county)}
+    assert second["next_cursor"] is None
+    # Bad input is a problem naming what is wrong, never a 5xx.
+    for params in ({"cursor": "not-a-cursor"}, {"state": "nope"}, {"limit": 0}, {"region_code": "33"}):
+        r = await county.http.get("/v1/cases", params=params)
+        assert 400 <= r.status_code < 500 and r.headers["content-type"].startswith("application/problem+json")
+    r = await a.liaison.http.post(
+        f"/v1/cases/{case_b}/reports", json={"text": "x", "signed_by": "张", "sealed": True}
+    )
+    assert r.status_code == 404
+    r = await a.liaison.http.post(
+        "/v1/attachments", content=b"x" * 10, headers={"Content-Type": "text/plain"}
+    )
+    assert r.status_code == 422 and r.json()["code"] == "attachment-type-not-allowed"
+
+
+async def _all_ids(who: Any) -> set[str]:
+    return {c["id"] for c in (await who.http.get("/v1/cases")).json()["items"]}
+
+
+async def test_a_county_tightens_the_deadline_but_cannot_loosen_the_province(notify: Any) -> None:
+    kit = notify
+    await kit.office()
+    unit = await kit.unit()
+    await kit.apply(on_region_settings, settings("330000", 1, rectification_days=5))
+    await kit.apply(
+        on_region_settings, settings("331004", 1, rectification_days=10, rectification_day_kind="working")
+    )
+    await kit.raise_alert(kit.alert(unit, at=T))
+    [case] = [p for t, p in await kit.events(unit_id=unit.id) if t == "notice.issued"]
+    assert (
+        case["rectify_by"] == "2025-09-06"
+    )  # the province's 5 calendar days, not the county's 10 working days
+    await kit.apply(on_region_settings, settings("331004", 2, rectification_days=3))
+    await kit.apply(on_region_settings, settings("331004", 1, rectification_days=30))  # stale: ignored
+    await kit.raise_alert(kit.alert(unit, at=T))
+    latest = [p for t, p in await kit.events(unit_id=unit.id) if t == "notice.issued"][-1]
+    assert latest["rectify_by"] == "2025-09-04"  # the county tightened to 3
