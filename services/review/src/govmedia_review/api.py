@@ -60,7 +60,7 @@ def engines(rt: Runtime) -> service.EngineCache:
     summary="Machine-check a text without creating a post (editors' pre-check)",
 )
 async def check(body: s.CheckIn, session: SessionDep, principal: Reader, rt: RuntimeDep) -> s.CheckOut:
-    engine = await engines(rt).engine(session)
+    engine = await engines(rt).engine(session, principal.region_code)
     result = await service.run_check(
         engine, title=body.title, body=body.body, is_reprint=body.is_reprint, source=body.source
     )
@@ -243,36 +243,55 @@ def _kind(kind: str) -> str:
 
 
 async def _lexicon_out(session: SessionDep, row: Lexicon) -> s.LexiconOut:
-    versions = [r.version for r in await repo.lexicon_versions_of(session, row.kind)]
-    return s.build(s.LexiconOut, row, versions=versions)
+    versions = [r.version for r in await repo.lexicon_versions_of(session, row.kind, row.scope_region)]
+    return s.build(s.LexiconOut, row, versions=versions, replaces_base=d.is_base_scope(row.scope_region))
+
+
+RegionParam = Annotated[
+    str | None,
+    Query(
+        pattern="^[0-9]{6}$",
+        description="Scope of the list (GB/T 2260 code): 000000 is the shipped default, a province's list "
+        "replaces it, a city's or county's list adds terms for its own subtree. Default: your region.",
+    ),
+]
 
 
 @router.get(
     "/v1/lexicons",
     response_model=list[s.LexiconSummary],
     tags=["lexicons"],
-    summary="The active version of every lexicon kind",
+    summary="The active lists that apply in a region (default, province base, city and county additions)",
 )
-async def list_lexicons(session: SessionDep, principal: Reader) -> list[s.LexiconSummary]:
-    return [s.LexiconSummary.model_validate(r) for r in await repo.active_lexicons(session)]
+async def list_lexicons(
+    session: SessionDep, principal: Reader, region: RegionParam = None
+) -> list[s.LexiconSummary]:
+    region = region or principal.region_code
+    if not principal.can_see_region(region) and region not in d.scope_chain(principal.region_code):
+        raise not_found("region", region)
+    rows = await repo.active_lexicons(session, d.scope_chain(region))
+    return [s.build(s.LexiconSummary, r, replaces_base=d.is_base_scope(r.scope_region)) for r in rows]
 
 
 @router.get(
     "/v1/lexicons/{kind}",
     response_model=s.LexiconOut,
     tags=["lexicons"],
-    summary="One lexicon with its entries (the active version, or ?version=)",
+    summary="One list with its entries: the active version at a scope, or ?version=",
 )
 async def get_lexicon(
-    kind: str, session: SessionDep, principal: Reader, response: Response, version: str | None = None
+    kind: str,
+    session: SessionDep,
+    principal: Reader,
+    response: Response,
+    rt: RuntimeDep,
+    version: Annotated[str | None, Query(max_length=50)] = None,
+    region: RegionParam = None,
 ) -> s.LexiconOut:
     kind = _kind(kind)
-    row = await repo.get_lexicon(session, kind, version=version)
-    if row is None:
-        raise not_found(f"{kind} lexicon version", version)
-    active = await repo.get_lexicon(session, kind)
-    if active is not None:
-        response.headers["ETag"] = etag(active.seq)
+    row = await service.readable_lexicon(session, principal, kind, region, version, rt.clock.now())
+    if version is None:
+        response.headers["ETag"] = etag(row.seq)
     return await _lexicon_out(session, row)
 
 
@@ -280,7 +299,12 @@ async def get_lexicon(
     "/v1/lexicons/{kind}",
     response_model=s.LexiconOut,
     tags=["lexicons"],
-    summary="Load a new version of a lexicon; it is used by every check from now on (If-Match)",
+    summary="Store a new version of a list at your region (or ?region= in your subtree); audited, announced",
+    description="A province office replaces its province's list of any kind. A city or county office stores "
+    "the terms it adds for its own subtree (sensitive, expressions, topics, protected, leaders, ads, "
+    "opinions): it can neither remove a province term nor widen an allowlist "
+    "(403 lexicon-kind-province-only). Send "
+    'If-Match with the ETag of GET at the same region (W/"0" for a region without a list yet).',
 )
 async def put_lexicon(
     kind: str,
@@ -288,11 +312,16 @@ async def put_lexicon(
     session: SessionDep,
     principal: LexiconAdmin,
     response: Response,
+    rt: RuntimeDep,
     if_match: IfMatch = None,
+    region: RegionParam = None,
 ) -> s.LexiconOut:
-    current = await service.current_lexicon(session, _kind(kind))
+    kind = _kind(kind)
+    scope = service.lexicon_scope(principal, region, kind)
+    now = rt.clock.now()
+    current = await service.current_lexicon(session, scope, kind, now)
     require_if_match(if_match, current.seq)
-    row = await service.put_lexicon(session, principal, current, body)
+    row = await service.put_lexicon(session, principal, scope, current, body, now)
     response.headers["ETag"] = etag(row.seq)
     return await _lexicon_out(session, row)
 

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 async def bootstrap(runtime: Runtime) -> None:
     """Load the starter lexicons into an empty database, so a new installation can check posts at once."""
     async with unit_of_work(runtime.sessions) as session:
-        added = await service.seed_lexicons(session)
+        added = await service.seed_lexicons(session, runtime.clock.now())
     if added:
         log.info("loaded the starter lexicons", extra={"kinds": added})
 

@@ -129,11 +129,13 @@ class ReviewStep(Base):
 
 
 class Lexicon(Base):
-    """One version of one lexicon kind; exactly one version per kind is active."""
+    """One version of one lexicon list: a kind at a scope (region); one active version per scope and kind."""
 
     __tablename__ = "lexicons"
     kind: Mapped[str] = mapped_column(Text, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # 000000 = the shipped default; a province's list replaces it; lower regions' lists add to it.
+    scope_region: Mapped[str] = mapped_column(Text, server_default="000000")
     name: Mapped[str] = mapped_column(Text)
     version: Mapped[str] = mapped_column(Text)
     document: Mapped[dict[str, Any]] = mapped_column(JSONB)
@@ -142,8 +144,14 @@ class Lexicon(Base):
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     __table_args__ = (
-        UniqueConstraint("kind", "version", name="uq_lexicons_kind_version"),
-        Index("uq_lexicons_active_kind", "kind", unique=True, postgresql_where=text("active")),
+        UniqueConstraint("scope_region", "kind", "version", name="uq_lexicons_scope_kind_version"),
+        Index(
+            "uq_lexicons_active_scope_kind",
+            "scope_region",
+            "kind",
+            unique=True,
+            postgresql_where=text("active"),
+        ),
     )
 
 

@@ -123,45 +123,71 @@ async def steps_of(session: AsyncSession, post_id: str) -> Sequence[ReviewStep]:
 # ------------------------------------------------------------------------------------------------ lexicons
 
 
-async def active_lexicons(session: AsyncSession) -> Sequence[Lexicon]:
-    return (
-        (await session.execute(select(Lexicon).where(Lexicon.active).order_by(Lexicon.kind))).scalars().all()
+async def active_lexicons(session: AsyncSession, scopes: Sequence[str]) -> Sequence[Lexicon]:
+    """The active version of every list stored at these scopes."""
+    stmt = (
+        select(Lexicon)
+        .where(Lexicon.active, Lexicon.scope_region.in_(list(scopes)))
+        .order_by(Lexicon.scope_region, Lexicon.kind)
     )
+    return (await session.execute(stmt)).scalars().all()
 
 
-async def active_versions(session: AsyncSession) -> list[tuple[str, int]]:
-    """(kind, seq) of every active lexicon: the key of the engine built from them."""
+async def active_versions(session: AsyncSession, scopes: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(scope, kind, seq) of every active list at these scopes: the key of the engine built from them."""
     rows = await session.execute(
-        select(Lexicon.kind, Lexicon.seq).where(Lexicon.active).order_by(Lexicon.kind)
+        select(Lexicon.scope_region, Lexicon.kind, Lexicon.seq)
+        .where(Lexicon.active, Lexicon.scope_region.in_(list(scopes)))
+        .order_by(Lexicon.scope_region, Lexicon.kind)
     )
-    return [(k, s) for k, s in rows.all()]
+    return [(scope, kind, seq) for scope, kind, seq in rows.all()]
 
 
-async def lexicon_versions_of(session: AsyncSession, kind: str) -> Sequence[Lexicon]:
-    stmt = select(Lexicon).where(Lexicon.kind == kind).order_by(Lexicon.seq.desc())
+async def lexicon_versions_of(session: AsyncSession, kind: str, scope: str) -> Sequence[Lexicon]:
+    stmt = (
+        select(Lexicon)
+        .where(Lexicon.kind == kind, Lexicon.scope_region == scope)
+        .order_by(Lexicon.seq.desc())
+    )
     return (await session.execute(stmt)).scalars().all()
 
 
 async def get_lexicon(
-    session: AsyncSession, kind: str, *, version: str | None = None, lock: bool = False
+    session: AsyncSession, kind: str, scope: str, *, version: str | None = None, lock: bool = False
 ) -> Lexicon | None:
-    """The active version of a kind, or the named one."""
-    stmt = select(Lexicon).where(Lexicon.kind == kind)
+    """The active version of a kind at a scope, or the named one."""
+    stmt = select(Lexicon).where(Lexicon.kind == kind, Lexicon.scope_region == scope)
     stmt = stmt.where(Lexicon.version == version) if version else stmt.where(Lexicon.active)
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalars().first()
 
 
-async def count_lexicons(session: AsyncSession) -> int:
-    return int((await session.execute(select(func.count()).select_from(Lexicon))).scalar_one())
+async def count_lexicons(session: AsyncSession, scope: str) -> dict[str, int]:
+    """Kind → number of versions stored at a scope."""
+    rows = await session.execute(
+        select(Lexicon.kind, func.count()).where(Lexicon.scope_region == scope).group_by(Lexicon.kind)
+    )
+    return {kind: int(n) for kind, n in rows.all()}
 
 
-async def deactivate_lexicon(session: AsyncSession, kind: str) -> None:
-    await session.execute(update(Lexicon).where(Lexicon.kind == kind, Lexicon.active).values(active=False))
+async def deactivate_lexicon(session: AsyncSession, kind: str, scope: str) -> None:
+    await session.execute(
+        update(Lexicon)
+        .where(Lexicon.kind == kind, Lexicon.scope_region == scope, Lexicon.active)
+        .values(active=False)
+    )
+
+
+async def lock_lexicon_kind(session: AsyncSession, kind: str) -> None:
+    """Serialise changes of one kind (every scope) until the transaction ends: seq and If-Match stay exact."""
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtext("govmedia.review.lexicon:" + kind)))
+    )
 
 
 async def next_lexicon_seq(session: AsyncSession, kind: str) -> int:
+    # One sequence per kind across scopes: a version's seq alone orders every change of that kind.
     value = (await session.execute(select(func.max(Lexicon.seq)).where(Lexicon.kind == kind))).scalar_one()
     return int(value or 0) + 1
 

@@ -211,6 +211,12 @@ class LexiconIn(_In):
 
 class LexiconSummary(_Out):
     kind: str
+    scope_region: str = Field(
+        description="Region whose subtree the list applies to; 000000 is the shipped default."
+    )
+    replaces_base: bool = Field(
+        description="True for the default and province lists; false for a lower office's additions."
+    )
     name: str
     version: str
     seq: int
@@ -222,7 +228,7 @@ class LexiconSummary(_Out):
 
 class LexiconOut(LexiconSummary):
     document: dict[str, Any]
-    versions: list[str] = Field(description="Every version of this kind, newest first.")
+    versions: list[str] = Field(description="Every version of this list (kind at this scope), newest first.")
 
 
 # ------------------------------------------------------------------------------------------------ campaigns
