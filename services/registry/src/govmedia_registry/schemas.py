@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["331004"])]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
+ShortKeyword = Annotated[str, Field(min_length=1, max_length=50)]  # a duty word, a person's name in a list
 
 
 class In(BaseModel):

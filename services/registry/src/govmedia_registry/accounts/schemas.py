@@ -8,29 +8,30 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from govmedia_common.events import AttentionTier, Platform
-from govmedia_registry.schemas import In, Name, Out
+from govmedia_common.inputs import BoundedDate, Identifier, ShortText
+from govmedia_registry.schemas import In, Name, Out, ShortKeyword
 
 
 class Operators(In):
-    editors: list[str] = Field(default_factory=list, description="采编人员")
-    reviewers: list[str] = Field(default_factory=list, description="审核人员")
-    security_officer: str | None = Field(None, description="安全责任人")
+    editors: list[ShortKeyword] = Field(default_factory=list, max_length=50, description="采编人员")
+    reviewers: list[ShortKeyword] = Field(default_factory=list, max_length=50, description="审核人员")
+    security_officer: Name | None = Field(None, description="安全责任人")
 
 
 class Outsourcing(In):
     """委托代运营: the vendor and its contract."""
 
     vendor: Name
-    licence_no: str | None = Field(None, description="Unified social credit code or licence number")
-    contract_start: date
-    contract_end: date
+    licence_no: ShortText | None = Field(None, description="Unified social credit code or licence number")
+    contract_start: BoundedDate
+    contract_end: BoundedDate
 
 
 class AccountDraft(In):
     name: Name = Field(examples=["路桥市场监管"])
     platform: Platform
-    platform_account_id: str | None = None
-    unit_id: str
+    platform_account_id: ShortText | None = None
+    unit_id: Identifier
     attention_tier: AttentionTier = AttentionTier.ORDINARY
     interaction_enabled: bool = True
     review_levels: int = Field(3, ge=2, le=3)
@@ -40,7 +41,7 @@ class AccountDraft(In):
 
 class AccountChanges(In):
     name: Name | None = None
-    platform_account_id: str | None = None
+    platform_account_id: ShortText | None = None
     attention_tier: AttentionTier | None = None
     interaction_enabled: bool | None = None
     review_levels: int | None = Field(None, ge=2, le=3)
@@ -76,18 +77,20 @@ class AccountPatch(In):
     attention_tier: AttentionTier | None = None
     operators: Operators | None = None
     outsourcing: Outsourcing | None = None
-    platform_account_id: str | None = None
+    platform_account_id: ShortText | None = None
 
 
 class StopNoticeIn(In):
-    published_on: date
+    published_on: BoundedDate
     url: str | None = Field(None, max_length=500)
     text: str | None = Field(None, max_length=2000)
 
 
 class CertificationIn(In):
     certified: bool = True
-    platform_certificate: str | None = Field(None, description="The platform's certification reference.")
+    platform_certificate: ShortText | None = Field(
+        None, description="The platform's certification reference."
+    )
 
 
 class HistoryOut(Out):

@@ -7,13 +7,18 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from govmedia_common.inputs import BoundedDate, MediumText
 from govmedia_registry.schemas import In
 
 
 class CalendarIn(In):
-    holidays: list[date] = Field(description="Days off of the State Council's schedule for the year.")
-    workdays: list[date] = Field(description="Weekend days that are working days (调休上班).")
-    source_document: str | None = None
+    holidays: list[BoundedDate] = Field(
+        max_length=400, description="Days off of the State Council's schedule for the year."
+    )
+    workdays: list[BoundedDate] = Field(
+        max_length=400, description="Weekend days that are working days (调休上班)."
+    )
+    source_document: MediumText | None = None
 
 
 class CalendarOut(BaseModel):

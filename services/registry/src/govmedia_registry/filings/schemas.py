@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 
+from govmedia_common.inputs import BoundedDate, Identifier, MediumText
 from govmedia_registry.accounts.schemas import AccountChanges, AccountDraft
 from govmedia_registry.filings.domain import FilingAction
 from govmedia_registry.filings.mapping import DECISION_OF
@@ -15,38 +16,38 @@ from govmedia_registry.schemas import In, Name, Out
 
 class OpenFilingIn(In):
     type: Literal["open"]
-    event_date: date = Field(description="Day the account was (or will be) opened.")
+    event_date: BoundedDate = Field(description="Day the account was (or will be) opened.")
     account: AccountDraft
-    reason: str | None = None
+    reason: MediumText | None = None
 
 
 class ChangeFilingIn(In):
     type: Literal["change"]
-    account_id: str
-    event_date: date
+    account_id: Identifier
+    event_date: BoundedDate
     changes: AccountChanges
     reason: Name
 
 
 class MergeFilingIn(In):
     type: Literal["merge"]
-    account_id: str = Field(description="The surviving account.")
-    merged_account_ids: list[str] = Field(min_length=1)
-    event_date: date
+    account_id: Identifier = Field(description="The surviving account.")
+    merged_account_ids: list[Identifier] = Field(min_length=1, max_length=50)
+    event_date: BoundedDate
     reason: Name
 
 
 class SuspendFilingIn(In):
     type: Literal["suspend"]
-    account_id: str
-    event_date: date
+    account_id: Identifier
+    event_date: BoundedDate
     reason: Name
 
 
 class DeregisterFilingIn(In):
     type: Literal["deregister"]
-    account_id: str
-    event_date: date
+    account_id: Identifier
+    event_date: BoundedDate
     reason: Name
 
 
@@ -63,7 +64,7 @@ class DecisionIn(In):
 
 class ResubmitIn(In):
     changes: AccountChanges | None = Field(None, description="Amended account details (open/change filings).")
-    event_date: date | None = None
+    event_date: BoundedDate | None = None
 
 
 class DecisionOut(Out):

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from govmedia_common.inputs import Identifier
 from govmedia_registry.schemas import In, Name, Out, RegionCode
 
 
@@ -20,7 +21,7 @@ class PersonIn(In):
     username: Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
     display_name: Name
     password: Annotated[str, Field(min_length=10, max_length=200)]
-    unit_id: str | None = None
+    unit_id: Identifier | None = None
     region_code: RegionCode
     roles: list[
         Literal[
@@ -33,7 +34,7 @@ class PersonIn(In):
             "office_admin",
             "auditor",
         ]
-    ] = Field(min_length=1)
+    ] = Field(min_length=1, max_length=8)
 
 
 class PersonOut(Out):
@@ -49,8 +50,8 @@ class PersonOut(Out):
 class ClientIn(In):
     name: Name
     region_code: RegionCode
-    unit_id: str | None = None
-    scopes: list[str] = Field(min_length=1, examples=[["registry:read"]])
+    unit_id: Identifier | None = None
+    scopes: list[Identifier] = Field(min_length=1, max_length=50, examples=[["registry:read"]])
 
 
 class ClientOut(BaseModel):

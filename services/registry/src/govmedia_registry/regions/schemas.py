@@ -20,9 +20,10 @@ class RegionOut(BaseModel):
 
 class RegionSettingsIn(In):
     settings: dict[str, Any] = Field(
+        max_length=20,
         description="Sections per service, e.g. {'registry': {'filing_deadline_workdays': 7, "
         "'approval_levels': {'open': ['unit','county','city','province']}}, 'monitor': {...}}. "
-        "A key left out inherits from the parent region."
+        "A key left out inherits from the parent region.",
     )
 
 

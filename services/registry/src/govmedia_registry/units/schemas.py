@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from govmedia_registry.schemas import In, Name, Out, RegionCode
+from govmedia_registry.schemas import In, Name, Out, RegionCode, ShortKeyword
 from govmedia_registry.units.domain import UnitKind
 
 
@@ -13,7 +13,8 @@ class UnitIn(In):
     short_name: Name = Field(description="Name without the region, e.g. 市场监管局", examples=["市场监管局"])
     kind: UnitKind = UnitKind.HOST_UNIT
     region_code: RegionCode
-    duty_keywords: list[str] = Field(
+    duty_keywords: list[ShortKeyword] = Field(
+        max_length=100,
         default_factory=list,
         examples=[["市场监管", "食品安全"]],
         description="Words of the unit's duties: account names must relate to them (naming rule R2). "
@@ -34,7 +35,7 @@ class UnitPatch(In):
 
     name: Name | None = None
     short_name: Name | None = None
-    duty_keywords: list[str] | None = None
+    duty_keywords: list[ShortKeyword] | None = Field(None, max_length=100)
     principal_name: Name | None = None
     deputy_head_name: Name | None = None
     liaison_person_id: str | None = Field(None, max_length=64)
