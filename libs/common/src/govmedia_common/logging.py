@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,24 @@ import orjson
 from govmedia_common.tracing import current_trace
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+# Secrets must never reach a log: SQLAlchemy prints the bound parameters of a failed statement (password
+# hashes, client secrets), and tracebacks may carry hashes or bearer tokens.
+_SQL_PARAMETERS = re.compile(r"\[parameters: .*?(?=\n\(Background on this error|\Z)", re.S)
+_ARGON2 = re.compile(r"\$argon2(?:id|i|d)\$[^\s'\",)\]]+")
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{20,}")
+
+
+def scrub(text: str) -> str:
+    """``text`` without SQL parameters, Argon2 hashes and bearer tokens."""
+    text = _SQL_PARAMETERS.sub("[parameters: hidden]", text)
+    text = _ARGON2.sub("$argon2…(hidden)", text)
+    return _BEARER.sub(r"\1…(hidden)", text)
+
+
+class _ScrubbingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -27,7 +46,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "service": self.service,
-            "message": record.getMessage(),
+            "message": scrub(record.getMessage()),
         }
         ctx = current_trace.get()
         if ctx is not None:
@@ -37,7 +56,7 @@ class JsonFormatter(logging.Formatter):
             if key not in _RESERVED and not key.startswith("_"):
                 doc[key] = value
         if record.exc_info:
-            doc["exception"] = self.formatException(record.exc_info)
+            doc["exception"] = scrub(self.formatException(record.exc_info))
         return orjson.dumps(doc, default=str).decode()
 
 
@@ -47,7 +66,7 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     if json:
         handler.setFormatter(JsonFormatter(service))
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(_ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -209,3 +209,21 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(
     peer: str, header: str, trusted: str, expected: str
 ) -> None:
     assert client_address(peer, header, parse_networks(trusted.split(","))) == expected
+
+
+def test_logs_never_carry_sql_parameters_password_hashes_or_bearer_tokens() -> None:
+    from govmedia_common.logging import scrub
+
+    error = (
+        "(sqlalchemy.dialects.postgresql.asyncpg.IntegrityError) duplicate key\n"
+        "[SQL: INSERT INTO people (id, username, password_hash) VALUES ($1, $2, $3)]\n"
+        "[parameters: ('p1', 'zhang', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA')]\n"
+        "(Background on this error at: https://sqlalche.me/e/20/gkpj)"
+    )
+    cleaned = scrub(error)
+    assert "argon2id$v=19" not in cleaned and "zhang" not in cleaned
+    assert "[SQL: INSERT INTO people" in cleaned and "Background on this error" in cleaned
+    assert "$argon2id$v=19$m" not in scrub("hash was $argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA here")
+    assert "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.sig" not in scrub(
+        "Authorization: Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.sig"
+    )
