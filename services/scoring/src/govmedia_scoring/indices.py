@@ -324,42 +324,28 @@ class Veto:
     count: int
 
 
+VETO_RULES = {
+    "not_updated": "a not-updated (内容不更新) violation in the period fails it",
+    "interaction_off": "interaction switched off (互动功能关闭) fails the period",
+    "serious_alert": "a serious alert (safety, leak, publication without review) fails the period",
+    "serious_errors": "more than {limit} serious errors in the period fail it",
+}
+"""The rule behind each veto code; ``{limit}`` is the region's serious-error limit."""
+
+
 def vetoes(i: Inputs, r: ScoringRules) -> list[Veto]:
     """一票否决: not updated, interaction off, a serious alert (safety, leak), too many serious errors."""
-    out = []
-    if r.veto_not_updated and i.not_updated_alerts > 0:
-        out.append(
-            Veto(
-                "not_updated",
-                "a not-updated (内容不更新) violation in the period fails it",
-                i.not_updated_alerts,
-            )
-        )
-    if r.veto_interaction_off and i.interaction_off_alerts > 0:
-        out.append(
-            Veto(
-                "interaction_off",
-                "interaction switched off (互动功能关闭) fails the period",
-                i.interaction_off_alerts,
-            )
-        )
-    if r.veto_serious_alert and i.serious_alerts > 0:
-        out.append(
-            Veto(
-                "serious_alert",
-                "a serious alert (safety, leak, publication without review) fails the period",
-                i.serious_alerts,
-            )
-        )
-    if i.errors_serious > r.veto_serious_errors_max:
-        out.append(
-            Veto(
-                "serious_errors",
-                f"more than {r.veto_serious_errors_max} serious errors in the period fail it",
-                i.errors_serious,
-            )
-        )
-    return out
+    found = {
+        "not_updated": i.not_updated_alerts if r.veto_not_updated else 0,
+        "interaction_off": i.interaction_off_alerts if r.veto_interaction_off else 0,
+        "serious_alert": i.serious_alerts if r.veto_serious_alert else 0,
+        "serious_errors": i.errors_serious if i.errors_serious > r.veto_serious_errors_max else 0,
+    }
+    return [
+        Veto(code, VETO_RULES[code].replace("{limit}", str(r.veto_serious_errors_max)), count)
+        for code, count in found.items()
+        if count > 0
+    ]
 
 
 @dataclass

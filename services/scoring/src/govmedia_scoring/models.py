@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -163,6 +164,11 @@ class AccountDay(Base):
     followers: Mapped[int | None] = mapped_column(BigInteger)
     followers_as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    # The days with a post, in order: the longest gap of a period is read from here without a sort.
+    __table_args__ = (
+        Index("ix_account_days_post_days", "account_id", "day", postgresql_where=text("posts > 0")),
+    )
+
 
 class RegionSetting(Base):
     """A region's own scoring section, as the registry last announced it."""
@@ -210,6 +216,7 @@ class Score(Base):
     previous_base: Mapped[float | None] = mapped_column(Float)
     year_ago_base: Mapped[float | None] = mapped_column(Float)
     inputs: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    parts: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     rules_digest: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 
 from govmedia_common.events.scoring import PeriodKind
@@ -115,3 +116,34 @@ async def test_the_api_explains_a_score_with_inputs_parts_weights_and_veto_rules
         f"/v1/accounts/{ids['busy']}/scores", params={"period_kind": "week", "period_start": "2026-11-10"}
     )
     assert r.status_code == 422 and r.json()["code"] == "bad-period-start"
+
+
+async def test_the_outbox_rows_built_in_sql_are_the_scores_computed_events_python_would_write(
+    scoring: Any,
+) -> None:
+    from govmedia_common.envelope import from_record
+    from govmedia_common.events.scoring import ScoresComputed
+    from govmedia_scoring.engine.compute import scores_event
+    from govmedia_scoring.periods import Period
+
+    ids = await seed_week(scoring)
+    await scoring.compute(PeriodKind.WEEK, WEEK)
+    rows = await scoring.sql(
+        "SELECT o.payload, o.headers, o.aggregateid, o.topic, s.*, r.rules FROM outbox o "
+        "JOIN scores s ON s.account_id = o.aggregateid AND s.period_kind = 'week' "
+        "JOIN rules_snapshots r ON r.digest = s.rules_digest WHERE o.type = :t",
+        t=ScoresComputed.event_type,
+    )
+    assert {r.aggregateid for r in rows} == set(ids.values())
+    for r in rows:
+        env = from_record([(k, v.encode()) for k, v in r.headers.items()], orjson.dumps(r.payload))
+        assert env.type == ScoresComputed.event_type and env.subject == r.aggregateid and env.id != ""
+        event = env.event()
+        assert isinstance(event, ScoresComputed) and r.topic == ScoresComputed.topic
+        expected = scores_event(
+            r, Period(PeriodKind.WEEK, WEEK), ScoringRules.model_validate(r.rules), event.occurred_at
+        )
+        assert event == expected
+    vetoed = next(r for r in rows if r.aggregateid == ids["vetoed"])
+    assert vetoed.payload["veto_rules"] == {"not_updated": ix.VETO_RULES["not_updated"]}
+    assert vetoed.payload["passed"] is False and vetoed.payload["parts"]["diligence"]["gap_limit"] == 14

@@ -1,9 +1,10 @@
 """Compute (or recompute) every score of a period from the stored daily aggregates and the region settings.
 
-A period is scored in a few statements: the rules in force for each region go into a temp table, the
-inputs and four indices of the period, the previous period and the year-ago period are computed set-based
-(:mod:`.sql`), and one upsert writes the scores, changing only rows whose values differ. Each changed row
-is announced with ``ScoresComputed`` through the outbox in the same transaction. Scores are thus a pure
+A period is scored in two statements: the rules in force for each region go into a temp table, then ONE
+statement (:mod:`.sql`) computes the inputs, parts and indices of the period, of the previous period and of
+the year-ago period, upserts the scores (changing only rows whose values differ) and writes a
+``ScoresComputed`` outbox row for each changed score, built in SQL with the headers of a real envelope —
+all in the caller's transaction. Scores are thus a pure
 function of aggregates and settings: recomputing twice changes nothing, and replaying the topics into a
 fresh database gives the same scores.
 """
@@ -17,15 +18,14 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_common.db import outbox_table
 from govmedia_common.envelope import wrap
-from govmedia_common.events.base import Event
 from govmedia_common.events.scoring import PeriodKind, ScoresComputed
 from govmedia_common.events.types import Platform
 from govmedia_common.tracing import current_traceparent
+from govmedia_scoring import indices as ix
 from govmedia_scoring import rules as r
 from govmedia_scoring.engine import sql
 from govmedia_scoring.periods import Period
@@ -86,8 +86,9 @@ async def _prepare_rules(session: AsyncSession) -> dict[str, r.ScoringRules]:
     return by_digest
 
 
-def scores_event(row: Row[Any], period: Period, rules: r.ScoringRules, now: datetime) -> ScoresComputed:
-    """The ``ScoresComputed`` event of one changed score row."""
+def scores_event(row: Any, period: Period, rules: r.ScoringRules, now: datetime) -> ScoresComputed:
+    """The ``ScoresComputed`` event of one stored score (what the outbox rows built in SQL carry)."""
+    found = ix.vetoes(ix.Inputs(**{**row.inputs, "platform": Platform(row.inputs["platform"])}), rules)
     return ScoresComputed(
         occurred_at=now,
         account_id=row.account_id,
@@ -106,49 +107,63 @@ def scores_event(row: Row[Any], period: Period, rules: r.ScoringRules, now: date
         weights=rules.weights(),
         passed=row.passed,
         veto_reasons=tuple(row.veto_reasons),
+        inputs=row.inputs,
+        parts=row.parts,
+        effect_raw=row.effect_raw,
+        veto_rules={v.code: v.rule for v in found},
+        rules_digest=row.rules_digest,
     )
 
 
-async def add_events(session: AsyncSession, events: Sequence[Event], *, chunk: int = 5000) -> None:
-    """Write many events to the outbox in the caller's transaction, a few multi-row INSERTs."""
-    traceparent = current_traceparent()
-    for i in range(0, len(events), chunk):
-        values = []
-        for event in events[i : i + chunk]:
-            env = wrap(event, traceparent=traceparent)
-            values.append(
-                {
-                    "id": env.id,
-                    "aggregatetype": event.aggregate_type,
-                    "aggregateid": env.subject,
-                    "type": env.type,
-                    "topic": event.topic,
-                    "payload": env.data,
-                    "headers": {k: v.decode() for k, v in env.headers()},
-                }
-            )
-        await session.execute(outbox_table.insert(), values)
+WORK_MEM = "256MB"  # the percentile windows and aggregates of a whole period sort in memory
 
 
 async def compute_period(
     session: AsyncSession, period: Period, *, now: datetime, announce: bool = True
 ) -> RunResult:
     """Score every account open in ``period``; write changed scores and announce them (never commits)."""
-    by_digest = await _prepare_rules(session)
-    for name, p in (("base_now", period), ("base_prev", period.previous()), ("base_yoy", period.year_ago())):
-        await session.execute(text(f"DROP TABLE IF EXISTS {name}"))
-        await session.execute(text(sql.base_table(name)), {"s": p.start, "e": p.end, "wd": p.wci_days})
-    changed = (
+    await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    await _prepare_rules(session)
+    template = wrap(
+        ScoresComputed(
+            occurred_at=now,
+            account_id="00000000-0000-0000-0000-000000000000",
+            unit_id="00000000-0000-0000-0000-000000000000",
+            region_code="000000",
+            platform=Platform.OTHER,
+            period_kind=period.kind,
+            period_start=period.start,
+            period_end=period.end,
+            diligence=0,
+            effect=0,
+            content=0,
+            cluster=0,
+            growth=0,
+            composite=0,
+            weights={},
+            passed=True,
+            veto_reasons=(),
+        ),
+        traceparent=current_traceparent(),
+    )
+    params: dict[str, Any] = {
+        "kind": period.kind.value,
+        "now": now,
+        "now_text": template.data["occurred_at"],
+        "headers": orjson.dumps({k: v.decode() for k, v in template.headers()}).decode(),
+        "type": ScoresComputed.event_type,
+        "topic": ScoresComputed.topic,
+    }
+    for prefix, p in (("n", period), ("p", period.previous()), ("y", period.year_ago())):
+        params |= {f"{prefix}s": p.start, f"{prefix}e": p.end, f"{prefix}wd": p.wci_days}
+    statement = sql.score_statement(ix.VETO_RULES, announce=announce)
+    changed = len((await session.execute(text(statement), params)).all())
+    accounts = (
         await session.execute(
-            text(sql.SCORES_UPSERT),
-            {"kind": period.kind.value, "s": period.start, "e": period.end, "now": now},
+            text("SELECT count(*) FROM scores WHERE period_kind = :k AND period_start = :s"),
+            {"k": period.kind.value, "s": period.start},
         )
-    ).all()
-    accounts = (await session.execute(text("SELECT count(*) FROM base_now"))).scalar_one()
-    if announce and changed:
-        await add_events(
-            session, [scores_event(row, period, by_digest[row.rules_digest], now) for row in changed]
-        )
+    ).scalar_one()
     await session.execute(
         text(
             """
@@ -158,12 +173,11 @@ async def compute_period(
                 accounts = excluded.accounts, changed = excluded.changed, stale = false
             """
         ),
-        {"k": period.kind.value, "s": period.start, "now": now, "a": accounts, "c": len(changed)},
+        {"k": period.kind.value, "s": period.start, "now": now, "a": accounts, "c": changed},
     )
-    for name in ("base_now", "base_prev", "base_yoy", "tmp_rules"):
-        await session.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    log.info("period scored", extra={"period": period.label(), "accounts": accounts, "changed": len(changed)})
-    return RunResult(period, int(accounts), len(changed))
+    await session.execute(text("DROP TABLE IF EXISTS tmp_rules"))
+    log.info("period scored", extra={"period": period.label(), "accounts": accounts, "changed": changed})
+    return RunResult(period, int(accounts), changed)
 
 
 def due_periods(today: date) -> list[Period]:

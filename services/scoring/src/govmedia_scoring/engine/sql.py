@@ -94,116 +94,190 @@ INPUT_SUMS = (
 INPUT_MAXIMA = ("max_reads", "max_watching", "max_likes", "max_shares", "max_comments")
 
 
-def base_table(name: str) -> str:
-    """SQL creating temp table ``name``: every account open in [:s, :e] with its inputs and four indices.
+def base_query(p: str, *, slim: bool = False) -> str:
+    """SELECT of every account open in a period with its inputs, parts and four indices (and ``base``).
 
-    Parameters: ``:s``, ``:e`` (dates), ``:wd`` (清博 d). Needs temp table ``tmp_rules`` (one row per region).
+    Parameters ``:{p}s``, ``:{p}e`` (dates) and ``:{p}wd`` (清博 d); reads temp table ``tmp_rules``. ``slim``
+    keeps only ``account_id`` and ``base`` (what growth needs of the periods compared with).
+    Activity is counted over the whole period; targets and gaps use the days the account was open.
     """
+    s_, e_, wd = f"CAST(:{p}s AS date)", f"CAST(:{p}e AS date)", f"CAST(:{p}wd AS integer)"
     sums = ",\n".join(f"sum({c})::{F} AS {c}" for c in INPUT_SUMS)
     counts = ",\n".join(f"sum({c})::int AS {c}" for c in INPUT_COUNTS)
     maxima = ",\n".join(f"max({c})::{F} AS {c}" for c in INPUT_MAXIMA)
     picked = ",\n".join(f"COALESCE(agg.{c}, 0) AS {c}" for c in (*INPUT_COUNTS, *INPUT_SUMS, *INPUT_MAXIMA))
     rules = ", ".join(f"r.{c}" for c in RULE_COLUMNS)
+    select = "account_id, base" if slim else "*"
     return f"""
-CREATE TEMP TABLE {name} ON COMMIT DROP AS
-WITH acc AS (
-    SELECT a.account_id, a.region_code, a.platform, a.unit_id, a.high_attention,
-           GREATEST(COALESCE(a.opened_on, CAST(:s AS date)), CAST(:s AS date)) AS s,
-           LEAST(COALESCE(a.closed_on, CAST(:e AS date)), CAST(:e AS date)) AS e
-    FROM accounts a
-    WHERE a.status IN ('active', 'suspended', 'merged', 'deregistered')
-      AND COALESCE(a.opened_on, CAST(:s AS date)) <= CAST(:e AS date)
-      AND COALESCE(a.closed_on, CAST(:e AS date)) >= CAST(:s AS date)
-), d AS (
-    SELECT d.*, CASE WHEN d.posts > 0 THEN d.day - max(d.day) FILTER (WHERE d.posts > 0) OVER (
-               PARTITION BY d.account_id ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) - 1
-           END AS inner_gap
-    FROM account_days d JOIN acc ON acc.account_id = d.account_id AND d.day BETWEEN acc.s AND acc.e
-), agg AS (
+WITH agg AS (
     SELECT account_id,
            count(*) FILTER (WHERE posts > 0) AS days_with_post,
            min(day) FILTER (WHERE posts > 0) AS first_day, max(day) FILTER (WHERE posts > 0) AS last_day,
-           max(inner_gap) AS inner_gap,
            {sums},
            {counts},
            {maxima}
-    FROM d GROUP BY account_id
+    FROM account_days WHERE day BETWEEN {s_} AND {e_} GROUP BY account_id
+), gaps AS (
+    -- days between consecutive days with a post; read in order from the partial index of post days
+    SELECT account_id, max(gap) AS inner_gap FROM (
+        SELECT account_id, day - lag(day) OVER (PARTITION BY account_id ORDER BY day) - 1 AS gap
+        FROM account_days WHERE day BETWEEN {s_} AND {e_} AND posts > 0
+    ) x GROUP BY account_id
+), acc AS (
+    SELECT a.account_id, a.region_code, a.platform, a.unit_id, a.high_attention,
+           GREATEST(COALESCE(a.opened_on, {s_}), {s_}) AS s, LEAST(COALESCE(a.closed_on, {e_}), {e_}) AS e
+    FROM accounts a
+    WHERE a.status IN ('active', 'suspended', 'merged', 'deregistered')
+      AND COALESCE(a.opened_on, {s_}) <= {e_} AND COALESCE(a.closed_on, {e_}) >= {s_}
 ), inputs AS (
     SELECT acc.account_id, acc.region_code, acc.platform, acc.unit_id, acc.high_attention,
-           (acc.e - acc.s + 1) AS active_days, CAST(:wd AS integer) AS wci_days,
+           (acc.e - acc.s + 1) AS active_days, {wd} AS wci_days,
            COALESCE(agg.days_with_post, 0)::int AS days_with_post,
            CASE WHEN agg.first_day IS NULL THEN acc.e - acc.s + 1
-                ELSE GREATEST(agg.first_day - acc.s, acc.e - agg.last_day, COALESCE(agg.inner_gap, 0)) END
+                ELSE GREATEST(agg.first_day - acc.s, acc.e - agg.last_day, COALESCE(gaps.inner_gap, 0)) END
                AS longest_gap,
            {picked},
            r.digest, {rules}
     FROM acc LEFT JOIN agg ON agg.account_id = acc.account_id
+    LEFT JOIN gaps ON gaps.account_id = acc.account_id
     JOIN tmp_rules r ON r.region_code = acc.region_code
-), parts AS (
+), pre AS (
     SELECT i.*,
         CASE i.platform WHEN 'wechat' THEN {wci()} WHEN 'weibo' THEN {bci()} ELSE {feed()} END AS raw,
         (diligence_weekly_target_posts * GREATEST(active_days, 1)::{F}) / 7 AS expected,
         CASE WHEN high_attention THEN diligence_gap_limit_days_high_attention
-             ELSE diligence_gap_limit_days END
-            AS gap_limit,
-        CASE WHEN posts > 0 THEN original_posts::{F} / posts ELSE 0.0::{F} END AS original_share
+             ELSE diligence_gap_limit_days END AS gap_limit,
+        CASE WHEN posts > 0 THEN original_posts::{F} / posts ELSE 0.0::{F} END AS original_share,
+        content_serious_error_points * errors_serious + content_ordinary_error_points * errors_ordinary
+            AS penalty,
+        CASE WHEN pushes_assigned <= 0 THEN 1.0::{F} ELSE pushes_done::{F} / pushes_assigned END
+            AS completion,
+        CASE WHEN pushes_assigned <= 0 THEN 1.0::{F} ELSE pushes_on_time::{F} / pushes_assigned END
+            AS timeliness
     FROM (SELECT inputs.*, posts::{F} AS n, wci_days::{F} AS d FROM inputs) i
+), parts AS (
+    SELECT pre.*,
+        LEAST(1.0::{F}, posts / expected) AS volume,
+        LEAST(1.0::{F}, days_with_post / (diligence_day_share_target * GREATEST(active_days, 1))) AS share,
+        GREATEST(0.0::{F}, 1.0 - longest_gap::{F} / gap_limit) AS gap,
+        content_original_credit * original_share AS credit
+    FROM pre
 ), indices AS (
-    SELECT p.*,
-        100.0 * (diligence_weight_volume * LEAST(1.0::{F}, posts / expected)
-                 + diligence_weight_days
-                   * LEAST(1.0::{F}, days_with_post / (diligence_day_share_target * GREATEST(active_days, 1)))
-                 + diligence_weight_gap * GREATEST(0.0::{F}, 1.0 - longest_gap::{F} / gap_limit))
+    SELECT parts.*,
+        100.0 * (diligence_weight_volume * volume + diligence_weight_days * share
+                 + diligence_weight_gap * gap)
             / (diligence_weight_volume + diligence_weight_days + diligence_weight_gap) AS diligence,
-        LEAST(100.0::{F}, GREATEST(0.0::{F}, 100.0
-            - (content_serious_error_points * errors_serious
-               + content_ordinary_error_points * errors_ordinary)
-            + content_original_credit * original_share)) AS content,
+        LEAST(100.0::{F}, GREATEST(0.0::{F}, 100.0 - penalty + credit)) AS content,
         CASE WHEN pushes_assigned <= 0 THEN cluster_without_pushes
-             ELSE 100.0 * (cluster_weight_completion * (pushes_done::{F} / pushes_assigned)
-                           + cluster_weight_timeliness * (pushes_on_time::{F} / pushes_assigned))
+             ELSE 100.0 * (cluster_weight_completion * completion + cluster_weight_timeliness * timeliness)
                   / (cluster_weight_completion + cluster_weight_timeliness) END AS cluster,
         CASE WHEN raw <= 0 THEN 0.0::{F}
              WHEN count(*) OVER (PARTITION BY platform) = 1 THEN 100.0::{F}
              ELSE 100.0::{F} * ((rank() OVER (PARTITION BY platform ORDER BY raw) - 1)::{F}
                            + 0.5::{F} * (count(*) OVER (PARTITION BY platform, raw) - 1)::{F})
                   / (count(*) OVER (PARTITION BY platform) - 1)::{F} END AS effect
-    FROM parts p
+    FROM parts
 )
-SELECT indices.*,
-    CASE WHEN weight_diligence + weight_effect + weight_content + weight_cluster <= 0
-         THEN (diligence + effect + content + cluster) / 4
-         ELSE (weight_diligence * diligence + weight_effect * effect + weight_content * content
-               + weight_cluster * cluster)
-              / (weight_diligence + weight_effect + weight_content + weight_cluster) END AS base
-FROM indices
+SELECT {select} FROM (
+    SELECT indices.*,
+        CASE WHEN weight_diligence + weight_effect + weight_content + weight_cluster <= 0
+             THEN (diligence + effect + content + cluster) / 4
+             ELSE (weight_diligence * diligence + weight_effect * effect + weight_content * content
+                   + weight_cluster * cluster)
+                  / (weight_diligence + weight_effect + weight_content + weight_cluster) END AS base
+    FROM indices
+) b
 """
 
 
-def inputs_json() -> str:
-    """``jsonb`` of the inputs of a row of the base table, keyed like :class:`indices.Inputs`."""
-    keys = (
-        "platform",
-        "high_attention",
-        "active_days",
-        "wci_days",
-        "days_with_post",
-        "longest_gap",
-        *INPUT_COUNTS,
-        *INPUT_SUMS,
-        *INPUT_MAXIMA,
+INPUT_KEYS = (
+    "platform",
+    "high_attention",
+    "active_days",
+    "wci_days",
+    "days_with_post",
+    "longest_gap",
+    *INPUT_COUNTS,
+    *INPUT_SUMS,
+    *INPUT_MAXIMA,
+)
+
+
+def _json(pairs: dict[str, str]) -> str:
+    return "jsonb_build_object(" + ", ".join(f"'{k}', {v}" for k, v in pairs.items()) + ")"
+
+
+INPUTS_JSON = _json({k: f"c.{k}" for k in INPUT_KEYS})
+PARTS_JSON = _json(
+    {
+        "diligence": _json(
+            {
+                "volume": "c.volume",
+                "days": "c.share",
+                "gap": "c.gap",
+                "expected_posts": "c.expected",
+                "gap_limit": "c.gap_limit",
+            }
+        ),
+        "effect": _json({"raw": "c.raw"}),
+        "content": _json(
+            {"penalty": "c.penalty", "original_share": "c.original_share", "credit": "c.credit"}
+        ),
+        "cluster": _json({"completion": "c.completion", "timeliness": "c.timeliness"}),
+        "growth": "jsonb_strip_nulls("
+        + _json({"base": "c.base", "previous_base": "c.previous_base", "year_ago_base": "c.year_ago_base"})
+        + ")",
+    }
+)
+
+
+def score_statement(veto_rules: dict[str, str], *, announce: bool) -> str:
+    """One statement: score the period, upsert the scores that changed, write their events to the outbox.
+
+    Parameters: ``:ns/:ne/:nwd`` (the period), ``:ps/:pe/:pwd`` (previous), ``:ys/:ye/:ywd`` (a year ago),
+    ``:kind``, ``:now`` (timestamptz), ``:now_text`` (its RFC 3339 text), ``:headers`` (an envelope's
+    headers as JSON, ce_id and ce_subject replaced per row), ``:type``, ``:topic``. Returns the changed rows.
+    """
+    texts = {k: v.replace("'", "''") for k, v in veto_rules.items()}
+    rule_text = (
+        "CASE v "
+        + " ".join(f"WHEN '{k}' THEN '{t}'" for k, t in texts.items() if k != "serious_errors")
+        + f" ELSE replace('{texts['serious_errors']}', '{{limit}}', c.veto_serious_errors_max::text) END"
     )
-    return "jsonb_build_object(" + ", ".join(f"'{k}', c.{k}" for k in keys) + ")"
-
-
-SCORES_UPSERT = f"""
-WITH s AS (
+    weights = _json({k: f"c.weight_{k}" for k in ("diligence", "effect", "content", "cluster", "growth")})
+    outbox = f"""
+, ev AS (
+    SELECT gen_random_uuid()::text AS event_id, u.*, {weights} AS weights,
+        (SELECT COALESCE(jsonb_object_agg(v, {rule_text}), '{{}}'::jsonb) FROM unnest(u.veto_reasons) AS v)
+            AS veto_rules
+    FROM up u JOIN tmp_rules c ON c.region_code = u.region_code
+), ob AS (
+    INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers)
+    SELECT ev.event_id, 'account', ev.account_id, CAST(:type AS text), CAST(:topic AS text),
+        jsonb_build_object(
+            'occurred_at', CAST(:now_text AS text), 'account_id', ev.account_id, 'unit_id', ev.unit_id,
+            'region_code', ev.region_code, 'platform', ev.platform, 'period_kind', CAST(:kind AS text),
+            'period_start', CAST(:ns AS date), 'period_end', CAST(:ne AS date),
+            'diligence', ev.diligence, 'effect', ev.effect, 'content', ev.content, 'cluster', ev.cluster,
+            'growth', ev.growth, 'composite', ev.composite, 'weights', ev.weights, 'passed', ev.passed,
+            'veto_reasons', to_jsonb(ev.veto_reasons), 'inputs', ev.inputs, 'parts', ev.parts,
+            'effect_raw', ev.effect_raw, 'veto_rules', ev.veto_rules, 'rules_digest', ev.rules_digest)
+        ,
+        CAST(:headers AS jsonb) || jsonb_build_object('ce_id', ev.event_id, 'ce_subject', ev.account_id)
+    FROM ev
+    RETURNING 1
+)"""
+    return f"""
+WITH now_ AS ({base_query("n")}),
+prev AS ({base_query("p", slim=True)}),
+yoy AS ({base_query("y", slim=True)}),
+s AS (
     SELECT c.*, p.base AS previous_base, y.base AS year_ago_base,
         (CASE WHEN p.base IS NOT NULL THEN c.growth_weight_period ELSE 0.0::{F} END
          + CASE WHEN y.base IS NOT NULL THEN c.growth_weight_year ELSE 0.0::{F} END) AS gw,
         (CASE WHEN p.base IS NOT NULL THEN c.growth_weight_period * (c.base - p.base) ELSE 0.0::{F} END
          + CASE WHEN y.base IS NOT NULL THEN c.growth_weight_year * (c.base - y.base) ELSE 0.0::{F} END) AS gn
-    FROM base_now c LEFT JOIN base_prev p USING (account_id) LEFT JOIN base_yoy y USING (account_id)
+    FROM now_ c LEFT JOIN prev p USING (account_id) LEFT JOIN yoy y USING (account_id)
 ), g AS (
     SELECT s.*, CASE WHEN gw <= 0 THEN 50.0::{F} ELSE 50.0 + 0.5 * gn / gw END AS growth,
         array_remove(ARRAY[
@@ -212,35 +286,37 @@ WITH s AS (
             CASE WHEN veto_serious_alert AND serious_alerts > 0 THEN 'serious_alert' END,
             CASE WHEN errors_serious > veto_serious_errors_max THEN 'serious_errors' END], NULL) AS vetoes
     FROM s
-)
-INSERT INTO scores AS t (account_id, period_kind, period_start, period_end, region_code, level, platform,
-    unit_id,
-    diligence, effect, content, cluster, growth, composite, base, effect_raw, passed, veto_reasons,
-    previous_base, year_ago_base, inputs, rules_digest, computed_at)
-SELECT c.account_id, :kind, CAST(:s AS date), CAST(:e AS date), c.region_code,
-    CASE WHEN substr(c.region_code, 3) = '0000' THEN 'province'
-         WHEN substr(c.region_code, 5) = '00' THEN 'city' ELSE 'county' END,
-    c.platform, c.unit_id, c.diligence, c.effect, c.content, c.cluster, c.growth,
-    (0 + weight_diligence * diligence + weight_effect * effect + weight_content * content
-       + weight_cluster * cluster + weight_growth * growth)
-    / (weight_diligence + weight_effect + weight_content + weight_cluster + weight_growth),
-    c.base, c.raw, cardinality(c.vetoes) = 0, c.vetoes, c.previous_base, c.year_ago_base,
-    {inputs_json()}, c.digest, CAST(:now AS timestamptz)
-FROM g c
-ON CONFLICT (account_id, period_kind, period_start) DO UPDATE SET
-    region_code = excluded.region_code, level = excluded.level, platform = excluded.platform,
-    unit_id = excluded.unit_id, diligence = excluded.diligence, effect = excluded.effect,
-    content = excluded.content, cluster = excluded.cluster, growth = excluded.growth,
-    composite = excluded.composite, base = excluded.base, effect_raw = excluded.effect_raw,
-    passed = excluded.passed, veto_reasons = excluded.veto_reasons, previous_base = excluded.previous_base,
-    year_ago_base = excluded.year_ago_base, inputs = excluded.inputs, rules_digest = excluded.rules_digest,
-    computed_at = excluded.computed_at
-WHERE (t.region_code, t.platform, t.unit_id, t.diligence, t.effect, t.content, t.cluster, t.growth,
-       t.composite, t.passed, t.veto_reasons, t.inputs, t.rules_digest)
-      IS DISTINCT FROM
-      (excluded.region_code, excluded.platform, excluded.unit_id, excluded.diligence, excluded.effect,
-       excluded.content, excluded.cluster, excluded.growth, excluded.composite, excluded.passed,
-       excluded.veto_reasons, excluded.inputs, excluded.rules_digest)
-RETURNING t.account_id, t.unit_id, t.region_code, t.platform, t.diligence, t.effect, t.content, t.cluster,
-    t.growth, t.composite, t.passed, t.veto_reasons, t.rules_digest
+), up AS (
+    INSERT INTO scores AS t (account_id, period_kind, period_start, period_end, region_code, level, platform,
+        unit_id, diligence, effect, content, cluster, growth, composite, base, effect_raw, passed,
+        veto_reasons,
+        previous_base, year_ago_base, inputs, parts, rules_digest, computed_at)
+    SELECT c.account_id, :kind, CAST(:ns AS date), CAST(:ne AS date), c.region_code,
+        CASE WHEN substr(c.region_code, 3) = '0000' THEN 'province'
+             WHEN substr(c.region_code, 5) = '00' THEN 'city' ELSE 'county' END,
+        c.platform, c.unit_id, c.diligence, c.effect, c.content, c.cluster, c.growth,
+        (0 + weight_diligence * diligence + weight_effect * effect + weight_content * content
+           + weight_cluster * cluster + weight_growth * growth)
+        / (weight_diligence + weight_effect + weight_content + weight_cluster + weight_growth),
+        c.base, c.raw, cardinality(c.vetoes) = 0, c.vetoes, c.previous_base, c.year_ago_base,
+        {INPUTS_JSON}, {PARTS_JSON}, c.digest, CAST(:now AS timestamptz)
+    FROM g c
+    ON CONFLICT (account_id, period_kind, period_start) DO UPDATE SET
+        region_code = excluded.region_code, level = excluded.level, platform = excluded.platform,
+        unit_id = excluded.unit_id, diligence = excluded.diligence, effect = excluded.effect,
+        content = excluded.content, cluster = excluded.cluster, growth = excluded.growth,
+        composite = excluded.composite, base = excluded.base, effect_raw = excluded.effect_raw,
+        passed = excluded.passed, veto_reasons = excluded.veto_reasons,
+        previous_base = excluded.previous_base,
+        year_ago_base = excluded.year_ago_base, inputs = excluded.inputs, parts = excluded.parts,
+        rules_digest = excluded.rules_digest, computed_at = excluded.computed_at
+    WHERE (t.region_code, t.platform, t.unit_id, t.diligence, t.effect, t.content, t.cluster, t.growth,
+           t.composite, t.passed, t.veto_reasons, t.inputs, t.rules_digest)
+          IS DISTINCT FROM
+          (excluded.region_code, excluded.platform, excluded.unit_id, excluded.diligence, excluded.effect,
+           excluded.content, excluded.cluster, excluded.growth, excluded.composite, excluded.passed,
+           excluded.veto_reasons, excluded.inputs, excluded.rules_digest)
+    RETURNING t.*
+){outbox if announce else ""}
+SELECT account_id FROM up
 """

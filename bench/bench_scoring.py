@@ -1,0 +1,320 @@
+"""Scoring benchmark: metric-snapshot ingest against raw aiokafka, and recomputing every index of a month.
+
+Starts the infrastructure the way the tests do (``test_infrastructure()``), then measures in one run:
+
+* ingest: N ``MetricsObserved`` snapshots of published posts go onto ``gov.monitor.observations``; the
+  yardstick is raw aiokafka consume + ``orjson.loads`` of the same records; ours is the scoring consumer
+  (the real ``ConsumerRunner`` in batch mode with the scoring batch handler: inbox, advisory locks, latest
+  snapshot per post, refresh of the touched daily aggregates). Reported as a fraction (goal ≥ 0.3);
+* recompute: ``compute_period`` for a month over 500,000 accounts with 30 days of daily aggregates (about
+  two days in three with posts): every index, the effect percentiles per platform, growth against the
+  previous and year-ago months, the upsert of the scores and a ``ScoresComputed`` outbox row per changed
+  score (goal ≤ 60 s on 2 cores); then the same recompute with nothing changed.
+
+A benchmark, not a test: nothing is asserted. Writes ``bench/results/scoring.json``.
+``--accounts`` and ``--snapshots`` shrink it for a quick look.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import text
+
+from govmedia_common.consumer import ConsumerRunner, MessageContext, batch
+from govmedia_common.db import create_engine, session_factory
+from govmedia_common.envelope import wrap
+from govmedia_common.events.monitor import IngestChannel, MetricsObserved
+from govmedia_common.events.scoring import PeriodKind
+from govmedia_common.kafka import ensure_topics, make_producer
+from govmedia_common.migrations import upgrade_async
+from govmedia_common.settings import KafkaSettings
+from govmedia_platform.launcher import Infrastructure
+from govmedia_platform.pytest_plugin import test_infrastructure
+from govmedia_platform.stack import create_databases, with_database
+from govmedia_scoring.aggregates.handlers import apply_batch
+from govmedia_scoring.engine.compute import compute_period
+from govmedia_scoring.periods import Period
+
+RESULTS = Path(os.environ.get("GOVMEDIA_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
+TOPIC = MetricsObserved.topic
+INGEST_GOAL = 0.3
+RECOMPUTE_GOAL_S = 60.0
+MONTH = Period(PeriodKind.MONTH, date(2026, 11, 1))
+
+
+def progress(message: str) -> None:
+    print(f"[scoring {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+async def fresh_db(infra: Infrastructure, name: str) -> str:
+    await create_databases(infra.database_server_url, [name])
+    url = with_database(infra.database_server_url, name)
+    await upgrade_async("scoring", url)
+    return url
+
+
+# ---- ingest ----------------------------------------------------------------------------------------
+
+
+async def seed_posts(url: str, accounts: list[str], posts_per_account: int) -> None:
+    """Published posts the snapshots are about (so each snapshot refreshes a real daily aggregate)."""
+    engine = create_engine(url, pool_size=2)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                """
+                INSERT INTO posts (account_id, platform_post_id, day, published_at)
+                SELECT a, 'post-' || p, DATE '2026-11-01' + p,
+                       TIMESTAMPTZ '2026-11-01 09:00+08' + p * interval '1 day'
+                FROM unnest(CAST(:a AS text[])) AS a, generate_series(0, :n - 1) AS p
+                """
+            ),
+            {"a": accounts, "n": posts_per_account},
+        )
+    await engine.dispose()
+
+
+async def fill_topic(kafka: KafkaSettings, accounts: list[str], posts: int, n: int) -> None:
+    producer = make_producer(kafka, "bench-scoring-fill")
+    await producer.start()
+    base = datetime(2026, 11, 20, tzinfo=UTC)
+    try:
+        for i in range(n):
+            account = accounts[i % len(accounts)]
+            env = wrap(
+                MetricsObserved(
+                    occurred_at=base,
+                    account_id=account,
+                    platform_post_id=f"post-{(i // len(accounts)) % posts}",
+                    reads=100 + i,
+                    watching=i // 50,
+                    likes=i // 20,
+                    shares=i // 40,
+                    comments=i // 60,
+                    as_of=base + timedelta(seconds=i),
+                    ingest_channel=IngestChannel.CONNECTOR,
+                )
+            )
+            await producer.send(TOPIC, env.value(), key=env.subject.encode(), headers=env.headers())
+        await producer.flush()
+    finally:
+        await producer.stop()
+    progress(f"{n:,} MetricsObserved snapshots on {TOPIC}")
+
+
+async def raw_consume(kafka: KafkaSettings, n: int) -> float:
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        tps = [TopicPartition(TOPIC, p) for p in sorted(consumer.partitions_for_topic(TOPIC) or ())]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        seen = 0
+        start = time.perf_counter()
+        while seen < n:
+            for records in (await consumer.getmany(timeout_ms=1000, max_records=10_000)).values():
+                for record in records:
+                    orjson.loads(record.value or b"")
+                seen += len(records)
+        rate = seen / (time.perf_counter() - start)
+    finally:
+        await consumer.stop()
+    progress(f"raw consume+parse: {rate:,.0f}/s")
+    return rate
+
+
+async def scoring_consume(url: str, kafka: KafkaSettings, n: int, cap: float) -> tuple[float, float]:
+    """Rate of the scoring consumer over the snapshots; returns (per second, group join seconds)."""
+    engine = create_engine(url, pool_size=4)
+    handled = 0
+    first_at = 0.0
+    done = asyncio.Event()
+
+    @batch
+    async def scoring_handler(session: Any, items: Sequence[tuple[MetricsObserved, MessageContext]]) -> None:
+        nonlocal handled, first_at
+        await apply_batch(session, [e for e, _ in items])
+        if handled == 0:
+            first_at = time.perf_counter()
+        handled += len(items)
+        if handled >= n:
+            done.set()
+
+    dlt = make_producer(kafka, "bench-scoring-dlt")
+    await dlt.start()
+    runner = ConsumerRunner(
+        service="bench-scoring",
+        group_id=f"bench-scoring-{uuid.uuid4().hex[:8]}",
+        handlers={MetricsObserved: scoring_handler},
+        sessions=session_factory(engine),
+        kafka=kafka,
+        dlt_producer=dlt,
+    )
+    task = asyncio.create_task(runner.run())
+    started = time.perf_counter()
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), cap)
+        ended = time.perf_counter()
+    finally:
+        runner.stop_soon()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await runner.stop()
+        await dlt.stop()
+        await engine.dispose()
+    rate = handled / (ended - (first_at or started))
+    progress(f"scoring consumer: {rate:,.0f}/s ({handled:,} snapshots)")
+    return rate, (first_at or ended) - started
+
+
+# ---- recompute -------------------------------------------------------------------------------------
+
+GENERATE = """
+INSERT INTO accounts (account_id, name, unit_id, unit_name, region_code, platform, status, high_attention,
+                      interaction_enabled, opened_on, closed_on, as_of)
+SELECT md5(i::text)::uuid::text, 'account ' || i, md5('u' || (i / 3)::text)::uuid::text, 'unit',
+       (ARRAY['331002','331003','331004','331021','331022','330102','330105','330106','450102','610102'])
+           [1 + i % 10],
+       (ARRAY['wechat','wechat','wechat','weibo','weibo','douyin','toutiao','kuaishou','bilibili','app'])
+           [1 + (i / 10) % 10],
+       'active', i % 17 = 0, true, NULL, NULL, now()
+FROM generate_series(1, :n) AS i;
+
+ALTER TABLE account_days DROP CONSTRAINT pk_account_days;
+DROP INDEX ix_account_days_post_days;
+
+INSERT INTO account_days (account_id, day, posts, original_posts, reads, watching, likes, shares, comments,
+    lead_reads, lead_watching, lead_likes, lead_shares, max_reads, max_watching, max_likes, max_shares,
+    max_comments, errors_serious, errors_ordinary, pushes_assigned, pushes_done, pushes_on_time, violations,
+    not_updated_alerts, interaction_off_alerts, serious_alerts)
+SELECT md5(i::text)::uuid::text, DATE '2026-11-01' + d, 1 + (i + d) % 3, (i + d) % 3,
+       r, r / 60, r / 40, r / 90, r / 120, r / 2, r / 120, r / 80, r / 180, r / 2, r / 100, r / 70, r / 150,
+       r / 200, CASE WHEN (i + d) % 97 = 0 THEN 1 ELSE 0 END, CASE WHEN (i + d) % 13 = 0 THEN 1 ELSE 0 END,
+       CASE WHEN d % 10 = 3 THEN 1 ELSE 0 END, CASE WHEN d % 10 = 3 AND i % 4 <> 0 THEN 1 ELSE 0 END,
+       CASE WHEN d % 10 = 3 AND i % 4 > 1 THEN 1 ELSE 0 END, 0,
+       CASE WHEN d = 20 AND i % 211 = 0 THEN 1 ELSE 0 END, 0, 0
+FROM generate_series(1, :n) AS i, generate_series(0, 29) AS d,
+     LATERAL (SELECT ((i * 7919 + d * 104729) % 5000 + 50)::bigint AS r) AS m
+WHERE (i * 31 + d * 7) % 3 <> 0;
+
+ALTER TABLE account_days ADD CONSTRAINT pk_account_days PRIMARY KEY (account_id, day);
+CREATE INDEX ix_account_days_post_days ON account_days (account_id, day) WHERE posts > 0
+"""
+
+
+async def recompute(url: str, accounts: int) -> dict[str, Any]:
+    engine = create_engine(url, pool_size=2)
+    sessions = session_factory(engine)
+    start = time.perf_counter()
+    async with engine.begin() as conn:
+        for statement in GENERATE.split(";\n"):
+            if statement.strip():
+                await conn.execute(text(statement), {"n": accounts})
+        days = (await conn.execute(text("SELECT count(*) FROM account_days"))).scalar_one()
+    async with engine.connect() as conn:  # what autovacuum does for a table that was just loaded
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("VACUUM ANALYZE accounts"))
+        await conn.execute(text("VACUUM ANALYZE account_days"))
+    progress(
+        f"generated {accounts:,} accounts and {days:,} daily aggregates in {time.perf_counter() - start:.1f}s"
+    )
+    out: dict[str, Any] = {"accounts": accounts, "daily_aggregates": days}
+    for label in ("first", "unchanged"):
+        start = time.perf_counter()
+        async with sessions() as session, session.begin():
+            result = await compute_period(session, MONTH, now=datetime.now(UTC))
+        seconds = time.perf_counter() - start
+        out[label] = {"seconds": round(seconds, 2), "scored": result.accounts, "changed": result.changed}
+        progress(
+            f"recompute month ({label}): {seconds:.1f}s, {result.accounts:,} scored, "
+            f"{result.changed:,} changed"
+        )
+    await engine.dispose()
+    return out
+
+
+# ---- the run ---------------------------------------------------------------------------------------
+
+
+async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]:
+    kafka = KafkaSettings(bootstrap=infra.kafka_bootstrap)
+    await ensure_topics(kafka, [TOPIC, f"{TOPIC}.dlt"])
+    run_id = uuid.uuid4().hex[:8]
+    url = await fresh_db(infra, f"bench_scoring_ingest_{run_id}")
+    accounts = [str(uuid.uuid4()) for _ in range(args.ingest_accounts)]
+    posts = 7
+    await seed_posts(url, accounts, posts)
+    await fill_topic(kafka, accounts, posts, args.snapshots)
+    raw = await raw_consume(kafka, args.snapshots)
+    ours, join = await scoring_consume(url, kafka, args.snapshots, cap=args.cap)
+    ingest = {
+        "snapshots": args.snapshots,
+        "raw_consume_parse_per_s": round(raw, 1),
+        "scoring_consumer_per_s": round(ours, 1),
+        "ratio": round(ours / raw, 3) if raw else None,
+        "goal_ratio": INGEST_GOAL,
+        "group_join_s_not_counted": round(join, 1),
+    }
+    url2 = await fresh_db(infra, f"bench_scoring_recompute_{run_id}")
+    rec = await recompute(url2, args.accounts)
+    rec["goal_seconds"] = RECOMPUTE_GOAL_S
+    return {"ingest": ingest, "recompute": rec}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--snapshots", type=int, default=50_000)
+    parser.add_argument("--ingest-accounts", type=int, default=2_000)
+    parser.add_argument("--accounts", type=int, default=500_000)
+    parser.add_argument("--cap", type=float, default=240.0, help="seconds allowed for the consumer")
+    args = parser.parse_args()
+    started = time.monotonic()
+    with test_infrastructure() as infra:
+        result = asyncio.run(run(infra, args))
+    ingest, rec = result["ingest"], result["recompute"]
+    print()
+    print(f"{'measure':<48}{'measured':>14}{'goal':>12}")
+    print(f"{'ingest: scoring consumer / raw consume+parse':<48}{ingest['ratio']:>14.3f}{'>= 0.3':>12}")
+    print(f"{'  (scoring consumer snapshots/s)':<48}{ingest['scoring_consumer_per_s']:>14,.0f}")
+    print(f"{'  (raw aiokafka consume+parse/s)':<48}{ingest['raw_consume_parse_per_s']:>14,.0f}")
+    print(
+        f"{'recompute month, 500k accounts x 30 days (s)':<48}{rec['first']['seconds']:>14.1f}{'<= 60':>12}"
+    )
+    print(f"{'  same recompute, nothing changed (s)':<48}{rec['unchanged']['seconds']:>14.1f}")
+    doc = {
+        "benchmark": "scoring",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        },
+        "at": datetime.now(UTC).isoformat(),
+        "total_seconds": round(time.monotonic() - started, 1),
+        **result,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "scoring.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    progress(f"done in {doc['total_seconds']}s; wrote {RESULTS / 'scoring.json'}")
+
+
+if __name__ == "__main__":
+    main()
