@@ -23,6 +23,7 @@ from govmedia_checks.lexicon import (
     LeaderName,
     LexiconError,
     LexiconSet,
+    NearMissPolicy,
     OpinionLexicon,
     ProtectedForm,
     ProtectedKind,
@@ -38,7 +39,6 @@ from govmedia_checks.lexicon import (
     load_starter_lexicons,
 )
 from govmedia_checks.normalize import NormalizedText, Normalizer
-from govmedia_checks.protected import NearMissPolicy
 
 __all__ = [
     "ADDITIVE_KINDS",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from importlib import resources
 from typing import Any, ClassVar, Generic, Self, TypeVar
@@ -23,6 +23,7 @@ __all__ = [
     "LeaderName",
     "LexiconError",
     "LexiconSet",
+    "NearMissPolicy",
     "OpinionLexicon",
     "ProtectedForm",
     "ProtectedKind",
@@ -155,6 +156,46 @@ class AllowedSource:
     name: str
     match: SourceMatch = SourceMatch.CONTAINS
     note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NearMissPolicy:
+    """Minimum length (in characters) of a protected form for each kind of slip to be looked for.
+
+    Defaults are chosen so that the slip leaves a string that is rare in correct government text: a deletion
+    in a five-character slogan can produce an ordinary phrase (最多跑一次 → 最多一次), one in a six-character
+    name hardly ever does. Names are separate because they are short by nature and loaded by each office.
+    A province sets its own values with its protected list (``"policy": {...}``); lower offices cannot.
+    """
+
+    similar_substitution: int = 4  # homophone or look-alike character anywhere in the form
+    any_substitution: int = 6  # any Chinese character, inner positions only
+    deletion: int = 6  # an inner character dropped
+    insertion: int = 5  # a character inserted inside the form
+    transposition: int = 4  # two adjacent characters swapped
+    name_similar_substitution: int = 3
+    name_insertion: int = 4
+    name_transposition: int = 3
+    name_deletion: int = 4
+
+    @classmethod
+    def from_dict(cls, data: object, where: str) -> NearMissPolicy:
+        """From ``{"deletion": 6, ...}``: known keys only, each a length from 2 to 50."""
+        if not isinstance(data, Mapping):
+            raise LexiconError(f"{where}: 'policy' must be an object")
+        known = set(cls.__dataclass_fields__)
+        _check_keys(data, known, f"{where} policy")
+        for key, value in data.items():
+            if not isinstance(value, int) or isinstance(value, bool) or not 2 <= value <= 50:
+                raise LexiconError(f"{where}: policy {key!r} must be a whole number from 2 to 50")
+        return cls(**dict(data))
+
+    def to_dict(self) -> dict[str, int]:
+        """Only the values that differ from the defaults."""
+        default = NearMissPolicy()
+        return {
+            k: getattr(self, k) for k in self.__dataclass_fields__ if getattr(self, k) != getattr(default, k)
+        }
 
 
 class ProtectedKind(StrEnum):
@@ -498,6 +539,24 @@ class ProtectedLexicon(_Lexicon[ProtectedForm]):
 
     KIND: ClassVar[str] = "protected_formulations"
 
+    policy: NearMissPolicy = NearMissPolicy()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProtectedLexicon:
+        """Like every kind, plus an optional ``policy`` (minimum lengths of the slips looked for)."""
+        if not isinstance(data, Mapping) or "policy" not in data:
+            return _Lexicon.from_dict.__func__(cls, data)  # type: ignore[attr-defined,no-any-return]
+        rest = {k: v for k, v in data.items() if k != "policy"}
+        parsed: ProtectedLexicon = _Lexicon.from_dict.__func__(cls, rest)  # type: ignore[attr-defined]
+        return replace(parsed, policy=NearMissPolicy.from_dict(data["policy"], cls.KIND))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; the policy only when it differs from the defaults."""
+        out = _Lexicon.to_dict(self)
+        if policy := self.policy.to_dict():
+            out["policy"] = policy
+        return out
+
     @classmethod
     def _parse_entry(cls, data: Mapping[str, Any], where: str) -> ProtectedForm:
         _check_keys(data, {"text", "kind", "note", "variants"}, where)
@@ -643,7 +702,8 @@ class LexiconSet:
                     if e not in seen:
                         seen.add(e)
                         entries.append(e)
-            current[key] = type(base)(name=base.name, version=version, entries=tuple(entries))
+            # replace() keeps what else the base carries (the province's near-miss policy).
+            current[key] = replace(base, version=version, entries=tuple(entries))
         return LexiconSet(**current)
 
 

@@ -26,8 +26,8 @@ What keeps it quiet on correct text:
   the characters naming a level of government (全国人大常委会 / 全区人大常委会); an inserted particle
   (高质量的发展) is wording, not a slip; a first or last character replaced by one of the most frequent
   characters is usually the text going on (生态环境部 / 生态环境不断改善) and is not looked for;
-* each edit kind has a minimum form length (`NearMissPolicy`): a two-character remainder of a three-character
-  name is no evidence of anything;
+* each edit kind has a minimum form length (`NearMissPolicy`, set with the province's protected list):
+  a two-character remainder of a three-character name is no evidence of anything;
 * an entry's ``variants`` (an official short form, an older name still in use) never fire.
 """
 
@@ -44,10 +44,10 @@ from typing import Literal
 import ahocorasick_rs
 
 from govmedia_checks.findings import Field, Finding
-from govmedia_checks.lexicon import Category, LexiconError, LexiconSet, Severity
+from govmedia_checks.lexicon import Category, LexiconError, LexiconSet, NearMissPolicy, Severity
 from govmedia_checks.normalize import NormalizedText, Normalizer
 
-__all__ = ["NearMissMatcher", "NearMissPolicy", "similar_characters"]
+__all__ = ["NearMissMatcher", "similar_characters"]
 
 Edit = Literal["substitution", "homophone", "lookalike", "deletion", "insertion", "transposition"]
 
@@ -74,26 +74,6 @@ _FREQUENT = frozenset(
     "果加月话合回特代内信表化老给世位次度门任常先海通教儿原东声提立及比解水名真论处走义各入口认条平系气题活更"
     "别打女变神总何电数安少报才结反受目太量再感建务做接必场件计管期直德资命山金指许统保至队形社便空决治展科"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class NearMissPolicy:
-    """Minimum length (in characters) of a protected form for each kind of slip to be looked for.
-
-    Defaults are chosen so that the slip leaves a string that is rare in correct government text: a deletion
-    in a five-character slogan can produce an ordinary phrase (最多跑一次 → 最多一次), one in a six-character
-    name hardly ever does. Names are separate because they are short by nature and loaded by each office.
-    """
-
-    similar_substitution: int = 4  # homophone or look-alike character anywhere in the form
-    any_substitution: int = 6  # any Chinese character, inner positions only
-    deletion: int = 6  # an inner character dropped
-    insertion: int = 5  # a character inserted inside the form
-    transposition: int = 4  # two adjacent characters swapped
-    name_similar_substitution: int = 3
-    name_insertion: int = 4
-    name_transposition: int = 3
-    name_deletion: int = 4
 
 
 def _is_cjk(ch: str) -> bool:
@@ -380,7 +360,7 @@ class NearMissMatcher:
     def __init__(
         self, lexicons: LexiconSet, normalizer: Normalizer, policy: NearMissPolicy | None = None
     ) -> None:
-        policy = policy or NearMissPolicy()
+        policy = policy or lexicons.protected.policy
         seen: set[str] = set()
         formulations: list[_Form] = []
         for p in lexicons.protected.entries:

@@ -10,6 +10,7 @@ from govmedia_checks import (
     CheckEngine,
     LeaderLexicon,
     LeaderName,
+    LexiconError,
     LexiconSet,
     NearMissPolicy,
     ProtectedForm,
@@ -178,3 +179,24 @@ def test_government_texts_have_no_ad_opinion_or_link_finding(engine: CheckEngine
         if f.category in {Category.ADS_LINKS, Category.PERSONAL_OPINION}
     ]
     assert noisy == []
+
+
+def test_a_province_sets_the_policy_with_its_protected_list(starter: LexiconSet) -> None:
+    doc = starter.protected.to_dict()
+    assert "policy" not in doc  # the shipped list uses the documented defaults
+    doc["policy"] = {"transposition": 5}
+    province = ProtectedLexicon.from_dict(doc)
+    assert province.policy == NearMissPolicy(transposition=5)
+    assert ProtectedLexicon.from_dict(province.to_dict()) == province
+    county = ProtectedLexicon(name="c", version="1", entries=(ProtectedForm("数字政府建设"),))
+    combined = starter.replace(protected=province).extended({"protected": [county]})
+    assert combined.protected.policy == NearMissPolicy(transposition=5)  # additions never change it
+    assert _serious(CheckEngine(starter), "推进一带路一建设") != []
+    assert _serious(CheckEngine(combined), "推进一带路一建设") == []  # four characters: below 5 now
+
+
+@pytest.mark.parametrize("policy", [{"deletion": 1}, {"deletion": "6"}, {"nonsense": 6}, [6]])
+def test_a_bad_policy_is_refused(starter: LexiconSet, policy: object) -> None:
+    doc = dict(starter.protected.to_dict(), policy=policy)
+    with pytest.raises(LexiconError):
+        ProtectedLexicon.from_dict(doc)

@@ -207,6 +207,14 @@ class LexiconIn(_In):
     entries: list[dict[str, Any]] = Field(
         max_length=50_000, description="Entries in the format of the kind (see GET)."
     )
+    policy: dict[str, int] | None = Field(
+        None,
+        max_length=20,
+        description="Protected formulations only, and only a province's list: the minimum length of a form "
+        "for each kind of slip (similar_substitution 4, any_substitution 6, deletion 6, insertion 5, "
+        "transposition 4, name_similar_substitution 3, name_insertion 4, name_transposition 3, "
+        "name_deletion 4 by default).",
+    )
 
 
 class LexiconSummary(_Out):

@@ -256,13 +256,21 @@ async def put_lexicon(
     """A new version of one list becomes active at its scope; older versions stay for the record."""
     kind = current.kind
     seq = await repo.next_lexicon_seq(session, kind)
-    doc = {
+    doc: dict[str, Any] = {
         "kind": lexicon_kinds()[kind],
         "name": body.name
         or (current.name if current.scope_region == scope.scope else f"{scope.scope}-{kind}"),
         "version": body.version or f"r{seq}",
         "entries": body.entries,
     }
+    if body.policy is not None:
+        if kind != "protected" or not scope.replaces_base:
+            raise DomainError(
+                ErrorKind.UNPROCESSABLE,
+                "lexicon-policy-not-here",
+                "A near-miss policy goes with a province's protected formulations only.",
+            )
+        doc["policy"] = body.policy
     try:
         if scope.replaces_base:
             documents: dict[str, Any] = {

@@ -44,7 +44,7 @@ async def _lexicon_events(review: ReviewKit) -> list[dict[str, Any]]:
     return [dict(r.payload) for r in rows]
 
 
-async def _put(person: Any, kind: str, entries: list[dict[str, Any]], **params: str) -> Any:
+async def _put(person: Any, kind: str, entries: list[dict[str, Any]], **params: Any) -> Any:
     region = params.pop("region", None)
     query = {"region": region} if region else {}
     current = await person.http.get(f"/v1/lexicons/{kind}", params=query)
@@ -193,6 +193,10 @@ async def test_a_county_loads_its_leaders_and_a_slip_of_a_name_is_a_serious_erro
     assert check["blocking"]
     sibling = await _check(jiaojiang.editor, text)
     assert not sibling["blocking"] and sibling["findings"] == []  # the name list is the county's own
+
+    # The near-miss policy belongs to the province's protected list; a county cannot loosen it.
+    loosen = await _put(county_admin, "protected", [{"text": "数字政府建设"}], policy={"transposition": 9})
+    assert loosen.status_code == 422 and loosen.json()["code"] == "lexicon-policy-not-here"
 
     listing = (await luqiao.editor.http.get("/v1/lexicons")).json()
     assert ("331004", "leaders") in {(x["scope_region"], x["kind"]) for x in listing}
