@@ -16,7 +16,7 @@ from govmedia_notify.cases.api import router as cases_router
 from govmedia_notify.cases.handlers import alert_handlers
 from govmedia_notify.channels.api import router as channels_router
 from govmedia_notify.channels.service import Dispatcher
-from govmedia_notify.directory.handlers import DIRECTORY_HANDLERS, SCORE_HANDLERS
+from govmedia_notify.directory.handlers import DIRECTORY_HANDLERS, SCORE_HANDLERS, calendar_handlers
 from govmedia_notify.gauges import GAUGES
 from govmedia_notify.ladder.api import router as ladder_router
 from govmedia_notify.settings import NotifySettings
@@ -58,7 +58,7 @@ def spec(clock: Clock, calendar: WorkCalendar) -> ServiceSpec:
         gauges=GAUGES,
         consumer_groups={
             "alerts": alert_handlers(clock, calendar),
-            "directory": DIRECTORY_HANDLERS,
+            "directory": {**DIRECTORY_HANDLERS, **calendar_handlers(calendar)},
             "scores": SCORE_HANDLERS,
         },
         on_startup=start_background,

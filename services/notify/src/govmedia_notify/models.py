@@ -97,6 +97,17 @@ class RegionSettingsView(Base):
     version: Mapped[int] = mapped_column(Integer)
 
 
+class CalendarYear(Base):
+    """A year's official holiday schedule loaded in the registry (for years the calendar package lacks)."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holidays: Mapped[list[date]] = mapped_column(ARRAY(Date))
+    workdays: Mapped[list[date]] = mapped_column(ARRAY(Date))
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ScoreView(Base):
     """The latest scores of an account for one period (rankings in bulletins)."""
 

@@ -2,8 +2,9 @@
 
 The registry publishes each region's explicit settings (``RegionSettingsChanged``); the ``notify`` section
 holds the keys below. A region inherits from its parent (province → city → county) and may **tighten but
-not loosen** what a higher level set (architecture decision 14): for the thresholds marked ``tighten`` the
-stricter of parent and child wins, whatever the child says. Plain preferences (quiet hours, the time of
+not loosen** what a higher level set (architecture decision 14): for the thresholds marked ``tighten`` that a
+higher region set, the stricter of parent and child wins, whatever the child says; the platform default binds
+nobody (a province may give 10 days). Plain preferences (quiet hours, the time of
 the reminder) are the child's to choose. Pure: no I/O.
 """
 
@@ -109,13 +110,21 @@ def _stricter(key: str, parent: Any, child: Any) -> Any:
     return child
 
 
-def tighten(parent: NotifyRules, section: Mapping[str, Any]) -> NotifyRules:
-    """The rules of a child region that sets ``section`` under ``parent``; never looser than the parent.
+def tighten(
+    parent: NotifyRules, section: Mapping[str, Any], set_above: Iterable[str] | None = None
+) -> NotifyRules:
+    """The rules of a child region that sets ``section`` under ``parent``; never looser than a higher level.
 
-    Raises ``ValueError`` when the section is not valid on its own (unknown key, out of range).
+    ``set_above`` names the keys a higher region set explicitly (default: all of them); a key only the
+    platform default gives may be set either way. Raises ``ValueError`` when the section is not valid on its
+    own (unknown key, out of range).
     """
+    locked = set(NotifyRules.model_fields) if set_above is None else set(set_above)
     own = NotifyRules.model_validate({**parent.model_dump(), **section})
-    merged = {k: _stricter(k, getattr(parent, k), getattr(own, k)) for k in NotifyRules.model_fields}
+    merged = {
+        k: _stricter(k, getattr(parent, k), getattr(own, k)) if k in locked else getattr(own, k)
+        for k in NotifyRules.model_fields
+    }
     try:
         return NotifyRules.model_validate(merged)
     except ValidationError:
@@ -148,11 +157,13 @@ def effective_rules(sections: Iterable[tuple[str, Mapping[str, Any]]]) -> Notify
     only guards against a section written by an older or newer version.
     """
     rules = DEFAULT_RULES
+    set_above: set[str] = set()
     for code, section in sections:
         if not section:
             continue
         try:
-            rules = tighten(rules, section)
+            rules = tighten(rules, section, set_above)
+            set_above |= set(section)
         except (ValidationError, ValueError) as exc:
             log.warning("ignoring invalid notify settings", extra={"region_code": code, "error": str(exc)})
     return rules

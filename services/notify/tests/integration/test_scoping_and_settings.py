@@ -1,16 +1,16 @@
-"""Who sees which cases (region subtree, own unit), bad input answered as problems, and region settings that
-tighten the deadline down the tree but never loosen it."""
+"""Who sees which cases (region subtree, own unit), bad input answered as problems, region settings that
+tighten the deadline down the tree but never loosen it, and working days of a year the registry loads."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 
-from govmedia_common.events.registry import RegionSettingsChanged
-from govmedia_common.workdays import SHANGHAI
-from govmedia_notify.directory.handlers import on_region_settings
+from govmedia_common.events.registry import RegionSettingsChanged, WorkCalendarLoaded
+from govmedia_common.workdays import SHANGHAI, WorkCalendar
+from govmedia_notify.directory.handlers import calendar_handlers, on_region_settings
 
 pytestmark = pytest.mark.integration
 T = datetime(2025, 9, 1, 10, 0, tzinfo=SHANGHAI)
@@ -82,7 +82,9 @@ async def test_a_county_tightens_the_deadline_but_cannot_loosen_the_province(not
     kit = notify
     await kit.office()
     unit = await kit.unit()
-    await kit.apply(on_region_settings, settings("330000", 1, rectification_days=5))
+    await kit.apply(
+        on_region_settings, settings("330000", 1, rectification_days=5, rectification_day_kind="calendar")
+    )
     await kit.apply(
         on_region_settings, settings("331004", 1, rectification_days=10, rectification_day_kind="working")
     )
@@ -96,3 +98,31 @@ async def test_a_county_tightens_the_deadline_but_cannot_loosen_the_province(not
     await kit.raise_alert(kit.alert(unit, at=T))
     latest = [p for t, p in await kit.events(unit_id=unit.id) if t == "notice.issued"][-1]
     assert latest["rectify_by"] == "2025-09-04"  # the county tightened to 3
+
+
+async def test_working_day_deadlines_use_a_year_the_registry_loads_and_never_guess_before(
+    notify: Any,
+) -> None:
+    kit = notify
+    await kit.office()
+    unit = await kit.unit()
+    await kit.apply(on_region_settings, settings("330000", 1, rectification_day_kind="working"))
+    monday = datetime(2026, 12, 28, 10, tzinfo=SHANGHAI)
+    kit.clock.set(monday)
+    await kit.raise_alert(kit.alert(unit, at=monday))
+    # 2027's schedule is unknown: the count falls back to calendar days (never later than working days).
+    first = [p for t, p in await kit.events(unit_id=unit.id) if t == "notice.issued"][-1]
+    assert first["rectify_by"] == "2027-01-04"
+    loaded = WorkCalendarLoaded(
+        occurred_at=monday,
+        region_code="330000",
+        year=2027,
+        holidays=(date(2027, 1, 1), date(2027, 1, 2), date(2027, 1, 3)),
+        workdays=(),
+        loaded_by="admin",
+    )
+    await kit.apply(calendar_handlers(WorkCalendar())[WorkCalendarLoaded], loaded)  # as another replica would
+    await kit.raise_alert(kit.alert(unit, at=monday))
+    second = [p for t, p in await kit.events(unit_id=unit.id) if t == "notice.issued"][-1]
+    # 29, 30, 31 December, then 4 to 7 January 2027: the seventh working day.
+    assert second["rectify_by"] == "2027-01-07"

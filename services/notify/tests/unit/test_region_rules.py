@@ -45,6 +45,20 @@ def test_a_county_may_tighten_but_not_loosen_what_the_province_set() -> None:
     ) == ["rectification_days"]
 
 
+def test_the_platform_default_binds_nobody_but_a_level_that_set_a_value_binds_those_below() -> None:
+    province = effective_rules([("330000", {"rectification_days": 10, "rectification_day_kind": "working"})])
+    assert (province.rectification_days, province.rectification_day_kind) == (10, "working")
+    county = effective_rules([("330000", {"rectification_days": 10}), ("331004", {"rectification_days": 12})])
+    assert county.rectification_days == 10
+    # A key the province left alone is the county's to set, either way.
+    assert (
+        effective_rules(
+            [("330000", {"quiet_start": "21:00"}), ("331004", {"ladder_liaison": 3})]
+        ).ladder_liaison
+        == 3
+    )
+
+
 def test_a_longer_closure_window_is_stricter() -> None:
     rules = effective_rules(
         [("330000", {"closure_window_quarters": 6}), ("331004", {"closure_window_quarters": 2})]

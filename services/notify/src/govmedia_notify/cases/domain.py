@@ -28,7 +28,7 @@ from govmedia_common.events.notify import (
 )
 from govmedia_common.events.recorder import RecordsEvents
 from govmedia_common.events.types import AlertSeverity
-from govmedia_common.workdays import SHANGHAI, WorkCalendar
+from govmedia_common.workdays import SHANGHAI, UnknownCalendarYear, WorkCalendar
 from govmedia_notify.rules import NotifyRules, in_quiet_hours
 
 CASE_SEVERITIES = frozenset({AlertSeverity.SERIOUS, AlertSeverity.VIOLATION})
@@ -62,9 +62,17 @@ def local(at: datetime) -> datetime:
 
 
 def deadline(start: date, rules: NotifyRules, calendar: WorkCalendar) -> date:
-    """Rectification deadline counted from ``start`` in calendar or official working days."""
+    """Rectification deadline counted from ``start`` in calendar or official working days.
+
+    When the official schedule of a year the count reaches is not loaded, working days cannot be counted
+    (never guessed from weekends): the deadline is then counted in calendar days, which is never later than
+    the working-day deadline would be, and the service logs that the year's schedule is missing.
+    """
     if rules.rectification_day_kind == "working":
-        return calendar.add_workdays(start, rules.rectification_days)
+        try:
+            return calendar.add_workdays(start, rules.rectification_days)
+        except UnknownCalendarYear:
+            pass
     return start + timedelta(days=rules.rectification_days)
 
 

@@ -7,9 +7,10 @@ aggregate, writes the events it recorded to the outbox and the messages to the d
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +32,8 @@ from govmedia_notify.ladder import service as ladder
 from govmedia_notify.ladder.domain import ladder_year
 from govmedia_notify.models import CaseRow, ReportRow
 from govmedia_notify.settings import NotifySettings
+
+log = logging.getLogger(__name__)
 
 DECIDING_ROLES = frozenset({"office_staff", "office_admin"})
 
@@ -110,6 +113,19 @@ async def _send(
 # ------------------------------------------------------------------------------------------------ alerts
 
 
+async def _calendar_ready(session: AsyncSession, calendar: WorkCalendar, today: date) -> None:
+    """Make the loaded schedules of this year and the next available; say so when one is missing."""
+    await directory.ensure_calendar(session, calendar, today)
+    for year in (today.year, today.year + 1):
+        if not calendar.covers(year):
+            log.warning(
+                "no official working-day schedule for %s: working-day counts fall back to calendar days; "
+                "load it in the registry (PUT /v1/calendar/{year})",
+                year,
+                extra={"year": year},
+            )
+
+
 async def open_case(
     session: AsyncSession, alert: AlertRaised, *, now: datetime, calendar: WorkCalendar
 ) -> Case | None:
@@ -117,6 +133,7 @@ async def open_case(
     if not opens_case(alert) or await repo.case_exists_for_alert(session, alert.alert_id):
         return None
     rules = await directory.rules_for(session, alert.region_code)
+    await _calendar_ready(session, calendar, local(now).date())
     year = ladder_year(local(alert.occurred_at).date(), rules)
     count = await ladder_repo.count_violation(session, alert.unit_id, year)
     case = Case.open(alert, now=now, rules=rules, calendar=calendar, ladder_year=year, ladder_ordinal=count)
@@ -294,6 +311,7 @@ async def return_report(
     _office_only(principal)
     case, row, reports = await _load_visible(session, principal, case_id)
     rules = await directory.rules_for(session, case.region_code)
+    await _calendar_ready(session, calendar, local(now).date())
     case.return_report(
         report_id,
         by=principal.name or principal.subject,

@@ -25,8 +25,10 @@ from govmedia_common.events.registry import (
     RegionSettingsChanged,
     UnitChanged,
     UnitRegistered,
+    WorkCalendarLoaded,
 )
 from govmedia_common.events.scoring import ScoresComputed
+from govmedia_common.workdays import WorkCalendar
 from govmedia_notify.directory import repository as repo
 
 log = logging.getLogger(__name__)
@@ -150,6 +152,19 @@ async def on_scores_computed(
             "as_of": event.occurred_at,
         },
     )
+
+
+def calendar_handlers(calendar: WorkCalendar) -> Mapping[type[Event], Handler]:
+    """The handler of the registry's loaded holiday schedules, bound to the service's calendar."""
+
+    async def on_calendar_loaded(
+        event: WorkCalendarLoaded, ctx: MessageContext | None, session: AsyncSession
+    ) -> None:
+        """Store a year's schedule (for every replica) and use it here at once."""
+        await repo.store_calendar_year(session, event.year, event.holidays, event.workdays, event.occurred_at)
+        calendar.load_year(event.year, event.holidays, event.workdays)
+
+    return {WorkCalendarLoaded: on_calendar_loaded}
 
 
 DIRECTORY_HANDLERS: Mapping[type[Event], Handler] = {

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import any_, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_notify.models import AccountView, PersonView, RegionSettingsView, ScoreView, UnitView
+from govmedia_common.workdays import WorkCalendar
+from govmedia_notify.models import (
+    AccountView,
+    CalendarYear,
+    PersonView,
+    RegionSettingsView,
+    ScoreView,
+    UnitView,
+)
 from govmedia_notify.rules import NotifyRules, effective_rules, region_path
 
 
@@ -137,3 +146,32 @@ async def scores_in(session: AsyncSession, prefix: str, period_kind: str, start:
         .order_by(ScoreView.composite.desc(), ScoreView.account_id)
     )
     return (await session.execute(stmt)).scalars().all()
+
+
+async def store_calendar_year(
+    session: AsyncSession, year: int, holidays: Sequence[date], workdays: Sequence[date], as_of: datetime
+) -> None:
+    """Keep the newest schedule of a year the registry loaded."""
+    values = {"year": year, "holidays": list(holidays), "workdays": list(workdays), "as_of": as_of}
+    ins = insert(CalendarYear).values(**values)
+    await session.execute(
+        ins.on_conflict_do_update(
+            index_elements=[CalendarYear.year],
+            set_={k: ins.excluded[k] for k in ("holidays", "workdays", "as_of")},
+            where=CalendarYear.as_of <= ins.excluded.as_of,
+        )
+    )
+
+
+async def ensure_calendar(session: AsyncSession, calendar: WorkCalendar, *days: date) -> None:
+    """Load into ``calendar`` the stored schedules of the years of ``days`` it does not cover yet.
+
+    Another replica may have handled the registry's event: the table, not the process, is the record.
+    """
+    missing = sorted({d.year for d in days if not calendar.covers(d.year)} | {d.year + 1 for d in days})
+    missing = [y for y in missing if not calendar.covers(y)]
+    if not missing:
+        return
+    rows = (await session.execute(select(CalendarYear).where(CalendarYear.year.in_(missing)))).scalars()
+    for row in rows:
+        calendar.load_year(row.year, row.holidays, row.workdays)

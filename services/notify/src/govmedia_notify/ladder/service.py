@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,7 +10,7 @@ from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events.notify import InterviewHeld, InterviewScheduled
 from govmedia_common.outbox import add_event
-from govmedia_common.workdays import SHANGHAI, WorkCalendar
+from govmedia_common.workdays import SHANGHAI, UnknownCalendarYear, WorkCalendar
 from govmedia_notify.cases import messages
 from govmedia_notify.cases.domain import Case, local
 from govmedia_notify.channels.domain import Kind
@@ -37,7 +37,11 @@ async def on_violation(
         interviewee = unit.deputy_head_name if unit else None
     else:
         interviewee = unit.principal_name if unit else None
-    day = calendar.add_workdays(local(now).date(), rules.interview_lead_days)
+    today = local(now).date()
+    try:
+        day = calendar.add_workdays(today, rules.interview_lead_days)
+    except UnknownCalendarYear:  # logged by the case service; the interview is not put off for it
+        day = today + timedelta(days=rules.interview_lead_days)
     when = datetime.combine(day, rules.reminder_time, SHANGHAI)
     row = InterviewRow(
         id=interview_id_for(case.unit_id, case.ladder_year, case.ladder_ordinal),
