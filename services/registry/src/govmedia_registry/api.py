@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from govmedia_registry.accounts.api import router as accounts
+from govmedia_registry.announcements.api import router as announcements
 from govmedia_registry.audit.api import router as audit
 from govmedia_registry.calendar.api import router as calendar
 from govmedia_registry.filings.api import router as filings
@@ -14,5 +15,5 @@ from govmedia_registry.reports.api import router as reports
 from govmedia_registry.units.api import router as units
 
 router = APIRouter()
-for part in (identity, regions, calendar, units, filings, accounts, audit, reports):
+for part in (identity, regions, calendar, units, filings, accounts, announcements, audit, reports):
     router.include_router(part)

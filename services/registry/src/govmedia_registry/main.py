@@ -92,6 +92,7 @@ def spec(settings: RegistrySettings) -> ServiceSpec:
             {"name": "people"},
             {"name": "audit"},
             {"name": "reports"},
+            {"name": "public", "description": "公示: open to everyone, no token"},
             {"name": "operations"},
         ],
     )

@@ -81,6 +81,8 @@ MATRIX: dict[str, tuple[dict[str, str], ...]] = {
     "GET /v1/units":                             (UNIT, UNIT, UNIT, UNIT, UNIT, SUB,  SUB,  SUB,  SUB),
     "GET /v1/units/{unit_id}":                   (UNIT, UNIT, UNIT, UNIT, UNIT, SUB,  SUB,  SUB,  SUB),
     "PATCH /v1/units/{unit_id}":                 (NO,   NO,   NO,   NO,   NO,   NO,   SUB,  NO,   NO),
+    "GET /v1/public/announcements":              (ALL,  ALL,  ALL,  ALL,  ALL,  ALL,  ALL,  ALL,  ALL),
+    "GET /v1/public/announcements.atom":         (ALL,  ALL,  ALL,  ALL,  ALL,  ALL,  ALL,  ALL,  ALL),
     "POST /v1/naming-checks":                    (UNIT, UNIT, UNIT, UNIT, UNIT, SUB,  SUB,  SUB,  SUB),
     "POST /v1/people":                           (NO,   NO,   NO,   UNTW, NO,   NO,   SUBW, NO,   NO),
     "GET /v1/people":                            (UNIT, UNIT, UNIT, UNIT, UNIT, SUB,  SUB,  SUB,  SUB),
@@ -161,6 +163,10 @@ class World:
             ),
             "GET /v1/units": Probe("/v1/units", params={"limit": 500}, listed=unit),
             "GET /v1/units/{unit_id}": Probe(f"/v1/units/{unit}"),
+            "GET /v1/public/announcements": Probe("/v1/public/announcements", params={"region": "331000"}),
+            "GET /v1/public/announcements.atom": Probe(
+                "/v1/public/announcements.atom", params={"region": "331000"}
+            ),
             "POST /v1/naming-checks": Probe(
                 "/v1/naming-checks", json={"name": "台州发布", "unit_id": unit, "platform": "weibo"}
             ),

@@ -1,0 +1,1 @@
+"""Public announcements (公示) of approved filings: who may read them is everyone."""
