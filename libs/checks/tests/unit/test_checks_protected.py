@@ -114,6 +114,7 @@ CORRECT = [
     ("punctuation-inside", "不忘初心，牢记使命。"),
     ("official-short-form", "住房城乡建设部、人力资源社会保障部联合印发。"),
     ("listed-variant", "坚持人民至上、生命至上。"),
+    ("other-organ-one-edit-away", "国际原子能机构总干事访华；美国国家安全局。"),
 ]
 
 
