@@ -235,12 +235,16 @@ def dlt_list(
     from govmedia_platform.deadletters import read_dead_letters
 
     letters = asyncio.run(read_dead_letters(_bootstrap(bootstrap, data_dir), topic))
-    table = Table(title=f"dead letters of {topic.removesuffix('.dlt')} ({len(letters)})")
-    for col in ("offset", "event id", "type", "group", "attempts", "error"):
-        table.add_column(col)
+    # One line per dead letter (ids whole, easy to grep), then the error indented below it.
+    console.print(f"{len(letters)} dead letter(s) of {topic.removesuffix('.dlt')}", highlight=False)
     for d in letters:
-        table.add_row(str(d.offset), d.event_id, d.event_type, d.group, d.attempts, d.error[:120])
-    console.print(table)
+        console.print(
+            f"partition {d.partition} offset {d.offset}  {d.event_id}  {d.event_type}  group={d.group}  "
+            f"attempts={d.attempts}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(f"    {d.error}", highlight=False, soft_wrap=True, markup=False)
 
 
 @dlt_app.command("replay")

@@ -318,17 +318,20 @@ class Platform:
         (self.data_dir / "state.json").unlink(missing_ok=True)
 
 
-async def recreate_topics(bootstrap: str, log: Callable[[str], None] = print) -> None:
+async def recreate_topics(
+    bootstrap: str, log: Callable[[str], None] = print, topics: list[str] | None = None
+) -> None:
     """After a new, empty broker came up: every catalogue topic again, with its configured partitions."""
     from govmedia_common.kafka import all_topics, ensure_topics, topic_partitions
     from govmedia_common.settings import KafkaSettings
 
     settings = KafkaSettings(bootstrap=bootstrap)
+    wanted = topics if topics is not None else all_topics()
     made: set[str] = set()
     for _ in range(10):  # a client's metadata request may auto-create a topic between delete and create
-        made.update(await ensure_topics(settings, all_topics(), repair=True))
-        counts = await topic_partitions(settings, all_topics())
-        if all(counts.get(t, 0) >= settings.topic_partitions for t in all_topics()):
+        made.update(await ensure_topics(settings, wanted, repair=True))
+        counts = await topic_partitions(settings, wanted)
+        if all(counts.get(t, 0) >= settings.topic_partitions for t in wanted):
             break
         await asyncio.sleep(0.2)
     log(f"broker is new: {len(made)} topics (re)created with {settings.topic_partitions} partitions")
