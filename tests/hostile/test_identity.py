@@ -9,6 +9,7 @@ import time
 import uuid
 
 import httpx
+import jwt
 import pytest
 
 from tests.hostile.harness import PASSWORD, PROBLEM_JSON, Served
@@ -195,3 +196,49 @@ async def _audit(served: Served, query: str, *args: object) -> list[dict[str, ob
         return [dict(r) for r in await conn.fetch(query, *args)]
     finally:
         await conn.close()
+
+
+async def test_probing_a_username_needs_an_admin_and_is_on_record(served: Served) -> None:
+    s = served.setup
+    unit_id = await s.unit("331004", "台州市路桥区文化和广电旅游体育局", "文广旅体局")
+    _, taken, _ = await s.person(["auditor"], region_code="331004")
+    _, _, editor = await s.person(["editor"], region_code="331004", unit_id=unit_id)
+    unit_admin_id, _, unit_admin = await s.person(["unit_admin"], region_code="331004", unit_id=unit_id)
+    body = {
+        "username": taken,
+        "display_name": "探测",
+        "password": "Probe-username-lantern-88",
+        "region_code": "331004",
+        "unit_id": unit_id,
+        "roles": ["editor"],
+    }
+    assert (await s.call("POST", "/v1/people", editor, json=body)).status_code == 403  # not an admin
+    r = await s.call("POST", "/v1/people", unit_admin, json=body)
+    assert r.status_code == 409 and r.json()["code"] == "username-taken"
+    rows = await _audit(
+        served,
+        "SELECT actor_id, status_code FROM audit_log WHERE action = 'POST /v1/people' ORDER BY id",
+    )
+    assert {"actor_id": unit_admin_id, "status_code": 409} in rows
+
+
+async def test_a_retired_signing_key_is_refused_by_registry_and_review_within_5_seconds(
+    served: Served,
+) -> None:
+    # Last in this module: retiring the key ends every token signed before.
+    s = served.setup
+    _, username, old_token = await s.person(["auditor"], region_code="331004")
+    r = await s.call("POST", "/v1/admin/signing-keys", await s.admin())
+    assert r.status_code == 201, r.text
+    old_kid = jwt.get_unverified_header(old_token)["kid"]
+    assert r.json()["kid"] != old_kid
+    new_token = await s.token(username, PASSWORD)
+    assert jwt.get_unverified_header(new_token)["kid"] == r.json()["kid"]
+    # review has the old key cached from earlier requests
+    assert (await _get(served.review_url, "/v1/posts", old_token)).status_code in (200, 403)
+    r = await s.call("POST", f"/v1/admin/signing-keys/{old_kid}/retire", await s.admin())
+    assert r.status_code == 200, r.text
+    s._admin = None  # the admin's own token was signed with the retired key too
+    refused = await _refused_within(served, old_token, 5.0)
+    assert set(refused) == {"registry", "review"}, f"still accepted after 5 s by: {refused}"
+    assert (await _get(served.registry_url, "/v1/me", new_token)).status_code == 200

@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 DEFAULT_MAX_JSON_DEPTH = 32
+# A body up to this many times the limit is read and dropped before the 413, so the client can read the
+# answer and keep its connection; a larger one gets the answer at once and the connection is closed.
+DRAIN_FACTOR = 4
 
 # ----------------------------------------------------------------------------------------------- schemas
 # Maximum lengths for request fields. Pick by meaning, not by the column: a name is short, a reason is a
@@ -235,15 +238,33 @@ def check_json(raw: bytes, max_depth: int) -> None:
                 stack.extend((v, f"{where}.{i}", depth + 1) for i, v in enumerate(node))
 
 
-def _too_large(limit: int) -> Problem:
+def _too_large(limit: int, *, close: bool) -> Problem:
     return Problem(
         413,
         "body-too-large",
         f"The request body exceeds {limit} bytes.",
         title="Content too large",
-        headers={"Connection": "close"},
+        headers={"Connection": "close"} if close else None,
         max_bytes=limit,
     )
+
+
+async def _drain(receive: Receive, already: int, cap: int) -> bool:
+    """Read and drop the rest of a body; True when it ended within ``cap`` bytes (the connection lives).
+
+    A server that answers before a body is read and then closes makes the client's kernel see unread
+    data and reset the connection, so the client never reads the 413. Up to ``cap`` bytes it is cheaper to
+    swallow the body and keep the connection; beyond that, the client is told to go away.
+    """
+    size = already
+    while size <= cap:
+        message = await receive()
+        if message["type"] != "http.request":
+            return False
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return size <= cap
+    return False
 
 
 @dataclass(frozen=True)
@@ -287,8 +308,10 @@ class InputPolicyMiddleware:
                     send,
                 )
                 return
-            if declared > limit:
-                await self._refuse(_too_large(limit), scope, receive, send)
+            if declared > limit:  # decided from the header, before a byte of the body is read
+                drain_cap = self.policy.max_body_bytes * DRAIN_FACTOR
+                kept = declared <= drain_cap and await _drain(receive, 0, drain_cap)
+                await self._refuse(_too_large(limit, close=not kept), scope, receive, send)
                 return
 
         # Read the body (bounded) so its text can be checked; then hand the same bytes to the app.
@@ -304,7 +327,9 @@ class InputPolicyMiddleware:
             body = message.get("body", b"")
             size += len(body)
             if size > limit:
-                await self._refuse(_too_large(limit), scope, receive, send)
+                more = message.get("more_body", False)
+                kept = not more or await _drain(receive, size, limit * DRAIN_FACTOR)
+                await self._refuse(_too_large(limit, close=not kept), scope, receive, send)
                 return
             chunks.append(body)
             more = message.get("more_body", False)
