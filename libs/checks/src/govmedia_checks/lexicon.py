@@ -295,6 +295,9 @@ class _Lexicon(Generic[EntryT]):
     name: str
     version: str
     entries: tuple[EntryT, ...] = field(default_factory=tuple)
+    # After `LexiconSet.extended`: how many leading entries are the base list's (the rest are additions).
+    # Lets a compiler reuse what it built for the base; not part of the lexicon's value.
+    base_entries: int | None = field(default=None, compare=False)
 
     @classmethod
     def _parse_entry(cls, data: Mapping[str, Any], where: str) -> EntryT:
@@ -703,7 +706,9 @@ class LexiconSet:
                         seen.add(e)
                         entries.append(e)
             # replace() keeps what else the base carries (the province's near-miss policy).
-            current[key] = replace(base, version=version, entries=tuple(entries))
+            current[key] = replace(
+                base, version=version, entries=tuple(entries), base_entries=len(base.entries)
+            )
         return LexiconSet(**current)
 
 

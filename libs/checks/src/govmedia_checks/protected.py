@@ -277,14 +277,15 @@ class _FormIndex:
             insertion = n >= _min_length(policy, form, "insertion")
             for piece, is_prefix in _anchors(policy, form):
                 anchors.setdefault(piece, []).append((form, is_prefix, free_sub, insertion))
-        payloads: dict[str, _Payload] = {k: ((), tuple(v), ()) for k, v in slips.items()}
-        for k, forms_of in exact.items():
-            payloads[k] = (tuple(forms_of), payloads.get(k, ((), (), ()))[1], ())
-        for k, pieces in anchors.items():
-            e, sl, _ = payloads.get(k, ((), (), ()))
-            payloads[k] = (e, sl, tuple(pieces))
+        # Most keys are the slip of one form: their payload is that (form, edit) pair itself, which saves a
+        # few dozen MB over a full (exact, slips, anchors) triple for every one of ~160k keys.
+        payloads: dict[str, _Payload | tuple[_Form, Edit]] = {
+            k: v[0] if len(v) == 1 else ((), tuple(v), ()) for k, v in slips.items()
+        }
+        for k in exact.keys() | anchors.keys():
+            payloads[k] = (tuple(exact.get(k, ())), tuple(slips.get(k, ())), tuple(anchors.get(k, ())))
         keys = list(payloads)
-        self._payloads: list[_Payload] = list(payloads.values())
+        self._payloads = list(payloads.values())
         # ahocorasick_rs (Rust): tens of thousands of Chinese patterns with a wide first-character fan-out
         # scan at ~35 µs per 1,000 characters, where a per-node child list would be an order slower.
         self._automaton = ahocorasick_rs.AhoCorasick(keys) if keys else None
@@ -294,7 +295,11 @@ class _FormIndex:
         if self._automaton is None:
             return
         for pattern, start, end in self._automaton.find_matches_as_indexes(text, overlapping=True):
-            forms, slips, anchors = self._payloads[pattern]
+            payload = self._payloads[pattern]
+            if len(payload) == 2:  # the slip of one form
+                candidates.append(_Candidate(start, end, payload[0], payload[1]))
+                continue
+            forms, slips, anchors = payload
             if forms:
                 exact.append((start, end))
             for form, edit in slips:
@@ -362,23 +367,27 @@ class NearMissMatcher:
     ) -> None:
         policy = policy or lexicons.protected.policy
         seen: set[str] = set()
-        formulations: list[_Form] = []
-        for p in lexicons.protected.entries:
+        protected = lexicons.protected
+        # The province's (or default) list and a lower office's additions compile apart: every region then
+        # shares the big automaton of the base (~160k slips) and compiles only its own few forms.
+        split = protected.base_entries if protected.base_entries is not None else len(protected.entries)
+        base: list[_Form] = []
+        added: list[_Form] = []
+        for i, p in enumerate(protected.entries):
             form = _make_form(
                 normalizer, p.text, f"protected:{p.text}", p.note or "规范表述", p.variants, is_name=False
             )
             if form.text not in seen:  # the same form twice (a province's and a city's list): one rule
                 seen.add(form.text)
-                formulations.append(form)
-        names: list[_Form] = []
+                (base if i < split else added).append(form)
         for n in lexicons.leaders.entries:
             label = "领导姓名" + (f"（{n.title}）" if n.title else "")
             form = _make_form(normalizer, n.name, f"leader:{n.name}", label, (), is_name=True)
             if form.text not in seen:
                 seen.add(form.text)
-                names.append(form)
-        self._count = len(formulations) + len(names)
-        self._indexes = tuple(_form_index(tuple(forms), policy) for forms in (formulations, names) if forms)
+                added.append(form)
+        self._count = len(base) + len(added)
+        self._indexes = tuple(_form_index(tuple(forms), policy) for forms in (base, added) if forms)
 
     @property
     def form_count(self) -> int:

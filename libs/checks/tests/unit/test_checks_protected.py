@@ -201,3 +201,15 @@ def test_a_bad_policy_is_refused(starter: LexiconSet, policy: object) -> None:
     doc = dict(starter.protected.to_dict(), policy=policy)
     with pytest.raises(LexiconError):
         ProtectedLexicon.from_dict(doc)
+
+
+def test_a_lower_offices_forms_compile_apart_from_the_shared_base(starter: LexiconSet) -> None:
+    # Every county with a few forms of its own must not rebuild (and hold) the base's ~160k slips again.
+    norm = Normalizer()
+    county = ProtectedLexicon(name="c", version="1", entries=(ProtectedForm("数字政府建设"),))
+    base = NearMissMatcher(starter, norm)
+    extended = NearMissMatcher(starter.extended({"protected": [county], "leaders": [LEADERS]}), norm)
+    assert extended._indexes[0] is base._indexes[0]
+    assert len(extended._indexes) == 2
+    found = extended.find(norm.normalize("推进数字政服建设，王剑国市长出席"), "body")
+    assert [f.suggestion for f in found] == ["数字政府建设", "王建国"]
