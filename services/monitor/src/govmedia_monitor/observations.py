@@ -68,6 +68,14 @@ async def known_accounts(session: AsyncSession, ids: Sequence[str]) -> dict[str,
     return {a.account_id: a for a in rows}
 
 
+async def account_regions(session: AsyncSession, ids: Sequence[str]) -> dict[str, str]:
+    """Region of each projected account among ``ids`` (one light query, no ORM objects)."""
+    if not ids:
+        return {}
+    stmt = select(Account.account_id, Account.region_code).where(Account.account_id.in_(set(ids)))
+    return {r.account_id: r.region_code for r in (await session.execute(stmt)).all()}
+
+
 async def region_sections(session: AsyncSession) -> dict[str, dict[str, Any]]:
     """Every region's own ``monitor`` section (a handful of rows)."""
     rows = (await session.execute(select(RegionSettings.region_code, RegionSettings.monitor))).all()
@@ -91,8 +99,12 @@ RegionFilter = Callable[[str], bool] | None
 
 
 def split_known(
-    items: Sequence[Any], accounts: Mapping[str, Account], report: Report, may_see: RegionFilter
+    items: Sequence[Any],
+    accounts: Mapping[str, Account] | Mapping[str, str],
+    report: Report,
+    may_see: RegionFilter,
 ) -> list[tuple[int, Any]]:
+    """Items of known accounts in the caller's region; the others go to ``report.rejected``."""
     kept = []
     for i, item in enumerate(items):
         account = accounts.get(item.account_id)
@@ -100,7 +112,9 @@ def split_known(
             report.rejected.append(
                 (i, f"unknown account {item.account_id} (not in the registry's events yet)")
             )
-        elif may_see is not None and not may_see(account.region_code):
+        elif may_see is not None and not may_see(
+            account if isinstance(account, str) else account.region_code
+        ):
             report.rejected.append((i, f"account {item.account_id} is outside your region"))
         else:
             kept.append((i, item))
@@ -339,7 +353,7 @@ async def observations_of(
 # ----------------------------------------------------------------------------------------------- metrics
 
 _METRICS_SQL = text(
-    """
+    f"""
     WITH r AS (
         SELECT * FROM unnest(
             CAST(:account_id AS text[]), CAST(:post_key AS text[]), CAST(:taken_at AS timestamptz[]),
@@ -354,7 +368,7 @@ _METRICS_SQL = text(
         ON CONFLICT DO NOTHING
         RETURNING *
     ), ev AS (
-        SELECT gen_random_uuid()::text AS event_id, ins.* FROM ins
+        SELECT {alerts.SQL_EVENT_ID} AS event_id, ins.* FROM ins
     ), ob AS (
         INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers)
         SELECT ev.event_id, 'account', ev.account_id, CAST(:type AS text), CAST(:topic AS text),
@@ -389,8 +403,8 @@ async def ingest_metrics(
     the same type, so they are the ones :func:`govmedia_common.outbox.add_event` would write.
     """
     report = Report()
-    accounts = await known_accounts(session, list({i.account_id for i in items}))
-    kept = [it for _, it in split_known(items, accounts, report, may_see)]
+    regions = await account_regions(session, list({i.account_id for i in items}))
+    kept = [it for _, it in split_known(items, regions, report, may_see)]
     if not kept:
         return report
     template = wrap(
@@ -419,6 +433,7 @@ async def ingest_metrics(
         "topic": MetricsObserved.topic,
         "occurred_at": template.data["occurred_at"],
         "headers": headers,
+        "id_prefix": alerts.event_id_prefix(),
     }
     stmt = _METRICS_SQL.bindparams(bindparam("headers", type_=JSONB))
     report.accepted = int((await session.execute(stmt, params)).scalar_one())

@@ -3,21 +3,35 @@
 Each statement computes who breaks the rule on ``as_of`` (with the thresholds of each account's region,
 passed in as arrays), inserts new alerts (``ON CONFLICT`` on (account, rule, period): an existing one is
 left alone, or escalated from warning to violation), and resolves the open alerts of the rule whose
-condition no longer holds — all in one statement. The rows it returns become outbox events.
+condition no longer holds, and writes the ``AlertRaised``/``AlertResolved`` outbox rows of exactly those
+alerts — all in one statement (header templates come from real envelopes, so the rows are what
+``add_event`` would write; a test validates them).
 Periods: the day a silence or a switch-off began (ISO day), or the message id.
 """
 
 from __future__ import annotations
 
+import functools
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import TextClause, bindparam, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_common.events import AlertRule
+from govmedia_common.envelope import wrap
+from govmedia_common.events import (
+    AlertClass,
+    AlertRaised,
+    AlertResolution,
+    AlertResolved,
+    AlertRule,
+    AlertSeverity,
+)
+from govmedia_common.tracing import current_traceparent
 from govmedia_common.workdays import SHANGHAI
 from govmedia_monitor import alerts, calendar
 from govmedia_monitor.models import Account
@@ -45,7 +59,7 @@ c AS (
     WHERE a.status = 'active' AND a.active_since IS NOT NULL
 )"""
 
-_UPSERT_AND_RESOLVE = """
+_UPSERT_AND_RESOLVE = f"""
 ins AS (
     INSERT INTO alerts (id, account_id, unit_id, region_code, rule, severity, alert_class, period, detail,
                         state, raised_at, updated_at)
@@ -63,12 +77,37 @@ ins AS (
     UPDATE alerts al SET state = 'resolved', resolution = 'cleared', resolved_at = :now, updated_at = :now
     WHERE al.state = 'open' AND al.rule = :rule
       AND NOT EXISTS (SELECT 1 FROM h WHERE h.account_id = al.account_id AND h.period = al.period)
-    RETURNING al.id, al.account_id, al.unit_id, al.region_code, al.rule, al.severity, al.alert_class,
-              al.period, al.detail, al.resolution, al.resolved_by, NULL::boolean AS inserted
+    RETURNING al.id, al.account_id, al.rule, al.period, al.resolution, al.resolved_by
+), ev AS (
+    SELECT ins.id AS alert_id, ins.account_id, CAST(:raised_type AS text) AS type,
+           jsonb_build_object(
+               'occurred_at', CAST(:occurred_at AS text), 'alert_id', ins.id, 'account_id', ins.account_id,
+               'unit_id', ins.unit_id, 'region_code', ins.region_code, 'rule', ins.rule,
+               'severity', ins.severity, 'alert_class', ins.alert_class, 'period', ins.period,
+               'detail', ins.detail) AS payload,
+           CAST(:raised_headers AS jsonb) AS headers
+    FROM ins
+    UNION ALL
+    SELECT res.id, res.account_id, CAST(:resolved_type AS text),
+           jsonb_build_object(
+               'occurred_at', CAST(:occurred_at AS text), 'alert_id', res.id, 'account_id', res.account_id,
+               'rule', res.rule, 'period', res.period, 'resolution', res.resolution,
+               'resolved_by', res.resolved_by),
+           CAST(:resolved_headers AS jsonb)
+    FROM res
+), evid AS (
+    SELECT {alerts.SQL_EVENT_ID} AS event_id, ev.* FROM ev
+), ob AS (
+    INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers)
+    SELECT evid.event_id, 'account', evid.account_id, evid.type, CAST(:topic AS text), evid.payload,
+           evid.headers || jsonb_build_object('ce_id', evid.event_id, 'ce_subject', evid.account_id)
+    FROM evid
+    RETURNING 1
 )
-SELECT 'raised' AS what, * FROM ins
-UNION ALL
-SELECT 'resolved' AS what, * FROM res
+SELECT (SELECT count(*) FROM ins WHERE inserted) AS raised,
+       (SELECT count(*) FROM ins WHERE NOT inserted) AS escalated,
+       (SELECT count(*) FROM res) AS resolved,
+       (SELECT count(*) FROM ob) AS events
 """
 
 SQL: dict[AlertRule, str] = {
@@ -178,20 +217,67 @@ async def run(
         "end": datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=SHANGHAI),
         "now": now,
     }
+    params |= _event_params(now)
     result = SweepResult(as_of)
-    events: list[Any] = []
     for rule in rules:
-        rows = (
+        row = (
             await session.execute(
-                text(SQL[rule]), {**params, "rule": str(rule), "alert_class": CLASSES[rule]}
+                _statement(rule),
+                {
+                    **params,
+                    "rule": str(rule),
+                    "alert_class": CLASSES[rule],
+                    "id_prefix": alerts.event_id_prefix(),
+                },
             )
-        ).all()
-        for r in rows:
-            if r.what == "resolved":
-                result.resolved[str(rule)] += 1
-                events.append(alerts.resolved_event(r, now))
-            else:
-                (result.raised if r.inserted else result.escalated)[str(rule)] += 1
-                events.append(alerts.raised_event(r, now))
-    await alerts.add_events(session, events)
+        ).one()
+        for counter, n in (
+            (result.raised, row.raised),
+            (result.escalated, row.escalated),
+            (result.resolved, row.resolved),
+        ):
+            if n:
+                counter[str(rule)] += int(n)
     return result
+
+
+def _event_params(now: datetime) -> dict[str, Any]:
+    """Types, topic and header templates of the events the statements write (from real envelopes)."""
+    probe_id = str(uuid.uuid4())
+    raised = AlertRaised(
+        occurred_at=now,
+        alert_id=probe_id,
+        account_id=probe_id,
+        unit_id=probe_id,
+        region_code="330000",
+        rule=AlertRule.NOT_UPDATED,
+        severity=AlertSeverity.WARNING,
+        alert_class=AlertClass.NOT_UPDATED,
+        period="probe",
+        detail={},
+    )
+    resolved = AlertResolved(
+        occurred_at=now,
+        alert_id=probe_id,
+        account_id=probe_id,
+        rule=AlertRule.NOT_UPDATED,
+        period="probe",
+        resolution=AlertResolution.CLEARED,
+    )
+    traceparent = current_traceparent()
+    raised_env, resolved_env = wrap(raised, traceparent=traceparent), wrap(resolved, traceparent=traceparent)
+    return {
+        "raised_type": AlertRaised.event_type,
+        "resolved_type": AlertResolved.event_type,
+        "topic": AlertRaised.topic,
+        "occurred_at": raised_env.data["occurred_at"],
+        "raised_headers": {k: v.decode() for k, v in raised_env.headers()},
+        "resolved_headers": {k: v.decode() for k, v in resolved_env.headers()},
+    }
+
+
+@functools.cache
+def _statement(rule: AlertRule) -> TextClause:
+    return text(SQL[rule]).bindparams(
+        bindparam("raised_headers", type_=JSONB), bindparam("resolved_headers", type_=JSONB)
+    )

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from govmedia_common.db import outbox_table
+from govmedia_common.events import AlertRaised, AlertResolved
 from govmedia_common.workdays import SHANGHAI
 
 pytestmark = pytest.mark.integration
@@ -46,6 +49,18 @@ async def test_not_updated_warns_at_7_and_violates_at_14_days_then_clears_when_t
     await monitor.observe(account, "区政务服务中心恢复更新。", at=at(D0 + timedelta(days=15)))
     [cleared] = await monitor.alerts(account, "not_updated")
     assert (cleared.state, cleared.resolution) == ("resolved", "cleared")
+
+    # The sweep wrote its events in SQL: they must be valid catalogue events with proper headers.
+    async with monitor.sessions() as session:
+        rows = (await session.execute(select(outbox_table).order_by(outbox_table.c.seq))).all()
+    raised = [AlertRaised.model_validate(r.payload) for r in rows if r.type == AlertRaised.event_type]
+    resolved = [AlertResolved.model_validate(r.payload) for r in rows if r.type == AlertResolved.event_type]
+    raised = [e for e in raised if e.rule == "not_updated"]
+    assert [(e.alert_id, e.severity) for e in raised] == [(warning.id, "warning"), (warning.id, "violation")]
+    assert [(e.alert_id, e.resolution) for e in resolved] == [(warning.id, "cleared")]
+    for r in rows:
+        assert r.headers["ce_id"] == r.id and r.headers["ce_type"] == r.type
+        assert r.headers["ce_subject"] == r.aggregateid == r.payload["account_id"]
 
 
 async def test_high_attention_accounts_violate_after_7_days(monitor):

@@ -1,0 +1,205 @@
+"""Monitor benchmark: bulk ingest of metric snapshots against PostgreSQL COPY, and a full sweep.
+
+On a fresh, migrated monitor database (PostgreSQL as the tests start it), in the same run:
+
+* ``metrics ingest``: ``observations.ingest_metrics`` in batches of 5,000 snapshots, one transaction each —
+  the set-based ``INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING`` plus one ``MetricsObserved`` outbox
+  row per new snapshot, built in the same statement; request models are built before the clock starts;
+* ``COPY`` (yardstick): ``copy_records_to_table`` of the same rows into a table of the same shape, one
+  transaction, no events, no conflict handling — strictly less work;
+* ``sweep``: ``sweeps.run`` (not updated, zombie, interaction off, unanswered messages in working days) over
+  100,000 accounts with 300,000 observed posts and 50,000 messages: the first sweep (raising tens of
+  thousands of alerts and their events) and a second one (steady state: re-evaluates everything, changes
+  nothing).
+
+A benchmark, not a test: nothing is asserted. Goals: ingest ≥ 0.2 × COPY; a sweep ≤ 10 s on 2 cores.
+Prints a table and writes ``bench/results/monitor.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from govmedia_common.db import create_engine, session_factory
+from govmedia_common.events import IngestChannel
+from govmedia_common.workdays import SHANGHAI
+from govmedia_monitor import calendar, observations, sweeps
+from govmedia_monitor import schemas as s
+from govmedia_platform.pytest_plugin import fresh_database, test_infrastructure
+
+RESULTS = Path(os.environ.get("GOVMEDIA_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
+AS_OF = date(2025, 10, 20)
+
+
+def progress(message: str) -> None:
+    print(f"[bench_monitor] {message}", flush=True)
+
+
+def asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+SEED_SQL = [
+    # 100,000 accounts over 60 counties of Zhejiang; every tenth high-attention; 1% with interaction off.
+    """
+    INSERT INTO accounts (account_id, name, platform, unit_id, unit_name, region_code, status, attention_tier,
+                          active_since, interaction_enabled, interaction_off_since, interaction_changed_at, as_of)
+    SELECT md5('a' || g)::uuid::text, '账号' || g, 'wechat', md5('u' || g)::uuid::text, '单位' || g,
+           '33' || lpad((10 + g % 60)::text, 2, '0') || '02', 'active',
+           CASE WHEN g % 10 = 0 THEN 'high' ELSE 'ordinary' END,
+           DATE '2025-01-01', g % 100 <> 0,
+           CASE WHEN g % 100 = 0 THEN TIMESTAMPTZ '2025-10-01 10:00+08' END, now(), now()
+    FROM generate_series(1, :accounts) g
+    """,
+    # Three posts per account, the last one 0..39 days before as_of: about a third are silent for 14+ days.
+    """
+    INSERT INTO observed_posts (account_id, platform_post_id, platform, region_code, title, text, content_hash,
+                                published_at, observed_at, ingest_channel, match_kind, text_truncated)
+    SELECT a.account_id, 'p' || k, 'wechat', a.region_code, '', '今日要闻', 'sha256:' || md5(a.account_id),
+           TIMESTAMPTZ '2025-10-20 10:00+08' - ((abs(hashtext(a.account_id)) % 40) + k * 3) * interval '1 day',
+           now(), 'connector', 'exact', false
+    FROM accounts a CROSS JOIN generate_series(0, 2) k
+    """,
+    # Messages: one per other account, received 0..29 days before as_of, half answered.
+    """
+    INSERT INTO messages (account_id, message_id, channel, received_at, received_on, answered_at, ingest_channel)
+    SELECT a.account_id, 'm1', 'message', t, (t AT TIME ZONE 'Asia/Shanghai')::date,
+           CASE WHEN abs(hashtext(a.account_id)) % 2 = 0 THEN t + interval '1 day' END, 'connector'
+    FROM (SELECT account_id,
+                 TIMESTAMPTZ '2025-10-20 09:00+08' - (abs(hashtext(account_id || 'm')) % 30) * interval '1 day' AS t
+          FROM accounts) a
+    WHERE abs(hashtext(a.account_id || 'x')) % 2 = 0
+    """,
+    "ANALYZE",
+]
+
+
+def metric_items(n: int, accounts: list[str]) -> list[s.MetricSnapshotIn]:
+    start = datetime(2025, 10, 1, 8, tzinfo=SHANGHAI)
+    return [
+        s.MetricSnapshotIn(
+            account_id=accounts[i % len(accounts)],
+            platform_post_id=f"wx-{i % 97}",
+            taken_at=start + timedelta(minutes=i // len(accounts)),
+            reads=1000 + i,
+            watching=i % 50,
+            likes=i % 300,
+            shares=i % 40,
+            comments=i % 20,
+            followers=None,
+        )
+        for i in range(n)
+    ]
+
+
+async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
+    url = await fresh_database(infra, "bench_monitor", "monitor")
+    engine = create_engine(url, pool_size=4)
+    sessions = session_factory(engine)
+    out: dict[str, Any] = {}
+    try:
+        progress(f"seeding {args.accounts:,} accounts, posts and messages")
+        async with sessions() as session, session.begin():
+            await calendar.load_package_years(session)
+            for sql in SEED_SQL:
+                await session.execute(text(sql), {"accounts": args.accounts} if ":accounts" in sql else {})
+        async with sessions() as session:
+            ids = list((await session.execute(text("SELECT account_id FROM accounts LIMIT 2000"))).scalars())
+
+        progress(f"building {args.metrics:,} metric snapshots")
+        items = metric_items(args.metrics, ids)
+        now = datetime.now(SHANGHAI)
+        progress("ingest_metrics, batches of 5,000")
+        t0 = time.perf_counter()
+        accepted = 0
+        for i in range(0, len(items), 5_000):
+            async with sessions() as session, session.begin():
+                report = await observations.ingest_metrics(
+                    session, items[i : i + 5_000], channel=IngestChannel.INGEST_API, now=now
+                )
+            accepted += report.accepted
+        ours = time.perf_counter() - t0
+        out["ingest"] = {"rows": accepted, "seconds": round(ours, 3), "rows_per_s": round(accepted / ours)}
+
+        progress("COPY of the same rows (yardstick)")
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            await conn.execute("CREATE TABLE bench_metric_copy (LIKE metric_snapshots INCLUDING ALL)")
+            records = [
+                (i.account_id, i.platform_post_id or "", i.taken_at, i.reads, i.watching, i.likes, i.shares,
+                 i.comments, i.followers, "ingest_api")
+                for i in items
+            ]
+            t0 = time.perf_counter()
+            async with conn.transaction():
+                await conn.copy_records_to_table("bench_metric_copy", records=records)
+            copy = time.perf_counter() - t0
+        finally:
+            await conn.close()
+        out["copy"] = {"rows": len(records), "seconds": round(copy, 3), "rows_per_s": round(len(records) / copy)}
+        out["ingest_vs_copy"] = round(out["ingest"]["rows_per_s"] / out["copy"]["rows_per_s"], 3)
+
+        for name in ("sweep_first", "sweep_steady"):
+            progress(f"{name.replace('_', ' ')} over {args.accounts:,} accounts")
+            t0 = time.perf_counter()
+            async with sessions() as session, session.begin():
+                result = await sweeps.run(session, as_of=AS_OF, now=now)
+            seconds = time.perf_counter() - t0
+            out[name] = {
+                "seconds": round(seconds, 3),
+                "raised": dict(result.raised),
+                "escalated": dict(result.escalated),
+                "resolved": dict(result.resolved),
+            }
+    finally:
+        await engine.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, default=100_000, help="accounts the sweep runs over")
+    parser.add_argument("--metrics", type=int, default=100_000, help="metric snapshots to ingest")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    progress("starting infrastructure (like the tests: environment URLs, Docker, or embedded)")
+    with test_infrastructure() as infra:
+        out = asyncio.run(run(infra, args))
+    print()
+    print(f"{'measure':<28}{'value':>16}  goal")
+    print(f"{'metrics ingest rows/s':<28}{out['ingest']['rows_per_s']:>16,}")
+    print(f"{'COPY rows/s (yardstick)':<28}{out['copy']['rows_per_s']:>16,}")
+    print(f"{'ingest / COPY':<28}{out['ingest_vs_copy']:>16}  >= 0.2")
+    print(f"{'first sweep s':<28}{out['sweep_first']['seconds']:>16}  <= 10")
+    print(f"{'steady sweep s':<28}{out['sweep_steady']['seconds']:>16}  <= 10")
+    doc = {
+        "benchmark": "monitor",
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform()},
+        "parameters": vars(args),
+        "results": out,
+        "goals": {"ingest_vs_copy": 0.2, "sweep_seconds": 10},
+        "total_seconds": round(time.perf_counter() - started, 1),
+        "run_id": uuid.uuid4().hex[:8],
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "monitor.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    progress(f"done in {doc['total_seconds']}s; wrote {RESULTS / 'monitor.json'}")
+
+
+if __name__ == "__main__":
+    main()
