@@ -15,10 +15,12 @@ from govmedia_notify.channels.domain import Channel, DeliveryStatus
 from govmedia_notify.models import Delivery, Subscription
 
 
-async def add_delivery(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Insert a delivery unless one with its id exists; True when inserted."""
-    stmt = insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=[Delivery.id])
-    return bool((await session.execute(stmt.returning(Delivery.id))).first())
+async def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert deliveries (one statement) except those whose id exists; returns how many were inserted."""
+    if not rows:
+        return 0
+    stmt = insert(Delivery).on_conflict_do_nothing(index_elements=[Delivery.id]).returning(Delivery.id)
+    return len((await session.execute(stmt, rows)).all())
 
 
 async def claim_due(

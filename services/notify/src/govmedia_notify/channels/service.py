@@ -80,6 +80,8 @@ async def fan_out(
                 "attempts": 0,
                 "next_attempt_at": due,
                 "created_at": now,
+                "delivered_at": None,
+                "subscription_id": None,
                 **extra,
             }
         )
@@ -99,10 +101,7 @@ async def fan_out(
         session, kind=kind, region_code=region_code, unit_id=unit_id
     ):
         row(Channel.WEBHOOK, sub.url, sub.org_id, subscription_id=sub.id)
-    added = 0
-    for values in rows:
-        added += await repo.add_delivery(session, values)
-    return added
+    return await repo.add_deliveries(session, rows)
 
 
 class Dispatcher:
