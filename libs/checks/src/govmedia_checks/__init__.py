@@ -39,9 +39,11 @@ from govmedia_checks.lexicon import (
     load_starter_lexicons,
 )
 from govmedia_checks.normalize import NormalizedText, Normalizer
+from govmedia_checks.scopes import DEFAULT_SCOPE, combine_scoped, is_base_scope, scope_chain
 
 __all__ = [
     "ADDITIVE_KINDS",
+    "DEFAULT_SCOPE",
     "PROHIBITION_CATEGORIES",
     "SERIOUS_ERROR_LIMIT",
     "AdLexicon",
@@ -73,5 +75,8 @@ __all__ = [
     "Topic",
     "TopicLexicon",
     "TopicTerm",
+    "combine_scoped",
+    "is_base_scope",
     "load_starter_lexicons",
+    "scope_chain",
 ]

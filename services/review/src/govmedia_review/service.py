@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_checks import CheckEngine, LexiconError, LexiconSet, load_starter_lexicons
+from govmedia_checks import CheckEngine, LexiconError, LexiconSet, combine_scoped, load_starter_lexicons
 from govmedia_common import audit
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
@@ -103,17 +103,7 @@ class EngineCache:
 
 def combine_lexicons(rows: Sequence[Lexicon]) -> LexiconSet:
     """Per kind: the province's list if it has one, else the default; then the lower offices' additions."""
-    base: dict[str, dict[str, Any]] = {}
-    base_rank: dict[str, int] = {}
-    additions: dict[str, list[Any]] = {}
-    for row in sorted(rows, key=lambda r: (len(r.scope_region.rstrip("0")), r.scope_region)):
-        if d.is_base_scope(row.scope_region):
-            rank = 0 if row.scope_region == d.DEFAULT_SCOPE else 1
-            if rank >= base_rank.get(row.kind, -1):
-                base[row.kind], base_rank[row.kind] = row.document, rank
-        else:
-            additions.setdefault(row.kind, []).append(LexiconSet.kind_class(row.kind).from_dict(row.document))
-    return LexiconSet.from_dict(base).extended(additions)
+    return combine_scoped((r.scope_region, r.kind, r.document) for r in rows)
 
 
 def document_hash(document: dict[str, Any]) -> tuple[str, int]:

@@ -9,7 +9,8 @@ A lexicon list is stored per *scope* (a region code) and kind:
   never remove or replace a province term, and never widen an allowlist (link domains, reprint sources).
 
 The check for a post in region R uses, for each kind, the base of R's province (or the default) plus the
-additions stored at R's city and at R itself. A county's list therefore never reaches a sibling county.
+additions stored at R's city and at R itself (``govmedia_checks.scopes``, the same rule the monitor applies).
+A county's list therefore never reaches a sibling county.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from govmedia_checks import ADDITIVE_KINDS
+from govmedia_checks.scopes import DEFAULT_SCOPE, is_base_scope, province_of, scope_chain
 from govmedia_common.errors import DomainError, ErrorKind
 
 __all__ = [
@@ -29,30 +31,12 @@ __all__ = [
     "writable_scope",
 ]
 
-DEFAULT_SCOPE = "000000"
-
 
 class LexiconKindProvinceOnly(DomainError):
     """A city or county tried to change a kind only the province may set (an allowlist), or the default."""
 
     kind = ErrorKind.FORBIDDEN
     code = "lexicon-kind-province-only"
-
-
-def province_of(region_code: str) -> str:
-    """The province-level code of a GB/T 2260 region code (``331004`` → ``330000``)."""
-    return region_code[:2] + "0000"
-
-
-def is_base_scope(scope: str) -> bool:
-    """The default and province lists replace; every other scope only adds."""
-    return scope == DEFAULT_SCOPE or scope.endswith("0000")
-
-
-def scope_chain(region_code: str) -> tuple[str, ...]:
-    """Scopes whose lists apply in a region, from the default down to the region itself."""
-    chain = [DEFAULT_SCOPE, province_of(region_code), region_code[:4] + "00", region_code]
-    return tuple(dict.fromkeys(chain))  # drops repeats (a province's own chain is default, province)
 
 
 @dataclass(frozen=True, slots=True)
