@@ -146,3 +146,14 @@ async def test_an_account_listed_more_than_twice_in_the_window_is_recommended_fo
     inbox = (await office.http.get("/v1/inbox")).json()["items"]
     assert any(m["kind"] == "closure" and m["payload"]["account_id"] == unit.account_id for m in inbox)
     assert uuid.UUID(recommended[0]["case_ids"][0])
+    # The quarterly bulletin lists the account and its closure recommendation.
+    kit.clock.set(day(2026, 1, 5))
+    r = await office.http.post(
+        "/v1/bulletins", json={"region_code": "331004", "period_kind": "quarter", "period_start": "2025-10-01"}
+    )
+    assert r.status_code == 201, r.text
+    sections = {s["heading"]: s["rows"] for s in r.json()["content"]["sections"]}
+    listed = sections["通知更新而未更新两次以上的账号（季度通报）"]
+    assert listed == [["路桥市场监管", "路桥区市场监督管理局", "2"]]
+    assert sections["建议强制关停"] == [["路桥市场监管", "路桥区市场监督管理局", "2025-Q4"]]
+    assert r.json()["content"]["summary"]["closures"] == 1
