@@ -14,6 +14,18 @@ from govmedia_registry.regions.api import router as regions
 from govmedia_registry.reports.api import router as reports
 from govmedia_registry.units.api import router as units
 
+PARTS: tuple[APIRouter, ...] = (
+    identity,
+    regions,
+    calendar,
+    units,
+    filings,
+    accounts,
+    announcements,
+    audit,
+    reports,
+)
+
 router = APIRouter()
-for part in (identity, regions, calendar, units, filings, accounts, announcements, audit, reports):
+for part in PARTS:
     router.include_router(part)

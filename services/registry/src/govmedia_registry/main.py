@@ -23,6 +23,7 @@ from govmedia_registry.gauges import GAUGES
 from govmedia_registry.identity.revocation import feed as revocation_feed
 from govmedia_registry.identity.service import bootstrap_administrator
 from govmedia_registry.identity.tokens import active_key, published_jwks
+from govmedia_registry.openapi import install as install_openapi
 from govmedia_registry.regions.service import seed_regions
 from govmedia_registry.settings import SERVICE, RegistrySettings, registry_settings
 
@@ -127,5 +128,6 @@ def create_app(
         revocations=RevocationList(loader=own_revocations, poll_seconds=own.revocation_poll_seconds),
     )
     app = create_service_app(spec(own), own, verifier=verifier, clock=clock)
+    install_openapi(app)
     holder["runtime"] = app.state.runtime
     return app

@@ -509,7 +509,7 @@ async def test_token_endpoint_refuses_wrong_secrets_and_scopes_a_client_was_not_
             "scope": "registry:read audit:read",
         },
     )
-    assert_problem(r, 403, "invalid-scope")
+    assert assert_problem(r, 400, "invalid-scope")["error"] == "invalid_scope"  # RFC 6749 §5.2
     narrowed = await f.client("331000", ["registry:read", "audit:read"], ask=["registry:read"])
     assert_problem(await narrowed.get("/v1/audit"), 403)  # neither the role nor, now, the scope
 

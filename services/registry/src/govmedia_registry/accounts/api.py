@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 
 from govmedia_common.app import RuntimeDep, SessionDep
 from govmedia_common.concurrency import etag, require_if_match
+from govmedia_common.events import AccountStatus, Platform
 from govmedia_common.pagination import Page, decode_cursor
 from govmedia_registry.accounts import repository as repo
 from govmedia_registry.accounts import service
@@ -31,8 +32,8 @@ router = APIRouter()
 async def list_accounts(
     session: SessionDep,
     principal: Reader,
-    platform: str | None = None,
-    status: str | None = None,
+    platform: Platform | None = None,
+    status: AccountStatus | None = None,
     region: RegionQuery = None,
     unit_id: str | None = None,
     limit: Limit = 100,

@@ -24,6 +24,7 @@ from govmedia_registry.deps import (
 )
 from govmedia_registry.filings import effects, service
 from govmedia_registry.filings import repository as repo
+from govmedia_registry.filings.domain import FilingStatus
 from govmedia_registry.filings.mapping import filing_from_rows
 from govmedia_registry.filings.schemas import DecisionIn, FilingIn, FilingOut, ResubmitIn
 from govmedia_registry.regions.service import registry_rules
@@ -64,13 +65,18 @@ async def create_filing(
 async def list_filings(
     session: SessionDep,
     principal: Reader,
-    status: str | None = None,
+    status: FilingStatus | None = None,
     account_id: str | None = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     rows = await repo.list_filings(
-        session, principal, limit=limit, cursor=decode_cursor(cursor, str), status=status, account_id=account_id
+        session,
+        principal,
+        limit=limit,
+        cursor=decode_cursor(cursor, str),
+        status=status,
+        account_id=account_id,
     )
     items = [
         FilingOut.model_validate(

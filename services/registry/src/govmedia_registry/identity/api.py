@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Response
+from fastapi import APIRouter, Depends, Form, Query, Response
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from govmedia_common.app import RuntimeDep, SessionDep
-from govmedia_common.errors import DomainError, ErrorKind
+from govmedia_common.errors import DomainError
 from govmedia_common.idempotency import idempotent_create
 from govmedia_common.inputs import Identifier
 from govmedia_common.pagination import Page, decode_cursor
 from govmedia_registry.deps import Admin, Cursor, IdempotencyKey, Limit, PeopleAdmin, Reader, page
-from govmedia_registry.identity import lifecycle, login, revocation, service
+from govmedia_registry.identity import lifecycle, login, oauth, revocation, service
 from govmedia_registry.identity import repository as repo
 from govmedia_registry.identity.safeguards import require_strong_password
 from govmedia_registry.identity.schemas import (
@@ -31,6 +32,12 @@ from govmedia_registry.settings import registry_settings
 router = APIRouter()
 
 
+# RFC 6749 §2.3.1: a client may authenticate with HTTP Basic instead of the form.
+_client_basic = HTTPBasic(
+    auto_error=False, description="OAuth2 client authentication (client_id:client_secret)"
+)
+
+
 @router.post(
     "/v1/auth/token",
     response_model=TokenOut,
@@ -40,7 +47,8 @@ router = APIRouter()
 async def token(
     session: SessionDep,
     rt: RuntimeDep,
-    grant_type: Annotated[str, Form()],
+    grant_type: Annotated[str, Form(description="password or client_credentials")],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(_client_basic)],
     username: Annotated[str | None, Form()] = None,
     password: Annotated[str | None, Form()] = None,
     client_id: Annotated[str | None, Form()] = None,
@@ -48,25 +56,22 @@ async def token(
     scope: Annotated[str | None, Form()] = None,
 ) -> TokenOut:
     settings = registry_settings(rt.settings)
-    if grant_type == "password":
-        jwt_token, scopes = await login.password_grant(
-            session, rt.sessions, settings, username=username or "", password=password or ""
-        )
-    elif grant_type == "client_credentials":
-        jwt_token, scopes = await login.client_grant(
-            session,
-            rt.sessions,
-            settings,
-            client_id=client_id or "",
-            client_secret=client_secret or "",
-            scope=scope,
-        )
-    else:
-        raise DomainError(
-            ErrorKind.BAD_REQUEST,
-            "unsupported-grant-type",
-            "grant_type must be 'password' or 'client_credentials'.",
-        )
+    if grant_type not in oauth.GRANTS:
+        raise oauth.unsupported_grant_type(grant_type)
+    try:
+        if grant_type == "password":
+            if not username or password is None:
+                raise oauth.invalid_request("The password grant needs username and password.")
+            jwt_token, scopes = await login.password_grant(
+                session, rt.sessions, settings, username=username, password=password
+            )
+        else:
+            cid, secret = oauth.client_credentials(basic, client_id, client_secret)
+            jwt_token, scopes = await login.client_grant(
+                session, rt.sessions, settings, client_id=cid, client_secret=secret, scope=scope
+            )
+    except DomainError as exc:
+        raise oauth.as_rfc6749(exc, grant_type) from exc
     return TokenOut(access_token=jwt_token, expires_in=service.TOKEN_TTL_SECONDS, scope=" ".join(scopes))
 
 
