@@ -184,6 +184,34 @@ class NotifyKit:
             return UnitChanged(**common, changed_fields=tuple(fields))
         return UnitRegistered(**common)
 
+    @staticmethod
+    def snapshot_event(unit: Unit, account_id: str, name: str, at: datetime) -> AccountOpened:
+        """The registry's AccountOpened for an account of ``unit``."""
+        snapshot = AccountSnapshot(
+            account_id=account_id,
+            name=name,
+            platform=Platform.WECHAT,
+            platform_account_id=None,
+            unit_id=unit.id,
+            unit_name=unit.name,
+            region_code=unit.region,
+            status=AccountStatus.ACTIVE,
+            attention_tier=AttentionTier.ORDINARY,
+            interaction_enabled=True,
+            review_levels=3,
+            certified=False,
+            matrix_badge=None,
+            outsourced=False,
+        )
+        return AccountOpened(
+            occurred_at=at,
+            account_id=account_id,
+            account=snapshot,
+            filing_id=str(uuid.uuid4()),
+            actor_id="system",
+            effective_on=at.date(),
+        )
+
     # ---- alerts
 
     @staticmethod

@@ -149,7 +149,8 @@ async def test_an_account_listed_more_than_twice_in_the_window_is_recommended_fo
     # The quarterly bulletin lists the account and its closure recommendation.
     kit.clock.set(day(2026, 1, 5))
     r = await office.http.post(
-        "/v1/bulletins", json={"region_code": "331004", "period_kind": "quarter", "period_start": "2025-10-01"}
+        "/v1/bulletins",
+        json={"region_code": "331004", "period_kind": "quarter", "period_start": "2025-10-01"},
     )
     assert r.status_code == 201, r.text
     sections = {s["heading"]: s["rows"] for s in r.json()["content"]["sections"]}

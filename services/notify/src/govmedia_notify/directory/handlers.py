@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_common.consumer import Handler, MessageContext
+from govmedia_common.consumer import Handler, MessageContext, batch
 from govmedia_common.events.base import Event
 from govmedia_common.events.registry import (
     AccountAnnounced,
@@ -113,45 +114,65 @@ ACCOUNT_EVENTS: tuple[type[Event], ...] = (
 )
 
 
-async def on_account_event(event: AccountEvent, ctx: MessageContext | None, session: AsyncSession) -> None:
-    """Keep the account's name and host unit from the event's snapshot (and merged-away ones)."""
+def _account_rows(event: AccountEvent) -> list[dict[str, Any]]:
     snapshots = [event.account]
     if isinstance(event, AccountMerged):
         snapshots.extend(event.merged_accounts)
-    for a in snapshots:
-        await repo.upsert_account(
-            session,
-            {
-                "account_id": a.account_id,
-                "name": a.name,
-                "platform": str(a.platform),
-                "unit_id": a.unit_id,
-                "unit_name": a.unit_name,
-                "region_code": a.region_code,
-                "status": str(a.status),
-                "as_of": event.occurred_at,
-            },
-        )
+    return [
+        {
+            "account_id": a.account_id,
+            "name": a.name,
+            "platform": str(a.platform),
+            "unit_id": a.unit_id,
+            "unit_name": a.unit_name,
+            "region_code": a.region_code,
+            "status": str(a.status),
+            "as_of": event.occurred_at,
+        }
+        for a in snapshots
+    ]
+
+
+async def on_account_event(event: AccountEvent, ctx: MessageContext | None, session: AsyncSession) -> None:
+    """Keep the account's name and host unit from the event's snapshot (and merged-away ones)."""
+    await repo.upsert_accounts(session, _account_rows(event))
+
+
+@batch
+async def on_account_events(
+    session: AsyncSession, items: Sequence[tuple[AccountEvent, MessageContext]]
+) -> None:
+    """The same for a polled batch, in one statement (the newest snapshot per account wins)."""
+    await repo.upsert_accounts(session, [row for event, _ in items for row in _account_rows(event)])
+
+
+def _score_row(event: ScoresComputed) -> dict[str, Any]:
+    return {
+        "account_id": event.account_id,
+        "period_kind": str(event.period_kind),
+        "period_start": event.period_start,
+        "unit_id": event.unit_id,
+        "region_code": event.region_code,
+        "platform": str(event.platform),
+        "composite": event.composite,
+        "passed": event.passed,
+        "as_of": event.occurred_at,
+    }
 
 
 async def on_scores_computed(
     event: ScoresComputed, ctx: MessageContext | None, session: AsyncSession
 ) -> None:
     """Keep the latest composite of an account for a period (a recomputation replaces it)."""
-    await repo.upsert_score(
-        session,
-        {
-            "account_id": event.account_id,
-            "period_kind": str(event.period_kind),
-            "period_start": event.period_start,
-            "unit_id": event.unit_id,
-            "region_code": event.region_code,
-            "platform": str(event.platform),
-            "composite": event.composite,
-            "passed": event.passed,
-            "as_of": event.occurred_at,
-        },
-    )
+    await repo.upsert_scores(session, [_score_row(event)])
+
+
+@batch
+async def on_scores_batch(
+    session: AsyncSession, items: Sequence[tuple[ScoresComputed, MessageContext]]
+) -> None:
+    """The same for a polled batch, in one statement."""
+    await repo.upsert_scores(session, [_score_row(event) for event, _ in items])
 
 
 def calendar_handlers(calendar: WorkCalendar) -> Mapping[type[Event], Handler]:
@@ -168,10 +189,10 @@ def calendar_handlers(calendar: WorkCalendar) -> Mapping[type[Event], Handler]:
 
 
 DIRECTORY_HANDLERS: Mapping[type[Event], Handler] = {
-    **dict.fromkeys(ACCOUNT_EVENTS, on_account_event),
+    **dict.fromkeys(ACCOUNT_EVENTS, on_account_events),
     PersonRegistered: on_person_registered,
     RegionSettingsChanged: on_region_settings,
     UnitRegistered: on_unit_event,
     UnitChanged: on_unit_event,
 }
-SCORE_HANDLERS: Mapping[type[Event], Handler] = {ScoresComputed: on_scores_computed}
+SCORE_HANDLERS: Mapping[type[Event], Handler] = {ScoresComputed: on_scores_batch}

@@ -41,12 +41,34 @@ async def upsert_person(session: AsyncSession, values: dict[str, Any]) -> bool:
     return await _upsert(session, PersonView, ["person_id"], values)
 
 
-async def upsert_account(session: AsyncSession, values: dict[str, Any]) -> bool:
-    return await _upsert(session, AccountView, ["account_id"], values)
+async def _upsert_many(
+    session: AsyncSession, model: Any, keys: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Set-based :func:`_upsert`: one statement for many rows, the newest row per key winning."""
+    newest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:  # in partition order: a later row of the same key and instant wins
+        key = tuple(row[k] for k in keys)
+        if key not in newest or newest[key]["as_of"] <= row["as_of"]:
+            newest[key] = row
+    if not newest:
+        return
+    ins = insert(model).values(list(newest.values()))
+    columns = next(iter(newest.values())).keys()
+    await session.execute(
+        ins.on_conflict_do_update(
+            index_elements=[getattr(model, k) for k in keys],
+            set_={k: ins.excluded[k] for k in columns if k not in keys},
+            where=model.as_of <= ins.excluded.as_of,
+        )
+    )
 
 
-async def upsert_score(session: AsyncSession, values: dict[str, Any]) -> bool:
-    return await _upsert(session, ScoreView, ["account_id", "period_kind", "period_start"], values)
+async def upsert_accounts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    await _upsert_many(session, AccountView, ["account_id"], rows)
+
+
+async def upsert_scores(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    await _upsert_many(session, ScoreView, ["account_id", "period_kind", "period_start"], rows)
 
 
 async def put_region_settings(
