@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Literal
@@ -184,6 +184,9 @@ class _Form:
     label: str  # what it is, for the message
     variants: frozenset[str]
     is_name: bool
+    # A name followed by its title (张军区长): the title is context that makes even a two-character name
+    # safe to check for a replaced or swapped character; drops and insertions stay with the bare name.
+    titled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +198,8 @@ class _Candidate:
 
 
 def _min_length(policy: NearMissPolicy, form: _Form, edit: str) -> int:
+    if form.titled and edit in ("deletion", "insertion", "any"):
+        return 10_000
     if form.is_name:
         return {
             "similar": policy.name_similar_substitution,
@@ -382,10 +387,14 @@ class NearMissMatcher:
                 (base if i < split else added).append(form)
         for n in lexicons.leaders.entries:
             label = "领导姓名" + (f"（{n.title}）" if n.title else "")
-            form = _make_form(normalizer, n.name, f"leader:{n.name}", label, (), is_name=True)
-            if form.text not in seen:
-                seen.add(form.text)
-                added.append(form)
+            forms = [_make_form(normalizer, n.name, f"leader:{n.name}", label, (), is_name=True)]
+            if n.title:
+                titled = _make_form(normalizer, n.name + n.title, f"leader:{n.name}", label, (), is_name=True)
+                forms.append(replace(titled, titled=True))
+            for form in forms:
+                if form.text not in seen:
+                    seen.add(form.text)
+                    added.append(form)
         self._count = len(base) + len(added)
         self._indexes = tuple(_form_index(tuple(forms), policy) for forms in (base, added) if forms)
 

@@ -76,12 +76,12 @@ def test_one_character_slip_of_a_protected_formulation_is_a_serious_error(
 
 
 LEADER_SLIPS = [
-    ("homophone", "王剑国市长调研企业", "王剑国", "王建国"),
-    ("swap", "王国建市长调研企业", "王国建", "王建国"),
-    ("homophone-compound-surname", "欧阳铭华区长主持会议", "欧阳铭华", "欧阳明华"),
+    ("homophone", "王剑国同志调研企业", "王剑国", "王建国"),
+    ("swap", "王国建同志调研企业", "王国建", "王建国"),
+    ("homophone-compound-surname", "欧阳铭华同志主持会议", "欧阳铭华", "欧阳明华"),
     ("drop", "欧阳华区长主持会议", "欧阳华", "欧阳明华"),
     ("insert", "欧阳明光华区长主持会议", "欧阳明光华", "欧阳明华"),
-    ("swap-compound", "欧阳华明区长主持会议", "欧阳华明", "欧阳明华"),
+    ("swap-compound", "欧阳华明同志主持会议", "欧阳华明", "欧阳明华"),
 ]
 
 
@@ -94,8 +94,22 @@ def test_one_character_slip_of_a_loaded_leader_name_is_a_serious_error(
     assert _serious(with_leaders, text) == [(f"leader:{canonical}", excerpt, canonical)]
 
 
+def test_a_two_character_name_is_checked_with_its_title(starter: LexiconSet) -> None:
+    # Alone, a two-character name is one character from countless ordinary words; with its title it is not.
+    leaders = LeaderLexicon(name="x", version="1", entries=(LeaderName("张军", title="区长"),))
+    engine = CheckEngine(starter.extended({"leaders": [leaders]}))
+    assert _serious(engine, "张君区长出席会议") == [("leader:张军", "张君区长", "张军区长")]
+    assert _serious(engine, "军张区长出席会议") == [("leader:张军", "军张区长", "张军区长")]
+    assert _serious(engine, "张军区长出席会议") == []
+    assert _serious(engine, "张君同志出席会议") == []  # no title: not looked for
+
+
+def test_with_its_title_a_slip_names_the_titled_form(with_leaders: CheckEngine) -> None:
+    assert _serious(with_leaders, "王剑国市长调研企业") == [("leader:王建国", "王剑国市长", "王建国市长")]
+
+
 def test_leader_names_are_only_checked_where_they_are_loaded(engine: CheckEngine) -> None:
-    assert _serious(engine, "王剑国市长调研企业") == []
+    assert _serious(engine, "王剑国同志调研企业") == []
 
 
 def test_the_exact_leader_name_does_not_fire(with_leaders: CheckEngine) -> None:
@@ -143,7 +157,7 @@ def test_a_variant_listed_with_a_form_never_fires(starter: LexiconSet) -> None:
 
 def test_policy_sets_the_minimum_length_of_each_slip(starter: LexiconSet) -> None:
     norm = Normalizer()
-    text = norm.normalize("王国建市长")
+    text = norm.normalize("王国建同志")
     lenient = NearMissMatcher(starter.replace(leaders=LEADERS), norm)
     strict = NearMissMatcher(starter.replace(leaders=LEADERS), norm, NearMissPolicy(name_transposition=4))
     assert [f.excerpt for f in lenient.find(text, "body")] == ["王国建"]
@@ -211,5 +225,5 @@ def test_a_lower_offices_forms_compile_apart_from_the_shared_base(starter: Lexic
     extended = NearMissMatcher(starter.extended({"protected": [county], "leaders": [LEADERS]}), norm)
     assert extended._indexes[0] is base._indexes[0]
     assert len(extended._indexes) == 2
-    found = extended.find(norm.normalize("推进数字政服建设，王剑国市长出席"), "body")
+    found = extended.find(norm.normalize("推进数字政服建设，王剑国同志出席"), "body")
     assert [f.suggestion for f in found] == ["数字政府建设", "王建国"]

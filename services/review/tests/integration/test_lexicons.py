@@ -189,7 +189,7 @@ async def test_a_county_loads_its_leaders_and_a_slip_of_a_name_is_a_serious_erro
 
     check = await _check(luqiao.editor, text)
     serious = [f for f in check["findings"] if f["category"] == "serious_expression_error"]
-    assert [(f["excerpt"], f["suggestion"]) for f in serious] == [("王剑国", "王建国")]
+    assert [(f["excerpt"], f["suggestion"]) for f in serious] == [("王剑国区长", "王建国区长")]
     assert check["blocking"]
     sibling = await _check(jiaojiang.editor, text)
     assert not sibling["blocking"] and sibling["findings"] == []  # the name list is the county's own
