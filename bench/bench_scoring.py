@@ -139,8 +139,14 @@ async def raw_consume(kafka: KafkaSettings, n: int) -> float:
     return rate
 
 
-async def scoring_consume(url: str, kafka: KafkaSettings, n: int, cap: float) -> tuple[float, float]:
-    """Rate of the scoring consumer over the snapshots; returns (per second, group join seconds)."""
+async def scoring_consume(
+    url: str, kafka: KafkaSettings, n: int, cap: float, *, apply: bool = True
+) -> tuple[float, float]:
+    """Rate of the scoring consumer over the snapshots; returns (per second, group join seconds).
+
+    ``apply=False`` measures the runner alone (parse, inbox dedupe, transaction) with a handler that does
+    nothing: the floor any consumer on this runner starts from.
+    """
     engine = create_engine(url, pool_size=4)
     handled = 0
     first_at = 0.0
@@ -149,7 +155,8 @@ async def scoring_consume(url: str, kafka: KafkaSettings, n: int, cap: float) ->
     @batch
     async def scoring_handler(session: Any, items: Sequence[tuple[MetricsObserved, MessageContext]]) -> None:
         nonlocal handled, first_at
-        await apply_batch(session, [e for e, _ in items])
+        if apply:
+            await apply_batch(session, [e for e, _ in items])
         if handled == 0:
             first_at = time.perf_counter()
         handled += len(items)
@@ -180,7 +187,9 @@ async def scoring_consume(url: str, kafka: KafkaSettings, n: int, cap: float) ->
         await dlt.stop()
         await engine.dispose()
     rate = handled / (ended - (first_at or started))
-    progress(f"scoring consumer: {rate:,.0f}/s ({handled:,} snapshots)")
+    progress(
+        f"{'scoring consumer' if apply else 'runner, no-op handler'}: {rate:,.0f}/s ({handled:,} snapshots)"
+    )
     return rate, (first_at or ended) - started
 
 
@@ -263,12 +272,17 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
     await seed_posts(url, accounts, posts)
     await fill_topic(kafka, accounts, posts, args.snapshots)
     raw = await raw_consume(kafka, args.snapshots)
+    # the floor on its own database: the inbox would otherwise hold every event for the second run
+    floor_url = await fresh_db(infra, f"bench_scoring_floor_{run_id}")
+    floor, _ = await scoring_consume(floor_url, kafka, args.snapshots, cap=args.cap, apply=False)
     ours, join = await scoring_consume(url, kafka, args.snapshots, cap=args.cap)
     ingest = {
         "snapshots": args.snapshots,
         "raw_consume_parse_per_s": round(raw, 1),
         "scoring_consumer_per_s": round(ours, 1),
         "ratio": round(ours / raw, 3) if raw else None,
+        "runner_noop_handler_per_s": round(floor, 1),
+        "ratio_to_runner_floor": round(ours / floor, 3) if floor else None,
         "goal_ratio": INGEST_GOAL,
         "group_join_s_not_counted": round(join, 1),
     }
@@ -296,6 +310,8 @@ def main() -> None:
     print(f"{'ingest: scoring consumer / raw consume+parse':<48}{ingest['ratio']:>14.3f}{'>= 0.3':>12}")
     print(f"{'  (scoring consumer snapshots/s)':<48}{ingest['scoring_consumer_per_s']:>14,.0f}")
     print(f"{'  (raw aiokafka consume+parse/s)':<48}{ingest['raw_consume_parse_per_s']:>14,.0f}")
+    print(f"{'  (same runner, no-op batch handler/s)':<48}{ingest['runner_noop_handler_per_s']:>14,.0f}")
+    print(f"{'  scoring consumer / runner floor':<48}{ingest['ratio_to_runner_floor']:>14.3f}")
     print(
         f"{'recompute month, 500k accounts x 30 days (s)':<48}{rec['first']['seconds']:>14.1f}{'<= 60':>12}"
     )
