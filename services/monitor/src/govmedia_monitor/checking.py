@@ -1,8 +1,10 @@
 """The machine check on what was published: the SAME engine the review uses (``govmedia_checks``).
 
-There is one check engine. The monitor builds it from the lexicon versions the review announces
-(``lexicon_versions`` table, fed by events) and falls back to the library's starter set for a kind no
-event has supplied yet, so a fresh installation checks with the same starter lexicons as the review.
+There is one check engine. The review announces every lexicon version (``LexiconPublished``); the monitor
+keeps the latest version of each (scope, kind) list (``lexicon_lists``) and builds, for a post's region,
+exactly the combination the review builds (``govmedia_checks.combine_scoped`` over ``scope_chain``): the
+province's list or the shipped default, plus the city's and county's additions. Until the review has
+announced a default list of a kind, the library's starter set stands in for it, as it does in the review.
 """
 
 from __future__ import annotations
@@ -15,49 +17,67 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_checks import CheckEngine, LexiconError, LexiconSet, load_starter_lexicons
-from govmedia_monitor.models import LexiconVersion, ObservedPost
+from govmedia_checks import (
+    DEFAULT_SCOPE,
+    CheckEngine,
+    LexiconError,
+    combine_scoped,
+    load_starter_lexicons,
+    scope_chain,
+)
+from govmedia_monitor.models import LexiconList, ObservedPost
 
 log = logging.getLogger(__name__)
 
+Lists = list[tuple[str, str, dict[str, Any]]]
 
-def _build(announced: dict[str, Any]) -> CheckEngine:
-    docs = load_starter_lexicons().to_dict()
-    docs.update(announced)
+
+def _build(announced: Lists) -> CheckEngine:
+    have_default = {kind for scope, kind, _ in announced if scope == DEFAULT_SCOPE}
+    starter = [
+        (DEFAULT_SCOPE, kind, doc)
+        for kind, doc in load_starter_lexicons().to_dict().items()
+        if kind not in have_default
+    ]
     try:
-        lexicons = LexiconSet.from_dict(docs)
+        lexicons = combine_scoped([*starter, *announced])
     except LexiconError:
         log.exception("announced lexicons are unusable; checking with the starter set")
-        lexicons = load_starter_lexicons()
+        lexicons = combine_scoped(starter)
     return CheckEngine(lexicons)
 
 
 class CheckerCache:
-    """Check engines per set of active lexicon versions (a small LRU); building one is not cheap."""
+    """Check engines per combination of lists (a small LRU); building one is not cheap."""
 
-    def __init__(self, size: int = 4) -> None:
+    def __init__(self, size: int = 16) -> None:
         self.size = size
-        self._engines: OrderedDict[tuple[tuple[str, str], ...], CheckEngine] = OrderedDict()
+        self._engines: OrderedDict[tuple[tuple[str, str, int], ...], CheckEngine] = OrderedDict()
         self._lock = asyncio.Lock()
 
-    async def engine(self, session: AsyncSession) -> CheckEngine:
+    async def engine(self, session: AsyncSession, region_code: str) -> CheckEngine:
+        """The engine for content published in ``region_code``."""
         rows = (
             (
                 await session.execute(
-                    select(LexiconVersion).where(LexiconVersion.active).order_by(LexiconVersion.kind)
+                    select(LexiconList)
+                    .where(LexiconList.scope_region_code.in_(scope_chain(region_code)))
+                    .order_by(LexiconList.scope_region_code, LexiconList.kind)
                 )
             )
             .scalars()
             .all()
         )
-        key = tuple((r.kind, r.version) for r in rows)
+        usable = [r for r in rows if r.document is not None]
+        key = tuple((r.scope_region_code, r.kind, r.seq) for r in usable)
         if (engine := self._engines.get(key)) is not None:
             self._engines.move_to_end(key)
             return engine
         async with self._lock:
             if (engine := self._engines.get(key)) is not None:
                 return engine
-            engine = await asyncio.to_thread(_build, {r.kind: r.document for r in rows})
+            lists: Lists = [(r.scope_region_code, r.kind, dict(r.document or {})) for r in usable]
+            engine = await asyncio.to_thread(_build, lists)
             self._engines[key] = engine
             while len(self._engines) > self.size:
                 self._engines.popitem(last=False)
@@ -67,7 +87,7 @@ class CheckerCache:
 async def check_observation(session: AsyncSession, checker: CheckerCache, obs: ObservedPost) -> None:
     """Run the machine check on an observed post and store the findings on it."""
     try:
-        engine = await checker.engine(session)
+        engine = await checker.engine(session, obs.region_code)
     except Exception:  # never lose an observation because the check cannot run; it stays unchecked
         log.exception("the machine check is unavailable; observation stored unchecked")
         return

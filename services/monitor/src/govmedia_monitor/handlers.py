@@ -30,6 +30,7 @@ from govmedia_common.events import (
     AccountWithdrawn,
     AlertRule,
     Event,
+    LexiconPublished,
     PostApproved,
     PostOverridden,
     PostPublished,
@@ -39,7 +40,7 @@ from govmedia_common.events import (
 from govmedia_monitor import alerts, calendar
 from govmedia_monitor.interactions import set_interaction
 from govmedia_monitor.matching import similarity_form
-from govmedia_monitor.models import Account, ApprovedPost, RegionSettings
+from govmedia_monitor.models import Account, ApprovedPost, LexiconList, RegionSettings
 from govmedia_monitor.observations import rematch_account
 from govmedia_monitor.thresholds import SECTION, InvalidMonitorSettings, parse_section
 
@@ -226,6 +227,35 @@ async def on_post_overridden(
     )
 
 
+async def on_lexicon_published(
+    event: LexiconPublished, ctx: MessageContext | None, session: AsyncSession
+) -> None:
+    """Keep the latest version of each (scope, kind) list; the check engine is rebuilt from them."""
+    values = {
+        "scope_region_code": event.scope_region_code,
+        "kind": event.kind,
+        "seq": event.seq,
+        "version": event.version,
+        "document_hash": event.document_hash,
+        "document_path": event.document_path,
+        "document": event.document,
+        "received_at": event.occurred_at,
+    }
+    if event.document is None:
+        log.warning(
+            "a lexicon list too large to travel inline is not used until fetched",
+            extra={"lexicon_key": event.lexicon_key, "path": event.document_path},
+        )
+    stmt = insert(LexiconList).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["scope_region_code", "kind"],
+            set_={k: v for k, v in values.items() if k not in ("scope_region_code", "kind")},
+            where=LexiconList.seq < event.seq,
+        )
+    )
+
+
 ACCOUNT_HANDLERS: Mapping[type[Event], Handler] = {
     **dict.fromkeys(ACCOUNT_EVENTS, on_account_event),
 }
@@ -238,3 +268,4 @@ POST_HANDLERS: Mapping[type[Event], Handler] = {
     PostPublished: on_post_published,
     PostOverridden: on_post_overridden,
 }
+LEXICON_HANDLERS: Mapping[type[Event], Handler] = {LexiconPublished: on_lexicon_published}

@@ -19,7 +19,7 @@ from govmedia_monitor import calendar, hotwords, sweeps
 from govmedia_monitor.api import router
 from govmedia_monitor.checking import CheckerCache
 from govmedia_monitor.gauges import GAUGES
-from govmedia_monitor.handlers import ACCOUNT_HANDLERS, POST_HANDLERS, SETTINGS_HANDLERS
+from govmedia_monitor.handlers import ACCOUNT_HANDLERS, LEXICON_HANDLERS, POST_HANDLERS, SETTINGS_HANDLERS
 
 SERVICE = "monitor"
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ def spec(schedule: SchedulerSettings) -> ServiceSpec:
             "accounts": ACCOUNT_HANDLERS,
             "settings": SETTINGS_HANDLERS,
             "posts": POST_HANDLERS,
+            "lexicons": LEXICON_HANDLERS,
         },
         on_startup=make_startup(schedule),
         gauges=GAUGES,

@@ -33,6 +33,7 @@ class Candidate:
     content_hash: str
     similarity_text: str
     platform_post_id: str | None = None
+    override: bool = False  # approved over a blocking finding
 
 
 @dataclass(frozen=True)

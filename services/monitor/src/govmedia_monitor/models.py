@@ -219,12 +219,16 @@ class HotWord(Base):
     posts: Mapped[int] = mapped_column(Integer)  # posts the extraction read
 
 
-class LexiconVersion(Base):
-    """A lexicon version the review published; the monitor's check engine is built from the active ones."""
+class LexiconList(Base):
+    """The latest version of one lexicon list (scope region, kind) the review announced (LexiconPublished)."""
 
-    __tablename__ = "lexicon_versions"
+    __tablename__ = "lexicon_lists"
+    scope_region_code: Mapped[str] = mapped_column(Text, primary_key=True)
     kind: Mapped[str] = mapped_column(Text, primary_key=True)
-    version: Mapped[str] = mapped_column(Text, primary_key=True)
-    document: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    active: Mapped[bool] = mapped_column(Boolean)
+    seq: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(Text)
+    document_hash: Mapped[str] = mapped_column(Text)
+    document_path: Mapped[str] = mapped_column(Text)
+    # None when the list was too large to travel inline and has not been fetched: the check skips it.
+    document: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

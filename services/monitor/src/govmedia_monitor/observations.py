@@ -181,8 +181,9 @@ async def ingest_posts(
             await check_observation(session, checker, obs)
         events.append(_observed_event(obs))
     await alerts.add_events(session, events)
+    overridden = frozenset(c.post_id for cs in candidates.values() for c in cs if c.override)
     for obs in inserted:
-        await _alerts_for(session, accounts[obs.account_id], obs, now)
+        await _alerts_for(session, accounts[obs.account_id], obs, now, overridden)
     await _end_silences(session, inserted, now)
     return report
 
@@ -200,7 +201,7 @@ async def _candidates(session: AsyncSession, observed: Sequence[ObservedPost]) -
     out: dict[str, list[Candidate]] = {}
     for r in rows:
         out.setdefault(r.account_id, []).append(
-            Candidate(r.post_id, r.content_hash, r.similarity_text, r.platform_post_id)
+            Candidate(r.post_id, r.content_hash, r.similarity_text, r.platform_post_id, r.override)
         )
     return out
 
@@ -240,7 +241,13 @@ def _observed_event(obs: ObservedPost) -> PostObserved:
     )
 
 
-async def _alerts_for(session: AsyncSession, account: Account, obs: ObservedPost, now: datetime) -> None:
+async def _alerts_for(
+    session: AsyncSession,
+    account: Account,
+    obs: ObservedPost,
+    now: datetime,
+    overridden: frozenset[str] = frozenset(),
+) -> None:
     """Raise what one observation implies: 未审先发, a mismatch, a failed machine check."""
     base = {
         "platform_post_id": obs.platform_post_id,
@@ -267,7 +274,8 @@ async def _alerts_for(session: AsyncSession, account: Account, obs: ObservedPost
             detail={**base, "approved_post_id": obs.matched_post_id},
             at=now,
         )
-    if obs.check_blocking:
+    # An approval over a blocking finding has its own alert (override); the same findings again are noise.
+    if obs.check_blocking and not (obs.matched_post_id and obs.matched_post_id in overridden):
         await alerts.raise_alert(
             session,
             account=account,
