@@ -133,32 +133,10 @@ class NotifyKit:
         )
         await self.apply(on_unit_event, record)
         account_id = str(uuid.uuid4())
-        snapshot = AccountSnapshot(
-            account_id=account_id,
-            name=account_name,
-            platform=Platform.WECHAT,
-            platform_account_id=None,
-            unit_id=unit_id,
-            unit_name=name,
-            region_code=region,
-            status=AccountStatus.ACTIVE,
-            attention_tier=AttentionTier.ORDINARY,
-            interaction_enabled=True,
-            review_levels=3,
-            certified=False,
-            matrix_badge=None,
-            outsourced=False,
-        )
-        opened = AccountOpened(
-            occurred_at=START,
-            account_id=account_id,
-            account=snapshot,
-            filing_id=str(uuid.uuid4()),
-            actor_id="system",
-            effective_on=START.date(),
-        )
+        unit = Unit(unit_id, name, region, liaison, account_id, account_name)
+        opened = self.snapshot_event(unit, account_id, account_name, START)
         await self.apply(on_account_event, opened)
-        return Unit(unit_id, name, region, liaison, account_id, account_name)
+        return unit
 
     @staticmethod
     def unit_event(
