@@ -66,14 +66,17 @@ async def test_an_overdue_case_is_escalated_once_and_offices_get_one_digest_a_da
     assert [t for t, _ in await kit.events(account_id=unit.account_id)].count("case.escalated") == 1
 
 
-async def test_sms_goes_to_the_gateway_with_its_delivery_id(notify: Any) -> None:
+async def test_sms_goes_to_the_gateway_with_its_delivery_id_and_a_reminder_never_at_night(
+    notify: Any,
+) -> None:
     kit = notify
-    await kit.office()
+    office = await kit.office()
     unit = await kit.unit(contact_phone="13800000000")
-    received: list[tuple[dict[str, Any], str]] = []
+    received: list[tuple[dict[str, Any], str, datetime]] = []
 
     async def gateway(request: Request) -> Response:
-        received.append((orjson.loads(await request.body()), request.headers.get("authorization", "")))
+        body = orjson.loads(await request.body())
+        received.append((body, request.headers.get("authorization", ""), kit.clock.now()))
         return Response(status_code=202)
 
     with socket.socket() as s:
@@ -93,15 +96,27 @@ async def test_sms_goes_to_the_gateway_with_its_delivery_id(notify: Any) -> None
         await asyncio.sleep(0.02)
     dispatcher = kit.dispatcher(sms_gateway_url=f"http://127.0.0.1:{port}/sms", sms_gateway_token="gw-token")
     try:
+        kit.clock.set(at(1, 10))
         await kit.raise_alert(kit.alert(unit, at=kit.clock.now()))
         await dispatcher.run_once()
+        # The reminder of the next morning is written at 09:00, but the dispatcher only gets to it at 23:30
+        # (it was down): it holds the reminder until quiet hours end at 08:00.
+        await sweep(office, at(2, 9))
+        kit.clock.set(at(2, 23, 30))
+        assert await dispatcher.run_once() == 0
+        kit.clock.set(at(3, 7, 59))
+        assert await dispatcher.run_once() == 0
+        kit.clock.set(at(3, 8, 0))
+        assert await dispatcher.run_once() == 1
     finally:
         await dispatcher.close()
         server.should_exit = True
         await task
-    [sms] = await kit.deliveries(channel="sms")
-    assert sms.status == "delivered"
-    [(body, auth)] = received
+    notice, reminder = await kit.deliveries(channel="sms")
+    assert notice.status == reminder.status == "delivered"
+    (first, auth, _), (second, _, sent_at) = received
     assert auth == "Bearer gw-token"
-    assert body["id"] == sms.id and body["to"] == "13800000000"
-    assert body["text"].startswith("【即时通报】路桥市场监管存在违规：内容不更新")
+    assert first["id"] == notice.id and first["to"] == "13800000000"
+    assert first["text"].startswith("【即时通报】路桥市场监管存在违规：内容不更新")
+    assert second["id"] == reminder.id and second["text"].startswith("【督促整改】")
+    assert sent_at == at(3, 8, 0)

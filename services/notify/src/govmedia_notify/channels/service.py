@@ -19,11 +19,13 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from govmedia_common.workdays import Clock
+from govmedia_common.workdays import SHANGHAI, Clock
 from govmedia_notify.channels import repository as repo
-from govmedia_notify.channels.domain import Channel, DeliveryStatus, backoff_seconds, delivery_id
+from govmedia_notify.channels.domain import Channel, DeliveryStatus, Kind, backoff_seconds, delivery_id
 from govmedia_notify.channels.senders import DeliveryFailed, EmailSender, Sender, SmsSender, WebhookSender
+from govmedia_notify.directory import repository as directory
 from govmedia_notify.models import Delivery, UnitView
+from govmedia_notify.rules import NotifyRules, in_quiet_hours
 from govmedia_notify.settings import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,7 @@ class Dispatcher:
                 limit=self.settings.delivery_batch_size,
                 lease_seconds=self.settings.delivery_lease_seconds,
             )
+            batch = await self._hold_quiet_reminders(session, batch, now)
             secrets = await repo.subscription_secrets(
                 session, [d.subscription_id for d in batch if d.subscription_id]
             )
@@ -169,6 +172,27 @@ class Dispatcher:
                     },
                 )
         return len(batch)
+
+    @staticmethod
+    async def _hold_quiet_reminders(
+        session: AsyncSession, batch: list[Delivery], now: datetime
+    ) -> list[Delivery]:
+        """A reminder that falls due in quiet hours (a retry, a late dispatcher) waits for the morning."""
+        ready: list[Delivery] = []
+        rules: dict[str, NotifyRules] = {}
+        for delivery in batch:
+            if delivery.kind == Kind.REMINDER:
+                if delivery.region_code not in rules:
+                    rules[delivery.region_code] = await directory.rules_for(session, delivery.region_code)
+                r = rules[delivery.region_code]
+                local_now = now.astimezone(SHANGHAI)
+                if in_quiet_hours(local_now.time(), r.quiet_start, r.quiet_end):
+                    morning = datetime.combine(local_now.date(), r.quiet_end, SHANGHAI)
+                    delivery.next_attempt_at = morning if morning > now else morning + timedelta(days=1)
+                    delivery.claimed_until = None
+                    continue
+            ready.append(delivery)
+        return ready
 
     async def _send(self, delivery: Delivery, secret: str | None) -> str | None:
         sender = self.senders.get(delivery.channel)
