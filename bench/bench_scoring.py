@@ -220,7 +220,7 @@ SELECT md5(i::text)::uuid::text, DATE '2026-11-01' + d, 1 + (i + d) % 3, (i + d)
        CASE WHEN d % 10 = 3 AND i % 4 > 1 THEN 1 ELSE 0 END, 0,
        CASE WHEN d = 20 AND i % 211 = 0 THEN 1 ELSE 0 END, 0, 0
 FROM generate_series(1, :n) AS i, generate_series(0, 29) AS d,
-     LATERAL (SELECT ((i * 7919 + d * 104729) % 5000 + 50)::bigint AS r) AS m
+     LATERAL (SELECT ((i::bigint * 7919 + d * 104729) % 5000 + 50)::bigint AS r) AS m
 WHERE (i * 31 + d * 7) % 3 <> 0;
 
 ALTER TABLE account_days ADD CONSTRAINT pk_account_days PRIMARY KEY (account_id, day);
