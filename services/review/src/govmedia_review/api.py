@@ -18,9 +18,9 @@ from govmedia_common.errors import not_found
 from govmedia_common.idempotency import idempotent_create
 from govmedia_common.pagination import Page, decode_cursor, encode_cursor
 from govmedia_review import domain as d
+from govmedia_review import lexicons, service
 from govmedia_review import repository as repo
 from govmedia_review import schemas as s
-from govmedia_review import service
 from govmedia_review.models import Lexicon
 
 router = APIRouter()
@@ -46,8 +46,8 @@ LexiconAdmin = Annotated[Principal, Depends(Authorize("review:admin"))]
 Issuer = Annotated[Principal, Depends(Authorize("review:campaign", roles=("office_staff", "office_admin")))]
 
 
-def engines(rt: Runtime) -> service.EngineCache:
-    return rt.component(service.EngineCache)
+def engines(rt: Runtime) -> lexicons.EngineCache:
+    return rt.component(lexicons.EngineCache)
 
 
 # ------------------------------------------------------------------------------------------------ checks
@@ -236,7 +236,7 @@ async def publish_post(
 
 
 def _kind(kind: str) -> str:
-    canonical = service.canonical_kind(kind)
+    canonical = lexicons.canonical_kind(kind)
     if canonical is None:
         raise not_found("lexicon kind", kind)
     return canonical
@@ -289,7 +289,7 @@ async def get_lexicon(
     region: RegionParam = None,
 ) -> s.LexiconOut:
     kind = _kind(kind)
-    row = await service.readable_lexicon(session, principal, kind, region, version, rt.clock.now())
+    row = await lexicons.readable_lexicon(session, principal, kind, region, version, rt.clock.now())
     if version is None:
         response.headers["ETag"] = etag(row.seq)
     return await _lexicon_out(session, row)
@@ -317,11 +317,11 @@ async def put_lexicon(
     region: RegionParam = None,
 ) -> s.LexiconOut:
     kind = _kind(kind)
-    scope = service.lexicon_scope(principal, region, kind)
+    scope = lexicons.lexicon_scope(principal, region, kind)
     now = rt.clock.now()
-    current = await service.current_lexicon(session, scope, kind, now)
+    current = await lexicons.current_lexicon(session, scope, kind, now)
     require_if_match(if_match, current.seq)
-    row = await service.put_lexicon(session, principal, scope, current, body, now)
+    row = await lexicons.put_lexicon(session, principal, scope, current, body, now)
     response.headers["ETag"] = etag(row.seq)
     return await _lexicon_out(session, row)
 

@@ -12,7 +12,7 @@ from govmedia_common.auth import TokenVerifier
 from govmedia_common.db import unit_of_work
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
-from govmedia_review import service
+from govmedia_review import lexicons
 from govmedia_review.api import router
 from govmedia_review.gauges import GAUGES
 from govmedia_review.handlers import ACCOUNT_HANDLERS
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 async def bootstrap(runtime: Runtime) -> None:
     """Load the starter lexicons into an empty database, so a new installation can check posts at once."""
     async with unit_of_work(runtime.sessions) as session:
-        added = await service.seed_lexicons(session, runtime.clock.now())
+        added = await lexicons.seed_lexicons(session, runtime.clock.now())
     if added:
         log.info("loaded the starter lexicons", extra={"kinds": added})
 
@@ -58,5 +58,5 @@ def create_app(
 ) -> FastAPI:
     """Build the review app (``uvicorn govmedia_review.main:create_app --factory``)."""
     app = create_service_app(SPEC, settings or service_settings(SERVICE), verifier=verifier, clock=clock)
-    app.state.runtime.provide(service.EngineCache())
+    app.state.runtime.provide(lexicons.EngineCache())
     return app
