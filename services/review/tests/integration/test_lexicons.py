@@ -194,6 +194,11 @@ async def test_a_county_loads_its_leaders_and_a_slip_of_a_name_is_a_serious_erro
     sibling = await _check(jiaojiang.editor, text)
     assert not sibling["blocking"] and sibling["findings"] == []  # the name list is the county's own
 
+    # The monitor learns the new list from the broker (CloudEvents headers, keyed by scope and kind).
+    record = await review.from_broker(LexiconPublished, lambda e: e["lexicon_key"] == "331004/leaders")
+    assert record["headers"]["ce_type"] == "gov.review.lexicon.published.v1"
+    assert record["data"]["document"]["entries"] == [{"name": "王建国", "title": "区长"}]
+
     # The near-miss policy belongs to the province's protected list; a county cannot loosen it.
     loosen = await _put(county_admin, "protected", [{"text": "数字政府建设"}], policy={"transposition": 9})
     assert loosen.status_code == 422 and loosen.json()["code"] == "lexicon-policy-not-here"
