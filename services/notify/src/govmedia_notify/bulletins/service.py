@@ -52,9 +52,8 @@ async def gather(
     closed = await cases_repo.cases_in_period(
         session, prefix=prefix, start=t0, end=t1, column=CaseRow.closed_at
     )
-    overdue = await cases_repo.overdue_at(
-        session, prefix=prefix, day=last + timedelta(days=1), at=min(t1, now)
-    )
+    # Overdue on the last day of the period: still open then, deadline before it.
+    overdue = await cases_repo.overdue_at(session, prefix=prefix, day=last, at=min(t1, now))
     interviews = await ladder_repo.interviews_in(session, prefix=prefix, start=t0, end=t1)
     listings = (
         await closure_repo.listings_of_quarter(session, prefix=prefix, quarter=quarter_of(first))

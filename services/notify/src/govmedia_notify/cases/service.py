@@ -113,11 +113,15 @@ async def _send(
 # ------------------------------------------------------------------------------------------------ alerts
 
 
+_WARNED_YEARS: set[int] = set()
+
+
 async def _calendar_ready(session: AsyncSession, calendar: WorkCalendar, today: date) -> None:
     """Make the loaded schedules of this year and the next available; say so when one is missing."""
     await directory.ensure_calendar(session, calendar, today)
     for year in (today.year, today.year + 1):
-        if not calendar.covers(year):
+        if not calendar.covers(year) and year not in _WARNED_YEARS:
+            _WARNED_YEARS.add(year)  # once per process and year, not once per alert
             log.warning(
                 "no official working-day schedule for %s: working-day counts fall back to calendar days; "
                 "load it in the registry (PUT /v1/calendar/{year})",
