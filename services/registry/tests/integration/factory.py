@@ -18,10 +18,11 @@ from typing import Any
 import asyncpg
 import httpx
 
+from govmedia_common.ids import new_id
 from govmedia_common.keys import SigningKey
 from govmedia_common.workdays import SHANGHAI, FixedClock
 from govmedia_registry.data import load_regions
-from govmedia_registry.identity import hash_secret, new_id
+from govmedia_registry.identity.tokens import hash_secret
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "bootstrap-admin-pw"

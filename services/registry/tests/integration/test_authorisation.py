@@ -106,9 +106,24 @@ MATRIX: dict[str, tuple[dict[str, str], ...]] = {
     "POST /v1/admin/apply-due":                  (NO,   NO,   NO,   NO,   NO,   NO,   ALL,  NO,   NO),
     "POST /v1/admin/signing-keys":               (NO,   NO,   NO,   NO,   NO,   NO,   PROV, NO,   NO),
     "POST /v1/admin/signing-keys/{kid}/retire":  (NO,   NO,   NO,   NO,   NO,   NO,   PROV, NO,   NO),
+    "PUT /v1/me/password":                       (ALL,  ALL,  ALL,  ALL,  ALL,  ALL,  ALL,  ALL,  NO),
+    "POST /v1/people/{person_id}/deactivation":  (NO,   NO,   NO,   UNIT, NO,   NO,   SUB,  NO,   NO),
+    "POST /v1/people/{person_id}/reactivation":  (NO,   NO,   NO,   UNIT, NO,   NO,   SUB,  NO,   NO),
+    "POST /v1/people/{person_id}/password-reset":
+                                                 (NO,   NO,   NO,   UNIT, NO,   NO,   SUB,  NO,   NO),
+    "POST /v1/people/{person_id}/token-revocation":
+                                                 (NO,   NO,   NO,   UNIT, NO,   NO,   SUB,  NO,   NO),
+    "POST /v1/clients/{client_id}/secret":       (NO,   NO,   NO,   NO,   NO,   NO,   SUB,  NO,   NO),
 }
 # fmt: on
-PUBLIC = {"POST /v1/auth/token", "GET /.well-known/jwks.json", "GET /healthz", "GET /readyz", "GET /metrics"}
+PUBLIC = {
+    "POST /v1/auth/token",
+    "GET /.well-known/jwks.json",
+    "GET /.well-known/revocations",
+    "GET /healthz",
+    "GET /readyz",
+    "GET /metrics",
+}
 
 STALE = {"If-Match": 'W/"0"'}  # no resource is at version 0: an authorised caller gets 412, nothing changes
 
@@ -238,6 +253,34 @@ class World:
             "POST /v1/admin/signing-keys": Probe("/v1/admin/signing-keys", ok=(201, None)),
             "POST /v1/admin/signing-keys/{kid}/retire": Probe(
                 "/v1/admin/signing-keys/no-such-key/retire", ok=(404, "not-found")
+            ),
+            # Identity's life-cycle, about the filer (a person of the target unit) and Taizhou's client;
+            # each stops right after authorisation: a weak new password, a missing reason.
+            "PUT /v1/me/password": Probe(
+                "/v1/me/password",
+                json={"current_password": "whatever", "new_password": "short"},
+                ok=(422, "weak-password"),
+            ),
+            "POST /v1/people/{person_id}/deactivation": Probe(
+                f"/v1/people/{self.filer.id}/deactivation", json={"reason": " "}, ok=(422, "reason-required")
+            ),
+            "POST /v1/people/{person_id}/reactivation": Probe(
+                f"/v1/people/{self.filer.id}/reactivation", json={"reason": ""}, ok=(422, "reason-required")
+            ),
+            "POST /v1/people/{person_id}/password-reset": Probe(
+                f"/v1/people/{self.filer.id}/password-reset",
+                json={"new_password": "short"},
+                ok=(422, "weak-password"),
+            ),
+            "POST /v1/people/{person_id}/token-revocation": Probe(
+                f"/v1/people/{self.filer.id}/token-revocation",
+                json={"reason": ""},
+                ok=(422, "reason-required"),
+            ),
+            "POST /v1/clients/{client_id}/secret": Probe(
+                f"/v1/clients/{self.people['client', OWN].id}/secret",
+                json={"reason": ""},
+                ok=(422, "reason-required"),
             ),
         }[endpoint]
 

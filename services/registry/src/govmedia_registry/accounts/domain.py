@@ -14,8 +14,8 @@ from typing import Any
 
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events import AccountSnapshot, AccountStatus, AttentionTier, FilingType, Platform
+from govmedia_common.events.recorder import RecordsEvents
 from govmedia_common.workdays import WorkCalendar
-from govmedia_registry.aggregate import Aggregate
 from govmedia_registry.regions.rules import RegistryRules, announcement_ends_on
 
 
@@ -174,7 +174,7 @@ def status_on_refusal(filing_type: FilingType, current: AccountStatus) -> Accoun
 
 
 @dataclass
-class Account(Aggregate):
+class Account(RecordsEvents):
     """A government new-media account (政务新媒体账号) as the rules and the events see it."""
 
     id: str

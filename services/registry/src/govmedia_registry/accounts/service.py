@@ -11,13 +11,13 @@ from govmedia_common import audit
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events import AccountChanged, AccountSnapshot, AccountStatus, Platform
+from govmedia_common.events.outbox import write_recorded
 from govmedia_common.scoping import ensure_visible
 from govmedia_common.workdays import Clock
 from govmedia_registry.accounts import repository as repo
 from govmedia_registry.accounts.domain import Account
 from govmedia_registry.accounts.mapping import account_from_row, account_to_row
 from govmedia_registry.accounts.naming import ExistingAccount, NamingViolation, UnitInfo, check_account_name
-from govmedia_registry.aggregate import publish
 from govmedia_registry.identity import repository as identity_repo
 from govmedia_registry.models import Account as AccountRow
 from govmedia_registry.models import AccountHistory
@@ -58,7 +58,7 @@ async def save_account(session: AsyncSession, account: Account) -> None:
     saved = await session.get(AccountRow, account.id)
     assert saved is not None
     account.version = saved.version
-    await publish(session, account)
+    await write_recorded(session, account)
 
 
 async def visible_account(

@@ -14,8 +14,8 @@ from typing import Any
 
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events import ApprovalLevel, FilingType
+from govmedia_common.events.recorder import RecordsEvents
 from govmedia_common.workdays import SHANGHAI, WorkCalendar
-from govmedia_registry.aggregate import Aggregate
 from govmedia_registry.identity.domain import Role
 from govmedia_registry.regions.domain import RegionLevel, office_region, region_level, validate_region_code
 from govmedia_registry.regions.rules import DEFAULT_APPROVER_ROLES, RegistryRules, filing_deadline
@@ -119,7 +119,7 @@ class FilingStep:
 
 
 @dataclass
-class FilingFlow(Aggregate):
+class FilingFlow(RecordsEvents):
     """A filing (备案) travelling up its approval chain.
 
     Status: pending → (approve at each level) → approved; any level may return it for amendment

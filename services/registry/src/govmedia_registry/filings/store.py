@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_registry.aggregate import publish
+from govmedia_common.events.outbox import write_recorded
 from govmedia_registry.filings import repository as repo
 from govmedia_registry.filings.domain import FilingFlow
 from govmedia_registry.filings.mapping import filing_from_rows, filing_to_rows
@@ -30,4 +30,4 @@ async def save_filing(session: AsyncSession, flow: FilingFlow) -> None:
     session.add_all(steps)
     await session.flush()
     flow.version = row.version
-    await publish(session, flow)
+    await write_recorded(session, flow)

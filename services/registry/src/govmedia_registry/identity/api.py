@@ -24,6 +24,7 @@ from govmedia_registry.identity.schemas import (
     PasswordResetIn,
     PersonIn,
     PersonOut,
+    ReasonIn,
     TokenOut,
 )
 from govmedia_registry.identity.tokens import new_client_secret, published_jwks
@@ -213,19 +214,23 @@ async def retire_signing_key(kid: str, session: SessionDep, principal: Admin) ->
     tags=["people"],
     summary="Deactivate a person: no sign-in, and every token they hold is refused within seconds",
 )
-async def deactivate_person(person_id: Identifier, session: SessionDep, principal: PeopleAdmin) -> PersonOut:
-    row = await lifecycle.set_active(session, principal, person_id, active=False)
+async def deactivate_person(
+    person_id: Identifier, body: ReasonIn, session: SessionDep, principal: PeopleAdmin
+) -> PersonOut:
+    row = await lifecycle.set_active(session, principal, person_id, active=False, reason=body.reason)
     return PersonOut.model_validate(row)
 
 
-@router.delete(
-    "/v1/people/{person_id}/deactivation",
+@router.post(
+    "/v1/people/{person_id}/reactivation",
     response_model=PersonOut,
     tags=["people"],
     summary="Reactivate a person (they sign in again; tokens from before stay revoked)",
 )
-async def reactivate_person(person_id: Identifier, session: SessionDep, principal: PeopleAdmin) -> PersonOut:
-    row = await lifecycle.set_active(session, principal, person_id, active=True)
+async def reactivate_person(
+    person_id: Identifier, body: ReasonIn, session: SessionDep, principal: PeopleAdmin
+) -> PersonOut:
+    row = await lifecycle.set_active(session, principal, person_id, active=True, reason=body.reason)
     return PersonOut.model_validate(row)
 
 
@@ -272,26 +277,15 @@ async def reset_password(
 
 
 @router.post(
-    "/v1/auth/revoke",
-    status_code=204,
-    tags=["identity"],
-    summary="Sign out everywhere: every token issued to you so far stops working",
-)
-async def revoke_own_tokens(session: SessionDep, principal: Reader) -> Response:
-    await lifecycle.revoke_tokens(session, principal, principal.subject)
-    return Response(status_code=204)
-
-
-@router.post(
     "/v1/people/{person_id}/token-revocation",
     status_code=204,
     tags=["people"],
-    summary="Sign a person out everywhere (their admin)",
+    summary="Sign a person out everywhere: every token issued to them so far stops working (their admin)",
 )
 async def revoke_person_tokens(
-    person_id: Identifier, session: SessionDep, principal: PeopleAdmin
+    person_id: Identifier, body: ReasonIn, session: SessionDep, principal: PeopleAdmin
 ) -> Response:
-    await lifecycle.revoke_tokens(session, principal, person_id)
+    await lifecycle.revoke_tokens(session, principal, person_id, reason=body.reason)
     return Response(status_code=204)
 
 
@@ -302,7 +296,7 @@ async def revoke_person_tokens(
     summary="Rotate a machine client's secret (shown once); the old secret and its tokens stop working",
 )
 async def rotate_client_secret(
-    client_id: Identifier, session: SessionDep, principal: Admin
+    client_id: Identifier, body: ReasonIn, session: SessionDep, principal: Admin
 ) -> ClientSecretOut:
-    secret = await lifecycle.rotate_client_secret(session, principal, client_id)
+    secret = await lifecycle.rotate_client_secret(session, principal, client_id, reason=body.reason)
     return ClientSecretOut(client_id=client_id, client_secret=secret)

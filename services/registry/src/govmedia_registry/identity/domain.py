@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from govmedia_registry.aggregate import Aggregate
+from govmedia_common.events.recorder import RecordsEvents
 
 
 class Role(StrEnum):
@@ -67,7 +67,7 @@ def scopes_for_roles(roles: list[str]) -> list[str]:
 
 
 @dataclass
-class Person(Aggregate):
+class Person(RecordsEvents):
     """A member of staff who signs in with a password."""
 
     id: str

@@ -29,6 +29,15 @@ def _may_manage(principal: Principal, region_code: str, unit_id: str | None) -> 
     return principal.has_role("unit_admin") and unit_id is not None and unit_id == principal.unit_id
 
 
+def _require_reason(reason: str) -> str:
+    # Checked after visibility, so a caller who may not see the target learns nothing from the refusal.
+    if not reason.strip():
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE, "reason-required", "Say why (reason): it goes on the audit record."
+        )
+    return reason.strip()
+
+
 async def _managed_person(session: AsyncSession, principal: Principal, person_id: str) -> PersonRow:
     row = await session.get(PersonRow, person_id, with_for_update=True)
     if row is None or not _may_manage(principal, row.region_code, row.unit_id):
@@ -37,10 +46,11 @@ async def _managed_person(session: AsyncSession, principal: Principal, person_id
 
 
 async def set_active(
-    session: AsyncSession, principal: Principal, person_id: str, *, active: bool
+    session: AsyncSession, principal: Principal, person_id: str, *, active: bool, reason: str
 ) -> PersonRow:
     """Deactivate (tokens revoked at once, no new sign-in) or reactivate a person."""
     row = await _managed_person(session, principal, person_id)
+    reason = _require_reason(reason)
     if row.id == principal.subject and not active:
         raise DomainError(ErrorKind.CONFLICT, "cannot-deactivate-self", "Nobody deactivates themselves.")
     if row.active != active:
@@ -52,6 +62,7 @@ async def set_active(
             principal=principal,
             action="person.deactivate" if not active else "person.reactivate",
             target=row.id,
+            detail={"reason": reason},
         )
     return row
 
@@ -63,12 +74,13 @@ async def change_own_password(
     row = await session.get(PersonRow, principal.subject, with_for_update=True)
     if row is None or principal.kind != "person" or not row.active:
         raise DomainError(ErrorKind.FORBIDDEN, "not-a-person", "Only a signed-in person has a password.")
+    # The new password is judged first: that reveals nothing, and spares a hash for a refused one.
+    require_strong_password(new, (row.username, row.display_name), min_score)
     if not await verify_or_dummy(row.password_hash, current):
         await audit.record(
             session, principal=principal, action="person.password_change", target=row.id, outcome="refused"
         )
         raise DomainError(ErrorKind.FORBIDDEN, "wrong-password", "The current password is not right.")
-    require_strong_password(new, (row.username, row.display_name), min_score)
     row.password_hash = await asyncio.to_thread(hash_secret, new)
     await revoke_subject(session, row.id, "password changed")
     await audit.record(session, principal=principal, action="person.password_change", target=row.id)
@@ -85,21 +97,32 @@ async def reset_password(
     await audit.record(session, principal=principal, action="person.password_reset", target=row.id)
 
 
-async def revoke_tokens(session: AsyncSession, principal: Principal, subject: str) -> None:
-    """Sign a person out everywhere (themselves, or someone they manage)."""
-    if subject != principal.subject:
-        await _managed_person(session, principal, subject)
+async def revoke_tokens(session: AsyncSession, principal: Principal, subject: str, *, reason: str) -> None:
+    """Sign a person out everywhere (someone the caller manages)."""
+    await _managed_person(session, principal, subject)
+    reason = _require_reason(reason)
     await revoke_subject(session, subject, "signed out everywhere")
-    await audit.record(session, principal=principal, action="tokens.revoke", target=subject)
+    await audit.record(
+        session, principal=principal, action="tokens.revoke", target=subject, detail={"reason": reason}
+    )
 
 
-async def rotate_client_secret(session: AsyncSession, principal: Principal, client_id: str) -> str:
+async def rotate_client_secret(
+    session: AsyncSession, principal: Principal, client_id: str, *, reason: str
+) -> str:
     """A new secret for a machine client (shown once); the old secret and its tokens stop working."""
     client = await session.get(Client, client_id, with_for_update=True)
     if client is None or not principal.can_see_region(client.region_code):
         raise not_found("client", client_id)
+    reason = _require_reason(reason)
     secret = new_client_secret()
     client.secret_hash = await asyncio.to_thread(hash_secret, secret)
     await revoke_subject(session, client.id, "client secret rotated")
-    await audit.record(session, principal=principal, action="client.rotate_secret", target=client.id)
+    await audit.record(
+        session,
+        principal=principal,
+        action="client.rotate_secret",
+        target=client.id,
+        detail={"reason": reason},
+    )
     return secret

@@ -75,6 +75,10 @@ class PasswordResetIn(In):
     new_password: Password = Field(description="At least 10 characters and hard to guess (zxcvbn).")
 
 
+class ReasonIn(In):
+    reason: Annotated[str, Field(max_length=2000, description="Why: it goes on the audit record.")]
+
+
 class ClientSecretOut(BaseModel):
     client_id: str
     client_secret: str = Field(description="Shown once; the previous secret and its tokens stop working.")

@@ -13,9 +13,9 @@ from govmedia_common import audit
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events import PersonRegistered
+from govmedia_common.events.outbox import write_recorded
 from govmedia_common.ids import new_id
 from govmedia_common.workdays import Clock
-from govmedia_registry.aggregate import publish
 from govmedia_registry.identity import repository as repo
 from govmedia_registry.identity.domain import (
     ALL_SCOPES,
@@ -103,7 +103,7 @@ async def create_person(
             await session.flush()
     except IntegrityError as exc:
         raise _username_taken(username) from exc
-    await publish(session, person)
+    await write_recorded(session, person)
     await audit.record(
         session,
         principal=principal,
@@ -294,7 +294,7 @@ async def bootstrap_administrator(session: AsyncSession, settings: RegistrySetti
     )
     await _announce(session, person, None, clock)
     session.add(person_to_row(person))
-    await publish(session, person)
+    await write_recorded(session, person)
     log.warning(
         "created the first administrator 'admin'; change its password", extra={"region": person.region_code}
     )
@@ -329,5 +329,5 @@ async def announce_waiting_people(session: AsyncSession, office: Unit, clock: Cl
         row = await session.get(PersonRow, person.id)
         assert row is not None
         person_to_row(person, row)
-        await publish(session, person)
+        await write_recorded(session, person)
     return len(waiting)

@@ -10,7 +10,7 @@ from typing import Any
 
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events import UnitChanged, UnitRegistered
-from govmedia_registry.aggregate import Aggregate
+from govmedia_common.events.recorder import RecordsEvents
 
 
 class UnitKind(StrEnum):
@@ -44,7 +44,7 @@ EDITABLE = frozenset(
 
 
 @dataclass
-class Unit(Aggregate):
+class Unit(RecordsEvents):
     """A host unit or competent office in a region, with the duties that its account names relate to."""
 
     id: str

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from govmedia_common import audit
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
+from govmedia_common.events.outbox import write_recorded
 from govmedia_common.ids import new_id
 from govmedia_common.scoping import ensure_visible
 from govmedia_common.workdays import Clock
-from govmedia_registry.aggregate import publish
 from govmedia_registry.identity.service import announce_waiting_people
 from govmedia_registry.regions import repository as regions_repo
 from govmedia_registry.units import repository as repo
@@ -62,7 +62,7 @@ async def create_unit(
         raise DomainError(
             ErrorKind.CONFLICT, "unit-name-taken", f"Region {region_code} already has a unit named {name!r}."
         ) from exc
-    await publish(session, unit)
+    await write_recorded(session, unit)
     if unit.kind is UnitKind.COMPETENT_OFFICE:
         await announce_waiting_people(session, unit, clock)
     await audit.record(session, principal=principal, action="unit.create", target=unit.id)
@@ -94,7 +94,7 @@ async def patch_unit(
             f"Region {unit.region_code} already has a unit named {unit.name!r}.",
         ) from exc
     unit.version = row.version
-    await publish(session, unit)
+    await write_recorded(session, unit)
     await audit.record(
         session, principal=principal, action="unit.patch", target=unit.id, detail={"fields": list(changed)}
     )
