@@ -217,5 +217,10 @@ async def run_sweep(body: s.SweepIn, principal: Admin, rt: RuntimeDep) -> s.Swee
         raise DomainError(
             ErrorKind.UNPROCESSABLE, "as-of-out-of-range", "as_of must lie within a year of now."
         )
+    if as_of > now and rt.settings.environment == "production":
+        # Catching up is safe; running ahead would send tomorrow's reminders and escalations today.
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE, "as-of-in-future", "In production a sweep cannot run ahead of now."
+        )
     result = await sweep(rt.sessions, as_of)
     return s.SweepOut.model_validate(result)
