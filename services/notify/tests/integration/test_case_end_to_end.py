@@ -133,7 +133,15 @@ async def test_a_violation_alert_walks_from_notice_to_closure_and_reminders_resp
     r = await unit.liaison.http.get(f"/v1/attachments/{sha}")
     assert r.status_code == 200 and r.content == png
 
-    r = await office.http.post(f"/v1/cases/{case_id}/reports/{second}/acceptance")
+    # Decisions may name the version they were made on: a stale one is refused.
+    current = await office.http.get(f"/v1/cases/{case_id}")
+    r = await office.http.post(
+        f"/v1/cases/{case_id}/reports/{second}/acceptance", headers={"If-Match": 'W/"1"'}
+    )
+    assert r.status_code == 412 and r.json()["code"] == "stale-version"
+    r = await office.http.post(
+        f"/v1/cases/{case_id}/reports/{second}/acceptance", headers={"If-Match": current.headers["etag"]}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "accepted"  # still waiting for the monitor's re-check
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal, region_prefix
+from govmedia_common.concurrency import etag
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.idempotency import idempotent_create
 from govmedia_common.pagination import decode_cursor, encode_cursor
@@ -27,6 +28,10 @@ Reader = Annotated[Principal, Depends(Authorize("notify:read"))]
 Writer = Annotated[Principal, Depends(Authorize("notify:write"))]
 Admin = Annotated[Principal, Depends(Authorize("notify:write", roles=("office_admin",)))]
 CaseId = Annotated[str, Path(max_length=64)]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=200, description="ETag of the case version you decided on"),
+]
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", max_length=200, description="Makes a retry safe")
 ]
@@ -86,9 +91,24 @@ async def list_cases(
 
 
 @router.get("/v1/cases/{case_id}", response_model=s.CaseDetailOut, summary="One case with its reports")
-async def get_case(case_id: CaseId, session: SessionDep, principal: Reader) -> s.CaseDetailOut:
+async def get_case(
+    case_id: CaseId, session: SessionDep, principal: Reader, response: Response
+) -> s.CaseDetailOut:
     case = await service.get_case(session, principal, case_id)
+    response.headers["ETag"] = etag(case.version)
     return s.CaseDetailOut.model_validate(case)
+
+
+def _version(if_match: str | None) -> int | None:
+    """The case version an If-Match names (optional on decisions: the state machine refuses a double one)."""
+    if not if_match or if_match.strip() == "*":
+        return None
+    try:
+        return int(if_match.split(",")[0].strip().removeprefix("W/").strip('"'))
+    except ValueError as exc:
+        raise DomainError(
+            ErrorKind.BAD_REQUEST, "invalid-if-match", "If-Match must be an ETag of this case."
+        ) from exc
 
 
 @router.post(
@@ -173,9 +193,18 @@ async def submit_report(
     summary="Accept a report",
 )
 async def accept(
-    case_id: CaseId, report_id: CaseId, session: SessionDep, principal: Writer, rt: RuntimeDep
+    case_id: CaseId,
+    report_id: CaseId,
+    session: SessionDep,
+    principal: Writer,
+    rt: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> s.CaseDetailOut:
-    case = await service.accept_report(session, principal, case_id, report_id, now=rt.clock.now())
+    case = await service.accept_report(
+        session, principal, case_id, report_id, now=rt.clock.now(), expected_version=_version(if_match)
+    )
+    response.headers["ETag"] = etag(case.version)
     return s.CaseDetailOut.model_validate(case)
 
 
@@ -191,6 +220,8 @@ async def return_report(
     session: SessionDep,
     principal: Writer,
     rt: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> s.CaseDetailOut:
     case = await service.return_report(
         session,
@@ -200,7 +231,9 @@ async def return_report(
         reason=body.reason,
         now=rt.clock.now(),
         calendar=rt.component(WorkCalendar),
+        expected_version=_version(if_match),
     )
+    response.headers["ETag"] = etag(case.version)
     return s.CaseDetailOut.model_validate(case)
 
 

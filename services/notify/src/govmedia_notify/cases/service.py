@@ -210,11 +210,19 @@ async def upload_attachment(
 
 
 async def _load_visible(
-    session: AsyncSession, principal: Principal, case_id: str
+    session: AsyncSession, principal: Principal, case_id: str, expected_version: int | None = None
 ) -> tuple[Case, CaseRow, list[ReportRow]]:
+    """The case, locked; not found outside the caller's view; refused when not the version they read."""
     loaded = await repo.load(session, case_id, lock=True)
     if loaded is None or not can_see(principal, loaded[0].region_code, loaded[0].unit_id):
         raise not_found("Case", case_id)
+    if expected_version is not None and loaded[0].version != expected_version:
+        raise DomainError(
+            ErrorKind.PRECONDITION_FAILED,
+            "stale-version",
+            f"The case changed since you read it (now version {loaded[0].version}); reload and retry.",
+            current_version=loaded[0].version,
+        )
     return loaded
 
 
@@ -278,11 +286,17 @@ def _office_only(principal: Principal) -> None:
 
 
 async def accept_report(
-    session: AsyncSession, principal: Principal, case_id: str, report_id: str, *, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    case_id: str,
+    report_id: str,
+    *,
+    now: datetime,
+    expected_version: int | None = None,
 ) -> Case:
     """The office accepts the report; the case closes when the alert is (or becomes) resolved."""
     _office_only(principal)
-    case, row, reports = await _load_visible(session, principal, case_id)
+    case, row, reports = await _load_visible(session, principal, case_id, expected_version)
     case.accept_report(report_id, by=principal.name or principal.subject, now=now)
     closed = case.closed_at is not None
     await _commit(session, case, row, reports)
@@ -310,10 +324,11 @@ async def return_report(
     reason: str,
     now: datetime,
     calendar: WorkCalendar,
+    expected_version: int | None = None,
 ) -> Case:
     """The office returns the report with a reason; a new deadline runs."""
     _office_only(principal)
-    case, row, reports = await _load_visible(session, principal, case_id)
+    case, row, reports = await _load_visible(session, principal, case_id, expected_version)
     rules = await directory.rules_for(session, case.region_code)
     await _calendar_ready(session, calendar, local(now).date())
     case.return_report(
