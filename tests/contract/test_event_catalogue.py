@@ -367,6 +367,21 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
         "period": "2025-06-03",
         "resolution": "cleared",
     },
+    cat.InteractionSwitched: {
+        "occurred_at": T0,
+        "account_id": ACCOUNT,
+        "enabled": False,
+        "switched_at": T0 - timedelta(hours=2),
+        "ingest_channel": "connector",
+    },
+    cat.HotWordsExtracted: {
+        "occurred_at": T0,
+        "region_code": "331004",
+        "day": T0.date(),
+        "window_days": 7,
+        "posts": 42,
+        "terms": [{"term": "医保", "weight": 0.61, "rank": 1}, {"term": "防汛", "weight": 0.37, "rank": 2}],
+    },
     cat.NoticeIssued: _case(
         alert_id=ALERT,
         unit_id=UNIT,

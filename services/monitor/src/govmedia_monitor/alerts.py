@@ -105,6 +105,7 @@ def resolved_event(row: Any, at: datetime) -> AlertResolved:
         period=row.period,
         resolution=AlertResolution(row.resolution),
         resolved_by=row.resolved_by,
+        reason=getattr(row, "resolution_reason", None),
     )
 
 

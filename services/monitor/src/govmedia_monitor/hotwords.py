@@ -23,7 +23,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import region_prefix
+from govmedia_common.events import HotTerm, HotWordsExtracted
 from govmedia_common.workdays import SHANGHAI
+from govmedia_monitor.alerts import add_events
 from govmedia_monitor.models import HotWord, ObservedPost
 from govmedia_monitor.observations import SettingsCache, region_sections
 from govmedia_monitor.thresholds import ancestors
@@ -68,7 +70,7 @@ def _day_bounds(day: date, window_days: int) -> tuple[datetime, datetime]:
 
 
 async def mine_day(
-    session: AsyncSession, day: date, *, only_region: str | None = None, now: datetime | None = None
+    session: AsyncSession, day: date, *, now: datetime, only_region: str | None = None
 ) -> dict[str, list[tuple[str, float]]]:
     """Extract and store the hot words of ``day`` for every region with posts (and its ancestors)."""
     settings = SettingsCache(await region_sections(session))
@@ -86,12 +88,23 @@ async def mine_day(
             if only_region is None or code == only_region:
                 by_region[code].append(p)
     results: dict[str, list[tuple[str, float]]] = {}
+    events: list[HotWordsExtracted] = []
     for code, rows in sorted(by_region.items()):
         cfg = settings.of(code)
         since, _ = _day_bounds(day, cfg.hot_words_window_days)
         texts = [f"{r.title}\n{r.text}" for r in rows if r.published_at >= since]
         terms = await asyncio.to_thread(extract, texts, cfg.hot_words_top)
         results[code] = terms
+        events.append(
+            HotWordsExtracted(
+                occurred_at=now,
+                region_code=code,
+                day=day,
+                window_days=cfg.hot_words_window_days,
+                posts=len(texts),
+                terms=tuple(HotTerm(term=t, weight=w, rank=i + 1) for i, (t, w) in enumerate(terms)),
+            )
+        )
         await session.execute(delete(HotWord).where(HotWord.region_code == code, HotWord.day == day))
         if terms:
             await session.execute(
@@ -109,6 +122,7 @@ async def mine_day(
                     ]
                 )
             )
+    await add_events(session, events)
     return results
 
 

@@ -18,6 +18,7 @@ from govmedia_common.events import (
     AlertResolution,
     AlertRule,
     IngestChannel,
+    InteractionSwitched,
     MessageAnswered,
     MessageChannel,
     MessageReceived,
@@ -182,6 +183,19 @@ async def ingest_interaction(
         .all()
     )
     report.accepted, report.duplicates = len(inserted), len(kept) - len(inserted)
+    await alerts.add_events(
+        session,
+        [
+            InteractionSwitched(
+                occurred_at=now,
+                account_id=sw.account_id,
+                enabled=sw.enabled,
+                switched_at=sw.at,
+                ingest_channel=IngestChannel(sw.ingest_channel),
+            )
+            for sw in inserted
+        ],
+    )
     for sw in sorted(inserted, key=lambda x: x.at):
         await set_interaction(session, accounts[sw.account_id], enabled=sw.enabled, at=sw.at, now=now)
     return report

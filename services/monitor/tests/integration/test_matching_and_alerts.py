@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import select
 
-from govmedia_common.events import AlertRaised
+from govmedia_common.db import audit_table, outbox_table
+from govmedia_common.events import AlertRaised, AlertResolved
 from govmedia_monitor.models import ObservedPost
 
 pytestmark = pytest.mark.integration
@@ -171,6 +173,22 @@ async def test_an_office_dismisses_an_alert_with_a_reason_and_alerts_are_scoped_
     )
     again = await monitor.office.post(f"/v1/alerts/{alert.id}/dismissal", json={"reason": "再次"})
     assert again.status_code == 409
+    async with monitor.sessions() as session:
+        payloads = (
+            (
+                await session.execute(
+                    select(outbox_table.c.payload).where(outbox_table.c.type == AlertResolved.event_type)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        audit = (
+            await session.execute(select(audit_table).where(audit_table.c.action == "alert.dismiss"))
+        ).all()
+    [resolved] = [AlertResolved.model_validate(p) for p in payloads]
+    assert (resolved.resolution, resolved.reason) == ("dismissed", "平台重复抓取，已核实为已审内容")
+    assert len(audit) == 1 and audit[0].detail["reason"] == "平台重复抓取，已核实为已审内容"
 
 
 async def test_alert_raised_reaches_the_broker_as_a_cloudevent_keyed_by_the_account(monitor):

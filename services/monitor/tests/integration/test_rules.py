@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from govmedia_common.db import outbox_table
-from govmedia_common.events import AlertRaised, AlertResolved
+from govmedia_common.events import AlertRaised, AlertResolved, InteractionSwitched
 from govmedia_common.workdays import SHANGHAI
 
 pytestmark = pytest.mark.integration
@@ -177,5 +177,18 @@ async def test_interaction_switched_off_is_a_violation_until_it_is_switched_on(m
     )
     [on] = await monitor.alerts(account, "interaction_off")
     assert (on.state, on.resolution) == ("resolved", "cleared")
+    async with monitor.sessions() as session:
+        switched = (
+            (
+                await session.execute(
+                    select(outbox_table.c.payload).where(
+                        outbox_table.c.type == InteractionSwitched.event_type
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [InteractionSwitched.model_validate(p).enabled for p in switched] == [False, True]
     result = await monitor.sweep(D0 + timedelta(days=3))
     assert "interaction_off" not in result["raised"]

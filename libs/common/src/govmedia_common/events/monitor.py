@@ -4,6 +4,7 @@ both keyed by ``account_id``. Topic, aggregate and key are declared once per top
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +16,7 @@ from govmedia_common.events.types import (
     AlertSeverity,
     ContentHash,
     Count,
+    FrozenValue,
     NonEmpty,
     Platform,
     RegionCode,
@@ -26,7 +28,10 @@ __all__ = [
     "AlertRaised",
     "AlertResolution",
     "AlertResolved",
+    "HotTerm",
+    "HotWordsExtracted",
     "IngestChannel",
+    "InteractionSwitched",
     "MessageAnswered",
     "MessageChannel",
     "MessageReceived",
@@ -167,3 +172,39 @@ class AlertResolved(_AlertEvent, type="gov.monitor.alert.resolved.v1"):
     resolved_by: str | None = Field(
         default=None, description="Who dismissed or re-checked it; None when the condition cleared by itself."
     )
+    reason: str | None = Field(
+        default=None, description="The written reason of a dismissal (audited); None otherwise."
+    )
+
+
+class InteractionSwitched(_ObservationEvent, type="gov.monitor.interaction.switched.v1"):
+    """Public interaction (comments, messages) of an account was seen switched on or off on the platform."""
+
+    account_id: Uuid = Field(description="The account (Kafka key).")
+    enabled: bool = Field(description="True when interaction is on after the switch.")
+    switched_at: AwareDatetime = Field(description="When the platform showed the new state.")
+    ingest_channel: IngestChannel = Field(description="How the observation arrived.")
+
+
+class HotTerm(FrozenValue):
+    """One hot word of a region and day."""
+
+    term: NonEmpty = Field(description="The term (a segmented word).")
+    weight: float = Field(ge=0, description="Its TF-IDF weight over the window's posts.")
+    rank: int = Field(ge=1, description="1 for the hottest.")
+
+
+class HotWordsExtracted(
+    _MonitorEvent,
+    type="gov.monitor.hot_words.extracted.v1",
+    topic="gov.monitor.hotwords",
+    aggregate="region",
+    key="region_code",
+):
+    """The hot words (热词) of a region for a day, mined from the posts of its subtree in a window of days."""
+
+    region_code: RegionCode = Field(description="The region (Kafka key); its whole subtree was read.")
+    day: date = Field(description="The day the words are for (the window ends with it).")
+    window_days: int = Field(ge=1, description="Days of posts read, ending with day.")
+    posts: Count = Field(description="Number of posts read.")
+    terms: tuple[HotTerm, ...] = Field(description="The hot words, hottest first.")
