@@ -70,13 +70,13 @@ class EngineCache:
             rows = await repo.active_lexicons(session, chain)
             try:
                 lexicons = combine_lexicons(rows)
+                engine = await asyncio.to_thread(CheckEngine, lexicons)
             except LexiconError as exc:
                 raise DomainError(
                     ErrorKind.UNAVAILABLE,
                     "lexicons-unavailable",
                     f"The active lexicons cannot be used: {exc}",
                 ) from exc
-            engine = await asyncio.to_thread(CheckEngine, lexicons)
             self._engines[key] = engine
             while len(self._engines) > self.size:
                 self._engines.popitem(last=False)
@@ -243,15 +243,21 @@ async def put_lexicon(
                 "A near-miss policy goes with a province's protected formulations only.",
             )
         doc["policy"] = body.policy
+    documents: dict[str, Any] = {
+        r.kind: r.document for r in await repo.active_lexicons(session, [d.DEFAULT_SCOPE])
+    }
     try:
         if scope.replaces_base:
-            documents: dict[str, Any] = {
-                r.kind: r.document for r in await repo.active_lexicons(session, [d.DEFAULT_SCOPE])
-            }
             documents[kind] = doc
-            normalised = getattr(LexiconSet.from_dict(documents), kind).to_dict()
+            candidate = LexiconSet.from_dict(documents)
+            normalised = getattr(candidate, kind).to_dict()
         else:
-            normalised = LexiconSet.kind_class(kind).from_dict(doc).to_dict()
+            parsed = LexiconSet.kind_class(kind).from_dict(doc)
+            candidate = LexiconSet.from_dict(documents).extended({kind: [parsed]})
+            normalised = parsed.to_dict()
+        # Compiled before it is stored: a list the engine cannot use (an exception phrase that does not
+        # contain its term, a term that normalises to nothing) is refused here, not at the next check.
+        await asyncio.to_thread(CheckEngine, candidate)
     except LexiconError as exc:
         raise DomainError(ErrorKind.UNPROCESSABLE, "invalid-lexicon", str(exc)) from exc
     if await repo.get_lexicon(session, kind, scope.scope, version=normalised["version"]) is not None:

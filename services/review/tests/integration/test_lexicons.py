@@ -84,6 +84,11 @@ async def test_a_county_change_does_not_reach_a_sibling_county_and_the_province_
     assert _blocking(await _check(luqiao.editor, LOCAL)) == ["帮办黄牛"]
     assert _blocking(await _check(jiaojiang.editor, LOCAL)) == []  # the county's term stays in its county
 
+    # A list the engine could not use is refused when it is stored, not at the next check.
+    unusable = [{"term": "赌坊", "category": "illegal", "severity": "block", "exceptions": ["赌场"]}]
+    bad = await _put(county_admin, "sensitive", unusable)
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid-lexicon"
+
     # A county cannot widen an allowlist, nor write outside its subtree or into the shipped default.
     refused = await _put(county_admin, "link_domains", [{"domain": "example.com"}])
     assert refused.status_code == 403 and refused.json()["code"] == "lexicon-kind-province-only"
