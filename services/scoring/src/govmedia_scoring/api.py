@@ -231,7 +231,7 @@ async def statistics(
     period = Period(period_kind, period_start)
     rows = await repo.statistics(session, period, code)
     keys = ("accounts_open", "accounts_with_problems", "accounts_fixed", "accounts_with_interaction", "posts",
-            "scored", "passed")  # fmt: skip
+            "notices", "rectified_on_time", "scored", "passed")  # fmt: skip
     columns: dict[str, dict[str, Any]] = {
         c: dict.fromkeys(keys, 0) | {"_sum": 0.0} for c in (*FORM_COLUMNS, "other", "total")
     }

@@ -129,6 +129,21 @@ class CampaignTarget(Base):
     __table_args__ = (Index("ix_campaign_targets_account_day", "account_id", "deadline_day"),)
 
 
+class Case(Base):
+    """A notification case (notify): when the unit was notified, and whether it was rectified in time."""
+
+    __tablename__ = "cases"
+
+    case_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text, index=True)
+    alert_id: Mapped[str | None] = mapped_column(Text)
+    notified_day: Mapped[date | None] = mapped_column(Date)
+    rectify_by: Mapped[date | None] = mapped_column(Date)
+    closed_day: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    closed_on_time: Mapped[bool | None] = mapped_column(Boolean)
+
+
 class AccountDay(Base):
     """Per-account daily aggregates: everything the indices are computed from, refreshed set-based."""
 

@@ -130,6 +130,11 @@ async def statistics(session: AsyncSession, period: Period, region_code: str) ->
                 SELECT account_id, bool_and(resolved) AS fixed FROM alerts
                 WHERE day BETWEEN :s AND :e AND NOT dismissed AND severity IN ('serious', 'violation')
                 GROUP BY account_id
+            ), cs AS (
+                SELECT account_id, count(*) AS notices,
+                       count(*) FILTER (WHERE outcome = 'rectified' AND closed_on_time) AS rectified_on_time,
+                       bool_and(outcome IS NOT NULL) AS all_closed
+                FROM cases WHERE notified_day BETWEEN :s AND :e GROUP BY account_id
             ), p AS (
                 SELECT account_id, sum(posts) AS posts FROM account_days WHERE day BETWEEN :s AND :e
                 GROUP BY account_id
@@ -137,11 +142,15 @@ async def statistics(session: AsyncSession, period: Period, region_code: str) ->
                 SELECT account_id, passed, composite FROM scores WHERE period_kind = :k AND period_start = :s
             )
             SELECT acc.platform, count(*) AS accounts_open, count(al.account_id) AS accounts_with_problems,
-                   count(*) FILTER (WHERE al.fixed) AS accounts_fixed,
+                   count(*) FILTER (WHERE al.fixed OR (al.account_id IS NOT NULL AND cs.all_closed))
+                       AS accounts_fixed,
+                   COALESCE(sum(cs.notices), 0) AS notices,
+                   COALESCE(sum(cs.rectified_on_time), 0) AS rectified_on_time,
                    count(*) FILTER (WHERE acc.interaction_enabled) AS accounts_with_interaction,
                    COALESCE(sum(p.posts), 0) AS posts, count(sc.account_id) AS scored,
                    count(*) FILTER (WHERE sc.passed) AS passed, avg(sc.composite) AS mean_composite
-            FROM acc LEFT JOIN al USING (account_id) LEFT JOIN p USING (account_id)
+            FROM acc LEFT JOIN al USING (account_id) LEFT JOIN cs USING (account_id)
+                     LEFT JOIN p USING (account_id)
                      LEFT JOIN sc USING (account_id)
             GROUP BY acc.platform
             """

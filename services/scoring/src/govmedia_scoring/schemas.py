@@ -137,7 +137,11 @@ class StatisticsColumn(BaseModel):
 
     accounts_open: int = Field(description="开设的新媒体数量")
     accounts_with_problems: int = Field(description="排查出问题的新媒体数量: a violation alert in the period")
-    accounts_fixed: int = Field(description="问题已整改的新媒体数量: all its violation alerts resolved")
+    accounts_fixed: int = Field(
+        description="问题已整改的新媒体数量: all its violation alerts resolved, or all its cases closed"
+    )
+    notices: int = Field(description="即时通报 issued in the period (notify cases opened)")
+    rectified_on_time: int = Field(description="Of those, cases closed rectified by the deadline")
     accounts_with_interaction: int = Field(description="具有互动功能的新媒体数量")
     posts: int = Field(description="信息发布数量 in the period")
     scored: int

@@ -92,6 +92,28 @@ async def test_distribution_and_statistics_form_of_a_region_and_period(scoring: 
     )  # fmt: skip
     cols = (await city.get("/v1/statistics", params=Q)).json()["columns"]
     assert cols["total"]["accounts_fixed"] == 1
+    # notify's case for it: a notice (即时通报), then closed rectified by the deadline
+    import uuid
+
+    from govmedia_common.events.notify import CaseClosed, CaseOutcome, NoticeIssued
+    from govmedia_common.events.types import AlertSeverity
+
+    case = str(uuid.uuid4())
+    notice = NoticeIssued(
+        occurred_at=scoring.clock.now().replace(day=15), account_id=ids["vetoed"], case_id=case,
+        alert_id=alert_id, unit_id=str(uuid.uuid4()), region_code="331002", rule=AlertRule.NOT_UPDATED,
+        severity=AlertSeverity.VIOLATION, rectify_by=date(2026, 11, 22),
+    )  # fmt: skip
+    closed = CaseClosed(
+        occurred_at=scoring.clock.now(), account_id=ids["vetoed"], case_id=case,
+        outcome=CaseOutcome.RECTIFIED, closed_on_time=True,
+    )  # fmt: skip
+    await scoring.apply([notice])
+    cols = (await city.get("/v1/statistics", params=Q)).json()["columns"]
+    assert (cols["total"]["notices"], cols["total"]["rectified_on_time"]) == (1, 0)
+    await scoring.apply([closed, notice])  # a redelivered notice changes nothing
+    cols = (await city.get("/v1/statistics", params=Q)).json()["columns"]
+    assert (cols["total"]["notices"], cols["total"]["rectified_on_time"]) == (1, 1)
 
 
 async def test_rules_in_force_show_inheritance_and_what_a_county_could_not_loosen(scoring: Any) -> None:

@@ -25,6 +25,7 @@ from govmedia_common.events.monitor import (
     MetricsObserved,
     PostObserved,
 )
+from govmedia_common.events.notify import CaseClosed, NoticeIssued
 from govmedia_common.events.registry import (
     AccountAnnounced,
     AccountApproved,
@@ -74,6 +75,7 @@ POST_EVENTS: tuple[type[Event], ...] = (PostSubmitted, PostChecked, PostPublishe
 CAMPAIGN_EVENTS: tuple[type[Event], ...] = (CampaignIssued, CampaignTargetCompleted)
 OBSERVATION_EVENTS: tuple[type[Event], ...] = (PostObserved, MetricsObserved)
 ALERT_EVENTS: tuple[type[Event], ...] = (AlertRaised, AlertResolved)
+CASE_EVENTS: tuple[type[Event], ...] = (NoticeIssued, CaseClosed)
 
 
 def day_of(instant: datetime) -> date:
@@ -149,6 +151,7 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event]) -> int:
     alerts: list[tuple[str, str, date, str, str, str]] = []
     resolved: dict[str, bool] = {}
     targets: list[tuple[str, str, date, datetime | None, bool | None]] = []
+    cases: dict[str, list[object]] = {}
     for e in events:
         if isinstance(e, ACCOUNT_EVENTS):
             accounts += _account_rows(e)
@@ -224,6 +227,12 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event]) -> int:
         elif isinstance(e, CampaignIssued):
             due = day_of(e.deadline)
             targets += [(e.campaign_id, a, due, None, None) for a in e.target_account_ids]
+        elif isinstance(e, NoticeIssued):
+            row = cases.setdefault(e.case_id, [e.case_id, e.account_id, None, None, None, None, None, None])
+            row[2:5] = [e.alert_id, day_of(e.occurred_at), e.rectify_by]
+        elif isinstance(e, CaseClosed):
+            row = cases.setdefault(e.case_id, [e.case_id, e.account_id, None, None, None, None, None, None])
+            row[5:8] = [day_of(e.occurred_at), e.outcome.value, e.closed_on_time]
         elif isinstance(e, CampaignTargetCompleted):
             targets.append((e.campaign_id, e.account_id, day_of(e.deadline), e.completed_at, e.on_time))
     # Refreshing a day re-reads all of that day's facts; two transactions refreshing the same account
@@ -246,6 +255,7 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event]) -> int:
         held = merged_targets.get(t[:2])
         merged_targets[t[:2]] = t if held is None or t[3] is not None else held
     touched += await store.upsert_targets(session, list(merged_targets.values()))
+    await store.upsert_cases(session, [tuple(r) for r in cases.values()])  # type: ignore[misc]
     return await store.refresh_days(session, touched)
 
 
@@ -264,4 +274,5 @@ CONSUMER_GROUPS: dict[str, Mapping[type[Event], Handler]] = {
     "accounts": _handlers(ACCOUNT_EVENTS + SETTINGS_EVENTS),
     "posts": _handlers(POST_EVENTS + CAMPAIGN_EVENTS),
     "observations": _handlers(OBSERVATION_EVENTS + ALERT_EVENTS),
+    "cases": _handlers(CASE_EVENTS),
 }

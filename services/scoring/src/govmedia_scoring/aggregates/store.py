@@ -318,6 +318,36 @@ async def upsert_targets(
     return [(r[1], r[2]) for r in rows]
 
 
+async def upsert_cases(
+    session: AsyncSession,
+    rows: Sequence[
+        tuple[str, str, str | None, date | None, date | None, date | None, str | None, bool | None]
+    ],
+) -> None:
+    """(case, account, alert, notified_day, rectify_by, closed_day, outcome, closed_on_time): facts merge."""
+    if not rows:
+        return
+    await session.execute(
+        text(
+            """
+            INSERT INTO cases AS c (case_id, account_id, alert_id, notified_day, rectify_by, closed_day,
+                                    outcome, closed_on_time)
+            SELECT * FROM unnest(CAST(:c AS text[]), CAST(:a AS text[]), CAST(:al AS text[]),
+                                 CAST(:n AS date[]), CAST(:r AS date[]), CAST(:cd AS date[]),
+                                 CAST(:o AS text[]), CAST(:t AS boolean[]))
+            ON CONFLICT (case_id) DO UPDATE SET
+                alert_id = COALESCE(c.alert_id, excluded.alert_id),
+                notified_day = COALESCE(c.notified_day, excluded.notified_day),
+                rectify_by = COALESCE(c.rectify_by, excluded.rectify_by),
+                closed_day = COALESCE(c.closed_day, excluded.closed_day),
+                outcome = COALESCE(c.outcome, excluded.outcome),
+                closed_on_time = COALESCE(c.closed_on_time, excluded.closed_on_time)
+            """
+        ),
+        dict(zip(("c", "a", "al", "n", "r", "cd", "o", "t"), _cols(rows, 8), strict=True)),
+    )
+
+
 async def refresh_days(session: AsyncSession, keys: Iterable[DayKey]) -> int:
     """Re-aggregate ``account_days`` for the (account, day) pairs given, from the facts; one statement."""
     unique = sorted(set(keys))
