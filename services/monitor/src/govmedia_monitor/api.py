@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query
@@ -313,7 +313,7 @@ async def get_hot_words(
     principal: Reader,
     rt: RuntimeDep,
     region_code: Annotated[str, Query(pattern=r"^[0-9]{6}$")],
-    day: date | None = None,
+    day: s.Day | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> s.HotWordsOut:
     _region_visible(principal, region_code)
@@ -337,7 +337,7 @@ async def get_trend(
     region_code: Annotated[str, Query(pattern=r"^[0-9]{6}$")],
     term: Annotated[str, Query(min_length=1, max_length=50)],
     days: Annotated[int, Query(ge=1, le=366)] = 30,
-    end: date | None = None,
+    end: s.Day | None = None,
 ) -> s.TrendOut:
     _region_visible(principal, region_code)
     last = end or rt.clock.today()

@@ -48,6 +48,7 @@ Reason = Annotated[
 Instant = Annotated[AwareDatetime, AfterValidator(_bounded_instant)]
 Count = Annotated[int, Field(ge=0, le=10**12)]
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["331004"])]
+Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
 
 
 class _In(BaseModel):
@@ -183,7 +184,7 @@ class DismissIn(_In):
 
 
 class SweepIn(_In):
-    as_of: date | None = Field(None, description="Day to evaluate (default: today on the service clock).")
+    as_of: Day | None = Field(None, description="Day to evaluate (default: today on the service clock).")
 
 
 class SweepOut(BaseModel):
@@ -228,5 +229,5 @@ class TrendOut(BaseModel):
 
 
 class ExtractIn(_In):
-    day: date | None = Field(None, description="Day to mine (default: today on the service clock).")
+    day: Day | None = Field(None, description="Day to mine (default: today on the service clock).")
     region_code: RegionCode | None = Field(None, description="Only this region (default: every region).")

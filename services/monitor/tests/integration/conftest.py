@@ -323,6 +323,13 @@ async def running_monitor(infra: Infrastructure, *, consumers: bool) -> AsyncIte
 
 
 @pytest.fixture
+async def monitor_consuming(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[MonitorKit]:
+    """The monitor app with its consumers running against the real broker."""
+    async with running_monitor(infra, consumers=True) as kit:
+        yield kit
+
+
+@pytest.fixture
 async def monitor(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[MonitorKit]:
     """The monitor app with its outbox relay; consumers off (tests feed the projections through handlers)."""
     async with running_monitor(infra, consumers=False) as kit:
