@@ -46,7 +46,9 @@ async def test_a_deactivated_persons_token_is_refused_by_registry_and_review_wit
     assert (await _get(served.registry_url, "/v1/me", token)).status_code == 200
     assert (await _get(served.review_url, "/v1/posts", token)).status_code == 200
 
-    r = await s.call("POST", f"/v1/people/{person_id}/deactivation", await s.admin())
+    r = await s.call(
+        "POST", f"/v1/people/{person_id}/deactivation", await s.admin(), json={"reason": "left the bureau"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["active"] is False
 
@@ -54,7 +56,9 @@ async def test_a_deactivated_persons_token_is_refused_by_registry_and_review_wit
     assert set(refused) == {"registry", "review"}, f"still accepted after 5 s by: {refused}"
     assert (await s.login(username, PASSWORD)).status_code == 401  # and no new token either
 
-    r = await s.call("DELETE", f"/v1/people/{person_id}/deactivation", await s.admin())
+    r = await s.call(
+        "POST", f"/v1/people/{person_id}/reactivation", await s.admin(), json={"reason": "came back"}
+    )
     assert r.status_code == 200 and r.json()["active"] is True
     fresh = await s.token(username, PASSWORD)
     assert (await _get(served.review_url, "/v1/posts", fresh)).status_code == 200
@@ -104,7 +108,9 @@ async def test_rotating_a_client_secret_retires_the_old_secret_and_its_tokens(se
     old_token = (await s.client.post("/v1/auth/token", data={**form, "client_secret": old_secret})).json()[
         "access_token"
     ]
-    r = await s.call("POST", f"/v1/clients/{client_id}/secret", await s.admin())
+    r = await s.call(
+        "POST", f"/v1/clients/{client_id}/secret", await s.admin(), json={"reason": "vendor changed"}
+    )
     assert r.status_code == 200, r.text
     new_secret = r.json()["client_secret"]
     assert new_secret != old_secret
