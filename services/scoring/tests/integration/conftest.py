@@ -377,7 +377,12 @@ class ScoringKit:
 
 @asynccontextmanager
 async def running_scoring(
-    infra: Infrastructure, *, consumers: bool, prefix: str = "scoring", generation: int = 1
+    infra: Infrastructure,
+    *,
+    consumers: bool,
+    prefix: str = "scoring",
+    generation: int = 1,
+    schedule_seconds: float | None = None,
 ) -> AsyncIterator[ScoringKit]:
     url = await fresh_database(infra, prefix, "scoring")
     settings = ServiceSettings(
@@ -393,7 +398,11 @@ async def running_scoring(
     key = SigningKey.generate()
     clock = FixedClock(NOW)
     verifier = TokenVerifier(issuer="govmedia-registry", audience="govmedia", jwks=jwks(key))
-    schedule = ScheduleSettings(schedule_enabled=False, consumer_generation=generation)
+    schedule = ScheduleSettings(
+        schedule_enabled=schedule_seconds is not None,
+        schedule_interval_seconds=schedule_seconds or 900.0,
+        consumer_generation=generation,
+    )
     app = create_app(settings, verifier=verifier, clock=clock, schedule=schedule)
     async with LifespanManager(app):
         kit = ScoringKit(app, clock, key, infra)

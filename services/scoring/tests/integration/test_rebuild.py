@@ -75,3 +75,29 @@ async def test_rebuild_from_the_topics_gives_the_incremental_scores_and_settings
             ids=list(mine),
         )
         assert days_b == days_a
+
+
+async def test_the_schedule_scores_the_running_periods_and_recomputes_the_stale_ones(
+    start_scoring: Any,
+) -> None:
+    generation = random.randint(1_000, 1_000_000_000)
+    async with start_scoring(
+        consumers=True, prefix="schedule", generation=generation, schedule_seconds=0.5
+    ) as kit:
+        ids, events = kit.week_events()
+        await kit.apply(events)
+        # today is Friday 20 November 2026: the running day, week, month, quarter and year, and yesterday
+        await kit.wait_for("SELECT count(*) FROM score_runs", 6, within=60)
+        runs = {(k, s) for k, s in await kit.sql("SELECT period_kind, period_start FROM score_runs")}
+        assert ("week", date(2026, 11, 16)) in runs and ("day", date(2026, 11, 19)) in runs
+        month = await kit.sql("SELECT count(*) FROM scores WHERE period_kind = 'month'")
+        assert month[0][0] >= len(ids)
+        await kit.apply([kit.settings("330000", 1, {"content_serious_error_points": 20.0})])
+        await kit.wait_for("SELECT count(*) FROM score_runs WHERE stale", 0, within=60)
+        digest = await kit.sql(
+            "SELECT DISTINCT r.rules->>'content_serious_error_points' FROM scores s "
+            "JOIN rules_snapshots r ON r.digest = s.rules_digest "
+            "WHERE s.account_id = ANY(CAST(:ids AS text[])) AND s.period_kind = 'month'",
+            ids=list(ids.values()),
+        )
+        assert [d[0] for d in digest] == ["20.0"]
