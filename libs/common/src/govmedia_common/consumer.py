@@ -70,16 +70,15 @@ class _PartitionLost(Exception):
     """The partition was revoked while waiting out a transient failure: its new owner takes over."""
 
 
-@dataclass
-class _Item:
-    record: Record
-    env: Envelope
-    event: Event | None
-    handler: Handler | None
+class _Item:  # a parsed record on its way to a handler
+    __slots__ = ("ctx", "env", "event", "handler", "record")
 
-    @property
-    def ctx(self) -> MessageContext:
-        return MessageContext(self.env, self.record.topic, self.record.partition, self.record.offset)
+    def __init__(self, record: Record, env: Envelope, event: Event | None, handler: Handler | None) -> None:
+        self.record = record
+        self.env = env
+        self.event = event
+        self.handler = handler
+        self.ctx = MessageContext(env, record.topic, record.partition, record.offset)
 
 
 @dataclass
