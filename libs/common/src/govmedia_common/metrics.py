@@ -68,11 +68,6 @@ OUTBOX_REPUBLISHED = Counter(
     "Outbox rows queued again because a new, empty broker answered.",
     ["service"],
 )
-BACKGROUND_RESTARTS = Counter(
-    "govmedia_background_restarts_total",
-    "Background loops (relay, consumers) restarted after a crash.",
-    ["service", "task"],
-)
 SERVICE_READY = Gauge(
     "govmedia_service_ready", "1 when the service reaches its database and the broker, else 0.", ["service"]
 )

@@ -18,8 +18,9 @@ from govmedia_common.settings import KafkaSettings
 
 
 async def main(database_url: str, bootstrap: str, service: str, batch_size: int, lease: float) -> None:
-    engine = create_engine(database_url, pool_size=2)
-    producer = make_producer(KafkaSettings(bootstrap=bootstrap), f"{service}-relay")
+    engine = create_engine(database_url, pool_size=3)
+    kafka = KafkaSettings(bootstrap=bootstrap)
+    producer = make_producer(kafka, f"{service}-relay")
     await producer.start()
     relay = OutboxRelay(
         session_factory(engine),
@@ -28,6 +29,7 @@ async def main(database_url: str, bootstrap: str, service: str, batch_size: int,
         batch_size=batch_size,
         lease_seconds=lease,
         idle_sleep=0.05,
+        kafka=kafka,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
