@@ -34,6 +34,7 @@ async def _upsert(session: AsyncSession, model: Any, keys: Sequence[str], values
 
 
 async def upsert_unit(session: AsyncSession, values: dict[str, Any]) -> bool:
+    _cache(session, "office").clear()
     return await _upsert(session, UnitView, ["unit_id"], values)
 
 
@@ -75,6 +76,7 @@ async def put_region_settings(
     session: AsyncSession, region_code: str, notify: dict[str, Any], version: int
 ) -> None:
     """Keep the newest version of a region's notify section (a late, older event changes nothing)."""
+    _cache(session, "rules").clear()
     stmt = insert(RegionSettingsView).values(region_code=region_code, notify=notify, version=version)
     await session.execute(
         stmt.on_conflict_do_update(
@@ -85,8 +87,22 @@ async def put_region_settings(
     )
 
 
+def _cache(session: AsyncSession, kind: str) -> dict[str, Any]:
+    """Lookups remembered for the session (one request or one polled batch), dropped when written."""
+    caches: dict[str, dict[str, Any]] = session.info.setdefault("govmedia_notify.directory", {})
+    return caches.setdefault(kind, {})
+
+
 async def rules_for(session: AsyncSession, region_code: str) -> NotifyRules:
     """The effective notify rules of a region: defaults, then each level from the root, tightened."""
+    cache = _cache(session, "rules")
+    if region_code not in cache:
+        cache[region_code] = await _rules_for(session, region_code)
+    rules: NotifyRules = cache[region_code]
+    return rules
+
+
+async def _rules_for(session: AsyncSession, region_code: str) -> NotifyRules:
     path = region_path(region_code)
     rows = (
         await session.execute(select(RegionSettingsView).where(RegionSettingsView.region_code.in_(path)))
@@ -124,6 +140,14 @@ async def liaison_of(session: AsyncSession, unit: UnitView | None, unit_id: str)
 
 async def office_for(session: AsyncSession, region_code: str) -> UnitView | None:
     """The competent office (主管单位) of a region: the office of the region, else of the nearest ancestor."""
+    cache = _cache(session, "office")
+    if region_code not in cache:
+        cache[region_code] = await _office_for(session, region_code)
+    office: UnitView | None = cache[region_code]
+    return office
+
+
+async def _office_for(session: AsyncSession, region_code: str) -> UnitView | None:
     path = region_path(region_code)
     rows = (
         await session.execute(
