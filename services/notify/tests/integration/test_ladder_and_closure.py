@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from govmedia_common.events.notify import ClosureRecommended, InterviewScheduled
 from govmedia_common.events.registry import PersonRegistered
 from govmedia_common.workdays import SHANGHAI
 from govmedia_notify.directory.handlers import on_person_registered
@@ -64,6 +65,14 @@ async def test_violations_one_to_seven_in_a_year_then_a_new_year_schedule_exactl
         7: ("principal", "director", "张局长"),
     }
     assert len(await interviews(kit, unit.id)) == 4
+    # The relay put them on the bus, saying who meets whom.
+    on_bus = await kit.from_broker(
+        InterviewScheduled, lambda d: d["unit_id"] == unit.id and d["violation_count"] == 7
+    )
+    assert (on_bus["data"]["interviewee_role"], on_bus["data"]["interviewer_role"]) == (
+        "principal",
+        "director",
+    )
 
     # The count starts again with the new year (Asia/Shanghai): 00:10 on 1 January is the first of 2026.
     kit.clock.set(day(2026, 1, 1, 0, 10))
@@ -136,6 +145,7 @@ async def test_an_account_listed_more_than_twice_in_the_window_is_recommended_fo
     assert recommended[0]["quarter"] == "2025-Q4" and recommended[0]["listings"] == 3
     assert recommended[0]["notice_count"] == 2
     assert not [p for t, p in await kit.events(account_id=other.account_id) if t == "closure.recommended"]
+    await kit.from_broker(ClosureRecommended, lambda d: d["account_id"] == unit.account_id)
     # Sweeping again lists nothing twice and recommends nothing again.
     r = await office.http.post("/v1/sweeps", json={"as_of": day(2026, 1, 3, 9).isoformat()})
     assert r.json()["listed"] == []
