@@ -194,13 +194,11 @@ class HotTerm(FrozenValue):
     rank: int = Field(ge=1, description="1 for the hottest.")
 
 
-class HotWordsExtracted(
-    _MonitorEvent,
-    type="gov.monitor.hot_words.extracted.v1",
-    topic="gov.monitor.hotwords",
-    aggregate="region",
-    key="region_code",
-):
+class _HotWordsEvent(_MonitorEvent, topic="gov.monitor.hotwords", aggregate="region", key="region_code"):
+    """Hot words mined per region, keyed by the region."""
+
+
+class HotWordsExtracted(_HotWordsEvent, type="gov.monitor.hot_words.extracted.v1"):
     """The hot words (热词) of a region for a day, mined from the posts of its subtree in a window of days."""
 
     region_code: RegionCode = Field(description="The region (Kafka key); its whole subtree was read.")
