@@ -24,7 +24,10 @@ def test_an_event_class_names_only_its_type_never_topic_or_key_again(owner: str)
     source = inspect.getsource(OWNERS[owner])
     for header in re.findall(r"^class \w+\((.*?)\):", source, re.M | re.S):
         if "type=" in header:
-            assert not re.search(r"\b(service|topic|aggregate|key)=", header), header
+            assert not re.search(r"\b(service|topic|aggregate|key)=", header), (
+                f"{header.strip()}: declare service, topic, aggregate and key once on the topic's base class "
+                "and give the event only its type= (docs/architecture.md, 'Adding an event')"
+            )
 
 
 def test_an_event_inherits_what_its_base_declares() -> None:
