@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from govmedia_common.events.monitor import AlertResolved
+from govmedia_common.events.notify import BulletinPublished
 from govmedia_common.events.scoring import PeriodKind, ScoresComputed
 from govmedia_common.workdays import SHANGHAI
 from govmedia_notify.directory.handlers import on_scores_computed
@@ -110,3 +111,5 @@ async def test_a_monthly_bulletin_pdf_holds_the_regions_cases_in_extractable_chi
     assert "路桥城管" in html and "西湖教育" not in html
     published = [p for t, p in await kit.events(bulletin_id=bulletin["id"]) if t == "bulletin.published"]
     assert published and published[0]["violations"] == 3 and published[0]["overdue"] == 2
+    on_bus = await kit.from_broker(BulletinPublished, lambda d: d["bulletin_id"] == bulletin["id"])
+    assert on_bus["headers"]["ce_subject"] == "331004"  # keyed by the region
