@@ -140,7 +140,9 @@ class ClosureRecommended(_NotifyEvent, type="gov.notify.closure.recommended.v1")
         default=None, description="Quarter whose listing led here, e.g. 2025-Q3 (seed 002 counts listings)."
     )
     listings: int | None = Field(
-        default=None, ge=1, description="Quarterly bulletin listings of the account inside the counting window."
+        default=None,
+        ge=1,
+        description="Quarterly bulletin listings of the account inside the counting window.",
     )
 
 

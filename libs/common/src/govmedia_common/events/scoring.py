@@ -97,7 +97,8 @@ class ScoresComputed(_ScoringEvent, type="gov.scoring.scores.computed.v1"):
     inputs: dict[str, float | int | bool | str] | None = Field(
         default=None,
         description="The period's aggregates the indices were computed from (posts, days_with_post, "
-        "longest_gap, reads, watching, likes, shares, comments, errors by severity, joint pushes, alerts...).",
+        "longest_gap, reads, watching, likes, shares, comments, errors by severity, joint pushes, "
+        "alerts...).",
     )
     parts: dict[str, dict[str, float]] | None = Field(
         default=None,
