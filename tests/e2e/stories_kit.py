@@ -1,0 +1,314 @@
+"""The five services running together, in-process, on the real broker and PostgreSQL, sharing one clock.
+
+Each app runs its relay and consumers (LifespanManager); tests drive them through their HTTP APIs as users
+and integrators would (httpx over ASGI). The registry signs tokens; the other four verify them against the
+registry's JWKS, fetched through the registry's own API. Effects across services are awaited by polling the
+other service's API with a deadline (:meth:`Platform.wait_for`), never by sleeping a fixed time only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import itertools
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from govmedia_common.auth import TokenVerifier
+from govmedia_common.settings import KafkaSettings, ServiceSettings
+from govmedia_common.workdays import SHANGHAI, FixedClock
+from govmedia_platform.launcher import Infrastructure
+from govmedia_platform.pytest_plugin import fresh_database
+from govmedia_platform.stack import SERVICES
+
+ADMIN_PASSWORD = "stories-admin-pw-8812"
+PASSWORD = "Stories-staff-pw-4470"
+# A Monday far from the long holidays, so working days and calendar days are easy to reason about.
+START = datetime(2025, 3, 3, 9, 0, tzinfo=SHANGHAI)
+COUNTY, CITY = "331004", "331000"  # 台州市路桥区, 台州市
+_serial = itertools.count(1)
+T = TypeVar("T")
+
+
+@dataclass
+class Person:
+    id: str
+    username: str
+    headers: dict[str, str]
+
+
+@dataclass
+class Unit:
+    id: str
+    region: str
+    name: str
+
+
+class Platform:
+    """The running services, their clients, the shared clock and set-up helpers that use the public APIs."""
+
+    def __init__(self, clock: FixedClock) -> None:
+        self.clock = clock
+        self.apps: dict[str, Any] = {}
+        self.http: dict[str, httpx.AsyncClient] = {}
+        self.admin: dict[str, str] = {}
+        self._offices: dict[str, Unit] = {}
+        self._staff: dict[tuple[str, str], Person] = {}
+        self._machine: dict[str, str] | None = None
+
+    # ---------------------------------------------------------------------------------------- plumbing
+
+    async def call(
+        self, service: str, method: str, url: str, who: dict[str, str] | None = None, **kw: Any
+    ) -> httpx.Response:
+        headers = {**(who if who is not None else self.admin), **kw.pop("headers", {})}
+        return await self.http[service].request(method, url, headers=headers, **kw)
+
+    async def ok(
+        self, service: str, method: str, url: str, who: dict[str, str] | None = None, **kw: Any
+    ) -> Any:
+        """The JSON of a call that must succeed (2xx)."""
+        r = await self.call(service, method, url, who, **kw)
+        assert r.is_success, f"{service} {method} {url} → {r.status_code}: {r.text}"
+        return r.json() if r.content else None
+
+    async def wait_for(self, probe: Callable[[], Awaitable[T | None]], what: str, timeout: float = 60.0) -> T:
+        """Poll ``probe`` until it returns something truthy; fail naming ``what`` after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = await probe()
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout:.0f}s waiting for: {what}")
+            await asyncio.sleep(0.2)
+
+    async def token(self, username: str, password: str) -> dict[str, str]:
+        r = await self.http["registry"].post(
+            "/v1/auth/token", data={"grant_type": "password", "username": username, "password": password}
+        )
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    # ---------------------------------------------------------------------------------------- registry
+
+    async def unit(self, region: str, tag: str, kind: str = "host_unit") -> Unit:
+        n = next(_serial)
+        name = {
+            "competent_office": f"台州市{tag}人民政府办公室{n}",
+        }.get(kind, f"台州市路桥区{tag}局{n}")
+        body = {"name": name, "short_name": f"{tag}{n}", "kind": kind, "region_code": region}
+        if kind == "host_unit":
+            body["duty_keywords"] = [tag]
+        created = await self.ok("registry", "POST", "/v1/units", json=body)
+        return Unit(str(created["id"]), region, name)
+
+    async def office(self, region: str) -> Unit:
+        """The competent office (主管单位) of a region, created once."""
+        if region not in self._offices:
+            self._offices[region] = await self.unit(
+                region, "路桥区" if region == COUNTY else "台州", "competent_office"
+            )
+        return self._offices[region]
+
+    async def person(self, roles: list[str], unit: Unit, *, display: str | None = None) -> Person:
+        username = f"{roles[0]}-{next(_serial)}-{uuid.uuid4().hex[:6]}"
+        created = await self.ok(
+            "registry",
+            "POST",
+            "/v1/people",
+            json={
+                "username": username,
+                "display_name": display or f"{username}同志",
+                "password": PASSWORD,
+                "unit_id": unit.id,
+                "region_code": unit.region,
+                "roles": roles,
+            },
+        )
+        return Person(str(created["id"]), username, await self.token(username, PASSWORD))
+
+    async def office_staff(self, region: str) -> Person:
+        key = (region, "office_staff")
+        if key not in self._staff:
+            self._staff[key] = await self.person(["office_staff"], await self.office(region))
+        return self._staff[key]
+
+    async def machine(self) -> dict[str, str]:
+        """A machine client of the province holding monitor:ingest and monitor:write (a platform crawler)."""
+        if self._machine is None:
+            created = await self.ok(
+                "registry",
+                "POST",
+                "/v1/clients",
+                json={
+                    "name": "平台采集系统",
+                    "region_code": "330000",
+                    "scopes": ["monitor:ingest", "monitor:write"],
+                },
+            )
+            r = await self.http["registry"].post(
+                "/v1/auth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": created["client_id"],
+                    "client_secret": created["client_secret"],
+                },
+            )
+            assert r.status_code == 200, r.text
+            self._machine = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        return self._machine
+
+    async def file_and_open(
+        self, unit: Unit, name: str, *, platform: str = "wechat", filer: Person | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """File an opening for ``unit``, approve it at every level, let the announcement run out; the id."""
+        filer = filer or await self.person(["unit_admin"], unit)
+        filing = await self.ok(
+            "registry",
+            "POST",
+            "/v1/filings",
+            filer.headers,
+            json={
+                "type": "open",
+                "event_date": self.clock.today().isoformat(),
+                "account": {"name": name, "platform": platform, "unit_id": unit.id, "review_levels": 2},
+            },
+        )
+        approvers = {
+            "unit": await self.person(["unit_admin"], unit),
+            "county": await self.office_staff(COUNTY),
+            "city": await self.office_staff(CITY),
+        }
+        current = filing
+        for level in filing["levels"]:
+            r = await self.call(
+                "registry",
+                "GET",
+                f"/v1/filings/{filing['id']}",
+            )
+            current = await self.ok(
+                "registry",
+                "POST",
+                f"/v1/filings/{filing['id']}/decisions",
+                approvers[level].headers,
+                json={"decision": "approve"},
+                headers={"If-Match": r.headers["etag"]},
+            )
+        assert current["status"] == "approved", current
+        return str(filing["account_id"]), current
+
+    async def activate_due(self, ends_on: str) -> None:
+        """Move the clock past the announcement's last day and let the registry apply what is due."""
+        after = date.fromisoformat(ends_on) + timedelta(days=1)
+        if self.clock.today() < after:
+            self.clock.set(datetime.combine(after, datetime.min.time(), tzinfo=SHANGHAI) + timedelta(hours=8))
+        await self.ok("registry", "POST", "/v1/admin/apply-due")
+
+    async def open_account(self, unit: Unit, name: str, *, platform: str = "wechat") -> str:
+        """An active account of ``unit`` (filed, approved, announced, in effect), known to every service."""
+        account_id, filing = await self.file_and_open(unit, name, platform=platform)
+        await self.activate_due(filing["announcement_ends_on"])
+        account = await self.ok("registry", "GET", f"/v1/accounts/{account_id}")
+        assert account["status"] == "active", account
+        await self.wait_for(lambda: self.monitor_knows(account_id), f"the monitor knows account {account_id}")
+        return account_id
+
+    async def monitor_knows(self, account_id: str) -> bool:
+        r = await self.call("monitor", "GET", f"/v1/accounts/{account_id}/observed-posts")
+        return r.status_code == 200
+
+    # ---------------------------------------------------------------------------------------- monitor
+
+    async def observe(
+        self, account_id: str, ppid: str, title: str, text: str, at: datetime
+    ) -> dict[str, Any]:
+        return await self.ok(
+            "monitor",
+            "POST",
+            "/v1/observed-posts",
+            await self.machine(),
+            json={
+                "account_id": account_id,
+                "platform_post_id": ppid,
+                "title": title,
+                "text": text,
+                "published_at": at.isoformat(),
+            },
+        )
+
+    async def sweep(self, as_of: date) -> dict[str, Any]:
+        return await self.ok(
+            "monitor", "POST", "/v1/sweeps", await self.machine(), json={"as_of": as_of.isoformat()}
+        )
+
+    async def alerts(self, account_id: str, **params: str) -> list[dict[str, Any]]:
+        page = await self.ok("monitor", "GET", "/v1/alerts", params={"account_id": account_id, **params})
+        return list(page["items"])
+
+    async def cases(self, account_id: str) -> list[dict[str, Any]]:
+        page = await self.ok("notify", "GET", "/v1/cases", params={"account_id": account_id})
+        return list(page["items"])
+
+
+def _verifier(registry: httpx.AsyncClient) -> TokenVerifier:
+    async def keys() -> dict[str, Any]:
+        r = await registry.get("/.well-known/jwks.json")
+        r.raise_for_status()
+        return dict(r.json())
+
+    return TokenVerifier(
+        issuer="govmedia-registry",
+        audience="govmedia",
+        jwks_loader=keys,
+        cache_seconds=30,
+        min_refresh_seconds=0.0,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_platform(infra: Infrastructure, prefix: str = "stories") -> AsyncIterator[Platform]:
+    """All five services with relays and consumers, fresh databases, one FixedClock at :data:`START`."""
+    clock = FixedClock(START)
+    platform = Platform(clock)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
+        mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_REGION", "330000")
+        async with contextlib.AsyncExitStack() as stack:
+            verifier: TokenVerifier | None = None
+            for service in SERVICES:  # the registry first: the others verify its tokens
+                url = await fresh_database(infra, f"{prefix}_{service}", service)
+                main = importlib.import_module(f"govmedia_{service}.main")
+                params: dict[str, Any] = {
+                    "service_name": service,
+                    "environment": "test",
+                    "database_url": url,
+                    "kafka": KafkaSettings(bootstrap=infra.kafka_bootstrap),
+                    "log_json": False,
+                    "log_level": "WARNING",
+                    "relay_idle_sleep_seconds": 0.05,
+                }
+                kwargs: dict[str, Any] = {"clock": clock}
+                if service != "registry":
+                    kwargs["verifier"] = verifier
+                app = main.create_app(ServiceSettings(**params), **kwargs)
+                manager = await stack.enter_async_context(LifespanManager(app, startup_timeout=60))
+                platform.apps[service] = manager.app
+                client = httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=manager.app), base_url=f"http://{service}"
+                )
+                await stack.enter_async_context(client)
+                platform.http[service] = client
+                if service == "registry":
+                    verifier = _verifier(client)
+                    platform.admin = await platform.token("admin", ADMIN_PASSWORD)
+            yield platform

@@ -1,0 +1,124 @@
+"""Stories across all five services, as their users live them, on the real broker and PostgreSQL.
+
+One platform (registry, review, monitor, notify, scoring with their relays and consumers) serves every
+story of this module; each story works with its own units and accounts, and time moves on one shared
+clock. A story waits for what another service learns by polling that service's API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import pytest
+
+from govmedia_common.hashing import content_hash
+from govmedia_common.workdays import SHANGHAI
+from govmedia_platform.launcher import Infrastructure
+from tests.e2e.stories_kit import COUNTY, Platform, running_platform
+
+pytestmark = pytest.mark.integration
+
+CLEAN = "今天上午，区政务服务中心正常开放，市民可预约办理社保业务。"
+
+
+@pytest.fixture(scope="module")
+async def platform(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Platform]:
+    async with running_platform(infra) as p:
+        yield p
+
+
+async def _score(p: Platform, account_id: str, kind: str, start: str) -> dict[str, Any] | None:
+    r = await p.call(
+        "scoring",
+        "GET",
+        f"/v1/accounts/{account_id}/scores",
+        params={"period_kind": kind, "period_start": start},
+    )
+    return r.json() if r.status_code == 200 else None
+
+
+async def test_a_filed_account_posts_through_review_is_observed_matched_and_scored(
+    platform: Platform,
+) -> None:
+    p = platform
+    unit = await p.unit(COUNTY, "市场监管")
+    account_id, filing = await p.file_and_open(unit, "路桥市场监管发布")
+    announced = await p.ok("registry", "GET", "/v1/public/announcements", {}, params={"region": COUNTY})
+    assert [a["filing_type"] for a in announced["items"] if a["account_id"] == account_id] == ["open"]
+    await p.activate_due(filing["announcement_ends_on"])
+    assert (await p.ok("registry", "GET", f"/v1/accounts/{account_id}"))["status"] == "active"
+
+    editor = await p.person(["editor"], unit)
+    first = await p.person(["reviewer"], unit)
+    final = await p.person(["approver"], unit)
+
+    async def review_knows() -> bool:
+        r = await p.call(
+            "review",
+            "POST",
+            "/v1/posts",
+            editor.headers,
+            json={"account_id": account_id, "title": "通知", "body": CLEAN},
+        )
+        if r.status_code == 201:
+            probe["post"], probe["etag"] = r.json(), r.headers["etag"]
+            return True
+        return False
+
+    probe: dict[str, Any] = {}
+    await p.wait_for(review_knows, "the review knows the active account and takes a post")
+    post, etag = probe["post"], probe["etag"]
+    assert post["check"]["findings"] == [] and not post["blocking"], "the machine check passed the clean text"
+    for who in (first, final):
+        r = await p.call(
+            "review",
+            "POST",
+            f"/v1/posts/{post['id']}/reviews",
+            who.headers,
+            json={"decision": "approve"},
+            headers={"If-Match": etag},
+        )
+        assert r.status_code == 200, r.text
+        etag = r.headers["etag"]
+    approved = r.json()
+    assert approved["status"] == "approved"
+    assert len({x["reviewer_name"] for x in approved["reviewers"]}) == 2, "two different people reviewed it"
+
+    published_at = p.clock.now()
+    await p.ok(
+        "review",
+        "POST",
+        f"/v1/posts/{post['id']}/publication",
+        editor.headers,
+        json={
+            "platform_post_id": f"wx-{post['id'][:8]}",
+            "url": f"https://mp.weixin.qq.com/s/{post['id'][:8]}",
+            "published_at": published_at.isoformat(),
+            "content_hash": content_hash("通知", CLEAN),
+        },
+    )
+
+    # The crawler sees the post on the platform; the monitor matches it to the approved text.
+    async def matched() -> dict[str, Any] | None:
+        await p.observe(account_id, f"wx-{post['id'][:8]}", "通知", CLEAN, published_at)
+        page = await p.ok("monitor", "GET", f"/v1/accounts/{account_id}/observed-posts")
+        seen = [o for o in page["items"] if o["matched_post_id"] == post["id"]]
+        return seen[0] if seen else None
+
+    observation = await p.wait_for(matched, "the monitor matches the observed post to the approved one")
+    assert observation["match_kind"] == "exact"
+    assert await p.alerts(account_id) == [], "a reviewed, published post raises no alert"
+
+    day = p.clock.today().isoformat()
+    scored = await p.wait_for(
+        lambda: _recomputed_score(p, account_id, day), "the scoring service scores the account for the day"
+    )
+    assert scored["diligence"] > 0, scored
+
+
+async def _recomputed_score(p: Platform, account_id: str, day: str) -> dict[str, Any] | None:
+    await p.ok("scoring", "POST", "/v1/recompute", json={"period_kind": "day", "period_start": day})
+    found = await _score(p, account_id, "day", day)
+    return found
