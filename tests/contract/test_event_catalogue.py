@@ -418,8 +418,12 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
     cat.ReminderSent: _case(
         unit_id=UNIT, region_code="331004", reminder_number=2, rectify_by=date(2025, 6, 10), days_overdue=0
     ),
-    cat.CaseEscalated: _case(unit_id=UNIT, region_code="331004", rectify_by=date(2025, 6, 10), days_overdue=1),
-    cat.InterviewHeld: _case(interview_id=REPORT, unit_id=UNIT, held_at=T0 + timedelta(days=6), recorded_by=PERSON_2),
+    cat.CaseEscalated: _case(
+        unit_id=UNIT, region_code="331004", rectify_by=date(2025, 6, 10), days_overdue=1
+    ),
+    cat.InterviewHeld: _case(
+        interview_id=REPORT, unit_id=UNIT, held_at=T0 + timedelta(days=6), recorded_by=PERSON_2
+    ),
     cat.BulletinPublished: {
         "occurred_at": T0,
         "bulletin_id": REPORT,
