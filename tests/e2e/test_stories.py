@@ -122,3 +122,60 @@ async def _recomputed_score(p: Platform, account_id: str, day: str) -> dict[str,
     await p.ok("scoring", "POST", "/v1/recompute", json={"period_kind": "day", "period_start": day})
     found = await _score(p, account_id, "day", day)
     return found
+
+
+async def _unreviewed_post(p: Platform, account_id: str, n: int) -> None:
+    at = p.clock.now()
+    await p.observe(
+        account_id, f"wx-unreviewed-{account_id[:8]}-{n}", f"未经审核的消息{n}", f"{CLEAN}（第{n}条）", at
+    )
+
+
+async def test_a_post_published_without_review_raises_a_serious_alert_and_opens_a_case(
+    platform: Platform,
+) -> None:
+    p = platform
+    unit = await p.unit(COUNTY, "交通运输")
+    account_id = await p.open_account(unit, "路桥交通运输")
+    await _unreviewed_post(p, account_id, 1)
+
+    async def serious() -> list[dict[str, Any]]:
+        return [a for a in await p.alerts(account_id) if a["rule"] == "unreviewed_publication"]
+
+    [alert] = await p.wait_for(serious, "an unreviewed-publication alert")
+    assert (alert["severity"], alert["alert_class"], alert["state"]) == ("serious", "serious", "open")
+
+    async def case() -> list[dict[str, Any]]:
+        return [c for c in await p.cases(account_id) if c["alert_id"] == alert["id"]]
+
+    [opened] = await p.wait_for(case, "notify opens a case for the serious alert")
+    assert (opened["state"], opened["severity"], opened["unit_id"]) == ("open", "serious", unit.id)
+
+
+async def test_the_two_four_six_ladder_schedules_interviews_at_the_second_fourth_and_sixth_violation(
+    platform: Platform,
+) -> None:
+    p = platform
+    unit = await p.unit(COUNTY, "自然资源")
+    account_id = await p.open_account(unit, "路桥自然资源")
+    staff = await p.office_staff(COUNTY)
+    counts: dict[int, list[int]] = {}
+    for n in range(1, 7):
+        p.clock.advance(hours=1)
+        await _unreviewed_post(p, account_id, n)
+
+        async def cases_counted(n: int = n) -> list[dict[str, Any]]:
+            found = await p.cases(account_id)
+            return found if len(found) >= n else []
+
+        await p.wait_for(cases_counted, f"case {n} of the unit")
+
+        async def interviews() -> list[int]:
+            rows = await p.ok("notify", "GET", "/v1/interviews", staff.headers, params={"unit_id": unit.id})
+            return [r["violation_count"] for r in rows]
+
+        counts[n] = sorted(await interviews())
+    assert counts == {1: [], 2: [2], 3: [2], 4: [2, 4], 5: [2, 4], 6: [2, 4, 6]}
+    rows = await p.ok("notify", "GET", "/v1/interviews", staff.headers, params={"unit_id": unit.id})
+    steps = {r["violation_count"]: (r["interviewee_role"], r["interviewer_role"]) for r in rows}
+    assert steps[6] == ("principal", "director") and steps[2][0] == "liaison"
