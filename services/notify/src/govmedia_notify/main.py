@@ -39,7 +39,9 @@ async def start_background(runtime: Runtime) -> None:
 
         runtime.tasks.append(asyncio.create_task(dispatch()))
     if settings.run_sweeper:
-        sweeper = Sweeper(runtime.sessions, runtime.clock, settings.sweep_interval_seconds)
+        sweeper = Sweeper(
+            runtime.sessions, runtime.clock, settings.sweep_interval_seconds, settings.delivery_retention_days
+        )
         runtime.tasks.append(asyncio.create_task(sweeper.run()))
 
 

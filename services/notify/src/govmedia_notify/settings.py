@@ -29,6 +29,11 @@ class NotifySettings(ServiceSettings):
     delivery_backoff_cap_seconds: float = Field(3600.0, gt=0)
     delivery_batch_size: int = Field(50, ge=1, le=1000)
     delivery_lease_seconds: float = 60.0
+    delivery_retention_days: int = Field(
+        30,
+        ge=1,
+        description="Days delivered e-mail, SMS and webhook rows are kept (inbox and dead ones stay).",
+    )
     run_dispatcher: bool = True
     dispatcher_interval_seconds: float = 1.0
     run_sweeper: bool = True

@@ -22,6 +22,7 @@ from govmedia_notify.cases import messages
 from govmedia_notify.cases import repository as cases_repo
 from govmedia_notify.cases import service as cases
 from govmedia_notify.cases.domain import local
+from govmedia_notify.channels import repository as channels_repo
 from govmedia_notify.channels.domain import Kind
 from govmedia_notify.channels.service import Recipient, fan_out
 from govmedia_notify.closure import service as closure
@@ -40,9 +41,12 @@ class SweepResult:
     escalations: int = 0
     digests: int = 0
     listed: list[str] = field(default_factory=list)
+    purged: int = 0
 
 
-async def sweep(sessions: async_sessionmaker[AsyncSession], now: datetime) -> SweepResult:
+async def sweep(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, *, delivery_retention_days: int = 30
+) -> SweepResult:
     """Run every time-driven step once, as of ``now`` (one transaction per case, per office, per quarter)."""
     result = SweepResult(as_of=now)
     today = local(now).date()
@@ -62,6 +66,10 @@ async def sweep(sessions: async_sessionmaker[AsyncSession], now: datetime) -> Sw
     previous = quarter_of(quarter_start - timedelta(days=1))
     async with sessions() as session, session.begin():
         result.listed = await closure.list_quarter(session, previous, now=now)
+    async with sessions() as session, session.begin():
+        result.purged = await channels_repo.purge_delivered(
+            session, before=now - timedelta(days=delivery_retention_days)
+        )
     return result
 
 
@@ -99,16 +107,23 @@ async def daily_digest(session: AsyncSession, office_id: str, *, now: datetime) 
 class Sweeper:
     """Runs :func:`sweep` every ``interval`` seconds on the service clock."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, interval: float) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        interval: float,
+        delivery_retention_days: int = 30,
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.interval = interval
+        self.retention = delivery_retention_days
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
-                await sweep(self.sessions, self.clock.now())
+                await sweep(self.sessions, self.clock.now(), delivery_retention_days=self.retention)
             except asyncio.CancelledError:
                 raise
             except Exception:

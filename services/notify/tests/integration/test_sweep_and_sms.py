@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 import pytest
 import uvicorn
+from sqlalchemy import update
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from govmedia_common.workdays import SHANGHAI
+from govmedia_notify.models import Delivery
 
 pytestmark = pytest.mark.integration
 
@@ -64,6 +66,17 @@ async def test_an_overdue_case_is_escalated_once_and_offices_get_one_digest_a_da
         and "在办整改事项1件，其中逾期1件" in digests[1].body
     )
     assert [t for t, _ in await kit.events(account_id=unit.account_id)].count("case.escalated") == 1
+    # Delivered e-mail is forgotten after the retention (30 days); the inbox stays.
+    async with kit.sessions() as session, session.begin():
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.channel == "email")
+            .values(status="delivered", delivered_at=at(10, 10))
+        )
+    assert (await sweep(office, at(10, 10) + timedelta(days=29)))["purged"] == 0
+    assert (await sweep(office, at(10, 10) + timedelta(days=31)))["purged"] >= 3
+    assert not await kit.deliveries(channel="email", status="delivered")
+    assert await kit.deliveries(channel="inbox", kind="escalation")
 
 
 async def test_sms_goes_to_the_gateway_with_its_delivery_id_and_a_reminder_never_at_night(

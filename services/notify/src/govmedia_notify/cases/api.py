@@ -255,5 +255,6 @@ async def run_sweep(body: s.SweepIn, principal: Admin, rt: RuntimeDep) -> s.Swee
         raise DomainError(
             ErrorKind.UNPROCESSABLE, "as-of-in-future", "In production a sweep cannot run ahead of now."
         )
-    result = await sweep(rt.sessions, as_of)
+    retention = rt.settings.delivery_retention_days if isinstance(rt.settings, NotifySettings) else 30
+    result = await sweep(rt.sessions, as_of, delivery_retention_days=retention)
     return s.SweepOut.model_validate(result)

@@ -106,3 +106,4 @@ class SweepOut(_Out):
     escalations: int
     digests: int
     listed: list[str]
+    purged: int = Field(description="Delivered e-mail, SMS and webhook rows past retention, removed.")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import any_, literal, or_, select, update
+from sqlalchemy import any_, delete, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,6 +74,18 @@ async def record_outcome(
         .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
         .values(**values)
     )
+
+
+async def purge_delivered(session: AsyncSession, *, before: datetime) -> int:
+    """Forget e-mail, SMS and webhook rows delivered before ``before`` (inbox and dead ones stay)."""
+    result = await session.execute(
+        delete(Delivery).where(
+            Delivery.channel != Channel.INBOX,
+            Delivery.status == DeliveryStatus.DELIVERED,
+            Delivery.delivered_at < before,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery | None:
