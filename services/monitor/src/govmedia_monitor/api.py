@@ -175,6 +175,17 @@ async def post_interaction(
 # ---------------------------------------------------------------------------------------------- reading
 
 
+def _after_seq(cursor: str | None) -> int | None:
+    """The sequence number a cursor of these lists holds (a forged one is a 400, never a database error)."""
+    after = decode_cursor(cursor, int)
+    if not after:
+        return None
+    value = int(after[0])
+    if not 0 <= value < 2**63:
+        raise DomainError(ErrorKind.BAD_REQUEST, "invalid-cursor", "The cursor is not one this API returned.")
+    return value
+
+
 async def _visible_account(session: AsyncSession, principal: Principal, account_id: str) -> Account:
     account = await session.get(Account, account_id)
     if account is None or not principal.can_see_region(account.region_code):
@@ -192,9 +203,8 @@ async def list_observed(
     account_id: str, session: SessionDep, principal: Reader, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[s.ObservationOut]:
     await _visible_account(session, principal, account_id)
-    after = decode_cursor(cursor)
     rows = await observations.observations_of(
-        session, account_id, limit=limit + 1, before_seq=int(after[0]) if after else None
+        session, account_id, limit=limit + 1, before_seq=_after_seq(cursor)
     )
     page = [s.ObservationOut.model_validate(r) for r in rows[:limit]]
     return Page(items=page, next_cursor=encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None)
@@ -213,13 +223,7 @@ async def list_alerts(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[s.AlertOut]:
-    after = decode_cursor(cursor)
-    try:
-        after_seq = int(after[0]) if after else None
-    except (TypeError, ValueError) as exc:
-        raise DomainError(
-            ErrorKind.BAD_REQUEST, "invalid-cursor", "The cursor is not one this API returned."
-        ) from exc
+    after_seq = _after_seq(cursor)
     rows = await alerts.list_alerts(
         session,
         principal,

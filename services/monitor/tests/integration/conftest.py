@@ -296,7 +296,9 @@ class MonitorKit:
 
 
 @asynccontextmanager
-async def running_monitor(infra: Infrastructure, *, consumers: bool) -> AsyncIterator[MonitorKit]:
+async def running_monitor(
+    infra: Infrastructure, *, consumers: bool, schedule: SchedulerSettings | None = None
+) -> AsyncIterator[MonitorKit]:
     url = await fresh_database(infra, "monitor", "monitor")
     settings = ServiceSettings(
         service_name="monitor",
@@ -312,7 +314,7 @@ async def running_monitor(infra: Infrastructure, *, consumers: bool) -> AsyncIte
     clock = FixedClock(START)
     verifier = TokenVerifier(issuer="govmedia-registry", audience="govmedia", jwks=jwks(key))
     app = create_app(
-        settings, verifier=verifier, clock=clock, schedule=SchedulerSettings(sweep_enabled=False)
+        settings, verifier=verifier, clock=clock, schedule=schedule or SchedulerSettings(sweep_enabled=False)
     )
     async with LifespanManager(app, startup_timeout=60):
         kit = MonitorKit(app, clock, key, infra)
@@ -326,6 +328,14 @@ async def running_monitor(infra: Infrastructure, *, consumers: bool) -> AsyncIte
 async def monitor_consuming(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[MonitorKit]:
     """The monitor app with its consumers running against the real broker."""
     async with running_monitor(infra, consumers=True) as kit:
+        yield kit
+
+
+@pytest.fixture
+async def monitor_scheduled(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[MonitorKit]:
+    """The monitor app with its daily sweep running on the (test) clock, polled every 50 ms."""
+    schedule = SchedulerSettings(sweep_enabled=True, sweep_poll_seconds=0.05)
+    async with running_monitor(infra, consumers=False, schedule=schedule) as kit:
         yield kit
 
 

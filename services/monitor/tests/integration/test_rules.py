@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -192,3 +193,16 @@ async def test_interaction_switched_off_is_a_violation_until_it_is_switched_on(m
     assert [InteractionSwitched.model_validate(p).enabled for p in switched] == [False, True]
     result = await monitor.sweep(D0 + timedelta(days=3))
     assert "interaction_off" not in result["raised"]
+
+
+async def test_the_daily_sweep_runs_by_itself_when_the_service_clock_reaches_a_new_day(monitor_scheduled):
+    kit = monitor_scheduled
+    account = await kit.account(opened=D0)
+    kit.clock.set(at(D0 + timedelta(days=14)))
+    for _ in range(600):  # up to half a minute on a busy machine (the first run also loads jieba)
+        found = await kit.alerts(account, "not_updated")
+        if found and found[0].severity == "violation":
+            break
+        await asyncio.sleep(0.05)
+    [alert] = await kit.alerts(account, "not_updated")
+    assert (alert.severity, alert.detail["as_of"]) == ("violation", "2025-09-15")
