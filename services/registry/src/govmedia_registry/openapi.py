@@ -72,8 +72,8 @@ def _statuses(route: APIRoute, method: str, operation: dict[str, Any], secured: 
     statuses = {422}
     if secured:
         statuses |= {401, 403}
-    if "{" in route.path or method in ("post", "put", "patch"):
-        statuses.add(404)
+    if "{" in route.path or method in ("post", "put", "patch") or "region" in params:
+        statuses.add(404)  # the thing named, or the region asked for, does not exist (or is not yours)
     if method in ("post", "put", "patch", "delete"):
         statuses |= {409, 413}
     if "if-match" in params:
@@ -138,6 +138,9 @@ def document(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             for status in sorted(_statuses(route, method.lower(), operation, secured)):
                 responses[str(status)] = {"description": _WHY[status], "content": problem}
+    metrics = schema["paths"].get("/metrics", {}).get("get")
+    if metrics is not None:  # Prometheus text exposition, not JSON
+        metrics["responses"]["200"]["content"] = {"text/plain": {"schema": {"type": "string"}}}
     for path, operations in schema["paths"].items():
         for operation in operations.values():
             if not operation.get("security") and path != TOKEN_URL:

@@ -24,6 +24,12 @@ router = APIRouter()
     "/v1/reports/statistics",
     tags=["reports"],
     summary="政务新媒体情况统计表 (registry columns) for a region and period, JSON or CSV",
+    responses={
+        200: {
+            "description": "The form as JSON, or as CSV (UTF-8 with BOM) when format=csv",
+            "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+        }
+    },
 )
 async def statistics(
     session: SessionDep,
