@@ -16,7 +16,7 @@ from govmedia_common.events.types import Platform
 from govmedia_scoring import indices as ix
 from govmedia_scoring import repository as repo
 from govmedia_scoring import schemas as s
-from govmedia_scoring.engine import compute
+from govmedia_scoring.engine import compute, sql
 from govmedia_scoring.periods import Period
 from govmedia_scoring.rules import ScoringRules, region_level
 
@@ -49,7 +49,8 @@ def _region(principal: Principal, region: str | None) -> str:
 def explain(row: Any) -> s.ExplainedScore:
     """A stored score with its parts recomputed from its inputs and rules (the reference formulas)."""
     rules = ScoringRules.model_validate(row.rules)
-    inputs = ix.Inputs(**{**row.inputs, "platform": Platform(row.inputs["platform"])})
+    stored = sql.inputs_of(row.platform, row.inputs)
+    inputs = sql.stored_inputs(row.platform, row.inputs)
     scored = ix.score(
         inputs, rules, effect=row.effect, previous_base=row.previous_base, year_ago_base=row.year_ago_base
     )
@@ -74,7 +75,7 @@ def explain(row: Any) -> s.ExplainedScore:
         veto_reasons=list(row.veto_reasons),
         effect_raw=row.effect_raw,
         effect_formula=formula,
-        inputs=row.inputs,
+        inputs=stored,
         parts=scored.parts,
         weights=rules.weights(),
         vetoes=[s.VetoOut(code=v.code, rule=v.rule, count=v.count) for v in scored.vetoes],

@@ -230,8 +230,9 @@ class Score(Base):
     veto_reasons: Mapped[list[str]] = mapped_column(ARRAY(Text))
     previous_base: Mapped[float | None] = mapped_column(Float)
     year_ago_base: Mapped[float | None] = mapped_column(Float)
-    inputs: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    parts: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # float8 arrays in the order of engine.sql.INPUT_VALUES / PART_KEYS (see inputs_of / parts_of)
+    inputs: Mapped[list[float] | None] = mapped_column(ARRAY(Float))
+    parts: Mapped[list[float] | None] = mapped_column(ARRAY(Float))
     rules_digest: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -88,7 +88,8 @@ async def _prepare_rules(session: AsyncSession) -> dict[str, r.ScoringRules]:
 
 def scores_event(row: Any, period: Period, rules: r.ScoringRules, now: datetime) -> ScoresComputed:
     """The ``ScoresComputed`` event of one stored score (what the outbox rows built in SQL carry)."""
-    found = ix.vetoes(ix.Inputs(**{**row.inputs, "platform": Platform(row.inputs["platform"])}), rules)
+    inputs = sql.inputs_of(row.platform, row.inputs)
+    found = ix.vetoes(sql.stored_inputs(row.platform, row.inputs), rules)
     return ScoresComputed(
         occurred_at=now,
         account_id=row.account_id,
@@ -107,8 +108,8 @@ def scores_event(row: Any, period: Period, rules: r.ScoringRules, now: datetime)
         weights=rules.weights(),
         passed=row.passed,
         veto_reasons=tuple(row.veto_reasons),
-        inputs=row.inputs,
-        parts=row.parts,
+        inputs=inputs,
+        parts=sql.parts_of(row.parts, row.previous_base, row.year_ago_base),
         effect_raw=row.effect_raw,
         veto_rules={v.code: v.rule for v in found},
         rules_digest=row.rules_digest,

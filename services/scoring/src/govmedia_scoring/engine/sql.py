@@ -6,6 +6,8 @@ integration tests can demand equality, not closeness. Pure: this module only bui
 
 from __future__ import annotations
 
+from govmedia_common.events.types import Platform
+from govmedia_scoring.indices import Inputs
 from govmedia_scoring.rules import ScoringRules
 
 F = "float8"
@@ -201,34 +203,87 @@ INPUT_KEYS = (
     *INPUT_SUMS,
     *INPUT_MAXIMA,
 )
+# Scores keep their inputs and parts as float8 arrays (small, no TOAST, cheap to compare); these are the
+# positions. ``platform`` is a column of its own.
+INPUT_VALUES = INPUT_KEYS[1:]
+INTEGER_INPUTS = frozenset(("active_days", "wci_days", "days_with_post", "longest_gap", *INPUT_COUNTS))
+PART_KEYS = (
+    ("diligence", "volume", "volume"),
+    ("diligence", "days", "share"),
+    ("diligence", "gap", "gap"),
+    ("diligence", "expected_posts", "expected"),
+    ("diligence", "gap_limit", "gap_limit"),
+    ("effect", "raw", "raw"),
+    ("content", "penalty", "penalty"),
+    ("content", "original_share", "original_share"),
+    ("content", "credit", "credit"),
+    ("cluster", "completion", "completion"),
+    ("cluster", "timeliness", "timeliness"),
+    ("growth", "base", "base"),
+)
+
+INPUTS_ARRAY = (
+    "ARRAY[" + ", ".join(f"c.{k}::{F}" if k != "high_attention" else "c.high_attention::int::float8"
+                         for k in INPUT_VALUES) + "]"
+)  # fmt: skip
+PARTS_ARRAY = "ARRAY[" + ", ".join(f"c.{col}::{F}" for _, _, col in PART_KEYS) + "]"
+
+
+def inputs_of(platform: str, values: list[float]) -> dict[str, float | int | bool | str]:
+    """The inputs of a stored score as a dict keyed like :class:`indices.Inputs`."""
+    out: dict[str, float | int | bool | str] = {"platform": platform}
+    for key, value in zip(INPUT_VALUES, values, strict=True):
+        out[key] = bool(value) if key == "high_attention" else int(value) if key in INTEGER_INPUTS else value
+    return out
+
+
+def stored_inputs(platform: str, values: list[float]) -> Inputs:
+    """The :class:`indices.Inputs` of a stored score."""
+    fields = {k: v for k, v in inputs_of(platform, values).items() if k != "platform"}
+    return Inputs(platform=Platform(platform), **fields)  # type: ignore[arg-type]
+
+
+def parts_of(
+    values: list[float], previous_base: float | None, year_ago_base: float | None
+) -> dict[str, dict[str, float]]:
+    """The parts of a stored score, by index."""
+    out: dict[str, dict[str, float]] = {}
+    for (index, key, _), value in zip(PART_KEYS, values, strict=True):
+        out.setdefault(index, {})[key] = value
+    if previous_base is not None:
+        out["growth"]["previous_base"] = previous_base
+    if year_ago_base is not None:
+        out["growth"]["year_ago_base"] = year_ago_base
+    return out
 
 
 def _json(pairs: dict[str, str]) -> str:
     return "jsonb_build_object(" + ", ".join(f"'{k}', {v}" for k, v in pairs.items()) + ")"
 
 
-INPUTS_JSON = _json({k: f"c.{k}" for k in INPUT_KEYS})
+def _input_json(k: str, i: int) -> str:
+    if k == "high_attention":
+        return f"ev.inputs[{i}] = 1"
+    return f"ev.inputs[{i}]::bigint" if k in INTEGER_INPUTS else f"ev.inputs[{i}]"
+
+
+INPUTS_JSON = _json(
+    {"platform": "ev.platform"} | {k: _input_json(k, i) for i, k in enumerate(INPUT_VALUES, start=1)}
+)
 PARTS_JSON = _json(
     {
-        "diligence": _json(
-            {
-                "volume": "c.volume",
-                "days": "c.share",
-                "gap": "c.gap",
-                "expected_posts": "c.expected",
-                "gap_limit": "c.gap_limit",
-            }
-        ),
-        "effect": _json({"raw": "c.raw"}),
-        "content": _json(
-            {"penalty": "c.penalty", "original_share": "c.original_share", "credit": "c.credit"}
-        ),
-        "cluster": _json({"completion": "c.completion", "timeliness": "c.timeliness"}),
-        "growth": "jsonb_strip_nulls("
-        + _json({"base": "c.base", "previous_base": "c.previous_base", "year_ago_base": "c.year_ago_base"})
-        + ")",
+        index: (
+            ("jsonb_strip_nulls(" if index == "growth" else "(")
+            + _json(
+                {key: f"ev.parts[{i}]" for i, (ix_, key, _) in enumerate(PART_KEYS, start=1) if ix_ == index}
+                | ({"previous_base": "ev.previous_base", "year_ago_base": "ev.year_ago_base"}
+                   if index == "growth" else {})
+            )
+            + ")"
+        )
+        for index in dict.fromkeys(ix_ for ix_, _, _ in PART_KEYS)
     }
-)
+)  # fmt: skip
 
 
 def score_statement(veto_rules: dict[str, str], *, announce: bool) -> str:
@@ -260,7 +315,7 @@ def score_statement(veto_rules: dict[str, str], *, announce: bool) -> str:
             'period_start', CAST(:ns AS date), 'period_end', CAST(:ne AS date),
             'diligence', ev.diligence, 'effect', ev.effect, 'content', ev.content, 'cluster', ev.cluster,
             'growth', ev.growth, 'composite', ev.composite, 'weights', ev.weights, 'passed', ev.passed,
-            'veto_reasons', to_jsonb(ev.veto_reasons), 'inputs', ev.inputs, 'parts', ev.parts,
+            'veto_reasons', to_jsonb(ev.veto_reasons), 'inputs', {INPUTS_JSON}, 'parts', {PARTS_JSON},
             'effect_raw', ev.effect_raw, 'veto_rules', ev.veto_rules, 'rules_digest', ev.rules_digest)
         ,
         CAST(:headers AS jsonb) || jsonb_build_object('ce_id', ev.event_id, 'ce_subject', ev.account_id)
@@ -299,7 +354,7 @@ s AS (
            + weight_cluster * cluster + weight_growth * growth)
         / (weight_diligence + weight_effect + weight_content + weight_cluster + weight_growth),
         c.base, c.raw, cardinality(c.vetoes) = 0, c.vetoes, c.previous_base, c.year_ago_base,
-        {INPUTS_JSON}, {PARTS_JSON}, c.digest, CAST(:now AS timestamptz)
+        {INPUTS_ARRAY}, {PARTS_ARRAY}, c.digest, CAST(:now AS timestamptz)
     FROM g c
     ON CONFLICT (account_id, period_kind, period_start) DO UPDATE SET
         region_code = excluded.region_code, level = excluded.level, platform = excluded.platform,
