@@ -73,3 +73,40 @@ async def test_after_a_return_and_resubmission_the_same_person_may_approve_the_n
     # A new revision: the unit level is decided afresh, and the same person may do it again (once).
     assert (await decide(both, filing["id"], "approve")).status_code == 200
     assert_problem(await decide(both, filing["id"], "approve"), 409, "filing-approver-already-decided")
+
+
+async def test_a_filing_read_from_the_database_maps_to_its_domain_object_and_back_losing_nothing(
+    tz: Taizhou, module_registry: Registry
+) -> None:
+    from sqlalchemy import inspect
+
+    from govmedia_registry.filings import repository as repo
+    from govmedia_registry.filings.mapping import filing_from_rows, filing_to_rows, step_to_row
+    from govmedia_registry.regions.rules import RegistryRules
+
+    hu = await tz.host_unit()
+    filing = await tz.file(hu, open_body(hu.id, "路桥市场监管"))
+    assert (await decide(hu.boss, filing["id"], "approve")).status_code == 200
+    assert (await decide(tz.county, filing["id"], "return", "补充材料")).status_code == 200
+    current = await hu.filer.get(f"/v1/filings/{filing['id']}")
+    r = await hu.filer.post(
+        f"/v1/filings/{filing['id']}/resubmit", json={}, headers={"If-Match": current.headers["etag"]}
+    )
+    assert r.status_code == 200, r.text
+    assert (await decide(hu.boss, filing["id"], "approve")).status_code == 200
+
+    async with module_registry.app.state.runtime.sessions() as session:
+        row = await repo.get_filing(session, filing["id"])
+        assert row is not None
+        decisions = await repo.decisions_of(session, row.id)
+        flow = filing_from_rows(row, decisions, RegistryRules())
+        assert (flow.revision, len(flow.history)) == (2, 5)
+        back, new = filing_to_rows(flow)
+        keys = [c.key for c in inspect(type(row)).column_attrs if c.key not in ("created_at", "version")]
+        assert {k: getattr(back, k) for k in keys} == {k: getattr(row, k) for k in keys}
+        assert new == []
+        step_keys = ("filing_id", "level", "decision", "actor_id", "actor_name", "reason", "at", "revision")
+        rebuilt = [step_to_row(flow.filing_id, s) for s in flow.history]
+        assert [tuple(getattr(x, k) for k in step_keys) for x in rebuilt] == [
+            tuple(getattr(x, k) for k in step_keys) for x in decisions
+        ]
