@@ -24,6 +24,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from govmedia_common.auth import TokenVerifier
+from govmedia_common.hashing import content_hash
 from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import SHANGHAI, FixedClock
 from govmedia_platform.launcher import Infrastructure
@@ -64,6 +65,7 @@ class Platform:
         self._offices: dict[str, Unit] = {}
         self._staff: dict[tuple[str, str], Person] = {}
         self._machine: dict[str, str] | None = None
+        self._desks: dict[tuple[str, str], tuple[Person, Person, Person]] = {}
 
     # ---------------------------------------------------------------------------------------- plumbing
 
@@ -226,6 +228,94 @@ class Platform:
     async def monitor_knows(self, account_id: str) -> bool:
         r = await self.call("monitor", "GET", f"/v1/accounts/{account_id}/observed-posts")
         return r.status_code == 200
+
+    # ---------------------------------------------------------------------------------------- review
+
+    async def desk(self, unit: Unit) -> tuple[Person, Person, Person]:
+        """The unit's editor, first reviewer and final approver (created once per unit)."""
+        key = (unit.id, "desk")
+        if key not in self._desks:
+            self._desks[key] = (
+                await self.person(["editor"], unit),
+                await self.person(["reviewer"], unit),
+                await self.person(["approver"], unit),
+            )
+        return self._desks[key]
+
+    async def submit(
+        self, unit: Unit, account_id: str, title: str, body: str, **extra: Any
+    ) -> tuple[dict[str, Any], str]:
+        """Submit a post (waiting until the review has learnt the account); the post and its ETag."""
+        editor, _, _ = await self.desk(unit)
+        got: dict[str, Any] = {}
+
+        async def accepted() -> bool:
+            r = await self.call(
+                "review",
+                "POST",
+                "/v1/posts",
+                editor.headers,
+                json={"account_id": account_id, "title": title, "body": body, **extra},
+            )
+            if r.status_code == 201:
+                got["post"], got["etag"] = r.json(), r.headers["etag"]
+                return True
+            assert r.status_code in (404, 409, 422), r.text  # the account not yet projected
+            return False
+
+        await self.wait_for(accepted, f"the review takes a post for account {account_id}")
+        return got["post"], got["etag"]
+
+    async def approve(self, unit: Unit, post: dict[str, Any], etag: str) -> dict[str, Any]:
+        """Two different people review the post: the first level, then the final approver."""
+        _, first, final = await self.desk(unit)
+        answer: dict[str, Any] = post
+        for who in (first, final):
+            r = await self.call(
+                "review",
+                "POST",
+                f"/v1/posts/{post['id']}/reviews",
+                who.headers,
+                json={"decision": "approve"},
+                headers={"If-Match": etag},
+            )
+            assert r.status_code == 200, r.text
+            etag, answer = r.headers["etag"], r.json()
+        return answer
+
+    async def publish_reviewed(
+        self, unit: Unit, account_id: str, title: str, body: str, **extra: Any
+    ) -> dict[str, Any]:
+        """Submit, review by two people, publish; the crawler then sees it and the monitor matches it."""
+        editor, _, _ = await self.desk(unit)
+        post, etag = await self.submit(unit, account_id, title, body, **extra)
+        approved = await self.approve(unit, post, etag)
+        assert approved["status"] == "approved", approved
+        ppid = f"wx-{post['id'][:12]}"
+        at = self.clock.now()
+        await self.ok(
+            "review",
+            "POST",
+            f"/v1/posts/{post['id']}/publication",
+            editor.headers,
+            json={
+                "platform_post_id": ppid,
+                "url": f"https://mp.weixin.qq.com/s/{ppid}",
+                "published_at": at.isoformat(),
+                "content_hash": content_hash(title, body),
+            },
+        )
+
+        async def matched() -> dict[str, Any] | None:
+            await self.observe(account_id, ppid, title, body, at)
+            page = await self.ok("monitor", "GET", f"/v1/accounts/{account_id}/observed-posts")
+            seen = [o for o in page["items"] if o["matched_post_id"] == post["id"]]
+            return seen[0] if seen else None
+
+        return {
+            **approved,
+            "observation": await self.wait_for(matched, f"the monitor matches post {post['id']}"),
+        }
 
     # ---------------------------------------------------------------------------------------- monitor
 

@@ -8,7 +8,7 @@ clock. A story waits for what another service learns by polling that service's A
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -179,3 +179,105 @@ async def test_the_two_four_six_ladder_schedules_interviews_at_the_second_fourth
     rows = await p.ok("notify", "GET", "/v1/interviews", staff.headers, params={"unit_id": unit.id})
     steps = {r["violation_count"]: (r["interviewee_role"], r["interviewer_role"]) for r in rows}
     assert steps[6] == ("principal", "director") and steps[2][0] == "liaison"
+
+
+def _week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+async def _week_score(p: Platform, account_id: str, monday: date) -> dict[str, Any] | None:
+    if monday > p.clock.today():
+        return None
+    await p.ok(
+        "scoring", "POST", "/v1/recompute", json={"period_kind": "week", "period_start": monday.isoformat()}
+    )
+    return await _score(p, account_id, "week", monday.isoformat())
+
+
+async def test_a_silent_account_is_alerted_noticed_rectifies_recovers_and_its_next_week_passes(
+    platform: Platform,
+) -> None:
+    p = platform
+    unit = await p.unit(COUNTY, "民政")
+    account_id = await p.open_account(unit, "路桥民政")
+    liaison = await p.person(["liaison"], unit)
+    staff = await p.office_staff(COUNTY)
+    opened_on = p.clock.today()
+
+    # Day 13: nothing yet; day 14 without a post: a not-updated violation.
+    p.clock.set(datetime.combine(opened_on + timedelta(days=13), time(20), tzinfo=SHANGHAI))
+    await p.sweep(p.clock.today())
+    assert [a for a in await p.alerts(account_id) if a["severity"] == "violation"] == []
+    p.clock.set(datetime.combine(opened_on + timedelta(days=14), time(20), tzinfo=SHANGHAI))
+    await p.sweep(p.clock.today())
+    [alert] = [a for a in await p.alerts(account_id) if a["rule"] == "not_updated"]
+    assert (alert["severity"], alert["state"]) == ("violation", "open")
+    silent_week = _week_start(p.clock.today())
+
+    async def case() -> list[dict[str, Any]]:
+        return [c for c in await p.cases(account_id) if c["alert_id"] == alert["id"]]
+
+    [opened] = await p.wait_for(case, "notify opens a case with a notice for the not-updated alert")
+    case_id = opened["id"]
+
+    async def notice() -> list[dict[str, Any]]:
+        page = await p.ok("notify", "GET", "/v1/inbox", liaison.headers)
+        return [m for m in page["items"] if m["case_id"] == case_id]
+
+    await p.wait_for(notice, "the notice reaches the unit's inbox")
+
+    report = {"text": "已安排专人每周更新，建立更新台账。", "signed_by": "王局长", "sealed": True}
+    detail = await p.ok("notify", "POST", f"/v1/cases/{case_id}/reports", liaison.headers, json=report)
+    first = detail["reports"][-1]["id"]
+    detail = await p.ok(
+        "notify",
+        "POST",
+        f"/v1/cases/{case_id}/reports/{first}/return",
+        staff.headers,
+        json={"reason": "缺少更新台账附件"},
+    )
+    assert detail["reports"][-1]["status"] == "returned"
+    detail = await p.ok(
+        "notify",
+        "POST",
+        f"/v1/cases/{case_id}/reports",
+        liaison.headers,
+        json={**report, "text": "已建立台账并恢复更新。"},
+    )
+    second = detail["reports"][-1]["id"]
+    detail = await p.ok("notify", "POST", f"/v1/cases/{case_id}/reports/{second}/acceptance", staff.headers)
+    assert detail["accepted_at"] is not None and detail["closed_at"] is None, "open until the alert resolves"
+
+    # The account posts again: the monitor resolves the alert and notify closes the case.
+    p.clock.advance(hours=1)
+    await _posted(p, unit, account_id, "恢复更新")
+
+    async def resolved() -> dict[str, Any] | None:
+        found = await p.ok("monitor", "GET", f"/v1/alerts/{alert['id']}")
+        return found if found["state"] == "resolved" else None
+
+    await p.wait_for(resolved, "the monitor resolves the not-updated alert after the new post")
+
+    async def closed() -> dict[str, Any] | None:
+        found = await p.ok("notify", "GET", f"/v1/cases/{case_id}")
+        return found if found["closed_at"] else None
+
+    closed_case = await p.wait_for(closed, "notify closes the case")
+    assert closed_case["state"] == "closed"
+
+    # The silent week fails on the not-updated veto; the week after, with posts, passes.
+    failed = await p.wait_for(lambda: _week_score(p, account_id, silent_week), "the silent week's score")
+    assert not failed["passed"] and "not_updated" in failed["veto_reasons"], failed
+    next_week = silent_week + timedelta(days=7)
+    for n in range(3):
+        p.clock.set(datetime.combine(next_week + timedelta(days=n), time(10), tzinfo=SHANGHAI))
+        await _posted(p, unit, account_id, f"第{n}期")
+    p.clock.set(datetime.combine(next_week + timedelta(days=6), time(23), tzinfo=SHANGHAI))
+    await p.sweep(p.clock.today())
+    recovered = await p.wait_for(lambda: _week_score(p, account_id, next_week), "the next week's score")
+    assert recovered["passed"] and recovered["veto_reasons"] == [], recovered
+    assert recovered["diligence"] > 0
+
+
+async def _posted(p: Platform, unit: Any, account_id: str, tag: str) -> None:
+    await p.publish_reviewed(unit, account_id, f"民政服务{tag}", f"{CLEAN}（{tag}）")
