@@ -56,8 +56,9 @@ def asyncpg_dsn(url: str) -> str:
 SEED_SQL = [
     # 100,000 accounts over 60 counties of Zhejiang; every tenth high-attention; 1% with interaction off.
     """
-    INSERT INTO accounts (account_id, name, platform, unit_id, unit_name, region_code, status, attention_tier,
-                          active_since, interaction_enabled, interaction_off_since, interaction_changed_at, as_of)
+    INSERT INTO accounts (account_id, name, platform, unit_id, unit_name, region_code, status,
+                          attention_tier, active_since, interaction_enabled, interaction_off_since,
+                          interaction_changed_at, as_of)
     SELECT md5('a' || g)::uuid::text, '账号' || g, 'wechat', md5('u' || g)::uuid::text, '单位' || g,
            '33' || lpad((10 + g % 60)::text, 2, '0') || '02', 'active',
            CASE WHEN g % 10 = 0 THEN 'high' ELSE 'ordinary' END,
@@ -67,20 +68,25 @@ SEED_SQL = [
     """,
     # Three posts per account, the last one 0..39 days before as_of: about a third are silent for 14+ days.
     """
-    INSERT INTO observed_posts (account_id, platform_post_id, platform, region_code, title, text, content_hash,
-                                published_at, observed_at, ingest_channel, match_kind, text_truncated)
-    SELECT a.account_id, 'p' || k, 'wechat', a.region_code, '', '今日要闻', 'sha256:' || md5(a.account_id),
-           TIMESTAMPTZ '2025-10-20 10:00+08' - ((abs(hashtext(a.account_id)) % 40) + k * 3) * interval '1 day',
+    INSERT INTO observed_posts (account_id, platform_post_id, platform, region_code, title, text,
+                                content_hash, published_at, observed_at, ingest_channel, match_kind,
+                                text_truncated)
+    SELECT a.account_id, 'p' || k, 'wechat', a.region_code, '', '今日要闻',
+           'sha256:' || md5(a.account_id),
+           TIMESTAMPTZ '2025-10-20 10:00+08'
+               - ((abs(hashtext(a.account_id)) % 40) + k * 3) * interval '1 day',
            now(), 'connector', 'exact', false
     FROM accounts a CROSS JOIN generate_series(0, 2) k
     """,
     # Messages: one per other account, received 0..29 days before as_of, half answered.
     """
-    INSERT INTO messages (account_id, message_id, channel, received_at, received_on, answered_at, ingest_channel)
+    INSERT INTO messages (account_id, message_id, channel, received_at, received_on, answered_at,
+                          ingest_channel)
     SELECT a.account_id, 'm1', 'message', t, (t AT TIME ZONE 'Asia/Shanghai')::date,
            CASE WHEN abs(hashtext(a.account_id)) % 2 = 0 THEN t + interval '1 day' END, 'connector'
     FROM (SELECT account_id,
-                 TIMESTAMPTZ '2025-10-20 09:00+08' - (abs(hashtext(account_id || 'm')) % 30) * interval '1 day' AS t
+                 TIMESTAMPTZ '2025-10-20 09:00+08'
+                     - (abs(hashtext(account_id || 'm')) % 30) * interval '1 day' AS t
           FROM accounts) a
     WHERE abs(hashtext(a.account_id || 'x')) % 2 = 0
     """,
@@ -140,8 +146,18 @@ async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
         try:
             await conn.execute("CREATE TABLE bench_metric_copy (LIKE metric_snapshots INCLUDING ALL)")
             records = [
-                (i.account_id, i.platform_post_id or "", i.taken_at, i.reads, i.watching, i.likes, i.shares,
-                 i.comments, i.followers, "ingest_api")
+                (
+                    i.account_id,
+                    i.platform_post_id or "",
+                    i.taken_at,
+                    i.reads,
+                    i.watching,
+                    i.likes,
+                    i.shares,
+                    i.comments,
+                    i.followers,
+                    "ingest_api",
+                )
                 for i in items
             ]
             t0 = time.perf_counter()
@@ -150,7 +166,11 @@ async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
             copy = time.perf_counter() - t0
         finally:
             await conn.close()
-        out["copy"] = {"rows": len(records), "seconds": round(copy, 3), "rows_per_s": round(len(records) / copy)}
+        out["copy"] = {
+            "rows": len(records),
+            "seconds": round(copy, 3),
+            "rows_per_s": round(len(records) / copy),
+        }
         out["ingest_vs_copy"] = round(out["ingest"]["rows_per_s"] / out["copy"]["rows_per_s"], 3)
 
         for name in ("sweep_first", "sweep_steady"):
@@ -171,7 +191,9 @@ async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--accounts", type=int, default=100_000, help="accounts the sweep runs over")
     parser.add_argument("--metrics", type=int, default=100_000, help="metric snapshots to ingest")
     args = parser.parse_args()
@@ -189,7 +211,11 @@ def main() -> None:
     doc = {
         "benchmark": "monitor",
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        },
         "parameters": vars(args),
         "results": out,
         "goals": {"ingest_vs_copy": 0.2, "sweep_seconds": 10},

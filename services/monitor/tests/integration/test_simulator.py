@@ -55,3 +55,31 @@ async def test_the_simulator_is_a_connector_and_deterministic_by_seed():
     )
     assert a == b and a != c
     assert a.posts and a.metrics and a.messages
+
+
+async def test_the_simulate_command_runs_days_on_the_injected_clock_and_prints_the_alerts(monitor):
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from govmedia_monitor.cli import app
+
+    url = monitor.app.state.runtime.settings.database_url
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        app,
+        [
+            "simulate",
+            "--accounts",
+            "8",
+            "--days",
+            "16",
+            "--seed",
+            "5",
+            "--database-url",
+            url,
+            "--no-hot-words",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "alerts after 16 days" in result.output and "not_updated" in result.output
