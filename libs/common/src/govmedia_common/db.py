@@ -60,8 +60,14 @@ outbox_table = Table(
     Column("dead_at", DateTime(timezone=True)),
     Index("ix_outbox_unpublished", "seq", postgresql_where=text("published_at IS NULL")),
     Index("ix_outbox_aggregate", "aggregateid", "seq"),
-    # The claim looks up live claims of other relays: few rows, found by range on claimed_until.
-    Index("ix_outbox_live_claims", "claimed_until", postgresql_where=text("published_at IS NULL")),
+    # The claim looks up live claims of OTHER relays: key ranges on claimed_by skip the entries of the relay
+    # asking (and the many stale ones its own updates leave until vacuum).
+    Index(
+        "ix_outbox_live_claims",
+        "claimed_by",
+        "claimed_until",
+        postgresql_where=text("published_at IS NULL"),
+    ),
     # The claim skips aggregates with a row set aside: few rows, found by this partial index.
     Index(
         "ix_outbox_dead",

@@ -124,14 +124,14 @@ class ClaimedRow:
 _CLAIM_SQL = text(
     """
     WITH busy AS (
-        SELECT aggregateid FROM outbox
-        WHERE published_at IS NULL AND claimed_until > now() AND claimed_by <> :me
+        SELECT aggregateid FROM outbox  -- two ranges of the claims index that skip this relay's own entries
+        WHERE published_at IS NULL AND claimed_until > now() AND (claimed_by < :me OR claimed_by > :me)
         UNION
         SELECT aggregateid FROM outbox WHERE dead_at IS NOT NULL AND published_at IS NULL
     ), picked AS (
         SELECT seq FROM outbox o
         WHERE o.published_at IS NULL AND o.dead_at IS NULL
-          AND (o.claimed_until IS NULL OR o.claimed_until <= now() OR o.claimed_by = :me)
+          AND (COALESCE(o.claimed_until, '-infinity') <= now() OR o.claimed_by IS NOT DISTINCT FROM :me)
           AND o.seq <> ALL(CAST(:inflight AS bigint[]))
           AND o.aggregateid NOT IN (SELECT aggregateid FROM busy)
         ORDER BY o.seq
@@ -145,6 +145,11 @@ _CLAIM_SQL = text(
     RETURNING seq, id, topic, aggregateid, payload::text, headers::text
     """
 )
+
+# The claim lock, and the plan: walk the unpublished rows in seq order and stop after the batch. Left to
+# itself, after a bulk insert the planner bitmap-scans every unpublished (and not yet vacuumed) entry and
+# sorts them — ten times slower.
+_LOCK_SQL = text("SELECT pg_advisory_xact_lock(:k), set_config('enable_bitmapscan', 'off', true)")
 
 _MARK_SQL = text(
     "UPDATE outbox SET published_at = now(), published_to = :broker, claimed_until = NULL, last_error = NULL "
@@ -287,7 +292,7 @@ class OutboxRelay:
         ``in_flight``: rows of this relay still being published, not to be claimed again.
         """
         async with self.sessions() as session, session.begin():
-            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
+            await session.execute(_LOCK_SQL, {"k": _CLAIM_LOCK})
             result = await session.execute(
                 _CLAIM_SQL,
                 {
