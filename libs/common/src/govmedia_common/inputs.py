@@ -171,7 +171,7 @@ def check_urlencoded(raw: bytes, where: str) -> None:
     for pair in raw.split(b"&"):
         name, _, value = pair.partition(b"=")
         name_bytes = unquote_to_bytes(name.replace(b"+", b" "))
-        label = name_bytes.decode("utf-8", "replace")[:64] or "?"
+        label = name_bytes.decode("utf-8", "replace").replace("\x00", "\ufffd")[:64] or "?"
         for part in (name_bytes, unquote_to_bytes(value.replace(b"+", b" "))):
             if b"\x00" in part:
                 raise _invalid_text(f"{where}.{label}", "contains a NUL character")
@@ -199,6 +199,14 @@ def check_json(raw: bytes, max_depth: int) -> None:
     """Refuse JSON that is not UTF-8, has NUL or lone surrogates in any string or key, or nests too deep."""
     if not raw.strip():
         return
+    # Fast path for the usual body: NUL and surrogates can only arrive as \u escapes (raw control bytes
+    # are invalid JSON, which the app refuses), and it cannot nest deeper than it has brackets.
+    if b"\\u" not in raw and raw.count(b"[") + raw.count(b"{") <= max_depth:
+        try:
+            raw.decode("utf-8")
+            return
+        except UnicodeDecodeError:
+            pass  # parsed below, for the message
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

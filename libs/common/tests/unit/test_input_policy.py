@@ -93,6 +93,7 @@ FORM = (b"content-type", b"application/x-www-form-urlencoded")
         ("POST", b"/docs", [JSON], b'{"name": "ok", "tags": ["\\u0000"]}', 422, "invalid-text"),
         ("POST", b"/docs", [JSON], b'{"name": "ok", "a\\u0000": 1}', 422, "invalid-text"),
         ("POST", b"/docs", [JSON], b'{"name": "\xff"}', 422, "invalid-json"),
+        ("POST", b"/docs", [JSON], b'{"name": "a\x00b"}', 422, None),  # a raw NUL is not JSON at all
         (
             "POST",
             b"/docs",
