@@ -40,7 +40,13 @@ from govmedia_common.db import audit_table, create_engine, session_factory
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events.base import Event
 from govmedia_common.gauges import BusinessGauges, SqlGauge
-from govmedia_common.inputs import InputPolicy, client_address, install_input_policy, parse_networks
+from govmedia_common.inputs import (
+    DEFAULT_MAX_BODY_BYTES,
+    InputPolicy,
+    client_address,
+    install_input_policy,
+    parse_networks,
+)
 from govmedia_common.kafka import make_producer
 from govmedia_common.logging import configure_logging
 from govmedia_common.outbox import OutboxRelay
@@ -81,6 +87,9 @@ class ServiceSpec:
     consumer_groups: Mapping[str, Mapping[type[Event], Handler]] = field(default_factory=dict)
     on_startup: Callable[[Runtime], Awaitable[None]] | None = None
     openapi_tags: list[dict[str, Any]] | None = None
+    # The request body limit of this service when GOVMEDIA_<SERVICE>_MAX_BODY_BYTES does not set one
+    # (a service taking bulk batches declares more than the 1 MB every other one gets).
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     # Facts of the domain exported as Prometheus gauges, computed by SQL over the service's database.
     gauges: Sequence[SqlGauge] = ()
     gauge_refresh_seconds: float = 30.0
@@ -382,7 +391,8 @@ def create_app(
     app.add_exception_handler(AuthError, on_auth_error)
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(Problem, on_problem)
-    install_input_policy(app, InputPolicy(settings.max_body_bytes, settings.max_json_depth))
+    body_limit = settings.max_body_bytes or spec.max_body_bytes
+    install_input_policy(app, InputPolicy(body_limit, settings.max_json_depth))
     app.add_middleware(_HttpMiddleware, service=spec.name, trusted_proxies=settings.trusted_proxies)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")

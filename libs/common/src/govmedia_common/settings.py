@@ -48,9 +48,10 @@ class ServiceSettings(BaseSettings):
     consumer_batch_transactions: bool = True
     log_level: str = "INFO"
     log_json: bool = True
-    # The input policy at the edge (govmedia_common.inputs): 413 above this many body bytes, 422 when JSON
+    # The input policy at the edge (govmedia_common.inputs): 413 above this many body bytes (unset: the
+    # service's own default, ServiceSpec.max_body_bytes, 1 MB unless it takes bulk batches), 422 when JSON
     # nests deeper than this.
-    max_body_bytes: int = Field(1_048_576, ge=1_024)
+    max_body_bytes: int | None = Field(None, ge=1_024)
     max_json_depth: int = Field(32, ge=2, le=256)
     # Comma-separated addresses or networks of our own reverse proxies: X-Forwarded-For is believed only
     # when the connection comes from one of them (empty: never).

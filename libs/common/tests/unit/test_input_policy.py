@@ -229,3 +229,23 @@ def test_logs_never_carry_sql_parameters_password_hashes_or_bearer_tokens() -> N
     assert "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.sig" not in scrub(
         "Authorization: Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.sig"
     )
+
+
+async def test_a_service_may_declare_a_larger_body_limit_and_the_environment_overrides_both() -> None:
+    import httpx
+
+    from govmedia_common.app import ServiceSpec, create_app
+    from govmedia_common.settings import ServiceSettings
+
+    async def status_of(settings: ServiceSettings, spec: ServiceSpec) -> int:
+        app = create_app(spec, settings, configure_logs=False)  # no lifespan: only the edge answers
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            return (await c.post("/healthz", content=b"x" * 3_000)).status_code
+
+    small, bulk = (
+        ServiceSpec("svc", "t", "d", max_body_bytes=2_048),
+        ServiceSpec("svc", "t", "d", max_body_bytes=8_192),
+    )
+    assert await status_of(ServiceSettings(), small) == 413
+    assert await status_of(ServiceSettings(), bulk) == 405  # through the edge; /healthz takes GET only
+    assert await status_of(ServiceSettings(max_body_bytes=8_192), small) == 405
