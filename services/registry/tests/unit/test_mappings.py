@@ -25,10 +25,16 @@ from govmedia_registry.models import (
     FilingDecision,
     Person,
     Region,
+    RegionSettings,
     Unit,
     WorkCalendarYear,
 )
-from govmedia_registry.regions.mapping import region_from_row, region_to_row
+from govmedia_registry.regions.mapping import (
+    region_from_row,
+    region_to_row,
+    settings_from_row,
+    settings_to_row,
+)
 from govmedia_registry.regions.rules import RegistryRules
 from govmedia_registry.units.mapping import unit_from_row, unit_to_row
 
@@ -188,3 +194,19 @@ def test_unit_person_region_and_calendar_round_trips() -> None:
     assert columns(schedule_to_row(schedule_from_row(year), "p-1"), {"loaded_at"}) == columns(
         year, {"loaded_at"}
     )
+
+
+def test_region_settings_round_trip_and_a_replacement_records_what_changed() -> None:
+    row = RegionSettings(
+        region_code="331000",
+        settings={"registry": {"filing_deadline_workdays": 5}},
+        version=3,
+        updated_by="p-1",
+    )
+    document = settings_from_row("331000", row)
+    assert columns(settings_to_row(document), {"updated_at"}) == columns(row, {"updated_at"})
+    changed = document.replace({"monitor": {"silent_days": 10}}, actor_id="p-2", at=AT)
+    assert (changed, document.version) == (("monitor", "registry"), 4)
+    (event,) = document.pull_events()
+    assert (event.version, event.changed_keys) == (4, ("monitor", "registry"))  # type: ignore[attr-defined]
+    assert settings_from_row("331004", None).version == 0

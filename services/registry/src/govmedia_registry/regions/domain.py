@@ -6,13 +6,17 @@ code, so :func:`office_region` lives here.
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from govmedia_common.errors import DomainError, ErrorKind
-from govmedia_common.events import ApprovalLevel
+from govmedia_common.events import ApprovalLevel, RegionSettingsChanged
+from govmedia_common.events.recorder import RecordsEvents
 
 
 class RegionLevel(StrEnum):
@@ -268,3 +272,32 @@ def _strip_nationalities(name: str) -> str:
                 stripped = True
                 break
     return name
+
+
+@dataclass
+class RegionSettingsDocument(RecordsEvents):
+    """A region's own settings (sections per service; absent keys inherit) and their version."""
+
+    region_code: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    version: int = 0  # 0: nothing set at this region yet
+    updated_by: str | None = None
+
+    def replace(self, settings: dict[str, Any], *, actor_id: str, at: datetime) -> tuple[str, ...]:
+        """Set the region's own settings; records RegionSettingsChanged naming the keys that changed."""
+        before = self.settings
+        changed = tuple(sorted({k for k in set(before) | set(settings) if before.get(k) != settings.get(k)}))
+        self.settings = copy.deepcopy(settings)
+        self.version += 1
+        self.updated_by = actor_id
+        self.record(
+            RegionSettingsChanged(
+                occurred_at=at,
+                region_code=self.region_code,
+                settings=self.settings,
+                changed_keys=changed,
+                version=self.version,
+                actor_id=actor_id,
+            )
+        )
+        return changed

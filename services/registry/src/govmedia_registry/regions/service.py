@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,14 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from govmedia_common import audit
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
-from govmedia_common.events import RegionSettingsChanged
-from govmedia_common.outbox import add_event
+from govmedia_common.events.outbox import write_recorded
 from govmedia_common.workdays import Clock
 from govmedia_registry.models import RegionSettings
 from govmedia_registry.regions import authority
 from govmedia_registry.regions import repository as repo
 from govmedia_registry.regions.domain import RegionRecord, parent_code, region_path
-from govmedia_registry.regions.mapping import region_to_row
+from govmedia_registry.regions.mapping import region_to_row, settings_from_row, settings_to_row
 from govmedia_registry.regions.rules import RegistryRules
 
 
@@ -81,28 +79,16 @@ async def put_settings(
     above = [row.settings for row in await repo.settings_on_path(session, path[:-1])]
     authority.check(above, settings, is_top=parent is None)
     row = await repo.get_settings(session, code, lock=True)
-    before = copy.deepcopy(row.settings) if row else {}
+    document = settings_from_row(code, row)
+    changed = list(document.replace(settings, actor_id=principal.subject, at=clock.now()))
     if row is None:
-        row = RegionSettings(region_code=code, settings=settings, version=1, updated_by=principal.subject)
+        row = settings_to_row(document)
         session.add(row)
     else:
-        row.settings = settings
-        row.version += 1
-        row.updated_by = principal.subject
+        settings_to_row(document, row)
         row.updated_at = clock.now()
     await session.flush()
-    changed = sorted({k for k in set(before) | set(settings) if before.get(k) != settings.get(k)})
-    await add_event(
-        session,
-        RegionSettingsChanged(
-            occurred_at=clock.now(),
-            region_code=code,
-            settings=settings,
-            changed_keys=tuple(changed),
-            version=row.version,
-            actor_id=principal.subject,
-        ),
-    )
+    await write_recorded(session, document)
     await audit.record(
         session, principal=principal, action="region.settings.put", target=code, detail={"changed": changed}
     )
