@@ -41,8 +41,9 @@ bench: install ## benchmarks, reported as ratios to raw aiokafka / PostgreSQL me
 migrate: install ## run every service's migrations against GOVMEDIA_DATABASE_URL
 	@$(RUN) govmedia migrate
 
-contracts: install ## regenerate the event JSON Schemas and AsyncAPI document
+contracts: install ## regenerate the event JSON Schemas, the AsyncAPI document and the OpenAPI snapshots
 	@$(RUN) govmedia contracts write
+	@$(RUN) govmedia openapi write
 
 clean: ## remove local data of the embedded stack
 	rm -rf .govmedia

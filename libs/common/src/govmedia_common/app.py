@@ -49,6 +49,8 @@ from govmedia_common.inputs import (
 )
 from govmedia_common.kafka import make_producer
 from govmedia_common.logging import configure_logging
+from govmedia_common.openapi import install as install_openapi
+from govmedia_common.openapi import token_url_beside
 from govmedia_common.outbox import OutboxRelay
 from govmedia_common.problems import Problem, install_problem_handlers, problem_of, problem_response
 from govmedia_common.settings import ServiceSettings
@@ -433,4 +435,6 @@ def create_app(
 
     for router in spec.routers:
         app.include_router(router)
+    # OAuth2 against the registry's token endpoint, scopes per operation, problem+json answers documented.
+    install_openapi(app, token_url=token_url_beside(settings.jwks_url))
     return app

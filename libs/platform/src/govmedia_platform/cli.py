@@ -283,5 +283,42 @@ def contracts(
     raise typer.Exit(c.main([action, "--root", str(root)]))
 
 
+@app.command()
+def openapi(
+    action: Annotated[
+        str, typer.Argument(help="'check' compares with the code, 'write' regenerates the snapshots")
+    ] = "check",
+    service: Annotated[list[str] | None, typer.Option(help="Only these services (repeatable).")] = None,
+    allow_breaking: Annotated[
+        bool, typer.Option("--allow-breaking", help="Write even a breaking change (announce it first).")
+    ] = False,
+    root: Path = Path("."),
+) -> None:
+    """Check or regenerate the committed OpenAPI documents (contracts/openapi/<service>.json)."""
+    from govmedia_platform import openapi_contracts as oc
+
+    if action not in ("write", "check"):
+        raise typer.BadParameter("action is 'write' or 'check'")
+    try:
+        drifts = oc.write(root, service, allow_breaking=allow_breaking) if action == "write" else None
+    except oc.BreakingChangeError as exc:
+        console.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    if drifts is not None:
+        for d in drifts:
+            console.print(
+                f"wrote {oc.snapshot_path(d.service)} ({d.describe()})", highlight=False, markup=False
+            )
+        console.print(f"{len(drifts)} snapshot(s) written")
+        return
+    drifts = oc.check(root, service)
+    for d in drifts:
+        console.print(d.describe(), highlight=False, markup=False)
+    if drifts:
+        console.print("run `govmedia openapi write` (or `make contracts`) and commit contracts/openapi/")
+        raise typer.Exit(1)
+    console.print("the OpenAPI snapshots match the code")
+
+
 if __name__ == "__main__":
     app()
