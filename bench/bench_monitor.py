@@ -37,8 +37,9 @@ from sqlalchemy.engine import make_url
 from govmedia_common.db import create_engine, session_factory
 from govmedia_common.events import IngestChannel
 from govmedia_common.workdays import SHANGHAI
-from govmedia_monitor import calendar, observations, sweeps
 from govmedia_monitor import schemas as s
+from govmedia_monitor.observations import service as observations
+from govmedia_monitor.rules import calendar, sweeps
 from govmedia_platform.pytest_plugin import fresh_database, test_infrastructure
 
 RESULTS = Path(os.environ.get("GOVMEDIA_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))

@@ -28,7 +28,7 @@ from rich.table import Table
 from govmedia_common.db import create_engine, session_factory
 from govmedia_common.settings import service_settings
 from govmedia_common.workdays import SystemClock
-from govmedia_monitor.importer import ImportResult, Kind, detect_format, import_rows, parse
+from govmedia_monitor.observations.importer import ImportResult, Kind, detect_format, import_rows, parse
 
 app = typer.Typer(help="govmedia monitor (运行监测) commands", no_args_is_help=True)
 console = Console(stderr=True)
@@ -130,7 +130,7 @@ def simulate(
     from datetime import date
 
     from govmedia_common.workdays import SHANGHAI, FixedClock
-    from govmedia_monitor.simulate import run_demo
+    from govmedia_monitor.connectors.demo import run_demo
 
     try:
         first = date.fromisoformat(start)

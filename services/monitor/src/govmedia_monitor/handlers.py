@@ -37,12 +37,13 @@ from govmedia_common.events import (
     RegionSettingsChanged,
     WorkCalendarLoaded,
 )
-from govmedia_monitor import alerts, calendar
-from govmedia_monitor.interactions import set_interaction
-from govmedia_monitor.matching import similarity_form
+from govmedia_monitor.alerts import service as alerts
 from govmedia_monitor.models import Account, ApprovedPost, LexiconList, RegionSettings
-from govmedia_monitor.observations import rematch_account
-from govmedia_monitor.thresholds import SECTION, InvalidMonitorSettings, parse_section
+from govmedia_monitor.observations.interactions import set_interaction
+from govmedia_monitor.observations.matching import similarity_form
+from govmedia_monitor.observations.service import rematch_account
+from govmedia_monitor.rules import calendar
+from govmedia_monitor.rules.thresholds import SECTION, InvalidMonitorSettings, parse_section
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,12 @@ from govmedia_common.auth import TokenVerifier
 from govmedia_common.db import unit_of_work
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
-from govmedia_monitor import calendar, hotwords, sweeps
 from govmedia_monitor.api import router
-from govmedia_monitor.checking import CheckerCache
 from govmedia_monitor.gauges import GAUGES
 from govmedia_monitor.handlers import ACCOUNT_HANDLERS, LEXICON_HANDLERS, POST_HANDLERS, SETTINGS_HANDLERS
+from govmedia_monitor.hotwords import service as hotwords
+from govmedia_monitor.observations.checking import CheckerCache
+from govmedia_monitor.rules import calendar, sweeps
 
 SERVICE = "monitor"
 log = logging.getLogger(__name__)

@@ -41,9 +41,10 @@ from govmedia_common.hashing import content_hash
 from govmedia_common.keys import SigningKey, jwks, mint_token
 from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import SHANGHAI, FixedClock
-from govmedia_monitor import handlers, sweeps
+from govmedia_monitor import handlers
 from govmedia_monitor.main import SchedulerSettings, create_app
 from govmedia_monitor.models import Alert, ObservedPost
+from govmedia_monitor.rules import sweeps
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from govmedia_common.db import outbox_table
 from govmedia_common.envelope import wrap
 from govmedia_common.events import IngestChannel, MetricsObserved
-from govmedia_monitor import observations
 from govmedia_monitor import schemas as s
+from govmedia_monitor.observations import service as observations
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import pytest
 
 from govmedia_common.workdays import SHANGHAI
 from govmedia_monitor.connectors import Behaviour, PlatformConnector, SimulatorConnector
-from govmedia_monitor.simulate import accounts_for, run_demo
+from govmedia_monitor.connectors.demo import accounts_for, run_demo
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from govmedia_common.hashing import content_hash
-from govmedia_monitor.matching import Candidate, MatchKind, match, similarity_form
+from govmedia_monitor.observations.matching import Candidate, MatchKind, match, similarity_form
 
 TITLE = "关于国庆假期政务服务安排的通知"
 TEXT = "国庆假期期间，区政务服务中心10月1日至8日暂停现场办理业务，10月9日起恢复正常。"

@@ -7,14 +7,14 @@ from datetime import date
 import pytest
 
 from govmedia_common.events import AlertSeverity
-from govmedia_monitor.rules import (
+from govmedia_monitor.rules.domain import (
     escalates,
     interaction_off_fires,
     is_zombie,
     message_severity,
     not_updated_severity,
 )
-from govmedia_monitor.thresholds import (
+from govmedia_monitor.rules.thresholds import (
     InvalidMonitorSettings,
     MonitorSettings,
     ancestors,

@@ -15,10 +15,11 @@ from typing import Protocol, runtime_checkable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.events import IngestChannel
-from govmedia_monitor import interactions, observations
 from govmedia_monitor import schemas as s
-from govmedia_monitor.checking import CheckerCache
-from govmedia_monitor.observations import Report
+from govmedia_monitor.observations import interactions
+from govmedia_monitor.observations import service as observations
+from govmedia_monitor.observations.checking import CheckerCache
+from govmedia_monitor.observations.service import Report
 
 
 @dataclass(frozen=True)

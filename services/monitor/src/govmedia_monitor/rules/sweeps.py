@@ -33,10 +33,11 @@ from govmedia_common.events import (
 )
 from govmedia_common.tracing import current_traceparent
 from govmedia_common.workdays import SHANGHAI
-from govmedia_monitor import alerts, calendar
+from govmedia_monitor.alerts import service as alerts
 from govmedia_monitor.models import Account
-from govmedia_monitor.observations import region_sections
-from govmedia_monitor.thresholds import effective
+from govmedia_monitor.observations.service import region_sections
+from govmedia_monitor.rules import calendar
+from govmedia_monitor.rules.thresholds import effective
 
 _SWEEP_LOCK = 0x6D6F6E73776570  # "monswep": one sweep at a time across replicas
 

@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from govmedia_common.events import IngestChannel
 from govmedia_common.workdays import Clock
-from govmedia_monitor import interactions, observations
 from govmedia_monitor import schemas as s
-from govmedia_monitor.observations import Report
+from govmedia_monitor.observations import interactions
+from govmedia_monitor.observations import service as observations
+from govmedia_monitor.observations.service import Report
 
 
 class Kind(StrEnum):

@@ -14,8 +14,6 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from govmedia_common.auth import is_region_code
-
 SECTION = "monitor"
 
 
@@ -109,7 +107,7 @@ def parse_section(section: object) -> dict[str, Any]:
 
 def ancestors(region_code: str) -> list[str]:
     """The chain province → city → county that ends at ``region_code`` (codes that differ from it)."""
-    if not is_region_code(region_code):
+    if not (len(region_code) == 6 and region_code.isascii() and region_code.isdigit()):
         raise ValueError(f"not a region code: {region_code!r}")
     chain = [region_code[:2] + "0000", region_code[:4] + "00", region_code]
     out: list[str] = []

@@ -25,10 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from govmedia_common.auth import region_prefix
 from govmedia_common.events import HotTerm, HotWordsExtracted
 from govmedia_common.workdays import SHANGHAI
-from govmedia_monitor.alerts import add_events
+from govmedia_monitor.alerts.service import add_events
 from govmedia_monitor.models import HotWord, ObservedPost
-from govmedia_monitor.observations import SettingsCache, region_sections
-from govmedia_monitor.thresholds import ancestors
+from govmedia_monitor.observations.service import SettingsCache, region_sections
+from govmedia_monitor.rules.thresholds import ancestors
 
 _TERM = re.compile(r"^[\w\u4e00-\u9fff]{2,}$")
 _NUMBER = re.compile(r"^[\d.,%]+$")

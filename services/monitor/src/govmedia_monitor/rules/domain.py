@@ -1,7 +1,7 @@
 """The monitor's rules: what each one means, how severe it is, and the pure thresholds logic.
 
-The time-based rules run as set-based SQL sweeps (:mod:`govmedia_monitor.sweeps`); the functions here state
-the same thresholds in plain Python so they can be read, unit-tested and reused by the simulator. Pure.
+The time-based rules run as set-based SQL sweeps (:mod:`govmedia_monitor.rules.sweeps`); the functions here
+state the same thresholds in plain Python so they can be read, unit-tested and reused by the simulator. Pure.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from govmedia_common.events import AlertClass, AlertRule, AlertSeverity, AttentionTier
-from govmedia_monitor.thresholds import MonitorSettings
+from govmedia_monitor.rules.thresholds import MonitorSettings
 
 
 @dataclass(frozen=True)

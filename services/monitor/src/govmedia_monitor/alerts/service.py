@@ -34,7 +34,7 @@ from govmedia_common.events import (
 )
 from govmedia_common.tracing import current_traceparent
 from govmedia_monitor.models import Account, Alert
-from govmedia_monitor.rules import RULES
+from govmedia_monitor.rules.domain import RULES
 
 
 def event_id_prefix() -> str:

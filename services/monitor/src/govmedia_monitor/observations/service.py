@@ -28,17 +28,17 @@ from govmedia_common.events import (
 )
 from govmedia_common.hashing import content_hash
 from govmedia_common.tracing import current_traceparent
-from govmedia_monitor import alerts
 from govmedia_monitor import schemas as s
-from govmedia_monitor.checking import CheckerCache, check_observation
-from govmedia_monitor.matching import Candidate, MatchKind, match, similarity_form
+from govmedia_monitor.alerts import service as alerts
 from govmedia_monitor.models import (
     Account,
     ApprovedPost,
     ObservedPost,
     RegionSettings,
 )
-from govmedia_monitor.thresholds import MonitorSettings, effective
+from govmedia_monitor.observations.checking import CheckerCache, check_observation
+from govmedia_monitor.observations.matching import Candidate, MatchKind, match, similarity_form
+from govmedia_monitor.rules.thresholds import MonitorSettings, effective
 
 # Approved posts older than this before an observed post's publication are not matching candidates.
 CANDIDATE_WINDOW = timedelta(days=365)

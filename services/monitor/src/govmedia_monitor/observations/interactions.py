@@ -1,8 +1,8 @@
 """Ingest of public interaction: messages (留言/评论/私信), the account's answers, the interaction switch.
 
 Idempotent on the natural keys (message id; account and instant of the switch) and set-based, like
-:mod:`govmedia_monitor.observations`. An answer resolves the message's alert at once; switching interaction
-back on resolves the interaction alert at once.
+:mod:`govmedia_monitor.observations.service`. An answer resolves the message's alert at once;
+switching interaction back on resolves the interaction alert at once.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from govmedia_common.events import (
     MessageReceived,
 )
 from govmedia_common.workdays import SHANGHAI
-from govmedia_monitor import alerts
 from govmedia_monitor import schemas as s
+from govmedia_monitor.alerts import service as alerts
 from govmedia_monitor.models import Account, InteractionSwitch, Message
-from govmedia_monitor.observations import RegionFilter, Report, known_accounts, split_known
+from govmedia_monitor.observations.service import RegionFilter, Report, known_accounts, split_known
 
 # ---------------------------------------------------------------------------------------------- messages
 

@@ -27,10 +27,12 @@ from govmedia_common.events import (
 )
 from govmedia_common.hashing import content_hash
 from govmedia_common.workdays import SHANGHAI, FixedClock
-from govmedia_monitor import handlers, hotwords, sweeps
-from govmedia_monitor.checking import CheckerCache
+from govmedia_monitor import handlers
 from govmedia_monitor.connectors import AccountRef, Approval, Behaviour, SimulatorConnector, pull
+from govmedia_monitor.hotwords import service as hotwords
 from govmedia_monitor.models import Alert
+from govmedia_monitor.observations.checking import CheckerCache
+from govmedia_monitor.rules import sweeps
 
 REGIONS = ("331002", "331003", "331004", "330102", "330106")
 

@@ -1,0 +1,1 @@
+"""Alerts: one per (account, rule, period), escalation, resolution, dismissal, lists."""

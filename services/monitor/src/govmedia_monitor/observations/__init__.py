@@ -1,0 +1,1 @@
+"""Observations: what the platforms show (posts, metrics, messages, interaction), matching, the check."""

@@ -1,0 +1,191 @@
+"""Observations HTTP API: ingest (single and bulk) and the observed posts of an account with their match."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.app import Runtime, RuntimeDep, SessionDep
+from govmedia_common.auth import Principal
+from govmedia_common.errors import DomainError, ErrorKind, not_found
+from govmedia_common.events import IngestChannel
+from govmedia_common.pagination import Page, encode_cursor
+from govmedia_monitor import schemas as s
+from govmedia_monitor.access import Cursor, Ingester, Limit, Reader, after_seq
+from govmedia_monitor.models import Account
+from govmedia_monitor.observations import interactions
+from govmedia_monitor.observations import service as observations
+from govmedia_monitor.observations.checking import CheckerCache
+from govmedia_monitor.observations.service import Report
+
+router = APIRouter()
+
+M = TypeVar("M", bound=BaseModel)
+IngestFn = Callable[..., Awaitable[Report]]
+
+
+def checker(rt: Runtime) -> CheckerCache:
+    return rt.component(CheckerCache)
+
+
+def _parse_bulk(model: type[M], body: s.Bulk) -> list[M]:
+    """Every item valid, or a 422 naming each bad item: a bulk request is all or nothing."""
+    items: list[M] = []
+    errors: list[dict[str, Any]] = []
+    for i, raw in enumerate(body.items):
+        try:
+            items.append(model.model_validate(raw))
+        except ValidationError as exc:
+            errors.extend(
+                {"index": i, "field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
+            )
+    if errors:
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE,
+            "invalid-items",
+            f"{len({e['index'] for e in errors})} of {len(body.items)} items are invalid; "
+            "nothing was stored.",
+            errors=errors[:100],
+        )
+    return items
+
+
+async def _ingest(
+    fn: IngestFn, session: AsyncSession, principal: Principal, rt: Runtime, items: Sequence[Any], **extra: Any
+) -> s.IngestReport:
+    report = await fn(
+        session,
+        items,
+        channel=IngestChannel.INGEST_API,
+        now=rt.clock.now(),
+        may_see=principal.can_see_region,
+        **extra,
+    )
+    if report.rejected and len(items) == 1:
+        _, reason = report.rejected[0]
+        raise DomainError(ErrorKind.UNPROCESSABLE, "item-refused", reason)
+    if report.rejected:
+        # All or nothing: the transaction rolls back with the error.
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE,
+            "items-refused",
+            f"{len(report.rejected)} of {len(items)} items were refused; nothing was stored.",
+            errors=[{"index": i, "message": r} for i, r in report.rejected[:100]],
+        )
+    return report.out()
+
+
+# ------------------------------------------------------------------------------------------------ ingest
+
+
+@router.post(
+    "/v1/observed-posts", response_model=s.IngestReport, tags=["ingest"], summary="Ingest one observed post"
+)
+async def post_observed(
+    body: s.ObservedPostIn, session: SessionDep, principal: Ingester, rt: RuntimeDep
+) -> s.IngestReport:
+    return await _ingest(observations.ingest_posts, session, principal, rt, [body], checker=checker(rt))
+
+
+@router.post(
+    "/v1/observed-posts/bulk", response_model=s.IngestReport, tags=["ingest"], summary="Ingest observed posts"
+)
+async def post_observed_bulk(
+    body: s.Bulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
+) -> s.IngestReport:
+    items = _parse_bulk(s.ObservedPostIn, body)
+    return await _ingest(observations.ingest_posts, session, principal, rt, items, checker=checker(rt))
+
+
+@router.post(
+    "/v1/metrics", response_model=s.IngestReport, tags=["ingest"], summary="Ingest one metric snapshot"
+)
+async def post_metrics(
+    body: s.MetricSnapshotIn, session: SessionDep, principal: Ingester, rt: RuntimeDep
+) -> s.IngestReport:
+    return await _ingest(observations.ingest_metrics, session, principal, rt, [body])
+
+
+@router.post(
+    "/v1/metrics/bulk", response_model=s.IngestReport, tags=["ingest"], summary="Ingest metric snapshots"
+)
+async def post_metrics_bulk(
+    body: s.Bulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
+) -> s.IngestReport:
+    return await _ingest(
+        observations.ingest_metrics, session, principal, rt, _parse_bulk(s.MetricSnapshotIn, body)
+    )
+
+
+@router.post(
+    "/v1/messages", response_model=s.IngestReport, tags=["ingest"], summary="Ingest one public message"
+)
+async def post_message(
+    body: s.MessageIn, session: SessionDep, principal: Ingester, rt: RuntimeDep
+) -> s.IngestReport:
+    return await _ingest(interactions.ingest_messages, session, principal, rt, [body])
+
+
+@router.post(
+    "/v1/messages/bulk", response_model=s.IngestReport, tags=["ingest"], summary="Ingest public messages"
+)
+async def post_messages_bulk(
+    body: s.Bulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
+) -> s.IngestReport:
+    return await _ingest(interactions.ingest_messages, session, principal, rt, _parse_bulk(s.MessageIn, body))
+
+
+@router.post(
+    "/v1/replies", response_model=s.IngestReport, tags=["ingest"], summary="Ingest one answer to a message"
+)
+async def post_reply(
+    body: s.ReplyIn, session: SessionDep, principal: Ingester, rt: RuntimeDep
+) -> s.IngestReport:
+    return await _ingest(interactions.ingest_replies, session, principal, rt, [body])
+
+
+@router.post("/v1/replies/bulk", response_model=s.IngestReport, tags=["ingest"], summary="Ingest answers")
+async def post_replies_bulk(
+    body: s.Bulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
+) -> s.IngestReport:
+    return await _ingest(interactions.ingest_replies, session, principal, rt, _parse_bulk(s.ReplyIn, body))
+
+
+@router.post(
+    "/v1/interaction", response_model=s.IngestReport, tags=["ingest"], summary="Interaction seen on or off"
+)
+async def post_interaction(
+    body: s.InteractionIn, session: SessionDep, principal: Ingester, rt: RuntimeDep
+) -> s.IngestReport:
+    return await _ingest(interactions.ingest_interaction, session, principal, rt, [body])
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+async def _visible_account(session: AsyncSession, principal: Principal, account_id: str) -> Account:
+    account = await session.get(Account, account_id)
+    if account is None or not principal.can_see_region(account.region_code):
+        raise not_found("account", account_id)
+    return account
+
+
+@router.get(
+    "/v1/accounts/{account_id}/observed-posts",
+    response_model=Page[s.ObservationOut],
+    tags=["observations"],
+    summary="Observed posts of an account with their match and score",
+)
+async def list_observed(
+    account_id: str, session: SessionDep, principal: Reader, limit: Limit = 50, cursor: Cursor = None
+) -> Page[s.ObservationOut]:
+    await _visible_account(session, principal, account_id)
+    rows = await observations.observations_of(
+        session, account_id, limit=limit + 1, before_seq=after_seq(cursor)
+    )
+    page = [s.ObservationOut.model_validate(r) for r in rows[:limit]]
+    return Page(items=page, next_cursor=encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None)

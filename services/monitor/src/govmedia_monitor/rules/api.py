@@ -1,0 +1,58 @@
+"""Rules HTTP API: run the sweeps for any day; the thresholds that apply in a region."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from govmedia_common.app import RuntimeDep, SessionDep
+from govmedia_common.errors import DomainError, ErrorKind, not_found
+from govmedia_monitor import schemas as s
+from govmedia_monitor.access import Reader, may_run_jobs
+from govmedia_monitor.observations.service import region_sections
+from govmedia_monitor.rules import sweeps
+from govmedia_monitor.rules.thresholds import effective
+
+router = APIRouter()
+
+
+# ---------------------------------------------------------------------------------------------- sweeps
+
+
+@router.post(
+    "/v1/sweeps",
+    response_model=s.SweepOut,
+    tags=["rules"],
+    summary="Run the time-based rules now, for today or any as_of day",
+)
+async def run_sweep(body: s.SweepIn, session: SessionDep, principal: Reader, rt: RuntimeDep) -> s.SweepOut:
+    if not may_run_jobs(principal):
+        raise DomainError(
+            ErrorKind.FORBIDDEN, "sweep-forbidden", "Running sweeps needs monitor:write or an office admin."
+        )
+    as_of = body.as_of or rt.clock.today()
+    result = await sweeps.run(session, as_of=as_of, now=rt.clock.now())
+    return s.SweepOut(
+        as_of=result.as_of,
+        raised=dict(result.raised),
+        escalated=dict(result.escalated),
+        resolved=dict(result.resolved),
+    )
+
+
+@router.get(
+    "/v1/settings/{region_code}",
+    response_model=s.EffectiveSettingsOut,
+    tags=["rules"],
+    summary="Thresholds that apply in a region (tightest along the chain) and ignored loosenings",
+)
+async def effective_settings(
+    region_code: str, session: SessionDep, principal: Reader
+) -> s.EffectiveSettingsOut:
+    if len(region_code) != 6 or not region_code.isascii() or not region_code.isdigit():
+        raise DomainError(ErrorKind.UNPROCESSABLE, "invalid-region-code", "A region code is six digits.")
+    if not principal.can_see_region(region_code):
+        raise not_found("region", region_code)
+    eff = effective(region_code, await region_sections(session))
+    return s.EffectiveSettingsOut(
+        region_code=region_code, settings=eff.settings.model_dump(), set_by=eff.set_by, ignored=eff.ignored
+    )
