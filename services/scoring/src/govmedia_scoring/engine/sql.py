@@ -157,6 +157,7 @@ WITH agg AS (
         CASE WHEN pushes_assigned <= 0 THEN 1.0::{F} ELSE pushes_on_time::{F} / pushes_assigned END
             AS timeliness
     FROM (SELECT inputs.*, posts::{F} AS n, wci_days::{F} AS d FROM inputs) i
+    OFFSET 0  -- keeps PostgreSQL from inlining: raw (sixteen logarithms) is computed once, not per use
 ), parts AS (
     SELECT pre.*,
         LEAST(1.0::{F}, posts / expected) AS volume,
@@ -164,6 +165,7 @@ WITH agg AS (
         GREATEST(0.0::{F}, 1.0 - longest_gap::{F} / gap_limit) AS gap,
         content_original_credit * original_share AS credit
     FROM pre
+    OFFSET 0
 ), indices AS (
     SELECT parts.*,
         100.0 * (diligence_weight_volume * volume + diligence_weight_days * share
