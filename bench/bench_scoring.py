@@ -316,12 +316,14 @@ def main() -> None:
         f"{'recompute month, 500k accounts x 30 days (s)':<48}{rec['first']['seconds']:>14.1f}{'<= 60':>12}"
     )
     print(f"{'  same recompute, nothing changed (s)':<48}{rec['unchanged']['seconds']:>14.1f}")
+    print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: other work slows every figure)")
     doc = {
         "benchmark": "scoring",
         "machine": {
             "cpus": os.cpu_count(),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
+            "load_average_at_end": os.getloadavg(),
         },
         "at": datetime.now(UTC).isoformat(),
         "total_seconds": round(time.monotonic() - started, 1),
