@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from govmedia_common import audit
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind
-from govmedia_common.events import WorkCalendarLoaded
-from govmedia_common.outbox import add_event
+from govmedia_common.events.outbox import write_recorded
 from govmedia_common.workdays import Clock, WorkCalendar, YearSchedule
 from govmedia_registry.calendar import repository as repo
+from govmedia_registry.calendar.domain import ScheduleLoad
 from govmedia_registry.calendar.mapping import schedule_from_row, schedule_to_row
 from govmedia_registry.models import WorkCalendarYear
 
@@ -90,25 +90,19 @@ async def load_calendar_year(
     if set(holidays) & set(workdays):
         raise _unprocessable("calendar-day-twice", "A day cannot be both a holiday and a working day.")
     row = await session.get(WorkCalendarYear, year, with_for_update=True)
-    schedule = YearSchedule(year=year, holidays=frozenset(holidays), workdays=frozenset(workdays))
+    load = ScheduleLoad(
+        schedule=YearSchedule(year=year, holidays=frozenset(holidays), workdays=frozenset(workdays)),
+        region_code=principal.region_code[:2] + "0000",
+        loaded_by=principal.subject,
+    )
+    load.announce(at=clock.now(), source_document=source_document)
     if row is None:
-        row = schedule_to_row(schedule, principal.subject)
+        row = schedule_to_row(load.schedule, principal.subject)
         session.add(row)
     else:
-        schedule_to_row(schedule, principal.subject, row)
+        schedule_to_row(load.schedule, principal.subject, row)
         row.loaded_at = clock.now()
-    await add_event(
-        session,
-        WorkCalendarLoaded(
-            occurred_at=clock.now(),
-            region_code=principal.region_code[:2] + "0000",
-            year=year,
-            holidays=tuple(holidays),
-            workdays=tuple(workdays),
-            loaded_by=principal.subject,
-            source_document=source_document,
-        ),
-    )
+    await write_recorded(session, load)
     await audit.record(
         session,
         principal=principal,
