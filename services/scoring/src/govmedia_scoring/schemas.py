@@ -66,7 +66,11 @@ class RecomputeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     period_kind: PeriodKind
-    period_start: date = Field(description="First day of the period (a Monday for weeks, the 1st otherwise)")
+    period_start: date = Field(
+        ge=date(2000, 1, 1),
+        le=date(2100, 1, 1),
+        description="First day of the period (a Monday for weeks, the 1st otherwise)",
+    )
 
 
 class RecomputeOut(BaseModel):

@@ -152,6 +152,7 @@ async def test_recompute_needs_an_office_admin_and_refuses_bad_periods_with_prob
         {"period_kind": "fortnight", "period_start": "2026-11-09"},
         {"period_kind": "day", "period_start": "2027-01-01"},
         {"period_kind": "day", "period_start": "2026-11-09", "extra": 1},
+        {"period_kind": "year", "period_start": "0001-01-01"},
     ):
         r = await admin.post("/v1/recompute", json=bad)
         assert r.status_code == 422, (bad, r.text)
