@@ -92,3 +92,20 @@ async def test_office_staff_without_a_unit_and_the_first_administrator_are_annou
     province = await f.unit("330000", office_name("330000"), "省府办", ("政务公开",), kind="competent_office")
     (admin_event,) = await _events(module_registry, "gov.registry.person.registered.v1", admin.id)
     assert (admin_event["unit_id"], admin_event["roles"]) == (province["id"], ["office_admin", "auditor"])
+
+
+async def test_the_liaison_of_a_unit_is_one_of_its_registered_people(module_registry: Registry) -> None:
+    f = Factory(module_registry)
+    admin = await f.admin()
+    unit = await f.unit("331004", "台州市路桥区教育局", "教育局", ("教育",))
+    liaison = await f.person(["liaison"], unit=unit)
+    stranger = await f.person(
+        ["editor"], unit=await f.unit("331004", "台州市路桥区民政局", "民政局", ("民政",))
+    )
+    url = f"/v1/units/{unit['id']}"
+    refused = await with_etag(admin, "PATCH", url, url, json={"liaison_person_id": stranger.id})
+    assert_problem(refused, 422, "unknown-liaison")
+    r = await with_etag(admin, "PATCH", url, url, json={"liaison_person_id": liaison.id})
+    assert r.status_code == 200, r.text
+    (changed,) = await _events(module_registry, "gov.registry.unit.changed.v1", unit["id"])
+    assert (changed["liaison_person_id"], changed["changed_fields"]) == (liaison.id, ["liaison_person_id"])

@@ -15,6 +15,7 @@ from govmedia_common.ids import new_id
 from govmedia_common.scoping import ensure_visible
 from govmedia_common.workdays import Clock
 from govmedia_registry.identity.service import announce_waiting_people
+from govmedia_registry.models import Person as PersonRow
 from govmedia_registry.regions import repository as regions_repo
 from govmedia_registry.units import repository as repo
 from govmedia_registry.units.domain import Unit, UnitKind
@@ -53,6 +54,7 @@ async def create_unit(
         duty_keywords=tuple(duty_keywords),
         **(contacts or {}),
     )
+    await _check_liaison(session, unit)
     unit.registered(actor_id=principal.subject, at=clock.now())
     try:
         async with session.begin_nested():  # a duplicate name is the caller's conflict, not a server error
@@ -81,6 +83,8 @@ async def patch_unit(
     if not principal.can_see_region(unit.region_code):
         raise not_found("unit", unit.id)
     changed = unit.change(changes, actor_id=principal.subject, at=clock.now())
+    if "liaison_person_id" in changed:
+        await _check_liaison(session, unit)
     row = await repo.get_unit(session, unit.id)
     assert row is not None
     try:
@@ -108,3 +112,28 @@ async def visible_unit(session: AsyncSession, principal: Principal, unit_id: str
         raise not_found("unit", unit_id)
     ensure_visible(principal, row.region_code, row.id, "unit", unit_id)
     return unit_from_row(row)
+
+
+async def _check_liaison(session: AsyncSession, unit: Unit) -> None:
+    """The liaison (联络员) is a registered, active person of the unit (or, for an office, of its region)."""
+    if unit.liaison_person_id is None:
+        return
+    person = await session.get(PersonRow, unit.liaison_person_id)
+    belongs = (
+        person is not None
+        and person.active
+        and (
+            person.unit_id == unit.id
+            or (
+                unit.kind is UnitKind.COMPETENT_OFFICE
+                and person.unit_id is None
+                and person.region_code == unit.region_code
+            )
+        )
+    )
+    if not belongs:
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE,
+            "unknown-liaison",
+            f"liaison_person_id {unit.liaison_person_id} is not an active person registered with this unit.",
+        )
