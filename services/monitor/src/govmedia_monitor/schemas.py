@@ -132,6 +132,25 @@ class IngestReport(BaseModel):
 # ------------------------------------------------------------------------------------------------ output
 
 
+class AccountOut(BaseModel):
+    """The monitor's view of an account: what the registry announced plus what the monitor observed."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    account_id: str
+    name: str
+    platform: str
+    unit_id: str
+    region_code: str
+    status: str
+    attention_tier: str
+    active_since: date | None = Field(description="The day it last became active (silence counts from here).")
+    interaction_enabled: bool
+    interaction_off_since: datetime | None
+    last_post_at: datetime | None = Field(None, description="Publication time of the newest observed post.")
+    as_of: datetime = Field(description="When the registry event the view reflects happened.")
+
+
 class ObservationOut(BaseModel):
     """An observed post with the approved post it matched and the similarity score."""
 

@@ -47,6 +47,8 @@ async def test_an_approved_and_published_post_raises_nothing_and_shows_its_exact
     assert (obs.match_kind, obs.matched_post_id, obs.match_score) == ("exact", post_id, 1.0)
     assert await monitor.alerts(account) == []
 
+    view = (await monitor.office.get(f"/v1/accounts/{account}")).json()
+    assert (view["status"], view["active_since"]) == ("active", "2025-09-01") and view["last_post_at"]
     r = await monitor.office.get(f"/v1/accounts/{account}/observed-posts")
     assert r.status_code == 200, r.text
     [shown] = r.json()["items"]

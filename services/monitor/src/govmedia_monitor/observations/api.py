@@ -175,6 +175,19 @@ async def _visible_account(session: AsyncSession, principal: Principal, account_
 
 
 @router.get(
+    "/v1/accounts/{account_id}",
+    response_model=s.AccountOut,
+    tags=["observations"],
+    summary="The monitor's view of an account (status from the registry, last observed post)",
+)
+async def get_account(account_id: str, session: SessionDep, principal: Reader) -> s.AccountOut:
+    account = await _visible_account(session, principal, account_id)
+    out = s.AccountOut.model_validate(account)
+    out.last_post_at = await observations.last_post_at(session, account_id)
+    return out
+
+
+@router.get(
     "/v1/accounts/{account_id}/observed-posts",
     response_model=Page[s.ObservationOut],
     tags=["observations"],

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -347,6 +347,13 @@ async def rematch_account(session: AsyncSession, account_id: str, now: datetime)
                 at=now,
             )
         await _alerts_for(session, account, obs, now)
+
+
+async def last_post_at(session: AsyncSession, account_id: str) -> datetime | None:
+    """Publication time of the account's newest observed post."""
+    stmt = select(func.max(ObservedPost.published_at)).where(ObservedPost.account_id == account_id)
+    value: datetime | None = (await session.execute(stmt)).scalar_one()
+    return value
 
 
 async def observations_of(
