@@ -174,12 +174,14 @@ async def leaderboard(
         )
         for r in rows
     ]
+    regions = await repo.by_region(session, period, region, platform.value if platform else None)
     return s.PublicBoard(
         period_kind=period.kind.value,
         period_start=period.start,
         period_end=period.end,
         region_code=region,
         entries=entries,
+        regions=[s.PublicRegion.model_validate(r._mapping) for r in regions],
     )
 
 

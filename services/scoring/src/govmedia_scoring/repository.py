@@ -71,6 +71,25 @@ async def ranking(
     return list(result)
 
 
+async def by_region(
+    session: AsyncSession, period: Period, region_code: str, platform: str | None
+) -> list[Row[Any]]:
+    """Accounts, passed and mean composite of every region of a subtree, best mean first."""
+    result = await session.execute(
+        text(
+            """
+            SELECT region_code, count(*) AS accounts, count(*) FILTER (WHERE passed) AS passed,
+                   round(avg(composite)::numeric, 1)::float8 AS mean_composite
+            FROM scores WHERE period_kind = :k AND period_start = :s AND region_code LIKE :scope
+              AND (CAST(:platform AS text) IS NULL OR platform = :platform)
+            GROUP BY region_code ORDER BY mean_composite DESC, region_code
+            """
+        ),
+        {"k": period.kind.value, "s": period.start, "scope": _scope(region_code), "platform": platform},
+    )
+    return list(result)
+
+
 async def distribution(session: AsyncSession, period: Period, region_code: str) -> dict[str, Any]:
     """Count, mean, quartiles, extremes and ten-band histogram of each index over a region's subtree."""
     params = {"k": period.kind.value, "s": period.start, "scope": _scope(region_code)}

@@ -106,12 +106,24 @@ class PublicEntry(BaseModel):
     veto_reasons: list[str]
 
 
+class PublicRegion(_Out):
+    """One region's aggregate on the public leaderboard."""
+
+    region_code: str
+    accounts: int
+    passed: int
+    mean_composite: float
+
+
 class PublicBoard(BaseModel):
     period_kind: str
     period_start: date
     period_end: date
     region_code: str
     entries: list[PublicEntry]
+    regions: list[PublicRegion] = Field(
+        description="Each region of the subtree: accounts, passed, mean composite"
+    )
 
 
 class IndexDistribution(BaseModel):

@@ -54,6 +54,10 @@ async def test_the_public_leaderboard_needs_no_sign_in_shows_closed_periods_and_
         "rank", "account_name", "unit_name", "platform", "region_code", "composite", "diligence", "effect",
         "content", "cluster", "growth", "passed", "veto_reasons",
     }  # fmt: skip
+    regions = {r["region_code"]: r for r in board["regions"]}
+    assert set(regions) == {"331004", "331002"}
+    assert (regions["331002"]["accounts"], regions["331002"]["passed"]) == (1, 0)
+    assert regions["331004"]["accounts"] == 5 and regions["331004"]["passed"] == 5
     # the running week is not public yet
     running = {"period_kind": "week", "period_start": "2026-11-16", "region": "331000"}
     r = await anonymous.get("/v1/public/leaderboard", params=running)
