@@ -57,7 +57,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "additionalProperties": True,
 }
 _WHY = {
-    400: "Malformed request (a cursor this API did not issue; an OAuth2 request error)",
+    400: "Malformed request (a cursor this API did not issue, an If-Match that is no ETag, an OAuth2 request "
+    "error)",
     401: "Missing, invalid or expired token, or wrong credentials",
     403: "Outside your scopes, roles or region, or refused by a four-eyes rule",
     404: "Does not exist, or lies outside your region",
@@ -108,12 +109,12 @@ def _statuses(path: str, method: str, operation: dict[str, Any], secured: bool, 
     statuses = {422}
     if secured:
         statuses |= {401, 403}
-    if "{" in path or method in ("post", "put", "patch") or "region" in params:
+    if "{" in path or method in ("post", "put", "patch") or {"region", "region_code"} & set(params):
         statuses.add(404)  # the thing named, or the region asked for, does not exist (or is not yours)
     if method in ("post", "put", "patch", "delete"):
         statuses |= {409, 413}
     if "if-match" in params:
-        statuses |= {412, 428}
+        statuses |= {400, 412, 428}  # 400: If-Match is not an ETag at all
     if "cursor" in params:
         statuses.add(400)
     return statuses
