@@ -4,7 +4,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install run test test-unit test-integration lint format typecheck bench migrate contracts clean
+.PHONY: help install run test test-unit test-integration lint format typecheck bench fuzz migrate contracts clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ format: install ## format and auto-fix
 
 bench: install ## benchmarks, reported as ratios to raw aiokafka / PostgreSQL measured in the same run
 	@$(RUN) python bench/run_all.py
+
+fuzz: install ## hostile input: replayed 500s and schemathesis over all five services (also part of make test)
+	@$(RUN) pytest tests/hostile -q -p no:cacheprovider $(PYTEST_ARGS)
 
 migrate: install ## run every service's migrations against GOVMEDIA_DATABASE_URL
 	@$(RUN) govmedia migrate
