@@ -425,6 +425,9 @@ class OutboxRelay:
         until = loop.time() + max_seconds
         total = 0
         marking: asyncio.Task[None] | None = None
+        # Rows sent and acknowledged whose mark has not committed yet: still "unpublished" and claimed by this
+        # relay in the table, so a claim ahead must skip them as well as the rows in flight.
+        marking_rows: list[ClaimedRow] = []
         await self.check_broker()
         rows = await self.claim()
         try:
@@ -432,7 +435,8 @@ class OutboxRelay:
                 broker = self.broker  # known before sending: a row is never labelled with a newer broker
                 sent, outcome = await self._send(rows)
                 more = loop.time() < until and not self._stopping.is_set()
-                ahead = asyncio.create_task(self.claim(in_flight=[r.seq for r in rows])) if more else None
+                skip = [r.seq for r in (*rows, *marking_rows)]
+                ahead = asyncio.create_task(self.claim(in_flight=skip)) if more else None
                 try:
                     outcome = await self._acknowledged(sent, outcome)
                 except BaseException:
@@ -442,7 +446,7 @@ class OutboxRelay:
                     claimed_ahead = await _result_or_empty(ahead)
                     if marking is not None:
                         await marking
-                        marking = None
+                        marking, marking_rows = None, []
                     if outcome.error is not None or outcome.set_aside or outcome.retry:
                         await asyncio.shield(self._settle(outcome, rows, claimed_ahead))
                 if outcome.error is not None:
@@ -450,6 +454,7 @@ class OutboxRelay:
                 if outcome.set_aside or outcome.retry:
                     return total + len(outcome.published)
                 marking = asyncio.create_task(self.mark(outcome.published, broker))
+                marking_rows = list(outcome.published)
                 total += len(outcome.published)
                 rows = claimed_ahead
                 if rows:
