@@ -4,7 +4,7 @@ recomputation and the rules in force. Parse, authorise, call, shape."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 
@@ -30,7 +30,7 @@ Start = Annotated[
 ]
 Region = Annotated[str | None, Query(description="Region code (GB/T 2260); default: your own", max_length=6)]
 Level = Annotated[
-    str | None, Query(pattern="^(province|city|county)$", description="Level of the account's region")
+    Literal["province", "city", "county"] | None, Query(description="Level of the account's region")
 ]
 PlatformQ = Annotated[Platform | None, Query(description="Only this platform")]
 Limit = Annotated[int, Query(ge=1, le=500)]
