@@ -1,10 +1,10 @@
 """Compute (or recompute) every score of a period from the stored daily aggregates and the region settings.
 
-A period is scored in two statements: the rules in force for each region go into a temp table, then ONE
-statement (:mod:`.sql`) computes the inputs, parts and indices of the period, of the previous period and of
-the year-ago period, upserts the scores (changing only rows whose values differ) and writes a
-``ScoresComputed`` outbox row for each changed score, built in SQL with the headers of a real envelope —
-all in the caller's transaction. Scores are thus a pure
+A period is scored in a few set-based statements (:mod:`.sql`): the rules in force for each region go into
+a temp table; one statement computes the inputs, parts and indices of the period, of the previous period and
+of the year-ago period into temp table ``scored``; one upsert writes the scores whose values differ; one
+INSERT writes a ``ScoresComputed`` outbox row for each changed score, built in SQL with the headers of a
+real envelope — all in the caller's transaction. Scores are thus a pure
 function of aggregates and settings: recomputing twice changes nothing, and replaying the topics into a
 fresh database gives the same scores.
 """
@@ -157,8 +157,14 @@ async def compute_period(
     }
     for prefix, p in (("n", period), ("p", period.previous()), ("y", period.year_ago())):
         params |= {f"{prefix}s": p.start, f"{prefix}e": p.end, f"{prefix}wd": p.wci_days}
-    statement = sql.score_statement(ix.VETO_RULES, announce=announce)
-    changed = len((await session.execute(text(statement), params)).all())
+    await session.execute(text("DROP TABLE IF EXISTS scored"))
+    await session.execute(text("DROP TABLE IF EXISTS changed"))
+    await session.execute(text("CREATE TEMP TABLE changed (account_id text) ON COMMIT DROP"))
+    await session.execute(text(sql.scored_table()), params)
+    await session.execute(text(sql.UPSERT))
+    if announce:
+        await session.execute(text(sql.outbox_insert(ix.VETO_RULES)), params)
+    changed = (await session.execute(text("SELECT count(*) FROM changed"))).scalar_one()
     accounts = (
         await session.execute(
             text("SELECT count(*) FROM scores WHERE period_kind = :k AND period_start = :s"),
@@ -176,7 +182,8 @@ async def compute_period(
         ),
         {"k": period.kind.value, "s": period.start, "now": now, "a": accounts, "c": changed},
     )
-    await session.execute(text("DROP TABLE IF EXISTS tmp_rules"))
+    for table in ("tmp_rules", "scored", "changed"):
+        await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
     log.info("period scored", extra={"period": period.label(), "accounts": accounts, "changed": changed})
     return RunResult(period, int(accounts), changed)
 

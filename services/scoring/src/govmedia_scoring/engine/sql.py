@@ -288,43 +288,22 @@ PARTS_JSON = _json(
 )  # fmt: skip
 
 
-def score_statement(veto_rules: dict[str, str], *, announce: bool) -> str:
-    """One statement: score the period, upsert the scores that changed, write their events to the outbox.
+SCORE_COLUMNS = (
+    "account_id, period_kind, period_start, period_end, region_code, level, platform, unit_id, diligence, "
+    "effect, content, cluster, growth, composite, base, effect_raw, passed, veto_reasons, previous_base, "
+    "year_ago_base, inputs, parts, rules_digest, computed_at"
+)
+
+
+def scored_table() -> str:
+    """CREATE TEMP TABLE ``scored``: every account's score row for the period (nothing written yet).
 
     Parameters: ``:ns/:ne/:nwd`` (the period), ``:ps/:pe/:pwd`` (previous), ``:ys/:ye/:ywd`` (a year ago),
-    ``:kind``, ``:now`` (timestamptz), ``:now_text`` (its RFC 3339 text), ``:headers`` (an envelope's
-    headers as JSON, ce_id and ce_subject replaced per row), ``:type``, ``:topic``. Returns the changed rows.
+    ``:kind``, ``:now``. Reads temp table ``tmp_rules``. Streaming into a temp table (rather than one
+    statement with data-modifying CTEs) keeps half a million wide rows out of in-memory tuplestores.
     """
-    texts = {k: v.replace("'", "''") for k, v in veto_rules.items()}
-    rule_text = (
-        "CASE v "
-        + " ".join(f"WHEN '{k}' THEN '{t}'" for k, t in texts.items() if k != "serious_errors")
-        + f" ELSE replace('{texts['serious_errors']}', '{{limit}}', c.veto_serious_errors_max::text) END"
-    )
-    weights = _json({k: f"c.weight_{k}" for k in ("diligence", "effect", "content", "cluster", "growth")})
-    outbox = f"""
-, ev AS (
-    SELECT gen_random_uuid()::text AS event_id, u.*, {weights} AS weights,
-        (SELECT COALESCE(jsonb_object_agg(v, {rule_text}), '{{}}'::jsonb) FROM unnest(u.veto_reasons) AS v)
-            AS veto_rules
-    FROM up u JOIN tmp_rules c ON c.region_code = u.region_code
-), ob AS (
-    INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers)
-    SELECT ev.event_id, 'account', ev.account_id, CAST(:type AS text), CAST(:topic AS text),
-        jsonb_build_object(
-            'occurred_at', CAST(:now_text AS text), 'account_id', ev.account_id, 'unit_id', ev.unit_id,
-            'region_code', ev.region_code, 'platform', ev.platform, 'period_kind', CAST(:kind AS text),
-            'period_start', CAST(:ns AS date), 'period_end', CAST(:ne AS date),
-            'diligence', ev.diligence, 'effect', ev.effect, 'content', ev.content, 'cluster', ev.cluster,
-            'growth', ev.growth, 'composite', ev.composite, 'weights', ev.weights, 'passed', ev.passed,
-            'veto_reasons', to_jsonb(ev.veto_reasons), 'inputs', {INPUTS_JSON}, 'parts', {PARTS_JSON},
-            'effect_raw', ev.effect_raw, 'veto_rules', ev.veto_rules, 'rules_digest', ev.rules_digest)
-        ,
-        CAST(:headers AS jsonb) || jsonb_build_object('ce_id', ev.event_id, 'ce_subject', ev.account_id)
-    FROM ev
-    RETURNING 1
-)"""
     return f"""
+CREATE TEMP TABLE scored ON COMMIT DROP AS
 WITH now_ AS ({base_query("n")}),
 prev AS ({base_query("p", slim=True)}),
 yoy AS ({base_query("y", slim=True)}),
@@ -343,21 +322,27 @@ s AS (
             CASE WHEN veto_serious_alert AND serious_alerts > 0 THEN 'serious_alert' END,
             CASE WHEN errors_serious > veto_serious_errors_max THEN 'serious_errors' END], NULL) AS vetoes
     FROM s
-), up AS (
-    INSERT INTO scores AS t (account_id, period_kind, period_start, period_end, region_code, level, platform,
-        unit_id, diligence, effect, content, cluster, growth, composite, base, effect_raw, passed,
-        veto_reasons,
-        previous_base, year_ago_base, inputs, parts, rules_digest, computed_at)
-    SELECT c.account_id, :kind, CAST(:ns AS date), CAST(:ne AS date), c.region_code,
-        CASE WHEN substr(c.region_code, 3) = '0000' THEN 'province'
-             WHEN substr(c.region_code, 5) = '00' THEN 'city' ELSE 'county' END,
-        c.platform, c.unit_id, c.diligence, c.effect, c.content, c.cluster, c.growth,
-        (0 + weight_diligence * diligence + weight_effect * effect + weight_content * content
-           + weight_cluster * cluster + weight_growth * growth)
-        / (weight_diligence + weight_effect + weight_content + weight_cluster + weight_growth),
-        c.base, c.raw, cardinality(c.vetoes) = 0, c.vetoes, c.previous_base, c.year_ago_base,
-        {INPUTS_ARRAY}, {PARTS_ARRAY}, c.digest, CAST(:now AS timestamptz)
-    FROM g c
+    OFFSET 0
+)
+SELECT c.account_id, CAST(:kind AS text) AS period_kind, CAST(:ns AS date) AS period_start,
+    CAST(:ne AS date) AS period_end, c.region_code,
+    CASE WHEN substr(c.region_code, 3) = '0000' THEN 'province'
+         WHEN substr(c.region_code, 5) = '00' THEN 'city' ELSE 'county' END AS level,
+    c.platform, c.unit_id, c.diligence, c.effect, c.content, c.cluster, c.growth,
+    (0 + weight_diligence * diligence + weight_effect * effect + weight_content * content
+       + weight_cluster * cluster + weight_growth * growth)
+    / (weight_diligence + weight_effect + weight_content + weight_cluster + weight_growth) AS composite,
+    c.base, c.raw AS effect_raw, cardinality(c.vetoes) = 0 AS passed, c.vetoes AS veto_reasons,
+    c.previous_base, c.year_ago_base, {INPUTS_ARRAY} AS inputs, {PARTS_ARRAY} AS parts,
+    c.digest AS rules_digest, CAST(:now AS timestamptz) AS computed_at
+FROM g c
+"""
+
+
+UPSERT = f"""
+WITH up AS (
+    INSERT INTO scores AS t ({SCORE_COLUMNS})
+    SELECT {SCORE_COLUMNS} FROM scored
     ON CONFLICT (account_id, period_kind, period_start) DO UPDATE SET
         region_code = excluded.region_code, level = excluded.level, platform = excluded.platform,
         unit_id = excluded.unit_id, diligence = excluded.diligence, effect = excluded.effect,
@@ -373,7 +358,43 @@ s AS (
           (excluded.region_code, excluded.platform, excluded.unit_id, excluded.diligence, excluded.effect,
            excluded.content, excluded.cluster, excluded.growth, excluded.composite, excluded.passed,
            excluded.veto_reasons, excluded.inputs, excluded.rules_digest)
-    RETURNING t.*
-){outbox if announce else ""}
-SELECT account_id FROM up
+    RETURNING t.account_id
+)
+INSERT INTO changed SELECT account_id FROM up
+"""
+"""Write the scores whose values differ into ``scores``; their account ids go to temp table ``changed``."""
+
+
+def outbox_insert(veto_rules: dict[str, str]) -> str:
+    """INSERT the ``ScoresComputed`` outbox row of every changed score, payload and headers built in SQL.
+
+    Parameters: ``:now_text`` (RFC 3339 of the instant), ``:headers`` (a real envelope's headers as JSON;
+    ``ce_id`` and ``ce_subject`` are replaced per row), ``:type``, ``:topic``.
+    """
+    texts = {k: v.replace("'", "''") for k, v in veto_rules.items()}
+    rule_text = (
+        "CASE v "
+        + " ".join(f"WHEN '{k}' THEN '{t}'" for k, t in texts.items() if k != "serious_errors")
+        + f" ELSE replace('{texts['serious_errors']}', '{{limit}}', r.veto_serious_errors_max::text) END"
+    )
+    weights = _json({k: f"r.weight_{k}" for k in ("diligence", "effect", "content", "cluster", "growth")})
+    return f"""
+INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers)
+SELECT ev.event_id, 'account', ev.account_id, CAST(:type AS text), CAST(:topic AS text),
+    jsonb_build_object(
+        'occurred_at', CAST(:now_text AS text), 'account_id', ev.account_id, 'unit_id', ev.unit_id,
+        'region_code', ev.region_code, 'platform', ev.platform, 'period_kind', ev.period_kind,
+        'period_start', ev.period_start, 'period_end', ev.period_end,
+        'diligence', ev.diligence, 'effect', ev.effect, 'content', ev.content, 'cluster', ev.cluster,
+        'growth', ev.growth, 'composite', ev.composite, 'weights', ev.weights, 'passed', ev.passed,
+        'veto_reasons', to_jsonb(ev.veto_reasons), 'inputs', {INPUTS_JSON}, 'parts', {PARTS_JSON},
+        'effect_raw', ev.effect_raw, 'veto_rules', ev.veto_rules, 'rules_digest', ev.rules_digest),
+    CAST(:headers AS jsonb) || jsonb_build_object('ce_id', ev.event_id, 'ce_subject', ev.account_id)
+FROM (
+    SELECT gen_random_uuid()::text AS event_id, c.*, {weights} AS weights,
+        (SELECT COALESCE(jsonb_object_agg(v, {rule_text}), '{{}}'::jsonb) FROM unnest(c.veto_reasons) AS v)
+            AS veto_rules
+    FROM scored c JOIN changed USING (account_id) JOIN tmp_rules r ON r.region_code = c.region_code
+    OFFSET 0
+) ev
 """
