@@ -1,9 +1,14 @@
-"""What the outbox relay puts on the real broker is a CloudEvents 1.0 record in Kafka binary mode."""
+"""What the outbox relay puts on the real broker is a CloudEvents 1.0 record in Kafka binary mode.
+
+``ce_time`` is the business time of the fact (the event's ``occurred_at``, CloudEvents' "time of the
+occurrence"); when the record was produced is the Kafka record timestamp (CreateTime, set on publishing).
+"""
 
 from __future__ import annotations
 
 import re
 import secrets
+import time
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -49,6 +54,7 @@ async def test_relayed_records_carry_cloudevents_headers_the_aggregate_key_and_c
     by_id = {env.id: (env, event) for env, event in zip(envelopes, written, strict=True)}
 
     relay = OutboxRelay(sessions, await kit.producer(), service="test", relay_id=f"ce-{uuid.uuid4().hex[:6]}")
+    published_after_ms = int(time.time() * 1000)
     assert await relay.run_once() == len(written)
     assert await relay.run_once() == 0
 
@@ -73,6 +79,8 @@ async def test_relayed_records_carry_cloudevents_headers_the_aggregate_key_and_c
         assert event_class(headers["ce_type"]) is cls
         assert RFC3339.match(headers["ce_time"]), headers["ce_time"]
         assert datetime.fromisoformat(headers["ce_time"]) == event.occurred_at  # type: ignore[attr-defined]
+        # ce_time is the business time (occurred_at); the production time is the record's CreateTime.
+        assert record.timestamp_type == 0 and record.timestamp >= published_after_ms, record
         assert headers["ce_subject"] == event.aggregate_id
         assert headers["content-type"] == "application/json"
         assert TRACEPARENT.match(headers["traceparent"]), headers["traceparent"]

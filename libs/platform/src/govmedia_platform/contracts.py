@@ -134,8 +134,9 @@ _HEADERS_SCHEMA: dict[str, Any] = {
         "ce_time": {
             "type": "string",
             "format": "date-time",
-            "description": "When the event was produced (RFC 3339); occurred_at in the data is the "
-            "business time of the fact.",
+            "description": "When the fact happened (RFC 3339): the data's occurred_at, the business time "
+            "recorded by the owner (CloudEvents' time of the occurrence), not when the record was "
+            "produced; that is the Kafka record timestamp (CreateTime, set on publishing).",
         },
         "ce_subject": {
             "type": "string",
