@@ -6,10 +6,13 @@ What it refuses, and why:
   string, a form body or any JSON string or key → 422 ``invalid-text`` naming where. PostgreSQL cannot
   store NUL in ``text`` and asyncpg cannot encode a lone surrogate: letting either through turns a typo
   into a 500 deep inside a transaction.
-- **Bodies above a size** (``max_body_bytes``, 1 MB by default) → 413 ``body-too-large``, decided from
-  ``Content-Length`` *before* a byte is read, and while streaming for chunked bodies; the connection is
-  then closed rather than drained.
+- **Bodies above a size** (``max_body_bytes``, 1 MB unless the service declares more) → 413
+  ``body-too-large``, decided from ``Content-Length`` *before* a byte is read, and while streaming for
+  chunked bodies. A body up to ``DRAIN_FACTOR`` times the limit is then read and dropped so the client can
+  read the answer on a live connection; a larger one is answered at once and the connection closed.
 - **JSON nested deeper than** ``max_json_depth`` → 422 ``json-too-deep`` (nobody's settings are 254 deep).
+- Database refusals that still get through (:func:`install_input_policy`): a unique violation → 409 naming
+  the rule, a value PostgreSQL cannot store → 422, logged without the statement's parameters.
 - Anything unexpected still answers ``application/problem+json`` 500 and the keep-alive connection stays
   usable (:class:`LastResort` wraps the whole Starlette stack, whose own error middleware re-raises after
   answering, which makes the server drop the connection).
