@@ -87,7 +87,7 @@ async def test_a_broker_killed_mid_stream_comes_back_and_every_committed_event_t
             sessions=session_factory(inbox), kafka=kafka, dlt_producer=dlt_producer, broker_check_seconds=0.5,
             retry_backoff=0.05, max_backoff=2.0, handler_timeout=60.0,
         )  # fmt: skip
-        fault_kit.supervise(runner.run)
+        consuming = fault_kit.supervise(runner.run)
 
         accounts = [str(uuid.uuid4()) for _ in range(30)]
         committed: list[str] = []
@@ -163,6 +163,8 @@ async def test_a_broker_killed_mid_stream_comes_back_and_every_committed_event_t
         assert republished == 1  # every row now lives on the new broker
         runner.stop_soon()
         relay.stop()
+        await asyncio.wait([consuming], timeout=10)
+        await runner.stop()
         await dlt_producer.stop()
         await producer.stop()
     finally:

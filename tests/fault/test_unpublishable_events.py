@@ -137,6 +137,9 @@ async def test_a_row_the_broker_refuses_is_set_aside_and_other_aggregates_flow_w
         assert (dead_after or 0) - (dead_before or 0) == 1
         await relay.update_gauges()
         assert REGISTRY.get_sample_value("govmedia_outbox_set_aside", {"service": "fault"}) == 1
+        assert (
+            REGISTRY.get_sample_value("govmedia_outbox_backlog", {"service": "fault"}) == 2
+        )  # counted, not 0
 
         # The operator shortens the event and releases it: it goes out, then the one that waited.
         async with engine.begin() as conn:
