@@ -67,6 +67,13 @@ ins AS (
     SELECT gen_random_uuid()::text, h.account_id, h.unit_id, h.region_code, :rule, h.severity, :alert_class,
            h.period, h.detail, 'open', :now, :now
     FROM h
+    -- Skip what is already there (ON CONFLICT would lock every existing row even when it changes nothing):
+    -- only new alerts, and open warnings that became violations, reach the insert.
+    WHERE NOT EXISTS (
+        SELECT 1 FROM alerts x
+        WHERE x.account_id = h.account_id AND x.rule = :rule AND x.period = h.period
+          AND NOT (x.state = 'open' AND x.severity = 'warning' AND h.severity = 'violation')
+    )
     ON CONFLICT (account_id, rule, period) DO UPDATE
         SET severity = EXCLUDED.severity, updated_at = EXCLUDED.updated_at,
             detail = EXCLUDED.detail || jsonb_build_object('escalated_from', alerts.severity)
