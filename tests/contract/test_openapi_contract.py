@@ -57,6 +57,10 @@ def test_every_operation_documents_its_access_problems_and_a_description(service
             continue
         problems = {s for s, r in op["responses"].items() if PROBLEM_JSON in r.get("content", {})}
         assert "422" in problems, f"{service} {name}"
+        for status in problems:  # an example answer, where there is one, is a Problem with its status
+            for example in op["responses"][status]["content"][PROBLEM_JSON].get("examples", {}).values():
+                value = doc["components"]["examples"][example["$ref"].rsplit("/", 1)[1]]["value"]
+                assert value["status"] == int(status) and set(problem["required"]) <= set(value), name
         if op.get("security") and op["security"] != [{}, {"HTTPBasic": []}]:
             assert {"401", "403"} <= problems, f"{service} {name}"
             assert "Requires" in op["description"], f"{service} {name} does not say what it requires"

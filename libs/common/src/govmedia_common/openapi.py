@@ -71,6 +71,37 @@ _WHY = {
     503: "A dependency is not reachable",
 }
 
+# One typical answer per status (components/examples), shown beside the Problem schema.
+_EXAMPLES: dict[int, tuple[str, str, str]] = {
+    400: ("invalid-cursor", "Bad request", "The cursor is not one this API returned; start without it."),
+    401: ("unauthorized", "Authentication required", "Send 'Authorization: Bearer <token>'."),
+    403: ("insufficient-scope", "Forbidden", "The token lacks the scope(s): review:submit."),
+    404: ("not-found", "Not found", "account 6f1c2c8e does not exist or is outside your region."),
+    409: ("conflict", "Conflict", "The current state does not allow this."),
+    412: ("stale-version", "Precondition failed", "If-Match names version 3; the current version is 4."),
+    413: ("body-too-large", "Content too large", "The request body exceeds 1048576 bytes."),
+    422: ("validation-error", "Unprocessable content", "The request is invalid at: body.name."),
+    428: ("if-match-required", "Precondition required", "Send If-Match with the ETag you read."),
+    429: (
+        "too-many-failed-logins",
+        "Too many requests",
+        "Too many failed sign-ins; try again in 42 seconds.",
+    ),
+    503: ("not-ready", "Service unavailable", "A dependency is not reachable; see checks."),
+}
+
+
+def _example(status: int) -> dict[str, Any]:
+    code, title, detail = _EXAMPLES[status]
+    value = {"type": f"urn:govmedia:problem:{code}", "title": title, "status": status, "detail": detail}
+    return {"summary": title, "value": {**value, "code": code}}
+
+
+def _problem(status: int) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/examples/problem-{status}"}
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {PROBLEM_JSON: {"schema": schema, "examples": {_EXAMPLES[status][0]: ref}}}
+
 
 def token_url_beside(jwks_url: str) -> str:
     """The registry's token endpoint on the host that publishes the signing keys."""
@@ -176,7 +207,7 @@ def document(
             operation["description"] = f"{description}\n\n{access}".strip()
             responses = operation.setdefault("responses", {})
             for status in sorted(_statuses(path, method.lower(), operation, secured, token_url)):
-                responses[str(status)] = {"description": _WHY[status], "content": problem}
+                responses[str(status)] = {"description": _WHY[status], "content": _problem(status)}
             for status, response in responses.items():  # answers a route declared itself
                 if status[0] in "45" and not response.get("content"):
                     response["content"] = problem
@@ -196,13 +227,14 @@ def document(
         metrics["responses"]["200"]["content"] = {"text/plain": {"schema": {"type": "string"}}}
     ready = schema["paths"].get("/readyz", {}).get("get")
     if ready is not None:  # not ready: problem+json with the checks
-        ready["responses"]["503"] = {"description": _WHY[503], "content": problem}
+        ready["responses"]["503"] = {"description": _WHY[503], "content": _problem(503)}
     for path, operations in schema["paths"].items():
         for operation in operations.values():
             if not operation.get("security") and path != token_url:
                 # The app-wide 401/403 do not apply to what needs no token.
                 operation.get("responses", {}).pop("401", None)
                 operation.get("responses", {}).pop("403", None)
+    components["examples"] = {f"problem-{status}": _example(status) for status in sorted(_EXAMPLES)}
     components["schemas"].pop("HTTPValidationError", None)
     components["schemas"].pop("ValidationError", None)
     app.openapi_schema = schema
