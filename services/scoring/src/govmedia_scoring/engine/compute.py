@@ -116,7 +116,7 @@ def scores_event(row: Any, period: Period, rules: r.ScoringRules, now: datetime)
     )
 
 
-WORK_MEM = "256MB"  # the percentile windows and aggregates of a whole period sort in memory
+WORK_MEM = "1GB"  # per sort or hash: half a million accounts' aggregates and percentile windows in memory
 
 
 async def compute_period(

@@ -96,6 +96,21 @@ INPUT_SUMS = (
 INPUT_MAXIMA = ("max_reads", "max_watching", "max_likes", "max_shares", "max_comments")
 
 
+RULES_KEPT = (
+    "weight_diligence",
+    "weight_effect",
+    "weight_content",
+    "weight_cluster",
+    "weight_growth",
+    "growth_weight_period",
+    "growth_weight_year",
+    "veto_not_updated",
+    "veto_interaction_off",
+    "veto_serious_alert",
+    "veto_serious_errors_max",
+)
+
+
 def base_query(p: str, *, slim: bool = False) -> str:
     """SELECT of every account open in a period with its inputs, parts and four indices (and ``base``).
 
@@ -110,6 +125,10 @@ def base_query(p: str, *, slim: bool = False) -> str:
     picked = ",\n".join(f"COALESCE(agg.{c}, 0) AS {c}" for c in (*INPUT_COUNTS, *INPUT_SUMS, *INPUT_MAXIMA))
     rules = ", ".join(f"r.{c}" for c in RULE_COLUMNS)
     select = "account_id, base" if slim else "*"
+    kept = ", ".join(
+        ("account_id", "region_code", "platform", "unit_id", "digest", *INPUT_VALUES,
+         *(col for _, _, col in PART_KEYS if col != "base"), *RULES_KEPT)
+    )  # fmt: skip
     return f"""
 WITH agg AS (
     SELECT account_id,
@@ -166,21 +185,27 @@ WITH agg AS (
         content_original_credit * original_share AS credit
     FROM pre
     OFFSET 0
-), indices AS (
-    SELECT parts.*,
+), three AS (
+    -- the indices that need no peers, and only the columns needed further on: the window sort below
+    -- then moves narrow rows (the rules alone are some thirty columns)
+    SELECT {kept},
         100.0 * (diligence_weight_volume * volume + diligence_weight_days * share
                  + diligence_weight_gap * gap)
             / (diligence_weight_volume + diligence_weight_days + diligence_weight_gap) AS diligence,
         LEAST(100.0::{F}, GREATEST(0.0::{F}, 100.0 - penalty + credit)) AS content,
         CASE WHEN pushes_assigned <= 0 THEN cluster_without_pushes
              ELSE 100.0 * (cluster_weight_completion * completion + cluster_weight_timeliness * timeliness)
-                  / (cluster_weight_completion + cluster_weight_timeliness) END AS cluster,
+                  / (cluster_weight_completion + cluster_weight_timeliness) END AS cluster
+    FROM parts
+    OFFSET 0
+), indices AS (
+    SELECT three.*,
         CASE WHEN raw <= 0 THEN 0.0::{F}
              WHEN count(*) OVER (PARTITION BY platform) = 1 THEN 100.0::{F}
              ELSE 100.0::{F} * ((rank() OVER (PARTITION BY platform ORDER BY raw) - 1)::{F}
                            + 0.5::{F} * (count(*) OVER (PARTITION BY platform, raw) - 1)::{F})
                   / (count(*) OVER (PARTITION BY platform) - 1)::{F} END AS effect
-    FROM parts
+    FROM three
 )
 SELECT {select} FROM (
     SELECT indices.*,
