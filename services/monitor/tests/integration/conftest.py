@@ -266,7 +266,7 @@ class MonitorKit:
             return row
 
     async def from_broker(
-        self, topic: str, ce_type: str, keep: Callable[[dict[str, Any]], bool], *, within: float = 20.0
+        self, topic: str, ce_type: str, keep: Callable[[dict[str, Any]], bool], *, within: float = 60.0
     ) -> dict[str, Any]:
         """The first record of ``ce_type`` on ``topic`` whose data ``keep`` accepts (read without a group)."""
         consumer = AIOKafkaConsumer(bootstrap_servers=self.infra.kafka_bootstrap, enable_auto_commit=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -25,7 +25,7 @@ async def list_alerts(
     account_id: Annotated[str | None, Query(max_length=64)] = None,
     alert_class: AlertClass | None = None,
     rule: AlertRule | None = None,
-    state: Annotated[str | None, Query(pattern="^(open|resolved)$")] = None,
+    state: Annotated[Literal["open", "resolved"] | None, Query(description="Open or resolved alerts")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[s.AlertOut]:
