@@ -213,3 +213,15 @@ def test_write_refuses_a_breaking_change_without_the_flag_and_records_it_with_it
     [drift] = oc.write(tmp_path, [service], allow_breaking=True)
     assert drift.breaking and "/v1/gone" not in target.read_text(encoding="utf-8")
     assert oc.check(tmp_path, [service]) == []
+
+
+def test_a_pattern_that_lists_words_becomes_the_same_enum_additively_but_not_a_smaller_one() -> None:
+    def with_state(schema: dict[str, Any]) -> dict[str, Any]:
+        doc = _doc()
+        _get(doc)["parameters"].append({"in": "query", "name": "state", "required": False, "schema": schema})
+        return doc
+
+    old = with_state({"type": "string", "pattern": "^(open|resolved)$"})
+    assert oc.breaking_changes(old, with_state({"type": "string", "enum": ["open", "resolved"]})) == []
+    smaller = oc.breaking_changes(old, with_state({"type": "string", "enum": ["open"]}))
+    assert any("narrowed enum" in p for p in smaller), smaller

@@ -9,7 +9,8 @@ Breaking, for a client written against the committed document: a removed path or
 newly required parameter; a parameter or request body that accepts less (narrowed type or enum, a new
 constraint, a new required field); a success answer that loses a media type, a field, a required field or
 changes a field's type; an operation that demands more scopes, or a token where none was needed. Additive:
-new operations, optional parameters and fields, new enum values, new documented answers, wording.
+new operations, optional parameters and fields, new enum values, new documented answers, wording. A pattern
+that only lists words (``^(open|resolved)$``) counts as the enum it means.
 
 Command line::
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,8 +195,26 @@ def _compare_operation(
     return problems
 
 
+_ALTERNATIVES = re.compile(r"^\^\(([\w-]+(?:\|[\w-]+)*)\)\$$")
+
+
+def _normalised(node: Any) -> Any:
+    """A copy where a string pattern that only lists words (``^(a|b)$``) is the enum it means."""
+    if isinstance(node, list):
+        return [_normalised(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _normalised(value) for key, value in node.items()}
+    match = _ALTERNATIVES.match(out["pattern"]) if isinstance(out.get("pattern"), str) else None
+    if match and out.get("type") == "string" and "enum" not in out:
+        out.pop("pattern")
+        out["enum"] = match.group(1).split("|")
+    return out
+
+
 def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Breaking changes from the committed document ``old`` to the current ``new``; empty when additive."""
+    old, new = _normalised(old), _normalised(new)
     problems: list[str] = []
     old_ops, new_ops = _operations(old), _operations(new)
     for name, op in old_ops.items():
