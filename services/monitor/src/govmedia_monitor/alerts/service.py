@@ -33,6 +33,8 @@ from govmedia_common.events import (
     Event,
 )
 from govmedia_common.tracing import current_traceparent
+from govmedia_monitor.alerts import mapping
+from govmedia_monitor.alerts.domain import OPEN, RESOLVED
 from govmedia_monitor.models import Account, Alert
 from govmedia_monitor.rules.domain import RULES
 
@@ -52,9 +54,6 @@ def event_id_prefix() -> str:
 
 # In SQL: an event id from the statement's prefix and the row's number.
 SQL_EVENT_ID = "CAST(:id_prefix AS text) || lpad(to_hex(row_number() OVER ()), 12, '0')"
-
-OPEN = "open"
-RESOLVED = "resolved"
 
 
 async def add_events(session: AsyncSession, events: Sequence[Event]) -> None:
@@ -241,26 +240,17 @@ async def dismiss(
         raise DomainError(
             ErrorKind.FORBIDDEN, "office-only", "Only staff of a competent office may dismiss alerts."
         )
-    alert = await get_visible(session, principal, alert_id, lock=True)
-    if alert.state != OPEN:
-        raise DomainError(
-            ErrorKind.RULE_VIOLATED,
-            "alert-not-open",
-            f"Alert {alert_id} is already {alert.state} ({alert.resolution}).",
-        )
-    alert.state = RESOLVED
-    alert.resolution = str(AlertResolution.DISMISSED)
-    alert.resolved_at = at
-    alert.updated_at = at
-    alert.resolved_by = principal.subject
-    alert.resolution_reason = reason
+    row = await get_visible(session, principal, alert_id, lock=True)
+    alert = mapping.to_domain(row)
+    alert.dismiss(by=principal.subject, reason=reason, at=at)
+    mapping.apply(alert, row)
     await session.flush()
-    await add_events(session, [resolved_event(alert, at)])
+    await add_events(session, alert.events)
     await audit.record(
         session,
         principal=principal,
         action="alert.dismiss",
         target=alert_id,
-        detail={"reason": reason, "rule": alert.rule, "account_id": alert.account_id},
+        detail={"reason": alert.resolution_reason, "rule": alert.rule, "account_id": alert.account_id},
     )
-    return alert
+    return row
