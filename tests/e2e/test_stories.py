@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from govmedia_common.hashing import content_hash
 from govmedia_common.workdays import SHANGHAI
 from govmedia_platform.launcher import Infrastructure
 from tests.e2e.stories_kit import COUNTY, Platform, running_platform
@@ -50,64 +49,10 @@ async def test_a_filed_account_posts_through_review_is_observed_matched_and_scor
     await p.activate_due(filing["announcement_ends_on"])
     assert (await p.ok("registry", "GET", f"/v1/accounts/{account_id}"))["status"] == "active"
 
-    editor = await p.person(["editor"], unit)
-    first = await p.person(["reviewer"], unit)
-    final = await p.person(["approver"], unit)
-
-    async def review_knows() -> bool:
-        r = await p.call(
-            "review",
-            "POST",
-            "/v1/posts",
-            editor.headers,
-            json={"account_id": account_id, "title": "通知", "body": CLEAN},
-        )
-        if r.status_code == 201:
-            probe["post"], probe["etag"] = r.json(), r.headers["etag"]
-            return True
-        return False
-
-    probe: dict[str, Any] = {}
-    await p.wait_for(review_knows, "the review knows the active account and takes a post")
-    post, etag = probe["post"], probe["etag"]
-    assert post["check"]["findings"] == [] and not post["blocking"], "the machine check passed the clean text"
-    for who in (first, final):
-        r = await p.call(
-            "review",
-            "POST",
-            f"/v1/posts/{post['id']}/reviews",
-            who.headers,
-            json={"decision": "approve"},
-            headers={"If-Match": etag},
-        )
-        assert r.status_code == 200, r.text
-        etag = r.headers["etag"]
-    approved = r.json()
-    assert approved["status"] == "approved"
-    assert len({x["reviewer_name"] for x in approved["reviewers"]}) == 2, "two different people reviewed it"
-
-    published_at = p.clock.now()
-    await p.ok(
-        "review",
-        "POST",
-        f"/v1/posts/{post['id']}/publication",
-        editor.headers,
-        json={
-            "platform_post_id": f"wx-{post['id'][:8]}",
-            "url": f"https://mp.weixin.qq.com/s/{post['id'][:8]}",
-            "published_at": published_at.isoformat(),
-            "content_hash": content_hash("通知", CLEAN),
-        },
-    )
-
-    # The crawler sees the post on the platform; the monitor matches it to the approved text.
-    async def matched() -> dict[str, Any] | None:
-        await p.observe(account_id, f"wx-{post['id'][:8]}", "通知", CLEAN, published_at)
-        page = await p.ok("monitor", "GET", f"/v1/accounts/{account_id}/observed-posts")
-        seen = [o for o in page["items"] if o["matched_post_id"] == post["id"]]
-        return seen[0] if seen else None
-
-    observation = await p.wait_for(matched, "the monitor matches the observed post to the approved one")
+    published = await p.publish_reviewed(unit, account_id, "通知", CLEAN)
+    assert published["check"]["findings"] == [] and not published["blocking"], "the machine check passed it"
+    assert len({x["reviewer_id"] for x in published["reviewers"]}) == 2, "two different people reviewed it"
+    observation = published["observation"]
     assert observation["match_kind"] == "exact"
     assert await p.alerts(account_id) == [], "a reviewed, published post raises no alert"
 
@@ -266,8 +211,12 @@ async def test_a_silent_account_is_alerted_noticed_rectifies_recovers_and_its_ne
     assert closed_case["state"] == "closed"
 
     # The silent week fails on the not-updated veto; the week after, with posts, passes.
-    failed = await p.wait_for(lambda: _week_score(p, account_id, silent_week), "the silent week's score")
-    assert not failed["passed"] and "not_updated" in failed["veto_reasons"], failed
+    async def vetoed() -> dict[str, Any] | None:
+        found = await _week_score(p, account_id, silent_week)
+        return found if found and "not_updated" in found["veto_reasons"] else None
+
+    failed = await p.wait_for(vetoed, "the silent week's score with the not-updated veto")
+    assert not failed["passed"], failed
     next_week = silent_week + timedelta(days=7)
     for n in range(3):
         p.clock.set(datetime.combine(next_week + timedelta(days=n), time(10), tzinfo=SHANGHAI))
@@ -281,3 +230,155 @@ async def test_a_silent_account_is_alerted_noticed_rectifies_recovers_and_its_ne
 
 async def _posted(p: Platform, unit: Any, account_id: str, tag: str) -> None:
     await p.publish_reviewed(unit, account_id, f"民政服务{tag}", f"{CLEAN}（{tag}）")
+
+
+def _evening(day: date, hour: int = 20) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
+
+
+def _next_quarter(day: date) -> date:
+    month = (day.month - 1) // 3 * 3 + 4
+    return date(day.year + (month > 12), (month - 1) % 12 + 1, 1)
+
+
+async def _silent_for_fourteen_days(p: Platform, unit: Any, account_id: str, since: date, tag: str) -> date:
+    """Let the account be silent 14 days after ``since``: the sweep raises a violation and notify opens
+    a case with its notice; the account then posts (the alert resolves). The day it posted again."""
+    alerted = since + timedelta(days=14)
+    p.clock.set(_evening(alerted))
+    await p.sweep(alerted)
+
+    async def open_case() -> list[dict[str, Any]]:
+        cases = [c for c in await p.cases(account_id) if c["rule"] == "not_updated"]
+        return cases if any(c["opened_at"][:10] == alerted.isoformat() for c in cases) else []
+
+    await p.wait_for(open_case, f"a not-updated case opened on {alerted}")
+    p.clock.advance(hours=1)
+    await _posted(p, unit, account_id, tag)
+    return p.clock.today()
+
+
+async def test_an_account_listed_three_quarters_for_not_updating_is_recommended_for_closure_and_deregistered(
+    platform: Platform,
+) -> None:
+    p = platform
+    p.clock.set(_evening(_next_quarter(p.clock.today()), 9))
+    unit = await p.unit(COUNTY, "文化旅游")
+    account_id = await p.open_account(unit, "路桥文化旅游")
+    staff = await p.office_staff(COUNTY)
+    last_post = p.clock.today()
+    for quarter in range(3):
+        if quarter:  # the new quarter (the clock is on its second day) starts with a post
+            p.clock.advance(hours=1)
+            await _posted(p, unit, account_id, f"季度{quarter}")
+            last_post = p.clock.today()
+        for notice in range(2):
+            last_post = await _silent_for_fourteen_days(p, unit, account_id, last_post, f"{quarter}-{notice}")
+        # The office's sweep after the quarter lists the account in the quarter's bulletin.
+        listing_day = _evening(_next_quarter(p.clock.today()), 9) + timedelta(days=1)
+        p.clock.set(listing_day)
+        swept = await p.ok("notify", "POST", "/v1/sweeps", json={"as_of": listing_day.isoformat()})
+        assert account_id in swept["listed"], (quarter, swept)
+
+    async def recommendation() -> list[dict[str, Any]]:
+        page = await p.ok("notify", "GET", "/v1/inbox", staff.headers, params={"limit": 200})
+        return [
+            m
+            for m in page["items"]
+            if m["kind"] == "closure" and m["payload"].get("account_id") == account_id
+        ]
+
+    [message] = await p.wait_for(recommendation, "the office receives the forced-closure recommendation")
+
+    # The registry does not act on ClosureRecommended by itself (reported as a gap): the host unit files
+    # the deregistration through the registry's API after its stop-update notice, approved level by level.
+    account = await p.call("registry", "GET", f"/v1/accounts/{account_id}")
+    assert account.json()["status"] == "active"
+    filer = await p.person(["unit_admin"], unit)
+    await p.ok(
+        "registry",
+        "POST",
+        f"/v1/accounts/{account_id}/stop-update-notice",
+        filer.headers,
+        json={"published_on": p.clock.today().isoformat(), "text": "本账号即日起停止更新。"},
+        headers={"If-Match": account.headers["etag"]},
+    )
+    filing = await p.ok(
+        "registry",
+        "POST",
+        "/v1/filings",
+        filer.headers,
+        json={
+            "type": "deregister",
+            "account_id": account_id,
+            "event_date": p.clock.today().isoformat(),
+            "reason": "连续多个季度被通报不更新，建议强制关停",
+        },
+    )
+    decided = await p.approve_filing(unit, filing)
+    await p.activate_due(decided["announcement_ends_on"])
+    assert (await p.ok("registry", "GET", f"/v1/accounts/{account_id}"))["status"] == "deregistered"
+
+    async def review_refuses() -> bool:
+        editor, _, _ = await p.desk(unit)
+        r = await p.call(
+            "review",
+            "POST",
+            "/v1/posts",
+            editor.headers,
+            json={"account_id": account_id, "title": "通知", "body": CLEAN},
+        )
+        return r.status_code in (404, 409, 422)
+
+    await p.wait_for(review_refuses, "the review refuses posts of the deregistered account")
+    assert message["payload"]["account_id"] == account_id
+
+
+async def test_a_joint_push_completed_by_some_accounts_gives_them_a_higher_cluster_index(
+    platform: Platform,
+) -> None:
+    p = platform
+    units = [await p.unit(COUNTY, tag) for tag in ("卫生健康", "教育", "农业农村")]
+    accounts = [
+        await p.open_account(u, f"路桥{tag}")
+        for u, tag in zip(units, ("卫生健康", "教育", "农业农村"), strict=True)
+    ]
+    staff = await p.office_staff(COUNTY)
+    deadline = p.clock.now() + timedelta(hours=6)
+    push = "全区政务服务中心本周六照常开放，自助服务区24小时开放。"
+    campaign = await p.ok(
+        "review",
+        "POST",
+        "/v1/campaigns",
+        staff.headers,
+        json={
+            "title": "联动推送：周末服务安排",
+            "body": push,
+            "deadline": deadline.isoformat(),
+            "account_ids": accounts,
+        },
+    )
+    assert campaign["total"] == 3
+    # Two of the three republish the push through their own review before the deadline; the third never does.
+    for unit, account_id in zip(units[:2], accounts[:2], strict=True):
+        p.clock.advance(minutes=30)
+        await p.publish_reviewed(unit, account_id, "周末服务安排", push, campaign_id=campaign["id"])
+    state = await p.ok("review", "GET", f"/v1/campaigns/{campaign['id']}", staff.headers)
+    assert (state["completed"], state["on_time"], state["pending"]) == (2, 2, 1)
+
+    day = deadline.date()
+    p.clock.set(_evening(day, 23))
+
+    async def scores() -> dict[str, float] | None:
+        await p.ok(
+            "scoring", "POST", "/v1/recompute", json={"period_kind": "day", "period_start": day.isoformat()}
+        )
+        found = {a: await _score(p, a, "day", day.isoformat()) for a in accounts}
+        if not all(found.values()):
+            return None
+        return {a: float(s["cluster"]) for a, s in found.items() if s}
+
+    cluster = await p.wait_for(scores, "the day's scores of the three targets")
+    done, also_done, missed = (cluster[a] for a in accounts)
+    assert done == also_done == 100.0, cluster
+    assert missed == 0.0, cluster
