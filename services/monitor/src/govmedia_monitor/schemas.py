@@ -61,6 +61,21 @@ class _In(BaseModel):
 class ObservedPostIn(_In):
     """A post as it appears on the platform."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": "6f1c2c8e-3a4b-4c5d-8e9f-0a1b2c3d4e5f",
+                    "platform_post_id": "2247483901_1",
+                    "url": "https://mp.weixin.qq.com/s/AbCdEf123456",
+                    "title": "路桥区政务服务中心国庆期间延时服务公告",
+                    "text": "国庆期间，区政务服务中心每日9:00至17:00照常办理业务。",
+                    "published_at": "2025-09-30T09:30:00+08:00",
+                }
+            ]
+        }
+    )
+
     account_id: Uuid
     platform_post_id: PlatformId = Field(description="The platform's id of the post (idempotency key).")
     url: Url | None = None
@@ -72,6 +87,22 @@ class ObservedPostIn(_In):
 
 class MetricSnapshotIn(_In):
     """Cumulative metrics of a post, or of the account when platform_post_id is absent."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": "6f1c2c8e-3a4b-4c5d-8e9f-0a1b2c3d4e5f",
+                    "platform_post_id": "2247483901_1",
+                    "taken_at": "2025-10-01T08:00:00+08:00",
+                    "reads": 1532,
+                    "likes": 48,
+                    "shares": 12,
+                    "comments": 5,
+                }
+            ]
+        }
+    )
 
     account_id: Uuid
     platform_post_id: PlatformId | None = None
@@ -86,6 +117,20 @@ class MetricSnapshotIn(_In):
 
 class MessageIn(_In):
     """A public message, comment or direct message the account received. Its text is not stored."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": "6f1c2c8e-3a4b-4c5d-8e9f-0a1b2c3d4e5f",
+                    "message_id": "msg-20250930-0007",
+                    "channel": "comment",
+                    "received_at": "2025-09-30T10:12:00+08:00",
+                    "platform_post_id": "2247483901_1",
+                }
+            ]
+        }
+    )
 
     account_id: Uuid
     message_id: PlatformId
@@ -218,6 +263,9 @@ class EffectiveSettingsOut(BaseModel):
     settings: dict[str, Any]
     set_by: dict[str, str]
     ignored: list[dict[str, Any]]
+    refused: list[dict[str, Any]] = Field(
+        default_factory=list, description="Monitor sections in the chain that did not validate (not applied)."
+    )
 
 
 class HotWordOut(BaseModel):

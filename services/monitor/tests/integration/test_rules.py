@@ -118,6 +118,15 @@ async def test_a_regions_own_threshold_applies_to_its_subtree_only_and_may_not_l
         {"region_code": "331004", "key": "not_updated_days", "value": 30, "applies": 10}
     ]
 
+    # An invalid section (warning after violation) is recorded and not applied; the last valid one stays.
+    await monitor.region_settings(
+        "331000", {"not_updated_days": 10, "not_updated_warning_days": 12}, version=2
+    )
+    body = (await monitor.office.get("/v1/settings/331004")).json()
+    assert body["settings"]["not_updated_days"] == 10
+    assert [r["region_code"] for r in body["refused"]] == ["331000"]
+    assert "not_updated_warning_days" in body["refused"][0]["error"]
+
 
 async def test_unanswered_messages_count_working_days_across_the_national_day_holiday(monitor):
     # Received on Tuesday 30 September 2025; 1–8 October are holidays, Saturday 11 October is a working day.

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy import select
 
 from govmedia_common.app import RuntimeDep, SessionDep
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_monitor import schemas as s
 from govmedia_monitor.access import Reader, may_run_jobs
+from govmedia_monitor.models import RegionSettings
 from govmedia_monitor.observations.service import region_sections
 from govmedia_monitor.rules import sweeps
-from govmedia_monitor.rules.thresholds import effective
+from govmedia_monitor.rules.thresholds import ancestors, effective
 
 router = APIRouter()
 
@@ -53,6 +55,18 @@ async def effective_settings(
     if not principal.can_see_region(region_code):
         raise not_found("region", region_code)
     eff = effective(region_code, await region_sections(session))
+    chain = ancestors(region_code)
+    rows = (
+        await session.execute(
+            select(RegionSettings.region_code, RegionSettings.error).where(
+                RegionSettings.region_code.in_(chain), RegionSettings.error.is_not(None)
+            )
+        )
+    ).all()
     return s.EffectiveSettingsOut(
-        region_code=region_code, settings=eff.settings.model_dump(), set_by=eff.set_by, ignored=eff.ignored
+        region_code=region_code,
+        settings=eff.settings.model_dump(),
+        set_by=eff.set_by,
+        ignored=eff.ignored,
+        refused=[{"region_code": r.region_code, "error": r.error} for r in rows],
     )
