@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,7 +41,6 @@ from typing import Any, TypeAlias, TypeVar
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from opentelemetry.trace import SpanKind
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from govmedia_common import metrics
@@ -58,6 +56,7 @@ from govmedia_common.inbox import record_in_inbox
 from govmedia_common.kafka import CommitOnRevoke, cluster_id, dead_letter_headers, lag_per_partition
 from govmedia_common.settings import KafkaSettings
 from govmedia_common.tracing import span
+from govmedia_common.transient import backoff_with_jitter, database_answers
 from govmedia_common.transient import is_transient as is_transient
 
 log = logging.getLogger(__name__)
@@ -138,6 +137,7 @@ class ConsumerRunner:
         self.broker_check_seconds = broker_check_seconds
         self._broker: str | None = None
         self._last_broker_check = -1e9
+        self._reread = False
         self._duration_children: dict[str, Any] = {}
         self._outcome_children: dict[tuple[str, str], Any] = {}
 
@@ -177,25 +177,38 @@ class ConsumerRunner:
         if self.consumer is None:
             await self.start()
         assert self.consumer is not None
-        while not self._stopping.is_set():
-            batches = await self.consumer.getmany(timeout_ms=500, max_records=self.max_poll_records)
-            handled: dict[TopicPartition, int] = {}
+        watch = asyncio.create_task(self._watch())  # lag and broker checks off the handling path
+        try:
+            while not self._stopping.is_set():
+                batches = await self.consumer.getmany(timeout_ms=500, max_records=self.max_poll_records)
+                handled: dict[TopicPartition, int] = {}
+                try:
+                    await self._handle_poll(batches, handled)
+                except _PartitionLost:
+                    log.info("partitions revoked during a retry; their new owner handles them")
+                    self._rewind(batches, handled)
+                except BaseException:
+                    self._rewind(batches, handled)
+                    raise
+                try:
+                    await self.commit_pending()
+                except KafkaError as exc:  # a restarted broker that forgot the group: redelivery is harmless
+                    log.warning("offset commit failed; records come again", extra={"error": repr(exc)})
+                if self._reread:
+                    await self._read_from_beginning()
+        finally:
+            watch.cancel()
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.broker_check_seconds))
             try:
-                await self._handle_poll(batches, handled)
-            except _PartitionLost:
-                log.info("partitions revoked during a retry; their new owner handles them")
-                self._rewind(batches, handled)
-            except BaseException:
-                self._rewind(batches, handled)
+                await self._update_lag()
+                await self._check_broker()
+            except asyncio.CancelledError:
                 raise
-            try:
-                await self.commit_pending()
-            except KafkaError as exc:  # e.g. a restarted broker that forgot the group: redelivery is harmless
-                log.warning(
-                    "offset commit failed; the records will be delivered again", extra={"error": repr(exc)}
-                )
-            await self._update_lag()
-            await self._check_broker()
+            except Exception:  # a nicety must never stop the consumer
+                log.debug("lag or broker check failed", exc_info=True)
 
     async def _handle_poll(
         self, batches: Mapping[TopicPartition, list[Record]], handled: dict[TopicPartition, int]
@@ -262,17 +275,11 @@ class ConsumerRunner:
                 except Exception:  # never hide the error being raised
                     log.exception("could not rewind after a failed batch", extra={"partition": str(tp)})
 
-    async def _update_lag(self, *, force: bool = False) -> None:
-        """Lag = broker end offset − offset this group committed, per assigned partition.
-
-        Asked from the broker (not from fetch responses), so it stays true while nothing is being handled.
-        """
-        if self.consumer is None:
+    async def _update_lag(self) -> None:
+        """Lag = broker end offset − offset done, per partition: true also while nothing is handled."""
+        if self.consumer is None or time.monotonic() - self._last_lag < 2.0:
             return
-        now = time.monotonic()
-        if not force and now - self._last_lag < 2.0:
-            return
-        self._last_lag = now
+        self._last_lag = time.monotonic()
         done = {**self._committed, **self._pending}
         lags = await lag_per_partition(self.consumer, done)
         for tp, lag in (lags or {}).items():  # None: the broker is away, keep the last values
@@ -297,15 +304,19 @@ class ConsumerRunner:
         if current is None or current == self._broker:
             return
         previous, self._broker = self._broker, current
-        if previous is None:
-            return
+        if previous is not None:
+            log.warning(
+                "a new broker answers; reading the assigned partitions from the beginning",
+                extra={"group": self.group_id, "was": previous, "now": current},
+            )
+            self._reread = True  # done by the handling loop, between two polls
+
+    async def _read_from_beginning(self) -> None:
+        assert self.consumer is not None
+        self._reread = False
         self._pending.clear()
         self._committed.clear()
         assigned = list(self.consumer.assignment())
-        log.warning(
-            "a new broker answers; reading the assigned partitions from the beginning",
-            extra={"group": self.group_id, "was": previous, "now": current, "partitions": len(assigned)},
-        )
         if assigned:
             try:
                 await self.consumer.seek_to_beginning(*assigned)
@@ -314,22 +325,11 @@ class ConsumerRunner:
 
     # ---- transient failures -------------------------------------------------------------------------
 
-    async def _database_answers(self) -> bool:
-        try:
-            async with asyncio.timeout(3.0), self.sessions() as session:
-                await session.execute(text("SELECT 1"))
-            return True
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            return False
-
     async def _is_transient(self, exc: BaseException) -> bool:
-        return is_transient(exc) or not await self._database_answers()
+        return is_transient(exc) or not await database_answers(self.sessions)
 
     def _backoff(self, attempt: int) -> float:
-        delay: float = min(self.max_backoff, self.retry_backoff * 2.0 ** min(attempt, 30))
-        return delay * random.uniform(0.5, 1.0)  # jitter: replicas that failed together do not retry together
+        return backoff_with_jitter(attempt, self.retry_backoff, self.max_backoff)
 
     async def _wait_paused(self, tps: set[TopicPartition] | None, seconds: float) -> None:
         """Sleep with every assigned partition paused, polling so the member stays in its group."""
@@ -461,10 +461,8 @@ class ConsumerRunner:
 
     @staticmethod
     def _runs(items: list[_Item]) -> list[list[_Item]]:
-        """Split items into runs: consecutive events of one partition for one batch handler, or one item.
-
-        A run never spans partitions, so a failing run names the one partition to handle one by one.
-        """
+        """Runs: consecutive events of one partition for one batch handler, or one item (so a failing run
+        names the one partition to handle one by one)."""
         runs: list[list[_Item]] = []
         for item in items:
             last = runs[-1][-1] if runs else None

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
+
 import asyncpg
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 _TRANSIENT_SQLSTATE_CLASSES = (
     "08",
@@ -34,3 +39,21 @@ def is_transient(exc: BaseException) -> bool:
         orig = getattr(current, "orig", None)
         current = orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
     return False
+
+
+async def database_answers(sessions: async_sessionmaker[AsyncSession], *, within: float = 3.0) -> bool:
+    """Whether the database answers ``SELECT 1``: a failure while it does not is never the message's fault."""
+    try:
+        async with asyncio.timeout(within), sessions() as session:
+            await session.execute(text("SELECT 1"))
+        return True
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        return False
+
+
+def backoff_with_jitter(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff capped at ``cap``, with jitter so replicas that failed together retry apart."""
+    delay: float = min(cap, base * 2.0 ** min(attempt, 30))
+    return delay * random.uniform(0.5, 1.0)
