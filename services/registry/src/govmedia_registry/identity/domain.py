@@ -25,7 +25,10 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "editor": frozenset({"registry:read", "review:submit"}),
     "reviewer": frozenset({"registry:read", "review:review"}),
     "approver": frozenset({"registry:read", "review:review", "review:approve"}),
-    "unit_admin": frozenset({"registry:read", "registry:file", "registry:approve", "review:submit"}),
+    # A unit answers its own rectification cases (整改报告): notify scopes, scoped to its unit by notify.
+    "unit_admin": frozenset(
+        {"registry:read", "registry:file", "registry:approve", "review:submit", "notify:read", "notify:write"}
+    ),
     "liaison": frozenset({"registry:read", "notify:read", "notify:write"}),
     # The competent office files for the units of its region too (api._FILERS, service.ensure_may_file_for).
     "office_staff": frozenset(
