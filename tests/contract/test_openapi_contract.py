@@ -225,3 +225,22 @@ def test_a_pattern_that_lists_words_becomes_the_same_enum_additively_but_not_a_s
     assert oc.breaking_changes(old, with_state({"type": "string", "enum": ["open", "resolved"]})) == []
     smaller = oc.breaking_changes(old, with_state({"type": "string", "enum": ["open"]}))
     assert any("narrowed enum" in p for p in smaller), smaller
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_examples_of_request_and_answer_schemas_are_valid_against_them(service: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    doc = _committed(service)
+    shown = 0
+    for name, schema in doc["components"]["schemas"].items():
+        if name == "Problem":
+            continue
+        parts = [schema, *schema.get("properties", {}).values()]  # whole objects, or single fields
+        for part in parts:
+            for example in part.get("examples", []):
+                root = {**part, "components": doc["components"]}
+                errors = [e.message for e in Draft202012Validator(root).iter_errors(example)]
+                assert not errors, f"{service} {name} example {example!r}: {errors}"
+                shown += 1
+    assert shown >= 1, f"{service} shows no example of a request or answer"

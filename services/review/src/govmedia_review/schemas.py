@@ -75,6 +75,19 @@ class CheckOut(_Out):
 
 
 class PostIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": "6f1c2c8e-3a4b-4c5d-8e9f-0a1b2c3d4e5f",
+                    "title": "路桥区政务服务中心国庆期间延时服务公告",
+                    "body": "国庆期间，区政务服务中心每日9:00至17:00照常办理业务。",
+                    "is_reprint": False,
+                }
+            ]
+        }
+    )
+
     account_id: Identifier
     title: Title = ""
     body: Body
@@ -95,6 +108,15 @@ class PostEdit(_In):
 
 
 class ReviewIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"decision": "approve", "reason": "同意发布"},
+                {"decision": "return", "reason": "第二段日期有误，请核实后修改。"},
+            ]
+        }
+    )
+
     decision: Literal["approve", "refer", "return", "reject"] = Field(
         description="approve; refer (上报终审: a lower level sends a post with blocking findings to the "
         "final approver, with a note in reason); return (退回修改); reject"

@@ -63,7 +63,10 @@ class ExplainedScore(ScoreRow):
 
 
 class RecomputeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"period_kind": "month", "period_start": "2025-09-01"}]},
+    )
 
     period_kind: PeriodKind
     period_start: date = Field(

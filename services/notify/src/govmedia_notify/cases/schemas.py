@@ -26,6 +26,19 @@ class AttachmentRefIn(_In):
 class ReportIn(_In):
     """A rectification report (整改报告): what was done, signed by the principal, sealed."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "账号已恢复更新，已明确专人负责日常发布和审核，并建立每周检查制度。",
+                    "signed_by": "王某某",
+                    "sealed": True,
+                    "attachments": [],
+                }
+            ]
+        }
+    )
+
     text: str = Field(min_length=1, max_length=100_000, description="What was found and fixed.")
     signed_by: str = Field(
         min_length=1, max_length=100, description="The principal (主要负责人) who signed it."
