@@ -320,5 +320,24 @@ def openapi(
     console.print("the OpenAPI snapshots match the code")
 
 
+@app.command()
+def demo(
+    data_dir: DataDir = Path(".govmedia"),
+    scale: Annotated[float, typer.Option(help="1 = about 1,000 units and 3,000 accounts.")] = 1.0,
+    days: Annotated[int, typer.Option(help="Simulated days of the monitored accounts.")] = 90,
+    seed: Annotated[int, typer.Option(help="Seed of the simulator (same seed, same story).")] = 2026,
+    serve: Annotated[bool, typer.Option("--serve/--exit", help="Keep serving after the summary.")] = True,
+) -> None:
+    """Fill a platform with a province's data and 90 simulated days; print a summary and URLs (docs/demo.md)."""
+    from govmedia_platform.demo_summary import demo_command
+
+    try:
+        asyncio.run(
+            demo_command(data_dir=data_dir, scale=scale, days=days, seed=seed, serve=serve, console=console)
+        )
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
 if __name__ == "__main__":
     app()
