@@ -6,7 +6,8 @@ else the embedded PostgreSQL + Tansu), then measures in one run, on the same bro
 * yardsticks: raw aiokafka produce (~200-byte JSON, ``acks=all``), raw consume + JSON parse, PostgreSQL
   one-row transactions (autocommit INSERT, one connection) and COPY; also the consumer's own transaction
   (inbox + effect INSERTs) on raw asyncpg, which shows what the ORM layer costs;
-* ours: an in-process :class:`OutboxRelay` draining N outbox rows (one relay, then two), and a
+* ours: an in-process :class:`OutboxRelay` draining N outbox rows (one relay, then two; pipelined: the next
+  claim overlaps the broker's acknowledgements, the mark overlaps the next send), and a
   :class:`ConsumerRunner` handling messages with an aggregate-style effect: a batch handler that upserts
   per-account counters (inbox rows for the whole polled batch in one statement, one upsert per batch).
 
