@@ -92,7 +92,9 @@ def main() -> int:
         state = "ok" if run["ok"] else f"FAILED ({run['status']})"
         print(f"{name:<22}{state:<16}{run['seconds']:>7.1f}s  {files}")
     print(f"written to {SUMMARY}")
-    subprocess.run([sys.executable, str(BENCH_DIR / "report.py")], check=False)  # report.md/.json of all ratios
+    subprocess.run(
+        [sys.executable, str(BENCH_DIR / "report.py")], check=False
+    )  # report.md/.json of all ratios
     return 0 if all(run["ok"] for run in runs.values()) else 1
 
 
