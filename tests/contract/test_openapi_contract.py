@@ -244,3 +244,23 @@ def test_the_examples_of_request_and_answer_schemas_are_valid_against_them(servi
                 assert not errors, f"{service} {name} example {example!r}: {errors}"
                 shown += 1
     assert shown >= 1, f"{service} shows no example of a request or answer"
+
+
+def test_the_cli_refuses_a_breaking_write_and_takes_it_with_allow_breaking(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from govmedia_platform.cli import app
+
+    target = tmp_path / oc.snapshot_path("scoring")
+    target.parent.mkdir(parents=True)
+    committed = _committed("scoring")
+    committed["paths"]["/v1/gone"] = {"get": {"responses": {"200": {"description": "OK"}}}}
+    target.write_text(oc.render(committed), encoding="utf-8")
+    args = ["openapi", "--service", "scoring", "--root", str(tmp_path)]
+    checked = CliRunner().invoke(app, [*args[:1], "check", *args[1:]])
+    assert checked.exit_code == 1 and "BREAKING" in checked.output
+    refused = CliRunner().invoke(app, [*args[:1], "write", *args[1:]])
+    assert refused.exit_code == 1 and "--allow-breaking" in refused.output
+    written = CliRunner().invoke(app, [*args[:1], "write", *args[1:], "--allow-breaking"])
+    assert written.exit_code == 0, written.output
+    assert CliRunner().invoke(app, [*args[:1], "check", *args[1:]]).exit_code == 0
