@@ -250,10 +250,15 @@ async def recompute(url: str, accounts: int) -> dict[str, Any]:
         async with sessions() as session, session.begin():
             result = await compute_period(session, MONTH, now=datetime.now(UTC))
         seconds = time.perf_counter() - start
-        out[label] = {"seconds": round(seconds, 2), "scored": result.accounts, "changed": result.changed}
+        out[label] = {
+            "seconds": round(seconds, 2),
+            "scored": result.accounts,
+            "changed": result.changed,
+            "steps": result.seconds,
+        }
         progress(
             f"recompute month ({label}): {seconds:.1f}s, {result.accounts:,} scored, "
-            f"{result.changed:,} changed"
+            f"{result.changed:,} changed; steps {result.seconds}"
         )
     await engine.dispose()
     return out

@@ -12,8 +12,9 @@ fresh database gives the same scores.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -40,6 +41,7 @@ class RunResult:
     period: Period
     accounts: int
     changed: int
+    seconds: dict[str, float] = field(default_factory=dict)  # per step: rules, score, upsert, announce
 
 
 async def region_layers(session: AsyncSession) -> dict[str, dict[str, Any]]:
@@ -123,8 +125,18 @@ async def compute_period(
     session: AsyncSession, period: Period, *, now: datetime, announce: bool = True
 ) -> RunResult:
     """Score every account open in ``period``; write changed scores and announce them (never commits)."""
+    clock = time.perf_counter()
+    seconds: dict[str, float] = {}
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now_ = time.perf_counter()
+        seconds[name] = round(now_ - clock, 3)
+        clock = now_
+
     await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     await _prepare_rules(session)
+    step("rules")
     template = wrap(
         ScoresComputed(
             occurred_at=now,
@@ -161,9 +173,12 @@ async def compute_period(
     await session.execute(text("DROP TABLE IF EXISTS changed"))
     await session.execute(text("CREATE TEMP TABLE changed (account_id text) ON COMMIT DROP"))
     await session.execute(text(sql.scored_table()), params)
+    step("score")
     await session.execute(text(sql.UPSERT))
+    step("upsert")
     if announce:
         await session.execute(text(sql.outbox_insert(ix.VETO_RULES)), params)
+        step("announce")
     changed = (await session.execute(text("SELECT count(*) FROM changed"))).scalar_one()
     accounts = (
         await session.execute(
@@ -185,7 +200,7 @@ async def compute_period(
     for table in ("tmp_rules", "scored", "changed"):
         await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
     log.info("period scored", extra={"period": period.label(), "accounts": accounts, "changed": changed})
-    return RunResult(period, int(accounts), changed)
+    return RunResult(period, int(accounts), changed, seconds)
 
 
 def due_periods(today: date) -> list[Period]:
