@@ -39,8 +39,10 @@ async def test_not_updated_warns_at_7_and_violates_at_14_days_then_clears_when_t
 
     result = await monitor.sweep(D0 + timedelta(days=14))
     [violation] = await monitor.alerts(account, "not_updated")
-    assert (violation.id, violation.severity) == (warning.id, "violation")
+    # Still one alert for the silence, but a new one: consumers keyed by alert id see a violation raised.
+    assert violation.id != warning.id and violation.severity == "violation"
     assert violation.detail["days_silent"] == 14 and violation.detail["escalated_from"] == "warning"
+    assert violation.detail["previous_alert_id"] == warning.id
     assert result["escalated"] == {"not_updated": 1}
 
     again = await monitor.sweep(D0 + timedelta(days=14))
@@ -57,8 +59,14 @@ async def test_not_updated_warns_at_7_and_violates_at_14_days_then_clears_when_t
     raised = [AlertRaised.model_validate(r.payload) for r in rows if r.type == AlertRaised.event_type]
     resolved = [AlertResolved.model_validate(r.payload) for r in rows if r.type == AlertResolved.event_type]
     raised = [e for e in raised if e.rule == "not_updated"]
-    assert [(e.alert_id, e.severity) for e in raised] == [(warning.id, "warning"), (warning.id, "violation")]
-    assert [(e.alert_id, e.resolution) for e in resolved] == [(warning.id, "cleared")]
+    assert [(e.alert_id, e.severity) for e in raised] == [
+        (warning.id, "warning"),
+        (violation.id, "violation"),
+    ]
+    assert [(e.alert_id, e.resolution) for e in resolved] == [
+        (warning.id, "escalated"),
+        (violation.id, "cleared"),
+    ]
     for r in rows:
         assert r.headers["ce_id"] == r.id and r.headers["ce_type"] == r.type
         assert r.headers["ce_subject"] == r.aggregateid == r.payload["account_id"]

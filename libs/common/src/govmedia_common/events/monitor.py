@@ -71,6 +71,9 @@ class AlertResolution(StrEnum):
     CLEARED = "cleared"  # the condition no longer holds (e.g. the account posted again)
     RECHECKED = "rechecked"  # a re-check after rectification found it fixed
     DISMISSED = "dismissed"  # an officer dismissed it as a false positive
+    ESCALATED = (
+        "escalated"  # a warning became a violation: a new alert (detail.previous_alert_id) replaces it
+    )
 
 
 class _MonitorEvent(Fact, service="monitor"):

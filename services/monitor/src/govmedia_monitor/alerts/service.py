@@ -1,8 +1,10 @@
 """Alerts: raised once per (account, rule, period), escalated, resolved when cleared, dismissed with a reason.
 
 Every change writes its event to the outbox in the caller's transaction. An open warning that becomes a
-violation keeps its alert id and is announced again with ``AlertRaised`` at the higher severity
-(``detail.escalated_from`` says so); consumers that open cases on violations see it as the first violation.
+violation (the sweeps) turns into a new alert: the row of its (account, rule, period) gets a new id,
+``AlertRaised`` announces the violation (``detail.escalated_from``, ``detail.previous_alert_id``) and
+``AlertResolved`` with resolution ``escalated`` closes the warning, so consumers keyed by alert id (notify's
+cases, scoring's vetoes) see a violation raised on the day it happened.
 """
 
 from __future__ import annotations

@@ -74,9 +74,13 @@ ins AS (
         WHERE x.account_id = h.account_id AND x.rule = :rule AND x.period = h.period
           AND NOT (x.state = 'open' AND x.severity = 'warning' AND h.severity = 'violation')
     )
+    -- Escalation: the row becomes a new alert (new id, raised now) for the violation; the warning it
+    -- replaces is announced resolved as 'escalated' (consumers keyed by alert id see two alerts).
     ON CONFLICT (account_id, rule, period) DO UPDATE
-        SET severity = EXCLUDED.severity, updated_at = EXCLUDED.updated_at,
-            detail = EXCLUDED.detail || jsonb_build_object('escalated_from', alerts.severity)
+        SET id = EXCLUDED.id, severity = EXCLUDED.severity, raised_at = EXCLUDED.raised_at,
+            updated_at = EXCLUDED.updated_at,
+            detail = EXCLUDED.detail || jsonb_build_object('escalated_from', alerts.severity,
+                                                           'previous_alert_id', alerts.id)
         WHERE alerts.state = 'open' AND alerts.severity = 'warning' AND EXCLUDED.severity = 'violation'
     RETURNING alerts.id, alerts.account_id, alerts.unit_id, alerts.region_code, alerts.rule, alerts.severity,
               alerts.alert_class, alerts.period, alerts.detail, alerts.resolution, alerts.resolved_by,
@@ -103,6 +107,14 @@ ins AS (
                'resolved_by', res.resolved_by),
            CAST(:resolved_headers AS jsonb)
     FROM res
+    UNION ALL
+    SELECT ins.detail ->> 'previous_alert_id', ins.account_id, CAST(:resolved_type AS text),
+           jsonb_build_object(
+               'occurred_at', CAST(:occurred_at AS text), 'alert_id', ins.detail ->> 'previous_alert_id',
+               'account_id', ins.account_id, 'rule', ins.rule, 'period', ins.period,
+               'resolution', 'escalated', 'resolved_by', NULL),
+           CAST(:resolved_headers AS jsonb)
+    FROM ins WHERE NOT ins.inserted
 ), evid AS (
     SELECT {alerts.SQL_EVENT_ID} AS event_id, ev.* FROM ev
 ), ob AS (
