@@ -92,40 +92,60 @@ _KNOWN_HEADERS = frozenset(
 )
 
 
+def _new_envelope(**fields: Any) -> Envelope:
+    """An :class:`Envelope` without the frozen dataclass's ``__init__`` (one ``object.__setattr__`` per
+    field): the consumer builds one per record, and this is a third of the cost of reading one."""
+    env = object.__new__(Envelope)
+    env.__dict__.update(fields)
+    return env
+
+
 def from_record(
     headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None
 ) -> Envelope:
     """Read a Kafka record written in binary mode; raises EnvelopeError when it is not one."""
-    h: dict[str, str] = {}
-    for k, v in headers or ():
-        try:
-            h[k] = v.decode() if v is not None else ""
-        except UnicodeDecodeError as exc:
-            raise EnvelopeError(f"header {k!r} is not UTF-8") from exc
-    missing = [k for k in ("ce_id", "ce_source", "ce_type", "ce_specversion") if not h.get(k)]
-    if missing:
+    try:
+        h: dict[str, str] = {k: v.decode() if v is not None else "" for k, v in headers or ()}
+    except UnicodeDecodeError as exc:
+        bad = next(k for k, v in headers if v is not None and not _is_utf8(v))
+        raise EnvelopeError(f"header {bad!r} is not UTF-8") from exc
+    ce_id, source, type_, spec = h.get("ce_id"), h.get("ce_source"), h.get("ce_type"), h.get("ce_specversion")
+    if not (ce_id and source and type_ and spec):
+        missing = [k for k in ("ce_id", "ce_source", "ce_type", "ce_specversion") if not h.get(k)]
         raise EnvelopeError(f"missing CloudEvents headers: {', '.join(missing)}")
-    if h["ce_specversion"] != SPEC_VERSION:
-        raise EnvelopeError(f"unsupported ce_specversion {h['ce_specversion']!r}")
+    if spec != SPEC_VERSION:
+        raise EnvelopeError(f"unsupported ce_specversion {spec!r}")
     try:
         data = orjson.loads(value or b"")
     except orjson.JSONDecodeError as exc:
         raise EnvelopeError(f"value is not JSON: {exc}") from exc
-    if not isinstance(data, dict):
+    if type(data) is not dict:
         raise EnvelopeError("value is not a JSON object")
+    ce_time = h.get("ce_time")
     try:
-        time = datetime.fromisoformat(h["ce_time"]) if h.get("ce_time") else datetime.now(UTC)
+        time = datetime.fromisoformat(ce_time) if ce_time else datetime.now(UTC)
     except ValueError as exc:
-        raise EnvelopeError(f"ce_time is not RFC 3339: {h['ce_time']!r}") from exc
+        raise EnvelopeError(f"ce_time is not RFC 3339: {ce_time!r}") from exc
     if time.tzinfo is None:  # RFC 3339 requires the offset; a naive time would break comparisons later
-        raise EnvelopeError(f"ce_time is not RFC 3339 (no UTC offset): {h['ce_time']!r}")
-    return Envelope(
-        id=h["ce_id"],
-        source=h["ce_source"],
-        type=h["ce_type"],
+        raise EnvelopeError(f"ce_time is not RFC 3339 (no UTC offset): {ce_time!r}")
+    return _new_envelope(
+        id=ce_id,
+        source=source,
+        type=type_,
         time=time,
         subject=h.get("ce_subject", ""),
         data=data,
         traceparent=h.get("traceparent"),
-        extra_headers={k: v for k, v in h.items() if k not in _KNOWN_HEADERS},
+        # Our own records carry no other header: skip the filtering then.
+        extra_headers={}
+        if _KNOWN_HEADERS.issuperset(h)
+        else {k: v for k, v in h.items() if k not in _KNOWN_HEADERS},
     )
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True

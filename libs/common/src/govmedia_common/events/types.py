@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, WithJsonSchema
+from pydantic_core import CoreSchema, core_schema
 
 __all__ = [
     "AlertRule",
@@ -48,9 +49,28 @@ def _canonical_uuid(value: object) -> object:
     return value
 
 
+class _UuidSchema:
+    """Validation of :data:`Uuid`: the canonical form (what every producer writes) is checked by
+    pydantic-core's own pattern, without a Python call; any other spelling goes through
+    :func:`_canonical_uuid`. Same accepted inputs and result as the Python path alone, several times
+    cheaper per event on a consumer."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.union_schema(
+            [
+                core_schema.str_schema(pattern=_UUID_PATTERN, strict=True),
+                core_schema.no_info_before_validator_function(_canonical_uuid, core_schema.str_schema()),
+            ],
+            mode="left_to_right",
+            custom_error_type="uuid_value",
+            custom_error_message="not a UUID",
+        )
+
+
 Uuid = Annotated[
     str,
-    BeforeValidator(_canonical_uuid),
+    _UuidSchema,
     WithJsonSchema({"type": "string", "format": "uuid", "pattern": _UUID_PATTERN}),
 ]
 """A platform-issued identifier: a UUID as its canonical lower-case string."""
