@@ -101,3 +101,28 @@ async def test_the_schedule_scores_the_running_periods_and_recomputes_the_stale_
             ids=list(ids.values()),
         )
         assert [d[0] for d in digest] == ["20.0"]
+
+
+async def test_a_settings_change_during_a_computation_leaves_the_period_stale(
+    scoring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govmedia_scoring.engine import compute
+
+    _, events = scoring.week_events()
+    await scoring.apply(events)
+    await scoring.compute(PeriodKind.WEEK, WEEK)
+    original = compute._prepare_rules
+
+    async def rules_then_a_change_commits(session: Any) -> Any:
+        rules = await original(session)
+        # the registry's change lands (its own transaction) after this run has read the old rules
+        await scoring.apply([scoring.settings("330000", 1, {"content_serious_error_points": 15.0})])
+        return rules
+
+    monkeypatch.setattr(compute, "_prepare_rules", rules_then_a_change_commits)
+    await scoring.compute(PeriodKind.WEEK, WEEK)
+    stale = await scoring.sql("SELECT stale FROM score_runs WHERE period_kind = 'week'")
+    assert stale[0][0] is True  # the schedule will compute it again with the new rules
+    monkeypatch.setattr(compute, "_prepare_rules", original)
+    await scoring.compute(PeriodKind.WEEK, WEEK)
+    assert (await scoring.sql("SELECT stale FROM score_runs WHERE period_kind = 'week'"))[0][0] is False

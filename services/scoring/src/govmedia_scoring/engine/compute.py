@@ -135,6 +135,10 @@ async def compute_period(
         clock = now_
 
     await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    # Which settings this run sees (read before the rules, so a change in between only causes a second run).
+    settings_mark = (
+        await session.execute(text("SELECT COALESCE(sum(version), 0) FROM region_settings"))
+    ).scalar_one()
     await _prepare_rules(session)
     step("rules")
     template = wrap(
@@ -190,12 +194,19 @@ async def compute_period(
         text(
             """
             INSERT INTO score_runs (period_kind, period_start, computed_at, accounts, changed, stale)
-            VALUES (:k, :s, :now, :a, :c, false)
+            VALUES (:k, :s, :now, :a, :c, (SELECT COALESCE(sum(version), 0) FROM region_settings) <> :mark)
             ON CONFLICT (period_kind, period_start) DO UPDATE SET computed_at = excluded.computed_at,
-                accounts = excluded.accounts, changed = excluded.changed, stale = false
+                accounts = excluded.accounts, changed = excluded.changed, stale = excluded.stale
             """
         ),
-        {"k": period.kind.value, "s": period.start, "now": now, "a": accounts, "c": changed},
+        {
+            "k": period.kind.value,
+            "s": period.start,
+            "now": now,
+            "a": accounts,
+            "c": changed,
+            "mark": settings_mark,
+        },
     )
     for table in ("tmp_rules", "scored", "changed"):
         await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
