@@ -49,3 +49,35 @@ def test_an_edit_after_approval_is_a_mismatch_and_other_content_matches_nothing(
 def test_the_post_the_review_published_under_this_platform_id_is_compared_even_when_rewritten():
     rewritten = run("完全不同的标题", "完全不同的正文内容。", [candidate(platform_post_id="wx-1")])
     assert (rewritten.kind, rewritten.post_id) == (MatchKind.MISMATCH, "p1")
+
+
+def test_an_approval_given_after_the_publication_is_not_a_review_beyond_the_grace():
+    from datetime import datetime, timedelta
+
+    from govmedia_common.workdays import SHANGHAI
+
+    published = datetime(2025, 9, 1, 10, 0, tzinfo=SHANGHAI)
+
+    def with_approval(minutes_after: int):
+        late = Candidate(
+            "p1",
+            content_hash(TITLE, TEXT),
+            similarity_form(TITLE, TEXT),
+            None,
+            False,
+            published + timedelta(minutes=minutes_after),
+        )
+        return match(
+            content_hash=content_hash(TITLE, TEXT),
+            similarity_text=similarity_form(TITLE, TEXT),
+            platform_post_id="wx-1",
+            candidates=[late],
+            noise_similarity=1.0,
+            same_post_similarity=0.6,
+            published_at=published,
+            approval_grace=timedelta(minutes=5),
+        )
+
+    assert with_approval(60).kind is MatchKind.NONE
+    assert with_approval(3).kind is MatchKind.EXACT  # the platform rounded the publication time
+    assert with_approval(-60).kind is MatchKind.EXACT

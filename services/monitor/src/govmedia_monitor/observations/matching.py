@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rapidfuzz import fuzz, process
@@ -34,6 +35,7 @@ class Candidate:
     similarity_text: str
     platform_post_id: str | None = None
     override: bool = False  # approved over a blocking finding
+    approved_at: datetime | None = None  # an approval after publication does not make a post reviewed
 
 
 @dataclass(frozen=True)
@@ -59,14 +61,22 @@ def match(
     candidates: Iterable[Candidate],
     noise_similarity: float,
     same_post_similarity: float,
+    published_at: datetime | None = None,
+    approval_grace: timedelta = timedelta(0),
 ) -> Match:
     """Match one observed post against its account's approved posts.
 
-    Order: the same content hash; else the approved post the review published under this platform id;
-    else the most similar approved post. The score decides: noise bar → NEAR, same-post bar → MISMATCH,
-    below → NONE.
+    Only posts approved before the publication (plus ``approval_grace``) count. Order: the same content
+    hash; else the approved post the review published under this platform id; else the most similar one.
+    The score decides: noise bar → NEAR, same-post bar → MISMATCH, below → NONE.
     """
-    pool = list(candidates)
+    # An approval given after the publication is not a review (未审先发 approved after the fact); a few
+    # minutes of grace absorb platforms that show publication times rounded to the minute.
+    pool = [
+        c
+        for c in candidates
+        if published_at is None or c.approved_at is None or c.approved_at <= published_at + approval_grace
+    ]
     for c in pool:
         if c.content_hash == content_hash:
             return Match(MatchKind.EXACT, c.post_id, 1.0)

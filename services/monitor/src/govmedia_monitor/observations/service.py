@@ -201,7 +201,9 @@ async def _candidates(session: AsyncSession, observed: Sequence[ObservedPost]) -
     out: dict[str, list[Candidate]] = {}
     for r in rows:
         out.setdefault(r.account_id, []).append(
-            Candidate(r.post_id, r.content_hash, r.similarity_text, r.platform_post_id, r.override)
+            Candidate(
+                r.post_id, r.content_hash, r.similarity_text, r.platform_post_id, r.override, r.approved_at
+            )
         )
     return out
 
@@ -209,6 +211,8 @@ async def _candidates(session: AsyncSession, observed: Sequence[ObservedPost]) -
 async def _apply_match(
     session: AsyncSession, obs: ObservedPost, candidates: list[Candidate], cfg: MonitorSettings
 ) -> None:
+    # Only approvals given before the post went out count (matching.match): approving it afterwards is
+    # still 未审先发.
     result = match(
         content_hash=obs.content_hash,
         similarity_text=similarity_form(obs.title, obs.text),
@@ -216,6 +220,8 @@ async def _apply_match(
         candidates=candidates,
         noise_similarity=cfg.match_noise_similarity,
         same_post_similarity=cfg.match_same_post_similarity,
+        published_at=obs.published_at,
+        approval_grace=timedelta(minutes=cfg.approval_grace_minutes),
     )
     obs.match_kind = str(result.kind)
     obs.matched_post_id = result.post_id

@@ -58,6 +58,13 @@ class MonitorSettings(BaseModel):
         description="Similarity at or above which an observed post is an edited approved post (mismatch), "
         "below which it matches nothing (published without review).",
     )
+    approval_grace_minutes: int = Field(
+        5,
+        ge=0,
+        le=1440,
+        description="Minutes an approval may come after the publication time a platform shows and still "
+        "count (platforms round times); a later approval is not a review (未审先发).",
+    )
     hot_words_window_days: int = Field(7, ge=1, le=90, description="Days of posts hot words are mined from.")
     hot_words_top: int = Field(20, ge=1, le=200, description="Hot words kept per region and day.")
 
