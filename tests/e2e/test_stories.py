@@ -382,3 +382,37 @@ async def test_a_joint_push_completed_by_some_accounts_gives_them_a_higher_clust
     done, also_done, missed = (cluster[a] for a in accounts)
     assert done == also_done == 100.0, cluster
     assert missed == 0.0, cluster
+
+
+async def test_a_post_published_before_it_was_approved_stays_an_unreviewed_publication(
+    platform: Platform,
+) -> None:
+    """未审先发 approved after the fact: the approval that comes later must not clear the alert."""
+    p = platform
+    unit = await p.unit(COUNTY, "统计")
+    account_id = await p.open_account(unit, "路桥统计")
+    published_at = p.clock.now()
+    title, body = "统计公报", f"{CLEAN}（统计公报）"
+    await p.observe(account_id, f"wx-early-{account_id[:8]}", title, body, published_at)
+
+    async def unreviewed() -> list[dict[str, Any]]:
+        return [a for a in await p.alerts(account_id) if a["rule"] == "unreviewed_publication"]
+
+    [alert] = await p.wait_for(unreviewed, "the unreviewed-publication alert")
+    # An hour later the unit puts the same text through review, and it is approved.
+    p.clock.advance(hours=1)
+    post, etag = await p.submit(unit, account_id, title, body)
+    approved = await p.approve(unit, post, etag)
+    assert approved["status"] == "approved"
+    await p.wait_for(lambda: _monitor_holds(p, post["id"]), "the monitor learns the late approval")
+    page = await p.ok("monitor", "GET", f"/v1/accounts/{account_id}/observed-posts")
+    [observation] = page["items"]
+    assert observation["match_kind"] == "none", "an approval given after publication is not a review"
+    assert (await p.ok("monitor", "GET", f"/v1/alerts/{alert['id']}"))["state"] == "open"
+
+
+async def _monitor_holds(p: Platform, post_id: str) -> bool:
+    from govmedia_monitor.models import ApprovedPost
+
+    async with p.apps["monitor"].state.runtime.sessions() as session:
+        return await session.get(ApprovedPost, post_id) is not None
