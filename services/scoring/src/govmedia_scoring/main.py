@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from fastapi import FastAPI
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,16 +34,28 @@ class ScheduleSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GOVMEDIA_SCORING_", extra="ignore")
 
     schedule_enabled: bool = True
-    schedule_interval_seconds: float = 900.0  # score the running periods, recompute stale ones
+    schedule_interval_seconds: float = 900.0  # score the running days and weeks, recompute stale periods
+    # A running month, quarter or year reads many more daily aggregates: rescored at most this often.
+    schedule_long_period_hours: float = 6.0
     consumer_generation: int = 1
 
 
-async def run_schedule(runtime: Runtime, interval: float) -> None:
-    """Score the running and just-closed periods, and every period a settings change made stale; repeat."""
+async def run_schedule(runtime: Runtime, schedule: ScheduleSettings) -> None:
+    """Score the running and just-closed periods, and every period a settings change made stale; repeat.
+
+    A running month, quarter or year is rescored only when its last run is older than
+    ``schedule_long_period_hours``; a just-closed period and a stale one always are.
+    """
     while True:
         try:
             async with unit_of_work(runtime.sessions) as session:
-                periods = set(compute.due_periods(runtime.clock.today()))
+                today = runtime.clock.today()
+                periods = set(compute.due_periods(today))
+                running_long = {
+                    p for p in periods if p.kind in compute.LONG_KINDS and p.start <= today <= p.end
+                }
+                since = runtime.clock.now() - timedelta(hours=schedule.schedule_long_period_hours)
+                periods -= await compute.recently_computed(session, sorted(running_long), since)
                 periods |= set(await compute.stale_periods(session))
             for period in sorted(periods):
                 async with unit_of_work(runtime.sessions) as session:
@@ -51,15 +64,13 @@ async def run_schedule(runtime: Runtime, interval: float) -> None:
             raise
         except Exception:
             log.exception("scheduled scoring failed; retrying at the next interval")
-        await asyncio.sleep(interval)
+        await asyncio.sleep(schedule.schedule_interval_seconds)
 
 
 def _start_schedule(schedule: ScheduleSettings):  # type: ignore[no-untyped-def]
     async def on_startup(runtime: Runtime) -> None:
         if schedule.schedule_enabled and runtime.settings.run_consumers:
-            runtime.tasks.append(
-                asyncio.create_task(run_schedule(runtime, schedule.schedule_interval_seconds))
-            )
+            runtime.tasks.append(asyncio.create_task(run_schedule(runtime, schedule)))
 
     return on_startup
 

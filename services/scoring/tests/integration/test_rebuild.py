@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -92,6 +92,17 @@ async def test_the_schedule_scores_the_running_periods_and_recomputes_the_stale_
         assert ("week", date(2026, 11, 16)) in runs and ("day", date(2026, 11, 19)) in runs
         month = await kit.sql("SELECT count(*) FROM scores WHERE period_kind = 'month'")
         assert month[0][0] >= len(ids)
+        # ten minutes later the running day is rescored, the running month (a long period) is not yet
+        first = kit.clock.now()
+        kit.clock.advance(timedelta(minutes=10))
+        await kit.wait_for(
+            "SELECT count(*) FROM score_runs WHERE period_kind = 'day' AND computed_at > :t",
+            2,
+            t=first,
+            within=60,
+        )
+        runs = dict(await kit.sql("SELECT period_kind || ':' || period_start, computed_at FROM score_runs"))
+        assert runs["month:2026-11-01"] == first and runs["year:2026-01-01"] == first
         await kit.apply([kit.settings("330000", 1, {"content_serious_error_points": 20.0})])
         await kit.wait_for("SELECT count(*) FROM score_runs WHERE stale", 0, within=60)
         digest = await kit.sql(

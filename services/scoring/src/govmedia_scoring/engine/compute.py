@@ -225,6 +225,22 @@ def due_periods(today: date) -> list[Period]:
     return sorted(set(out))
 
 
+LONG_KINDS = (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)
+
+
+async def recently_computed(session: AsyncSession, periods: Sequence[Period], since: datetime) -> set[Period]:
+    """Those of ``periods`` computed at or after ``since`` and not stale since."""
+    rows = await session.execute(
+        text(
+            "SELECT period_kind, period_start FROM score_runs "
+            "WHERE computed_at >= :since AND NOT stale AND period_kind = ANY(:kinds)"
+        ),
+        {"since": since, "kinds": sorted({p.kind.value for p in periods})},
+    )
+    found = {Period(PeriodKind(k), s) for k, s in rows}
+    return found & set(periods)
+
+
 async def stale_periods(session: AsyncSession) -> list[Period]:
     """Periods computed before the latest settings change: they must be recomputed."""
     rows = await session.execute(
