@@ -56,9 +56,11 @@ async def summary(demo: Demo, urls: dict[str, str], today: date) -> dict[str, An
         "POST",
         "/v1/bulletins",
         demo.office_staff.get(DEMO_CITY),
-        json={"region_code": DEMO_CITY, "period_kind": "month", "period_start": month},
+        json={"region_code": DEMO_CITY, "period_kind": "month", "period_start": closed},
     )
     bulletin_id = bulletin.json().get("id") if bulletin.status_code == 201 else None
+    if bulletin_id is None:
+        demo.numbers.refused[f"bulletin {bulletin.status_code} {bulletin.json().get('code', '')}"] += 1
     return {
         "units": len(demo.units),
         "accounts": len(demo.accounts),
