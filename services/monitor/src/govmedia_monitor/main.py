@@ -13,6 +13,8 @@ from govmedia_common.app import Runtime, ServiceSpec
 from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
 from govmedia_common.db import unit_of_work
+from govmedia_common.errors import DomainError
+from govmedia_common.events import AlertRule
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
 from govmedia_monitor.api import router
@@ -44,8 +46,17 @@ async def daily_sweeps(runtime: Runtime, poll_seconds: float) -> None:
         today = runtime.clock.today()
         if today != last:
             try:
-                async with unit_of_work(runtime.sessions) as session:
-                    result = await sweeps.run(session, as_of=today, now=runtime.clock.now())
+                try:
+                    async with unit_of_work(runtime.sessions) as session:
+                        result = await sweeps.run(session, as_of=today, now=runtime.clock.now())
+                except DomainError as exc:
+                    if exc.code != "calendar-year-unknown":
+                        raise
+                    # No official schedule for this year yet: the other rules must not wait for it.
+                    log.error("unanswered messages not swept: %s", exc.detail)
+                    others = tuple(r for r in sweeps.SQL if r is not AlertRule.MESSAGE_UNANSWERED)
+                    async with unit_of_work(runtime.sessions) as session:
+                        result = await sweeps.run(session, as_of=today, now=runtime.clock.now(), rules=others)
                 async with unit_of_work(runtime.sessions) as session:
                     await hotwords.mine_day(session, today, now=runtime.clock.now())
                 log.info("daily sweep done", extra={"as_of": str(today), "raised": dict(result.raised)})

@@ -223,3 +223,17 @@ async def test_the_daily_sweep_runs_by_itself_when_the_service_clock_reaches_a_n
         await asyncio.sleep(0.05)
     [alert] = await kit.alerts(account, "not_updated")
     assert (alert.severity, alert.detail["as_of"]) == ("violation", "2025-09-15")
+
+
+async def test_a_year_without_an_official_calendar_stops_only_the_message_rule_of_the_daily_sweep(
+    monitor_scheduled,
+):
+    kit = monitor_scheduled
+    account = await kit.account(opened=D0)
+    kit.clock.set(at(date(2099, 3, 2)))  # no working-day schedule is loaded for 2099
+    for _ in range(1800):  # up to 90 s on a busy machine
+        if await kit.alerts(account, "not_updated"):
+            break
+        await asyncio.sleep(0.05)
+    [alert] = await kit.alerts(account, "not_updated")
+    assert alert.detail["as_of"] == "2099-03-02"
