@@ -19,4 +19,18 @@ GAUGES = (
         f"WHERE period_kind = 'month' AND period_start = {_LATEST_MONTH} AND NOT passed GROUP BY platform",
         labels=("platform",),
     ),
+    SqlGauge(
+        "govmedia_scoring_composite_mean",
+        "Mean composite score of the latest scored month, by region and platform.",
+        "SELECT region_code, platform, avg(composite) FROM scores "
+        f"WHERE period_kind = 'month' AND period_start = {_LATEST_MONTH} GROUP BY region_code, platform",
+        labels=("region_code", "platform"),
+    ),
+    SqlGauge(
+        "govmedia_scoring_failed_accounts",
+        "Accounts failing the latest scored month (any veto), by region.",
+        "SELECT region_code, count(*) FILTER (WHERE NOT passed) FROM scores "
+        f"WHERE period_kind = 'month' AND period_start = {_LATEST_MONTH} GROUP BY region_code",
+        labels=("region_code",),
+    ),
 )

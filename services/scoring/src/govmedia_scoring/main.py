@@ -13,12 +13,12 @@ from govmedia_common.app import Runtime, ServiceSpec
 from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
 from govmedia_common.db import unit_of_work
-from govmedia_common.gauges import SqlGauge
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
 from govmedia_scoring.aggregates.handlers import CONSUMER_GROUPS
 from govmedia_scoring.api import router
 from govmedia_scoring.engine import compute
+from govmedia_scoring.gauges import GAUGES
 
 SERVICE = "scoring"
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ class ScheduleSettings(BaseSettings):
     # A running month, quarter or year reads many more daily aggregates: rescored at most this often.
     schedule_long_period_hours: float = 6.0
     consumer_generation: int = 1
+    gauge_refresh_seconds: float = 30.0  # how often the business gauges on /metrics are recomputed
 
 
 async def run_schedule(runtime: Runtime, schedule: ScheduleSettings) -> None:
@@ -75,32 +76,6 @@ def _start_schedule(schedule: ScheduleSettings):  # type: ignore[no-untyped-def]
     return on_startup
 
 
-GAUGES = (
-    SqlGauge(
-        "govmedia_scoring_composite_mean",
-        "Mean composite score of the latest computed month, by region and platform",
-        """
-        SELECT region_code, platform, avg(composite) FROM scores
-        WHERE period_kind = 'month' AND period_start = (SELECT max(period_start) FROM score_runs
-                                                         WHERE period_kind = 'month')
-        GROUP BY region_code, platform
-        """,
-        ("region_code", "platform"),
-    ),
-    SqlGauge(
-        "govmedia_scoring_failed_accounts",
-        "Accounts failing the latest computed month (a veto), by region",
-        """
-        SELECT region_code, count(*) FILTER (WHERE NOT passed) FROM scores
-        WHERE period_kind = 'month' AND period_start = (SELECT max(period_start) FROM score_runs
-                                                         WHERE period_kind = 'month')
-        GROUP BY region_code
-        """,
-        ("region_code",),
-    ),
-)
-
-
 def spec(schedule: ScheduleSettings | None = None) -> ServiceSpec:
     schedule = schedule or ScheduleSettings()
     groups = {f"{name}-v{schedule.consumer_generation}": h for name, h in CONSUMER_GROUPS.items()}
@@ -117,6 +92,7 @@ def spec(schedule: ScheduleSettings | None = None) -> ServiceSpec:
         consumer_groups=groups,
         on_startup=_start_schedule(schedule),
         gauges=GAUGES,
+        gauge_refresh_seconds=schedule.gauge_refresh_seconds,
         openapi_tags=[
             {"name": "scores", "description": "Explained scores, recomputation, the rules in force"},
             {"name": "rankings", "description": "Rankings within region, level and platform"},

@@ -402,6 +402,7 @@ async def running_scoring(
         schedule_enabled=schedule_seconds is not None,
         schedule_interval_seconds=schedule_seconds or 900.0,
         consumer_generation=generation,
+        gauge_refresh_seconds=0.2,
     )
     app = create_app(settings, verifier=verifier, clock=clock, schedule=schedule)
     async with LifespanManager(app):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -163,3 +164,24 @@ async def test_recompute_needs_an_office_admin_and_refuses_bad_periods_with_prob
         assert r.headers["content-type"] == "application/problem+json"
     r = await staff.get("/v1/rankings", params={"period_kind": "week", "period_start": "9999-99-99"})
     assert r.status_code == 422
+
+
+async def test_metrics_export_the_score_gauges_of_the_latest_month(scoring: Any) -> None:
+    _, events = scoring.week_events()
+    await scoring.apply(events)
+    await scoring.compute(PeriodKind.MONTH, date(2026, 11, 1))
+    anonymous = scoring.client(scoped=False)
+    wanted = 'govmedia_scoring_failed_accounts{region_code="331002",service="scoring"}'
+    for _ in range(100):  # the gauges are refreshed in the background
+        text = (await anonymous.get("/metrics")).text
+        if wanted in text:
+            break
+        await asyncio.sleep(0.1)
+    for name in (
+        "govmedia_score_distribution",
+        "govmedia_scores_failed",
+        "govmedia_scoring_composite_mean",
+        "govmedia_scoring_failed_accounts",
+    ):
+        assert name in text, name
+    assert wanted + " 1.0" in text  # the not-updated account of 椒江 failed the month
