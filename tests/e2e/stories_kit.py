@@ -234,18 +234,18 @@ class Platform:
     async def projected_active(self, account_id: str) -> bool:
         """Whether the monitor and the review have projected the account as active.
 
-        Both learn accounts from the registry's events, and know an account already while it is under
-        announcement; neither API shows the projected status, so the kit reads it (read only).
+        Both learn accounts from the registry's events and know an account already while it is under
+        announcement. The monitor shows its view (GET /v1/accounts/{id}); the review has no such API, so
+        the kit reads its projection (read only).
         """
-        from govmedia_monitor.models import Account
         from govmedia_review.models import AccountView
 
-        for service, model in (("monitor", Account), ("review", AccountView)):
-            async with self.apps[service].state.runtime.sessions() as session:
-                row = await session.get(model, account_id)
-                if row is None or row.status != "active":
-                    return False
-        return True
+        seen = await self.call("monitor", "GET", f"/v1/accounts/{account_id}")
+        if seen.status_code != 200 or seen.json()["status"] != "active":
+            return False
+        async with self.apps["review"].state.runtime.sessions() as session:
+            row = await session.get(AccountView, account_id)
+            return row is not None and row.status == "active"
 
     # ---------------------------------------------------------------------------------------- review
 
