@@ -328,7 +328,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the simulator (same seed, same story).")] = 2026,
     serve: Annotated[bool, typer.Option("--serve/--exit", help="Keep serving after the summary.")] = True,
 ) -> None:
-    """Fill a platform with a province's data and 90 simulated days; print a summary and URLs (docs/demo.md)."""
+    """A province's data and 90 simulated days on a movable clock; a summary and URLs (docs/demo.md)."""
     from govmedia_platform.demo_summary import demo_command
 
     try:
