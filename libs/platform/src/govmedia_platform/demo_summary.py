@@ -131,7 +131,7 @@ async def in_process_services(
     from govmedia_platform.sockets import serving
     from govmedia_platform.stack import create_databases, with_database
 
-    os.environ.setdefault("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD", admin_password)
+    os.environ["GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD"] = admin_password  # the demo's own registry
     urls: dict[str, str] = {}
     stamp = datetime.now().strftime("%Y%m%d%H%M%S")
     async with contextlib.AsyncExitStack() as stack:
