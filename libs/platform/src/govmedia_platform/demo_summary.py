@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import os
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
@@ -191,6 +192,8 @@ async def demo_command(
                 summary_doc = await demo.run(urls)
             finally:
                 await asyncio.gather(*(c.aclose() for c in clients.values()))
+            if grafana := os.environ.get("GOVMEDIA_GRAFANA_URL"):  # when an operator runs Grafana (deploy/)
+                summary_doc["urls"]["Grafana"] = grafana
             print_summary(console, summary_doc)
             console.print(f"sign in as admin / {password}")
             if serve:
