@@ -32,6 +32,7 @@ run under ``handler_timeout`` (below ``max_poll_interval_ms``) so a stuck one ca
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections import Counter
@@ -64,6 +65,25 @@ log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
+
+
+_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Once per process: move what exists before the first consumer starts out of the cyclic collector.
+
+    A consumer keeps a polled batch's objects (records, envelopes, events) alive across a transaction, so
+    they survive into the oldest generation and trigger full collections; each one walks every object of
+    the process (modules, the app, pools, schemas). After :func:`gc.freeze` it walks only what was created
+    since — about a fifth less time per record in ``bench/bench_bus.py``. Garbage is collected first, so
+    nothing unreachable is frozen; objects freed later are still freed by reference counting.
+    """
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 class _PartitionLost(Exception):
@@ -114,6 +134,7 @@ class ConsumerRunner:
         batch_transactions: bool = True,
         max_poll_records: int = 2000,
         broker_check_seconds: float = 2.0,
+        freeze_startup_objects: bool = True,
     ) -> None:
         if handler_timeout * 1000 * (max_retries + 1) >= max_poll_interval_ms:
             raise ValueError("handler_timeout × (retries+1) must stay below max_poll_interval_ms")
@@ -140,6 +161,7 @@ class ConsumerRunner:
         self._stopping = asyncio.Event()
         self._last_lag = 0.0
         self.broker_check_seconds = broker_check_seconds
+        self.freeze_startup_objects = freeze_startup_objects
         self._broker: str | None = None
         self._last_broker_check = -1e9
         self._reread = False
@@ -147,6 +169,8 @@ class ConsumerRunner:
         self._outcome_children: dict[tuple[str, str], Any] = {}
 
     async def start(self) -> None:
+        if self.freeze_startup_objects:
+            _freeze_startup_objects()
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=self.kafka.bootstrap,
             group_id=self.group_id,
