@@ -455,3 +455,24 @@ async def test_an_alert_cleared_by_a_late_arriving_approval_withdraws_its_case(p
         return found if found["closed_at"] else None
 
     await p.wait_for(withdrawn, "notify withdraws the case of a cleared false alert", within=20)
+
+
+async def test_an_unreviewed_post_like_an_earlier_published_one_is_an_unreviewed_publication(
+    platform: Platform,
+) -> None:
+    """Template posts (the same notice with another date) published without review are 未审先发, not
+    an edit of the approved post that already went out under its own platform id."""
+    p = platform
+    unit = await p.unit(COUNTY, "政务服务")
+    account_id = await p.open_account(unit, "路桥政务服务")
+    notice = "区政务服务中心推出周末延时服务，企业群众可预约办理。"
+    await p.publish_reviewed(unit, account_id, "延时服务", f"{notice}（3月5日）")
+    p.clock.advance(days=1)
+    ppid = f"wx-template-{account_id[:8]}"
+    await p.observe(account_id, ppid, "延时服务", f"{notice}（3月6日）", p.clock.now())
+
+    async def alerted() -> list[dict[str, Any]]:
+        return [a for a in await p.alerts(account_id) if a["period"] == ppid]
+
+    [alert] = await p.wait_for(alerted, "an alert for the second post")
+    assert alert["rule"] == "unreviewed_publication", alert

@@ -86,10 +86,15 @@ def match(
         best: tuple[Candidate, float] | None = (published, score)
     else:
         best = None
-        if pool:
-            found = process.extractOne(similarity_text, [c.similarity_text for c in pool], scorer=fuzz.ratio)
+        # An approved post the review already published under another platform id is that other post: a
+        # template notice with a new date, published without review, is 未审先发, not an edit of it.
+        unclaimed = [c for c in pool if not c.platform_post_id]
+        if unclaimed:
+            found = process.extractOne(
+                similarity_text, [c.similarity_text for c in unclaimed], scorer=fuzz.ratio
+            )
             if found is not None:
-                best = (pool[found[2]], found[1] / 100.0)
+                best = (unclaimed[found[2]], found[1] / 100.0)
     if best is None:
         return Match(MatchKind.NONE, None, None)
     candidate, score = best
