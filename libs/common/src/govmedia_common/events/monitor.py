@@ -74,6 +74,14 @@ class AlertResolution(StrEnum):
     ESCALATED = (
         "escalated"  # a warning became a violation: a new alert (detail.previous_alert_id) replaces it
     )
+    RETRACTED = (
+        "retracted"  # facts that arrived late show it never held (an approval the monitor learnt late)
+    )
+
+    @property
+    def false_alarm(self) -> bool:
+        """The alert should not have been raised: it opens no rectification and counts against nobody."""
+        return self in (AlertResolution.DISMISSED, AlertResolution.RETRACTED)
 
 
 class _MonitorEvent(Fact, service="monitor"):

@@ -349,7 +349,8 @@ async def rematch_account(session: AsyncSession, account_id: str, now: datetime)
                 account_id=account_id,
                 rule=rule,
                 periods=[obs.platform_post_id],
-                resolution=AlertResolution.CLEARED,
+                # The post was approved in time; the monitor only learnt it late: the alert was wrong.
+                resolution=AlertResolution.RETRACTED,
                 at=now,
             )
         await _alerts_for(session, account, obs, now)

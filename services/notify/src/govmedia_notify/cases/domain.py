@@ -309,12 +309,13 @@ class Case(RecordsEvents):
     # ---- the monitor's side
 
     def alert_resolved(self, resolution: AlertResolution, *, now: datetime) -> None:
-        """The monitor resolved the alert: a dismissal closes the case; otherwise wait for the report."""
+        """The monitor resolved the alert: a false alarm (dismissed, retracted) closes the case at once;
+        otherwise the case waits for the accepted report."""
         if self.state is CaseState.CLOSED or self.alert_resolved_at is not None:
             return
         self.alert_resolved_at = now
         self.alert_resolution = str(resolution)
-        if resolution is AlertResolution.DISMISSED:
+        if resolution.false_alarm:
             self._close(CaseOutcome.DISMISSED, now)
         else:
             self._close_if_done(now)

@@ -20,7 +20,6 @@ from govmedia_common.consumer import BatchHandler, Handler, MessageContext, batc
 from govmedia_common.events.base import Event
 from govmedia_common.events.monitor import (
     AlertRaised,
-    AlertResolution,
     AlertResolved,
     MetricsObserved,
     PostObserved,
@@ -222,7 +221,7 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event]) -> int:
             )
         elif isinstance(e, AlertResolved):
             resolved[e.alert_id] = (
-                resolved.get(e.alert_id, False) or e.resolution is AlertResolution.DISMISSED
+                resolved.get(e.alert_id, False) or e.resolution.false_alarm
             )
         elif isinstance(e, CampaignIssued):
             due = day_of(e.deadline)
