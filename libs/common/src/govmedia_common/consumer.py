@@ -46,6 +46,7 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from govmedia_common import metrics
+from govmedia_common.consumer_watch import BrokerWatch
 from govmedia_common.envelope import Envelope, EnvelopeError, from_record
 from govmedia_common.events.base import Event
 from govmedia_common.handlers import BatchFunction as BatchFunction
@@ -55,7 +56,7 @@ from govmedia_common.handlers import MessageContext as MessageContext
 from govmedia_common.handlers import MessageHandler as MessageHandler
 from govmedia_common.handlers import batch as batch
 from govmedia_common.inbox import record_in_inbox
-from govmedia_common.kafka import CommitOnRevoke, cluster_id, dead_letter_headers, lag_per_partition
+from govmedia_common.kafka import CommitOnRevoke, dead_letter_headers
 from govmedia_common.settings import KafkaSettings
 from govmedia_common.tracing import span
 from govmedia_common.transient import backoff_with_jitter, database_answers
@@ -113,7 +114,7 @@ class BatchFailure:
     culprit: Record | None = None  # the record whose per-message handler raised; None when not known
 
 
-class ConsumerRunner:
+class ConsumerRunner(BrokerWatch):
     """Runs typed handlers for the event types of one consumer group."""
 
     def __init__(
@@ -303,54 +304,6 @@ class ConsumerRunner:
                     self.consumer.seek(tp, first_unhandled)
                 except Exception:  # never hide the error being raised
                     log.exception("could not rewind after a failed batch", extra={"partition": str(tp)})
-
-    async def _update_lag(self) -> None:
-        """Lag = broker end offset − offset done, per partition: true also while nothing is handled."""
-        if self.consumer is None or time.monotonic() - self._last_lag < 2.0:
-            return
-        self._last_lag = time.monotonic()
-        done = {**self._committed, **self._pending}
-        lags = await lag_per_partition(self.consumer, done)
-        for tp, lag in (lags or {}).items():  # None: the broker is away, keep the last values
-            metrics.CONSUMER_LAG.labels(self.service, self.group_id, tp.topic, str(tp.partition)).set(lag)
-
-    async def _check_broker(self) -> None:
-        """A new, empty broker (new cluster id) forgot the offsets: read every partition from the start.
-
-        The relays republish the outbox into it; fetching on from the old positions would skip what was
-        republished below them. The inbox drops what was handled before.
-        """
-        if self.consumer is None:
-            return
-        now = time.monotonic()
-        if now - self._last_broker_check < self.broker_check_seconds:
-            return
-        self._last_broker_check = now
-        try:
-            current = await cluster_id(self.consumer._client)
-        except Exception:
-            return
-        if current is None or current == self._broker:
-            return
-        previous, self._broker = self._broker, current
-        if previous is not None:
-            log.warning(
-                "a new broker answers; reading the assigned partitions from the beginning",
-                extra={"group": self.group_id, "was": previous, "now": current},
-            )
-            self._reread = True  # done by the handling loop, between two polls
-
-    async def _read_from_beginning(self) -> None:
-        assert self.consumer is not None
-        self._reread = False
-        self._pending.clear()
-        self._committed.clear()
-        assigned = list(self.consumer.assignment())
-        if assigned:
-            try:
-                await self.consumer.seek_to_beginning(*assigned)
-            except Exception:  # partitions gone with the old broker: the next assignment starts at earliest
-                log.warning("could not seek to the beginning", exc_info=True)
 
     # ---- transient failures -------------------------------------------------------------------------
 
