@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from asgi_lifespan import LifespanManager
 
 from govmedia_common.auth import TokenVerifier
@@ -401,6 +402,34 @@ def _verifier(registry: httpx.AsyncClient) -> TokenVerifier:
     )
 
 
+async def _start_groups_at_the_end(bootstrap: str, service: str, spec: Any) -> None:
+    """Commit the end of every topic for the service's consumer groups before it starts.
+
+    The test session's broker holds what earlier tests published, and the groups' names are the services'
+    own (``govmedia.<service>.<group>``): without this, a story's fresh service would first work through
+    every earlier test's backlog (alerts of unknown accounts, their cases and deliveries) and its own events
+    would wait behind it. The databases are fresh, so nothing before the start concerns the stories.
+    """
+    for group, handlers in spec.consumer_groups.items():
+        topics = sorted({cls.topic for cls in handlers})
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=f"govmedia.{service}.{group}", enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            await consumer.topics()  # fetch the metadata of every topic
+            parts = [
+                TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())
+            ]
+            if not parts:
+                continue
+            consumer.assign(parts)
+            ends = await consumer.end_offsets(parts)
+            await consumer.commit({tp: offset for tp, offset in ends.items()})
+        finally:
+            await consumer.stop()
+
+
 @contextlib.asynccontextmanager
 async def running_platform(infra: Infrastructure, prefix: str = "stories") -> AsyncIterator[Platform]:
     """All five services with relays and consumers, fresh databases, one FixedClock at :data:`START`."""
@@ -429,6 +458,7 @@ async def running_platform(infra: Infrastructure, prefix: str = "stories") -> As
                 if service == "monitor":  # the stories run the monitor's sweeps themselves, with as_of days
                     kwargs["schedule"] = main.SchedulerSettings(sweep_enabled=False)
                 app = main.create_app(ServiceSettings(**params), **kwargs)
+                await _start_groups_at_the_end(infra.kafka_bootstrap, service, app.state.spec)
                 manager = await stack.enter_async_context(LifespanManager(app, startup_timeout=60))
                 platform.apps[service] = app
                 client = httpx.AsyncClient(
