@@ -220,9 +220,7 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event]) -> int:
                 )
             )
         elif isinstance(e, AlertResolved):
-            resolved[e.alert_id] = (
-                resolved.get(e.alert_id, False) or e.resolution.false_alarm
-            )
+            resolved[e.alert_id] = resolved.get(e.alert_id, False) or e.resolution.false_alarm
         elif isinstance(e, CampaignIssued):
             due = day_of(e.deadline)
             targets += [(e.campaign_id, a, due, None, None) for a in e.target_account_ids]
