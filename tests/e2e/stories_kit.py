@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
 from asgi_lifespan import LifespanManager
 
 from govmedia_common.auth import TokenVerifier
@@ -403,18 +402,21 @@ def _verifier(registry: httpx.AsyncClient) -> TokenVerifier:
     )
 
 
-async def _start_groups_at_the_end(bootstrap: str, service: str, spec: Any) -> None:
+async def _start_groups_at_the_end(kafka: KafkaSettings, service: str, spec: Any) -> None:
     """Commit the end of every topic for the service's consumer groups before it starts.
 
-    The test session's broker holds what earlier tests published, and the groups' names are the services'
-    own (``govmedia.<service>.<group>``): without this, a story's fresh service would first work through
-    every earlier test's backlog (alerts of unknown accounts, their cases and deliveries) and its own events
-    would wait behind it. The databases are fresh, so nothing before the start concerns the stories.
+    The test session's broker holds what earlier tests published. Each platform has its own group prefix
+    (so no earlier test's live consumers share its partitions), and a new group would start at the earliest
+    offset: without this, a story's fresh service would first work through every earlier test's backlog
+    (alerts of unknown accounts, their cases and deliveries) and its own events would wait behind it. The
+    databases are fresh, so nothing before the start concerns the stories.
     """
     for group, handlers in spec.consumer_groups.items():
         topics = sorted({cls.topic for cls in handlers})
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=f"govmedia.{service}.{group}", enable_auto_commit=False
+            bootstrap_servers=kafka.bootstrap,
+            group_id=kafka.group_id(service, group),
+            enable_auto_commit=False,
         )
         await consumer.start()
         try:
@@ -426,10 +428,7 @@ async def _start_groups_at_the_end(bootstrap: str, service: str, spec: Any) -> N
                 continue
             consumer.assign(parts)
             ends = await consumer.end_offsets(parts)
-            try:
-                await consumer.commit({tp: offset for tp, offset in ends.items()})
-            except KafkaError:  # the group still has live members (an earlier test's app): keep its offsets
-                continue
+            await consumer.commit({tp: offset for tp, offset in ends.items()})
         finally:
             await consumer.stop()
 
@@ -439,6 +438,9 @@ async def running_platform(infra: Infrastructure, prefix: str = "stories") -> As
     """All five services with relays and consumers, fresh databases, one FixedClock at :data:`START`."""
     clock = FixedClock(START)
     platform = Platform(clock)
+    kafka = KafkaSettings(
+        bootstrap=infra.kafka_bootstrap, group_prefix=f"test-{prefix}-{uuid.uuid4().hex[:8]}"
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_REGION", "330000")
@@ -451,7 +453,7 @@ async def running_platform(infra: Infrastructure, prefix: str = "stories") -> As
                     "service_name": service,
                     "environment": "test",
                     "database_url": url,
-                    "kafka": KafkaSettings(bootstrap=infra.kafka_bootstrap),
+                    "kafka": kafka,
                     "log_json": False,
                     "log_level": "WARNING",
                     "relay_idle_sleep_seconds": 0.05,
@@ -462,7 +464,7 @@ async def running_platform(infra: Infrastructure, prefix: str = "stories") -> As
                 if service == "monitor":  # the stories run the monitor's sweeps themselves, with as_of days
                     kwargs["schedule"] = main.SchedulerSettings(sweep_enabled=False)
                 app = main.create_app(ServiceSettings(**params), **kwargs)
-                await _start_groups_at_the_end(infra.kafka_bootstrap, service, app.state.spec)
+                await _start_groups_at_the_end(kafka, service, app.state.spec)
                 manager = await stack.enter_async_context(LifespanManager(app, startup_timeout=60))
                 platform.apps[service] = app
                 client = httpx.AsyncClient(

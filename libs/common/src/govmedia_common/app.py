@@ -295,7 +295,7 @@ def create_app(
             for group, handlers in spec.consumer_groups.items():
                 runner = ConsumerRunner(
                     service=spec.name,
-                    group_id=f"govmedia.{spec.name}.{group}",
+                    group_id=settings.kafka.group_id(spec.name, group),
                     handlers=handlers,
                     sessions=runtime.sessions,
                     kafka=settings.kafka,

@@ -19,6 +19,13 @@ class KafkaSettings(BaseSettings):
     topic_partitions: int = 6
     topic_replication: int = 1
     client_id_prefix: str = "govmedia"
+    # Consumer groups are named ``<group_prefix>.<service>.<group>``. Platforms sharing one broker (staging
+    # and training copies, test platforms) each need their own prefix, or they split each other's partitions.
+    group_prefix: str = Field(default="govmedia", pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$")
+
+    def group_id(self, service: str, group: str) -> str:
+        """The consumer group id of ``service``'s ``group`` (e.g. ``govmedia.scoring.metrics``)."""
+        return f"{self.group_prefix}.{service}.{group}"
 
 
 class ServiceSettings(BaseSettings):

@@ -41,3 +41,15 @@ def test_a_bad_value_is_refused_at_start_not_at_first_use(monkeypatch: pytest.Mo
 
 def test_without_a_class_the_common_settings_are_returned() -> None:
     assert type(service_settings("probe")) is ServiceSettings
+
+
+def test_consumer_groups_carry_the_platforms_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from govmedia_common.settings import KafkaSettings
+
+    assert KafkaSettings().group_id("scoring", "metrics") == "govmedia.scoring.metrics"
+    monkeypatch.setenv("GOVMEDIA_KAFKA_GROUP_PREFIX", "training")
+    assert KafkaSettings().group_id("scoring", "metrics") == "training.scoring.metrics"
+    with pytest.raises(ValidationError, match="group_prefix"):
+        KafkaSettings(group_prefix="two words")
