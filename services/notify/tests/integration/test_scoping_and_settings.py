@@ -126,3 +126,31 @@ async def test_working_day_deadlines_use_a_year_the_registry_loads_and_never_gue
     second = [p for t, p in await kit.events(unit_id=unit.id) if t == "notice.issued"][-1]
     # 29, 30, 31 December, then 4 to 7 January 2027: the seventh working day.
     assert second["rectify_by"] == "2027-01-07"
+
+
+def _schedule_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "working-day schedule" in r.getMessage()]
+
+
+async def test_a_missing_schedule_is_logged_only_for_a_year_a_deadline_actually_reaches(
+    notify: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    kit = notify
+    await kit.office()
+    unit = await kit.unit()
+    assert not kit.calendar.covers(2027)
+    caplog.set_level("WARNING")
+    # Calendar-day deadlines (the default) in March 2026 need no schedule at all, 2027's least of all.
+    march = datetime(2026, 3, 2, 10, tzinfo=SHANGHAI)
+    kit.clock.set(march)
+    await kit.raise_alert(kit.alert(unit, at=march))
+    # Working days counted from March 2026 stay inside 2026, whose schedule is known.
+    await kit.apply(on_region_settings, settings("330000", 1, rectification_day_kind="working"))
+    await kit.raise_alert(kit.alert(unit, at=march))
+    assert _schedule_warnings(caplog) == []
+    # Seven working days from 28 December 2026 reach into 2027: now its missing schedule is worth a word.
+    december = datetime(2026, 12, 28, 10, tzinfo=SHANGHAI)
+    kit.clock.set(december)
+    await kit.raise_alert(kit.alert(unit, at=december))
+    [warning] = _schedule_warnings(caplog)
+    assert "2027" in warning

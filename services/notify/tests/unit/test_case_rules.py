@@ -10,7 +10,13 @@ import pytest
 from govmedia_common.errors import DomainError
 from govmedia_common.events.monitor import AlertRaised, AlertResolution
 from govmedia_common.workdays import SHANGHAI, WorkCalendar
-from govmedia_notify.cases.domain import Case, CaseState, deadline, reminder_due
+from govmedia_notify.cases.domain import (
+    Case,
+    CaseState,
+    deadline,
+    reminder_due,
+    unknown_year_of_deadline,
+)
 from govmedia_notify.cases.mapping import apply_to_rows, to_domain
 from govmedia_notify.rules import DEFAULT_RULES, NotifyRules
 
@@ -154,6 +160,16 @@ def test_a_resolved_alert_waits_for_the_report_and_a_dismissal_closes_at_once() 
     other = opened()
     other.alert_resolved(AlertResolution.DISMISSED, now=at(9, 27))
     assert other.state is CaseState.CLOSED and other.outcome == "dismissed"
+
+
+def test_only_a_working_day_deadline_that_reaches_an_unknown_year_needs_its_schedule() -> None:
+    only_2025 = WorkCalendar(use_package=False)
+    only_2025.load_year(2025, [date(2025, 10, 1)], [])
+    working = NotifyRules(rectification_day_kind="working")
+    assert unknown_year_of_deadline(date(2025, 3, 3), DEFAULT_RULES, only_2025) is None  # calendar days
+    assert unknown_year_of_deadline(date(2025, 12, 29), DEFAULT_RULES, only_2025) is None
+    assert unknown_year_of_deadline(date(2025, 3, 3), working, only_2025) is None  # stays inside 2025
+    assert unknown_year_of_deadline(date(2025, 12, 29), working, only_2025) == 2026
 
 
 def test_escalation_once_after_the_deadline_and_grace_days() -> None:

@@ -76,6 +76,21 @@ def deadline(start: date, rules: NotifyRules, calendar: WorkCalendar) -> date:
     return start + timedelta(days=rules.rectification_days)
 
 
+def unknown_year_of_deadline(start: date, rules: NotifyRules, calendar: WorkCalendar) -> int | None:
+    """The year whose missing schedule makes :func:`deadline` fall back to calendar days, if any.
+
+    Calendar-day deadlines need no schedule; a working-day count needs the years it actually reaches,
+    not simply the next year.
+    """
+    if rules.rectification_day_kind != "working":
+        return None
+    try:
+        calendar.add_workdays(start, rules.rectification_days)
+    except UnknownCalendarYear as missing:
+        return missing.year
+    return None
+
+
 def first_reminder_at(notice_at: datetime, rules: NotifyRules) -> datetime:
     """The reminder time of the day after the notice (the notice itself is the first call to act)."""
     day = local(notice_at).date() + timedelta(days=1)

@@ -23,7 +23,7 @@ from govmedia_common.scoping import can_see, sees_only_own_unit
 from govmedia_common.workdays import WorkCalendar
 from govmedia_notify.cases import messages
 from govmedia_notify.cases import repository as repo
-from govmedia_notify.cases.domain import Case, days_overdue, local, opens_case
+from govmedia_notify.cases.domain import Case, days_overdue, local, opens_case, unknown_year_of_deadline
 from govmedia_notify.channels.domain import Kind
 from govmedia_notify.channels.service import Recipient, fan_out
 from govmedia_notify.directory import repository as directory
@@ -31,6 +31,7 @@ from govmedia_notify.ladder import repository as ladder_repo
 from govmedia_notify.ladder import service as ladder
 from govmedia_notify.ladder.domain import ladder_year
 from govmedia_notify.models import CaseRow, ReportRow
+from govmedia_notify.rules import NotifyRules
 from govmedia_notify.settings import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -113,21 +114,15 @@ async def _send(
 # ------------------------------------------------------------------------------------------------ alerts
 
 
-_WARNED_YEARS: set[int] = set()
-
-
-async def _calendar_ready(session: AsyncSession, calendar: WorkCalendar, today: date) -> None:
-    """Make the loaded schedules of this year and the next available; say so when one is missing."""
+async def _calendar_ready(
+    session: AsyncSession, calendar: WorkCalendar, today: date, rules: NotifyRules
+) -> None:
+    """Make the loaded schedules of this year and the next available; say so when a deadline needs a
+    year that has none (only then: calendar-day deadlines need no schedule at all)."""
     await directory.ensure_calendar(session, calendar, today)
-    for year in (today.year, today.year + 1):
-        if not calendar.covers(year) and year not in _WARNED_YEARS:
-            _WARNED_YEARS.add(year)  # once per process and year, not once per alert
-            log.warning(
-                "no official working-day schedule for %s: working-day counts fall back to calendar days; "
-                "load it in the registry (PUT /v1/calendar/{year})",
-                year,
-                extra={"year": year},
-            )
+    missing = unknown_year_of_deadline(today, rules, calendar)
+    if missing is not None:
+        directory.report_missing_schedule(calendar, missing)
 
 
 async def open_case(
@@ -137,7 +132,7 @@ async def open_case(
     if not opens_case(alert) or await repo.case_exists_for_alert(session, alert.alert_id):
         return None
     rules = await directory.rules_for(session, alert.region_code)
-    await _calendar_ready(session, calendar, local(now).date())
+    await _calendar_ready(session, calendar, local(now).date(), rules)
     year = ladder_year(local(alert.occurred_at).date(), rules)
     count = await ladder_repo.count_violation(session, alert.unit_id, year)
     case = Case.open(alert, now=now, rules=rules, calendar=calendar, ladder_year=year, ladder_ordinal=count)
@@ -330,7 +325,7 @@ async def return_report(
     _office_only(principal)
     case, row, reports = await _load_visible(session, principal, case_id, expected_version)
     rules = await directory.rules_for(session, case.region_code)
-    await _calendar_ready(session, calendar, local(now).date())
+    await _calendar_ready(session, calendar, local(now).date(), rules)
     case.return_report(
         report_id,
         by=principal.name or principal.subject,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +22,8 @@ from govmedia_notify.models import (
     UnitView,
 )
 from govmedia_notify.rules import NotifyRules, effective_rules, region_path
+
+log = logging.getLogger(__name__)
 
 
 async def _upsert(session: AsyncSession, model: Any, keys: Sequence[str], values: dict[str, Any]) -> bool:
@@ -221,3 +225,21 @@ async def ensure_calendar(session: AsyncSession, calendar: WorkCalendar, *days: 
     rows = (await session.execute(select(CalendarYear).where(CalendarYear.year.in_(missing)))).scalars()
     for row in rows:
         calendar.load_year(row.year, row.holidays, row.workdays)
+
+
+# Years already reported missing, per calendar (once per process and year, not once per alert).
+_REPORTED: weakref.WeakKeyDictionary[WorkCalendar, set[int]] = weakref.WeakKeyDictionary()
+
+
+def report_missing_schedule(calendar: WorkCalendar, year: int) -> None:
+    """Say (once) that a count needed ``year``'s working days and fell back to calendar days."""
+    reported = _REPORTED.setdefault(calendar, set())
+    if year in reported:
+        return
+    reported.add(year)
+    log.warning(
+        "no official working-day schedule for %s: working-day counts that reach it fall back to calendar "
+        "days; load it in the registry (PUT /v1/calendar/{year})",
+        year,
+        extra={"year": year},
+    )

@@ -40,7 +40,8 @@ async def on_violation(
     today = local(now).date()
     try:
         day = calendar.add_workdays(today, rules.interview_lead_days)
-    except UnknownCalendarYear:  # logged by the case service; the interview is not put off for it
+    except UnknownCalendarYear as missing:  # the interview is not put off for it
+        directory.report_missing_schedule(calendar, missing.year)
         day = today + timedelta(days=rules.interview_lead_days)
     when = datetime.combine(day, rules.reminder_time, SHANGHAI)
     row = InterviewRow(
