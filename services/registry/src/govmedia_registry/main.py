@@ -14,10 +14,11 @@ from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import RevocationList, TokenVerifier
 from govmedia_common.db import unit_of_work
 from govmedia_common.settings import ServiceSettings
-from govmedia_common.workdays import Clock
+from govmedia_common.workdays import Clock, SystemClock
 from govmedia_registry import uniqueness  # noqa: F401  (names the database's uniqueness rules)
 from govmedia_registry.api import router
 from govmedia_registry.data import load_regions
+from govmedia_registry.filings.closure import closure_handlers
 from govmedia_registry.filings.effects import apply_due
 from govmedia_registry.gauges import GAUGES
 from govmedia_registry.identity.revocation import feed as revocation_feed
@@ -66,7 +67,9 @@ async def _apply_due_loop(runtime: Runtime, every_seconds: float = 60.0) -> None
         await asyncio.sleep(every_seconds)
 
 
-def spec(settings: RegistrySettings) -> ServiceSpec:
+def spec(settings: RegistrySettings, clock: Callable[[], Clock] | None = None) -> ServiceSpec:
+    """The registry's shape; ``clock`` gives the service clock to its consumers (once the runtime exists)."""
+    clock = clock or SystemClock
     return ServiceSpec(
         name=SERVICE,
         title="govmedia registry — 政务新媒体备案登记",
@@ -78,7 +81,8 @@ def spec(settings: RegistrySettings) -> ServiceSpec:
         ),
         routers=[router],
         gauges=GAUGES,
-        consumer_groups={},
+        # Forced-closure recommendations (notify) open deregistration filings (filings/closure.py).
+        consumer_groups={"closures": closure_handlers(clock)},
         on_startup=bootstrapper(settings),
         openapi_tags=[
             {
@@ -127,7 +131,9 @@ def create_app(
         min_refresh_seconds=0.0,
         revocations=RevocationList(loader=own_revocations, poll_seconds=own.revocation_poll_seconds),
     )
-    app = create_service_app(spec(own), own, verifier=verifier, clock=clock)
+    app = create_service_app(
+        spec(own, clock=lambda: holder["runtime"].clock), own, verifier=verifier, clock=clock
+    )
     install_openapi(app)
     holder["runtime"] = app.state.runtime
     return app

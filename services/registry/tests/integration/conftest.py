@@ -28,7 +28,7 @@ _TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @contextlib.asynccontextmanager
-async def running_registry(infra: Infrastructure) -> AsyncIterator[Registry]:
+async def running_registry(infra: Infrastructure, *, consumers: bool = False) -> AsyncIterator[Registry]:
     url = await fresh_database(infra, "registry", "registry")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
@@ -39,7 +39,7 @@ async def running_registry(infra: Infrastructure) -> AsyncIterator[Registry]:
             environment="test",
             database_url=url,
             kafka=KafkaSettings(bootstrap=infra.kafka_bootstrap),
-            run_consumers=False,
+            run_consumers=consumers,
             log_json=False,
             log_level="WARNING",
         )

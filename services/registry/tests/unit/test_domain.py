@@ -20,6 +20,7 @@ from govmedia_registry.accounts.domain import (
     MergeSide,
     StopNoticeRequired,
     approval_outcome,
+    check_approval_allowed,
     check_filing_allowed,
     status_after_announcement,
     status_on_refusal,
@@ -37,6 +38,7 @@ from govmedia_registry.filings.domain import (
     ReasonRequired,
     SelfApproval,
     WrongApprovalLevel,
+    office_filer,
 )
 from govmedia_registry.identity.domain import Role
 from govmedia_registry.regions.domain import (
@@ -475,6 +477,20 @@ def test_only_the_filer_can_withdraw_or_resubmit() -> None:
         flow.resubmit(COUNTY_STAFF, at=at(2025, 9, 30))
 
 
+def test_the_staff_of_the_office_that_opened_a_filing_act_as_its_filer() -> None:
+    flow = new_filing(FilingType.DEREGISTER, filer=Actor(office_filer("office-luqiao"), frozenset(), LUQIAO))
+    flow.return_for_amendment(UNIT, UNIT_ADMIN, "停更公告尚未发布", at=at(2025, 9, 30))
+    with pytest.raises(NotTheFiler):  # the unit answers, it does not take the office's filing back
+        flow.withdraw(UNIT_ADMIN, at=at(2025, 9, 30))
+    with pytest.raises(NotTheFiler):  # staff of another office
+        flow.resubmit(CITY_STAFF, at=at(2025, 9, 30))
+    flow.resubmit(COUNTY_STAFF, at=at(2025, 10, 9))
+    assert flow.status is FilingStatus.PENDING and flow.revision == 2
+    flow.approve(UNIT, UNIT_ADMIN, at=at(2025, 10, 9))
+    flow.withdraw(COUNTY_STAFF, at=at(2025, 10, 10))
+    assert flow.status is FilingStatus.WITHDRAWN
+
+
 def test_a_pending_filing_cannot_be_resubmitted() -> None:
     with pytest.raises(FilingNotOpen):
         new_filing().resubmit(FILER, at=at(2025, 9, 30))
@@ -631,6 +647,23 @@ def test_suspend_takes_effect_at_approval() -> None:
     assert result.announcement_ends_on is None and result.takes_effect_on == APPROVED_ON
     with pytest.raises(FilingNotAllowed):
         check_filing_allowed(FilingType.SUSPEND, AccountState(AccountStatus.SUSPENDED), on=APPROVED_ON)
+
+
+def test_a_deregistration_the_office_opens_needs_the_stop_notice_before_approval_not_before_filing() -> None:
+    silent = AccountState(AccountStatus.ACTIVE)
+    check_filing_allowed(FilingType.DEREGISTER, silent, on=APPROVED_ON, stop_notice_before_approval=True)
+    with pytest.raises(StopNoticeRequired):
+        check_approval_allowed(FilingType.DEREGISTER, silent, on=APPROVED_ON)
+    noticed = AccountState(AccountStatus.ACTIVE, stop_notice_on=APPROVED_ON)
+    check_approval_allowed(FilingType.DEREGISTER, noticed, on=APPROVED_ON)
+    check_approval_allowed(FilingType.SUSPEND, silent, on=APPROVED_ON)  # only deregistration needs one
+    with pytest.raises(FilingNotAllowed):  # the account's status still matters
+        check_filing_allowed(
+            FilingType.DEREGISTER,
+            AccountState(AccountStatus.DEREGISTERED),
+            on=APPROVED_ON,
+            stop_notice_before_approval=True,
+        )
 
 
 @pytest.mark.parametrize("current", [AccountStatus.ACTIVE, AccountStatus.SUSPENDED])

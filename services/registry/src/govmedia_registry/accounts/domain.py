@@ -96,8 +96,14 @@ def check_filing_allowed(
     *,
     on: date,
     side: MergeSide = MergeSide.SOURCE,
+    stop_notice_before_approval: bool = False,
 ) -> None:
-    """Raise unless a filing of ``filing_type`` may be made about ``account`` on day ``on``."""
+    """Raise unless a filing of ``filing_type`` may be made about ``account`` on day ``on``.
+
+    ``stop_notice_before_approval``: a deregistration the competent office opens on a forced-closure
+    recommendation (强制关停) is filed before the unit has published its stop-update notice; the notice is
+    then due before the filing is approved (:func:`check_approval_allowed`), not before it is filed.
+    """
     if account.open_filing_id is not None:
         raise FilingInProgress(f"filing {account.open_filing_id} about this account is still undecided")
     allowed = (
@@ -110,6 +116,13 @@ def check_filing_allowed(
             f"a {filing_type} filing is not possible for an account that is {account.status} "
             f"(allowed: {', '.join(sorted(allowed))})"
         )
+    if not stop_notice_before_approval:
+        check_approval_allowed(filing_type, account, on=on)
+
+
+def check_approval_allowed(filing_type: FilingType, account: AccountState, *, on: date) -> None:
+    """Raise unless a level may approve a filing of ``filing_type`` about ``account`` on day ``on``:
+    a deregistration needs the stop-update notice (停更公告) published by then."""
     if filing_type is FilingType.DEREGISTER and (
         account.stop_notice_on is None or account.stop_notice_on > on
     ):

@@ -320,8 +320,28 @@ class FilingFlow(RecordsEvents):
             )
 
     def _check_filer(self, actor: Actor) -> None:
-        if actor.user_id != self.filed_by:
-            raise NotTheFiler(f"only the filer of {self.filing_id} can resubmit or withdraw it")
+        office = office_of_filer(self.filed_by)
+        if actor.user_id == self.filed_by or (
+            office is not None and actor.unit_id == office and actor.roles & _OFFICE_ROLES
+        ):
+            return
+        raise NotTheFiler(f"only the filer of {self.filing_id} can resubmit or withdraw it")
+
+
+# A filing the competent office opened itself (on a forced-closure recommendation) names the office as its
+# filer, ``office:<unit id>``: any of the office's staff acts as its filer (resubmits or withdraws it).
+_OFFICE_FILER = "office:"
+_OFFICE_ROLES = frozenset({Role.OFFICE_STAFF, Role.OFFICE_ADMIN})
+
+
+def office_filer(office_unit_id: str) -> str:
+    """The filer of a filing opened by a competent office rather than by one person."""
+    return _OFFICE_FILER + office_unit_id
+
+
+def office_of_filer(filed_by: str) -> str | None:
+    """The office's unit id when ``filed_by`` names an office (see :func:`office_filer`), else None."""
+    return filed_by.removeprefix(_OFFICE_FILER) if filed_by.startswith(_OFFICE_FILER) else None
 
 
 def local_day(at: datetime) -> date:

@@ -24,6 +24,14 @@ async def open_filing_of(session: AsyncSession, account_id: str) -> Filing | Non
     return (await session.execute(stmt.limit(1))).scalars().first()
 
 
+async def approved_not_in_effect_of(session: AsyncSession, account_id: str) -> Sequence[Filing]:
+    """Approved filings about the account whose effect has not applied yet (their announcement runs)."""
+    stmt = select(Filing).where(
+        Filing.account_id == account_id, Filing.status == "approved", Filing.effective.is_(False)
+    )
+    return (await session.execute(stmt.order_by(Filing.created_at))).scalars().all()
+
+
 async def get_filing(session: AsyncSession, filing_id: str, *, lock: bool = False) -> Filing | None:
     stmt = select(Filing).where(Filing.id == filing_id)
     if lock:

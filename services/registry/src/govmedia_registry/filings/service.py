@@ -26,7 +26,13 @@ from govmedia_common.ids import new_id
 from govmedia_common.scoping import ensure_visible
 from govmedia_common.workdays import Clock
 from govmedia_registry.accounts import service as accounts
-from govmedia_registry.accounts.domain import Account, MergeSide, check_filing_allowed, status_on_refusal
+from govmedia_registry.accounts.domain import (
+    Account,
+    MergeSide,
+    check_approval_allowed,
+    check_filing_allowed,
+    status_on_refusal,
+)
 from govmedia_registry.calendar.service import load_calendar
 from govmedia_registry.filings import repository as repo
 from govmedia_registry.filings.domain import Actor, FilingFlow, FilingStatus
@@ -217,7 +223,9 @@ async def decide(
     account = await accounts.load_account(session, flow.account_id, lock=True)
     assert account is not None
     if decision == "approve":
-        flow.approve(level, actor, at=now)
+        flow.approve(level, actor, at=now)  # who may decide is checked first; a refusal below rolls back
+        # A deregistration the office opened on a recommendation waits for the unit's stop-update notice.
+        check_approval_allowed(flow.filing_type, account.state(None), on=clock.today())
     elif decision == "return":
         flow.return_for_amendment(level, actor, reason or "", at=now)
     else:
