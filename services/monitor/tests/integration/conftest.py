@@ -113,6 +113,7 @@ class MonitorKit:
         opened: date | None = None,
         status: str = "active",
         account_id: str | None = None,
+        unit: str | None = None,
     ) -> str:
         account_id = account_id or str(uuid.uuid4())
         at = datetime.combine(opened or START.date(), START.timetz())
@@ -121,7 +122,7 @@ class MonitorKit:
             name="路桥发布",
             platform=Platform.WECHAT,
             platform_account_id=None,
-            unit_id=str(uuid.uuid4()),
+            unit_id=unit or str(uuid.uuid4()),
             unit_name="台州市路桥区人民政府办公室",
             region_code=region,
             status=AccountStatus(status),

@@ -199,9 +199,9 @@ async def test_interaction_switched_off_is_a_violation_until_it_is_switched_on(m
         switched = (
             (
                 await session.execute(
-                    select(outbox_table.c.payload).where(
-                        outbox_table.c.type == InteractionSwitched.event_type
-                    )
+                    select(outbox_table.c.payload)
+                    .where(outbox_table.c.type == InteractionSwitched.event_type)
+                    .order_by(outbox_table.c.seq)
                 )
             )
             .scalars()

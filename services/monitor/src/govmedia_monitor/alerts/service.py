@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +34,7 @@ from govmedia_common.events import (
     AlertSeverity,
     Event,
 )
+from govmedia_common.scoping import scoped
 from govmedia_common.tracing import current_traceparent
 from govmedia_monitor.alerts import mapping
 from govmedia_monitor.alerts.domain import OPEN, RESOLVED
@@ -173,20 +174,11 @@ async def resolve_where(
     return rows
 
 
-def scoped(stmt: Select[Any], principal: Principal) -> Select[Any]:
-    """Only alerts in the caller's region subtree; unit staff only their unit's."""
-    stmt = stmt.where(Alert.region_code.startswith(principal.region_prefix, autoescape=True))
-    office = principal.roles & {"office_staff", "office_admin", "auditor"}
-    if principal.kind == "person" and not office and principal.unit_id is not None:
-        stmt = stmt.where(Alert.unit_id == principal.unit_id)
-    return stmt
-
-
 async def get_visible(
     session: AsyncSession, principal: Principal, alert_id: str, *, lock: bool = False
 ) -> Alert:
     """An alert the caller may see, or a 404 that does not reveal alerts elsewhere."""
-    stmt = scoped(select(Alert).where(Alert.id == alert_id), principal)
+    stmt = scoped(select(Alert).where(Alert.id == alert_id), principal, Alert.region_code, Alert.unit_id)
     if lock:
         stmt = stmt.with_for_update()
     row: Alert | None = (await session.execute(stmt)).scalar_one_or_none()
@@ -209,7 +201,7 @@ async def list_alerts(
     limit: int,
 ) -> list[Alert]:
     """Alerts visible to the caller, newest first, filtered."""
-    stmt = scoped(select(Alert), principal)
+    stmt = scoped(select(Alert), principal, Alert.region_code, Alert.unit_id)
     if region_code is not None:
         if not principal.can_see_region(region_code):
             raise DomainError(

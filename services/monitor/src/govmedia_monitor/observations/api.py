@@ -14,6 +14,7 @@ from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events import IngestChannel
 from govmedia_common.pagination import Page, encode_cursor
+from govmedia_common.scoping import ensure_visible
 from govmedia_monitor import schemas as s
 from govmedia_monitor.access import Cursor, Ingester, Limit, Reader, after_seq
 from govmedia_monitor.models import Account
@@ -169,8 +170,9 @@ async def post_interaction(
 
 async def _visible_account(session: AsyncSession, principal: Principal, account_id: str) -> Account:
     account = await session.get(Account, account_id)
-    if account is None or not principal.can_see_region(account.region_code):
+    if account is None:
         raise not_found("account", account_id)
+    ensure_visible(principal, account.region_code, account.unit_id, "account", account_id)
     return account
 
 
