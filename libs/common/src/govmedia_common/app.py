@@ -37,6 +37,7 @@ from govmedia_common.auth import (
 )
 from govmedia_common.consumer import ConsumerRunner, Handler
 from govmedia_common.db import audit_table, create_engine, session_factory
+from govmedia_common.devclock import service_clock
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events.base import Event
 from govmedia_common.gauges import BusinessGauges, SqlGauge
@@ -55,7 +56,7 @@ from govmedia_common.outbox import OutboxRelay
 from govmedia_common.problems import Problem, install_problem_handlers, problem_of, problem_response
 from govmedia_common.settings import ServiceSettings
 from govmedia_common.tracing import configure_tracing, instrument_engine, span
-from govmedia_common.workdays import Clock, SystemClock
+from govmedia_common.workdays import Clock
 
 log = logging.getLogger(__name__)
 C = TypeVar("C")
@@ -255,7 +256,7 @@ def build_runtime(
                 poll_seconds=settings.revocation_poll_seconds,
             ),
         ),
-        clock=clock or SystemClock(),
+        clock=clock or service_clock(settings.environment),  # a movable one on development platforms
     )
 
 

@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from govmedia_common.app import Runtime, ServiceSpec
 from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
+from govmedia_common.devclock import service_clock
 from govmedia_common.settings import ServiceSettings, service_settings
-from govmedia_common.workdays import Clock, SystemClock, WorkCalendar
+from govmedia_common.workdays import Clock, WorkCalendar
 from govmedia_notify.bulletins.api import router as bulletins_router
 from govmedia_notify.cases.api import router as cases_router
 from govmedia_notify.cases.handlers import alert_handlers
@@ -87,7 +88,7 @@ def create_app(
         settings = from_env
     elif not isinstance(settings, NotifySettings):  # plain service settings: notify's own come from the env
         settings = NotifySettings.model_validate({**from_env.model_dump(), **settings.model_dump()})
-    clock = clock or SystemClock()
+    clock = clock or service_clock(settings.environment)
     calendar = calendar or WorkCalendar()
     app = create_service_app(spec(clock, calendar), settings, verifier=verifier, clock=clock)
     runtime: Runtime = app.state.runtime
