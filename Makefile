@@ -41,7 +41,7 @@ bench: install ## benchmarks, reported as ratios to raw aiokafka / PostgreSQL me
 fuzz: install ## hostile input: replayed 500s and schemathesis over all five services (also part of make test)
 	@$(RUN) pytest tests/hostile -q -p no:cacheprovider $(PYTEST_ARGS)
 
-demo: install ## a province's data and 90 simulated days on a movable clock, then a summary (docs/demo.md)
+demo: install ## on the platform of `make run` (another terminal): a province, 90 simulated days, a summary (docs/demo.md)
 	@$(RUN) govmedia demo $(DEMO_ARGS)
 
 migrate: install ## run every service's migrations against GOVMEDIA_DATABASE_URL

@@ -1,97 +1,202 @@
-"""``govmedia demo`` at a tiny scale against the five services in-process: it finishes, and what it prints
-is true when checked through the APIs."""
+"""``make demo`` drives the platform ``make run`` started: ``govmedia up`` runs as its own process (its own
+embedded PostgreSQL and broker, as on a fresh clone), then ``govmedia demo`` at a tiny scale as a second
+process moves the services' shared clock; every number it printed is then checked through the APIs.
+
+The platform is the demo's alone here, so the APIs' totals must equal what the demo printed.
+"""
 
 from __future__ import annotations
 
-import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
-from rich.console import Console
 
-from govmedia_common.workdays import SHANGHAI
-from govmedia_platform.demo import DEMO_CITY, Demo
-from govmedia_platform.demo_summary import print_summary
-from govmedia_platform.launcher import Infrastructure
-from tests.e2e.stories_kit import ADMIN_PASSWORD, Platform, running_platform
+from govmedia_platform.demo import DEMO_CITY
+from govmedia_platform.launcher import Infrastructure, Platform
 
 pytestmark = pytest.mark.integration
 
+PASSWORD = "demo-e2e-admin-passphrase"
+CLI = [sys.executable, "-m", "govmedia_platform.cli"]
+
 
 @pytest.fixture(scope="module")
-async def platform(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Platform]:
-    async with running_platform(infra, "demo") as p:
-        p.clock.set(datetime.now(SHANGHAI))  # the demo moves the services' clock up to today
-        yield p
+def platform(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, dict[str, str], dict[str, str]]]:
+    """`govmedia up` in the background, as `make run` starts it: its data folder, environment, URLs."""
+    data = tmp_path_factory.mktemp("demo") / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVMEDIA_")}  # the embedded default
+    env.update({"COLUMNS": "200", "GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD": PASSWORD})
+    proc = subprocess.Popen(
+        [*CLI, "up", "--data-dir", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
+    )
+    output: list[str] = []
+
+    def read() -> None:  # keep draining the pipe, or the launcher blocks on a full one
+        assert proc.stdout is not None
+        output.extend(proc.stdout)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 240
+        while not any(line.startswith("ready in") for line in output):
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(output)
+            time.sleep(0.3)
+        state = json.loads((data / "state.json").read_text())
+        yield data, env, {name: svc["url"] for name, svc in state["services"].items()}
+    finally:
+        proc.send_signal(signal.SIGTERM)  # stops everything it started, as Ctrl-C does
+        try:
+            proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        reader.join(10)
 
 
-async def _pages(p: Platform, service: str, url: str, **params: object) -> list[dict[str, object]]:
-    items: list[dict[str, object]] = []
+def _pages(client: httpx.Client, url: str, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
     cursor = None
     while True:
-        page = await p.ok(service, "GET", url, params={**params, **({"cursor": cursor} if cursor else {})})
+        r = client.get(url, params={**params, **({"cursor": cursor} if cursor else {})})
+        assert r.status_code == 200, (url, r.status_code, r.text[:300])
+        page = r.json()
         items += page["items"]
         cursor = page.get("next_cursor")
         if not cursor:
             return items
 
 
-async def test_the_demo_at_a_tiny_scale_fills_every_service_and_prints_only_what_the_apis_confirm(
-    platform: Platform,
+def test_up_gives_every_service_the_shared_movable_clock_in_development_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    p = platform
-    out = io.StringIO()
-    console = Console(file=out, width=160, force_terminal=False)
-    demo = Demo(
-        p.http,
-        admin_password=ADMIN_PASSWORD,
-        scale=0.004,
-        days=16,
-        console=console,
-        concurrency=4,
-        clock=p.clock,
+    monkeypatch.delenv("GOVMEDIA_DEV_CLOCK_FILE", raising=False)
+    monkeypatch.delenv("GOVMEDIA_ENVIRONMENT", raising=False)
+    platform = Platform(Infrastructure("postgresql+asyncpg://postgres@127.0.0.1:1", "127.0.0.1:2"), tmp_path)
+    for service in ("registry", "monitor", "notify"):
+        assert platform.service_env(service, "http://r")["GOVMEDIA_DEV_CLOCK_FILE"] == str(
+            tmp_path / "clock.json"
+        )
+    monkeypatch.setenv("GOVMEDIA_ENVIRONMENT", "production")
+    assert platform.clock_file is None
+    assert "GOVMEDIA_DEV_CLOCK_FILE" not in platform.service_env("monitor", "http://r")
+
+
+def test_the_demo_without_a_running_platform_says_to_start_one_with_make_run(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVMEDIA_")}
+    done = subprocess.run(
+        [*CLI, "demo", "--data-dir", str(tmp_path / "nothing")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
-    urls = {name: f"http://{name}" for name in p.http}
-    summary = await demo.run(urls)
-    print_summary(console, summary)
-    printed = out.getvalue()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "No govmedia platform is running here" in done.stdout and "make run" in done.stdout
 
-    ids = {a["id"] for a in demo.accounts}
-    assert summary["units"] == 4 and summary["accounts"] == 12, summary
-    statuses = Counter()
-    for account_id in ids:
-        statuses[(await p.ok("registry", "GET", f"/v1/accounts/{account_id}"))["status"]] += 1
-    assert dict(statuses) == summary["account_status"]
-    assert statuses["active"] == summary["monitored_accounts"] == 6, "the demo city's accounts went live"
-    assert statuses["pending"] == 6, "the others, filed on the last day, wait for their units' decision"
 
-    alerts = [a for a in await _pages(p, "monitor", "/v1/alerts", limit=500) if a["account_id"] in ids]
+def test_make_demo_on_the_running_platform_moves_its_clock_and_prints_only_what_the_apis_confirm(
+    platform: tuple[Path, dict[str, str], dict[str, str]],
+) -> None:
+    data, env, urls = platform
+    done = subprocess.run(
+        [*CLI, "demo", "--data-dir", str(data), "--scale", "0.004", "--days", "16"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    printed = done.stdout
+    assert done.returncode == 0, printed + done.stderr
+    summary = json.loads((data / "demo-summary.json").read_text())
+    for key in (
+        "units",
+        "accounts",
+        "account_status",
+        "monitored_accounts",
+        "reviewed_posts",
+        "observed_posts",
+    ):
+        assert f"{key:<28} {summary[key]}" in printed, key
+    for key in ("alerts_by_rule", "alerts_open", "cases", "cases_by_state", "interviews", "refused"):
+        assert f"{key:<28} {summary[key]}" in printed, key
+    assert summary["units"] == 4 and summary["accounts"] == 12 and not summary["refused"], summary
+
+    token = httpx.post(
+        f"{urls['registry']}/v1/auth/token",
+        data={"grant_type": "password", "username": "admin", "password": PASSWORD},
+        timeout=30,
+    ).json()["access_token"]
+    clients = {
+        name: httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        for name, url in urls.items()
+    }
+
+    # The services' clock was moved: openings announced for 15 working days took effect during the demo.
+    clock_file = json.loads((data / "state.json").read_text())["clock_file"]
+    assert (Path(clock_file)).exists() and "days behind real time" in printed
+    accounts = _pages(clients["registry"], "/v1/accounts", limit=500)
+    statuses = Counter(a["status"] for a in accounts)
+    assert dict(statuses) == summary["account_status"] == {"active": 6, "pending": 6}, statuses
+    host_units = [u for u in _pages(clients["registry"], "/v1/units", limit=500) if u["kind"] == "host_unit"]
+    assert len(host_units) == summary["units"]
+
+    active = [a["id"] for a in accounts if a["status"] == "active"]
+    assert len(active) == summary["monitored_accounts"]
+    observed = sum(
+        len(_pages(clients["monitor"], f"/v1/accounts/{a}/observed-posts", limit=500)) for a in active
+    )
+    assert observed == summary["observed_posts"] > 0
+    published = _pages(clients["review"], "/v1/posts", status="published", limit=500)
+    assert len(published) == summary["reviewed_posts"] > 0
+
+    alerts = _pages(clients["monitor"], "/v1/alerts", limit=500)
     assert dict(Counter(a["rule"] for a in alerts)) == summary["alerts_by_rule"]
     assert summary["alerts_by_rule"].get("not_updated", 0) >= 1, "the zombie and silent accounts were alerted"
-    cases = [c for c in await _pages(p, "notify", "/v1/cases", limit=200) if c["account_id"] in ids]
+    assert sum(1 for a in alerts if a["state"] == "open") == summary["alerts_open"]
+    cases = _pages(clients["notify"], "/v1/cases", limit=200)
     assert len(cases) == summary["cases"] >= 1
-    posts = 0
-    for account_id in ids:
-        posts += len(await _pages(p, "monitor", f"/v1/accounts/{account_id}/observed-posts", limit=500))
-    assert posts == summary["observed_posts"] > 0
-    assert summary["reviewed_posts"] > 0 and not summary["refused"], summary["refused"]
-    ranking = await p.ok(
-        "scoring",
-        "GET",
+    assert dict(Counter(c["state"] for c in cases)) == summary["cases_by_state"]
+    interviews = clients["notify"].get("/v1/interviews", params={"limit": 500}).json()
+    assert len(interviews) == summary["interviews"]
+
+    month = summary["urls"]["public leaderboard (晾晒台)"]  # the leaderboard names the last closed month
+    assert f"region={DEMO_CITY}" in month
+    last_day = date.fromisoformat(json.loads((Path(clock_file)).read_text())["set_to"][:10])
+    ranking = clients["scoring"].get(
         "/v1/rankings",
         params={
             "period_kind": "month",
-            "period_start": p.clock.today().replace(day=1).isoformat(),
+            "period_start": last_day.replace(day=1).isoformat(),
             "region": DEMO_CITY,
         },
     )
-    assert len([r for r in ranking if r["account_id"] in ids]) == summary["scored_accounts_this_month"] > 0
-    for key in ("units", "accounts", "observed_posts", "cases", "interviews"):
-        assert f"{key:<28} {summary[key]}" in printed, key
+    rows = ranking.json()
+    assert len(rows) == summary["scored_accounts_this_month"] > 0
+    assert (
+        rows[0]["account_id"] == summary["best_account"] and rows[0]["composite"] == summary["best_composite"]
+    )
+
     for title, url in summary["urls"].items():
-        service, path = url.removeprefix("http://").split("/", 1)
-        r = await p.call(service, "GET", "/" + path)  # signed in as the admin (a bulletin is not public)
+        assert url in printed, title
+        r = httpx.get(
+            url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )  # a bulletin is not public
         assert r.status_code == 200, (title, url, r.status_code)
-        assert url in printed

@@ -326,17 +326,31 @@ def demo(
     scale: Annotated[float, typer.Option(help="1 = about 1,000 units and 3,000 accounts.")] = 1.0,
     days: Annotated[int, typer.Option(help="Simulated days of the monitored accounts.")] = 90,
     seed: Annotated[int, typer.Option(help="Seed of the simulator (same seed, same story).")] = 2026,
-    serve: Annotated[bool, typer.Option("--serve/--exit", help="Keep serving after the summary.")] = True,
+    admin_password: Annotated[
+        str,
+        typer.Option(
+            envvar="GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD",
+            help="Password of the platform's first administrator 'admin'.",
+        ),
+    ] = "govmedia-dev-admin",
 ) -> None:
-    """A province's data and 90 simulated days on a movable clock; a summary and URLs (docs/demo.md)."""
-    from govmedia_platform.demo_summary import demo_command
+    """Fill the platform `make run` is running with a province and 90 simulated days; a summary and URLs."""
+    from govmedia_platform.demo_summary import NoPlatform, demo_command
 
     try:
-        asyncio.run(
-            demo_command(data_dir=data_dir, scale=scale, days=days, seed=seed, serve=serve, console=console)
+        demo_command(
+            data_dir=data_dir,
+            scale=scale,
+            days=days,
+            seed=seed,
+            admin_password=admin_password,
+            console=console,
         )
+    except NoPlatform as exc:
+        console.print(f"[red]{exc}", highlight=False)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        console.print("stopped")
+        console.print("stopped (what was written so far stays on the platform)")
 
 
 if __name__ == "__main__":

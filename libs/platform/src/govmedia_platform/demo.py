@@ -1,36 +1,35 @@
 """``govmedia demo``: fill the running platform with a province's worth of data and 90 simulated days.
 
-Everything goes through the public HTTP APIs of the five services started by ``govmedia up`` (their URLs
-come from ``.govmedia/state.json``), signed in as the bootstrap administrator:
+Everything goes through the public HTTP APIs of the five services ``govmedia up`` (``make run``) started,
+signed in as the bootstrap administrator; time passes by moving the services' shared development clock
+(:class:`govmedia_common.devclock.MovableClock`, whose file ``.govmedia/state.json`` names):
 
 1. regions: the registry's starter set (Zhejiang), its cities and counties;
-2. units (about 1,000 at scale 1) with their competent offices and a unit administrator each;
-3. accounts (about 3,000) on several platforms, each filed (备案) and approved at unit, county and city
-   level. Accounts of the demo city (台州市) are monitored: the city's settings let openings take effect on
-   approval (the services run on the real clock, so a 15-working-day announcement cannot pass during a
-   demo); every other account stays under public announcement (公示), as the province's rule says;
-4. 90 simulated days of the monitored accounts from the monitor's simulator connector: their reviewed
-   posts are submitted, checked, reviewed by two people and published through the review; everything the
-   platforms show is ingested through the monitor's bulk APIs; each day ends with the monitor's sweep
-   ``as_of`` that day (alerts), and every week with notify's sweep (reminders, escalations, listings);
-5. scores of the running periods, a bulletin, and a summary whose every number was read back from the APIs.
+2. units (about 1,000 at scale 1) with their competent offices;
+3. the demo city's (台州市) accounts, filed (备案) about four weeks before the simulated days and approved at
+   unit, county and city level; the clock moves past their public announcement (公示) and they go live;
+4. 90 simulated days of those accounts from the monitor's simulator connector: their reviewed posts are
+   submitted, checked, reviewed by two people and published through the review; everything the platforms
+   show is ingested through the monitor's bulk APIs; each day ends with the monitor's sweep (alerts), and
+   every week with notify's sweep (reminders, escalations, listings);
+5. the rest of the province's accounts (about 3,000 in all), filed by their county offices on the last day;
+6. scores of the running periods, a bulletin, and a summary whose every number was read back from the APIs
+   once every event written had been handled (outbox backlog and consumer lag zero).
 
-The days simulated are the 90 days starting today: sweeps and ingest take any ``as_of`` day, and scoring
-scores the running month, quarter and year, which contain them.
+The simulated days end about a week before today: the official calendar is known up to the current year.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import random
+import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from rich.console import Console
@@ -52,10 +51,11 @@ BRANCHES = ("", "东城", "西城", "南城", "北城", "城东", "城西", "新
 T = TypeVar("T")
 
 
-def read_state(data_dir: Path) -> dict[str, str]:
-    """Service URLs of the platform ``govmedia up`` started (from its state file)."""
-    state = json.loads((data_dir / "state.json").read_text())
-    return {name: str(svc["url"]) for name, svc in state["services"].items()}
+class MovableTime(Protocol):
+    """The services' clock as the demo moves it (a MovableClock, or a FixedClock in a test)."""
+
+    def today(self) -> date: ...
+    def set(self, at: datetime) -> datetime: ...
 
 
 @dataclass
@@ -85,7 +85,7 @@ class Demo:
         seed: int = 2026,
         console: Console | None = None,
         concurrency: int = 8,
-        clock: Any = None,
+        clock: MovableTime,
     ) -> None:
         self.http = clients
         self.admin_password = admin_password
@@ -98,15 +98,15 @@ class Demo:
         self.admin: dict[str, str] = {}
         self.machine: dict[str, str] = {}
         self.rng = random.Random(seed)
-        self.tag = f"{seed % 1000:03d}"
+        # Names are unique per run, so the demo can run again on the same platform.
+        self.tag = f"{seed % 1000:03d}{secrets.token_hex(2)}"
         self.offices: dict[str, dict[str, Any]] = {}
         self.office_staff: dict[str, dict[str, str]] = {}
         self.office_filer: dict[str, dict[str, str]] = {}
         self.units: list[dict[str, Any]] = []
         self.accounts: list[dict[str, Any]] = []
         self.desks: dict[str, tuple[dict[str, str], dict[str, str], dict[str, str]]] = {}
-        # With a movable clock (the services' FixedClock), the 90 days end today and time really passes:
-        # announcements run out, sweeps and deadlines follow the clock. Without one, today is the first day.
+        # Time really passes on the services' clock: announcements run out, sweeps and deadlines follow it.
         self.clock = clock
         self.today = datetime.now(SHANGHAI).date()
         self.announcements_end: date | None = None
@@ -216,20 +216,6 @@ class Demo:
             counties += await self.all_pages("registry", "/v1/regions", parent=city["code"], limit=200)
         return cities, counties
 
-    async def demo_city_policy(self) -> None:
-        """The demo city lets openings take effect on approval (the clock of a demo cannot wait 15 days)."""
-        current = await self.call("registry", "GET", f"/v1/regions/{DEMO_CITY}/settings")
-        own = dict(current.json().get("own") or {}) if current.status_code == 200 else {}
-        registry = {**own.get("registry", {}), "announced_filing_types": ["change", "merge", "deregister"]}
-        headers = {"If-Match": current.headers["etag"]} if current.headers.get("etag") else {}
-        await self.ok(
-            "registry",
-            "PUT",
-            f"/v1/regions/{DEMO_CITY}/settings",
-            json={"settings": {**own, "registry": registry}},
-            headers=headers,
-        )
-
     async def person(self, roles: list[str], unit: dict[str, Any], label: str) -> dict[str, str]:
         username = f"demo{self.tag}-{roles[0]}-{next(_serial)}"
         await self.ok(
@@ -268,9 +254,11 @@ class Demo:
 
         await self.each("competent offices (主管单位)", [*cities, *counties], office)
 
-    async def create_units(
-        self, counties: list[dict[str, Any]], n_units: int, n_monitored_units: int
-    ) -> None:
+    @staticmethod
+    def unit_plan(
+        counties: list[dict[str, Any]], n_units: int, n_monitored_units: int
+    ) -> list[tuple[dict[str, Any], str, str]]:
+        """(county, duty, branch) of each unit to create: the demo city's first, then the others."""
         demo_counties = [c for c in counties if c["parent_code"] == DEMO_CITY]
         others = [c for c in counties if c["parent_code"] != DEMO_CITY] or demo_counties
 
@@ -281,11 +269,12 @@ class Demo:
                     for county in pool:
                         yield county, duty, branch
 
-        plan = [
+        return [
             *itertools.islice(slots(demo_counties), n_monitored_units),
             *itertools.islice(slots(others), n_units - n_monitored_units),
         ]
 
+    async def create_units(self, plan: list[tuple[dict[str, Any], str, str]]) -> None:
         async def unit(item: tuple[dict[str, Any], str, str]) -> None:
             county, duty, branch = item
             office = f"{county['name']}{duty}局{branch + '分局' if branch else ''}"
@@ -325,7 +314,7 @@ class Demo:
                 self.office_filer[unit["region_code"]],
                 json={
                     "type": "open",
-                    "event_date": (self.clock.today() if self.clock is not None else self.today).isoformat(),
+                    "event_date": self.clock.today().isoformat(),
                     "account": {
                         "name": f"{unit['county_name']}{unit['duty']}{unit['branch']}",
                         "platform": platform,
@@ -541,25 +530,23 @@ class Demo:
             )
 
     def at(self, day: date, hour: int) -> None:
-        """Move the services' clock (when the demo has one) to ``hour`` o'clock of ``day``."""
-        if self.clock is not None:
-            self.clock.set(datetime.combine(day, time(hour), tzinfo=SHANGHAI))
+        """Move the services' clock to ``hour`` o'clock of ``day`` (it runs on from there)."""
+        self.clock.set(datetime.combine(day, time(hour), tzinfo=SHANGHAI))
 
     async def let_announcements_run_out(self) -> date:
         """The filings take effect once their announcement (公示) has run out."""
-        if self.clock is None or self.announcements_end is None:
-            return self.today
+        if self.announcements_end is None:
+            return self.clock.today()
         first = self.announcements_end + timedelta(days=1)
         self.at(first, 8)
         applied = await self.ok("registry", "POST", "/v1/admin/apply-due")
-        self.console.print(
-            f"announcements ran out on {self.announcements_end}: {applied} filings took effect"
-        )
+        took = applied.get("applied", applied) if isinstance(applied, dict) else applied
+        self.console.print(f"announcements ran out on {self.announcements_end}: {took} filings took effect")
         return first
 
     async def run(self, urls: dict[str, str]) -> dict[str, Any]:
-        if self.clock is not None:  # file about four weeks before the simulated days, which end today
-            self.at(self.today - timedelta(days=self.days + 28), 9)
+        # File about four weeks before the simulated days, so that their announcements have run out.
+        self.at(self.today - timedelta(days=self.days + 28), 9)
         n_units = max(3, round(1000 * self.scale))
         n_accounts = max(n_units, round(3000 * self.scale))
         n_monitored_units = max(2, round(10 * self.scale))
@@ -571,23 +558,24 @@ class Demo:
         self.console.print(
             f"regions: {len(cities)} cities and {len(counties)} counties of 浙江省 (starter set)"
         )
-        await self.offices_for(cities, counties)
-        await self.create_units(counties, n_units, n_monitored_units)
+        plan = self.unit_plan(counties, n_units, n_monitored_units)
+        used = {county["code"]: county["parent_code"] for county, _, _ in plan}  # offices where units are
+        await self.offices_for(
+            [c for c in cities if c["code"] in used.values()], [c for c in counties if c["code"] in used]
+        )
+        await self.create_units(plan)
         await self.open_accounts(n_accounts, monitored=True)
         first_day = await self.let_announcements_run_out()
-        if self.clock is None:
-            self.console.print(
-                "[yellow]the services run on the system clock: the accounts just filed stay under public "
-                "announcement (公示) for its working days, so none is live to simulate yet[/yellow]"
-            )
-        else:
-            await self.simulate(first_day)
+        await self.simulate(first_day)
         last_day = first_day + timedelta(days=self.days - 1)
         self.at(last_day, 22)
         await self.open_accounts(n_accounts, monitored=False)  # the rest, filed on the last day
         self.at(last_day, 23)
+        await self.ok("notify", "POST", "/v1/sweeps", json={})  # as of the clock: the day's reminders
+        from govmedia_platform.demo_summary import settle, summary
+
+        await settle(self)  # every alert has its case, every event reached scoring
         await self.score(last_day)
-        from govmedia_platform.demo_summary import summary
 
         return await summary(self, urls, last_day)
 

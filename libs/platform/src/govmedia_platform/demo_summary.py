@@ -1,31 +1,53 @@
 """The demo's closing summary, every number read back from the APIs, and ``govmedia demo`` itself.
 
-``govmedia demo`` runs the five services in this process on a clock it can move (a FixedClock shared by all
-five, like the end-to-end tests), on their own databases of an embedded PostgreSQL and an embedded broker,
-served on local sockets; the demo drives them over real HTTP. It cannot drive the services ``govmedia up``
-started: those run on the system clock, and accounts filed during a demo would stay under public
-announcement (公示) for its 15 working days, so nothing would be live to monitor. With ``--serve`` the
-services keep running after the summary until Ctrl-C, so the URLs it prints can be opened.
+``govmedia demo`` drives the platform ``make run`` (``govmedia up``) started and is still running: it finds
+the services' URLs and the file of their shared movable clock (:mod:`govmedia_common.devclock`) in
+``.govmedia/state.json``, moves that clock day by day, and talks to the services over their HTTP APIs only.
+Without a running platform it says how to start one and stops.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import importlib
+import json
 import os
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 
-from govmedia_common.settings import KafkaSettings, ServiceSettings
-from govmedia_common.workdays import SHANGHAI, FixedClock
-from govmedia_platform.demo import DEMO_CITY, SERVICES, Demo
+from govmedia_common.devclock import MovableClock
+from govmedia_common.workdays import SHANGHAI
+from govmedia_platform.demo import DEMO_CITY, SERVICES, Demo, MovableTime
+
+
+async def settle(demo: Demo, quiet_seconds: float = 7.0, limit_seconds: float = 300.0) -> None:
+    """Wait until every event written so far has been published and handled by every consumer.
+
+    Quiet = outbox backlog and consumer lag zero on every service's /metrics for ``quiet_seconds``
+    (longer than the gauges' refresh: 5 s for the backlog, 2 s for the lag).
+    """
+    loop = asyncio.get_running_loop()
+    deadline, quiet_since = loop.time() + limit_seconds, None
+    while loop.time() < deadline:
+        busy = 0.0
+        for service in SERVICES:
+            r = await demo.call(service, "GET", "/metrics", {})
+            for family in text_string_to_metric_families(r.text):
+                if family.name in ("govmedia_outbox_backlog", "govmedia_consumer_lag"):
+                    busy += sum(sample.value for sample in family.samples)
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = loop.time()
+        elif loop.time() - quiet_since >= quiet_seconds:
+            return
+        await asyncio.sleep(1.0)
+    demo.console.print(f"[yellow]events still in flight after {limit_seconds:.0f}s: numbers may still move")
 
 
 async def summary(demo: Demo, urls: dict[str, str], today: date) -> dict[str, Any]:
@@ -60,6 +82,16 @@ async def summary(demo: Demo, urls: dict[str, str], today: date) -> dict[str, An
         json={"region_code": DEMO_CITY, "period_kind": "month", "period_start": closed},
     )
     bulletin_id = bulletin.json().get("id") if bulletin.status_code == 201 else None
+    if bulletin.status_code == 409:  # an earlier demo on this platform published the month's bulletin
+        published = await demo.ok("notify", "GET", "/v1/bulletins", params={"limit": 200})
+        bulletin_id = next(
+            (
+                b["id"]
+                for b in published
+                if (b["region_code"], b["period_kind"], b["period_start"]) == (DEMO_CITY, "month", closed)
+            ),
+            None,
+        )
     if bulletin_id is None:
         demo.numbers.refused[f"bulletin {bulletin.status_code} {bulletin.json().get('code', '')}"] += 1
     return {
@@ -95,112 +127,110 @@ async def summary(demo: Demo, urls: dict[str, str], today: date) -> dict[str, An
 
 def print_summary(console: Console, summary_doc: dict[str, Any]) -> None:
     console.rule("summary (read back from the APIs)")
-    for key, value in summary_doc.items():
+    for key, value in summary_doc.items():  # soft wrap: a line is never broken, a URL stays whole
         if key != "urls":
-            console.print(f"{key:<28} {value}")
+            console.print(f"{key:<28} {value}", soft_wrap=True, highlight=False, markup=False)
     console.rule("worth opening")
     for title, url in summary_doc["urls"].items():
-        console.print(f"{title:<30} {url}")
+        console.print(f"{title:<30} {url}", soft_wrap=True, highlight=False, markup=False)
 
 
-async def _verifier_of(registry_url: str) -> Any:
-    from govmedia_common.auth import TokenVerifier
-
-    async def keys() -> dict[str, Any]:
-        async with httpx.AsyncClient() as client:
-            r = await client.get(f"{registry_url}/.well-known/jwks.json")
-            r.raise_for_status()
-            return dict(r.json())
-
-    return TokenVerifier(
-        issuer="govmedia-registry",
-        audience="govmedia",
-        jwks_loader=keys,
-        cache_seconds=30,
-        min_refresh_seconds=0,
-    )
+class NoPlatform(RuntimeError):
+    """No platform the demo can drive: the message says what to do."""
 
 
-@contextlib.asynccontextmanager
-async def in_process_services(
-    database_server_url: str, kafka_bootstrap: str, clock: FixedClock, admin_password: str
-) -> AsyncIterator[dict[str, str]]:
-    """The five services in this process on ``clock``, fresh databases, served on sockets: their URLs."""
-    import os
-
-    from govmedia_common.migrations import upgrade_async
-    from govmedia_platform.sockets import serving
-    from govmedia_platform.stack import create_databases, with_database
-
-    os.environ["GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD"] = admin_password  # the demo's own registry
-    urls: dict[str, str] = {}
-    stamp = datetime.now().strftime("%Y%m%d%H%M%S")
-    async with contextlib.AsyncExitStack() as stack:
-        for service in SERVICES:
-            name = f"demo_{service}_{stamp}"
-            await create_databases(database_server_url, [name])
-            url = with_database(database_server_url, name)
-            await upgrade_async(service, url)
-            main = importlib.import_module(f"govmedia_{service}.main")
-            settings = ServiceSettings(
-                service_name=service,
-                environment="development",
-                database_url=url,
-                kafka=KafkaSettings(bootstrap=kafka_bootstrap),
-                log_json=False,
-                log_level="WARNING",
-                relay_idle_sleep_seconds=0.05,
-            )
-            kwargs: dict[str, Any] = {"clock": clock}
-            if service != "registry":
-                kwargs["verifier"] = await _verifier_of(urls["registry"])
-            if service == "monitor":  # the demo runs the sweeps itself, as_of each simulated day
-                kwargs["schedule"] = main.SchedulerSettings(sweep_enabled=False)
-            urls[service] = await stack.enter_async_context(serving(main.create_app(settings, **kwargs)))
-        yield urls
-
-
-async def demo_command(
-    *, data_dir: Path, scale: float, days: int, seed: int, serve: bool, console: Console
-) -> dict[str, Any]:
-    """``govmedia demo``: embedded stack, five services on a movable clock, the demo, the summary."""
-    from govmedia_platform.launcher import start_infrastructure
-
-    password = "govmedia-demo-admin"
-    infra = await asyncio.to_thread(
-        start_infrastructure, data_dir / "demo", lambda m: console.print(f"• {m}")
-    )
+def _alive(pid: int) -> bool:
     try:
-        clock = FixedClock(datetime.now(SHANGHAI))
-        async with in_process_services(
-            infra.database_server_url, infra.kafka_bootstrap, clock, password
-        ) as urls:
-            from govmedia_common.kafka import all_topics, ensure_topics
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process of that id: not ours, but alive
+        return True
+    return True
 
-            await ensure_topics(KafkaSettings(bootstrap=infra.kafka_bootstrap), all_topics())
-            clients = {name: httpx.AsyncClient(base_url=url) for name, url in urls.items()}
-            try:
-                demo = Demo(
-                    clients,
-                    admin_password=password,
-                    scale=scale,
-                    days=days,
-                    seed=seed,
-                    console=console,
-                    clock=clock,
-                )
-                summary_doc = await demo.run(urls)
-            finally:
-                await asyncio.gather(*(c.aclose() for c in clients.values()))
-            if grafana := os.environ.get("GOVMEDIA_GRAFANA_URL"):  # when an operator runs Grafana (deploy/)
-                summary_doc["urls"]["Grafana"] = grafana
-            print_summary(console, summary_doc)
-            console.print(f"sign in as admin / {password}")
-            if serve:
-                console.print("serving until Ctrl-C")
-                await asyncio.Event().wait()
-            return summary_doc
+
+def running_platform(data_dir: Path) -> tuple[dict[str, str], Path]:
+    """The service URLs and the clock file of the platform ``govmedia up`` runs on ``data_dir``."""
+    state_file = data_dir / "state.json"
+    start = (
+        "Start it with `make run` (it stays in the foreground: use a second terminal), wait for its "
+        "'ready in' line, then run `make demo` again."
+    )
+    if not state_file.exists():
+        raise NoPlatform(f"No govmedia platform is running here ({state_file} does not exist). {start}")
+    state = json.loads(state_file.read_text())
+    if not _alive(int(state.get("pid") or 0)):
+        raise NoPlatform(
+            f"The platform that wrote {state_file} (pid {state.get('pid')}) has stopped. {start}"
+        )
+    if not state.get("clock_file"):
+        raise NoPlatform(
+            "The running platform has no movable clock (GOVMEDIA_ENVIRONMENT=production, or it was started "
+            "by an older govmedia), and the demo needs days to pass. Stop it and start a development "
+            "platform with `make run`."
+        )
+    urls = {name: str(svc["url"]) for name, svc in state["services"].items()}
+    missing = [s for s in SERVICES if s not in urls]
+    if missing:
+        raise NoPlatform(f"The running platform lacks {', '.join(missing)}. {start}")
+    return urls, Path(state["clock_file"])
+
+
+async def wait_ready(urls: dict[str, str], limit_seconds: float = 120.0) -> None:
+    """Every service answers /readyz (the platform may still be starting, or restarting one)."""
+    deadline = asyncio.get_running_loop().time() + limit_seconds
+    async with httpx.AsyncClient(timeout=5) as client:
+        for name, url in urls.items():
+            while True:
+                try:
+                    if (await client.get(f"{url}/readyz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if asyncio.get_running_loop().time() > deadline:
+                    raise NoPlatform(
+                        f"{name} at {url} is not ready after {limit_seconds:.0f}s: see `govmedia status` "
+                        "and the service's log under .govmedia/logs/"
+                    )
+                await asyncio.sleep(1)
+
+
+async def drive(
+    urls: dict[str, str], clock: MovableTime, *, admin_password: str, console: Console, **options: Any
+) -> dict[str, Any]:
+    """The demo against the services at ``urls`` whose shared clock is ``clock``: its summary."""
+    await wait_ready(urls)
+    clients = {name: httpx.AsyncClient(base_url=url) for name, url in urls.items()}
+    try:
+        demo = Demo(clients, admin_password=admin_password, console=console, clock=clock, **options)
+        return await demo.run(urls)
     finally:
-        for part in (infra.broker, infra.postgres):
-            if part is not None:
-                part.stop()
+        await asyncio.gather(*(c.aclose() for c in clients.values()))
+
+
+def demo_command(
+    *, data_dir: Path, scale: float, days: int, seed: int, admin_password: str, console: Console
+) -> dict[str, Any]:
+    """``govmedia demo``: the demo on the running platform; its summary printed and kept as JSON.
+
+    Raises :class:`NoPlatform` (saying how to start one) when no platform runs on ``data_dir``.
+    """
+    data_dir = data_dir.resolve()
+    urls, clock_file = running_platform(data_dir)
+    clock = MovableClock(clock_file)
+    console.print(f"driving the platform at {urls['registry']} … (its clock: {clock_file})")
+    summary_doc = asyncio.run(
+        drive(urls, clock, admin_password=admin_password, console=console, scale=scale, days=days, seed=seed)
+    )
+    if grafana := os.environ.get("GOVMEDIA_GRAFANA_URL"):  # when an operator runs Grafana (deploy/)
+        summary_doc["urls"]["Grafana"] = grafana
+    print_summary(console, summary_doc)
+    behind = (datetime.now(SHANGHAI) - clock.now()).days
+    saved = data_dir / "demo-summary.json"
+    saved.write_text(json.dumps(summary_doc, ensure_ascii=False, indent=2))
+    console.print(
+        f"The platform's clock now reads {clock.now():%Y-%m-%d %H:%M} ({behind} days behind real time) "
+        "and runs on from there; restarting `make run` puts it back on real time. "
+        f"Sign in as admin. The summary is also in {saved}."
+    )
+    return summary_doc

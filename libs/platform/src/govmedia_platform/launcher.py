@@ -132,6 +132,13 @@ class Platform:
     data_dir: Path
     services: list[ServiceProcess] = field(default_factory=list)
 
+    @property
+    def clock_file(self) -> Path | None:
+        """The shared offset file of the services' movable clock; None in production (real time only)."""
+        if os.environ.get("GOVMEDIA_ENVIRONMENT", "development") == "production":
+            return None
+        return self.data_dir / "clock.json"
+
     def service_env(self, service: str, registry_url: str) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
@@ -143,6 +150,8 @@ class Platform:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if self.clock_file is not None:  # development and test: one clock `govmedia demo` can move
+            env["GOVMEDIA_DEV_CLOCK_FILE"] = str(self.clock_file)
         return env
 
     registry_url: str = ""
@@ -182,6 +191,11 @@ class Platform:
             s: (p if port_is_free(p) else free_port()) for s, p in DEFAULT_PORTS.items() if s in services
         }
         self.registry_url = f"http://127.0.0.1:{ports.get('registry', DEFAULT_PORTS['registry'])}"
+        if self.clock_file is not None and self.clock_file.exists():  # a new platform starts on real time
+            self.clock_file.unlink()
+            log(
+                f"the services' clock reads real time again (an earlier demo had moved it: {self.clock_file})"
+            )
         logs = self.data_dir / "logs"
         for service in services:
             proc = self._spawn(service, ports[service])
@@ -295,6 +309,7 @@ class Platform:
             "pid": os.getpid(),
             "database_server_url": self.infra.database_server_url,
             "kafka_bootstrap": self.infra.kafka_bootstrap,
+            "clock_file": str(self.clock_file) if self.clock_file is not None else None,
             "services": {
                 s.name: {"url": s.url, "pid": s.process.pid, "restarts": s.restarts} for s in self.services
             },
