@@ -424,6 +424,14 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
     cat.InterviewHeld: _case(
         interview_id=REPORT, unit_id=UNIT, held_at=T0 + timedelta(days=6), recorded_by=PERSON_2
     ),
+    cat.InterviewCancelled: _case(
+        interview_id=REPORT,
+        unit_id=UNIT,
+        year=2025,
+        violation_count=2,
+        counted=1,
+        reason="告警经核实为误报（已撤销），当年违规次数回落至1次",
+    ),
     cat.BulletinPublished: {
         "occurred_at": T0,
         "bulletin_id": REPORT,

@@ -226,6 +226,9 @@ class InterviewRow(Base):
     held_notes: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Withdrawn before it took place: a false alarm took the unit's count back below its step.
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
 
 # ------------------------------------------------------------------------------------------------ closure

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from govmedia_common.events.monitor import AlertRaised, AlertResolved
 from govmedia_common.events.notify import ClosureRecommended, InterviewScheduled
 from govmedia_common.events.registry import PersonRegistered
 from govmedia_common.workdays import SHANGHAI
@@ -168,3 +169,69 @@ async def test_an_account_listed_more_than_twice_in_the_window_is_recommended_fo
     assert listed == [["路桥市场监管", "路桥区市场监督管理局", "2"]]
     assert sections["建议强制关停"] == [["路桥市场监管", "路桥区市场监督管理局", "2025-Q4"]]
     assert r.json()["content"]["summary"]["closures"] == 1
+
+
+async def test_a_false_alarm_does_not_count_on_the_ladder_and_withdraws_the_interview_it_called_for(
+    notify: Any,
+) -> None:
+    """Dismissed or retracted alerts (false alarms) leave the 二四六 count as if they had never been raised,
+    at each step: an interview only they called for is withdrawn, and the next real violation calls it."""
+    kit = notify
+    office = await kit.office()
+    unit = await kit.unit()
+    resolve = kit.handlers[AlertResolved]
+    n = 0
+
+    async def violation(resolution: str | None = None) -> AlertRaised:
+        nonlocal n
+        n += 1
+        kit.clock.set(day(2025, 11, n))
+        alert = kit.alert(unit, at=day(2025, 11, n, 9))
+        await kit.raise_alert(alert)
+        if resolution is not None:
+            await kit.apply(resolve, kit.resolved(alert, at=day(2025, 11, n, 11), resolution=resolution))
+        return alert
+
+    async def standing() -> dict[int, str]:
+        r = await office.http.get("/v1/interviews", params={"unit_id": unit.id, "year": 2025})
+        assert r.status_code == 200, r.text
+        return {i["violation_count"]: i["interviewee_role"] for i in r.json() if i["cancelled_at"] is None}
+
+    await violation()
+    false_second = await violation("dismissed")  # would have been the 2nd: the liaison's interview
+    assert await standing() == {}
+    [case] = [c for c in await kit.events(alert_id=false_second.alert_id) if c[0] == "notice.issued"]
+    closed = [p for t, p in await kit.events(case_id=case[1]["case_id"]) if t == "case.closed"]
+    assert [c["outcome"] for c in closed] == ["dismissed"]  # its case is withdrawn as before
+    await violation()  # the real 2nd
+    assert await standing() == {2: "liaison"}
+    await violation()
+    await violation("retracted")  # would have been the 4th: the deputy head's interview
+    assert await standing() == {2: "liaison"}
+    await violation()  # the real 4th
+    await violation("dismissed")
+    assert await standing() == {2: "liaison", 4: "deputy_head"}
+    await violation()
+    await violation()  # the real 6th
+    assert await standing() == {2: "liaison", 4: "deputy_head", 6: "principal"}
+    # A false alarm resolved only after later violations: the count follows the real ones, and an interview
+    # the count no longer reaches is withdrawn (unless it already took place).
+    seventh = await violation()
+    await violation()  # 8th
+    assert await standing() == {
+        2: "liaison",
+        4: "deputy_head",
+        6: "principal",
+        7: "principal",
+        8: "principal",
+    }
+    await kit.apply(resolve, kit.resolved(seventh, at=day(2025, 11, n, 12), resolution="dismissed"))
+    assert await standing() == {2: "liaison", 4: "deputy_head", 6: "principal", 7: "principal"}
+    scheduled = [
+        p["violation_count"] for t, p in await kit.events(unit_id=unit.id) if t == "interview.scheduled"
+    ]
+    assert scheduled == [2, 2, 4, 4, 6, 7, 8]  # a withdrawn step is scheduled again when really reached
+    cancelled = [
+        p["violation_count"] for t, p in await kit.events(unit_id=unit.id) if t == "interview.cancelled"
+    ]
+    assert cancelled == [2, 4, 8]

@@ -26,6 +26,7 @@ __all__ = [
     "CaseEscalated",
     "CaseOutcome",
     "ClosureRecommended",
+    "InterviewCancelled",
     "InterviewHeld",
     "InterviewScheduled",
     "IntervieweeRole",
@@ -172,6 +173,24 @@ class InterviewHeld(_CaseEvent, type="gov.notify.interview.held.v1"):
     unit_id: Uuid = Field(description="Host unit interviewed.")
     held_at: AwareDatetime = Field(description="When it took place.")
     recorded_by: NonEmpty = Field(description="Who recorded it (person id or machine client id).")
+
+
+class InterviewCancelled(_CaseEvent, type="gov.notify.interview.cancelled.v1"):
+    """An interview the ladder scheduled was withdrawn before it took place: a false alarm (an alert
+    dismissed or retracted) took the unit's count of the year back below its step.
+
+    ``case_id`` is the case whose violation had reached the step. If the count reaches the step again, the
+    same ``interview_id`` is scheduled again (InterviewScheduled).
+    """
+
+    interview_id: Uuid = Field(description="The interview.")
+    unit_id: Uuid = Field(description="Host unit.")
+    year: int = Field(ge=2000, le=2100, description="Year the violations are counted in.")
+    violation_count: int = Field(ge=1, description="The count the interview was scheduled at.")
+    counted: int = Field(
+        ge=0, description="Violation alerts of the unit in that year now, false alarms aside."
+    )
+    reason: NonEmpty = Field(description="Why it was withdrawn.")
 
 
 BulletinPeriod = Literal["week", "month", "quarter"]

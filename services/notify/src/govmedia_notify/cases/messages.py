@@ -90,6 +90,12 @@ def interview(unit: str, count: int, interviewee: str, interviewer: str, when: s
     return subject, body
 
 
+def interview_cancelled(unit: str, count: int, counted: int, when: str) -> tuple[str, str]:
+    subject = f"【约谈取消】{unit}（原定本年度第{count}次违规警报约谈）"
+    body = f"因相关警报经核实为误报，{unit}本年度违规警报次数调整为{counted}次，原定于{when}的约谈取消。"
+    return subject, body
+
+
 def closure(account: str, unit: str, listings: int) -> tuple[str, str]:
     subject = f"【强制关停建议】{account}"
     body = f"{unit}主办的“{account}”因多次通知更新而未更新，已在季度检测中通报{listings}次，建议强制关停。"

@@ -160,6 +160,8 @@ async def alert_resolved(session: AsyncSession, event: AlertResolved, *, now: da
     await _commit(session, case, row, reports)
     if closed:
         await _closed_message(session, case, now)
+        if event.resolution.false_alarm:  # counted when the case opened: a false alarm counts against nobody
+            await ladder.on_false_alarm(session, case, now=now)
     return case
 
 

@@ -39,6 +39,10 @@ class InterviewOut(BaseModel):
     held_at: datetime | None
     held_notes: str | None
     recorded_by: str | None
+    cancelled_at: datetime | None = Field(
+        None, description="When it was withdrawn: a false alarm took the count back below its step."
+    )
+    cancel_reason: str | None = None
 
 
 class HeldIn(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,36 @@ async def count_violation(session: AsyncSession, unit_id: str, year: int) -> int
         index_elements=[LadderCounter.unit_id, LadderCounter.year], set_={"count": LadderCounter.count + 1}
     ).returning(LadderCounter.count)
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def uncount_violation(session: AsyncSession, unit_id: str, year: int) -> int:
+    """Take one violation back from the unit's year (a false alarm); the new count, never below 0."""
+    stmt = (
+        update(LadderCounter)
+        .where(LadderCounter.unit_id == unit_id, LadderCounter.year == year, LadderCounter.count > 0)
+        .values(count=LadderCounter.count - 1)
+        .returning(LadderCounter.count)
+    )
+    return int((await session.execute(stmt)).scalar_one_or_none() or 0)
+
+
+async def pending_interviews_above(
+    session: AsyncSession, unit_id: str, year: int, count: int
+) -> Sequence[InterviewRow]:
+    """Interviews of the unit's year scheduled at a count above ``count``, neither held nor withdrawn."""
+    stmt = (
+        select(InterviewRow)
+        .where(
+            InterviewRow.unit_id == unit_id,
+            InterviewRow.year == year,
+            InterviewRow.violation_count > count,
+            InterviewRow.held_at.is_(None),
+            InterviewRow.cancelled_at.is_(None),
+        )
+        .order_by(InterviewRow.violation_count)
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalars().all()
 
 
 async def add_interview(session: AsyncSession, row: InterviewRow) -> None:
@@ -61,5 +91,6 @@ async def interviews_in(
         InterviewRow.region_code.startswith(prefix, autoescape=True),
         InterviewRow.created_at >= start,
         InterviewRow.created_at < end,
+        InterviewRow.cancelled_at.is_(None),
     )
     return (await session.execute(stmt.order_by(InterviewRow.created_at))).scalars().all()

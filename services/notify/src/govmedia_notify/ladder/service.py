@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
-from govmedia_common.events.notify import InterviewHeld, InterviewScheduled
+from govmedia_common.events.notify import InterviewCancelled, InterviewHeld, InterviewScheduled
 from govmedia_common.outbox import add_event
 from govmedia_common.workdays import SHANGHAI, UnknownCalendarYear, WorkCalendar
 from govmedia_notify.cases import messages
@@ -44,22 +44,37 @@ async def on_violation(
         directory.report_missing_schedule(calendar, missing.year)
         day = today + timedelta(days=rules.interview_lead_days)
     when = datetime.combine(day, rules.reminder_time, SHANGHAI)
-    row = InterviewRow(
-        id=interview_id_for(case.unit_id, case.ladder_year, case.ladder_ordinal),
-        unit_id=case.unit_id,
-        region_code=case.region_code,
-        case_id=case.id,
-        account_id=case.account_id,
-        year=case.ladder_year,
-        violation_count=case.ladder_ordinal,
-        ladder_step=step.threshold,
-        interviewee_role=step.interviewee_role,
-        interviewee_name=interviewee,
-        interviewer_role=step.interviewer_role,
-        scheduled_for=when,
-        created_at=now,
-    )
-    await repo.add_interview(session, row)
+    interview_id = interview_id_for(case.unit_id, case.ladder_year, case.ladder_ordinal)
+    row = await repo.get_interview(session, interview_id, lock=True)
+    source = interview_id
+    if row is not None and row.cancelled_at is None:
+        return row  # scheduled (or held) already at this count: never twice
+    fields = {
+        "case_id": case.id,
+        "account_id": case.account_id,
+        "ladder_step": step.threshold,
+        "interviewee_role": step.interviewee_role,
+        "interviewee_name": interviewee,
+        "interviewer_role": step.interviewer_role,
+        "scheduled_for": when,
+        "created_at": now,
+    }
+    if row is None:
+        row = InterviewRow(
+            id=interview_id,
+            unit_id=case.unit_id,
+            region_code=case.region_code,
+            year=case.ladder_year,
+            violation_count=case.ladder_ordinal,
+            **fields,
+        )
+        await repo.add_interview(session, row)
+    else:  # withdrawn after a false alarm, and now reached again by a real violation
+        for key, value in fields.items():
+            setattr(row, key, value)
+        row.cancelled_at, row.cancel_reason = None, None
+        source = f"{interview_id}:{case.id}"
+        await session.flush()
     await add_event(
         session,
         InterviewScheduled(
@@ -92,7 +107,7 @@ async def on_violation(
     await fan_out(
         session,
         kind=Kind.INTERVIEW,
-        source_id=row.id,
+        source_id=source,
         region_code=case.region_code,
         unit_id=case.unit_id,
         case_id=case.id,
@@ -112,6 +127,67 @@ async def on_violation(
     return row
 
 
+async def on_false_alarm(session: AsyncSession, case: Case, *, now: datetime) -> list[InterviewRow]:
+    """A case's alert was a false alarm (dismissed, retracted): it no longer counts on the ladder.
+
+    The unit's count of the year goes back by one, and the interviews scheduled above the new count that
+    have not taken place are withdrawn (InterviewCancelled): the ladder follows the real violations even
+    when a false alarm is resolved only after later ones. Returns the withdrawn interviews.
+    """
+    counted = await repo.uncount_violation(session, case.unit_id, case.ladder_year)
+    withdrawn = list(await repo.pending_interviews_above(session, case.unit_id, case.ladder_year, counted))
+    reason = (
+        f"alert {case.alert_id} was a false alarm ({case.alert_resolution}); "
+        f"the unit's violations in {case.ladder_year} are now {counted}"
+    )
+    unit = await directory.get_unit(session, case.unit_id)
+    office = await directory.office_for(session, case.region_code)
+    for row in withdrawn:
+        row.cancelled_at, row.cancel_reason = now, reason
+        await add_event(
+            session,
+            InterviewCancelled(
+                occurred_at=now,
+                account_id=row.account_id,
+                case_id=row.case_id,
+                interview_id=row.id,
+                unit_id=row.unit_id,
+                year=row.year,
+                violation_count=row.violation_count,
+                counted=counted,
+                reason=reason,
+            ),
+        )
+        subject, body = messages.interview_cancelled(
+            unit.name if unit else row.unit_id,
+            row.violation_count,
+            counted,
+            f"{row.scheduled_for:%Y-%m-%d %H:%M}",
+        )
+        await fan_out(
+            session,
+            kind=Kind.INTERVIEW,
+            source_id=f"{row.id}:cancelled:{case.id}",
+            region_code=row.region_code,
+            unit_id=row.unit_id,
+            case_id=row.case_id,
+            subject=subject,
+            body=body,
+            payload={
+                "interview_id": row.id,
+                "unit_id": row.unit_id,
+                "violation_count": row.violation_count,
+                "cancelled": True,
+                "counted": counted,
+            },
+            recipients=[Recipient.of(u) for u in (unit, office) if u is not None]
+            or [Recipient(row.unit_id, row.region_code)],
+            now=now,
+        )
+    await session.flush()
+    return withdrawn
+
+
 async def record_held(
     session: AsyncSession,
     principal: Principal,
@@ -128,6 +204,10 @@ async def record_held(
     if row.held_at is not None:
         raise DomainError(
             ErrorKind.CONFLICT, "interview-already-held", "This interview was recorded as held already."
+        )
+    if row.cancelled_at is not None:
+        raise DomainError(
+            ErrorKind.CONFLICT, "interview-cancelled", f"This interview was withdrawn: {row.cancel_reason}"
         )
     if held_at > now:
         raise DomainError(
