@@ -57,8 +57,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "additionalProperties": True,
 }
 _WHY = {
-    400: "Malformed request (a cursor this API did not issue, an If-Match that is no ETag, an OAuth2 request "
-    "error)",
+    400: "Malformed request (an If-Match that is no ETag, an OAuth2 request error)",
     401: "Missing, invalid or expired token, or wrong credentials",
     403: "Outside your scopes, roles or region, or refused by a four-eyes rule",
     404: "Does not exist, or lies outside your region",
@@ -73,7 +72,7 @@ _WHY = {
 
 # One typical answer per status (components/examples), shown beside the Problem schema.
 _EXAMPLES: dict[int, tuple[str, str, str]] = {
-    400: ("invalid-cursor", "Bad request", "The cursor is not one this API returned; start without it."),
+    400: ("invalid-if-match", "Bad request", "If-Match must be an ETag of this resource."),
     401: ("unauthorized", "Authentication required", "Send 'Authorization: Bearer <token>'."),
     403: ("insufficient-scope", "Forbidden", "The token lacks the scope(s): review:submit."),
     404: ("not-found", "Not found", "account 6f1c2c8e does not exist or is outside your region."),
@@ -146,9 +145,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any], secured: bool, 
         statuses |= {409, 413}
     if "if-match" in params:
         statuses |= {400, 412, 428}  # 400: If-Match is not an ETag at all
-    if "cursor" in params:
-        statuses.add(400)
-    return statuses
+    return statuses  # a cursor this API did not issue is a 422 naming query.cursor, like any bad parameter
 
 
 def _access(authorizers: Sequence[Authorize]) -> str:

@@ -25,12 +25,22 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(values, default=str)).decode().rstrip("=")
 
 
-def _invalid() -> Problem:
-    return Problem(400, "invalid-cursor", "The cursor is not one this API returned; start without it.")
+def invalid_cursor() -> Problem:
+    """422 naming the ``cursor`` query parameter, shaped like every other invalid parameter's answer."""
+    message = "not a cursor this API returned; start without it"
+    return Problem(
+        422,
+        "invalid-cursor",
+        f"The request is invalid at: query.cursor ({message}).",
+        errors=[{"location": "query.cursor", "message": message, "type": "invalid_cursor"}],
+    )
+
+
+_invalid = invalid_cursor
 
 
 def decode_cursor(cursor: str | None, *shape: type) -> list[Any] | None:
-    """The sort key of the last item seen, or None; a malformed cursor is a 400 problem.
+    """The sort key of the last item seen, or None; a malformed cursor is a 422 problem naming ``cursor``.
 
     ``shape`` is the type of each value the list's own cursors hold (e.g. ``decode_cursor(c, str)`` for a
     list sorted by a text id, ``decode_cursor(c, int)`` for a sequence number): a cursor of any other

@@ -90,10 +90,12 @@ def test_no_cursor_means_the_first_page(cursor: str | None) -> None:
 
 
 @pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", encode_cursor({"a": 1}), encode_cursor(5)])  # type: ignore[arg-type]
-def test_a_cursor_this_api_did_not_return_is_a_400_problem(cursor: str) -> None:
+def test_a_cursor_this_api_did_not_return_is_a_422_problem_naming_the_cursor_parameter(cursor: str) -> None:
     with pytest.raises(Problem) as info:
         decode_cursor(cursor)
-    assert info.value.status == 400 and info.value.code == "invalid-cursor"
+    assert info.value.status == 422 and info.value.code == "invalid-cursor"
+    assert "cursor" in info.value.detail
+    assert [e["location"] for e in info.value.extensions["errors"]] == ["query.cursor"]
 
 
 # ---- If-Match ------------------------------------------------------------------------------------

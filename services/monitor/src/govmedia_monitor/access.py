@@ -8,8 +8,8 @@ from fastapi import Depends, Query
 
 from govmedia_common.app import Authorize
 from govmedia_common.auth import Principal
-from govmedia_common.errors import DomainError, ErrorKind, not_found
-from govmedia_common.pagination import decode_cursor
+from govmedia_common.errors import not_found
+from govmedia_common.pagination import decode_cursor, invalid_cursor
 
 Ingester = Annotated[Principal, Depends(Authorize("monitor:ingest"))]
 Reader = Annotated[
@@ -21,13 +21,13 @@ Cursor = Annotated[str | None, Query(max_length=200, description="Opaque cursor 
 
 
 def after_seq(cursor: str | None) -> int | None:
-    """The sequence number a cursor of these lists holds (a forged one is a 400, never a database error)."""
+    """The sequence number a cursor of these lists holds (a forged one is a 422, never a database error)."""
     after = decode_cursor(cursor, int)
     if not after:
         return None
     value = int(after[0])
     if not 0 <= value < 2**63:
-        raise DomainError(ErrorKind.BAD_REQUEST, "invalid-cursor", "The cursor is not one this API returned.")
+        raise invalid_cursor()
     return value
 
 

@@ -17,9 +17,9 @@ async def test_refusals_are_problems_not_server_errors(monitor):
     account = await monitor.account()
     admin = monitor.admin
     cases = [
-        (admin.get("/v1/alerts", params={"cursor": forged(b'["x"]')}), 400),
-        (admin.get("/v1/alerts", params={"cursor": forged(b"[99999999999999999999999]")}), 400),
-        (admin.get(f"/v1/accounts/{account}/observed-posts", params={"cursor": "%%%"}), 400),
+        (admin.get("/v1/alerts", params={"cursor": forged(b'["x"]')}), 422),
+        (admin.get("/v1/alerts", params={"cursor": forged(b"[99999999999999999999999]")}), 422),
+        (admin.get(f"/v1/accounts/{account}/observed-posts", params={"cursor": "%%%"}), 422),
         (admin.get("/v1/alerts", params={"state": "gone"}), 422),
         (admin.post("/v1/sweeps", json={"as_of": "2099-06-01"}), 422),  # no working-day schedule for 2099
         (admin.post("/v1/sweeps", json={"as_of": "1900-01-01"}), 422),

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from govmedia_common.events.registry import RegionSettingsChanged, WorkCalendarLoaded
+from govmedia_common.pagination import encode_cursor
 from govmedia_common.workdays import SHANGHAI, WorkCalendar
 from govmedia_notify.directory.handlers import calendar_handlers, on_region_settings
 
@@ -154,3 +155,18 @@ async def test_a_missing_schedule_is_logged_only_for_a_year_a_deadline_actually_
     await kit.raise_alert(kit.alert(unit, at=december))
     [warning] = _schedule_warnings(caplog)
     assert "2027" in warning
+
+
+@pytest.mark.parametrize(
+    "cursor", ["%%%", encode_cursor(["x"]), encode_cursor(["x", 1, 2]), encode_cursor([True])]
+)
+async def test_a_cursor_of_the_wrong_shape_is_a_422_naming_the_cursor_parameter(
+    notify: Any, cursor: str
+) -> None:
+    office = await notify.office()
+    for url in ("/v1/cases", "/v1/inbox"):
+        r = await office.http.get(url, params={"cursor": cursor})
+        assert r.status_code == 422, (url, r.text)
+        problem = r.json()
+        assert problem["code"] == "invalid-cursor"
+        assert [e["location"] for e in problem["errors"]] == ["query.cursor"]

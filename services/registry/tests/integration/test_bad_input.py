@@ -206,7 +206,7 @@ async def test_domain_input_errors_are_named_problems(tz: Taizhou, module_regist
         400,
         "unsupported-grant-type",
     )
-    assert_problem(await hu.filer.get("/v1/accounts", params={"cursor": "%%%"}), 400, "invalid-cursor")
+    assert_problem(await hu.filer.get("/v1/accounts", params={"cursor": "%%%"}), 422, "invalid-cursor")
     assert_problem(
         await hu.filer.post(
             "/v1/filings", json=open_body(hu.id, "路桥市场监管"), headers={"Idempotency-Key": "k" * 201}

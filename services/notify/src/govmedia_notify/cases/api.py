@@ -12,7 +12,7 @@ from govmedia_common.auth import Principal, region_prefix
 from govmedia_common.concurrency import etag
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.idempotency import idempotent_create
-from govmedia_common.pagination import decode_cursor, encode_cursor
+from govmedia_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from govmedia_common.scoping import can_see, sees_only_own_unit
 from govmedia_common.workdays import WorkCalendar
 from govmedia_notify.cases import repository as repo
@@ -65,13 +65,11 @@ async def list_cases(
         prefix = region_prefix(region_code)
     if sees_only_own_unit(principal):
         unit_id = principal.unit_id
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, str, str)  # (opened_at, id) of the last case seen
     try:
         key = (datetime.fromisoformat(after[0]), str(after[1])) if after else None
     except (ValueError, IndexError, TypeError) as exc:
-        raise DomainError(
-            ErrorKind.BAD_REQUEST, "invalid-cursor", "The cursor is not one this API returned."
-        ) from exc
+        raise invalid_cursor() from exc
     rows = await repo.list_cases(
         session,
         prefix=prefix,

@@ -32,12 +32,8 @@ def _org(principal: Principal) -> str:
 
 
 def _after(cursor: str | None) -> int | None:
-    values = decode_cursor(cursor)
-    if not values:
-        return None
-    if not isinstance(values[0], int):
-        raise DomainError(ErrorKind.BAD_REQUEST, "invalid-cursor", "The cursor is not one this API returned.")
-    return values[0]
+    values = decode_cursor(cursor, int)  # the sequence number of the last message seen
+    return int(values[0]) if values else None
 
 
 @router.get("/v1/inbox", tags=["inbox"], summary="Messages to your unit or office, newest first")
