@@ -1,11 +1,29 @@
-"""The one helper that writes what domain objects recorded to the transactional outbox."""
+"""The one helper that writes what domain objects recorded to the transactional outbox, and its set-based
+variants for bulk paths, all under the same event-size guard as :func:`govmedia_common.outbox.add_event`.
+
+* :func:`write_recorded` — what domain objects recorded, one :func:`add_event` each;
+* :func:`write_events` — many events in one ``INSERT``, each wrapped and size-checked like ``add_event``;
+* :func:`sql_outbox_cte` / :func:`check_sql_outbox` — for a statement that builds its events in SQL from
+  the rows it changes (sweeps, bulk ingest): the outbox rows are inserted by the statement, which also
+  returns the size of its largest record, exactly as the relay will send it (``payload::text`` and the
+  headers). :func:`check_sql_outbox` refuses the change (``EventTooLarge``, 413) when it exceeds the limit;
+  the exception rolls back the caller's transaction, so nothing of it is written — the same outcome as
+  ``add_event`` refusing before the insert.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from govmedia_common.db import outbox_table
+from govmedia_common.envelope import Envelope, wrap
+from govmedia_common.events.base import Event
 from govmedia_common.events.recorder import RecordsEvents
-from govmedia_common.outbox import add_event
+from govmedia_common.outbox import EventTooLarge, add_event, event_size, max_event_bytes
+from govmedia_common.tracing import current_traceparent
 
 
 async def write_recorded(session: AsyncSession, *sources: RecordsEvents) -> int:
@@ -16,3 +34,91 @@ async def write_recorded(session: AsyncSession, *sources: RecordsEvents) -> int:
             await add_event(session, event)
             written += 1
     return written
+
+
+def too_large(event_type: str, size: int, limit: int) -> EventTooLarge:
+    """The refusal :func:`add_event` raises for a record of ``size`` bytes over ``limit``."""
+    return EventTooLarge(
+        f"The {event_type} event of this change would be {size:,} bytes, more than the "
+        f"{limit:,} the event bus accepts; shorten the longest text fields.",
+        event_type=event_type,
+        size=size,
+        limit=limit,
+    )
+
+
+async def write_events(
+    session: AsyncSession, events: Sequence[Event], *, max_bytes: int | None = None
+) -> list[Envelope]:
+    """Set-based :func:`add_event`: the events, in order, in one ``INSERT`` (caller's transaction).
+
+    Every event is checked before anything is written; one too large refuses them all (``EventTooLarge``).
+    """
+    if not events:
+        return []
+    limit = max_bytes if max_bytes is not None else max_event_bytes()
+    traceparent = current_traceparent()
+    envelopes: list[Envelope] = []
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        env = wrap(event, traceparent=traceparent)
+        size = event_size(env)
+        if size > limit:
+            raise too_large(env.type, size, limit)
+        envelopes.append(env)
+        rows.append(
+            {
+                "id": env.id,
+                "aggregatetype": event.aggregate_type,
+                "aggregateid": env.subject,
+                "type": env.type,
+                "topic": event.topic,
+                "payload": env.data,
+                "headers": {k: v.decode() for k, v in env.headers()},
+            }
+        )
+    await session.execute(outbox_table.insert(), rows)
+    return envelopes
+
+
+def sql_headers(event: Event) -> dict[str, str]:
+    """The headers :func:`add_event` writes for ``event`` (a real envelope's): a template for SQL-built rows,
+    which replace ``ce_id`` and ``ce_subject`` (and ``ce_time`` when it differs) per row."""
+    return {k: v.decode() for k, v in wrap(event, traceparent=current_traceparent()).headers()}
+
+
+def sql_outbox_cte(source: str, name: str = "ob") -> str:
+    """A data-modifying CTE ``name AS (INSERT INTO outbox …)`` writing one outbox row per row of ``source``.
+
+    ``source`` (a CTE or subquery name) has the outbox's columns ``id, aggregatetype, aggregateid, type,
+    topic, payload, headers`` (payload and headers ``jsonb``). The CTE returns each record's type and size
+    (``payload::text`` as the relay sends it, plus the header names and values); select
+    :func:`sql_outbox_summary` from it and pass the row to :func:`check_sql_outbox`.
+    """
+    return f"""{name} AS (
+    INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers)
+    SELECT s.id, s.aggregatetype, s.aggregateid, s.type, s.topic, s.payload, s.headers FROM {source} s
+    RETURNING type,
+              octet_length(payload::text)
+              + (SELECT COALESCE(sum(octet_length(k) + octet_length(v)), 0)
+                 FROM jsonb_each_text(headers) AS h(k, v)) AS size
+)"""
+
+
+def sql_outbox_summary(name: str = "ob") -> str:
+    """Select-list items over :func:`sql_outbox_cte`: ``events``, ``largest_event``, ``largest_type``."""
+    return (
+        f"(SELECT count(*) FROM {name}) AS events, "
+        f"(SELECT max(size) FROM {name}) AS largest_event, "
+        f"(SELECT type FROM {name} ORDER BY size DESC LIMIT 1) AS largest_type"
+    )
+
+
+def check_sql_outbox(row: Any, *, max_bytes: int | None = None) -> int:
+    """The number of events a statement with :func:`sql_outbox_cte` wrote; ``EventTooLarge`` when one of
+    them is over the limit (the caller's transaction then rolls back: nothing of the change is kept)."""
+    limit = max_bytes if max_bytes is not None else max_event_bytes()
+    largest = int(row.largest_event or 0)
+    if largest > limit:
+        raise too_large(str(row.largest_type), largest, limit)
+    return int(row.events or 0)

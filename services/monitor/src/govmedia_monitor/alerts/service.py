@@ -22,8 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common import audit
 from govmedia_common.auth import Principal
-from govmedia_common.db import outbox_table
-from govmedia_common.envelope import wrap
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events import (
     AlertClass,
@@ -34,8 +32,8 @@ from govmedia_common.events import (
     AlertSeverity,
     Event,
 )
+from govmedia_common.events.outbox import write_events
 from govmedia_common.scoping import scoped
-from govmedia_common.tracing import current_traceparent
 from govmedia_monitor.alerts import mapping
 from govmedia_monitor.alerts.domain import OPEN, RESOLVED
 from govmedia_monitor.models import Account, Alert
@@ -60,25 +58,8 @@ SQL_EVENT_ID = "CAST(:id_prefix AS text) || lpad(to_hex(row_number() OVER ()), 1
 
 
 async def add_events(session: AsyncSession, events: Sequence[Event]) -> None:
-    """Write many events to the outbox in one statement (the caller's transaction; never commits)."""
-    if not events:
-        return
-    traceparent = current_traceparent()
-    rows = []
-    for event in events:
-        env = wrap(event, traceparent=traceparent)
-        rows.append(
-            {
-                "id": env.id,
-                "aggregatetype": event.aggregate_type,
-                "aggregateid": env.subject,
-                "type": env.type,
-                "topic": event.topic,
-                "payload": env.data,
-                "headers": {k: v.decode() for k, v in env.headers()},
-            }
-        )
-    await session.execute(outbox_table.insert(), rows)
+    """Write many events to the outbox in one statement, each under the event-size guard (never commits)."""
+    await write_events(session, events)
 
 
 def raised_event(row: Any, at: datetime) -> AlertRaised:

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import Text, bindparam, cast, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_common.envelope import wrap
 from govmedia_common.events import (
     AlertResolution,
     AlertRule,
@@ -26,8 +25,8 @@ from govmedia_common.events import (
     Platform,
     PostObserved,
 )
+from govmedia_common.events.outbox import check_sql_outbox, sql_headers, sql_outbox_cte, sql_outbox_summary
 from govmedia_common.hashing import content_hash
-from govmedia_common.tracing import current_traceparent
 from govmedia_monitor import schemas as s
 from govmedia_monitor.alerts import service as alerts
 from govmedia_monitor.models import (
@@ -72,7 +71,10 @@ async def account_regions(session: AsyncSession, ids: Sequence[str]) -> dict[str
     """Region of each projected account among ``ids`` (one light query, no ORM objects)."""
     if not ids:
         return {}
-    stmt = select(Account.account_id, Account.region_code).where(Account.account_id.in_(set(ids)))
+    # One array parameter rather than an expanded IN list: one prepared statement for any batch size.
+    stmt = select(Account.account_id, Account.region_code).where(
+        Account.account_id == func.any(cast(list(set(ids)), ARRAY(Text)))
+    )
     return {r.account_id: r.region_code for r in (await session.execute(stmt)).all()}
 
 
@@ -391,22 +393,21 @@ _METRICS_SQL = text(
         RETURNING *
     ), ev AS (
         SELECT {alerts.SQL_EVENT_ID} AS event_id, ins.* FROM ins
-    ), ob AS (
-        INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers)
-        SELECT ev.event_id, 'account', ev.account_id, CAST(:type AS text), CAST(:topic AS text),
+    ), evrows AS (
+        SELECT ev.event_id AS id, 'account' AS aggregatetype, ev.account_id AS aggregateid,
+               CAST(:type AS text) AS type, CAST(:topic AS text) AS topic,
                jsonb_build_object(
                    'occurred_at', CAST(:occurred_at AS text), 'account_id', ev.account_id,
                    'platform_post_id', NULLIF(ev.post_key, ''),
                    'reads', ev.reads, 'watching', ev.watching, 'likes', ev.likes, 'shares', ev.shares,
                    'comments', ev.comments, 'followers', ev.followers,
                    'as_of', to_char(ev.taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                   'ingest_channel', CAST(:channel AS text)),
+                   'ingest_channel', CAST(:channel AS text)) AS payload,
                CAST(:headers AS jsonb)
-                   || jsonb_build_object('ce_id', ev.event_id, 'ce_subject', ev.account_id)
+                   || jsonb_build_object('ce_id', ev.event_id, 'ce_subject', ev.account_id) AS headers
         FROM ev
-        RETURNING 1
-    )
-    SELECT count(*) FROM ob
+    ), {sql_outbox_cte("evrows")}
+    SELECT {sql_outbox_summary()}
     """
 )
 
@@ -421,25 +422,24 @@ async def ingest_metrics(
 ) -> Report:
     """Store new metric snapshots and their ``MetricsObserved`` events in one set-based statement.
 
-    The outbox rows are built in SQL from the inserted rows; their headers come from a real envelope of
-    the same type, so they are the ones :func:`govmedia_common.outbox.add_event` would write.
+    The outbox rows are built in SQL from the inserted rows (only those: a duplicate has no event); their
+    headers come from a real envelope of the same type, so they are the ones
+    :func:`govmedia_common.outbox.add_event` would write, and they are written by the common set-based
+    writer under the same size guard.
     """
     report = Report()
     regions = await account_regions(session, list({i.account_id for i in items}))
     kept = [it for _, it in split_known(items, regions, report, may_see)]
     if not kept:
         return report
-    template = wrap(
-        MetricsObserved(
-            occurred_at=now,
-            account_id=kept[0].account_id,
-            platform_post_id=None,
-            as_of=now,
-            ingest_channel=channel,
-        ),
-        traceparent=current_traceparent(),
+    template = MetricsObserved(
+        occurred_at=now,
+        account_id=kept[0].account_id,
+        platform_post_id=None,
+        as_of=now,
+        ingest_channel=channel,
     )
-    headers = {k: v.decode() for k, v in template.headers()}
+    headers = sql_headers(template)
     params = {
         "account_id": [i.account_id for i in kept],
         "post_key": [i.platform_post_id or "" for i in kept],
@@ -453,11 +453,12 @@ async def ingest_metrics(
         "channel": str(channel),
         "type": MetricsObserved.event_type,
         "topic": MetricsObserved.topic,
-        "occurred_at": template.data["occurred_at"],
+        "occurred_at": template.model_dump(mode="json")["occurred_at"],
         "headers": headers,
         "id_prefix": alerts.event_id_prefix(),
     }
     stmt = _METRICS_SQL.bindparams(bindparam("headers", type_=JSONB))
-    report.accepted = int((await session.execute(stmt, params)).scalar_one())
+    # An event over the size limit refuses the batch (EventTooLarge rolls the transaction back).
+    report.accepted = check_sql_outbox((await session.execute(stmt, params)).one())
     report.duplicates = len(kept) - report.accepted
     return report

@@ -5,7 +5,9 @@ passed in as arrays), inserts new alerts (``ON CONFLICT`` on (account, rule, per
 left alone, or escalated from warning to violation), and resolves the open alerts of the rule whose
 condition no longer holds, and writes the ``AlertRaised``/``AlertResolved`` outbox rows of exactly those
 alerts — all in one statement (header templates come from real envelopes, so the rows are what
-``add_event`` would write; a test validates them).
+``add_event`` would write; a test validates them). The outbox rows go through the common set-based writer
+(``govmedia_common.events.outbox.sql_outbox_cte``) and its size guard: a sweep whose event would be over the
+limit is refused whole.
 Periods: the day a silence or a switch-off began (ISO day), or the message id.
 """
 
@@ -22,7 +24,6 @@ from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_common.envelope import wrap
 from govmedia_common.events import (
     AlertClass,
     AlertRaised,
@@ -31,7 +32,7 @@ from govmedia_common.events import (
     AlertRule,
     AlertSeverity,
 )
-from govmedia_common.tracing import current_traceparent
+from govmedia_common.events.outbox import check_sql_outbox, sql_headers, sql_outbox_cte, sql_outbox_summary
 from govmedia_common.workdays import SHANGHAI
 from govmedia_monitor.alerts import service as alerts
 from govmedia_monitor.models import Account
@@ -117,17 +118,17 @@ ins AS (
     FROM ins WHERE NOT ins.inserted
 ), evid AS (
     SELECT {alerts.SQL_EVENT_ID} AS event_id, ev.* FROM ev
-), ob AS (
-    INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers)
-    SELECT evid.event_id, 'account', evid.account_id, evid.type, CAST(:topic AS text), evid.payload,
-           evid.headers || jsonb_build_object('ce_id', evid.event_id, 'ce_subject', evid.account_id)
+), evrows AS (
+    SELECT evid.event_id AS id, 'account' AS aggregatetype, evid.account_id AS aggregateid, evid.type,
+           CAST(:topic AS text) AS topic, evid.payload,
+           evid.headers
+               || jsonb_build_object('ce_id', evid.event_id, 'ce_subject', evid.account_id) AS headers
     FROM evid
-    RETURNING 1
-)
+), {sql_outbox_cte("evrows")}
 SELECT (SELECT count(*) FROM ins WHERE inserted) AS raised,
        (SELECT count(*) FROM ins WHERE NOT inserted) AS escalated,
        (SELECT count(*) FROM res) AS resolved,
-       (SELECT count(*) FROM ob) AS events
+       {sql_outbox_summary()}
 """
 
 SQL: dict[AlertRule, str] = {
@@ -251,6 +252,7 @@ async def run(
                 },
             )
         ).one()
+        check_sql_outbox(row)  # an event over the size limit refuses the whole sweep (rolled back)
         for counter, n in (
             (result.raised, row.raised),
             (result.escalated, row.escalated),
@@ -284,15 +286,13 @@ def _event_params(now: datetime) -> dict[str, Any]:
         period="probe",
         resolution=AlertResolution.CLEARED,
     )
-    traceparent = current_traceparent()
-    raised_env, resolved_env = wrap(raised, traceparent=traceparent), wrap(resolved, traceparent=traceparent)
     return {
         "raised_type": AlertRaised.event_type,
         "resolved_type": AlertResolved.event_type,
         "topic": AlertRaised.topic,
-        "occurred_at": raised_env.data["occurred_at"],
-        "raised_headers": {k: v.decode() for k, v in raised_env.headers()},
-        "resolved_headers": {k: v.decode() for k, v in resolved_env.headers()},
+        "occurred_at": raised.model_dump(mode="json")["occurred_at"],
+        "raised_headers": sql_headers(raised),
+        "resolved_headers": sql_headers(resolved),
     }
 
 

@@ -1,0 +1,72 @@
+"""Every outbox write of the monitor goes through the event-size guard: a change whose event could never be
+published is refused whole (413), whether its events are built in Python or in set-based SQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from govmedia_common.db import outbox_table
+from govmedia_common.events import IngestChannel
+from govmedia_common.outbox import EventTooLarge
+from govmedia_monitor import schemas as s
+from govmedia_monitor.models import Alert, MetricSnapshot, ObservedPost
+from govmedia_monitor.observations import service as observations
+
+pytestmark = pytest.mark.integration
+
+
+async def _count(monitor, what) -> int:
+    async with monitor.sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(what))).scalar_one())
+
+
+async def test_an_observed_post_whose_event_is_too_large_is_refused_with_413_and_nothing_stored(
+    monitor, monkeypatch
+):
+    account = await monitor.account()
+    before = await _count(monitor, outbox_table)
+    monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", "3000")
+    r = await monitor.observe(account, "未经审核的内容。" * 200, post_id="wx-huge")
+    assert r.status_code == 413, r.text
+    assert r.json()["code"] == "event-too-large"
+    assert await _count(monitor, ObservedPost) == 0
+    assert await _count(monitor, outbox_table) == before
+    monkeypatch.delenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES")
+    assert (await monitor.observe(account, "未经审核的内容。", post_id="wx-small")).status_code == 200
+
+
+async def test_set_based_metric_ingest_checks_each_event_against_the_limit_and_writes_nothing_over_it(
+    monitor, monkeypatch
+):
+    account = await monitor.account()
+    now = monitor.clock.now()
+    items = [s.MetricSnapshotIn(account_id=account, platform_post_id="wx-1", taken_at=now, reads=1)]
+    before = await _count(monitor, outbox_table)
+    monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", "400")  # a MetricsObserved record is ~700 bytes
+    with pytest.raises(EventTooLarge):
+        async with monitor.sessions() as session, session.begin():
+            await observations.ingest_metrics(session, items, channel=IngestChannel.INGEST_API, now=now)
+    assert await _count(monitor, MetricSnapshot) == 0
+    assert await _count(monitor, outbox_table) == before
+    monkeypatch.delenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES")
+    async with monitor.sessions() as session, session.begin():
+        report = await observations.ingest_metrics(session, items, channel=IngestChannel.INGEST_API, now=now)
+    assert report.accepted == 1 and await _count(monitor, outbox_table) == before + 1
+
+
+async def test_a_sweep_whose_alert_events_are_too_large_raises_nothing_and_writes_no_event(
+    monitor, monkeypatch
+):
+    await monitor.account()
+    sweep_day = monitor.clock.now().date() + timedelta(days=20)
+    before = await _count(monitor, outbox_table)
+    monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", "500")  # an AlertRaised record is ~1 kB
+    with pytest.raises(EventTooLarge):
+        await monitor.sweep(sweep_day)
+    assert await _count(monitor, Alert) == 0
+    assert await _count(monitor, outbox_table) == before
+    monkeypatch.delenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES")
+    assert (await monitor.sweep(sweep_day))["raised"] == {"not_updated": 1}
