@@ -148,6 +148,7 @@ async def test_a_recommendation_on_the_broker_opens_one_deregistration_filing_fo
     assert REASON in filing["payload"]["reason"]
     assert filing["payload"]["recommendation"]["quarter"] == "2025-Q4"
     assert [d["decision"] for d in filing["decisions"]] == ["submitted"]
+    assert REASON in filing["decisions"][0]["reason"]
     assert filing["decisions"][0]["actor_name"] == office["name"]
     assert (await tz.account(account["id"]))["status"] == "active"  # nothing changes before approval
 

@@ -139,6 +139,7 @@ async def _file(session: AsyncSession, event: ClosureRecommended, clock: Clock) 
         account_id=account.id,
         filer_name=office.name,
         payload=payload,
+        reason=reason,  # the first step of the filing's history says why it was opened
     )
     flow.record(
         AccountFiled(

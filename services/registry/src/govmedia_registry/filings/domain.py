@@ -174,6 +174,7 @@ class FilingFlow(RecordsEvents):
         account_id: str = "",
         filer_name: str = "",
         payload: dict[str, Any] | None = None,
+        reason: str | None = None,
     ) -> FilingFlow:
         """Open a filing; its chain and deadline are fixed now, so later rule changes don't reroute it.
 
@@ -197,7 +198,14 @@ class FilingFlow(RecordsEvents):
             payload=dict(payload or {}),
         )
         flow.history.append(
-            FilingStep(FilingAction.SUBMITTED, filed_by, filed_at, flow.revision, actor_name=filer_name)
+            FilingStep(
+                FilingAction.SUBMITTED,
+                filed_by,
+                filed_at,
+                flow.revision,
+                reason=reason,
+                actor_name=filer_name,
+            )
         )
         return flow
 
