@@ -20,12 +20,21 @@ from sqlalchemy import text
 from govmedia_common.events.scoring import PeriodKind
 from govmedia_common.events.types import Platform
 from govmedia_scoring import indices as ix
+from govmedia_scoring.engine import sql
 from govmedia_scoring.periods import Period
 from govmedia_scoring.rules import region_path, resolve
 
 pytestmark = pytest.mark.integration
 
 PERIOD = Period(PeriodKind.WEEK, date(2026, 11, 9))
+# A week and a month find their longest gap from a bitmask of post days, a quarter with a window: the
+# stride spreads the fourteen sampled days over the longer periods so their inner gaps are long too.
+CASES = [
+    (7, PERIOD, 1),
+    (2026, PERIOD, 1),
+    (11, Period(PeriodKind.MONTH, date(2026, 11, 1)), 3),
+    (5, Period(PeriodKind.QUARTER, date(2026, 10, 1)), 7),
+]
 REGIONS = ("331004", "331002", "330102")
 COUNTS = ("posts", "original_posts", "errors_serious", "errors_ordinary", "pushes_assigned", "pushes_done",
           "pushes_on_time", "not_updated_alerts", "interaction_off_alerts", "serious_alerts")  # fmt: skip
@@ -35,7 +44,7 @@ MAXIMA = ("max_reads", "max_watching", "max_likes", "max_shares", "max_comments"
 
 
 def random_world(
-    rng: random.Random,
+    rng: random.Random, period: Period = PERIOD, stride: int = 1
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, dict[str, Any]]]:
     accounts, days = [], []
     for n in range(120):
@@ -49,8 +58,8 @@ def random_world(
             "name": f"账号{n}",
         }
         accounts.append(acc)
-        for offset in range(-7, 7):  # the previous week and this one
-            day = PERIOD.start + timedelta(days=offset)
+        for offset in range(-7, 7):  # the previous period's end and this one's start
+            day = period.start + timedelta(days=offset * stride)
             if rng.random() < 0.45:
                 continue
             posts = rng.choice([0, 1, 1, 2, 3])
@@ -79,8 +88,11 @@ def random_world(
 
 
 def reference(
-    accounts: list[dict[str, Any]], days: list[dict[str, Any]], settings: dict[str, dict[str, Any]]
-) -> dict[str, ix.Scored]:
+    accounts: list[dict[str, Any]],
+    days: list[dict[str, Any]],
+    settings: dict[str, dict[str, Any]],
+    period: Period = PERIOD,
+) -> tuple[dict[str, ix.Scored], dict[str, ix.Inputs]]:
     rules = {
         code: resolve((c, settings[c]) for c in region_path(code) if c in settings).rules for code in REGIONS
     }
@@ -135,14 +147,14 @@ def reference(
     def bases(period: Period) -> dict[str, float]:
         return {k: s.parts["growth"]["base"] for k, s in scored(period).items()}
 
-    return scored(PERIOD, bases(PERIOD.previous()), bases(PERIOD.year_ago()))
+    return scored(period, bases(period.previous()), bases(period.year_ago())), inputs_of(period)
 
 
-@pytest.mark.parametrize("seed", [7, 2026])
+@pytest.mark.parametrize(("seed", "period", "stride"), CASES)
 async def test_the_sql_engine_gives_the_reference_engine_exact_scores_on_random_data(
-    scoring: Any, seed: int
+    scoring: Any, seed: int, period: Period, stride: int
 ) -> None:
-    accounts, days, settings = random_world(random.Random(seed))
+    accounts, days, settings = random_world(random.Random(seed), period, stride)
     async with scoring.sessions() as session, session.begin():
         await session.execute(
             text(
@@ -166,15 +178,18 @@ async def test_the_sql_engine_gives_the_reference_engine_exact_scores_on_random_
                 text("INSERT INTO region_settings VALUES (:c, CAST(:s AS jsonb), :v, now())"),
                 {"c": code, "s": json.dumps(section), "v": version},
             )
-    await scoring.compute(PERIOD.kind, PERIOD.start)
-    expected = reference(accounts, days, settings)
+    await scoring.compute(period.kind, period.start)
+    expected, inputs = reference(accounts, days, settings, period)
     stored = {r.account_id: r for r in await scoring.sql("SELECT * FROM scores")}
     assert set(stored) == set(expected)
+    gap = sql.INPUT_VALUES.index("longest_gap")
     for k, ref in expected.items():
         got = stored[k]
+        assert got.inputs[gap] == inputs[k].longest_gap, k  # clipped in diligence, so checked itself
         assert (got.diligence, got.effect, got.content, got.cluster, got.growth, got.composite) == (
             ref.diligence, ref.effect, ref.content, ref.cluster, ref.growth, ref.composite,
         ), k  # fmt: skip
         assert got.passed == ref.passed and list(got.veto_reasons) == [v.code for v in ref.vetoes]
     assert any(not s.passed for s in expected.values()) and any(s.passed for s in expected.values())
     assert len({round(s.growth, 6) for s in expected.values()}) > 10  # growth really moved
+    assert len({i.longest_gap for i in inputs.values()}) > 3  # gaps of many lengths

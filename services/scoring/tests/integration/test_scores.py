@@ -117,7 +117,7 @@ async def test_the_api_explains_a_score_with_inputs_parts_weights_and_veto_rules
     assert r.status_code == 422 and r.json()["code"] == "bad-period-start"
 
 
-async def test_the_outbox_rows_built_in_sql_are_the_scores_computed_events_python_would_write(
+async def test_the_outbox_rows_written_set_based_are_the_scores_computed_events_python_would_write(
     scoring: Any,
 ) -> None:
     from govmedia_common.envelope import from_record
@@ -146,3 +146,19 @@ async def test_the_outbox_rows_built_in_sql_are_the_scores_computed_events_pytho
     vetoed = next(r for r in rows if r.aggregateid == ids["vetoed"])
     assert vetoed.payload["veto_rules"] == {"not_updated": ix.VETO_RULES["not_updated"]}
     assert vetoed.payload["passed"] is False and vetoed.payload["parts"]["diligence"]["gap_limit"] == 14
+
+
+async def test_a_scores_event_too_large_for_the_bus_refuses_the_computation_and_writes_nothing(
+    scoring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govmedia_common.outbox import EventTooLarge
+
+    await seed_week(scoring)
+    monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", "1500")
+    with pytest.raises(EventTooLarge):
+        await scoring.compute(PeriodKind.WEEK, WEEK)
+    assert (await scoring.sql("SELECT count(*) FROM scores"))[0][0] == 0
+    outbox = await scoring.sql("SELECT count(*) FROM outbox WHERE type = 'gov.scoring.scores.computed.v1'")
+    assert outbox[0][0] == 0
+    monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", "900000")
+    assert (await scoring.compute(PeriodKind.WEEK, WEEK))[1] == 6  # the same run fits the default

@@ -1,19 +1,21 @@
 """Compute (or recompute) every score of a period from the stored daily aggregates and the region settings.
 
-A period is scored in a few set-based statements (:mod:`.sql`): the rules in force for each region go into
-a temp table; one statement computes the inputs, parts and indices of the period, of the previous period and
-of the year-ago period into temp table ``scored``; one upsert writes the scores whose values differ; one
-INSERT writes a ``ScoresComputed`` outbox row for each changed score, built in SQL with the headers of a
-real envelope — all in the caller's transaction. Scores are thus a pure
-function of aggregates and settings: recomputing twice changes nothing, and replaying the topics into a
-fresh database gives the same scores.
+A period is scored in a few set-based statements (:mod:`.sql`), all in the caller's transaction: the rules
+in force for each region go into temp table ``tmp_rules``; one hash aggregate per period (this one, the
+previous, a year ago) sums each account's daily rows into ``tmp_inputs_*`` (longest gaps from a bitmask
+of post days); one statement computes the parts and indices into temp table ``scored``; one hash join
+finds the scores that are new or differ from the stored ones (``changed``) and only those are upserted;
+their ``ScoresComputed`` outbox rows are built in Python with orjson and written with one binary COPY.
+Scores are thus a pure function of aggregates and settings: recomputing twice changes nothing, and
+replaying the topics into a fresh database gives the same scores.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from govmedia_common.envelope import wrap
 from govmedia_common.events.scoring import PeriodKind, ScoresComputed
 from govmedia_common.events.types import Platform
+from govmedia_common.outbox import EventTooLarge, max_event_bytes
 from govmedia_common.tracing import current_traceparent
 from govmedia_scoring import indices as ix
 from govmedia_scoring import rules as r
@@ -119,28 +122,18 @@ def scores_event(row: Any, period: Period, rules: r.ScoringRules, now: datetime)
 
 
 WORK_MEM = "1GB"  # per sort or hash: half a million accounts' aggregates and percentile windows in memory
+OUTBOX_COLUMNS = ("id", "aggregatetype", "aggregateid", "type", "topic", "payload", "headers")
 
 
-async def compute_period(
-    session: AsyncSession, period: Period, *, now: datetime, announce: bool = True
-) -> RunResult:
-    """Score every account open in ``period``; write changed scores and announce them (never commits)."""
-    clock = time.perf_counter()
-    seconds: dict[str, float] = {}
+def _payloads(
+    rows: Sequence[Any], period: Period, rules: dict[str, r.ScoringRules], now: datetime
+) -> Iterator[tuple[str, str, str, str, str, str, str]]:
+    """The outbox rows of the changed scores: ``ScoresComputed`` payloads built with orjson.
 
-    def step(name: str) -> None:
-        nonlocal clock
-        now_ = time.perf_counter()
-        seconds[name] = round(now_ - clock, 3)
-        clock = now_
-
-    await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-    # Which settings this run sees (read before the rules, so a change in between only causes a second run).
-    settings_mark = (
-        await session.execute(text("SELECT COALESCE(sum(version), 0) FROM region_settings"))
-    ).scalar_one()
-    await _prepare_rules(session)
-    step("rules")
+    Each payload is what ``wrap(scores_event(...)).data`` gives (a test holds them equal); headers are a
+    real envelope's with ``ce_id`` and ``ce_subject`` set per row. Raises :class:`EventTooLarge` before
+    anything is written when an event would exceed what the bus accepts.
+    """
     template = wrap(
         ScoresComputed(
             occurred_at=now,
@@ -163,25 +156,136 @@ async def compute_period(
         ),
         traceparent=current_traceparent(),
     )
-    params: dict[str, Any] = {
-        "kind": period.kind.value,
-        "now": now,
-        "now_text": template.data["occurred_at"],
-        "headers": orjson.dumps({k: v.decode() for k, v in template.headers()}).decode(),
-        "type": ScoresComputed.event_type,
-        "topic": ScoresComputed.topic,
+    fixed = {k: template.data[k] for k in ("occurred_at", "period_kind", "period_start", "period_end")}
+    headers = {k: v.decode() for k, v in template.headers()}
+    header_bytes = sum(len(k) + len(v) for k, v in template.headers())
+    limit = max_event_bytes()
+    weights = {digest: x.weights() for digest, x in rules.items()}
+    veto_texts = {
+        digest: {c: t.replace("{limit}", str(x.veto_serious_errors_max)) for c, t in ix.VETO_RULES.items()}
+        for digest, x in rules.items()
     }
-    for prefix, p in (("n", period), ("p", period.previous()), ("y", period.year_ago())):
+    groups = [
+        (index, [(key, pos) for pos, (ix_, key, _) in enumerate(sql.PART_KEYS) if ix_ == index])
+        for index in dict.fromkeys(ix_ for ix_, _, _ in sql.PART_KEYS)
+    ]
+    event_type, topic = ScoresComputed.event_type, ScoresComputed.topic
+    for row in rows:
+        (account_id, unit_id, region, platform, dil, eff, con, clu, gro, comp, passed, vetoes, high, ints,
+         floats, parts, previous, year_ago, raw, digest) = row  # fmt: skip
+        inputs: dict[str, Any] = dict(zip(sql.INT_INPUTS, ints, strict=True))
+        inputs.update(zip(sql.FLOAT_INPUTS, floats, strict=True))
+        inputs["platform"] = platform
+        inputs["high_attention"] = high
+        explained = {index: {key: parts[pos] for key, pos in keys} for index, keys in groups}
+        if previous is not None:
+            explained["growth"]["previous_base"] = previous
+        if year_ago is not None:
+            explained["growth"]["year_ago_base"] = year_ago
+        texts = veto_texts[digest]
+        payload = orjson.dumps(
+            {
+                **fixed,
+                "account_id": account_id,
+                "unit_id": unit_id,
+                "region_code": region,
+                "platform": platform,
+                "diligence": dil,
+                "effect": eff,
+                "content": con,
+                "cluster": clu,
+                "growth": gro,
+                "composite": comp,
+                "weights": weights[digest],
+                "passed": passed,
+                "veto_reasons": vetoes,
+                "inputs": inputs,
+                "parts": explained,
+                "effect_raw": raw,
+                "veto_rules": {v: texts[v] for v in vetoes},
+                "rules_digest": digest,
+            }
+        )
+        event_id = str(uuid.uuid4())
+        size = len(payload) + header_bytes + 2 * 36 - len(headers["ce_id"]) - len(headers["ce_subject"])
+        if size > limit:
+            raise EventTooLarge(
+                f"The {event_type} event of account {account_id} would be {size:,} bytes, more than the "
+                f"{limit:,} the event bus accepts.",
+                event_type=event_type,
+                size=size,
+                limit=limit,
+            )
+        headers["ce_id"], headers["ce_subject"] = event_id, account_id
+        yield (
+            event_id,
+            "account",
+            account_id,
+            event_type,
+            topic,
+            payload.decode(),
+            orjson.dumps(headers).decode(),
+        )
+
+
+async def _announce(
+    session: AsyncSession, period: Period, rules: dict[str, r.ScoringRules], now: datetime
+) -> int:
+    """Write a ``ScoresComputed`` outbox row for every changed score: one fetch, one binary COPY."""
+    conn = await session.connection()
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert raw is not None
+    rows = await raw.fetch(sql.ANNOUNCED)
+    if rows:
+        # a generator: rows are encoded while PostgreSQL parses the ones already sent (two cores busy)
+        await raw.copy_records_to_table(
+            "outbox", records=_payloads(rows, period, rules, now), columns=OUTBOX_COLUMNS
+        )
+    return len(rows)
+
+
+async def compute_period(
+    session: AsyncSession, period: Period, *, now: datetime, announce: bool = True
+) -> RunResult:
+    """Score every account open in ``period``; write changed scores and announce them (never commits)."""
+    clock = time.perf_counter()
+    seconds: dict[str, float] = {}
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now_ = time.perf_counter()
+        seconds[name] = round(now_ - clock, 3)
+        clock = now_
+
+    await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    # One backend does the whole run: parallel workers would ship half a million partial aggregates
+    # through a Gather, which costs more than it saves on two cores.
+    await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    # Which settings this run sees (read before the rules, so a change in between only causes a second run).
+    settings_mark = (
+        await session.execute(text("SELECT COALESCE(sum(version), 0) FROM region_settings"))
+    ).scalar_one()
+    rules = await _prepare_rules(session)
+    step("rules")
+    params: dict[str, Any] = {"kind": period.kind.value, "now": now}
+    compared = (("n", period), ("p", period.previous()), ("y", period.year_ago()))
+    for prefix, p in compared:
         params |= {f"{prefix}s": p.start, f"{prefix}e": p.end, f"{prefix}wd": p.wci_days}
-    await session.execute(text("DROP TABLE IF EXISTS scored"))
-    await session.execute(text("DROP TABLE IF EXISTS changed"))
+    for table in ("scored", "changed", *(sql.INPUT_TABLE.format(p=prefix) for prefix, _ in compared)):
+        await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
+    for prefix, p in compared:
+        await session.execute(
+            text(sql.inputs_table(prefix, p.days)), {f"{prefix}s": p.start, f"{prefix}e": p.end}
+        )
+    step("inputs")
     await session.execute(text("CREATE TEMP TABLE changed (account_id text) ON COMMIT DROP"))
     await session.execute(text(sql.scored_table()), params)
     step("score")
+    await session.execute(text(sql.CHANGED))
     await session.execute(text(sql.UPSERT))
     step("upsert")
     if announce:
-        await session.execute(text(sql.outbox_insert(ix.VETO_RULES)), params)
+        await _announce(session, period, rules, now)
         step("announce")
     changed = (await session.execute(text("SELECT count(*) FROM changed"))).scalar_one()
     accounts = (
@@ -208,7 +312,7 @@ async def compute_period(
             "mark": settings_mark,
         },
     )
-    for table in ("tmp_rules", "scored", "changed"):
+    for table in ("tmp_rules", "scored", "changed", *(sql.INPUT_TABLE.format(p=x) for x, _ in compared)):
         await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
     log.info("period scored", extra={"period": period.label(), "accounts": accounts, "changed": changed})
     return RunResult(period, int(accounts), changed, seconds)

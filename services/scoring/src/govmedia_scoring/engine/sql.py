@@ -6,6 +6,8 @@ integration tests can demand equality, not closeness. Pure: this module only bui
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from govmedia_common.events.types import Platform
 from govmedia_scoring.indices import Inputs
 from govmedia_scoring.rules import ScoringRules
@@ -111,17 +113,97 @@ RULES_KEPT = (
 )
 
 
+BITMASK_MAX_DAYS = 62
+"""Periods up to this long (day, week, month) find their longest gap from a bigint of post days (offsets
+0..61 never touch the sign bit); longer ones (quarter, year) with a window over the index of post days."""
+
+INPUT_TABLE = "tmp_inputs_{p}"
+
+
+def _longest_run(inner: str, carried: Sequence[str], z: str) -> str:
+    """SELECT of ``carried`` and ``inner_gap``: the longest run of 1-bits in ``z`` (a non-negative bigint).
+
+    Binary descent: ``a_k`` marks where a run of at least 2^k ones starts (a_{k+1} = a_k & a_k >> 2^k);
+    ``cur`` marks where a run of ``len`` ones starts, and each step tries to extend it by 2^k. Eleven narrow
+    projections instead of a window over every day: no sort, no per-day row.
+    """
+    keep = ", ".join(carried)
+    q = f"SELECT {keep}, {z} AS a0 FROM ({inner}) x"
+    for k in range(1, 6):
+        prev = ", ".join(f"a{j}" for j in range(k))
+        q = f"SELECT {keep}, {prev}, a{k - 1} & (a{k - 1} >> {1 << (k - 1)}) AS a{k} FROM ({q} OFFSET 0) x"
+    rest = ", ".join(f"a{j}" for j in range(5))
+    q = (
+        f"SELECT {keep}, {rest}, CASE WHEN a5 <> 0 THEN a5 ELSE -1 END AS cur, "
+        f"CASE WHEN a5 <> 0 THEN 32 ELSE 0 END AS len FROM ({q} OFFSET 0) x"
+    )
+    for k in range(4, -1, -1):
+        cand = f"(cur & (a{k} >> len))"
+        rest = "".join(f"a{j}, " for j in range(k))
+        q = (
+            f"SELECT {keep}, {rest}CASE WHEN {cand} <> 0 THEN {cand} ELSE cur END AS cur, "
+            f"len + CASE WHEN {cand} <> 0 THEN {1 << k} ELSE 0 END AS len FROM ({q} OFFSET 0) x"
+        )
+    return f"SELECT {keep}, len::int AS inner_gap FROM ({q} OFFSET 0) x"
+
+
+def inputs_table(p: str, days: int) -> str:
+    """CREATE TEMP TABLE ``tmp_inputs_{p}``: each account's aggregates of period ``p`` in one pass.
+
+    One scan of the period's daily rows and one hash aggregate (sums as float8, exact below 2^53), with the
+    longest gap *between* post days (``inner_gap``; the gaps at the edges need the account's open days and
+    are taken in :func:`base_query`). Parameters ``:{p}s``, ``:{p}e``.
+    """
+    s_, e_ = f"CAST(:{p}s AS date)", f"CAST(:{p}e AS date)"
+    sums = ", ".join(f"sum({c}::{F}) AS {c}" for c in INPUT_SUMS)
+    counts = ", ".join(f"sum({c})::int AS {c}" for c in INPUT_COUNTS)
+    maxima = ", ".join(f"max({c})::{F} AS {c}" for c in INPUT_MAXIMA)
+    names = (
+        "account_id",
+        "days_with_post",
+        "first_day",
+        "last_day",
+        *INPUT_COUNTS,
+        *INPUT_SUMS,
+        *INPUT_MAXIMA,
+    )
+    bits = (
+        f"bit_or(1::bigint << (day - {s_})) FILTER (WHERE posts > 0) AS post_bits,"
+        if days <= BITMASK_MAX_DAYS
+        else ""
+    )
+    agg = f"""
+        SELECT account_id, (count(*) FILTER (WHERE posts > 0))::int AS days_with_post,
+               min(day) FILTER (WHERE posts > 0) AS first_day, max(day) FILTER (WHERE posts > 0) AS last_day,
+               {bits} {counts}, {sums}, {maxima}
+        FROM account_days WHERE day BETWEEN {s_} AND {e_} GROUP BY account_id"""
+    if days <= BITMASK_MAX_DAYS:
+        # the days without a post between the first and the last post day, as 1-bits from bit 0
+        z = (
+            f"CASE WHEN post_bits IS NULL THEN 0::bigint ELSE (~post_bits & ((1::bigint << (last_day - {s_}"
+            f" + 1)) - 1)) >> (first_day - {s_}) END"
+        )
+        select = _longest_run(agg, names, z)
+    else:
+        select = f"""
+        SELECT a.*, g.inner_gap FROM ({agg}) a LEFT JOIN (
+            SELECT account_id, max(gap)::int AS inner_gap FROM (
+                SELECT account_id, day - lag(day) OVER (PARTITION BY account_id ORDER BY day) - 1 AS gap
+                FROM account_days WHERE day BETWEEN {s_} AND {e_} AND posts > 0
+            ) x GROUP BY account_id
+        ) g USING (account_id)"""
+    return f"CREATE TEMP TABLE {INPUT_TABLE.format(p=p)} ON COMMIT DROP AS {select}"
+
+
 def base_query(p: str, *, slim: bool = False) -> str:
     """SELECT of every account open in a period with its inputs, parts and four indices (and ``base``).
 
-    Parameters ``:{p}s``, ``:{p}e`` (dates) and ``:{p}wd`` (清博 d); reads temp table ``tmp_rules``. ``slim``
-    keeps only ``account_id`` and ``base`` (what growth needs of the periods compared with).
-    Activity is counted over the whole period; targets and gaps use the days the account was open.
+    Parameters ``:{p}s``, ``:{p}e`` (dates) and ``:{p}wd`` (清博 d); reads temp tables ``tmp_rules`` and
+    ``tmp_inputs_{p}`` (:func:`inputs_table`). ``slim`` keeps only ``account_id`` and ``base`` (what growth
+    needs of the periods compared with). Activity is counted over the whole period; targets and gaps use
+    the days the account was open.
     """
     s_, e_, wd = f"CAST(:{p}s AS date)", f"CAST(:{p}e AS date)", f"CAST(:{p}wd AS integer)"
-    sums = ",\n".join(f"sum({c})::{F} AS {c}" for c in INPUT_SUMS)
-    counts = ",\n".join(f"sum({c})::int AS {c}" for c in INPUT_COUNTS)
-    maxima = ",\n".join(f"max({c})::{F} AS {c}" for c in INPUT_MAXIMA)
     picked = ",\n".join(f"COALESCE(agg.{c}, 0) AS {c}" for c in (*INPUT_COUNTS, *INPUT_SUMS, *INPUT_MAXIMA))
     rules = ", ".join(f"r.{c}" for c in RULE_COLUMNS)
     select = "account_id, base" if slim else "*"
@@ -131,19 +213,7 @@ def base_query(p: str, *, slim: bool = False) -> str:
     )  # fmt: skip
     return f"""
 WITH agg AS (
-    SELECT account_id,
-           count(*) FILTER (WHERE posts > 0) AS days_with_post,
-           min(day) FILTER (WHERE posts > 0) AS first_day, max(day) FILTER (WHERE posts > 0) AS last_day,
-           {sums},
-           {counts},
-           {maxima}
-    FROM account_days WHERE day BETWEEN {s_} AND {e_} GROUP BY account_id
-), gaps AS (
-    -- days between consecutive days with a post; read in order from the partial index of post days
-    SELECT account_id, max(gap) AS inner_gap FROM (
-        SELECT account_id, day - lag(day) OVER (PARTITION BY account_id ORDER BY day) - 1 AS gap
-        FROM account_days WHERE day BETWEEN {s_} AND {e_} AND posts > 0
-    ) x GROUP BY account_id
+    SELECT * FROM {INPUT_TABLE.format(p=p)}
 ), acc AS (
     SELECT a.account_id, a.region_code, a.platform, a.unit_id, a.high_attention,
            GREATEST(COALESCE(a.opened_on, {s_}), {s_}) AS s, LEAST(COALESCE(a.closed_on, {e_}), {e_}) AS e
@@ -155,12 +225,11 @@ WITH agg AS (
            (acc.e - acc.s + 1) AS active_days, {wd} AS wci_days,
            COALESCE(agg.days_with_post, 0)::int AS days_with_post,
            CASE WHEN agg.first_day IS NULL THEN acc.e - acc.s + 1
-                ELSE GREATEST(agg.first_day - acc.s, acc.e - agg.last_day, COALESCE(gaps.inner_gap, 0)) END
+                ELSE GREATEST(agg.first_day - acc.s, acc.e - agg.last_day, COALESCE(agg.inner_gap, 0)) END
                AS longest_gap,
            {picked},
            r.digest, {rules}
     FROM acc LEFT JOIN agg ON agg.account_id = acc.account_id
-    LEFT JOIN gaps ON gaps.account_id = acc.account_id
     JOIN tmp_rules r ON r.region_code = acc.region_code
 ), pre AS (
     SELECT i.*,
@@ -284,35 +353,6 @@ def parts_of(
     return out
 
 
-def _json(pairs: dict[str, str]) -> str:
-    return "jsonb_build_object(" + ", ".join(f"'{k}', {v}" for k, v in pairs.items()) + ")"
-
-
-def _input_json(k: str, i: int) -> str:
-    if k == "high_attention":
-        return f"ev.inputs[{i}] = 1"
-    return f"ev.inputs[{i}]::bigint" if k in INTEGER_INPUTS else f"ev.inputs[{i}]"
-
-
-INPUTS_JSON = _json(
-    {"platform": "ev.platform"} | {k: _input_json(k, i) for i, k in enumerate(INPUT_VALUES, start=1)}
-)
-PARTS_JSON = _json(
-    {
-        index: (
-            ("jsonb_strip_nulls(" if index == "growth" else "(")
-            + _json(
-                {key: f"ev.parts[{i}]" for i, (ix_, key, _) in enumerate(PART_KEYS, start=1) if ix_ == index}
-                | ({"previous_base": "ev.previous_base", "year_ago_base": "ev.year_ago_base"}
-                   if index == "growth" else {})
-            )
-            + ")"
-        )
-        for index in dict.fromkeys(ix_ for ix_, _, _ in PART_KEYS)
-    }
-)  # fmt: skip
-
-
 SCORE_COLUMNS = (
     "account_id, period_kind, period_start, period_end, region_code, level, platform, unit_id, diligence, "
     "effect, content, cluster, growth, composite, base, effect_raw, passed, veto_reasons, previous_base, "
@@ -364,62 +404,51 @@ FROM g c
 """
 
 
-UPSERT = f"""
-WITH up AS (
-    INSERT INTO scores AS t ({SCORE_COLUMNS})
-    SELECT {SCORE_COLUMNS} FROM scored
-    ON CONFLICT (account_id, period_kind, period_start) DO UPDATE SET
-        region_code = excluded.region_code, level = excluded.level, platform = excluded.platform,
-        unit_id = excluded.unit_id, diligence = excluded.diligence, effect = excluded.effect,
-        content = excluded.content, cluster = excluded.cluster, growth = excluded.growth,
-        composite = excluded.composite, base = excluded.base, effect_raw = excluded.effect_raw,
-        passed = excluded.passed, veto_reasons = excluded.veto_reasons,
-        previous_base = excluded.previous_base,
-        year_ago_base = excluded.year_ago_base, inputs = excluded.inputs, parts = excluded.parts,
-        rules_digest = excluded.rules_digest, computed_at = excluded.computed_at
-    WHERE (t.region_code, t.platform, t.unit_id, t.diligence, t.effect, t.content, t.cluster, t.growth,
-           t.composite, t.passed, t.veto_reasons, t.inputs, t.rules_digest)
-          IS DISTINCT FROM
-          (excluded.region_code, excluded.platform, excluded.unit_id, excluded.diligence, excluded.effect,
-           excluded.content, excluded.cluster, excluded.growth, excluded.composite, excluded.passed,
-           excluded.veto_reasons, excluded.inputs, excluded.rules_digest)
-    RETURNING t.account_id
+COMPARED = (
+    "region_code, platform, unit_id, diligence, effect, content, cluster, growth, composite, passed, "
+    "veto_reasons, inputs, rules_digest"
 )
-INSERT INTO changed SELECT account_id FROM up
+
+CHANGED = f"""
+INSERT INTO changed
+SELECT c.account_id FROM scored c
+LEFT JOIN scores t ON t.account_id = c.account_id AND t.period_kind = c.period_kind
+                  AND t.period_start = c.period_start
+WHERE t.account_id IS NULL
+   OR ({", ".join(f"t.{x}" for x in COMPARED.split(", "))})
+      IS DISTINCT FROM ({", ".join(f"c.{x}" for x in COMPARED.split(", "))})
 """
-"""Write the scores whose values differ into ``scores``; their account ids go to temp table ``changed``."""
+"""Temp table ``changed``: the accounts whose score is new or differs from the stored one (one hash join)."""
 
-
-def outbox_insert(veto_rules: dict[str, str]) -> str:
-    """INSERT the ``ScoresComputed`` outbox row of every changed score, payload and headers built in SQL.
-
-    Parameters: ``:now_text`` (RFC 3339 of the instant), ``:headers`` (a real envelope's headers as JSON;
-    ``ce_id`` and ``ce_subject`` are replaced per row), ``:type``, ``:topic``.
-    """
-    texts = {k: v.replace("'", "''") for k, v in veto_rules.items()}
-    rule_text = (
-        "CASE v "
-        + " ".join(f"WHEN '{k}' THEN '{t}'" for k, t in texts.items() if k != "serious_errors")
-        + f" ELSE replace('{texts['serious_errors']}', '{{limit}}', r.veto_serious_errors_max::text) END"
-    )
-    weights = _json({k: f"r.weight_{k}" for k in ("diligence", "effect", "content", "cluster", "growth")})
-    return f"""
-INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers)
-SELECT ev.event_id, 'account', ev.account_id, CAST(:type AS text), CAST(:topic AS text),
-    jsonb_build_object(
-        'occurred_at', CAST(:now_text AS text), 'account_id', ev.account_id, 'unit_id', ev.unit_id,
-        'region_code', ev.region_code, 'platform', ev.platform, 'period_kind', ev.period_kind,
-        'period_start', ev.period_start, 'period_end', ev.period_end,
-        'diligence', ev.diligence, 'effect', ev.effect, 'content', ev.content, 'cluster', ev.cluster,
-        'growth', ev.growth, 'composite', ev.composite, 'weights', ev.weights, 'passed', ev.passed,
-        'veto_reasons', to_jsonb(ev.veto_reasons), 'inputs', {INPUTS_JSON}, 'parts', {PARTS_JSON},
-        'effect_raw', ev.effect_raw, 'veto_rules', ev.veto_rules, 'rules_digest', ev.rules_digest),
-    CAST(:headers AS jsonb) || jsonb_build_object('ce_id', ev.event_id, 'ce_subject', ev.account_id)
-FROM (
-    SELECT gen_random_uuid()::text AS event_id, c.*, {weights} AS weights,
-        (SELECT COALESCE(jsonb_object_agg(v, {rule_text}), '{{}}'::jsonb) FROM unnest(c.veto_reasons) AS v)
-            AS veto_rules
-    FROM scored c JOIN changed USING (account_id) JOIN tmp_rules r ON r.region_code = c.region_code
-    OFFSET 0
-) ev
+UPSERT = f"""
+INSERT INTO scores AS t ({SCORE_COLUMNS})
+SELECT {SCORE_COLUMNS} FROM scored JOIN changed USING (account_id)
+ON CONFLICT (account_id, period_kind, period_start) DO UPDATE SET
+    region_code = excluded.region_code, level = excluded.level, platform = excluded.platform,
+    unit_id = excluded.unit_id, diligence = excluded.diligence, effect = excluded.effect,
+    content = excluded.content, cluster = excluded.cluster, growth = excluded.growth,
+    composite = excluded.composite, base = excluded.base, effect_raw = excluded.effect_raw,
+    passed = excluded.passed, veto_reasons = excluded.veto_reasons, previous_base = excluded.previous_base,
+    year_ago_base = excluded.year_ago_base, inputs = excluded.inputs, parts = excluded.parts,
+    rules_digest = excluded.rules_digest, computed_at = excluded.computed_at
 """
+"""Write the changed scores (only they: an unchanged account costs a hash-join probe, not a write)."""
+
+INT_INPUTS = tuple(k for k in INPUT_VALUES if k in INTEGER_INPUTS)
+FLOAT_INPUTS = tuple(k for k in INPUT_VALUES if k not in INTEGER_INPUTS and k != "high_attention")
+
+
+def _slice(keys: tuple[str, ...]) -> str:
+    first, last = INPUT_VALUES.index(keys[0]) + 1, INPUT_VALUES.index(keys[-1]) + 1
+    assert INPUT_VALUES[first - 1 : last] == keys, "inputs of one type must be contiguous"
+    return f"{first}:{last}"
+
+
+ANNOUNCED = f"""
+SELECT c.account_id, c.unit_id, c.region_code, c.platform, c.diligence, c.effect, c.content, c.cluster,
+    c.growth, c.composite, c.passed, c.veto_reasons, c.inputs[1] = 1 AS high_attention,
+    CAST(c.inputs[{_slice(INT_INPUTS)}] AS bigint[]) AS ints, c.inputs[{_slice(FLOAT_INPUTS)}] AS floats,
+    c.parts, c.previous_base, c.year_ago_base, c.effect_raw, c.rules_digest
+FROM scored c JOIN changed USING (account_id)
+"""
+"""What the ``ScoresComputed`` event of each changed score is built from (integer inputs as integers)."""
