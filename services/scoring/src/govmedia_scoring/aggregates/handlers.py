@@ -243,7 +243,7 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event]) -> int:
     await store.upsert_review_posts(session, list({r[0]: r for r in submitted}.values()))
     await store.upsert_checks(session, list({r[:2]: r for r in checks}.values()))
     touched += await store.upsert_publications(session, _merge_publications(publications))
-    touched += await store.upsert_post_metrics(session, _latest(metrics, slice(0, 2), 2))  # type: ignore[arg-type]
+    touched += await store.apply_post_metrics(session, _latest(metrics, slice(0, 2), 2))  # type: ignore[arg-type]
     await store.upsert_followers(session, _latest(followers, slice(0, 2), 3))  # type: ignore[arg-type]
     touched += await store.insert_alerts(session, list({r[0]: r for r in alerts}.values()))
     touched += await store.resolve_alerts(session, sorted(resolved.items()))
