@@ -1,0 +1,295 @@
+"""Faults put on the bus and the databases during the ledger run, and what is checked once it is quiet."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from govmedia_common.kafka import all_topics, make_producer
+from govmedia_common.settings import KafkaSettings
+from govmedia_common.workdays import SHANGHAI, SystemClock, WorkCalendar
+from govmedia_platform.deadletters import read_dead_letters
+from tests.fault.ledger_drive import Ledger
+
+CONSUMING = ("registry", "review", "monitor", "notify", "scoring")
+
+
+@dataclass
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+    def header(self, name: str) -> str:
+        return next((v.decode(errors="replace") for k, v in self.headers if k == name), "")
+
+
+async def read_topics(bootstrap: str, topics: list[str]) -> list[Record]:
+    """Every record of ``topics`` from the beginning to their current end (no consumer group)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    out: list[Record] = []
+    try:
+        await consumer.topics()
+        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        remaining = {tp for tp, end in ends.items() if end > 0}
+        deadline = time.monotonic() + 60
+        while remaining and time.monotonic() < deadline:
+            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
+                out.extend(
+                    Record(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers or ()))
+                    for r in records
+                    if r.offset < ends[tp]
+                )
+            for tp in list(remaining):
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+        assert not remaining, f"could not read to the end of {remaining}"
+    finally:
+        await consumer.stop()
+    return out
+
+
+def consumer_groups(prefix: str) -> dict[str, dict[str, dict[str, str]]]:
+    """service → group id → {handled ce_type: its topic}, from the services' own specs."""
+    from govmedia_monitor.main import SchedulerSettings
+    from govmedia_monitor.main import spec as monitor_spec
+    from govmedia_notify.main import spec as notify_spec
+    from govmedia_registry.main import spec as registry_spec
+    from govmedia_registry.settings import RegistrySettings
+    from govmedia_review.main import SPEC as REVIEW
+    from govmedia_scoring.main import ScheduleSettings
+    from govmedia_scoring.main import spec as scoring_spec
+
+    specs = {
+        "registry": registry_spec(RegistrySettings()),
+        "review": REVIEW,
+        "monitor": monitor_spec(SchedulerSettings()),
+        "notify": notify_spec(SystemClock(), WorkCalendar()),
+        "scoring": scoring_spec(ScheduleSettings()),
+    }
+    return {
+        service: {
+            f"{prefix}.{service}.{group}": {cls.event_type: cls.topic for cls in handlers}
+            for group, handlers in spec.consumer_groups.items()
+        }
+        for service, spec in specs.items()
+    }
+
+
+# ---------------------------------------------------------------------------------------------- faults
+
+
+async def replay_delivered(bootstrap: str, ledger: Ledger, per_topic: int = 40) -> None:
+    """Send records already on the topics again, byte for byte (what a producer retry or a replay does)."""
+    topics = ["gov.registry.accounts", "gov.review.posts", "gov.monitor.observations", "gov.monitor.alerts"]
+    records = await read_topics(bootstrap, topics)
+    chosen: list[Record] = []
+    for topic in topics:
+        chosen += [r for r in records if r.topic == topic and r.header("ce_id") not in ledger.poison][
+            :per_topic
+        ]
+    producer = make_producer(KafkaSettings(bootstrap=bootstrap), "ledger-replay")
+    await producer.start()
+    try:
+        for r in chosen:
+            await producer.send_and_wait(r.topic, value=r.value, key=r.key, headers=r.headers)
+    finally:
+        await producer.stop()
+    ledger.replayed += len(chosen)
+    ledger.faults.append(f"replayed {len(chosen)} delivered records")
+
+
+async def send_poison(bootstrap: str, ledger: Ledger) -> None:
+    """Records no consumer can ever handle: a value that is not JSON, and events that break their schema."""
+    from govmedia_common.events.monitor import MetricsObserved
+    from govmedia_common.events.registry import AccountOpened
+    from govmedia_common.events.review import PostPublished
+
+    plan = [
+        (AccountOpened, b"\xff\xfe not json at all", "envelope"),
+        (MetricsObserved, b'{"account_id": 42, "reads": "many"}', "schema"),
+        (PostPublished, b"{}", "schema"),
+    ]
+    producer = make_producer(KafkaSettings(bootstrap=bootstrap), "ledger-poison")
+    await producer.start()
+    try:
+        for cls, value, kind in plan:
+            event_id = f"poison-{uuid.uuid4()}"
+            key = str(uuid.uuid4())
+            headers = [
+                ("ce_id", event_id.encode()),
+                ("ce_source", b"/ledger/poison"),
+                ("ce_specversion", b"1.0"),
+                ("ce_type", cls.event_type.encode()),
+                ("ce_time", datetime.now(SHANGHAI).isoformat().encode()),
+                ("ce_subject", key.encode()),
+                ("content-type", b"application/json"),
+            ]
+            await producer.send_and_wait(cls.topic, value=value, key=key.encode(), headers=headers)
+            ledger.poison[event_id] = (cls.topic, cls.event_type if kind == "schema" else None)
+    finally:
+        await producer.stop()
+    ledger.faults.append(f"{len(plan)} poison records")
+
+
+async def pause_database(server_url: str, database: str, seconds: float, ledger: Ledger) -> None:
+    """Freeze every backend of one database (SIGSTOP) for ``seconds``, then let them go on (SIGCONT).
+
+    When the server is not a local process of ours (an external PostgreSQL), the database refuses new
+    connections and its backends are ended instead for the same time.
+    """
+    url = make_url(server_url)
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password, database="postgres"
+    )
+    try:
+        pids = [
+            r[0] for r in await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", database)
+        ]
+        stopped: list[int] = []
+        try:
+            for pid in pids:
+                os.kill(pid, signal.SIGSTOP)
+                stopped.append(pid)
+        except (ProcessLookupError, PermissionError):
+            for pid in stopped:
+                os.kill(pid, signal.SIGCONT)
+            stopped = []
+        if stopped or not pids:
+            ledger.faults.append(f"SIGSTOP of {len(stopped)} backends of {database} for {seconds:.0f}s")
+            try:
+                await asyncio.sleep(seconds)
+            finally:
+                for pid in stopped:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGCONT)
+            return
+        ledger.faults.append(f"connections to {database} refused for {seconds:.0f}s")
+        await conn.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS false')
+        try:
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", database
+            )
+            await asyncio.sleep(seconds)
+        finally:
+            await conn.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS true')
+    finally:
+        await conn.close()
+
+
+# ---------------------------------------------------------------------------------------------- waiting
+
+
+async def wait_until(probe: Callable[[], Awaitable[Any]], *, within: float, what: str) -> None:
+    """Poll ``probe`` until it returns something empty (nothing missing); fail with what is still missing."""
+    deadline = time.monotonic() + within
+    while True:
+        missing = await probe()
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"after {within:.0f}s still waiting for {what}: {str(missing)[:3000]}")
+        await asyncio.sleep(0.5)
+
+
+async def column(engine: AsyncEngine, query: str, **params: Any) -> list[Any]:
+    async with engine.connect() as conn:
+        return [r[0] for r in await conn.execute(text(query), params)]
+
+
+async def rows(engine: AsyncEngine, query: str, **params: Any) -> list[tuple[Any, ...]]:
+    async with engine.connect() as conn:
+        return [tuple(r) for r in await conn.execute(text(query), params)]
+
+
+def expected_inbox(records: list[Record], handled: dict[str, str], poison: set[str]) -> set[str]:
+    """Event ids on the topics of types a service handles (what its inbox must hold), poison aside."""
+    return {
+        r.header("ce_id")
+        for r in records
+        if handled.get(r.header("ce_type")) == r.topic and r.header("ce_id") not in poison
+    }
+
+
+def bus_topics() -> list[str]:
+    return [t for t in all_topics() if not t.endswith(".dlt")]
+
+
+async def dead_letter_pairs(bootstrap: str) -> list[tuple[str, str]]:
+    """(event id, consumer group) of every record on every dead-letter topic of this run's broker."""
+    pairs: list[tuple[str, str]] = []
+    for topic in bus_topics():
+        pairs += [(d.event_id, d.group) for d in await read_dead_letters(bootstrap, topic)]
+    return pairs
+
+
+def expected_dead_letters(
+    ledger: Ledger, groups: dict[str, dict[str, dict[str, str]]]
+) -> set[tuple[str, str]]:
+    """Each poison record, once for each group that reads it: a record that is not an event is refused by
+    every group on its topic; an event that breaks its schema only by the groups that handle its type."""
+    out: set[tuple[str, str]] = set()
+    for event_id, (topic, ce_type) in ledger.poison.items():
+        for service_groups in groups.values():
+            for group, handled in service_groups.items():
+                if (ce_type is None and topic in handled.values()) or handled.get(ce_type or "") == topic:
+                    out.add((event_id, group))
+    return out
+
+
+def scoring_periods(now: datetime) -> list[Any]:
+    from govmedia_common.events.scoring import PeriodKind
+    from govmedia_scoring.periods import Period
+
+    day = now.date()
+    return [
+        Period(PeriodKind.DAY, day),
+        Period(PeriodKind.WEEK, day - timedelta(days=day.weekday())),
+        Period(PeriodKind.MONTH, day.replace(day=1)),
+    ]
+
+
+async def score_everything(engine: AsyncEngine, now: datetime) -> dict[str, list[tuple[Any, ...]]]:
+    """Compute the periods around ``now`` on a scoring database; its scores and what they came from."""
+    from govmedia_common.db import session_factory
+    from govmedia_scoring.engine.compute import compute_period
+
+    sessions = session_factory(engine)
+    for period in scoring_periods(now):
+        async with sessions() as session, session.begin():
+            await compute_period(session, period, now=now, announce=False)
+    return {
+        "scores": await rows(
+            engine,
+            "SELECT account_id, period_kind, period_start, diligence, effect, content, cluster, growth, "
+            "composite, passed, veto_reasons FROM scores ORDER BY 1, 2, 3",
+        ),
+        "account_days": await rows(engine, "SELECT * FROM account_days ORDER BY account_id, day"),
+        "posts": await rows(
+            engine,
+            "SELECT account_id, platform_post_id, post_id, day, original, errors_serious, errors_ordinary, "
+            "reads, likes, metrics_as_of FROM posts ORDER BY 1, 2",
+        ),
+        "alerts": await rows(engine, "SELECT * FROM alerts ORDER BY alert_id"),
+    }
