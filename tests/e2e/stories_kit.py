@@ -433,6 +433,31 @@ async def _start_groups_at_the_end(kafka: KafkaSettings, service: str, spec: Any
             await consumer.stop()
 
 
+async def _monitor_lexicon_fetch(platform: Platform, monitor_main: Any) -> Any:
+    """The monitor's machine client (review:read in the province), provisioned as `govmedia up` does, and
+    in-process routes to the review (large lexicon lists) and the registry (its tokens)."""
+    from govmedia_monitor.observations.lexicon_fetch import LexiconFetchSettings
+
+    created = await platform.ok(
+        "registry",
+        "POST",
+        "/v1/clients",
+        json={"name": "运行监测词库读取", "region_code": "330000", "scopes": ["review:read"]},
+    )
+    settings = LexiconFetchSettings(
+        review_url="http://review",
+        registry_url="http://registry",
+        client_id=created["client_id"],
+        client_secret=created["client_secret"],
+        lexicon_fetch_poll_seconds=1.0,
+    )
+    return monitor_main.LexiconFetch(
+        settings,
+        review_transport=httpx.ASGITransport(app=platform.apps["review"]),
+        registry_transport=httpx.ASGITransport(app=platform.apps["registry"]),
+    )
+
+
 @contextlib.asynccontextmanager
 async def running_platform(infra: Infrastructure, prefix: str = "stories") -> AsyncIterator[Platform]:
     """All five services with relays and consumers, fresh databases, one FixedClock at :data:`START`."""
@@ -463,6 +488,7 @@ async def running_platform(infra: Infrastructure, prefix: str = "stories") -> As
                     kwargs["verifier"] = verifier
                 if service == "monitor":  # the stories run the monitor's sweeps themselves, with as_of days
                     kwargs["schedule"] = main.SchedulerSettings(sweep_enabled=False)
+                    kwargs["lexicon_fetch"] = await _monitor_lexicon_fetch(platform, main)
                 app = main.create_app(ServiceSettings(**params), **kwargs)
                 await _start_groups_at_the_end(kafka, service, app.state.spec)
                 manager = await stack.enter_async_context(LifespanManager(app, startup_timeout=60))

@@ -244,7 +244,7 @@ async def on_lexicon_published(
     }
     if event.document is None:
         log.warning(
-            "a lexicon list too large to travel inline is not used until fetched",
+            "a lexicon list too large to travel inline is used once fetched from the review",
             extra={"lexicon_key": event.lexicon_key, "path": event.document_path},
         )
     stmt = insert(LexiconList).values(**values)

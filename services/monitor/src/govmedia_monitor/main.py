@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import date
 
+import httpx
 from fastapi import FastAPI
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,6 +24,7 @@ from govmedia_monitor.gauges import GAUGES
 from govmedia_monitor.handlers import ACCOUNT_HANDLERS, LEXICON_HANDLERS, POST_HANDLERS, SETTINGS_HANDLERS
 from govmedia_monitor.hotwords import service as hotwords
 from govmedia_monitor.observations.checking import CheckerCache
+from govmedia_monitor.observations.lexicon_fetch import LexiconFetchSettings, fetch_loop
 from govmedia_monitor.rules import calendar, sweeps
 
 SERVICE = "monitor"
@@ -66,20 +69,42 @@ async def daily_sweeps(runtime: Runtime, poll_seconds: float) -> None:
         await asyncio.sleep(poll_seconds)
 
 
-def make_startup(schedule: SchedulerSettings):  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class LexiconFetch:
+    """How large lexicon lists are fetched from the review (transports: in-process services in tests)."""
+
+    settings: LexiconFetchSettings
+    review_transport: httpx.AsyncBaseTransport | None = None
+    registry_transport: httpx.AsyncBaseTransport | None = None
+
+
+def make_startup(schedule: SchedulerSettings, fetch: LexiconFetch):  # type: ignore[no-untyped-def]
     async def bootstrap(runtime: Runtime) -> None:
-        """Store the package's working-day years; start the daily sweep."""
+        """Store the package's working-day years; start the daily sweep and the lexicon fetcher."""
         async with unit_of_work(runtime.sessions) as session:
             added = await calendar.load_package_years(session)
         if added:
             log.info("stored working-day calendar years", extra={"years": [min(added), max(added)]})
         if schedule.sweep_enabled:
             runtime.tasks.append(asyncio.create_task(daily_sweeps(runtime, schedule.sweep_poll_seconds)))
+        if fetch.settings.configured:
+            loop = fetch_loop(
+                fetch.settings,
+                runtime.sessions,
+                review_transport=fetch.review_transport,
+                registry_transport=fetch.registry_transport,
+            )
+            runtime.tasks.append(asyncio.create_task(loop))
+        else:
+            log.warning(
+                "GOVMEDIA_MONITOR_REVIEW_URL/REGISTRY_URL not set: lexicon lists too large to travel inline "
+                "are not fetched (the check runs without them)"
+            )
 
     return bootstrap
 
 
-def spec(schedule: SchedulerSettings) -> ServiceSpec:
+def spec(schedule: SchedulerSettings, fetch: LexiconFetch | None = None) -> ServiceSpec:
     return ServiceSpec(
         name=SERVICE,
         title="govmedia monitor — 运行监测",
@@ -97,7 +122,7 @@ def spec(schedule: SchedulerSettings) -> ServiceSpec:
             "posts": POST_HANDLERS,
             "lexicons": LEXICON_HANDLERS,
         },
-        on_startup=make_startup(schedule),
+        on_startup=make_startup(schedule, fetch or LexiconFetch(LexiconFetchSettings())),
         gauges=GAUGES,
         openapi_tags=[
             {"name": "ingest", "description": "What the platforms show, single and bulk; idempotent"},
@@ -115,10 +140,11 @@ def create_app(
     verifier: TokenVerifier | None = None,
     clock: Clock | None = None,
     schedule: SchedulerSettings | None = None,
+    lexicon_fetch: LexiconFetch | None = None,
 ) -> FastAPI:
     """Build the monitor app (``uvicorn govmedia_monitor.main:create_app --factory``)."""
     app = create_service_app(
-        spec(schedule or SchedulerSettings()),
+        spec(schedule or SchedulerSettings(), lexicon_fetch),
         settings or service_settings(SERVICE),
         verifier=verifier,
         clock=clock,

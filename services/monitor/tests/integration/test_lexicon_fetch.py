@@ -1,0 +1,126 @@
+"""The fetcher of lexicon lists announced by reference: only the announced document is stored, a newer
+announcement wins, a token is reused until it expires. (The whole path on the real registry and review is
+shown by tests/e2e/test_monitor_lexicon_fetch.py.)"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from govmedia_common.events import LexiconPublished
+from govmedia_monitor import handlers
+from govmedia_monitor.models import LexiconList
+from govmedia_monitor.observations.lexicon_fetch import (
+    LexiconFetcher,
+    LexiconFetchSettings,
+    document_hash,
+)
+
+pytestmark = pytest.mark.integration
+
+DOC = {
+    "kind": "sensitive_terms",
+    "name": "浙江省敏感词",
+    "version": "v2",
+    "entries": [{"term": "测试禁词", "category": "illegal", "severity": "block", "note": "测试"}],
+}
+PATH = "/v1/lexicons/sensitive?region=330000&version=v2"
+
+
+def _announced(monitor, seq: int, version: str, doc: dict) -> LexiconPublished:
+    return LexiconPublished(
+        occurred_at=monitor.clock.now(),
+        lexicon_key="330000/sensitive",
+        kind="sensitive",
+        scope_region_code="330000",
+        replaces_base=True,
+        name=doc["name"],
+        version=version,
+        seq=seq,
+        entries_count=len(doc["entries"]),
+        document_hash=document_hash(doc),
+        document=None,
+        document_path=PATH,
+        published_by="admin",
+    )
+
+
+class StandIn:
+    """The review and registry as HTTP peers: what they answer, and what they were asked."""
+
+    def __init__(self, document: dict) -> None:
+        self.document = document
+        self.tokens = 0
+        self.seen_auth: list[str] = []
+
+    def review(self, request: httpx.Request) -> httpx.Response:
+        self.seen_auth.append(request.headers.get("authorization", ""))
+        return httpx.Response(200, json={"document": self.document})
+
+    def registry(self, request: httpx.Request) -> httpx.Response:
+        assert b"grant_type=client_credentials" in request.content
+        self.tokens += 1
+        return httpx.Response(200, json={"access_token": f"t{self.tokens}", "expires_in": 900})
+
+
+def _fetcher(peer: StandIn) -> LexiconFetcher:
+    settings = LexiconFetchSettings(
+        review_url="http://review", registry_url="http://registry", client_id="c", client_secret="s"
+    )
+    return LexiconFetcher(
+        settings,
+        review=httpx.AsyncClient(base_url="http://review", transport=httpx.MockTransport(peer.review)),
+        registry=httpx.AsyncClient(base_url="http://registry", transport=httpx.MockTransport(peer.registry)),
+    )
+
+
+async def _document(monitor) -> dict | None:
+    async with monitor.sessions() as session:
+        row = await session.get(LexiconList, ("330000", "sensitive"))
+        assert row is not None
+        return row.document
+
+
+async def test_a_document_that_is_not_the_announced_one_is_refused_and_the_right_one_stored(monitor):
+    await monitor.apply(handlers.on_lexicon_published, _announced(monitor, 5, "v2", DOC))
+    assert await _document(monitor) is None
+
+    tampered = StandIn({**DOC, "entries": []})
+    assert await _fetcher(tampered).fetch_pending(monitor.sessions) == 0
+    assert await _document(monitor) is None
+
+    peer = StandIn(DOC)
+    fetcher = _fetcher(peer)
+    assert await fetcher.fetch_pending(monitor.sessions) == 1
+    assert await _document(monitor) == DOC
+    assert peer.seen_auth == ["Bearer t1"]
+    assert await fetcher.fetch_pending(monitor.sessions) == 0, "nothing left to fetch"
+
+
+async def test_a_newer_announcement_while_fetching_wins_and_the_token_is_reused(monitor):
+    await monitor.apply(handlers.on_lexicon_published, _announced(monitor, 5, "v2", DOC))
+    newer = {**DOC, "version": "v3"}
+
+    class Racing(StandIn):
+        async def review(self, request: httpx.Request) -> httpx.Response:  # type: ignore[override]
+            if self.document is DOC:  # v3 is announced while v2 is on its way
+                await monitor.apply(handlers.on_lexicon_published, _announced(monitor, 6, "v3", newer))
+            return super().review(request)
+
+    peer = Racing(DOC)
+    fetcher = _fetcher(peer)
+    assert await fetcher.fetch_pending(monitor.sessions) == 0, "v2 arrived after v3 was announced"
+    assert await _document(monitor) is None
+    peer.document = newer
+    assert await fetcher.fetch_pending(monitor.sessions) == 1
+    assert (await _document(monitor))["version"] == "v3"
+    assert peer.tokens == 1, "one token for both fetches"
+
+
+async def test_without_a_client_nothing_is_fetched_and_the_list_waits(monitor):
+    await monitor.apply(handlers.on_lexicon_published, _announced(monitor, 5, "v2", DOC))
+    peer = StandIn(DOC)
+    fetcher = _fetcher(peer)
+    fetcher.settings = LexiconFetchSettings(review_url="http://review", registry_url="http://registry")
+    assert await fetcher.fetch_pending(monitor.sessions) == 0
+    assert peer.seen_auth == [] and await _document(monitor) is None
