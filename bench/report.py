@@ -1,10 +1,16 @@
 """One report of every benchmark ratio: ``bench/results/report.md`` and ``bench/results/report.json``.
 
 Reads the JSON each ``bench_*.py`` wrote into ``bench/results`` (it runs nothing itself; ``run_all.py`` calls
-it at the end, and it can be run alone after any benchmark). Each line of the report is one ratio of our
-path to a yardstick measured in the same run, with its goal, the measured value, whether the goal is met,
-and which result file it came from. A ratio whose benchmark has not run (or did not write its result) is
-listed as "not measured", never left out, so the report always shows every ratio the issue asks for.
+it at the end, and it can be run alone after any benchmark). Each line of the report is one measure the
+issue asks for — a ratio of our path to a yardstick measured in the same run, or a latency — with its goal,
+the measured value, whether the goal is met, what was measured (sizes, rates and clients read from the
+result itself, never assumed), the load average of the machine during that run, and the result file it came
+from. A measure whose benchmark has not run (or did not write its result) is listed as "not measured",
+never left out, so the report always shows every measure of the issue.
+
+The load average is read from the result (any ``load_average…`` entry a benchmark records) and from
+``summary.json``, where ``run_all.py`` records it before and after each benchmark. The machine has 2 cores
+shared with other work: a ratio is measured in one run so the load partly cancels, a latency does not.
 
     python bench/report.py              # write the report from bench/results/*.json
     python bench/report.py --print      # also print the Markdown
@@ -24,23 +30,26 @@ from typing import Any
 RESULTS = Path(os.environ.get("GOVMEDIA_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
 
 Doc = dict[str, Any]
+Pick = Callable[[Doc], float | None]
+Describe = Callable[[Doc], str | None]
 
 
 @dataclass(frozen=True)
-class Ratio:
-    """One line of the report: where its value lives and what it must reach."""
+class Measure:
+    """One line of the report: where its value lives, what it must reach, what it was measured on."""
 
     key: str
     title: str
     source: str  # result file name
-    value: Callable[[Doc], float | None]
-    goal: float
+    value: Pick
+    goal: float | None  # None: reported without a goal of its own
     at_least: bool = True  # False: the value must stay at or below the goal
     unit: str = "×"
+    size: Describe = lambda doc: None
     note: str = ""
 
 
-def _get(doc: Doc, *path: str) -> Any:
+def _get(doc: Any, *path: str) -> Any:
     for part in path:
         if not isinstance(doc, dict) or part not in doc:
             return None
@@ -48,80 +57,202 @@ def _get(doc: Doc, *path: str) -> Any:
     return doc
 
 
-def _ratio_named(prefix: str) -> Callable[[Doc], float | None]:
+def _ratio_named(prefix: str) -> Pick:
     """A value of bus.json's ``ratios`` whose label starts with ``prefix`` (labels carry their goal)."""
 
     def pick(doc: Doc) -> float | None:
         for label, value in (doc.get("ratios") or {}).items():
-            if label.startswith(prefix):
+            if label.startswith(prefix) and isinstance(value, int | float):
                 return float(value)
         return None
 
     return pick
 
 
-def _num(*path: str) -> Callable[[Doc], float | None]:
+def _num(*path: str) -> Pick:
     def pick(doc: Doc) -> float | None:
         value = _get(doc, *path)
-        return float(value) if isinstance(value, int | float) else None
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
     return pick
 
 
-RATIOS: tuple[Ratio, ...] = (
-    Ratio(
+def _first(*picks: Pick) -> Pick:
+    def pick(doc: Doc) -> float | None:
+        for p in picks:
+            if (value := p(doc)) is not None:
+                return value
+        return None
+
+    return pick
+
+
+def _count(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else "?"
+
+
+# ------------------------------------------------------------------------------------- what was measured
+
+
+def _write_path_size(doc: Doc) -> str | None:
+    clients = _get(doc, "parameters", "clients")
+    bare, submit = _get(doc, "bare", "saturation", "requests"), _get(doc, "submit", "saturation", "requests")
+    if bare is None:  # the older closed-loop-only result
+        bare, submit = _get(doc, "bare", "requests"), _get(doc, "submit", "requests")
+    return f"{_count(clients)} clients, closed loop; {_count(submit)} submits vs {_count(bare)} bare POSTs"
+
+
+def _office_size_of(side: str) -> Describe:
+    def describe(doc: Doc) -> str | None:
+        office = _get(doc, side, "office")
+        if not isinstance(office, dict):
+            clients = _count(_get(doc, "parameters", "clients"))
+            return f"{clients} clients, closed loop at saturation (queueing)"
+        what = "submits" if side == "submit" else "bare POSTs"
+        return (
+            f"{_count(office.get('clients'))} clients, open loop, Poisson {office.get('offered_per_s')} "
+            f"req/s offered; {_count(office.get('requests'))} {what}"
+        )
+
+    return describe
+
+
+_office_size = _office_size_of("submit")
+
+
+def _half_size(doc: Doc) -> str | None:
+    half = _get(doc, "submit", "half_capacity")
+    if not isinstance(half, dict):
+        return None
+    return (
+        f"{_count(half.get('clients'))} clients, open loop, {half.get('offered_per_s')} req/s offered "
+        "(half the submit path's saturation rate)"
+    )
+
+
+def _checks_size(doc: Doc) -> str | None:
+    p = doc.get("parameters") or {}
+    return (
+        f"{_count(p.get('posts'))} posts of ~{_count(p.get('avg_post_chars'))} chars, "
+        f"{_count(p.get('terms'))} terms"
+    )
+
+
+def _bus_size(*names: str) -> Describe:
+    def describe(doc: Doc) -> str | None:
+        parts = [f"{n} {_count(_get(doc, 'rates', n, 'items'))}" for n in names]
+        return "events: " + ", ".join(parts)
+
+    return describe
+
+
+def _scoring_ingest_size(doc: Doc) -> str | None:
+    return f"{_count(_get(doc, 'ingest', 'snapshots'))} metric snapshots"
+
+
+def _scoring_recompute_size(doc: Doc) -> str | None:
+    r = doc.get("recompute") or {}
+    return f"{_count(r.get('accounts'))} accounts, {_count(r.get('daily_aggregates'))} daily aggregates"
+
+
+def _monitor_ingest_size(doc: Doc) -> str | None:
+    rows = _get(doc, "results", "ingest", "rows") or _get(doc, "parameters", "metrics")
+    return f"{_count(rows)} metric rows"
+
+
+def _monitor_sweep_size(doc: Doc) -> str | None:
+    accounts = _get(doc, "parameters", "accounts")
+    text = f"{_count(accounts)} accounts"
+    if doc.get("issue_size") is False:
+        text += " (smaller than the issue's size)"
+    return text
+
+
+def _latency_size(doc: Doc) -> str | None:
+    return f"{_count(_get(doc, 'alert', 'n'))} observed posts"
+
+
+MEASURES: tuple[Measure, ...] = (
+    Measure(
         "http_write_path_vs_bare_post",
-        "HTTP write path (submit a post: check + outbox) / bare FastAPI POST, 50 clients",
+        "HTTP write path (submit a post: auth, check, rows, audit, outbox) / bare FastAPI POST, "
+        "requests per second at saturation",
         "write_path.json",
         _num("ratio"),
         0.4,
+        size=_write_path_size,
     ),
-    Ratio(
+    Measure(
         "http_write_path_p99_ms",
         "HTTP write path p99 latency at 50 concurrent clients",
         "write_path.json",
-        _num("submit", "p99_ms"),
+        _first(_num("submit", "office", "p99_ms"), _num("submit", "p99_ms")),
         50.0,
         at_least=False,
         unit="ms",
+        size=_office_size,
+        note="open loop: latency at a stated offered load; closed-loop latency is only the queue",
     ),
-    Ratio(
+    Measure(
+        "http_write_path_p99_ms_half_capacity",
+        "HTTP write path p99 latency at half its saturation rate",
+        "write_path.json",
+        _num("submit", "half_capacity", "p99_ms"),
+        None,
+        unit="ms",
+        size=_half_size,
+    ),
+    Measure(
         "check_engine_vs_plain_scan",
         "Check engine / plain substring scan over the same lexicon (posts per second)",
         "checks.json",
         _num("engine_vs_substring_scan"),
         1.0,
+        size=_checks_size,
         note="the engine must beat the naive scan it replaces",
     ),
-    Ratio(
+    Measure(
         "relay_vs_raw_produce",
         "Outbox relay (1 replica) / raw aiokafka produce",
         "bus.json",
         _ratio_named("relay_1 / raw_produce"),
         0.5,
+        size=_bus_size("relay_1", "raw_produce"),
     ),
-    Ratio(
+    Measure(
         "consumer_vs_raw_consume",
         "Consumer runner with inbox / raw aiokafka consume + parse",
         "bus.json",
         _ratio_named("consumer / raw_consume"),
         0.3,
+        size=_bus_size("consumer", "raw_consume"),
     ),
-    Ratio(
+    Measure(
         "scoring_ingest_vs_raw_consume",
         "Scoring ingest (metric snapshots) / raw aiokafka consume + parse",
         "scoring.json",
         _num("ingest", "ratio"),
         0.3,
+        size=_scoring_ingest_size,
     ),
-    Ratio(
+    Measure(
         "monitor_ingest_vs_copy",
         "Monitor metrics ingest / PostgreSQL COPY",
         "monitor.json",
         _num("results", "ingest_vs_copy"),
         0.2,
+        size=_monitor_ingest_size,
     ),
-    Ratio(
+    Measure(
+        "observed_post_to_alert_p50_s",
+        "Latency from an observed post to its alert, p50",
+        "latency.json",
+        _num("alert", "p50_s"),
+        None,
+        unit="s",
+        size=_latency_size,
+    ),
+    Measure(
         "observed_post_to_alert_p95_s",
         "Latency from an observed post to its alert, p95",
         "latency.json",
@@ -129,8 +260,18 @@ RATIOS: tuple[Ratio, ...] = (
         2.0,
         at_least=False,
         unit="s",
+        size=_latency_size,
     ),
-    Ratio(
+    Measure(
+        "observed_post_to_notice_p50_s",
+        "Latency from an observed post to its notice, p50",
+        "latency.json",
+        _num("notice", "p50_s"),
+        None,
+        unit="s",
+        size=_latency_size,
+    ),
+    Measure(
         "observed_post_to_notice_p95_s",
         "Latency from an observed post to its notice, p95",
         "latency.json",
@@ -138,31 +279,158 @@ RATIOS: tuple[Ratio, ...] = (
         2.0,
         at_least=False,
         unit="s",
+        size=_latency_size,
     ),
 )
 
-# Further measurements the benchmarks print, shown below the ratios (no goal given by the issue).
-EXTRAS: tuple[tuple[str, str, Callable[[Doc], float | None]], ...] = (
-    (
+# Further measurements the benchmarks record, shown below (no ratio of the issue, or context for one).
+EXTRAS: tuple[Measure, ...] = (
+    Measure(
+        "http_bare_p99_ms_office",
+        "Bare FastAPI POST p99 at the same offered load as the write path's p99",
+        "write_path.json",
+        _num("bare", "office", "p99_ms"),
+        None,
+        unit="ms",
+        size=_office_size_of("bare"),
+    ),
+    Measure(
+        "http_write_path_p50_ms_office",
+        "HTTP write path p50 at that offered load",
+        "write_path.json",
+        _first(_num("submit", "office", "p50_ms"), _num("submit", "p50_ms")),
+        None,
+        unit="ms",
+        size=_office_size,
+    ),
+    Measure(
+        "http_write_path_p95_ms_office",
+        "HTTP write path p95 at that offered load",
+        "write_path.json",
+        _num("submit", "office", "p95_ms"),
+        None,
+        unit="ms",
+        size=_office_size,
+    ),
+    Measure(
+        "http_write_path_per_s",
+        "HTTP write path requests per second at saturation",
+        "write_path.json",
+        _first(_num("submit", "saturation", "per_s"), _num("submit", "per_s")),
+        None,
+        unit="/s",
+        size=_write_path_size,
+    ),
+    Measure(
+        "http_bare_post_per_s",
+        "Bare FastAPI POST requests per second at saturation",
+        "write_path.json",
+        _first(_num("bare", "saturation", "per_s"), _num("bare", "per_s")),
+        None,
+        unit="/s",
+        size=_write_path_size,
+    ),
+    Measure(
+        "http_write_path_server_cpu_ms",
+        "HTTP write path: server process CPU per request at saturation (relay included)",
+        "write_path.json",
+        _num("submit", "saturation", "server_cpu_ms_per_request"),
+        None,
+        unit="ms",
+    ),
+    Measure(
+        "http_bare_post_server_cpu_ms",
+        "Bare FastAPI POST: server process CPU per request at saturation",
+        "write_path.json",
+        _num("bare", "saturation", "server_cpu_ms_per_request"),
+        None,
+        unit="ms",
+    ),
+    Measure(
+        "notify_cases_vs_one_row_transactions",
         "Notify: cases opened / one-row transactions",
         "notify.json",
         _num("results", "open_cases_vs_one_row_transactions"),
+        None,
     ),
-    (
+    Measure(
+        "notify_deliveries_vs_raw_posts",
         "Notify: webhook deliveries / bare httpx POSTs",
         "notify.json",
         _num("results", "deliveries_vs_raw_posts"),
+        None,
     ),
-    (
-        "Scoring: recompute of a month, 500k accounts (s, goal ≤ 60)",
+    Measure(
+        "scoring_recompute_seconds",
+        "Scoring: recompute of a month",
         "scoring.json",
         _num("recompute", "first", "seconds"),
+        60.0,
+        at_least=False,
+        unit="s",
+        size=_scoring_recompute_size,
     ),
-    ("Monitor: first sweep (s, goal ≤ 10)", "monitor.json", _num("results", "sweep_first", "seconds")),
-    ("HTTP write path p50 (ms)", "write_path.json", _num("submit", "p50_ms")),
-    ("Observed post → alert p50 (s)", "latency.json", _num("alert", "p50_s")),
-    ("Observed post → notice p50 (s)", "latency.json", _num("notice", "p50_s")),
+    Measure(
+        "monitor_first_sweep_seconds",
+        "Monitor: first sweep",
+        "monitor.json",
+        _num("results", "sweep_first", "seconds"),
+        10.0,
+        at_least=False,
+        unit="s",
+        size=_monitor_sweep_size,
+    ),
 )
+
+
+# ------------------------------------------------------------------------------------------- load average
+
+
+def _load_values(doc: Any) -> list[float]:
+    """Every 1-minute load average a result records (``load_average…`` entries, in any shape)."""
+    found: list[float] = []
+
+    def walk(node: Any, under_load: bool) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, under_load or "load_average" in str(key))
+        elif isinstance(node, list):
+            if under_load and len(node) == 3 and all(isinstance(x, int | float) for x in node):
+                found.append(float(node[0]))  # [1 min, 5 min, 15 min]
+            else:
+                for item in node:
+                    walk(item, under_load)
+        elif under_load and isinstance(node, int | float) and not isinstance(node, bool):
+            found.append(float(node))
+
+    walk(doc, False)
+    return found
+
+
+def _summary_loads(results: Path) -> dict[str, tuple[Any, list[float]]]:
+    """Result file → (its ``at``, the load averages ``run_all.py`` recorded around the run that wrote it)."""
+    try:
+        summary = json.loads((results / "summary.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    loads: dict[str, tuple[Any, list[float]]] = {}
+    for run in (summary.get("benchmarks") or {}).values():
+        if not isinstance(run, dict):
+            continue
+        values = _load_values({"load_average": run.get("load_average")})
+        for name, result in (run.get("results") or {}).items():
+            loads[name] = (result.get("at") if isinstance(result, dict) else None, values)
+    return loads
+
+
+def _load_text(values: list[float]) -> str | None:
+    if not values:
+        return None
+    low, high = min(values), max(values)
+    return f"{low:.1f}" if abs(high - low) < 0.05 else f"{low:.1f}–{high:.1f}"
+
+
+# ------------------------------------------------------------------------------------------------ report
 
 
 def _load(results: Path) -> dict[str, Doc]:
@@ -179,33 +447,44 @@ def _load(results: Path) -> dict[str, Doc]:
     return docs
 
 
+def _row(m: Measure, doc: Doc | None, load: str | None) -> dict[str, Any]:
+    value = m.value(doc) if doc is not None else None
+    met = None
+    if value is not None and m.goal is not None:
+        met = value >= m.goal if m.at_least else value <= m.goal
+    goal = None
+    if m.goal is not None:
+        goal = f"{'≥' if m.at_least else '≤'} {m.goal:g}{'' if m.unit == '×' else ' ' + m.unit}"
+    return {
+        "key": m.key,
+        "title": m.title,
+        "goal": goal,
+        "goal_value": m.goal,
+        "at_least": m.at_least,
+        "value": value,
+        "unit": m.unit,
+        "met": met,
+        "measured_on": m.size(doc) if doc is not None else None,
+        "load_average_1min": load,
+        "source": m.source,
+        "measured_at": (doc or {}).get("at"),
+        "note": m.note,
+    }
+
+
 def build(results: Path = RESULTS) -> Doc:
-    """The report as data: every ratio with goal, value, verdict and source."""
+    """The report as data: every measure with goal, value, verdict, size, load and source."""
     docs = _load(results)
-    rows = []
-    for r in RATIOS:
-        doc = docs.get(r.source)
-        value = r.value(doc) if doc is not None else None
-        met = None if value is None else (value >= r.goal if r.at_least else value <= r.goal)
-        rows.append(
-            {
-                "key": r.key,
-                "title": r.title,
-                "goal": f"{'≥' if r.at_least else '≤'} {r.goal:g}{'' if r.unit == '×' else ' ' + r.unit}",
-                "goal_value": r.goal,
-                "at_least": r.at_least,
-                "value": value,
-                "unit": r.unit,
-                "met": met,
-                "source": r.source,
-                "measured_at": (doc or {}).get("at"),
-                "note": r.note,
-            }
-        )
-    extras = []
-    for title, source, pick in EXTRAS:
-        doc = docs.get(source)
-        extras.append({"title": title, "value": pick(doc) if doc else None, "source": source})
+    summary_loads = _summary_loads(results)
+    loads: dict[str, str | None] = {}
+    for name, doc in docs.items():
+        values = _load_values(doc)
+        at, around = summary_loads.get(name, (None, []))
+        if at is not None and at == doc.get("at"):  # still the file that run wrote, not a later one
+            values += around
+        loads[name] = _load_text(values)
+    rows = [_row(m, docs.get(m.source), loads.get(m.source)) for m in MEASURES]
+    extras = [_row(m, docs.get(m.source), loads.get(m.source)) for m in EXTRAS]
     machine = next((d["machine"] for d in docs.values() if isinstance(d.get("machine"), dict)), None)
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -213,36 +492,49 @@ def build(results: Path = RESULTS) -> Doc:
         "ratios": rows,
         "extras": extras,
         "sources": sorted(docs),
+        "load_average_1min": loads,
     }
 
 
-def _fmt(value: float | None) -> str:
+def _fmt(value: float | None, unit: str = "×") -> str:
     if value is None:
         return "not measured"
-    return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
+    text = f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
+    return text if unit == "×" else f"{text} {unit}"
+
+
+def _table(rows: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| measure | goal | measured | met | measured on | load avg (1 min) | source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        met = {True: "yes", False: "**no**", None: "—"}[r["met"]]
+        note = f" ({r['note']})" if r["note"] else ""
+        lines.append(
+            f"| {r['title']}{note} | {r['goal'] or '—'} | {_fmt(r['value'], r['unit'])} | {met} "
+            f"| {r['measured_on'] or '—'} | {r['load_average_1min'] or 'not recorded'} | `{r['source']}` |"
+        )
+    return lines
 
 
 def markdown(report: Doc) -> str:
+    machine = report["machine"]
     lines = [
         "# govmedia benchmark report",
         "",
         f"Generated {report['generated_at']} from `{', '.join(report['sources']) or 'no results'}`"
-        + (
-            f" on {report['machine']['cpus']} CPUs, Python {report['machine']['python']}."
-            if report["machine"]
-            else "."
-        ),
-        "Each ratio divides our path by a yardstick measured in the same run on the same machine.",
+        + (f" on {machine['cpus']} CPUs, Python {machine['python']}." if machine else "."),
+        "Each ratio divides our path by a yardstick measured in the same run on the same machine; the load",
+        "average is the machine's 1-minute load during that benchmark (2 cores shared with other work: above",
+        "2, every process waited for a core, and latencies suffer more than ratios).",
         "",
-        "| measure | goal | measured | met | source |",
-        "|---|---|---|---|---|",
+        *_table(report["ratios"]),
+        "",
+        "## Further measurements",
+        "",
+        *_table(report["extras"]),
     ]
-    for r in report["ratios"]:
-        met = {True: "yes", False: "**no**", None: "—"}[r["met"]]
-        lines.append(f"| {r['title']} | {r['goal']} | {_fmt(r['value'])} | {met} | `{r['source']}` |")
-    lines += ["", "## Further measurements", "", "| measure | measured | source |", "|---|---|---|"]
-    for e in report["extras"]:
-        lines.append(f"| {e['title']} | {_fmt(e['value'])} | `{e['source']}` |")
     return "\n".join(lines) + "\n"
 
 

@@ -2,7 +2,8 @@
 
 Each benchmark prints its own progress and table, and writes one or more JSON files into ``bench/results``
 (``GOVMEDIA_BENCH_RESULTS`` tells it where). The JSON files a benchmark wrote during its run are gathered,
-with its exit status and duration, into ``bench/results/summary.json``. A failing benchmark does not stop the
+with its exit status, duration and the load average before and after it, into ``bench/results/summary.json``
+(``report.py`` shows that load beside each result). A failing benchmark does not stop the
 others; the exit status is non-zero when any failed.
 
     python bench/run_all.py                 # all of them
@@ -38,6 +39,11 @@ def machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform()}
 
 
+def load_average() -> list[float]:
+    """The machine's load average (1, 5, 15 minutes): 2 shared cores, so every result is read beside it."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def snapshot() -> dict[Path, int]:
     return {p: p.stat().st_mtime_ns for p in RESULTS.glob("*.json") if p != SUMMARY}
 
@@ -48,11 +54,14 @@ def run_one(script: Path, timeout: float) -> dict[str, Any]:
     before = snapshot()
     env = dict(os.environ, GOVMEDIA_BENCH_RESULTS=str(RESULTS), PYTHONUNBUFFERED="1")
     started = time.monotonic()
+    load_before = load_average()
     try:
         status: int | str = subprocess.run([sys.executable, str(script)], env=env, timeout=timeout).returncode
     except subprocess.TimeoutExpired:
         status = "timeout"
     seconds = round(time.monotonic() - started, 1)
+    load_after = load_average()
+    print(f"load average (1, 5, 15 min) before {load_before}, after {load_after}", flush=True)
     results: dict[str, Any] = {}
     for path, mtime in snapshot().items():
         if before.get(path) == mtime:
@@ -61,7 +70,13 @@ def run_one(script: Path, timeout: float) -> dict[str, Any]:
             results[path.name] = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
             results[path.name] = {"error": f"unreadable result: {exc}"}
-    return {"status": status, "ok": status == 0, "seconds": seconds, "results": results}
+    return {
+        "status": status,
+        "ok": status == 0,
+        "seconds": seconds,
+        "load_average": {"before": load_before, "after": load_after},
+        "results": results,
+    }
 
 
 def main() -> int:
@@ -90,7 +105,8 @@ def main() -> int:
     for name, run in runs.items():
         files = ", ".join(run["results"]) or "no results written"
         state = "ok" if run["ok"] else f"FAILED ({run['status']})"
-        print(f"{name:<22}{state:<16}{run['seconds']:>7.1f}s  {files}")
+        load = run["load_average"]["before"][0], run["load_average"]["after"][0]
+        print(f"{name:<22}{state:<16}{run['seconds']:>7.1f}s  load {load[0]:>5.1f}->{load[1]:<5.1f} {files}")
     print(f"written to {SUMMARY}")
     subprocess.run(
         [sys.executable, str(BENCH_DIR / "report.py")], check=False
