@@ -22,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 NAMING_CONVENTION = {
@@ -49,8 +49,7 @@ outbox_table = Table(
     Column("payload", JSONB, nullable=False),
     Column("headers", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("claimed_by", Text),
-    Column("claimed_until", DateTime(timezone=True)),
+    # Times the row was marked published (again after a new broker); relays lease rows in outbox_leases.
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
     Column("published_at", DateTime(timezone=True)),
@@ -60,20 +59,23 @@ outbox_table = Table(
     Column("dead_at", DateTime(timezone=True)),
     Index("ix_outbox_unpublished", "seq", postgresql_where=text("published_at IS NULL")),
     Index("ix_outbox_aggregate", "aggregateid", "seq"),
-    # The claim looks up live claims of OTHER relays: key ranges on claimed_by skip the entries of the relay
-    # asking (and the many stale ones its own updates leave until vacuum).
-    Index(
-        "ix_outbox_live_claims",
-        "claimed_by",
-        "claimed_until",
-        postgresql_where=text("published_at IS NULL"),
-    ),
     # The claim skips aggregates with a row set aside: few rows, found by this partial index.
     Index(
         "ix_outbox_dead",
         "aggregateid",
         postgresql_where=text("dead_at IS NOT NULL AND published_at IS NULL"),
     ),
+)
+
+# One row per outbox relay: the rows it holds (claimed, in flight) until ``until``. A claim writes this one
+# row instead of rewriting every outbox row it takes; another relay skips the rows (and their aggregates)
+# of a live lease, and a dead relay's lease simply runs out.
+outbox_leases_table = Table(
+    "outbox_leases",
+    plumbing_metadata,
+    Column("relay_id", Text, primary_key=True),
+    Column("until", DateTime(timezone=True), nullable=False),
+    Column("seqs", ARRAY(BigInteger), nullable=False),
 )
 
 # Events already handled, recorded in the same transaction as their effects: exactly-once effects.

@@ -14,6 +14,7 @@ from aiokafka import errors as kafka_errors
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.protocol.metadata import MetadataRequest
 
 from govmedia_common.settings import KafkaSettings
@@ -43,6 +44,36 @@ def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
         linger_ms=5,
         request_timeout_ms=15_000,
     )
+
+
+class KeyPartitions:
+    """The partition a producer's default partitioner picks for a record key, remembered per key.
+
+    The same function on the same partition list, so the same answer, without hashing every record's key
+    again in Python (murmur2 is pure Python in aiokafka). Called with ``(topic, key)``; None (let the
+    producer pick) while the topic's metadata is unknown. A new partition count is a new answer.
+    """
+
+    def __init__(self, producer: AIOKafkaProducer, *, max_keys: int = 100_000) -> None:
+        self.producer = producer
+        self.max_keys = max_keys
+        self._partitioner = DefaultPartitioner()
+        self._known: dict[tuple[str, bytes], tuple[int, int]] = {}
+
+    def __call__(self, topic: str, key: bytes) -> int | None:
+        cluster = self.producer.client.cluster
+        partitions = cluster.partitions_for_topic(topic)
+        if not partitions:
+            return None
+        known = self._known.get((topic, key))
+        if known is not None and known[0] == len(partitions):
+            return known[1]
+        if len(self._known) >= self.max_keys:
+            self._known.clear()
+        available = list(cluster.available_partitions_for_topic(topic))
+        partition: int = self._partitioner(key, list(partitions), available)
+        self._known[(topic, key)] = (len(partitions), partition)
+        return partition
 
 
 async def cluster_id(client: Any, *, wait_seconds: float = 5.0) -> str | None:

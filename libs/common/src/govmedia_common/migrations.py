@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, inspect, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -36,11 +36,27 @@ $$ LANGUAGE plpgsql""",
 ]
 
 
+# Outbox columns of the baseline era that a later shared revision still expects (``outbox_0003`` indexes
+# them); ``outbox_0004`` drops them again. Only the baselines, run by Alembic, get them.
+BASELINE_ERA_OUTBOX_SQL = [
+    "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by text",
+    "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_until timestamp with time zone",
+]
+
+
 def create_plumbing_tables(connection: Connection) -> None:
-    """Create outbox, inbox, idempotency keys and the append-only audit log (baseline migrations)."""
+    """Create outbox (and its relay leases), inbox, idempotency keys and the append-only audit log.
+
+    Called by each service's baseline revision (where the later shared revisions follow: the columns they
+    expect from that era are added back, see ``BASELINE_ERA_OUTBOX_SQL``) and, for the current schema, by
+    tests and benchmarks on a fresh database.
+    """
     plumbing_metadata.create_all(bind=connection)
     for statement in APPEND_ONLY_SQL:
         connection.exec_driver_sql(statement)
+    if inspect(connection).has_table("alembic_version"):  # a baseline revision, run by Alembic
+        for statement in BASELINE_ERA_OUTBOX_SQL:
+            connection.exec_driver_sql(statement)
 
 
 def run_env(target_metadata: MetaData | list[MetaData]) -> None:

@@ -1,16 +1,18 @@
 """Transactional outbox: events are rows written in the caller's transaction; a relay publishes them.
 
-No dual writes: a state change and the event announcing it commit together. The relay claims rows with
-``FOR UPDATE`` and a lease (one statement), publishes with ``acks=all``, then marks them published (one
-statement). A relay that dies mid-way leaves its claim to expire, and another relay (or itself,
-restarted) republishes: delivery is at-least-once and consumers dedupe by event id. A full batch is
-followed by the next claim at once; the relay only sleeps when there was nothing to do.
+No dual writes: a state change and the event announcing it commit together. The relay claims rows under a
+lease (one statement), publishes with ``acks=all``, then marks them published (one statement). The lease
+is one row per relay in ``outbox_leases`` (the seqs it holds, until when), so a claim rewrites no outbox
+row: the mark is the only write of a row on its way out. A relay that dies mid-way leaves its lease to
+expire, and another relay (or itself, restarted) republishes: delivery is at-least-once and consumers
+dedupe by event id. A full batch is followed by the next claim at once; the relay only sleeps when there
+was nothing to do.
 
-Order per aggregate: claims are serialised by a transaction-level advisory lock and never take rows of an
-aggregate that another live claim holds, so one aggregate's events are published by one relay at a time,
-in ``seq`` order, even with several replicas. A claim waits for rows that another relay is marking or
-releasing rather than skipping them (``SKIP LOCKED`` would let it take an aggregate's later rows without the
-earlier one), and a released row is claimable at once, so the re-check after that wait still takes it.
+Order per aggregate: claims are serialised by a transaction-level advisory lock, so each claim's snapshot
+holds every lease committed before it; a claim never takes rows of an aggregate of which another live lease
+holds an unpublished row, so one aggregate's events are published by one relay at a time, in ``seq`` order,
+even with several replicas. While a relay claims ahead (pipelining), its lease keeps the rows it still has
+in flight. A released row leaves the lease and is claimable at once.
 
 Unpublishable events never block the queue. :func:`add_event` refuses an event larger than
 ``GOVMEDIA_OUTBOX_MAX_EVENT_BYTES`` (a 413 ``DomainError``: nothing is written). A row the broker still
@@ -34,6 +36,7 @@ import logging
 import os
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,7 +52,13 @@ from govmedia_common.db import outbox_table
 from govmedia_common.envelope import Envelope, wrap
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events.base import Event
-from govmedia_common.kafka import REFUSED_FOR_GOOD, cluster_id, ensure_topics, topic_partitions
+from govmedia_common.kafka import (
+    REFUSED_FOR_GOOD,
+    KeyPartitions,
+    cluster_id,
+    ensure_topics,
+    topic_partitions,
+)
 from govmedia_common.settings import KafkaSettings
 from govmedia_common.tracing import current_traceparent
 
@@ -111,7 +120,7 @@ async def add_event(
     return env
 
 
-@dataclass
+@dataclass(slots=True)
 class ClaimedRow:
     seq: int
     id: str
@@ -121,56 +130,67 @@ class ClaimedRow:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+# The claim reads; the only row it writes is the relay's lease (``outbox_leases``): the rows it takes plus
+# those it still has in flight, until now + lease. Rows of another relay's live lease that are still
+# unpublished, and rows set aside, block their whole aggregate: a later event never goes out before them.
+# Inserted only when the relay holds something, so an idle relay writes nothing.
 _CLAIM_SQL = text(
     """
     WITH busy AS (
-        SELECT aggregateid FROM outbox  -- two ranges of the claims index that skip this relay's own entries
-        WHERE published_at IS NULL AND claimed_until > now() AND (claimed_by < :me OR claimed_by > :me)
+        SELECT o.aggregateid FROM outbox_leases l
+        CROSS JOIN LATERAL unnest(l.seqs) AS h(seq)
+        JOIN outbox o ON o.seq = h.seq
+        WHERE l.relay_id <> :me AND l.until > now() AND o.published_at IS NULL
         UNION
         SELECT aggregateid FROM outbox WHERE dead_at IS NOT NULL AND published_at IS NULL
     ), picked AS (
-        SELECT seq FROM outbox o
+        SELECT o.seq, o.id, o.topic, o.aggregateid, o.payload, o.headers FROM outbox o
         WHERE o.published_at IS NULL AND o.dead_at IS NULL
-          AND (COALESCE(o.claimed_until, '-infinity') <= now() OR o.claimed_by IS NOT DISTINCT FROM :me)
           AND o.seq <> ALL(CAST(:inflight AS bigint[]))
           AND o.aggregateid NOT IN (SELECT aggregateid FROM busy)
         ORDER BY o.seq
         LIMIT :n
-        FOR UPDATE
+    ), lease AS (
+        INSERT INTO outbox_leases (relay_id, until, seqs)
+        SELECT :me, now() + make_interval(secs => :lease),
+               ARRAY(SELECT seq FROM picked) || CAST(:inflight AS bigint[])
+        WHERE EXISTS (SELECT FROM picked) OR cardinality(CAST(:inflight AS bigint[])) > 0
+        ON CONFLICT (relay_id) DO UPDATE SET until = excluded.until, seqs = excluded.seqs
     )
-    UPDATE outbox SET claimed_by = :me,
-                      claimed_until = now() + make_interval(secs => :lease),
-                      attempts = attempts + 1
-    WHERE seq = ANY(ARRAY(SELECT seq FROM picked))
-    RETURNING seq, id, topic, aggregateid, payload::text, headers::text
+    SELECT seq, id, topic, aggregateid, payload::text, headers::text FROM picked ORDER BY seq
     """
 )
 
 # The claim lock, and the plan: walk the unpublished rows in seq order and stop after the batch. Left to
 # itself, after a bulk insert the planner bitmap-scans every unpublished (and not yet vacuumed) entry and
-# sorts them — ten times slower.
+# sorts them — ten times slower. The lock serialises claims, so a claim sees every lease committed before it.
 _LOCK_SQL = text("SELECT pg_advisory_xact_lock(:k), set_config('enable_bitmapscan', 'off', true)")
 
+# The only rewrite of an outbox row on its way out.
 _MARK_SQL = text(
-    "UPDATE outbox SET published_at = now(), published_to = :broker, claimed_until = NULL, last_error = NULL "
-    "WHERE seq = ANY(:seqs) AND published_at IS NULL"
+    "UPDATE outbox SET published_at = now(), published_to = :broker, last_error = NULL, "
+    "attempts = attempts + 1 WHERE seq = ANY(:seqs) AND published_at IS NULL"
 )
 
-# Claimable again at once (the failing relay backs off in ``run``): a hold-back here would let a claim that
-# waited on this update skip these rows and take later rows of the same aggregates.
+# Out of the relay's lease, so claimable again at once by any relay (the failing relay backs off in ``run``),
+# with the error on the rows.
 _RELEASE_SQL = text(
-    "UPDATE outbox SET claimed_until = NULL, last_error = :err "
-    "WHERE seq = ANY(:seqs) AND published_at IS NULL AND claimed_by = :me"
+    """
+    WITH lease AS (
+        UPDATE outbox_leases SET seqs = ARRAY(SELECT h FROM unnest(seqs) AS h WHERE h <> ALL(:seqs))
+        WHERE relay_id = :me
+    )
+    UPDATE outbox SET last_error = :err WHERE seq = ANY(:seqs) AND published_at IS NULL
+    """
 )
 
 _SET_ASIDE_SQL = text(
-    "UPDATE outbox SET dead_at = now(), claimed_until = NULL, last_error = :err "
-    "WHERE seq = :seq AND published_at IS NULL"
+    "UPDATE outbox SET dead_at = now(), last_error = :err WHERE seq = :seq AND published_at IS NULL"
 )
 
 # A new broker: every row still here (published within retention, or not yet) goes out again, in seq order.
 _REPUBLISH_SQL = text(
-    "UPDATE outbox SET published_at = NULL, published_to = NULL, claimed_until = NULL "
+    "UPDATE outbox SET published_at = NULL, published_to = NULL "
     "WHERE published_at IS NOT NULL AND published_to IS NOT NULL AND published_to <> :broker"
 )
 
@@ -220,6 +240,7 @@ class OutboxRelay:
         self._broker_checked = -1e9
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
+        self._partition = KeyPartitions(producer)
 
     def wake(self) -> None:
         """Ask the relay to look for rows now instead of after its idle sleep."""
@@ -319,14 +340,20 @@ class OutboxRelay:
         outcome = PublishOutcome([], [], [])
         blocked: set[str] = set()
         sent = []
+        send = self.producer.send
         for row in rows:
             if row.aggregateid in blocked:
                 outcome.retry.append(row)
                 continue
             headers = [(k, v.encode()) for k, v in row.headers.items()]
+            key = row.aggregateid.encode()
             try:
-                future = await self.producer.send(
-                    row.topic, value=row.payload.encode(), key=row.aggregateid.encode(), headers=headers
+                future = await send(
+                    row.topic,
+                    value=row.payload.encode(),
+                    key=key,
+                    headers=headers,
+                    partition=self._partition(row.topic, key),
                 )
             except REFUSED_FOR_GOOD as exc:  # checked by the producer before sending (e.g. its size limit)
                 outcome.set_aside.append((row, exc))
@@ -357,8 +384,8 @@ class OutboxRelay:
             return
         async with self.sessions() as session, session.begin():
             await session.execute(_MARK_SQL, {"seqs": [r.seq for r in rows], "broker": broker or self.broker})
-        for row in rows:
-            metrics.OUTBOX_PUBLISHED.labels(self.service, row.topic).inc()
+        for topic, count in Counter(row.topic for row in rows).items():
+            metrics.OUTBOX_PUBLISHED.labels(self.service, topic).inc(count)
 
     async def release(self, rows: list[ClaimedRow], error: str) -> None:
         """Give rows back so that they are retried (by any relay)."""
@@ -560,4 +587,6 @@ async def purge_published(session: AsyncSession, *, older_than_days: int = 7) ->
         text("DELETE FROM outbox WHERE published_at < now() - make_interval(days => :d)"),
         {"d": older_than_days},
     )
+    # Leases of relays gone for good (each process has its own id); a live relay writes its lease again.
+    await session.execute(text("DELETE FROM outbox_leases WHERE until < now() - interval '1 hour'"))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -37,9 +37,13 @@ async def test_the_relay_purges_published_rows_past_retention_and_keeps_the_rest
             {"id": recent.id},
         )
         await conn.execute(
+            text("UPDATE outbox SET created_at = now() - interval '30 days' WHERE id = :id"),
+            {"id": waiting.id},
+        )
+        await conn.execute(  # held by another live relay: not published, so never purged
             text(
-                "UPDATE outbox SET created_at = now() - interval '30 days', claimed_by = 'elsewhere', "
-                "claimed_until = now() + interval '1 hour' WHERE id = :id"
+                "INSERT INTO outbox_leases (relay_id, until, seqs) "
+                "SELECT 'elsewhere', now() + interval '1 hour', ARRAY[seq] FROM outbox WHERE id = :id"
             ),
             {"id": waiting.id},
         )
