@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -57,7 +58,7 @@ async def test_a_province_list_announced_by_reference_is_fetched_and_used_by_the
     [announced] = [e for e in payloads if e["version"] == "big-1"]
     assert announced["document"] is None, "the list travelled by reference, not inline"
 
-    async def fetched() -> dict | None:
+    async def fetched() -> dict[str, Any] | None:
         async with p.apps["monitor"].state.runtime.sessions() as session:
             row = await session.get(LexiconList, ("330000", "sensitive"))
             return row.document if row is not None and row.version == "big-1" and row.document else None

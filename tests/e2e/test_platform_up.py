@@ -61,6 +61,15 @@ def test_up_starts_all_ready_restarts_a_killed_service_and_broker_and_ctrl_c_sto
         assert "ready in" in text, text
         urls = dict(re.findall(r"│\s*(registry|review|monitor|notify|scoring)\s*│\s*(http://[0-9.:]+)", text))
         assert set(urls) == set(SERVICES), text
+        # The monitor's machine client (large lexicon lists from the review), provisioned once, secret 0600.
+        client_file = tmp_path / "data" / "monitor-client.json"
+        assert client_file.stat().st_mode & 0o777 == 0o600, text
+        token = httpx.post(
+            f"{urls['registry']}/v1/auth/token",
+            data={"grant_type": "client_credentials", **json.loads(client_file.read_text())},
+            timeout=10,
+        )
+        assert token.status_code == 200 and token.json()["scope"] == "review:read", token.text
         for name, url in urls.items():
             ready = httpx.get(f"{url}/readyz", timeout=5)
             assert ready.status_code == 200, (name, ready.text)

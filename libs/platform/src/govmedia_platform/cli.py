@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from govmedia_platform.launcher import Platform, prepare, start_infrastructure
+from govmedia_platform.launcher import Platform, prepare, provision_monitor_client, start_infrastructure
 from govmedia_platform.stack import SERVICES, database_name, with_database
 
 app = typer.Typer(
@@ -85,6 +85,7 @@ def up(
         asyncio.run(prepare(infra, log=_log))
         platform.start_services(log=_log)
         platform.wait_ready(log=_log)
+        provision_monitor_client(platform, log=_log)
         platform.write_state()
         _print_table(platform)
         console.print(f"ready in {time.monotonic() - started:.1f}s")

@@ -152,7 +152,18 @@ class Platform:
         )
         if self.clock_file is not None:  # development and test: one clock `govmedia demo` can move
             env["GOVMEDIA_DEV_CLOCK_FILE"] = str(self.clock_file)
+        if service == "monitor":  # it fetches large lexicon lists from the review as a machine client
+            review = next((s.url for s in self.services if s.name == "review"), "")
+            env.setdefault("GOVMEDIA_MONITOR_REVIEW_URL", review)
+            env.setdefault("GOVMEDIA_MONITOR_REGISTRY_URL", registry_url)
+            if not env.get("GOVMEDIA_MONITOR_CLIENT_ID"):
+                env.setdefault("GOVMEDIA_MONITOR_CLIENT_CREDENTIALS_FILE", str(self.monitor_client_file))
         return env
+
+    @property
+    def monitor_client_file(self) -> Path:
+        """Where :func:`provision_monitor_client` keeps the monitor's machine client (mode 0600)."""
+        return self.data_dir / "monitor-client.json"
 
     registry_url: str = ""
     broker_watch: _InfraWatch = field(default_factory=_InfraWatch)
@@ -331,6 +342,55 @@ class Platform:
         self.services.clear()
         self.infra.stop()
         (self.data_dir / "state.json").unlink(missing_ok=True)
+
+
+def provision_monitor_client(platform: Platform, log: Callable[[str], None] = print) -> bool:
+    """Give the monitor its machine client (scope ``review:read``), once per data folder.
+
+    The monitor reads lexicon lists too large to travel inline from the review; it reads the client from
+    ``monitor-client.json`` (written here after the registry is ready; the monitor looks at each attempt).
+    The client is created by the first administrator: ``GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD``, or in
+    development its default. Returns whether the monitor has a working client; if not, says why (the
+    monitor then checks without such lists until ``GOVMEDIA_MONITOR_CLIENT_ID``/``_SECRET`` are given).
+    """
+    if os.environ.get("GOVMEDIA_MONITOR_CLIENT_ID"):
+        return True  # the operator configured one
+    path = platform.monitor_client_file
+    with httpx.Client(base_url=platform.registry_url, timeout=10.0) as registry:
+        if path.exists():
+            saved = json.loads(path.read_text())
+            r = registry.post("/v1/auth/token", data={"grant_type": "client_credentials", **saved})
+            if r.status_code == 200:
+                return True
+        environment = os.environ.get("GOVMEDIA_ENVIRONMENT", "development")
+        password = os.environ.get("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD") or (
+            "govmedia-dev-admin" if environment == "development" else ""
+        )
+        r = registry.post(
+            "/v1/auth/token", data={"grant_type": "password", "username": "admin", "password": password}
+        )
+        if r.status_code != 200:
+            log(
+                "monitor: no machine client for lexicon lists (the administrator could not sign in); "
+                "set GOVMEDIA_MONITOR_CLIENT_ID and GOVMEDIA_MONITOR_CLIENT_SECRET (scope review:read)"
+            )
+            return False
+        admin = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        me = registry.get("/v1/me", headers=admin)
+        region = me.json().get("region_code", "330000") if me.status_code == 200 else "330000"
+        created = registry.post(
+            "/v1/clients",
+            headers=admin,
+            json={"name": "运行监测词库读取 (monitor)", "region_code": region, "scopes": ["review:read"]},
+        )
+        if created.status_code not in (200, 201):
+            log(f"monitor: could not create its machine client: {created.status_code} {created.text[:200]}")
+            return False
+        body = created.json()
+        path.write_text(json.dumps({"client_id": body["client_id"], "client_secret": body["client_secret"]}))
+        path.chmod(0o600)
+        log(f"monitor: machine client {body['client_id']} for lexicon lists ({path})")
+        return True
 
 
 async def recreate_topics(
