@@ -59,7 +59,14 @@ class EngineCache:
     async def engine(self, session: AsyncSession, region_code: str) -> CheckEngine:
         """The engine for a post or text in ``region_code`` (one query when cached)."""
         chain = d.scope_chain(region_code)
-        key = tuple(await repo.active_versions(session, chain))
+        return await self.engine_for(session, chain, await repo.active_versions(session, chain))
+
+    async def engine_for(
+        self, session: AsyncSession, chain: Sequence[str], versions: Sequence[tuple[str, str, int]]
+    ) -> CheckEngine:
+        """The engine of the scope ``chain`` whose active lists are ``versions`` (read by the caller in the
+        same transaction); no query when cached."""
+        key = tuple(sorted(versions))
         engine = self._engines.get(key)
         if engine is not None:
             self._engines.move_to_end(key)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import Principal, region_prefix
@@ -54,6 +54,25 @@ async def upsert_account(session: AsyncSession, account: AccountSnapshot, occurr
 
 async def get_account(session: AsyncSession, account_id: str) -> AccountView | None:
     return await session.get(AccountView, account_id)
+
+
+async def account_with_lexicon_versions(
+    session: AsyncSession, account_id: str, scopes: Sequence[str]
+) -> tuple[AccountView | None, list[tuple[str, str, int]]]:
+    """The account and (scope, kind, seq) of the active lists at ``scopes``, in one round trip (submit)."""
+    versions = (
+        select(
+            func.json_agg(func.json_build_array(Lexicon.scope_region, Lexicon.kind, Lexicon.seq), type_=JSONB)
+        )
+        .where(Lexicon.active, Lexicon.scope_region.in_(list(scopes)))
+        .scalar_subquery()
+    )
+    row = (
+        await session.execute(select(AccountView, versions).where(AccountView.account_id == account_id))
+    ).first()
+    if row is None:
+        return None, []
+    return row[0], [(str(scope), str(kind), int(seq)) for scope, kind, seq in row[1] or ()]
 
 
 async def accounts_by_id(session: AsyncSession, ids: Sequence[str]) -> Sequence[AccountView]:

@@ -118,8 +118,8 @@ async def _write(
     await write_recorded(session, post)
 
 
-async def _account_for_posting(session: AsyncSession, principal: Principal, account_id: str) -> AccountView:
-    account = await repo.get_account(session, account_id)
+def _postable(principal: Principal, account_id: str, account: AccountView | None) -> AccountView:
+    """The account, if the caller's unit may post on it now."""
     if (
         account is None
         or account.unit_id != principal.unit_id
@@ -139,11 +139,26 @@ async def _account_for_posting(session: AsyncSession, principal: Principal, acco
     return account
 
 
+async def _account_and_engine(
+    session: AsyncSession, principal: Principal, account_id: str, engines: EngineCache
+) -> tuple[AccountView, CheckEngine]:
+    """The account to post on and the check engine of its region, read in one statement.
+
+    The lists are read for the caller's own region's scopes together with the account; an account of the
+    unit in another region (a city unit's county account) has its own region's lists read after.
+    """
+    chain = d.scope_chain(principal.region_code)
+    row, versions = await repo.account_with_lexicon_versions(session, account_id, chain)
+    account = _postable(principal, account_id, row)
+    if d.scope_chain(account.region_code) == chain:
+        return account, await engines.engine_for(session, chain, versions)
+    return account, await engines.engine(session, account.region_code)
+
+
 async def _check(
-    session: AsyncSession, post: d.PostWorkflow, engines: EngineCache, principal: Principal, now: datetime
+    session: AsyncSession, post: d.PostWorkflow, engine: CheckEngine, principal: Principal, now: datetime
 ) -> None:
     """Machine-check the revision just submitted; it then waits at level 1."""
-    engine = await engines.engine(session, post.region_code)
     result = await run_check(
         engine, title=post.title, body=post.body, is_reprint=post.is_reprint, source=post.source
     )
@@ -168,7 +183,7 @@ async def submit_post(
     session: AsyncSession, principal: Principal, body: s.PostIn, clock: Clock, engines: EngineCache
 ) -> d.PostWorkflow:
     """An editor submits a post: checked at once, then it waits at level 1."""
-    account = await _account_for_posting(session, principal, body.account_id)
+    account, engine = await _account_and_engine(session, principal, body.account_id, engines)
     if body.campaign_id is not None:
         target = await repo.get_target(session, body.campaign_id, account.account_id)
         if target is None:
@@ -200,7 +215,7 @@ async def submit_post(
         source=body.source,
     )
     post.submit(principal.subject, content_hash(body.title, body.body), at=now)
-    await _check(session, post, engines, principal, now)
+    await _check(session, post, engine, principal, now)
     await _save_new(session, post, now)
     return post
 
@@ -231,7 +246,7 @@ async def resubmit_post(
         raise DomainError(
             ErrorKind.CONFLICT, "account-not-active", f"Account {post.account_id} no longer accepts posts."
         )
-    await _check(session, post, engines, principal, now)
+    await _check(session, post, await engines.engine(session, post.region_code), principal, now)
     await _save(session, post, now, **known)
     return post
 
