@@ -21,15 +21,17 @@ async def count_violation(session: AsyncSession, unit_id: str, year: int) -> int
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def uncount_violation(session: AsyncSession, unit_id: str, year: int) -> int:
-    """Take one violation back from the unit's year (a false alarm); the new count, never below 0."""
+async def uncount_violation(session: AsyncSession, unit_id: str, year: int) -> int | None:
+    """Take one violation back from the unit's year (a false alarm); the new count, or None when there was
+    nothing to take back (never below 0)."""
     stmt = (
         update(LadderCounter)
         .where(LadderCounter.unit_id == unit_id, LadderCounter.year == year, LadderCounter.count > 0)
         .values(count=LadderCounter.count - 1)
         .returning(LadderCounter.count)
     )
-    return int((await session.execute(stmt)).scalar_one_or_none() or 0)
+    counted = (await session.execute(stmt)).scalar_one_or_none()
+    return None if counted is None else int(counted)
 
 
 async def pending_interviews_above(

@@ -135,6 +135,8 @@ async def on_false_alarm(session: AsyncSession, case: Case, *, now: datetime) ->
     when a false alarm is resolved only after later ones. Returns the withdrawn interviews.
     """
     counted = await repo.uncount_violation(session, case.unit_id, case.ladder_year)
+    if counted is None:  # nothing was counted for the unit's year: nothing to withdraw either
+        return []
     withdrawn = list(await repo.pending_interviews_above(session, case.unit_id, case.ladder_year, counted))
     reason = (
         f"alert {case.alert_id} was a false alarm ({case.alert_resolution}); "
