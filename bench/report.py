@@ -152,7 +152,10 @@ def _scoring_ingest_size(doc: Doc) -> str | None:
 
 def _scoring_recompute_size(doc: Doc) -> str | None:
     r = doc.get("recompute") or {}
-    return f"{_count(r.get('accounts'))} accounts, {_count(r.get('daily_aggregates'))} daily aggregates"
+    text = f"{_count(r.get('accounts'))} accounts, {_count(r.get('daily_aggregates'))} daily aggregates"
+    if r.get("issue_size") is False:
+        text += " (smaller than the issue's size)"
+    return text
 
 
 def _monitor_ingest_size(doc: Doc) -> str | None:
@@ -367,6 +370,15 @@ EXTRAS: tuple[Measure, ...] = (
         _num("recompute", "first", "seconds"),
         60.0,
         at_least=False,
+        unit="s",
+        size=_scoring_recompute_size,
+    ),
+    Measure(
+        "scoring_recompute_postgres_cpu_seconds",
+        "Scoring: CPU seconds of PostgreSQL in that recompute (what idle cores would need)",
+        "scoring.json",
+        _num("recompute", "first", "cpu_seconds", "postgres_backend"),
+        None,
         unit="s",
         size=_scoring_recompute_size,
     ),
