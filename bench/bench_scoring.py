@@ -233,6 +233,7 @@ FROM generate_series(1, :n) AS i;
 
 ALTER TABLE account_days DROP CONSTRAINT pk_account_days;
 DROP INDEX ix_account_days_post_days;
+DROP INDEX ix_account_days_day;
 
 INSERT INTO account_days (account_id, day, posts, original_posts, reads, watching, likes, shares, comments,
     lead_reads, lead_watching, lead_likes, lead_shares, max_reads, max_watching, max_likes, max_shares,
@@ -249,7 +250,8 @@ FROM generate_series(1, :n) AS i, generate_series(0, 29) AS d,
 WHERE (i * 31 + d * 7) % 3 <> 0;
 
 ALTER TABLE account_days ADD CONSTRAINT pk_account_days PRIMARY KEY (account_id, day);
-CREATE INDEX ix_account_days_post_days ON account_days (account_id, day) WHERE posts > 0
+CREATE INDEX ix_account_days_post_days ON account_days (account_id, day) WHERE posts > 0;
+CREATE INDEX ix_account_days_day ON account_days (day)
 """
 
 

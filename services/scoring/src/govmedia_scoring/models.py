@@ -179,9 +179,11 @@ class AccountDay(Base):
     followers: Mapped[int | None] = mapped_column(BigInteger)
     followers_as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    # The days with a post, in order: the longest gap of a period is read from here without a sort.
+    # The days with a post, in order: the longest gap of a quarter or year is read from here without a sort.
+    # By day: a period's aggregate reads that period's rows, not the whole history.
     __table_args__ = (
         Index("ix_account_days_post_days", "account_id", "day", postgresql_where=text("posts > 0")),
+        Index("ix_account_days_day", "day"),
     )
 
 
