@@ -152,7 +152,24 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event]) -> int:
     targets: list[tuple[str, str, date, datetime | None, bool | None]] = []
     cases: dict[str, list[object]] = {}
     for e in events:
-        if isinstance(e, ACCOUNT_EVENTS):
+        if isinstance(e, MetricsObserved):  # most of the traffic: tested first
+            if e.platform_post_id is None:
+                if e.followers is not None:
+                    followers.append((e.account_id, day_of(e.as_of), e.followers, e.as_of))
+            else:
+                metrics.append(
+                    (
+                        e.account_id,
+                        e.platform_post_id,
+                        e.as_of,
+                        e.reads,
+                        e.watching,
+                        e.likes,
+                        e.shares,
+                        e.comments,
+                    )
+                )
+        elif isinstance(e, ACCOUNT_EVENTS):
             accounts += _account_rows(e)
         elif isinstance(e, RegionSettingsChanged):
             section = e.settings.get(SECTION, {})
@@ -191,23 +208,6 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event]) -> int:
                     e.content_hash,
                 )
             )
-        elif isinstance(e, MetricsObserved):
-            if e.platform_post_id is None:
-                if e.followers is not None:
-                    followers.append((e.account_id, day_of(e.as_of), e.followers, e.as_of))
-            else:
-                metrics.append(
-                    (
-                        e.account_id,
-                        e.platform_post_id,
-                        e.as_of,
-                        e.reads,
-                        e.watching,
-                        e.likes,
-                        e.shares,
-                        e.comments,
-                    )
-                )
         elif isinstance(e, AlertRaised):
             alerts.append(
                 (
