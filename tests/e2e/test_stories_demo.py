@@ -199,3 +199,7 @@ def test_make_demo_on_the_running_platform_moves_its_clock_and_prints_only_what_
     assert summary["account_status"] == {"active": 6, "pending": 6}, summary
     assert summary["alerts_by_rule"].get("not_updated", 0) >= 1 and summary["cases"] >= 1, summary
     assert "days behind real time" in printed
+    status = subprocess.run(
+        [*CLI, "status", "--data-dir", str(data)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert "Services' clock: " in status.stdout and "moved by a demo" in status.stdout, status.stdout

@@ -122,6 +122,13 @@ def status(data_dir: DataDir = Path(".govmedia")) -> None:
     state = json.loads(state_file.read_text())
     console.print(f"Kafka bootstrap: {state.get('kafka_bootstrap', '?')}")
     console.print(f"PostgreSQL: {state.get('database_server_url', '?')}")
+    if state.get("clock_file"):  # development: the services' shared clock, which `govmedia demo` moves
+        from govmedia_common.devclock import MovableClock
+
+        clock = MovableClock(Path(state["clock_file"]))
+        days = clock.offset().total_seconds() / 86400
+        moved = f" (real time {days:+.1f} days, moved by a demo)" if days else " (real time)"
+        console.print(f"Services' clock: {clock.now():%Y-%m-%d %H:%M}{moved}")
     table = Table(title="govmedia status")
     for col in ("service", "URL", "ready", "restarts"):
         table.add_column(col)
