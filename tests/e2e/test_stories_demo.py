@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from govmedia_platform.demo import DEMO_CITY
+from govmedia_platform.demo_summary import NoPlatform, running_platform
 from govmedia_platform.launcher import Infrastructure, Platform
 
 pytestmark = pytest.mark.integration
@@ -177,6 +178,17 @@ def check_against_the_apis(data: Path, urls: dict[str, str], password: str, prin
         r = httpx.get(url, headers=auth, timeout=60)  # signed in: a bulletin is not public
         assert r.status_code == 200, (title, url, r.status_code)
     return summary
+
+
+def test_the_demo_refuses_a_stopped_platform_and_one_without_a_movable_clock(tmp_path: Path) -> None:
+    state = {"pid": 2**22 + 12345, "clock_file": str(tmp_path / "clock.json"), "services": {}}
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    with pytest.raises(NoPlatform, match=r"has stopped.*make run"):
+        running_platform(tmp_path)
+    state.update(pid=os.getpid(), clock_file=None)  # alive, but started in production (or by an older up)
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    with pytest.raises(NoPlatform, match="no movable clock"):
+        running_platform(tmp_path)
 
 
 def test_make_demo_on_the_running_platform_moves_its_clock_and_prints_only_what_the_apis_confirm(
