@@ -154,6 +154,7 @@ def check_against_the_apis(data: Path, urls: dict[str, str], password: str, prin
     # The scores of the month of the last simulated day (where the demo left the services' clock).
     clock_file = Path(json.loads((data / "state.json").read_text())["clock_file"])
     last_day = date.fromisoformat(json.loads(clock_file.read_text())["set_to"][:10])
+    assert summary["simulated_days"].split(" … ")[1].startswith(last_day.isoformat()), summary
     rows = (
         clients["scoring"]
         .get(

@@ -95,6 +95,7 @@ async def summary(demo: Demo, urls: dict[str, str], today: date) -> dict[str, An
     if bulletin_id is None:
         demo.numbers.refused[f"bulletin {bulletin.status_code} {bulletin.json().get('code', '')}"] += 1
     return {
+        "simulated_days": f"{today - timedelta(days=demo.days - 1)} … {today} ({demo.days})",
         "units": len(demo.units),
         "accounts": len(demo.accounts),
         "account_status": dict(statuses),
