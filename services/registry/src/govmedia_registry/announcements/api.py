@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from govmedia_common.app import RuntimeDep, SessionDep
-from govmedia_common.pagination import Page, decode_cursor, encode_cursor
+from govmedia_common.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
 from govmedia_registry.announcements import service
 from govmedia_registry.announcements.schemas import AnnouncementOut
 from govmedia_registry.deps import Cursor, Limit
@@ -16,6 +17,17 @@ router = APIRouter()
 
 PublicRegion = Annotated[str, Query(pattern=r"^[0-9]{6}$", description="Six-digit region code (and below)")]
 ATOM = "application/atom+xml"
+
+
+def _after(cursor: str | None) -> list[Any] | None:
+    """The (ends_on, filing id) of the last item seen; any other cursor is a 422 naming ``cursor``."""
+    values = decode_cursor(cursor, str, str)
+    if values is None:
+        return None
+    try:
+        return [date.fromisoformat(values[0]), values[1]]
+    except ValueError:
+        raise invalid_cursor() from None
 
 
 def _cursor(items: list[AnnouncementOut], limit: int) -> str | None:
@@ -34,7 +46,7 @@ async def announcements(
     session: SessionDep, rt: RuntimeDep, region: PublicRegion, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
     items = await service.running(
-        session, region=region, today=rt.clock.today(), limit=limit, cursor=decode_cursor(cursor)
+        session, region=region, today=rt.clock.today(), limit=limit, cursor=_after(cursor)
     )
     return {"items": items, "next_cursor": _cursor(items, limit)}
 

@@ -43,7 +43,7 @@ async def running(
         )
     )
     if cursor:
-        ends, ident = date.fromisoformat(str(cursor[0])), str(cursor[1])
+        ends, ident = cursor  # (date, filing id), checked by the API
         stmt = stmt.where(
             or_(
                 Filing.announcement_ends_on > ends,

@@ -46,7 +46,8 @@ async def create_unit(
             clock=rt.clock,
             contacts=body.model_dump(include=CONTACTS, exclude_none=True),
         )
-        return UnitOut.model_validate(unit).model_dump(mode="json"), {"ETag": etag(unit.version)}
+        out = UnitOut.model_validate(unit).model_dump(mode="json")
+        return out, {"ETag": etag(unit.version), "Location": f"/v1/units/{unit.id}"}
 
     return await idempotent_create(
         session,

@@ -58,8 +58,10 @@ async def create_unit(
     unit.registered(actor_id=principal.subject, at=clock.now())
     try:
         async with session.begin_nested():  # a duplicate name is the caller's conflict, not a server error
-            session.add(unit_to_row(unit))
+            row = unit_to_row(unit)
+            session.add(row)
             await session.flush()
+        unit.version = row.version  # the first version: what GET answers and If-Match expects
     except IntegrityError as exc:
         raise DomainError(
             ErrorKind.CONFLICT, "unit-name-taken", f"Region {region_code} already has a unit named {name!r}."

@@ -1,0 +1,86 @@
+"""What the second outside test found in the registry, each replayed over a real socket.
+
+* a cursor of the public announcements whose date is not a date (``["999999-01-01", "x"]``) or that has
+  the wrong number of values answered 500: the list decoded it without a shape;
+* ``POST /v1/units`` answered 201 without ``Location``, where ``POST /v1/filings`` gives one, and with
+  the ETag (and body ``version``) 0 while ``GET`` answered 1: an ``If-Match`` with the creation's ETag
+  was refused 412.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from tests.hostile.harness import PROBLEM_JSON, Served
+
+pytestmark = pytest.mark.integration
+
+
+def _cursor(values: Any) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["999999-01-01", "x"],  # a year Python's date cannot hold
+        ["2025-13-01", "x"],  # no such month
+        ["x"],  # one value where the list sorts by two
+        ["2025-10-01", "x", "y"],
+        [None, None],
+        [1, 2],
+        {"ends_on": "2025-10-01"},
+    ],
+)
+async def test_a_public_announcements_cursor_of_the_wrong_shape_is_a_422_naming_the_cursor(
+    served_registry: Served, values: Any
+) -> None:
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.get(
+            "/v1/public/announcements", params={"region": "330000", "cursor": _cursor(values)}
+        )
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith(PROBLEM_JSON)
+        assert r.json()["code"] == "invalid-cursor"
+        assert r.json()["errors"][0]["location"] == "query.cursor"
+        # the connection and the service are fine afterwards
+        assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_a_well_formed_public_announcements_cursor_still_pages(served_registry: Served) -> None:
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.get(
+            "/v1/public/announcements",
+            params={"region": "330000", "cursor": _cursor(["2025-10-01", "some-filing"])},
+        )
+    assert r.status_code == 200, r.text
+    assert r.json() == {"items": [], "next_cursor": None}
+
+
+async def test_a_new_unit_answers_201_with_its_location_and_the_etag_an_edit_then_accepts(
+    served_registry: Served,
+) -> None:
+    admin = await served_registry.setup.admin()
+    headers = {"Authorization": f"Bearer {admin}"}
+    body = {"name": "台州市路桥区档案馆", "short_name": "档案馆", "region_code": "331004"}
+    async with httpx.AsyncClient(base_url=served_registry.registry_url, headers=headers) as client:
+        created = await client.post("/v1/units", json=body)
+        assert created.status_code == 201, created.text
+        assert created.headers["location"] == f"/v1/units/{created.json()['id']}"
+        fetched = await client.get(created.headers["location"])
+        # the ETag of the creation is the version GET shows, so an edit right after it is accepted
+        edited = await client.patch(
+            created.headers["location"],
+            json={"contact_phone": "0576-82400000"},
+            headers={"If-Match": created.headers["etag"]},
+        )
+    assert fetched.status_code == 200, fetched.text
+    assert fetched.json()["id"] == created.json()["id"]
+    assert fetched.headers["etag"] == created.headers["etag"]
+    assert fetched.json()["version"] == created.json()["version"]
+    assert edited.status_code == 200, edited.text
