@@ -95,10 +95,15 @@ async def _save(
 
 
 async def _save_new(session: AsyncSession, post: d.PostWorkflow, now: datetime) -> None:
-    """A new post: inserted without looking for its row first (one round trip less per submission)."""
+    """A new post: inserted without looking for its row first (one round trip less per submission), with
+    its first revision in the same flush (the foreign key orders the inserts)."""
     row = mapping.post_to_row(post)
+    row.updated_at = now
     session.add(row)
-    await _write(session, post, row, now, known_steps=0, known_revisions=0)
+    session.add_all(mapping.new_child_rows(post, known_steps=0, known_revisions=0))
+    await session.flush()
+    post.version = row.version
+    await write_recorded(session, post)
 
 
 async def _write(
