@@ -170,7 +170,7 @@ def supervision() -> dict[str, Any]:
             "Interviews scheduled, not yet held (约谈)",
             "notify",
             "SELECT interviewee_role, interviewer_role, count(*) AS interviews FROM interviews "
-            f"WHERE held_at IS NULL AND {subtree()} GROUP BY 1, 2",
+            f"WHERE held_at IS NULL AND cancelled_at IS NULL AND {subtree()} GROUP BY 1, 2",
         ),
         w=7,
     )

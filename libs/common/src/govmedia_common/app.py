@@ -310,7 +310,7 @@ def create_app(
                 runtime.consumers.append(runner)
                 runtime.tasks.append(asyncio.create_task(_supervise(f"consumer:{group}", runner.run)))
         if spec.gauges:
-            gauges = BusinessGauges(spec.name, spec.gauges)
+            gauges = BusinessGauges(spec.name, spec.gauges, runtime.clock)
             gauges.activate()
             runtime.tasks.append(
                 asyncio.create_task(

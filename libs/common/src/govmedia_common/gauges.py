@@ -14,6 +14,11 @@ Each query returns one row per series: the label values in the order of ``labels
 background task refreshes them every ``refresh_seconds``; every scrape shows the last complete refresh, and a
 series that disappears from the result disappears from ``/metrics`` (no stale label sets). A failing query
 keeps its previous values and counts ``govmedia_business_gauge_errors_total``.
+
+A gauge that depends on the time of day uses the service's clock, not PostgreSQL's: ``:now`` (an aware
+timestamp) and ``:today`` (the calendar day in Asia/Shanghai) are bound from the injected clock, so a
+gauge agrees with the rules of its service when the clock is not the wall clock (the development clock of
+``make demo``, a test's fixed clock).
 """
 
 from __future__ import annotations
@@ -23,12 +28,15 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import REGISTRY, Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from govmedia_common.workdays import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +63,22 @@ class SqlGauge:
 class BusinessGauges:
     """Holds the last values of one service's SQL gauges; :func:`activate` puts them on ``/metrics``."""
 
-    def __init__(self, service: str, gauges: Sequence[SqlGauge]) -> None:
+    def __init__(self, service: str, gauges: Sequence[SqlGauge], clock: Clock | None = None) -> None:
         self.service = service
         self.gauges = tuple(gauges)
+        self.clock: Clock = clock or SystemClock()
         self._values: dict[str, list[tuple[tuple[str, ...], float]]] = {g.name: [] for g in self.gauges}
         self._refreshed_at: float | None = None
 
     async def refresh(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Run every gauge's query once (read-only, one short transaction each)."""
+        now = self.clock.now()
+        times: dict[str, Any] = {"now": now, "today": now.date()}
         for gauge in self.gauges:
+            params = {name: value for name, value in times.items() if f":{name}" in gauge.sql}
             try:
                 async with sessions() as session, session.begin():
-                    rows = (await session.execute(text(gauge.sql))).all()
+                    rows = (await session.execute(text(gauge.sql), params)).all()
             except Exception:
                 GAUGE_ERRORS.labels(self.service, gauge.name).inc()
                 log.warning("business gauge query failed", extra={"gauge": gauge.name}, exc_info=True)

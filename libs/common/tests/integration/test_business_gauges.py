@@ -53,3 +53,43 @@ async def test_gauges_follow_the_database_and_survive_a_failing_query(kit) -> No
     finally:
         gauges.deactivate()
     assert "govmedia_test_alerts_open{" not in _scrape()
+
+
+async def test_a_gauge_of_the_time_of_day_follows_the_service_clock_not_the_databases(kit) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date, datetime
+
+    from govmedia_common.workdays import SHANGHAI, FixedClock
+
+    engine = await kit.database(
+        "gauges_clock", "CREATE TABLE cases (rectify_by date, updated_at timestamptz)"
+    )
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO cases VALUES ('2031-03-10', '2031-03-11 08:00+08'), ('2031-03-20', NULL)")
+        )
+    overdue = SqlGauge(
+        "govmedia_test_overdue",
+        "Cases past their deadline (test).",
+        "SELECT count(*) FROM cases WHERE rectify_by < :today",
+    )
+    recent = SqlGauge(
+        "govmedia_test_recent",
+        "Cases changed within a day (test).",
+        "SELECT count(*) FROM cases WHERE updated_at > CAST(:now AS timestamptz) - interval '1 day'",
+    )
+    clock = FixedClock(datetime(2031, 3, 11, 12, 0, tzinfo=SHANGHAI))
+    gauges = BusinessGauges("gaugeclock", [overdue, recent], clock)
+    gauges.activate()
+    try:
+        await gauges.refresh(session_factory(engine))
+        body = _scrape()
+        assert 'govmedia_test_overdue{service="gaugeclock"} 1.0' in body  # in 2031, not today's date
+        assert 'govmedia_test_recent{service="gaugeclock"} 1.0' in body
+        clock.set(datetime(2031, 3, 25, 12, 0, tzinfo=SHANGHAI))
+        await gauges.refresh(session_factory(engine))
+        body = _scrape()
+        assert 'govmedia_test_overdue{service="gaugeclock"} 2.0' in body
+        assert 'govmedia_test_recent{service="gaugeclock"} 0.0' in body
+        assert clock.today() == date(2031, 3, 25)
+    finally:
+        gauges.deactivate()

@@ -12,11 +12,11 @@ GAUGES = (
     SqlGauge(
         "govmedia_rectifications_overdue",
         "Open cases past their rectification deadline (逾期未整改).",
-        "SELECT count(*) FROM cases WHERE closed_at IS NULL AND rectify_by < current_date",
+        "SELECT count(*) FROM cases WHERE closed_at IS NULL AND rectify_by < :today",
     ),
     SqlGauge(
         "govmedia_interviews_scheduled",
         "Interviews (约谈) scheduled and not yet held.",
-        "SELECT count(*) FROM interviews WHERE held_at IS NULL",
+        "SELECT count(*) FROM interviews WHERE held_at IS NULL AND cancelled_at IS NULL",
     ),
 )

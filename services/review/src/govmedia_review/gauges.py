@@ -13,6 +13,7 @@ GAUGES = (
     SqlGauge(
         "govmedia_review_overrides_last_day",
         "Blocking findings overridden by a final approver in the last 24 hours (越权放行).",
-        "SELECT count(*) FROM posts WHERE override AND updated_at > now() - interval '1 day'",
+        "SELECT count(*) FROM posts "
+        "WHERE override AND updated_at > CAST(:now AS timestamptz) - interval '1 day'",
     ),
 )
