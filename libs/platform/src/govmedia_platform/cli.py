@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -47,6 +49,74 @@ def _print_table(platform: Platform) -> None:
     console.print(table)
     console.print(
         f"PostgreSQL: {platform.infra.database_server_url}   Kafka: {platform.infra.kafka_bootstrap}"
+    )
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]{message}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _server_of(database_url: str) -> str:
+    """``host:port`` of a PostgreSQL URL, never its password; a URL SQLAlchemy cannot parse is refused."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        raise _fail(
+            f"{database_url!r} is not a database URL: give the PostgreSQL server as "
+            "postgresql+asyncpg://USER:PASSWORD@HOST:PORT/postgres (--database-url or GOVMEDIA_DATABASE_URL)"
+        ) from None
+    return f"{url.host or 'localhost'}:{url.port or 5432}"
+
+
+@contextlib.contextmanager
+def _reaching(what: str, address: str, fix: str) -> Iterator[None]:
+    """A server that does not answer becomes one line naming it and what to do, not a traceback."""
+    import asyncpg
+    from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
+    from sqlalchemy.exc import DBAPIError
+
+    # Only failures to connect or sign in: a migration whose SQL fails must still show its traceback.
+    refused = (
+        OSError,
+        TimeoutError,
+        KafkaConnectionError,
+        KafkaTimeoutError,
+        asyncpg.InvalidAuthorizationSpecificationError,  # wrong user or password
+        asyncpg.InvalidCatalogNameError,  # no such database
+        asyncpg.CannotConnectNowError,  # starting up or shutting down
+    )
+    try:
+        yield
+    except (*refused, DBAPIError) as exc:
+        chain: list[BaseException] = []
+        link: BaseException | None = exc
+        while link is not None and len(chain) < 10:  # SQLAlchemy's error wraps the driver's, and so on
+            chain.append(link)
+            link = link.orig if isinstance(link, DBAPIError) else link.__cause__
+        cause = next((c for c in chain if isinstance(c, refused)), None)
+        if cause is None:
+            raise
+        reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+        raise _fail(f"cannot reach {what} at {address} ({reason}); {fix}") from None
+
+
+def _reaching_broker(bootstrap: str) -> contextlib.AbstractContextManager[None]:
+    return _reaching(
+        "the Kafka broker",
+        bootstrap,
+        "check --bootstrap or GOVMEDIA_KAFKA_BOOTSTRAP, or start the platform with 'make run'",
+    )
+
+
+def _reaching_database(database_url: str) -> contextlib.AbstractContextManager[None]:
+    return _reaching(
+        "PostgreSQL",
+        _server_of(database_url),
+        "check --database-url or GOVMEDIA_DATABASE_URL (the server, its user and password)",
     )
 
 
@@ -182,19 +252,28 @@ def migrate(
     from govmedia_common.migrations import upgrade
     from govmedia_platform.stack import create_databases
 
-    chosen = tuple(service or SERVICES)
-    created = asyncio.run(create_databases(database_url, [database_name(s) for s in chosen]))
-    for name in created:
-        console.print(f"created database {name}")
-    for s in chosen:
-        upgrade(s, with_database(database_url, database_name(s)), revision)
-        console.print(f"{database_name(s)}: at {revision}")
-    from govmedia_platform.readonly import grant_read_only
+    chosen = tuple(_known_services(service))
+    with _reaching_database(database_url):
+        created = asyncio.run(create_databases(database_url, [database_name(s) for s in chosen]))
+        for name in created:
+            console.print(f"created database {name}")
+        for s in chosen:
+            upgrade(s, with_database(database_url, database_name(s)), revision)
+            console.print(f"{database_name(s)}: at {revision}")
+        from govmedia_platform.readonly import grant_read_only
 
-    for line in asyncio.run(
-        grant_read_only(database_url, [database_name(s) for s in chosen], grafana_db_password)
-    ):
-        console.print(line)
+        for line in asyncio.run(
+            grant_read_only(database_url, [database_name(s) for s in chosen], grafana_db_password)
+        ):
+            console.print(line)
+
+
+def _known_services(names: list[str] | None) -> list[str]:
+    """The services named (all when none), or a usage error listing the real names."""
+    unknown = [n for n in names or () if n not in SERVICES]
+    if unknown:
+        raise _fail(f"unknown service(s) {', '.join(unknown)}; the services are {', '.join(SERVICES)}")
+    return list(names or SERVICES)
 
 
 @app.command()
@@ -207,7 +286,8 @@ def topics(
     from govmedia_common.kafka import all_topics, ensure_topics
     from govmedia_common.settings import KafkaSettings
 
-    made = asyncio.run(ensure_topics(KafkaSettings(bootstrap=bootstrap), all_topics()))
+    with _reaching_broker(bootstrap):
+        made = asyncio.run(ensure_topics(KafkaSettings(bootstrap=bootstrap), all_topics()))
     console.print(f"{len(all_topics())} topics present, {len(made)} created: {', '.join(made) or '-'}")
 
 
@@ -242,7 +322,9 @@ def dlt_list(
     """List the dead letters of a topic with their error."""
     from govmedia_platform.deadletters import read_dead_letters
 
-    letters = asyncio.run(read_dead_letters(_bootstrap(bootstrap, data_dir), topic))
+    address = _bootstrap(bootstrap, data_dir)
+    with _reaching_broker(address):
+        letters = asyncio.run(read_dead_letters(address, topic))
     # One line per dead letter (ids whole, easy to grep), then the error indented below it.
     console.print(f"{len(letters)} dead letter(s) of {topic.removesuffix('.dlt')}", highlight=False)
     for d in letters:
@@ -268,11 +350,9 @@ def dlt_replay(
     """Send dead letters back to their original topic (idempotent: consumers' inboxes drop repeats)."""
     from govmedia_platform.deadletters import replay_dead_letters
 
-    sent = asyncio.run(
-        replay_dead_letters(
-            _bootstrap(bootstrap, data_dir), topic, group=group, event_ids=set(event_id or ())
-        )
-    )
+    address = _bootstrap(bootstrap, data_dir)
+    with _reaching_broker(address):
+        sent = asyncio.run(replay_dead_letters(address, topic, group=group, event_ids=set(event_id or ())))
     console.print(f"replayed {sent} dead letter(s) to {topic.removesuffix('.dlt')}")
 
 
@@ -307,6 +387,7 @@ def openapi(
 
     if action not in ("write", "check"):
         raise typer.BadParameter("action is 'write' or 'check'")
+    service = _known_services(service)
     try:
         drifts = oc.write(root, service, allow_breaking=allow_breaking) if action == "write" else None
     except oc.BreakingChangeError as exc:

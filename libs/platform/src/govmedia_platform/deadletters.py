@@ -54,9 +54,9 @@ async def read_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
     """Every record of ``<topic>.dlt`` from the beginning up to its current end (no consumer group)."""
     dlt = topic if topic.endswith(".dlt") else f"{topic}.dlt"
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
     letters: list[DeadLetter] = []
     try:
+        await consumer.start()  # inside: a broker that does not answer still closes the consumer
         partitions = consumer.partitions_for_topic(dlt) or set()
         if not partitions:
             await consumer.topics()
@@ -97,8 +97,8 @@ async def replay_dead_letters(
         if (group is None or d.group == group) and (not event_ids or d.event_id in event_ids)
     ]
     producer = make_producer(KafkaSettings(bootstrap=bootstrap), "dlt-replay")
-    await producer.start()
     try:
+        await producer.start()
         for d in letters:
             target = d.header("dlt_original_topic") or original
             await producer.send_and_wait(target, value=d.value, key=d.key, headers=d.original_headers())

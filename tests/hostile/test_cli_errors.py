@@ -1,0 +1,67 @@
+"""The ``govmedia`` CLI in front of a new user's mistakes: one line saying what is wrong and what to do.
+
+The outside test found tracebacks (rich's frames of aiokafka, asyncpg or SQLAlchemy) where a user had
+mistyped a service name, a database URL or a broker address, or had nothing running there yet.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from typer.testing import CliRunner
+
+from govmedia_platform.cli import app
+
+
+def _closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def _assert_one_clear_error(code: int, output: str, *names: str) -> None:
+    assert code == 2, output
+    assert "Traceback" not in output and "│ ❱" not in output, output
+    for name in names:
+        assert name in output, output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("topics", "--bootstrap", "127.0.0.1:{port}"),
+        ("dlt", "list", "gov.registry.accounts", "--bootstrap", "127.0.0.1:{port}"),
+        ("dlt", "replay", "gov.registry.accounts", "--bootstrap", "127.0.0.1:{port}"),
+    ],
+    ids=["topics", "dlt-list", "dlt-replay"],
+)
+def test_an_unreachable_broker_is_named_with_what_to_do(args: tuple[str, ...]) -> None:
+    port = _closed_port()
+    code, output = _run(*(a.format(port=port) for a in args))
+    _assert_one_clear_error(code, output, f"127.0.0.1:{port}", "GOVMEDIA_KAFKA_BOOTSTRAP")
+
+
+def test_an_unreachable_database_server_is_named_without_its_password() -> None:
+    port = _closed_port()
+    code, output = _run(
+        "migrate", "--database-url", f"postgresql+asyncpg://govmedia:s3cret@127.0.0.1:{port}/x"
+    )
+    _assert_one_clear_error(code, output, f"127.0.0.1:{port}", "GOVMEDIA_DATABASE_URL")
+    assert "s3cret" not in output
+
+
+def test_a_database_url_that_is_no_url_says_which_form_it_takes() -> None:
+    code, output = _run("migrate", "--database-url", "localhost:5432")
+    _assert_one_clear_error(code, output, "postgresql+asyncpg://")
+
+
+def test_an_unknown_service_name_lists_the_services() -> None:
+    code, output = _run("openapi", "check", "--service", "registy")
+    _assert_one_clear_error(code, output, "registy", "registry", "scoring")
