@@ -366,10 +366,10 @@ def main() -> None:
     print(f"{'  scoring consumer / runner floor':<48}{ingest['ratio_to_runner_floor']:>14.3f}")
     label = f"recompute month, {rec['accounts'] // 1000:,}k accounts x 30 days (s)"
     print(f"{label:<48}{rec['first']['seconds']:>14.1f}{'<= 60':>12}")
-    for key, name in (("postgres_backend", "PostgreSQL backend"), ("bench_process", "this process")):
+    for key, name in (("postgres_backend", "the PostgreSQL backend"), ("bench_process", "this process")):
         cpu = rec["first"]["cpu_seconds"][key]
         if cpu is not None:
-            print(f"{'  CPU seconds of the ' + name:<48}{cpu:>14.1f}")
+            print(f"{'  CPU seconds of ' + name:<48}{cpu:>14.1f}")
     print(f"{'  same recompute, nothing changed (s)':<48}{rec['unchanged']['seconds']:>14.1f}")
     print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: other work slows every figure)")
     doc = {

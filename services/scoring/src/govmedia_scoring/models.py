@@ -252,3 +252,20 @@ class ScoreRun(Base):
     accounts: Mapped[int] = mapped_column(Integer)
     changed: Mapped[int] = mapped_column(Integer)
     stale: Mapped[bool] = mapped_column(Boolean, server_default="false")  # settings changed since
+
+
+class ScoreFingerprint(Base):
+    """What the scores of one platform in one period were last computed from, as one 64-bit hash.
+
+    The hash covers every input of those scores: each account's attributes, its aggregates of the period,
+    of the previous and of the year-ago period, the digest of its rules, and the formulas' own version. A
+    recompute that finds the same hash skips the platform (effect percentiles and growth are relative within
+    a platform, so a platform is the smallest unit that can be skipped whole).
+    """
+
+    __tablename__ = "score_fingerprints"
+
+    period_kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(Text, primary_key=True)
+    fingerprint: Mapped[int] = mapped_column(BigInteger)

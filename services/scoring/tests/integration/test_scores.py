@@ -162,3 +162,40 @@ async def test_a_scores_event_too_large_for_the_bus_refuses_the_computation_and_
     assert outbox[0][0] == 0
     monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", "900000")
     assert (await scoring.compute(PeriodKind.WEEK, WEEK))[1] == 6  # the same run fits the default
+
+
+async def test_a_recompute_skips_only_the_platforms_whose_inputs_rules_and_formulas_hash_as_before(
+    scoring: Any,
+) -> None:
+    from sqlalchemy import text
+
+    from govmedia_scoring.engine.compute import RunResult, compute_period
+    from govmedia_scoring.periods import Period
+
+    async def run() -> RunResult:
+        async with scoring.sessions() as session, session.begin():
+            return await compute_period(session, Period(PeriodKind.WEEK, WEEK), now=scoring.clock.now())
+
+    ids = await seed_week(scoring)
+    assert (await run()).skipped == ()
+    again = await run()
+    assert again.skipped == ("douyin", "wechat", "weibo") and again.changed == 0
+    # a later snapshot of one weibo post: only weibo is computed again, and its score moves
+    weibo_post = (
+        await scoring.sql(
+            "SELECT platform_post_id FROM posts WHERE account_id = :a AND day IS NOT NULL LIMIT 1",
+            a=ids["weibo"],
+        )
+    )[0][0]
+    raw = "SELECT effect_raw FROM scores WHERE account_id = :a"
+    before = await scoring.sql(raw, a=ids["weibo"])
+    later = scoring.clock.now() + timedelta(hours=2)
+    await scoring.apply([scoring.metrics(ids["weibo"], weibo_post, later, shares=400, comments=90, likes=9)])
+    third = await run()
+    assert third.skipped == ("douyin", "wechat") and third.changed == 1
+    assert await scoring.sql(raw, a=ids["weibo"]) != before
+    # skipping never left a score behind: computing every platform afresh changes nothing
+    async with scoring.sessions() as session, session.begin():
+        await session.execute(text("DELETE FROM score_fingerprints"))
+    fresh = await run()
+    assert fresh.skipped == () and fresh.changed == 0

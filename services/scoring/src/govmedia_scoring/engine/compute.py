@@ -44,7 +44,8 @@ class RunResult:
     period: Period
     accounts: int
     changed: int
-    seconds: dict[str, float] = field(default_factory=dict)  # per step: rules, score, upsert, announce
+    seconds: dict[str, float] = field(default_factory=dict)  # per step: rules, inputs, score, upsert, …
+    skipped: tuple[str, ...] = ()  # platforms whose inputs, rules and formulas hashed as last time
 
 
 async def region_layers(session: AsyncSession) -> dict[str, dict[str, Any]]:
@@ -277,12 +278,42 @@ async def compute_period(
         await session.execute(
             text(sql.inputs_table(prefix, p.days)), {f"{prefix}s": p.start, f"{prefix}e": p.end}
         )
+    # A platform whose every input hashes as at its last computation cannot have changed: skip it whole.
+    fingerprints = {
+        pl: fp for pl, fp in await session.execute(text(sql.FINGERPRINTS), {"seed": sql.formula_version()})
+    }
+    held = await session.execute(
+        text(
+            "SELECT platform, fingerprint FROM score_fingerprints "
+            "WHERE period_kind = :k AND period_start = :s"
+        ),
+        {"k": period.kind.value, "s": period.start},
+    )
+    skipped = tuple(sorted(pl for pl, fp in held if fingerprints.get(pl) == fp))
+    params["skip"] = list(skipped)
     step("inputs")
     await session.execute(text("CREATE TEMP TABLE changed (account_id text) ON COMMIT DROP"))
     await session.execute(text(sql.scored_table()), params)
     step("score")
     await session.execute(text(sql.CHANGED))
     await session.execute(text(sql.UPSERT))
+    await session.execute(
+        text("DELETE FROM score_fingerprints WHERE period_kind = :k AND period_start = :s"),
+        {"k": period.kind.value, "s": period.start},
+    )
+    if fingerprints:
+        await session.execute(
+            text(
+                "INSERT INTO score_fingerprints (period_kind, period_start, platform, fingerprint) "
+                "SELECT :k, :s, * FROM unnest(CAST(:pl AS text[]), CAST(:fp AS bigint[]))"
+            ),
+            {
+                "k": period.kind.value,
+                "s": period.start,
+                "pl": list(fingerprints),
+                "fp": list(fingerprints.values()),
+            },
+        )
     step("upsert")
     if announce:
         await _announce(session, period, rules, now)
@@ -315,7 +346,7 @@ async def compute_period(
     for table in ("tmp_rules", "scored", "changed", *(sql.INPUT_TABLE.format(p=x) for x, _ in compared)):
         await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
     log.info("period scored", extra={"period": period.label(), "accounts": accounts, "changed": changed})
-    return RunResult(period, int(accounts), changed, seconds)
+    return RunResult(period, int(accounts), changed, seconds, skipped)
 
 
 def due_periods(today: date) -> list[Period]:

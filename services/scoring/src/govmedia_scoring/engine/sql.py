@@ -6,6 +6,7 @@ integration tests can demand equality, not closeness. Pure: this module only bui
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from govmedia_common.events.types import Platform
@@ -198,7 +199,8 @@ def inputs_table(p: str, days: int) -> str:
 def base_query(p: str, *, slim: bool = False) -> str:
     """SELECT of every account open in a period with its inputs, parts and four indices (and ``base``).
 
-    Parameters ``:{p}s``, ``:{p}e`` (dates) and ``:{p}wd`` (清博 d); reads temp tables ``tmp_rules`` and
+    Parameters ``:{p}s``, ``:{p}e`` (dates), ``:{p}wd`` (清博 d) and ``:skip`` (platforms left out whole);
+    reads temp tables ``tmp_rules`` and
     ``tmp_inputs_{p}`` (:func:`inputs_table`). ``slim`` keeps only ``account_id`` and ``base`` (what growth
     needs of the periods compared with). Activity is counted over the whole period; targets and gaps use
     the days the account was open.
@@ -220,6 +222,7 @@ WITH agg AS (
     FROM accounts a
     WHERE a.status IN ('active', 'suspended', 'merged', 'deregistered')
       AND COALESCE(a.opened_on, {s_}) <= {e_} AND COALESCE(a.closed_on, {e_}) >= {s_}
+      AND a.platform <> ALL(CAST(:skip AS text[]))
 ), inputs AS (
     SELECT acc.account_id, acc.region_code, acc.platform, acc.unit_id, acc.high_attention,
            (acc.e - acc.s + 1) AS active_days, {wd} AS wci_days,
@@ -452,3 +455,25 @@ SELECT c.account_id, c.unit_id, c.region_code, c.platform, c.diligence, c.effect
 FROM scored c JOIN changed USING (account_id)
 """
 """What the ``ScoresComputed`` event of each changed score is built from (integer inputs as integers)."""
+
+
+FINGERPRINTS = """
+SELECT a.platform,
+       bit_xor(hash_record_extended(ROW(a.account_id, a.region_code, a.unit_id, a.status, a.high_attention,
+                                        a.opened_on, a.closed_on, r.digest, n.*, p.*, y.*),
+                                    CAST(:seed AS bigint))) AS fingerprint
+FROM accounts a JOIN tmp_rules r ON r.region_code = a.region_code
+LEFT JOIN tmp_inputs_n n ON n.account_id = a.account_id
+LEFT JOIN tmp_inputs_p p ON p.account_id = a.account_id
+LEFT JOIN tmp_inputs_y y ON y.account_id = a.account_id
+GROUP BY a.platform
+"""
+"""Per platform, one hash of everything its scores depend on: each account's attributes, its aggregates of
+the three periods and its rules digest (XOR of per-account hashes: no sort). ``:seed`` is
+:func:`formula_version`, so new formulas never match old fingerprints."""
+
+
+def formula_version() -> int:
+    """A 63-bit number that changes whenever the SQL of the inputs or the scores changes."""
+    text_ = "".join(inputs_table(p, d) for p in "npy" for d in (7, 90)) + scored_table()
+    return int.from_bytes(hashlib.sha256(text_.encode()).digest()[:8], "big") >> 1
