@@ -78,6 +78,7 @@ async def test_a_monthly_bulletin_pdf_holds_the_regions_cases_in_extractable_chi
     r = await office.http.post("/v1/bulletins", json=body)
     assert r.status_code == 201, r.text
     bulletin = r.json()
+    assert r.headers["location"] == f"/v1/bulletins/{bulletin['id']}"
     assert bulletin["content"]["summary"] == {
         "violations": 3,
         "rectified": 1,

@@ -121,6 +121,7 @@ async def test_a_violation_alert_walks_from_notice_to_closure_and_reminders_resp
         headers={"Idempotency-Key": "report-2"},
     )
     assert r.status_code == 201, r.text
+    assert r.headers["location"] == f"/v1/cases/{case_id}"
     second = r.json()["reports"][-1]["id"]
     # A retry with the same key gets the same answer and submits nothing twice.
     replay = await unit.liaison.http.post(

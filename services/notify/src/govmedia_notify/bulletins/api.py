@@ -46,10 +46,13 @@ class BulletinOut(BaseModel):
 @router.post(
     "/v1/bulletins", response_model=BulletinOut, status_code=201, summary="Publish a bulletin (通报)"
 )
-async def publish(body: BulletinIn, session: SessionDep, principal: Office, rt: RuntimeDep) -> BulletinOut:
+async def publish(
+    body: BulletinIn, session: SessionDep, principal: Office, rt: RuntimeDep, response: Response
+) -> BulletinOut:
     row = await service.publish(
         session, principal, body.region_code, body.period_kind, body.period_start, now=rt.clock.now()
     )
+    response.headers["Location"] = f"/v1/bulletins/{row.id}"
     return BulletinOut.model_validate(row)
 
 

@@ -173,7 +173,10 @@ async def submit_report(
             attachments=[service.AttachmentRef(a.sha256, a.filename) for a in body.attachments],
             now=rt.clock.now(),
         )
-        return s.CaseDetailOut.model_validate(case).model_dump(mode="json"), {}
+        # the report lives in its case: Location is the case that now holds it
+        return s.CaseDetailOut.model_validate(case).model_dump(mode="json"), {
+            "Location": f"/v1/cases/{case_id}"
+        }
 
     return await idempotent_create(
         session,
