@@ -84,6 +84,21 @@ async def test_violations_one_to_seven_in_a_year_then_a_new_year_schedule_exactl
     latest = (await interviews(kit, unit.id))[-1]
     assert (latest["year"], latest["violation_count"], latest["interviewee_role"]) == (2026, 2, "liaison")
 
+    # An integrator pages through them: each page names the next in a Link header, the last names none.
+    everything = (await office.http.get("/v1/interviews", params={"unit_id": unit.id})).json()
+    assert len(everything) == 5
+    paged: list[str] = []
+    url: str | None = f"/v1/interviews?unit_id={unit.id}&limit=2"
+    while url is not None:
+        r = await office.http.get(url)
+        assert r.status_code == 200, r.text
+        paged += [i["id"] for i in r.json()]
+        link = r.headers.get("link")
+        url = link.split(">", 1)[0].lstrip("<") if link else None
+    assert paged == [i["id"] for i in everything]
+    r = await office.http.get("/v1/interviews", params={"cursor": "WyIyMDI1LTAxLTAxIiwxLCJ4Il0"})
+    assert r.status_code == 422 and r.json()["code"] == "invalid-cursor"  # a naive instant
+
     # The office records that the first interview took place; once.
     r = await office.http.get("/v1/interviews", params={"unit_id": unit.id, "year": 2025})
     first = r.json()[0]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind
+from govmedia_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from govmedia_common.scoping import can_see, sees_only_own_unit
 from govmedia_notify.ladder import repository as repo
 from govmedia_notify.ladder import service
@@ -58,16 +59,48 @@ class HeldIn(BaseModel):
 async def interviews(
     session: SessionDep,
     principal: Reader,
+    request: Request,
+    response: Response,
     unit_id: Annotated[str | None, Query(max_length=64)] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=500, description='From the `Link: <…>; rel="next"` header of the previous page.'),
+    ] = None,
 ) -> list[InterviewOut]:
     if sees_only_own_unit(principal):
         unit_id = principal.unit_id
     rows = await repo.list_interviews(
-        session, prefix=principal.region_prefix, unit_id=unit_id, year=year, limit=limit
+        session,
+        prefix=principal.region_prefix,
+        unit_id=unit_id,
+        year=year,
+        limit=limit + 1,
+        after=_after(cursor),
     )
-    return [InterviewOut.model_validate(r) for r in rows if can_see(principal, r.region_code, r.unit_id)]
+    if len(rows) > limit:  # more follow: the answer stays a list, the next page is named in a Link header
+        last = rows[limit - 1]
+        after = encode_cursor([last.created_at.isoformat(), last.violation_count, last.id])
+        following = request.url.include_query_params(cursor=after)
+        response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    return [
+        InterviewOut.model_validate(r) for r in rows[:limit] if can_see(principal, r.region_code, r.unit_id)
+    ]
+
+
+def _after(cursor: str | None) -> tuple[datetime, int, str] | None:
+    """(created_at, violation_count, id) of the last interview seen; any other cursor is a 422."""
+    values = decode_cursor(cursor, str, int, str)
+    if values is None:
+        return None
+    try:
+        created = datetime.fromisoformat(values[0])
+    except ValueError:
+        raise invalid_cursor() from None
+    if created.tzinfo is None:
+        raise invalid_cursor()
+    return created, values[1], values[2]
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,22 +68,24 @@ async def get_interview(
 
 
 async def list_interviews(
-    session: AsyncSession, *, prefix: str, unit_id: str | None, year: int | None, limit: int
+    session: AsyncSession,
+    *,
+    prefix: str,
+    unit_id: str | None,
+    year: int | None,
+    limit: int,
+    after: tuple[datetime, int, str] | None = None,
 ) -> Sequence[InterviewRow]:
+    """Interviews in scheduling order (created_at, violation_count, id), those after ``after`` only."""
     stmt = select(InterviewRow).where(InterviewRow.region_code.startswith(prefix, autoescape=True))
     if unit_id:
         stmt = stmt.where(InterviewRow.unit_id == unit_id)
     if year:
         stmt = stmt.where(InterviewRow.year == year)
-    return (
-        (
-            await session.execute(
-                stmt.order_by(InterviewRow.created_at, InterviewRow.violation_count).limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    order = (InterviewRow.created_at, InterviewRow.violation_count, InterviewRow.id)
+    if after is not None:
+        stmt = stmt.where(tuple_(*order) > tuple_(*after))
+    return (await session.execute(stmt.order_by(*order).limit(limit))).scalars().all()
 
 
 async def interviews_in(
