@@ -6,7 +6,11 @@ mistyped a service name, a database URL or a broker address, or had nothing runn
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -65,3 +69,22 @@ def test_a_database_url_that_is_no_url_says_which_form_it_takes() -> None:
 def test_an_unknown_service_name_lists_the_services() -> None:
     code, output = _run("openapi", "check", "--service", "registy")
     _assert_one_clear_error(code, output, "registy", "registry", "scoring")
+
+
+def test_status_of_a_stopped_platform_says_it_is_not_running_instead_of_listing_it(tmp_path: Path) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that no longer runs: the platform was stopped (Ctrl-C) or killed
+    (tmp_path / "state.json").write_text(
+        json.dumps(
+            {
+                "pid": gone.pid,
+                "database_server_url": "postgresql+asyncpg://postgres@127.0.0.1:1",
+                "kafka_bootstrap": "127.0.0.1:1",
+                "services": {"registry": {"url": "http://127.0.0.1:1", "pid": gone.pid, "restarts": 0}},
+            }
+        )
+    )
+    code, output = _run("status", "--data-dir", str(tmp_path))
+    assert code == 1, output
+    assert "not running" in output and "make run" in output, output
+    assert "http://127.0.0.1:1" not in output, output

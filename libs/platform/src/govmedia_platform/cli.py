@@ -190,6 +190,13 @@ def status(data_dir: DataDir = Path(".govmedia")) -> None:
         console.print("govmedia is not running here (no state file). Start it with 'make run'.")
         raise typer.Exit(1)
     state = json.loads(state_file.read_text())
+    pid = state.get("pid")
+    if pid and not _alive(pid):  # the state of a platform stopped with Ctrl-C, or killed
+        console.print(
+            f"govmedia is not running here (its supervisor, pid {pid}, has stopped). "
+            "Start it with 'make run'."
+        )
+        raise typer.Exit(1)
     console.print(f"Kafka bootstrap: {state.get('kafka_bootstrap', '?')}")
     console.print(f"PostgreSQL: {state.get('database_server_url', '?')}")
     if state.get("clock_file"):  # development: the services' shared clock, which `govmedia demo` moves
