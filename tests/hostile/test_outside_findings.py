@@ -5,6 +5,9 @@
 * ``POST /v1/units`` answered 201 without ``Location``, where ``POST /v1/filings`` gives one, and with
   the ETag (and body ``version``) 0 while ``GET`` answered 1: an ``If-Match`` with the creation's ETag
   was refused 412.
+
+What it found outside the registry stands at the end as strict xfails naming the owner's code: each turns
+into a failure (XPASS) the day it is fixed, so its mark is removed with the fix.
 """
 
 from __future__ import annotations
@@ -84,3 +87,61 @@ async def test_a_new_unit_answers_201_with_its_location_and_the_etag_an_edit_the
     assert fetched.headers["etag"] == created.headers["etag"]
     assert fetched.json()["version"] == created.json()["version"]
     assert edited.status_code == 200, edited.text
+
+
+# ---- found outside the tester's paths: written down as strict xfails, for their owners to turn green
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="libs/common problems.on_crash: the catch-all runs outside the tracing middleware, so the 500 "
+    "that says 'quote the trace_id' carries none (database errors, handled inside it, do)",
+)
+async def test_an_unexpected_500_carries_the_trace_id_it_asks_the_user_to_quote(
+    served_registry: Served,
+) -> None:
+    app = served_registry.registry_app
+
+    async def crash() -> None:
+        raise RuntimeError("a bug nobody foresaw")
+
+    if not any(getattr(r, "path", "") == "/v1/_tester_crash" for r in app.router.routes):
+        app.add_api_route("/v1/_tester_crash", crash, methods=["GET"], include_in_schema=False)
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.get("/v1/_tester_crash")
+    assert r.status_code == 500 and r.headers["content-type"].startswith(PROBLEM_JSON)
+    assert r.json().get("trace_id"), r.json()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="libs/common: a JSON body sent as text/plain gets pydantic's 'Input should be a valid dictionary "
+    "or object to extract fields from' at 'body', never saying to send Content-Type: application/json",
+)
+async def test_a_json_body_with_the_wrong_content_type_is_told_which_content_type_to_send(
+    served_registry: Served,
+) -> None:
+    admin = await served_registry.setup.admin()
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.post(
+            "/v1/units",
+            content=orjson.dumps(
+                {"name": "台州市路桥区气象局", "short_name": "气象局", "region_code": "331004"}
+            ),
+            headers={"Authorization": f"Bearer {admin}", "Content-Type": "text/plain"},
+        )
+    assert r.status_code in (415, 422), r.text
+    assert "application/json" in r.json()["detail"], r.json()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="libs/common (Starlette routing): a 405 names only the methods of one route of the path "
+    "(DELETE /v1/units answers Allow: POST although GET is served too), against RFC 9110 15.5.6",
+)
+async def test_a_405_allows_every_method_the_path_serves(served_registry: Served) -> None:
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.delete("/v1/units")
+    assert r.status_code == 405
+    allowed = {m.strip() for m in r.headers["allow"].split(",")}
+    assert {"GET", "POST"} <= allowed, r.headers["allow"]
