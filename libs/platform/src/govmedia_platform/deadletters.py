@@ -50,8 +50,13 @@ class DeadLetter:
         return [(k, v) for k, v in self.headers if not k.startswith("dlt_")]
 
 
-async def read_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
-    """Every record of ``<topic>.dlt`` from the beginning up to its current end (no consumer group)."""
+async def read_dead_letters(bootstrap: str, topic: str, *, idle_seconds: float = 1.0) -> list[DeadLetter]:
+    """Every record of ``<topic>.dlt`` from the beginning to its end (no consumer group).
+
+    The end is where reading finds nothing more for ``idle_seconds`` after passing the end offsets the broker
+    reports: those are only a lower bound (the embedded broker reports the base offset of a partition's last
+    batch plus one, so a batch of several dead letters would otherwise be cut to its first).
+    """
     dlt = topic if topic.endswith(".dlt") else f"{topic}.dlt"
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     letters: list[DeadLetter] = []
@@ -69,18 +74,18 @@ async def read_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
         ends = await consumer.end_offsets(tps)
         remaining = {tp: end for tp, end in ends.items() if end > 0}
         deadline = time.monotonic() + 60
-        while remaining and time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=1000)
-            for tp, records in batches.items():
+        while time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=int(idle_seconds * 1000))
+            for records in batches.values():
                 letters.extend(
-                    DeadLetter(r.offset, r.partition, r.key, r.value, list(r.headers or ()))
-                    for r in records
-                    if r.offset < ends[tp]
+                    DeadLetter(r.offset, r.partition, r.key, r.value, list(r.headers or ())) for r in records
                 )
             for tp in list(remaining):
                 position: int = await consumer.position(tp)
                 if position >= remaining[tp]:
                     del remaining[tp]
+            if not remaining and not batches:  # past the reported ends, and nothing more arrives
+                break
     finally:
         await consumer.stop()
     return sorted(letters, key=lambda d: (d.partition, d.offset))
