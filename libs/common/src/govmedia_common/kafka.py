@@ -195,8 +195,8 @@ async def lag_per_partition(
 ) -> dict[TopicPartition, int] | None:
     """Broker end offset − offset done (else the group's committed offset), per assigned partition.
 
-    Asked from the broker, not from fetch responses, so it stays true while nothing is handled; None when
-    the broker does not answer.
+    Asked from the broker as well as taken from fetch responses, so it stays true while nothing is handled;
+    None when the broker does not answer.
     """
     assigned = list(consumer.assignment())
     if not assigned:
@@ -207,13 +207,16 @@ async def lag_per_partition(
         return None
     lags: dict[TopicPartition, int] = {}
     for tp in assigned:
+        # The end offsets are a lower bound: the embedded broker answers the base offset of a partition's last
+        # batch + 1. The high watermark of the last fetch response is exact; take whichever is further.
+        end = max(ends.get(tp, 0), consumer.highwater(tp) or 0)
         offset = done.get(tp)
         if offset is None:
             try:
                 offset = await consumer.committed(tp) or 0  # nothing committed: all of it is lag
             except Exception:
                 continue
-        lags[tp] = max(0, ends.get(tp, 0) - offset)
+        lags[tp] = max(0, end - offset)
     return lags
 
 
