@@ -89,6 +89,32 @@ async def test_a_new_unit_answers_201_with_its_location_and_the_etag_an_edit_the
     assert edited.status_code == 200, edited.text
 
 
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"montor": {"not_updated_violation_days": 10}}, "montor"),  # a typo of a section
+        ({"monitor": 14}, "monitor"),  # a section that is no object
+        ({"registry": {}, "scorng": {}}, "scorng"),
+    ],
+)
+async def test_region_settings_with_an_unknown_section_are_refused_naming_it(
+    served_registry: Served, settings: dict[str, Any], key: str
+) -> None:
+    """A section no service reads was stored with 200: the office admin believed the setting applied."""
+    admin = await served_registry.setup.admin()
+    async with httpx.AsyncClient(
+        base_url=served_registry.registry_url, headers={"Authorization": f"Bearer {admin}"}
+    ) as client:
+        r = await client.put(
+            "/v1/regions/331003/settings", json={"settings": settings}, headers={"If-Match": "*"}
+        )
+        after = await client.get("/v1/regions/331003/settings")
+    assert r.status_code == 422, r.text
+    assert r.json()["key"] == key and key in r.json()["detail"], r.json()
+    assert "monitor" in r.json()["detail"]  # it says which sections there are
+    assert after.json()["own"] == {}  # nothing stored
+
+
 # ---- found outside the tester's paths: written down as strict xfails, for their owners to turn green
 
 

@@ -46,6 +46,23 @@ def _refuse(key: str, detail: str, code: str) -> SettingsRefused:
     return error
 
 
+# The sections a region's settings may have: one per service that reads them, and the levels' authority.
+SECTIONS = ("registry", "review", "monitor", "notify", "scoring", "authority")
+
+
+def check_sections(settings: Mapping[str, Any]) -> None:
+    """Refuse a section no service reads (a typo would be stored and silently never apply) or no object."""
+    for name, section in settings.items():
+        if name not in SECTIONS:
+            raise _refuse(
+                name,
+                f"no such section; the sections are {', '.join(SECTIONS)}",
+                "unknown-settings-section",
+            )
+        if not isinstance(section, dict):
+            raise _refuse(name, "must be an object of settings", "invalid-settings")
+
+
 def inconsistencies(rules: RegistryRules) -> list[tuple[str, str]]:
     """(key, why) for each combination that would make a later action fail."""
     missing = [str(t) for t in MUST_BE_ANNOUNCED if t not in rules.announced_filing_types]

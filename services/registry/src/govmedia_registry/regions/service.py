@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common import audit
 from govmedia_common.auth import Principal
-from govmedia_common.errors import DomainError, ErrorKind, not_found
+from govmedia_common.errors import not_found
 from govmedia_common.events.outbox import write_recorded
 from govmedia_common.workdays import Clock
 from govmedia_registry.models import RegionSettings
@@ -67,9 +67,8 @@ async def put_settings(
     session: AsyncSession, principal: Principal, code: str, settings: dict[str, Any], clock: Clock
 ) -> RegionSettings:
     """Replace a region's own settings (validated as they would apply there) and announce the change."""
+    authority.check_sections(settings)
     registry_section = settings.get("registry", {})
-    if not isinstance(registry_section, dict):
-        raise DomainError(ErrorKind.UNPROCESSABLE, "invalid-settings", "settings.registry must be an object")
     # Validate what this region would end up with, not only its own keys.
     parent = parent_code(code)
     merged = await effective_settings(session, parent) if parent else {}
