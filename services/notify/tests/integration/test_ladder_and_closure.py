@@ -109,6 +109,10 @@ async def test_violations_one_to_seven_in_a_year_then_a_new_year_schedule_exactl
     kit.clock.set(day(2026, 1, 6))
     r = await unit.liaison.http.post(f"/v1/interviews/{first['id']}/held", json=held)
     assert r.status_code == 403
+    # Nor before it was scheduled (the violation of 2 December that called for it had not happened yet).
+    early = {**held, "held_at": day(2025, 11, 20, 15).isoformat()}
+    r = await office.http.post(f"/v1/interviews/{first['id']}/held", json=early)
+    assert r.status_code == 422 and r.json()["code"] == "held-before-scheduled", r.text
     r = await office.http.post(f"/v1/interviews/{first['id']}/held", json=held)
     assert r.status_code == 200, r.text
     assert r.json()["held_at"] is not None

@@ -215,6 +215,13 @@ async def record_held(
         raise DomainError(
             ErrorKind.UNPROCESSABLE, "held-in-future", "An interview cannot be recorded before it happens."
         )
+    if held_at < row.created_at:
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE,
+            "held-before-scheduled",
+            f"held_at lies before the interview was scheduled ({row.created_at.isoformat()}): give the day "
+            "it took place.",
+        )
     row.held_at, row.held_notes, row.recorded_by = held_at, notes, principal.subject
     await add_event(
         session,
