@@ -13,7 +13,9 @@ On a fresh, migrated monitor database (PostgreSQL as the tests start it), in the
   nothing).
 
 A benchmark, not a test: nothing is asserted. Goals: ingest ≥ 0.2 × COPY; a sweep ≤ 10 s on 2 cores.
-Prints a table and writes ``bench/results/monitor.json``.
+The default is the issue's size (100,000 accounts); ``--accounts N`` measures a smaller one, and the result
+then says it is not the issue's size. Prints a table and writes ``bench/results/monitor.json`` with the load
+average before and after (the machine is shared).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from govmedia_platform.pytest_plugin import fresh_database, test_infrastructure
 
 RESULTS = Path(os.environ.get("GOVMEDIA_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
 AS_OF = date(2025, 10, 20)
+ISSUE_ACCOUNTS = 100_000  # the issue's goal: a full sweep over 100,000 accounts in <= 10 s on 2 cores
 
 
 def progress(message: str) -> None:
@@ -185,6 +188,7 @@ async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
                 "raised": dict(result.raised),
                 "escalated": dict(result.escalated),
                 "resolved": dict(result.resolved),
+                "seconds_by_step": result.seconds,
             }
     finally:
         await engine.dispose()
@@ -195,10 +199,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--accounts", type=int, default=100_000, help="accounts the sweep runs over")
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=ISSUE_ACCOUNTS,
+        help="accounts the sweep runs over (default: the issue's 100,000; smaller only for a quick look)",
+    )
     parser.add_argument("--metrics", type=int, default=100_000, help="metric snapshots to ingest")
     args = parser.parse_args()
     started = time.perf_counter()
+    load_before = os.getloadavg()
+    if args.accounts != ISSUE_ACCOUNTS:
+        progress(
+            f"NOTE: {args.accounts:,} accounts, not the issue's {ISSUE_ACCOUNTS:,}: not a result to report"
+        )
     progress("starting infrastructure (like the tests: environment URLs, Docker, or embedded)")
     with test_infrastructure() as infra:
         out = asyncio.run(run(infra, args))
@@ -209,6 +223,8 @@ def main() -> None:
     print(f"{'ingest / COPY':<28}{out['ingest_vs_copy']:>16}  >= 0.2")
     print(f"{'first sweep s':<28}{out['sweep_first']['seconds']:>16}  <= 10")
     print(f"{'steady sweep s':<28}{out['sweep_steady']['seconds']:>16}  <= 10")
+    print(f"{'accounts swept':<28}{args.accounts:>16,}")
+    print(f"{'load average before/after':<28}{load_before[0]:>10.2f} / {os.getloadavg()[0]:.2f}")
     doc = {
         "benchmark": "monitor",
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -218,6 +234,11 @@ def main() -> None:
             "platform": platform.platform(),
         },
         "parameters": vars(args),
+        "issue_size": args.accounts == ISSUE_ACCOUNTS,
+        "load_average": {
+            "before": [round(x, 2) for x in load_before],
+            "after": [round(x, 2) for x in os.getloadavg()],
+        },
         "results": out,
         "goals": {"ingest_vs_copy": 0.2, "sweep_seconds": 10},
         "total_seconds": round(time.perf_counter() - started, 1),
