@@ -6,9 +6,10 @@ Thresholds of the domain (deadlines, quiet hours, the ladder, forced closure) ar
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from govmedia_common.settings import ServiceSettings
+from govmedia_notify.channels.addresses import Network, networks
 
 
 class NotifySettings(ServiceSettings):
@@ -24,6 +25,23 @@ class NotifySettings(ServiceSettings):
     sms_gateway_url: str | None = Field(None, description="POST endpoint of the SMS gateway; None: no SMS.")
     sms_gateway_token: SecretStr | None = None
     webhook_timeout_seconds: float = 10.0
+    webhook_allowed_networks: str = Field(
+        "",
+        description="Comma-separated networks (CIDR) besides public addresses that webhooks may point at, "
+        "e.g. an intranet receiver's 10.20.0.0/16; loopback, private and link-local addresses are refused "
+        "otherwise.",
+    )
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        networks(value.split(","))  # an operator's typo stops the start, naming the entry
+        return value
+
+    @property
+    def webhook_networks(self) -> tuple[Network, ...]:
+        return networks(self.webhook_allowed_networks.split(","))
+
     delivery_max_attempts: int = Field(8, ge=1, le=50, description="Attempts before a delivery is dead.")
     delivery_backoff_seconds: float = Field(30.0, gt=0, description="First retry delay; doubles each time.")
     delivery_backoff_cap_seconds: float = Field(3600.0, gt=0)

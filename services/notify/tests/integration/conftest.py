@@ -315,6 +315,7 @@ async def running_notify(
     infra: Infrastructure, *, consumers: bool, **overrides: Any
 ) -> AsyncIterator[NotifyKit]:
     url = await fresh_database(infra, "notify", "notify")
+    overrides.setdefault("webhook_allowed_networks", "127.0.0.0/8")  # the tests' receivers are local
     settings = NotifySettings(
         service_name="notify",
         environment="test",
@@ -351,4 +352,11 @@ async def notify(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Not
 async def notify_consuming(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[NotifyKit]:
     """The notify app with its consumers running against the real broker."""
     async with running_notify(infra, consumers=True) as kit:
+        yield kit
+
+
+@pytest.fixture
+async def notify_public_webhooks_only(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[NotifyKit]:
+    """The notify app as production configures it by default: webhooks to public addresses only."""
+    async with running_notify(infra, consumers=False, webhook_allowed_networks="") as kit:
         yield kit

@@ -2,7 +2,7 @@
 
 A webhook receiver that is down then up gets every notice once by delivery id, with a signature that verifies
 by the documented recipe; dead deliveries are redelivered; e-mail to a real SMTP server keeps Chinese subject
-and body intact.
+and body intact. A webhook that points inside the server's network is refused (no SSRF).
 """
 
 from __future__ import annotations
@@ -192,3 +192,40 @@ async def test_email_to_a_real_smtp_server_keeps_the_chinese_subject_and_body(no
     assert delivery.delivered_at is not None and delivery.delivered_at - kit.clock.now() < timedelta(
         seconds=1
     )
+
+
+async def test_a_webhook_into_the_servers_own_network_is_refused_on_subscribing_and_before_delivery(
+    notify_public_webhooks_only: Any, notify: Any
+) -> None:
+    # With no allowed networks (the default) the address written in the URL is refused at once.
+    office = await notify_public_webhooks_only.office()
+    for url in ("http://127.0.0.1:5432/", "http://169.254.169.254/latest/meta-data/", "http://localhost/"):
+        r = await office.http.post(
+            "/v1/subscriptions", json={"url": url, "event_kinds": ["notice"], "secret": SECRET}
+        )
+        assert r.status_code == 422 and r.json()["code"] == "webhook-address-refused", r.text
+        assert "GOVMEDIA_NOTIFY_WEBHOOK_ALLOWED_NETWORKS" in r.json()["detail"]
+
+    # A subscription taken while loopback was allowed is refused before each delivery once it is not:
+    # the receiver gets nothing and the delivery says why.
+    kit = notify
+    receiver = Receiver(free_port())
+    await receiver.up()
+    try:
+        office = await kit.office()
+        r = await office.http.post(
+            "/v1/subscriptions", json={"url": receiver.url, "event_kinds": ["notice"], "secret": SECRET}
+        )
+        assert r.status_code == 201, r.text
+        unit = await kit.unit("路桥区第九局", account_name="路桥账号九")
+        await kit.raise_alert(kit.alert(unit, at=kit.clock.now()))
+        dispatcher = kit.dispatcher(webhook_allowed_networks="")
+        try:
+            assert await dispatcher.run_once() >= 1
+        finally:
+            await dispatcher.client.aclose()
+        hooks = await kit.deliveries(channel="webhook")
+        assert hooks and all("refused" in (h.last_error or "") for h in hooks), [h.last_error for h in hooks]
+        assert receiver.receipts == []
+    finally:
+        await receiver.down()

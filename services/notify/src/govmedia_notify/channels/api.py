@@ -15,8 +15,10 @@ from govmedia_common.pagination import decode_cursor, encode_cursor
 from govmedia_common.scoping import can_see, sees_only_own_unit
 from govmedia_notify.channels import repository as repo
 from govmedia_notify.channels import schemas as s
+from govmedia_notify.channels.addresses import AddressRefused, check_written_host
 from govmedia_notify.channels.domain import Channel, DeliveryStatus
 from govmedia_notify.models import Subscription
+from govmedia_notify.settings import NotifySettings
 
 router = APIRouter()
 
@@ -74,6 +76,15 @@ async def subscribe(
     rt: RuntimeDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> Response:
+    settings = rt.settings
+    assert isinstance(settings, NotifySettings)
+    try:
+        check_written_host(str(body.url), settings.webhook_networks)
+    except AddressRefused as exc:
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE, "webhook-address-refused", f"body.url: {exc}", key="url"
+        ) from None
+
     async def make() -> tuple[Any, dict[str, str]]:
         sub = Subscription(
             id=new_id(),

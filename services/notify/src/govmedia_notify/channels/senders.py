@@ -7,6 +7,7 @@ Each raises on failure; the dispatcher decides about retries. Every message carr
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any, Protocol
@@ -15,6 +16,7 @@ import aiosmtplib
 import httpx
 import orjson
 
+from govmedia_notify.channels.addresses import AddressRefused, Network, check_resolved_host
 from govmedia_notify.channels.domain import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, sign
 from govmedia_notify.models import Delivery
 from govmedia_notify.settings import NotifySettings
@@ -83,10 +85,11 @@ class SmsSender:
 
 
 class WebhookSender:
-    """A signed POST of the delivery's JSON payload to the subscriber's URL."""
+    """A signed POST of the delivery's JSON payload to the subscriber's URL (public addresses only)."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, allowed: Sequence[Network] = ()) -> None:
         self.client = client
+        self.allowed = allowed
 
     @staticmethod
     def body(delivery: Delivery) -> bytes:
@@ -102,6 +105,10 @@ class WebhookSender:
     async def send(self, delivery: Delivery, secret: str | None) -> None:
         if not secret:
             raise DeliveryFailed("the subscription is gone")
+        try:
+            await check_resolved_host(delivery.recipient, self.allowed)
+        except AddressRefused as exc:
+            raise DeliveryFailed(f"{delivery.recipient}: refused: {exc}") from exc
         body = self.body(delivery)
         headers = {
             SIGNATURE_HEADER: sign(secret, int(time.time()), body),

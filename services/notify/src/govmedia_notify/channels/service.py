@@ -124,7 +124,7 @@ class Dispatcher:
         self.senders: dict[str, Sender] = {
             Channel.EMAIL: EmailSender(settings),
             Channel.SMS: SmsSender(settings, self.client),
-            Channel.WEBHOOK: WebhookSender(self.client),
+            Channel.WEBHOOK: WebhookSender(self.client, settings.webhook_networks),
         }
         self._stopping = asyncio.Event()
 
