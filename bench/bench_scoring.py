@@ -12,8 +12,9 @@ Starts the infrastructure the way the tests do (``test_infrastructure()``), then
   two days in three with posts; generated set-based in SQL, not counted): every index, the effect
   percentiles per platform, growth against the previous and year-ago months, the upsert of the scores and
   a ``ScoresComputed`` outbox row per changed score (goal ≤ 60 s on 2 cores); then the same recompute with
-  nothing changed. Wall seconds with the load average around them, and the CPU seconds of the PostgreSQL
-  backend and of this process (what two idle cores would need).
+  nothing changed (every platform hashes as before and is skipped after the inputs). Wall seconds with
+  the load average around them, and the CPU seconds of the PostgreSQL backend and of this process (what
+  two idle cores would need).
 
 A benchmark, not a test: nothing is asserted. Writes ``bench/results/scoring.json``.
 ``--accounts`` and ``--snapshots`` shrink it for a quick look.
@@ -285,6 +286,7 @@ async def recompute(url: str, accounts: int) -> dict[str, Any]:
             "seconds": round(seconds, 2),
             "scored": result.accounts,
             "changed": result.changed,
+            "skipped_platforms": list(result.skipped),
             "steps": result.seconds,
             # CPU time is what the machine's load does not inflate much: the two together tell how long
             # the run would take on two idle cores
