@@ -28,6 +28,9 @@ async def test_sql_built_metrics_events_validate_and_carry_the_same_headers_as_a
     async with monitor.sessions() as session, session.begin():
         report = await observations.ingest_metrics(session, items, channel=IngestChannel.FILE_IMPORT, now=now)
     assert (report.accepted, report.duplicates) == (2, 0)
+    async with monitor.sessions() as session, session.begin():
+        again = await observations.ingest_metrics(session, items, channel=IngestChannel.FILE_IMPORT, now=now)
+    assert (again.accepted, again.duplicates) == (0, 2), "the same snapshots again: nothing new"
 
     async with monitor.sessions() as session:
         rows = (
@@ -47,4 +50,4 @@ async def test_sql_built_metrics_events_validate_and_carry_the_same_headers_as_a
         assert set(r.headers) >= reference - {"traceparent"}
         assert r.headers["ce_id"] == r.id and r.headers["ce_subject"] == account == r.aggregateid
         assert r.headers["ce_type"] == MetricsObserved.event_type
-    assert len({r.id for r in rows}) == 2
+    assert len({r.id for r in rows}) == 2, "one event per snapshot, none for the replay"
