@@ -438,8 +438,8 @@ def _summary_loads(results: Path) -> dict[str, tuple[Any, list[float]]]:
 def _load_text(values: list[float]) -> str | None:
     if not values:
         return None
-    low, high = min(values), max(values)
-    return f"{low:.1f}" if abs(high - low) < 0.05 else f"{low:.1f}–{high:.1f}"
+    low, high = f"{min(values):.1f}", f"{max(values):.1f}"
+    return low if low == high else f"{low}–{high}"
 
 
 # ------------------------------------------------------------------------------------------------ report

@@ -118,3 +118,10 @@ def test_the_load_average_run_all_recorded_applies_only_to_the_file_that_run_wro
     assert rows["check_engine_vs_plain_scan"]["load_average_1min"] is None  # replaced by a later run
     assert rows["relay_vs_raw_produce"]["load_average_1min"] == "3.0"
     assert rows["relay_vs_raw_produce"]["met"] is True
+
+
+def test_a_load_that_did_not_move_reads_as_one_number() -> None:
+    report = _report()
+    assert report._load_text([5.81, 5.84]) == "5.8"
+    assert report._load_text([4.6, 10.57]) == "4.6–10.6"
+    assert report._load_text([]) is None
