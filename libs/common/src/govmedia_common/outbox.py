@@ -26,6 +26,10 @@ The outbox outlives the broker. Each row records the cluster id of the broker it
 means a new, empty broker (the embedded broker keeps its log in memory and gets a fresh id at each start):
 the relay waits until the topics exist again, then republishes every row still in the table — the rows of
 the last ``retention_days`` — in ``seq`` order. Consumers' inboxes drop what they had already handled.
+On the new broker each aggregate's events first arrive in ``seq`` order, on every topic: rows are marked
+published only when the broker answered with the same cluster id right before and after their batch; the
+relays of an outbox drain under a shared gate and take a new broker on under the exclusive one; a topic
+that may hold rows the producer retried into the new broker is recreated first (``outbox_broker``).
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ from govmedia_common.kafka import (
     ensure_topics,
     topic_partitions,
 )
+from govmedia_common.outbox_broker import BrokerGuard
 from govmedia_common.settings import KafkaSettings
 from govmedia_common.tracing import current_traceparent
 
@@ -188,12 +193,6 @@ _SET_ASIDE_SQL = text(
     "UPDATE outbox SET dead_at = now(), last_error = :err WHERE seq = :seq AND published_at IS NULL"
 )
 
-# A new broker: every row still here (published within retention, or not yet) goes out again, in seq order.
-_REPUBLISH_SQL = text(
-    "UPDATE outbox SET published_at = NULL, published_to = NULL "
-    "WHERE published_at IS NOT NULL AND published_to IS NOT NULL AND published_to <> :broker"
-)
-
 
 @dataclass
 class PublishOutcome:
@@ -241,6 +240,7 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._partition = KeyPartitions(producer)
+        self._guard = BrokerGuard(self)  # the cluster-id checks and the gate (outbox_broker)
 
     def wake(self) -> None:
         """Ask the relay to look for rows now instead of after its idle sleep."""
@@ -249,7 +249,7 @@ class OutboxRelay:
     # ---- the broker ---------------------------------------------------------------------------------
 
     async def check_broker(self, *, force: bool = False) -> bool:
-        """Ask the broker for its cluster id; on a new broker, republish the retained rows. True if new."""
+        """Ask the broker for its cluster id; a new one is taken on (``BrokerGuard.take_on``). True if new."""
         loop = asyncio.get_running_loop()
         if not force and loop.time() - self._broker_checked < self.broker_check_seconds:
             return False
@@ -257,20 +257,7 @@ class OutboxRelay:
         self._broker_checked = loop.time()
         if current is None or current == self.broker:
             return False
-        previous, first = self.broker, self.broker is None
-        if not first:
-            log.warning(
-                "a new broker answers; republishing the outbox", extra={"was": previous, "now": current}
-            )
-        await self._wait_for_topics(current)
-        async with self.sessions() as session, session.begin():
-            result = await session.execute(_REPUBLISH_SQL, {"broker": current})
-        again = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        if again:
-            metrics.OUTBOX_REPUBLISHED.labels(self.service).inc(again)
-            log.warning("outbox rows queued again for a new broker", extra={"rows": again, "broker": current})
-        self.broker = current
-        return not first
+        return await self._guard.take_on()
 
     async def _wait_for_topics(self, broker: str) -> None:
         """Until the topics of the rows to (re)publish exist with their configured partitions.
@@ -417,28 +404,8 @@ class OutboxRelay:
             )
 
     async def run_once(self) -> int:
-        """Claim, publish and mark one batch; returns how many rows were published."""
-        await self.check_broker()
-        broker = self.broker  # known before sending: a row is never labelled with a newer broker
-        rows = await self.claim()
-        if not rows:
-            return 0
-        try:
-            outcome = await self.publish(rows)
-        except BaseException as exc:
-            await asyncio.shield(self.release(rows, repr(exc)))
-            raise
-        await self.set_aside(outcome.set_aside)
-        await self.mark(outcome.published, broker)
-        if outcome.retry:
-            error = repr(outcome.error) if outcome.error else "held behind a row set aside"
-            await self.release(outcome.retry, error)
-        if outcome.error is not None:
-            metrics.OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
-            log.warning("outbox publish failed, will retry", extra={"rows": len(rows), "error": error})
-            self._broker_checked = -1e9  # a broker that went away may come back as a new one
-            raise outcome.error
-        return len(outcome.published)
+        """Claim, publish and mark one batch (a drain without a claim ahead); returns rows published."""
+        return await self.drain(max_seconds=0)
 
     async def drain(self, *, max_seconds: float = 5.0) -> int:
         """Publish batch after batch until nothing is claimable (or ``max_seconds``); returns rows published.
@@ -456,16 +423,16 @@ class OutboxRelay:
         # relay in the table, so a claim ahead must skip them as well as the rows in flight.
         marking_rows: list[ClaimedRow] = []
         await self.check_broker()
-        rows = await self.claim()
+        rows = await self._guard.enter(self.claim)  # the claims, sends and marks of a drain hold the gate
         try:
             while rows:
                 broker = self.broker  # known before sending: a row is never labelled with a newer broker
-                sent, outcome = await self._send(rows)
+                sent, outcome = await self._guard.send(rows)  # a look at the cluster id before
                 more = loop.time() < until and not self._stopping.is_set()
                 skip = [r.seq for r in (*rows, *marking_rows)]
                 ahead = asyncio.create_task(self.claim(in_flight=skip)) if more else None
                 try:
-                    outcome = await self._acknowledged(sent, outcome)
+                    outcome = await self._guard.acknowledged(sent, outcome)  # and after
                 except BaseException:
                     outcome.error = outcome.error or RuntimeError("interrupted while publishing")
                     raise
@@ -484,11 +451,12 @@ class OutboxRelay:
                 marking_rows = list(outcome.published)
                 total += len(outcome.published)
                 rows = claimed_ahead
-                if rows:
-                    await self.check_broker()
         finally:
-            if marking is not None:
-                await asyncio.shield(marking)
+            try:
+                if marking is not None:
+                    await asyncio.shield(marking)
+            finally:
+                await self._guard.leave()
         return total
 
     async def _settle(
