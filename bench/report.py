@@ -351,7 +351,7 @@ EXTRAS: tuple[Measure, ...] = (
     ),
     Measure(
         "http_loadgen_cpu_at_bare_saturation",
-        "Load generator CPU (cores) while saturating the bare POST: far below 1, so not the bottleneck",
+        "Load generator CPU (cores) while saturating the bare POST (near 1 it would limit the bare rate)",
         "write_path.json",
         _num("bare", "saturation", "loadgen_cpu"),
         None,
