@@ -25,9 +25,11 @@ How the guarantee is kept:
   Then every row published to another broker, or to a recreated topic, is queued again, the leases are
   cleared, and the relays claim from the lowest ``seq``.
 
-Not covered: a relay killed while its batch was out at the moment the broker restarted leaves no label; a
-consumer that read a recreated topic in the instant between such rows' arrival and the topic's deletion has
-seen them. Apache Kafka keeps its cluster id for the life of the cluster, so there none of this triggers.
+Not covered: a relay killed while its batch was out at the moment the broker restarted leaves no label.
+A consumer that read such stray rows before their topic was recreated (tens of milliseconds after their
+acknowledgement, while a consumer first has to notice the new broker and rejoin its group) has met them out
+of order, and its position may then skip as many republished rows of that partition. Apache Kafka keeps its
+cluster id for the life of the cluster, so there none of this triggers.
 """
 
 from __future__ import annotations
