@@ -165,6 +165,15 @@ class LexiconFetcher:
                     ).where(_WITHOUT_DOCUMENT)
                 )
             ).all()
+        if not pending:
+            return 0
+        if self.settings.credentials() is None:
+            log.warning(
+                "%d lexicon list(s) wait for their document: no machine client configured "
+                "(GOVMEDIA_MONITOR_CLIENT_ID/_SECRET or _CLIENT_CREDENTIALS_FILE)",
+                len(pending),
+            )
+            return 0
         stored = 0
         for row in pending:
             key = f"{row.scope_region_code}/{row.kind}"
