@@ -35,7 +35,7 @@ from govmedia_common.auth import (
     revocations_url_beside,
     unauthorized,
 )
-from govmedia_common.consumer import ConsumerRunner, Handler
+from govmedia_common.consumer import ConsumerRunner, Handler, tune_gc
 from govmedia_common.db import audit_table, create_engine, session_factory
 from govmedia_common.devclock import service_clock
 from govmedia_common.errors import DomainError, ErrorKind
@@ -317,6 +317,7 @@ def create_app(
                     _supervise("gauges", lambda: gauges.run(runtime.sessions, spec.gauge_refresh_seconds))
                 )
             )
+        tune_gc()  # once per process, everything of the startup built: see govmedia_common.consumer_read
         log.info("service started", extra={"groups": list(spec.consumer_groups)})
         try:
             yield

@@ -10,7 +10,11 @@ How a polled batch of one partition is handled
 3. The new events are handed to their handlers in partition order. Consecutive events of one partition
    for a :class:`BatchHandler` go to it in ONE call, so its effects can be a few set-based statements; plain
    per-message handlers are called one by one inside the same transaction.
-4. Commit, then commit the Kafka offsets.
+4. Commit; the Kafka offsets are then committed in the background (coalesced) while the next batch is
+   handled: a commit lost on the way only means those records come again, and the inbox drops them.
+   With ``read_ahead=True`` the next poll is also fetched and read while the database runs the
+   transaction (:mod:`govmedia_common.consumer_pipeline`); off by default: on the shared 2-core machine it
+   cost more CPU than it saved in waiting (``bench/bench_bus.py`` measures both).
 
 On any error the transaction is rolled back as a whole, then:
 
@@ -32,7 +36,6 @@ run under ``handler_timeout`` (below ``max_poll_interval_ms``) so a stuck one ca
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 from collections import Counter
@@ -41,13 +44,15 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
 from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from govmedia_common import metrics
+from govmedia_common.consumer_pipeline import ReadAhead
+from govmedia_common.consumer_read import Item, observe_many, read_items
+from govmedia_common.consumer_read import tune_gc as tune_gc
 from govmedia_common.consumer_watch import BrokerWatch
-from govmedia_common.envelope import Envelope, EnvelopeError, from_record
+from govmedia_common.envelope import EnvelopeError, from_record
 from govmedia_common.events.base import Event
 from govmedia_common.handlers import BatchFunction as BatchFunction
 from govmedia_common.handlers import BatchHandler as BatchHandler
@@ -55,7 +60,7 @@ from govmedia_common.handlers import Handler as Handler
 from govmedia_common.handlers import MessageContext as MessageContext
 from govmedia_common.handlers import MessageHandler as MessageHandler
 from govmedia_common.handlers import batch as batch
-from govmedia_common.inbox import record_in_inbox
+from govmedia_common.inbox import claim_in_inbox
 from govmedia_common.kafka import CommitOnRevoke, dead_letter_headers
 from govmedia_common.settings import KafkaSettings
 from govmedia_common.tracing import span
@@ -68,42 +73,8 @@ E = TypeVar("E", bound=Event)
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
-_frozen = False
-
-
-def _freeze_startup_objects() -> None:
-    """Once per process: move what exists before the first consumer starts out of the cyclic collector.
-
-    A consumer keeps a polled batch's objects (records, envelopes, events) alive across a transaction, so
-    they survive into the oldest generation and trigger full collections; each one walks every object of
-    the process (modules, the app, pools, schemas). After :func:`gc.freeze` it walks only what was created
-    since — about a fifth less time per record in ``bench/bench_bus.py``. Garbage is collected first, so
-    nothing unreachable is frozen; objects freed later are still freed by reference counting.
-    """
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.collect()
-        gc.freeze()
-
-
 class _PartitionLost(Exception):
     """The partition was revoked while waiting out a transient failure: its new owner takes over."""
-
-
-class _Item:  # a parsed record on its way to a handler
-    __slots__ = ("ctx", "env", "event", "handler", "record")
-
-    def __init__(self, record: Record, env: Envelope, event: Event | None, handler: Handler | None) -> None:
-        self.record = record
-        self.env = env
-        self.event = event
-        self.handler = handler
-        # Not through the frozen dataclass __init__ (one object.__setattr__ per field): one per record.
-        ctx = self.ctx = object.__new__(MessageContext)
-        ctx.__dict__.update(
-            envelope=env, topic=record.topic, partition=record.partition, offset=record.offset
-        )
 
 
 @dataclass
@@ -114,7 +85,7 @@ class BatchFailure:
     culprit: Record | None = None  # the record whose per-message handler raised; None when not known
 
 
-class ConsumerRunner(BrokerWatch):
+class ConsumerRunner(ReadAhead, BrokerWatch):
     """Runs typed handlers for the event types of one consumer group."""
 
     def __init__(
@@ -135,7 +106,8 @@ class ConsumerRunner(BrokerWatch):
         batch_transactions: bool = True,
         max_poll_records: int = 2000,
         broker_check_seconds: float = 2.0,
-        freeze_startup_objects: bool = True,
+        freeze_startup_objects: bool = False,
+        read_ahead: bool = False,
     ) -> None:
         if handler_timeout * 1000 * (max_retries + 1) >= max_poll_interval_ms:
             raise ValueError("handler_timeout × (retries+1) must stay below max_poll_interval_ms")
@@ -168,10 +140,16 @@ class ConsumerRunner(BrokerWatch):
         self._reread = False
         self._duration_children: dict[str, Any] = {}
         self._outcome_children: dict[tuple[str, str], Any] = {}
+        # The next poll, fetched and read while the current batch's transaction runs (see _fetch_ahead).
+        self.read_ahead = read_ahead
+        self._ahead: dict[TopicPartition, list[Record]] | None = None
+        self._ready: dict[int, Item] = {}
+        self._in_hand: dict[int, Item] = {}  # the items of the poll being handled, read while fetched ahead
+        self._committing: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        if self.freeze_startup_objects:
-            _freeze_startup_objects()
+        if self.freeze_startup_objects:  # services do it at startup (app.py); a runner on its own may ask
+            tune_gc()
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=self.kafka.bootstrap,
             group_id=self.group_id,
@@ -182,7 +160,7 @@ class ConsumerRunner(BrokerWatch):
             max_poll_records=self.max_poll_records,
         )
         await self.consumer.start()
-        self.consumer.subscribe(self.topics, listener=CommitOnRevoke(self.commit_pending, self.group_id))
+        self.consumer.subscribe(self.topics, listener=CommitOnRevoke(self._on_revoke, self.group_id))
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -192,16 +170,6 @@ class ConsumerRunner(BrokerWatch):
             finally:
                 await self.consumer.stop()
 
-    async def commit_pending(self) -> None:
-        if self.consumer is None or not self._pending:
-            return
-        offsets, self._pending = self._pending, {}
-        assigned = self.consumer.assignment()
-        offsets = {tp: o for tp, o in offsets.items() if tp in assigned}
-        if offsets:
-            await self.consumer.commit(offsets)
-            self._committed.update(offsets)
-
     async def run(self) -> None:
         """Poll, handle, commit until stopped."""
         if self.consumer is None:
@@ -210,7 +178,9 @@ class ConsumerRunner(BrokerWatch):
         watch = asyncio.create_task(self._watch())  # lag and broker checks off the handling path
         try:
             while not self._stopping.is_set():
-                batches = await self.consumer.getmany(timeout_ms=500, max_records=self.max_poll_records)
+                batches = self._take_ahead() or await self.consumer.getmany(
+                    timeout_ms=500, max_records=self.max_poll_records
+                )
                 handled: dict[TopicPartition, int] = {}
                 try:
                     await self._handle_poll(batches, handled)
@@ -220,14 +190,15 @@ class ConsumerRunner(BrokerWatch):
                 except BaseException:
                     self._rewind(batches, handled)
                     raise
-                try:
-                    await self.commit_pending()
-                except KafkaError as exc:  # a restarted broker that forgot the group: redelivery is harmless
-                    log.warning("offset commit failed; records come again", extra={"error": repr(exc)})
+                self._commit_soon()
                 if self._reread:
+                    self._drop_ahead()  # read again from the beginning anyway
+                    await self._settle_commits()
                     await self._read_from_beginning()
         finally:
             watch.cancel()
+            self._give_back_ahead()
+            await self._settle_commits()
 
     async def _watch(self) -> None:
         while True:
@@ -294,6 +265,7 @@ class ConsumerRunner(BrokerWatch):
         offset, the unhandled rest of the batch would be lost.
         """
         assert self.consumer is not None
+        self._give_back_ahead()  # first: the seeks below (to earlier offsets) must win
         assigned = self.consumer.assignment()
         for tp, records in batches.items():
             if not records or tp not in assigned:
@@ -346,50 +318,38 @@ class ConsumerRunner(BrokerWatch):
 
     # ---- the batch path -----------------------------------------------------------------------------
 
-    def _prepare(self, records: list[Record]) -> list[_Item] | Record:
-        """Parse every record; returns the first record that cannot be parsed instead."""
-        items: list[_Item] = []
-        append, handlers = items.append, self.handlers
-        for record in records:
-            try:
-                env = from_record(record.headers or (), record.value)
-                entry = handlers.get(env.type)
-                if entry is None:
-                    append(_Item(record, env, None, None))
-                    continue
-                append(_Item(record, env, entry[0].model_validate(env.data), entry[1]))
-            except (EnvelopeError, ValueError):
-                return record
-        return items
-
     async def handle_batch(self, records: list[Record]) -> BatchFailure | None:
         """Handle records (of one or several partitions) in ONE transaction with set-based inbox dedupe.
 
         Returns None on success. A transient failure retries the whole batch (backoff, partitions paused,
         no limit). Any other failure rolls the batch back and says which partitions to handle one record
         at a time (with retries and dead letters) and which record to charge with the failed try.
+        While the first try's transaction runs, the next poll is fetched and read (see _fetch_ahead).
         """
-        prepared = self._prepare(records)
+        prepared = read_items(records, self.handlers, self._in_hand)
         if not isinstance(prepared, list):
             return BatchFailure({TopicPartition(prepared.topic, prepared.partition)})
         mine = [item for item in prepared if item.handler is not None]
         if not mine:
-            for item in prepared:
-                self.record_outcome(item.record, "skipped")
+            self._count_outcomes(prepared, set())
             return None
         tps = {TopicPartition(r.topic, r.partition) for r in records}
         attempt = 0
         while True:
-            failing: list[_Item] = []
-            new: set[int] = set()
+            failing: list[list[Item]] = [[]]
             start = time.perf_counter()
             try:
-                async with asyncio.timeout(self.handler_timeout), self.sessions() as session, session.begin():
-                    new = await self._claim_inbox(session, mine)
-                    fresh = [item for item in mine if id(item) in new]
-                    for run in self._runs(fresh):
-                        failing = run
-                        await self._apply(session, run)
+                if attempt == 0 and self._ahead is None and self.read_ahead and self.consumer is not None:
+                    transaction = asyncio.create_task(self._transaction(mine, failing))
+                    try:
+                        await self._fetch_ahead()
+                    except BaseException:  # cancelled while reading ahead: the transaction goes too
+                        transaction.cancel()
+                        await asyncio.wait([transaction])
+                        raise
+                    new = await transaction
+                else:
+                    new = await self._transaction(mine, failing)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -399,9 +359,10 @@ class ConsumerRunner(BrokerWatch):
                     continue
                 # A per-message handler's failing record is known: its batch try counts as its first. In a
                 # batch handler's run the culprit is unknown, so no record is charged.
+                culprits = failing[0]
                 failure = BatchFailure(
-                    {TopicPartition(i.record.topic, i.record.partition) for i in failing} or tps,
-                    failing[0].record if len(failing) == 1 else None,
+                    {TopicPartition(i.record.topic, i.record.partition) for i in culprits} or tps,
+                    culprits[0].record if len(culprits) == 1 else None,
                 )
                 log.info(
                     "batch transaction failed; handling its records one by one",
@@ -413,17 +374,41 @@ class ConsumerRunner(BrokerWatch):
                 )
                 return failure
             break
-        per_message = (time.perf_counter() - start) / len(prepared)
-        durations: Counter[str] = Counter()
-        for item in prepared:
-            outcome = "skipped" if item.handler is None else ("handled" if id(item) in new else "duplicate")
-            self.record_outcome(item.record, outcome)  # per record: a public hook (tests count with it)
-            durations[item.record.topic] += 1
-        for topic, count in durations.items():
-            observe = self._duration(topic).observe
-            for _ in range(count):  # one observation per message, as on the one-by-one path
-                observe(per_message)
+        self._count_outcomes(prepared, new, (time.perf_counter() - start) / len(prepared))
         return None
+
+    async def _transaction(self, mine: list[Item], failing: list[list[Item]]) -> set[int]:
+        """One try: inbox rows, then the handlers' effects, in one transaction; ``id()`` of the new items.
+        ``failing[0]`` is left naming the run whose handler was running when it raised."""
+        async with asyncio.timeout(self.handler_timeout), self.sessions() as session, session.begin():
+            new = await self._claim_inbox(session, mine)
+            fresh = [item for item in mine if id(item) in new]
+            for run in self._runs(fresh):
+                failing[0] = run
+                await self._apply(session, run)
+        return new
+
+    def _count_outcomes(self, items: list[Item], new: set[int], per_message: float | None = None) -> None:
+        """Outcome counts and durations of a handled batch: per topic and outcome, not per record."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for item in items:
+            outcome = "skipped" if item.handler is None else ("handled" if id(item) in new else "duplicate")
+            counts[item.record.topic, outcome] += 1
+        if type(self).record_outcome is not ConsumerRunner.record_outcome:  # a subclass counts each record
+            for item in items:
+                outcome = (
+                    "skipped" if item.handler is None else ("handled" if id(item) in new else "duplicate")
+                )
+                self.record_outcome(item.record, outcome)
+        else:
+            for (topic, outcome), count in counts.items():
+                self._outcome(topic, outcome).inc(count)
+        if per_message is not None:  # one observation per message, as on the one-by-one path
+            per_topic: Counter[str] = Counter()
+            for (topic, _), count in counts.items():
+                per_topic[topic] += count
+            for topic, count in per_topic.items():
+                observe_many(self._duration(topic), per_message, count)
 
     def _duration(self, topic: str) -> Any:
         if topic not in self._duration_children:
@@ -433,25 +418,37 @@ class ConsumerRunner(BrokerWatch):
         return self._duration_children[topic]
 
     @staticmethod
-    async def _claim_inbox(session: AsyncSession, items: Sequence[_Item]) -> set[int]:
+    async def _claim_inbox(session: AsyncSession, items: Sequence[Item]) -> set[int]:
         """Insert the inbox rows of ``items`` in one statement; returns ``id()`` of the items that are new."""
-        first: dict[tuple[str, str], _Item] = {}
+        first: dict[tuple[str, str], Item] = {}
+        sources: list[str] = []
+        ids: list[str] = []
+        types: list[str] = []
+        topics: list[str] = []
+        partitions: list[int] = []
+        offsets: list[int] = []
         for item in items:  # the same event twice in one poll: only its first copy counts
-            first.setdefault((item.env.source, item.env.id), item)
-        new = await record_in_inbox(
-            session,
-            [
-                (i.env.source, i.env.id, i.env.type, i.record.topic, i.record.partition, i.record.offset)
-                for i in first.values()
-            ],
-        )
+            env, record = item.env, item.record
+            key = (env.source, env.id)
+            if key in first:
+                continue
+            first[key] = item
+            sources.append(env.source)
+            ids.append(env.id)
+            types.append(env.type)
+            topics.append(record.topic)
+            partitions.append(record.partition)
+            offsets.append(record.offset)
+        new = await claim_in_inbox(session, sources, ids, types, topics, partitions, offsets)
+        if new is None:
+            return {id(item) for item in first.values()}
         return {id(first[key]) for key in new}
 
     @staticmethod
-    def _runs(items: list[_Item]) -> list[list[_Item]]:
+    def _runs(items: list[Item]) -> list[list[Item]]:
         """Runs: consecutive events of one partition for one batch handler, or one item (so a failing run
         names the one partition to handle one by one)."""
-        runs: list[list[_Item]] = []
+        runs: list[list[Item]] = []
         for item in items:
             last = runs[-1][-1] if runs else None
             if (
@@ -466,7 +463,7 @@ class ConsumerRunner(BrokerWatch):
                 runs.append([item])
         return runs
 
-    async def _apply(self, session: AsyncSession, run: list[_Item]) -> None:
+    async def _apply(self, session: AsyncSession, run: list[Item]) -> None:
         handler = run[0].handler
         first = run[0]
         attributes: dict[str, str | int | bool] = {
@@ -505,7 +502,7 @@ class ConsumerRunner(BrokerWatch):
         except ValueError as exc:
             await self.dead_letter(record, exc, attempts=0)
             return "dead_lettered"
-        item = _Item(record, env, event, handler)
+        item = Item(record, env, event, handler)
         tps = {TopicPartition(topic, record.partition)} if self.consumer is not None else None
         attempt = prior_failures
         transient = 0
@@ -547,7 +544,7 @@ class ConsumerRunner(BrokerWatch):
                 )
                 await asyncio.sleep(self.retry_backoff * (2 ** (attempt - 1)))
 
-    async def _handle_once(self, item: _Item) -> str:
+    async def _handle_once(self, item: Item) -> str:
         async with self.sessions() as session, session.begin():
             if not await self._claim_inbox(session, [item]):
                 return "duplicate"

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# The new rows come back as two arrays in ONE row: thousands of result rows cost more than the insert.
+# One row comes back: how many rows were new and, only when some were not, which ones (as two arrays:
+# thousands of result rows cost more than the insert). Usually all are new and nothing else is sent.
 _INBOX_SQL = text(
     """
     WITH new AS (
@@ -18,7 +19,10 @@ _INBOX_SQL = text(
         ON CONFLICT DO NOTHING
         RETURNING source, event_id
     )
-    SELECT array_agg(source), array_agg(event_id) FROM new
+    SELECT count(*),
+           CASE WHEN count(*) < :n THEN array_agg(source) END,
+           CASE WHEN count(*) < :n THEN array_agg(event_id) END
+    FROM new
     """
 )
 
@@ -32,16 +36,39 @@ async def record_in_inbox(
     """
     if not rows:
         return set()
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    new = await claim_in_inbox(session, *columns)
+    return {(r[0], r[1]) for r in rows} if new is None else new
+
+
+async def claim_in_inbox(
+    session: AsyncSession,
+    sources: list[str],
+    ids: list[str],
+    types: list[str],
+    topics: list[str],
+    partitions: list[int],
+    offsets: list[int],
+) -> set[tuple[str, str]] | None:
+    """Insert inbox rows given as columns (no two with the same source and id) in ONE statement.
+
+    Returns None when every row was new, else the ``(source, event_id)`` of the new ones.
+    """
+    if not ids:
+        return set()
     result = await session.execute(
         _INBOX_SQL,
         {
-            "sources": [r[0] for r in rows],
-            "ids": [r[1] for r in rows],
-            "types": [r[2] for r in rows],
-            "topics": [r[3] for r in rows],
-            "partitions": [r[4] for r in rows],
-            "offsets": [r[5] for r in rows],
+            "sources": sources,
+            "ids": ids,
+            "types": types,
+            "topics": topics,
+            "partitions": partitions,
+            "offsets": offsets,
+            "n": len(ids),
         },
     )
-    sources, ids = result.one()
-    return set(zip(sources or (), ids or (), strict=True))
+    count, new_sources, new_ids = result.one()
+    if count == len(ids):
+        return None
+    return set(zip(new_sources or (), new_ids or (), strict=True))

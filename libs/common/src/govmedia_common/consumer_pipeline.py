@@ -1,0 +1,144 @@
+"""Reading ahead and committing offsets in the background: how the consumer runner keeps both cores busy.
+
+A mixin of :class:`govmedia_common.consumer.ConsumerRunner`. While the database runs the transaction of one
+polled batch (on the other core), the runner fetches and reads the next poll; it handles that poll only
+after the current one is done, so partition order holds. Offsets are committed after the transaction that
+made their records' effects, in the background and coalesced: a commit lost on the way (crash, broker
+restart) only means those records come again, and the inbox drops them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import TypeAlias
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from govmedia_common.consumer_read import Item, read_ahead
+from govmedia_common.events.base import Event
+from govmedia_common.handlers import Handler
+
+log = logging.getLogger("govmedia_common.consumer")
+
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+_READ_CHUNK = 250  # records read ahead between two chances for the transaction to move on
+
+
+class ReadAhead:
+    """The next poll read while the database works, and offset commits off the handling path."""
+
+    consumer: AIOKafkaConsumer | None
+    handlers: Mapping[str, tuple[type[Event], Handler]]
+    max_poll_records: int
+    read_ahead: bool
+    _ahead: dict[TopicPartition, list[Record]] | None
+    _ready: dict[int, Item]
+    _in_hand: dict[int, Item]
+    _committing: asyncio.Task[None] | None
+    _pending: dict[TopicPartition, int]
+    _committed: dict[TopicPartition, int]
+
+    async def _on_revoke(self) -> None:
+        # A poll read ahead may hold records of partitions going away; the new assignment starts every
+        # partition at its committed offset, so dropping the read-ahead loses nothing.
+        self._drop_ahead()
+        await self.commit_pending()
+
+    async def commit_pending(self) -> None:
+        """Commit the offsets of what was handled (after an offset commit still under way, if any)."""
+        committing = self._committing
+        if committing is not None and committing is not asyncio.current_task() and not committing.done():
+            await asyncio.gather(committing, return_exceptions=True)  # its failure was logged by itself
+        await self._commit_now()
+
+    def _commit_soon(self) -> None:
+        """Commit in the background while the next batch is handled; commits coalesce while one is under way.
+
+        Offsets are committed only after the database transaction of their records committed; a commit lost
+        on the way (crash, broker restart) only means those records come again, and the inbox drops them.
+        """
+        if self._pending and (self._committing is None or self._committing.done()):
+            self._committing = asyncio.create_task(self._commit_loop())
+
+    async def _commit_loop(self) -> None:
+        while self._pending:
+            try:
+                await self._commit_now()
+            except KafkaError as exc:  # a restarted broker that forgot the group: redelivery is harmless
+                log.warning("offset commit failed; records come again", extra={"error": repr(exc)})
+                return
+            except Exception:  # never an unretrieved task error; the next batch's commit tries again
+                log.exception("offset commit failed; records may come again")
+                return
+
+    async def _settle_commits(self) -> None:
+        if self._committing is not None:
+            await asyncio.gather(self._committing, return_exceptions=True)
+            self._committing = None
+
+    async def _commit_now(self) -> None:
+        if self.consumer is None or not self._pending:
+            return
+        offsets, self._pending = self._pending, {}
+        assigned = self.consumer.assignment()
+        offsets = {tp: o for tp, o in offsets.items() if tp in assigned}
+        if offsets:
+            await self.consumer.commit(offsets)
+            self._committed.update(offsets)
+
+    # ---- reading ahead ------------------------------------------------------------------------------
+
+    async def _fetch_ahead(self) -> None:
+        """Fetch and read the next poll while the current batch's transaction runs in the database.
+
+        The database works on the other core meanwhile; the poll is handled only after the current one is
+        done (partition order), and given back (seek) if the current one fails in a way that rewinds.
+        """
+        consumer = self.consumer
+        if consumer is None or self._ahead is not None or not self.read_ahead:
+            return
+        try:
+            polled = await consumer.getmany(timeout_ms=0, max_records=self.max_poll_records)
+        except Exception:  # the handling loop's own poll meets it again and deals with it
+            log.debug("read-ahead poll failed", exc_info=True)
+            return
+        polled = {tp: records for tp, records in polled.items() if records}
+        if not polled:
+            return
+        self._ahead = polled
+        ready, handlers = self._ready, self.handlers
+        for records in polled.values():
+            for start in range(0, len(records), _READ_CHUNK):
+                read_ahead(records[start : start + _READ_CHUNK], handlers, ready)
+                await asyncio.sleep(0)  # let the transaction's next statement go out
+                if self._ahead is not polled:
+                    return  # dropped meanwhile (revocation)
+
+    def _take_ahead(self) -> dict[TopicPartition, list[Record]]:
+        ahead, self._ahead = self._ahead, None
+        self._in_hand, self._ready = self._ready, {}
+        if not ahead or self.consumer is None:
+            return {}
+        assigned = self.consumer.assignment()
+        return {tp: records for tp, records in ahead.items() if tp in assigned}
+
+    def _drop_ahead(self) -> None:
+        self._ahead = None
+        self._ready.clear()
+
+    def _give_back_ahead(self) -> None:
+        """Seek back to the first record of a poll read ahead, so that it is fetched again."""
+        ahead = self._ahead
+        self._drop_ahead()
+        if not ahead or self.consumer is None:
+            return
+        assigned = self.consumer.assignment()
+        for tp, records in ahead.items():
+            if tp in assigned:
+                try:
+                    self.consumer.seek(tp, records[0].offset)
+                except Exception:
+                    log.exception("could not give back a poll read ahead", extra={"partition": str(tp)})
