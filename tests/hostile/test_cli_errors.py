@@ -88,3 +88,12 @@ def test_status_of_a_stopped_platform_says_it_is_not_running_instead_of_listing_
     assert code == 1, output
     assert "not running" in output and "make run" in output, output
     assert "http://127.0.0.1:1" not in output, output
+
+
+@pytest.mark.parametrize("args", [("--days", "0"), ("--days", "-5"), ("--scale", "-1"), ("--scale", "0")])
+def test_a_demo_of_no_days_or_no_size_is_refused_before_touching_the_platform(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    code, output = _run("demo", "--data-dir", str(tmp_path), *args)
+    assert code == 2, output  # a usage error: the option's range, not 'start a platform first'
+    assert args[0] in output and "make run" not in output, output

@@ -419,8 +419,10 @@ def openapi(
 @app.command()
 def demo(
     data_dir: DataDir = Path(".govmedia"),
-    scale: Annotated[float, typer.Option(help="1 = about 1,000 units and 3,000 accounts.")] = 1.0,
-    days: Annotated[int, typer.Option(help="Simulated days of the monitored accounts.")] = 90,
+    scale: Annotated[
+        float, typer.Option(min=0.001, max=100, help="1 = about 1,000 units and 3,000 accounts.")
+    ] = 1.0,
+    days: Annotated[int, typer.Option(min=1, max=366, help="Simulated days of the monitored accounts.")] = 90,
     seed: Annotated[int, typer.Option(help="Seed of the simulator (same seed, same story).")] = 2026,
     admin_password: Annotated[
         str,
