@@ -215,9 +215,9 @@ def status(data_dir: DataDir = Path(".govmedia")) -> None:
                 ready = client.get(f"{info['url']}/readyz").status_code == 200
             except httpx.HTTPError:
                 ready = False
-            table.add_row(
-                name, info["url"], "[green]yes" if ready else "[red]no", str(info.get("restarts", 0))
-            )
+            # every restart since `govmedia up` (the back-off's own count resets after a minute)
+            restarts = info.get("restarts_total", info.get("restarts", 0))
+            table.add_row(name, info["url"], "[green]yes" if ready else "[red]no", str(restarts))
     console.print(table)
 
 

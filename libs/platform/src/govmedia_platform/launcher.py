@@ -102,10 +102,11 @@ class ServiceProcess:
     name: str
     port: int
     process: subprocess.Popen[bytes]
-    restarts: int = 0
+    restarts: int = 0  # recent restarts: sets the back-off, reset after a minute of running
     restart_at: float | None = None  # when a crashed process is due to be started again
     started_at: float = field(default_factory=time.monotonic)
     ready: bool = False
+    restarts_total: int = 0  # every restart since `govmedia up` (what `govmedia status` shows)
 
     @property
     def url(self) -> str:
@@ -228,7 +229,7 @@ class Platform:
             if code is None:
                 if svc.restart_at is None and not svc.ready and svc.restarts and self._is_ready(svc):
                     svc.ready = True
-                    log(f"{svc.name} is back and ready (restart {svc.restarts})")
+                    log(f"{svc.name} is back and ready (restart {svc.restarts_total})")
                     changed = True
                 if now - svc.started_at > 60:
                     svc.restarts = min(svc.restarts, 1) if svc.ready else svc.restarts
@@ -244,11 +245,13 @@ class Platform:
                 changed = True
             elif now >= svc.restart_at:
                 svc.restarts += 1
+                svc.restarts_total += 1
                 svc.restart_at = None
                 svc.started_at = now
                 svc.process = self._spawn(svc.name, svc.port)
                 log(
-                    f"restarted {svc.name} on port {svc.port} (restart {svc.restarts}, pid {svc.process.pid})"
+                    f"restarted {svc.name} on port {svc.port} "
+                    f"(restart {svc.restarts_total}, pid {svc.process.pid})"
                 )
                 changed = True
         if changed:
@@ -322,7 +325,14 @@ class Platform:
             "kafka_bootstrap": self.infra.kafka_bootstrap,
             "clock_file": str(self.clock_file) if self.clock_file is not None else None,
             "services": {
-                s.name: {"url": s.url, "pid": s.process.pid, "restarts": s.restarts} for s in self.services
+                s.name: {
+                    "url": s.url,
+                    "pid": s.process.pid,
+                    "restarts": s.restarts_total,
+                    "restarts_total": s.restarts_total,
+                    "restarts_recent": s.restarts,
+                }
+                for s in self.services
             },
             "postgres_pid": self.infra.postgres.process.pid
             if self.infra.postgres and self.infra.postgres.process
