@@ -255,8 +255,9 @@ async def open_loop(
 
 
 def _in_child(kind: str, args: tuple[Any, ...]) -> dict[str, Any]:
-    run = closed_loop if kind == "closed" else open_loop
-    return uvloop.run(run(*args))  # type: ignore[operator]
+    if kind == "closed":
+        return uvloop.run(closed_loop(*args))
+    return uvloop.run(open_loop(*args))
 
 
 async def load_elsewhere(kind: str, *args: Any) -> dict[str, Any]:
