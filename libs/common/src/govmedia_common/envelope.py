@@ -19,6 +19,13 @@ class EnvelopeError(ValueError):
     """A record that is not a valid CloudEvent of our catalogue (a poison message)."""
 
 
+def rfc3339(at: datetime) -> str:
+    """``at`` as the event data renders it (pydantic): UTC as ``Z``, another offset as ``+hh:mm``, so
+    ``ce_time`` is the same text as the data's ``occurred_at``, not only the same instant."""
+    text = at.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 @dataclass(frozen=True)
 class Envelope:
     """CloudEvents attributes of one record plus its data."""
@@ -39,7 +46,7 @@ class Envelope:
             ("ce_id", self.id),
             ("ce_source", self.source),
             ("ce_type", self.type),
-            ("ce_time", self.time.isoformat()),
+            ("ce_time", rfc3339(self.time)),
             ("ce_subject", self.subject),
             ("content-type", CONTENT_TYPE),
         ]
