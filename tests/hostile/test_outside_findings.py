@@ -115,17 +115,13 @@ async def test_region_settings_with_an_unknown_section_are_refused_naming_it(
     assert after.json()["own"] == {}  # nothing stored
 
 
-# ---- found outside the tester's paths: written down as strict xfails, for their owners to turn green
+# ---- found outside the tester's paths (libs/common), fixed there; each test replays the finding
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="libs/common problems.on_crash: the catch-all runs outside the tracing middleware, so the 500 "
-    "that says 'quote the trace_id' carries none (database errors, handled inside it, do)",
-)
 async def test_an_unexpected_500_carries_the_trace_id_it_asks_the_user_to_quote(
     served_registry: Served,
 ) -> None:
+    """The catch-all ran outside the tracing middleware: the 500 asked to quote a trace_id it lacked."""
     app = served_registry.registry_app
 
     async def crash() -> None:
@@ -133,41 +129,64 @@ async def test_an_unexpected_500_carries_the_trace_id_it_asks_the_user_to_quote(
 
     if not any(getattr(r, "path", "") == "/v1/_tester_crash" for r in app.router.routes):
         app.add_api_route("/v1/_tester_crash", crash, methods=["GET"], include_in_schema=False)
+    caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
         r = await client.get("/v1/_tester_crash")
+        continued = await client.get("/v1/_tester_crash", headers={"traceparent": caller})
+        assert (await client.get("/healthz")).status_code == 200  # the connection and the service live on
     assert r.status_code == 500 and r.headers["content-type"].startswith(PROBLEM_JSON)
-    assert r.json().get("trace_id"), r.json()
+    trace_id = r.json().get("trace_id")
+    assert trace_id and "quote the trace_id" in r.json()["detail"], r.json()
+    # the same trace in the response header, so a proxy's log and the user's screenshot meet
+    assert r.headers["traceparent"].split("-")[1] == trace_id
+    # a caller's trace is continued, not replaced
+    assert continued.status_code == 500
+    assert continued.json()["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
+    assert continued.headers["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="libs/common: a JSON body sent as text/plain gets pydantic's 'Input should be a valid dictionary "
-    "or object to extract fields from' at 'body', never saying to send Content-Type: application/json",
-)
-async def test_a_json_body_with_the_wrong_content_type_is_told_which_content_type_to_send(
+@pytest.mark.parametrize("content_type", ["text/plain", "text/plain; charset=utf-8", None])
+async def test_a_json_body_with_the_wrong_content_type_is_a_415_saying_which_content_type_to_send(
+    served_registry: Served, content_type: str | None
+) -> None:
+    """pydantic's 'Input should be a valid dictionary' at 'body' never said to send application/json."""
+    admin = await served_registry.setup.admin()
+    headers = {"Authorization": f"Bearer {admin}"}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    body = {"name": "台州市路桥区气象局", "short_name": "气象局", "region_code": "331004"}
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.post("/v1/units", content=orjson.dumps(body), headers=headers)
+        listed = await client.get("/v1/units", headers=headers)
+    assert r.status_code == 415, r.text
+    assert r.headers["content-type"].startswith(PROBLEM_JSON)
+    assert r.json()["code"] == "unsupported-media-type"
+    assert "Content-Type: application/json" in r.json()["detail"], r.json()
+    assert r.headers["accept-post"] == "application/json"
+    assert listed.status_code == 200 and "气象局" not in listed.text  # nothing was created
+
+
+async def test_a_json_body_that_is_not_the_expected_object_is_still_a_422_naming_the_field(
     served_registry: Served,
 ) -> None:
     admin = await served_registry.setup.admin()
     async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
         r = await client.post(
-            "/v1/units",
-            content=orjson.dumps(
-                {"name": "台州市路桥区气象局", "short_name": "气象局", "region_code": "331004"}
-            ),
-            headers={"Authorization": f"Bearer {admin}", "Content-Type": "text/plain"},
+            "/v1/units", json={"short_name": "气象局"}, headers={"Authorization": f"Bearer {admin}"}
         )
-    assert r.status_code in (415, 422), r.text
-    assert "application/json" in r.json()["detail"], r.json()
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "validation-error"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="libs/common (Starlette routing): a 405 names only the methods of one route of the path "
-    "(DELETE /v1/units answers Allow: POST although GET is served too), against RFC 9110 15.5.6",
-)
-async def test_a_405_allows_every_method_the_path_serves(served_registry: Served) -> None:
+@pytest.mark.parametrize("method", ["DELETE", "PUT"])
+async def test_a_405_allows_every_method_the_path_serves(served_registry: Served, method: str) -> None:
+    """DELETE /v1/units answered Allow: POST although GET is served too (RFC 9110 15.5.6)."""
     async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
-        r = await client.delete("/v1/units")
+        r = await client.request(method, "/v1/units")
+        item = await client.request(method, "/v1/units/some-unit/nothing-here")
     assert r.status_code == 405
+    assert r.headers["content-type"].startswith(PROBLEM_JSON)
     allowed = {m.strip() for m in r.headers["allow"].split(",")}
-    assert {"GET", "POST"} <= allowed, r.headers["allow"]
+    assert allowed == {"GET", "POST"}, r.headers["allow"]
+    assert "GET" in r.json()["detail"] and "POST" in r.json()["detail"]
+    assert item.status_code == 404  # a path nobody serves is still not found

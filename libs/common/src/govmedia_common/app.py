@@ -47,13 +47,20 @@ from govmedia_common.inputs import (
     client_address,
     install_input_policy,
     parse_networks,
+    safe_path,
 )
 from govmedia_common.kafka import make_producer
 from govmedia_common.logging import configure_logging
 from govmedia_common.openapi import install as install_openapi
 from govmedia_common.openapi import token_url_beside
 from govmedia_common.outbox import OutboxRelay
-from govmedia_common.problems import Problem, install_problem_handlers, problem_of, problem_response
+from govmedia_common.problems import (
+    Problem,
+    crash_response,
+    install_problem_handlers,
+    problem_of,
+    problem_response,
+)
 from govmedia_common.settings import ServiceSettings
 from govmedia_common.tracing import configure_tracing, instrument_engine, span
 from govmedia_common.workdays import Clock
@@ -198,17 +205,28 @@ class _HttpMiddleware:
         req_token = current_request.set(RequestInfo(address, scope["method"], scope["path"]))
         status = 500
         start = time.perf_counter()
+        started = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"traceparent", ctx.traceparent.encode())]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            try:
+                await self.app(scope, receive, send_wrapper)
+            except Exception:
+                if started:
+                    raise
+                # Answered here, inside the span: the 500 carries the trace_id it asks the user to quote,
+                # and the traceparent header with it (Starlette's error middleware runs outside this one).
+                await crash_response(safe_path(scope), headers.get("traceparent"))(
+                    scope, receive, send_wrapper
+                )
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"

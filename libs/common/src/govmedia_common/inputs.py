@@ -39,7 +39,7 @@ import orjson
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from govmedia_common.problems import Problem, problem_response
+from govmedia_common.problems import CRASH_DETAIL, Problem, crash_response, problem_response
 
 log = logging.getLogger(__name__)
 
@@ -375,11 +375,11 @@ class InputPolicyMiddleware:
             "request refused at the edge",
             extra={"code": problem.code, "status": problem.status, "path": scope.get("path", "")[:200]},
         )
-        response = problem_response(problem, _safe_path(scope))
+        response = problem_response(problem, safe_path(scope))
         await response(scope, receive, send)
 
 
-def _safe_path(scope: Scope) -> str:
+def safe_path(scope: Scope) -> str:
     # The instance member of a problem must itself be valid text.
     path = str(scope.get("path", ""))
     return path.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")[:500]
@@ -419,11 +419,8 @@ class LastResort:
                 return
             if started:
                 raise  # half a response went out: nothing valid can follow on this connection
-            log.exception("unhandled error before any response", extra={"path": _safe_path(scope)})
-            problem = Problem(
-                500, "internal-error", "An unexpected error occurred; quote the trace_id when reporting it."
-            )
-            await problem_response(problem, _safe_path(scope))(scope, receive, send)
+            # with a trace_id in the body and the traceparent header, like every other 500
+            await crash_response(safe_path(scope), header(scope, b"traceparent"))(scope, receive, send)
 
 
 # ------------------------------------------------------------------------------------- database safety net
@@ -495,9 +492,7 @@ def database_error_problem(exc: BaseException) -> Problem:
         "database error",
         extra={"sqlstate": state, "error": type(getattr(exc, "orig", exc)).__name__, "statement": statement},
     )
-    return Problem(
-        500, "internal-error", "An unexpected error occurred; quote the trace_id when reporting it."
-    )
+    return Problem(500, "internal-error", CRASH_DETAIL)
 
 
 def install_input_policy(app: Any, policy: InputPolicy) -> None:

@@ -64,6 +64,7 @@ _WHY = {
     409: "The current state does not allow it (a duplicate, a rule of the domain)",
     412: "If-Match does not name the current version",
     413: "Request body too large",
+    415: "The body is not sent as JSON (Content-Type: application/json)",
     422: "Invalid request or refused by a rule (names the field or the rule)",
     428: "If-Match is required",
     429: "Too many attempts; retry later",
@@ -79,6 +80,11 @@ _EXAMPLES: dict[int, tuple[str, str, str]] = {
     409: ("conflict", "Conflict", "The current state does not allow this."),
     412: ("stale-version", "Precondition failed", "If-Match names version 3; the current version is 4."),
     413: ("body-too-large", "Content too large", "The request body exceeds 1048576 bytes."),
+    415: (
+        "unsupported-media-type",
+        "Unsupported media type",
+        "The body must be JSON sent with 'Content-Type: application/json' (the request said 'text/plain').",
+    ),
     422: ("validation-error", "Unprocessable content", "The request is invalid at: body.name."),
     428: ("if-match-required", "Precondition required", "Send If-Match with the ETag you read."),
     429: (
@@ -145,6 +151,8 @@ def _statuses(path: str, method: str, operation: dict[str, Any], secured: bool, 
         statuses |= {409, 413}
     if "if-match" in params:
         statuses |= {400, 412, 428}  # 400: If-Match is not an ETag at all
+    if "application/json" in operation.get("requestBody", {}).get("content", {}):
+        statuses.add(415)  # a JSON body sent with another Content-Type (or none)
     return statuses  # a cursor this API did not issue is a 422 naming query.cursor, like any bad parameter
 
 

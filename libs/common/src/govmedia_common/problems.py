@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, compile_path
 
 from govmedia_common.errors import DomainError, ErrorKind
-from govmedia_common.tracing import current_trace
+from govmedia_common.tracing import continue_or_start, current_trace
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,31 @@ def problem_response(problem: Problem, instance: str | None = None) -> JSONRespo
     )
 
 
+CRASH_DETAIL = "An unexpected error occurred; quote the trace_id when reporting it."
+
+
+def crash_response(path: str, traceparent: str | None = None) -> JSONResponse:
+    """The 500 for an error nobody handled, logged (with its traceback) under the trace_id its body carries.
+
+    Inside a request's span the span's trace is used (the HTTP middleware adds the ``traceparent`` header);
+    outside any span (an error in the outermost layers) a trace is started here, continuing the request's
+    ``traceparent`` if it sent one, and returned in a ``traceparent`` header too. Call it from an ``except``.
+    """
+    ctx = current_trace.get()
+    token = None
+    headers: dict[str, str] = {}
+    if ctx is None:
+        ctx = continue_or_start(traceparent)
+        token = current_trace.set(ctx)
+        headers["traceparent"] = ctx.traceparent
+    try:
+        log.exception("unhandled error", extra={"path": path})
+        return problem_response(Problem(500, "internal-error", CRASH_DETAIL, headers=headers), path)
+    finally:
+        if token is not None:
+            current_trace.reset(token)
+
+
 def problem_of(error: DomainError) -> Problem:
     """The problem document of a domain error: its kind's status, its code, its extensions."""
     headers = (
@@ -91,6 +119,20 @@ def not_found(what: str, ident: object) -> Problem:
     return Problem(404, "not-found", f"{what} {ident} does not exist or is outside your region.")
 
 
+def methods_served(routes: Iterable[BaseRoute], path: str) -> list[str]:
+    """Every method the API routes serve at ``path`` (for a 405's ``Allow``, RFC 9110 15.5.6), sorted."""
+    from govmedia_common.openapi import api_routes  # it documents the app; import when a 405 needs it
+
+    allowed: set[str] = set()
+    for template, route in api_routes(routes):
+        if route.methods and compile_path(template)[0].match(path):
+            allowed |= {m.upper() for m in route.methods}
+    return sorted(allowed)
+
+
+_ACCEPT = {"POST": "Accept-Post", "PATCH": "Accept-Patch"}  # a 415 says what the method accepts (RFC 9110)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Render validation errors, HTTP errors and crashes as problem+json."""
 
@@ -100,6 +142,23 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        if isinstance(exc.body, bytes | bytearray) and exc.body:
+            # FastAPI hands a JSON route the raw bytes when the Content-Type is not JSON, and pydantic then
+            # says "Input should be a valid dictionary" at body: say what to send instead.
+            sent = request.headers.get("content-type")
+            return problem_response(
+                Problem(
+                    415,
+                    "unsupported-media-type",
+                    "The body must be JSON sent with 'Content-Type: application/json'"
+                    + (f" (the request said {sent!r})." if sent else " (the request named none)."),
+                    expected="application/json",
+                    headers={_ACCEPT[request.method]: "application/json"}
+                    if request.method in _ACCEPT
+                    else None,
+                ),
+                request.url.path,
+            )
         errors = [
             {
                 "location": ".".join(str(p) for p in err.get("loc", ())),
@@ -118,18 +177,19 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-        return problem_response(
-            Problem(exc.status_code, code, detail, headers=dict(exc.headers or {})), request.url.path
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the one route it tried; the path may be served by several.
+            allowed = methods_served(request.app.router.routes, get_route_path(request.scope))
+            if allowed:
+                headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+                headers["Allow"] = ", ".join(allowed)
+                detail = f"{request.method} is not served at this path; it serves {', '.join(allowed)}."
+        return problem_response(Problem(exc.status_code, code, detail, headers=headers), request.url.path)
 
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(
-            Problem(
-                500, "internal-error", "An unexpected error occurred; quote the trace_id when reporting it."
-            ),
-            request.url.path,
-        )
+        # Only what escapes the HTTP middleware lands here (that middleware answers crashes in its span).
+        return crash_response(request.url.path, request.headers.get("traceparent"))
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
