@@ -287,6 +287,7 @@ class ReviewUnderTest:
     headers: dict[str, str]
     body: dict[str, Any]
     sessions: Any
+    app: Any  # the review app (its runtime: app.state.runtime)
 
     async def drained(self) -> None:
         """Wait until the relay has published the phase's events (they must not load the next phase)."""
@@ -376,6 +377,7 @@ async def review_under_test() -> AsyncIterator[ReviewUnderTest]:
                 headers={"Authorization": f"Bearer {token}"},
                 body={"account_id": account_id, "title": "通知", "body": TEXT},
                 sessions=sessions,
+                app=app,
             )
 
 
