@@ -288,7 +288,19 @@ async def test_an_account_listed_three_quarters_for_not_updating_is_recommended_
             if m["kind"] == "closure" and m["payload"].get("account_id") == account_id
         ]
 
-    [message] = await p.wait_for(recommendation, "the office receives the forced-closure recommendation")
+    try:
+        [message] = await p.wait_for(recommendation, "the office receives the forced-closure recommendation")
+    except AssertionError as missing:  # say where the recommendation went instead
+        mine = await p.ok("notify", "GET", "/v1/inbox", staff.headers, params={"limit": 200})
+        kinds = [(m["kind"], m.get("created_at", "")) for m in mine["items"][:5]]
+        print(f"the office's inbox: {len(mine['items'])} messages, newest {kinds}")
+        admin = await p.person(["unit_admin"], unit)
+        seen = await p.ok("notify", "GET", "/v1/inbox", admin.headers, params={"limit": 200})
+        closures = [m for m in seen["items"] if m["kind"] == "closure"]
+        listings = await p.ok("notify", "POST", "/v1/sweeps", json={"as_of": p.clock.now().isoformat()})
+        raise AssertionError(
+            f"{missing}; the unit's closure messages: {closures}; sweep again: {listings}"
+        ) from None
 
     # The registry acts on the recommendation by itself: it files the deregistration on behalf of the
     # county office, waiting at the unit level; the account stays active until the filing takes effect.
