@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal, is_region_code
@@ -37,13 +38,26 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 PUBLIC_LIMIT = 100
 
 
-def _region(principal: Principal, region: str | None) -> str:
+async def _region(session: AsyncSession, principal: Principal, region: str | None) -> str:
     code = region or principal.region_code
     if not is_region_code(code):
         raise DomainError(ErrorKind.UNPROCESSABLE, "bad-region", f"region must be six digits, got {code!r}")
     if not principal.can_see_region(code):
         raise not_found("region", code)
+    if code != principal.region_code:  # the caller's own region exists: the registry signed it in there
+        await _known(session, code)
     return code
+
+
+async def _known(session: AsyncSession, code: str) -> None:
+    """404 naming a region no event of the registry named (the registry answers 404 for it too)."""
+    if not await repo.region_known(session, code):
+        raise DomainError(
+            ErrorKind.NOT_FOUND,
+            "unknown-region",
+            f"Region {code} is not known: no account or setting of the registry lies in it.",
+            region_code=code,
+        )
 
 
 def explain(row: Any) -> s.ExplainedScore:
@@ -117,7 +131,7 @@ async def rankings(
     limit: Limit = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[s.ScoreRow]:
-    code = _region(principal, region)
+    code = await _region(session, principal, region)
     rows = await repo.ranking(
         session,
         Period(period_kind, period_start),
@@ -142,6 +156,7 @@ async def leaderboard(
     limit: Annotated[int, Query(ge=1, le=PUBLIC_LIMIT)] = 50,
 ) -> s.PublicBoard:
     period = Period(period_kind, period_start)
+    await _known(session, region)
     if period.end >= rt.clock.today():
         raise DomainError(
             ErrorKind.UNPROCESSABLE,
@@ -190,7 +205,7 @@ async def leaderboard(
 async def distribution(
     period_kind: Kind, period_start: Start, session: SessionDep, principal: Reader, region: Region = None
 ) -> s.DistributionOut:
-    code = _region(principal, region)
+    code = await _region(session, principal, region)
     d = await repo.distribution(session, Period(period_kind, period_start), code)
     row = d["row"]
     indices = {}
@@ -230,7 +245,7 @@ FORM_COLUMNS = {"weibo": "weibo", "wechat": "wechat", "app": "app"}
 async def statistics(
     period_kind: Kind, period_start: Start, session: SessionDep, principal: Reader, region: Region = None
 ) -> s.StatisticsOut:
-    code = _region(principal, region)
+    code = await _region(session, principal, region)
     period = Period(period_kind, period_start)
     rows = await repo.statistics(session, period, code)
     keys = ("accounts_open", "accounts_with_problems", "accounts_fixed", "accounts_with_interaction", "posts",
@@ -279,7 +294,7 @@ async def recompute(
 @router.get("/v1/rules/{region_code}", response_model=s.RulesOut, tags=["scores"],
             summary="The scoring settings in force for a region and where each comes from")  # fmt: skip
 async def rules_in_force(region_code: str, session: SessionDep, principal: Reader) -> s.RulesOut:
-    code = _region(principal, region_code)
+    code = await _region(session, principal, region_code)
     region_level(code)
     res = (await compute.resolve_regions(session, [code]))[code]
     return s.RulesOut(

@@ -185,3 +185,31 @@ async def test_metrics_export_the_score_gauges_of_the_latest_month(scoring: Any)
     ):
         assert name in text, name
     assert wanted + " 1.0" in text  # the not-updated account of 椒江 failed the month
+
+
+async def test_a_region_no_registry_event_named_is_a_404_naming_it_on_every_report(scoring: Any) -> None:
+    """The public leaderboard of region 339999 (no such region) answered 200 with an empty board."""
+    await scored_week(scoring)  # accounts in 331004 and 331002: 331000 and 330000 are known from below
+    anonymous = scoring.client(scoped=False)
+    province = scoring.client(region="330000")
+    r = await anonymous.get("/v1/public/leaderboard", params={**Q, "region": "339999"})
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "unknown-region" and "339999" in r.json()["detail"]
+    assert r.json()["region_code"] == "339999"
+    for path, params in (
+        ("/v1/rankings", {**Q, "region": "339999"}),
+        ("/v1/distribution", {**Q, "region": "331099"}),  # a county of a known city, itself unknown
+        ("/v1/statistics", {**Q, "region": "339900"}),
+        ("/v1/rules/339999", {}),
+    ):
+        r = await province.get(path, params=params)
+        assert r.status_code == 404 and r.json()["code"] == "unknown-region", (path, r.text)
+    # regions the events did name still answer, however far above the accounts they are
+    for region in ("331000", "330000"):
+        r = await anonymous.get("/v1/public/leaderboard", params={**Q, "region": region})
+        assert r.status_code == 200 and r.json()["entries"], (region, r.text)
+    assert (await province.get("/v1/rankings", params={**Q, "region": "331004"})).status_code == 200
+    assert (await province.get("/v1/rules/331000")).status_code == 200
+    # the caller's own region is never unknown (the registry signed the caller in there)
+    assert (await scoring.client(region="339900").get("/v1/rankings", params=Q)).json() == []
