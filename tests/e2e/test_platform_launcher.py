@@ -3,10 +3,16 @@ its services, and that readiness is taken only from the process it spawned."""
 
 from __future__ import annotations
 
+import asyncio
+import http.server
 import json
+import socket
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from govmedia_platform import launcher
@@ -58,3 +64,85 @@ def test_status_keeps_the_total_restart_count_after_the_recent_one_resets(
     assert state["services"]["registry"]["restarts_total"] == 2, state
     assert svc.restarts_total == 2
     assert svc.restarts <= 1  # the back-off count still resets after a minute of running
+
+
+class _OtherPlatformsService:
+    """What a second platform's registry looks like from here: a port answering /readyz 200."""
+
+    def __init__(self) -> None:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = json.dumps({"status": "ready", "service": "registry", "instance": "someone-else"})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_readiness_answered_by_another_platform_on_our_port_is_not_taken_as_ready(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = _OtherPlatformsService()
+    try:
+        platform = Platform(Infrastructure("postgresql://u@127.0.0.1:1/postgres", "127.0.0.1:2"), tmp_path)
+        platform.instance = "ours"
+        svc = ServiceProcess("registry", other.port, _Proc())  # type: ignore[arg-type]
+        platform.services.append(svc)
+        assert not platform._is_ready(svc)
+        with pytest.raises(TimeoutError, match="registry"):
+            platform.wait_ready(timeout=1.5, log=lambda _: None)
+    finally:
+        other.close()
+
+
+@pytest.mark.integration
+def test_a_default_port_taken_after_the_check_is_replaced_held_by_the_launcher_and_kept_across_restarts(
+    tmp_path: Path, infra: Infrastructure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two platforms started at once: both saw 8001 free; the other one bound it first."""
+    other = _OtherPlatformsService()
+    monkeypatch.setitem(launcher.DEFAULT_PORTS, "registry", other.port)
+    monkeypatch.setattr(
+        launcher, "port_is_free", lambda port, host="127.0.0.1": True, raising=False
+    )  # checked too early
+    lines: list[str] = []
+    asyncio.run(launcher.prepare(infra, ("registry",), log=lines.append))
+    # Infrastructure without the server objects: stopping this platform leaves the session's servers be.
+    platform = Platform(Infrastructure(infra.database_server_url, infra.kafka_bootstrap), tmp_path)
+    try:
+        platform.start_services(("registry",), log=lines.append)
+        svc = platform.services[0]
+        assert svc.port != other.port, lines
+        with pytest.raises(OSError):  # the launcher holds its port from the start: no one else binds it
+            socket.create_server(("127.0.0.1", svc.port)).close()
+        platform.wait_ready(timeout=120, log=lines.append)
+        first = httpx.get(f"{svc.url}/readyz", timeout=5).json()
+        assert (first["instance"], first["pid"]) == (platform.instance, svc.process.pid), first
+
+        svc.process.kill()  # kill -9: started again on the very socket the launcher holds
+        svc.process.wait(10)
+        deadline = time.monotonic() + 90
+        while not (svc.ready and svc.restarts_total == 1):
+            assert time.monotonic() < deadline, lines
+            platform.supervise(log=lines.append)
+            time.sleep(0.3)
+        again = httpx.get(f"{svc.url}/readyz", timeout=5).json()
+        assert (again["instance"], again["pid"]) == (platform.instance, svc.process.pid), again
+        assert again["pid"] != first["pid"]
+        assert f"restarted registry on port {svc.port}" in "\n".join(lines)
+    finally:
+        platform.stop()
+        other.close()

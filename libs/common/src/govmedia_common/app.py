@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -439,11 +440,18 @@ def create_app(
         metrics.SERVICE_READY.labels(spec.name).set(1 if all(v == "ok" for v in checks.values()) else 0)
         return checks
 
+    # Under `govmedia up`: the launcher's id for this run, answered with our pid so it takes readiness only
+    # from the process it started (not from another platform's service that got the port).
+    launcher_instance = os.environ.get("GOVMEDIA_INSTANCE_ID")
+
     @app.get("/readyz", tags=["operations"], summary="Readiness: database and broker reachable")
     async def readyz() -> Response:
         checks = await readiness()
         if all(v == "ok" for v in checks.values()):
-            return JSONResponse({"status": "ready", "service": spec.name, "checks": checks})
+            ready: dict[str, Any] = {"status": "ready", "service": spec.name, "checks": checks}
+            if launcher_instance:
+                ready.update(instance=launcher_instance, pid=os.getpid())
+            return JSONResponse(ready)
         return problem_response(
             Problem(503, "not-ready", "A dependency is not reachable; see checks.", checks=checks), "/readyz"
         )

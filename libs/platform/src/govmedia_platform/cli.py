@@ -212,8 +212,10 @@ def status(data_dir: DataDir = Path(".govmedia")) -> None:
     with httpx.Client(timeout=2.0) as client:
         for name, info in state["services"].items():
             try:
-                ready = client.get(f"{info['url']}/readyz").status_code == 200
-            except httpx.HTTPError:
+                answer = client.get(f"{info['url']}/readyz")
+                # ready, and answered by the process this platform started (not another one on the port)
+                ready = answer.status_code == 200 and answer.json().get("pid", info["pid"]) == info["pid"]
+            except (httpx.HTTPError, ValueError, AttributeError):
                 ready = False
             # every restart since `govmedia up` (the back-off's own count resets after a minute)
             restarts = info.get("restarts_total", info.get("restarts", 0))

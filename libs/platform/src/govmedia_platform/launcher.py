@@ -6,9 +6,11 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +24,6 @@ from govmedia_platform.stack import (
     _die_with_parent,
     create_databases,
     database_name,
-    free_port,
-    port_is_free,
     stop_process,
     with_database,
 )
@@ -113,6 +113,48 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
 
+def listen(preferred: int, host: str = "127.0.0.1") -> socket.socket:
+    """A listening socket on ``preferred``, or on a free port when that one is taken.
+
+    The launcher binds before it starts a service and hands the socket to the child (it keeps its own
+    copy), so a second platform started at the same moment can never take the port between a check and
+    uvicorn's bind (~10 s later, after the app's startup), and a restarted service serves on the same port.
+    """
+    for port in (preferred, 0):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT only, never a listener
+        try:
+            sock.bind((host, port))
+            sock.listen(2048)
+        except OSError:
+            sock.close()
+            if port == 0:
+                raise
+            continue
+        return sock
+    raise AssertionError("unreachable")
+
+
+def serve_child(service: str, fd: int) -> None:
+    """In the service's process: serve its app with uvicorn on the listening socket ``fd`` it inherited."""
+    import uvicorn
+
+    sock = socket.socket(fileno=fd)  # family (AF_INET) read from the descriptor
+    config = uvicorn.Config(
+        f"govmedia_{service}.main:create_app",
+        factory=True,
+        lifespan="on",
+        access_log=False,
+        # The app decides whom to believe about X-Forwarded-For (GOVMEDIA_TRUSTED_PROXIES);
+        # uvicorn's own rewriting would trust any local process.
+        proxy_headers=False,
+    )
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    if not server.started:
+        sys.exit(3)  # what uvicorn's command line answers when the app's startup failed
+
+
 def restart_backoff(restarts: int) -> float:
     """Seconds to wait before restart number ``restarts + 1``: 1, 2, 4 … at most 30."""
     return float(min(30, 2**restarts))
@@ -167,6 +209,10 @@ class Platform:
         return self.data_dir / "monitor-client.json"
 
     registry_url: str = ""
+    # Told to every service (GOVMEDIA_INSTANCE_ID); its /readyz answers it with its pid, so readiness is
+    # taken only from a process this launcher started, never from whatever else answers on the port.
+    instance: str = field(default_factory=lambda: uuid.uuid4().hex)
+    listeners: dict[str, socket.socket] = field(default_factory=dict)
     broker_watch: _InfraWatch = field(default_factory=_InfraWatch)
     postgres_watch: _InfraWatch = field(default_factory=_InfraWatch)
 
@@ -174,34 +220,29 @@ class Platform:
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         out = open(logs / f"{service}.log", "ab")  # noqa: SIM115 - lives as long as the service
+        sock = self.listeners.get(service)
+        if sock is None or sock.getsockname()[1] != port:
+            if sock is not None:
+                sock.close()
+            sock = self.listeners[service] = listen(port)
+        env = self.service_env(service, self.registry_url)
+        env["GOVMEDIA_INSTANCE_ID"] = self.instance
         return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                f"govmedia_{service}.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-                # The app decides whom to believe about X-Forwarded-For (GOVMEDIA_TRUSTED_PROXIES);
-                # uvicorn's own rewriting would trust any local process.
-                "--no-proxy-headers",
-            ],
-            env=self.service_env(service, self.registry_url),
+            [sys.executable, "-m", "govmedia_platform.launcher", service, str(sock.fileno())],
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            pass_fds=(sock.fileno(),),
             preexec_fn=_die_with_parent(signal.SIGTERM),
         )
 
     def start_services(
         self, services: tuple[str, ...] = SERVICES, log: Callable[[str], None] = print
     ) -> None:
-        ports = {
-            s: (p if port_is_free(p) else free_port()) for s, p in DEFAULT_PORTS.items() if s in services
-        }
+        for s in services:  # held from now on: taken ports are replaced, nothing can take ours meanwhile
+            if s not in self.listeners:
+                self.listeners[s] = listen(DEFAULT_PORTS.get(s, 0))
+        ports = {s: int(self.listeners[s].getsockname()[1]) for s in services}
         self.registry_url = f"http://127.0.0.1:{ports.get('registry', DEFAULT_PORTS['registry'])}"
         if self.clock_file is not None and self.clock_file.exists():  # a new platform starts on real time
             self.clock_file.unlink()
@@ -290,10 +331,23 @@ class Platform:
                 changed = True
         return changed
 
-    @staticmethod
-    def _is_ready(svc: ServiceProcess) -> bool:
+    def _answers_for(self, svc: ServiceProcess, response: httpx.Response) -> bool:
+        """Whether a /readyz answer says ready *and* comes from the process this launcher started."""
+        if response.status_code != 200:
+            return False
         try:
-            return httpx.get(f"{svc.url}/readyz", timeout=1.0).status_code == 200
+            body = response.json()
+        except ValueError:
+            return False
+        return (
+            isinstance(body, dict)
+            and body.get("instance") == self.instance
+            and body.get("pid") == svc.process.pid
+        )
+
+    def _is_ready(self, svc: ServiceProcess) -> bool:
+        try:
+            return self._answers_for(svc, httpx.get(f"{svc.url}/readyz", timeout=1.0))
         except httpx.HTTPError:
             return False
 
@@ -309,7 +363,7 @@ class Platform:
                             f"see {self.data_dir / 'logs' / (name + '.log')}"
                         )
                     try:
-                        if client.get(f"{svc.url}/readyz").status_code == 200:
+                        if self._answers_for(svc, client.get(f"{svc.url}/readyz")):
                             log(f"{name} is ready")
                             del pending[name]
                     except httpx.HTTPError:
@@ -350,6 +404,9 @@ class Platform:
         for svc in self.services:
             stop_process(svc.process, signal.SIGTERM, 15)
         self.services.clear()
+        for sock in self.listeners.values():
+            sock.close()
+        self.listeners.clear()
         self.infra.stop()
         (self.data_dir / "state.json").unlink(missing_ok=True)
 
@@ -424,3 +481,9 @@ async def recreate_topics(
 
 def run_prepare(infra: Infrastructure, log: Callable[[str], None] = print) -> None:
     asyncio.run(prepare(infra, log=log))
+
+
+if (
+    __name__ == "__main__"
+):  # the launcher's service processes: python -m govmedia_platform.launcher SERVICE FD
+    serve_child(sys.argv[1], int(sys.argv[2]))
