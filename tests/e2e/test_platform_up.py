@@ -73,7 +73,7 @@ def test_up_starts_all_ready_restarts_a_killed_service_and_broker_and_ctrl_c_sto
         for name, url in urls.items():
             ready = httpx.get(f"{url}/readyz", timeout=5)
             assert ready.status_code == 200, (name, ready.text)
-            assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+            assert ready.json()["checks"] == {"database": "ok", "migrations": "ok", "broker": "ok"}
             assert httpx.get(f"{url}/metrics", timeout=5).status_code == 200
             openapi = httpx.get(f"{url}/openapi.json", timeout=5).json()
             assert name in openapi["info"]["title"]

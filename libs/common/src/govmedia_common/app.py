@@ -279,6 +279,52 @@ def build_runtime(
     )
 
 
+@dataclass(frozen=True)
+class _CodeMigrations:
+    """The Alembic heads this code expects, read once when the app is built (not later from disk, where
+    newer code may have been put under the running process)."""
+
+    heads: frozenset[str]
+    known: frozenset[str]
+    script: Any  # alembic.script.ScriptDirectory: which revisions lead from the database's to the heads
+
+    @classmethod
+    def of(cls, service: str) -> _CodeMigrations | None:
+        """None for an app without its own migrations (a test app)."""
+        from alembic.script import ScriptDirectory
+
+        from govmedia_common.migrations import migrations_dir
+
+        try:
+            script = ScriptDirectory(str(migrations_dir(service)))
+        except (ImportError, FileNotFoundError):
+            return None
+        known = frozenset(r.revision for r in script.walk_revisions())
+        return cls(frozenset(script.get_heads()), known, script)
+
+    async def state(self, conn: Any) -> str:
+        """``ok``, or what is wrong between the database's ``alembic_version`` and this code."""
+        found = await conn.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+        if not found.scalar():
+            return "behind: the database has no alembic_version (never migrated); run 'govmedia migrate'"
+        at = frozenset((await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars())
+        if at == self.heads:
+            return "ok"
+        now = ", ".join(sorted(at)) or "no revision"
+        if not at <= self.known:
+            # Newer code migrated it (a rolling update: the migration job ran, this older pod still serves).
+            # Migrations only add, so the older code keeps working: stay ready.
+            return "ok"
+        try:
+            pending = [r.revision for r in self.script.iterate_revisions(tuple(self.heads), tuple(at))]
+        except Exception:  # an unusual graph: name the heads only
+            pending = sorted(self.heads - at)
+        return (
+            f"behind: the database is at {now}; this code needs {', '.join(reversed(pending))}; "
+            "run 'govmedia migrate'"
+        )
+
+
 def create_app(
     spec: ServiceSpec,
     settings: ServiceSettings,
@@ -422,14 +468,18 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": spec.name}
 
+    code_migrations = _CodeMigrations.of(spec.name)
+
     async def readiness() -> dict[str, str]:
         checks: dict[str, str] = {}
         try:
             async with runtime.engine.connect() as conn:
                 await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=2)
-            checks["database"] = "ok"
+                checks["database"] = "ok"
+                if code_migrations is not None:  # a database behind the code answers 500 on new tables
+                    checks["migrations"] = await asyncio.wait_for(code_migrations.state(conn), timeout=2)
         except Exception as exc:
-            checks["database"] = f"error: {exc.__class__.__name__}"
+            checks["migrations" if "database" in checks else "database"] = f"error: {exc.__class__.__name__}"
         try:
             if runtime.producer is None:
                 raise RuntimeError("producer not started")
@@ -452,9 +502,10 @@ def create_app(
             if launcher_instance:
                 ready.update(instance=launcher_instance, pid=os.getpid())
             return JSONResponse(ready)
-        return problem_response(
-            Problem(503, "not-ready", "A dependency is not reachable; see checks.", checks=checks), "/readyz"
-        )
+        detail = "A dependency is not reachable; see checks."
+        if checks.get("migrations", "ok") != "ok" and checks.get("database") == "ok":
+            detail = f"The database schema does not match this code ({checks['migrations']})."
+        return problem_response(Problem(503, "not-ready", detail, checks=checks), "/readyz")
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=True)
     async def metrics_endpoint() -> Response:
