@@ -24,6 +24,7 @@ from govmedia_common.workdays import Clock
 from govmedia_monitor import schemas as s
 from govmedia_monitor.observations import interactions
 from govmedia_monitor.observations import service as observations
+from govmedia_monitor.observations.checking import CheckerCache
 from govmedia_monitor.observations.service import Report
 
 
@@ -127,13 +128,19 @@ async def import_rows(
     """Import valid rows in batches (one transaction per batch); collect every refused row."""
     result = ImportResult()
     batch: list[tuple[int, BaseModel]] = []
+    # Imported posts (first sightings and new versions alike) go through the machine check as the API's do.
+    extra: dict[str, Any] = {"checker": CheckerCache()} if kind == Kind.POSTS else {}
 
     async def flush() -> None:
         if not batch:
             return
         async with sessions() as session, session.begin():
             report = await INGEST[kind](
-                session, [item for _, item in batch], channel=IngestChannel.FILE_IMPORT, now=clock.now()
+                session,
+                [item for _, item in batch],
+                channel=IngestChannel.FILE_IMPORT,
+                now=clock.now(),
+                **extra,
             )
         result.accepted += report.accepted
         result.duplicates += report.duplicates

@@ -4,6 +4,10 @@ Every path is idempotent on the item's natural key (platform post id; account, p
 message id; account and instant of the switch) and set-based: one ``INSERT … ON CONFLICT DO NOTHING`` over
 the whole batch, whose ``RETURNING`` rows are the new items, and only they produce events and alerts.
 Services never commit: the request (or the import batch) is the transaction.
+
+A post seen again under its platform post id with other content (edited on the platform after publication)
+is a new version of its observation, not a duplicate: the row takes the new content and hash, is matched
+and checked again, ``PostObserved`` announces the version, and its alerts follow as for a first sighting.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, func, select, text
+from sqlalchemy import Text, bindparam, cast, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -168,14 +172,28 @@ async def ingest_posts(
         .scalars()
         .all()
     )
-    report.accepted = len(inserted)
-    report.duplicates = len(kept) - len(inserted)
-    if not inserted:
+    # Rows not inserted are posts already observed (or repeated in this batch): a duplicate when the
+    # content is the same, a new version when it was edited on the platform.
+    first = {(o.account_id, o.platform_post_id) for o in inserted}
+    seen_keys: set[tuple[str, str]] = set()
+    again: list[dict[str, Any]] = []
+    for row in rows:
+        key = (row["account_id"], row["platform_post_id"])
+        if key in first and key not in seen_keys:
+            seen_keys.add(key)  # this item is the inserted row itself
+        else:
+            again.append(row)
+    edited = await _new_versions(session, again)
+    report.accepted = len(inserted) + len(edited)
+    report.duplicates = len(kept) - report.accepted
+    changed = list({id(o): o for o in [*inserted, *(obs for obs, _ in edited)]}.values())
+    if not changed:
         return report
+    before = {id(obs): state for obs, state in edited}  # a post edited twice keeps its first state
     settings = SettingsCache(await region_sections(session))
-    candidates = await _candidates(session, inserted)
+    candidates = await _candidates(session, changed)
     events: list[Any] = []
-    for obs in inserted:
+    for obs in changed:
         account = accounts[obs.account_id]
         cfg = settings.of(account.region_code)
         await _apply_match(session, obs, candidates.get(obs.account_id, []), cfg)
@@ -184,10 +202,85 @@ async def ingest_posts(
         events.append(_observed_event(obs))
     await alerts.add_events(session, events)
     overridden = frozenset(c.post_id for cs in candidates.values() for c in cs if c.override)
-    for obs in inserted:
+    for obs in changed:
+        if id(obs) in before:
+            await _clear_for_new_version(session, obs, before[id(obs)], now)
         await _alerts_for(session, accounts[obs.account_id], obs, now, overridden)
-    await _end_silences(session, inserted, now)
+    if inserted:
+        await _end_silences(session, inserted, now)
     return report
+
+
+@dataclass(frozen=True)
+class _Before:
+    """What an observation matched and whether it failed the check before its new version."""
+
+    match_kind: str
+    check_blocking: bool | None
+
+
+_VERSION_FIELDS = ("url", "title", "text", "text_truncated", "content_hash", "observed_at", "ingest_channel")
+
+
+async def _new_versions(
+    session: AsyncSession, rows: Sequence[dict[str, Any]]
+) -> list[tuple[ObservedPost, _Before]]:
+    """Apply the items whose post is already observed with other content (edited on the platform).
+
+    Each such row takes the new version's content and hash (its publication time stays the first one
+    seen); items in batch order, so of two versions in one batch the later one stands. Rows are locked:
+    two requests with versions of one post apply one after the other. Returns each changed row (once per
+    version) with its state before the first of them.
+    """
+    if not rows:
+        return []
+    keys = {(r["account_id"], r["platform_post_id"]) for r in rows}
+    current = {
+        (o.account_id, o.platform_post_id): o
+        for o in (
+            await session.execute(
+                select(ObservedPost)
+                .where(tuple_(ObservedPost.account_id, ObservedPost.platform_post_id).in_(sorted(keys)))
+                .order_by(ObservedPost.account_id, ObservedPost.platform_post_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalars()
+    }
+    out: list[tuple[ObservedPost, _Before]] = []
+    first_state: dict[int, _Before] = {}
+    for row in rows:
+        obs = current.get((row["account_id"], row["platform_post_id"]))
+        if obs is None or obs.content_hash == row["content_hash"]:
+            continue  # the same version again: nothing changes
+        state = first_state.setdefault(id(obs), _Before(obs.match_kind, obs.check_blocking))
+        for name in _VERSION_FIELDS:
+            setattr(obs, name, row[name])
+        # The findings were about the old text; the machine check runs again on the new one.
+        obs.check_blocking, obs.check_findings, obs.check_lexicons = None, None, None
+        out.append((obs, state))
+    await session.flush()
+    return out
+
+
+async def _clear_for_new_version(
+    session: AsyncSession, obs: ObservedPost, before: _Before, now: datetime
+) -> None:
+    """Resolve what the new version no longer shows: a mismatch edited back, findings edited away."""
+    cleared: list[AlertRule] = []
+    if before.match_kind == MatchKind.MISMATCH and obs.match_kind in (MatchKind.EXACT, MatchKind.NEAR):
+        cleared.append(AlertRule.CONTENT_MISMATCH)
+    if before.check_blocking and obs.check_blocking is False:
+        cleared.append(AlertRule.CHECK_FAILED)
+    for rule in cleared:
+        await alerts.resolve_where(
+            session,
+            account_id=obs.account_id,
+            rule=rule,
+            periods=[obs.platform_post_id],
+            resolution=AlertResolution.CLEARED,
+            at=now,
+        )
 
 
 async def _candidates(session: AsyncSession, observed: Sequence[ObservedPost]) -> dict[str, list[Candidate]]:
