@@ -81,6 +81,7 @@ class Rate:
     items: int
     seconds: float
     note: str = ""
+    cpu_us: float | None = None  # this process's CPU µs per item (consumer phases): load moves it less
 
     @property
     def per_second(self) -> float:
@@ -92,6 +93,7 @@ class Rate:
             "seconds": round(self.seconds, 3),
             "per_second": round(self.per_second, 1),
             "note": self.note,
+            **({"cpu_us_per_item": round(self.cpu_us, 2)} if self.cpu_us is not None else {}),
         }
 
 
@@ -157,7 +159,10 @@ async def raw_consume(kafka: KafkaSettings, topic: str, n: int, name: str = "raw
                 seen += len(records)
 
     try:
-        return await timed(name, n, work, "no group, orjson.loads per message")
+        cpu = time.process_time()
+        rate = await timed(name, n, work, "no group, orjson.loads per message")
+        rate.cpu_us = (time.process_time() - cpu) / n * 1e6
+        return rate
     finally:
         await consumer.stop()
 
@@ -351,13 +356,13 @@ async def consumer_throughput(
     async with engine.begin() as conn:
         await conn.execute(text("TRUNCATE inbox, counters"))
     handled = 0
-    first_at = 0.0
+    first_at = first_cpu = 0.0
     done = asyncio.Event()
 
     @batch
     async def count(session: AsyncSession, items: Sequence[tuple[MetricsObserved, MessageContext]]) -> None:
         """The aggregate-style effect: per-account counters, one upsert for the whole run of events."""
-        nonlocal handled, first_at
+        nonlocal handled, first_at, first_cpu
         per_account = Counter(event.account_id for event, _ in items)
         reads: dict[str, int] = {}
         for event, _ in items:
@@ -372,7 +377,7 @@ async def consumer_throughput(
             {"a": list(per_account), "n": list(per_account.values()), "r": [reads[a] for a in per_account]},
         )
         if handled == 0:
-            first_at = time.perf_counter()
+            first_at, first_cpu = time.perf_counter(), time.process_time()
         handled += len(items)
         if handled >= n:
             done.set()
@@ -394,7 +399,7 @@ async def consumer_throughput(
         started = time.perf_counter()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), cap)
-        ended = time.perf_counter()
+        ended, ended_cpu = time.perf_counter(), time.process_time()
         name = "consumer read-ahead" if read_ahead else "consumer runner"
         rate = Rate(
             name,
@@ -404,6 +409,8 @@ async def consumer_throughput(
             f"upsert per batch{', next poll read during the transaction' if read_ahead else ''}; "
             f"group join took {(first_at or ended) - started:.1f}s (not counted)",
         )
+        if handled:
+            rate.cpu_us = (ended_cpu - first_cpu) / handled * 1e6
         progress(f"{name}: {rate.per_second:,.0f}/s ({handled:,} in {rate.seconds:.2f}s)")
         return rate
     finally:
@@ -466,6 +473,9 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
         "relay_2 / raw_produce": ratio("relay_2", "raw_produce"),
         "consumer / raw_consume (goal >= 0.3)": ratio("consumer", "raw_consume"),
         "consumer / raw consume of its own records": ratio("consumer", "raw_consume_same"),
+        "consumer / own records raw, by CPU time": round(
+            (rates["raw_consume_same"].cpu_us or 0) / (rates["consumer"].cpu_us or float("inf")), 3
+        ),
         "consumer read-ahead / raw_consume": ratio("consumer_read_ahead", "raw_consume"),
         "consumer / pg_one_row_tx": ratio("consumer", "pg_one_row_tx"),
         "consumer / its tx on raw asyncpg": ratio("consumer", "pg_consumer_tx"),

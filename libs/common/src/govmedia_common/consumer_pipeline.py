@@ -100,22 +100,33 @@ class ReadAhead:
         consumer = self.consumer
         if consumer is None or self._ahead is not None or not self.read_ahead:
             return
-        try:
-            polled = await consumer.getmany(timeout_ms=0, max_records=self.max_poll_records)
-        except Exception:  # the handling loop's own poll meets it again and deals with it
-            log.debug("read-ahead poll failed", exc_info=True)
-            return
-        polled = {tp: records for tp, records in polled.items() if records}
-        if not polled:
-            return
+        polled: dict[TopicPartition, list[Record]] = {}
         self._ahead = polled
-        ready, handlers = self._ready, self.handlers
-        for records in polled.values():
-            for start in range(0, len(records), _READ_CHUNK):
-                read_ahead(records[start : start + _READ_CHUNK], handlers, ready)
-                await asyncio.sleep(0)  # let the transaction's next statement go out
-                if self._ahead is not polled:
-                    return  # dropped meanwhile (revocation)
+        ready, handlers, wanted = self._ready, self.handlers, self.max_poll_records
+        while wanted > 0:
+            # In small pieces, each read before the next is fetched, with a chance in between for the
+            # transaction to send its next statement: aiokafka unpacks records inside getmany.
+            try:
+                piece = await consumer.getmany(timeout_ms=0, max_records=min(_READ_CHUNK, wanted))
+            except Exception:  # the handling loop's own poll meets it again and deals with it
+                log.debug("read-ahead poll failed", exc_info=True)
+                break
+            if self._ahead is not polled:
+                return  # dropped meanwhile (revocation): what was fetched is fetched again
+            got = 0
+            for tp, records in piece.items():
+                if records:
+                    polled.setdefault(tp, []).extend(records)
+                    read_ahead(records, handlers, ready)
+                    got += len(records)
+            if not got:
+                break
+            wanted -= got
+            await asyncio.sleep(0)
+            if self._ahead is not polled:
+                return
+        if not polled:
+            self._ahead = None
 
     def _take_ahead(self) -> dict[TopicPartition, list[Record]]:
         ahead, self._ahead = self._ahead, None
