@@ -145,8 +145,14 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def _runtime(request: Request) -> Runtime:
+    # A coroutine, so FastAPI calls it on the event loop: a plain function dependency would go through
+    # the thread pool on every request of every service.
+    return runtime_of(request)
+
+
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 _bearer = HTTPBearer(
     auto_error=False, description="JWT issued by the registry (password or client credentials)"

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
-from govmedia_common.app import Authorize, Runtime, SessionDep, runtime_of
+from govmedia_common.app import Authorize, Runtime, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal
 from govmedia_common.concurrency import etag, require_if_match
 from govmedia_common.errors import not_found
@@ -30,14 +30,6 @@ Cursor = Annotated[str | None, Query(description="Opaque cursor from the previou
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Makes a retry safe")]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you read")]
 
-
-async def _runtime(request: Request) -> Runtime:
-    """The service's runtime. A coroutine, so FastAPI calls it on the event loop: a plain function
-    dependency (as ``govmedia_common.app.RuntimeDep`` is) goes through the thread pool on every request."""
-    return runtime_of(request)
-
-
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 Reader = Annotated[
     Principal,
