@@ -35,6 +35,12 @@ class _Proc:
     def die(self) -> None:
         self.code = -9
 
+    def send_signal(self, sig: int) -> None:
+        self.code = -sig
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        return self.code
+
 
 def _platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: list[float]) -> Platform:
     platform = Platform(Infrastructure("postgresql://u@127.0.0.1:1/postgres", "127.0.0.1:2"), tmp_path)
@@ -146,3 +152,74 @@ def test_a_default_port_taken_after_the_check_is_replaced_held_by_the_launcher_a
     finally:
         platform.stop()
         other.close()
+
+
+def test_a_service_restarted_after_its_migrations_changed_on_disk_is_migrated_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Newer code pulled under a running platform: the restart runs that service's migrations first."""
+    clock = [1000.0]
+    platform = _platform(tmp_path, monkeypatch, clock)
+    calls: list[str] = []
+    on_disk = {"scoring": ("0007",), "review": ("0003",)}
+    monkeypatch.setattr(launcher, "migrations_fingerprint", lambda service: on_disk[service])
+    monkeypatch.setattr(Platform, "_migrate", lambda self, service, log: calls.append(f"migrate {service}"))
+    spawn = Platform._spawn
+
+    def spawned(self: Platform, service: str, port: int) -> Any:
+        calls.append(f"spawn {service}")
+        return spawn(self, service, port)
+
+    monkeypatch.setattr(Platform, "_spawn", spawned)
+    platform.start_services(("review", "scoring"), log=lambda _: None)
+    assert calls == ["spawn review", "spawn scoring"]  # `govmedia up` migrated them just before
+    try:
+        on_disk["scoring"] = ("0007", "0008")  # git pull brought a new revision
+        for svc in platform.services:
+            svc.process.die()  # type: ignore[attr-defined]
+        for _ in range(2):
+            platform.supervise(log=lambda _: None)
+            clock[0] += 31
+        assert calls[2:] == ["spawn review", "migrate scoring", "spawn scoring"], calls
+        for svc in platform.services:  # a second restart without new migrations does not migrate again
+            svc.process.die()  # type: ignore[attr-defined]
+        for _ in range(2):
+            platform.supervise(log=lambda _: None)
+            clock[0] += 31
+        assert calls[5:] == ["spawn review", "spawn scoring"], calls
+    finally:
+        platform.stop()
+
+
+@pytest.mark.integration
+def test_the_migration_before_a_restart_brings_the_service_database_to_the_code_head(
+    tmp_path: Path, infra: Infrastructure
+) -> None:
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from govmedia_common.db import create_engine
+    from govmedia_common.migrations import migrations_dir
+    from govmedia_platform.pytest_plugin import fresh_database
+
+    url = asyncio.run(fresh_database(infra, "restartmig"))  # empty: as far behind as it gets
+
+    class OneDatabase(Infrastructure):
+        def database_url(self, service: str) -> str:
+            return url
+
+    platform = Platform(OneDatabase(infra.database_server_url, infra.kafka_bootstrap), tmp_path)
+    lines: list[str] = []
+    platform._migrate("review", lines.append)
+    assert lines[-1] == "review: migrated to head", lines
+
+    async def version() -> set[str]:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return set((await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars())
+        finally:
+            await engine.dispose()
+
+    at = asyncio.run(version())
+    assert at == set(ScriptDirectory(str(migrations_dir("review"))).get_heads())

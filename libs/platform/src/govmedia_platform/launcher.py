@@ -155,6 +155,19 @@ def serve_child(service: str, fd: int) -> None:
         sys.exit(3)  # what uvicorn's command line answers when the app's startup failed
 
 
+def migrations_fingerprint(service: str) -> tuple[tuple[str, int, int], ...]:
+    """What a service's migration scripts on disk look like (names, sizes, times): changes when newer
+    code with a new revision is put under a running platform (``git pull``)."""
+    from govmedia_common.migrations import migrations_dir
+
+    try:
+        versions = migrations_dir(service) / "versions"
+    except (ImportError, FileNotFoundError):
+        return ()
+    files = sorted(versions.glob("*.py"))
+    return tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+
+
 def restart_backoff(restarts: int) -> float:
     """Seconds to wait before restart number ``restarts + 1``: 1, 2, 4 … at most 30."""
     return float(min(30, 2**restarts))
@@ -213,6 +226,8 @@ class Platform:
     # taken only from a process this launcher started, never from whatever else answers on the port.
     instance: str = field(default_factory=lambda: uuid.uuid4().hex)
     listeners: dict[str, socket.socket] = field(default_factory=dict)
+    # Each service's migration scripts as they were when it was last migrated (or first started).
+    migrated: dict[str, tuple[tuple[str, int, int], ...]] = field(default_factory=dict)
     broker_watch: _InfraWatch = field(default_factory=_InfraWatch)
     postgres_watch: _InfraWatch = field(default_factory=_InfraWatch)
 
@@ -251,6 +266,7 @@ class Platform:
             )
         logs = self.data_dir / "logs"
         for service in services:
+            self.migrated[service] = migrations_fingerprint(service)  # `govmedia up` migrated it just before
             proc = self._spawn(service, ports[service])
             self.services.append(ServiceProcess(service, ports[service], proc))
             log(f"starting {service} on port {ports[service]} (log: {logs / (service + '.log')})")
@@ -289,6 +305,10 @@ class Platform:
                 svc.restarts_total += 1
                 svc.restart_at = None
                 svc.started_at = now
+                scripts = migrations_fingerprint(svc.name)
+                if scripts != self.migrated.get(svc.name, scripts):  # newer code came with a migration
+                    self._migrate(svc.name, log)
+                    self.migrated[svc.name] = scripts
                 svc.process = self._spawn(svc.name, svc.port)
                 log(
                     f"restarted {svc.name} on port {svc.port} "
@@ -298,6 +318,29 @@ class Platform:
         if changed:
             self.write_state()
         return changed
+
+    def _migrate(self, service: str, log: Callable[[str], None]) -> None:
+        """Run ``service``'s migrations to head in a fresh interpreter (it reads the new code from disk,
+        not the launcher's imported modules). A failure is reported and the service started anyway: its
+        /readyz then answers 503 naming the migration that is missing."""
+        env = dict(os.environ, GOVMEDIA_MIGRATE_URL=self.infra.database_url(service))
+        code = (
+            "import os, sys; from govmedia_common.migrations import upgrade; "
+            "upgrade(sys.argv[1], os.environ['GOVMEDIA_MIGRATE_URL'])"
+        )
+        log(f"{service}: its migrations changed on disk; migrating its database before the restart")
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", code, service], env=env, capture_output=True, text=True, timeout=300
+            )
+        except subprocess.TimeoutExpired:
+            log(f"{service}: migrating took over 300 s; starting it anyway (see /readyz)")
+            return
+        if done.returncode != 0:
+            last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            log(f"{service}: migrating failed ({last[0]}); starting it anyway (see /readyz)")
+        else:
+            log(f"{service}: migrated to head")
 
     def _supervise_infra(self, log: Callable[[str], None]) -> bool:
         changed = False
