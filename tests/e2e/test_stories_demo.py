@@ -16,14 +16,22 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from govmedia_platform.demo import DEMO_CITY
+from govmedia_common.workdays import WorkCalendar
+from govmedia_platform.demo import (
+    DEMO_CITY,
+    LEAD_DAYS,
+    DemoRefused,
+    check_calendar,
+    filing_day,
+    years_needed,
+)
 from govmedia_platform.demo_summary import NoPlatform, running_platform
 from govmedia_platform.launcher import Infrastructure, Platform
 
@@ -181,6 +189,23 @@ def check_against_the_apis(data: Path, urls: dict[str, str], password: str, prin
     return summary
 
 
+def test_the_demo_never_moves_the_clock_back_before_what_a_platform_with_data_has_seen() -> None:
+    today = date(2026, 12, 1)
+    lead = timedelta(days=16 + LEAD_DAYS)
+    # A fresh platform (nothing but what `make run` creates itself): the days end about a week before today.
+    assert filing_day(real_today=today, clock_today=today, days=16, holds_data=False) == today - lead
+    # A platform with data whose clock is behind that day (a previous demo's clock): forward to it.
+    behind = today - lead - timedelta(days=30)
+    assert filing_day(real_today=today, clock_today=behind, days=16, holds_data=True) == today - lead
+    # A platform with data up to its clock's today: the demo starts after it, never before.
+    start = filing_day(real_today=today, clock_today=today, days=16, holds_data=True)
+    assert start == today + timedelta(days=1)
+    # ... and refuses, saying why and what to do, when those days reach a year without a known calendar.
+    with pytest.raises(DemoRefused, match=r"(?s)2027.*working-day calendar.*make clean"):
+        check_calendar(start, 16, covered=range(2004, 2027))
+    check_calendar(start, 16, covered=range(2004, 2028))  # once 2027 is loaded, it runs forward
+
+
 def test_the_demo_refuses_a_stopped_platform_and_one_without_a_movable_clock(tmp_path: Path) -> None:
     state = {"pid": 2**22 + 12345, "clock_file": str(tmp_path / "clock.json"), "services": {}}
     (tmp_path / "state.json").write_text(json.dumps(state))
@@ -216,3 +241,25 @@ def test_make_demo_on_the_running_platform_moves_its_clock_and_prints_only_what_
         [*CLI, "status", "--data-dir", str(data)], capture_output=True, text=True, env=env, timeout=60
     )
     assert "Services' clock: " in status.stdout and "moved by a demo" in status.stdout, status.stdout
+
+    # Run again on this platform, which now holds data up to its clock: the demo would have to start after
+    # the clock and run into next year, whose calendar is not known: it refuses and leaves the clock alone.
+    clock_file = Path(json.loads((data / "state.json").read_text())["clock_file"])
+    before = clock_file.read_text()
+    again = subprocess.run(
+        [*CLI, "demo", "--data-dir", str(data), "--scale", "0.004", "--days", "16"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    left_at = date.fromisoformat(json.loads(before)["set_to"][:10])
+    if all(WorkCalendar().covers(y) for y in years_needed(left_at + timedelta(days=1), 16)):
+        # Late in a year whose successor's calendar is shipped: it runs forward from the clock.
+        assert again.returncode == 0, again.stdout + again.stderr
+        moved_to = date.fromisoformat(json.loads(clock_file.read_text())["set_to"][:10])
+        assert moved_to > left_at, "the clock only moved forward"
+    else:
+        assert again.returncode == 1, again.stdout + again.stderr
+        assert "never moves" in again.stdout and "make clean" in again.stdout, again.stdout
+        assert clock_file.read_text() == before, "the clock was not moved"

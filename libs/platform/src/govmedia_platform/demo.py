@@ -16,7 +16,11 @@ signed in as the bootstrap administrator; time passes by moving the services' sh
 6. scores of the running periods, a bulletin, and a summary whose every number was read back from the APIs
    once every event written had been handled (outbox backlog and consumer lag zero).
 
-The simulated days end about a week before today: the official calendar is known up to the current year.
+On a fresh platform (no unit yet: only what ``make run`` creates by itself) the simulated days end about a
+week before today: the official working-day calendar is known up to the current year. The demo never moves
+the clock back before what a platform with data has already seen (records would otherwise be dated before
+what led to them): there it starts the day after the clock's today and leaves the clock ahead, or, when
+those days reach a year whose calendar is not known, refuses and says what to do (:func:`filing_day`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,50 @@ DUTIES = (
 )  # fmt: skip
 BRANCHES = ("", "东城", "西城", "南城", "北城", "城东", "城西", "新城", "滨海", "高新", "开发区", "港区")
 T = TypeVar("T")
+
+
+# The accounts are filed this many days before the simulated days: their announcements (公示) run out.
+LEAD_DAYS = 28
+# Deadlines the last simulated days set (rectifications, reminders) reach this far past them.
+TAIL_DAYS = 30
+
+
+class DemoRefused(RuntimeError):
+    """The demo cannot run on this platform without harm: the message says why and what to do."""
+
+
+def filing_day(*, real_today: date, clock_today: date, days: int, holds_data: bool) -> date:
+    """The day the demo files its accounts (``LEAD_DAYS`` before its ``days`` simulated days).
+
+    Preferably the days end about a week before today. A platform that holds data has seen everything up
+    to its clock (the demo never moves it back, and nothing else does), so there the demo never starts
+    before the clock's today: it starts the day after it. A fresh platform holds nothing dated.
+    """
+    wanted = real_today - timedelta(days=days + LEAD_DAYS)
+    if clock_today < wanted or not holds_data:
+        return wanted
+    return max(wanted, clock_today + timedelta(days=1))
+
+
+def years_needed(start: date, days: int) -> range:
+    """The calendar years the demo's dates and their deadlines touch when it files on ``start``."""
+    return range(start.year, (start + timedelta(days=LEAD_DAYS + days + TAIL_DAYS)).year + 1)
+
+
+def check_calendar(start: date, days: int, covered: Iterable[int]) -> None:
+    """Refuse (``DemoRefused``) when the demo's days reach a year without an official calendar."""
+    known = set(covered)
+    missing = [y for y in years_needed(start, days) if y not in known]
+    if missing:
+        years = ", ".join(map(str, missing))
+        raise DemoRefused(
+            f"This platform already holds data up to its clock ({start - timedelta(days=1)}), and the "
+            f"demo never moves the clock back before what the platform has seen. Starting on {start}, "
+            f"its {days} days (with the filings {LEAD_DAYS} days before them) reach {years}, whose official "
+            f"working-day calendar is not loaded (load it with the registry's PUT /v1/calendar/{{year}}). "
+            "Run the demo on a fresh platform instead: stop `make run`, `make clean`, `make run`, then "
+            "`make demo`."
+        )
 
 
 class MovableTime(Protocol):
@@ -544,9 +592,34 @@ class Demo:
         self.console.print(f"announcements ran out on {self.announcements_end}: {took} filings took effect")
         return first
 
+    async def holds_data(self) -> bool:
+        """Whether the platform holds anything beyond what ``make run`` creates by itself (a unit)."""
+        page = await self.ok("registry", "GET", "/v1/units", params={"limit": 1})
+        return bool(page["items"] if isinstance(page, dict) else page)
+
+    async def calendar_years(self, years: Iterable[int]) -> list[int]:
+        """Those of ``years`` whose official working-day calendar the registry knows."""
+        known = []
+        for year in years:
+            if (await self.call("registry", "GET", f"/v1/calendar/{year}")).status_code == 200:
+                known.append(year)
+        return known
+
+    async def start(self) -> date:
+        """Where the demo puts the clock first: never before what a platform with data has seen."""
+        self.admin = await self.token("admin", self.admin_password)
+        start = filing_day(
+            real_today=self.today,
+            clock_today=self.clock.today(),
+            days=self.days,
+            holds_data=await self.holds_data(),
+        )
+        check_calendar(start, self.days, await self.calendar_years(years_needed(start, self.days)))
+        return start
+
     async def run(self, urls: dict[str, str]) -> dict[str, Any]:
         # File about four weeks before the simulated days, so that their announcements have run out.
-        self.at(self.today - timedelta(days=self.days + 28), 9)
+        self.at(await self.start(), 9)
         n_units = max(3, round(1000 * self.scale))
         n_accounts = max(n_units, round(3000 * self.scale))
         n_monitored_units = max(2, round(10 * self.scale))

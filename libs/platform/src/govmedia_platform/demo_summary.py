@@ -22,7 +22,7 @@ from rich.console import Console
 
 from govmedia_common.devclock import MovableClock
 from govmedia_common.workdays import SHANGHAI
-from govmedia_platform.demo import DEMO_CITY, SERVICES, Demo, MovableTime
+from govmedia_platform.demo import DEMO_CITY, SERVICES, Demo, DemoRefused, MovableTime
 
 
 async def settle(demo: Demo, quiet_seconds: float = 7.0, limit_seconds: float = 300.0) -> None:
@@ -204,7 +204,10 @@ async def drive(
     clients = {name: httpx.AsyncClient(base_url=url) for name, url in urls.items()}
     try:
         demo = Demo(clients, admin_password=admin_password, console=console, clock=clock, **options)
-        return await demo.run(urls)
+        try:
+            return await demo.run(urls)
+        except DemoRefused as exc:  # said before anything was written or the clock moved
+            raise NoPlatform(str(exc)) from None
     finally:
         await asyncio.gather(*(c.aclose() for c in clients.values()))
 
@@ -227,10 +230,11 @@ def demo_command(
         summary_doc["urls"]["Grafana"] = grafana
     print_summary(console, summary_doc)
     behind = (datetime.now(SHANGHAI) - clock.now()).days
+    where = f"{behind} days behind real time" if behind >= 0 else f"{-behind} days ahead of real time"
     saved = data_dir / "demo-summary.json"
     saved.write_text(json.dumps(summary_doc, ensure_ascii=False, indent=2))
     console.print(
-        f"The platform's clock now reads {clock.now():%Y-%m-%d %H:%M} ({behind} days behind real time) "
+        f"The platform's clock now reads {clock.now():%Y-%m-%d %H:%M} ({where}) "
         "and runs on from there; restarting `make run` puts it back on real time. "
         f"Sign in as admin. The summary is also in {saved}."
     )
