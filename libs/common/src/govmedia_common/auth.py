@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
@@ -177,8 +178,30 @@ class RevocationList:
         return None
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """A token whose signature, issuer, audience and claims passed, and what it was checked against."""
+
+    principal: Principal
+    kid: str
+    key: PyJWK
+    issuer: str
+    audience: str
+    exp: int
+
+
 class TokenVerifier:
-    """Verifies bearer tokens against a JWKS fetched from a URL or given directly."""
+    """Verifies bearer tokens against a JWKS fetched from a URL or given directly.
+
+    Checking an ES256 signature costs up to a millisecond of CPU, and a client sends the same token with
+    every request until it expires. So a token that passed is remembered (the token string is the key; at
+    most ``max_cached_tokens``, least recently used dropped first) with the key object, issuer and audience
+    it passed against. Seen again, it is taken from there only while that key is still the one the JWKS
+    holds for its ``kid`` (the cache is emptied when the JWKS changes) and the verifier's issuer and
+    audience are the same; its ``exp`` is compared with the clock on every request (the same wall clock
+    and leeway as the full check), and the revocation feed (subject generations, retired keys) is consulted
+    on every request exactly as for a token seen for the first time. A refused token is never remembered.
+    """
 
     def __init__(
         self,
@@ -192,6 +215,8 @@ class TokenVerifier:
         leeway_seconds: float = 10.0,
         min_refresh_seconds: float = 5.0,
         revocations: RevocationList | None = None,
+        max_cached_tokens: int = 4096,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.revocations = revocations or RevocationList()
         self.issuer = issuer
@@ -202,6 +227,10 @@ class TokenVerifier:
         self.leeway = leeway_seconds
         self.min_refresh_seconds = min_refresh_seconds
         self._keys: dict[str, PyJWK] = {}
+        self._published: dict[str, Any] = {}  # the JWKS entry each key of _keys was built from
+        self.max_cached_tokens = max_cached_tokens
+        self._clock = clock  # the wall clock PyJWT compares exp with (time.time); injectable for tests
+        self._verified: OrderedDict[str, _Verified] = OrderedDict()
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
         if jwks is not None:
@@ -209,17 +238,28 @@ class TokenVerifier:
             self._fetched_at = float("inf")
 
     def _load(self, jwks: dict[str, Any]) -> None:
-        keys = {}
+        keys: dict[str, PyJWK] = {}
+        published: dict[str, Any] = {}
         for jwk in jwks.get("keys", []):
             try:
-                keys[jwk["kid"]] = PyJWK.from_dict(jwk)
+                kid = jwk["kid"]
+                known = self._keys.get(kid)
+                # An unchanged entry keeps its key object, so tokens remembered against it stay valid.
+                unchanged = known is not None and self._published.get(kid) == jwk
+                keys[kid] = known if unchanged and known is not None else PyJWK.from_dict(jwk)
+                published[kid] = jwk
             except (KeyError, jwt.PyJWKError) as exc:
                 log.warning("ignoring unusable JWK", extra={"error": str(exc)})
+        if keys.keys() != self._keys.keys() or any(keys[k] is not self._keys[k] for k in keys):
+            self._verified.clear()  # a key was added, replaced or withdrawn: verify every token again
         self._keys = keys
+        self._published = published
 
     async def _refresh(self, *, force: bool = False) -> None:
         if self.jwks_url is None and self.jwks_loader is None:
             return
+        if not force and time.monotonic() - self._fetched_at < self.cache_seconds:
+            return  # fresh: the same answer as below, without taking the lock on every request
         async with self._lock:
             fresh = time.monotonic() - self._fetched_at < self.cache_seconds
             # A forced refresh (unknown kid, e.g. after key rotation) is rate-limited so that tokens with
@@ -247,6 +287,51 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """Verify a bearer token and return the caller; AuthError (401) when it is not acceptable."""
+        if token in self._verified:
+            await self._refresh()  # may find a changed JWKS and forget every remembered token
+            principal = await self._remembered(token)
+            if principal is not None:
+                return principal
+        return await self._verify_fully(token)
+
+    async def _remembered(self, token: str) -> Principal | None:
+        """The caller of a token that passed before and passes the per-request checks, or None to verify
+        it again from scratch; AuthError when it expired or was revoked since."""
+        entry = self._verified.get(token)
+        if entry is None:
+            return None
+        if (
+            self._keys.get(entry.kid) is not entry.key
+            or entry.issuer != self.issuer
+            or entry.audience != self.audience
+        ):
+            del self._verified[token]
+            return None
+        if entry.exp <= self._clock() - self.leeway:  # PyJWT's own test of exp
+            del self._verified[token]
+            raise unauthorized("The token has expired; obtain a new one.")
+        self._verified.move_to_end(token)
+        await self._check_revocation(token, entry.kid, entry.principal.claims)
+        return entry.principal
+
+    async def _check_revocation(self, token: str, kid: str | None, claims: dict[str, Any]) -> None:
+        await self.revocations.refresh()
+        refused = self.revocations.refusal(kid, claims)
+        if refused is not None:
+            self._verified.pop(token, None)
+            if isinstance(kid, str) and kid in self.revocations.retired_kids:
+                self._keys.pop(kid, None)
+            raise unauthorized(refused)
+
+    def _remember(self, token: str, entry: _Verified) -> None:
+        if self.max_cached_tokens <= 0:
+            return
+        self._verified[token] = entry
+        self._verified.move_to_end(token)
+        while len(self._verified) > self.max_cached_tokens:
+            self._verified.popitem(last=False)
+
+    async def _verify_fully(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -278,16 +363,11 @@ class TokenVerifier:
             raise unauthorized("The token was issued by an unknown issuer.") from exc
         except jwt.PyJWTError as exc:
             raise unauthorized(f"The token is invalid: {exc}.") from exc
-        await self.revocations.refresh()
-        refused = self.revocations.refusal(kid if isinstance(kid, str) else None, claims)
-        if refused is not None:
-            if isinstance(kid, str) and kid in self.revocations.retired_kids:
-                self._keys.pop(kid, None)
-            raise unauthorized(refused)
+        await self._check_revocation(token, kid if isinstance(kid, str) else None, claims)
         region = claims.get("region")
         if not is_region_code(region):
             raise unauthorized("The token carries no valid region claim.")
-        return Principal(
+        principal = Principal(
             subject=str(claims["sub"]),
             kind=str(claims.get("kind", "person")),
             name=str(claims.get("name", claims["sub"])),
@@ -298,6 +378,10 @@ class TokenVerifier:
             token_id=claims.get("jti"),
             claims=claims,
         )
+        if isinstance(kid, str):
+            entry = _Verified(principal, kid, key, self.issuer, self.audience, int(claims["exp"]))
+            self._remember(token, entry)
+        return principal
 
 
 def check_access(
