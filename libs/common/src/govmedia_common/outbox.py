@@ -151,7 +151,7 @@ _CLAIM_SQL = text(
     ), picked AS (
         SELECT o.seq, o.id, o.topic, o.aggregateid, o.payload, o.headers FROM outbox o
         WHERE o.published_at IS NULL AND o.dead_at IS NULL
-          AND o.seq <> ALL(CAST(:inflight AS bigint[]))
+          AND o.seq NOT IN (SELECT unnest(CAST(:inflight AS bigint[])))  -- hashed; <> ALL is O(rows × n)
           AND o.aggregateid NOT IN (SELECT aggregateid FROM busy)
         ORDER BY o.seq
         LIMIT :n
@@ -410,7 +410,7 @@ class OutboxRelay:
     async def drain(self, *, max_seconds: float = 5.0) -> int:
         """Publish batch after batch until nothing is claimable (or ``max_seconds``); returns rows published.
 
-        Pipelined: the next claim runs while the broker acknowledges the current batch, and a batch is
+        Pipelined: the next claim runs while the current batch is sent and acknowledged, and a batch is
         marked while the next one is being sent. A batch is sent only after the previous one was
         acknowledged, so one aggregate's rows never overtake each other; after any failure or a row set
         aside, the rows claimed ahead are given back unsent.
@@ -427,11 +427,13 @@ class OutboxRelay:
         try:
             while rows:
                 broker = self.broker  # known before sending: a row is never labelled with a newer broker
-                sent, outcome = await self._guard.send(rows)  # a look at the cluster id before
                 more = loop.time() < until and not self._stopping.is_set()
                 skip = [r.seq for r in (*rows, *marking_rows)]
+                # The database works on the next claim (and the last mark) while this batch is sent.
                 ahead = asyncio.create_task(self.claim(in_flight=skip)) if more else None
+                outcome = PublishOutcome([], [], [])
                 try:
+                    sent, outcome = await self._guard.send(rows)  # a look at the cluster id before
                     outcome = await self._guard.acknowledged(sent, outcome)  # and after
                 except BaseException:
                     outcome.error = outcome.error or RuntimeError("interrupted while publishing")
