@@ -125,13 +125,26 @@ def configure_tracing(service: str) -> None:
     trace.set_tracer_provider(provider)
 
 
+def exporting_traces() -> bool:
+    """Whether spans are recorded for some exporter: an OpenTelemetry SDK provider is installed (by
+    :func:`configure_tracing` for an OTLP endpoint, or by a test or an operator's auto-instrumentation)."""
+    return isinstance(trace.get_tracer_provider(), TracerProvider)
+
+
 def instrument_engine(engine: AsyncEngine) -> None:
     """Database spans for every statement of this engine (the maintained SQLAlchemy instrumentation).
+
+    Only when traces are exported (:func:`exporting_traces`, so call it after :func:`configure_tracing`):
+    without an SDK the spans are recorded nowhere, whatever ``traceparent`` came in, and the statement hooks
+    would cost CPU on every statement of every request for nothing. The trace ids the services quote (logs,
+    problem bodies, outbox rows) come from :func:`span`, which does not need them.
 
     ``SQLAlchemyInstrumentor().instrument(engine=…)`` works once per process (a singleton), and a process may
     hold several engines (tests run several services in one process), so each engine gets the
     instrumentation's own ``EngineTracer`` directly.
     """
+    if not exporting_traces():
+        return
     from opentelemetry import metrics as otel_metrics
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
     from opentelemetry.instrumentation.sqlalchemy.version import __version__
