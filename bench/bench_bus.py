@@ -7,7 +7,8 @@ else the embedded PostgreSQL + Tansu), then measures in one run, on the same bro
   one-row transactions (autocommit INSERT, one connection) and COPY; also the consumer's own transaction
   (inbox + effect INSERTs) on raw asyncpg, which shows what the ORM layer costs;
 * ours: an in-process :class:`OutboxRelay` draining N outbox rows (one relay, then two; pipelined: the next
-  claim overlaps the broker's acknowledgements, the mark overlaps the next send), and a
+  claim overlaps the send and the broker's acknowledgements, the mark overlaps the next send; the relay is
+  also put beside a raw produce of the very records it sends: ~1 KiB with CloudEvents headers), and a
   :class:`ConsumerRunner` handling messages with an aggregate-style effect: a batch handler that upserts
   per-account counters (inbox rows for the whole polled batch in one statement, one upsert per batch).
 
@@ -288,6 +289,37 @@ async def fill_outbox(url: str, topic: str, n: int, events: list[AccountFiled]) 
         await conn.close()
 
 
+async def raw_produce_outbox_records(url: str, kafka: KafkaSettings, topic: str) -> Rate:
+    """Like-for-like yardstick of the relay: the very records it will send (the outbox rows' stored payload
+    text, their CloudEvents headers, the aggregate as key), produced with plain ``send`` on the same
+    producer settings, keyed, ``acks=all`` — and no database. Read before the relay runs."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        rows = await conn.fetch("SELECT aggregateid, payload::text, headers::text FROM outbox ORDER BY seq")
+    finally:
+        await conn.close()
+    records = [
+        (r[0].encode(), r[1].encode(), [(k, v.encode()) for k, v in orjson.loads(r[2]).items()]) for r in rows
+    ]
+    producer = make_producer(kafka, "bench-raw-records")
+    await producer.start()
+
+    async def work() -> None:
+        futures = [await producer.send(topic, v, key=k, headers=h) for k, v, h in records]
+        await asyncio.gather(*futures)
+
+    try:
+        size = sum(len(v) + sum(len(k) + len(x) for k, x in h) for _, v, h in records) // len(records)
+        return await timed(
+            "raw produce, relay's recs",
+            len(records),
+            work,
+            f"the relay's records (~{size} bytes with headers)",
+        )
+    finally:
+        await producer.stop()
+
+
 async def drain(relay: OutboxRelay, engine: AsyncEngine) -> None:
     while True:
         if await relay.drain():
@@ -428,7 +460,7 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
     kafka = KafkaSettings(bootstrap=infra.kafka_bootstrap)
     run_id = uuid.uuid4().hex[:8]
     raw_topic, relay_topic = f"bench.raw.{run_id}", f"bench.relay.{run_id}"
-    await ensure_topics(kafka, [raw_topic, relay_topic])
+    await ensure_topics(kafka, [raw_topic, relay_topic, f"bench.same.{run_id}"])
     db_name = f"bench_bus_{run_id}"
     await create_databases(infra.database_server_url, [db_name])
     url = with_database(infra.database_server_url, db_name)
@@ -447,6 +479,7 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
     rates["pg_consumer_tx"] = await pg_consumer_transactions(url, args.pg_seconds)
     events = template_events()
     rates["pg_copy"] = await fill_outbox(url, relay_topic, args.relay, events)
+    rates["raw_produce_records"] = await raw_produce_outbox_records(url, kafka, f"bench.same.{run_id}")
     rates["relay_1"] = await relay_throughput(engine, kafka, 1, args.relay)
     await fill_outbox(url, relay_topic, args.relay, events)
     rates["relay_2"] = await relay_throughput(engine, kafka, 2, args.relay)
@@ -471,6 +504,7 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
     ratios = {
         "relay_1 / raw_produce (goal >= 0.5)": ratio("relay_1", "raw_produce"),
         "relay_2 / raw_produce": ratio("relay_2", "raw_produce"),
+        "relay_1 / raw produce of its own records": ratio("relay_1", "raw_produce_records"),
         "consumer / raw_consume (goal >= 0.3)": ratio("consumer", "raw_consume"),
         "consumer / raw consume of its own records": ratio("consumer", "raw_consume_same"),
         "consumer / own records raw, by CPU time": round(
