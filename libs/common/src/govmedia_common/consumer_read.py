@@ -8,12 +8,13 @@ database works on the current one.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
 import orjson
 from aiokafka import ConsumerRecord
+from pydantic import TypeAdapter
 
 from govmedia_common.envelope import SPEC_VERSION, Envelope, EnvelopeError, from_record
 from govmedia_common.events.base import Event
@@ -102,26 +103,66 @@ def read_item(record: Record, handlers: Mapping[str, tuple[type[Event], Handler]
 
 
 def read_items(
-    records: Iterable[Record],
+    records: Sequence[Record],
     handlers: Mapping[str, tuple[type[Event], Handler]],
     ready: dict[int, Item] | None = None,
 ) -> list[Item] | Record:
     """Items for ``records``, taking those read in advance from ``ready`` (by ``id`` of the record); returns
-    the first record that cannot be read instead."""
+    the first record that cannot be read instead.
+
+    The events of one type are validated together, in one call of a list validator (per-record calls cost
+    a Python frame each); when anything fails, the records are read one by one to find the first culprit.
+    """
+    try:
+        return _read_items_together(records, handlers, ready)
+    except (EnvelopeError, ValueError):
+        pass
+    for record in records:
+        try:
+            read_item(record, handlers)
+        except (EnvelopeError, ValueError):
+            return record
+    return [read_item(record, handlers) for record in records]  # pragma: no cover - a list refusing no item
+
+
+def _read_items_together(
+    records: Sequence[Record],
+    handlers: Mapping[str, tuple[type[Event], Handler]],
+    ready: dict[int, Item] | None,
+) -> list[Item]:
     items: list[Item] = []
     append = items.append
     take = ready.pop if ready else None
+    typed: dict[type[Event], list[Item]] = {}
     for record in records:
         if take is not None:
             item = take(id(record), None)
             if item is not None:
                 append(item)
                 continue
-        try:
-            append(read_item(record, handlers))
-        except (EnvelopeError, ValueError):
-            return record
+        env = read_envelope(record)
+        entry = handlers.get(env.type)
+        if entry is None:
+            append(Item(record, env, None, None))
+            continue
+        item = Item(record, env, None, entry[1])
+        append(item)
+        typed.setdefault(entry[0], []).append(item)
+    for cls, group in typed.items():
+        events = _list_validator(cls)([item.env.data for item in group])
+        for item, event in zip(group, events, strict=True):
+            item.event = event
     return items
+
+
+_LIST_VALIDATORS: dict[type[Event], Callable[[Any], list[Event]]] = {}
+
+
+def _list_validator(cls: type[Event]) -> Callable[[Any], list[Event]]:
+    validate = _LIST_VALIDATORS.get(cls)
+    if validate is None:
+        validate = _LIST_VALIDATORS[cls] = TypeAdapter(list[cls]).validate_python  # type: ignore[valid-type]
+    return validate
 
 
 def read_ahead(

@@ -156,3 +156,31 @@ def test_tuning_the_collector_freezes_startup_objects_and_raises_the_young_thres
         gc.unfreeze()
         gc.set_threshold(*before)
         consumer_read._tuned = was_tuned
+
+
+def test_events_validated_together_come_out_as_one_by_one_and_the_first_bad_record_is_named(
+    events: EventFactory,
+) -> None:
+    from govmedia_common.events import AlertRaised
+
+    async def handler(event: Any, ctx: Any, session: Any) -> None:
+        return None
+
+    handlers: dict[str, Any] = {
+        AccountFiled.event_type: (AccountFiled, handler),
+        AlertRaised.event_type: (AlertRaised, handler),
+    }
+    envs = [wrap(events.account_filed()), wrap(events.alert_raised()), wrap(events.account_filed())]
+    records = [_record(env.headers(), env.value(), offset=i) for i, env in enumerate(envs)]
+
+    items = read_items(records, handlers)
+
+    assert isinstance(items, list)
+    assert [type(i.event) for i in items] == [AccountFiled, AlertRaised, AccountFiled]
+    assert [i.event for i in items] == [AccountFiled.model_validate(envs[0].data), *(
+        cls.model_validate(env.data) for cls, env in [(AlertRaised, envs[1]), (AccountFiled, envs[2])]
+    )]  # fmt: skip
+    bad_event = _record(envs[1].headers(), orjson.dumps({"alert_id": 5}), offset=3)
+    bad_envelope = _record(envs[0].headers(), b"not json", offset=4)
+    assert read_items([*records, bad_event, bad_envelope], handlers) is bad_event
+    assert read_items([*records, bad_envelope, bad_event], handlers) is bad_envelope
