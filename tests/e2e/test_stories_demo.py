@@ -24,14 +24,8 @@ import httpx
 import pytest
 
 from govmedia_common.workdays import WorkCalendar
-from govmedia_platform.demo import (
-    DEMO_CITY,
-    LEAD_DAYS,
-    DemoRefused,
-    check_calendar,
-    filing_day,
-    years_needed,
-)
+from govmedia_platform.demo import DEMO_CITY
+from govmedia_platform.demo_plan import LEAD_DAYS, DemoRefused, check_calendar, filing_day, years_needed
 from govmedia_platform.demo_summary import NoPlatform, running_platform
 from govmedia_platform.launcher import Infrastructure, Platform
 

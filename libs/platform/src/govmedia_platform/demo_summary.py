@@ -22,7 +22,8 @@ from rich.console import Console
 
 from govmedia_common.devclock import MovableClock
 from govmedia_common.workdays import SHANGHAI
-from govmedia_platform.demo import DEMO_CITY, SERVICES, Demo, DemoRefused, MovableTime
+from govmedia_platform.demo import DEMO_CITY, SERVICES, Demo
+from govmedia_platform.demo_plan import DemoRefused, MovableTime
 
 
 async def settle(demo: Demo, quiet_seconds: float = 7.0, limit_seconds: float = 300.0) -> None:
