@@ -231,6 +231,26 @@ MEASURES: tuple[Measure, ...] = (
         size=_bus_size("consumer", "raw_consume"),
     ),
     Measure(
+        "relay_vs_raw_produce_same_records",
+        "Outbox relay (1 replica) / raw aiokafka produce of the relay's own records "
+        "(same keys, values, headers)",
+        "bus.json",
+        _ratio_named("relay_1 / raw produce of its own records"),
+        None,
+        size=_bus_size("relay_1", "raw_produce_records"),
+        note="like for like: the issue's yardstick sends 213-byte records without CloudEvents headers",
+    ),
+    Measure(
+        "consumer_vs_raw_consume_same_records",
+        "Consumer runner with inbox / raw aiokafka consume of the consumer's own records",
+        "bus.json",
+        _ratio_named("consumer / raw consume of its own records"),
+        None,
+        size=_bus_size("consumer", "raw_consume_same"),
+        note="like for like: aiokafka alone needs about twice the CPU to decode a record with "
+        "CloudEvents headers",
+    ),
+    Measure(
         "scoring_ingest_vs_raw_consume",
         "Scoring ingest (metric snapshots) / raw aiokafka consume + parse",
         "scoring.json",
