@@ -16,26 +16,14 @@ import orjson
 from aiokafka import ConsumerRecord
 from pydantic import TypeAdapter
 
-from govmedia_common.envelope import SPEC_VERSION, Envelope, EnvelopeError, from_record
+from govmedia_common.envelope import KNOWN_HEADERS, SPEC_VERSION, Envelope, EnvelopeError, from_record
 from govmedia_common.events.base import Event
 from govmedia_common.handlers import Handler, MessageContext
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 _SPEC = SPEC_VERSION.encode()
-# The headers our own producers write; a record with any other header takes the general path.
-_PLAIN_HEADERS = frozenset(
-    {
-        "ce_id",
-        "ce_source",
-        "ce_type",
-        "ce_specversion",
-        "ce_time",
-        "ce_subject",
-        "content-type",
-        "traceparent",
-    }
-)
+_PLAIN_HEADERS = KNOWN_HEADERS  # a record with any other header takes the general path
 _new = object.__new__
 
 

@@ -85,7 +85,8 @@ def wrap(
     )
 
 
-_KNOWN_HEADERS = frozenset(
+# The headers our own producers write (anything else a record carries is kept as an extra header).
+KNOWN_HEADERS = frozenset(
     {
         "ce_id",
         "ce_source",
@@ -145,8 +146,8 @@ def from_record(
         traceparent=h.get("traceparent"),
         # Our own records carry no other header: skip the filtering then.
         extra_headers={}
-        if _KNOWN_HEADERS.issuperset(h)
-        else {k: v for k, v in h.items() if k not in _KNOWN_HEADERS},
+        if KNOWN_HEADERS.issuperset(h)
+        else {k: v for k, v in h.items() if k not in KNOWN_HEADERS},
     )
 
 

@@ -9,33 +9,16 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from fastapi.dependencies.models import Dependant
 from fastapi.params import Depends as DependsParam
 from fastapi.routing import APIRoute
 
 from govmedia_common import app as common_app
 from govmedia_common.app import Authorize
 from govmedia_common.auth import Principal
-
-
-def _runs_on_the_event_loop(call: Callable[..., Any] | None) -> bool:
-    """FastAPI awaits coroutine functions and async generators; anything else goes to its thread pool."""
-    if call is None:
-        return True
-    method = None if inspect.isroutine(call) else type(call).__call__  # a callable instance (Authorize)
-    return any(inspect.iscoroutinefunction(c) or inspect.isasyncgenfunction(c) for c in (call, method) if c)
-
-
-def _dependencies(dependant: Dependant) -> list[Dependant]:
-    found = []
-    for sub in dependant.dependencies:
-        found.append(sub)
-        found.extend(_dependencies(sub))
-    return found
+from govmedia_platform.conformance import dependencies_of, runs_on_the_event_loop
 
 
 def _common_dependency_aliases() -> dict[str, Any]:
@@ -73,9 +56,9 @@ def test_the_probe_finds_the_common_dependency_aliases() -> None:
 
 
 def test_no_common_dependency_of_a_route_runs_in_the_thread_pool() -> None:
-    deps = _dependencies(_route_using_every_common_dependency().dependant)
+    deps = dependencies_of(_route_using_every_common_dependency().dependant)
     assert len(deps) >= 4  # the session, the runtime, the caller and its bearer credentials
-    sync = [d.call for d in deps if not _runs_on_the_event_loop(d.call)]
+    sync = [d.call for d in deps if not runs_on_the_event_loop(d.call)]
     assert sync == [], f"these dependencies hop to a worker thread on every request: {sync}"
 
 
@@ -84,5 +67,5 @@ def test_the_probe_tells_a_plain_function_from_a_coroutine() -> None:
 
     async def coroutine() -> None: ...
 
-    assert not _runs_on_the_event_loop(plain)
-    assert _runs_on_the_event_loop(coroutine)
+    assert not runs_on_the_event_loop(plain)
+    assert runs_on_the_event_loop(coroutine)

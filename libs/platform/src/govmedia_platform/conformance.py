@@ -11,10 +11,13 @@ stay within a few minutes on two cores.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 
 from govmedia_common.keys import SigningKey, mint_token
 from govmedia_platform.sockets import serving
@@ -110,3 +113,20 @@ async def assert_conforms(app: FastAPI, token: str, *, at_least: int) -> None:
     assert not failures, f"{len(failures)} of {sent} responses contradict the OpenAPI:\n" + "\n".join(
         failures
     )
+
+
+def runs_on_the_event_loop(call: Callable[..., Any] | None) -> bool:
+    """FastAPI awaits coroutine functions and async generators; anything else goes to its thread pool."""
+    if call is None:
+        return True
+    method = None if inspect.isroutine(call) else type(call).__call__  # a callable instance (Authorize)
+    return any(inspect.iscoroutinefunction(c) or inspect.isasyncgenfunction(c) for c in (call, method) if c)
+
+
+def dependencies_of(dependant: Dependant) -> list[Dependant]:
+    """Every dependency of a route, nested ones included."""
+    found = []
+    for sub in dependant.dependencies:
+        found.append(sub)
+        found.extend(dependencies_of(sub))
+    return found

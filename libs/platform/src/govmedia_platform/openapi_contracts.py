@@ -85,6 +85,12 @@ def render(doc: dict[str, Any]) -> str:
 
 def current_document(service: str) -> dict[str, Any]:
     """The service's OpenAPI document as its code builds it (offline settings; nothing is contacted)."""
+    doc: dict[str, Any] = offline_app(service).openapi()
+    return doc
+
+
+def offline_app(service: str) -> Any:
+    """The service's FastAPI app built with offline settings (not started: nothing is contacted)."""
     from govmedia_common.settings import KafkaSettings, ServiceSettings
 
     settings = ServiceSettings(
@@ -96,9 +102,7 @@ def current_document(service: str) -> dict[str, Any]:
         log_json=False,
     )
     main = importlib.import_module(f"govmedia_{service}.main")
-    app = main.create_app(settings)
-    doc: dict[str, Any] = app.openapi()
-    return doc
+    return main.create_app(settings)
 
 
 # ---- breaking or additive
