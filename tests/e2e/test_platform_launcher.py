@@ -223,3 +223,33 @@ def test_the_migration_before_a_restart_brings_the_service_database_to_the_code_
 
     at = asyncio.run(version())
     assert at == set(ScriptDirectory(str(migrations_dir("review"))).get_heads())
+
+
+def test_a_reader_of_the_state_file_never_sees_it_half_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``govmedia status``, the demo and the tests read state.json while the launcher rewrites it (after
+    every restart): each read must find the old document or the new one, never an empty or cut one."""
+    platform = _platform(tmp_path, monkeypatch, [0.0])
+    platform.write_state()
+    stop = threading.Event()
+    bad: list[str] = []
+
+    def read() -> None:
+        while not stop.is_set():
+            text = (tmp_path / "state.json").read_text()
+            try:
+                json.loads(text)
+            except json.JSONDecodeError:
+                bad.append(text)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for _ in range(2000):
+            platform.write_state()
+    finally:
+        stop.set()
+        reader.join()
+    assert bad == [], f"{len(bad)} reads found a half-written state file, e.g. {bad[0]!r}"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "a temporary file was left behind"

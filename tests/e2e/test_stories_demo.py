@@ -211,11 +211,6 @@ def test_the_demo_refuses_a_stopped_platform_and_one_without_a_movable_clock(tmp
         running_platform(tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="passes in most full runs; once (full run, load ~1) the FIRST demo on the fresh platform found "
-    "units and its clock at the filing day a demo sets, and refused; cause not found, see the session note",
-)
 def test_make_demo_on_the_running_platform_moves_its_clock_and_prints_only_what_the_apis_confirm(
     platform: tuple[Path, dict[str, str], dict[str, str]],
 ) -> None:

@@ -19,13 +19,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from govmedia_common.files import write_atomic
 from govmedia_common.workdays import SHANGHAI, Clock, SystemClock
 
 __all__ = ["DevClockRefused", "DevClockSettings", "MovableClock", "service_clock"]
@@ -108,15 +108,7 @@ class MovableClock:
         self.path.unlink(missing_ok=True)
 
     def _write(self, doc: dict[str, object]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".clock-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(doc, f)
-            os.replace(tmp, self.path)  # atomic: a reader sees the old file or the new one, never half
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, json.dumps(doc))  # a reader sees the old file or the new one, never half
 
 
 def service_clock(environment: str, settings: DevClockSettings | None = None) -> Clock:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from govmedia_common.files import write_atomic
 from govmedia_platform.stack import (
     SERVICES,
     EmbeddedBroker,
@@ -438,7 +439,7 @@ class Platform:
             if self.infra.broker and self.infra.broker.process
             else None,
         }
-        (self.data_dir / "state.json").write_text(json.dumps(state, indent=2))
+        write_atomic(self.data_dir / "state.json", json.dumps(state, indent=2))  # read by status and demo
 
     def stop(self) -> None:
         for svc in self.services:  # signal all first, so they shut down in parallel
@@ -497,8 +498,8 @@ def provision_monitor_client(platform: Platform, log: Callable[[str], None] = pr
             log(f"monitor: could not create its machine client: {created.status_code} {created.text[:200]}")
             return False
         body = created.json()
-        path.write_text(json.dumps({"client_id": body["client_id"], "client_secret": body["client_secret"]}))
-        path.chmod(0o600)
+        secret = {"client_id": body["client_id"], "client_secret": body["client_secret"]}
+        write_atomic(path, json.dumps(secret), mode=0o600)
         log(f"monitor: machine client {body['client_id']} for lexicon lists ({path})")
         return True
 
