@@ -198,8 +198,8 @@ class TokenVerifier:
     most ``max_cached_tokens``, least recently used dropped first) with the key object, issuer and audience
     it passed against. Seen again, it is taken from there only while that key is still the one the JWKS
     holds for its ``kid`` (the cache is emptied when the JWKS changes) and the verifier's issuer and
-    audience are the same; its ``exp`` is compared with the clock on every request (the same wall clock
-    and leeway as the full check), and the revocation feed (subject generations, retired keys) is consulted
+    audience are the same; its ``exp`` is compared with the clock on every request (the same clock and
+    leeway as the full check), and the revocation feed (subject generations, retired keys) is consulted
     on every request exactly as for a token seen for the first time. A refused token is never remembered.
     """
 
@@ -229,7 +229,10 @@ class TokenVerifier:
         self._keys: dict[str, PyJWK] = {}
         self._published: dict[str, Any] = {}  # the JWKS entry each key of _keys was built from
         self.max_cached_tokens = max_cached_tokens
-        self._clock = clock  # the wall clock PyJWT compares exp with (time.time); injectable for tests
+        # What exp, nbf and iat are judged by, on the first check and from the cache alike. The wall clock
+        # in every service: the registry signs tokens by the wall clock, never by the movable business clock
+        # of a development platform (a clock moved by `make demo` would otherwise expire every token).
+        self._clock = clock
         self._verified: OrderedDict[str, _Verified] = OrderedDict()
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
@@ -323,6 +326,24 @@ class TokenVerifier:
                 self._keys.pop(kid, None)
             raise unauthorized(refused)
 
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        """PyJWT's tests of exp, nbf and iat (same leeway, same errors), by ``self._clock``."""
+        now = self._clock()
+        times: dict[str, int] = {}
+        for name in ("exp", "nbf", "iat"):
+            if name not in claims:
+                continue
+            value = claims[name]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise jwt.DecodeError(f"The {name} claim must be a number")
+            times[name] = int(value)
+        if "iat" in times and times["iat"] > now + self.leeway:
+            raise jwt.ImmatureSignatureError("The token is not yet valid (iat)")
+        if "nbf" in times and times["nbf"] > now + self.leeway:
+            raise jwt.ImmatureSignatureError("The token is not yet valid (nbf)")
+        if times["exp"] <= now - self.leeway:
+            raise jwt.ExpiredSignatureError("Signature has expired")
+
     def _remember(self, token: str, entry: _Verified) -> None:
         if self.max_cached_tokens <= 0:
             return
@@ -353,8 +374,16 @@ class TokenVerifier:
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=self.leeway,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                # exp, nbf and iat are judged below by this verifier's clock, the one the cache uses too
+                # (PyJWT's own tests read the wall clock, whatever clock the verifier was given).
+                options={
+                    "require": ["exp", "iat", "sub", "iss", "aud"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
             )
+            self._check_times(claims)
         except jwt.ExpiredSignatureError as exc:
             raise unauthorized("The token has expired; obtain a new one.") from exc
         except jwt.InvalidAudienceError as exc:

@@ -195,3 +195,40 @@ async def test_a_refused_token_is_not_remembered(decodes: list[str]) -> None:
         with pytest.raises(AuthError, match="audience"):
             await verifier.verify(wrong)
     assert decodes == [wrong, wrong]
+
+
+async def test_exp_is_judged_by_the_verifiers_clock_on_the_first_check_and_from_the_cache_alike(
+    decodes: list[str],
+) -> None:
+    """One clock for both paths: a token the cache refused as expired must not pass the full check the
+    next time (PyJWT's own exp test reads the wall clock, whatever clock the verifier was given)."""
+    key, clock = SigningKey.generate(), Clock()
+    token = _token(key, ttl=60)
+    remembered = _verifier(key, clock=clock, leeway_seconds=10)
+    await remembered.verify(token)
+    clock.now += 120  # past exp + leeway on the verifier's clock; the wall clock is not
+    for _ in range(3):  # refused from the cache, then by the full check: the same answer every time
+        with pytest.raises(AuthError, match="expired"):
+            await remembered.verify(token)
+    with pytest.raises(AuthError, match="expired"):
+        await _verifier(key, clock=clock, leeway_seconds=10).verify(token)  # never seen: the full check
+
+
+async def test_a_token_issued_after_the_verifiers_now_is_not_yet_valid() -> None:
+    key, clock = SigningKey.generate(), Clock()
+    token = _token(key)
+    clock.now -= 3600  # the token's iat and nbf lie an hour after the verifier's now
+    with pytest.raises(AuthError, match="not yet valid"):
+        await _verifier(key, clock=clock).verify(token)
+    clock.now += 3600
+    assert (await _verifier(key, clock=clock).verify(token)).subject == "p1"
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+async def test_a_time_claim_that_is_not_a_number_is_refused(claim: str) -> None:
+    key, now = SigningKey.generate(), int(time.time())
+    claims: dict[str, Any] = {"iss": ISSUER, "aud": AUDIENCE, "sub": "p1", "region": "331004"}
+    claims |= {"iat": now, "nbf": now, "exp": now + 900, claim: "tomorrow"}
+    token = key.sign(claims)
+    with pytest.raises(AuthError, match=claim):
+        await _verifier(key).verify(token)
