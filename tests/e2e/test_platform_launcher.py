@@ -253,3 +253,36 @@ def test_a_reader_of_the_state_file_never_sees_it_half_written(
         reader.join()
     assert bad == [], f"{len(bad)} reads found a half-written state file, e.g. {bad[0]!r}"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "a temporary file was left behind"
+
+
+def _moved_clock(platform: Platform) -> str:
+    assert platform.clock_file is not None
+    text = json.dumps({"offset_seconds": 90 * 86400, "set_to": "2027-03-01T20:00:00+08:00"})
+    platform.clock_file.write_text(text)
+    return text
+
+
+def test_a_platform_that_keeps_its_data_keeps_the_clock_a_demo_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run` after `make demo`: the databases hold records dated by the moved clock, so the clock must
+    not go back to real time (records would be dated before what led to them)."""
+    platform = _platform(tmp_path, monkeypatch, [1000.0])
+    moved = _moved_clock(platform)
+    platform.settle_clock(fresh_data=False, log=lambda _: None)
+    platform.start_services(log=lambda _: None)
+    assert platform.clock_file is not None and platform.clock_file.read_text() == moved
+    platform.stop()
+
+
+def test_a_platform_whose_databases_were_created_now_starts_on_real_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clock file left beside new, empty databases (their data removed, another server) is an old
+    platform's: the new one starts on real time, and says so."""
+    platform = _platform(tmp_path, monkeypatch, [1000.0])
+    _moved_clock(platform)
+    said: list[str] = []
+    platform.settle_clock(fresh_data=True, log=said.append)
+    assert platform.clock_file is not None and not platform.clock_file.exists()
+    assert any("real time" in line for line in said)

@@ -152,7 +152,9 @@ def up(
 
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        asyncio.run(prepare(infra, log=_log))
+        created = asyncio.run(prepare(infra, log=_log))
+        # Every database new: nothing is dated by an earlier clock. Otherwise the clock stays with the data.
+        platform.settle_clock(fresh_data=set(created) >= {database_name(s) for s in SERVICES}, log=_log)
         platform.start_services(log=_log)
         platform.wait_ready(log=_log)
         provision_monitor_client(platform, log=_log)

@@ -82,8 +82,9 @@ def start_infrastructure(data_dir: Path, log: Callable[[str], None] = print) -> 
 
 async def prepare(
     infra: Infrastructure, services: tuple[str, ...] = SERVICES, log: Callable[[str], None] = print
-) -> None:
-    """Create one database per service, run every migration, create the topics."""
+) -> list[str]:
+    """Create one database per service, run every migration, create the topics; returns the databases
+    created now (none existed before)."""
     from govmedia_common.kafka import all_topics, ensure_topics
     from govmedia_common.migrations import upgrade_async
     from govmedia_common.settings import KafkaSettings
@@ -96,6 +97,7 @@ async def prepare(
         log(f"migrated {database_name(service)} to head")
     made = await ensure_topics(KafkaSettings(bootstrap=infra.kafka_bootstrap), all_topics())
     log(f"topics ready ({len(all_topics())}, {len(made)} created)")
+    return created
 
 
 @dataclass
@@ -196,6 +198,26 @@ class Platform:
             return None
         return self.data_dir / "clock.json"
 
+    def settle_clock(self, *, fresh_data: bool, log: Callable[[str], None] = print) -> None:
+        """Keep the movable clock with the data it dated; a platform on new databases starts on real time.
+
+        Records carry the clock's dates: after ``make demo`` moved it ahead, a clock back on real time would
+        date new records before the ones that led to them. So the clock file lives as long as the databases
+        do (``make clean`` removes both); one left beside databases created just now (their data removed,
+        another server) belonged to an earlier platform and is removed.
+        """
+        file = self.clock_file
+        if file is None or not file.exists():
+            return
+        if fresh_data:
+            file.unlink()
+            log(f"new databases: the services' clock reads real time (an earlier platform moved it: {file})")
+        else:
+            from govmedia_common.devclock import MovableClock
+
+            clock = MovableClock(file)
+            log(f"the services' clock stays where it was moved: {clock.now():%Y-%m-%d %H:%M} ({file})")
+
     def service_env(self, service: str, registry_url: str) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
@@ -260,11 +282,6 @@ class Platform:
                 self.listeners[s] = listen(DEFAULT_PORTS.get(s, 0))
         ports = {s: int(self.listeners[s].getsockname()[1]) for s in services}
         self.registry_url = f"http://127.0.0.1:{ports.get('registry', DEFAULT_PORTS['registry'])}"
-        if self.clock_file is not None and self.clock_file.exists():  # a new platform starts on real time
-            self.clock_file.unlink()
-            log(
-                f"the services' clock reads real time again (an earlier demo had moved it: {self.clock_file})"
-            )
         logs = self.data_dir / "logs"
         for service in services:
             self.migrated[service] = migrations_fingerprint(service)  # `govmedia up` migrated it just before
