@@ -16,15 +16,17 @@ import orjson
 from aiokafka import ConsumerRecord
 from pydantic import TypeAdapter
 
-from govmedia_common.envelope import KNOWN_HEADERS, SPEC_VERSION, Envelope, EnvelopeError, from_record
+from govmedia_common.envelope import SPEC_VERSION, Envelope, EnvelopeError, from_record
 from govmedia_common.events.base import Event
 from govmedia_common.handlers import Handler, MessageContext
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 _SPEC = SPEC_VERSION.encode()
-_PLAIN_HEADERS = KNOWN_HEADERS  # a record with any other header takes the general path
 _new = object.__new__
+_set_dict = object.__setattr__  # a frozen dataclass's whole __dict__ at once, past its __setattr__
+_fromisoformat = datetime.fromisoformat
+_loads = orjson.loads
 
 
 class Item:
@@ -39,43 +41,51 @@ class Item:
         self.handler = handler
         # Not through the frozen dataclass __init__ (one object.__setattr__ per field): one per record.
         ctx = self.ctx = _new(MessageContext)
-        ctx.__dict__.update(
-            envelope=env, topic=record.topic, partition=record.partition, offset=record.offset
+        _set_dict(
+            ctx,
+            "__dict__",
+            {"envelope": env, "topic": record.topic, "partition": record.partition, "offset": record.offset},
         )
 
 
 def read_envelope(record: Record) -> Envelope:
     """The record's CloudEvent, as :func:`govmedia_common.envelope.from_record` reads it (same result, same
-    errors), about twice as fast for the records our producers write: headers are decoded only where an
-    attribute needs them. Anything unusual (other headers, a missing or empty attribute, a bad time, a value
-    that is not a JSON object) goes to ``from_record``, which decides and names the fault."""
+    errors), about twice as fast for the records our producers and relays write (in any header order):
+    headers are decoded only where an attribute needs them. Anything unusual (other headers, a missing or
+    empty attribute, a bad time, a value that is not a JSON object) goes to ``from_record``, which decides
+    and names the fault."""
     headers = record.headers
     try:
         h: dict[str, Any] = dict(headers)
-        if h.get("ce_specversion") != _SPEC or not _PLAIN_HEADERS.issuperset(h) or None in h.values():
+        traceparent = h.get("traceparent")
+        # Exactly the six attributes, and content-type and traceparent when present: no other header
+        # (a missing attribute raises KeyError below, a None value AttributeError).
+        if h["ce_specversion"] != _SPEC or len(h) != 6 + ("content-type" in h) + (traceparent is not None):
             raise LookupError
         ce_id = h["ce_id"].decode()
         source = h["ce_source"].decode()
         type_ = h["ce_type"].decode()
-        raw_time = h["ce_time"]
-        time = datetime.fromisoformat(raw_time.decode())
-        data = orjson.loads(record.value)
+        time = _fromisoformat(h["ce_time"].decode())
+        subject = h["ce_subject"]
+        data = _loads(record.value)
         if not (ce_id and source and type_) or time.tzinfo is None or type(data) is not dict:
             raise LookupError
-        subject = h.get("ce_subject")
-        traceparent = h.get("traceparent")
     except Exception:  # let the general reader decide (and name the fault when there is one)
         return from_record(headers or (), record.value)
     env: Envelope = _new(Envelope)
-    env.__dict__.update(
-        id=ce_id,
-        source=source,
-        type=type_,
-        time=time,
-        subject=subject.decode() if subject else "",
-        data=data,
-        traceparent=None if traceparent is None else traceparent.decode(),
-        extra_headers={},
+    _set_dict(
+        env,
+        "__dict__",
+        {
+            "id": ce_id,
+            "source": source,
+            "type": type_,
+            "time": time,
+            "subject": subject.decode() if subject else "",
+            "data": data,
+            "traceparent": None if traceparent is None else traceparent.decode(),
+            "extra_headers": {},
+        },
     )
     return env
 

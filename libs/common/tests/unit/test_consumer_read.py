@@ -68,6 +68,16 @@ SHAPES: dict[str, Callable[[Headers, bytes], tuple[Headers | None, bytes | None]
     "without a value": lambda h, v: (h, None),
     "without headers": lambda h, v: (None, v),
     "with ce_id given twice": lambda h, v: ([*h, ("ce_id", b"second")], v),
+    # The relay sends the headers it stored as JSONB, whose keys come back ordered by length.
+    "in the relay's header order": lambda h, v: (sorted(h, key=lambda kv: (len(kv[0]), kv[0])), v),
+    "without content-type": lambda h, v: (_edit(h, "content-type", drop=True), v),
+    "without content-type, with a traceparent": lambda h, v: (
+        [*_edit(h, "content-type", drop=True), ("traceparent", b"00-0af7651916cd43dd-b7ad6b71-01")],
+        v,
+    ),
+    "with a null ce_subject": lambda h, v: (_edit(h, "ce_subject", None), v),
+    "with a null content-type": lambda h, v: (_edit(h, "content-type", None), v),
+    "without ce_specversion": lambda h, v: (_edit(h, "ce_specversion", drop=True), v),
 }
 
 
@@ -184,3 +194,28 @@ def test_events_validated_together_come_out_as_one_by_one_and_the_first_bad_reco
     bad_envelope = _record(envs[0].headers(), b"not json", offset=4)
     assert read_items([*records, bad_event, bad_envelope], handlers) is bad_event
     assert read_items([*records, bad_envelope, bad_event], handlers) is bad_envelope
+
+
+@pytest.mark.parametrize(
+    "shape", ["as our producers write it", "with a traceparent", "in the relay's header order"]
+)
+def test_records_as_our_producers_and_relays_write_them_never_take_the_general_reader(
+    shape: str, events: EventFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govmedia_common import consumer_read
+
+    env = wrap(events.account_filed())
+    headers, value = SHAPES[shape]([*env.headers()], env.value())
+
+    def general(*args: Any) -> Any:
+        raise AssertionError("the general reader was used")
+
+    monkeypatch.setattr(consumer_read, "from_record", general)
+    got = read_envelope(_record(headers, value))
+    assert (got.id, got.source, got.type, got.subject, got.data) == (
+        env.id,
+        env.source,
+        env.type,
+        env.subject,
+        env.data,
+    )
