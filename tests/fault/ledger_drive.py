@@ -121,8 +121,8 @@ class Driver:
         deadline = time.monotonic() + 120
         while True:
             r = await self.call(service, method, path, who, **kw)
-            # not learnt yet: the review answers 422 unknown-account, the monitor 422 "unknown account …"
-            unknown = "unknown-account" in r.text or "unknown account" in r.text
+            # not learnt yet: the review and the monitor answer 422 unknown-account
+            unknown = "unknown-account" in r.text
             waiting = r.status_code in (404, 409) or (r.status_code == 422 and unknown)
             if not waiting or time.monotonic() > deadline:
                 break

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from unittest.mock import ANY
 
 import pytest
 from sqlalchemy import select
@@ -141,9 +142,45 @@ async def test_a_bulk_request_with_a_bad_item_stores_nothing_and_names_the_item(
     r = await monitor.connector.post("/v1/metrics/bulk", json={"items": [good]})
     assert r.json()["accepted"] == 1, "nothing of the refused request was stored"
 
-    unknown = {**good, "account_id": str(uuid.uuid4())}
-    r = await monitor.connector.post("/v1/metrics", json=unknown)
-    assert r.status_code == 422 and "unknown account" in r.json()["detail"]
+
+async def test_an_account_the_monitor_does_not_know_is_refused_as_unknown_account_single_and_bulk(monitor):
+    """Like the review: a specific problem type a client can retry on once the registry's event arrived."""
+    account = await monitor.account()
+    outsider = await monitor.account(region="330102")  # known, but outside the client below
+    stranger = str(uuid.uuid4())
+    now = monitor.clock.now().isoformat()
+    metric = {"account_id": stranger, "taken_at": now, "followers": 10}
+    post = {"account_id": stranger, "platform_post_id": "wx-u", "text": "正文", "published_at": now}
+    message = {"account_id": stranger, "message_id": "m-u", "received_at": now}
+    for path, body in (("/v1/metrics", metric), ("/v1/observed-posts", post), ("/v1/messages", message)):
+        r = await monitor.connector.post(path, json=body)
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+        problem = r.json()
+        assert (problem["type"], problem["code"]) == (
+            "urn:govmedia:problem:unknown-account",
+            "unknown-account",
+        )
+        assert stranger in problem["detail"], (path, problem)
+
+        r = await monitor.connector.post(
+            f"{path}/bulk", json={"items": [{**body, "account_id": account}, body]}
+        )
+        problem = r.json()
+        assert r.status_code == 422 and problem["code"] == "unknown-account", (path, problem)
+        assert problem["errors"] == [{"index": 1, "code": "unknown-account", "message": ANY}]
+
+    # Refused for different causes: the generic type, each item still naming its own.
+    county = monitor.client(
+        monitor.token("luqiao", kind="client", scopes=["monitor:ingest"], region="331004")
+    )
+    r = await county.post("/v1/metrics/bulk", json={"items": [metric, {**metric, "account_id": outsider}]})
+    assert r.status_code == 422 and r.json()["code"] == "items-refused"
+    assert [(e["index"], e["code"]) for e in r.json()["errors"]] == [
+        (0, "unknown-account"),
+        (1, "item-refused"),
+    ]
+    r = await county.post("/v1/metrics", json={**metric, "account_id": outsider})
+    assert r.status_code == 422 and r.json()["code"] == "item-refused"
 
 
 async def test_an_office_dismisses_an_alert_with_a_reason_and_alerts_are_scoped_to_the_callers_subtree(

@@ -21,7 +21,7 @@ from govmedia_monitor.models import Account
 from govmedia_monitor.observations import interactions
 from govmedia_monitor.observations import service as observations
 from govmedia_monitor.observations.checking import CheckerCache
-from govmedia_monitor.observations.service import Report
+from govmedia_monitor.observations.service import ITEM_REFUSED, Report
 
 router = APIRouter()
 
@@ -67,15 +67,17 @@ async def _ingest(
         **extra,
     )
     if report.rejected and len(items) == 1:
-        _, reason = report.rejected[0]
-        raise DomainError(ErrorKind.UNPROCESSABLE, "item-refused", reason)
+        index, reason = report.rejected[0]
+        raise DomainError(ErrorKind.UNPROCESSABLE, report.code(index), reason)
     if report.rejected:
-        # All or nothing: the transaction rolls back with the error.
+        # All or nothing: the transaction rolls back with the error. Every item refused for the same cause
+        # with its own problem type (an unknown account) gives the request that type.
+        codes = {report.code(i) for i, _ in report.rejected}
         raise DomainError(
             ErrorKind.UNPROCESSABLE,
-            "items-refused",
+            codes.pop() if len(codes) == 1 and ITEM_REFUSED not in codes else "items-refused",
             f"{len(report.rejected)} of {len(items)} items were refused; nothing was stored.",
-            errors=[{"index": i, "message": r} for i, r in report.rejected[:100]],
+            errors=[{"index": i, "code": report.code(i), "message": r} for i, r in report.rejected[:100]],
         )
     return report.out()
 

@@ -47,13 +47,25 @@ from govmedia_monitor.rules.thresholds import MonitorSettings, effective
 CANDIDATE_WINDOW = timedelta(days=365)
 
 
+# Problem types of refused items: an account the monitor has not learnt (yet) from the registry's events has
+# its own, as in the review, so a client can tell "retry once the registry's event arrived" from the rest.
+UNKNOWN_ACCOUNT = "unknown-account"
+ITEM_REFUSED = "item-refused"
+
+
 @dataclass
 class Report:
-    """Counts of one ingest; ``rejected`` holds (index, reason) of refused items."""
+    """Counts of one ingest; ``rejected`` holds (index, reason) of refused items, ``codes`` the problem type
+    of those refused for a cause with its own (index → code; :data:`ITEM_REFUSED` when absent)."""
 
     accepted: int = 0
     duplicates: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    codes: dict[int, str] = field(default_factory=dict)
+
+    def code(self, index: int) -> str:
+        """The problem type of the refused item at ``index``."""
+        return self.codes.get(index, ITEM_REFUSED)
 
     def out(self) -> s.IngestReport:
         return s.IngestReport(
@@ -118,6 +130,7 @@ def split_known(
             report.rejected.append(
                 (i, f"unknown account {item.account_id} (not in the registry's events yet)")
             )
+            report.codes[i] = UNKNOWN_ACCOUNT
         elif may_see is not None and not may_see(
             account if isinstance(account, str) else account.region_code
         ):
