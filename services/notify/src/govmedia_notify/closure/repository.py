@@ -46,6 +46,14 @@ async def listings_of_quarter(
     return (await session.execute(stmt.order_by(ClosureListing.account_id))).scalars().all()
 
 
+async def recommended_in(session: AsyncSession, *, prefix: str) -> Sequence[ClosureListing]:
+    """Every closure recommendation of a region subtree."""
+    stmt = select(ClosureListing).where(
+        ClosureListing.recommended, ClosureListing.region_code.startswith(prefix, autoescape=True)
+    )
+    return (await session.execute(stmt.order_by(ClosureListing.listed_at))).scalars().all()
+
+
 async def recommended_between(
     session: AsyncSession, *, prefix: str, start: datetime, end: datetime
 ) -> Sequence[ClosureListing]:

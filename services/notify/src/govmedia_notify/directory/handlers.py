@@ -30,6 +30,7 @@ from govmedia_common.events.registry import (
 )
 from govmedia_common.events.scoring import ScoresComputed
 from govmedia_common.workdays import WorkCalendar
+from govmedia_notify.closure import service as closure
 from govmedia_notify.directory import repository as repo
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,12 @@ log = logging.getLogger(__name__)
 async def on_unit_event(
     event: UnitRegistered | UnitChanged, ctx: MessageContext | None, session: AsyncSession
 ) -> None:
-    """Keep the newest record of a unit or office: its principal, deputy head, liaison and contacts."""
-    await repo.upsert_unit(
+    """Keep the newest record of a unit or office: its principal, deputy head, liaison and contacts.
+
+    An office learnt after recommendations meant for it were made receives them now (no order across
+    topics: the sweep may have run before this event was read).
+    """
+    written = await repo.upsert_unit(
         session,
         {
             "unit_id": event.unit_id,
@@ -54,6 +59,10 @@ async def on_unit_event(
             "as_of": event.occurred_at,
         },
     )
+    if written and event.kind == "office":
+        office = await repo.get_unit(session, event.unit_id)
+        if office is not None:
+            await closure.tell_office_learnt_late(session, office)
 
 
 async def on_person_registered(
