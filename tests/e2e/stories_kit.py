@@ -382,6 +382,21 @@ class Platform:
         page = await self.ok("monitor", "GET", "/v1/alerts", params={"account_id": account_id, **params})
         return list(page["items"])
 
+    async def inbox(self, headers: dict[str, str], kind: str | None = None) -> list[dict[str, Any]]:
+        """Every message of a unit's or office's inbox (all pages, newest first), of one ``kind`` if given.
+
+        Never only the first page: reminders, digests and notices of the other stories keep arriving on
+        an office's inbox while a story waits, and push an older message off the newest page.
+        """
+        found: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 200}
+        while True:
+            page = await self.ok("notify", "GET", "/v1/inbox", headers, params=params)
+            found.extend(m for m in page["items"] if kind is None or m["kind"] == kind)
+            if not page.get("next_cursor"):
+                return found
+            params = {"limit": 200, "cursor": page["next_cursor"]}
+
     async def cases(self, account_id: str) -> list[dict[str, Any]]:
         page = await self.ok("notify", "GET", "/v1/cases", params={"account_id": account_id})
         return list(page["items"])

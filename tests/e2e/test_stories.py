@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
+import jsonschema
+import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from govmedia_common.events import CATALOGUE
 from govmedia_common.workdays import SHANGHAI
 from govmedia_platform.launcher import Infrastructure
 from tests.e2e.stories_kit import COUNTY, Platform, running_platform
@@ -22,10 +27,28 @@ pytestmark = pytest.mark.integration
 CLEAN = "今天上午，区政务服务中心正常开放，市民可预约办理社保业务。"
 
 
+# Where every catalogue partition ended before this module's platform started: the integrator's test
+# reads what the stories published, from there on.
+_ENDS_BEFORE: dict[TopicPartition, int] = {}
+
+
 @pytest.fixture(scope="module")
 async def platform(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Platform]:
+    _ENDS_BEFORE.update(await _end_offsets(infra.kafka_bootstrap))
     async with running_platform(infra) as p:
         yield p
+
+
+async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        topics = sorted({cls.topic for cls in CATALOGUE.values()})
+        await consumer.topics()
+        tps = [TopicPartition(t, n) for t in topics for n in sorted(consumer.partitions_for_topic(t) or ())]
+        return dict(await consumer.end_offsets(tps))
+    finally:
+        await consumer.stop()
 
 
 async def _score(p: Platform, account_id: str, kind: str, start: str) -> dict[str, Any] | None:
@@ -281,22 +304,17 @@ async def test_an_account_listed_three_quarters_for_not_updating_is_recommended_
         assert account_id in swept["listed"], (quarter, swept)
 
     async def recommendation() -> list[dict[str, Any]]:
-        page = await p.ok("notify", "GET", "/v1/inbox", staff.headers, params={"limit": 200})
-        return [
-            m
-            for m in page["items"]
-            if m["kind"] == "closure" and m["payload"].get("account_id") == account_id
-        ]
+        closures = await p.inbox(staff.headers, kind="closure")  # the whole inbox, not its newest page
+        return [m for m in closures if m["payload"].get("account_id") == account_id]
 
     try:
         [message] = await p.wait_for(recommendation, "the office receives the forced-closure recommendation")
     except AssertionError as missing:  # say where the recommendation went instead
-        mine = await p.ok("notify", "GET", "/v1/inbox", staff.headers, params={"limit": 200})
-        kinds = [(m["kind"], m.get("created_at", "")) for m in mine["items"][:5]]
-        print(f"the office's inbox: {len(mine['items'])} messages, newest {kinds}")
+        mine = await p.inbox(staff.headers)
+        kinds = [(m["kind"], m.get("created_at", "")) for m in mine[:5]]
+        print(f"the office's inbox: {len(mine)} messages, newest {kinds}")
         admin = await p.person(["unit_admin"], unit)
-        seen = await p.ok("notify", "GET", "/v1/inbox", admin.headers, params={"limit": 200})
-        closures = [m for m in seen["items"] if m["kind"] == "closure"]
+        closures = await p.inbox(admin.headers, kind="closure")
         listings = await p.ok("notify", "POST", "/v1/sweeps", json={"as_of": p.clock.now().isoformat()})
         raise AssertionError(
             f"{missing}; the unit's closure messages: {closures}; sweep again: {listings}"
@@ -482,3 +500,75 @@ async def test_an_unreviewed_post_like_an_earlier_published_one_is_an_unreviewed
 
     [alert] = await p.wait_for(alerted, "an alert for the second post")
     assert alert["rule"] == "unreviewed_publication", alert
+
+
+CONTRACTS = Path(__file__).resolve().parents[2] / "contracts" / "schemas"
+
+
+async def test_every_record_the_stories_put_on_the_bus_is_what_the_integrators_guide_promises(
+    platform: Platform, infra: Infrastructure
+) -> None:
+    """An integrator's view of docs/events.md, on the real records of every owner: the CloudEvents headers
+    are there; ce_source is the owner, ce_type is an event of that topic, ce_subject is the record's key
+    and the value's key field; ce_time is the value's occurred_at as the same text; the value is valid
+    against the committed JSON Schema of its type."""
+    p = platform
+    unit = await p.unit(COUNTY, "档案")  # some events of its own, also when run alone
+    await p.file_and_open(unit, "路桥档案")
+    ends = await _end_offsets(infra.kafka_bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    validators: dict[str, jsonschema.protocols.Validator] = {}
+    try:
+        wanted = {tp: end for tp, end in ends.items() if end > _ENDS_BEFORE.get(tp, 0)}
+        consumer.assign(list(wanted))
+        for tp in wanted:
+            consumer.seek(tp, _ENDS_BEFORE.get(tp, 0))
+        left = dict(wanted)
+        while left:
+            batches = await consumer.getmany(timeout_ms=2000)
+            if not batches:
+                break
+            for tp, records in batches.items():
+                for r in records:
+                    if r.offset >= wanted[tp]:
+                        continue
+                    headers = {k: v.decode() for k, v in r.headers}
+                    type_ = headers.get("ce_type", "")
+                    cls = CATALOGUE.get(type_)
+                    where = f"{tp.topic}@{tp.partition}:{r.offset} {type_ or '(no ce_type)'}"
+                    if cls is None or cls.topic != tp.topic:
+                        problems.append(f"{where}: not an event type of this topic")
+                        continue
+                    seen[cls.service] = seen.get(cls.service, 0) + 1
+                    value = orjson.loads(r.value or b"null")
+                    key = (r.key or b"").decode()
+                    expected = {
+                        "ce_specversion": "1.0",
+                        "ce_source": f"/govmedia/{cls.service}",
+                        "ce_subject": key,
+                        "ce_time": value.get("occurred_at") if isinstance(value, dict) else None,
+                        "content-type": "application/json",
+                    }
+                    for name, want in expected.items():
+                        if headers.get(name) != want:
+                            problems.append(f"{where}: {name} is {headers.get(name)!r}, not {want!r}")
+                    if not headers.get("ce_id"):
+                        problems.append(f"{where}: no ce_id")
+                    if isinstance(value, dict) and str(value.get(cls.key_field)) != key:
+                        problems.append(f"{where}: key {key!r} is not its {cls.key_field}")
+                    if type_ not in validators:
+                        schema = orjson.loads((CONTRACTS / f"{type_}.json").read_bytes())
+                        validators[type_] = jsonschema.Draft202012Validator(
+                            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+                        )
+                    for error in validators[type_].iter_errors(value):
+                        problems.append(f"{where}: {error.json_path}: {error.message[:200]}")
+                if records and records[-1].offset + 1 >= wanted[tp]:
+                    left.pop(tp, None)
+    finally:
+        await consumer.stop()
+    assert not problems, "\n".join(problems[:30])
+    assert "registry" in seen, seen
