@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -75,6 +76,22 @@ class Post(Base):
     metrics_as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_posts_account_day", "account_id", "day"),)
+
+
+class MetricSnapshot(Base):
+    """A metric snapshot of a post as it arrived, not yet folded into ``posts`` and ``account_days``."""
+
+    __tablename__ = "metric_snapshots"
+
+    account_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)  # arrival order
+    platform_post_id: Mapped[str] = mapped_column(Text)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reads: Mapped[int | None] = mapped_column(BigInteger)
+    watching: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ReviewPost(Base):

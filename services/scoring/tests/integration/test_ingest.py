@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
-from govmedia_scoring.aggregates import store
+from govmedia_scoring.aggregates import snapshots, store
+from govmedia_scoring.aggregates.handlers import apply_batch
 
 pytestmark = pytest.mark.integration
 
@@ -39,9 +42,61 @@ async def test_metric_snapshots_leave_the_days_exactly_as_a_full_refresh_from_th
             scoring.metrics(ids["new"], posts[ids["new"]][0], snap, reads=41),
         ]
     )
+    async with scoring.sessions() as session:
+        await snapshots.fold_pending(session)
     short = await scoring.sql(DAY_ROWS)
     busy_day = next(r for r in short if r.account_id == ids["busy"] and r.reads >= 5000)
     assert (busy_day.lead_reads, busy_day.lead_likes, busy_day.max_reads) == (5000, 70, 5000)
     async with scoring.sessions() as session, session.begin():
         await store.refresh_days(session, [(r.account_id, r.day) for r in short])
     assert await scoring.sql(DAY_ROWS) == short
+
+
+async def test_a_metric_a_later_snapshot_leaves_out_keeps_what_an_earlier_one_of_the_same_batch_said(
+    scoring: Any,
+) -> None:
+    account = str(uuid.uuid4())
+    pub = scoring.observed(account, scoring.clock.now().date(), "p-1")
+    await scoring.apply([pub])
+    t = scoring.clock.now()
+    # one poll: reads and likes at 10:00, then a snapshot at 11:00 that reports only likes
+    await scoring.apply(
+        [
+            scoring.metrics(account, "p-1", t, reads=10, likes=1),
+            scoring.metrics(account, "p-1", t + timedelta(hours=1), likes=3),
+            scoring.metrics(account, "p-1", t - timedelta(hours=1), reads=999, shares=5),  # older: ignored
+        ]
+    )
+    await scoring.apply([scoring.metrics(account, "p-1", t + timedelta(minutes=30), shares=7)])  # late
+    async with scoring.sessions() as session:
+        await snapshots.fold_pending(session)
+    post = await scoring.sql("SELECT reads, likes, shares FROM posts WHERE account_id = :a", a=account)
+    assert tuple(post[0]) == (10, 3, None)
+    day = await scoring.sql("SELECT reads, likes, shares FROM account_days WHERE account_id = :a", a=account)
+    assert tuple(day[0]) == (10, 3, 0)
+
+
+async def test_a_batch_of_metric_snapshots_is_one_statement_and_takes_no_account_lock(scoring: Any) -> None:
+    accounts = [str(uuid.uuid4()) for _ in range(50)]
+    t = scoring.clock.now()
+    batch = [
+        scoring.metrics(a, f"p-{i}", t + timedelta(seconds=i), reads=i) for a in accounts for i in range(4)
+    ]
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    async with scoring.sessions() as session, session.begin():
+        conn = (await session.connection()).sync_connection  # this transaction's statements only
+        event.listen(conn, "before_cursor_execute", seen)
+        try:
+            await apply_batch(session, batch)
+        finally:
+            event.remove(conn, "before_cursor_execute", seen)
+    assert len(statements) == 1 and "advisory" not in statements[0]
+    # the days follow once the snapshots are folded in (the computation does it first)
+    async with scoring.sessions() as session:
+        assert await snapshots.fold_pending(session) == len(batch)
+    rows = await scoring.sql("SELECT count(*), sum(reads) FROM posts WHERE account_id = ANY(:a)", a=accounts)
+    assert tuple(rows[0]) == (200, 50 * (0 + 1 + 2 + 3))

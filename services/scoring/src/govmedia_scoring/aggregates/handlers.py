@@ -2,9 +2,12 @@
 
 :func:`apply_batch` takes a list of events of any consumed type (one polled batch), reduces them to one row
 per key, writes each kind of fact with one statement and re-aggregates the touched days with one more — so
-a batch costs a handful of statements whatever its size. :data:`on_batch` registers it with the consumer
-runner's batch mode for every consumed type, so the runner hands it a whole polled batch (one partition,
-in order, already deduplicated by the inbox); on the runner's one-by-one path it gets single events.
+a batch costs a handful of statements whatever its size. Metric snapshots of posts, most of the traffic,
+are only appended to a log in one statement, without locks; the computation folds them into the posts and
+days first (:mod:`govmedia_scoring.aggregates.snapshots`). A batch of nothing else is that one statement.
+:data:`on_batch` registers it with the consumer runner's batch mode for every consumed type, so the runner
+hands it a whole polled batch (one partition, in order, already deduplicated by the inbox); on the runner's
+one-by-one path it gets single events.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from govmedia_common.events.review import (
     PostSubmitted,
 )
 from govmedia_common.workdays import SHANGHAI
-from govmedia_scoring.aggregates import store
+from govmedia_scoring.aggregates import snapshots, store
 from govmedia_scoring.rules import SECTION
 
 log = logging.getLogger(__name__)
@@ -140,35 +143,32 @@ def _merge_publications(
 
 async def apply_batch(session: AsyncSession, events: Sequence[Event]) -> int:
     """Apply a batch of consumed events set-based; returns how many daily aggregates were refreshed."""
+    posts_metrics: list[MetricsObserved] = []
+    others: list[Event] = []
+    for e in events:  # most of the traffic: metric snapshots of posts, only appended to the log
+        if type(e) is MetricsObserved and e.platform_post_id is not None:
+            posts_metrics.append(e)
+        else:
+            others.append(e)
+    await snapshots.append(session, posts_metrics)
+    return await _apply_facts(session, others) if others else 0
+
+
+async def _apply_facts(session: AsyncSession, events: Sequence[Event]) -> int:
     accounts: list[tuple[object, ...]] = []
     settings: list[tuple[object, ...]] = []
     submitted: list[tuple[str, str, bool]] = []
     checks: list[tuple[str, str, int, int]] = []
     publications: list[tuple[str, str, str | None, datetime, date, str | None]] = []
-    metrics: list[tuple[object, ...]] = []
     followers: list[tuple[object, ...]] = []
     alerts: list[tuple[str, str, date, str, str, str]] = []
     resolved: dict[str, bool] = {}
     targets: list[tuple[str, str, date, datetime | None, bool | None]] = []
     cases: dict[str, list[object]] = {}
     for e in events:
-        if isinstance(e, MetricsObserved):  # most of the traffic: tested first
-            if e.platform_post_id is None:
-                if e.followers is not None:
-                    followers.append((e.account_id, day_of(e.as_of), e.followers, e.as_of))
-            else:
-                metrics.append(
-                    (
-                        e.account_id,
-                        e.platform_post_id,
-                        e.as_of,
-                        e.reads,
-                        e.watching,
-                        e.likes,
-                        e.shares,
-                        e.comments,
-                    )
-                )
+        if isinstance(e, MetricsObserved):  # of the account (those of posts went to the log)
+            if e.followers is not None:
+                followers.append((e.account_id, day_of(e.as_of), e.followers, e.as_of))
         elif isinstance(e, ACCOUNT_EVENTS):
             accounts += _account_rows(e)
         elif isinstance(e, RegionSettingsChanged):
@@ -243,7 +243,6 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event]) -> int:
     await store.upsert_review_posts(session, list({r[0]: r for r in submitted}.values()))
     await store.upsert_checks(session, list({r[:2]: r for r in checks}.values()))
     touched += await store.upsert_publications(session, _merge_publications(publications))
-    touched += await store.apply_post_metrics(session, _latest(metrics, slice(0, 2), 2))  # type: ignore[arg-type]
     await store.upsert_followers(session, _latest(followers, slice(0, 2), 3))  # type: ignore[arg-type]
     touched += await store.insert_alerts(session, list({r[0]: r for r in alerts}.values()))
     touched += await store.resolve_alerts(session, sorted(resolved.items()))

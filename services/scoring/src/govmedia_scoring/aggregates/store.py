@@ -3,9 +3,8 @@
 Every function takes a list of rows (one polled batch, already reduced to one row per key) and issues one
 statement, ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE``; the rows a batch touched are then
 re-aggregated into ``account_days`` by :func:`refresh_days` in one more statement. Re-aggregating from the
-facts (rather than adding increments) makes every write idempotent and order-independent. Metric snapshots,
-the bulk of the traffic, take a shorter path (:func:`apply_post_metrics`): one statement stores them and
-re-aggregates only the metric columns of their days.
+facts (rather than adding increments) makes every write idempotent and order-independent. Metric snapshots
+of posts, the bulk of the traffic, are logged and folded later (:mod:`govmedia_scoring.aggregates.snapshots`).
 """
 
 from __future__ import annotations
@@ -204,79 +203,6 @@ async def upsert_publications(
         dict(zip(("a", "pp", "p", "at", "day", "h"), _cols(rows, 6), strict=True)),
     )
     return [(r[0], r[1]) for r in result if r[1] is not None]
-
-
-_METRIC_SUMS = ("reads", "watching", "likes", "shares", "comments")
-
-
-async def apply_post_metrics(
-    session: AsyncSession, rows: Sequence[tuple[str, str, datetime, *tuple[int | None, ...]]]
-) -> list[DayKey]:
-    """Metric snapshots of posts, and the metric columns of their days, in one statement.
-
-    (account, platform_post_id, as_of, reads, watching, likes, shares, comments): the latest snapshot of a
-    post wins, and a metric the platform does not report (None) keeps the value held. The days of the posts
-    that changed get
-    their sums, maxima and lead-post metrics re-aggregated from the day's posts (the statement's own new
-    versions of the changed posts, the snapshot's version of the others) and updated in place — a metric
-    changes nothing else of a day, so the alerts and joint pushes need not be read. Returns the days that
-    have no ``account_days`` row yet: those need the full :func:`refresh_days`.
-    """
-    if not rows:
-        return []
-    cols = ", ".join(_METRIC_SUMS)
-    returned = ", ".join(f"p.{c}" for c in _METRIC_SUMS)
-    coalesced = ", ".join(f"COALESCE({c}, 0) AS {c}" for c in _METRIC_SUMS)
-    sums = ", ".join(f"sum({c}) AS {c}, max({c}) AS max_{c}" for c in _METRIC_SUMS)
-    sets = ", ".join(f"{c} = agg.{c}, max_{c} = agg.max_{c}" for c in _METRIC_SUMS)
-    result = await session.execute(
-        text(
-            f"""
-            WITH up AS (
-                INSERT INTO posts AS p (account_id, platform_post_id, metrics_as_of, {cols})
-                SELECT * FROM unnest(CAST(:a AS text[]), CAST(:pp AS text[]), CAST(:at AS timestamptz[]),
-                                     CAST(:r AS bigint[]), CAST(:z AS bigint[]), CAST(:l AS bigint[]),
-                                     CAST(:s AS bigint[]), CAST(:c AS bigint[]))
-                ON CONFLICT (account_id, platform_post_id) DO UPDATE SET
-                    metrics_as_of = excluded.metrics_as_of,
-                    reads = COALESCE(excluded.reads, p.reads),
-                    watching = COALESCE(excluded.watching, p.watching),
-                    likes = COALESCE(excluded.likes, p.likes),
-                    shares = COALESCE(excluded.shares, p.shares),
-                    comments = COALESCE(excluded.comments, p.comments)
-                WHERE p.metrics_as_of IS NULL OR excluded.metrics_as_of > p.metrics_as_of
-                RETURNING p.account_id, p.platform_post_id, p.day, p.published_at, {returned}
-            ), k AS (
-                SELECT DISTINCT account_id, day FROM up WHERE day IS NOT NULL
-            ), day_posts AS (
-                SELECT account_id, platform_post_id, day, published_at, {coalesced}
-                FROM up WHERE day IS NOT NULL
-                UNION ALL
-                SELECT p.account_id, p.platform_post_id, p.day, p.published_at, {coalesced}
-                FROM posts p JOIN k USING (account_id, day)
-                WHERE NOT EXISTS (SELECT 1 FROM up WHERE up.account_id = p.account_id
-                                                     AND up.platform_post_id = p.platform_post_id)
-            ), agg AS (
-                SELECT account_id, day, {sums}
-                FROM day_posts GROUP BY account_id, day
-            ), lead AS (
-                SELECT DISTINCT ON (account_id, day) account_id, day, reads, watching, likes, shares
-                FROM day_posts ORDER BY account_id, day, published_at, platform_post_id
-            ), done AS (
-                UPDATE account_days d SET
-                    {sets},
-                    lead_reads = lead.reads, lead_watching = lead.watching, lead_likes = lead.likes,
-                    lead_shares = lead.shares
-                FROM agg JOIN lead USING (account_id, day)
-                WHERE d.account_id = agg.account_id AND d.day = agg.day
-                RETURNING d.account_id, d.day
-            )
-            SELECT k.account_id, k.day FROM k LEFT JOIN done USING (account_id, day) WHERE done.day IS NULL
-            """
-        ),
-        dict(zip(("a", "pp", "at", "r", "z", "l", "s", "c"), _cols(rows, 8), strict=True)),
-    )
-    return [(r[0], r[1]) for r in result]
 
 
 async def upsert_followers(session: AsyncSession, rows: Sequence[tuple[str, date, int, datetime]]) -> None:

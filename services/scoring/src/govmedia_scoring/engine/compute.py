@@ -31,6 +31,7 @@ from govmedia_common.outbox import EventTooLarge, max_event_bytes
 from govmedia_common.tracing import current_traceparent
 from govmedia_scoring import indices as ix
 from govmedia_scoring import rules as r
+from govmedia_scoring.aggregates import snapshots
 from govmedia_scoring.engine import sql
 from govmedia_scoring.periods import Period
 
@@ -258,6 +259,9 @@ async def compute_period(
         seconds[name] = round(now_ - clock, 3)
         clock = now_
 
+    # Metric snapshots logged by the consumers go into their posts and days first (own transactions).
+    await snapshots.fold_pending(session)
+    step("fold")
     await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     # One backend does the whole run: parallel workers would ship half a million partial aggregates
     # through a Gather, which costs more than it saves on two cores.
