@@ -97,3 +97,16 @@ def test_a_demo_of_no_days_or_no_size_is_refused_before_touching_the_platform(
     code, output = _run("demo", "--data-dir", str(tmp_path), *args)
     assert code == 2, output  # a usage error: the option's range, not 'start a platform first'
     assert args[0] in output and "make run" not in output, output
+
+
+@pytest.mark.parametrize("command", [("topics",), ("dlt", "list", "gov.registry.accounts")])
+def test_broker_commands_default_to_the_platform_govmedia_up_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    """Every command that talks to the broker finds the one `govmedia up` started, as `dlt` does; `topics`
+    used to stop at a missing --bootstrap while the platform ran (the README runs it without one)."""
+    monkeypatch.delenv("GOVMEDIA_KAFKA_BOOTSTRAP", raising=False)
+    port = _closed_port()  # the platform's broker, gone meanwhile: the error names the address it tried
+    (tmp_path / "state.json").write_text(json.dumps({"kafka_bootstrap": f"127.0.0.1:{port}"}))
+    code, output = _run(*command, "--data-dir", str(tmp_path))
+    _assert_one_clear_error(code, output, f"127.0.0.1:{port}")

@@ -290,13 +290,18 @@ def _known_services(names: list[str] | None) -> list[str]:
 @app.command()
 def topics(
     bootstrap: Annotated[
-        str, typer.Option(envvar="GOVMEDIA_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers")
-    ],
+        str | None,
+        typer.Option(
+            envvar="GOVMEDIA_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers (default: the running platform)"
+        ),
+    ] = None,
+    data_dir: DataDir = Path(".govmedia"),
 ) -> None:
     """Create every topic of the event catalogue and its dead-letter topic."""
     from govmedia_common.kafka import all_topics, ensure_topics
     from govmedia_common.settings import KafkaSettings
 
+    bootstrap = _bootstrap(bootstrap, data_dir)
     with _reaching_broker(bootstrap):
         made = asyncio.run(ensure_topics(KafkaSettings(bootstrap=bootstrap), all_topics()))
     console.print(f"{len(all_topics())} topics present, {len(made)} created: {', '.join(made) or '-'}")
