@@ -572,3 +572,65 @@ async def test_every_record_the_stories_put_on_the_bus_is_what_the_integrators_g
         await consumer.stop()
     assert not problems, "\n".join(problems[:30])
     assert "registry" in seen, seen
+
+
+async def test_an_integrator_loads_the_initial_state_over_http_with_a_client_credentials_token(
+    platform: Platform,
+) -> None:
+    """docs/events.md, 'Loading the initial state', step 2: a read-only machine client of the province reads
+    every list it names to the end, following next_cursor, and finds what the registry holds."""
+    p = platform
+    unit = await p.unit(COUNTY, "统计")
+    account_id, _ = await p.file_and_open(unit, "路桥统计")
+    created = await p.ok(
+        "registry",
+        "POST",
+        "/v1/clients",
+        json={
+            "name": "市级门户同步",
+            "region_code": "330000",
+            "scopes": ["registry:read", "monitor:read", "notify:read", "review:read", "scoring:read"],
+        },
+    )
+    r = await p.http["registry"].post(
+        "/v1/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": created["client_id"],
+            "client_secret": created["client_secret"],
+        },
+    )
+    assert r.status_code == 200, r.text
+    machine = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    lists = {
+        ("registry", "/v1/accounts"): {},
+        ("registry", "/v1/units"): {},
+        ("registry", "/v1/people"): {},
+        ("registry", "/v1/filings"): {},
+        ("monitor", "/v1/alerts"): {"state": "open"},
+        ("notify", "/v1/cases"): {},
+        ("review", "/v1/posts"): {},
+    }
+    read: dict[str, list[dict[str, Any]]] = {}
+    for (service, path), params in lists.items():
+        items: list[dict[str, Any]] = []
+        query: dict[str, Any] = {**params, "limit": 200}
+        for _ in range(100):
+            r = await p.call(service, "GET", path, machine, params=query)
+            assert r.status_code == 200, (service, path, r.status_code, r.text[:300])
+            page = r.json()
+            items.extend(page["items"])
+            if not page.get("next_cursor"):
+                break
+            query = {**params, "limit": 200, "cursor": page["next_cursor"]}
+        read[f"{service}{path}"] = items
+    assert account_id in {a["id"] for a in read["registry/v1/accounts"]}
+    assert unit.id in {u["id"] for u in read["registry/v1/units"]}
+    r = await p.call(
+        "scoring",
+        "GET",
+        "/v1/rankings",
+        machine,
+        params={"period_kind": "day", "period_start": p.clock.today().isoformat()},
+    )
+    assert r.status_code == 200, r.text
