@@ -7,6 +7,7 @@ mistyped a service name, a database URL or a broker address, or had nothing runn
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -110,3 +111,21 @@ def test_broker_commands_default_to_the_platform_govmedia_up_runs(
     (tmp_path / "state.json").write_text(json.dumps({"kafka_bootstrap": f"127.0.0.1:{port}"}))
     code, output = _run(*command, "--data-dir", str(tmp_path))
     _assert_one_clear_error(code, output, f"127.0.0.1:{port}")
+
+
+def test_clean_refuses_while_the_platform_runs_and_removes_data_and_clock_once_stopped(
+    tmp_path: Path,
+) -> None:
+    """`make clean` while `make run` runs would pull PostgreSQL's files from under it; once stopped, the
+    databases and the development clock go together (a fresh platform starts on real time)."""
+    data = tmp_path / ".govmedia"
+    (data / "postgres" / "pgdata").mkdir(parents=True)
+    (data / "clock.json").write_text('{"offset_seconds": 864000}')
+    (data / "state.json").write_text(json.dumps({"pid": os.getpid()}))  # alive: this very process
+    code, output = _run("clean", "--data-dir", str(data))
+    assert code == 1 and "govmedia down" in output, output
+    assert (data / "clock.json").exists()
+    (data / "state.json").write_text(json.dumps({"pid": 2**22 + 12345}))  # a supervisor long gone
+    code, output = _run("clean", "--data-dir", str(data))
+    assert code == 0, output
+    assert not data.exists()

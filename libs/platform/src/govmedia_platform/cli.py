@@ -244,6 +244,34 @@ def down(data_dir: DataDir = Path(".govmedia")) -> None:
 
 
 @app.command()
+def clean(data_dir: DataDir = Path(".govmedia")) -> None:
+    """Remove the embedded stack's data (databases, development clock, logs): the next 'up' starts afresh.
+
+    Refused while a platform started with 'govmedia up' (or its PostgreSQL) still runs on the folder: the
+    server would lose its files under it. Stop it first with 'govmedia down' or Ctrl-C.
+    """
+    from govmedia_platform.stack import EmbeddedPostgres, remove_data
+
+    if not data_dir.exists():
+        console.print(f"nothing to remove ({data_dir} does not exist)")
+        return
+    state_file = data_dir / "state.json"
+    pid = json.loads(state_file.read_text()).get("pid") if state_file.exists() else None
+    try:
+        postgres_running = EmbeddedPostgres._postmaster_alive(data_dir / "postgres" / "pgdata")
+    except RuntimeError:
+        postgres_running = True
+    if (pid and _alive(pid)) or postgres_running:
+        console.print(
+            f"[red]govmedia is running on {data_dir}{f' (pid {pid})' if pid and _alive(pid) else ''}; "
+            "stop it first ('govmedia down' or Ctrl-C), then clean"
+        )
+        raise typer.Exit(1)
+    remove_data(data_dir)
+    console.print(f"removed {data_dir}: databases, the development clock and logs; 'make run' starts afresh")
+
+
+@app.command()
 def migrate(
     database_url: Annotated[
         str,
