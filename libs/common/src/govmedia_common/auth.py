@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -334,7 +335,7 @@ class TokenVerifier:
             if name not in claims:
                 continue
             value = claims[name]
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise jwt.DecodeError(f"The {name} claim must be a number")
             times[name] = int(value)
         if "iat" in times and times["iat"] > now + self.leeway:

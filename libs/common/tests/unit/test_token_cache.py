@@ -224,11 +224,12 @@ async def test_a_token_issued_after_the_verifiers_now_is_not_yet_valid() -> None
     assert (await _verifier(key, clock=clock).verify(token)).subject == "p1"
 
 
+@pytest.mark.parametrize("value", ["tomorrow", float("nan"), float("inf")], ids=["text", "nan", "infinity"])
 @pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
-async def test_a_time_claim_that_is_not_a_number_is_refused(claim: str) -> None:
+async def test_a_time_claim_that_is_not_a_number_is_refused(claim: str, value: object) -> None:
     key, now = SigningKey.generate(), int(time.time())
     claims: dict[str, Any] = {"iss": ISSUER, "aud": AUDIENCE, "sub": "p1", "region": "331004"}
-    claims |= {"iat": now, "nbf": now, "exp": now + 900, claim: "tomorrow"}
+    claims |= {"iat": now, "nbf": now, "exp": now + 900, claim: value}
     token = key.sign(claims)
     with pytest.raises(AuthError, match=claim):
         await _verifier(key).verify(token)
