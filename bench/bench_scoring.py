@@ -7,8 +7,9 @@ Starts the infrastructure the way the tests do (``test_infrastructure()``), then
   (their mean: the load of a shared machine moves); ours is the scoring consumer (the real
   ``ConsumerRunner`` in batch mode with the scoring batch handler: inbox, then one statement appending the
   snapshots to the log). Reported as a fraction (goal ≥ 0.3), with the same runner and a no-op handler as
-  the floor. The fold of those snapshots into posts and days, which the computation does first, is timed
-  after it and reported beside (and as ingest + fold together), so the work moved out of the consumer shows;
+  the floor (also read before and after ours, averaged). The fold of those snapshots into posts and days,
+  which the computation does first, is timed after it and reported beside (and as ingest + fold
+  together), so the work moved out of the consumer shows;
 * recompute: ``compute_period`` for a month over 500,000 accounts with 30 days of daily aggregates (about
   two days in three with posts; generated set-based in SQL, not counted): every index, the effect
   percentiles per platform, growth against the previous and year-ago months, the upsert of the scores and
@@ -337,10 +338,15 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
     await seed_posts(url, accounts, posts)
     await fill_topic(kafka, accounts, posts, args.snapshots)
     raw_before = await raw_consume(kafka, args.snapshots)
-    # the floor on its own database: the inbox would otherwise hold every event for the second run
-    floor_url = await fresh_db(infra, f"bench_scoring_floor_{run_id}")
-    floor, _ = await scoring_consume(floor_url, kafka, args.snapshots, cap=args.cap, apply=False)
-    ours, join = await scoring_consume(url, kafka, args.snapshots, cap=args.cap)
+    # the floor on databases of its own (the inbox would otherwise hold every event for the next run),
+    # read before and after ours like the yardstick: their mean brackets ours on a machine whose load moves
+    floors = []
+    for label in ("before", "after"):
+        if label == "after":
+            ours, join = await scoring_consume(url, kafka, args.snapshots, cap=args.cap)
+        floor_url = await fresh_db(infra, f"bench_scoring_floor_{label}_{run_id}")
+        floors.append((await scoring_consume(floor_url, kafka, args.snapshots, cap=args.cap, apply=False))[0])
+    floor = sum(floors) / len(floors)
     # the yardstick again right after ours: on a shared machine the load moves between measurements, and
     # the mean of the two brackets ours more fairly than one reading taken a minute earlier
     raw_after = await raw_consume(kafka, args.snapshots)
@@ -354,6 +360,7 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
         "scoring_consumer_per_s": round(ours, 1),
         "ratio": round(ours / raw, 3) if raw else None,
         "runner_noop_handler_per_s": round(floor, 1),
+        "runner_noop_before_after_per_s": [round(f, 1) for f in floors],
         "ratio_to_runner_floor": round(ours / floor, 3) if floor else None,
         "goal_ratio": INGEST_GOAL,
         "fold_seconds": round(fold_s, 2),

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from govmedia_scoring.aggregates import snapshots, store
 from govmedia_scoring.aggregates.handlers import apply_batch
@@ -76,7 +76,7 @@ async def test_a_metric_a_later_snapshot_leaves_out_keeps_what_an_earlier_one_of
     assert tuple(day[0]) == (10, 3, 0)
 
 
-async def test_a_batch_of_metric_snapshots_is_one_statement_and_takes_no_account_lock(scoring: Any) -> None:
+async def test_a_batch_of_metric_snapshots_is_only_appended_to_the_log_without_any_lock(scoring: Any) -> None:
     accounts = [str(uuid.uuid4()) for _ in range(50)]
     t = scoring.clock.now()
     batch = [
@@ -94,9 +94,34 @@ async def test_a_batch_of_metric_snapshots_is_one_statement_and_takes_no_account
             await apply_batch(session, batch)
         finally:
             event.remove(conn, "before_cursor_execute", seen)
-    assert len(statements) == 1 and "advisory" not in statements[0]
-    # the days follow once the snapshots are folded in (the computation does it first)
+        locks = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        assert (await session.execute(text(locks))).scalar_one() == 0
+        logged = "SELECT count(*) FROM metric_snapshots WHERE account_id = ANY(:a)"
+        assert (await session.execute(text(logged), {"a": accounts})).scalar_one() == len(batch)
+    # nothing but the COPY (and the statement that opens the transaction when it is the first one)
+    assert set(statements) <= {"SELECT 1"}
+    assert await scoring.sql("SELECT count(*) FROM posts WHERE account_id = ANY(:a)", a=accounts) == [(0,)]
+    # the posts and days follow once the snapshots are folded in (the computation does it first)
     async with scoring.sessions() as session:
         assert await snapshots.fold_pending(session) == len(batch)
     rows = await scoring.sql("SELECT count(*), sum(reads) FROM posts WHERE account_id = ANY(:a)", a=accounts)
     assert tuple(rows[0]) == (200, 50 * (0 + 1 + 2 + 3))
+
+
+async def test_snapshots_appended_by_a_batch_that_rolls_back_are_not_in_the_log(scoring: Any) -> None:
+    account = str(uuid.uuid4())
+    t = scoring.clock.now()
+
+    class Boom(Exception):
+        pass
+
+    for first in (False, True):  # after the inbox statement, as in the runner; or as the first statement
+        with pytest.raises(Boom):
+            async with scoring.sessions() as session, session.begin():
+                if not first:
+                    await session.execute(text("SELECT 1"))
+                await apply_batch(session, [scoring.metrics(account, "p-1", t, reads=1)])
+                raise Boom
+    assert await scoring.sql("SELECT count(*) FROM metric_snapshots WHERE account_id = :a", a=account) == [
+        (0,)
+    ]
