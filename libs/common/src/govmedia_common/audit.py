@@ -6,6 +6,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import Principal
@@ -50,6 +51,13 @@ def audit_values(
     }
 
 
+def insert(values: dict[str, Any]) -> Insert:
+    """The statement adding one entry of :func:`audit_values`: run it alone, or put it into the statement
+    of the write it records as a data-modifying CTE (``stmt.add_cte(insert(values).cte("audit"))``), one
+    round trip less for a hot path; either way it lives and dies with the caller's transaction."""
+    return audit_table.insert().values(**values)
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -62,8 +70,8 @@ async def record(
 ) -> None:
     """Add an audit entry in the caller's transaction (so a rolled-back write leaves no success entry)."""
     await session.execute(
-        audit_table.insert().values(
-            **audit_values(
+        insert(
+            audit_values(
                 principal=principal,
                 action=action,
                 target=target,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Insert, func, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -93,6 +93,26 @@ async def active_accounts_in(
 
 
 # ------------------------------------------------------------------------------------------------ posts
+
+
+def _values(row: Any) -> dict[str, Any]:
+    """The column values of a new ORM row, for a Core insert (identity columns left to the database)."""
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.identity is None}
+
+
+async def insert_new_post(
+    session: AsyncSession, row: Post, children: Sequence[Any], *, audit: Insert | None = None
+) -> None:
+    """A new post row, its first history rows and (optionally) the audit entry of its submission in ONE
+    statement: data-modifying CTEs, a round trip instead of three on the submit path. The foreign keys of
+    the history rows are checked at the end of the statement, when the post row exists."""
+    stmt = insert(Post).values(_values(row))
+    ctes = [
+        insert(type(child)).values(_values(child)).cte(f"history_{i}") for i, child in enumerate(children)
+    ]
+    if audit is not None:
+        ctes.append(audit.cte("audit_entry"))
+    await session.execute(stmt.add_cte(*ctes))
 
 
 async def get_post(session: AsyncSession, post_id: str, *, lock: bool = False) -> Post | None:

@@ -15,7 +15,7 @@ from govmedia_checks import CheckEngine
 from govmedia_common import audit
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
-from govmedia_common.events.outbox import write_recorded
+from govmedia_common.events.outbox import write_events
 from govmedia_common.hashing import content_hash
 from govmedia_common.ids import new_id
 from govmedia_common.scoping import ensure_visible, sees_only_own_unit
@@ -94,16 +94,23 @@ async def _save(
     await _write(session, post, row, now, known_steps=known_steps, known_revisions=known_revisions)
 
 
-async def _save_new(session: AsyncSession, post: d.PostWorkflow, now: datetime) -> None:
-    """A new post: inserted without looking for its row first (one round trip less per submission), with
-    its first revision in the same flush (the foreign key orders the inserts)."""
+async def _save_new(
+    session: AsyncSession, post: d.PostWorkflow, now: datetime, audit_entry: dict[str, Any]
+) -> None:
+    """A new post: its row, its first revision and the audit entry of its submission in one statement
+    (never looking for the row first), then the events it recorded in another: two round trips."""
     row = mapping.post_to_row(post)
     row.updated_at = now
-    session.add(row)
-    session.add_all(mapping.new_child_rows(post, known_steps=0, known_revisions=0))
-    await session.flush()
+    row.version = 1
+    children = mapping.new_child_rows(post, known_steps=0, known_revisions=0)
+    await repo.insert_new_post(session, row, children, audit=audit.insert(audit_entry))
     post.version = row.version
-    await write_recorded(session, post)
+    await _write_events(session, post)
+
+
+async def _write_events(session: AsyncSession, post: d.PostWorkflow) -> None:
+    """What the post recorded, in order, in one outbox insert (same size guard as one row at a time)."""
+    await write_events(session, post.pull_events())
 
 
 async def _write(
@@ -120,7 +127,7 @@ async def _write(
     session.add_all(mapping.new_child_rows(post, known_steps=known_steps, known_revisions=known_revisions))
     await session.flush()
     post.version = row.version
-    await write_recorded(session, post)
+    await _write_events(session, post)
 
 
 def _postable(principal: Principal, account_id: str, account: AccountView | None) -> AccountView:
@@ -161,9 +168,10 @@ async def _account_and_engine(
 
 
 async def _check(
-    session: AsyncSession, post: d.PostWorkflow, engine: CheckEngine, principal: Principal, now: datetime
-) -> None:
-    """Machine-check the revision just submitted; it then waits at level 1."""
+    post: d.PostWorkflow, engine: CheckEngine, principal: Principal, now: datetime
+) -> dict[str, Any]:
+    """Machine-check the revision just submitted; it then waits at level 1. Returns the audit entry of the
+    submission, which the caller writes with the post's rows (same transaction)."""
     result = await run_check(
         engine, title=post.title, body=post.body, is_reprint=post.is_reprint, source=post.source
     )
@@ -171,11 +179,11 @@ async def _check(
         post.content_hash or "", result["findings"], lexicon_versions=result["lexicon_versions"], at=now
     )
     post.open_review()
-    await audit.record(
-        session,
+    return audit.audit_values(
         principal=principal,
         action="post.submit" if post.revision == 1 else "post.resubmit",
         target=post.id,
+        outcome="success",
         detail={
             "revision": post.revision,
             "blocking": post.blocking,
@@ -220,8 +228,8 @@ async def submit_post(
         source=body.source,
     )
     post.submit(principal.subject, content_hash(body.title, body.body), at=now)
-    await _check(session, post, engine, principal, now)
-    await _save_new(session, post, now)
+    audit_entry = await _check(post, engine, principal, now)
+    await _save_new(session, post, now, audit_entry)
     return post
 
 
@@ -251,7 +259,8 @@ async def resubmit_post(
         raise DomainError(
             ErrorKind.CONFLICT, "account-not-active", f"Account {post.account_id} no longer accepts posts."
         )
-    await _check(session, post, await engines.engine(session, post.region_code), principal, now)
+    audit_entry = await _check(post, await engines.engine(session, post.region_code), principal, now)
+    await session.execute(audit.insert(audit_entry))
     await _save(session, post, now, **known)
     return post
 
@@ -341,7 +350,7 @@ async def _complete_target(
         target = campaign.target(post.account_id)
         assert target is not None
         mapping.target_to_row(campaign.id, target, target_row)
-        await write_recorded(session, campaign)
+        await write_events(session, campaign.pull_events())
 
 
 # ------------------------------------------------------------------------------------------------ campaigns
@@ -417,7 +426,7 @@ async def issue_campaign(
     await session.flush()
     session.add_all(mapping.target_to_row(campaign.id, t) for t in campaign.targets)
     await session.flush()
-    await write_recorded(session, campaign)
+    await write_events(session, campaign.pull_events())
     await audit.record(
         session,
         principal=principal,

@@ -18,14 +18,19 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 
-async def _statements_of(review: ReviewKit, call: Awaitable[Any]) -> list[str]:
+async def _statements_of(
+    review: ReviewKit, call: Awaitable[Any], *, outbox_inserts: bool = False
+) -> list[str]:
     """The SQL statements the request ran while ``call`` was awaited, whitespace collapsed (the relay's,
-    which runs meanwhile on the same engine, left out)."""
+    which runs meanwhile on the same engine, left out; the relay never inserts into the outbox, so the
+    request's outbox inserts are kept when asked for)."""
     statements: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if "pg_advisory" not in statement and "outbox" not in statement:
-            statements.append(" ".join(statement.split()))
+        flat = " ".join(statement.split())
+        mine = "pg_advisory" not in flat and "outbox" not in flat
+        if mine or (outbox_inserts and flat.startswith("INSERT INTO outbox")):
+            statements.append(flat)
 
     engine = review.app.state.runtime.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
@@ -41,8 +46,7 @@ async def test_submitting_a_post_reads_no_post_row(review: ReviewKit) -> None:
     account_id = await review.account(unit)
     await review.submit(unit.editor, account_id)  # the engine is built and cached by the first submission
     statements = await _statements_of(review, review.submit(unit.editor, account_id))
-    written = [s.split(" (")[0] for s in statements if s.startswith("INSERT")]
-    assert "INSERT INTO posts" in written and "INSERT INTO post_revisions" in written
+    assert any("INSERT INTO posts" in s and "INSERT INTO post_revisions" in s for s in statements)
     post_reads = [s for s in statements if s.startswith("SELECT") and " FROM posts " in f"{s} "]
     assert post_reads == [], "a new post is inserted, never looked up first"
 
@@ -69,3 +73,43 @@ async def test_an_account_outside_the_editors_own_region_is_checked_with_its_own
     await review.submit(unit.editor, account_id)
     statements = await _statements_of(review, review.submit(unit.editor, account_id))
     assert sum(1 for s in statements if s.startswith("SELECT")) == 2  # the guess, then the account's lists
+
+
+async def test_a_submission_writes_its_post_first_revision_and_audit_entry_in_one_statement(
+    review: ReviewKit,
+) -> None:
+    """Three inserts, one round trip (data-modifying CTEs); the rows and the audit entry are all there."""
+    unit = review.unit("黄岩", region="331003")
+    account_id = await review.account(unit, region="331003")
+    await review.submit(unit.editor, account_id)
+    holder: list[tuple[dict[str, Any], str]] = []
+
+    async def submit() -> None:
+        holder.append(await review.submit(unit.editor, account_id))
+
+    statements = await _statements_of(review, submit())
+    writes = [s for s in statements if not s.startswith("SELECT")]
+    assert len(writes) == 1, writes
+    assert all(f"INSERT INTO {t} " in writes[0] for t in ("posts", "post_revisions", "audit_log")), writes
+    post, etag = holder[0]
+    assert post["revision"] == 1 and etag == 'W/"1"'
+    entries = [e for e in await review.audit("post.submit") if e["target"] == post["id"]]
+    assert len(entries) == 1 and entries[0]["actor_id"] == unit.editor.id
+    assert entries[0]["detail"]["revision"] == 1
+    r = await unit.editor.http.get(f"/v1/posts/{post['id']}")
+    assert r.status_code == 200 and r.json()["status"] == post["status"]
+
+
+async def test_the_events_of_a_submission_go_to_the_outbox_in_one_statement(review: ReviewKit) -> None:
+    unit = review.unit("温岭", region="331081")
+    account_id = await review.account(unit, region="331081")
+    await review.submit(unit.editor, account_id)
+    holder: list[tuple[dict[str, Any], str]] = []
+
+    async def submit() -> None:
+        holder.append(await review.submit(unit.editor, account_id))
+
+    statements = await _statements_of(review, submit(), outbox_inserts=True)
+    assert sum(1 for s in statements if s.startswith("INSERT INTO outbox")) == 1, statements
+    events = [t for t, _ in await review.outbox(holder[0][0]["id"])]
+    assert len(events) >= 2, events  # every event the submission recorded, in the order recorded
