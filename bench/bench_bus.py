@@ -24,7 +24,9 @@ ratios, carrying the goals. The issue's first yardstick, 213-byte records withou
 secondary line: aiokafka reads such a record about twice as fast and sends it about 2.5x cheaper, a cost of
 the record format that no runner or relay can win back. The runner is also run with a no-op handler
 (inbox only): its fixed cost per message, the floor under every consumer (scoring's ingest, #13), and a
-second time with ``read_ahead=True``.
+second time with ``read_ahead=True``. Each consumer phase is run ``--repeat`` times (default 2) and its
+best run kept; the like-for-like yardstick is read before and after them and its faster read kept: on a
+shared machine, the least disturbed run of each.
 
 Each of ours is reported as a fraction of its yardstick. A benchmark, not a test: nothing is asserted.
 Prints a progress line per phase and a table; writes ``bench/results/bus.json``.
@@ -508,16 +510,34 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
     await fill_metrics_topic(kafka, consume_topic, args.consume)
     # The runner's own records (CloudEvents headers, ~270-byte values) read raw: aiokafka's cost for them.
     rates["raw_consume_same"] = await raw_consume(
-        kafka, consume_topic, args.consume, "raw consume, same records"
+        kafka, consume_topic, args.consume, "raw consume, same, before"
     )
-    rates["consumer"] = await consumer_throughput(
-        engine, kafka, consume_topic, args.consume, args.consume_cap
-    )
-    rates["consumer_noop"] = await consumer_throughput(
-        engine, kafka, consume_topic, args.consume, args.consume_cap, noop=True
-    )
-    rates["consumer_read_ahead"] = await consumer_throughput(
-        engine, kafka, consume_topic, args.consume, args.consume_cap, read_ahead=True
+
+    async def best(**variant: bool) -> Rate:
+        """The best of ``--repeat`` runs: on a shared machine the fastest run is the one least disturbed."""
+        runs = [
+            await consumer_throughput(engine, kafka, consume_topic, args.consume, args.consume_cap, **variant)
+            for _ in range(args.repeat)
+        ]
+        fastest = max(runs, key=lambda r: r.per_second)
+        fastest.note += f"; best of {len(runs)}: " + ", ".join(f"{r.per_second:,.0f}/s" for r in runs)
+        return fastest
+
+    rates["consumer"] = await best()
+    rates["consumer_noop"] = await best(noop=True)
+    rates["consumer_read_ahead"] = await best(read_ahead=True)
+    # The yardstick read again after ours, and the faster read kept (as ours are the best of their runs):
+    # the load of a shared machine moves during a run. Both reads are in the results.
+    after = await raw_consume(kafka, consume_topic, args.consume, "raw consume, same, after")
+    before = rates["raw_consume_same"]
+    rates["raw_consume_same_before"], rates["raw_consume_same_after"] = before, after
+    fastest = max((before, after), key=lambda r: r.per_second)
+    rates["raw_consume_same"] = Rate(
+        "raw consume, same records",
+        fastest.items,
+        fastest.seconds,
+        "no group, orjson.loads per message; the faster of a read before and one after the runner",
+        fastest.cpu_us,
     )
     await engine.dispose()
 
@@ -566,6 +586,7 @@ def main() -> None:
     parser.add_argument("--relay", type=int, default=50_000, help="outbox rows per relay run")
     parser.add_argument("--consume", type=int, default=50_000, help="messages for the consumer runner")
     parser.add_argument("--consume-cap", type=float, default=30.0, help="seconds at most for the consumer")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each consumer phase (best kept)")
     parser.add_argument("--pg-seconds", type=float, default=3.0, help="duration of the one-row tx phase")
     args = parser.parse_args()
     started = time.perf_counter()

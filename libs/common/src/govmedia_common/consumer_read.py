@@ -166,13 +166,19 @@ def _list_validator(cls: type[Event]) -> Callable[[Any], list[Event]]:
 def read_ahead(
     records: Sequence[Record], handlers: Mapping[str, tuple[type[Event], Handler]], ready: dict[int, Item]
 ) -> None:
-    """Read ``records`` into ``ready``; a record that cannot be read is left out (read again, and refused,
-    when its batch is handled)."""
-    for record in records:
-        try:
-            ready[id(record)] = read_item(record, handlers)
-        except (EnvelopeError, ValueError):
-            continue
+    """Read ``records`` into ``ready`` (validated together, as :func:`read_items` does); a record that cannot
+    be read is left out (read again, and refused, when its batch is handled)."""
+    try:
+        items = _read_items_together(records, handlers, None)
+    except (EnvelopeError, ValueError):
+        for record in records:
+            try:
+                ready[id(record)] = read_item(record, handlers)
+            except (EnvelopeError, ValueError):
+                continue
+        return
+    for item in items:
+        ready[id(item.record)] = item
 
 
 def observe_many(histogram: Any, value: float, count: int) -> None:
