@@ -1,5 +1,6 @@
-"""A forced-closure recommendation reaches the competent office also when notify learns of that office only
-after the recommendation (UnitRegistered read late: topics have no order between them).
+"""A forced-closure recommendation, and the notices of the cases behind it, reach the competent office also
+when notify learns of that office only after they were sent (UnitRegistered read late: topics have no
+order between them).
 
 The recommendation is written once, by the sweep; addressing it from whatever the directory held at that
 instant made the office's inbox depend on arrival order (story f of tests/e2e once timed out so).
@@ -31,6 +32,14 @@ async def _closures(who: Any, account_id: str) -> list[dict[str, Any]]:
     ]
 
 
+async def _notices(who: Any, account_id: str) -> list[dict[str, Any]]:
+    r = await who.http.get("/v1/inbox", params={"limit": 200})
+    assert r.status_code == 200, r.text
+    return [
+        m for m in r.json()["items"] if m["kind"] == "notice" and m["payload"]["account_id"] == account_id
+    ]
+
+
 async def test_an_office_learnt_after_the_recommendation_receives_it_once(notify: Any) -> None:
     kit = notify
     unit = await kit.unit()
@@ -45,9 +54,18 @@ async def test_an_office_learnt_after_the_recommendation_receives_it_once(notify
         assert r.status_code == 200, r.text
         assert r.json()["listed"] == [unit.account_id], (quarter, r.json())
     assert await _closures(staff, unit.account_id) == []  # nobody to address it to yet
+    assert await _notices(staff, unit.account_id) == []
+    unit_notices = await _notices(unit.liaison, unit.account_id)
+    assert len(unit_notices) == 6
     event = kit.unit_event(office_id, "台州市路桥区人民政府办公室", "331004", "office")
     await kit.apply(on_unit_event, event)
     [message] = await _closures(staff, unit.account_id)
     assert message["payload"]["quarter"] == "2025-Q3" and message["payload"]["listings"] == 3
+    notices = await _notices(staff, unit.account_id)
+    assert sorted(m["payload"]["case_id"] for m in notices) == sorted(
+        m["payload"]["case_id"] for m in unit_notices
+    )
+    assert {m["subject"] for m in notices} == {m["subject"] for m in unit_notices}
     await kit.apply(on_unit_event, event)  # read again (redelivery) or changed later: not twice
     assert len(await _closures(staff, unit.account_id)) == 1
+    assert len(await _notices(staff, unit.account_id)) == 6

@@ -88,6 +88,20 @@ async def purge_delivered(session: AsyncSession, *, before: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def inbox_of_cases_in(
+    session: AsyncSession, *, prefix: str, kinds: Sequence[str], not_org: str
+) -> Sequence[Delivery]:
+    """Inbox messages about cases of a region subtree, of ``kinds``, to anyone but ``not_org``."""
+    stmt = select(Delivery).where(
+        Delivery.channel == Channel.INBOX,
+        Delivery.case_id.is_not(None),
+        Delivery.kind.in_(list(kinds)),
+        Delivery.org_id.is_distinct_from(not_org),
+        Delivery.region_code.startswith(prefix, autoescape=True),
+    )
+    return (await session.execute(stmt.order_by(Delivery.seq))).scalars().all()
+
+
 async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery | None:
     return (await session.execute(select(Delivery).where(Delivery.id == delivery_id))).scalars().first()
 

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from govmedia_common.auth import region_prefix
 from govmedia_common.workdays import SHANGHAI, Clock
 from govmedia_notify.channels import repository as repo
 from govmedia_notify.channels.domain import Channel, DeliveryStatus, Kind, backoff_seconds, delivery_id
@@ -43,6 +44,52 @@ class Recipient:
     @classmethod
     def of(cls, unit: UnitView) -> Recipient:
         return cls(unit.unit_id, unit.region_code, unit.contact_email, unit.contact_phone)
+
+
+# The messages about a case that go to the competent office as well as the unit; each one's source is the
+# case (cases/service.py), so a copy made for an office learnt late has the id fan-out would have given it.
+OFFICE_CASE_KINDS = (Kind.NOTICE, Kind.ESCALATION, Kind.CASE_CLOSED)
+
+
+async def give_late_office_its_case_messages(session: AsyncSession, office: UnitView) -> int:
+    """Copy into an office's inbox the case messages of its area sent before notify knew of it.
+
+    A case's notice is addressed once, to the office the directory names at that instant; the office's own
+    UnitRegistered may be read later (no order across topics). So when an office is learnt (or changes),
+    the inbox messages of ``OFFICE_CASE_KINDS`` about cases of its subtree for which it is now the nearest
+    office are copied to it (its inbox only: e-mail and SMS are not sent late). Ids are those fan-out gives,
+    so nothing is doubled. Returns how many were added.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    found = await repo.inbox_of_cases_in(
+        session, prefix=region_prefix(office.region_code), kinds=OFFICE_CASE_KINDS, not_org=office.unit_id
+    )
+    for row in found:
+        if row.case_id is None or (row.payload or {}).get("unit_id") == office.unit_id:
+            continue  # the office's own account: its messages go to it as the unit
+        nearest = await directory.office_for(session, row.region_code)
+        if nearest is None or nearest.unit_id != office.unit_id:
+            continue
+        copy_id = delivery_id(row.kind, row.case_id, Channel.INBOX, office.unit_id)
+        rows[copy_id] = {
+            "id": copy_id,
+            "channel": Channel.INBOX,
+            "kind": row.kind,
+            "org_id": office.unit_id,
+            "region_code": row.region_code,
+            "case_id": row.case_id,
+            "recipient": office.unit_id,
+            "subject": row.subject,
+            "body": row.body,
+            "payload": row.payload,
+            "status": DeliveryStatus.DELIVERED,
+            "attempts": 0,
+            "next_attempt_at": row.created_at,
+            "created_at": row.created_at,
+            "delivered_at": row.created_at,
+            "subscription_id": None,
+        }
+    return await repo.add_deliveries(session, list(rows.values()))
 
 
 async def fan_out(

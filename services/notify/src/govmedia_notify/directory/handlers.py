@@ -30,6 +30,7 @@ from govmedia_common.events.registry import (
 )
 from govmedia_common.events.scoring import ScoresComputed
 from govmedia_common.workdays import WorkCalendar
+from govmedia_notify.channels.service import give_late_office_its_case_messages
 from govmedia_notify.closure import service as closure
 from govmedia_notify.directory import repository as repo
 
@@ -41,8 +42,9 @@ async def on_unit_event(
 ) -> None:
     """Keep the newest record of a unit or office: its principal, deputy head, liaison and contacts.
 
-    An office learnt after recommendations meant for it were made receives them now (no order across
-    topics: the sweep may have run before this event was read).
+    An office learnt after messages meant for it were sent (case notices, escalations, closings, closure
+    recommendations) receives them now: there is no order across topics, the alert or the sweep may have
+    been handled before this event was read.
     """
     written = await repo.upsert_unit(
         session,
@@ -62,6 +64,7 @@ async def on_unit_event(
     if written and event.kind == "office":
         office = await repo.get_unit(session, event.unit_id)
         if office is not None:
+            await give_late_office_its_case_messages(session, office)
             await closure.tell_office_learnt_late(session, office)
 
 
