@@ -65,14 +65,17 @@ def wait_for_port(
     raise TimeoutError(f"{what} did not listen on port {port} within {timeout:.0f}s")
 
 
-def listens_on(pid: int, port: int) -> bool:
-    """Whether process ``pid`` itself holds a listening socket on ``port`` (not merely: something does)."""
+def listens_on(pid: int, port: int) -> bool | None:
+    """Whether process ``pid`` itself holds a listening socket on ``port`` (not merely: something does);
+    None when the system does not let us see its sockets."""
     import psutil
 
     try:
         connections = psutil.Process(pid).net_connections(kind="tcp")
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return False
+    except psutil.AccessDenied:
+        return None
     return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections)
 
 
@@ -90,9 +93,12 @@ def wait_until_listening(proc: subprocess.Popen[bytes], port: int, timeout: floa
     deadline = time.monotonic() + timeout
     others_since: float | None = None
     while time.monotonic() < deadline:
-        if listens_on(proc.pid, port):
+        ours = listens_on(proc.pid, port)
+        if ours:
             return
         held = not port_is_free(port)
+        if ours is None and held and proc.poll() is None:  # cannot tell whose: alive and answering will do
+            return
         if proc.poll() is not None:
             if held:
                 raise PortTaken(f"{what}: port {port} is held by another program")
