@@ -61,7 +61,7 @@ async def _handled(engine: AsyncEngine) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in rows]
 
 
-async def test_reading_the_next_poll_ahead_keeps_each_effect_once_and_in_order_through_failures_and_a_crash(
+async def test_the_next_poll_is_read_ahead_by_default_and_each_effect_stays_once_and_in_order_through_a_crash(
     kit: PlumbingKit, events: EventFactory
 ) -> None:
     engine = await kit.database("readahead", DDL)
@@ -103,7 +103,7 @@ async def test_reading_the_next_poll_ahead_keeps_each_effect_once_and_in_order_t
     runner = _CountingRunner(
         service="test", group_id=f"test-ahead-{uuid.uuid4().hex[:8]}", handlers={AccountFiled: handle},
         sessions=session_factory(engine), kafka=kit.kafka, dlt_producer=flaky, max_retries=1,
-        retry_backoff=0.01, max_poll_records=15, read_ahead=True,
+        retry_backoff=0.01, max_poll_records=15,  # read_ahead left at its default: services run it so
     )  # fmt: skip
     crashes = 0
 
