@@ -46,12 +46,12 @@ def test_the_readme_commands_migrate_create_topics_and_start_a_service_on_its_ow
 ) -> None:
     server = infra.database_server_url.rstrip("/")
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVMEDIA_")}
-    port = free_port()
 
     def adapt(word: str) -> str:
         return word.replace(EXAMPLE_SERVER, server).replace(EXAMPLE_BOOTSTRAP, infra.kafka_bootstrap)
 
     started: list[subprocess.Popen[bytes]] = []
+    uvicorn: list[tuple[list[str], dict[str, str]]] = []
     try:
         for line in readme_block():
             for command in line.split("&&"):
@@ -79,25 +79,9 @@ def test_the_readme_commands_migrate_create_topics_and_start_a_service_on_its_ow
                     assert done.returncode == 0, f"{command}\n{done.stdout}{done.stderr}"
                     continue
                 assert program == "uvicorn", line
-                args = [str(port) if a == "8001" else a for a in args]
-                log = open(tmp_path / "service.log", "wb")  # noqa: SIM115 - closed with the process
-                started.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "uvicorn", *args], env=local, stdout=log, stderr=log
-                    )
-                )
-        assert started, "the README shows no per-service command"
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert started[0].poll() is None, (tmp_path / "service.log").read_text()[-3000:]
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise AssertionError((tmp_path / "service.log").read_text()[-3000:])
+                uvicorn.append((args, local))
+        assert uvicorn, "the README shows no per-service command"
+        port = _serve_until_ready(*uvicorn[0], tmp_path, started)
         docs = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5)
         assert docs.status_code == 200
     finally:
@@ -107,3 +91,38 @@ def test_the_readme_commands_migrate_create_topics_and_start_a_service_on_its_ow
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def _serve_until_ready(
+    args: list[str], env: dict[str, str], tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> int:
+    """Run the README's uvicorn command on a free port until its own process answers ready; the port.
+
+    The port is picked free, but another program may take it before uvicorn binds (two test sessions at
+    once): then uvicorn exits, or something else answers there; the command is run again on another port.
+    Readiness counts only when /readyz names this process (GOVMEDIA_INSTANCE_ID).
+    """
+    for _ in range(3):
+        port = free_port()
+        log_file = tmp_path / f"service-{port}.log"
+        log = open(log_file, "wb")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", *[str(port) if a == "8001" else a for a in args]],
+            env={**env, "GOVMEDIA_INSTANCE_ID": "readme-test"},
+            stdout=log,
+            stderr=log,
+        )
+        started.append(proc)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                if ready.status_code == 200 and ready.json().get("pid") == proc.pid:
+                    return port
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.5)
+        text = log_file.read_text(errors="replace")
+        if proc.poll() is None or "address already in use" not in text.lower():
+            raise AssertionError(text[-3000:])
+    raise AssertionError("three free ports were taken before uvicorn bound them")
