@@ -236,7 +236,8 @@ def demo_command(
     saved.write_text(json.dumps(summary_doc, ensure_ascii=False, indent=2))
     console.print(
         f"The platform's clock now reads {clock.now():%Y-%m-%d %H:%M} ({where}) "
-        "and runs on from there; restarting `make run` puts it back on real time. "
+        "and runs on from there, also after `make run` is restarted (the data is dated by it); "
+        "`make clean` starts afresh on real time. "
         f"Sign in as admin. The summary is also in {saved}."
     )
     return summary_doc
