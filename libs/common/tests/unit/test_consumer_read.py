@@ -219,3 +219,34 @@ def test_records_as_our_producers_and_relays_write_them_never_take_the_general_r
         env.subject,
         env.data,
     )
+
+
+def test_the_young_generation_holds_two_full_polls_so_batches_are_freed_before_a_collection(
+    events: EventFactory,
+) -> None:
+    """The runner handles one poll while it reads the next: both stay alive together. A young collection in
+    the middle walks them again and again (and promotes them), so the threshold must hold both."""
+    import gc
+
+    from govmedia_common import consumer_read
+    from govmedia_common.consumer import MAX_POLL_RECORDS
+
+    async def handler(event: Any, ctx: Any, session: Any) -> None:
+        return None
+
+    handlers: dict[str, Any] = {AccountFiled.event_type: (AccountFiled, handler)}
+    envs = [(env.headers(), env.value()) for env in (wrap(events.account_filed()) for _ in range(200))]
+    gc.disable()
+    try:
+        before = gc.get_count()[0]
+        records = [
+            _record([(k, v) for k, v in headers], value, offset=i) for i, (headers, value) in enumerate(envs)
+        ]
+        items = read_items(records, handlers)
+        assert isinstance(items, list)
+        pairs = [(item.event, item.ctx) for item in items]
+        per_record = (gc.get_count()[0] - before) / len(records)
+    finally:
+        gc.enable()
+    assert len(pairs) == len(records)
+    assert 2 * MAX_POLL_RECORDS * per_record <= consumer_read.GC_GEN0_THRESHOLD, per_record
