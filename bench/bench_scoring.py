@@ -168,26 +168,36 @@ async def raw_consume(kafka: KafkaSettings, n: int) -> float:
     return rate
 
 
+async def backends_cpu(session: Any) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend connected to this database (local server only)."""
+    pids = await session.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
+    return {pid: cpu for (pid,) in pids if (cpu := process_cpu(pid)) is not None}
+
+
 async def scoring_consume(
     url: str, kafka: KafkaSettings, n: int, cap: float, *, apply: bool = True
-) -> tuple[float, float]:
-    """Rate of the scoring consumer over the snapshots; returns (per second, group join seconds).
+) -> dict[str, float]:
+    """The scoring consumer over the snapshots: per second, group join seconds, CPU µs per snapshot.
 
     ``apply=False`` measures the runner alone (parse, inbox dedupe, transaction) with a handler that does
-    nothing: the floor any consumer on this runner starts from.
+    nothing: the floor any consumer on this runner starts from. CPU time (this process, and the database's
+    backends) is counted from the first batch on, like the rate; the load of a shared machine moves it much
+    less than the rate, so the two CPU ratios are the steadier comparison of ours with the floor.
     """
     engine = create_engine(url, pool_size=4)
     handled = 0
-    first_at = 0.0
+    first_at = first_cpu = 0.0
+    pg_at_first: dict[int, float] = {}
     done = asyncio.Event()
 
     @batch
     async def scoring_handler(session: Any, items: Sequence[tuple[MetricsObserved, MessageContext]]) -> None:
-        nonlocal handled, first_at
+        nonlocal handled, first_at, first_cpu, pg_at_first
         if apply:
             await apply_batch(session, [e for e, _ in items])
         if handled == 0:
-            first_at = time.perf_counter()
+            pg_at_first = await backends_cpu(session)
+            first_at, first_cpu = time.perf_counter(), time.process_time()
         handled += len(items)
         if handled >= n:
             done.set()
@@ -207,7 +217,9 @@ async def scoring_consume(
     try:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), cap)
-        ended = time.perf_counter()
+        ended, ended_cpu = time.perf_counter(), time.process_time()
+        async with session_factory(engine)() as session:
+            pg_at_end = await backends_cpu(session)
     finally:
         runner.stop_soon()
         task.cancel()
@@ -216,10 +228,20 @@ async def scoring_consume(
         await dlt.stop()
         await engine.dispose()
     rate = handled / (ended - (first_at or started))
+    counted = max(handled - 1, 1)  # from the first batch on (its records are not in the rate either)
+    pg = sum(cpu - pg_at_first.get(pid, 0.0) for pid, cpu in pg_at_end.items())
+    out = {
+        "per_s": rate,
+        "join_s": (first_at or ended) - started,
+        "cpu_us_per_msg_process": (ended_cpu - first_cpu) / counted * 1e6,
+        "cpu_us_per_msg_postgres": pg / counted * 1e6,
+    }
     progress(
-        f"{'scoring consumer' if apply else 'runner, no-op handler'}: {rate:,.0f}/s ({handled:,} snapshots)"
+        f"{'scoring consumer' if apply else 'runner, no-op handler'}: {rate:,.0f}/s ({handled:,} snapshots); "
+        f"CPU per snapshot {out['cpu_us_per_msg_process']:.1f} us here, "
+        f"{out['cpu_us_per_msg_postgres']:.1f} us in PostgreSQL"
     )
-    return rate, (first_at or ended) - started
+    return out
 
 
 async def fold(url: str) -> tuple[float, int, int]:
@@ -340,13 +362,20 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
     raw_before = await raw_consume(kafka, args.snapshots)
     # the floor on databases of its own (the inbox would otherwise hold every event for the next run),
     # read before and after ours like the yardstick: their mean brackets ours on a machine whose load moves
-    floors = []
+    floor_runs = []
     for label in ("before", "after"):
         if label == "after":
-            ours, join = await scoring_consume(url, kafka, args.snapshots, cap=args.cap)
+            mine = await scoring_consume(url, kafka, args.snapshots, cap=args.cap)
         floor_url = await fresh_db(infra, f"bench_scoring_floor_{label}_{run_id}")
-        floors.append((await scoring_consume(floor_url, kafka, args.snapshots, cap=args.cap, apply=False))[0])
+        floor_runs.append(await scoring_consume(floor_url, kafka, args.snapshots, cap=args.cap, apply=False))
+    floors = [f["per_s"] for f in floor_runs]
     floor = sum(floors) / len(floors)
+    ours, join = mine["per_s"], mine["join_s"]
+
+    def cpu(run: dict[str, float]) -> float:
+        return run["cpu_us_per_msg_process"] + run["cpu_us_per_msg_postgres"]
+
+    floor_cpu = {k: sum(f[k] for f in floor_runs) / 2 for k in floor_runs[0] if k.startswith("cpu")}
     # the yardstick again right after ours: on a shared machine the load moves between measurements, and
     # the mean of the two brackets ours more fairly than one reading taken a minute earlier
     raw_after = await raw_consume(kafka, args.snapshots)
@@ -361,6 +390,17 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
         "ratio": round(ours / raw, 3) if raw else None,
         "runner_noop_handler_per_s": round(floor, 1),
         "runner_noop_before_after_per_s": [round(f, 1) for f in floors],
+        "cpu_us_per_snapshot": {
+            "scoring_consumer": {k[15:]: round(v, 1) for k, v in mine.items() if k.startswith("cpu")},
+            "runner_floor": {k[15:]: round(v, 1) for k, v in floor_cpu.items()},
+        },
+        # the floor's CPU per snapshot over ours: 1.0 = the handler costs nothing
+        "cpu_ratio_to_runner_floor": round(
+            (floor_cpu["cpu_us_per_msg_process"] + floor_cpu["cpu_us_per_msg_postgres"]) / cpu(mine), 3
+        ),
+        "cpu_ratio_to_runner_floor_process_only": round(
+            floor_cpu["cpu_us_per_msg_process"] / mine["cpu_us_per_msg_process"], 3
+        ),
         "ratio_to_runner_floor": round(ours / floor, 3) if floor else None,
         "goal_ratio": INGEST_GOAL,
         "fold_seconds": round(fold_s, 2),
@@ -401,6 +441,7 @@ def main() -> None:
     print(f"{'  (same runner, no-op batch handler/s)':<48}{ingest['runner_noop_handler_per_s']:>14,.0f}")
     print(f"{'  scoring consumer / runner floor':<48}{ingest['ratio_to_runner_floor']:>14.3f}")
     print(f"{'  runner floor / raw consume+parse':<48}{ingest['runner_floor_ratio']:>14.3f}")
+    print(f"{'  by CPU per snapshot: runner floor / ours':<48}{ingest['cpu_ratio_to_runner_floor']:>14.3f}")
     print(f"{'  fold of the snapshots into posts and days (s)':<48}{ingest['fold_seconds']:>14.2f}")
     print(f"{'  ingest + fold / raw consume+parse':<48}{ingest['ingest_plus_fold_ratio']:>14.3f}")
     label = f"recompute month, {rec['accounts'] // 1000:,}k accounts x 30 days (s)"

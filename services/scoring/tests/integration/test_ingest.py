@@ -42,9 +42,7 @@ async def test_metric_snapshots_leave_the_days_exactly_as_a_full_refresh_from_th
             scoring.metrics(ids["new"], posts[ids["new"]][0], snap, reads=41),
         ]
     )
-    async with scoring.sessions() as session:
-        await snapshots.fold_pending(session)
-    short = await scoring.sql(DAY_ROWS)
+    short = await scoring.sql(DAY_ROWS)  # a small batch: folded at once, no computation needed
     busy_day = next(r for r in short if r.account_id == ids["busy"] and r.reads >= 5000)
     assert (busy_day.lead_reads, busy_day.lead_likes, busy_day.max_reads) == (5000, 70, 5000)
     async with scoring.sessions() as session, session.begin():
@@ -52,10 +50,12 @@ async def test_metric_snapshots_leave_the_days_exactly_as_a_full_refresh_from_th
     assert await scoring.sql(DAY_ROWS) == short
 
 
+@pytest.mark.parametrize("backlog", [False, True], ids=["folded-at-once", "logged-then-folded"])
 async def test_a_metric_a_later_snapshot_leaves_out_keeps_what_an_earlier_one_of_the_same_batch_said(
-    scoring: Any,
+    scoring: Any, backlog: bool
 ) -> None:
     account = str(uuid.uuid4())
+    others = [str(uuid.uuid4()) for _ in range(snapshots.LOG_ONLY_FROM if backlog else 0)]
     pub = scoring.observed(account, scoring.clock.now().date(), "p-1")
     await scoring.apply([pub])
     t = scoring.clock.now()
@@ -65,11 +65,15 @@ async def test_a_metric_a_later_snapshot_leaves_out_keeps_what_an_earlier_one_of
             scoring.metrics(account, "p-1", t, reads=10, likes=1),
             scoring.metrics(account, "p-1", t + timedelta(hours=1), likes=3),
             scoring.metrics(account, "p-1", t - timedelta(hours=1), reads=999, shares=5),  # older: ignored
+            *(scoring.metrics(a, "p-1", t, reads=1) for a in others),  # a large poll stays in the log
         ]
     )
-    await scoring.apply([scoring.metrics(account, "p-1", t + timedelta(minutes=30), shares=7)])  # late
-    async with scoring.sessions() as session:
-        await snapshots.fold_pending(session)
+    late = [scoring.metrics(account, "p-1", t + timedelta(minutes=30), shares=7)]
+    await scoring.apply(late + [scoring.metrics(a, "p-2", t, reads=1) for a in others])
+    if backlog:
+        assert await scoring.sql("SELECT reads FROM posts WHERE account_id = :a", a=account) == [(None,)]
+        async with scoring.sessions() as session:
+            assert await snapshots.fold_pending(session) >= 4 + 2 * len(others)
     post = await scoring.sql("SELECT reads, likes, shares FROM posts WHERE account_id = :a", a=account)
     assert tuple(post[0]) == (10, 3, None)
     day = await scoring.sql("SELECT reads, likes, shares FROM account_days WHERE account_id = :a", a=account)
@@ -122,6 +126,21 @@ async def test_snapshots_appended_by_a_batch_that_rolls_back_are_not_in_the_log(
                     await session.execute(text("SELECT 1"))
                 await apply_batch(session, [scoring.metrics(account, "p-1", t, reads=1)])
                 raise Boom
+    assert await scoring.sql("SELECT count(*) FROM metric_snapshots WHERE account_id = :a", a=account) == [
+        (0,)
+    ]
+
+
+async def test_a_small_batch_of_snapshots_is_in_posts_and_days_when_its_transaction_commits(
+    scoring: Any,
+) -> None:
+    account = str(uuid.uuid4())
+    await scoring.apply([scoring.observed(account, scoring.clock.now().date(), "p-1")])
+    t = scoring.clock.now()
+    await scoring.apply([scoring.metrics(account, "p-1", t, reads=40, likes=4)])
+    assert await scoring.sql("SELECT reads, likes FROM posts WHERE account_id = :a", a=account) == [(40, 4)]
+    days = await scoring.sql("SELECT reads, likes FROM account_days WHERE account_id = :a", a=account)
+    assert days == [(40, 4)]
     assert await scoring.sql("SELECT count(*) FROM metric_snapshots WHERE account_id = :a", a=account) == [
         (0,)
     ]

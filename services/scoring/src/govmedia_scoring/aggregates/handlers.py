@@ -145,16 +145,20 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event]) -> int:
     """Apply a batch of consumed events set-based; returns how many daily aggregates were refreshed."""
     posts_metrics: list[MetricsObserved] = []
     others: list[Event] = []
-    for e in events:  # most of the traffic: metric snapshots of posts, only appended to the log
+    for e in events:  # most of the traffic: metric snapshots of posts, appended to the log
         if type(e) is MetricsObserved and e.platform_post_id is not None:
             posts_metrics.append(e)
         else:
             others.append(e)
     await snapshots.append(session, posts_metrics)
-    return await _apply_facts(session, others) if others else 0
+    # A consumer keeping up gets small polls: their snapshots are folded at once, so posts and days are
+    # current when the inbox says handled. A backlog (large polls) leaves them in the log for the next
+    # small poll of those accounts or the next computation, which fold many snapshots of a post at once.
+    fold_now = [] if len(posts_metrics) >= snapshots.LOG_ONLY_FROM else [e.account_id for e in posts_metrics]
+    return await _apply_facts(session, others, fold_now) if others or fold_now else 0
 
 
-async def _apply_facts(session: AsyncSession, events: Sequence[Event]) -> int:
+async def _apply_facts(session: AsyncSession, events: Sequence[Event], fold_now: Sequence[str]) -> int:
     accounts: list[tuple[object, ...]] = []
     settings: list[tuple[object, ...]] = []
     submitted: list[tuple[str, str, bool]] = []
@@ -236,7 +240,8 @@ async def _apply_facts(session: AsyncSession, events: Sequence[Event]) -> int:
     # concurrently (the posts and observations consumers) would each miss the other's write. Take a lock per
     # account first, in a fixed order, so they follow each other.
     locked = {str(e.account_id) for e in events if hasattr(e, "account_id")} | {t[1] for t in targets}
-    await store.lock_accounts(session, locked)
+    await store.lock_accounts(session, locked | set(fold_now))  # one statement: one order, no deadlock
+    await snapshots.fold_accounts(session, sorted(set(fold_now)), lock=False)
     touched: list[store.DayKey] = []
     await store.upsert_accounts(session, _latest(accounts, slice(0, 1), 11))
     await store.upsert_region_settings(session, _latest(settings, slice(0, 1), 2))  # type: ignore[arg-type]

@@ -1,10 +1,12 @@
 """Metric snapshots of posts: appended as they arrive, folded into posts and days before a computation.
 
 Metric snapshots are most of the traffic scoring reads, and a post gets many of them. A consumer batch
-only appends its snapshots to ``metric_snapshots`` (:func:`append`: one binary ``COPY``, no lock,
-nothing read). :func:`fold_pending` folds the log into ``posts`` (the latest snapshot of each
-post) and re-aggregates the metric columns of the posts' days in ``account_days``; the computation calls it
-first (``engine.compute.compute_period``), so every score reads folded days. Each post's snapshots are
+appends its snapshots to ``metric_snapshots`` (:func:`append`: one binary ``COPY``). A small batch (a
+consumer keeping up) then folds its accounts' snapshots at once (:func:`fold_accounts`); a large one (a
+backlog) leaves them there — no lock, nothing read — for the next small batch of those accounts or for
+:func:`fold_pending`, which the computation calls first (``engine.compute.compute_period``), so every score
+reads folded days. A fold writes each post's effective snapshots into ``posts`` and re-aggregates the metric
+columns of the posts' days in ``account_days``. Each post's snapshots are
 folded as if applied one by one in the order they arrived: a snapshot counts only when it is newer than
 every snapshot of the post before it (and than the one held), and a metric a snapshot leaves out (null)
 keeps the last value reported. Folding many snapshots of a post at once costs one row update of the post
@@ -28,6 +30,8 @@ from govmedia_scoring.aggregates import store
 
 METRICS = ("reads", "watching", "likes", "shares", "comments")
 ACCOUNTS_PER_FOLD = 1000  # accounts locked and folded per transaction
+# A poll with at least this many snapshots of posts is a backlog: they stay in the log (see apply_batch).
+LOG_ONLY_FROM = 200
 
 _COLUMNS = ("account_id", "platform_post_id", "as_of", *METRICS)
 
@@ -49,10 +53,11 @@ async def append(session: AsyncSession, events: Sequence[MetricsObserved]) -> No
     await driver.copy_records_to_table(
         "metric_snapshots",
         columns=_COLUMNS,
-        records=[
+        # a generator: each row tuple is freed once sent, so a batch does not wake the cyclic GC
+        records=(
             (e.account_id, e.platform_post_id, e.as_of, e.reads, e.watching, e.likes, e.shares, e.comments)
             for e in events
-        ],
+        ),
     )
 
 
@@ -126,11 +131,15 @@ _FOLD = text(_fold_sql())
 _PENDING = text("SELECT DISTINCT account_id FROM metric_snapshots ORDER BY 1")
 
 
-async def fold_accounts(session: AsyncSession, account_ids: Sequence[str]) -> int:
-    """Fold the logged snapshots of these accounts (locked first) in the caller's transaction; how many."""
+async def fold_accounts(session: AsyncSession, account_ids: Sequence[str], *, lock: bool = True) -> int:
+    """Fold the logged snapshots of these accounts in the caller's transaction; how many.
+
+    The accounts are locked first unless the caller holds their locks already (``lock=False``).
+    """
     if not account_ids:
         return 0
-    await store.lock_accounts(session, account_ids)
+    if lock:
+        await store.lock_accounts(session, account_ids)
     n, accounts, days = (await session.execute(_FOLD, {"ids": list(account_ids)})).one()
     missing: list[tuple[str, date]] = list(zip(accounts or (), days or (), strict=True))
     await store.refresh_days(session, missing)  # days that had no aggregate row yet: a full refresh
