@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, func, or_, select, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import Column, Insert, Table, Text, any_, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import Principal, region_prefix
+from govmedia_common.db import audit_table, outbox_table
 from govmedia_common.events import AccountSnapshot
 from govmedia_common.scoping import scoped, sees_only_own_unit
 from govmedia_review.models import (
@@ -56,19 +57,29 @@ async def get_account(session: AsyncSession, account_id: str) -> AccountView | N
     return await session.get(AccountView, account_id)
 
 
-async def account_with_lexicon_versions(
-    session: AsyncSession, account_id: str, scopes: Sequence[str]
-) -> tuple[AccountView | None, list[tuple[str, str, int]]]:
-    """The account and (scope, kind, seq) of the active lists at ``scopes``, in one round trip (submit)."""
+def _account_with_lexicon_versions() -> Any:
     versions = (
         select(
             func.json_agg(func.json_build_array(Lexicon.scope_region, Lexicon.kind, Lexicon.seq), type_=JSONB)
         )
-        .where(Lexicon.active, Lexicon.scope_region.in_(list(scopes)))
+        .where(Lexicon.active, Lexicon.scope_region == any_(bindparam("scopes", type_=ARRAY(Text))))
         .scalar_subquery()
     )
+    return select(AccountView, versions).where(AccountView.account_id == bindparam("account_id"))
+
+
+# Built once (the submit path runs it for every submission; see _NEW_POST_STATEMENTS below).
+_ACCOUNT_WITH_LEXICON_VERSIONS = _account_with_lexicon_versions()
+
+
+async def account_with_lexicon_versions(
+    session: AsyncSession, account_id: str, scopes: Sequence[str]
+) -> tuple[AccountView | None, list[tuple[str, str, int]]]:
+    """The account and (scope, kind, seq) of the active lists at ``scopes``, in one round trip (submit)."""
     row = (
-        await session.execute(select(AccountView, versions).where(AccountView.account_id == account_id))
+        await session.execute(
+            _ACCOUNT_WITH_LEXICON_VERSIONS, {"account_id": account_id, "scopes": list(scopes)}
+        )
     ).first()
     if row is None:
         return None, []
@@ -95,24 +106,83 @@ async def active_accounts_in(
 # ------------------------------------------------------------------------------------------------ posts
 
 
-def _values(row: Any) -> dict[str, Any]:
-    """The column values of a new ORM row, for a Core insert (identity columns left to the database)."""
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.identity is None}
+# The submit path's statements are built once and executed with parameters: building a statement with
+# its values (coercing every value into a bound parameter, the ORM's per-column work) cost more CPU per
+# submission than executing it (bench/bench_write_path.py).
+_NEW_POST_STATEMENTS: dict[
+    tuple[tuple[str, int], ...], tuple[Insert, list[tuple[str, list[Column[Any]]]]]
+] = {}
+
+
+def _insertable(table: Table) -> list[Column[Any]]:
+    """The columns a new row's insert writes: identity and server-default columns are the database's."""
+    return [c for c in table.columns if c.identity is None and c.server_default is None]
+
+
+def _bound_insert(table: Table, prefixes: list[str]) -> Insert:
+    """INSERT INTO ``table`` of one row per prefix (VALUES in that order), every value a bound parameter."""
+    rows = [{c.key: bindparam(f"{p}{c.key}", type_=c.type) for c in _insertable(table)} for p in prefixes]
+    return table.insert().values(rows if len(rows) > 1 else rows[0])
+
+
+def _new_post_statement(
+    parts: tuple[tuple[Table, int], ...],
+) -> tuple[Insert, list[tuple[str, list[Column[Any]]]]]:
+    """INSERT INTO the first table, the others as data-modifying CTEs, each part (table, rows) one
+    statement; the (parameter prefix, columns) of every row, in order."""
+    key = tuple((t.name, n) for t, n in parts)
+    if (known := _NEW_POST_STATEMENTS.get(key)) is not None:
+        return known
+    prefixes = [[f"p{i}_{j}_" for j in range(n)] for i, (_, n) in enumerate(parts)]
+    inserts = [_bound_insert(t, prefixes[i]) for i, (t, _) in enumerate(parts)]
+    stmt = inserts[0].add_cte(*(insert.cte(f"part_{i}") for i, insert in enumerate(inserts) if i))
+    rows = [(p, _insertable(t)) for (t, _), ps in zip(parts, prefixes, strict=True) for p in ps]
+    _NEW_POST_STATEMENTS[key] = (stmt, rows)
+    return stmt, rows
+
+
+def _column_value(row: Any, column: Column[Any]) -> Any:
+    if isinstance(row, dict):
+        return row.get(column.key)
+    value = getattr(row, column.key)
+    if value is None and column.default is not None:  # what the ORM would have filled in
+        default: Any = column.default
+        if default.is_scalar:
+            return default.arg
+        if default.is_callable:
+            return default.arg(None)
+    return value
 
 
 async def insert_new_post(
-    session: AsyncSession, row: Post, children: Sequence[Any], *, audit: Insert | None = None
+    session: AsyncSession,
+    row: Post,
+    children: Sequence[Any],
+    *,
+    audit_entry: dict[str, Any] | None = None,
+    outbox_rows: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """A new post row, its first history rows and (optionally) the audit entry of its submission in ONE
-    statement: data-modifying CTEs, a round trip instead of three on the submit path. The foreign keys of
-    the history rows are checked at the end of the statement, when the post row exists."""
-    stmt = insert(Post).values(_values(row))
-    ctes = [
-        insert(type(child)).values(_values(child)).cte(f"history_{i}") for i, child in enumerate(children)
-    ]
-    if audit is not None:
-        ctes.append(audit.cte("audit_entry"))
-    await session.execute(stmt.add_cte(*ctes))
+    """A new post row, its first history rows, the audit entry of its submission
+    (``govmedia_common.audit.audit_values``) and its outbox rows in ONE statement: data-modifying CTEs,
+    one round trip instead of five on the submit path. The history rows' foreign keys are checked at the
+    end of the statement, when the post row exists; the outbox rows are one multi-row insert, so their
+    ``seq`` follows their order. Identity and server-default columns are left to the database."""
+    sources: list[Any] = [row]
+    parts: list[tuple[Table, int]] = [(cast(Table, Post.__table__), 1)]
+    for child in children:
+        sources.append(child)
+        parts.append((cast(Table, type(child).__table__), 1))
+    if audit_entry is not None:
+        sources.append(audit_entry)
+        parts.append((audit_table, 1))
+    if outbox_rows:
+        sources.extend(outbox_rows)
+        parts.append((outbox_table, len(outbox_rows)))
+    stmt, rows = _new_post_statement(tuple(parts))
+    params: dict[str, Any] = {}
+    for source, (prefix, columns) in zip(sources, rows, strict=True):
+        params.update({f"{prefix}{c.key}": _column_value(source, c) for c in columns})
+    await session.execute(stmt, params)
 
 
 async def get_post(session: AsyncSession, post_id: str, *, lock: bool = False) -> Post | None:
