@@ -7,7 +7,6 @@ mistyped a service name, a database URL or a broker address, or had nothing runn
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -121,11 +120,35 @@ def test_clean_refuses_while_the_platform_runs_and_removes_data_and_clock_once_s
     data = tmp_path / ".govmedia"
     (data / "postgres" / "pgdata").mkdir(parents=True)
     (data / "clock.json").write_text('{"offset_seconds": 864000}')
-    (data / "state.json").write_text(json.dumps({"pid": os.getpid()}))  # alive: this very process
-    code, output = _run("clean", "--data-dir", str(data))
+    # a running `govmedia up`, as far as its command line tells
+    platform = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "govmedia", "up"])
+    try:
+        (data / "state.json").write_text(json.dumps({"pid": platform.pid}))
+        code, output = _run("clean", "--data-dir", str(data))
+    finally:
+        platform.kill()
+        platform.wait()
     assert code == 1 and "govmedia down" in output, output
     assert (data / "clock.json").exists()
     (data / "state.json").write_text(json.dumps({"pid": 2**22 + 12345}))  # a supervisor long gone
     code, output = _run("clean", "--data-dir", str(data))
     assert code == 0, output
     assert not data.exists()
+
+
+def test_down_never_signals_a_process_that_merely_reuses_the_recorded_pid(tmp_path: Path) -> None:
+    """After a reboot or a crash, state.json may name a pid the system gave to another program since:
+    `govmedia down` must not send it SIGTERM, and `status`/`clean` must not take it for the platform."""
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / "state.json").write_text(json.dumps({"pid": stranger.pid, "services": {}}))
+        code, output = _run("down", "--data-dir", str(tmp_path))
+        assert code == 0, output
+        assert stranger.poll() is None, "govmedia down killed a process that is not the platform"
+        code, output = _run("status", "--data-dir", str(tmp_path))
+        assert code == 1 and "not running" in output, output
+        code, output = _run("clean", "--data-dir", str(tmp_path))
+        assert code == 0, output
+    finally:
+        stranger.kill()
+        stranger.wait()

@@ -177,11 +177,24 @@ def up(
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a running `govmedia up` (the platform's supervisor), not merely a live process.
+
+    A state.json left by a crash or a reboot may name a pid the system has given to another program since:
+    that one is never signalled by `down` nor taken for the platform.
+    """
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        args = process.cmdline()
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return False
-    return True
+    except psutil.AccessDenied:  # cannot tell: a live process of another user, as before
+        return True
+    named = any("govmedia" in Path(a).name or "govmedia_platform" in a for a in args)
+    return named and "up" in args
 
 
 @app.command()
