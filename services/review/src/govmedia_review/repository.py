@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, Insert, Table, Text, any_, bindparam, func, or_, select, update
+from sqlalchemy import Column, Insert, Table, Text, any_, bindparam, column, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -109,9 +109,7 @@ async def active_accounts_in(
 # The submit path's statements are built once and executed with parameters: building a statement with
 # its values (coercing every value into a bound parameter, the ORM's per-column work) cost more CPU per
 # submission than executing it (bench/bench_write_path.py).
-_NEW_POST_STATEMENTS: dict[
-    tuple[tuple[str, int], ...], tuple[Insert, list[tuple[str, list[Column[Any]]]]]
-] = {}
+_NEW_POST_STATEMENTS: dict[tuple[str, ...], tuple[Insert, list[tuple[str, list[Column[Any]]]]]] = {}
 
 
 def _insertable(table: Table) -> list[Column[Any]]:
@@ -119,24 +117,40 @@ def _insertable(table: Table) -> list[Column[Any]]:
     return [c for c in table.columns if c.identity is None and c.server_default is None]
 
 
-def _bound_insert(table: Table, prefixes: list[str]) -> Insert:
-    """INSERT INTO ``table`` of one row per prefix (VALUES in that order), every value a bound parameter."""
-    rows = [{c.key: bindparam(f"{p}{c.key}", type_=c.type) for c in _insertable(table)} for p in prefixes]
-    return table.insert().values(rows if len(rows) > 1 else rows[0])
+def _bound_insert(table: Table, prefix: str) -> Insert:
+    """INSERT INTO ``table`` one row whose every value is a bound parameter named ``prefix`` + column."""
+    return table.insert().values(
+        {c.key: bindparam(f"{prefix}{c.key}", type_=c.type) for c in _insertable(table)}
+    )
+
+
+def _outbox_insert(name: str) -> Insert:
+    """INSERT INTO outbox the rows of one JSONB array parameter ``name``, in array order: one cacheable
+    statement for any number of events (a multi-row VALUES is compiled again at every execution), and
+    the rows' ``seq`` follows their order (the insert takes them ordered by their position)."""
+    rows = (
+        func.jsonb_array_elements(bindparam(name, type_=JSONB))
+        .table_valued(column("value", JSONB), with_ordinality="n")
+        .render_derived(name="event_rows")
+    )
+    cols = ["id", "aggregatetype", "aggregateid", "type", "topic", "payload", "headers"]
+    values = [rows.c.value[c] if c in ("payload", "headers") else rows.c.value[c].astext for c in cols]
+    return outbox_table.insert().from_select(cols, select(*values).order_by(rows.c.n))
 
 
 def _new_post_statement(
-    parts: tuple[tuple[Table, int], ...],
+    tables: tuple[Table, ...],
 ) -> tuple[Insert, list[tuple[str, list[Column[Any]]]]]:
-    """INSERT INTO the first table, the others as data-modifying CTEs, each part (table, rows) one
-    statement; the (parameter prefix, columns) of every row, in order."""
-    key = tuple((t.name, n) for t, n in parts)
+    """INSERT INTO the first table, the others as data-modifying CTEs (the outbox, when present, last and
+    as one JSONB parameter ``outbox_rows``); the (parameter prefix, columns) of every other part."""
+    key = tuple(t.name for t in tables)
     if (known := _NEW_POST_STATEMENTS.get(key)) is not None:
         return known
-    prefixes = [[f"p{i}_{j}_" for j in range(n)] for i, (_, n) in enumerate(parts)]
-    inserts = [_bound_insert(t, prefixes[i]) for i, (t, _) in enumerate(parts)]
+    rows = [(f"p{i}_", _insertable(t)) for i, t in enumerate(tables) if t is not outbox_table]
+    inserts = [_bound_insert(t, prefix) for t, (prefix, _) in zip(tables, rows, strict=False)]
+    if outbox_table in tables:
+        inserts.append(_outbox_insert("outbox_rows"))
     stmt = inserts[0].add_cte(*(insert.cte(f"part_{i}") for i, insert in enumerate(inserts) if i))
-    rows = [(p, _insertable(t)) for (t, _), ps in zip(parts, prefixes, strict=True) for p in ps]
     _NEW_POST_STATEMENTS[key] = (stmt, rows)
     return stmt, rows
 
@@ -165,21 +179,17 @@ async def insert_new_post(
     """A new post row, its first history rows, the audit entry of its submission
     (``govmedia_common.audit.audit_values``) and its outbox rows in ONE statement: data-modifying CTEs,
     one round trip instead of five on the submit path. The history rows' foreign keys are checked at the
-    end of the statement, when the post row exists; the outbox rows are one multi-row insert, so their
-    ``seq`` follows their order. Identity and server-default columns are left to the database."""
-    sources: list[Any] = [row]
-    parts: list[tuple[Table, int]] = [(cast(Table, Post.__table__), 1)]
-    for child in children:
-        sources.append(child)
-        parts.append((cast(Table, type(child).__table__), 1))
+    end of the statement, when the post row exists; the outbox rows are inserted in their order, so their
+    ``seq`` follows it. Identity and server-default columns are left to the database."""
+    sources: list[Any] = [row, *children]
+    tables = [cast(Table, type(r).__table__) for r in sources]
     if audit_entry is not None:
         sources.append(audit_entry)
-        parts.append((audit_table, 1))
+        tables.append(audit_table)
     if outbox_rows:
-        sources.extend(outbox_rows)
-        parts.append((outbox_table, len(outbox_rows)))
-    stmt, rows = _new_post_statement(tuple(parts))
-    params: dict[str, Any] = {}
+        tables.append(outbox_table)
+    stmt, rows = _new_post_statement(tuple(tables))
+    params: dict[str, Any] = {"outbox_rows": list(outbox_rows)} if outbox_rows else {}
     for source, (prefix, columns) in zip(sources, rows, strict=True):
         params.update({f"{prefix}{c.key}": _column_value(source, c) for c in columns})
     await session.execute(stmt, params)
