@@ -51,5 +51,10 @@ contracts: install ## regenerate the event JSON Schemas, the AsyncAPI document a
 	@$(RUN) govmedia contracts write
 	@$(RUN) govmedia openapi write
 
-clean: ## remove local data of the embedded stack
-	rm -rf .govmedia
+GOVMEDIA ?= $(RUN) govmedia
+
+# `govmedia clean` refuses while a platform (or its PostgreSQL) runs on .govmedia; a fresh clone has no
+# .govmedia, and then nothing is installed to find that out.
+clean: ## remove local data of the embedded stack (databases, clock, logs); refused while `make run` runs
+	@if [ -e .govmedia ]; then $(GOVMEDIA) clean --data-dir .govmedia; \
+	else echo "nothing to remove (.govmedia does not exist)"; fi

@@ -142,13 +142,11 @@ class NoPlatform(RuntimeError):
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process of that id: not ours, but alive
-        return True
-    return True
+    """Whether ``pid`` is a running `govmedia up`, the check `govmedia down` makes: a state.json left by a
+    crash or a reboot may name a pid the system has given to another program since."""
+    from govmedia_platform.cli import _alive as platform_alive  # cli imports this module lazily too
+
+    return platform_alive(pid)
 
 
 def running_platform(data_dir: Path) -> tuple[dict[str, str], Path]:
@@ -161,15 +159,15 @@ def running_platform(data_dir: Path) -> tuple[dict[str, str], Path]:
     if not state_file.exists():
         raise NoPlatform(f"No govmedia platform is running here ({state_file} does not exist). {start}")
     state = json.loads(state_file.read_text())
+    if not state.get("clock_file"):  # said first: true whether that platform still runs or not
+        raise NoPlatform(
+            f"The platform that wrote {state_file} has no movable clock (GOVMEDIA_ENVIRONMENT=production, "
+            "or it was started by an older govmedia), and the demo needs days to pass. Stop it and start "
+            "a development platform with `make run`."
+        )
     if not _alive(int(state.get("pid") or 0)):
         raise NoPlatform(
             f"The platform that wrote {state_file} (pid {state.get('pid')}) has stopped. {start}"
-        )
-    if not state.get("clock_file"):
-        raise NoPlatform(
-            "The running platform has no movable clock (GOVMEDIA_ENVIRONMENT=production, or it was started "
-            "by an older govmedia), and the demo needs days to pass. Stop it and start a development "
-            "platform with `make run`."
         )
     urls = {name: str(svc["url"]) for name, svc in state["services"].items()}
     missing = [s for s in SERVICES if s not in urls]
