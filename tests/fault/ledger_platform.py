@@ -2,8 +2,9 @@
 
 What differs from ``govmedia up``: fresh databases with names of this run on the session's PostgreSQL
 server, a Kafka-protocol broker of this run's own (so it may be killed and restarted and its dead-letter
-topics hold only what this run dead-lettered), a consumer-group prefix of this run, free ports, short
-relay leases (a SIGKILLed relay's claims expire in seconds), and the schedules off (the run decides when
+topics hold only what this run dead-lettered), a consumer-group prefix of this run, ports bound before the
+processes start (the launcher's sockets, handed to each process: no pick another test session can take
+before the bind), short relay leases (a SIGKILLed relay's claims expire in seconds), and the schedules off (the run decides when
 scores are computed). Processes are SIGKILLed by pid; the launcher's ``supervise`` brings them back.
 """
 
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -24,13 +26,12 @@ from pathlib import Path
 
 import httpx
 
-from govmedia_platform.launcher import Infrastructure, Platform, ServiceProcess
+from govmedia_platform.launcher import Infrastructure, Platform, listen
 from govmedia_platform.stack import (
     SERVICES,
     EmbeddedBroker,
     _die_with_parent,
     create_databases,
-    free_port,
     stop_process,
     with_database,
 )
@@ -61,6 +62,7 @@ class LedgerPlatform(Platform):
     extra_env: dict[str, str] = field(default_factory=dict)
     log_lines: list[str] = field(default_factory=list)
     extras: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    extra_sockets: list[socket.socket] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -88,27 +90,30 @@ class LedgerPlatform(Platform):
         self.log_lines.append(f"{time.monotonic():.1f} {line}")
 
     def start_all(self) -> None:
-        self.registry_url = ""
-        ports = {s: free_port() for s in SERVICES}
-        self.registry_url = f"http://127.0.0.1:{ports['registry']}"
+        """The five services, each on a socket bound here on a free port and handed to its process (the
+        launcher's way: a port picked free and bound later by uvicorn may be taken in between)."""
         for service in SERVICES:
-            self.services.append(
-                ServiceProcess(service, ports[service], self._spawn(service, ports[service]))
-            )
+            if service not in self.listeners:
+                self.listeners[service] = listen(0)
+        self.start_services(SERVICES, log=self.log)
 
     def spawn_extra(
         self, service: str, env: dict[str, str] | None = None
     ) -> tuple[subprocess.Popen[bytes], str]:
-        """Another process of ``service`` (a replica, or a rebuild on another database); not supervised."""
-        port = free_port()
+        """Another process of ``service`` (a replica, or a rebuild on another database); not supervised.
+
+        It serves on a socket bound here and handed to it, as the five do (launcher.listen, serve_child)."""
+        sock = listen(0)
+        self.extra_sockets.append(sock)
+        port = int(sock.getsockname()[1])
         full = self.service_env(service, self.registry_url)
         full.update(env or {})
         logs = self.data_dir / "logs"
         out = open(logs / f"{service}-extra-{port}.log", "ab")  # noqa: SIM115 - lives as long as the process
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"govmedia_{service}.main:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-            env=full, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent(signal.SIGTERM),
+            [sys.executable, "-m", "govmedia_platform.launcher", service, str(sock.fileno())],
+            env=full, stdout=out, stderr=subprocess.STDOUT, pass_fds=(sock.fileno(),),
+            preexec_fn=_die_with_parent(signal.SIGTERM),
         )  # fmt: skip
         self.extras.append(proc)
         return proc, f"http://127.0.0.1:{port}"
@@ -174,6 +179,8 @@ class LedgerPlatform(Platform):
                     proc.send_signal(signal.SIGTERM)
         for proc in self.extras:
             stop_process(proc, signal.SIGTERM, 10)
+        for sock in self.extra_sockets:
+            sock.close()
         self.stop()
 
 
