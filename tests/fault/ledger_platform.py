@@ -4,8 +4,9 @@ What differs from ``govmedia up``: fresh databases with names of this run on the
 server, a Kafka-protocol broker of this run's own (so it may be killed and restarted and its dead-letter
 topics hold only what this run dead-lettered), a consumer-group prefix of this run, ports bound before the
 processes start (the launcher's sockets, handed to each process: no pick another test session can take
-before the bind), short relay leases (a SIGKILLed relay's claims expire in seconds), and the schedules off (the run decides when
-scores are computed). Processes are SIGKILLed by pid; the launcher's ``supervise`` brings them back.
+before the bind), short relay leases (a SIGKILLed relay's claims expire in seconds), and the schedules off
+(the run decides when scores are computed). Processes are SIGKILLed by pid; the launcher's ``supervise``
+brings them back.
 """
 
 from __future__ import annotations
