@@ -5,6 +5,10 @@ On a fresh, migrated monitor database (PostgreSQL as the tests start it), in the
 * ``metrics ingest``: ``observations.ingest_metrics`` in batches of 5,000 snapshots, one transaction each —
   the set-based ``INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING`` plus one ``MetricsObserved`` outbox
   row per new snapshot, built in the same statement; request models are built before the clock starts;
+* ``metrics ingest over HTTP``: the same number of other snapshots (a day later) as ``POST /v1/metrics/bulk``
+  requests of 5,000 to the monitor's app in this process (ASGI, no socket; relay and consumers off): the
+  input policy, token, validation, scoping and the answer on top of the service path. Bodies are encoded
+  before the clock starts;
 * ``COPY`` (yardstick): ``copy_records_to_table`` of the same rows into a table of the same shape, one
   transaction, no events, no conflict handling — strictly less work;
 * ``sweep``: ``sweeps.run`` (not updated, zombie, interaction off, unanswered messages in working days) over
@@ -33,13 +37,20 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
+import orjson
+from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from govmedia_common.auth import TokenVerifier
 from govmedia_common.db import create_engine, session_factory
 from govmedia_common.events import IngestChannel
-from govmedia_common.workdays import SHANGHAI
+from govmedia_common.keys import SigningKey, jwks, mint_token
+from govmedia_common.settings import KafkaSettings, ServiceSettings
+from govmedia_common.workdays import SHANGHAI, FixedClock
 from govmedia_monitor import schemas as s
+from govmedia_monitor.main import SchedulerSettings, create_app
 from govmedia_monitor.observations import service as observations
 from govmedia_monitor.rules import calendar, sweeps
 from govmedia_platform.pytest_plugin import fresh_database, test_infrastructure
@@ -98,8 +109,8 @@ SEED_SQL = [
 ]
 
 
-def metric_items(n: int, accounts: list[str]) -> list[s.MetricSnapshotIn]:
-    start = datetime(2025, 10, 1, 8, tzinfo=SHANGHAI)
+def metric_items(n: int, accounts: list[str], *, day: int = 1) -> list[s.MetricSnapshotIn]:
+    start = datetime(2025, 10, day, 8, tzinfo=SHANGHAI)
     return [
         s.MetricSnapshotIn(
             account_id=accounts[i % len(accounts)],
@@ -145,6 +156,14 @@ async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
         ours = time.perf_counter() - t0
         out["ingest"] = {"rows": accepted, "seconds": round(ours, 3), "rows_per_s": round(accepted / ours)}
 
+        progress("the same over HTTP: POST /v1/metrics/bulk, 5,000 a request")
+        http = await _ingest_over_http(infra, url, metric_items(args.metrics, ids, day=2), now)
+        out["http_ingest"] = {
+            "rows": http[0],
+            "seconds": round(http[1], 3),
+            "rows_per_s": round(http[0] / http[1]),
+        }
+
         progress("COPY of the same rows (yardstick)")
         conn = await asyncpg.connect(asyncpg_dsn(url))
         try:
@@ -176,6 +195,7 @@ async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
             "rows_per_s": round(len(records) / copy),
         }
         out["ingest_vs_copy"] = round(out["ingest"]["rows_per_s"] / out["copy"]["rows_per_s"], 3)
+        out["http_ingest_vs_copy"] = round(out["http_ingest"]["rows_per_s"] / out["copy"]["rows_per_s"], 3)
 
         for name in ("sweep_first", "sweep_steady"):
             progress(f"{name.replace('_', ' ')} over {args.accounts:,} accounts")
@@ -193,6 +213,58 @@ async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
     finally:
         await engine.dispose()
     return out
+
+
+async def _ingest_over_http(
+    infra: Any, url: str, items: list[s.MetricSnapshotIn], now: datetime
+) -> tuple[int, float]:
+    """Accepted snapshots and seconds of ``POST /v1/metrics/bulk`` in requests of 5,000 (in-process ASGI)."""
+    settings = ServiceSettings(
+        service_name="monitor",
+        environment="test",
+        database_url=url,
+        kafka=KafkaSettings(bootstrap=infra.kafka_bootstrap),
+        run_consumers=False,
+        run_relay=False,
+        log_json=False,
+        log_level="WARNING",
+    )
+    key = SigningKey.generate()
+    verifier = TokenVerifier(issuer="govmedia-registry", audience="govmedia", jwks=jwks(key))
+    app = create_app(
+        settings, verifier=verifier, clock=FixedClock(now), schedule=SchedulerSettings(sweep_enabled=False)
+    )
+    token = mint_token(
+        key,
+        subject=str(uuid.uuid4()),
+        name="bench-connector",
+        region="330000",
+        unit=None,
+        roles=[],
+        scopes=["monitor:ingest"],
+        kind="client",
+        ttl_seconds=3600,
+    )
+    bodies = [
+        orjson.dumps({"items": [i.model_dump(mode="json", exclude_none=True) for i in items[k : k + 5_000]]})
+        for k in range(0, len(items), 5_000)
+    ]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    accepted = 0
+    async with (
+        LifespanManager(app, startup_timeout=60),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://monitor", headers=headers, timeout=300
+        ) as client,
+    ):
+        t0 = time.perf_counter()
+        for body in bodies:
+            r = await client.post("/v1/metrics/bulk", content=body)
+            if r.status_code != 200:
+                raise RuntimeError(f"bulk ingest answered {r.status_code}: {r.text[:300]}")
+            accepted += r.json()["accepted"]
+        seconds = time.perf_counter() - t0
+    return accepted, seconds
 
 
 def main() -> None:
@@ -221,6 +293,8 @@ def main() -> None:
     print(f"{'metrics ingest rows/s':<28}{out['ingest']['rows_per_s']:>16,}")
     print(f"{'COPY rows/s (yardstick)':<28}{out['copy']['rows_per_s']:>16,}")
     print(f"{'ingest / COPY':<28}{out['ingest_vs_copy']:>16}  >= 0.2")
+    print(f"{'HTTP ingest rows/s':<28}{out['http_ingest']['rows_per_s']:>16,}")
+    print(f"{'HTTP ingest / COPY':<28}{out['http_ingest_vs_copy']:>16}")
     print(f"{'first sweep s':<28}{out['sweep_first']['seconds']:>16}  <= 10")
     print(f"{'steady sweep s':<28}{out['sweep_steady']['seconds']:>16}  <= 10")
     print(f"{'accounts swept':<28}{args.accounts:>16,}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Text, func, select
 
 from govmedia_common.db import outbox_table
 from govmedia_common.events import IngestChannel
@@ -70,3 +70,41 @@ async def test_a_sweep_whose_alert_events_are_too_large_raises_nothing_and_write
     assert await _count(monitor, outbox_table) == before
     monkeypatch.delenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES")
     assert (await monitor.sweep(sweep_day))["raised"] == {"not_updated": 1}
+
+
+async def test_the_metric_ingest_guard_measures_each_record_exactly_as_the_relay_sends_it(
+    monitor, monkeypatch
+):
+    """The set-based size (payload text plus header names and values) is the record's own, to the byte."""
+    account = await monitor.account()
+    now = monitor.clock.now()
+
+    def snapshot(hours: int) -> list[s.MetricSnapshotIn]:
+        at = now + timedelta(hours=hours)  # same shape, same size: only the instant differs
+        return [s.MetricSnapshotIn(account_id=account, platform_post_id="wx-7", taken_at=at, reads=1)]
+
+    async with monitor.sessions() as session, session.begin():
+        await observations.ingest_metrics(session, snapshot(0), channel=IngestChannel.INGEST_API, now=now)
+    async with monitor.sessions() as session:
+        row = (
+            await session.execute(
+                select(outbox_table.c.payload.cast(Text), outbox_table.c.headers).order_by(
+                    outbox_table.c.seq.desc()
+                )
+            )
+        ).first()
+    assert row is not None
+    payload, headers = row
+    size = len(payload.encode()) + sum(len(k.encode()) + len(v.encode()) for k, v in headers.items())
+
+    monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", str(size - 1))
+    with pytest.raises(EventTooLarge) as refused:
+        async with monitor.sessions() as session, session.begin():
+            await observations.ingest_metrics(session, snapshot(1), channel=IngestChannel.INGEST_API, now=now)
+    assert refused.value.extensions["size"] == size
+    monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", str(size))
+    async with monitor.sessions() as session, session.begin():
+        report = await observations.ingest_metrics(
+            session, snapshot(1), channel=IngestChannel.INGEST_API, now=now
+        )
+    assert report.accepted == 1

@@ -87,21 +87,43 @@ def sql_headers(event: Event) -> dict[str, str]:
     return {k: v.decode() for k, v in wrap(event, traceparent=current_traceparent()).headers()}
 
 
-def sql_outbox_cte(source: str, name: str = "ob") -> str:
+# The size of a row's header names and values, read from its headers: exact for any row.
+_HEADER_BYTES = (
+    "(SELECT COALESCE(sum(octet_length(k) + octet_length(v)), 0) FROM jsonb_each_text(headers) AS h(k, v))"
+)
+
+# The headers of a SQL-built row that vary per row, and the outbox column each one equals.
+_ROW_HEADERS = {"ce_id": "id", "ce_subject": "aggregateid"}
+
+# ``header_bytes`` for :func:`sql_outbox_cte` when every row's headers are a template's (:func:`sql_headers`)
+# with only ``ce_id`` and ``ce_subject`` replaced by the row's ``id`` and ``aggregateid``: the statement's
+# parameter ``:header_bytes`` is :func:`template_header_bytes` of that template. The same bytes as reading
+# each row's headers back (a set-returning function per row), for a sum of two lengths.
+SQL_TEMPLATE_HEADER_BYTES = "CAST(:header_bytes AS integer) + " + " + ".join(
+    f"octet_length({column})" for column in _ROW_HEADERS.values()
+)
+
+
+def template_header_bytes(template: dict[str, str]) -> int:
+    """The bytes of ``template``'s header names and values but the values of ``ce_id`` and ``ce_subject``
+    (each row's own): the ``:header_bytes`` parameter of :data:`SQL_TEMPLATE_HEADER_BYTES`."""
+    return sum(len(k.encode()) + (0 if k in _ROW_HEADERS else len(v.encode())) for k, v in template.items())
+
+
+def sql_outbox_cte(source: str, name: str = "ob", *, header_bytes: str | None = None) -> str:
     """A data-modifying CTE ``name AS (INSERT INTO outbox …)`` writing one outbox row per row of ``source``.
 
     ``source`` (a CTE or subquery name) has the outbox's columns ``id, aggregatetype, aggregateid, type,
     topic, payload, headers`` (payload and headers ``jsonb``). The CTE returns each record's type and size
     (``payload::text`` as the relay sends it, plus the header names and values); select
-    :func:`sql_outbox_summary` from it and pass the row to :func:`check_sql_outbox`.
+    :func:`sql_outbox_summary` from it and pass the row to :func:`check_sql_outbox`. ``header_bytes``, an
+    SQL expression over the inserted row, replaces reading the headers back when the caller knows their
+    size (:data:`SQL_TEMPLATE_HEADER_BYTES`).
     """
     return f"""{name} AS (
     INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers)
     SELECT s.id, s.aggregatetype, s.aggregateid, s.type, s.topic, s.payload, s.headers FROM {source} s
-    RETURNING type,
-              octet_length(payload::text)
-              + (SELECT COALESCE(sum(octet_length(k) + octet_length(v)), 0)
-                 FROM jsonb_each_text(headers) AS h(k, v)) AS size
+    RETURNING type, octet_length(payload::text) + {header_bytes or _HEADER_BYTES} AS size
 )"""
 
 

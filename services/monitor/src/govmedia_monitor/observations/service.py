@@ -29,7 +29,14 @@ from govmedia_common.events import (
     Platform,
     PostObserved,
 )
-from govmedia_common.events.outbox import check_sql_outbox, sql_headers, sql_outbox_cte, sql_outbox_summary
+from govmedia_common.events.outbox import (
+    SQL_TEMPLATE_HEADER_BYTES,
+    check_sql_outbox,
+    sql_headers,
+    sql_outbox_cte,
+    sql_outbox_summary,
+    template_header_bytes,
+)
 from govmedia_common.hashing import content_hash
 from govmedia_monitor import schemas as s
 from govmedia_monitor.alerts import service as alerts
@@ -124,6 +131,7 @@ def split_known(
 ) -> list[tuple[int, Any]]:
     """Items of known accounts in the caller's region; the others go to ``report.rejected``."""
     kept = []
+    visible: dict[str, bool] = {}  # per region: a bulk request has thousands of items and a few regions
     for i, item in enumerate(items):
         account = accounts.get(item.account_id)
         if account is None:
@@ -131,9 +139,15 @@ def split_known(
                 (i, f"unknown account {item.account_id} (not in the registry's events yet)")
             )
             report.codes[i] = UNKNOWN_ACCOUNT
-        elif may_see is not None and not may_see(
-            account if isinstance(account, str) else account.region_code
-        ):
+            continue
+        if may_see is None:
+            kept.append((i, item))
+            continue
+        region = account if isinstance(account, str) else account.region_code
+        seen = visible.get(region)
+        if seen is None:
+            seen = visible[region] = may_see(region)
+        if not seen:
             report.rejected.append((i, f"account {item.account_id} is outside your region"))
         else:
             kept.append((i, item))
@@ -496,7 +510,7 @@ _METRICS_SQL = text(
              ingest_channel)
         SELECT r.*, CAST(:channel AS text) FROM r
         ON CONFLICT DO NOTHING
-        RETURNING *
+        RETURNING account_id, post_key, taken_at, reads, watching, likes, shares, comments, followers
     ), ev AS (
         SELECT {alerts.SQL_EVENT_ID} AS event_id, ins.* FROM ins
     ), evrows AS (
@@ -512,7 +526,7 @@ _METRICS_SQL = text(
                CAST(:headers AS jsonb)
                    || jsonb_build_object('ce_id', ev.event_id, 'ce_subject', ev.account_id) AS headers
         FROM ev
-    ), {sql_outbox_cte("evrows")}
+    ), {sql_outbox_cte("evrows", header_bytes=SQL_TEMPLATE_HEADER_BYTES)}
     SELECT {sql_outbox_summary()}
     """
 )
@@ -561,6 +575,7 @@ async def ingest_metrics(
         "topic": MetricsObserved.topic,
         "occurred_at": template.model_dump(mode="json")["occurred_at"],
         "headers": headers,
+        "header_bytes": template_header_bytes(headers),  # every row's headers: these, but ce_id/ce_subject
         "id_prefix": alerts.event_id_prefix(),
     }
     stmt = _METRICS_SQL.bindparams(bindparam("headers", type_=JSONB))
