@@ -28,6 +28,7 @@ from govmedia_notify.channels.service import Recipient, fan_out
 from govmedia_notify.closure import service as closure
 from govmedia_notify.closure.domain import quarter_of
 from govmedia_notify.directory import repository as directory
+from govmedia_notify.models import UnitView
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,20 @@ async def daily_digest(session: AsyncSession, office_id: str, *, now: datetime) 
         now=now,
     )
     return 1 if added else 0
+
+
+async def digest_for_office_learnt_late(session: AsyncSession, office: UnitView) -> int:
+    """Send an office learnt after a sweep sent the day's digests its own digest of that day.
+
+    The sweep sends a digest to every office the directory holds; one whose UnitRegistered is read later
+    (no order across topics) would otherwise get nothing until a sweep after its digest time runs again,
+    and nothing for that day when none does. Dated as the last digests were, with the same stable id as the
+    sweep's own, so a later sweep of the same day adds nothing. 1 when sent now.
+    """
+    last = await channels_repo.latest_inbox_message_at(session, kind=Kind.DIGEST)
+    if last is None:
+        return 0  # no sweep has sent digests yet: the first one will
+    return await daily_digest(session, office.unit_id, now=last)
 
 
 class Sweeper:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import any_, delete, literal, or_, select, update
+from sqlalchemy import any_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,18 +88,26 @@ async def purge_delivered(session: AsyncSession, *, before: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def inbox_of_cases_in(
+async def inbox_messages_in(
     session: AsyncSession, *, prefix: str, kinds: Sequence[str], not_org: str
 ) -> Sequence[Delivery]:
-    """Inbox messages about cases of a region subtree, of ``kinds``, to anyone but ``not_org``."""
+    """Inbox messages of ``kinds`` about a region subtree (cases, bulletins), to anyone but ``not_org``."""
     stmt = select(Delivery).where(
         Delivery.channel == Channel.INBOX,
-        Delivery.case_id.is_not(None),
         Delivery.kind.in_(list(kinds)),
         Delivery.org_id.is_distinct_from(not_org),
         Delivery.region_code.startswith(prefix, autoescape=True),
     )
     return (await session.execute(stmt.order_by(Delivery.seq))).scalars().all()
+
+
+async def latest_inbox_message_at(session: AsyncSession, *, kind: str) -> datetime | None:
+    """When the newest inbox message of ``kind`` was written (the last sweep that sent digests)."""
+    stmt = select(func.max(Delivery.created_at)).where(
+        Delivery.channel == Channel.INBOX, Delivery.kind == kind
+    )
+    latest: datetime | None = (await session.execute(stmt)).scalar()
+    return latest
 
 
 async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery | None:

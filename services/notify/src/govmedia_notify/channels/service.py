@@ -46,31 +46,57 @@ class Recipient:
         return cls(unit.unit_id, unit.region_code, unit.contact_email, unit.contact_phone)
 
 
-# The messages about a case that go to the competent office as well as the unit; each one's source is the
-# case (cases/service.py), so a copy made for an office learnt late has the id fan-out would have given it.
-OFFICE_CASE_KINDS = (Kind.NOTICE, Kind.ESCALATION, Kind.CASE_CLOSED)
+# The messages that go to the competent office of a case's or a bulletin's region (besides the unit, for a
+# case), whoever the directory named when they were sent. Closure recommendations: closure/service.py.
+OFFICE_KINDS = (Kind.NOTICE, Kind.ESCALATION, Kind.CASE_CLOSED, Kind.INTERVIEW, Kind.BULLETIN)
 
 
-async def give_late_office_its_case_messages(session: AsyncSession, office: UnitView) -> int:
-    """Copy into an office's inbox the case messages of its area sent before notify knew of it.
+def _source_candidates(row: Delivery) -> list[str]:
+    """The ``source_id`` fan-out may have given the message of ``row`` (see each kind's sender)."""
+    payload = row.payload or {}
+    if row.kind == Kind.BULLETIN:  # bulletins/service.py: the bulletin
+        return [str(payload.get("bulletin_id", ""))]
+    if row.kind == Kind.INTERVIEW:  # ladder/service.py: the interview, again for a case reaching it anew
+        interview = str(payload.get("interview_id", ""))
+        if payload.get("cancelled"):
+            return [f"{interview}:cancelled:{payload.get('false_alarm_case_id', '')}"]
+        return [interview, f"{interview}:{row.case_id}"]
+    return [row.case_id or ""]  # cases/service.py: notice, escalation and closing are the case's own
 
-    A case's notice is addressed once, to the office the directory names at that instant; the office's own
-    UnitRegistered may be read later (no order across topics). So when an office is learnt (or changes),
-    the inbox messages of ``OFFICE_CASE_KINDS`` about cases of its subtree for which it is now the nearest
-    office are copied to it (its inbox only: e-mail and SMS are not sent late). Ids are those fan-out gives,
-    so nothing is doubled. Returns how many were added.
+
+def office_copy_id(row: Delivery, office_id: str) -> str:
+    """The id of the office's inbox copy of the message of ``row``: the one fan-out would have given it.
+
+    The source is the candidate that gives ``row`` its own id; a message whose source cannot be told
+    (written before its payload named it) gets an id derived from ``row``'s, stable all the same.
+    """
+    for source in _source_candidates(row):
+        if delivery_id(row.kind, source, Channel.INBOX, row.recipient) == row.id:
+            return delivery_id(row.kind, source, Channel.INBOX, office_id)
+    return delivery_id(row.kind, "copy-of", row.id, Channel.INBOX, office_id)
+
+
+async def give_late_office_its_messages(session: AsyncSession, office: UnitView) -> int:
+    """Copy into an office's inbox the messages of its area sent before notify knew of it.
+
+    A case's notice, escalation, closing and interview messages, and a region's bulletin, are addressed
+    once, to the office the directory names at that instant; the office's own UnitRegistered may be read
+    later (no order across topics). So when an office is learnt (or changes), the inbox messages of
+    ``OFFICE_KINDS`` of its subtree for which it is now the nearest office are copied to it (its inbox
+    only: e-mail and SMS are not sent late). Ids are those fan-out gives, so nothing is doubled, also when
+    the message is fanned out again later. Returns how many were added.
     """
     rows: dict[str, dict[str, Any]] = {}
-    found = await repo.inbox_of_cases_in(
-        session, prefix=region_prefix(office.region_code), kinds=OFFICE_CASE_KINDS, not_org=office.unit_id
+    found = await repo.inbox_messages_in(
+        session, prefix=region_prefix(office.region_code), kinds=OFFICE_KINDS, not_org=office.unit_id
     )
     for row in found:
-        if row.case_id is None or (row.payload or {}).get("unit_id") == office.unit_id:
+        if (row.payload or {}).get("unit_id") == office.unit_id:
             continue  # the office's own account: its messages go to it as the unit
         nearest = await directory.office_for(session, row.region_code)
         if nearest is None or nearest.unit_id != office.unit_id:
             continue
-        copy_id = delivery_id(row.kind, row.case_id, Channel.INBOX, office.unit_id)
+        copy_id = office_copy_id(row, office.unit_id)
         rows[copy_id] = {
             "id": copy_id,
             "channel": Channel.INBOX,

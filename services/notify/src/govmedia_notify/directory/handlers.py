@@ -30,7 +30,8 @@ from govmedia_common.events.registry import (
 )
 from govmedia_common.events.scoring import ScoresComputed
 from govmedia_common.workdays import WorkCalendar
-from govmedia_notify.channels.service import give_late_office_its_case_messages
+from govmedia_notify import sweep
+from govmedia_notify.channels.service import give_late_office_its_messages
 from govmedia_notify.closure import service as closure
 from govmedia_notify.directory import repository as repo
 
@@ -42,9 +43,9 @@ async def on_unit_event(
 ) -> None:
     """Keep the newest record of a unit or office: its principal, deputy head, liaison and contacts.
 
-    An office learnt after messages meant for it were sent (case notices, escalations, closings, closure
-    recommendations) receives them now: there is no order across topics, the alert or the sweep may have
-    been handled before this event was read.
+    An office learnt after messages meant for it were sent (case notices, escalations, closings,
+    interviews, bulletins, closure recommendations, the day's digest) receives them now: there is no order
+    across topics, the alert or the sweep may have been handled before this event was read.
     """
     written = await repo.upsert_unit(
         session,
@@ -64,8 +65,9 @@ async def on_unit_event(
     if written and event.kind == "office":
         office = await repo.get_unit(session, event.unit_id)
         if office is not None:
-            await give_late_office_its_case_messages(session, office)
+            await give_late_office_its_messages(session, office)
             await closure.tell_office_learnt_late(session, office)
+            await sweep.digest_for_office_learnt_late(session, office)
 
 
 async def on_person_registered(

@@ -181,6 +181,7 @@ async def on_false_alarm(session: AsyncSession, case: Case, *, now: datetime) ->
                 "violation_count": row.violation_count,
                 "cancelled": True,
                 "counted": counted,
+                "false_alarm_case_id": case.id,  # with the interview: the message's source
             },
             recipients=[Recipient.of(u) for u in (unit, office) if u is not None]
             or [Recipient(row.unit_id, row.region_code)],
