@@ -50,7 +50,9 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from govmedia_common import metrics
-from govmedia_common.consumer_pipeline import ReadAhead
+from govmedia_common.consumer_pipeline import MAX_POLL_RECORDS as MAX_POLL_RECORDS
+from govmedia_common.consumer_pipeline import PER_MESSAGE_POLL_RECORDS as PER_MESSAGE_POLL_RECORDS
+from govmedia_common.consumer_pipeline import ReadAhead, poll_size
 from govmedia_common.consumer_read import Item, observe_many, read_items
 from govmedia_common.consumer_read import tune_gc as tune_gc
 from govmedia_common.consumer_watch import BrokerWatch
@@ -87,13 +89,6 @@ class BatchFailure:
     culprit: Record | None = None  # the record whose per-message handler raised; None when not known
 
 
-# Records per poll, and so per batch transaction. Larger polls spread each transaction's fixed costs (commit,
-# round trips) and, more, an aggregate handler's upsert (one row per key per batch) over more messages: in
-# bench/bench_bus.py 5,000 handled the counters effect 1.5-1.7x faster than 2,000 in the same run; 10,000
-# was no better. A failed batch is handled one by one, so this also bounds that slow path.
-MAX_POLL_RECORDS = 5000
-
-
 def _partitions(records: Sequence[Record]) -> set[TopicPartition]:
     pairs = {(r.topic, r.partition) for r in records}
     return {TopicPartition(topic, partition) for topic, partition in pairs}
@@ -118,7 +113,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
         max_poll_interval_ms: int = 300_000,
         auto_offset_reset: str = "earliest",
         batch_transactions: bool = True,
-        max_poll_records: int = MAX_POLL_RECORDS,
+        max_poll_records: int | None = None,  # None: by the handlers (consumer_pipeline.poll_size)
         broker_check_seconds: float = 2.0,
         freeze_startup_objects: bool = False,
         read_ahead: bool = True,
@@ -141,7 +136,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
         self.max_poll_interval_ms = max_poll_interval_ms
         self.auto_offset_reset = auto_offset_reset
         self.batch_transactions = batch_transactions
-        self.max_poll_records = max_poll_records
+        self.max_poll_records = max_poll_records or poll_size(handlers.values())
         self.consumer: AIOKafkaConsumer | None = None
         self._pending: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
