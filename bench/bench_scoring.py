@@ -7,9 +7,11 @@ Starts the infrastructure the way the tests do (``test_infrastructure()``), then
   (their mean: the load of a shared machine moves); ours is the scoring consumer (the real
   ``ConsumerRunner`` in batch mode with the scoring batch handler: inbox, then one statement appending the
   snapshots to the log). Reported as a fraction (goal ≥ 0.3), with the same runner and a no-op handler as
-  the floor (also read before and after ours, averaged). The fold of those snapshots into posts and days,
-  which the computation does first, is timed after it and reported beside (and as ingest + fold
-  together), so the work moved out of the consumer shows;
+  the floor. Floor and ours alternate (floor, ours, floor, ours, floor: ``--rounds``); each reading of ours
+  is compared with the mean of the floors around it and the median ratio reported, with CPU per snapshot
+  beside (steadier under load). As in a service process, the GC is tuned first (``--no-service-gc``: not).
+  The fold of those snapshots into posts and days, which the computation does first, is timed after and
+  reported beside (and as ingest + fold together), so the work moved out of the consumer shows;
 * recompute: ``compute_period`` for a month over 500,000 accounts with 30 days of daily aggregates (about
   two days in three with posts; generated set-based in SQL, not counted): every index, the effect
   percentiles per platform, growth against the previous and year-ago months, the upsert of the scores and
@@ -30,6 +32,7 @@ import contextlib
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 import uuid
@@ -42,7 +45,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import text
 
-from govmedia_common.consumer import ConsumerRunner, MessageContext, batch
+from govmedia_common.consumer import ConsumerRunner, MessageContext, batch, tune_gc
 from govmedia_common.db import create_engine, session_factory
 from govmedia_common.envelope import wrap
 from govmedia_common.events.monitor import IngestChannel, MetricsObserved
@@ -351,6 +354,8 @@ async def recompute(url: str, accounts: int) -> dict[str, Any]:
 
 
 async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]:
+    if args.service_gc:  # as every service process does at startup (govmedia_common.app), for every reading
+        tune_gc()
     kafka = KafkaSettings(bootstrap=infra.kafka_bootstrap)
     await ensure_topics(kafka, [TOPIC, f"{TOPIC}.dlt"])
     run_id = uuid.uuid4().hex[:8]
@@ -360,22 +365,39 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
     await seed_posts(url, accounts, posts)
     await fill_topic(kafka, accounts, posts, args.snapshots)
     raw_before = await raw_consume(kafka, args.snapshots)
-    # the floor on databases of its own (the inbox would otherwise hold every event for the next run),
-    # read before and after ours like the yardstick: their mean brackets ours on a machine whose load moves
-    floor_runs = []
-    for label in ("before", "after"):
-        if label == "after":
-            mine = await scoring_consume(url, kafka, args.snapshots, cap=args.cap)
-        floor_url = await fresh_db(infra, f"bench_scoring_floor_{label}_{run_id}")
-        floor_runs.append(await scoring_consume(floor_url, kafka, args.snapshots, cap=args.cap, apply=False))
+    # Floor and ours alternate — floor, ours, floor, ours, floor — each on a database of its own (an inbox
+    # would otherwise hold every event for the next reading); each reading of ours is compared with the mean
+    # of the floors around it, and the median of those ratios reported: the load of a shared machine moves
+    # between readings, and bracketing cancels much of it.
+    floor_runs = [await scoring_consume(await fresh_db(infra, f"bsf0_{run_id}"), kafka, args.snapshots,
+                                        cap=args.cap, apply=False)]  # fmt: skip
+    mine_runs = []
+    for i in range(args.rounds):
+        if i:
+            url = await fresh_db(infra, f"bench_scoring_ingest_{run_id}_{i}")
+            await seed_posts(url, accounts, posts)
+        mine_runs.append(await scoring_consume(url, kafka, args.snapshots, cap=args.cap))
+        floor_runs.append(
+            await scoring_consume(
+                await fresh_db(infra, f"bsf{i + 1}_{run_id}"),
+                kafka,
+                args.snapshots,
+                cap=args.cap,
+                apply=False,
+            )
+        )
     floors = [f["per_s"] for f in floor_runs]
-    floor = sum(floors) / len(floors)
-    ours, join = mine["per_s"], mine["join_s"]
+    floor = statistics.mean(floors)
+    ours = statistics.mean(m["per_s"] for m in mine_runs)
+    join = mine_runs[0]["join_s"]
+    bracketed = [m["per_s"] * 2 / (floors[i] + floors[i + 1]) for i, m in enumerate(mine_runs)]
+    keys = [k for k in floor_runs[0] if k.startswith("cpu")]
+    floor_cpu = {k: statistics.mean(f[k] for f in floor_runs) for k in keys}
+    mine = {k: statistics.mean(m[k] for m in mine_runs) for k in keys}
 
     def cpu(run: dict[str, float]) -> float:
         return run["cpu_us_per_msg_process"] + run["cpu_us_per_msg_postgres"]
 
-    floor_cpu = {k: sum(f[k] for f in floor_runs) / 2 for k in floor_runs[0] if k.startswith("cpu")}
     # the yardstick again right after ours: on a shared machine the load moves between measurements, and
     # the mean of the two brackets ours more fairly than one reading taken a minute earlier
     raw_after = await raw_consume(kafka, args.snapshots)
@@ -389,19 +411,19 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
         "scoring_consumer_per_s": round(ours, 1),
         "ratio": round(ours / raw, 3) if raw else None,
         "runner_noop_handler_per_s": round(floor, 1),
-        "runner_noop_before_after_per_s": [round(f, 1) for f in floors],
+        "runner_noop_readings_per_s": [round(f, 1) for f in floors],
+        "scoring_consumer_readings_per_s": [round(m["per_s"], 1) for m in mine_runs],
+        "ratio_to_runner_floor_readings": [round(r, 3) for r in bracketed],
         "cpu_us_per_snapshot": {
             "scoring_consumer": {k[15:]: round(v, 1) for k, v in mine.items() if k.startswith("cpu")},
             "runner_floor": {k[15:]: round(v, 1) for k, v in floor_cpu.items()},
         },
         # the floor's CPU per snapshot over ours: 1.0 = the handler costs nothing
-        "cpu_ratio_to_runner_floor": round(
-            (floor_cpu["cpu_us_per_msg_process"] + floor_cpu["cpu_us_per_msg_postgres"]) / cpu(mine), 3
-        ),
+        "cpu_ratio_to_runner_floor": round(cpu(floor_cpu) / cpu(mine), 3),
         "cpu_ratio_to_runner_floor_process_only": round(
             floor_cpu["cpu_us_per_msg_process"] / mine["cpu_us_per_msg_process"], 3
         ),
-        "ratio_to_runner_floor": round(ours / floor, 3) if floor else None,
+        "ratio_to_runner_floor": round(statistics.median(bracketed), 3),
         "goal_ratio": INGEST_GOAL,
         "fold_seconds": round(fold_s, 2),
         "fold_snapshots": folded,
@@ -411,6 +433,7 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
         "runner_floor_ratio": round(floor / raw, 3) if raw else None,
         "group_join_s_not_counted": round(join, 1),
         "load_average_after": load(),
+        "service_gc": args.service_gc,
     }
     url2 = await fresh_db(infra, f"bench_scoring_recompute_{run_id}")
     rec = await recompute(url2, args.accounts)
@@ -427,6 +450,13 @@ def main() -> None:
     parser.add_argument("--ingest-accounts", type=int, default=2_000)
     parser.add_argument("--accounts", type=int, default=ISSUE_ACCOUNTS)
     parser.add_argument("--cap", type=float, default=240.0, help="seconds allowed for the consumer")
+    parser.add_argument("--rounds", type=int, default=2, help="readings of ours, each between two floors")
+    parser.add_argument(
+        "--service-gc",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="tune the garbage collector as a service process does at startup (before every reading)",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     load_at_start = os.getloadavg()
