@@ -144,3 +144,24 @@ async def test_a_small_batch_of_snapshots_is_in_posts_and_days_when_its_transact
     assert await scoring.sql("SELECT count(*) FROM metric_snapshots WHERE account_id = :a", a=account) == [
         (0,)
     ]
+
+
+async def test_a_fold_leaves_the_snapshots_of_a_batch_not_yet_committed_for_the_next_fold(
+    scoring: Any,
+) -> None:
+    accounts = [str(uuid.uuid4()) for _ in range(snapshots.LOG_ONLY_FROM)]
+    t = scoring.clock.now()
+    await scoring.apply([scoring.observed(a, t.date(), "p-1") for a in accounts[:3]])
+    batch = [scoring.metrics(a, "p-1", t, reads=7) for a in accounts]  # a large poll: logged only
+    async with scoring.sessions() as session, session.begin():
+        await apply_batch(session, batch)
+        async with scoring.sessions() as other:
+            await snapshots.fold_pending(other)  # while the batch's transaction is open
+        assert await scoring.sql("SELECT reads FROM posts WHERE account_id = :a", a=accounts[0]) == [(None,)]
+    logged = "SELECT count(*) FROM metric_snapshots WHERE account_id = ANY(:a)"
+    assert await scoring.sql(logged, a=accounts) == [(len(batch),)]
+    async with scoring.sessions() as session:
+        assert await snapshots.fold_pending(session) >= len(batch)
+    assert await scoring.sql(logged, a=accounts) == [(0,)]
+    days = "SELECT sum(reads) FROM account_days WHERE account_id = ANY(:a)"
+    assert await scoring.sql(days, a=accounts[:3]) == [(21,)]
