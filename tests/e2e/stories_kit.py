@@ -67,6 +67,7 @@ class Platform:
         self._staff: dict[tuple[str, str], Person] = {}
         self._machine: dict[str, str] | None = None
         self._desks: dict[tuple[str, str], tuple[Person, Person, Person]] = {}
+        self.kafka: KafkaSettings | None = None
 
     # ---------------------------------------------------------------------------------------- plumbing
 
@@ -84,16 +85,57 @@ class Platform:
         assert r.is_success, f"{service} {method} {url} → {r.status_code}: {r.text}"
         return r.json() if r.content else None
 
-    async def wait_for(self, probe: Callable[[], Awaitable[T | None]], what: str, within: float = 60.0) -> T:
-        """Poll ``probe`` until it returns something truthy; fail naming ``what`` after ``within`` s."""
+    async def wait_for(
+        self,
+        probe: Callable[[], Awaitable[T | None]],
+        what: str,
+        within: float = 60.0,
+        *,
+        explain: Callable[[], Awaitable[str]] | None = None,
+    ) -> T:
+        """Poll ``probe`` until it returns something truthy; fail naming ``what`` after ``within`` s, and
+        what ``explain`` finds then (where the awaited state is stuck: a consumer's lag, a projection)."""
         deadline = time.monotonic() + within
         while True:
             found = await probe()
             if found:
                 return found
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {within:.0f}s waiting for: {what}")
+                why = f"; {await explain()}" if explain is not None else ""
+                raise AssertionError(f"timed out after {within:.0f}s waiting for: {what}{why}")
             await asyncio.sleep(0.2)
+
+    async def describe_groups(self, *groups: tuple[str, str]) -> str:
+        """Each (service, consumer group): per topic, records on the broker not yet committed by the group.
+
+        Tells a consumer behind or stuck (lag > 0) from an event that never reached the topic or was
+        skipped (lag 0 and the state still missing)."""
+        assert self.kafka is not None
+        found: list[str] = []
+        for service, group in groups:
+            handlers = self.apps[service].state.spec.consumer_groups[group]
+            topics = sorted({cls.topic for cls in handlers})
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.kafka.bootstrap,
+                group_id=self.kafka.group_id(service, group),
+                enable_auto_commit=False,
+            )
+            await consumer.start()
+            try:
+                await consumer.topics()
+                parts = [
+                    TopicPartition(t, n)
+                    for t in topics
+                    for n in sorted(consumer.partitions_for_topic(t) or ())
+                ]
+                ends = await consumer.end_offsets(parts) if parts else {}
+                lag: dict[str, int] = {}
+                for tp in parts:
+                    lag[tp.topic] = lag.get(tp.topic, 0) + ends[tp] - (await consumer.committed(tp) or 0)
+            finally:
+                await consumer.stop()
+            found.append(f"{service}/{group} lag {lag}")
+        return "; ".join(found)
 
     async def token(self, username: str, password: str) -> dict[str, str]:
         r = await self.http["registry"].post(
@@ -228,7 +270,9 @@ class Platform:
         account = await self.ok("registry", "GET", f"/v1/accounts/{account_id}")
         assert account["status"] == "active", account
         await self.wait_for(
-            lambda: self.projected_active(account_id), f"monitor and review see account {account_id} active"
+            lambda: self.projected_active(account_id),
+            f"monitor and review see account {account_id} active",
+            explain=lambda: self.account_trace(account_id),
         )
         return account_id
 
@@ -239,14 +283,37 @@ class Platform:
         announcement. The monitor shows its view (GET /v1/accounts/{id}); the review has no such API, so
         the kit reads its projection (read only).
         """
-        from govmedia_review.models import AccountView
-
         seen = await self.call("monitor", "GET", f"/v1/accounts/{account_id}")
         if seen.status_code != 200 or seen.json()["status"] != "active":
             return False
+        return await self.review_sees_active(account_id)
+
+    async def review_account(self, account_id: str) -> tuple[str, str] | None:
+        """The review's projection of the account (status, as of when), read only; None when unknown."""
+        from govmedia_review.models import AccountView
+
         async with self.apps["review"].state.runtime.sessions() as session:
             row = await session.get(AccountView, account_id)
-            return row is not None and row.status == "active"
+            return None if row is None else (row.status, row.as_of.isoformat())
+
+    async def review_sees_active(self, account_id: str) -> bool:
+        seen = await self.review_account(account_id)
+        return seen is not None and seen[0] == "active"
+
+    async def account_trace(self, account_id: str) -> str:
+        """Where an account's state stands in each service, and how far their account consumers lag."""
+        registry = await self.call("registry", "GET", f"/v1/accounts/{account_id}")
+        monitor = await self.call("monitor", "GET", f"/v1/accounts/{account_id}")
+        status = {
+            "registry": registry.json().get("status")
+            if registry.status_code == 200
+            else registry.status_code,
+            "monitor": monitor.json().get("status") if monitor.status_code == 200 else monitor.status_code,
+            "review": await self.review_account(account_id),
+        }
+        return (
+            f"account {status}; {await self.describe_groups(('review', 'accounts'), ('monitor', 'accounts'))}"
+        )
 
     # ---------------------------------------------------------------------------------------- review
 
@@ -264,26 +331,30 @@ class Platform:
     async def submit(
         self, unit: Unit, account_id: str, title: str, body: str, **extra: Any
     ) -> tuple[dict[str, Any], str]:
-        """Submit a post (waiting until the review has learnt the account); the post and its ETag."""
+        """Submit a post once the review has learnt the account is active; the post and its ETag.
+
+        The wait is on that condition itself (the review's projection), not on retrying the post: a post
+        the review then refuses is a finding, reported with the refusal, and a projection that never comes
+        is reported with each service's view of the account and the account consumers' lag.
+        """
         editor, _, _ = await self.desk(unit)
-        got: dict[str, Any] = {}
-
-        async def accepted() -> bool:
-            r = await self.call(
-                "review",
-                "POST",
-                "/v1/posts",
-                editor.headers,
-                json={"account_id": account_id, "title": title, "body": body, **extra},
-            )
-            if r.status_code == 201:
-                got["post"], got["etag"] = r.json(), r.headers["etag"]
-                return True
-            assert r.status_code in (404, 409, 422), r.text  # the account not yet projected
-            return False
-
-        await self.wait_for(accepted, f"the review takes a post for account {account_id}")
-        return got["post"], got["etag"]
+        await self.wait_for(
+            lambda: self.review_sees_active(account_id),
+            f"the review learns that account {account_id} is active",
+            explain=lambda: self.account_trace(account_id),
+        )
+        r = await self.call(
+            "review",
+            "POST",
+            "/v1/posts",
+            editor.headers,
+            json={"account_id": account_id, "title": title, "body": body, **extra},
+        )
+        assert r.status_code == 201, (
+            f"the review knows account {account_id} active, yet refused its post: {r.status_code} {r.text}; "
+            f"{await self.account_trace(account_id)}"
+        )
+        return r.json(), r.headers["etag"]
 
     async def approve(self, unit: Unit, post: dict[str, Any], etag: str) -> dict[str, Any]:
         """Two different people review the post: the first level, then the final approver."""
@@ -417,14 +488,36 @@ def _verifier(registry: httpx.AsyncClient) -> TokenVerifier:
     )
 
 
-async def _start_groups_at_the_end(kafka: KafkaSettings, service: str, spec: Any) -> None:
-    """Commit the end of every topic for the service's consumer groups before it starts.
+async def _ends_now(kafka: KafkaSettings) -> dict[TopicPartition, int]:
+    """Where every partition on the broker ends now."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        topics = await consumer.topics()
+        parts = [
+            TopicPartition(t, n)
+            for t in sorted(topics)
+            for n in sorted(consumer.partitions_for_topic(t) or ())
+        ]
+        return dict(await consumer.end_offsets(parts)) if parts else {}
+    finally:
+        await consumer.stop()
+
+
+async def _start_groups_at(
+    kafka: KafkaSettings, service: str, spec: Any, before: dict[TopicPartition, int]
+) -> None:
+    """Commit, for the service's consumer groups, where every topic ended before the platform started.
 
     The test session's broker holds what earlier tests published. Each platform has its own group prefix
     (so no earlier test's live consumers share its partitions), and a new group would start at the earliest
     offset: without this, a story's fresh service would first work through every earlier test's backlog
     (alerts of unknown accounts, their cases and deliveries) and its own events would wait behind it. The
-    databases are fresh, so nothing before the start concerns the stories.
+    databases are fresh, so nothing before the start concerns the stories. The positions are those of
+    ``before`` (taken before the first service started), not the end when this service starts: the services
+    started earlier have published since (the review its starter lexicons as it started), and a group
+    placed at the end would skip those, or not, depending on timing. A partition ``before`` lacks (a topic
+    created since) is read from its beginning.
     """
     for group, handlers in spec.consumer_groups.items():
         topics = sorted({cls.topic for cls in handlers})
@@ -442,8 +535,7 @@ async def _start_groups_at_the_end(kafka: KafkaSettings, service: str, spec: Any
             if not parts:
                 continue
             consumer.assign(parts)
-            ends = await consumer.end_offsets(parts)
-            await consumer.commit({tp: offset for tp, offset in ends.items()})
+            await consumer.commit({tp: before.get(tp, 0) for tp in parts})
         finally:
             await consumer.stop()
 
@@ -481,6 +573,8 @@ async def running_platform(infra: Infrastructure, prefix: str = "stories") -> As
     kafka = KafkaSettings(
         bootstrap=infra.kafka_bootstrap, group_prefix=f"test-{prefix}-{uuid.uuid4().hex[:8]}"
     )
+    platform.kafka = kafka
+    before = await _ends_now(kafka)  # what this platform's consumers skip: earlier tests' records
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_REGION", "330000")
@@ -505,7 +599,7 @@ async def running_platform(infra: Infrastructure, prefix: str = "stories") -> As
                     kwargs["schedule"] = main.SchedulerSettings(sweep_enabled=False)
                     kwargs["lexicon_fetch"] = await _monitor_lexicon_fetch(platform, main)
                 app = main.create_app(ServiceSettings(**params), **kwargs)
-                await _start_groups_at_the_end(kafka, service, app.state.spec)
+                await _start_groups_at(kafka, service, app.state.spec, before)
                 manager = await stack.enter_async_context(LifespanManager(app, startup_timeout=60))
                 platform.apps[service] = app
                 client = httpx.AsyncClient(
