@@ -2,7 +2,7 @@
 
 On a fresh, migrated monitor database (PostgreSQL as the tests start it), in the same run:
 
-* ``metrics ingest``: ``observations.ingest_metrics`` in batches of 5,000 snapshots, one transaction each —
+* ``metrics ingest``: ``metrics.ingest_metrics`` in batches of 5,000 snapshots, one transaction each —
   the set-based ``INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING`` plus one ``MetricsObserved`` outbox
   row per new snapshot, built in the same statement; request models are built before the clock starts;
 * ``metrics ingest over HTTP``: the same number of other snapshots (a day later) as ``POST /v1/metrics/bulk``
@@ -11,6 +11,8 @@ On a fresh, migrated monitor database (PostgreSQL as the tests start it), in the
   before the clock starts;
 * ``COPY`` (yardstick): ``copy_records_to_table`` of the same rows into a table of the same shape, one
   transaction, no events, no conflict handling — strictly less work;
+* ``ingest_vs_copy_cpu``: the same comparison by CPU time per row (this process plus its PostgreSQL
+  backends, read from ``/proc``), which moves far less with the machine's load than rates do;
 * ``sweep``: ``sweeps.run`` (not updated, zombie, interaction off, unanswered messages in working days) over
   100,000 accounts with 300,000 observed posts and 50,000 messages: the first sweep (raising tens of
   thousands of alerts and their events) and a second one (steady state: re-evaluates everything, changes
@@ -51,7 +53,7 @@ from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import SHANGHAI, FixedClock
 from govmedia_monitor import schemas as s
 from govmedia_monitor.main import SchedulerSettings, create_app
-from govmedia_monitor.observations import service as observations
+from govmedia_monitor.observations import metrics
 from govmedia_monitor.rules import calendar, sweeps
 from govmedia_platform.pytest_plugin import fresh_database, test_infrastructure
 
@@ -145,16 +147,23 @@ async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
         items = metric_items(args.metrics, ids)
         now = datetime.now(SHANGHAI)
         progress("ingest_metrics, batches of 5,000")
+        meter = CpuMeter()
         t0 = time.perf_counter()
         accepted = 0
         for i in range(0, len(items), 5_000):
             async with sessions() as session, session.begin():
-                report = await observations.ingest_metrics(
+                meter.backend((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+                report = await metrics.ingest_metrics(
                     session, items[i : i + 5_000], channel=IngestChannel.INGEST_API, now=now
                 )
             accepted += report.accepted
         ours = time.perf_counter() - t0
-        out["ingest"] = {"rows": accepted, "seconds": round(ours, 3), "rows_per_s": round(accepted / ours)}
+        out["ingest"] = {
+            "rows": accepted,
+            "seconds": round(ours, 3),
+            "rows_per_s": round(accepted / ours),
+            "cpu_us_per_row": meter.per_row(accepted),
+        }
 
         progress("the same over HTTP: POST /v1/metrics/bulk, 5,000 a request")
         http = await _ingest_over_http(infra, url, metric_items(args.metrics, ids, day=2), now)
@@ -183,18 +192,30 @@ async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
                 )
                 for i in items
             ]
+            meter = CpuMeter()
+            meter.backend(conn.get_server_pid())
             t0 = time.perf_counter()
             async with conn.transaction():
                 await conn.copy_records_to_table("bench_metric_copy", records=records)
             copy = time.perf_counter() - t0
+            copy_cpu = meter.per_row(len(records))
         finally:
             await conn.close()
         out["copy"] = {
             "rows": len(records),
             "seconds": round(copy, 3),
             "rows_per_s": round(len(records) / copy),
+            "cpu_us_per_row": copy_cpu,
         }
         out["ingest_vs_copy"] = round(out["ingest"]["rows_per_s"] / out["copy"]["rows_per_s"], 3)
+        # Steadier under a shared machine's load than rates: CPU per row (this process and its PostgreSQL
+        # backends) of COPY over ours. None when the backends' CPU cannot be read (a remote server).
+        ours_cpu = out["ingest"]["cpu_us_per_row"]
+        out["ingest_vs_copy_cpu"] = (
+            round(copy_cpu["total"] / ours_cpu["total"], 3)
+            if copy_cpu["total"] is not None and ours_cpu["total"] is not None
+            else None
+        )
         out["http_ingest_vs_copy"] = round(out["http_ingest"]["rows_per_s"] / out["copy"]["rows_per_s"], 3)
 
         for name in ("sweep_first", "sweep_steady"):
@@ -213,6 +234,43 @@ async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
     finally:
         await engine.dispose()
     return out
+
+
+class CpuMeter:
+    """CPU seconds of this process and of the PostgreSQL backends it used since it was made.
+
+    Backends are read from ``/proc`` (the embedded or a local server); elsewhere their share is None.
+    """
+
+    def __init__(self) -> None:
+        self.started = time.process_time()
+        self.backends: dict[int, float | None] = {}
+
+    @staticmethod
+    def _ticks(pid: int) -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    def backend(self, pid: int) -> None:
+        if pid not in self.backends:
+            self.backends[pid] = self._ticks(pid)
+
+    def per_row(self, rows: int) -> dict[str, float | None]:
+        process = (time.process_time() - self.started) / rows * 1e6
+        spent = [(self._ticks(pid), start) for pid, start in self.backends.items()]
+        postgres = (
+            sum(now - start for now, start in spent) / rows * 1e6  # type: ignore[operator]
+            if spent and all(now is not None and start is not None for now, start in spent)
+            else None
+        )
+        return {
+            "process": round(process, 2),
+            "postgres": None if postgres is None else round(postgres, 2),
+            "total": None if postgres is None else round(process + postgres, 2),
+        }
 
 
 async def _ingest_over_http(
@@ -293,6 +351,10 @@ def main() -> None:
     print(f"{'metrics ingest rows/s':<28}{out['ingest']['rows_per_s']:>16,}")
     print(f"{'COPY rows/s (yardstick)':<28}{out['copy']['rows_per_s']:>16,}")
     print(f"{'ingest / COPY':<28}{out['ingest_vs_copy']:>16}  >= 0.2")
+    print(f"{'ingest / COPY by CPU':<28}{out['ingest_vs_copy_cpu']!s:>16}")
+    for phase in ("ingest", "copy"):
+        cpu = out[phase]["cpu_us_per_row"]
+        print(f"{phase + ' CPU us/row py+pg':<28}{cpu['process']!s:>8} + {cpu['postgres']!s}")
     print(f"{'HTTP ingest rows/s':<28}{out['http_ingest']['rows_per_s']:>16,}")
     print(f"{'HTTP ingest / COPY':<28}{out['http_ingest_vs_copy']:>16}")
     print(f"{'first sweep s':<28}{out['sweep_first']['seconds']:>16}  <= 10")

@@ -13,7 +13,7 @@ from govmedia_common.events import IngestChannel
 from govmedia_common.outbox import EventTooLarge
 from govmedia_monitor import schemas as s
 from govmedia_monitor.models import Alert, MetricSnapshot, ObservedPost
-from govmedia_monitor.observations import service as observations
+from govmedia_monitor.observations import metrics
 
 pytestmark = pytest.mark.integration
 
@@ -48,12 +48,12 @@ async def test_set_based_metric_ingest_checks_each_event_against_the_limit_and_w
     monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", "400")  # a MetricsObserved record is ~700 bytes
     with pytest.raises(EventTooLarge):
         async with monitor.sessions() as session, session.begin():
-            await observations.ingest_metrics(session, items, channel=IngestChannel.INGEST_API, now=now)
+            await metrics.ingest_metrics(session, items, channel=IngestChannel.INGEST_API, now=now)
     assert await _count(monitor, MetricSnapshot) == 0
     assert await _count(monitor, outbox_table) == before
     monkeypatch.delenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES")
     async with monitor.sessions() as session, session.begin():
-        report = await observations.ingest_metrics(session, items, channel=IngestChannel.INGEST_API, now=now)
+        report = await metrics.ingest_metrics(session, items, channel=IngestChannel.INGEST_API, now=now)
     assert report.accepted == 1 and await _count(monitor, outbox_table) == before + 1
 
 
@@ -84,7 +84,7 @@ async def test_the_metric_ingest_guard_measures_each_record_exactly_as_the_relay
         return [s.MetricSnapshotIn(account_id=account, platform_post_id="wx-7", taken_at=at, reads=1)]
 
     async with monitor.sessions() as session, session.begin():
-        await observations.ingest_metrics(session, snapshot(0), channel=IngestChannel.INGEST_API, now=now)
+        await metrics.ingest_metrics(session, snapshot(0), channel=IngestChannel.INGEST_API, now=now)
     async with monitor.sessions() as session:
         row = (
             await session.execute(
@@ -100,11 +100,43 @@ async def test_the_metric_ingest_guard_measures_each_record_exactly_as_the_relay
     monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", str(size - 1))
     with pytest.raises(EventTooLarge) as refused:
         async with monitor.sessions() as session, session.begin():
-            await observations.ingest_metrics(session, snapshot(1), channel=IngestChannel.INGEST_API, now=now)
+            await metrics.ingest_metrics(session, snapshot(1), channel=IngestChannel.INGEST_API, now=now)
     assert refused.value.extensions["size"] == size
     monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", str(size))
     async with monitor.sessions() as session, session.begin():
-        report = await observations.ingest_metrics(
-            session, snapshot(1), channel=IngestChannel.INGEST_API, now=now
-        )
+        report = await metrics.ingest_metrics(session, snapshot(1), channel=IngestChannel.INGEST_API, now=now)
     assert report.accepted == 1
+
+
+async def test_the_bound_that_spares_measuring_each_row_covers_the_largest_record_a_snapshot_makes(
+    monitor, monkeypatch
+):
+    """Below the limit the rows are not measured one by one; the bound used for that covers the largest
+    record a snapshot can make (longest ids of characters JSON escapes as six bytes, every count at its
+    maximum): measured exactly (a limit just under the bound), it is under the bound."""
+    account = await monitor.account()
+    now = monitor.clock.now()
+    worst = s.MetricSnapshotIn(
+        account_id=account,
+        platform_post_id="\x01" * 200,
+        taken_at=now,
+        **{m: 10**12 for m in ("reads", "watching", "likes", "shares", "comments", "followers")},
+    )
+    bound = metrics.metric_record_bound([worst], channel=IngestChannel.INGEST_API, now=now)
+    assert 1_000 < bound < 10_000  # three orders under the default limit
+    monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", str(bound - 1))  # measured row by row
+    async with monitor.sessions() as session, session.begin():
+        report = await metrics.ingest_metrics(session, [worst], channel=IngestChannel.INGEST_API, now=now)
+    assert report.accepted == 1
+    async with monitor.sessions() as session:
+        row = (
+            await session.execute(
+                select(outbox_table.c.payload.cast(Text), outbox_table.c.headers).order_by(
+                    outbox_table.c.seq.desc()
+                )
+            )
+        ).first()
+    assert row is not None
+    payload, headers = row
+    size = len(payload.encode()) + sum(len(k.encode()) + len(v.encode()) for k, v in headers.items())
+    assert "\\u0001" in payload and size < bound

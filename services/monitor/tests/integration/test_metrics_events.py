@@ -11,7 +11,7 @@ from govmedia_common.db import outbox_table
 from govmedia_common.envelope import wrap
 from govmedia_common.events import IngestChannel, MetricsObserved
 from govmedia_monitor import schemas as s
-from govmedia_monitor.observations import service as observations
+from govmedia_monitor.observations import metrics
 
 pytestmark = pytest.mark.integration
 
@@ -26,10 +26,10 @@ async def test_sql_built_metrics_events_validate_and_carry_the_same_headers_as_a
         s.MetricSnapshotIn(account_id=account, taken_at=now + timedelta(hours=1), followers=5321),
     ]
     async with monitor.sessions() as session, session.begin():
-        report = await observations.ingest_metrics(session, items, channel=IngestChannel.FILE_IMPORT, now=now)
+        report = await metrics.ingest_metrics(session, items, channel=IngestChannel.FILE_IMPORT, now=now)
     assert (report.accepted, report.duplicates) == (2, 0)
     async with monitor.sessions() as session, session.begin():
-        again = await observations.ingest_metrics(session, items, channel=IngestChannel.FILE_IMPORT, now=now)
+        again = await metrics.ingest_metrics(session, items, channel=IngestChannel.FILE_IMPORT, now=now)
     assert (again.accepted, again.duplicates) == (0, 2), "the same snapshots again: nothing new"
 
     async with monitor.sessions() as session:

@@ -110,7 +110,9 @@ def template_header_bytes(template: dict[str, str]) -> int:
     return sum(len(k.encode()) + (0 if k in _ROW_HEADERS else len(v.encode())) for k, v in template.items())
 
 
-def sql_outbox_cte(source: str, name: str = "ob", *, header_bytes: str | None = None) -> str:
+def sql_outbox_cte(
+    source: str, name: str = "ob", *, header_bytes: str | None = None, measured: bool = True
+) -> str:
     """A data-modifying CTE ``name AS (INSERT INTO outbox …)`` writing one outbox row per row of ``source``.
 
     ``source`` (a CTE or subquery name) has the outbox's columns ``id, aggregatetype, aggregateid, type,
@@ -118,12 +120,14 @@ def sql_outbox_cte(source: str, name: str = "ob", *, header_bytes: str | None = 
     (``payload::text`` as the relay sends it, plus the header names and values); select
     :func:`sql_outbox_summary` from it and pass the row to :func:`check_sql_outbox`. ``header_bytes``, an
     SQL expression over the inserted row, replaces reading the headers back when the caller knows their
-    size (:data:`SQL_TEMPLATE_HEADER_BYTES`).
+    size (:data:`SQL_TEMPLATE_HEADER_BYTES`). ``measured=False`` leaves the rows unmeasured (size 0): only
+    for a caller that has shown every record it can write here is within the limit.
     """
+    size = f"octet_length(payload::text) + {header_bytes or _HEADER_BYTES}" if measured else "0"
     return f"""{name} AS (
     INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers)
     SELECT s.id, s.aggregatetype, s.aggregateid, s.type, s.topic, s.payload, s.headers FROM {source} s
-    RETURNING type, octet_length(payload::text) + {header_bytes or _HEADER_BYTES} AS size
+    RETURNING type, {size} AS size
 )"""
 
 

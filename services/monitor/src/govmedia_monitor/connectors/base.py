@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.events import IngestChannel
 from govmedia_monitor import schemas as s
-from govmedia_monitor.observations import interactions
+from govmedia_monitor.observations import interactions, metrics
 from govmedia_monitor.observations import service as observations
 from govmedia_monitor.observations.checking import CheckerCache
 from govmedia_monitor.observations.service import Report
@@ -77,7 +77,7 @@ async def pull(
             session, batch.posts, channel=channel, now=now, checker=checker
         )
     if batch.metrics:
-        out["metrics"] = await observations.ingest_metrics(session, batch.metrics, channel=channel, now=now)
+        out["metrics"] = await metrics.ingest_metrics(session, batch.metrics, channel=channel, now=now)
     if batch.messages:
         out["messages"] = await interactions.ingest_messages(
             session, batch.messages, channel=channel, now=now

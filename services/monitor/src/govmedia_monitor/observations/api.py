@@ -19,7 +19,7 @@ from govmedia_common.scoping import ensure_visible
 from govmedia_monitor import schemas as s
 from govmedia_monitor.access import Cursor, Ingester, Limit, Reader, after_seq
 from govmedia_monitor.models import Account
-from govmedia_monitor.observations import interactions
+from govmedia_monitor.observations import interactions, metrics
 from govmedia_monitor.observations import service as observations
 from govmedia_monitor.observations.checking import CheckerCache
 from govmedia_monitor.observations.service import ITEM_REFUSED, Report
@@ -112,7 +112,7 @@ async def post_observed_bulk(
 async def post_metrics(
     body: s.MetricSnapshotIn, session: SessionDep, principal: Ingester, rt: RuntimeDep
 ) -> s.IngestReport:
-    return await _ingest(observations.ingest_metrics, session, principal, rt, [body])
+    return await _ingest(metrics.ingest_metrics, session, principal, rt, [body])
 
 
 @router.post(
@@ -122,7 +122,7 @@ async def post_metrics_bulk(
     body: s.Bulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
 ) -> s.IngestReport:
     return await _ingest(
-        observations.ingest_metrics, session, principal, rt, _parse_bulk(s.MetricSnapshotIn, body)
+        metrics.ingest_metrics, session, principal, rt, _parse_bulk(s.MetricSnapshotIn, body)
     )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from govmedia_common.events import IngestChannel
 from govmedia_common.workdays import Clock
 from govmedia_monitor import schemas as s
-from govmedia_monitor.observations import interactions
+from govmedia_monitor.observations import interactions, metrics
 from govmedia_monitor.observations import service as observations
 from govmedia_monitor.observations.checking import CheckerCache
 from govmedia_monitor.observations.service import Report
@@ -47,7 +47,7 @@ MODELS: dict[Kind, type[BaseModel]] = {
 }
 INGEST: dict[Kind, Callable[..., Awaitable[Report]]] = {
     Kind.POSTS: observations.ingest_posts,
-    Kind.METRICS: observations.ingest_metrics,
+    Kind.METRICS: metrics.ingest_metrics,
     Kind.MESSAGES: interactions.ingest_messages,
     Kind.REPLIES: interactions.ingest_replies,
     Kind.INTERACTION: interactions.ingest_interaction,

@@ -1,4 +1,6 @@
-"""Ingest of what the platforms show: posts, metric snapshots, messages, replies, the interaction switch.
+"""Ingest of what the platforms show: observed posts, and what every ingest path shares (the report of
+accepted, duplicate and refused items; known accounts and the caller's region). Metric snapshots are in
+``metrics.py``, messages, replies and the interaction switch in ``interactions.py``.
 
 Every path is idempotent on the item's natural key (platform post id; account, post and ``taken_at``;
 message id; account and instant of the switch) and set-based: one ``INSERT … ON CONFLICT DO NOTHING`` over
@@ -17,25 +19,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, func, select, text, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy import Text, cast, func, select, text, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.events import (
     AlertResolution,
     AlertRule,
     IngestChannel,
-    MetricsObserved,
     Platform,
     PostObserved,
-)
-from govmedia_common.events.outbox import (
-    SQL_TEMPLATE_HEADER_BYTES,
-    check_sql_outbox,
-    sql_headers,
-    sql_outbox_cte,
-    sql_outbox_summary,
-    template_header_bytes,
 )
 from govmedia_common.hashing import content_hash
 from govmedia_monitor import schemas as s
@@ -492,94 +485,3 @@ async def observations_of(
     if before_seq is not None:
         stmt = stmt.where(ObservedPost.seq < before_seq)
     return (await session.execute(stmt.order_by(ObservedPost.seq.desc()).limit(limit))).scalars().all()
-
-
-# ----------------------------------------------------------------------------------------------- metrics
-
-_METRICS_SQL = text(
-    f"""
-    WITH r AS (
-        SELECT * FROM unnest(
-            CAST(:account_id AS text[]), CAST(:post_key AS text[]), CAST(:taken_at AS timestamptz[]),
-            CAST(:reads AS bigint[]), CAST(:watching AS bigint[]), CAST(:likes AS bigint[]),
-            CAST(:shares AS bigint[]), CAST(:comments AS bigint[]), CAST(:followers AS bigint[])
-        ) AS r(account_id, post_key, taken_at, reads, watching, likes, shares, comments, followers)
-    ), ins AS (
-        INSERT INTO metric_snapshots
-            (account_id, post_key, taken_at, reads, watching, likes, shares, comments, followers,
-             ingest_channel)
-        SELECT r.*, CAST(:channel AS text) FROM r
-        ON CONFLICT DO NOTHING
-        RETURNING account_id, post_key, taken_at, reads, watching, likes, shares, comments, followers
-    ), ev AS (
-        SELECT {alerts.SQL_EVENT_ID} AS event_id, ins.* FROM ins
-    ), evrows AS (
-        SELECT ev.event_id AS id, 'account' AS aggregatetype, ev.account_id AS aggregateid,
-               CAST(:type AS text) AS type, CAST(:topic AS text) AS topic,
-               jsonb_build_object(
-                   'occurred_at', CAST(:occurred_at AS text), 'account_id', ev.account_id,
-                   'platform_post_id', NULLIF(ev.post_key, ''),
-                   'reads', ev.reads, 'watching', ev.watching, 'likes', ev.likes, 'shares', ev.shares,
-                   'comments', ev.comments, 'followers', ev.followers,
-                   'as_of', to_char(ev.taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                   'ingest_channel', CAST(:channel AS text)) AS payload,
-               CAST(:headers AS jsonb)
-                   || jsonb_build_object('ce_id', ev.event_id, 'ce_subject', ev.account_id) AS headers
-        FROM ev
-    ), {sql_outbox_cte("evrows", header_bytes=SQL_TEMPLATE_HEADER_BYTES)}
-    SELECT {sql_outbox_summary()}
-    """
-)
-
-
-async def ingest_metrics(
-    session: AsyncSession,
-    items: Sequence[s.MetricSnapshotIn],
-    *,
-    channel: IngestChannel,
-    now: datetime,
-    may_see: RegionFilter = None,
-) -> Report:
-    """Store new metric snapshots and their ``MetricsObserved`` events in one set-based statement.
-
-    The outbox rows are built in SQL from the inserted rows (only those: a duplicate has no event); their
-    headers come from a real envelope of the same type, so they are the ones
-    :func:`govmedia_common.outbox.add_event` would write, and they are written by the common set-based
-    writer under the same size guard.
-    """
-    report = Report()
-    regions = await account_regions(session, list({i.account_id for i in items}))
-    kept = [it for _, it in split_known(items, regions, report, may_see)]
-    if not kept:
-        return report
-    template = MetricsObserved(
-        occurred_at=now,
-        account_id=kept[0].account_id,
-        platform_post_id=None,
-        as_of=now,
-        ingest_channel=channel,
-    )
-    headers = sql_headers(template)
-    params = {
-        "account_id": [i.account_id for i in kept],
-        "post_key": [i.platform_post_id or "" for i in kept],
-        "taken_at": [i.taken_at for i in kept],
-        "reads": [i.reads for i in kept],
-        "watching": [i.watching for i in kept],
-        "likes": [i.likes for i in kept],
-        "shares": [i.shares for i in kept],
-        "comments": [i.comments for i in kept],
-        "followers": [i.followers for i in kept],
-        "channel": str(channel),
-        "type": MetricsObserved.event_type,
-        "topic": MetricsObserved.topic,
-        "occurred_at": template.model_dump(mode="json")["occurred_at"],
-        "headers": headers,
-        "header_bytes": template_header_bytes(headers),  # every row's headers: these, but ce_id/ce_subject
-        "id_prefix": alerts.event_id_prefix(),
-    }
-    stmt = _METRICS_SQL.bindparams(bindparam("headers", type_=JSONB))
-    # An event over the size limit refuses the batch (EventTooLarge rolls the transaction back).
-    report.accepted = check_sql_outbox((await session.execute(stmt, params)).one())
-    report.duplicates = len(kept) - report.accepted
-    return report

@@ -1,0 +1,159 @@
+"""Metric snapshots (reads 阅读, 在看, likes, shares, comments, followers): the volume path of ingest.
+
+The snapshots and their ``MetricsObserved`` outbox rows are written by one set-based statement, idempotent
+on (account, post, ``taken_at``): a snapshot seen before has no event.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from govmedia_common.events import IngestChannel, MetricsObserved
+from govmedia_common.events.outbox import (
+    SQL_TEMPLATE_HEADER_BYTES,
+    check_sql_outbox,
+    sql_headers,
+    sql_outbox_cte,
+    sql_outbox_summary,
+    template_header_bytes,
+)
+from govmedia_common.outbox import max_event_bytes
+from govmedia_monitor import schemas as s
+from govmedia_monitor.alerts import service as alerts
+from govmedia_monitor.observations.service import RegionFilter, Report, account_regions, split_known
+
+
+def _metrics_sql(*, measured: bool) -> TextClause:
+    return text(
+        f"""
+    WITH r AS (
+        SELECT * FROM unnest(
+            CAST(:account_id AS text[]), CAST(:post_key AS text[]), CAST(:taken_at AS timestamptz[]),
+            CAST(:reads AS bigint[]), CAST(:watching AS bigint[]), CAST(:likes AS bigint[]),
+            CAST(:shares AS bigint[]), CAST(:comments AS bigint[]), CAST(:followers AS bigint[])
+        ) AS r(account_id, post_key, taken_at, reads, watching, likes, shares, comments, followers)
+    ), ins AS (
+        INSERT INTO metric_snapshots
+            (account_id, post_key, taken_at, reads, watching, likes, shares, comments, followers,
+             ingest_channel)
+        SELECT r.*, CAST(:channel AS text) FROM r
+        ON CONFLICT DO NOTHING
+        RETURNING account_id, post_key, taken_at, reads, watching, likes, shares, comments, followers
+    ), ev AS (
+        SELECT {alerts.SQL_EVENT_ID} AS event_id, ins.* FROM ins
+    ), evrows AS (
+        SELECT ev.event_id AS id, 'account' AS aggregatetype, ev.account_id AS aggregateid,
+               CAST(:type AS text) AS type, CAST(:topic AS text) AS topic,
+               jsonb_build_object(
+                   'occurred_at', CAST(:occurred_at AS text), 'account_id', ev.account_id,
+                   'platform_post_id', NULLIF(ev.post_key, ''),
+                   'reads', ev.reads, 'watching', ev.watching, 'likes', ev.likes, 'shares', ev.shares,
+                   'comments', ev.comments, 'followers', ev.followers,
+                   'as_of', to_char(ev.taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                   'ingest_channel', CAST(:channel AS text)) AS payload,
+               CAST(:headers AS jsonb)
+                   || jsonb_build_object('ce_id', ev.event_id, 'ce_subject', ev.account_id) AS headers
+        FROM ev
+    ), {sql_outbox_cte("evrows", header_bytes=SQL_TEMPLATE_HEADER_BYTES, measured=measured)}
+    SELECT {sql_outbox_summary()}
+    """
+    ).bindparams(bindparam("headers", type_=JSONB))
+
+
+# Each row measured (an operator set a limit below what a snapshot's event can reach), or not (every event of
+# the batch is shown to be within the limit by metric_record_bound: the usual case, by three orders).
+_METRICS_SQL = {True: _metrics_sql(measured=True), False: _metrics_sql(measured=False)}
+
+_COUNTS = ("reads", "watching", "likes", "shares", "comments", "followers")
+
+
+def metric_record_bound(items: Sequence[s.MetricSnapshotIn], *, channel: IngestChannel, now: datetime) -> int:
+    """Bytes that no ``MetricsObserved`` record (value and headers) of these snapshots can exceed.
+
+    A worst case of the same shape: ids as long as the batch's longest, of characters JSON escapes as six
+    bytes (``\\u0001``), every count at bigint's widest, written by Python's JSON with ASCII escapes (as many
+    bytes as PostgreSQL's text or more, per character); the headers of the real template with the widest id
+    and subject.
+    """
+    longest = max(max(len(i.account_id), len(i.platform_post_id or "")) for i in items)
+    wide = "\x01" * longest
+    event = MetricsObserved.model_construct(
+        occurred_at=now,
+        account_id=wide,
+        platform_post_id=wide,
+        as_of=now,
+        ingest_channel=channel,
+    )
+    widest = dict.fromkeys(_COUNTS, -(2**63))
+    payload = json.dumps({**event.model_dump(mode="json"), **widest, "as_of": "2000-01-01T00:00:00.000000Z"})
+    headers = sql_headers(
+        MetricsObserved(
+            occurred_at=now,
+            account_id=str(uuid.UUID(int=0)),
+            platform_post_id=None,
+            as_of=now,
+            ingest_channel=channel,
+        )
+    )
+    return len(payload) + template_header_bytes(headers) + 36 + 6 * longest  # ce_id, ce_subject
+
+
+async def ingest_metrics(
+    session: AsyncSession,
+    items: Sequence[s.MetricSnapshotIn],
+    *,
+    channel: IngestChannel,
+    now: datetime,
+    may_see: RegionFilter = None,
+) -> Report:
+    """Store new metric snapshots and their ``MetricsObserved`` events in one set-based statement.
+
+    The outbox rows are built in SQL from the inserted rows (only those: a duplicate has no event); their
+    headers come from a real envelope of the same type, so they are the ones
+    :func:`govmedia_common.outbox.add_event` would write, and they are written by the common set-based
+    writer under the same size guard.
+    """
+    report = Report()
+    regions = await account_regions(session, list({i.account_id for i in items}))
+    kept = [it for _, it in split_known(items, regions, report, may_see)]
+    if not kept:
+        return report
+    template = MetricsObserved(
+        occurred_at=now,
+        account_id=kept[0].account_id,
+        platform_post_id=None,
+        as_of=now,
+        ingest_channel=channel,
+    )
+    headers = sql_headers(template)
+    params = {
+        "account_id": [i.account_id for i in kept],
+        "post_key": [i.platform_post_id or "" for i in kept],
+        "taken_at": [i.taken_at for i in kept],
+        "reads": [i.reads for i in kept],
+        "watching": [i.watching for i in kept],
+        "likes": [i.likes for i in kept],
+        "shares": [i.shares for i in kept],
+        "comments": [i.comments for i in kept],
+        "followers": [i.followers for i in kept],
+        "channel": str(channel),
+        "type": MetricsObserved.event_type,
+        "topic": MetricsObserved.topic,
+        "occurred_at": template.model_dump(mode="json")["occurred_at"],
+        "headers": headers,
+        "header_bytes": template_header_bytes(headers),  # every row's headers: these, but ce_id/ce_subject
+        "id_prefix": alerts.event_id_prefix(),
+    }
+    # An event over the size limit refuses the batch (EventTooLarge rolls the transaction back); rows are
+    # measured one by one only when the limit is below what an event of this batch could reach.
+    stmt = _METRICS_SQL[metric_record_bound(kept, channel=channel, now=now) > max_event_bytes()]
+    report.accepted = check_sql_outbox((await session.execute(stmt, params)).one())
+    report.duplicates = len(kept) - report.accepted
+    return report
