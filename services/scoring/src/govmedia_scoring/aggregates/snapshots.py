@@ -151,8 +151,10 @@ async def fold_pending(session: AsyncSession, *, accounts_per_fold: int = ACCOUN
 
     With a session on an engine (the usual case) each chunk of accounts is folded and committed in a
     transaction of its own on another connection, so the accounts' locks are held briefly and ``session``'s
-    transaction (e.g. the computation that follows) reads the folded days. A session bound to a single
-    connection folds inside its own transaction instead.
+    transaction (e.g. the computation that follows) reads the folded days. Call it before ``session``'s
+    transaction writes ``posts`` or ``account_days`` (the fold would wait for those rows on its own
+    connection while this one waits for it). A session bound to a single connection folds inside its own
+    transaction instead.
     """
     bind = session.bind
     if isinstance(bind, AsyncEngine):
