@@ -14,7 +14,7 @@ import importlib
 import itertools
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -115,6 +115,7 @@ class Platform:
         for service, group in groups:
             handlers = self.apps[service].state.spec.consumer_groups[group]
             topics = sorted({cls.topic for cls in handlers})
+            ends = await exact_ends(self.kafka.bootstrap, topics)
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=self.kafka.bootstrap,
                 group_id=self.kafka.group_id(service, group),
@@ -122,16 +123,9 @@ class Platform:
             )
             await consumer.start()
             try:
-                await consumer.topics()
-                parts = [
-                    TopicPartition(t, n)
-                    for t in topics
-                    for n in sorted(consumer.partitions_for_topic(t) or ())
-                ]
-                ends = await consumer.end_offsets(parts) if parts else {}
                 lag: dict[str, int] = {}
-                for tp in parts:
-                    lag[tp.topic] = lag.get(tp.topic, 0) + ends[tp] - (await consumer.committed(tp) or 0)
+                for tp, end in ends.items():
+                    lag[tp.topic] = lag.get(tp.topic, 0) + end - (await consumer.committed(tp) or 0)
             finally:
                 await consumer.stop()
             found.append(f"{service}/{group} lag {lag}")
@@ -488,18 +482,32 @@ def _verifier(registry: httpx.AsyncClient) -> TokenVerifier:
     )
 
 
-async def _ends_now(kafka: KafkaSettings) -> dict[TopicPartition, int]:
-    """Where every partition on the broker ends now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap, enable_auto_commit=False)
+async def exact_ends(bootstrap: str, topics: Iterable[str] | None = None) -> dict[TopicPartition, int]:
+    """Where every partition of ``topics`` (default: every topic on the broker) ends now, exactly.
+
+    The broker's end offsets are a lower bound: the embedded broker (Tansu) answers the base offset of a
+    partition's last batch + 1, so the other records of a last batch of several lie beyond it. A fetch from
+    there returns that batch and the exact high watermark; the further of the two is the end.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        topics = await consumer.topics()
-        parts = [
-            TopicPartition(t, n)
-            for t in sorted(topics)
-            for n in sorted(consumer.partitions_for_topic(t) or ())
-        ]
-        return dict(await consumer.end_offsets(parts)) if parts else {}
+        names = sorted(topics) if topics is not None else sorted(await consumer.topics())
+        await consumer.topics()  # the metadata of every topic
+        parts = [TopicPartition(t, n) for t in names for n in sorted(consumer.partitions_for_topic(t) or ())]
+        if not parts:
+            return {}
+        ends = dict(await consumer.end_offsets(parts))
+        consumer.assign(parts)
+        for tp in parts:
+            consumer.seek(
+                tp, max(0, ends[tp] - 1)
+            )  # inside the last batch: its fetch says the high watermark
+        for _ in range(10):
+            await consumer.getmany(timeout_ms=200)
+            if all(consumer.highwater(tp) is not None for tp in parts if ends[tp] > 0):
+                break
+        return {tp: max(ends[tp], consumer.highwater(tp) or 0) for tp in parts}
     finally:
         await consumer.stop()
 
@@ -574,7 +582,7 @@ async def running_platform(infra: Infrastructure, prefix: str = "stories") -> As
         bootstrap=infra.kafka_bootstrap, group_prefix=f"test-{prefix}-{uuid.uuid4().hex[:8]}"
     )
     platform.kafka = kafka
-    before = await _ends_now(kafka)  # what this platform's consumers skip: earlier tests' records
+    before = await exact_ends(kafka.bootstrap)  # what this platform's consumers skip: earlier tests' records
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_REGION", "330000")

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from govmedia_common.events import CATALOGUE
 from govmedia_common.workdays import SHANGHAI
 from govmedia_platform.launcher import Infrastructure
-from tests.e2e.stories_kit import COUNTY, Platform, running_platform
+from tests.e2e.stories_kit import COUNTY, Platform, exact_ends, running_platform
 
 pytestmark = pytest.mark.integration
 
@@ -40,15 +40,8 @@ async def platform(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[P
 
 
 async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        topics = sorted({cls.topic for cls in CATALOGUE.values()})
-        await consumer.topics()
-        tps = [TopicPartition(t, n) for t in topics for n in sorted(consumer.partitions_for_topic(t) or ())]
-        return dict(await consumer.end_offsets(tps))
-    finally:
-        await consumer.stop()
+    """Where every catalogue partition ends (exactly: see stories_kit.exact_ends)."""
+    return await exact_ends(bootstrap, {cls.topic for cls in CATALOGUE.values()})
 
 
 async def _score(p: Platform, account_id: str, kind: str, start: str) -> dict[str, Any] | None:

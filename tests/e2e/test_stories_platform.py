@@ -10,13 +10,17 @@ vain on state that arrived only with the next event, or never.
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import text
 
 from govmedia_platform.launcher import Infrastructure
-from tests.e2e.stories_kit import running_platform
+from tests.e2e.stories_kit import exact_ends, running_platform
 
 pytestmark = pytest.mark.integration
 
@@ -41,3 +45,24 @@ async def test_services_started_later_consume_what_earlier_ones_published_while_
             "the monitor to handle the starter lexicons the review published as it started",
             explain=lambda: p.describe_groups(("monitor", "lexicons")),
         )
+
+
+async def test_the_end_of_a_partition_counts_every_record_of_its_last_batch(infra: Infrastructure) -> None:
+    """Where the stories start their groups and how far the integrator reads: the embedded broker's end
+    offset stops at the base offset of the last batch + 1; the end the kit uses does not."""
+    topic = f"t-ends-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 1, 1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        for size in (30, 20):  # two batches of several records each
+            sent = [await producer.send(topic, b"{}", key=f"k{i}".encode()) for i in range(size)]
+            await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    assert await exact_ends(infra.kafka_bootstrap, [topic]) == {TopicPartition(topic, 0): 50}
