@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,14 @@ def request_hash(payload: Any) -> str:
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
 
 
+class JsonAnswer(JSONResponse):
+    """A JSON answer rendered by orjson: the same compact UTF-8 bytes as Starlette's ``json.dumps``
+    rendering of JSON-ready content, for a fraction of the CPU on every creating POST."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
 class IdempotentRequest:
     """One creating POST guarded by an Idempotency-Key (or none, when the client sent none)."""
 
@@ -34,19 +43,30 @@ class IdempotentRequest:
         self.principal = principal
         self.key = key
         self.route = route
-        self.hash = request_hash(payload)
+        self.payload = payload
+
+    @property
+    def hash(self) -> str:
+        """The payload's hash: computed only for a request with a key (a replay check has nothing else to
+        serve, and hashing costs every creating POST). A pydantic payload is hashed as its JSON-mode dump,
+        so a caller may pass the request model itself and skip the dump when there is no key."""
+        payload = self.payload
+        if isinstance(payload, BaseModel):
+            payload = payload.model_dump(mode="json")
+        return request_hash(payload)
 
     async def replay(self) -> JSONResponse | None:
         """The stored answer of an earlier identical request, or None when this one is new."""
         if self.key is None:
             return None
+        request_hash_ = self.hash
         inserted = await self.session.execute(
             insert(idempotency_table)
             .values(
                 principal=self.principal,
                 key=self.key,
                 route=self.route,
-                request_hash=self.hash,
+                request_hash=request_hash_,
                 status_code=0,
                 response_body={},
                 response_headers={},
@@ -63,7 +83,7 @@ class IdempotentRequest:
                 )
             )
         ).one()
-        if row.route != self.route or row.request_hash != self.hash:
+        if row.route != self.route or row.request_hash != request_hash_:
             raise Problem(
                 422,
                 "idempotency-key-reused",
@@ -71,7 +91,7 @@ class IdempotentRequest:
             )
         headers = dict(row.response_headers)
         headers["Idempotent-Replayed"] = "true"
-        return JSONResponse(row.response_body, status_code=row.status_code, headers=headers)
+        return JsonAnswer(row.response_body, status_code=row.status_code, headers=headers)
 
     async def store(self, status_code: int, body: Any, headers: dict[str, str] | None = None) -> None:
         """Remember the answer (same transaction as the effects)."""
@@ -100,4 +120,4 @@ async def idempotent_create(
         return replay
     body, headers = await make()
     await request.store(status, body, headers)
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JsonAnswer(body, status_code=status, headers=headers)

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from govmedia_common.concurrency import etag, require_if_match
-from govmedia_common.idempotency import IdempotentRequest, request_hash
+from govmedia_common.idempotency import IdempotentRequest, idempotent_create, request_hash
 from govmedia_common.pagination import decode_cursor, encode_cursor
 from govmedia_common.problems import PROBLEM_JSON, Problem, not_found, problem_response
 from govmedia_common.tracing import TraceContext, current_trace
@@ -148,3 +148,46 @@ def test_an_idempotency_key_longer_than_200_characters_is_a_400_problem() -> Non
     with pytest.raises(Problem) as info:
         IdempotentRequest(session, principal="p", key="k" * 201, route="POST /x", payload={})
     assert info.value.status == 400 and info.value.code == "invalid-idempotency-key"
+
+
+# ---- creating POSTs: the answer and its Idempotency-Key ----------------------------------------------
+
+
+def test_a_request_without_an_idempotency_key_is_not_hashed() -> None:
+    """Hashing the payload serves only a replay check; without a key there is none (a cost per request)."""
+    session: Any = object()
+    request = IdempotentRequest(session, principal="p", key=None, route="POST /x", payload={1: "unhashable"})
+    assert request.key is None
+
+
+async def test_a_created_answer_is_compact_utf8_json_with_its_status_and_headers() -> None:
+    session: Any = object()  # no key: no database access
+    body = {"id": "p-1", "title": "通知", "at": "2026-12-01T08:00:00Z", "n": 1.5}
+
+    async def make() -> tuple[dict[str, Any], dict[str, str]]:
+        return body, {"ETag": 'W/"1"', "Location": "/v1/posts/p-1"}
+
+    response = await idempotent_create(
+        session, principal="p", key=None, route="posts", payload={"title": "通知"}, make=make
+    )
+    assert response.status_code == 201
+    assert response.body == orjson.dumps(body)
+    assert response.headers["etag"] == 'W/"1"' and response.headers["location"] == "/v1/posts/p-1"
+    assert response.headers["content-type"] == "application/json"
+
+
+def test_a_pydantic_payload_hashes_as_its_json_dump() -> None:
+    """A route may pass its request model: the stored hash of a key is the same as for the dumped dict."""
+    from pydantic import BaseModel
+
+    class Body(BaseModel):
+        title: str
+        at: datetime
+
+    body = Body(title="通知", at=datetime(2026, 12, 1, tzinfo=UTC))
+    session: Any = object()
+    with_model = IdempotentRequest(session, principal="p", key="k", route="posts", payload=body)
+    with_dict = IdempotentRequest(
+        session, principal="p", key="k", route="posts", payload=body.model_dump(mode="json")
+    )
+    assert with_model.hash == with_dict.hash == request_hash(body.model_dump(mode="json"))

@@ -97,7 +97,7 @@ async def submit_post(
         principal=principal.subject,
         key=idempotency_key,
         route="posts",
-        payload=body.model_dump(mode="json"),
+        payload=body,  # dumped and hashed only when the request has a key
         make=make,
         status=201,
     )
