@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from govmedia_common.events.monitor import AlertResolved
 from govmedia_common.workdays import SHANGHAI
@@ -98,3 +99,34 @@ async def test_an_office_learnt_late_receives_its_interviews_bulletin_and_digest
     counts = [len(await _inbox(county, k)) for k in ("interview", "bulletin", "digest")]
     assert counts == [3, 1, 1]
     assert [len(await _inbox(city, k)) for k in ("interview", "bulletin", "digest")] == [3, 1, 1]
+
+
+async def test_a_message_whose_source_cannot_be_told_is_not_doubled_for_an_office_that_has_it(
+    notify: Any,
+) -> None:
+    """Interview withdrawals written before their payload named the false-alarm case: the office that had
+    them from the start gets no second copy when it changes, and one learnt late gets one copy only."""
+    kit = notify
+    known = await kit.office()
+    unit = await kit.unit()
+    for n, resolution in ((1, None), (2, "dismissed")):
+        kit.clock.set(day(11, n))
+        alert = kit.alert(unit, at=day(11, n, 9))
+        await kit.raise_alert(alert)
+        if resolution:
+            await kit.apply(
+                kit.handlers[AlertResolved], kit.resolved(alert, at=day(11, n, 11), resolution=resolution)
+            )
+    async with kit.sessions() as session, session.begin():  # as an older notify wrote them
+        await session.execute(
+            text("UPDATE deliveries SET payload = payload - 'false_alarm_case_id' WHERE kind = 'interview'")
+        )
+    assert len(await _inbox(known, "interview")) == 2  # scheduled, withdrawn
+    [office_id] = {d.org_id for d in await kit.deliveries(kind="notice") if d.org_id != unit.id}
+    changed = kit.unit_event(
+        office_id, "台州市路桥区人民政府办公室", COUNTY, "office", changed=True, at=day(11, 3),
+        contact_email="office@luqiao.example",
+    )  # fmt: skip
+    await kit.apply(on_unit_event, changed)
+    await kit.apply(on_unit_event, changed)
+    assert len(await _inbox(known, "interview")) == 2

@@ -101,6 +101,21 @@ async def inbox_messages_in(
     return (await session.execute(stmt.order_by(Delivery.seq))).scalars().all()
 
 
+async def has_inbox_message(
+    session: AsyncSession, *, org_id: str, kind: str, case_id: str | None, subject: str, created_at: datetime
+) -> bool:
+    """Whether ``org_id``'s inbox holds a message of ``kind`` with this subject, case and time."""
+    stmt = select(Delivery.id).where(
+        Delivery.channel == Channel.INBOX,
+        Delivery.org_id == org_id,
+        Delivery.created_at == created_at,
+        Delivery.kind == kind,
+        Delivery.case_id.is_not_distinct_from(case_id),
+        Delivery.subject == subject,
+    )
+    return (await session.execute(stmt.limit(1))).first() is not None
+
+
 async def latest_inbox_message_at(session: AsyncSession, *, kind: str) -> datetime | None:
     """When the newest inbox message of ``kind`` was written (the last sweep that sent digests)."""
     stmt = select(func.max(Delivery.created_at)).where(

@@ -64,16 +64,16 @@ def _source_candidates(row: Delivery) -> list[str]:
     return [row.case_id or ""]  # cases/service.py: notice, escalation and closing are the case's own
 
 
-def office_copy_id(row: Delivery, office_id: str) -> str:
+def office_copy_id(row: Delivery, office_id: str) -> str | None:
     """The id of the office's inbox copy of the message of ``row``: the one fan-out would have given it.
 
-    The source is the candidate that gives ``row`` its own id; a message whose source cannot be told
-    (written before its payload named it) gets an id derived from ``row``'s, stable all the same.
+    The source is the candidate that gives ``row`` its own id; None when it cannot be told (a message
+    written before its payload named its source).
     """
     for source in _source_candidates(row):
         if delivery_id(row.kind, source, Channel.INBOX, row.recipient) == row.id:
             return delivery_id(row.kind, source, Channel.INBOX, office_id)
-    return delivery_id(row.kind, "copy-of", row.id, Channel.INBOX, office_id)
+    return None
 
 
 async def give_late_office_its_messages(session: AsyncSession, office: UnitView) -> int:
@@ -97,6 +97,17 @@ async def give_late_office_its_messages(session: AsyncSession, office: UnitView)
         if nearest is None or nearest.unit_id != office.unit_id:
             continue
         copy_id = office_copy_id(row, office.unit_id)
+        if copy_id is None:  # its source unknown: an id of its own, unless the office has the message
+            if await repo.has_inbox_message(
+                session,
+                org_id=office.unit_id,
+                kind=row.kind,
+                case_id=row.case_id,
+                subject=row.subject,
+                created_at=row.created_at,
+            ):
+                continue
+            copy_id = delivery_id(row.kind, "copy-of", row.id, Channel.INBOX, office.unit_id)
         rows[copy_id] = {
             "id": copy_id,
             "channel": Channel.INBOX,
