@@ -165,3 +165,24 @@ async def test_a_fold_leaves_the_snapshots_of_a_batch_not_yet_committed_for_the_
     assert await scoring.sql(logged, a=accounts) == [(0,)]
     days = "SELECT sum(reads) FROM account_days WHERE account_id = ANY(:a)"
     assert await scoring.sql(days, a=accounts[:3]) == [(21,)]
+
+
+async def test_locking_a_whole_poll_of_accounts_takes_a_bounded_number_of_lock_table_entries(
+    scoring: Any,
+) -> None:
+    """A poll of 5,000 records may touch 5,000 accounts; one advisory lock each would take as many entries of
+    PostgreSQL's shared lock table (about 64 per connection, shared by every database of the server) and fail
+    other services' transactions with 'out of shared memory'. The locks are taken on buckets of accounts."""
+    accounts = [str(uuid.uuid4()) for _ in range(5000)]
+    locks = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    async with scoring.sessions() as session, session.begin():
+        await store.lock_accounts(session, accounts)
+        held = (await session.execute(text(locks))).scalar_one()
+    assert 0 < held <= store.LOCK_BUCKETS < 1000
+    # the same account always maps to the same bucket: a second transaction on it waits for the first
+    async with scoring.sessions() as first, first.begin():
+        await store.lock_accounts(first, accounts[:1])
+        async with scoring.sessions() as second, second.begin():
+            await second.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            with pytest.raises(Exception, match="lock timeout"):
+                await store.lock_accounts(second, accounts[:1])

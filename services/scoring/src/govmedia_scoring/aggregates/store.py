@@ -23,16 +23,25 @@ def _cols(rows: Sequence[Sequence[Any]], n: int) -> list[list[Any]]:
     return [[r[i] for r in rows] for i in range(n)]
 
 
+# Accounts are locked by bucket: a poll of thousands of accounts then takes at most LOCK_BUCKETS entries of
+# PostgreSQL's shared lock table (max_locks_per_transaction x max_connections, shared by every database of the
+# server), instead of one per account, which could fail any transaction of the server with "out of shared
+# memory". Two accounts of one bucket wait for each other; the writers of a bucket are short transactions.
+LOCK_BUCKETS = 256
+# The first key of the two-key advisory locks (a key space of its own: no other lock of the database uses it).
+LOCK_NAMESPACE = 0x5C0_2E
+
+
 async def lock_accounts(session: AsyncSession, account_ids: Iterable[str]) -> None:
-    """Transaction-level advisory locks on the accounts, taken in one fixed order (no deadlocks)."""
+    """Transaction-level advisory locks on the accounts' buckets, taken in one fixed order (no deadlocks)."""
     ids = sorted(set(account_ids))
     if ids:
         await session.execute(
             text(
-                "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(x) AS h "
+                "SELECT pg_advisory_xact_lock(:ns, b) FROM (SELECT DISTINCT hashtext(x) & :mask AS b "
                 "FROM unnest(CAST(:ids AS text[])) AS x ORDER BY 1) AS s"
             ),
-            {"ids": ids},
+            {"ids": ids, "ns": LOCK_NAMESPACE, "mask": LOCK_BUCKETS - 1},
         )
 
 
