@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, func, select, text, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import func, select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.events import (
@@ -87,11 +87,15 @@ async def account_regions(session: AsyncSession, ids: Sequence[str]) -> dict[str
     """Region of each projected account among ``ids`` (one light query, no ORM objects)."""
     if not ids:
         return {}
-    # One array parameter rather than an expanded IN list: one prepared statement for any batch size.
-    stmt = select(Account.account_id, Account.region_code).where(
-        Account.account_id == func.any(cast(list(set(ids)), ARRAY(Text)))
-    )
-    return {r.account_id: r.region_code for r in (await session.execute(stmt)).all()}
+    # One array parameter rather than an expanded IN list: one prepared statement for any batch size. A
+    # text statement: the ORM's handling of a select cost ~1 us per snapshot of a bulk request.
+    rows = await session.execute(_ACCOUNT_REGIONS, {"ids": list(set(ids))})
+    return dict(rows.tuples().all())
+
+
+_ACCOUNT_REGIONS = text(
+    "SELECT account_id, region_code FROM accounts WHERE account_id = ANY(CAST(:ids AS text[]))"
+)
 
 
 async def region_sections(session: AsyncSession) -> dict[str, dict[str, Any]]:
