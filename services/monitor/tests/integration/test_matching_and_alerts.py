@@ -169,18 +169,23 @@ async def test_an_account_the_monitor_does_not_know_is_refused_as_unknown_accoun
         assert r.status_code == 422 and problem["code"] == "unknown-account", (path, problem)
         assert problem["errors"] == [{"index": 1, "code": "unknown-account", "message": ANY}]
 
-    # Refused for different causes: the generic type, each item still naming its own.
+    # An account known elsewhere is refused exactly as one that does not exist: the answer must not tell a
+    # client outside its region that the account exists (as the review answers).
     county = monitor.client(
         monitor.token("luqiao", kind="client", scopes=["monitor:ingest"], region="331004")
     )
     r = await county.post("/v1/metrics/bulk", json={"items": [metric, {**metric, "account_id": outsider}]})
-    assert r.status_code == 422 and r.json()["code"] == "items-refused"
-    assert [(e["index"], e["code"]) for e in r.json()["errors"]] == [
-        (0, "unknown-account"),
-        (1, "item-refused"),
-    ]
-    r = await county.post("/v1/metrics", json={**metric, "account_id": outsider})
-    assert r.status_code == 422 and r.json()["code"] == "item-refused"
+    assert r.status_code == 422 and r.json()["code"] == "unknown-account", r.text
+    errors = r.json()["errors"]
+    assert [(e["index"], e["code"]) for e in errors] == [(0, "unknown-account"), (1, "unknown-account")]
+    assert errors[0]["message"].replace(stranger, "X") == errors[1]["message"].replace(outsider, "X")
+    known_elsewhere = await county.post("/v1/metrics", json={**metric, "account_id": outsider})
+    unknown = await county.post("/v1/metrics", json=metric)
+    assert known_elsewhere.status_code == unknown.status_code == 422
+    assert known_elsewhere.json()["detail"].replace(outsider, "X") == unknown.json()["detail"].replace(
+        stranger, "X"
+    )
+    assert known_elsewhere.json()["code"] == "unknown-account"
 
 
 async def test_an_office_dismisses_an_alert_with_a_reason_and_alerts_are_scoped_to_the_callers_subtree(

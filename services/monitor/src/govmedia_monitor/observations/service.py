@@ -132,23 +132,29 @@ def split_known(
     for i, item in enumerate(items):
         account = accounts.get(item.account_id)
         if account is None:
-            report.rejected.append(
-                (i, f"unknown account {item.account_id} (not in the registry's events yet)")
-            )
-            report.codes[i] = UNKNOWN_ACCOUNT
-            continue
-        if may_see is None:
-            kept.append((i, item))
-            continue
-        region = account if isinstance(account, str) else account.region_code
-        seen = visible.get(region)
-        if seen is None:
-            seen = visible[region] = may_see(region)
-        if not seen:
-            report.rejected.append((i, f"account {item.account_id} is outside your region"))
+            seen = False
+        elif may_see is None:
+            seen = True
         else:
+            region = account if isinstance(account, str) else account.region_code
+            if region not in visible:
+                visible[region] = may_see(region)
+            seen = visible[region]
+        if seen:
             kept.append((i, item))
+            continue
+        # One answer for an account that does not exist and one outside the caller's region: the answer
+        # must not tell a client that an account exists elsewhere (the review answers the same way).
+        report.rejected.append((i, unknown_account_message(item.account_id)))
+        report.codes[i] = UNKNOWN_ACCOUNT
     return kept
+
+
+def unknown_account_message(account_id: str) -> str:
+    return (
+        f"unknown account {account_id}: not an account of your region known to the monitor (an account "
+        "filed just now is known once the registry's event arrives; retry then)"
+    )
 
 
 # ------------------------------------------------------------------------------------------------- posts
