@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -198,13 +199,41 @@ def check_path(path: str, raw_path: bytes | None) -> None:
             raise _invalid_text("path", "is not valid UTF-8") from None
 
 
+# The nesting is read from the structure alone, in C: escape pairs removed (an escaped quote is no quote),
+# every byte but quotes and brackets deleted, then the strings ("…", now short) removed. In valid JSON the
+# first quote opens a string, so what is left is exactly the structure's brackets; in invalid JSON the
+# parser stops at the first bad token, before any bracket this could misjudge.
+_ESCAPE_PAIR = re.compile(rb"\\.", re.DOTALL)
+_QUOTED = re.compile(rb'"[^"]*"')
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+# The only escapes that can carry NUL or a surrogate (a valid pair too: it takes the exact path).
+_RISKY_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _nesting(raw: bytes) -> int:
+    """How deep ``raw`` nests, counting brackets outside strings."""
+    if b"\\" in raw:
+        raw = _ESCAPE_PAIR.sub(b"", raw)
+    brackets = _QUOTED.sub(b"", raw.translate(None, _NOT_STRUCTURE))
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        else:
+            depth -= 1
+    return deepest
+
+
 def check_json(raw: bytes, max_depth: int) -> None:
     """Refuse JSON that is not UTF-8, has NUL or lone surrogates in any string or key, or nests too deep."""
     if not raw.strip():
         return
-    # Fast path for the usual body: NUL and surrogates can only arrive as \u escapes (raw control bytes
-    # are invalid JSON, which the app refuses), and it cannot nest deeper than it has brackets.
-    if b"\\u" not in raw and raw.count(b"[") + raw.count(b"{") <= max_depth:
+    # Fast path for the usual body, bulk ones included: NUL and surrogates can only arrive as \u escapes
+    # (raw control bytes are invalid JSON, which the app refuses), and the nesting is read from the
+    # brackets outside strings, in C (regex and translate), then one pass over the brackets alone.
+    if _RISKY_ESCAPE.search(raw) is None and _nesting(raw) <= max_depth:
         try:
             raw.decode("utf-8")
             return

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 import orjson
 import pytest
 from fastapi import FastAPI, Form
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from govmedia_common.inputs import (
@@ -249,3 +251,65 @@ async def test_a_service_may_declare_a_larger_body_limit_and_the_environment_ove
     assert await status_of(ServiceSettings(), small) == 413
     assert await status_of(ServiceSettings(), bulk) == 405  # through the edge; /healthz takes GET only
     assert await status_of(ServiceSettings(max_body_bytes=8_192), small) == 405
+
+
+def test_json_with_many_shallow_brackets_is_checked_without_walking_it_and_deep_or_bad_text_still_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bulk body has thousands of brackets yet nests three deep, and a client's JSON library may escape
+    every Chinese character as \\uXXXX: neither may send the body through the slow parse-and-walk path. What
+    the check exists for is still refused: deep nesting (brackets inside strings do not count) and NUL or a
+    lone surrogate escaped anywhere."""
+    from govmedia_common import inputs
+
+    bulk = orjson.dumps(
+        {"items": [{"account_id": f"a-{i}", "tags": ["x", "[{"], "text": "政务"} for i in range(3000)]}
+    )
+    escaped = json.dumps({"items": [{"text": "政务新媒体[]{}"} for _ in range(500)]}).encode()  # \\u escapes
+    walked: list[bytes] = []
+    real_loads = inputs.orjson.loads
+    monkeypatch.setattr(inputs.orjson, "loads", lambda raw: walked.append(raw) or real_loads(raw))
+    inputs.check_json(bulk, 32)
+    inputs.check_json(escaped, 32)
+    assert walked == [], "a shallow body was parsed and walked in Python"
+
+    deep = b"[" * 40 + b"]" * 40
+    hidden = b'{"a": "' + b"[" * 40 + b'", "b": ' + b"[" * 40 + b"]" * 40 + b"}"
+    for body in (deep, hidden):
+        with pytest.raises(inputs.InputRefused) as refused:
+            inputs.check_json(body, 32)
+        assert refused.value.problem.code == "json-too-deep"
+    for body in (
+        b'{"items": [' + b'{"t": "ok"},' * 100 + b'{"t": "a\\u0000b"}]}',
+        b'{"items": [' + b'{"t": "ok"},' * 100 + b'{"t": "\\ud800"}]}',
+    ):
+        with pytest.raises(inputs.InputRefused) as refused:
+            inputs.check_json(body, 32)
+        assert refused.value.problem.code in ("invalid-text", "invalid-json"), body[-30:]
+    inputs.check_json(b'{"t": "\\ud83d\\ude00 \\\\u0000"}', 32)  # a pair, and an escaped backslash
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+_JSON_TEXT = st.text(alphabet=st.sampled_from('ab[]{}"\\/\n政务 \u2028'), max_size=8)
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_JSON_TEXT, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(_JSON_VALUES, st.booleans())
+def test_the_nesting_read_from_the_brackets_equals_the_parsed_documents_depth(
+    value: Any, ascii: bool
+) -> None:
+    from govmedia_common.inputs import _nesting
+
+    raw = json.dumps(value, ensure_ascii=ascii).encode()
+    assert _nesting(raw) == _depth(value), raw
