@@ -40,7 +40,14 @@ import orjson
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from govmedia_common.problems import CRASH_DETAIL, Problem, crash_response, problem_response
+from govmedia_common.problems import (
+    CRASH_DETAIL,
+    Problem,
+    crash_response,
+    database_unavailable,
+    problem_response,
+)
+from govmedia_common.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -494,7 +501,9 @@ def database_error_problem(exc: BaseException) -> Problem:
     A unique violation (23505) is a concurrent duplicate that a read-then-insert check let through: 409
     naming the rule (:func:`register_unique_rule`). SQLSTATE class 22 (data exception: too long, out of
     range, malformed) is the client's value that the schema failed to bound: 422. Anything else is ours:
-    500. The log names the statement and SQLSTATE but
+    500, except a dropped or refused connection or a transaction the server aborted for a retry: 503 with
+    ``Retry-After`` (:func:`govmedia_common.problems.database_unavailable`). The log names the statement and
+    SQLSTATE but
     never the bound parameters, which may hold password hashes or secrets.
     """
     state = _sqlstate(exc)
@@ -517,6 +526,9 @@ def database_error_problem(exc: BaseException) -> Problem:
             "A value in the request cannot be stored (too long, out of range or malformed); "
             "check the lengths and ranges in the API description.",
         )
+    if is_transient(exc):
+        log.warning("database unavailable", extra={"sqlstate": state, "statement": statement})
+        return database_unavailable()
     log.error(
         "database error",
         extra={"sqlstate": state, "error": type(getattr(exc, "orig", exc)).__name__, "statement": statement},

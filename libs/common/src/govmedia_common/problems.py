@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +16,7 @@ from starlette.routing import BaseRoute, compile_path
 
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.tracing import continue_or_start, current_trace
+from govmedia_common.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +85,24 @@ def problem_response(problem: Problem, instance: str | None = None) -> JSONRespo
 
 
 CRASH_DETAIL = "An unexpected error occurred; quote the trace_id when reporting it."
+DATABASE_DETAIL = (
+    "The database did not answer (it may be restarting). Retry in a few seconds; a creating POST sent with "
+    "the same Idempotency-Key is applied at most once, whether or not this attempt was."
+)
+
+
+def database_unavailable(headers: dict[str, str] | None = None) -> Problem:
+    """503 with ``Retry-After``: the database dropped the connection, refused it, or aborted the
+    transaction for a retry (a restart, a failover, a serialization failure). Not a bug, and not the
+    client's fault."""
+    return Problem(
+        503, "database-unavailable", DATABASE_DETAIL, headers={**(headers or {}), "Retry-After": "2"}
+    )
 
 
 def crash_response(path: str, traceparent: str | None = None) -> JSONResponse:
-    """The 500 for an error nobody handled, logged (with its traceback) under the trace_id its body carries.
+    """The 500 for an error nobody handled, logged (with its traceback) under the trace_id its body carries;
+    a 503 to retry (``Retry-After``) when the error is the database dropping or refusing the connection.
 
     Inside a request's span the span's trace is used (the HTTP middleware adds the ``traceparent`` header);
     outside any span (an error in the outermost layers) a trace is started here, continuing the request's
@@ -100,6 +116,11 @@ def crash_response(path: str, traceparent: str | None = None) -> JSONResponse:
         token = current_trace.set(ctx)
         headers["traceparent"] = ctx.traceparent
     try:
+        error = sys.exc_info()[1]
+        if error is not None and is_transient(error):
+            # Not a bug: the database dropped the connection or does not answer (a restart, a failover).
+            log.warning("database unavailable", extra={"path": path, "error": repr(error)})
+            return problem_response(database_unavailable(headers), path)
         log.exception("unhandled error", extra={"path": path})
         return problem_response(Problem(500, "internal-error", CRASH_DETAIL, headers=headers), path)
     finally:

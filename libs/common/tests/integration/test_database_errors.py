@@ -41,8 +41,10 @@ async def _refusal(kit: Any, statement: str, params: dict[str, Any]) -> DBAPIErr
         ("SELECT * FROM things WHERE id = :v", {"v": "not-a-number"}, 422, "value-not-storable"),
         ("INSERT INTO things VALUES (1, :v, :s)", {"v": "b", "s": SECRET}, 409, "thing-exists"),
         ("INSERT INTO no_such_table VALUES (:v)", {"v": SECRET}, 500, "internal-error"),
+        # the server drops the connection (a restart, a failover): not a bug, a 503 to retry
+        ("SELECT pg_terminate_backend(pg_backend_pid()), :v", {"v": SECRET}, 503, "database-unavailable"),
     ],
-    ids=["too-long", "nul", "wrong-type", "duplicate", "our-bug"],
+    ids=["too-long", "nul", "wrong-type", "duplicate", "our-bug", "connection-dropped"],
 )
 async def test_a_database_refusal_is_the_clients_fault_or_ours_and_never_logs_parameters(
     kit: Any, caplog: pytest.LogCaptureFixture, statement: str, params: dict[str, Any], status: int, code: str

@@ -61,6 +61,10 @@ def _app() -> FastAPI:
     async def crash() -> None:
         raise RuntimeError("a bug nobody foresaw")
 
+    @app.get("/database-gone")
+    async def database_gone() -> None:
+        raise ConnectionResetError("the server closed the connection")  # as asyncpg raises it
+
     return app
 
 
@@ -116,6 +120,7 @@ FORM = (b"content-type", b"application/x-www-form-urlencoded")
         ("POST", b"/docs", [JSON], orjson.dumps({"name": "x", "tags": ["t" * 5000]}), 413, "body-too-large"),
         ("POST", b"/token", [FORM], b"username=ad%00min", 422, "invalid-text"),
         ("GET", b"/crash", [], None, 500, "internal-error"),
+        ("GET", b"/database-gone", [], None, 503, "database-unavailable"),
         ("GET", b"/items/x", [(b"x-note", b"caf\xe9"), (b"user-agent", b"\xff")], None, 200, None),
     ],
     ids=lambda v: v.decode("latin-1")[:40] if isinstance(v, bytes) else None,
@@ -313,3 +318,15 @@ def test_the_nesting_read_from_the_brackets_equals_the_parsed_documents_depth(
 
     raw = json.dumps(value, ensure_ascii=ascii).encode()
     assert _nesting(raw) == _depth(value), raw
+
+
+async def test_a_lost_database_connection_is_a_503_to_retry_not_an_internal_error(
+    conn: RawConnection,
+) -> None:
+    """A connection the database dropped (a restart, a failover) is not a bug: the client is told to retry,
+    and for how long to wait, in the same problem shape."""
+    answer = await conn.request("GET", b"/database-gone")
+    assert answer.status == 503 and answer.content_type.startswith(PROBLEM_JSON)
+    assert answer.headers["retry-after"] == "2"
+    problem = answer.json()
+    assert problem["code"] == "database-unavailable" and "Idempotency-Key" in problem["detail"]
