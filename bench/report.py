@@ -186,6 +186,15 @@ MEASURES: tuple[Measure, ...] = (
         size=_write_path_size,
     ),
     Measure(
+        "http_write_path_vs_bare_post_by_cpu",
+        "HTTP write path / bare FastAPI POST, server CPU per request (bare / submit)",
+        "write_path.json",
+        _num("cpu_ratio"),
+        None,
+        size=_write_path_size,
+        note="the machine's load moves it much less than the requests-per-second ratio",
+    ),
+    Measure(
         "http_write_path_p99_ms",
         "HTTP write path p99 latency at 50 concurrent clients",
         "write_path.json",
