@@ -111,18 +111,21 @@ async def add_event(
             size=size,
             limit=limit,
         )
-    await session.execute(
-        outbox_table.insert().values(
-            id=env.id,
-            aggregatetype=event.aggregate_type,
-            aggregateid=env.subject,
-            type=env.type,
-            topic=event.topic,
-            payload=env.data,
-            headers={k: v.decode() for k, v in env.headers()},
-        )
-    )
+    await session.execute(outbox_table.insert().values(**outbox_row(event, env)))
     return env
+
+
+def outbox_row(event: Event, env: Envelope) -> dict[str, Any]:
+    """The outbox row of ``event`` wrapped in ``env`` (the columns of ``outbox_table`` a writer fills)."""
+    return {
+        "id": env.id,
+        "aggregatetype": event.aggregate_type,
+        "aggregateid": env.subject,
+        "type": env.type,
+        "topic": event.topic,
+        "payload": env.data,
+        "headers": {k: v.decode() for k, v in env.headers()},
+    }
 
 
 @dataclass(slots=True)

@@ -6,7 +6,6 @@ Refusals are ``DomainError`` (from the domain, or raised here with a kind); noth
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,15 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from govmedia_checks import CheckEngine
 from govmedia_common import audit
 from govmedia_common.auth import Principal
-from govmedia_common.envelope import wrap
 from govmedia_common.errors import DomainError, ErrorKind, not_found
-from govmedia_common.events.base import Event
-from govmedia_common.events.outbox import too_large, write_events
+from govmedia_common.events.outbox import outbox_rows, write_events
 from govmedia_common.hashing import content_hash
 from govmedia_common.ids import new_id
-from govmedia_common.outbox import event_size, max_event_bytes
 from govmedia_common.scoping import ensure_visible, sees_only_own_unit
-from govmedia_common.tracing import current_traceparent
 from govmedia_common.workdays import Clock
 from govmedia_review import domain as d
 from govmedia_review import mapping
@@ -108,35 +103,9 @@ async def _save_new(
     row.updated_at = now
     row.version = 1
     children = mapping.new_child_rows(post, known_steps=0, known_revisions=0)
-    rows = outbox_rows(post.pull_events())
+    _, rows = outbox_rows(post.pull_events())  # size-checked before anything is written
     await repo.insert_new_post(session, row, children, audit_entry=audit_entry, outbox_rows=rows)
     post.version = row.version
-
-
-def outbox_rows(events: Sequence[Event]) -> list[dict[str, Any]]:
-    """The outbox rows of ``events`` exactly as ``write_events`` writes them (same envelope, headers and
-    size guard: ``EventTooLarge`` before anything is written), for a statement that writes them together
-    with the change they announce."""
-    limit = max_event_bytes()
-    traceparent = current_traceparent()
-    rows: list[dict[str, Any]] = []
-    for event in events:
-        env = wrap(event, traceparent=traceparent)
-        size = event_size(env)
-        if size > limit:
-            raise too_large(env.type, size, limit)
-        rows.append(
-            {
-                "id": env.id,
-                "aggregatetype": event.aggregate_type,
-                "aggregateid": env.subject,
-                "type": env.type,
-                "topic": event.topic,
-                "payload": env.data,
-                "headers": {k: v.decode() for k, v in env.headers()},
-            }
-        )
-    return rows
 
 
 async def _write_events(session: AsyncSession, post: d.PostWorkflow) -> None:

@@ -2,7 +2,8 @@
 variants for bulk paths, all under the same event-size guard as :func:`govmedia_common.outbox.add_event`.
 
 * :func:`write_recorded` — what domain objects recorded, one :func:`add_event` each;
-* :func:`write_events` — many events in one ``INSERT``, each wrapped and size-checked like ``add_event``;
+* :func:`write_events` — many events in one ``INSERT``, each wrapped and size-checked like ``add_event``
+  (:func:`outbox_rows` gives its rows to a statement that writes them with the change itself);
 * :func:`sql_outbox_cte` / :func:`check_sql_outbox` — for a statement that builds its events in SQL from
   the rows it changes (sweeps, bulk ingest): the outbox rows are inserted by the statement, which also
   returns the size of its largest record, exactly as the relay will send it (``payload::text`` and the
@@ -22,7 +23,7 @@ from govmedia_common.db import outbox_table
 from govmedia_common.envelope import Envelope, wrap
 from govmedia_common.events.base import Event
 from govmedia_common.events.recorder import RecordsEvents
-from govmedia_common.outbox import EventTooLarge, add_event, event_size, max_event_bytes
+from govmedia_common.outbox import EventTooLarge, add_event, event_size, max_event_bytes, outbox_row
 from govmedia_common.tracing import current_traceparent
 
 
@@ -56,6 +57,17 @@ async def write_events(
     """
     if not events:
         return []
+    envelopes, rows = outbox_rows(events, max_bytes=max_bytes)
+    await session.execute(outbox_table.insert(), rows)
+    return envelopes
+
+
+def outbox_rows(
+    events: Sequence[Event], *, max_bytes: int | None = None
+) -> tuple[list[Envelope], list[dict[str, Any]]]:
+    """The envelopes and outbox rows of ``events``, in order, exactly as :func:`write_events` writes them,
+    for a statement that writes them together with the change they announce. Every event is size-checked
+    first: one too large raises ``EventTooLarge`` before anything is written."""
     limit = max_bytes if max_bytes is not None else max_event_bytes()
     traceparent = current_traceparent()
     envelopes: list[Envelope] = []
@@ -66,19 +78,8 @@ async def write_events(
         if size > limit:
             raise too_large(env.type, size, limit)
         envelopes.append(env)
-        rows.append(
-            {
-                "id": env.id,
-                "aggregatetype": event.aggregate_type,
-                "aggregateid": env.subject,
-                "type": env.type,
-                "topic": event.topic,
-                "payload": env.data,
-                "headers": {k: v.decode() for k, v in env.headers()},
-            }
-        )
-    await session.execute(outbox_table.insert(), rows)
-    return envelopes
+        rows.append(outbox_row(event, env))
+    return envelopes, rows
 
 
 def sql_headers(event: Event) -> dict[str, str]:
