@@ -201,7 +201,10 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
                     raise
                 self._commit_soon()
                 if self._reread:
-                    self._drop_ahead()  # read again from the beginning anyway
+                    # The poll read ahead goes back to the broker: the partitions read again are then sought
+                    # to their beginning, the others fetch it again (getmany already moved past it, and
+                    # dropping it lost those records for good when only some partitions were re-read).
+                    self._give_back_ahead()
                     await self._settle_commits()
                     await self._read_from_beginning()
         finally:
