@@ -43,6 +43,7 @@ from tests.fault.ledger_checks import (
     send_poison,
     wait_until,
 )
+from tests.fault.ledger_diagnose import diagnose
 from tests.fault.ledger_drive import PLATFORMS, Driver, Ledger
 from tests.fault.ledger_platform import LedgerPlatform, ledger_platform
 
@@ -70,8 +71,13 @@ async def _drive_and_check(platform: LedgerPlatform) -> Ledger:
     driver = Driver(platform, ledger)
     engines = {s: create_engine(platform.infra.database_url(s), pool_size=2) for s in SERVICES}
     try:
-        await _drive(platform, driver, ledger, engines)
-        await _check(platform, ledger, engines)
+        try:
+            await _drive(platform, driver, ledger, engines)
+            await _check(platform, ledger, engines)
+        except Exception as exc:  # the run's folder is gone in CI: the failure carries what explains it
+            report = await diagnose(platform, ledger, engines)
+            print(report)
+            raise AssertionError(f"{exc}\n\n{report}") from exc
     finally:
         await driver.close()
         for engine in engines.values():
