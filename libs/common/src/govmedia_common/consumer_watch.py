@@ -68,7 +68,8 @@ class BrokerWatch:
         previous, self._broker = self._broker, current
         if previous is not None:
             log.warning(
-                "a new broker answers; reading the assigned partitions from the beginning",
+                "a new broker answers; reading the assigned partitions from the beginning (group %s)",
+                self.group_id,
                 extra={"group": self.group_id, "was": previous, "now": current},
             )
             self._reread_only = None
@@ -108,7 +109,9 @@ class BrokerWatch:
             return
         log.warning(
             "a partition's log ends before the position reached in it (topic created again); "
-            "reading it from the beginning",
+            "reading it from the beginning (group %s: %s)",
+            self.group_id,
+            ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(shorter)),
             extra={"group": self.group_id, "partitions": sorted(str(tp) for tp in shorter)},
         )
         if not self._reread:
