@@ -75,8 +75,7 @@ async def _drive_and_check(platform: LedgerPlatform) -> Ledger:
             await _drive(platform, driver, ledger, engines)
             await _check(platform, ledger, engines)
         except Exception as exc:  # the run's folder is gone in CI: the failure carries what explains it
-            report = await diagnose(platform, ledger, engines)
-            print(report)
+            report = await diagnose(platform, ledger, engines)  # in the message only: it is long
             raise AssertionError(f"{exc}\n\n{report}") from exc
     finally:
         await driver.close()
