@@ -33,6 +33,11 @@ _READ_CHUNK = 250  # records read ahead between two chances for the transaction 
 # was no better. Per-message handlers keep 2,000: each message is a statement or more in the one
 # transaction, which must end within handler_timeout. A failed batch is handled one by one, so the size
 # also bounds that slow path.
+# aiokafka retries a commit for as long as the broker answers a retriable error, and runs the rebalance
+# listener (which commits) before rejoining while every poll waits for the new assignment: a commit the
+# broker never accepts (a restarted broker that does not know the group) would stop the consumer for good.
+# A commit is worth little (a lost one means records come again and the inbox drops them): it gets this long.
+COMMIT_TIMEOUT_SECONDS = 10.0
 MAX_POLL_RECORDS = 5000
 PER_MESSAGE_POLL_RECORDS = 2000
 
@@ -47,6 +52,7 @@ class ReadAhead:
     """The next poll read while the database works, and offset commits off the handling path."""
 
     consumer: AIOKafkaConsumer | None
+    group_id: str
     handlers: Mapping[str, tuple[type[Event], Handler]]
     max_poll_records: int
     read_ahead: bool
@@ -102,7 +108,15 @@ class ReadAhead:
         assigned = self.consumer.assignment()
         offsets = {tp: o for tp, o in offsets.items() if tp in assigned}
         if offsets:
-            await self.consumer.commit(offsets)
+            try:
+                await asyncio.wait_for(self.consumer.commit(offsets), COMMIT_TIMEOUT_SECONDS)
+            except TimeoutError:
+                log.warning(
+                    "offset commit did not finish within %ss; records come again (group %s)",
+                    COMMIT_TIMEOUT_SECONDS,
+                    self.group_id,
+                )
+                return
             self._committed.update(offsets)
 
     # ---- reading ahead ------------------------------------------------------------------------------
