@@ -73,9 +73,12 @@ async def test_a_filed_account_posts_through_review_is_observed_matched_and_scor
     assert await p.alerts(account_id) == [], "a reviewed, published post raises no alert"
 
     day = p.clock.today().isoformat()
-    scored = await p.wait_for(
-        lambda: _recomputed_score(p, account_id, day), "the scoring service scores the account for the day"
-    )
+
+    async def credited() -> dict[str, Any] | None:  # scoring consumes the publication in its own time
+        found = await _recomputed_score(p, account_id, day)
+        return found if found and found["diligence"] > 0 else None
+
+    scored = await p.wait_for(credited, "the scoring service credits the day's post to the account")
     assert scored["diligence"] > 0, scored
 
 
@@ -239,7 +242,12 @@ async def test_a_silent_account_is_alerted_noticed_rectifies_recovers_and_its_ne
         await _posted(p, unit, account_id, f"第{n}期")
     p.clock.set(datetime.combine(next_week + timedelta(days=6), time(23), tzinfo=SHANGHAI))
     await p.sweep(p.clock.today())
-    recovered = await p.wait_for(lambda: _week_score(p, account_id, next_week), "the next week's score")
+
+    async def passed() -> dict[str, Any] | None:  # scoring consumes the posts and resolution in its time
+        found = await _week_score(p, account_id, next_week)
+        return found if found and found["passed"] and found["veto_reasons"] == [] else None
+
+    recovered = await p.wait_for(passed, "the next week's score, passed without a veto")
     assert recovered["passed"] and recovered["veto_reasons"] == [], recovered
     assert recovered["diligence"] > 0
 
@@ -398,9 +406,12 @@ async def test_a_joint_push_completed_by_some_accounts_gives_them_a_higher_clust
         found = {a: await _score(p, a, "day", day.isoformat()) for a in accounts}
         if not all(found.values()):
             return None
-        return {a: float(s["cluster"]) for a, s in found.items() if s}
+        cluster = {a: float(s["cluster"]) for a, s in found.items() if s}
+        # Scoring learns each completion from the review's topic in its own time: a recompute made before it
+        # consumed the second one scores that account 0. Wait until both completions count (or fail so).
+        return cluster if all(cluster[a] > 0 for a in accounts[:2]) else None
 
-    cluster = await p.wait_for(scores, "the day's scores of the three targets")
+    cluster = await p.wait_for(scores, "the day's scores of the three targets, both completions counted")
     done, also_done, missed = (cluster[a] for a in accounts)
     assert done == also_done == 100.0, cluster
     assert missed == 0.0, cluster
