@@ -26,8 +26,9 @@ the record format that no runner or relay can win back. The runner is also run w
 (inbox only): its fixed cost per message, the floor under every consumer (scoring's ingest, #13), and a
 third time with ``read_ahead=False`` (as services run it, the runner reads the next poll while the
 transaction runs; without, the two take turns). Each consumer phase is run ``--repeat`` times (default 2,
-the phases interleaved, after the relays' outbox is vacuumed) and its best run kept; the like-for-like yardstick is read before and after them and its faster read kept:
-on a shared machine, the least disturbed run of each.
+the phases interleaved, after the relays' outbox is vacuumed) and its best run kept; the like-for-like
+yardstick is read before and after them and its faster read kept: on a shared machine, the least disturbed
+run of each.
 
 Each of ours is reported as a fraction of its yardstick. A benchmark, not a test: nothing is asserted.
 Prints a progress line per phase and a table; writes ``bench/results/bus.json``.
