@@ -185,27 +185,24 @@ class Platform:
     async def machine(self) -> dict[str, str]:
         """A machine client of the province holding monitor:ingest and monitor:write (a platform crawler)."""
         if self._machine is None:
-            created = await self.ok(
-                "registry",
-                "POST",
-                "/v1/clients",
-                json={
-                    "name": "平台采集系统",
-                    "region_code": "330000",
-                    "scopes": ["monitor:ingest", "monitor:write"],
-                },
-            )
-            r = await self.http["registry"].post(
-                "/v1/auth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": created["client_id"],
-                    "client_secret": created["client_secret"],
-                },
-            )
-            assert r.status_code == 200, r.text
-            self._machine = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            self._machine = await self.client_headers("平台采集系统", ["monitor:ingest", "monitor:write"])
         return self._machine
+
+    async def client_headers(self, name: str, scopes: list[str]) -> dict[str, str]:
+        """A new machine client of the province with ``scopes``: its bearer token header."""
+        created = await self.ok(
+            "registry", "POST", "/v1/clients", json={"name": name, "region_code": "330000", "scopes": scopes}
+        )
+        r = await self.http["registry"].post(
+            "/v1/auth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": created["client_id"],
+                "client_secret": created["client_secret"],
+            },
+        )
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
     async def file_and_open(
         self, unit: Unit, name: str, *, platform: str = "wechat", filer: Person | None = None

@@ -586,26 +586,9 @@ async def test_an_integrator_loads_the_initial_state_over_http_with_a_client_cre
     p = platform
     unit = await p.unit(COUNTY, "统计")
     account_id, _ = await p.file_and_open(unit, "路桥统计")
-    created = await p.ok(
-        "registry",
-        "POST",
-        "/v1/clients",
-        json={
-            "name": "市级门户同步",
-            "region_code": "330000",
-            "scopes": ["registry:read", "monitor:read", "notify:read", "review:read", "scoring:read"],
-        },
+    machine = await p.client_headers(
+        "市级门户同步", ["registry:read", "monitor:read", "notify:read", "review:read", "scoring:read"]
     )
-    r = await p.http["registry"].post(
-        "/v1/auth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": created["client_id"],
-            "client_secret": created["client_secret"],
-        },
-    )
-    assert r.status_code == 200, r.text
-    machine = {"Authorization": f"Bearer {r.json()['access_token']}"}
     lists = {
         ("registry", "/v1/accounts"): {},
         ("registry", "/v1/units"): {},
