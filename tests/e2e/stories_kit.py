@@ -145,7 +145,7 @@ class Platform:
         name = {
             "competent_office": f"台州市{tag}人民政府办公室{n}",
         }.get(kind, f"台州市路桥区{tag}局{n}")
-        body = {"name": name, "short_name": f"{tag}{n}", "kind": kind, "region_code": region}
+        body: dict[str, Any] = {"name": name, "short_name": f"{tag}{n}", "kind": kind, "region_code": region}
         if kind == "host_unit":
             body["duty_keywords"] = [tag]
         created = await self.ok("registry", "POST", "/v1/units", json=body)
@@ -421,7 +421,7 @@ class Platform:
     async def observe(
         self, account_id: str, ppid: str, title: str, text: str, at: datetime
     ) -> dict[str, Any]:
-        return await self.ok(
+        observed: dict[str, Any] = await self.ok(
             "monitor",
             "POST",
             "/v1/observed-posts",
@@ -434,11 +434,13 @@ class Platform:
                 "published_at": at.isoformat(),
             },
         )
+        return observed
 
     async def sweep(self, as_of: date) -> dict[str, Any]:
-        return await self.ok(
+        swept: dict[str, Any] = await self.ok(
             "monitor", "POST", "/v1/sweeps", await self.machine(), json={"as_of": as_of.isoformat()}
         )
+        return swept
 
     async def alerts(self, account_id: str, **params: str) -> list[dict[str, Any]]:
         page = await self.ok("monitor", "GET", "/v1/alerts", params={"account_id": account_id, **params})

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from govmedia_common.events.base import Event
 from govmedia_common.kafka import all_topics, make_producer
 from govmedia_common.settings import KafkaSettings
 from govmedia_common.workdays import SHANGHAI, SystemClock, WorkCalendar
@@ -127,7 +128,7 @@ async def send_poison(bootstrap: str, ledger: Ledger) -> None:
     from govmedia_common.events.registry import AccountOpened
     from govmedia_common.events.review import PostPublished
 
-    plan = [
+    plan: list[tuple[type[Event], bytes, str]] = [
         (AccountOpened, b"\xff\xfe not json at all", "envelope"),
         (MetricsObserved, b'{"account_id": 42, "reads": "many"}', "schema"),
         (PostPublished, b"{}", "schema"),
