@@ -17,7 +17,7 @@ def test_no_dependency_of_any_route_runs_in_the_thread_pool(service: str) -> Non
     assert routes
     sync = sorted(
         {
-            f"{route.path} {sorted(route.methods)}: {getattr(dep.call, '__qualname__', dep.call)}"
+            f"{route.path} {sorted(route.methods or ())}: {getattr(dep.call, '__qualname__', dep.call)}"
             for route in routes
             for dep in dependencies_of(route.dependant)
             if not runs_on_the_event_loop(dep.call)

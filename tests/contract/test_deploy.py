@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import yaml
@@ -66,7 +67,7 @@ def test_the_docker_context_leaves_out_local_state_and_secrets() -> None:
     assert {".git", ".venv", ".govmedia", ".tools", "deploy/secrets"} <= ignored
 
 
-def _render_module():  # type: ignore[no-untyped-def]
+def _render_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("k8s_render", DEPLOY / "k8s" / "render.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -63,7 +63,7 @@ async def platform(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[P
             for service in SERVICES:
                 url = await fresh_database(infra, f"obs_{service}", service)
                 main = importlib.import_module(f"govmedia_{service}.main")
-                params = {
+                params: dict[str, Any] = {
                     "service_name": service,
                     "environment": "test",
                     "database_url": url,

@@ -44,7 +44,7 @@ class _Proc:
 
 def _platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: list[float]) -> Platform:
     platform = Platform(Infrastructure("postgresql://u@127.0.0.1:1/postgres", "127.0.0.1:2"), tmp_path)
-    monkeypatch.setattr(launcher.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])  # the module the launcher reads
     monkeypatch.setattr(Platform, "_spawn", lambda self, service, port: _Proc())
     monkeypatch.setattr(Platform, "_is_ready", lambda self, svc: True)
     return platform
@@ -161,7 +161,7 @@ def test_a_service_restarted_after_its_migrations_changed_on_disk_is_migrated_fi
     clock = [1000.0]
     platform = _platform(tmp_path, monkeypatch, clock)
     calls: list[str] = []
-    on_disk = {"scoring": ("0007",), "review": ("0003",)}
+    on_disk: dict[str, tuple[str, ...]] = {"scoring": ("0007",), "review": ("0003",)}
     monkeypatch.setattr(launcher, "migrations_fingerprint", lambda service: on_disk[service])
     monkeypatch.setattr(Platform, "_migrate", lambda self, service, log: calls.append(f"migrate {service}"))
     spawn = Platform._spawn

@@ -57,7 +57,7 @@ def test_the_readme_commands_migrate_create_topics_and_start_a_service_on_its_ow
             for command in line.split("&&"):
                 words = [adapt(w) for w in shlex.split(command)]
                 if words[0] == "export":
-                    env.update(w.split("=", 1) for w in words[1:])
+                    env.update(w.partition("=")[::2] for w in words[1:])
                     # Apache Kafka settings of the example: the embedded broker has one node, no idempotence
                     env.update(
                         GOVMEDIA_KAFKA_ENABLE_IDEMPOTENCE="false", GOVMEDIA_KAFKA_TOPIC_REPLICATION="1"

@@ -149,7 +149,7 @@ async def test_a_broker_killed_mid_stream_comes_back_and_every_committed_event_t
         async def no_lag() -> bool:
             assert runner.consumer is not None
             lags = await lag_per_partition(runner.consumer, {})
-            return bool(lags) and not any(lags.values())
+            return lags is not None and bool(lags) and not any(lags.values())
 
         await fault_kit.wait_until(no_lag, within=30, what="the consumer group's lag to return to 0")
         async with outbox.connect() as conn:

@@ -45,7 +45,7 @@ from tests.fault.ledger_checks import (
 )
 from tests.fault.ledger_diagnose import diagnose
 from tests.fault.ledger_drive import PLATFORMS, Driver, Ledger
-from tests.fault.ledger_platform import LedgerPlatform, ledger_platform
+from tests.fault.ledger_platform import LedgerPlatform, RunInfrastructure, ledger_platform
 
 pytestmark = pytest.mark.integration
 
@@ -136,7 +136,7 @@ def _difference(got: object, want: object) -> str:
 
 async def _after(seconds: float, action: object) -> None:
     await asyncio.sleep(seconds)
-    result = action() if callable(action) else action  # type: ignore[operator]
+    result = action() if callable(action) else action
     if asyncio.iscoroutine(result):
         await result
 
@@ -216,6 +216,7 @@ async def _drive(platform: LedgerPlatform, driver: Driver, ledger: Ledger, engin
 
     platform.log("phase 6")
     # 6. scoring killed; the monitor's database frozen for a few seconds
+    assert isinstance(platform.infra, RunInfrastructure)
     db = platform.infra.database_name("monitor")
     await asyncio.gather(
         driver.round(accounts),
@@ -311,7 +312,9 @@ async def _check(platform: LedgerPlatform, ledger: Ledger, engines: dict) -> Non
     s_reviewed = await rows(engines["scoring"], "SELECT post_id FROM review_posts")
     expect("scoring review posts", Counter(r[0] for r in s_reviewed), Counter(list(reviewed)))
     s_posts = await rows(engines["scoring"], "SELECT account_id, platform_post_id, reads FROM posts")
-    want_posts = {(p.account_id, p.platform_post_id): None for p in ledger.reviewed}
+    want_posts: dict[tuple[str, str], int | None] = {
+        (p.account_id, p.platform_post_id): None for p in ledger.reviewed
+    }
     want_posts.update({k: latest.get(k) for k in observed})
     expect("scoring posts with their latest reads", {(a, p): r for a, p, r in s_posts}, want_posts)
     expect("scoring posts counted once", len(s_posts), len(want_posts))

@@ -97,7 +97,7 @@ async def test_after_a_broker_restart_each_aggregate_s_events_first_reach_the_ne
                     text("SELECT count(*) FROM outbox WHERE published_to IS DISTINCT FROM :b"),
                     {"b": broker.cluster_id},
                 )
-                return left.scalar_one() == 0
+                return bool(left.scalar_one() == 0)
 
         await fault_kit.wait_until(all_on_new_broker, within=60, what="every row published to the new broker")
         first_seen: dict[str, list[int]] = {}

@@ -28,7 +28,8 @@ async def _drift(url: str, service: str) -> list[Any]:
         async with engine.connect() as conn:
             return await conn.run_sync(
                 lambda c: compare_metadata(
-                    MigrationContext.configure(c), [plumbing_metadata, models.Base.metadata]
+                    MigrationContext.configure(c),
+                    [plumbing_metadata, models.Base.metadata],  # type: ignore[arg-type]  # a sequence works
                 )
             )
     finally:
