@@ -14,7 +14,8 @@ from govmedia_common.db import outbox_table
 from govmedia_common.events import LexiconPublished
 from govmedia_monitor.models import LexiconList
 from govmedia_platform.launcher import Infrastructure
-from tests.e2e.stories_kit import COUNTY, Platform, running_platform
+from tests.e2e.stories_boot import running_platform
+from tests.e2e.stories_kit import COUNTY, Platform
 
 pytestmark = pytest.mark.integration
 

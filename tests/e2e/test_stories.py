@@ -8,7 +8,7 @@ clock. A story waits for what another service learns by polling that service's A
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,23 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from govmedia_common.events import CATALOGUE
 from govmedia_common.workdays import SHANGHAI
 from govmedia_platform.launcher import Infrastructure
-from tests.e2e.stories_kit import COUNTY, Platform, exact_ends, running_platform
+from tests.e2e.stories_boot import running_platform
+from tests.e2e.stories_kit import COUNTY, Platform, exact_ends
+from tests.e2e.story_steps import (
+    CLEAN,
+    evening,
+    monitor_holds,
+    next_quarter,
+    posted,
+    recomputed_score,
+    score,
+    silent_for_fourteen_days,
+    unreviewed_post,
+    week_score,
+    week_start,
+)
 
 pytestmark = pytest.mark.integration
-
-CLEAN = "今天上午，区政务服务中心正常开放，市民可预约办理社保业务。"
 
 
 # Where every catalogue partition ended before this module's platform started: the integrator's test
@@ -42,16 +54,6 @@ async def platform(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[P
 async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
     """Where every catalogue partition ends (exactly: see stories_kit.exact_ends)."""
     return await exact_ends(bootstrap, {cls.topic for cls in CATALOGUE.values()})
-
-
-async def _score(p: Platform, account_id: str, kind: str, start: str) -> dict[str, Any] | None:
-    r = await p.call(
-        "scoring",
-        "GET",
-        f"/v1/accounts/{account_id}/scores",
-        params={"period_kind": kind, "period_start": start},
-    )
-    return r.json() if r.status_code == 200 else None
 
 
 async def test_a_filed_account_posts_through_review_is_observed_matched_and_scored(
@@ -75,24 +77,11 @@ async def test_a_filed_account_posts_through_review_is_observed_matched_and_scor
     day = p.clock.today().isoformat()
 
     async def credited() -> dict[str, Any] | None:  # scoring consumes the publication in its own time
-        found = await _recomputed_score(p, account_id, day)
+        found = await recomputed_score(p, account_id, day)
         return found if found and found["diligence"] > 0 else None
 
     scored = await p.wait_for(credited, "the scoring service credits the day's post to the account")
     assert scored["diligence"] > 0, scored
-
-
-async def _recomputed_score(p: Platform, account_id: str, day: str) -> dict[str, Any] | None:
-    await p.ok("scoring", "POST", "/v1/recompute", json={"period_kind": "day", "period_start": day})
-    found = await _score(p, account_id, "day", day)
-    return found
-
-
-async def _unreviewed_post(p: Platform, account_id: str, n: int) -> None:
-    at = p.clock.now()
-    await p.observe(
-        account_id, f"wx-unreviewed-{account_id[:8]}-{n}", f"未经审核的消息{n}", f"{CLEAN}（第{n}条）", at
-    )
 
 
 async def test_a_post_published_without_review_raises_a_serious_alert_and_opens_a_case(
@@ -101,7 +90,7 @@ async def test_a_post_published_without_review_raises_a_serious_alert_and_opens_
     p = platform
     unit = await p.unit(COUNTY, "交通运输")
     account_id = await p.open_account(unit, "路桥交通运输")
-    await _unreviewed_post(p, account_id, 1)
+    await unreviewed_post(p, account_id, 1)
 
     async def serious() -> list[dict[str, Any]]:
         return [a for a in await p.alerts(account_id) if a["rule"] == "unreviewed_publication"]
@@ -126,7 +115,7 @@ async def test_the_two_four_six_ladder_schedules_interviews_at_the_second_fourth
     counts: dict[int, list[int]] = {}
     for n in range(1, 7):
         p.clock.advance(hours=1)
-        await _unreviewed_post(p, account_id, n)
+        await unreviewed_post(p, account_id, n)
 
         async def cases_counted(n: int = n) -> list[dict[str, Any]]:
             found = await p.cases(account_id)
@@ -143,19 +132,6 @@ async def test_the_two_four_six_ladder_schedules_interviews_at_the_second_fourth
     rows = await p.ok("notify", "GET", "/v1/interviews", staff.headers, params={"unit_id": unit.id})
     steps = {r["violation_count"]: (r["interviewee_role"], r["interviewer_role"]) for r in rows}
     assert steps[6] == ("principal", "director") and steps[2][0] == "liaison"
-
-
-def _week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-async def _week_score(p: Platform, account_id: str, monday: date) -> dict[str, Any] | None:
-    if monday > p.clock.today():
-        return None
-    await p.ok(
-        "scoring", "POST", "/v1/recompute", json={"period_kind": "week", "period_start": monday.isoformat()}
-    )
-    return await _score(p, account_id, "week", monday.isoformat())
 
 
 async def test_a_silent_account_is_alerted_noticed_rectifies_recovers_and_its_next_week_passes(
@@ -176,7 +152,7 @@ async def test_a_silent_account_is_alerted_noticed_rectifies_recovers_and_its_ne
     await p.sweep(p.clock.today())
     [alert] = [a for a in await p.alerts(account_id) if a["rule"] == "not_updated"]
     assert (alert["severity"], alert["state"]) == ("violation", "open")
-    silent_week = _week_start(p.clock.today())
+    silent_week = week_start(p.clock.today())
 
     async def case() -> list[dict[str, Any]]:
         return [c for c in await p.cases(account_id) if c["alert_id"] == alert["id"]]
@@ -214,7 +190,7 @@ async def test_a_silent_account_is_alerted_noticed_rectifies_recovers_and_its_ne
 
     # The account posts again: the monitor resolves the alert and notify closes the case.
     p.clock.advance(hours=1)
-    await _posted(p, unit, account_id, "恢复更新")
+    await posted(p, unit, account_id, "恢复更新")
 
     async def resolved() -> dict[str, Any] | None:
         found = await p.ok("monitor", "GET", f"/v1/alerts/{alert['id']}")
@@ -231,7 +207,7 @@ async def test_a_silent_account_is_alerted_noticed_rectifies_recovers_and_its_ne
 
     # The silent week fails on the not-updated veto; the week after, with posts, passes.
     async def vetoed() -> dict[str, Any] | None:
-        found = await _week_score(p, account_id, silent_week)
+        found = await week_score(p, account_id, silent_week)
         return found if found and "not_updated" in found["veto_reasons"] else None
 
     failed = await p.wait_for(vetoed, "the silent week's score with the not-updated veto")
@@ -239,12 +215,12 @@ async def test_a_silent_account_is_alerted_noticed_rectifies_recovers_and_its_ne
     next_week = silent_week + timedelta(days=7)
     for n in range(3):
         p.clock.set(datetime.combine(next_week + timedelta(days=n), time(10), tzinfo=SHANGHAI))
-        await _posted(p, unit, account_id, f"第{n}期")
+        await posted(p, unit, account_id, f"第{n}期")
     p.clock.set(datetime.combine(next_week + timedelta(days=6), time(23), tzinfo=SHANGHAI))
     await p.sweep(p.clock.today())
 
     async def passed() -> dict[str, Any] | None:  # scoring consumes the posts and resolution in its time
-        found = await _week_score(p, account_id, next_week)
+        found = await week_score(p, account_id, next_week)
         return found if found and found["passed"] and found["veto_reasons"] == [] else None
 
     recovered = await p.wait_for(passed, "the next week's score, passed without a veto")
@@ -252,41 +228,11 @@ async def test_a_silent_account_is_alerted_noticed_rectifies_recovers_and_its_ne
     assert recovered["diligence"] > 0
 
 
-async def _posted(p: Platform, unit: Any, account_id: str, tag: str) -> None:
-    await p.publish_reviewed(unit, account_id, f"民政服务{tag}", f"{CLEAN}（{tag}）")
-
-
-def _evening(day: date, hour: int = 20) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
-
-
-def _next_quarter(day: date) -> date:
-    month = (day.month - 1) // 3 * 3 + 4
-    return date(day.year + (month > 12), (month - 1) % 12 + 1, 1)
-
-
-async def _silent_for_fourteen_days(p: Platform, unit: Any, account_id: str, since: date, tag: str) -> date:
-    """Let the account be silent 14 days after ``since``: the sweep raises a violation and notify opens
-    a case with its notice; the account then posts (the alert resolves). The day it posted again."""
-    alerted = since + timedelta(days=14)
-    p.clock.set(_evening(alerted))
-    await p.sweep(alerted)
-
-    async def open_case() -> list[dict[str, Any]]:
-        cases = [c for c in await p.cases(account_id) if c["rule"] == "not_updated"]
-        return cases if any(c["opened_at"][:10] == alerted.isoformat() for c in cases) else []
-
-    await p.wait_for(open_case, f"a not-updated case opened on {alerted}")
-    p.clock.advance(hours=1)
-    await _posted(p, unit, account_id, tag)
-    return p.clock.today()
-
-
 async def test_an_account_listed_three_quarters_for_not_updating_is_recommended_for_closure_and_deregistered(
     platform: Platform,
 ) -> None:
     p = platform
-    p.clock.set(_evening(_next_quarter(p.clock.today()), 9))
+    p.clock.set(evening(next_quarter(p.clock.today()), 9))
     unit = await p.unit(COUNTY, "文化旅游")
     account_id = await p.open_account(unit, "路桥文化旅游")
     staff = await p.office_staff(COUNTY)
@@ -294,12 +240,12 @@ async def test_an_account_listed_three_quarters_for_not_updating_is_recommended_
     for quarter in range(3):
         if quarter:  # the new quarter (the clock is on its second day) starts with a post
             p.clock.advance(hours=1)
-            await _posted(p, unit, account_id, f"季度{quarter}")
+            await posted(p, unit, account_id, f"季度{quarter}")
             last_post = p.clock.today()
         for notice in range(2):
-            last_post = await _silent_for_fourteen_days(p, unit, account_id, last_post, f"{quarter}-{notice}")
+            last_post = await silent_for_fourteen_days(p, unit, account_id, last_post, f"{quarter}-{notice}")
         # The office's sweep after the quarter lists the account in the quarter's bulletin.
-        listing_day = _evening(_next_quarter(p.clock.today()), 9) + timedelta(days=1)
+        listing_day = evening(next_quarter(p.clock.today()), 9) + timedelta(days=1)
         p.clock.set(listing_day)
         swept = await p.ok("notify", "POST", "/v1/sweeps", json={"as_of": listing_day.isoformat()})
         assert account_id in swept["listed"], (quarter, swept)
@@ -397,13 +343,13 @@ async def test_a_joint_push_completed_by_some_accounts_gives_them_a_higher_clust
     assert (state["completed"], state["on_time"], state["pending"]) == (2, 2, 1)
 
     day = deadline.date()
-    p.clock.set(_evening(day, 23))
+    p.clock.set(evening(day, 23))
 
     async def scores() -> dict[str, float] | None:
         await p.ok(
             "scoring", "POST", "/v1/recompute", json={"period_kind": "day", "period_start": day.isoformat()}
         )
-        found = {a: await _score(p, a, "day", day.isoformat()) for a in accounts}
+        found = {a: await score(p, a, "day", day.isoformat()) for a in accounts}
         if not all(found.values()):
             return None
         cluster = {a: float(s["cluster"]) for a, s in found.items() if s}
@@ -437,18 +383,11 @@ async def test_a_post_published_before_it_was_approved_stays_an_unreviewed_publi
     post, etag = await p.submit(unit, account_id, title, body)
     approved = await p.approve(unit, post, etag)
     assert approved["status"] == "approved"
-    await p.wait_for(lambda: _monitor_holds(p, post["id"]), "the monitor learns the late approval")
+    await p.wait_for(lambda: monitor_holds(p, post["id"]), "the monitor learns the late approval")
     page = await p.ok("monitor", "GET", f"/v1/accounts/{account_id}/observed-posts")
     [observation] = page["items"]
     assert observation["match_kind"] == "none", "an approval given after publication is not a review"
     assert (await p.ok("monitor", "GET", f"/v1/alerts/{alert['id']}"))["state"] == "open"
-
-
-async def _monitor_holds(p: Platform, post_id: str) -> bool:
-    from govmedia_monitor.models import ApprovedPost
-
-    async with p.apps["monitor"].state.runtime.sessions() as session:
-        return await session.get(ApprovedPost, post_id) is not None
 
 
 async def test_an_alert_cleared_by_a_late_arriving_approval_withdraws_its_case(platform: Platform) -> None:
