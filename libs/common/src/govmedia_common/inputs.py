@@ -285,6 +285,47 @@ def check_json(raw: bytes, max_depth: int) -> None:
                 stack.extend((v, f"{where}.{i}", depth + 1) for i, v in enumerate(node))
 
 
+def check_content_encoding(value: str | None) -> None:
+    """Refuse a compressed body (415 with ``Accept-Encoding: identity``, RFC 9110 15.5.16): the services
+    read bodies as they come, so gzip bytes used to be judged "not valid JSON"."""
+    codings = [c.strip().lower() for c in (value or "").split(",") if c.strip()]
+    unsupported = [c for c in codings if c != "identity"]
+    if unsupported:
+        raise InputRefused(
+            Problem(
+                415,
+                "unsupported-content-encoding",
+                f"The body is sent with Content-Encoding {', '.join(unsupported)}, which is not accepted: "
+                "send it uncompressed (no Content-Encoding, or identity).",
+                headers={"Accept-Encoding": "identity"},
+                accepted_encodings=["identity"],
+            )
+        )
+
+
+_UTF8_NAMES = frozenset({"utf-8", "utf8"})
+
+
+def check_charset(params: str) -> None:
+    """Refuse a JSON body declared in a charset other than UTF-8 (RFC 8259 8.1: JSON is UTF-8): a system
+    sending GBK and saying so used to be told about "surrogates" instead."""
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() != "charset":
+            continue
+        charset = value.strip().strip('"').strip()
+        if charset.lower() not in _UTF8_NAMES:
+            raise InputRefused(
+                Problem(
+                    415,
+                    "unsupported-charset",
+                    f"The body is declared as charset={charset[:40]}; JSON is accepted in UTF-8 only. "
+                    "Encode it as UTF-8 and send 'Content-Type: application/json' (or charset=utf-8).",
+                    expected="application/json; charset=utf-8",
+                )
+            )
+
+
 def _too_large(limit: int, *, close: bool) -> Problem:
     return Problem(
         413,
@@ -382,9 +423,15 @@ class InputPolicyMiddleware:
             more = message.get("more_body", False)
         raw = b"".join(chunks)
 
-        content_type = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        content_type, _, params = (header(scope, b"content-type") or "").partition(";")
+        content_type = content_type.strip().lower()
+        is_json = content_type == "application/json" or content_type.endswith("+json")
         try:
-            if raw and (content_type == "application/json" or content_type.endswith("+json")):
+            if raw:
+                check_content_encoding(header(scope, b"content-encoding"))
+                if is_json:
+                    check_charset(params)
+            if raw and is_json:
                 check_json(raw, self.policy.max_json_depth)
             elif raw and content_type == "application/x-www-form-urlencoded":
                 check_urlencoded(raw, "body")

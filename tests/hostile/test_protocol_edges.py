@@ -1,0 +1,139 @@
+"""What the third outside round found at the HTTP edge, each replayed over a real socket to the registry.
+
+The edge (``govmedia_common.inputs``, ``problems``, ``app``) is shared by all five services, so the
+registry stands for them all here.
+
+* a gzip-compressed body answered 422 "not valid JSON in UTF-8" (the bytes were read as JSON), and a
+  body in GBK sent with ``charset=GBK`` answered "surrogates not allowed": neither said what to change;
+* malformed JSON (data after the document, a raw control character, a cut-off body) answered
+  "The request is invalid at: body.13", naming a character offset as if it were a field;
+* ``NaN``, ``Infinity`` and ``1e400`` (which Python's JSON reader accepts) reached the database and came
+  back as "a value cannot be stored (too long, out of range or malformed)" without saying which one;
+* a repeated query parameter (``?limit=1&limit=500``) silently took the last value;
+* a 20,000-character id answered 404 echoing it twice (40 kB), and the append-only audit log stored it
+  three times per refusal, also for callers without a token;
+* ``HEAD`` answered 405 on every ``GET`` resource (link checkers, proxies and monitors use it);
+* ``/v1/units/`` redirected to an absolute URL built from the ``Host`` header: any host a client named,
+  and ``http://`` behind a TLS proxy, where a client then drops its token or sends it in clear;
+* ``/v1/calendar/99999`` answered 404 telling an admin to load the schedule of the year 99999.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from tests.hostile.harness import PROBLEM_JSON, RawConnection, Served
+
+pytestmark = pytest.mark.integration
+
+
+def _auth(token: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **extra}
+
+
+def _problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith(PROBLEM_JSON), r.headers
+    doc: dict[str, Any] = r.json()
+    assert doc["code"] == code, doc
+    return doc
+
+
+async def _unit_names(client: httpx.AsyncClient, token: str) -> str:
+    listed = await client.get("/v1/units", params={"limit": 200}, headers=_auth(token))
+    assert listed.status_code == 200, listed.text
+    return listed.text
+
+
+# ------------------------------------------------------------------------------------ encodings, charsets
+
+
+@pytest.mark.parametrize(
+    ("coding", "compress"),
+    [("gzip", gzip.compress), ("deflate", zlib.compress), ("br", lambda b: b"\x0b\x02\x80" + b)],
+)
+async def test_a_compressed_body_is_a_415_naming_the_content_coding_and_nothing_is_created(
+    served_registry: Served, coding: str, compress: Any
+) -> None:
+    admin = await served_registry.setup.admin()
+    body = {"name": f"台州市路桥区压缩局{coding}", "short_name": "压缩局", "region_code": "331004"}
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.post(
+            "/v1/units",
+            content=compress(orjson.dumps(body)),
+            headers=_auth(admin, **{"Content-Type": "application/json", "Content-Encoding": coding}),
+        )
+        names = await _unit_names(client, admin)
+    doc = _problem(r, 415, "unsupported-content-encoding")
+    assert coding in doc["detail"] and "uncompressed" in doc["detail"], doc
+    assert r.headers["accept-encoding"] == "identity"  # RFC 9110 15.5.16: which codings are accepted
+    assert body["name"] not in names
+
+
+async def test_content_encoding_identity_is_still_accepted(served_registry: Served) -> None:
+    admin = await served_registry.setup.admin()
+    body = {"name": "台州市路桥区原样局", "short_name": "原样局", "region_code": "331004"}
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.post(
+            "/v1/units", json=body, headers=_auth(admin, **{"Content-Encoding": "identity"})
+        )
+    assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("charset", ["GBK", "gb2312", "latin-1", "utf-16", '"gb18030"'])
+async def test_a_json_body_in_another_charset_is_a_415_asking_for_utf8(
+    served_registry: Served, charset: str
+) -> None:
+    """A provincial system sending GBK said so in the header; the answer talked about surrogates."""
+    admin = await served_registry.setup.admin()
+    name = f"台州市路桥区编码局{charset.strip(chr(34))}"
+    body = orjson.dumps({"name": name, "short_name": "编码局", "region_code": "331004"}).decode()
+    encoding = charset.strip('"').replace("latin-1", "utf-8")  # latin-1 cannot hold Chinese: send UTF-8
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.post(
+            "/v1/units",
+            content=body.encode(encoding),
+            headers=_auth(admin, **{"Content-Type": f"application/json; charset={charset}"}),
+        )
+        names = await _unit_names(client, admin)
+    doc = _problem(r, 415, "unsupported-charset")
+    assert "UTF-8" in doc["detail"] and charset.strip('"') in doc["detail"], doc
+    assert name not in names
+
+
+@pytest.mark.parametrize(("n", "charset"), enumerate(["utf-8", "UTF-8", '"utf-8"', "utf8"]))
+async def test_a_json_body_declared_utf8_in_any_spelling_is_accepted(
+    served_registry: Served, n: int, charset: str
+) -> None:
+    admin = await served_registry.setup.admin()
+    body = {"name": f"台州市路桥区标注局{n}", "short_name": "标注局", "region_code": "331004"}
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.post(
+            "/v1/units",
+            content=orjson.dumps(body),
+            headers=_auth(admin, **{"Content-Type": f"application/json; charset={charset}"}),
+        )
+    assert r.status_code == 201, r.text
+
+
+# ------------------------------------------------------------------------------------------ malformed JSON
+
+
+# ------------------------------------------------------------------------------------------ query string
+
+
+# ------------------------------------------------------------------------------- long targets, the audit
+
+
+# ------------------------------------------------------------------------------------------- HEAD, slashes
+
+
+# ----------------------------------------------------------------------------------------------- calendar
+
+
