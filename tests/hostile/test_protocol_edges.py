@@ -125,6 +125,28 @@ async def test_a_json_body_declared_utf8_in_any_spelling_is_accepted(
 # ------------------------------------------------------------------------------------------ malformed JSON
 
 
+@pytest.mark.parametrize(
+    ("raw", "hint"),
+    [
+        (b'{"name": "x", "short_name": "x", "region_code": "331004"} trailing', "line 1"),
+        (b'{"name": "a\x01b", "short_name": "x", "region_code": "331004"}', "line 1"),
+        (b'{"name": "x", "short_name": "x",\n "region_code": ', "line 2"),
+        (b'{"name": "x", "short_name": "x", "region_code": "331004",}', "line 1"),
+    ],
+)
+async def test_malformed_json_is_a_422_invalid_json_saying_where_not_a_character_offset_as_a_field(
+    served_registry: Served, raw: bytes, hint: str
+) -> None:
+    admin = await served_registry.setup.admin()
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.post(
+            "/v1/units", content=raw, headers=_auth(admin, **{"Content-Type": "application/json"})
+        )
+    doc = _problem(r, 422, "invalid-json")
+    assert hint in doc["detail"] and "column" in doc["detail"], doc
+    assert doc["errors"][0]["location"] == "body", doc
+
+
 # ------------------------------------------------------------------------------------------ query string
 
 

@@ -151,6 +151,25 @@ def methods_served(routes: Iterable[BaseRoute], path: str) -> list[str]:
     return sorted(allowed)
 
 
+def _invalid_json(error: Any, document: Any) -> Problem:
+    """422 ``invalid-json`` with line and column, for a body the app's JSON reader refused: FastAPI names
+    the character offset as if it were a field (``body.13``)."""
+    pos = error.get("loc", ("body", 0))[-1]
+    reason = (error.get("ctx") or {}).get("error") or "not valid JSON"
+    where = ""
+    if isinstance(pos, int) and isinstance(document, str):
+        line = document.count("\n", 0, pos) + 1
+        column = pos - (document.rfind("\n", 0, pos) + 1) + 1
+        where = f": line {line} column {column} (char {pos})"
+    message = f"{reason}{where}"
+    return Problem(
+        422,
+        "invalid-json",
+        f"The body is not valid JSON ({message}).",
+        errors=[{"location": "body", "message": message, "type": "json_invalid"}],
+    )
+
+
 _ACCEPT = {"POST": "Accept-Post", "PATCH": "Accept-Patch"}  # a 415 says what the method accepts (RFC 9110)
 
 
@@ -180,6 +199,9 @@ def install_problem_handlers(app: FastAPI) -> None:
                 ),
                 request.url.path,
             )
+        invalid_json = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+        if invalid_json is not None:
+            return problem_response(_invalid_json(invalid_json, exc.body), request.url.path)
         errors = [
             {
                 "location": ".".join(str(p) for p in err.get("loc", ())),
