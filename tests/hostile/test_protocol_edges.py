@@ -147,6 +147,37 @@ async def test_malformed_json_is_a_422_invalid_json_saying_where_not_a_character
     assert doc["errors"][0]["location"] == "body", doc
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400", "-2E+999"])
+async def test_nan_infinity_and_overflowing_numbers_are_refused_as_invalid_json_and_nothing_is_stored(
+    served_registry: Served, number: str
+) -> None:
+    """Python's JSON reader takes them; RFC 8259 has no such numbers, and PostgreSQL's jsonb neither."""
+    admin = await served_registry.setup.admin()
+    raw = b'{"settings": {"scoring": {"weights": {"diligence": %s}}}}' % number.encode()
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.put(
+            "/v1/regions/331002/settings",
+            content=raw,
+            headers=_auth(admin, **{"Content-Type": "application/json", "If-Match": "*"}),
+        )
+        after = await client.get("/v1/regions/331002/settings", headers=_auth(admin))
+    doc = _problem(r, 422, "invalid-json")
+    assert "NaN" in doc["detail"] and "column" in doc["detail"], doc
+    assert after.json()["own"] == {}
+
+
+async def test_a_large_but_finite_number_still_reaches_the_schema(served_registry: Served) -> None:
+    admin = await served_registry.setup.admin()
+    raw = b'{"settings": {"registry": {"filing_deadline_workdays": 1e300}}}'
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.put(
+            "/v1/regions/331002/settings",
+            content=raw,
+            headers=_auth(admin, **{"Content-Type": "application/json", "If-Match": "*"}),
+        )
+    assert r.status_code == 422 and r.json()["code"] != "invalid-json", r.text  # the rule refuses it
+
+
 # ------------------------------------------------------------------------------------------ query string
 
 

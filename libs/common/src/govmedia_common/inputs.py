@@ -215,6 +215,18 @@ _QUOTED = re.compile(rb'"[^"]*"')
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
 # The only escapes that can carry NUL or a surrogate (a valid pair too: it takes the exact path).
 _RISKY_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+# Numbers RFC 8259 does not have, which Python's JSON reader (the app's) still takes: NaN, Infinity, and an
+# exponent of three digits (1e400 is read as infinity). Only outside strings do they count.
+_NON_FINITE = re.compile(rb"NaN|Infinity|\d[eE][+-]?\d{3}")
+NUMBER_HINT = "JSON numbers are finite: no NaN or Infinity, nothing beyond about 1.8e308"
+
+
+def _non_finite_number(raw: bytes) -> bool:
+    """Whether ``raw`` may hold a number the app's JSON reader would turn into NaN or infinity."""
+    if _NON_FINITE.search(raw) is None:
+        return False
+    outside = _QUOTED.sub(b"", _ESCAPE_PAIR.sub(b"", raw) if b"\\" in raw else raw)
+    return _NON_FINITE.search(outside) is not None
 
 
 def _nesting(raw: bytes) -> int:
@@ -240,21 +252,24 @@ def check_json(raw: bytes, max_depth: int) -> None:
     # Fast path for the usual body, bulk ones included: NUL and surrogates can only arrive as \u escapes
     # (raw control bytes are invalid JSON, which the app refuses), and the nesting is read from the
     # brackets outside strings, in C (regex and translate), then one pass over the brackets alone.
-    if _RISKY_ESCAPE.search(raw) is None and _nesting(raw) <= max_depth:
+    suspicious_number = _non_finite_number(raw)
+    if not suspicious_number and _RISKY_ESCAPE.search(raw) is None and _nesting(raw) <= max_depth:
         try:
             raw.decode("utf-8")
             return
         except UnicodeDecodeError:
             pass  # parsed below, for the message
     try:
+        # orjson refuses NaN, Infinity and numbers beyond a double, naming line and column
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        hint = f"; {NUMBER_HINT}" if suspicious_number else ""
         raise InputRefused(
             Problem(
                 422,
                 "invalid-json",
-                f"The body is not valid JSON in UTF-8 ({exc}).",
-                errors=[{"location": "body", "message": str(exc), "type": "json_invalid"}],
+                f"The body is not valid JSON in UTF-8 ({exc}{hint}).",
+                errors=[{"location": "body", "message": f"{exc}{hint}", "type": "json_invalid"}],
             )
         ) from None
     # Iterative walk: a hostile document must not be able to exhaust the interpreter's stack.
