@@ -181,6 +181,25 @@ async def test_a_large_but_finite_number_still_reaches_the_schema(served_registr
 # ------------------------------------------------------------------------------------------ query string
 
 
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("limit=1&limit=500", "limit"),
+        ("platform=wechat&platform=weibo", "platform"),
+        ("cursor=&cursor=", "cursor"),
+    ],
+)
+async def test_a_repeated_query_parameter_is_a_422_naming_it(
+    served_registry: Served, query: str, name: str
+) -> None:
+    admin = await served_registry.setup.admin()
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.get(f"/v1/accounts?{query}", headers=_auth(admin))
+    doc = _problem(r, 422, "repeated-parameter")
+    assert doc["errors"][0]["location"] == f"query.{name}", doc
+    assert name in doc["detail"], doc
+
+
 # ------------------------------------------------------------------------------- long targets, the audit
 
 

@@ -175,14 +175,23 @@ def _invalid_text(location: str, reason: str) -> InputRefused:
     )
 
 
-def check_urlencoded(raw: bytes, where: str) -> None:
-    """Refuse NUL or non-UTF-8 in an ``a=1&b=2`` string (query string or form body)."""
+def check_urlencoded(raw: bytes, where: str, *, unique: bool = False) -> None:
+    """Refuse NUL or non-UTF-8 in an ``a=1&b=2`` string (query string or form body); with ``unique``, a
+    name given twice too (no route of ours takes a list in the query string: ``?limit=1&limit=500``
+    silently meant 500, ``?platform=wechat&platform=weibo`` silently meant weibo only)."""
     if not raw:
         return
+    seen: set[bytes] = set()
     for pair in raw.split(b"&"):
+        if not pair:
+            continue
         name, _, value = pair.partition(b"=")
         name_bytes = unquote_to_bytes(name.replace(b"+", b" "))
         label = name_bytes.decode("utf-8", "replace").replace("\x00", "\ufffd")[:64] or "?"
+        if unique:
+            if name_bytes in seen:
+                raise _repeated(f"{where}.{label}", label)
+            seen.add(name_bytes)
         for part in (name_bytes, unquote_to_bytes(value.replace(b"+", b" "))):
             if b"\x00" in part:
                 raise _invalid_text(f"{where}.{label}", "contains a NUL character")
@@ -190,6 +199,18 @@ def check_urlencoded(raw: bytes, where: str) -> None:
                 part.decode("utf-8")
             except UnicodeDecodeError:
                 raise _invalid_text(f"{where}.{label}", "is not valid UTF-8") from None
+
+
+def _repeated(location: str, name: str) -> InputRefused:
+    return InputRefused(
+        Problem(
+            422,
+            "repeated-parameter",
+            f"The query parameter {name!r} is given more than once; this API takes one value for each "
+            "parameter. Send it once.",
+            errors=[{"location": location, "message": "given more than once", "type": "repeated_parameter"}],
+        )
+    )
 
 
 def check_path(path: str, raw_path: bytes | None) -> None:
@@ -391,7 +412,7 @@ class InputPolicyMiddleware:
             return
         try:
             check_path(scope.get("path", ""), scope.get("raw_path"))
-            check_urlencoded(scope.get("query_string", b""), "query")
+            check_urlencoded(scope.get("query_string", b""), "query", unique=True)
         except InputRefused as refused:
             await self._refuse(refused.problem, scope, receive, send)
             return
