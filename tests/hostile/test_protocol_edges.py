@@ -203,6 +203,44 @@ async def test_a_repeated_query_parameter_is_a_422_naming_it(
 # ------------------------------------------------------------------------------- long targets, the audit
 
 
+async def test_an_overlong_request_target_is_a_414_problem_on_a_live_connection(
+    served_registry: Served,
+) -> None:
+    conn = await RawConnection.open(served_registry.registry_url)
+    try:
+        long_path = await conn.request("GET", b"/v1/units/" + b"x" * 20_000)
+        long_query = await conn.request("GET", b"/v1/units?cursor=" + b"A" * 20_000)
+        after = await conn.request("GET", b"/healthz")
+    finally:
+        await conn.close()
+    for answer in (long_path, long_query):
+        assert answer.status == 414, answer.body[:300]
+        assert answer.content_type.startswith(PROBLEM_JSON)
+        assert answer.json()["code"] == "uri-too-long"
+        assert len(answer.body) < 2_000, len(answer.body)
+    assert after.status == 200
+
+
+async def test_a_refusal_of_a_long_id_echoes_it_bounded_and_the_audit_log_stores_it_bounded(
+    served_registry: Served,
+) -> None:
+    """The audit log refuses DELETE: whatever a caller without a token can put in it must be small."""
+    admin = await served_registry.setup.admin()
+    ident = "y" * 5_000
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        unauthenticated = await client.get(f"/v1/units/{ident}")
+        unknown = await client.get(f"/v1/units/{ident}", headers=_auth(admin))
+        audit = await client.get("/v1/audit", params={"limit": 20}, headers=_auth(admin))
+    _problem(unauthenticated, 401, "unauthorized")
+    doc = _problem(unknown, 404, "not-found")
+    assert len(unknown.content) < 2_000, len(unknown.content)
+    assert doc["detail"].startswith("unit yyyy") and "…" in doc["detail"], doc
+    entries = [e for e in audit.json()["items"] if "yyyy" in orjson.dumps(e).decode()]
+    assert len(entries) >= 2, audit.text[:500]  # both refusals are on the record
+    for entry in entries:
+        assert len(orjson.dumps(entry)) < 3_000, orjson.dumps(entry)[:300]
+
+
 # ------------------------------------------------------------------------------------------- HEAD, slashes
 
 

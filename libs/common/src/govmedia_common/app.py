@@ -39,7 +39,7 @@ from govmedia_common.auth import (
 from govmedia_common.consumer import ConsumerRunner, Handler, tune_gc
 from govmedia_common.db import audit_table, create_engine, session_factory
 from govmedia_common.devclock import service_clock
-from govmedia_common.errors import DomainError, ErrorKind
+from govmedia_common.errors import DomainError, ErrorKind, echo
 from govmedia_common.events.base import Event
 from govmedia_common.gauges import BusinessGauges, SqlGauge
 from govmedia_common.inputs import (
@@ -451,11 +451,12 @@ def create_app(
                     audit_table.insert().values(
                         **audit_values(
                             principal=principal,
-                            action=f"{request.method} {request.url.path}",
-                            target=request.url.path,
+                            # bounded: the log refuses DELETE, and a caller without a token writes here
+                            action=f"{request.method} {echo(request.url.path, 300)}",
+                            target=echo(request.url.path, 300),
                             outcome="refused",
                             status_code=exc.status,
-                            detail={"reason": exc.code, "message": exc.detail},
+                            detail={"reason": exc.code, "message": echo(exc.detail, 500)},
                         )
                     )
                 )

@@ -107,8 +107,15 @@ class DomainError(Exception):
         return f"{type(self).__name__}({self.kind.value!r}, {self.code!r}, {self.detail!r})"
 
 
+def echo(value: object, limit: int = 80) -> str:
+    """``value`` as text for an error's detail, cut to ``limit`` characters: an answer (and the audit
+    entry of a refusal) never echoes the kilobytes a caller put in a path."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
 def not_found(what: str, ident: object) -> DomainError:
     """404 that does not reveal whether the thing exists in a region the caller cannot see."""
     return DomainError(
-        ErrorKind.NOT_FOUND, "not-found", f"{what} {ident} does not exist or is outside your region."
+        ErrorKind.NOT_FOUND, "not-found", f"{what} {echo(ident)} does not exist or is outside your region."
     )

@@ -56,6 +56,8 @@ DEFAULT_MAX_JSON_DEPTH = 32
 # A body up to this many times the limit is read and dropped before the 413, so the client can read the
 # answer and keep its connection; a larger one gets the answer at once and the connection is closed.
 DRAIN_FACTOR = 4
+# Path and query together: every id is at most 64 characters and a cursor at most 1,000 (pagination).
+MAX_TARGET_BYTES = 8_192
 
 # ----------------------------------------------------------------------------------------------- schemas
 # Maximum lengths for request fields. Pick by meaning, not by the column: a name is short, a reason is a
@@ -211,6 +213,23 @@ def _repeated(location: str, name: str) -> InputRefused:
             errors=[{"location": location, "message": "given more than once", "type": "repeated_parameter"}],
         )
     )
+
+
+def check_target(path: str, raw_path: bytes | None, query: bytes) -> None:
+    """Refuse a request target longer than :data:`MAX_TARGET_BYTES` (414): no id, filter or cursor of
+    ours comes near it, and whatever a refusal echoes or audits stays small."""
+    size = len(raw_path if raw_path is not None else path.encode("utf-8", "replace")) + len(query)
+    if size > MAX_TARGET_BYTES:
+        raise InputRefused(
+            Problem(
+                414,
+                "uri-too-long",
+                f"The request target (path and query) is {size} bytes; at most {MAX_TARGET_BYTES} are "
+                "accepted. Ids are at most 64 characters and cursors are returned by the API.",
+                title="URI too long",
+                max_bytes=MAX_TARGET_BYTES,
+            )
+        )
 
 
 def check_path(path: str, raw_path: bytes | None) -> None:
@@ -411,6 +430,7 @@ class InputPolicyMiddleware:
             await self.app(scope, receive, send)
             return
         try:
+            check_target(scope.get("path", ""), scope.get("raw_path"), scope.get("query_string", b""))
             check_path(scope.get("path", ""), scope.get("raw_path"))
             check_urlencoded(scope.get("query_string", b""), "query", unique=True)
         except InputRefused as refused:

@@ -14,7 +14,7 @@ from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, compile_path
 
-from govmedia_common.errors import DomainError, ErrorKind
+from govmedia_common.errors import DomainError, ErrorKind, echo
 from govmedia_common.tracing import continue_or_start, current_trace
 from govmedia_common.transient import is_transient
 
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:govmedia:problem:"
+# A longer request path is not echoed as the problem's ``instance`` (an answer stays small).
+MAX_INSTANCE = 300
 
 _TITLES = {
     400: "Bad request",
@@ -69,7 +71,7 @@ class Problem(Exception):
             "detail": self.detail,
             "code": self.code,
         }
-        if instance:
+        if instance and len(instance) <= MAX_INSTANCE:  # a cut URI would name another resource
             doc["instance"] = instance
         ctx = current_trace.get()
         if ctx is not None:
@@ -137,7 +139,7 @@ def problem_of(error: DomainError) -> Problem:
 
 
 def not_found(what: str, ident: object) -> Problem:
-    return Problem(404, "not-found", f"{what} {ident} does not exist or is outside your region.")
+    return Problem(404, "not-found", f"{what} {echo(ident)} does not exist or is outside your region.")
 
 
 def methods_served(routes: Iterable[BaseRoute], path: str) -> list[str]:
