@@ -244,6 +244,41 @@ async def test_a_refusal_of_a_long_id_echoes_it_bounded_and_the_audit_log_stores
 # ------------------------------------------------------------------------------------------- HEAD, slashes
 
 
+async def test_head_is_answered_wherever_get_is_with_the_get_headers_and_no_body(
+    served_registry: Served,
+) -> None:
+    admin = await served_registry.setup.admin()
+    conn = await RawConnection.open(served_registry.registry_url)
+    auth = [(b"authorization", f"Bearer {admin}".encode())]
+    try:
+        got = await conn.request("GET", b"/v1/units?limit=5", headers=auth)
+        head = await conn.request("HEAD", b"/v1/units?limit=5", headers=auth)
+        health = await conn.request("HEAD", b"/healthz")
+        unauthenticated = await conn.request("HEAD", b"/v1/units")
+        post_only = await conn.request("HEAD", b"/v1/auth/token")
+        after = await conn.request("GET", b"/healthz")
+    finally:
+        await conn.close()
+    assert got.status == 200
+    assert head.status == 200, head.headers
+    assert head.body == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == got.headers["content-length"]
+    assert health.status == 200 and health.body == b""
+    assert unauthenticated.status == 401 and unauthenticated.body == b""
+    assert post_only.status == 405
+    assert post_only.headers["allow"] == "POST"
+    assert after.status == 200  # the connection lives on
+
+
+async def test_a_405_on_a_get_resource_allows_head_too(served_registry: Served) -> None:
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.delete("/v1/units")
+    doc = _problem(r, 405, "method-not-allowed")
+    assert {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "HEAD", "POST"}, r.headers
+    assert "HEAD" in doc["detail"]
+
+
 # ----------------------------------------------------------------------------------------------- calendar
 
 

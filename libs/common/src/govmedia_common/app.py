@@ -56,6 +56,7 @@ from govmedia_common.openapi import install as install_openapi
 from govmedia_common.openapi import token_url_beside
 from govmedia_common.outbox import OutboxRelay
 from govmedia_common.problems import (
+    HEAD_AS_GET,
     Problem,
     crash_response,
     install_problem_handlers,
@@ -194,6 +195,11 @@ class _HttpMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # HEAD is answered wherever GET is (RFC 9110 9.3.2: the GET's status and headers, no body); FastAPI
+        # routes serve GET only, and monitors, link checkers and proxies ask with HEAD.
+        head = scope["method"] == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET", HEAD_AS_GET: True}
         # Latin-1 never fails: a stray non-UTF-8 byte in a header must not turn into a 500.
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         span_cm = span(
@@ -221,6 +227,8 @@ class _HttpMiddleware:
                 started = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"traceparent", ctx.traceparent.encode())]
+            elif head and message["type"] == "http.response.body" and message.get("body"):
+                message = {**message, "body": b""}
             await send(message)
 
         try:

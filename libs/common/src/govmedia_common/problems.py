@@ -150,7 +150,13 @@ def methods_served(routes: Iterable[BaseRoute], path: str) -> list[str]:
     for template, route in api_routes(routes):
         if route.methods and compile_path(template)[0].match(path):
             allowed |= {m.upper() for m in route.methods}
+    if "GET" in allowed:
+        allowed.add("HEAD")  # answered wherever GET is (govmedia_common.app)
     return sorted(allowed)
+
+
+# Set in the scope of a HEAD request that is answered as a GET without its body (govmedia_common.app).
+HEAD_AS_GET = "govmedia.head_as_get"
 
 
 def _invalid_json(error: Any, document: Any) -> Problem:
@@ -229,7 +235,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             if allowed:
                 headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
                 headers["Allow"] = ", ".join(allowed)
-                detail = f"{request.method} is not served at this path; it serves {', '.join(allowed)}."
+                method = "HEAD" if request.scope.get(HEAD_AS_GET) else request.method
+                detail = f"{method} is not served at this path; it serves {', '.join(allowed)}."
         return problem_response(Problem(exc.status_code, code, detail, headers=headers), request.url.path)
 
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
