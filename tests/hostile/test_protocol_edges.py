@@ -279,6 +279,20 @@ async def test_a_405_on_a_get_resource_allows_head_too(served_registry: Served) 
     assert "HEAD" in doc["detail"]
 
 
+async def test_a_trailing_slash_redirects_to_a_relative_location_whatever_the_host_header(
+    served_registry: Served,
+) -> None:
+    admin = await served_registry.setup.admin()
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.get(
+            "/v1/units/?limit=5", headers=_auth(admin, Host="attacker.example"), follow_redirects=False
+        )
+        followed = await client.get("/v1/units/?limit=5", headers=_auth(admin), follow_redirects=True)
+    assert r.status_code == 307, r.text
+    assert r.headers["location"] == "/v1/units?limit=5"
+    assert followed.status_code == 200 and "items" in followed.json()
+
+
 # ----------------------------------------------------------------------------------------------- calendar
 
 

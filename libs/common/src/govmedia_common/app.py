@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -226,7 +227,10 @@ class _HttpMiddleware:
                 status = message["status"]
                 started = True
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"traceparent", ctx.traceparent.encode())]
+                headers = message["headers"]
+                if 300 <= status < 400:
+                    headers = [_relative_location(k, v) for k, v in headers]
+                message["headers"] = [*headers, (b"traceparent", ctx.traceparent.encode())]
             elif head and message["type"] == "http.response.body" and message.get("body"):
                 message = {**message, "body": b""}
             await send(message)
@@ -252,6 +256,18 @@ class _HttpMiddleware:
                 )
             current_request.reset(req_token)
             span_cm.__exit__(None, None, None)
+
+
+def _relative_location(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    """A redirect's ``Location`` as a path on this server: Starlette builds the slash redirect
+    (``/v1/units/`` → ``/v1/units``) from the ``Host`` header and the socket's scheme, which names any host
+    a client sent, and ``http://`` behind a TLS proxy (where a client then drops its token, or sends it in
+    clear)."""
+    if name.lower() != b"location" or not value.lower().startswith((b"http://", b"https://")):
+        return name, value
+    parts = urlsplit(value.decode("latin-1"))
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return name, path.encode("latin-1")
 
 
 async def _supervise(name: str, factory: Callable[[], Awaitable[None]]) -> None:
