@@ -296,3 +296,17 @@ async def test_a_trailing_slash_redirects_to_a_relative_location_whatever_the_ho
 # ----------------------------------------------------------------------------------------------- calendar
 
 
+@pytest.mark.parametrize("year", ["99999", "0", "1899", "2201"])
+async def test_a_calendar_year_the_platform_cannot_reason_about_is_a_422_naming_the_range(
+    served_registry: Served, year: str
+) -> None:
+    admin = await served_registry.setup.admin()
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        got = await client.get(f"/v1/calendar/{year}", headers=_auth(admin))
+        put = await client.put(
+            f"/v1/calendar/{year}", json={"holidays": [], "workdays": []}, headers=_auth(admin)
+        )
+    for r in (got, put):
+        doc = _problem(r, 422, "validation-error")
+        assert doc["errors"][0]["location"] == "path.year", doc
+        assert "1900" in doc["errors"][0]["message"] or "2200" in doc["errors"][0]["message"], doc
