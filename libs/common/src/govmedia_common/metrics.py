@@ -18,6 +18,11 @@ HTTP_DURATION = Histogram(
     ["service", "method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+AUDIT_REFUSALS_UNWRITTEN = Counter(
+    "govmedia_audit_refusals_unwritten_total",
+    "Refused accesses over a source's audit budget: counted, and told by the source's next audit entry.",
+    ["service"],
+)
 OUTBOX_PUBLISHED = Counter(
     "govmedia_outbox_published_total", "Outbox rows published to Kafka.", ["service", "topic"]
 )

@@ -63,6 +63,10 @@ class ServiceSettings(BaseSettings):
     # Comma-separated addresses or networks of our own reverse proxies: X-Forwarded-For is believed only
     # when the connection comes from one of them (empty: never).
     trusted_proxies: str = ""
+    # Refused accesses (401, 403, 404 …) of one source (the principal, else the client address) written to
+    # the audit log one by one each minute; the rest are counted, and the source's next entry says how many
+    # (govmedia_common.audit.RefusalBudget). 0: every refusal is written.
+    audit_refusals_per_minute: int = Field(60, ge=0)
     # Where token revocations are published (empty: beside jwks_url, /.well-known/revocations), and how
     # often at most a service asks for new ones: a revoked token stops working within about this long.
     revocations_url: str = ""
