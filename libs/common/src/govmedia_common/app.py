@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govmedia_common import metrics
-from govmedia_common.audit import RequestInfo, audit_values, current_request
+from govmedia_common.audit import RefusalBudget, RequestInfo, audit_values, current_request
 from govmedia_common.auth import (
     AuthError,
     Principal,
@@ -467,8 +467,27 @@ def create_app(
             return await audited_refusal(request, exc)
         return problem_response(exc, request.url.path)
 
+    budget = RefusalBudget(settings.audit_refusals_per_minute)
+
     async def audited_refusal(request: Request, exc: Problem) -> JSONResponse:
         principal = getattr(request.state, "principal", None)
+        asked = current_request.get()
+        address = asked.client_address if asked else None
+        source = f"principal {principal.subject}" if principal else f"address {address}"
+        unwritten = budget.take(source, runtime.clock.now())
+        if unwritten is None:  # over this source's budget for the minute: counted, not written
+            metrics.AUDIT_REFUSALS_UNWRITTEN.labels(spec.name).inc()
+            return problem_response(exc, request.url.path)
+        detail: dict[str, Any] = {"reason": exc.code, "message": echo(exc.detail, 500)}
+        if unwritten:
+            detail["unwritten_before"] = unwritten
+            log.warning(
+                "%d refused accesses of %s were over its audit budget (%d a minute) and are not in the "
+                "audit log one by one; this entry counts them",
+                unwritten,
+                source,
+                budget.per_minute,
+            )
         try:
             async with runtime.sessions() as session, session.begin():
                 await session.execute(
@@ -480,7 +499,7 @@ def create_app(
                             target=echo(request.url.path, 300),
                             outcome="refused",
                             status_code=exc.status,
-                            detail={"reason": exc.code, "message": echo(exc.detail, 500)},
+                            detail=detail,
                         )
                     )
                 )
