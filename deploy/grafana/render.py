@@ -180,6 +180,14 @@ def platform_health() -> dict[str, Any]:
             legend="{{service}} {{route}}",
         )
     )
+    b.add(
+        prom(
+            "Refusals over the audit budget (a flood from one source)",
+            f"sum by (service) (rate(govmedia_audit_refusals_unwritten_total{{{svc}}}[5m]))",
+            unit="reqps",
+            legend="{{service}}",
+        )
+    )
     b.row("Events")
     b.add(
         prom(
