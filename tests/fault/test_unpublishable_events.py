@@ -99,7 +99,7 @@ async def test_a_row_the_broker_refuses_is_set_aside_and_other_aggregates_flow_w
                 text(
                     "INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers) "
                     "VALUES (:id, 'account', :agg, :type, :topic, "
-                    "CAST(:payload AS jsonb), CAST(:headers AS jsonb))"
+                    "CAST(:payload AS json), CAST(:headers AS json))"
                 ),
                 {
                     "id": env.id, "agg": account, "type": env.type, "topic": topic,
@@ -145,8 +145,9 @@ async def test_a_row_the_broker_refuses_is_set_aside_and_other_aggregates_flow_w
         async with engine.begin() as conn:
             await conn.execute(
                 text(
-                    "UPDATE outbox SET payload = jsonb_set(payload, '{platform_post_id}', '\"shortened\"'), "
-                    "dead_at = NULL WHERE id = :id"
+                    "UPDATE outbox SET dead_at = NULL, "
+                    "payload = jsonb_set(payload::jsonb, '{platform_post_id}', '\"shortened\"') "
+                    "WHERE id = :id"
                 ),
                 {"id": huge},
             )

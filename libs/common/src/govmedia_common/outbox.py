@@ -128,6 +128,26 @@ def outbox_row(event: Event, env: Envelope) -> dict[str, Any]:
     }
 
 
+# Headers that equal one of the row's own columns. A writer may store them empty (a statement that builds
+# its rows in SQL stores one constant header template for all of them); the relay fills them in.
+ROW_HEADERS = {"ce_id": "id", "ce_subject": "aggregateid"}
+
+
+def row_headers(stored: dict[str, str], event_id: str, aggregateid: str) -> dict[str, str]:
+    """The record's headers of an outbox row (``stored`` is filled in and returned): its stored ``headers``
+    in their order, ``ce_id`` and ``ce_subject`` stored empty taken from its ``id`` and ``aggregateid``."""
+    if stored.get("ce_id") == "":
+        stored["ce_id"] = event_id
+    if stored.get("ce_subject") == "":
+        stored["ce_subject"] = aggregateid
+    return stored
+
+
+def record_headers(stored: dict[str, str], event_id: str, aggregateid: str) -> list[tuple[str, bytes]]:
+    """The Kafka headers of an outbox row (:func:`row_headers`, encoded), as the relay sends them."""
+    return [(k, v.encode()) for k, v in row_headers(stored, event_id, aggregateid).items()]
+
+
 @dataclass(slots=True)
 class ClaimedRow:
     seq: int
@@ -135,7 +155,7 @@ class ClaimedRow:
     topic: str
     aggregateid: str
     payload: str  # the JSON text of the event data, sent as the record value
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # the record's (row_headers), in stored order
 
 
 # The claim reads; the only row it writes is the relay's lease (``outbox_leases``): the rows it takes plus
@@ -313,7 +333,10 @@ class OutboxRelay:
                     "inflight": list(in_flight),
                 },
             )
-            rows = [ClaimedRow(r[0], r[1], r[2], r[3], r[4], orjson.loads(r[5])) for r in result.all()]
+            rows = [
+                ClaimedRow(r[0], r[1], r[2], r[3], r[4], row_headers(orjson.loads(r[5]), r[1], r[3]))
+                for r in result.all()
+            ]
         rows.sort(key=lambda r: r.seq)
         return rows
 

@@ -10,7 +10,7 @@ from sqlalchemy import Text, func, select
 
 from govmedia_common.db import outbox_table
 from govmedia_common.events import IngestChannel
-from govmedia_common.outbox import EventTooLarge
+from govmedia_common.outbox import EventTooLarge, record_headers
 from govmedia_monitor import schemas as s
 from govmedia_monitor.models import Alert, MetricSnapshot, ObservedPost
 from govmedia_monitor.observations import metrics
@@ -88,14 +88,19 @@ async def test_the_metric_ingest_guard_measures_each_record_exactly_as_the_relay
     async with monitor.sessions() as session:
         row = (
             await session.execute(
-                select(outbox_table.c.payload.cast(Text), outbox_table.c.headers).order_by(
-                    outbox_table.c.seq.desc()
-                )
+                select(
+                    outbox_table.c.payload.cast(Text),
+                    outbox_table.c.headers,
+                    outbox_table.c.id,
+                    outbox_table.c.aggregateid,
+                ).order_by(outbox_table.c.seq.desc())
             )
         ).first()
     assert row is not None
-    payload, headers = row
-    size = len(payload.encode()) + sum(len(k.encode()) + len(v.encode()) for k, v in headers.items())
+    payload, headers, event_id, aggregateid = row
+    size = len(payload.encode()) + sum(
+        len(k) + len(v) for k, v in record_headers(headers, event_id, aggregateid)
+    )
 
     monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", str(size - 1))
     with pytest.raises(EventTooLarge) as refused:
@@ -131,12 +136,17 @@ async def test_the_bound_that_spares_measuring_each_row_covers_the_largest_recor
     async with monitor.sessions() as session:
         row = (
             await session.execute(
-                select(outbox_table.c.payload.cast(Text), outbox_table.c.headers).order_by(
-                    outbox_table.c.seq.desc()
-                )
+                select(
+                    outbox_table.c.payload.cast(Text),
+                    outbox_table.c.headers,
+                    outbox_table.c.id,
+                    outbox_table.c.aggregateid,
+                ).order_by(outbox_table.c.seq.desc())
             )
         ).first()
     assert row is not None
-    payload, headers = row
-    size = len(payload.encode()) + sum(len(k.encode()) + len(v.encode()) for k, v in headers.items())
+    payload, headers, event_id, aggregateid = row
+    size = len(payload.encode()) + sum(
+        len(k) + len(v) for k, v in record_headers(headers, event_id, aggregateid)
+    )
     assert "\\u0001" in payload and size < bound

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import orjson
 import pytest
 from sqlalchemy import select
 
 from govmedia_common.db import outbox_table
-from govmedia_common.envelope import wrap
+from govmedia_common.envelope import from_record, wrap
 from govmedia_common.events import IngestChannel, MetricsObserved
+from govmedia_common.outbox import record_headers
 from govmedia_monitor import schemas as s
 from govmedia_monitor.observations import metrics
 
@@ -45,9 +47,13 @@ async def test_sql_built_metrics_events_validate_and_carry_the_same_headers_as_a
     assert (by_post["wx-1"].reads, by_post["wx-1"].watching, by_post["wx-1"].likes) == (120, 4, 9)
     assert by_post["wx-1"].as_of == now and by_post[None].followers == 5321
     assert by_post[None].ingest_channel == IngestChannel.FILE_IMPORT
-    reference = {k for k, _ in wrap(events[0]).headers()}
-    for r in rows:
-        assert set(r.headers) >= reference - {"traceparent"}
-        assert r.headers["ce_id"] == r.id and r.headers["ce_subject"] == account == r.aggregateid
-        assert r.headers["ce_type"] == MetricsObserved.event_type
+    for r, event in zip(rows, events, strict=True):
+        # The record the relay sends is the one add_event would have written for this event and id: the
+        # same headers in the same order (ce_id and ce_subject filled in from the row), the data's fields
+        # in the same order, equal values.
+        expected = wrap(event, event_id=r.id, traceparent=r.headers.get("traceparent"))
+        assert record_headers(dict(r.headers), r.id, r.aggregateid) == expected.headers()
+        assert r.headers["ce_id"] == r.headers["ce_subject"] == "", "one constant template per statement"
+        assert list(r.payload) == list(expected.data) and r.aggregateid == account
+        assert from_record(expected.headers(), orjson.dumps(r.payload)).event() == event
     assert len({r.id for r in rows}) == 2, "one event per snapshot, none for the replay"

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timedelta
 
+import orjson
 import pytest
 from sqlalchemy import select
 
 from govmedia_common.db import outbox_table
+from govmedia_common.envelope import from_record
 from govmedia_common.events import AlertRaised, AlertResolved, InteractionSwitched
+from govmedia_common.outbox import record_headers, row_headers
 from govmedia_common.workdays import SHANGHAI
 
 pytestmark = pytest.mark.integration
@@ -67,9 +70,13 @@ async def test_not_updated_warns_at_7_and_violates_at_14_days_then_clears_when_t
         (warning.id, "escalated"),
         (violation.id, "cleared"),
     ]
-    for r in rows:
-        assert r.headers["ce_id"] == r.id and r.headers["ce_type"] == r.type
-        assert r.headers["ce_subject"] == r.aggregateid == r.payload["account_id"]
+    for r in rows:  # the record's headers, as the relay sends them (ce_id, ce_subject from the columns)
+        h = row_headers(dict(r.headers), r.id, r.aggregateid)
+        assert h["ce_id"] == r.id and h["ce_type"] == r.type
+        assert h["ce_subject"] == r.aggregateid == r.payload["account_id"]
+        assert from_record(
+            record_headers(dict(r.headers), r.id, r.aggregateid), orjson.dumps(r.payload)
+        ).event()
 
 
 async def test_high_attention_accounts_violate_after_7_days(monitor):

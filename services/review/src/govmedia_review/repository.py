@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Column, Insert, Table, Text, any_, bindparam, column, func, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import Principal, region_prefix
-from govmedia_common.db import audit_table, outbox_table
+from govmedia_common.db import RecordJson, audit_table, outbox_table
 from govmedia_common.events import AccountSnapshot
 from govmedia_common.scoping import scoped, sees_only_own_unit
 from govmedia_review.models import (
@@ -125,12 +125,13 @@ def _bound_insert(table: Table, prefix: str) -> Insert:
 
 
 def _outbox_insert(name: str) -> Insert:
-    """INSERT INTO outbox the rows of one JSONB array parameter ``name``, in array order: one cacheable
+    """INSERT INTO outbox the rows of one JSON array parameter ``name``, in array order: one cacheable
     statement for any number of events (a multi-row VALUES is compiled again at every execution), and
-    the rows' ``seq`` follows their order (the insert takes them ordered by their position)."""
+    the rows' ``seq`` follows their order (the insert takes them ordered by their position). ``json``,
+    like the outbox's columns: each payload is stored as the text the parameter carries (RecordJson)."""
     rows = (
-        func.jsonb_array_elements(bindparam(name, type_=JSONB))
-        .table_valued(column("value", JSONB), with_ordinality="n")
+        func.json_array_elements(bindparam(name, type_=RecordJson))
+        .table_valued(column("value", JSON), with_ordinality="n")
         .render_derived(name="event_rows")
     )
     cols = ["id", "aggregatetype", "aggregateid", "type", "topic", "payload", "headers"]

@@ -23,7 +23,14 @@ from govmedia_common.db import outbox_table
 from govmedia_common.envelope import Envelope, wrap
 from govmedia_common.events.base import Event
 from govmedia_common.events.recorder import RecordsEvents
-from govmedia_common.outbox import EventTooLarge, add_event, event_size, max_event_bytes, outbox_row
+from govmedia_common.outbox import (
+    ROW_HEADERS,
+    EventTooLarge,
+    add_event,
+    event_size,
+    max_event_bytes,
+    outbox_row,
+)
 from govmedia_common.tracing import current_traceparent
 
 
@@ -83,32 +90,36 @@ def outbox_rows(
 
 
 def sql_headers(event: Event) -> dict[str, str]:
-    """The headers :func:`add_event` writes for ``event`` (a real envelope's): a template for SQL-built rows,
-    which replace ``ce_id`` and ``ce_subject`` (and ``ce_time`` when it differs) per row."""
-    return {k: v.decode() for k, v in wrap(event, traceparent=current_traceparent()).headers()}
+    """The headers :func:`add_event` writes for ``event`` (a real envelope's), in their order, as a constant
+    template for the rows a statement builds in SQL: ``ce_id`` and ``ce_subject`` are left empty, and the
+    relay takes them from each row's ``id`` and ``aggregateid`` (:func:`govmedia_common.outbox.row_headers`),
+    so every row of a statement stores the same headers. A row whose ``ce_time`` differs from the template's
+    sets its own."""
+    headers = {k: v.decode() for k, v in wrap(event, traceparent=current_traceparent()).headers()}
+    return headers | dict.fromkeys(ROW_HEADERS, "")
 
 
-# The size of a row's header names and values, read from its headers: exact for any row.
+# The size of a row's header names and values as the relay sends them, read from its stored headers (an
+# empty ce_id/ce_subject is the row's id/aggregateid): exact for any row.
 _HEADER_BYTES = (
-    "(SELECT COALESCE(sum(octet_length(k) + octet_length(v)), 0) FROM jsonb_each_text(headers) AS h(k, v))"
+    "(SELECT COALESCE(sum(octet_length(k) + CASE WHEN v <> '' THEN octet_length(v) "
+    + " ".join(f"WHEN k = '{k}' THEN octet_length({column})" for k, column in ROW_HEADERS.items())
+    + " ELSE 0 END), 0) FROM json_each_text(headers) AS h(k, v))"
 )
 
-# The headers of a SQL-built row that vary per row, and the outbox column each one equals.
-_ROW_HEADERS = {"ce_id": "id", "ce_subject": "aggregateid"}
-
-# ``header_bytes`` for :func:`sql_outbox_cte` when every row's headers are a template's (:func:`sql_headers`)
-# with only ``ce_id`` and ``ce_subject`` replaced by the row's ``id`` and ``aggregateid``: the statement's
-# parameter ``:header_bytes`` is :func:`template_header_bytes` of that template. The same bytes as reading
-# each row's headers back (a set-returning function per row), for a sum of two lengths.
+# ``header_bytes`` for :func:`sql_outbox_cte` when every row's headers are a template's (:func:`sql_headers`):
+# the statement's parameter ``:header_bytes`` is :func:`template_header_bytes` of that template, and each
+# row adds its ``id`` and ``aggregateid`` (its ce_id and ce_subject). The same bytes as reading each row's
+# headers back (a set-returning function per row), for a sum of two lengths.
 SQL_TEMPLATE_HEADER_BYTES = "CAST(:header_bytes AS integer) + " + " + ".join(
-    f"octet_length({column})" for column in _ROW_HEADERS.values()
+    f"octet_length({column})" for column in ROW_HEADERS.values()
 )
 
 
 def template_header_bytes(template: dict[str, str]) -> int:
     """The bytes of ``template``'s header names and values but the values of ``ce_id`` and ``ce_subject``
     (each row's own): the ``:header_bytes`` parameter of :data:`SQL_TEMPLATE_HEADER_BYTES`."""
-    return sum(len(k.encode()) + (0 if k in _ROW_HEADERS else len(v.encode())) for k, v in template.items())
+    return sum(len(k.encode()) + (0 if k in ROW_HEADERS else len(v.encode())) for k, v in template.items())
 
 
 def sql_outbox_cte(
@@ -117,7 +128,9 @@ def sql_outbox_cte(
     """A data-modifying CTE ``name AS (INSERT INTO outbox …)`` writing one outbox row per row of ``source``.
 
     ``source`` (a CTE or subquery name) has the outbox's columns ``id, aggregatetype, aggregateid, type,
-    topic, payload, headers`` (payload and headers ``jsonb``). The CTE returns each record's type and size
+    topic, payload, headers`` (payload and headers ``json``, the record's text: ``json_build_object``,
+    ``row_to_json``; ``headers`` usually :func:`sql_headers`, one constant per statement). The CTE returns
+    each record's type and size
     (``payload::text`` as the relay sends it, plus the header names and values); select
     :func:`sql_outbox_summary` from it and pass the row to :func:`check_sql_outbox`. ``header_bytes``, an
     SQL expression over the inserted row, replaces reading the headers back when the caller knows their

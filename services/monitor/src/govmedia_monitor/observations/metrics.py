@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import TextClause, bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from govmedia_common.db import RecordJson
 from govmedia_common.events import IngestChannel, MetricsObserved
 from govmedia_common.events.outbox import (
     SQL_TEMPLATE_HEADER_BYTES,
@@ -49,22 +49,23 @@ def _metrics_sql(*, measured: bool) -> TextClause:
     ), ev AS (
         SELECT {alerts.SQL_EVENT_ID} AS event_id, ins.* FROM ins
     ), evrows AS (
+        -- The payload is the row of p as JSON (its column names are the event's fields, in the order
+        -- wrap(event).data has them); the headers one constant template: ce_id and ce_subject are the row's
+        -- id and aggregateid, which the relay fills in (sql_headers).
         SELECT ev.event_id AS id, 'account' AS aggregatetype, ev.account_id AS aggregateid,
                CAST(:type AS text) AS type, CAST(:topic AS text) AS topic,
-               jsonb_build_object(
-                   'occurred_at', CAST(:occurred_at AS text), 'account_id', ev.account_id,
-                   'platform_post_id', NULLIF(ev.post_key, ''),
-                   'reads', ev.reads, 'watching', ev.watching, 'likes', ev.likes, 'shares', ev.shares,
-                   'comments', ev.comments, 'followers', ev.followers,
-                   'as_of', to_char(ev.taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                   'ingest_channel', CAST(:channel AS text)) AS payload,
-               CAST(:headers AS jsonb)
-                   || jsonb_build_object('ce_id', ev.event_id, 'ce_subject', ev.account_id) AS headers
-        FROM ev
+               row_to_json(p) AS payload, CAST(:headers AS json) AS headers
+        FROM ev, LATERAL (
+            SELECT CAST(:occurred_at AS text) AS occurred_at, ev.account_id,
+                   NULLIF(ev.post_key, '') AS platform_post_id, ev.reads, ev.watching, ev.likes, ev.shares,
+                   ev.comments, ev.followers,
+                   to_char(ev.taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS as_of,
+                   CAST(:channel AS text) AS ingest_channel
+        ) p
     ), {sql_outbox_cte("evrows", header_bytes=SQL_TEMPLATE_HEADER_BYTES, measured=measured)}
     SELECT {sql_outbox_summary()}
     """
-    ).bindparams(bindparam("headers", type_=JSONB))
+    ).bindparams(bindparam("headers", type_=RecordJson))
 
 
 # Each row measured (an operator set a limit below what a snapshot's event can reach), or not (every event of

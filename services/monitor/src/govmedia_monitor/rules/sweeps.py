@@ -22,9 +22,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import TextClause, bindparam, select, text
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from govmedia_common.db import RecordJson
 from govmedia_common.events import (
     AlertClass,
     AlertRaised,
@@ -116,36 +116,35 @@ ins AS (
     RETURNING al.id, al.account_id, al.rule, al.period, al.resolution, al.resolved_by
 ), ev AS (
     SELECT ins.id AS alert_id, ins.account_id, CAST(:raised_type AS text) AS type,
-           jsonb_build_object(
+           json_build_object(
                'occurred_at', CAST(:occurred_at AS text), 'alert_id', ins.id, 'account_id', ins.account_id,
                'unit_id', ins.unit_id, 'region_code', ins.region_code, 'rule', ins.rule,
                'severity', ins.severity, 'alert_class', ins.alert_class, 'period', ins.period,
                'detail', ins.detail) AS payload,
-           CAST(:raised_headers AS jsonb) AS headers
+           CAST(:raised_headers AS json) AS headers
     FROM ins
     UNION ALL
     SELECT res.id, res.account_id, CAST(:resolved_type AS text),
-           jsonb_build_object(
+           json_build_object(
                'occurred_at', CAST(:occurred_at AS text), 'alert_id', res.id, 'account_id', res.account_id,
                'rule', res.rule, 'period', res.period, 'resolution', res.resolution,
                'resolved_by', res.resolved_by),
-           CAST(:resolved_headers AS jsonb)
+           CAST(:resolved_headers AS json)
     FROM res
     UNION ALL
     SELECT ins.detail ->> 'previous_alert_id', ins.account_id, CAST(:resolved_type AS text),
-           jsonb_build_object(
+           json_build_object(
                'occurred_at', CAST(:occurred_at AS text), 'alert_id', ins.detail ->> 'previous_alert_id',
                'account_id', ins.account_id, 'rule', ins.rule, 'period', ins.period,
                'resolution', 'escalated', 'resolved_by', NULL),
-           CAST(:resolved_headers AS jsonb)
+           CAST(:resolved_headers AS json)
     FROM ins WHERE NOT ins.inserted
 ), evid AS (
     SELECT {alerts.SQL_EVENT_ID} AS event_id, ev.* FROM ev
 ), evrows AS (
     SELECT evid.event_id AS id, 'account' AS aggregatetype, evid.account_id AS aggregateid, evid.type,
            CAST(:topic AS text) AS topic, evid.payload,
-           evid.headers
-               || jsonb_build_object('ce_id', evid.event_id, 'ce_subject', evid.account_id) AS headers
+           evid.headers  -- one template per type: the relay fills in ce_id and ce_subject (sql_headers)
     FROM evid
 ), {sql_outbox_cte("evrows")}
 SELECT (SELECT count(*) FROM ins WHERE inserted) AS raised,
@@ -334,5 +333,5 @@ def _event_params(now: datetime) -> dict[str, Any]:
 @functools.cache
 def _statement(rule: AlertRule) -> TextClause:
     return text(SQL[rule]).bindparams(
-        bindparam("raised_headers", type_=JSONB), bindparam("resolved_headers", type_=JSONB)
+        bindparam("raised_headers", type_=RecordJson), bindparam("resolved_headers", type_=RecordJson)
     )
