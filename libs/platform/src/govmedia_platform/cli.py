@@ -151,6 +151,9 @@ def up(
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    # Ctrl-C too, whatever was inherited: a shell starts `make run &` with SIGINT ignored, and a terminal's
+    # Ctrl-C still reaches the services in the group, which stopped while this loop restarted them.
+    signal.signal(signal.SIGINT, on_signal)
     try:
         created = asyncio.run(prepare(infra, log=_log))
         # Every database new: nothing is dated by an earlier clock. Otherwise the clock stays with the data.
