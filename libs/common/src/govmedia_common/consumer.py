@@ -64,7 +64,7 @@ from govmedia_common.handlers import Handler as Handler
 from govmedia_common.handlers import MessageContext as MessageContext
 from govmedia_common.handlers import MessageHandler as MessageHandler
 from govmedia_common.handlers import batch as batch
-from govmedia_common.inbox import claim_in_inbox
+from govmedia_common.inbox import INBOX_COPY_FROM, claim_in_inbox, copy_into_inbox
 from govmedia_common.kafka import CommitOnRevoke, dead_letter_headers
 from govmedia_common.settings import KafkaSettings
 from govmedia_common.tracing import span
@@ -75,6 +75,10 @@ log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
+
+
+class _InboxCopyRefused(Exception):
+    """A batch's inbox COPY was refused: some of its events were handled before (a redelivery)."""
 
 
 class _PartitionLost(Exception):
@@ -155,6 +159,9 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
         self._ready: dict[int, Item] = {}
         self._in_hand: dict[int, Item] = {}  # the items of the poll being handled, read while fetched ahead
         self._committing: asyncio.Task[None] | None = None
+        # Large batches offer their inbox rows by COPY until one is refused (a redelivery), then by the
+        # statement that names the new rows until a batch comes back all new (see _transaction).
+        self.inbox_by_copy = True
 
     async def start(self) -> None:
         if self.freeze_startup_objects:  # services do it at startup (app.py); a runner on its own may ask
@@ -353,7 +360,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
                 if attempt == 0 and self._ahead is None and self.read_ahead and self.consumer is not None:
                     transaction = asyncio.create_task(self._transaction(mine, failing))
                     try:
-                        await self._fetch_ahead()
+                        await self._fetch_ahead(transaction)
                     except BaseException:  # cancelled while reading ahead: the transaction goes too
                         transaction.cancel()
                         await asyncio.wait([transaction])
@@ -391,13 +398,29 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
 
     async def _transaction(self, mine: list[Item], failing: list[list[Item]]) -> set[int]:
         """One try: inbox rows, then the handlers' effects, in one transaction; ``id()`` of the new items.
-        ``failing[0]`` is left naming the run whose handler was running when it raised."""
+        ``failing[0]`` is left naming the run whose handler was running when it raised.
+
+        A large batch offers its inbox rows by COPY (see :mod:`govmedia_common.inbox`) while batches come
+        all new; a COPY refused because some event was handled before costs one rolled-back transaction,
+        and the batch is claimed again by the statement that names the new rows. Until a batch comes back
+        all new, the statement is used from the start (a redelivery usually spans several polls)."""
+        by_copy = self.inbox_by_copy and len(mine) >= INBOX_COPY_FROM
+        try:
+            return await self._try_transaction(mine, failing, by_copy)
+        except _InboxCopyRefused:
+            self.inbox_by_copy = False
+            log.info("inbox copy refused (events handled before); claiming them one statement instead")
+        return await self._try_transaction(mine, failing, False)
+
+    async def _try_transaction(self, mine: list[Item], failing: list[list[Item]], by_copy: bool) -> set[int]:
         async with asyncio.timeout(self.handler_timeout), self.sessions() as session, session.begin():
-            new = await self._claim_inbox(session, mine)
-            fresh = [item for item in mine if id(item) in new]
+            new, all_new = await self._claim_inbox(session, mine, by_copy=by_copy)
+            fresh = mine if all_new else [item for item in mine if id(item) in new]
             for run in self._runs(fresh):
                 failing[0] = run
                 await self._apply(session, run)
+        if all_new and len(mine) >= INBOX_COPY_FROM:
+            self.inbox_by_copy = True
         return new
 
     def _count_outcomes(self, items: list[Item], new: set[int], per_message: float | None = None) -> None:
@@ -430,8 +453,12 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
         return self._duration_children[topic]
 
     @staticmethod
-    async def _claim_inbox(session: AsyncSession, items: Sequence[Item]) -> set[int]:
-        """Insert the inbox rows of ``items`` in one statement; returns ``id()`` of the items that are new."""
+    async def _claim_inbox(
+        session: AsyncSession, items: Sequence[Item], *, by_copy: bool = False
+    ) -> tuple[set[int], bool]:
+        """Insert the inbox rows of ``items`` in one statement (or one COPY, ``by_copy``); returns ``id()`` of
+        the items that are new, and whether every item was (no event handled before, none twice).
+        A refused COPY raises :class:`_InboxCopyRefused` (the transaction must be rolled back)."""
         first: dict[tuple[str, str], Item] = {}
         sources: list[str] = []
         ids: list[str] = []
@@ -451,10 +478,16 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
             topics.append(record.topic)
             partitions.append(record.partition)
             offsets.append(record.offset)
-        new = await claim_in_inbox(session, sources, ids, types, topics, partitions, offsets)
+        columns = (sources, ids, types, topics, partitions, offsets)
+        if by_copy:
+            if not await copy_into_inbox(session, *columns):
+                raise _InboxCopyRefused
+            new = None
+        else:
+            new = await claim_in_inbox(session, *columns)
         if new is None:
-            return {id(item) for item in first.values()}
-        return {id(first[key]) for key in new}
+            return {id(item) for item in first.values()}, len(first) == len(items)
+        return {id(first[key]) for key in new}, False
 
     @staticmethod
     def _runs(items: list[Item]) -> list[list[Item]]:
@@ -558,7 +591,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
 
     async def _handle_once(self, item: Item) -> str:
         async with self.sessions() as session, session.begin():
-            if not await self._claim_inbox(session, [item]):
+            if not (await self._claim_inbox(session, [item]))[0]:
                 return "duplicate"
             await self._apply(session, [item])
         return "handled"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -25,6 +25,7 @@ log = logging.getLogger("govmedia_common.consumer")
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 _READ_CHUNK = 250  # records read ahead between two chances for the transaction to move on
+_WAIT_FOR_RECORDS = 0.002  # seconds between two looks at an empty fetch buffer while the transaction runs
 
 
 # Records per poll, and so per batch transaction. Larger polls spread each transaction's fixed costs (commit,
@@ -121,11 +122,15 @@ class ReadAhead:
 
     # ---- reading ahead ------------------------------------------------------------------------------
 
-    async def _fetch_ahead(self) -> None:
-        """Fetch and read the next poll while the current batch's transaction runs in the database.
+    async def _fetch_ahead(self, until: asyncio.Future[Any] | None = None) -> None:
+        """Fetch and read the next poll while the current batch's transaction (``until``) runs.
 
         The database works on the other core meanwhile; the poll is handled only after the current one is
         done (partition order), and given back (seek) if the current one fails in a way that rewinds.
+        aiokafka asks for a partition's next records only once its buffered ones are taken: when the buffer
+        is empty, the next fetch is on its way, and the read ahead waits for it while ``until`` runs (it
+        used to stop there, and the rest of the poll was then fetched and read after the transaction, with
+        the database idle). It stops once ``until`` is done and nothing more is buffered.
         """
         consumer = self.consumer
         if consumer is None or self._ahead is not None or not self.read_ahead:
@@ -149,10 +154,13 @@ class ReadAhead:
                     polled.setdefault(tp, []).extend(records)
                     read_ahead(records, handlers, ready)
                     got += len(records)
-            if not got:
+            if got:
+                wanted -= got
+                await asyncio.sleep(0)
+            elif until is None or until.done():
                 break
-            wanted -= got
-            await asyncio.sleep(0)
+            else:  # nothing buffered: wait a little for the fetch on its way, or for the transaction's end
+                await asyncio.wait((until,), timeout=_WAIT_FOR_RECORDS)
             if self._ahead is not polled:
                 return
         if not polled:

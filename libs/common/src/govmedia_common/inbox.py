@@ -1,5 +1,14 @@
 """The inbox: which events a service has handled, recorded in the same transaction as their effects.
 
+A large batch (:data:`INBOX_COPY_FROM` rows or more) is first offered by ONE binary ``COPY``
+(:func:`copy_into_inbox`): PostgreSQL inserts the rows in bulk instead of one speculative insertion each,
+about 3.0 against 5.2 µs of its CPU per row and half the wall time for 5,000 rows (raw asyncpg, the same
+rows and database, 2026-12-01). A ``COPY`` cannot skip a row handled before: it is refused as a whole
+(unique violation, the transaction must be rolled back), and the caller claims the batch again with the
+statement below, which names the new rows. Redeliveries are rare (a crash, a rebalance, a republish after a
+broker restart); the consumer runner goes back to the statement after a refusal until a batch comes back
+all new.
+
 The columns of a batch travel as ONE text value each, split by PostgreSQL (``string_to_array``), not as
 array parameters: asyncpg checks every element of an array parameter against ``collections.abc`` classes,
 about ten Python-level ``isinstance`` calls per message over the six columns (``bench/bench_bus.py``
@@ -10,9 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from asyncpg.exceptions import UniqueViolationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# Rows from which a batch is offered by COPY: below, the one statement (the COPY's own protocol messages and
+# the extra round trip that opens the transaction cost more than they save).
+INBOX_COPY_FROM = 200
+_COLUMNS = ("source", "event_id", "type", "topic", "partition", "offset")
+_BEGIN = text("SELECT 1")
 _SEP = "\x1f"  # ASCII unit separator: never in an id, source, type or topic our producers write
 
 # One row comes back: how many rows were new and, only when some were not, which ones (as two arrays:
@@ -111,3 +126,33 @@ async def claim_in_inbox(
     if count == len(ids):
         return None
     return set(zip(new_sources or (), new_ids or (), strict=True))
+
+
+async def copy_into_inbox(
+    session: AsyncSession,
+    sources: list[str],
+    ids: list[str],
+    types: list[str],
+    topics: list[str],
+    partitions: list[int],
+    offsets: list[int],
+) -> bool:
+    """Insert inbox rows given as columns (no two with the same source and id) by ONE binary COPY.
+
+    Returns False, having written nothing, when some row was handled before: the session's transaction is
+    then aborted; roll it back and claim the rows with :func:`claim_in_inbox`, which names the new ones.
+    """
+    raw = await (await session.connection()).get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    if not driver.is_in_transaction():  # SQLAlchemy's asyncpg adapter opens it with the first statement
+        await session.execute(_BEGIN)
+    try:
+        await driver.copy_records_to_table(
+            "inbox",
+            columns=_COLUMNS,
+            records=zip(sources, ids, types, topics, partitions, offsets, strict=True),
+        )
+    except UniqueViolationError:
+        return False
+    return True

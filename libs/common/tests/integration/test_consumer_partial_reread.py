@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiokafka import TopicPartition
@@ -53,8 +53,8 @@ class _RereadWhileAhead(ConsumerRunner):
     reread_of: TopicPartition | None = None
     ahead_when_marked: int = 0
 
-    async def _fetch_ahead(self) -> None:
-        await super()._fetch_ahead()
+    async def _fetch_ahead(self, until: asyncio.Future[Any] | None = None) -> None:
+        await super()._fetch_ahead(until)
         ahead = self._ahead or {}
         other = [r for tp, records in ahead.items() if tp.topic == OTHER_TOPIC for r in records]
         if self.reread_of is None and other:
