@@ -154,6 +154,8 @@ async def test_nan_infinity_and_overflowing_numbers_are_refused_as_invalid_json_
     """Python's JSON reader takes them; RFC 8259 has no such numbers, and PostgreSQL's jsonb neither."""
     admin = await served_registry.setup.admin()
     raw = b'{"settings": {"scoring": {"weights": {"diligence": %s}}}}' % number.encode()
+    if number == "NaN":  # a bulk-sized body takes the other path of the check
+        raw = raw[:-1] + b', "note": "%s"}' % (b"x" * 100_000)
     async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
         r = await client.put(
             "/v1/regions/331002/settings",

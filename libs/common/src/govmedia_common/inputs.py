@@ -259,11 +259,19 @@ _RISKY_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 # exponent of three digits (1e400 is read as infinity). Only outside strings do they count.
 _NON_FINITE = re.compile(rb"NaN|Infinity|\d[eE][+-]?\d{3}")
 NUMBER_HINT = "JSON numbers are finite: no NaN or Infinity, nothing beyond about 1.8e308"
+# Above this size (bulk bodies) only the literals NaN and Infinity are looked for, in C at memchr speed: the
+# exponent pattern matches inside most UUIDs (…3e123…), and proving each match outside the strings costs
+# more than the whole depth check. Bulk schemas are typed: their numeric fields refuse an infinite value
+# themselves, naming the field.
+SMALL_JSON_BYTES = 65_536
 
 
 def _non_finite_number(raw: bytes) -> bool:
     """Whether ``raw`` may hold a number the app's JSON reader would turn into NaN or infinity."""
-    if _NON_FINITE.search(raw) is None:
+    if len(raw) <= SMALL_JSON_BYTES:
+        if _NON_FINITE.search(raw) is None:
+            return False
+    elif raw.find(b"NaN") < 0 and raw.find(b"Infinity") < 0:
         return False
     outside = _QUOTED.sub(b"", _ESCAPE_PAIR.sub(b"", raw) if b"\\" in raw else raw)
     return _NON_FINITE.search(outside) is not None
