@@ -180,6 +180,44 @@ async def test_a_large_but_finite_number_still_reaches_the_schema(served_registr
     assert r.status_code == 422 and r.json()["code"] != "invalid-json", r.text  # the rule refuses it
 
 
+async def test_a_key_given_twice_in_one_object_is_a_422_naming_it_and_nothing_is_stored(
+    served_registry: Served,
+) -> None:
+    """The last value silently won: a gateway or a reviewer reading the first saw another request."""
+    admin = await served_registry.setup.admin()
+    headers = _auth(admin, **{"Content-Type": "application/json"})
+    settings = b'{"settings": {"registry": {"filing_deadline_workdays": 5, "filing_deadline_workdays": 6}}}'
+    unit = (
+        '{"name": "台州市路桥区甲局", "short_name": "甲局", "region_code": "331004", '
+        '"name": "台州市路桥区乙局"}'
+    )
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        put = await client.put(
+            "/v1/regions/331003/settings", content=settings, headers={**headers, "If-Match": "*"}
+        )
+        post = await client.post("/v1/units", content=unit.encode(), headers=headers)
+        after = await client.get("/v1/regions/331003/settings", headers=headers)
+        names = await _unit_names(client, admin)
+    for r, key in ((put, "filing_deadline_workdays"), (post, "name")):
+        doc = _problem(r, 422, "duplicate-key")
+        assert repr(key) in doc["detail"], doc
+        assert doc["errors"][0]["location"] == "body", doc
+    assert after.json()["own"] == {}
+    assert "乙局" not in names and "甲局" not in names
+
+
+async def test_the_same_key_in_different_objects_is_fine(served_registry: Served) -> None:
+    admin = await served_registry.setup.admin()
+    raw = b'{"settings": {"registry": {"zombie_days": 90}, "monitor": {"zombie_days": 90}}}'
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.put(
+            "/v1/regions/331004/settings",
+            content=raw,
+            headers=_auth(admin, **{"Content-Type": "application/json", "If-Match": "*"}),
+        )
+    assert r.status_code != 422 or r.json()["code"] != "duplicate-key", r.text
+
+
 # ------------------------------------------------------------------------------------------ query string
 
 

@@ -28,6 +28,7 @@ so every field has a maximum (``ShortText``, ``LongText``, ``BoundedList`` …, 
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -304,9 +305,11 @@ def check_json(raw: bytes, max_depth: int) -> None:
     if not suspicious_number and _RISKY_ESCAPE.search(raw) is None and _nesting(raw) <= max_depth:
         try:
             raw.decode("utf-8")
-            return
         except UnicodeDecodeError:
             pass  # parsed below, for the message
+        else:
+            check_unique_keys(raw)
+            return
     try:
         # orjson refuses NaN, Infinity and numbers beyond a double, naming line and column
         doc = orjson.loads(raw)
@@ -346,6 +349,7 @@ def check_json(raw: bytes, max_depth: int) -> None:
                     stack.append((value, f"{where}.{key[:64]}", depth + 1))
             else:
                 stack.extend((v, f"{where}.{i}", depth + 1) for i, v in enumerate(node))
+    check_unique_keys(raw)
 
 
 def check_content_encoding(value: str | None) -> None:
@@ -387,6 +391,45 @@ def check_charset(params: str) -> None:
                     expected="application/json; charset=utf-8",
                 )
             )
+
+
+def check_unique_keys(raw: bytes) -> None:
+    """Refuse an object that names a key twice (RFC 7493 2.3), in a body up to :data:`SMALL_JSON_BYTES`.
+
+    The app's reader keeps the last value silently, so a gateway, a log or a reviewer reading the first saw
+    another request than the one applied (``{"name": "甲局", …, "name": "乙局"}``). Bulk bodies are
+    not parsed twice for this (about three times the cost of the rest of the edge): their records are typed,
+    and a record naming a field twice still keeps the last value.
+    """
+    if len(raw) > SMALL_JSON_BYTES:
+        return
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(items)
+        if len(obj) != len(items) and not repeated:
+            seen: set[str] = set()
+            for key, _ in items:
+                if key in seen:
+                    repeated.append(key)
+                    break
+                seen.add(key)
+        return obj
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return  # not JSON the app can read either: it answers invalid-json itself
+    if repeated:
+        key = repeated[0][:64]
+        raise InputRefused(
+            Problem(
+                422,
+                "duplicate-key",
+                f"The body names the key {key!r} twice in one object; send each key once.",
+                errors=[{"location": "body", "message": f"{key!r} given twice", "type": "duplicate_key"}],
+            )
+        )
 
 
 def _too_large(limit: int, *, close: bool) -> Problem:
