@@ -30,10 +30,21 @@ async def current_generation(session: AsyncSession, subject: str) -> int:
     return int(value or 0)
 
 
+async def _in_commit_order(session: AsyncSession) -> None:
+    """Hold the feed's lock until this transaction ends, before an entry draws its ``seq``.
+
+    Pollers read the entries after the last ``seq`` they saw, so the ``seq`` order must be the commit order:
+    drawn freely, a revocation still writing its audit entry and events (seq 10) committed after another
+    (seq 11), and a service that polled in between never read seq 10 (its tokens kept working there until
+    they expired). Revocations are rare; one at a time costs nothing. Two of one subject at once also get
+    two generations this way.
+    """
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('govmedia:token_revocations'))"))
+
+
 async def revoke_subject(session: AsyncSession, subject: str, reason: str) -> int:
     """Revoke every token issued to ``subject`` so far; returns the new generation."""
-    # One subject's revocations are serialised so two at once still make two generations.
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": f"revoke:{subject}"})
+    await _in_commit_order(session)
     generation = await current_generation(session, subject) + 1
     session.add(TokenRevocation(subject=subject, generation=generation, reason=reason))
     await session.flush()
@@ -42,6 +53,7 @@ async def revoke_subject(session: AsyncSession, subject: str, reason: str) -> in
 
 async def record_retired_key(session: AsyncSession, kid: str) -> None:
     """Tell every service that tokens signed with ``kid`` are no longer accepted."""
+    await _in_commit_order(session)
     session.add(TokenRevocation(retired_kid=kid, reason="signing key retired"))
     await session.flush()
 
