@@ -159,6 +159,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
         self._ready: dict[int, Item] = {}
         self._in_hand: dict[int, Item] = {}  # the items of the poll being handled, read while fetched ahead
         self._committing: asyncio.Task[None] | None = None
+        self._spent: list[list[Any]] = []  # see ReadAhead._drop_spent
         # Large batches offer their inbox rows by COPY until one is refused (a redelivery), then by the
         # statement that names the new rows until a batch comes back all new (see _transaction).
         self.inbox_by_copy = True
@@ -207,6 +208,10 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
                     self._rewind(batches, handled)
                     raise
                 self._commit_soon()
+                if self.read_ahead and len(self._spent) < 64:  # handled: freed while the next one runs
+                    self._spent.extend(batches.values())
+                else:
+                    self._spent.clear()
                 if self._reread:
                     # The poll read ahead goes back to the broker: the partitions read again are then sought
                     # to their beginning, the others fetch it again (getmany already moved past it, and
@@ -367,6 +372,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
                         raise
                     new = await transaction
                 else:
+                    self._spent.clear()
                     new = await self._transaction(mine, failing)
             except asyncio.CancelledError:
                 raise
@@ -394,6 +400,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
                 return failure
             break
         self._count_outcomes(prepared, new, (time.perf_counter() - start) / len(prepared))
+        self._spent.append(prepared)  # freed while the next transaction runs
         return None
 
     async def _transaction(self, mine: list[Item], failing: list[list[Item]]) -> set[int]:

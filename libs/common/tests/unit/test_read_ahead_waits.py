@@ -105,3 +105,53 @@ async def test_the_read_ahead_stops_when_the_transaction_is_done_and_nothing_cam
     await asyncio.wait_for(runner._fetch_ahead(transaction), 5)
     assert time.monotonic() - started < 1.0, "the next batch is not held up waiting for records"
     assert runner._ahead is None
+
+
+async def test_the_transaction_sends_its_first_statement_before_the_first_piece_is_read(
+    events: EventFactory,
+) -> None:
+    """The database must not wait for a piece of the next poll to be read before it gets any work."""
+    consumer = _SlowFetches(_records(events, 10), delay=0)
+    started_when_polled: list[bool] = []
+    polled = consumer.getmany
+
+    async def getmany(*partitions: Any, timeout_ms: int = 0, max_records: int | None = None) -> Any:
+        started_when_polled.append(started.is_set())
+        return await polled(*partitions, timeout_ms=timeout_ms, max_records=max_records)
+
+    consumer.getmany = getmany  # type: ignore[method-assign]
+    started = asyncio.Event()
+
+    async def transaction() -> None:
+        started.set()  # what a transaction does first: send BEGIN and its first statement
+        await asyncio.sleep(0.05)
+
+    runner = _runner(consumer)
+    task = asyncio.create_task(transaction())
+    await runner._fetch_ahead(task)  # awaited as handle_batch does (a wait_for would start it as a task)
+    await task
+    assert started_when_polled[0], "the first piece was read before the transaction could start"
+
+
+async def test_what_handled_polls_leave_behind_is_freed_while_the_transaction_runs(
+    events: EventFactory,
+) -> None:
+    """A handled poll's objects (records, envelopes, events) are freed in pieces during the next read ahead,
+    not between two transactions while the database has nothing to do."""
+    runner = _runner(_SlowFetches(_records(events, 600), delay=0))
+    runner.max_poll_records = 600
+    leftovers = [list(range(1500)), list(range(1500))]
+    runner._spent.extend(leftovers)
+    sizes: list[int] = []
+    polled = runner.consumer.getmany  # type: ignore[union-attr]
+
+    async def getmany(*partitions: Any, timeout_ms: int = 0, max_records: int | None = None) -> Any:
+        sizes.append(sum(len(x) for x in leftovers))
+        return await polled(*partitions, timeout_ms=timeout_ms, max_records=max_records)
+
+    runner.consumer.getmany = getmany  # type: ignore[union-attr]
+    transaction = asyncio.create_task(asyncio.sleep(0.05))
+    await asyncio.wait_for(runner._fetch_ahead(transaction), 5)
+    await transaction
+    assert sizes[0] == 3000 and 0 < sizes[-1] < 3000, f"freed in pieces between reads: {sizes}"
+    assert runner._spent == [], "the rest is let go by the end of the read ahead"
