@@ -240,6 +240,31 @@ async def test_a_repeated_query_parameter_is_a_422_naming_it(
     assert name in doc["detail"], doc
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "name", "hint"),
+    [
+        ("/v1/accounts", "stauts=active", "stauts", "did you mean 'status'"),  # a typo
+        ("/v1/units", "page=2", "page", "cursor"),  # page numbers on a cursor list: page 1 for ever
+        ("/v1/filings", "account=abc", "account", "did you mean 'account_id'"),
+    ],
+)
+async def test_an_unknown_query_parameter_is_a_422_naming_it_and_what_the_endpoint_takes(
+    served_registry: Served, path: str, query: str, name: str, hint: str
+) -> None:
+    """The filter was silently dropped: a typo listed everything, ?page=2 gave the first page again."""
+    admin = await served_registry.setup.admin()
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        r = await client.get(f"{path}?{query}", headers=_auth(admin))
+        anonymous = await client.get(f"{path}?{query}")
+        fine = await client.get(f"{path}?limit=5", headers=_auth(admin))
+    doc = _problem(r, 422, "unknown-parameter")
+    assert doc["errors"][0]["location"] == f"query.{name}", doc
+    assert repr(name) in doc["detail"] and hint in doc["detail"], doc
+    assert "limit" in doc["detail"], doc  # it lists what the endpoint takes
+    _problem(anonymous, 401, "unauthorized")  # who may not call it learns nothing of its parameters
+    assert fine.status_code == 200, fine.text
+
+
 # ------------------------------------------------------------------------------- long targets, the audit
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import logging
 import os
 import time
@@ -22,6 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -181,7 +183,52 @@ class Authorize:
         principal = await runtime_of(request).verifier.verify(credentials.credentials)
         request.state.principal = principal
         check_access(principal, scopes=self.scopes, roles=self.roles, any_scope=self.any_scope)
+        refuse_unknown_query(request)  # after the token: a caller who may not call it learns nothing
         return principal
+
+
+def _query_names(route: Any) -> frozenset[str]:
+    """The query parameters ``route`` takes, its dependencies' included (one walk per route, kept on it)."""
+    known: frozenset[str] | None = getattr(route, "_govmedia_query_names", None)
+    if known is None:
+        names: set[str] = set()
+        stack = [route.dependant]
+        while stack:
+            dependant = stack.pop()
+            for field in dependant.query_params:
+                model = getattr(field.field_info, "annotation", None)
+                if isinstance(model, type) and issubclass(model, BaseModel):  # a model of query parameters
+                    names |= {f.alias or n for n, f in model.model_fields.items()}
+                else:
+                    names.add(field.alias)
+            stack.extend(dependant.dependencies)
+        known = frozenset(names)
+        route._govmedia_query_names = known
+    return known
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """422 naming a query parameter the route does not take: it used to be dropped without a word, so a
+    typo (``?stauts=active``) listed everything and ``?page=2`` on a cursor list gave the first page again."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    known = _query_names(route)
+    for name in request.query_params:
+        if name in known:
+            continue
+        shown = echo(name, 64)
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        takes = ", ".join(sorted(known)) or "no query parameters"
+        raise Problem(
+            422,
+            "unknown-parameter",
+            f"The query parameter {shown!r} is not one this endpoint takes; {hint}it takes {takes}.",
+            errors=[
+                {"location": f"query.{shown}", "message": "unknown parameter", "type": "unknown_parameter"}
+            ],
+        )
 
 
 class _HttpMiddleware:
