@@ -178,6 +178,24 @@ def _invalid_json(error: Any, document: Any) -> Problem:
     )
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def _takes_a_form(route: Any) -> bool:
+    """Whether ``route`` reads its body as a form (the OAuth 2.0 token endpoint)."""
+    from fastapi import params  # FastAPI's parameter classes, only when a request failed validation
+
+    dependant = getattr(route, "dependant", None)
+    return dependant is not None and any(
+        isinstance(field.field_info, params.Form) for field in dependant.body_params
+    )
+
+
+def _is_form(content_type: str | None) -> bool:
+    media = (content_type or "").partition(";")[0].strip().lower()
+    return media in (FORM, "multipart/form-data")
+
+
 _ACCEPT = {"POST": "Accept-Post", "PATCH": "Accept-Patch"}  # a 415 says what the method accepts (RFC 9110)
 
 
@@ -190,6 +208,20 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        if _takes_a_form(request.scope.get("route")) and not _is_form(request.headers.get("content-type")):
+            # A token request sent as JSON was told "invalid at body.grant_type: Field required".
+            sent = request.headers.get("content-type")
+            return problem_response(
+                Problem(
+                    415,
+                    "unsupported-media-type",
+                    f"The body must be a form sent with 'Content-Type: {FORM}'"
+                    + (f" (the request said {sent[:100]!r})." if sent else " (the request named none)."),
+                    expected=FORM,
+                    headers={"Accept-Post": FORM} if request.method == "POST" else None,
+                ),
+                request.url.path,
+            )
         if isinstance(exc.body, bytes | bytearray) and exc.body:
             # FastAPI hands a JSON route the raw bytes when the Content-Type is not JSON, and pydantic then
             # says "Input should be a valid dictionary" at body: say what to send instead.
