@@ -50,6 +50,21 @@ async def test_a_token_request_that_is_not_a_form_is_a_415_saying_to_send_one(
     assert r.headers["accept-post"] == FORM
 
 
+@pytest.mark.parametrize("header", ["Basic !!!", "Basic eA==", "Basic " + "x" * 30])
+async def test_a_malformed_basic_header_is_invalid_client_saying_what_to_send(
+    served_registry: Served, header: str
+) -> None:
+    r = await _token(
+        served_registry, data={"grant_type": "client_credentials"}, headers={"Authorization": header}
+    )
+    assert r.status_code == 401, r.text
+    assert r.headers["content-type"].startswith(PROBLEM_JSON)
+    doc = r.json()
+    assert doc["error"] == "invalid_client", doc
+    assert "client_id:client_secret" in doc["detail"], doc
+    assert r.headers["www-authenticate"].startswith("Basic"), r.headers
+
+
 async def test_a_plain_form_token_request_still_works(served_registry: Served) -> None:
     r = await _token(
         served_registry, data={"grant_type": "password", "username": "admin", "password": ADMIN_PASSWORD}

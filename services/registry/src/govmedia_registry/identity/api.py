@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from starlette.requests import HTTPConnection
 
 from govmedia_common.app import RuntimeDep, SessionDep
 from govmedia_common.errors import DomainError
 from govmedia_common.idempotency import idempotent_create
 from govmedia_common.inputs import Identifier
 from govmedia_common.pagination import Page, decode_cursor
+from govmedia_common.problems import Problem
 from govmedia_registry.deps import Admin, Cursor, IdempotencyKey, Limit, PeopleAdmin, Reader, page
 from govmedia_registry.identity import lifecycle, login, oauth, revocation, service
 from govmedia_registry.identity import repository as repo
@@ -33,9 +35,33 @@ from govmedia_registry.settings import registry_settings
 router = APIRouter()
 
 
+class _ClientBasic(HTTPBasic):
+    """HTTP Basic client authentication whose malformed header is RFC 6749's ``invalid_client`` saying what to
+    send (FastAPI's own answer was a bare 401 "Not authenticated")."""
+
+    async def __call__(self, request: HTTPConnection) -> HTTPBasicCredentials | None:  # type: ignore[override]
+        try:
+            return await super().__call__(request)
+        except HTTPException:
+            detail = (
+                "The Authorization: Basic header must carry base64 of client_id:client_secret "
+                "(each form-urlencoded first, RFC 6749 2.3.1)."
+            )
+            raise Problem(
+                401,
+                "invalid-client",
+                detail,
+                headers={"WWW-Authenticate": 'Basic realm="govmedia"'},
+                error="invalid_client",
+                error_description=detail,
+            ) from None
+
+
 # RFC 6749 §2.3.1: a client may authenticate with HTTP Basic instead of the form.
-_client_basic = HTTPBasic(
-    auto_error=False, description="OAuth2 client authentication (client_id:client_secret)"
+_client_basic = _ClientBasic(
+    scheme_name="HTTPBasic",  # the name the OpenAPI document always had
+    auto_error=False,
+    description="OAuth2 client authentication (client_id:client_secret)",
 )
 
 
