@@ -65,6 +65,26 @@ async def test_a_malformed_basic_header_is_invalid_client_saying_what_to_send(
     assert r.headers["www-authenticate"].startswith("Basic"), r.headers
 
 
+@pytest.mark.parametrize(
+    ("form", "name"),
+    [
+        (
+            f"grant_type=password&grant_type=client_credentials&username=admin&password={ADMIN_PASSWORD}",
+            "grant_type",
+        ),
+        (f"grant_type=password&username=nobody&username=admin&password={ADMIN_PASSWORD}", "username"),
+    ],
+)
+async def test_a_token_request_naming_a_field_twice_is_invalid_request_and_issues_nothing(
+    served_registry: Served, form: str, name: str
+) -> None:
+    r = await _token(served_registry, content=form.encode(), headers={"Content-Type": FORM})
+    assert r.status_code == 400, r.text
+    doc = r.json()
+    assert doc["error"] == "invalid_request" and name in doc["detail"], doc
+    assert "access_token" not in doc
+
+
 async def test_a_plain_form_token_request_still_works(served_registry: Served) -> None:
     r = await _token(
         served_registry, data={"grant_type": "password", "username": "admin", "password": ADMIN_PASSWORD}

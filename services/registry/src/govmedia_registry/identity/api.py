@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.requests import HTTPConnection
 
@@ -72,6 +72,7 @@ _client_basic = _ClientBasic(
     summary="Issue a token (OAuth2 password or client_credentials grant)",
 )
 async def token(
+    request: Request,
     session: SessionDep,
     rt: RuntimeDep,
     grant_type: Annotated[str, Form(description="password or client_credentials")],
@@ -82,6 +83,9 @@ async def token(
     client_secret: Annotated[str | None, Form()] = None,
     scope: Annotated[str | None, Form()] = None,
 ) -> TokenOut:
+    # RFC 6749 3.1: no parameter twice. The last value used to win (username=nobody&username=admin signed
+    # in admin), so a gateway or a log reading the first saw another request.
+    oauth.refuse_repeated((await request.form()).multi_items())
     settings = registry_settings(rt.settings)
     if grant_type not in oauth.GRANTS:
         raise oauth.unsupported_grant_type(grant_type)

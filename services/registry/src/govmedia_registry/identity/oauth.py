@@ -10,6 +10,7 @@ handle alike since they read ``error``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import unquote
 
 from fastapi.security import HTTPBasicCredentials
@@ -23,6 +24,17 @@ def invalid_request(detail: str) -> DomainError:
     return DomainError(
         ErrorKind.BAD_REQUEST, "invalid-request", detail, error="invalid_request", error_description=detail
     )
+
+
+def refuse_repeated(items: Iterable[tuple[str, object]]) -> None:
+    """RFC 6749 3.1: a parameter is sent at most once; ``invalid_request`` naming the first repeated."""
+    seen: set[str] = set()
+    for name, _ in items:
+        if name in seen:
+            raise invalid_request(
+                f"{name[:64]} is given more than once; send each parameter once (RFC 6749 3.1)."
+            )
+        seen.add(name)
 
 
 def unsupported_grant_type(grant_type: str) -> DomainError:
