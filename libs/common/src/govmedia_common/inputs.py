@@ -27,8 +27,8 @@ so every field has a maximum (``ShortText``, ``LongText``, ``BoundedList`` …, 
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
-import json
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -38,17 +38,22 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
 import orjson
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from govmedia_common.problems import (
-    CRASH_DETAIL,
-    Problem,
-    crash_response,
-    database_unavailable,
-    problem_response,
+from govmedia_common.database_errors import database_error_problem as database_error_problem
+from govmedia_common.database_errors import register_unique_rule as register_unique_rule
+from govmedia_common.errors import echo
+from govmedia_common.json_body import (
+    ESCAPE_PAIR,
+    NUMBER_HINT,
+    QUOTED,
+    check_charset,
+    check_content_encoding,
+    check_unique_keys,
+    non_finite_number,
 )
-from govmedia_common.transient import is_transient
+from govmedia_common.problems import InputRefused, Problem, crash_response, problem_response
 
 log = logging.getLogger(__name__)
 
@@ -159,14 +164,6 @@ def header(scope: Scope, name: bytes) -> str | None:
 # ------------------------------------------------------------------------------------------ edge checks
 
 
-class InputRefused(Exception):
-    """A request the policy refuses; carries the problem to answer."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.detail)
-        self.problem = problem
-
-
 def _invalid_text(location: str, reason: str) -> InputRefused:
     return InputRefused(
         Problem(
@@ -251,38 +248,16 @@ def check_path(path: str, raw_path: bytes | None) -> None:
 # every byte but quotes and brackets deleted, then the strings ("…", now short) removed. In valid JSON the
 # first quote opens a string, so what is left is exactly the structure's brackets; in invalid JSON the
 # parser stops at the first bad token, before any bracket this could misjudge.
-_ESCAPE_PAIR = re.compile(rb"\\.", re.DOTALL)
-_QUOTED = re.compile(rb'"[^"]*"')
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
 # The only escapes that can carry NUL or a surrogate (a valid pair too: it takes the exact path).
 _RISKY_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
-# Numbers RFC 8259 does not have, which Python's JSON reader (the app's) still takes: NaN, Infinity, and an
-# exponent of three digits (1e400 is read as infinity). Only outside strings do they count.
-_NON_FINITE = re.compile(rb"NaN|Infinity|\d[eE][+-]?\d{3}")
-NUMBER_HINT = "JSON numbers are finite: no NaN or Infinity, nothing beyond about 1.8e308"
-# Above this size (bulk bodies) only the literals NaN and Infinity are looked for, in C at memchr speed: the
-# exponent pattern matches inside most UUIDs (…3e123…), and proving each match outside the strings costs
-# more than the whole depth check. Bulk schemas are typed: their numeric fields refuse an infinite value
-# themselves, naming the field.
-SMALL_JSON_BYTES = 65_536
-
-
-def _non_finite_number(raw: bytes) -> bool:
-    """Whether ``raw`` may hold a number the app's JSON reader would turn into NaN or infinity."""
-    if len(raw) <= SMALL_JSON_BYTES:
-        if _NON_FINITE.search(raw) is None:
-            return False
-    elif raw.find(b"NaN") < 0 and raw.find(b"Infinity") < 0:
-        return False
-    outside = _QUOTED.sub(b"", _ESCAPE_PAIR.sub(b"", raw) if b"\\" in raw else raw)
-    return _NON_FINITE.search(outside) is not None
 
 
 def _nesting(raw: bytes) -> int:
     """How deep ``raw`` nests, counting brackets outside strings."""
     if b"\\" in raw:
-        raw = _ESCAPE_PAIR.sub(b"", raw)
-    brackets = _QUOTED.sub(b"", raw.translate(None, _NOT_STRUCTURE))
+        raw = ESCAPE_PAIR.sub(b"", raw)
+    brackets = QUOTED.sub(b"", raw.translate(None, _NOT_STRUCTURE))
     depth = deepest = 0
     for byte in brackets:
         if byte in (0x5B, 0x7B):  # [ {
@@ -301,7 +276,7 @@ def check_json(raw: bytes, max_depth: int) -> None:
     # Fast path for the usual body, bulk ones included: NUL and surrogates can only arrive as \u escapes
     # (raw control bytes are invalid JSON, which the app refuses), and the nesting is read from the
     # brackets outside strings, in C (regex and translate), then one pass over the brackets alone.
-    suspicious_number = _non_finite_number(raw)
+    suspicious_number = non_finite_number(raw)
     if not suspicious_number and _RISKY_ESCAPE.search(raw) is None and _nesting(raw) <= max_depth:
         try:
             raw.decode("utf-8")
@@ -350,86 +325,6 @@ def check_json(raw: bytes, max_depth: int) -> None:
             else:
                 stack.extend((v, f"{where}.{i}", depth + 1) for i, v in enumerate(node))
     check_unique_keys(raw)
-
-
-def check_content_encoding(value: str | None) -> None:
-    """Refuse a compressed body (415 with ``Accept-Encoding: identity``, RFC 9110 15.5.16): the services
-    read bodies as they come, so gzip bytes used to be judged "not valid JSON"."""
-    codings = [c.strip().lower() for c in (value or "").split(",") if c.strip()]
-    unsupported = [c for c in codings if c != "identity"]
-    if unsupported:
-        raise InputRefused(
-            Problem(
-                415,
-                "unsupported-content-encoding",
-                f"The body is sent with Content-Encoding {', '.join(unsupported)}, which is not accepted: "
-                "send it uncompressed (no Content-Encoding, or identity).",
-                headers={"Accept-Encoding": "identity"},
-                accepted_encodings=["identity"],
-            )
-        )
-
-
-_UTF8_NAMES = frozenset({"utf-8", "utf8"})
-
-
-def check_charset(params: str) -> None:
-    """Refuse a JSON body declared in a charset other than UTF-8 (RFC 8259 8.1: JSON is UTF-8): a system
-    sending GBK and saying so used to be told about "surrogates" instead."""
-    for param in params.split(";"):
-        name, _, value = param.partition("=")
-        if name.strip().lower() != "charset":
-            continue
-        charset = value.strip().strip('"').strip()
-        if charset.lower() not in _UTF8_NAMES:
-            raise InputRefused(
-                Problem(
-                    415,
-                    "unsupported-charset",
-                    f"The body is declared as charset={charset[:40]}; JSON is accepted in UTF-8 only. "
-                    "Encode it as UTF-8 and send 'Content-Type: application/json' (or charset=utf-8).",
-                    expected="application/json; charset=utf-8",
-                )
-            )
-
-
-def check_unique_keys(raw: bytes) -> None:
-    """Refuse an object that names a key twice (RFC 7493 2.3), in a body up to :data:`SMALL_JSON_BYTES`.
-
-    The app's reader keeps the last value silently, so a gateway, a log or a reviewer reading the first saw
-    another request than the one applied (``{"name": "甲局", …, "name": "乙局"}``). Bulk bodies are
-    not parsed twice for this (about three times the cost of the rest of the edge): their records are typed,
-    and a record naming a field twice still keeps the last value.
-    """
-    if len(raw) > SMALL_JSON_BYTES:
-        return
-    repeated: list[str] = []
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        obj = dict(items)
-        if len(obj) != len(items) and not repeated:
-            seen: set[str] = set()
-            for key, _ in items:
-                if key in seen:
-                    repeated.append(key)
-                    break
-                seen.add(key)
-        return obj
-
-    try:
-        json.loads(raw, object_pairs_hook=pairs)
-    except (ValueError, RecursionError):
-        return  # not JSON the app can read either: it answers invalid-json itself
-    if repeated:
-        key = repeated[0][:64]
-        raise InputRefused(
-            Problem(
-                422,
-                "duplicate-key",
-                f"The body names the key {key!r} twice in one object; send each key once.",
-                errors=[{"location": "body", "message": f"{key!r} given twice", "type": "duplicate_key"}],
-            )
-        )
 
 
 def _too_large(limit: int, *, close: bool) -> Problem:
@@ -569,6 +464,53 @@ class InputPolicyMiddleware:
         await response(scope, receive, send)
 
 
+# ------------------------------------------------------------------------------------ query parameters
+
+
+def _query_names(route: Any) -> frozenset[str]:
+    """The query parameters ``route`` takes, its dependencies' included (one walk per route, kept on it)."""
+    known: frozenset[str] | None = getattr(route, "_govmedia_query_names", None)
+    if known is None:
+        names: set[str] = set()
+        stack = [route.dependant]
+        while stack:
+            dependant = stack.pop()
+            for field in dependant.query_params:
+                model = getattr(field.field_info, "annotation", None)
+                if isinstance(model, type) and issubclass(model, BaseModel):  # a model of query parameters
+                    names |= {f.alias or n for n, f in model.model_fields.items()}
+                else:
+                    names.add(field.alias)
+            stack.extend(dependant.dependencies)
+        known = frozenset(names)
+        route._govmedia_query_names = known
+    return known
+
+
+def refuse_unknown_query(request: Any) -> None:
+    """422 naming a query parameter the route does not take: it used to be dropped without a word, so a
+    typo (``?stauts=active``) listed everything and ``?page=2`` on a cursor list gave the first page again."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    known = _query_names(route)
+    for name in request.query_params:
+        if name in known:
+            continue
+        shown = echo(name, 64)
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        takes = ", ".join(sorted(known)) or "no query parameters"
+        raise Problem(
+            422,
+            "unknown-parameter",
+            f"The query parameter {shown!r} is not one this endpoint takes; {hint}it takes {takes}.",
+            errors=[
+                {"location": f"query.{shown}", "message": "unknown parameter", "type": "unknown_parameter"}
+            ],
+        )
+
+
 def safe_path(scope: Scope) -> str:
     # The instance member of a problem must itself be valid text.
     path = str(scope.get("path", ""))
@@ -611,83 +553,6 @@ class LastResort:
                 raise  # half a response went out: nothing valid can follow on this connection
             # with a trace_id in the body and the traceparent header, like every other 500
             await crash_response(safe_path(scope), header(scope, b"traceparent"))(scope, receive, send)
-
-
-# ------------------------------------------------------------------------------------- database safety net
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    orig = getattr(exc, "orig", None)
-    for candidate in (orig, getattr(orig, "__cause__", None)):
-        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
-        if isinstance(state, str):
-            return state
-    return None
-
-
-def _client_data_error(exc: BaseException) -> bool:
-    # asyncpg refuses a value of the wrong Python type before sending it (its DataError has no SQLSTATE).
-    orig = getattr(exc, "orig", None)
-    chain = [orig, getattr(orig, "__cause__", None), getattr(orig, "__context__", None)]
-    return any(type(c).__name__ == "DataError" and getattr(c, "sqlstate", None) is None for c in chain if c)
-
-
-_UNIQUE_RULES: dict[str, tuple[str, str]] = {}
-
-
-def register_unique_rule(constraint: str, code: str, detail: str) -> None:
-    """Name the rule a unique constraint enforces, for the 409 a concurrent duplicate gets."""
-    _UNIQUE_RULES[constraint] = (code, detail)
-
-
-def _constraint_name(exc: BaseException) -> str | None:
-    orig = getattr(exc, "orig", None)
-    for candidate in (orig, getattr(orig, "__cause__", None)):
-        name = getattr(candidate, "constraint_name", None)
-        if isinstance(name, str):
-            return name
-    return None
-
-
-def database_error_problem(exc: BaseException) -> Problem:
-    """The problem for a database error that escaped a service, logged without its parameters.
-
-    A unique violation (23505) is a concurrent duplicate that a read-then-insert check let through: 409
-    naming the rule (:func:`register_unique_rule`). SQLSTATE class 22 (data exception: too long, out of
-    range, malformed) is the client's value that the schema failed to bound: 422. Anything else is ours:
-    500, except a dropped or refused connection or a transaction the server aborted for a retry: 503 with
-    ``Retry-After`` (:func:`govmedia_common.problems.database_unavailable`). The log names the statement and
-    SQLSTATE but
-    never the bound parameters, which may hold password hashes or secrets.
-    """
-    state = _sqlstate(exc)
-    statement = str(getattr(exc, "statement", "") or "")[:300]
-    if state == "23505":  # unique_violation: a concurrent request made the same thing first
-        constraint = _constraint_name(exc)
-        code, detail = _UNIQUE_RULES.get(
-            constraint or "", ("duplicate", "Another request created the same thing first; it exists now.")
-        )
-        log.info("a unique rule refused a duplicate", extra={"constraint": constraint})
-        return Problem(409, code, detail, rule=constraint)
-    if (state is not None and state.startswith("22")) or _client_data_error(exc):
-        log.warning(
-            "database refused a value from a request",
-            extra={"sqlstate": state, "error": type(getattr(exc, "orig", exc)).__name__},
-        )
-        return Problem(
-            422,
-            "value-not-storable",
-            "A value in the request cannot be stored (too long, out of range or malformed); "
-            "check the lengths and ranges in the API description.",
-        )
-    if is_transient(exc):
-        log.warning("database unavailable", extra={"sqlstate": state, "statement": statement})
-        return database_unavailable()
-    log.error(
-        "database error",
-        extra={"sqlstate": state, "error": type(getattr(exc, "orig", exc)).__name__, "statement": statement},
-    )
-    return Problem(500, "internal-error", CRASH_DETAIL)
 
 
 def install_input_policy(app: Any, policy: InputPolicy) -> None:

@@ -80,6 +80,14 @@ class Problem(Exception):
         return doc
 
 
+class InputRefused(Exception):
+    """A request the policy refuses; carries the problem to answer."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+
+
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
     return JSONResponse(
         problem.body(instance), status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers
