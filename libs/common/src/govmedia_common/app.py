@@ -27,9 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govmedia_common import metrics
-from govmedia_common.audit import RefusalBudget, RequestInfo, audit_values, current_request
+from govmedia_common.audit import RequestInfo, current_request
 from govmedia_common.auth import (
-    AuthError,
     Principal,
     RevocationList,
     TokenVerifier,
@@ -38,9 +37,8 @@ from govmedia_common.auth import (
     unauthorized,
 )
 from govmedia_common.consumer import ConsumerRunner, Handler, tune_gc
-from govmedia_common.db import audit_table, create_engine, session_factory
+from govmedia_common.db import create_engine, session_factory
 from govmedia_common.devclock import service_clock
-from govmedia_common.errors import DomainError, ErrorKind, echo
 from govmedia_common.events.base import Event
 from govmedia_common.gauges import BusinessGauges, SqlGauge
 from govmedia_common.inputs import (
@@ -62,31 +60,15 @@ from govmedia_common.problems import (
     Problem,
     crash_response,
     install_problem_handlers,
-    problem_of,
     problem_response,
 )
+from govmedia_common.refusals import install_refusal_handlers
 from govmedia_common.settings import ServiceSettings
 from govmedia_common.tracing import configure_tracing, instrument_engine, span
 from govmedia_common.workdays import Clock
 
 log = logging.getLogger(__name__)
 C = TypeVar("C")
-
-
-# Refusals that go on the record (GB/T 22239: who, what, when, outcome, from where): no credentials, not
-# allowed, not found (which is also how another subtree's objects answer), and refusals by a rule.
-_AUDITED_KINDS = frozenset(
-    {
-        ErrorKind.UNAUTHENTICATED,
-        ErrorKind.FORBIDDEN,
-        ErrorKind.NOT_FOUND,
-        ErrorKind.CONFLICT,
-        ErrorKind.RULE_VIOLATED,
-        ErrorKind.UNPROCESSABLE,
-        ErrorKind.TOO_MANY_REQUESTS,
-    }
-)
-_AUDITED_STATUSES = frozenset({401, 403, 404, 409, 422, 429})
 
 
 @dataclass
@@ -450,68 +432,7 @@ def create_app(
     app.state.spec = spec
     install_problem_handlers(app)
 
-    async def on_auth_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, AuthError)
-        return await audited_refusal(request, exc)
-
-    async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-        # The one place a DomainError becomes HTTP: kind → status; refusals are audited like AuthError.
-        assert isinstance(exc, DomainError)
-        problem = problem_of(exc)
-        if exc.kind in _AUDITED_KINDS:
-            return await audited_refusal(request, problem)
-        return problem_response(problem, request.url.path)
-
-    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
-        # Services that still raise Problem (not_found(...), a 422 rule) are refused on the record too.
-        assert isinstance(exc, Problem)
-        if exc.status in _AUDITED_STATUSES:
-            return await audited_refusal(request, exc)
-        return problem_response(exc, request.url.path)
-
-    budget = RefusalBudget(settings.audit_refusals_per_minute)
-
-    async def audited_refusal(request: Request, exc: Problem) -> JSONResponse:
-        principal = getattr(request.state, "principal", None)
-        asked = current_request.get()
-        address = asked.client_address if asked else None
-        source = f"principal {principal.subject}" if principal else f"address {address}"
-        unwritten = budget.take(source, runtime.clock.now())
-        if unwritten is None:  # over this source's budget for the minute: counted, not written
-            metrics.AUDIT_REFUSALS_UNWRITTEN.labels(spec.name).inc()
-            return problem_response(exc, request.url.path)
-        detail: dict[str, Any] = {"reason": exc.code, "message": echo(exc.detail, 500)}
-        if unwritten:
-            detail["unwritten_before"] = unwritten
-            log.warning(
-                "%d refused accesses of %s were over its audit budget (%d a minute) and are not in the "
-                "audit log one by one; this entry counts them",
-                unwritten,
-                source,
-                budget.per_minute,
-            )
-        try:
-            async with runtime.sessions() as session, session.begin():
-                await session.execute(
-                    audit_table.insert().values(
-                        **audit_values(
-                            principal=principal,
-                            # bounded: the log refuses DELETE, and a caller without a token writes here
-                            action=f"{request.method} {echo(request.url.path, 300)}",
-                            target=echo(request.url.path, 300),
-                            outcome="refused",
-                            status_code=exc.status,
-                            detail=detail,
-                        )
-                    )
-                )
-        except Exception:  # the refusal stands even if the audit write fails; say so loudly
-            log.exception("could not audit a refused access")
-        return problem_response(exc, request.url.path)
-
-    app.add_exception_handler(AuthError, on_auth_error)
-    app.add_exception_handler(DomainError, on_domain_error)
-    app.add_exception_handler(Problem, on_problem)
+    install_refusal_handlers(app, service=spec.name, runtime=runtime)
     body_limit = settings.max_body_bytes or spec.max_body_bytes
     install_input_policy(app, InputPolicy(body_limit, settings.max_json_depth))
     app.add_middleware(_HttpMiddleware, service=spec.name, trusted_proxies=settings.trusted_proxies)

@@ -59,7 +59,9 @@ def test_a_clock_set_back_starts_a_new_window_instead_of_muting_the_source() -> 
     per_minute=st.integers(min_value=1, max_value=20),
     gaps=st.lists(st.integers(min_value=0, max_value=90), min_size=1, max_size=300),
 )
-def test_every_refusal_is_either_written_or_counted_in_a_later_entry(per_minute: int, gaps: list[int]) -> None:
+def test_every_refusal_is_either_written_or_counted_in_a_later_entry(
+    per_minute: int, gaps: list[int]
+) -> None:
     budget = RefusalBudget(per_minute=per_minute)
     now, written, carried = T0, 0, 0
     for gap in gaps:
