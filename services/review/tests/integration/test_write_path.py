@@ -28,7 +28,9 @@ async def _statements_of(review: ReviewKit, call: Awaitable[Any]) -> list[str]:
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         flat = " ".join(statement.split())
-        relay = "pg_advisory" in flat or ("outbox" in flat and "INSERT INTO outbox" not in flat)
+        # the relay's claim writes its lease (INSERT INTO outbox_leases), never an outbox row
+        relay = "pg_advisory" in flat or "outbox_leases" in flat
+        relay = relay or ("outbox" in flat and "INSERT INTO outbox " not in flat)
         if not relay:
             statements.append(flat)
 
