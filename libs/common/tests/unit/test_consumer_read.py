@@ -70,7 +70,7 @@ SHAPES: dict[str, Callable[[Headers, bytes], tuple[Headers | None, bytes | None]
     "with ce_id given twice": lambda h, v: ([*h, ("ce_id", b"second")], v),
     # Headers may come in any order (the relay sends them as stored; rows written before outbox_0006 had
     # them ordered by length, as JSONB keeps its keys).
-    "headers ordered by length": lambda h, v: (sorted(h, key=lambda kv: (len(kv[0]), kv[0])), v),
+    "in the relay's header order": lambda h, v: (sorted(h, key=lambda kv: (len(kv[0]), kv[0])), v),
     "without content-type": lambda h, v: (_edit(h, "content-type", drop=True), v),
     "without content-type, with a traceparent": lambda h, v: (
         [*_edit(h, "content-type", drop=True), ("traceparent", b"00-0af7651916cd43dd-b7ad6b71-01")],
