@@ -152,3 +152,20 @@ def test_down_never_signals_a_process_that_merely_reuses_the_recorded_pid(tmp_pa
     finally:
         stranger.kill()
         stranger.wait()
+
+
+def test_clean_refuses_a_folder_holding_what_govmedia_did_not_put_there_and_removes_nothing(
+    tmp_path: Path,
+) -> None:
+    """Found by the third outside round: `govmedia clean --data-dir .` (meant as "the data here") removed
+    whatever folder it was given, recursively and silently: a clone with its uncommitted work, a home."""
+    clone = tmp_path / "clone"
+    (clone / "logs").mkdir(parents=True)  # one entry that looks like ours
+    (clone / "README.md").write_text("uncommitted work")
+    (clone / "src").mkdir()
+    code, output = _run("clean", "--data-dir", str(clone))
+    _assert_one_clear_error(code, output, "README.md", "src", "--data-dir")
+    assert (clone / "README.md").read_text() == "uncommitted work"
+    assert (clone / "logs").is_dir()
+
+

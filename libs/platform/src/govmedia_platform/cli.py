@@ -259,6 +259,20 @@ def down(data_dir: DataDir = Path(".govmedia")) -> None:
     console.print("stopped")
 
 
+# What `govmedia up`, the embedded stack and `make demo` keep in a data folder: `clean` removes a folder
+# holding these only (and files beside them named after them, such as state.json.tmp).
+DATA_ENTRIES = (
+    "broker",
+    "clock.json",
+    "demo-summary.json",
+    "logs",
+    "monitor-client.json",
+    "pgdata",
+    "postgres",
+    "state.json",
+)
+
+
 @app.command()
 def clean(data_dir: DataDir = Path(".govmedia")) -> None:
     """Remove the embedded stack's data (databases, development clock, logs): the next 'up' starts afresh.
@@ -271,6 +285,15 @@ def clean(data_dir: DataDir = Path(".govmedia")) -> None:
     if not data_dir.exists():
         console.print(f"nothing to remove ({data_dir} does not exist)")
         return
+    foreign = sorted(e.name for e in data_dir.iterdir() if not e.name.startswith(DATA_ENTRIES))
+    if foreign:  # `--data-dir .` in a clone removed the clone, uncommitted work and all
+        shown = ", ".join(foreign[:8]) + (" …" if len(foreign) > 8 else "")
+        console.print(
+            f"[red]{data_dir} is not a govmedia data folder: it holds {shown}, which govmedia did not "
+            "put there; nothing was removed. Pass --data-dir the folder 'govmedia up' used "
+            "(.govmedia by default)."
+        )
+        raise typer.Exit(2)
     state_file = data_dir / "state.json"
     pid = json.loads(state_file.read_text()).get("pid") if state_file.exists() else None
     try:
