@@ -169,3 +169,9 @@ def test_clean_refuses_a_folder_holding_what_govmedia_did_not_put_there_and_remo
     assert (clone / "logs").is_dir()
 
 
+def test_up_on_a_data_folder_it_cannot_create_says_so_in_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, output = _run("up", "--data-dir", str(blocker / "data"))
+    _assert_one_clear_error(code, output, "--data-dir")
+    assert "cannot create" in output, output

@@ -130,7 +130,14 @@ def up(
 ) -> None:
     """Start PostgreSQL, the broker, migrations, topics and the five services; wait until all are ready."""
     data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        console.print(
+            f"[red]cannot create the data folder {data_dir} ({exc.strerror}): pass --data-dir a folder "
+            "you can write (.govmedia in the clone by default)"
+        )
+        raise typer.Exit(2) from None
     state = data_dir / "state.json"
     if state.exists():
         pid = json.loads(state.read_text()).get("pid")
