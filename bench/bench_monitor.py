@@ -12,6 +12,8 @@ On a fresh, migrated monitor database (PostgreSQL as the tests start it), in the
   before the clock starts;
 * ``COPY`` (yardstick): ``copy_records_to_table`` of the same rows into a table of the same shape, one
   transaction, no events, no conflict handling — strictly less work;
+* ``ingest_vs_copy_per_5000`` (secondary): against ``COPY`` of the same rows committed as often as the
+  ingest commits, 5,000 rows a transaction (each bulk request is its own transaction);
 * ``ingest_vs_copy_cpu``: the same comparison by CPU time per row (this process plus its PostgreSQL
   backends, read from ``/proc``), which moves far less with the machine's load than rates do; beside it
   the wall time per row of each (``wall_us_per_row``): ours is its CPU plus round trips and commits, COPY's
@@ -203,6 +205,15 @@ async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
                 await conn.copy_records_to_table("bench_metric_copy", records=records)
             copy = time.perf_counter() - t0
             copy_cpu = meter.per_row(len(records))
+            # The same rows again (a table of their own) in the ingest's transactions: 5,000 a commit.
+            await conn.execute("CREATE TABLE bench_metric_copy_batched (LIKE metric_snapshots INCLUDING ALL)")
+            t0 = time.perf_counter()
+            for k in range(0, len(records), 5_000):
+                async with conn.transaction():
+                    await conn.copy_records_to_table(
+                        "bench_metric_copy_batched", records=records[k : k + 5_000]
+                    )
+            copy_batched = time.perf_counter() - t0
         finally:
             await conn.close()
         out["copy"] = {
@@ -212,7 +223,16 @@ async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
             "wall_us_per_row": round(copy / len(records) * 1e6, 2),
             "cpu_us_per_row": copy_cpu,
         }
+        out["copy_per_5000"] = {
+            "rows": len(records),
+            "seconds": round(copy_batched, 3),
+            "rows_per_s": round(len(records) / copy_batched),
+        }
         out["ingest_vs_copy"] = round(out["ingest"]["rows_per_s"] / out["copy"]["rows_per_s"], 3)
+        # Secondary: against COPY committed as often as the ingest commits (once per 5,000 rows).
+        out["ingest_vs_copy_per_5000"] = round(
+            out["ingest"]["rows_per_s"] / out["copy_per_5000"]["rows_per_s"], 3
+        )
         # Steadier under a shared machine's load than rates: CPU per row (this process and its PostgreSQL
         # backends) of COPY over ours. None when the backends' CPU cannot be read (a remote server).
         ours_cpu = out["ingest"]["cpu_us_per_row"]
@@ -357,6 +377,7 @@ def main() -> None:
     print(f"{'COPY rows/s (yardstick)':<28}{out['copy']['rows_per_s']:>16,}")
     print(f"{'ingest / COPY':<28}{out['ingest_vs_copy']:>16}  >= 0.2")
     print(f"{'ingest / COPY by CPU':<28}{out['ingest_vs_copy_cpu']!s:>16}")
+    print(f"{'ingest / COPY per 5,000':<28}{out['ingest_vs_copy_per_5000']:>16}")
     for phase in ("ingest", "copy"):
         cpu = out[phase]["cpu_us_per_row"]
         print(f"{phase + ' CPU us/row py+pg':<28}{cpu['process']!s:>8} + {cpu['postgres']!s}")
