@@ -420,6 +420,23 @@ EXTRAS: tuple[Measure, ...] = (
         size=_scoring_recompute_size,
     ),
     Measure(
+        "monitor_ingest_vs_copy_by_cpu",
+        "Monitor metrics ingest / PostgreSQL COPY, CPU per row (COPY's / ours, process and backends)",
+        "monitor.json",
+        _num("results", "ingest_vs_copy_cpu"),
+        None,
+        size=_monitor_ingest_size,
+        note="the machine's load moves it much less than the rate ratio",
+    ),
+    Measure(
+        "monitor_ingest_vs_copy_per_5000",
+        "Monitor metrics ingest / PostgreSQL COPY committed every 5,000 rows, as the ingest commits",
+        "monitor.json",
+        _num("results", "ingest_vs_copy_per_5000"),
+        None,
+        size=_monitor_ingest_size,
+    ),
+    Measure(
         "monitor_first_sweep_seconds",
         "Monitor: first sweep",
         "monitor.json",
