@@ -358,6 +358,33 @@ async def test_a_trailing_slash_redirects_to_a_relative_location_whatever_the_ho
     assert followed.status_code == 200 and "items" in followed.json()
 
 
+# -------------------------------------------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize(
+    ("char", "code"),
+    [("\u200b", "U+200B"), ("\u202e", "U+202E"), ("\ufeff", "U+FEFF"), ("\u00ad", "U+00AD")],
+)
+async def test_a_name_with_an_invisible_character_is_refused_naming_it_so_no_lookalike_is_registered(
+    served_registry: Served, char: str, code: str
+) -> None:
+    """Copied from a web page or a chat, a zero-width space made a second unit whose name looks exactly like
+    the first (the rule "one name per unit in a region" compared the bytes); a right-to-left override
+    shows a name reversed."""
+    admin = await served_registry.setup.admin()
+    name = f"台州市路桥区档案局{code[2:]}"
+    body = {"name": name, "short_name": "档案局", "region_code": "331004"}
+    async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
+        first = await client.post("/v1/units", json=body, headers=_auth(admin))
+        lookalike = await client.post(
+            "/v1/units", json={**body, "name": name[:6] + char + name[6:]}, headers=_auth(admin)
+        )
+    assert first.status_code == 201, first.text
+    doc = _problem(lookalike, 422, "validation-error")
+    assert doc["errors"][0]["location"] == "body.name", doc
+    assert code in doc["errors"][0]["message"] and "position 7" in doc["errors"][0]["message"], doc
+
+
 # ----------------------------------------------------------------------------------------------- calendar
 
 

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# Control, format (zero-width, bidi overrides, soft hyphen, BOM), separator, private-use and unassigned
+# code points: none of them shows, so a name holding one looks like another (a second unit "named" like the
+# first, as the rule compares the text) or shows reversed (U+202E). They mostly come with copy and paste.
+_INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"})
+
+
+def _visible(value: str) -> str:
+    for position, char in enumerate(value, start=1):
+        if unicodedata.category(char) in _INVISIBLE:
+            what = unicodedata.name(char, "no name")
+            raise ValueError(
+                f"contains the invisible character U+{ord(char):04X} ({what}) at position {position}; "
+                "remove it (it often comes with copy and paste)"
+            )
+    return value
+
 
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["331004"])]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-ShortKeyword = Annotated[str, Field(min_length=1, max_length=50)]  # a duty word, a person's name in a list
+Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_visible)]
+# a duty word, a person's name in a list
+ShortKeyword = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_visible)]
 
 
 class In(BaseModel):
