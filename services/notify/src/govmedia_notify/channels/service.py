@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from govmedia_common.auth import region_prefix
 from govmedia_common.workdays import SHANGHAI, Clock
 from govmedia_notify.channels import repository as repo
+from govmedia_notify.channels.addresses import webhook_client
 from govmedia_notify.channels.domain import Channel, DeliveryStatus, Kind, backoff_seconds, delivery_id
 from govmedia_notify.channels.senders import DeliveryFailed, EmailSender, Sender, SmsSender, WebhookSender
 from govmedia_notify.directory import repository as directory
@@ -205,10 +206,14 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock
         self.client = client or httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+        # Webhooks get a client that checks the address each connection reached (DNS rebinding), unless a
+        # test gives its own.
+        hooks = client or webhook_client(settings.webhook_timeout_seconds, settings.webhook_networks)
+        self.webhook_client = hooks
         self.senders: dict[str, Sender] = {
             Channel.EMAIL: EmailSender(settings),
             Channel.SMS: SmsSender(settings, self.client),
-            Channel.WEBHOOK: WebhookSender(self.client, settings.webhook_networks),
+            Channel.WEBHOOK: WebhookSender(hooks, settings.webhook_networks),
         }
         self._stopping = asyncio.Event()
 
@@ -310,3 +315,5 @@ class Dispatcher:
 
     async def close(self) -> None:
         await self.client.aclose()
+        if self.webhook_client is not self.client:
+            await self.webhook_client.aclose()
