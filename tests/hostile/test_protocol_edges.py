@@ -15,7 +15,12 @@ registry stands for them all here.
 * ``HEAD`` answered 405 on every ``GET`` resource (link checkers, proxies and monitors use it);
 * ``/v1/units/`` redirected to an absolute URL built from the ``Host`` header: any host a client named,
   and ``http://`` behind a TLS proxy, where a client then drops its token or sends it in clear;
-* ``/v1/calendar/99999`` answered 404 telling an admin to load the schedule of the year 99999.
+* ``/v1/calendar/99999`` answered 404 telling an admin to load the schedule of the year 99999;
+* an object naming a key twice kept the last value silently (``"name": "甲局", …, "name": "乙局"``);
+* a query parameter the endpoint does not take was dropped: ``?stauts=active`` listed everything and
+  ``?page=2`` on a cursor list gave the first page again;
+* a name holding an invisible character (a zero-width space from copy and paste) registered a unit whose
+  name looks exactly like another's.
 """
 
 from __future__ import annotations
