@@ -408,12 +408,14 @@ class InputPolicyMiddleware:
         chunks: list[bytes] = []
         size = 0
         more = True
-        tail: list[Message] = []
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                tail.append(message)  # a disconnect: pass it on so the app sees it
-                break
+                # The client went away before its body arrived whole: what came is not the request it
+                # meant (a form cut after a complete field is still a valid form), so nothing runs, and
+                # nobody is left to answer.
+                log.info("request abandoned before its body ended", extra={"path": safe_path(scope)})
+                return
             body = message.get("body", b"")
             size += len(body)
             if size > limit:
@@ -448,8 +450,6 @@ class InputPolicyMiddleware:
             if not sent:
                 sent = True
                 return {"type": "http.request", "body": raw, "more_body": False}
-            if tail:
-                return tail.pop(0)
             return await receive()
 
         await self.app(scope, replay, send)
