@@ -209,7 +209,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
                     raise
                 self._commit_soon()
                 if self.read_ahead and len(self._spent) < 64:  # handled: freed while the next one runs
-                    self._spent.extend(batches.values())
+                    self._spent[:0] = batches.values()  # after the items (which hold the records)
                 else:
                     self._spent.clear()
                 if self._reread:
@@ -222,6 +222,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
         finally:
             watch.cancel()
             self._give_back_ahead()
+            self._spent.clear()
             await self._settle_commits()
 
     async def _watch(self) -> None:

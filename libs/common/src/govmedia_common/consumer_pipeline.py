@@ -24,7 +24,7 @@ from govmedia_common.handlers import BatchHandler, Handler
 log = logging.getLogger("govmedia_common.consumer")
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
-_READ_CHUNK = 250  # records read ahead between two chances for the transaction to move on
+_READ_CHUNK = 100  # records read ahead between two chances for the transaction to move on
 _WAIT_FOR_RECORDS = 0.002  # seconds between two looks at an empty fetch buffer while the transaction runs
 
 
@@ -175,7 +175,7 @@ class ReadAhead:
                     got += len(records)
             if got:
                 wanted -= got
-                self._drop_spent(2 * _READ_CHUNK)
+                self._drop_spent(4 * _READ_CHUNK)
                 await asyncio.sleep(0)
             elif until is None or until.done():
                 break
