@@ -40,7 +40,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
@@ -50,10 +49,11 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from govmedia_common import metrics
+from govmedia_common.consumer_batch import BatchParts, InboxCopyRefused
 from govmedia_common.consumer_pipeline import MAX_POLL_RECORDS as MAX_POLL_RECORDS
 from govmedia_common.consumer_pipeline import PER_MESSAGE_POLL_RECORDS as PER_MESSAGE_POLL_RECORDS
 from govmedia_common.consumer_pipeline import ReadAhead, poll_size
-from govmedia_common.consumer_read import Item, observe_many, read_items
+from govmedia_common.consumer_read import Item, read_items
 from govmedia_common.consumer_read import tune_gc as tune_gc
 from govmedia_common.consumer_watch import BrokerWatch
 from govmedia_common.envelope import EnvelopeError, from_record
@@ -64,7 +64,7 @@ from govmedia_common.handlers import Handler as Handler
 from govmedia_common.handlers import MessageContext as MessageContext
 from govmedia_common.handlers import MessageHandler as MessageHandler
 from govmedia_common.handlers import batch as batch
-from govmedia_common.inbox import INBOX_COPY_FROM, claim_in_inbox, copy_into_inbox
+from govmedia_common.inbox import INBOX_COPY_FROM
 from govmedia_common.kafka import CommitOnRevoke, dead_letter_headers
 from govmedia_common.settings import KafkaSettings
 from govmedia_common.tracing import span
@@ -75,10 +75,6 @@ log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
-
-
-class _InboxCopyRefused(Exception):
-    """A batch's inbox COPY was refused: some of its events were handled before (a redelivery)."""
 
 
 class _PartitionLost(Exception):
@@ -98,7 +94,7 @@ def _partitions(records: Sequence[Record]) -> set[TopicPartition]:
     return {TopicPartition(topic, partition) for topic, partition in pairs}
 
 
-class ConsumerRunner(ReadAhead, BrokerWatch):
+class ConsumerRunner(ReadAhead, BrokerWatch, BatchParts):
     """Runs typed handlers for the event types of one consumer group."""
 
     def __init__(
@@ -415,7 +411,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
         by_copy = self.inbox_by_copy and len(mine) >= INBOX_COPY_FROM
         try:
             return await self._try_transaction(mine, failing, by_copy)
-        except _InboxCopyRefused:
+        except InboxCopyRefused:
             self.inbox_by_copy = False
             log.info("inbox copy refused (events handled before); claiming them one statement instead")
         return await self._try_transaction(mine, failing, False)
@@ -430,91 +426,6 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
         if all_new and len(mine) >= INBOX_COPY_FROM:
             self.inbox_by_copy = True
         return new
-
-    def _count_outcomes(self, items: list[Item], new: set[int], per_message: float | None = None) -> None:
-        """Outcome counts and durations of a handled batch: per topic and outcome, not per record."""
-        counts: Counter[tuple[str, str]] = Counter()
-        for item in items:
-            outcome = "skipped" if item.handler is None else ("handled" if id(item) in new else "duplicate")
-            counts[item.record.topic, outcome] += 1
-        if type(self).record_outcome is not ConsumerRunner.record_outcome:  # a subclass counts each record
-            for item in items:
-                outcome = (
-                    "skipped" if item.handler is None else ("handled" if id(item) in new else "duplicate")
-                )
-                self.record_outcome(item.record, outcome)
-        else:
-            for (topic, outcome), count in counts.items():
-                self._outcome(topic, outcome).inc(count)
-        if per_message is not None:  # one observation per message, as on the one-by-one path
-            per_topic: Counter[str] = Counter()
-            for (topic, _), count in counts.items():
-                per_topic[topic] += count
-            for topic, count in per_topic.items():
-                observe_many(self._duration(topic), per_message, count)
-
-    def _duration(self, topic: str) -> Any:
-        if topic not in self._duration_children:
-            self._duration_children[topic] = metrics.CONSUMER_DURATION.labels(
-                self.service, self.group_id, topic
-            )
-        return self._duration_children[topic]
-
-    @staticmethod
-    async def _claim_inbox(
-        session: AsyncSession, items: Sequence[Item], *, by_copy: bool = False
-    ) -> tuple[set[int], bool]:
-        """Insert the inbox rows of ``items`` in one statement (or one COPY, ``by_copy``); returns ``id()`` of
-        the items that are new, and whether every item was (no event handled before, none twice).
-        A refused COPY raises :class:`_InboxCopyRefused` (the transaction must be rolled back)."""
-        first: dict[tuple[str, str], Item] = {}
-        sources: list[str] = []
-        ids: list[str] = []
-        types: list[str] = []
-        topics: list[str] = []
-        partitions: list[int] = []
-        offsets: list[int] = []
-        for item in items:  # the same event twice in one poll: only its first copy counts
-            env, record = item.env, item.record
-            key = (env.source, env.id)
-            if key in first:
-                continue
-            first[key] = item
-            sources.append(env.source)
-            ids.append(env.id)
-            types.append(env.type)
-            topics.append(record.topic)
-            partitions.append(record.partition)
-            offsets.append(record.offset)
-        columns = (sources, ids, types, topics, partitions, offsets)
-        if by_copy:
-            if not await copy_into_inbox(session, *columns):
-                raise _InboxCopyRefused
-            new = None
-        else:
-            new = await claim_in_inbox(session, *columns)
-        if new is None:
-            return {id(item) for item in first.values()}, len(first) == len(items)
-        return {id(first[key]) for key in new}, False
-
-    @staticmethod
-    def _runs(items: list[Item]) -> list[list[Item]]:
-        """Runs: consecutive events of one partition for one batch handler, or one item (so a failing run
-        names the one partition to handle one by one)."""
-        runs: list[list[Item]] = []
-        for item in items:
-            last = runs[-1][-1] if runs else None
-            if (
-                last is not None
-                and isinstance(item.handler, BatchHandler)
-                and last.handler is item.handler
-                and last.record.partition == item.record.partition
-                and last.record.topic == item.record.topic
-            ):
-                runs[-1].append(item)
-            else:
-                runs.append([item])
-        return runs
 
     async def _apply(self, session: AsyncSession, run: list[Item]) -> None:
         handler = run[0].handler
@@ -621,18 +532,6 @@ class ConsumerRunner(ReadAhead, BrokerWatch):
                 "error": error,
             },
         )
-
-    def record_outcome(self, record: Record, outcome: str) -> None:
-        """Count what became of a record (handled, duplicate, skipped, dead_lettered)."""
-        self._outcome(record.topic, outcome).inc()
-
-    def _outcome(self, topic: str, outcome: str) -> Any:
-        child = self._outcome_children.get((topic, outcome))
-        if child is None:
-            child = self._outcome_children[(topic, outcome)] = metrics.CONSUMER_MESSAGES.labels(
-                self.service, self.group_id, topic, outcome
-            )
-        return child
 
     def stop_soon(self) -> None:
         self._stopping.set()
