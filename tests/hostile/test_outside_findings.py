@@ -6,8 +6,7 @@
   the ETag (and body ``version``) 0 while ``GET`` answered 1: an ``If-Match`` with the creation's ETag
   was refused 412.
 
-What it found outside the registry stands at the end as strict xfails naming the owner's code: each turns
-into a failure (XPASS) the day it is fixed, so its mark is removed with the fix.
+What it found outside the registry stands at the end, fixed in its owner's code; the tests stay as guards.
 """
 
 from __future__ import annotations

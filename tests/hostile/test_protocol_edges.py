@@ -368,7 +368,13 @@ async def test_a_trailing_slash_redirects_to_a_relative_location_whatever_the_ho
 
 @pytest.mark.parametrize(
     ("char", "code"),
-    [("\u200b", "U+200B"), ("\u202e", "U+202E"), ("\ufeff", "U+FEFF"), ("\u00ad", "U+00AD")],
+    [
+        ("\u200b", "U+200B"),
+        ("\u202e", "U+202E"),
+        ("\ufeff", "U+FEFF"),
+        ("\u00ad", "U+00AD"),
+        ("\u3164", "U+3164"),  # a Hangul filler: a letter that shows nothing
+    ],
 )
 async def test_a_name_with_an_invisible_character_is_refused_naming_it_so_no_lookalike_is_registered(
     served_registry: Served, char: str, code: str

@@ -5,7 +5,7 @@ Three views of a text are built:
 * ``original`` — what the author wrote; every finding's offsets refer to it;
 * ``folded`` — traditional→simplified (OpenCC t2s), full-width ASCII→half-width, A–Z→a–z; used by the
   number, link and reprint detectors, which need separators and punctuation;
-* ``text`` — ``folded`` with noise characters (spaces, zero-width characters, decorative symbols) removed,
+* ``text`` — ``folded`` with noise characters (spaces, every invisible character, decorative symbols) removed,
   so "赌 * 博网站" reads "赌博网站"; used by the lexicon automata.
 
 Line breaks and sentence punctuation (，。、；：！？ brackets, quotes) are *not* noise: they stay as hard
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import opencc
 
-__all__ = ["NOISE_CHARS", "NormalizedText", "Normalizer", "fold"]
+__all__ = ["INVISIBLE_CHARS", "NOISE_CHARS", "NormalizedText", "Normalizer", "fold"]
 
 
 def _fold_table() -> dict[int, int]:
@@ -53,15 +53,24 @@ def fold(text: str) -> str:
     return _FOLDABLE_RE.sub(_fold_run, text)
 
 
+# Every default-ignorable code point (Unicode's Default_Ignorable_Code_Point: zero-width characters, bidi
+# controls, Hangul fillers, variation selectors, tags …). None shows, so "赌" + U+202C + "博" reads 赌博 on
+# screen and must for every detector too. Regex class syntax.
+INVISIBLE_CHARS = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
+)
+
 # Characters dropped before lexicon matching (as they appear after `fold`). Regex class syntax.
 NOISE_CHARS = (
     " \t\u00a0\u1680\u2000-\u200a\u202f\u205f"  # spaces, but not line breaks
-    "\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\u180e"  # zero-width and other invisible characters
-    r"*._\-|/\\~^+=#@&%$<>\[\]{}`"  # ASCII symbols used to split words
-    "\u00b7\u2022\u2027\u2219\u22c5\u30fb"  # middle dots
+    + INVISIBLE_CHARS
+    + r"*._\-|/\\~^+=#@&%$<>\[\]{}`"  # ASCII symbols used to split words
+    + "\u00b7\u2022\u2027\u2219\u22c5\u30fb"  # middle dots
     "\u2010-\u2015\u2212\u301c"  # hyphens, dashes, wave dash
     "\u203b\u2600-\u26ff\u2700-\u27bf\u25a0-\u25ff"  # ※, stars, hearts, dingbats, geometric shapes
-    "\ufe0e\ufe0f\U0001f000-\U0001faff"  # variation selectors, emoji
+    "\U0001f000-\U0001faff"  # emoji
 )
 _NOISE_RE = re.compile(f"[{NOISE_CHARS}]")
 _KEEP_RE = re.compile(f"[^{NOISE_CHARS}]+")

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from govmedia_checks.findings import Field, Finding
 from govmedia_checks.lexicon import Category, Severity
-from govmedia_checks.normalize import NormalizedText
+from govmedia_checks.normalize import INVISIBLE_CHARS, NormalizedText
 
 __all__ = [
     "NumberKind",
@@ -28,7 +28,7 @@ __all__ = [
     "mask",
 ]
 
-_SEP = "[ \t\u00a0\u2000-\u200d\u2010-\u2015\u2060\u202f\u2212\ufeff-]"
+_SEP = f"[ \t\u00a0\u2000-\u200a\u2010-\u2015\u202f\u2212{INVISIBLE_CHARS}-]"  # what may split a number
 # A chunk starts and ends on a digit (or the X of an ID) and is not glued to letters or further digits.
 # At least 11 digits: shorter chunks (dates, amounts, hotlines) can hold none of the numbers sought.
 _CHUNK_RE = re.compile(rf"(?<![0-9a-z])[0-9](?:{_SEP}{{0,3}}[0-9]){{10,}}(?:{_SEP}{{0,3}}x)?(?![0-9a-z])")

@@ -84,3 +84,15 @@ def test_index_is_monotonic_and_points_at_source_characters(text: str) -> None:
     for j, ch in enumerate(norm.text):
         source = text[norm.index[j]]
         assert normalizer.normalize(source).text == ch
+
+
+def test_every_default_ignorable_code_point_inside_a_term_is_dropped_keeping_the_offsets(
+    default_ignorable: list[int],
+) -> None:
+    """A character that shows nothing (bidi control, Hangul filler, tag, variation selector …) inside a
+    term must not split it for matching: the reader sees the term whole."""
+    for cp in default_ignorable:
+        original = f"赌{chr(cp)}博网站"
+        normalized = normalizer.normalize(original)
+        assert normalized.text == "赌博网站", f"U+{cp:04X} kept"
+        assert normalized.span(0, 4) == (0, len(original))

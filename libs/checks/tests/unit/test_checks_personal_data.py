@@ -116,6 +116,16 @@ def test_masked_invalid_or_public_numbers_are_not_flagged(engine: CheckEngine, t
     assert [f for f in engine.check(text).findings if f.rule_id.startswith("pii.")] == []
 
 
+def test_a_number_split_by_characters_that_show_nothing_is_still_found(
+    engine: CheckEngine, default_ignorable: list[int]
+) -> None:
+    """A bidi control or a Hangul filler between digits shows the number whole on screen."""
+    for cp in default_ignorable:
+        text = f"联系电话138{chr(cp)}1234{chr(cp)}5678，身份证号110101{chr(cp)}199003074514"
+        rules = sorted(f.rule_id for f in engine.check(text).findings if f.rule_id.startswith("pii."))
+        assert len(rules) == 2, f"U+{cp:04X}: {rules}"
+
+
 def test_two_mobiles_separated_by_a_space_are_two_findings(engine: CheckEngine) -> None:
     findings = engine.check("值班电话13812345678 13987654321").findings
     assert [f.excerpt for f in findings] == ["13812345678", "13987654321"]
