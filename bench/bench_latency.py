@@ -47,7 +47,8 @@ async def run(posts: int) -> dict[str, Any]:
     from govmedia_common.kafka import all_topics, ensure_topics
     from govmedia_common.settings import KafkaSettings
     from govmedia_platform.pytest_plugin import test_infrastructure
-    from tests.e2e.stories_kit import COUNTY, running_platform
+    from tests.e2e.stories_boot import running_platform
+    from tests.e2e.stories_kit import COUNTY
 
     with test_infrastructure() as infra:
         await ensure_topics(KafkaSettings(bootstrap=infra.kafka_bootstrap), all_topics())

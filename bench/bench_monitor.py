@@ -286,9 +286,10 @@ class CpuMeter:
     def per_row(self, rows: int) -> dict[str, float | None]:
         process = (time.process_time() - self.started) / rows * 1e6
         spent = [(self._ticks(pid), start) for pid, start in self.backends.items()]
+        known = [(now, start) for now, start in spent if now is not None and start is not None]
         postgres = (
-            sum(now - start for now, start in spent) / rows * 1e6  # type: ignore[operator]
-            if spent and all(now is not None and start is not None for now, start in spent)
+            sum(now - start for now, start in known) / rows * 1e6
+            if spent and len(known) == len(spent)
             else None
         )
         return {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import cast
 
 import httpx
 import pytest
@@ -19,6 +20,8 @@ import pytest
 from govmedia_common.db import create_engine, session_factory
 from govmedia_registry.identity.revocation import revoke_subject
 from tests.hostile.harness import Served
+
+_Entries = list[dict[str, object]]
 
 pytestmark = pytest.mark.integration
 
@@ -57,6 +60,7 @@ async def test_a_revocation_committed_after_a_later_one_still_reaches_a_poller(
         later = await _feed(url, polled_to)  # the service polls again, after what it saw
     finally:
         await engine.dispose()
-    subjects = [e.get("subject") for e in [*seen["entries"], *later["entries"]]]  # type: ignore[attr-defined]
+    entries = [*cast(_Entries, seen["entries"]), *cast(_Entries, later["entries"])]
+    subjects = [e.get("subject") for e in entries]
     assert "person-deactivated-slowly" in subjects, (seen, later)
     assert "person-signing-out" in subjects, (seen, later)
