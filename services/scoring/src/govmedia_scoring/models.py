@@ -132,6 +132,16 @@ class Alert(Base):
     __table_args__ = (Index("ix_alerts_account_day", "account_id", "day"),)
 
 
+class EarlyResolution(Base):
+    """An ``AlertResolved`` read before its ``AlertRaised`` (a raise dead-lettered and replayed, a republish):
+    kept until the alert arrives, which then takes it (resolved, dismissed) and removes it."""
+
+    __tablename__ = "alert_resolutions"
+
+    alert_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    dismissed: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
 class CampaignTarget(Base):
     """One target account of a joint push (联动推送), due on the deadline's day."""
 

@@ -236,15 +236,24 @@ async def upsert_followers(session: AsyncSession, rows: Sequence[tuple[str, date
 async def insert_alerts(
     session: AsyncSession, rows: Sequence[tuple[str, str, date, str, str, str]]
 ) -> list[DayKey]:
-    """(alert_id, account, day, rule, severity, class); an alert is raised once."""
+    """(alert_id, account, day, rule, severity, class); an alert is raised once. A resolution read before
+    the alert (``alert_resolutions``, see :func:`resolve_alerts`) is taken over by it and removed."""
     if not rows:
         return []
     await session.execute(
         text(
             """
-            INSERT INTO alerts (alert_id, account_id, day, rule, severity, alert_class)
-            SELECT * FROM unnest(CAST(:id AS text[]), CAST(:a AS text[]), CAST(:d AS date[]),
-                                 CAST(:r AS text[]), CAST(:s AS text[]), CAST(:c AS text[]))
+            WITH t AS (
+                SELECT * FROM unnest(CAST(:id AS text[]), CAST(:a AS text[]), CAST(:d AS date[]),
+                                     CAST(:r AS text[]), CAST(:s AS text[]), CAST(:c AS text[]))
+                         AS t(alert_id, account_id, day, rule, severity, alert_class)
+            ), early AS (
+                DELETE FROM alert_resolutions r USING t WHERE r.alert_id = t.alert_id
+                RETURNING r.alert_id, r.dismissed
+            )
+            INSERT INTO alerts (alert_id, account_id, day, rule, severity, alert_class, resolved, dismissed)
+            SELECT t.*, early.alert_id IS NOT NULL, COALESCE(early.dismissed, false)
+            FROM t LEFT JOIN early USING (alert_id)
             ON CONFLICT (alert_id) DO NOTHING
             """
         ),
@@ -254,16 +263,28 @@ async def insert_alerts(
 
 
 async def resolve_alerts(session: AsyncSession, rows: Sequence[tuple[str, bool]]) -> list[DayKey]:
-    """(alert_id, dismissed): resolved alerts count as fixed; dismissed ones (false alarms) stop counting."""
+    """(alert_id, dismissed): resolved alerts count as fixed; dismissed ones (false alarms) stop counting.
+
+    The resolution of an alert not read yet (its raise dead-lettered and replayed later, a republish: Kafka
+    orders a partition, not a replay) is kept in ``alert_resolutions`` until the alert arrives
+    (:func:`insert_alerts`), so the facts do not depend on which of the two was read first."""
     if not rows:
         return []
     result = await session.execute(
         text(
             """
-            UPDATE alerts a SET resolved = true, dismissed = a.dismissed OR t.dismissed
-            FROM unnest(CAST(:ids AS text[]), CAST(:dis AS boolean[])) AS t(alert_id, dismissed)
-            WHERE a.alert_id = t.alert_id
-            RETURNING a.account_id, a.day
+            WITH t AS (
+                SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:dis AS boolean[])) AS t(alert_id, dismissed)
+            ), up AS (
+                UPDATE alerts a SET resolved = true, dismissed = a.dismissed OR t.dismissed
+                FROM t WHERE a.alert_id = t.alert_id
+                RETURNING a.alert_id, a.account_id, a.day
+            ), early AS (
+                INSERT INTO alert_resolutions AS r (alert_id, dismissed)
+                SELECT t.alert_id, t.dismissed FROM t WHERE t.alert_id NOT IN (SELECT alert_id FROM up)
+                ON CONFLICT (alert_id) DO UPDATE SET dismissed = r.dismissed OR excluded.dismissed
+            )
+            SELECT account_id, day FROM up
             """
         ),
         {"ids": [r[0] for r in rows], "dis": [r[1] for r in rows]},
