@@ -6,8 +6,9 @@ or an outbox republished after a broker loss puts an event behind others that ha
 consumer ends with must not depend on which of two events it read first:
 
 * an ``AlertResolved`` read before its ``AlertRaised`` (the raise dead-lettered and replayed after the fix):
-  scoring counted the dismissed alert as a violation, while a rebuild reading them in order did not (found
-  by this round).
+  notify opened a case for an alert already dismissed, sent its notice and counted it on the unit's 2/4/6
+  ladder, and the case never closed; scoring counted the dismissed alert as a violation, while a rebuild
+  reading them in order did not (found by this round).
 """
 
 from __future__ import annotations
@@ -205,3 +206,39 @@ async def test_scoring_counts_an_alert_dismissed_before_it_was_read_raised_as_di
         assert days[reversed_] == (1, 0, 1), "the dismissed alert counted as a violation"
         left = await scoring.sql("SELECT count(*) FROM alert_resolutions")
         assert left[0][0] == 0, "a resolution kept after its alert arrived"
+
+
+# ---------------------------------------------------------------------------------------------- notify
+
+
+async def test_notify_opens_no_case_for_an_alert_dismissed_before_it_was_read_raised(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    """Dismissed, then raised: no case, no notice, nothing on the ladder. Cleared, then raised: the case opens
+    knowing its alert is resolved, and closes once the report is accepted, as in the usual order."""
+    account = str(uuid.uuid4())
+    dismissed, cleared = raised(account), raised(account, rule=AlertRule.INTERACTION_OFF)
+    async with running(infra, "notify") as notify:
+        await notify.handled(
+            await notify.publish(
+                [resolved(dismissed, AlertResolution.DISMISSED), resolved(cleared, AlertResolution.CLEARED)]
+            )
+        )
+        await notify.handled(await notify.publish([dismissed, cleared]))
+        cases = {
+            r[0]: tuple(r[1:])
+            for r in await notify.sql(
+                "SELECT alert_id, state, alert_resolution FROM cases WHERE account_id = :a", a=account
+            )
+        }
+        assert dismissed.alert_id not in cases, "a case (and its notice) for an alert already dismissed"
+        assert cases == {cleared.alert_id: ("open", "cleared")}, cases
+        notices = await notify.sql(
+            "SELECT count(*) FROM deliveries WHERE kind = 'notice' AND payload->>'account_id' = :a", a=account
+        )
+        assert notices[0][0] == 1  # the cleared alert's case only
+        ladder = await notify.sql(
+            "SELECT COALESCE(sum(count), 0) FROM ladder_counters WHERE unit_id = :u",
+            u=dismissed.unit_id,
+        )
+        assert ladder[0][0] == 1, "the dismissed alert counted on the unit's 2/4/6 ladder"

@@ -160,6 +160,18 @@ class CaseRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
+class EarlyResolution(Base):
+    """The monitor's resolution of an alert read before the alert itself (its raise dead-lettered and
+    replayed, a republish): the case the alert opens later takes it (or, for a false alarm, never opens).
+    Kept for the delivery retention period (a warning's resolution opens nothing and is never taken)."""
+
+    __tablename__ = "alert_resolutions"
+
+    alert_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    resolution: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class ReportRow(Base):
     """A rectification report (整改报告) signed by the unit's principal and sealed."""
 

@@ -68,9 +68,9 @@ async def sweep(
     async with sessions() as session, session.begin():
         result.listed = await closure.list_quarter(session, previous, now=now)
     async with sessions() as session, session.begin():
-        result.purged = await channels_repo.purge_delivered(
-            session, before=now - timedelta(days=delivery_retention_days)
-        )
+        before = now - timedelta(days=delivery_retention_days)
+        result.purged = await channels_repo.purge_delivered(session, before=before)
+        await cases_repo.purge_early_resolutions(session, before=before)
     return result
 
 

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_notify.cases.domain import Case, CaseState
 from govmedia_notify.cases.mapping import apply_to_rows, to_domain
-from govmedia_notify.models import AttachmentRow, CaseRow, ReportRow
+from govmedia_notify.models import AttachmentRow, CaseRow, EarlyResolution, ReportRow
 
 
 async def load(
@@ -46,6 +46,30 @@ async def save(session: AsyncSession, case: Case, row: CaseRow | None, reports: 
 
 async def case_exists_for_alert(session: AsyncSession, alert_id: str) -> bool:
     return (await session.execute(select(CaseRow.id).where(CaseRow.alert_id == alert_id))).first() is not None
+
+
+async def remember_early_resolution(
+    session: AsyncSession, alert_id: str, resolution: str, *, now: datetime
+) -> None:
+    """Keep the resolution of an alert no case is known for: the alert may be read after it."""
+    stmt = insert(EarlyResolution).values(alert_id=alert_id, resolution=resolution, received_at=now)
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=[EarlyResolution.alert_id]))
+
+
+async def take_early_resolution(session: AsyncSession, alert_id: str) -> str | None:
+    """The resolution read before the alert, removed; None when there was none."""
+    stmt = (
+        delete(EarlyResolution)
+        .where(EarlyResolution.alert_id == alert_id)
+        .returning(EarlyResolution.resolution)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def purge_early_resolutions(session: AsyncSession, *, before: datetime) -> int:
+    """Forget resolutions no alert came for since ``before`` (those of warnings, which open no case)."""
+    result = await session.execute(delete(EarlyResolution).where(EarlyResolution.received_at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def open_case_ids_for_alert(session: AsyncSession, alert_id: str) -> list[str]:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
-from govmedia_common.events.monitor import AlertRaised, AlertResolved
+from govmedia_common.events.monitor import AlertRaised, AlertResolution, AlertResolved
 from govmedia_common.events.outbox import write_recorded
 from govmedia_common.ids import new_id
 from govmedia_common.scoping import can_see, sees_only_own_unit
@@ -128,14 +128,29 @@ async def _calendar_ready(
 async def open_case(
     session: AsyncSession, alert: AlertRaised, *, now: datetime, calendar: WorkCalendar
 ) -> Case | None:
-    """Open the case of a violation alert (once per alert): notice, deadline, ladder step."""
+    """Open the case of a violation alert (once per alert): notice, deadline, ladder step.
+
+    The alert's resolution may have been read first (its raise dead-lettered and replayed, a republish):
+    a false alarm then opens nothing (no notice, nothing on the ladder); another resolution is recorded on
+    the case as it opens, so the case closes once its report is accepted, as in the usual order.
+    """
+    early = await repo.take_early_resolution(session, alert.alert_id)
     if not opens_case(alert) or await repo.case_exists_for_alert(session, alert.alert_id):
+        return None
+    resolution = AlertResolution(early) if early is not None else None
+    if resolution is not None and resolution.false_alarm:
+        log.info(
+            "no case for an alert resolved as a false alarm before it was read",
+            extra={"alert_id": alert.alert_id, "resolution": early},
+        )
         return None
     rules = await directory.rules_for(session, alert.region_code)
     await _calendar_ready(session, calendar, local(now).date(), rules)
     year = ladder_year(local(alert.occurred_at).date(), rules)
     count = await ladder_repo.count_violation(session, alert.unit_id, year)
     case = Case.open(alert, now=now, rules=rules, calendar=calendar, ladder_year=year, ladder_ordinal=count)
+    if resolution is not None:
+        case.alert_resolved(resolution, now=now)
     await _commit(session, case, None, [])
     p = await parties(session, case)
     text = messages.notice(p.account_name, p.unit_name, case.rule, case.severity, case.rectify_by)
@@ -150,6 +165,10 @@ async def alert_resolved(session: AsyncSession, event: AlertResolved, *, now: da
     """The monitor resolved an alert: the case closes if its report was accepted, or if dismissed."""
     ids = await repo.open_case_ids_for_alert(session, event.alert_id)
     if not ids:
+        # No case (yet): the alert may be read after its resolution, and must then find it. A warning
+        # replaced by its violation ('escalated') opens nothing, whatever the order.
+        if event.resolution is not AlertResolution.ESCALATED:
+            await repo.remember_early_resolution(session, event.alert_id, str(event.resolution), now=now)
         return None
     loaded = await repo.load(session, ids[0], lock=True)
     assert loaded is not None
