@@ -8,7 +8,9 @@ consumer ends with must not depend on which of two events it read first:
 * an ``AlertResolved`` read before its ``AlertRaised`` (the raise dead-lettered and replayed after the fix):
   notify opened a case for an alert already dismissed, sent its notice and counted it on the unit's 2/4/6
   ladder, and the case never closed; scoring counted the dismissed alert as a violation, while a rebuild
-  reading them in order did not (found by this round).
+  reading them in order did not (found by this round);
+* a ``PostOverridden`` read before the monitor knew the account (no order across topics): dead-lettered
+  after three quick tries, so the ``override`` alert was never raised (found by this round).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from govmedia_common.envelope import wrap
 from govmedia_common.events.base import Event
 from govmedia_common.events.monitor import AlertClass, AlertRaised, AlertResolution, AlertResolved
 from govmedia_common.events.registry import AccountOpened, AccountSnapshot, AccountStatus, AttentionTier
+from govmedia_common.events.review import FindingCategory, PostOverridden
 from govmedia_common.events.types import AlertRule, AlertSeverity, Platform
 from govmedia_common.kafka import make_producer
 from govmedia_common.keys import SigningKey, jwks
@@ -45,6 +48,7 @@ pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
 DAY = date(2026, 11, 18)
 REGION = "331004"
+HASH = "sha256:" + "cd" * 32
 INBOX = "SELECT count(*) FROM inbox WHERE event_id = ANY(CAST(:ids AS text[]))"
 
 
@@ -242,3 +246,29 @@ async def test_notify_opens_no_case_for_an_alert_dismissed_before_it_was_read_ra
             u=dismissed.unit_id,
         )
         assert ladder[0][0] == 1, "the dismissed alert counted on the unit's 2/4/6 ladder"
+
+
+# ---------------------------------------------------------------------------------------------- monitor
+
+
+async def test_monitor_raises_an_override_read_before_its_account_once_the_account_arrives(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    """No order across topics: the review's PostOverridden may be read before the registry's AccountOpened.
+    It must wait for the account, not be dead-lettered; the alert is raised once the account is known."""
+    account = str(uuid.uuid4())
+    override = PostOverridden(
+        occurred_at=NOW, account_id=account, post_id=str(uuid.uuid4()), approver_id=str(uuid.uuid4()),
+        approver_name="终审人", reason="已核实，内容属实", content_hash=HASH,
+        blocking_categories=(FindingCategory.SERIOUS_EXPRESSION_ERROR,),
+    )  # fmt: skip
+    async with running(infra, "monitor") as monitor:
+        first = await monitor.publish([override])
+        await monitor.handled(first)  # handled (kept), not dead-lettered after its retries
+        alerts = "SELECT count(*) FROM alerts WHERE account_id = :a AND rule = 'override'"
+        assert (await monitor.sql(alerts, a=account))[0][0] == 0  # nothing to raise it on yet
+        await monitor.handled(await monitor.publish([opened(account)]))
+        assert (await monitor.sql(alerts, a=account))[0][0] == 1, "the override alert was never raised"
+        await monitor.publish([override])  # the same fact again (another id, a republish): still one alert
+        await monitor.handled(await monitor.publish([opened(account)]))
+        assert (await monitor.sql(alerts, a=account))[0][0] == 1

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,7 +38,7 @@ from govmedia_common.events import (
     WorkCalendarLoaded,
 )
 from govmedia_monitor.alerts import service as alerts
-from govmedia_monitor.models import Account, ApprovedPost, LexiconList, RegionSettings
+from govmedia_monitor.models import Account, ApprovedPost, LexiconList, PendingOverride, RegionSettings
 from govmedia_monitor.observations.interactions import set_interaction
 from govmedia_monitor.observations.matching import similarity_form
 from govmedia_monitor.observations.service import rematch_account
@@ -117,6 +117,43 @@ async def on_account_event(event: AccountEvent, ctx: MessageContext | None, sess
         snapshots.extend(event.merged_accounts)
     for snap in snapshots:
         await upsert_account(session, snap, event.occurred_at, effective_on)
+        await raise_pending_overrides(session, snap.account_id)
+
+
+# The account consumer and the post consumer run in transactions of their own: without a lock, an override
+# could find no account (not committed yet) while the account's handler found no pending override (not
+# committed yet), and the alert was never raised. Both take this lock on the account first.
+_ACCOUNT_LOCK = 0x6D6F6E61  # "mona": two-key advisory locks (namespace, hashtext(account_id))
+
+
+async def lock_account(session: AsyncSession, account_id: str) -> None:
+    """A transaction-level lock on one account id, shared by the handlers that must see each other's rows."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:ns, hashtext(:a))"), {"ns": _ACCOUNT_LOCK, "a": account_id}
+    )
+
+
+async def raise_pending_overrides(session: AsyncSession, account_id: str) -> None:
+    """Raise the ``override`` alerts of the account's posts whose PostOverridden was read before it."""
+    await lock_account(session, account_id)
+    pending = (
+        await session.execute(
+            delete(PendingOverride)
+            .where(PendingOverride.account_id == account_id)
+            .returning(PendingOverride.post_id, PendingOverride.detail, PendingOverride.occurred_at)
+        )
+    ).all()
+    account = await session.get(Account, account_id) if pending else None
+    for post_id, detail, occurred_at in sorted(pending, key=lambda p: (p.occurred_at, p.post_id)):
+        if account is not None:
+            await alerts.raise_alert(
+                session,
+                account=account,
+                rule=AlertRule.OVERRIDE,
+                period=post_id,
+                detail=detail,
+                at=occurred_at,
+            )
 
 
 async def on_region_settings(
@@ -205,25 +242,38 @@ async def on_post_published(event: PostPublished, ctx: MessageContext | None, se
 async def on_post_overridden(
     event: PostOverridden, ctx: MessageContext | None, session: AsyncSession
 ) -> None:
-    """A final approver approved over a blocking finding: an alert, once per post."""
-    account = (
-        await session.execute(select(Account).where(Account.account_id == event.account_id))
-    ).scalar_one_or_none()
+    """A final approver approved over a blocking finding: an alert, once per post.
+
+    The review's event may be read before the registry's account (no order across topics, a consumer
+    catching up): it then waits in ``pending_overrides`` and the alert is raised when the account arrives
+    (:func:`raise_pending_overrides`), instead of failing until it is dead-lettered.
+    """
+    detail = {
+        "post_id": event.post_id,
+        "approver_id": event.approver_id,
+        "approver_name": event.approver_name,
+        "reason": event.reason,
+        "blocking_categories": [str(c) for c in event.blocking_categories],
+        "content_hash": event.content_hash,
+    }
+    await lock_account(session, event.account_id)
+    account = await session.get(Account, event.account_id)
     if account is None:
-        raise LookupError(f"account {event.account_id} is not projected yet; retry after its registry events")
+        log.info(
+            "an override read before its account: raised when the account arrives",
+            extra={"account_id": event.account_id, "post_id": event.post_id},
+        )
+        pending = insert(PendingOverride).values(
+            post_id=event.post_id, account_id=event.account_id, detail=detail, occurred_at=event.occurred_at
+        )
+        await session.execute(pending.on_conflict_do_nothing(index_elements=["post_id"]))
+        return
     await alerts.raise_alert(
         session,
         account=account,
         rule=AlertRule.OVERRIDE,
         period=event.post_id,
-        detail={
-            "post_id": event.post_id,
-            "approver_id": event.approver_id,
-            "approver_name": event.approver_name,
-            "reason": event.reason,
-            "blocking_categories": [str(c) for c in event.blocking_categories],
-            "content_hash": event.content_hash,
-        },
+        detail=detail,
         at=event.occurred_at,
     )
 

@@ -58,6 +58,17 @@ class Account(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class PendingOverride(Base):
+    """A ``PostOverridden`` read before the registry's account (no order across topics): its ``override``
+    alert is raised when the account arrives."""
+
+    __tablename__ = "pending_overrides"
+    post_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text, index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column()
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ApprovedPost(Base):
     """A post the review approved (and maybe published): what observed posts are matched against."""
 
