@@ -283,12 +283,27 @@ class Dispatcher:
             ready.append(delivery)
         return ready
 
+    def deadline(self, channel: str) -> float:
+        """Seconds one delivery's whole exchange may take: the channel's timeout, and at most half the lease.
+
+        httpx's and aiosmtplib's timeouts bound each read or write, not the exchange: a receiver answering a
+        byte at a time held the batch (all its outcomes unrecorded) past its lease, and another dispatcher
+        claimed and sent it again, healthy receivers included.
+        """
+        s = self.settings
+        timeout = s.smtp_timeout_seconds if channel == Channel.EMAIL else s.webhook_timeout_seconds
+        return min(timeout, s.delivery_lease_seconds / 2)
+
     async def _send(self, delivery: Delivery, secret: str | None) -> str | None:
         sender = self.senders.get(delivery.channel)
         if sender is None:
             return f"no sender for channel {delivery.channel}"
+        deadline = self.deadline(delivery.channel)
         try:
-            await sender.send(delivery, secret)
+            async with asyncio.timeout(deadline):
+                await sender.send(delivery, secret)
+        except TimeoutError:
+            return f"{delivery.recipient}: timed out: no complete answer within {deadline:g} s"[:2000]
         except DeliveryFailed as exc:
             return str(exc)[:2000]
         except Exception as exc:  # a bug in one adapter must not stop the others
