@@ -24,6 +24,7 @@ from tests.hostile.harness import (
     service_settings_for,
     serving,
 )
+from tests.hostile.supervision import Supervision, serve_supervision
 
 
 @contextlib.asynccontextmanager
@@ -74,4 +75,11 @@ async def served(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Ser
 async def served_registry(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Served]:
     """Only the registry on a socket (``review_url`` is empty)."""
     async with _serve(infra, with_review=False) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+async def supervision(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[Supervision]:
+    """Monitor, notify and scoring on sockets (a fresh trio per test module)."""
+    async with serve_supervision(infra) as s:
         yield s

@@ -80,7 +80,7 @@ async def test_the_metric_ingest_guard_measures_each_record_exactly_as_the_relay
     now = monitor.clock.now()
 
     def snapshot(hours: int) -> list[s.MetricSnapshotIn]:
-        at = now + timedelta(hours=hours)  # same shape, same size: only the instant differs
+        at = now - timedelta(hours=hours)  # same shape, same size: only the instant differs
         return [s.MetricSnapshotIn(account_id=account, platform_post_id="wx-7", taken_at=at, reads=1)]
 
     async with monitor.sessions() as session, session.begin():

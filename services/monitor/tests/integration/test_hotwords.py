@@ -25,6 +25,7 @@ POSTS = [
 async def test_hot_words_of_a_region_come_from_its_subtree_with_trend_and_an_event_per_region(monitor):
     luqiao = await monitor.account(region="331004")
     hangzhou = await monitor.account(region="330102")
+    monitor.clock.set(datetime(2025, 9, 10, 20, tzinfo=SHANGHAI))  # the posts are observed as they come
     for i, text in enumerate(POSTS):
         at = datetime(2025, 9, 8 + i % 3, 10, tzinfo=SHANGHAI)
         await monitor.observe(luqiao, text, post_id=f"wx-{i}", at=at)

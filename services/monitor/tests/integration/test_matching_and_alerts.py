@@ -167,7 +167,15 @@ async def test_an_account_the_monitor_does_not_know_is_refused_as_unknown_accoun
         )
         problem = r.json()
         assert r.status_code == 422 and problem["code"] == "unknown-account", (path, problem)
-        assert problem["errors"] == [{"index": 1, "code": "unknown-account", "message": ANY}]
+        assert problem["errors"] == [
+            {
+                "index": 1,
+                "location": "body.items.1.account_id",
+                "code": "unknown-account",
+                "message": ANY,
+                "type": "unknown-account",
+            }
+        ]
 
     # An account known elsewhere is refused exactly as one that does not exist: the answer must not tell a
     # client outside its region that the account exists (as the review answers).

@@ -25,7 +25,7 @@ async def test_sql_built_metrics_events_validate_and_carry_the_same_headers_as_a
         s.MetricSnapshotIn(
             account_id=account, platform_post_id="wx-1", taken_at=now, reads=120, watching=4, likes=9
         ),
-        s.MetricSnapshotIn(account_id=account, taken_at=now + timedelta(hours=1), followers=5321),
+        s.MetricSnapshotIn(account_id=account, taken_at=now - timedelta(hours=1), followers=5321),
     ]
     async with monitor.sessions() as session, session.begin():
         report = await metrics.ingest_metrics(session, items, channel=IngestChannel.FILE_IMPORT, now=now)

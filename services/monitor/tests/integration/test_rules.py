@@ -147,6 +147,7 @@ async def test_unanswered_messages_count_working_days_across_the_national_day_ho
     # Received on Tuesday 30 September 2025; 1–8 October are holidays, Saturday 11 October is a working day.
     account = await monitor.account()
     received = at(date(2025, 9, 30), 16)
+    monitor.clock.set(received)
     r = await monitor.connector.post(
         "/v1/messages",
         json={
@@ -173,6 +174,7 @@ async def test_unanswered_messages_count_working_days_across_the_national_day_ho
     [violation] = await monitor.alerts(account, "message_unanswered")
     assert (violation.severity, violation.detail["workdays_unanswered"]) == ("violation", 15)
 
+    monitor.clock.set(at(date(2025, 10, 28), 17))
     r = await monitor.connector.post(
         "/v1/replies",
         json={
@@ -196,6 +198,7 @@ async def test_interaction_switched_off_is_a_violation_until_it_is_switched_on(m
     [off] = await monitor.alerts(account, "interaction_off")
     assert (off.severity, off.alert_class, off.period) == ("violation", "interaction", "2025-09-01")
 
+    monitor.clock.set(at(D0 + timedelta(days=2)))
     r = await monitor.connector.post(
         "/v1/interaction",
         json={"account_id": account, "enabled": True, "at": at(D0 + timedelta(days=2)).isoformat()},

@@ -46,7 +46,12 @@ def _parse_bulk(model: type[M], body: s.Bulk) -> list[M]:
         return _list_of(model).validate_python(body.items)
     except ValidationError as exc:
         errors = [
-            {"index": e["loc"][0], "field": ".".join(map(str, e["loc"][1:])), "message": e["msg"]}
+            {
+                "location": ".".join(map(str, ("body.items", *e["loc"]))),
+                "index": e["loc"][0],
+                "field": ".".join(map(str, e["loc"][1:])),
+                "message": e["msg"],
+            }
             for e in exc.errors()
         ]
     raise DomainError(
@@ -58,7 +63,14 @@ def _parse_bulk(model: type[M], body: s.Bulk) -> list[M]:
 
 
 async def _ingest(
-    fn: IngestFn, session: AsyncSession, principal: Principal, rt: Runtime, items: Sequence[Any], **extra: Any
+    fn: IngestFn,
+    session: AsyncSession,
+    principal: Principal,
+    rt: Runtime,
+    items: Sequence[Any],
+    *,
+    bulk: bool = False,
+    **extra: Any,
 ) -> s.IngestReport:
     report = await fn(
         session,
@@ -68,9 +80,14 @@ async def _ingest(
         may_see=principal.can_see_region,
         **extra,
     )
-    if report.rejected and len(items) == 1:
+    if report.rejected and not bulk:
         index, reason = report.rejected[0]
-        raise DomainError(ErrorKind.UNPROCESSABLE, report.code(index), reason)
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE,
+            report.code(index),
+            reason,
+            errors=[_refused(report, index, reason, "body")],
+        )
     if report.rejected:
         # All or nothing: the transaction rolls back with the error. Every item refused for the same cause
         # with its own problem type (an unknown account) gives the request that type.
@@ -78,10 +95,24 @@ async def _ingest(
         raise DomainError(
             ErrorKind.UNPROCESSABLE,
             codes.pop() if len(codes) == 1 and ITEM_REFUSED not in codes else "items-refused",
-            f"{len(report.rejected)} of {len(items)} items were refused; nothing was stored.",
-            errors=[{"index": i, "code": report.code(i), "message": r} for i, r in report.rejected[:100]],
+            f"{len(report.rejected)} of {len(items)} items were refused; nothing was stored. The first, item "
+            f"{report.rejected[0][0]}: {report.rejected[0][1]}.",
+            errors=[
+                {"index": i, **_refused(report, i, r, f"body.items.{i}")} for i, r in report.rejected[:100]
+            ],
         )
     return report.out()
+
+
+def _refused(report: Report, index: int, reason: str, at: str) -> dict[str, Any]:
+    """One refused item as an entry of a problem's ``errors``: where (the field when it is about one)."""
+    field = report.field_of(index)
+    return {
+        "location": f"{at}.{field}" if field else at,
+        "code": report.code(index),
+        "message": reason,
+        "type": report.code(index),
+    }
 
 
 # ------------------------------------------------------------------------------------------------ ingest
@@ -103,7 +134,9 @@ async def post_observed_bulk(
     body: s.Bulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
 ) -> s.IngestReport:
     items = _parse_bulk(s.ObservedPostIn, body)
-    return await _ingest(observations.ingest_posts, session, principal, rt, items, checker=checker(rt))
+    return await _ingest(
+        observations.ingest_posts, session, principal, rt, items, bulk=True, checker=checker(rt)
+    )
 
 
 @router.post(
@@ -121,9 +154,8 @@ async def post_metrics(
 async def post_metrics_bulk(
     body: s.Bulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
 ) -> s.IngestReport:
-    return await _ingest(
-        metrics.ingest_metrics, session, principal, rt, _parse_bulk(s.MetricSnapshotIn, body)
-    )
+    items = _parse_bulk(s.MetricSnapshotIn, body)
+    return await _ingest(metrics.ingest_metrics, session, principal, rt, items, bulk=True)
 
 
 @router.post(
@@ -141,7 +173,8 @@ async def post_message(
 async def post_messages_bulk(
     body: s.Bulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
 ) -> s.IngestReport:
-    return await _ingest(interactions.ingest_messages, session, principal, rt, _parse_bulk(s.MessageIn, body))
+    items = _parse_bulk(s.MessageIn, body)
+    return await _ingest(interactions.ingest_messages, session, principal, rt, items, bulk=True)
 
 
 @router.post(
@@ -157,7 +190,8 @@ async def post_reply(
 async def post_replies_bulk(
     body: s.Bulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
 ) -> s.IngestReport:
-    return await _ingest(interactions.ingest_replies, session, principal, rt, _parse_bulk(s.ReplyIn, body))
+    items = _parse_bulk(s.ReplyIn, body)
+    return await _ingest(interactions.ingest_replies, session, principal, rt, items, bulk=True)
 
 
 @router.post(

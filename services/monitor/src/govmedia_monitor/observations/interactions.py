@@ -27,7 +27,16 @@ from govmedia_common.workdays import SHANGHAI
 from govmedia_monitor import schemas as s
 from govmedia_monitor.alerts import service as alerts
 from govmedia_monitor.models import Account, InteractionSwitch, Message
-from govmedia_monitor.observations.service import RegionFilter, Report, known_accounts, split_known
+from govmedia_monitor.observations.service import (
+    ITEM_REFUSED,
+    RegionFilter,
+    Report,
+    known_accounts,
+    refuse_future,
+    split_known,
+)
+
+ANSWERED_BEFORE_RECEIVED = "answered-before-received"
 
 # ---------------------------------------------------------------------------------------------- messages
 
@@ -42,8 +51,9 @@ async def ingest_messages(
 ) -> Report:
     """Store new public messages (one statement) and announce each with ``MessageReceived``."""
     report = Report()
+    future = refuse_future(items, "received_at", now, report)
     accounts = await known_accounts(session, [i.account_id for i in items])
-    kept = [it for _, it in split_known(items, accounts, report, may_see)]
+    kept = [it for _, it in split_known(items, accounts, report, may_see, future)]
     if not kept:
         return report
     rows = [
@@ -102,22 +112,33 @@ async def ingest_replies(
 ) -> Report:
     """Record answers (one statement); an answered message's unanswered alert resolves at once."""
     report = Report()
+    future = refuse_future(items, "answered_at", now, report)
     keys = {(i.account_id, i.message_id) for i in items}
-    known = set(
-        (
-            await session.execute(
-                select(Message.account_id, Message.message_id).where(
-                    Message.message_id.in_({k[1] for k in keys}), Message.account_id.in_({k[0] for k in keys})
-                )
+    received = {
+        (r.account_id, r.message_id): r.received_at
+        for r in await session.execute(
+            select(Message.account_id, Message.message_id, Message.received_at).where(
+                Message.message_id.in_({k[1] for k in keys}), Message.account_id.in_({k[0] for k in keys})
             )
-        ).tuples()
-    )
+        )
+    }
     kept = []
     for i, it in enumerate(items):
-        if (it.account_id, it.message_id) in known:
-            kept.append(it)
+        if i in future:
+            continue
+        at = received.get((it.account_id, it.message_id))
+        if at is None:
+            reason = f"unknown message {it.message_id} of account {it.account_id}"
+            report.refuse(i, ITEM_REFUSED, reason, "message_id")
+        elif it.answered_at < at:
+            reason = (
+                f"answered_at {it.answered_at.isoformat()} lies before the message was received "
+                f"({at.isoformat()}): an answer follows its message"
+            )
+            report.refuse(i, ANSWERED_BEFORE_RECEIVED, reason, "answered_at")
         else:
-            report.rejected.append((i, f"unknown message {it.message_id} of account {it.account_id}"))
+            kept.append(it)
+    report.rejected.sort()
     if not kept:
         return report
     answered = (
@@ -165,8 +186,9 @@ async def ingest_interaction(
 ) -> Report:
     """Record interaction switches; the newest observation decides the account's state."""
     report = Report()
+    future = refuse_future(items, "at", now, report)
     accounts = await known_accounts(session, [i.account_id for i in items])
-    kept = [it for _, it in split_known(items, accounts, report, may_see)]
+    kept = [it for _, it in split_known(items, accounts, report, may_see, future)]
     if not kept:
         return report
     rows = [

@@ -28,7 +28,14 @@ from govmedia_common.events.outbox import (
 from govmedia_common.outbox import max_event_bytes
 from govmedia_monitor import schemas as s
 from govmedia_monitor.alerts import service as alerts
-from govmedia_monitor.observations.service import RegionFilter, Report, account_regions, split_known
+from govmedia_monitor.observations.service import (
+    CLOCK_SKEW,
+    RegionFilter,
+    Report,
+    account_regions,
+    refuse_future,
+    split_known,
+)
 
 
 def _metrics_sql(*, measured: bool) -> TextClause:
@@ -146,10 +153,15 @@ async def ingest_metrics(
     report = Report()
     ids = {i.account_id for i in items}
     regions = await account_regions(session, list(ids))
-    if len(regions) == len(ids) and (may_see is None or all(map(may_see, set(regions.values())))):
-        kept = items  # every account known and visible (the usual batch): nothing to sort out per item
+    if (
+        len(regions) == len(ids)
+        and (may_see is None or all(map(may_see, set(regions.values()))))
+        and max(map(attrgetter("taken_at"), items)) <= now + CLOCK_SKEW
+    ):
+        kept = items  # every account known and visible, nothing ahead (the usual batch): nothing to sort out
     else:
-        kept = [it for _, it in split_known(items, regions, report, may_see)]
+        future = refuse_future(items, "taken_at", now, report)
+        kept = [it for _, it in split_known(items, regions, report, may_see, future)]
     if not kept:
         return report
     template = MetricsObserved(

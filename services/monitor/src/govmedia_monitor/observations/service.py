@@ -51,6 +51,12 @@ CANDIDATE_WINDOW = timedelta(days=365)
 # its own, as in the review, so a client can tell "retry once the registry's event arrived" from the rest.
 UNKNOWN_ACCOUNT = "unknown-account"
 ITEM_REFUSED = "item-refused"
+INSTANT_IN_FUTURE = "instant-in-future"
+
+# How far after the service clock an item's instant may lie: the clocks of platforms and connectors differ
+# from ours by seconds or minutes. Anything later is a wrong date (2052 for 2025) or a local time sent with
+# the wrong zone, and believed it would hide an account's silence behind a post "published" in the future.
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 @dataclass
@@ -62,10 +68,21 @@ class Report:
     duplicates: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
     codes: dict[int, str] = field(default_factory=dict)
+    fields: dict[int, str] = field(default_factory=dict)
 
     def code(self, index: int) -> str:
         """The problem type of the refused item at ``index``."""
         return self.codes.get(index, ITEM_REFUSED)
+
+    def field_of(self, index: int) -> str | None:
+        """The field of the item at ``index`` its refusal is about (None: the item as a whole)."""
+        return self.fields.get(index)
+
+    def refuse(self, index: int, code: str, reason: str, field: str | None = None) -> None:
+        self.rejected.append((index, reason))
+        self.codes[index] = code
+        if field:
+            self.fields[index] = field
 
     def out(self) -> s.IngestReport:
         return s.IngestReport(
@@ -120,16 +137,40 @@ class SettingsCache:
 RegionFilter = Callable[[str], bool] | None
 
 
+def refuse_future(items: Sequence[Any], instant: str, now: datetime, report: Report) -> frozenset[int]:
+    """Indexes of the items whose ``instant`` lies after the service clock (beyond :data:`CLOCK_SKEW`);
+    each goes to ``report.rejected`` naming the field."""
+    latest = now + CLOCK_SKEW
+    refused = []
+    for i, item in enumerate(items):
+        at: datetime = getattr(item, instant)
+        if at > latest:
+            refused.append(i)
+            report.refuse(
+                i,
+                INSTANT_IN_FUTURE,
+                f"{instant} {at.isoformat()} lies in the future (the service clock reads "
+                f"{now.isoformat(timespec='seconds')}): check the date and the time zone (+08:00 for "
+                "Beijing time)",
+                instant,
+            )
+    return frozenset(refused)
+
+
 def split_known(
     items: Sequence[Any],
     accounts: Mapping[str, Account] | Mapping[str, str],
     report: Report,
     may_see: RegionFilter,
+    refused: frozenset[int] = frozenset(),
 ) -> list[tuple[int, Any]]:
-    """Items of known accounts in the caller's region; the others go to ``report.rejected``."""
+    """Items of known accounts in the caller's region; the others go to ``report.rejected`` (the items at
+    ``refused`` are there already)."""
     kept = []
     visible: dict[str, bool] = {}  # per region: a bulk request has thousands of items and a few regions
     for i, item in enumerate(items):
+        if i in refused:
+            continue
         account = accounts.get(item.account_id)
         if account is None:
             seen = False
@@ -145,8 +186,8 @@ def split_known(
             continue
         # One answer for an account that does not exist and one outside the caller's region: the answer
         # must not tell a client that an account exists elsewhere (the review answers the same way).
-        report.rejected.append((i, unknown_account_message(item.account_id)))
-        report.codes[i] = UNKNOWN_ACCOUNT
+        report.refuse(i, UNKNOWN_ACCOUNT, unknown_account_message(item.account_id), "account_id")
+    report.rejected.sort()
     return kept
 
 
@@ -171,8 +212,9 @@ async def ingest_posts(
 ) -> Report:
     """Store new observed posts, match each to an approved post, raise what the match or check implies."""
     report = Report()
+    future = refuse_future(items, "published_at", now, report)
     accounts = await known_accounts(session, [i.account_id for i in items])
-    kept = split_known(items, accounts, report, may_see)
+    kept = split_known(items, accounts, report, may_see, future)
     if not kept:
         return report
     rows = [

@@ -31,7 +31,18 @@ async def run_sweep(body: s.SweepIn, session: SessionDep, principal: Reader, rt:
         raise DomainError(
             ErrorKind.FORBIDDEN, "sweep-forbidden", "Running sweeps needs monitor:write or an office admin."
         )
-    as_of = body.as_of or rt.clock.today()
+    today = rt.clock.today()
+    as_of = body.as_of or today
+    if as_of > today:
+        # Judged as of a day that has not come, every account would be silent until then: the sweep would
+        # raise 未更新 alerts (and notify open cases) for silences that have not happened.
+        message = f"{as_of} has not come yet (today is {today}): a sweep runs for today or a past day"
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE,
+            "as-of-in-future",
+            message,
+            errors=[{"location": "body.as_of", "message": message, "type": "as_of_in_future"}],
+        )
     result = await sweeps.run(session, as_of=as_of, now=rt.clock.now())
     return s.SweepOut(
         as_of=result.as_of,
