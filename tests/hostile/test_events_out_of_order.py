@@ -34,7 +34,16 @@ from govmedia_common.envelope import wrap
 from govmedia_common.events.base import Event
 from govmedia_common.events.monitor import AlertClass, AlertRaised, AlertResolution, AlertResolved
 from govmedia_common.events.registry import AccountOpened, AccountSnapshot, AccountStatus, AttentionTier
-from govmedia_common.events.review import FindingCategory, PostOverridden
+from govmedia_common.events.review import (
+    FindingCategory,
+    FindingSeverity,
+    PostChecked,
+    PostKind,
+    PostOverridden,
+    PostPublished,
+    PostSubmitted,
+    ReviewerSignature,
+)
 from govmedia_common.events.types import AlertRule, AlertSeverity, Platform
 from govmedia_common.kafka import make_producer
 from govmedia_common.keys import SigningKey, jwks
@@ -210,6 +219,58 @@ async def test_scoring_counts_an_alert_dismissed_before_it_was_read_raised_as_di
         assert days[reversed_] == (1, 0, 1), "the dismissed alert counted as a violation"
         left = await scoring.sql("SELECT count(*) FROM alert_resolutions")
         assert left[0][0] == 0, "a resolution kept after its alert arrived"
+
+
+def review_post(account_id: str, *, serious: int, ordinary: int) -> tuple[Event, Event, Event]:
+    """A post as the review announces it: submitted (original), machine-checked, published."""
+    post_id, t = str(uuid.uuid4()), datetime(DAY.year, DAY.month, DAY.day, 9, tzinfo=SHANGHAI)
+    signatures = tuple(
+        ReviewerSignature(level=n, reviewer_id=str(uuid.uuid4()), reviewer_name=name, reviewed_at=t)
+        for n, name in ((1, "甲"), (2, "乙"))
+    )
+    return (
+        PostSubmitted(
+            occurred_at=t, account_id=account_id, post_id=post_id, title="通知", content_hash=HASH,
+            kind=PostKind.ORIGINAL, review_levels=2, submitted_by=str(uuid.uuid4()), revision=1,
+        ),
+        PostChecked(
+            occurred_at=t, account_id=account_id, post_id=post_id, content_hash=HASH,
+            findings_total=serious + ordinary, by_category={
+                FindingCategory.SERIOUS_EXPRESSION_ERROR: serious, FindingCategory.EXPRESSION_ERROR: ordinary
+            }, by_severity={FindingSeverity.BLOCK: serious, FindingSeverity.WARN: ordinary},
+            blocking=serious > 0, lexicon_versions={},
+        ),
+        PostPublished(
+            occurred_at=t, account_id=account_id, post_id=post_id, platform=Platform.WECHAT,
+            platform_post_id=f"wx-{post_id[:12]}", url=None, content_hash=HASH, published_at=t,
+            reviewers=signatures,
+        ),
+    )  # fmt: skip
+
+
+async def test_scoring_counts_a_check_and_a_submission_read_after_their_publication(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    """Published, then checked, then submitted (both replayed after a fix): the post's errors and kind count
+    as when the three arrive in order, which is what a rebuild from the topics reads."""
+    replayed, in_order = str(uuid.uuid4()), str(uuid.uuid4())
+    submitted, checked, published = review_post(replayed, serious=1, ordinary=2)
+    async with running(infra, "scoring") as scoring:
+        await scoring.handled(await scoring.publish([opened(replayed), opened(in_order), published]))
+        await scoring.handled(await scoring.publish([checked]))
+        await scoring.handled(await scoring.publish([submitted]))
+        await scoring.handled(await scoring.publish(review_post(in_order, serious=1, ordinary=2)))
+        days = {
+            r[0]: tuple(r[1:])
+            for r in await scoring.sql(
+                "SELECT account_id, posts, original_posts, errors_serious, errors_ordinary FROM account_days "
+                "WHERE day = :day AND account_id = ANY(CAST(:ids AS text[]))",
+                day=DAY,
+                ids=[replayed, in_order],
+            )
+        }
+        assert days[in_order] == (1, 1, 1, 2)
+        assert days[replayed] == days[in_order], "a check or submission read after the publication was lost"
 
 
 # ---------------------------------------------------------------------------------------------- notify

@@ -68,6 +68,9 @@ class Post(Base):
     original: Mapped[bool] = mapped_column(Boolean, server_default="false")
     errors_serious: Mapped[int] = mapped_column(Integer, server_default="0")
     errors_ordinary: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The version whose machine-check findings errors_* count (the review's publication): a check of it read
+    # after the publication (a replay) then updates them.
+    content_hash: Mapped[str | None] = mapped_column(Text)
     reads: Mapped[int | None] = mapped_column(BigInteger)
     watching: Mapped[int | None] = mapped_column(BigInteger)
     likes: Mapped[int | None] = mapped_column(BigInteger)

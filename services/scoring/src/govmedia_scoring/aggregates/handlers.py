@@ -162,7 +162,7 @@ async def _apply_facts(session: AsyncSession, events: Sequence[Event], fold_now:
     accounts: list[tuple[object, ...]] = []
     settings: list[tuple[object, ...]] = []
     submitted: list[tuple[str, str, bool]] = []
-    checks: list[tuple[str, str, int, int]] = []
+    checks: list[tuple[str, str, str, int, int]] = []
     publications: list[tuple[str, str, str | None, datetime, date, str | None]] = []
     followers: list[tuple[object, ...]] = []
     alerts: list[tuple[str, str, date, str, str, str]] = []
@@ -185,6 +185,7 @@ async def _apply_facts(session: AsyncSession, events: Sequence[Event], fold_now:
             checks.append(
                 (
                     e.post_id,
+                    e.account_id,
                     e.content_hash,
                     sev.get(FindingSeverity.BLOCK, 0),
                     sev.get(FindingSeverity.WARN, 0),
@@ -245,8 +246,10 @@ async def _apply_facts(session: AsyncSession, events: Sequence[Event], fold_now:
     touched: list[store.DayKey] = []
     await store.upsert_accounts(session, _latest(accounts, slice(0, 1), 11))
     await store.upsert_region_settings(session, _latest(settings, slice(0, 1), 2))  # type: ignore[arg-type]
-    await store.upsert_review_posts(session, list({r[0]: r for r in submitted}.values()))
-    await store.upsert_checks(session, list({r[:2]: r for r in checks}.values()))
+    # Submissions and checks before the publications they precede; one read after its publication (a
+    # replay) updates the post itself, so the facts do not depend on the order they were read in.
+    touched += await store.upsert_review_posts(session, list({r[0]: r for r in submitted}.values()))
+    touched += await store.upsert_checks(session, list({(r[0], r[2]): r for r in checks}.values()))
     touched += await store.upsert_publications(session, _merge_publications(publications))
     await store.upsert_followers(session, _latest(followers, slice(0, 2), 3))  # type: ignore[arg-type]
     touched += await store.insert_alerts(session, list({r[0]: r for r in alerts}.values()))

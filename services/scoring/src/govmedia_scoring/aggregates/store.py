@@ -128,37 +128,66 @@ async def upsert_region_settings(
     await session.execute(text("UPDATE score_runs SET stale = true WHERE NOT stale"))
 
 
-async def upsert_review_posts(session: AsyncSession, rows: Sequence[tuple[str, str, bool]]) -> None:
-    """(post_id, account_id, original) from submissions; a resubmission may change the kind."""
+async def upsert_review_posts(session: AsyncSession, rows: Sequence[tuple[str, str, bool]]) -> list[DayKey]:
+    """(post_id, account_id, original) from submissions; a resubmission may change the kind.
+
+    A post already published (its submission read after the publication: a replay) takes the kind too;
+    returns the days of the posts that changed."""
     if not rows:
-        return
-    await session.execute(
+        return []
+    result = await session.execute(
         text(
             """
-            INSERT INTO review_posts AS r (post_id, account_id, original)
-            SELECT * FROM unnest(CAST(:p AS text[]), CAST(:a AS text[]), CAST(:o AS boolean[]))
-            ON CONFLICT (post_id) DO UPDATE SET original = excluded.original
+            WITH t AS (
+                SELECT * FROM unnest(CAST(:p AS text[]), CAST(:a AS text[]), CAST(:o AS boolean[]))
+                         AS t(post_id, account_id, original)
+            ), up AS (
+                INSERT INTO review_posts AS r (post_id, account_id, original)
+                SELECT * FROM t
+                ON CONFLICT (post_id) DO UPDATE SET original = excluded.original
+            )
+            UPDATE posts p SET original = t.original
+            FROM t WHERE p.account_id = t.account_id AND p.post_id = t.post_id AND p.original <> t.original
+            RETURNING p.account_id, p.day
             """
         ),
         dict(zip(("p", "a", "o"), _cols(rows, 3), strict=True)),
     )
+    return [(r[0], r[1]) for r in result if r[1] is not None]
 
 
-async def upsert_checks(session: AsyncSession, rows: Sequence[tuple[str, str, int, int]]) -> None:
-    """(post_id, content_hash, serious, ordinary) of machine checks."""
+async def upsert_checks(
+    session: AsyncSession, rows: Sequence[tuple[str, str, str, int, int]]
+) -> list[DayKey]:
+    """(post_id, account_id, content_hash, serious, ordinary) of machine checks.
+
+    A post already published in the version checked (the check read after the publication: a replay) takes
+    the findings too; returns the days of the posts that changed."""
     if not rows:
-        return
-    await session.execute(
+        return []
+    result = await session.execute(
         text(
             """
-            INSERT INTO post_checks (post_id, content_hash, serious, ordinary)
-            SELECT * FROM unnest(CAST(:p AS text[]), CAST(:h AS text[]), CAST(:s AS int[]), CAST(:o AS int[]))
-            ON CONFLICT (post_id, content_hash) DO UPDATE SET serious = excluded.serious,
-                ordinary = excluded.ordinary
+            WITH t AS (
+                SELECT * FROM unnest(CAST(:p AS text[]), CAST(:a AS text[]), CAST(:h AS text[]),
+                                     CAST(:s AS int[]), CAST(:o AS int[]))
+                         AS t(post_id, account_id, content_hash, serious, ordinary)
+            ), up AS (
+                INSERT INTO post_checks (post_id, content_hash, serious, ordinary)
+                SELECT post_id, content_hash, serious, ordinary FROM t
+                ON CONFLICT (post_id, content_hash) DO UPDATE SET serious = excluded.serious,
+                    ordinary = excluded.ordinary
+            )
+            UPDATE posts p SET errors_serious = t.serious, errors_ordinary = t.ordinary
+            FROM t
+            WHERE p.account_id = t.account_id AND p.post_id = t.post_id AND p.content_hash = t.content_hash
+              AND (p.errors_serious, p.errors_ordinary) <> (t.serious, t.ordinary)
+            RETURNING p.account_id, p.day
             """
         ),
-        dict(zip(("p", "h", "s", "o"), _cols(rows, 4), strict=True)),
+        dict(zip(("p", "a", "h", "s", "o"), _cols(rows, 5), strict=True)),
     )
+    return [(r[0], r[1]) for r in result if r[1] is not None]
 
 
 async def upsert_publications(
@@ -189,11 +218,14 @@ async def upsert_publications(
                 WHERE p.day IS NOT NULL
             ), up AS (
                 INSERT INTO posts AS p (account_id, platform_post_id, post_id, published_at, day, original,
-                                        errors_serious, errors_ordinary)
-                SELECT account_id, platform_post_id, post_id, published_at, day, original, serious, ordinary
+                                        errors_serious, errors_ordinary, content_hash)
+                SELECT account_id, platform_post_id, post_id, published_at, day, original, serious, ordinary,
+                       content_hash
                 FROM incoming
                 ON CONFLICT (account_id, platform_post_id) DO UPDATE SET
                     post_id = COALESCE(p.post_id, excluded.post_id),
+                    content_hash = CASE WHEN excluded.post_id IS NOT NULL THEN excluded.content_hash
+                                        ELSE p.content_hash END,
                     original = CASE WHEN excluded.post_id IS NOT NULL THEN excluded.original
                                     ELSE p.original END,
                     errors_serious = CASE WHEN excluded.post_id IS NOT NULL THEN excluded.errors_serious
