@@ -31,6 +31,7 @@ from govmedia_monitor.observations.service import (
     ITEM_REFUSED,
     RegionFilter,
     Report,
+    account_regions,
     known_accounts,
     refuse_future,
     split_known,
@@ -113,7 +114,13 @@ async def ingest_replies(
     """Record answers (one statement); an answered message's unanswered alert resolves at once."""
     report = Report()
     future = refuse_future(items, "answered_at", now, report)
-    keys = {(i.account_id, i.message_id) for i in items}
+    # An account outside the caller's region is refused as one that does not exist, as for every ingest:
+    # answering another county's message would clear its alert and tell that the message exists.
+    regions = await account_regions(session, [i.account_id for i in items])
+    visible = split_known(items, regions, report, may_see, future)
+    if not visible:
+        return report
+    keys = {(it.account_id, it.message_id) for _, it in visible}
     received = {
         (r.account_id, r.message_id): r.received_at
         for r in await session.execute(
@@ -123,9 +130,7 @@ async def ingest_replies(
         )
     }
     kept = []
-    for i, it in enumerate(items):
-        if i in future:
-            continue
+    for i, it in visible:
         at = received.get((it.account_id, it.message_id))
         if at is None:
             reason = f"unknown message {it.message_id} of account {it.account_id}"
