@@ -38,7 +38,14 @@ from govmedia_common.events import (
     WorkCalendarLoaded,
 )
 from govmedia_monitor.alerts import service as alerts
-from govmedia_monitor.models import Account, ApprovedPost, LexiconList, PendingOverride, RegionSettings
+from govmedia_monitor.models import (
+    Account,
+    ApprovedPost,
+    LexiconList,
+    PendingOverride,
+    PendingPublication,
+    RegionSettings,
+)
 from govmedia_monitor.observations.interactions import set_interaction
 from govmedia_monitor.observations.matching import similarity_form
 from govmedia_monitor.observations.service import rematch_account
@@ -222,6 +229,18 @@ async def on_post_approved(event: PostApproved, ctx: MessageContext | None, sess
             },
         )
     )
+    early = (
+        await session.execute(
+            delete(PendingPublication)
+            .where(PendingPublication.post_id == event.post_id)
+            .returning(PendingPublication.platform_post_id, PendingPublication.published_at)
+        )
+    ).first()
+    if early is not None:  # its publication was read first (this approval replayed): link it now
+        row = await session.get(ApprovedPost, event.post_id, with_for_update=True)
+        assert row is not None
+        row.platform_post_id, row.published_at = early.platform_post_id, early.published_at
+        await session.flush()
     if await session.get(Account, event.account_id) is not None:
         await rematch_account(session, event.account_id, event.occurred_at)
 
@@ -230,7 +249,17 @@ async def on_post_published(event: PostPublished, ctx: MessageContext | None, se
     """Link the approved post to its platform id, which matching then prefers."""
     row = await session.get(ApprovedPost, event.post_id, with_for_update=True)
     if row is None:
-        log.warning("publication of a post whose approval is unknown", extra={"post_id": event.post_id})
+        # Its approval comes before it in the partition, unless replayed after a fix: kept for it.
+        log.warning("publication of a post whose approval is not known yet", extra={"post_id": event.post_id})
+        pending = insert(PendingPublication).values(
+            post_id=event.post_id, platform_post_id=event.platform_post_id, published_at=event.published_at
+        )
+        await session.execute(
+            pending.on_conflict_do_update(
+                index_elements=["post_id"],
+                set_={"platform_post_id": event.platform_post_id, "published_at": event.published_at},
+            )
+        )
         return
     row.platform_post_id = event.platform_post_id
     row.published_at = event.published_at

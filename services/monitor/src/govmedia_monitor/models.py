@@ -69,6 +69,16 @@ class PendingOverride(Base):
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class PendingPublication(Base):
+    """A ``PostPublished`` read before the post's ``PostApproved`` (the approval replayed after a fix): the
+    platform id it was published under, given to the approved post when it arrives."""
+
+    __tablename__ = "pending_publications"
+    post_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    platform_post_id: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ApprovedPost(Base):
     """A post the review approved (and maybe published): what observed posts are matched against."""
 
