@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -227,11 +228,59 @@ async def lag_per_partition(
     return lags
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
+def unstorable(value: bytes | None, *, limit: int = 5) -> list[str]:
+    """Where a record's JSON holds what no PostgreSQL column can store: ``field: what``, ``limit`` at most.
+
+    A valid event can still hold a NUL character in a text (PostgreSQL text cannot) or an integer beyond 64
+    bits (the schemas bound counts below, not above): its handler then fails with the driver's words
+    ("value out of int64 range", "invalid byte sequence for encoding UTF8: 0x00"), which do not say which
+    field. Only run for a record being dead-lettered.
+    """
+    try:
+        data = json.loads(value or b"")
+    except ValueError:
+        return []
+    found: list[str] = []
+
+    def walk(node: object, path: str) -> None:
+        if len(found) >= limit:
+            return
+        if isinstance(node, str):
+            if "\x00" in node:
+                found.append(
+                    f"{path or 'the value'}: a NUL character (U+0000), which a database text cannot hold"
+                )
+        elif isinstance(node, int) and not isinstance(node, bool):
+            if node not in _INT64:
+                found.append(f"{path or 'the value'}: {node} is beyond a 64-bit integer")
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                if "\x00" in key:
+                    found.append(f"{path or 'the value'}: a key with a NUL character (U+0000)")
+                walk(item, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, f"{path}[{i}]")
+
+    walk(data, "")
+    return found
+
+
 def dead_letter_headers(
     record: ConsumerRecord[bytes, bytes], exc: BaseException, *, attempts: int, group: str
 ) -> tuple[str, list[tuple[str, bytes]]]:
-    """The error text, and the original headers plus ``dlt_*`` headers saying what failed where."""
+    """The error text, and the original headers plus ``dlt_*`` headers saying what failed where.
+
+    When the record's data holds what no database column can store, the text says first which field and why
+    (:func:`unstorable`), then the error the handler raised.
+    """
     error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    fields = unstorable(record.value)
+    if fields:
+        error = f"the event cannot be stored: {'; '.join(fields)}. {error}"
     return error, [
         *(record.headers or ()),
         ("dlt_error", error[:4000].encode()),
