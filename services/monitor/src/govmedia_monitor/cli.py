@@ -7,6 +7,7 @@ import writes the same rows and outbox events; the running service's relay publi
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import sys
 from datetime import datetime, time
@@ -28,7 +29,16 @@ from rich.table import Table
 from govmedia_common.db import create_engine, session_factory
 from govmedia_common.settings import service_settings
 from govmedia_common.workdays import SystemClock
-from govmedia_monitor.observations.importer import ImportResult, Kind, detect_format, import_rows, parse
+from govmedia_monitor.observations.importer import (
+    FileRefused,
+    ImportResult,
+    Kind,
+    check_encoding,
+    detect_format,
+    import_rows,
+    open_text,
+    parse,
+)
 
 app = typer.Typer(help="govmedia monitor (运行监测) commands", no_args_is_help=True)
 console = Console(stderr=True)
@@ -43,17 +53,14 @@ def _columns() -> tuple[ProgressColumn, ...]:
     return (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
 
-def _count_rows(path: Path, fmt: str) -> int:
-    with path.open("rb") as f:
-        lines = sum(1 for line in f if line.strip())
-    return max(lines - (1 if fmt == "csv" else 0), 0)
-
-
-async def _run_import(path: Path, kind: Kind, fmt: str, database_url: str, batch_size: int) -> ImportResult:
+async def _run_import(
+    path: Path, kind: Kind, fmt: str, database_url: str, batch_size: int, encoding: str
+) -> ImportResult:
+    # The whole file is read as text in its encoding before a row is imported.
+    total = max(check_encoding(path, encoding) - (1 if fmt == "csv" else 0), 0)
     engine = create_engine(database_url, pool_size=2)
     try:
-        total = _count_rows(path, fmt)
-        with Progress(*_columns(), console=console) as bar, path.open(encoding="utf-8", newline="") as stream:
+        with Progress(*_columns(), console=console) as bar, open_text(path, encoding) as stream:
             task = bar.add_task(f"importing {kind} from {path.name}", total=total)
             return await import_rows(
                 session_factory(engine),
@@ -81,6 +88,13 @@ def import_file(
     rejected_report: Annotated[
         Path | None, typer.Option("--rejected", help="Write refused rows (line, reason) to this CSV file")
     ] = None,
+    encoding: Annotated[
+        str,
+        typer.Option(
+            help="The file's text encoding: utf-8 (with or without Excel's byte order mark) or, for an Excel "
+            "'CSV' saved on Chinese Windows, gb18030"
+        ),
+    ] = "utf-8",
 ) -> None:
     """Import observed posts, metric snapshots, messages, replies or interaction switches from a file.
 
@@ -93,8 +107,17 @@ def import_file(
         raise typer.BadParameter(str(exc)) from exc
     if chosen not in ("csv", "jsonl"):
         raise typer.BadParameter("--format must be csv or jsonl")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise typer.BadParameter(f"unknown encoding {encoding!r} (utf-8 or gb18030)") from None
+    chosen_encoding = "utf-8" if codecs.lookup(encoding).name == "utf-8" else encoding
     url = database_url or service_settings("monitor").database_url
-    result = asyncio.run(_run_import(file, kind, chosen, url, batch_size))
+    try:
+        result = asyncio.run(_run_import(file, kind, chosen, url, batch_size, chosen_encoding))
+    except FileRefused as exc:
+        console.print(f"[red]{file.name}: {exc}[/]", highlight=False, soft_wrap=True)
+        sys.exit(2)
     console.print(
         f"[green]{result.accepted} imported[/], {result.duplicates} already there, "
         f"[{'red' if result.rejected else 'green'}]{len(result.rejected)} refused[/]"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -63,6 +63,66 @@ class ImportResult:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
+class FileRefused(ValueError):
+    """The file as a whole cannot be imported (its encoding, its header, no rows): nothing was imported."""
+
+
+# A CSV cell may be longer than any field allows (the model then refuses the row, naming the field); the
+# csv module's own limit (131,072 characters) would stop the whole import with an error instead.
+csv.field_size_limit(16 * 1024 * 1024)
+
+EXCEL_HINT = (
+    "an Excel 'CSV' saved on Chinese Windows is GBK: pass --encoding gb18030, or save it as 'CSV UTF-8'"
+)
+
+
+def check_encoding(path: Path, encoding: str) -> int:
+    """Lines of ``path`` holding anything; :class:`FileRefused` naming the first line that is not text in
+    ``encoding``, before anything is imported (read as it goes, a file failed after its first batches)."""
+    lines = 0
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                raw.decode("utf-8-sig" if number == 1 and encoding == "utf-8" else encoding)
+            except UnicodeDecodeError as exc:
+                hint = EXCEL_HINT if encoding == "utf-8" else "pass the file's own encoding with --encoding"
+                name = "UTF-8" if encoding == "utf-8" else encoding
+                raise FileRefused(
+                    f"the file is not {name} text: line {number} holds the byte "
+                    f"0x{raw[exc.start]:02x} at position {exc.start + 1}; {hint}. Nothing was imported."
+                ) from None
+            lines += bool(raw.strip())
+    return lines
+
+
+def open_text(path: Path, encoding: str) -> io.TextIOWrapper:
+    """The file as text; a UTF-8 byte order mark (Excel's 'CSV UTF-8') is not part of the first line."""
+    return path.open(encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="")
+
+
+def _check_header(fields: Sequence[str] | None, model: type[BaseModel], kind: Kind) -> list[str]:
+    """The header's column names (trimmed); :class:`FileRefused` when it is missing, lacks a required
+    column or names a column ``kind`` does not have."""
+    if not fields:
+        raise FileRefused(f"the file has no rows (not even a header naming the {kind} columns)")
+    names = [f.strip() for f in fields]
+    known = model.model_fields
+    required = [n for n, f in known.items() if f.is_required()]
+    missing = [n for n in required if n not in names]
+    unknown = [n for n in names if n and n not in known]
+    if missing or unknown:
+        problems = []
+        if missing:
+            problems.append(f"lacks the column(s) {', '.join(missing)}")
+        if unknown:
+            problems.append(f"names column(s) {', '.join(unknown)} that {kind} rows do not have")
+        raise FileRefused(
+            f"the header {' and '.join(problems)}; {kind} columns are: {', '.join(known)} "
+            f"(required: {', '.join(required)}). Nothing was imported."
+        )
+    return names
+
+
 def _reason(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors())
 
@@ -80,15 +140,26 @@ def parse(
     model = MODELS[kind]
     if fmt == "csv":
         reader = csv.DictReader(stream)
-        for row in reader:
-            line = reader.line_num
+        reader.fieldnames = _check_header(reader.fieldnames, model, kind)
+        rows = iter(reader)
+        while True:
+            before = reader.line_num
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield reader.line_num, None, f"not readable as CSV: {exc}"
+                if reader.line_num == before:
+                    return  # the reader cannot get past it
+                continue
+            line = reader.line_num  # a row with a quoted line break: the line it ends on
             try:
                 yield line, model.model_validate(_clean_csv_row(row)), None
             except ValidationError as exc:
                 yield line, None, _reason(exc)
             except ValueError as exc:
                 yield line, None, str(exc)
-        return
     for line, raw in enumerate(stream, start=1):
         if not raw.strip():
             continue
@@ -149,7 +220,9 @@ async def import_rows(
             progress(len(batch))
         batch.clear()
 
+    seen = False
     for line, item, reason in rows:
+        seen = True
         if item is None:
             result.rejected.append((line, reason or "invalid"))
             if progress:
@@ -159,5 +232,9 @@ async def import_rows(
         if len(batch) >= batch_size:
             await flush()
     await flush()
+    if not seen:
+        raise FileRefused(
+            f"the file has no rows of {kind} (a header alone, or blank lines): nothing to import"
+        )
     result.rejected.sort()
     return result
