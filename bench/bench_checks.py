@@ -141,6 +141,41 @@ def rate(
     }
 
 
+def adversarial(engine: CheckEngine, length: int = 100_000) -> dict[str, Any]:
+    """Seconds to check texts of one length made to cost a detector the most, and the slowest of them as a
+    ratio to prose of the same length: what one post of the largest size the API takes can cost a core."""
+
+    def fill(piece: str) -> str:
+        return (piece * (length // len(piece) + 1))[:length]
+
+    rng = random.Random(SEED)
+    texts = {
+        "dense_dots": fill("x.cn."),
+        "dense_www": fill("www."),
+        "one_long_run": "a" * (length - 5) + " x.cn",
+        "digits_spaced": fill("1 "),
+        "digits_dashed": fill("1-"),
+        "nested_brackets": "(" * (length // 2 - 2) + "x.cn" + ")" * (length // 2 - 2),
+        "random_ascii": "".join(chr(rng.randint(33, 126)) for _ in range(length)),
+        "reprint_markers": fill("转载自"),
+        "resident_ids": fill("110101199003074514 "),
+    }
+    prose = fill("今天，区政府召开会议，部署今年的防汛工作，要求各单位落实责任。")
+    seconds: dict[str, float] = {}
+    for name, text in {"prose": prose, **texts}.items():
+        started = time.perf_counter()
+        engine.check(text)
+        seconds[name] = round(time.perf_counter() - started, 4)
+        print(f"  {name:<34} {seconds[name]:8.3f} s", flush=True)
+    worst = max(texts, key=seconds.__getitem__)
+    return {
+        "chars": length,
+        "seconds": seconds,
+        "worst": worst,
+        "worst_vs_prose": round(seconds[worst] / max(seconds["prose"], 1e-6), 1),
+    }
+
+
 def main() -> int:
     rng = random.Random(SEED)
     posts = make_posts(rng)
@@ -183,6 +218,8 @@ def main() -> int:
         ),
     }
     ratio = rates["engine"]["posts_per_second"] / rates["substring_scan"]["posts_per_second"]
+    print("adversarial texts of 100,000 characters (one check each):", flush=True)
+    hostile = adversarial(starter_engine)
 
     print()
     print(f"{'path':<34}{'posts/s':>10}{'posts/CPU s':>13}{'ms/post':>10}{'k chars/s':>12}")
@@ -219,6 +256,7 @@ def main() -> int:
         "compile_seconds": round(compile_seconds, 3),
         "rates": rates,
         "engine_vs_substring_scan": round(ratio, 1),
+        "adversarial": hostile,
         "findings_total": findings,
         "false_serious_findings": {
             "count": false_serious,

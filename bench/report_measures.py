@@ -203,6 +203,15 @@ MEASURES: tuple[Measure, ...] = (
         note="the engine must beat the naive scan it replaces",
     ),
     Measure(
+        "check_adversarial_vs_prose",
+        "Check of the costliest adversarial 100,000-character text / prose of the same length (seconds)",
+        "checks.json",
+        _num("adversarial", "worst_vs_prose"),
+        None,
+        size=lambda doc: f"worst: {_get(doc, 'adversarial', 'worst')}",
+        note="one check each; before the link search's work budget, 'x.cn.' × 20,000 took minutes",
+    ),
+    Measure(
         "relay_vs_raw_produce",
         "Outbox relay (1 replica) / raw aiokafka produce of the same records (its keys, values, "
         "CloudEvents headers)",

@@ -136,6 +136,23 @@ def test_clean_refuses_while_the_platform_runs_and_removes_data_and_clock_once_s
     assert not data.exists()
 
 
+def test_a_message_naming_a_long_path_is_one_line_when_not_on_a_terminal(tmp_path: Path) -> None:
+    """Printed to a pipe or a log, the CLI wrapped its lines at 130 columns: with a long data folder the
+    command to run next ('govmedia down') was cut in two, so copying or grepping it failed."""
+    data = tmp_path / ("a-long-folder-name-" * 8) / ".govmedia"
+    (data / "postgres" / "pgdata").mkdir(parents=True)
+    platform = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "govmedia", "up"])
+    try:
+        (data / "state.json").write_text(json.dumps({"pid": platform.pid}))
+        code, output = _run("clean", "--data-dir", str(data))
+    finally:
+        platform.kill()
+        platform.wait()
+    assert code == 1, output
+    lines = [line for line in output.splitlines() if "is running on" in line]
+    assert len(lines) == 1 and str(data) in lines[0] and "'govmedia down'" in lines[0], output
+
+
 def test_down_never_signals_a_process_that_merely_reuses_the_recorded_pid(tmp_path: Path) -> None:
     """After a reboot or a crash, state.json may name a pid the system gave to another program since:
     `govmedia down` must not send it SIGTERM, and `status`/`clean` must not take it for the platform."""

@@ -89,3 +89,56 @@ def test_link_detection_needs_no_network(monkeypatch: pytest.MonkeyPatch) -> Non
     links._links_in_run.cache_clear()
     found = links.find_links("见bit.ly/x和example.com.cn/y")
     assert [lk.host for lk in found] == ["bit.ly", "example.com.cn"]
+
+
+# Long texts made to cost the link search work quadratic in their length: one 100 kB run dense with dots,
+# or one long run with no address in it (a pattern that backtracked over it).
+ADVERSARIAL = {
+    "dense-dots": ("x.cn." * 20_000)[:100_000],
+    "dense-bare-domains": ("ab.cn" * 20_000)[:100_000],
+    "dense-www": ("www." * 25_000)[:100_000],
+    "one-long-run-then-a-link": "a" * 99_990 + " x.cn",
+    "dense-with-a-hidden-link": "x.cn." * 2_000 + "evil.example.com/x" + ".x.cn" * 2_000,
+}
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
+def test_the_extractor_is_never_handed_more_than_its_work_budget(
+    engine: CheckEngine, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govmedia_checks import links
+
+    handed: list[str] = []
+    search = links._links_in_run.__wrapped__
+
+    def recording(run: str) -> tuple[tuple[int, int, str], ...]:
+        handed.append(run)
+        return search(run)
+
+    monkeypatch.setattr(links, "_links_in_run", recording)
+    findings = [f for f in engine.check(text).findings if f.category is Category.ADS_LINKS]
+    assert findings, "a run holding address-like parts passed with no link finding"
+    over = [len(run) for run in handed if links._work(run) > links.WORK_BUDGET]
+    assert over == [], f"runs over the budget handed to the extractor: {over}"
+
+
+def test_a_run_too_dense_to_search_is_reported_whole_so_a_link_hidden_in_it_is_not_let_through(
+    engine: CheckEngine,
+) -> None:
+    text = "通知 " + ADVERSARIAL["dense-with-a-hidden-link"] + "。"
+    findings = [f for f in engine.check(text).findings if f.rule_id == "link.unchecked_run"]
+    assert len(findings) == 1
+    f = findings[0]
+    assert f.severity is Severity.BLOCK and f.category is Category.ADS_LINKS
+    assert (f.start, f.end) == (3, len(text) - 1)
+    assert f.excerpt == text[f.start : f.end]
+    assert "evil.example.com" in f.excerpt
+
+
+def test_a_dense_run_split_by_punctuation_is_searched_piece_by_piece() -> None:
+    """Commas and semicolons end a host: a long list of addresses written without spaces is still read
+    link by link, not reported as one unchecked run."""
+    text = ",".join(f"site{i}.example.com" for i in range(3_000))
+    found = find_links(text)
+    assert len(found) == 3_000 and not any(link.unchecked for link in found)
+    assert found[7].host == "site7.example.com"

@@ -26,7 +26,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(width=None if sys.stdout.isatty() else 130)
+# Not a terminal (a pipe, a log, CI): lines are never wrapped, so a path or a command in a message stays
+# whole for whoever copies or greps it.
+console = Console(width=None if sys.stdout.isatty() else 130, soft_wrap=not sys.stdout.isatty())
 
 DataDir = Annotated[
     Path,
