@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -12,13 +12,14 @@ from govmedia_common.auth import Principal, region_prefix
 from govmedia_common.concurrency import etag
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.idempotency import idempotent_create
-from govmedia_common.pagination import decode_cursor, encode_cursor, invalid_cursor
+from govmedia_common.pagination import decode_cursor, encode_cursor
 from govmedia_common.scoping import can_see, sees_only_own_unit
 from govmedia_common.workdays import WorkCalendar
 from govmedia_notify.cases import repository as repo
 from govmedia_notify.cases import schemas as s
 from govmedia_notify.cases import service
 from govmedia_notify.cases.domain import CaseState, local
+from govmedia_notify.cursors import cursor_instant
 from govmedia_notify.settings import NotifySettings
 from govmedia_notify.sweep import sweep
 
@@ -66,10 +67,7 @@ async def list_cases(
     if sees_only_own_unit(principal):
         unit_id = principal.unit_id
     after = decode_cursor(cursor, str, str)  # (opened_at, id) of the last case seen
-    try:
-        key = (datetime.fromisoformat(after[0]), str(after[1])) if after else None
-    except (ValueError, IndexError, TypeError) as exc:
-        raise invalid_cursor() from exc
+    key = (cursor_instant(after[0]), str(after[1])) if after else None
     rows = await repo.list_cases(
         session,
         prefix=prefix,

@@ -11,8 +11,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind
-from govmedia_common.pagination import decode_cursor, encode_cursor, invalid_cursor
+from govmedia_common.pagination import decode_cursor, encode_cursor
 from govmedia_common.scoping import can_see, sees_only_own_unit
+from govmedia_notify.cursors import cursor_instant
 from govmedia_notify.ladder import repository as repo
 from govmedia_notify.ladder import service
 
@@ -94,13 +95,7 @@ def _after(cursor: str | None) -> tuple[datetime, int, str] | None:
     values = decode_cursor(cursor, str, int, str)
     if values is None:
         return None
-    try:
-        created = datetime.fromisoformat(values[0])
-    except ValueError:
-        raise invalid_cursor() from None
-    if created.tzinfo is None:
-        raise invalid_cursor()
-    return created, values[1], values[2]
+    return cursor_instant(values[0]), values[1], values[2]
 
 
 @router.post(
