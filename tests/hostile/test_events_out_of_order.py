@@ -14,18 +14,21 @@ consumer ends with must not depend on which of two events it read first:
 * a ``PostOverridden`` read before the monitor knew the account (no order across topics): dead-lettered
   after three quick tries, so the ``override`` alert was never raised (found by this round);
 * a ``PostPublished`` read before its ``PostApproved`` (replayed): the monitor dropped the platform id the
-  post was published under, which matching prefers (found by this round).
+  post was published under, which matching prefers (found by this round);
+* a year's ``WorkCalendarLoaded`` read again after a correction of it (replayed): the monitor replaced the
+  corrected working days with the old ones (found by this round).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
 from govmedia_common.events.base import Event
 from govmedia_common.events.monitor import AlertResolution
+from govmedia_common.events.registry import WorkCalendarLoaded
 from govmedia_common.events.review import (
     FindingCategory,
     FindingSeverity,
@@ -221,3 +224,29 @@ async def test_monitor_keeps_a_publication_read_before_its_approval(
             "SELECT platform_post_id, published_at FROM approved_posts WHERE post_id = :p", p=approved.post_id
         )
         assert link == [(published.platform_post_id, published.published_at)], "the publication was lost"
+
+
+async def test_monitor_keeps_the_newer_schedule_of_a_year_when_an_older_load_is_read_after_it(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    """A year's schedule loaded twice (a correction), the first load replayed after the second: the working
+    days stay those of the correction, as notify's copy does."""
+    year = 2031  # a year no test loads otherwise
+
+    def load(holidays: tuple[date, ...], hour: int) -> WorkCalendarLoaded:
+        return WorkCalendarLoaded(
+            occurred_at=datetime(2030, 12, 1, hour, tzinfo=SHANGHAI), region_code="330000", year=year,
+            holidays=holidays, workdays=(), loaded_by="admin",
+        )  # fmt: skip
+
+    first = load((date(year, 1, 1),), 9)
+    corrected = load((date(year, 1, 1), date(year, 1, 2)), 10)  # Thursday 2 January off as well
+    async with running(infra, "monitor") as monitor:
+        await monitor.handled(await monitor.publish([corrected]))
+        await monitor.handled(await monitor.publish([first]))  # the first load, replayed
+        days = await monitor.sql(
+            "SELECT day, is_workday FROM workdays WHERE day IN (:a, :b) ORDER BY day",
+            a=date(year, 1, 2),
+            b=date(year, 1, 3),
+        )
+        assert days == [(date(year, 1, 2), False), (date(year, 1, 3), True)], "an older schedule replaced it"

@@ -200,8 +200,13 @@ async def on_region_settings(
 async def on_calendar_loaded(
     event: WorkCalendarLoaded, ctx: MessageContext | None, session: AsyncSession
 ) -> None:
-    """Store a year's official schedule so working-day deadlines in that year can be counted."""
-    await calendar.store_loaded_year(session, event.year, set(event.holidays), set(event.workdays))
+    """Store a year's official schedule so working-day deadlines in that year can be counted (the latest
+    load of the year: an older one read after a correction changes nothing)."""
+    stored = await calendar.store_loaded_year(
+        session, event.year, set(event.holidays), set(event.workdays), loaded_at=event.occurred_at
+    )
+    if not stored:
+        log.info("ignored an older schedule of a year read after a later one", extra={"year": event.year})
 
 
 async def on_post_approved(event: PostApproved, ctx: MessageContext | None, session: AsyncSession) -> None:

@@ -119,6 +119,15 @@ class Workday(Base):
     ordinal: Mapped[int] = mapped_column(Integer)
 
 
+class CalendarLoad(Base):
+    """When the stored schedule of a year was loaded in the registry (``WorkCalendarLoaded``): an older load
+    read later (a replay, a republish) does not replace a correction."""
+
+    __tablename__ = "calendar_loads"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # ------------------------------------------------------------------------------------------ observations
 
 

@@ -9,7 +9,7 @@ the registry's ``WorkCalendarLoaded`` events; a day outside the stored years fai
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.workdays import WorkCalendar
-from govmedia_monitor.models import Workday
+from govmedia_monitor.models import CalendarLoad, Workday
 
 _RENUMBER = text(
     """
@@ -56,12 +56,24 @@ async def load_package_years(session: AsyncSession) -> list[int]:
 
 
 async def store_loaded_year(
-    session: AsyncSession, year: int, holidays: set[date], workdays: set[date]
-) -> None:
-    """Store a schedule an administrator loaded (the registry's ``WorkCalendarLoaded``)."""
+    session: AsyncSession, year: int, holidays: set[date], workdays: set[date], *, loaded_at: datetime
+) -> bool:
+    """Store a schedule an administrator loaded (the registry's ``WorkCalendarLoaded``) unless a later load
+    of the year is stored already (this one read late: a replay, a republish); True when stored."""
+    stmt = insert(CalendarLoad).values(year=year, loaded_at=loaded_at)
+    newer = await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["year"],
+            set_={"loaded_at": stmt.excluded.loaded_at},
+            where=CalendarLoad.loaded_at <= stmt.excluded.loaded_at,
+        ).returning(CalendarLoad.year)
+    )
+    if newer.first() is None:
+        return False
     cal = WorkCalendar(use_package=False)
     cal.load_year(year, holidays, workdays)
     await store_year(session, year, cal.is_workday)
+    return True
 
 
 async def require_covered(session: AsyncSession, *days: date) -> None:
