@@ -16,7 +16,8 @@ consumer ends with must not depend on which of two events it read first:
 * a ``PostPublished`` read before its ``PostApproved`` (replayed): the monitor dropped the platform id the
   post was published under, which matching prefers (found by this round);
 * a year's ``WorkCalendarLoaded`` read again after a correction of it (replayed): the monitor replaced the
-  corrected working days with the old ones (found by this round).
+  corrected working days with the old ones, and notify, whose table kept the correction, counted deadlines on
+  the old ones in its process (found by this round).
 """
 
 from __future__ import annotations
@@ -250,3 +251,27 @@ async def test_monitor_keeps_the_newer_schedule_of_a_year_when_an_older_load_is_
             b=date(year, 1, 3),
         )
         assert days == [(date(year, 1, 2), False), (date(year, 1, 3), True)], "an older schedule replaced it"
+
+
+async def test_notify_counts_deadlines_on_the_newer_schedule_when_an_older_load_is_read_after_it(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    """The same replay at notify: its table kept the correction, but the calendar it counts deadlines with
+    (in the process) took the old schedule."""
+    from govmedia_common.workdays import WorkCalendar
+
+    year = 2032  # a year no test loads otherwise
+
+    def load(holidays: tuple[date, ...], hour: int) -> WorkCalendarLoaded:
+        return WorkCalendarLoaded(
+            occurred_at=datetime(2031, 12, 1, hour, tzinfo=SHANGHAI), region_code="330000", year=year,
+            holidays=holidays, workdays=(), loaded_by="admin",
+        )  # fmt: skip
+
+    async with running(infra, "notify") as notify:
+        calendar = notify.app.state.runtime.component(WorkCalendar)
+        await notify.handled(await notify.publish([load((date(year, 1, 1), date(year, 1, 2)), 10)]))
+        await notify.handled(await notify.publish([load((date(year, 1, 1),), 9)]))  # the first, replayed
+        stored = await notify.sql("SELECT holidays FROM calendar_years WHERE year = :y", y=year)
+        assert stored == [([date(year, 1, 1), date(year, 1, 2)],)]
+        assert not calendar.is_workday(date(year, 1, 2)), "deadlines are counted on the older schedule"

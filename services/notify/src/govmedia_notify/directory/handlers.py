@@ -195,9 +195,14 @@ def calendar_handlers(calendar: WorkCalendar) -> Mapping[type[Event], Handler]:
     async def on_calendar_loaded(
         event: WorkCalendarLoaded, ctx: MessageContext | None, session: AsyncSession
     ) -> None:
-        """Store a year's schedule (for every replica) and use it here at once."""
-        await repo.store_calendar_year(session, event.year, event.holidays, event.workdays, event.occurred_at)
-        calendar.load_year(event.year, event.holidays, event.workdays)
+        """Store a year's schedule (for every replica) and use it here at once; an older load of the year
+        read after a newer one (a replay) changes neither."""
+        if await repo.store_calendar_year(
+            session, event.year, event.holidays, event.workdays, event.occurred_at
+        ):
+            calendar.load_year(event.year, event.holidays, event.workdays)
+        else:
+            log.info("ignored an older schedule of a year read after a later one", extra={"year": event.year})
 
     return {WorkCalendarLoaded: on_calendar_loaded}
 

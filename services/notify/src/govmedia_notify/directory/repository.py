@@ -200,17 +200,18 @@ async def scores_in(session: AsyncSession, prefix: str, period_kind: str, start:
 
 async def store_calendar_year(
     session: AsyncSession, year: int, holidays: Sequence[date], workdays: Sequence[date], as_of: datetime
-) -> None:
-    """Keep the newest schedule of a year the registry loaded."""
+) -> bool:
+    """Keep the newest schedule of a year the registry loaded; False when a newer one is kept already."""
     values = {"year": year, "holidays": list(holidays), "workdays": list(workdays), "as_of": as_of}
     ins = insert(CalendarYear).values(**values)
-    await session.execute(
+    written = await session.execute(
         ins.on_conflict_do_update(
             index_elements=[CalendarYear.year],
             set_={k: ins.excluded[k] for k in ("holidays", "workdays", "as_of")},
             where=CalendarYear.as_of <= ins.excluded.as_of,
-        )
+        ).returning(CalendarYear.year)
     )
+    return written.first() is not None
 
 
 async def ensure_calendar(session: AsyncSession, calendar: WorkCalendar, *days: date) -> None:
