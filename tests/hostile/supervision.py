@@ -12,7 +12,7 @@ import itertools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -36,6 +36,17 @@ HOME = "331004"  # 台州市路桥区, the county of the callers
 ELSEWHERE = "331003"  # 台州市黄岩区, a county next door
 _serial = itertools.count(1)
 Roles = tuple[str, ...]
+
+
+@dataclass
+class NotifyCase:
+    """A case in notify with the competent office's and the host unit's clients."""
+
+    id: str
+    account_id: str
+    unit_id: str
+    office: httpx.AsyncClient
+    unit: httpx.AsyncClient
 
 
 @dataclass
@@ -128,6 +139,94 @@ class Supervision:
         async with sessions() as session, session.begin():
             await handlers.on_account_event(event, None, session)
         return account_id
+
+    async def notify_case(self, *, region: str = HOME) -> NotifyCase:
+        """An office and a host unit of ``region`` in notify's directory, and a case opened on the unit's
+        account by a not-updated violation (the monitor's ``AlertRaised`` handed to notify's handler)."""
+        from govmedia_common.events.monitor import AlertRaised
+        from govmedia_common.events.registry import UnitRegistered
+        from govmedia_common.workdays import WorkCalendar
+        from govmedia_notify.cases.handlers import alert_handlers
+        from govmedia_notify.directory.handlers import on_account_event, on_unit_event
+
+        runtime = self.notify_app.state.runtime
+        office_id, unit_id, account_id = (str(uuid.uuid4()) for _ in range(3))
+        at = NOW - timedelta(days=1)
+
+        def unit(uid: str, name: str, kind: str, **fields: Any) -> UnitRegistered:
+            return UnitRegistered(
+                occurred_at=at,
+                unit_id=uid,
+                name=f"{name}{next(_serial)}",
+                region_code=region,
+                kind=kind,
+                duty_keywords=("市场监管",),
+                **fields,
+            )
+
+        opened = AccountOpened(
+            occurred_at=at,
+            account_id=account_id,
+            account=AccountSnapshot(
+                account_id=account_id,
+                name="路桥市场监管",
+                platform=Platform.WECHAT,
+                platform_account_id=None,
+                unit_id=unit_id,
+                unit_name="路桥区市场监督管理局",
+                region_code=region,
+                status=AccountStatus.ACTIVE,
+                attention_tier=AttentionTier.ORDINARY,
+                interaction_enabled=True,
+                review_levels=3,
+                certified=False,
+                matrix_badge=None,
+                outsourced=False,
+            ),
+            filing_id=str(uuid.uuid4()),
+            actor_id="system",
+            effective_on=at.date(),
+        )
+        alert = AlertRaised(
+            occurred_at=at,
+            alert_id=str(uuid.uuid4()),
+            account_id=account_id,
+            unit_id=unit_id,
+            region_code=region,
+            rule="not_updated",
+            severity="violation",
+            alert_class="not_updated",
+            period=at.date().isoformat(),
+            detail={"days_silent": 15},
+        )
+        handlers = alert_handlers(self.clock, runtime.component(WorkCalendar))
+        steps: list[tuple[Any, Any]] = [
+            (on_unit_event, unit(office_id, "路桥区人民政府办公室", "office")),
+            (on_unit_event, unit(unit_id, "路桥区市场监督管理局", "unit", principal_name="张局长")),
+            (on_account_event, opened),
+            (handlers[AlertRaised], alert),
+        ]
+        for handler, event in steps:
+            async with runtime.sessions() as session, session.begin():
+                await handler(event, None, session)
+        office = self.client(
+            self.notify_url,
+            self.token(
+                region=region,
+                roles=("office_staff", "office_admin"),
+                scopes=("notify:read", "notify:write"),
+                unit=office_id,
+            ),
+        )
+        liaison = self.client(
+            self.notify_url,
+            self.token(
+                region=region, roles=("liaison",), scopes=("notify:read", "notify:write"), unit=unit_id
+            ),
+        )
+        listed = await office.get("/v1/cases", params={"account_id": account_id})
+        [case] = listed.json()["items"]
+        return NotifyCase(str(case["id"]), account_id, unit_id, office, liaison)
 
     async def close(self) -> None:
         for c in self._clients:

@@ -2,12 +2,47 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+# Characters that show nothing: spaces, controls, format characters (zero-width space, word joiner, bidi
+# marks, BOM), unassigned and surrogate code points, and the default-ignorable letters outside those
+# categories (Hangul fillers, Khmer inherent vowels, variation selectors, the grapheme joiner).
+_SHOWS_NOTHING = frozenset({"Cc", "Cf", "Cn", "Cs", "Zl", "Zp", "Zs"})
+_IGNORABLE = frozenset(
+    chr(cp)
+    for first, last in (
+        (0x034F, 0x034F),
+        (0x115F, 0x1160),
+        (0x17B4, 0x17B5),
+        (0x180B, 0x180D),
+        (0x180F, 0x180F),
+        (0x3164, 0x3164),
+        (0xFE00, 0xFE0F),
+        (0xFFA0, 0xFFA0),
+        (0xE0100, 0xE01EF),
+    )
+    for cp in range(first, last + 1)
+)
+
+
+def _shows_something(value: str) -> str:
+    """A required text must show a reader something: one of spaces and invisible characters alone (a
+    zero-width space pasted from a chat) is as blank as an empty one."""
+    if all(c in _IGNORABLE or unicodedata.category(c) in _SHOWS_NOTHING for c in value):
+        raise ValueError(
+            "shows nothing (only spaces or invisible characters such as a zero-width space); write the text"
+        )
+    return value
+
+
+Visible = Annotated[str, AfterValidator(_shows_something)]
 
 
 class _In(BaseModel):
@@ -20,7 +55,7 @@ class _Out(BaseModel):
 
 class AttachmentRefIn(_In):
     sha256: Sha256 = Field(description="Hash returned by POST /v1/attachments.")
-    filename: str = Field(min_length=1, max_length=200)
+    filename: Visible = Field(min_length=1, max_length=200)
 
 
 class ReportIn(_In):
@@ -39,8 +74,8 @@ class ReportIn(_In):
         }
     )
 
-    text: str = Field(min_length=1, max_length=100_000, description="What was found and fixed.")
-    signed_by: str = Field(
+    text: Visible = Field(min_length=1, max_length=100_000, description="What was found and fixed.")
+    signed_by: Visible = Field(
         min_length=1, max_length=100, description="The principal (主要负责人) who signed it."
     )
     sealed: bool = Field(description="Bears the unit's official seal (加盖公章); required.")
@@ -48,7 +83,7 @@ class ReportIn(_In):
 
 
 class ReturnIn(_In):
-    reason: str = Field(min_length=1, max_length=2_000, description="What is missing or wrong.")
+    reason: Visible = Field(min_length=1, max_length=2_000, description="What is missing or wrong.")
 
 
 class SweepIn(_In):
