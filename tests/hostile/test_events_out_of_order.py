@@ -11,6 +11,9 @@ consumer ends with must not depend on which of two events it read first:
   reading them in order did not (found by this round);
 * a ``PostChecked`` or ``PostSubmitted`` read after the post's ``PostPublished`` (replayed): scoring kept the
   published post without its findings and as a repost, unlike a rebuild (found by this round);
+* the monitor's ``PostObserved`` of a post edited on the platform read after the review's ``PostPublished``
+  (another topic, another consumer): scoring replaced the published version's findings with none (found by
+  this round);
 * a ``PostOverridden`` read before the monitor knew the account (no order across topics): dead-lettered
   after three quick tries, so the ``override`` alert was never raised (found by this round);
 * a ``PostPublished`` read before its ``PostApproved`` (replayed): the monitor dropped the platform id the
@@ -275,3 +278,44 @@ async def test_notify_counts_deadlines_on_the_newer_schedule_when_an_older_load_
         stored = await notify.sql("SELECT holidays FROM calendar_years WHERE year = :y", y=year)
         assert stored == [([date(year, 1, 1), date(year, 1, 2)],)]
         assert not calendar.is_workday(date(year, 1, 2)), "deadlines are counted on the older schedule"
+
+
+async def test_scoring_counts_the_findings_of_the_published_version_whichever_of_review_and_monitor_is_first(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    """The review's PostPublished and the monitor's PostObserved of the same post (edited on the platform,
+    another hash) travel on different topics, read by different consumers: the post's findings are those of
+    the version the review published, whichever is read first."""
+    from govmedia_common.events.monitor import IngestChannel, PostObserved
+
+    def observed(published: Event) -> PostObserved:
+        assert isinstance(published, PostPublished)
+        return PostObserved(
+            occurred_at=published.occurred_at, account_id=published.account_id, platform=published.platform,
+            platform_post_id=published.platform_post_id, url=None, title="通知", text="改过的正文",
+            content_hash="sha256:" + "ef" * 32, published_at=published.published_at,
+            observed_at=published.published_at, matched_post_id=published.post_id,
+            ingest_channel=IngestChannel.CONNECTOR,
+        )  # fmt: skip
+
+    review_first, monitor_first = str(uuid.uuid4()), str(uuid.uuid4())
+    a, b = review_post(review_first, serious=1, ordinary=2), review_post(monitor_first, serious=1, ordinary=2)
+    async with running(infra, "scoring") as scoring:
+        await scoring.handled(
+            await scoring.publish([opened(review_first), opened(monitor_first), *a, b[0], b[1]])
+        )
+        await scoring.handled(await scoring.publish([observed(a[2]), observed(b[2])]))
+        await scoring.handled(await scoring.publish([b[2]]))
+        days = {
+            r[0]: tuple(r[1:])
+            for r in await scoring.sql(
+                "SELECT account_id, posts, errors_serious, errors_ordinary FROM account_days "
+                "WHERE day = :day AND account_id = ANY(CAST(:ids AS text[]))",
+                day=DAY,
+                ids=[review_first, monitor_first],
+            )
+        }
+        assert days[monitor_first] == (1, 1, 2)
+        assert days[review_first] == days[monitor_first], (
+            "the observation erased the published version's findings"
+        )

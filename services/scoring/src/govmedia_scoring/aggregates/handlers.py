@@ -126,18 +126,27 @@ def _latest(rows: list[tuple[object, ...]], key: slice, order: int) -> list[tupl
     return list(best.values())
 
 
-def _merge_publications(
-    rows: list[tuple[str, str, str | None, datetime, date, str | None]],
-) -> list[tuple[str, str, str | None, datetime, date, str | None]]:
-    merged: dict[tuple[str, str], tuple[str, str, str | None, datetime, date, str | None]] = {}
+Publication = tuple[str, str, str | None, datetime, date, str | None, bool]
+"""(account, platform post id, post id, published at, day, content hash, from the review)."""
+
+
+def _merge_publications(rows: list[Publication]) -> list[Publication]:
+    """One row per post: the earliest publication time; the post id and version of the review's publication
+    when there is one (the version whose findings count), else of the first row naming a post."""
+    merged: dict[tuple[str, str], Publication] = {}
     for row in rows:
         held = merged.get(row[:2])
         if held is None:
             merged[row[:2]] = row
             continue
         first = row if row[3] < held[3] else held
-        with_id = held if held[2] is not None else row
-        merged[row[:2]] = (row[0], row[1], with_id[2], first[3], first[4], with_id[5])
+        if row[6] and not held[6]:
+            named = row
+        elif held[6] and not row[6]:
+            named = held
+        else:
+            named = held if held[2] is not None else row
+        merged[row[:2]] = (row[0], row[1], named[2], first[3], first[4], named[5], named[6])
     return list(merged.values())
 
 
@@ -163,7 +172,7 @@ async def _apply_facts(session: AsyncSession, events: Sequence[Event], fold_now:
     settings: list[tuple[object, ...]] = []
     submitted: list[tuple[str, str, bool]] = []
     checks: list[tuple[str, str, str, int, int]] = []
-    publications: list[tuple[str, str, str | None, datetime, date, str | None]] = []
+    publications: list[Publication] = []
     followers: list[tuple[object, ...]] = []
     alerts: list[tuple[str, str, date, str, str, str]] = []
     resolved: dict[str, bool] = {}
@@ -200,6 +209,7 @@ async def _apply_facts(session: AsyncSession, events: Sequence[Event], fold_now:
                     e.published_at,
                     day_of(e.published_at),
                     e.content_hash,
+                    True,
                 )
             )
         elif isinstance(e, PostObserved):
@@ -211,6 +221,7 @@ async def _apply_facts(session: AsyncSession, events: Sequence[Event], fold_now:
                     e.published_at,
                     day_of(e.published_at),
                     e.content_hash,
+                    False,
                 )
             )
         elif isinstance(e, AlertRaised):

@@ -191,12 +191,15 @@ async def upsert_checks(
 
 
 async def upsert_publications(
-    session: AsyncSession, rows: Sequence[tuple[str, str, str | None, datetime, date, str | None]]
+    session: AsyncSession, rows: Sequence[tuple[str, str, str | None, datetime, date, str | None, bool]]
 ) -> list[DayKey]:
-    """(account, platform_post_id, post_id, published_at, day, content_hash) from review or monitor.
+    """(account, platform_post_id, post_id, published_at, day, content_hash, from_review): review or monitor.
 
     The earliest publication time wins; the review's post id, kind and the findings of the published
-    version are attached. Returns the days touched (the post's day before and after).
+    version are attached. The review's publication decides them whenever it is read: a monitor observation
+    of the post (another version, edited on the platform) only fills them in while the review's is unknown,
+    so the result does not depend on which consumer read its event first. Returns the days touched (the
+    post's day before and after).
     """
     if not rows:
         return []
@@ -207,10 +210,11 @@ async def upsert_publications(
                 SELECT t.account_id, t.platform_post_id, t.post_id, t.published_at, t.day,
                        COALESCE(rp.original, false) AS original,
                        COALESCE(c.serious, 0) AS serious, COALESCE(c.ordinary, 0) AS ordinary,
-                       t.content_hash
+                       CASE WHEN t.from_review THEN t.content_hash END AS review_hash
                 FROM unnest(CAST(:a AS text[]), CAST(:pp AS text[]), CAST(:p AS text[]),
-                            CAST(:at AS timestamptz[]), CAST(:day AS date[]), CAST(:h AS text[]))
-                     AS t(account_id, platform_post_id, post_id, published_at, day, content_hash)
+                            CAST(:at AS timestamptz[]), CAST(:day AS date[]), CAST(:h AS text[]),
+                            CAST(:r AS boolean[]))
+                     AS t(account_id, platform_post_id, post_id, published_at, day, content_hash, from_review)
                 LEFT JOIN review_posts rp ON rp.post_id = t.post_id
                 LEFT JOIN post_checks c ON c.post_id = t.post_id AND c.content_hash = t.content_hash
             ), old AS (
@@ -220,18 +224,22 @@ async def upsert_publications(
                 INSERT INTO posts AS p (account_id, platform_post_id, post_id, published_at, day, original,
                                         errors_serious, errors_ordinary, content_hash)
                 SELECT account_id, platform_post_id, post_id, published_at, day, original, serious, ordinary,
-                       content_hash
+                       review_hash
                 FROM incoming
                 ON CONFLICT (account_id, platform_post_id) DO UPDATE SET
-                    post_id = COALESCE(p.post_id, excluded.post_id),
-                    content_hash = CASE WHEN excluded.post_id IS NOT NULL THEN excluded.content_hash
-                                        ELSE p.content_hash END,
-                    original = CASE WHEN excluded.post_id IS NOT NULL THEN excluded.original
-                                    ELSE p.original END,
-                    errors_serious = CASE WHEN excluded.post_id IS NOT NULL THEN excluded.errors_serious
-                                          ELSE p.errors_serious END,
-                    errors_ordinary = CASE WHEN excluded.post_id IS NOT NULL THEN excluded.errors_ordinary
-                                           ELSE p.errors_ordinary END,
+                    -- excluded.content_hash is set only by the review's publication
+                    post_id = CASE WHEN excluded.content_hash IS NOT NULL THEN excluded.post_id
+                                   ELSE COALESCE(p.post_id, excluded.post_id) END,
+                    content_hash = COALESCE(excluded.content_hash, p.content_hash),
+                    original = CASE WHEN excluded.content_hash IS NOT NULL
+                                      OR (p.content_hash IS NULL AND excluded.post_id IS NOT NULL)
+                                    THEN excluded.original ELSE p.original END,
+                    errors_serious = CASE WHEN excluded.content_hash IS NOT NULL
+                                            OR (p.content_hash IS NULL AND excluded.post_id IS NOT NULL)
+                                          THEN excluded.errors_serious ELSE p.errors_serious END,
+                    errors_ordinary = CASE WHEN excluded.content_hash IS NOT NULL
+                                             OR (p.content_hash IS NULL AND excluded.post_id IS NOT NULL)
+                                           THEN excluded.errors_ordinary ELSE p.errors_ordinary END,
                     published_at = LEAST(COALESCE(p.published_at, excluded.published_at),
                                          excluded.published_at),
                     day = CASE WHEN p.published_at IS NULL OR excluded.published_at < p.published_at
@@ -241,7 +249,7 @@ async def upsert_publications(
             SELECT account_id, day FROM up UNION SELECT account_id, day FROM old
             """
         ),
-        dict(zip(("a", "pp", "p", "at", "day", "h"), _cols(rows, 6), strict=True)),
+        dict(zip(("a", "pp", "p", "at", "day", "h", "r"), _cols(rows, 7), strict=True)),
     )
     return [(r[0], r[1]) for r in result if r[1] is not None]
 
