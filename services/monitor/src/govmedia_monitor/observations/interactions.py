@@ -33,6 +33,7 @@ from govmedia_monitor.observations.service import (
     Report,
     account_regions,
     known_accounts,
+    refuse_conflicts,
     refuse_future,
     split_known,
 )
@@ -54,7 +55,8 @@ async def ingest_messages(
     report = Report()
     future = refuse_future(items, "received_at", now, report)
     accounts = await known_accounts(session, [i.account_id for i in items])
-    kept = [it for _, it in split_known(items, accounts, report, may_see, future)]
+    pairs = split_known(items, accounts, report, may_see, future)
+    kept = [it for _, it in pairs]
     if not kept:
         return report
     rows = [
@@ -75,6 +77,15 @@ async def ingest_messages(
         .all()
     )
     report.accepted, report.duplicates = len(inserted), len(kept) - len(inserted)
+    if report.duplicates:  # a replay, or a message under a known id with another channel, time or post
+        params = {
+            "account_id": [r["account_id"] for r in rows],
+            "message_id": [r["message_id"] for r in rows],
+            "channel": [r["channel"] for r in rows],
+            "received_at": [r["received_at"] for r in rows],
+            "post": [r["platform_post_id"] for r in rows],
+        }
+        await refuse_conflicts(session, _MESSAGE_CONFLICTS, params, [i for i, _ in pairs], report, "message")
     await alerts.add_events(
         session,
         [
@@ -91,6 +102,30 @@ async def ingest_messages(
     )
     return report
 
+
+_MESSAGE_CONFLICTS = text(
+    """
+    SELECT r.ord, m.channel, m.received_at, m.platform_post_id
+    FROM unnest(CAST(:account_id AS text[]), CAST(:message_id AS text[]), CAST(:channel AS text[]),
+                CAST(:received_at AS timestamptz[]), CAST(:post AS text[])) WITH ORDINALITY
+         AS r(account_id, message_id, channel, received_at, platform_post_id, ord)
+    JOIN messages m ON m.account_id = r.account_id AND m.message_id = r.message_id
+    WHERE (m.channel, m.received_at, m.platform_post_id)
+          IS DISTINCT FROM (r.channel, r.received_at, r.platform_post_id)
+    ORDER BY r.ord
+    """
+)
+
+_SWITCH_CONFLICTS = text(
+    """
+    SELECT r.ord, s.enabled
+    FROM unnest(CAST(:account_id AS text[]), CAST(:at AS timestamptz[]), CAST(:enabled AS boolean[]))
+         WITH ORDINALITY AS r(account_id, at, enabled, ord)
+    JOIN interaction_switches s ON s.account_id = r.account_id AND s.at = r.at
+    WHERE s.enabled <> r.enabled
+    ORDER BY r.ord
+    """
+)
 
 _ANSWER_SQL = text(
     """
@@ -193,7 +228,8 @@ async def ingest_interaction(
     report = Report()
     future = refuse_future(items, "at", now, report)
     accounts = await known_accounts(session, [i.account_id for i in items])
-    kept = [it for _, it in split_known(items, accounts, report, may_see, future)]
+    pairs = split_known(items, accounts, report, may_see, future)
+    kept = [it for _, it in pairs]
     if not kept:
         return report
     rows = [
@@ -210,6 +246,13 @@ async def ingest_interaction(
         .all()
     )
     report.accepted, report.duplicates = len(inserted), len(kept) - len(inserted)
+    if report.duplicates:  # a replay, or the switch at a known instant in the other state
+        params = {
+            "account_id": [r["account_id"] for r in rows],
+            "at": [r["at"] for r in rows],
+            "enabled": [r["enabled"] for r in rows],
+        }
+        await refuse_conflicts(session, _SWITCH_CONFLICTS, params, [i for i, _ in pairs], report, "switch")
     await alerts.add_events(
         session,
         [

@@ -33,6 +33,7 @@ from govmedia_monitor.observations.service import (
     RegionFilter,
     Report,
     account_regions,
+    refuse_conflicts,
     refuse_future,
     split_known,
 )
@@ -159,9 +160,11 @@ async def ingest_metrics(
         and max(map(attrgetter("taken_at"), items)) <= now + CLOCK_SKEW
     ):
         kept = items  # every account known and visible, nothing ahead (the usual batch): nothing to sort out
+        positions: Sequence[int] = range(len(items))
     else:
         future = refuse_future(items, "taken_at", now, report)
-        kept = [it for _, it in split_known(items, regions, report, may_see, future)]
+        pairs = split_known(items, regions, report, may_see, future)
+        kept, positions = [it for _, it in pairs], [i for i, _ in pairs]
     if not kept:
         return report
     template = MetricsObserved(
@@ -187,4 +190,22 @@ async def ingest_metrics(
     stmt = _METRICS_SQL[metric_record_bound(kept, channel=channel, now=now) > max_event_bytes()]
     report.accepted = check_sql_outbox((await session.execute(stmt, params)).one())
     report.duplicates = len(kept) - report.accepted
+    if report.duplicates:  # a replay, or a snapshot under a known key with other counts
+        conflicts = {"snapshots": params["snapshots"]}
+        await refuse_conflicts(session, _CONFLICTS, conflicts, positions, report, "snapshot")
     return report
+
+
+# Snapshots of the batch whose stored row under (account, post, taken_at) has other counts.
+_CONFLICTS = text(
+    """
+    SELECT s.ord, m.reads, m.watching, m.likes, m.shares, m.comments, m.followers
+    FROM unnest(CAST(:snapshots AS metric_snapshots[])) WITH ORDINALITY
+         AS s(account_id, post_key, taken_at, reads, watching, likes, shares, comments, followers, ch, ord)
+    JOIN metric_snapshots m
+      ON m.account_id = s.account_id AND m.post_key = s.post_key AND m.taken_at = s.taken_at
+    WHERE (m.reads, m.watching, m.likes, m.shares, m.comments, m.followers)
+          IS DISTINCT FROM (s.reads, s.watching, s.likes, s.shares, s.comments, s.followers)
+    ORDER BY s.ord
+    """
+)

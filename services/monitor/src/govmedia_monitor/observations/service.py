@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import TextClause, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +52,7 @@ CANDIDATE_WINDOW = timedelta(days=365)
 UNKNOWN_ACCOUNT = "unknown-account"
 ITEM_REFUSED = "item-refused"
 INSTANT_IN_FUTURE = "instant-in-future"
+CONFLICTING_REPLAY = "conflicting-replay"
 
 # How far after the service clock an item's instant may lie: the clocks of platforms and connectors differ
 # from ours by seconds or minutes. Anything later is a wrong date (2052 for 2025) or a local time sent with
@@ -155,6 +156,35 @@ def refuse_future(items: Sequence[Any], instant: str, now: datetime, report: Rep
                 instant,
             )
     return frozenset(refused)
+
+
+async def refuse_conflicts(
+    session: AsyncSession,
+    statement: TextClause,
+    params: Mapping[str, Any],
+    positions: Sequence[int],
+    report: Report,
+    what: str,
+) -> None:
+    """Refuse the items sent again under a stored key with other content (same request or an earlier one).
+
+    ``statement`` reads, for each item whose stored row under its key differs from it, the item's ordinal
+    (1-based, among the items passed) and the stored values; ``positions`` maps the ordinals to the items'
+    indexes in the request. They were not stored (``ON CONFLICT DO NOTHING``): they leave the duplicates
+    for the rejected, where the API refuses the request and the file import lists them.
+    """
+    rows = (await session.execute(statement, params)).mappings().all()
+    for row in rows:
+        stored = ", ".join(f"{k} {v.isoformat() if isinstance(v, datetime) else v}" for k, v in row.items()
+                           if k != "ord")  # fmt: skip
+        report.refuse(
+            positions[row["ord"] - 1],
+            CONFLICTING_REPLAY,
+            f"this {what} is stored already with other values ({stored}): an item is sent once under its "
+            "key; a later reading needs its own key",
+        )
+    report.duplicates -= len(rows)
+    report.rejected.sort()
 
 
 def split_known(
