@@ -8,7 +8,9 @@ What the outside round found (the monitor's ingest took each with 200, and the r
   (posts, metric snapshots, messages, answers, the interaction switch), single and bulk;
 * an answer given before its message was received: a negative response time;
 * ``POST /v1/sweeps`` for a day that has not come: the sweep judged the accounts as of that day and
-  raised 未更新 alerts for silences that had not happened (notify opens cases on them).
+  raised 未更新 alerts for silences that had not happened (notify opens cases on them);
+* ``POST /v1/hot-words/extraction`` for a day that has not come mined it from the posts in so far and
+  announced its hot words (``HotWordsExtracted``).
 """
 
 from __future__ import annotations
@@ -142,3 +144,15 @@ async def test_a_sweep_for_a_day_that_has_not_come_is_refused_and_raises_nothing
     # today and past days still run
     assert (await admin.post("/v1/sweeps", json={"as_of": NOW.date().isoformat()})).status_code == 200
     assert (await admin.post("/v1/sweeps", json={})).status_code == 200
+
+
+async def test_hot_words_of_a_day_that_has_not_come_are_not_mined(supervision: Supervision) -> None:
+    admin = supervision.monitor_reader(roles=("office_admin",))
+    ahead = NOW.date() + timedelta(days=1)
+    r = await admin.post("/v1/hot-words/extraction", json={"day": ahead.isoformat()})
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "day-in-future", r.json()
+    assert [e["location"] for e in r.json()["errors"]] == ["body.day"], r.json()
+    assert (
+        await admin.post("/v1/hot-words/extraction", json={"day": NOW.date().isoformat()})
+    ).status_code == 200

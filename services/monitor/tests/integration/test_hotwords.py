@@ -52,6 +52,7 @@ async def test_hot_words_of_a_region_come_from_its_subtree_with_trend_and_an_eve
     assert province["posts"] == 5
 
     # The next day, with nothing new in the window, 医保 stays hot; the trend shows both days.
+    monitor.clock.set(datetime(2025, 9, 11, 20, tzinfo=SHANGHAI))
     await admin.post(
         "/v1/hot-words/extraction",
         json={"day": (DAY + timedelta(days=1)).isoformat(), "region_code": "331004"},

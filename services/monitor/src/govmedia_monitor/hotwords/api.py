@@ -74,7 +74,16 @@ async def extract_hot_words(
         )
     if body.region_code:
         region_visible(principal, body.region_code)
-    result = await hotwords.mine_day(
-        session, body.day or rt.clock.today(), only_region=body.region_code, now=rt.clock.now()
-    )
+    today = rt.clock.today()
+    day = body.day or today
+    if day > today:
+        # Its posts are not in yet: the day's hot words would be mined from none and announced.
+        message = f"{day} has not come yet (today is {today}): hot words are mined for today or a past day"
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE,
+            "day-in-future",
+            message,
+            errors=[{"location": "body.day", "message": message, "type": "day_in_future"}],
+        )
+    result = await hotwords.mine_day(session, day, only_region=body.region_code, now=rt.clock.now())
     return {code: len(terms) for code, terms in result.items()}
