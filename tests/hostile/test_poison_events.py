@@ -19,7 +19,8 @@ from datetime import timedelta
 import pytest
 
 from govmedia_common.events.monitor import IngestChannel, MetricsObserved
-from govmedia_common.events.review import PostApproved, ReviewerSignature
+from govmedia_common.events.review import PostApproved, PostPublished, ReviewerSignature
+from govmedia_common.events.types import Platform
 from govmedia_platform.launcher import Infrastructure
 from tests.hostile.consumer_kit import HASH, NOW, dead_letters, opened, raised, running
 
@@ -39,6 +40,18 @@ def snapshot(account_id: str, post: str, reads: int) -> MetricsObserved:
     return MetricsObserved(
         occurred_at=NOW, account_id=account_id, platform_post_id=post, reads=reads, as_of=NOW,
         ingest_channel=IngestChannel.CONNECTOR,
+    )  # fmt: skip
+
+
+def review_post_published(account_id: str, platform_post_id: str) -> PostPublished:
+    signatures = tuple(
+        ReviewerSignature(level=n, reviewer_id=str(uuid.uuid4()), reviewer_name=name, reviewed_at=NOW)
+        for n, name in ((1, "甲"), (2, "乙"))
+    )
+    return PostPublished(
+        occurred_at=NOW, account_id=account_id, post_id=str(uuid.uuid4()), platform=Platform.WECHAT,
+        platform_post_id=platform_post_id, url=None, content_hash=HASH, published_at=NOW,
+        reviewers=signatures,
     )  # fmt: skip
 
 
@@ -132,3 +145,49 @@ async def test_monitor_dead_letters_an_approval_it_cannot_store_and_keeps_the_ne
         assert reason.startswith("the event cannot be stored: text: a NUL character"), reason
         kept = await monitor.sql("SELECT post_id FROM approved_posts WHERE account_id = :a", a=account)
         assert kept == [(good.post_id,)]
+
+
+async def test_scoring_refuses_metrics_no_sum_can_hold_so_they_cannot_stop_every_computation(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    """Reads of 5·10^18 on each of two posts of a day: each fits a 64-bit count, their day's sum does not. In
+    a backlog poll (200 snapshots or more) scoring only logs snapshots; the computation folding them then
+    failed with 'bigint out of range', and so did every later one, for every account (the log kept them).
+    Such values are refused as they arrive (the batch fails, its records go one by one, these two are
+    dead-lettered naming the metric), and the computation goes on."""
+    from govmedia_common.events.scoring import PeriodKind
+    from govmedia_scoring.aggregates.handlers import apply_batch
+    from govmedia_scoring.engine.compute import compute_period
+    from govmedia_scoring.periods import Period
+
+    account = str(uuid.uuid4())
+    first, second = (review_post_published(account, f"wx-big-{i}") for i in range(2))
+    huge = [snapshot(account, p.platform_post_id, 5 * 10**18) for p in (first, second)]
+    backlog = [snapshot(str(uuid.uuid4()), f"wx-{i}", 10) for i in range(250)]
+    async with running(infra, "scoring") as scoring:
+        async with scoring.sessions() as session, session.begin():
+            await apply_batch(session, [opened(account), first, second])
+        with pytest.raises(Exception, match="reads"):
+            async with scoring.sessions() as session, session.begin():
+                await apply_batch(session, [*backlog[:100], *huge, *backlog[100:]])
+        async with scoring.sessions() as session, session.begin():
+            await apply_batch(session, backlog)  # the rest of the poll, one by one in the runner
+        async with scoring.sessions() as session, session.begin():
+            await compute_period(session, Period(PeriodKind.DAY, NOW.date()), now=NOW)
+        assert await scoring.sql("SELECT count(*) FROM metric_snapshots") == [(0,)]  # all folded
+        constraints = await scoring.sql(
+            "SELECT count(*) FROM pg_constraint WHERE conname LIKE 'ck_metric_snapshots_%_plausible'"
+        )
+        assert constraints == [(5,)]
+
+        # On the broker: dead-lettered with the metric named, the neighbours taken.
+        ids = await scoring.publish([huge[0], snapshot(account, first.platform_post_id, 12)])
+        await scoring.handled([ids[1]])
+        letters: dict[str, dict[str, str]] = {}
+
+        async def dead_lettered() -> bool:
+            letters.update(await dead_letters(infra.kafka_bootstrap, MetricsObserved.topic, [ids[0]]))
+            return bool(letters)
+
+        await eventually(dead_lettered, "the implausible snapshot in the dead-letter topic")
+        assert "reads" in letters[ids[0]]["dlt_error"], letters[ids[0]]["dlt_error"]

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -81,6 +82,9 @@ class Post(Base):
     __table_args__ = (Index("ix_posts_account_day", "account_id", "day"),)
 
 
+MAX_METRIC = 10**12
+
+
 class MetricSnapshot(Base):
     """A metric snapshot of a post as it arrived, not yet folded into ``posts`` and ``account_days``."""
 
@@ -95,6 +99,13 @@ class MetricSnapshot(Base):
     likes: Mapped[int | None] = mapped_column(BigInteger)
     shares: Mapped[int | None] = mapped_column(BigInteger)
     comments: Mapped[int | None] = mapped_column(BigInteger)
+
+    # A count no day's or period's sum can overflow (10^12 per post: far above any platform's), refused as it
+    # arrives: the fold of a larger one failed every later computation with "bigint out of range".
+    __table_args__ = tuple(
+        CheckConstraint(f"{m} BETWEEN 0 AND {MAX_METRIC}", name=f"{m}_plausible")
+        for m in ("reads", "watching", "likes", "shares", "comments")
+    )
 
 
 class ReviewPost(Base):
