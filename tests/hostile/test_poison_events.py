@@ -6,6 +6,10 @@ Each is dead-lettered after its retries with a reason an operator can act on, na
 around it take effect; nothing of the poison is written. The reason named no field before (found by this
 round): the driver's "value out of int64 range" or "invalid byte sequence for encoding UTF8: 0x00", with the
 statement and its parameters, left the operator to search the record for it.
+
+Counts each within 64 bits whose sum is not (5·10^18 reads on two posts of a day) were taken by scoring and
+stopped every later computation for every account (found by this round): scoring now refuses a count above
+10^12 as it arrives.
 """
 
 from __future__ import annotations
