@@ -201,6 +201,46 @@ class AttachmentRef:
     filename: str
 
 
+# What the first bytes of a file of each accepted type are (a PDF may have up to 1,024 bytes before its
+# header); a type an operator adds without an entry here is not checked.
+_SIGNATURES: dict[str, tuple[tuple[bytes, ...], int]] = {
+    "application/pdf": ((b"%PDF-",), 1024),
+    "image/jpeg": ((b"\xff\xd8\xff",), 0),
+    "image/png": ((b"\x89PNG\r\n\x1a\n",), 0),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ((b"PK\x03\x04",), 0),
+}
+_LOOKS_LIKE = {
+    "a PDF": ((b"%PDF-",), 1024),
+    "a JPEG image": ((b"\xff\xd8\xff",), 0),
+    "a PNG image": ((b"\x89PNG\r\n\x1a\n",), 0),
+    "a ZIP or Office file": ((b"PK\x03\x04",), 0),
+    "a Windows program": ((b"MZ",), 0),
+    "a web page": ((b"<!doctype html", b"<html", b"<?xml", b"<svg"), 0),
+}
+
+
+def _is(content: bytes, signature: tuple[tuple[bytes, ...], int]) -> bool:
+    heads, slack = signature
+    if slack:
+        return any(h in content[: slack + len(h)] for h in heads)
+    lowered = content[:64].lstrip().lower()
+    return any(content.startswith(h) or lowered.startswith(h.lower()) for h in heads)
+
+
+def _check_content(content: bytes, media_type: str) -> None:
+    """Refuse bytes that are not of their declared type (a program or a web page sent as a PDF)."""
+    signature = _SIGNATURES.get(media_type)
+    if signature is None or _is(content, signature):
+        return
+    looks = next((name for name, sig in _LOOKS_LIKE.items() if _is(content, sig)), "something else")
+    raise DomainError(
+        ErrorKind.UNPROCESSABLE,
+        "attachment-content-mismatch",
+        f"The attachment was sent as {media_type} but its content is not one (it looks like {looks}); send "
+        "the file with its own type.",
+    )
+
+
 async def upload_attachment(
     session: AsyncSession, *, content: bytes, media_type: str, settings: NotifySettings
 ) -> dict[str, object]:
@@ -220,6 +260,7 @@ async def upload_attachment(
             "attachment-too-large",
             f"The attachment is {len(content)} bytes; the limit is {settings.attachment_max_bytes}.",
         )
+    _check_content(content, media_type)
     digest = hashlib.sha256(content).hexdigest()
     await repo.store_attachment(session, digest, media_type, content)
     return {"sha256": digest, "media_type": media_type, "size": len(content)}
