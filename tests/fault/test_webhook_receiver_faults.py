@@ -7,6 +7,10 @@ unrecorded, past the deliveries' lease, so another dispatcher (a replica, or thi
 claimed and sent them again — the healthy receivers of the same batch too. Each delivery's exchange now has
 a deadline of its own, the webhook timeout, well inside the lease.
 
+A dispatcher that died mid-batch had recorded nothing of it (outcomes were written once the whole batch was
+done), so the next one sent every delivery of the batch again, those already received too (found by this
+round); each outcome is now recorded as soon as it is known.
+
 A receiver that answers 500 is tried ``delivery_max_attempts`` times with backoff, then the delivery is dead
 (listed for an operator to redeliver), never tried again by itself.
 """
@@ -49,7 +53,7 @@ class Receiver:
     """A raw HTTP endpoint on the loopback: counts each delivery id it was sent, answers as told."""
 
     def __init__(self, answer: str) -> None:
-        self.answer = answer  # "ok", "500" or "trickle"
+        self.answer = answer  # "ok", "slow", "500" or "trickle"
         self.received: Counter[str] = Counter()
         self.server: asyncio.Server | None = None
         self.url = ""
@@ -63,6 +67,9 @@ class Receiver:
             await reader.readexactly(int(headers.get("content-length", "0")))
             self.received[headers.get("x-govmedia-delivery", "?")] += 1
             if self.answer == "ok":
+                writer.write(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+            elif self.answer == "slow":  # answers after 3 s, well within its timeout
+                await asyncio.sleep(3)
                 writer.write(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
             elif self.answer == "500":
                 writer.write(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n")
@@ -198,3 +205,32 @@ async def test_a_receiver_answering_500_is_tried_a_bounded_number_of_times_then_
             assert row.status == "dead" and "HTTP 500" in (row.last_error or "")
         finally:
             await sender.close()
+
+
+async def test_a_dispatcher_dying_mid_batch_does_not_send_again_what_was_delivered(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    """The dispatcher dies (its task cancelled mid-batch: nothing more reaches the database, as with SIGKILL)
+    while one receiver is still answering: what the others had received is recorded delivered already, so
+    the next dispatcher, once the lease has run out, sends only the one that was in flight."""
+    async with notify_app(infra) as (sessions, clock), Receiver("ok") as fast, Receiver("slow") as slow:
+        ids = await notices_to(sessions, clock.now(), fast.url, slow.url)
+        first = dispatcher(sessions, clock, webhook_timeout_seconds=10.0, delivery_lease_seconds=30.0)
+        second = dispatcher(sessions, clock, webhook_timeout_seconds=10.0, delivery_lease_seconds=30.0)
+        try:
+            running = asyncio.create_task(first.run_once())
+            deadline = time.monotonic() + 10
+            while not (fast.received and slow.received) and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)  # (the receivers count; they set no event)
+            await asyncio.sleep(0.5)  # the fast answer is in; the slow receiver is still answering
+            running.cancel()
+            await asyncio.wait([running])
+            clock.advance(seconds=31)  # the lease of the batch has run out
+            await asyncio.wait_for(second.run_once(), timeout=30)
+            assert sum(fast.received.values()) == 1, f"sent again after the restart: {fast.received}"
+            assert sum(slow.received.values()) == 2  # in flight when it died: sent again, same delivery id
+            rows = await deliveries(sessions, ids)
+            assert {d.status for d in rows.values()} == {"delivered"}
+        finally:
+            await first.close()
+            await second.close()

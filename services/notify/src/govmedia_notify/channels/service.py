@@ -231,9 +231,36 @@ class Dispatcher:
             secrets = await repo.subscription_secrets(
                 session, [d.subscription_id for d in batch if d.subscription_id]
             )
-        outcomes = await asyncio.gather(*(self._send(d, secrets.get(d.subscription_id or "")) for d in batch))
+        if not batch:
+            return 0
+        # Each outcome is recorded as soon as it is known (those known together in one transaction), not
+        # once the whole batch is done: a dispatcher that dies while one receiver is still answering has
+        # recorded what the others received, and the next one sends only what was in flight.
+        done: asyncio.Queue[tuple[Delivery, str | None]] = asyncio.Queue()
+
+        async def attempt(delivery: Delivery) -> None:
+            await done.put(
+                (delivery, await self._send(delivery, secrets.get(delivery.subscription_id or "")))
+            )
+
+        sending = [asyncio.create_task(attempt(d)) for d in batch]
+        try:
+            recorded = 0
+            while recorded < len(batch):
+                outcomes = [await done.get()]
+                while not done.empty():
+                    outcomes.append(done.get_nowait())
+                await self._record(outcomes, now)
+                recorded += len(outcomes)
+        finally:
+            for task in sending:
+                task.cancel()
+        return len(batch)
+
+    async def _record(self, outcomes: list[tuple[Delivery, str | None]], now: datetime) -> None:
+        """Record outcomes in one transaction: delivered, or failed with the next attempt (or dead)."""
         async with self.sessions() as session, session.begin():
-            for delivery, error in zip(batch, outcomes, strict=True):
+            for delivery, error in outcomes:
                 if error is None:
                     await repo.record_outcome(
                         session, delivery.id, delivered_at=now, error=None, next_attempt_at=None
@@ -260,7 +287,6 @@ class Dispatcher:
                         "error": error,
                     },
                 )
-        return len(batch)
 
     @staticmethod
     async def _hold_quiet_reminders(
