@@ -75,9 +75,13 @@ class Period:
         return Period.containing(self.kind, self.start - timedelta(days=1))
 
     def year_ago(self) -> Period:
-        """The same period a year earlier (year-on-year, 同比); a week maps to the same ISO week number."""
+        """The same period a year earlier (year-on-year, 同比); a week maps to the same ISO week number of
+        the ISO year before (week 53 to week 52 when that year has no week 53). Going back 52 weeks is that
+        only between years of 52 weeks: after a year of 53 (2020, 2026) it lands one week late."""
         if self.kind is PeriodKind.WEEK:
-            return Period.containing(self.kind, self.start - timedelta(weeks=52))
+            year, week, _ = self.start.isocalendar()
+            weeks_before = date(year - 1, 12, 28).isocalendar().week  # 28 December lies in the last week
+            return Period(self.kind, date.fromisocalendar(year - 1, min(week, weeks_before), 1))
         if self.kind is PeriodKind.DAY and self.start.month == 2 and self.start.day == 29:
             return Period(self.kind, date(self.start.year - 1, 2, 28))
         return Period(self.kind, self.start.replace(year=self.start.year - 1))
