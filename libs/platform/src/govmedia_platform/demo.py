@@ -468,9 +468,12 @@ class Demo:
                         for a, p in zip(batch.approvals, posts, strict=True)
                     )
                 )
-                # The crawler reports a day's posts the next evening: by then the review's approval and
-                # publication events have reached the monitor, as they would in production. (Seen before
-                # them, a post is rightly "unreviewed" for the monitor, and notify opens a case for it.)
+                # The crawler reports the day's figures, messages and answers once the day is over (the
+                # monitor refuses an instant ahead of its clock), and a day's posts the next evening: by
+                # then the review's approval and publication events have reached the monitor, as they
+                # would in production. (Seen before them, a post is rightly "unreviewed" for the monitor,
+                # and notify opens a case for it.)
+                self.at(day + timedelta(days=1), 1)
                 self.numbers.observed_posts += await self.ingest("/v1/observed-posts/bulk", carried)
                 carried = batch.posts
                 self.numbers.metrics += await self.ingest("/v1/metrics/bulk", batch.metrics)
