@@ -33,6 +33,7 @@ _SEP = f"[ \t\u00a0\u2000-\u200a\u2010-\u2015\u202f\u2212{INVISIBLE_CHARS}-]"  #
 # At least 11 digits: shorter chunks (dates, amounts, hotlines) can hold none of the numbers sought.
 _CHUNK_RE = re.compile(rf"(?<![0-9a-z])[0-9](?:{_SEP}{{0,3}}[0-9]){{10,}}(?:{_SEP}{{0,3}}x)?(?![0-9a-z])")
 _GROUP_RE = re.compile("[0-9x]+")
+_SHORTEST = 11  # digits of the shortest number sought (a mobile): shorter joins of groups are not tried
 _MOBILE_RE = re.compile(r"(?:0086|86)?(1[3-9][0-9]{9})")
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -164,7 +165,8 @@ def _scan(folded: str) -> Iterable[_Found]:
                 total += len(texts[j])
                 if total > 19:  # longest candidates: bank card 19, ID 18, 0086 + mobile 15
                     break
-                ends.append(j)
+                if total >= _SHORTEST:
+                    ends.append(j)
             for j in reversed(ends):  # longest interpretation first
                 number = "".join(texts[i : j + 1])
                 kind = _classify(number, [len(t) for t in texts[i : j + 1]])
