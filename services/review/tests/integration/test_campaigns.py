@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 PUSH = "国庆假期全区政务服务中心开放时间安排：10月1日至8日休息，自助服务区24小时开放。"
 
 
-async def _republish(review: ReviewKit, unit: Unit, account: str, campaign_id: str) -> dict[str, object]:
+async def _republish(review: ReviewKit, unit: Unit, account: str, campaign_id: str) -> dict[str, Any]:
     post, etag = await review.submit(
         unit.editor, account, body=PUSH, title="国庆安排", campaign_id=campaign_id
     )
