@@ -20,7 +20,10 @@ consumer ends with must not depend on which of two events it read first:
   post was published under, which matching prefers (found by this round);
 * a year's ``WorkCalendarLoaded`` read again after a correction of it (replayed): the monitor replaced the
   corrected working days with the old ones, and notify, whose table kept the correction, counted deadlines on
-  the old ones in its process (found by this round).
+  the old ones in its process (found by this round);
+* an ``AlertResolved`` read after the case's deadline although the monitor resolved the alert before it (a
+  lagging consumer, a replay): notify closed the case "late" by the time it read the event (found by this
+  round).
 """
 
 from __future__ import annotations
@@ -319,3 +322,50 @@ async def test_scoring_counts_the_findings_of_the_published_version_whichever_of
         assert days[review_first] == days[monitor_first], (
             "the observation erased the published version's findings"
         )
+
+
+async def test_notify_closes_a_case_on_time_when_the_alert_was_resolved_on_time_but_read_late(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    """Report accepted on time, the monitor's re-check passed on time, but notify read the resolution after
+    the deadline (its consumer down, or the event replayed): the rectification was on time, so is the case."""
+    from datetime import timedelta
+
+    from govmedia_common.auth import Principal
+    from govmedia_common.workdays import FixedClock
+    from govmedia_notify.cases import service
+    from govmedia_notify.cases.domain import case_id_for
+
+    account = str(uuid.uuid4())
+    alert = raised(account)
+    async with running(infra, "notify") as notify:
+        await notify.handled(await notify.publish([alert]))
+        case_id = case_id_for(alert.alert_id)
+        unit = Principal(
+            subject=str(uuid.uuid4()), kind="person", name="李联络", region_code=alert.region_code,
+            unit_id=alert.unit_id, roles=frozenset({"liaison"}), scopes=frozenset({"notify:write"}),
+        )  # fmt: skip
+        office = Principal(
+            subject=str(uuid.uuid4()), kind="person", name="王主任", region_code=alert.region_code,
+            unit_id=None, roles=frozenset({"office_staff"}), scopes=frozenset({"notify:write"}),
+        )  # fmt: skip
+        async with notify.sessions() as session, session.begin():
+            case = await service.submit_report(
+                session,
+                unit,
+                case_id,
+                text="已整改",
+                signed_by="张局长",
+                sealed=True,
+                attachments=[],
+                now=NOW,
+            )
+        async with notify.sessions() as session, session.begin():
+            await service.accept_report(session, office, case_id, case.reports[-1].id, now=NOW)
+        rechecked = resolved(alert, AlertResolution.RECHECKED).model_copy(update={"occurred_at": NOW})
+        clock = notify.app.state.runtime.clock
+        assert isinstance(clock, FixedClock)
+        clock.advance(timedelta(days=30))  # notify reads it a month later
+        await notify.handled(await notify.publish([rechecked]))
+        closed = await notify.sql("SELECT state, outcome, closed_on_time FROM cases WHERE id = :c", c=case_id)
+        assert closed == [("closed", "rectified", True)], "an on-time rectification counted late"

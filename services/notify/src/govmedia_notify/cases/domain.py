@@ -323,12 +323,15 @@ class Case(RecordsEvents):
 
     # ---- the monitor's side
 
-    def alert_resolved(self, resolution: AlertResolution, *, now: datetime) -> None:
-        """The monitor resolved the alert: a false alarm (dismissed, retracted) closes the case at once;
-        otherwise the case waits for the accepted report."""
+    def alert_resolved(
+        self, resolution: AlertResolution, *, now: datetime, resolved_at: datetime | None = None
+    ) -> None:
+        """The monitor resolved the alert (at ``resolved_at``, its business time; notify may read it later):
+        a false alarm (dismissed, retracted) closes the case at once; otherwise the case waits for the
+        accepted report."""
         if self.state is CaseState.CLOSED or self.alert_resolved_at is not None:
             return
-        self.alert_resolved_at = now
+        self.alert_resolved_at = resolved_at or now
         self.alert_resolution = str(resolution)
         if resolution.false_alarm:
             self._close(CaseOutcome.DISMISSED, now)
@@ -340,10 +343,15 @@ class Case(RecordsEvents):
             self._close(CaseOutcome.RECTIFIED, now)
 
     def _close(self, outcome: CaseOutcome, now: datetime) -> None:
+        """Close at ``now``; on time when what it waited for was done by the deadline: the report's acceptance
+        and the monitor's resolution as they happened, not when notify read them (a lagging consumer, a
+        replayed event would otherwise turn an on-time rectification into a late one)."""
+        times = [t for t in (self.accepted_at, self.alert_resolved_at) if t is not None]
+        done = min(max(times), now) if times else now
         self.state = CaseState.CLOSED
         self.closed_at = now
         self.outcome = str(outcome)
-        self.closed_on_time = local(now).date() <= self.rectify_by
+        self.closed_on_time = local(done).date() <= self.rectify_by
         self.next_reminder_at = None
         self.record(
             CaseClosed(

@@ -174,7 +174,7 @@ async def alert_resolved(session: AsyncSession, event: AlertResolved, *, now: da
     assert loaded is not None
     case, row, reports = loaded
     was_closed = case.closed_at is not None
-    case.alert_resolved(event.resolution, now=now)
+    case.alert_resolved(event.resolution, now=now, resolved_at=event.occurred_at)
     closed = not was_closed and case.closed_at is not None
     await _commit(session, case, row, reports)
     if closed:
