@@ -10,9 +10,10 @@ import asyncio
 import codecs
 import csv
 import sys
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
@@ -54,7 +55,7 @@ def _columns() -> tuple[ProgressColumn, ...]:
 
 
 async def _run_import(
-    path: Path, kind: Kind, fmt: str, database_url: str, batch_size: int, encoding: str
+    path: Path, kind: Kind, fmt: str, database_url: str, batch_size: int, encoding: str, zone: tzinfo | None
 ) -> ImportResult:
     # The whole file is read as text in its encoding before a row is imported.
     total = max(check_encoding(path, encoding) - (1 if fmt == "csv" else 0), 0)
@@ -64,7 +65,7 @@ async def _run_import(
             task = bar.add_task(f"importing {kind} from {path.name}", total=total)
             return await import_rows(
                 session_factory(engine),
-                parse(stream, fmt, kind),
+                parse(stream, fmt, kind, zone),
                 kind,
                 clock=SystemClock(),
                 batch_size=batch_size,
@@ -95,6 +96,13 @@ def import_file(
             "'CSV' saved on Chinese Windows, gb18030"
         ),
     ] = "utf-8",
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="Read times written without a zone (Excel's 2025/10/14 9:30) in this zone, "
+            "e.g. Asia/Shanghai"
+        ),
+    ] = None,
 ) -> None:
     """Import observed posts, metric snapshots, messages, replies or interaction switches from a file.
 
@@ -112,9 +120,17 @@ def import_file(
     except LookupError:
         raise typer.BadParameter(f"unknown encoding {encoding!r} (utf-8 or gb18030)") from None
     chosen_encoding = "utf-8" if codecs.lookup(encoding).name == "utf-8" else encoding
+    zone = None
+    if timezone is not None:
+        try:
+            zone = ZoneInfo(timezone.strip())
+        except (ValueError, ZoneInfoNotFoundError):
+            raise typer.BadParameter(
+                f"unknown time zone {timezone!r}: name an IANA zone, e.g. Asia/Shanghai for Beijing time"
+            ) from None
     url = database_url or service_settings("monitor").database_url
     try:
-        result = asyncio.run(_run_import(file, kind, chosen, url, batch_size, chosen_encoding))
+        result = asyncio.run(_run_import(file, kind, chosen, url, batch_size, chosen_encoding, zone))
     except FileRefused as exc:
         console.print(f"[red]{file.name}: {exc}[/]", highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -123,6 +125,37 @@ def _check_header(fields: Sequence[str] | None, model: type[BaseModel], kind: Ki
     return names
 
 
+# The instants of the rows; a cell of them written as Excel writes a date-time (``2025/10/14 9:30``,
+# ``2025-10-14 09:30:00``), without a zone, is read in the zone ``--timezone`` names.
+INSTANT_FIELDS = frozenset({"published_at", "taken_at", "received_at", "answered_at", "at"})
+_LOCAL_TIME = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$"
+)
+
+
+def _instants(row: dict[str, Any], zone: tzinfo | None) -> dict[str, Any]:
+    """``row`` with its instants written without a zone read in ``zone``; without one such a cell is
+    refused saying how to write it."""
+    for name in INSTANT_FIELDS & row.keys():
+        value = row[name]
+        found = _LOCAL_TIME.match(value.strip()) if isinstance(value, str) else None
+        if found is None:
+            continue  # with a zone, or not a time: the model reads it or says what is wrong
+        if zone is None:
+            raise ValueError(
+                f"{name}: {value!r} has no time zone; write it with one (2025-10-14T09:30:00+08:00), or "
+                "pass --timezone Asia/Shanghai when the file's times are Beijing time"
+            )
+        y, mo, d, h, mi, s, frac = found.groups()
+        try:
+            row[name] = datetime(
+                int(y), int(mo), int(d), int(h), int(mi), int(s or 0), int((frac or "0").ljust(6, "0")), zone
+            )
+        except ValueError as exc:
+            raise ValueError(f"{name}: {value!r} is not a time ({exc})") from None
+    return row
+
+
 def _reason(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors())
 
@@ -134,9 +167,10 @@ def _clean_csv_row(row: dict[str | None, Any]) -> dict[str, Any]:
 
 
 def parse(
-    stream: io.TextIOBase | io.StringIO, fmt: str, kind: Kind
+    stream: io.TextIOBase | io.StringIO, fmt: str, kind: Kind, zone: tzinfo | None = None
 ) -> Iterator[tuple[int, BaseModel | None, str | None]]:
-    """(line number, valid item or None, reason or None) for each data row of the file."""
+    """(line number, valid item or None, reason or None) for each data row of the file; times written
+    without a zone are read in ``zone`` (refused without one)."""
     model = MODELS[kind]
     if fmt == "csv":
         reader = csv.DictReader(stream)
@@ -155,7 +189,7 @@ def parse(
                 continue
             line = reader.line_num  # a row with a quoted line break: the line it ends on
             try:
-                yield line, model.model_validate(_clean_csv_row(row)), None
+                yield line, model.model_validate(_instants(_clean_csv_row(row), zone)), None
             except ValidationError as exc:
                 yield line, None, _reason(exc)
             except ValueError as exc:
@@ -172,9 +206,11 @@ def parse(
             yield line, None, "not a JSON object"
             continue
         try:
-            yield line, model.model_validate(data), None
+            yield line, model.model_validate(_instants(data, zone)), None
         except ValidationError as exc:
             yield line, None, _reason(exc)
+        except ValueError as exc:
+            yield line, None, str(exc)
 
 
 def detect_format(path: Path) -> str:
