@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pypdf import PdfReader
@@ -14,6 +14,9 @@ from govmedia_common.events.notify import BulletinPublished
 from govmedia_common.events.scoring import PeriodKind, ScoresComputed
 from govmedia_common.workdays import SHANGHAI
 from govmedia_notify.directory.handlers import on_scores_computed
+
+if TYPE_CHECKING:
+    from .conftest import NotifyKit
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +47,9 @@ def scores(unit: Any, composite: float) -> ScoresComputed:
     )
 
 
-async def test_a_monthly_bulletin_pdf_holds_the_regions_cases_in_extractable_chinese(notify: Any) -> None:
+async def test_a_monthly_bulletin_pdf_holds_the_regions_cases_in_extractable_chinese(
+    notify: NotifyKit,
+) -> None:
     kit = notify
     office = await kit.office()
     fixed = await kit.unit("路桥区市场监督管理局", account_name="路桥市场监管")

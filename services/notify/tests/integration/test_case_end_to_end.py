@@ -4,13 +4,16 @@ alert resolved → closed; reminders never in quiet hours."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from govmedia_common.events.notify import CaseClosed, NoticeIssued
 from govmedia_common.workdays import SHANGHAI
 from govmedia_notify.models import UnitView
+
+if TYPE_CHECKING:
+    from .conftest import NotifyKit
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +23,7 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 async def test_a_violation_alert_walks_from_notice_to_closure_and_reminders_respect_quiet_hours(
-    notify_consuming: Any,
+    notify_consuming: NotifyKit,
 ) -> None:
     kit = notify_consuming
     office = await kit.office(contact_email="office@luqiao.gov.cn")

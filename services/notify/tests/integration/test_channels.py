@@ -15,7 +15,7 @@ import socket
 import time
 from datetime import datetime, timedelta
 from email.policy import default as default_policy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pytest
@@ -27,6 +27,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from govmedia_common.workdays import SHANGHAI
+
+if TYPE_CHECKING:
+    from .conftest import NotifyKit
 
 pytestmark = pytest.mark.integration
 SECRET = "s3cret-for-the-receiver-0123456789"
@@ -90,7 +93,7 @@ class Receiver:
 
 
 async def test_a_receiver_down_then_up_gets_every_notice_once_by_delivery_id_with_a_valid_signature(
-    notify: Any,
+    notify: NotifyKit,
 ) -> None:
     kit = notify
     office = await kit.office()
@@ -157,7 +160,7 @@ class Mailbox:
         return "250 OK"
 
 
-async def test_email_to_a_real_smtp_server_keeps_the_chinese_subject_and_body(notify: Any) -> None:
+async def test_email_to_a_real_smtp_server_keeps_the_chinese_subject_and_body(notify: NotifyKit) -> None:
     kit = notify
     await kit.office()
     unit = await kit.unit(
@@ -183,7 +186,9 @@ async def test_email_to_a_real_smtp_server_keeps_the_chinese_subject_and_body(no
     message = email.message_from_bytes(raw, policy=default_policy)
     assert message["To"] == "scjg@luqiao.gov.cn"
     assert message["Subject"] == "【即时通报】路桥市场监管存在违规：内容不更新"
-    body = message.get_body(preferencelist=("plain",)).get_content()
+    plain = message.get_body(preferencelist=("plain",))
+    assert plain is not None, "the message has no text/plain part"
+    body = plain.get_content()
     assert "路桥区市场监督管理局：" in body
     assert "贵单位主办的政务新媒体“路桥市场监管”被监测发现内容不更新问题" in body
     assert "2025年9月8日前提交经主要负责人签字并加盖公章的整改报告" in body
@@ -195,7 +200,7 @@ async def test_email_to_a_real_smtp_server_keeps_the_chinese_subject_and_body(no
 
 
 async def test_a_webhook_into_the_servers_own_network_is_refused_on_subscribing_and_before_delivery(
-    notify_public_webhooks_only: Any, notify: Any
+    notify_public_webhooks_only: NotifyKit, notify: NotifyKit
 ) -> None:
     # With no allowed networks (the default) the address written in the URL is refused at once.
     office = await notify_public_webhooks_only.office()

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from govmedia_common.workdays import SHANGHAI
 from govmedia_notify.directory.handlers import on_unit_event
+
+if TYPE_CHECKING:
+    from .conftest import NotifyKit
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +43,7 @@ async def _notices(who: Any, account_id: str) -> list[dict[str, Any]]:
     ]
 
 
-async def test_an_office_learnt_after_the_recommendation_receives_it_once(notify: Any) -> None:
+async def test_an_office_learnt_after_the_recommendation_receives_it_once(notify: NotifyKit) -> None:
     kit = notify
     unit = await kit.unit()
     office_id = str(uuid.uuid4())  # registered in the registry, not yet read by notify

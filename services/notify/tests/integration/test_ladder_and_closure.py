@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,6 +14,9 @@ from govmedia_common.events.registry import PersonRegistered
 from govmedia_common.workdays import SHANGHAI
 from govmedia_notify.directory.handlers import on_person_registered
 
+if TYPE_CHECKING:
+    from .conftest import NotifyKit
+
 pytestmark = pytest.mark.integration
 
 
@@ -21,12 +24,12 @@ def day(y: int, m: int, d: int, h: int = 10, minute: int = 0) -> datetime:
     return datetime(y, m, d, h, minute, tzinfo=SHANGHAI)
 
 
-async def interviews(kit: Any, unit_id: str) -> list[dict[str, Any]]:
+async def interviews(kit: NotifyKit, unit_id: str) -> list[dict[str, Any]]:
     return [p for t, p in await kit.events(unit_id=unit_id) if t == "interview.scheduled"]
 
 
 async def test_violations_one_to_seven_in_a_year_then_a_new_year_schedule_exactly_the_ladder_interviews(
-    notify: Any,
+    notify: NotifyKit,
 ) -> None:
     kit = notify
     office = await kit.office()
@@ -125,7 +128,7 @@ async def test_violations_one_to_seven_in_a_year_then_a_new_year_schedule_exactl
 
 
 async def test_an_account_listed_more_than_twice_in_the_window_is_recommended_for_closure_exactly_then(
-    notify: Any,
+    notify: NotifyKit,
 ) -> None:
     kit = notify
     office = await kit.office()
@@ -191,7 +194,7 @@ async def test_an_account_listed_more_than_twice_in_the_window_is_recommended_fo
 
 
 async def test_a_false_alarm_does_not_count_on_the_ladder_and_withdraws_the_interview_it_called_for(
-    notify: Any,
+    notify: NotifyKit,
 ) -> None:
     """Dismissed or retracted alerts (false alarms) leave the 二四六 count as if they had never been raised,
     at each step: an interview only they called for is withdrawn, and the next real violation calls it."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import text
@@ -20,6 +20,9 @@ from govmedia_common.events.monitor import AlertResolved
 from govmedia_common.workdays import SHANGHAI
 from govmedia_notify.channels.domain import Channel, delivery_id
 from govmedia_notify.directory.handlers import on_unit_event
+
+if TYPE_CHECKING:
+    from .conftest import NotifyKit
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +39,9 @@ async def _inbox(who: Any, kind: str) -> list[dict[str, Any]]:
     return [m for m in r.json()["items"] if m["kind"] == kind]
 
 
-async def test_an_office_learnt_late_receives_its_interviews_bulletin_and_digest_once(notify: Any) -> None:
+async def test_an_office_learnt_late_receives_its_interviews_bulletin_and_digest_once(
+    notify: NotifyKit,
+) -> None:
     kit = notify
     city = await kit.office(CITY, "台州市人民政府办公室")  # known: the nearest office until the county's
     unit = await kit.unit()  # in the county
@@ -102,7 +107,7 @@ async def test_an_office_learnt_late_receives_its_interviews_bulletin_and_digest
 
 
 async def test_a_message_whose_source_cannot_be_told_is_not_doubled_for_an_office_that_has_it(
-    notify: Any,
+    notify: NotifyKit,
 ) -> None:
     """Interview withdrawals written before their payload named the false-alarm case: the office that had
     them from the start gets no second copy when it changes, and one learnt late gets one copy only."""
@@ -123,6 +128,7 @@ async def test_a_message_whose_source_cannot_be_told_is_not_doubled_for_an_offic
         )
     assert len(await _inbox(known, "interview")) == 2  # scheduled, withdrawn
     [office_id] = {d.org_id for d in await kit.deliveries(kind="notice") if d.org_id != unit.id}
+    assert office_id is not None
     changed = kit.unit_event(
         office_id, "台州市路桥区人民政府办公室", COUNTY, "office", changed=True, at=day(11, 3),
         contact_email="office@luqiao.example",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,11 +14,16 @@ from govmedia_common.events.scoring import PeriodKind, ScoresComputed
 from govmedia_common.workdays import SHANGHAI
 from govmedia_notify.models import AccountView, ScoreView
 
+if TYPE_CHECKING:
+    from .conftest import NotifyKit
+
 pytestmark = pytest.mark.integration
 T = datetime(2025, 10, 1, 10, tzinfo=SHANGHAI)
 
 
-async def test_account_and_score_projections_keep_the_newest_from_a_batch(notify_consuming: Any) -> None:
+async def test_account_and_score_projections_keep_the_newest_from_a_batch(
+    notify_consuming: NotifyKit,
+) -> None:
     kit = notify_consuming
     unit = await kit.unit()
     account_id = str(uuid.uuid4())

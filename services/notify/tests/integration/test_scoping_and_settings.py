@@ -4,7 +4,7 @@ tighten the deadline down the tree but never loosen it, and working days of a ye
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -12,6 +12,9 @@ from govmedia_common.events.registry import RegionSettingsChanged, WorkCalendarL
 from govmedia_common.pagination import encode_cursor
 from govmedia_common.workdays import SHANGHAI, WorkCalendar
 from govmedia_notify.directory.handlers import calendar_handlers, on_region_settings
+
+if TYPE_CHECKING:
+    from .conftest import NotifyKit
 
 pytestmark = pytest.mark.integration
 T = datetime(2025, 9, 1, 10, 0, tzinfo=SHANGHAI)
@@ -28,7 +31,7 @@ def settings(region: str, version: int, **notify: Any) -> RegionSettingsChanged:
     )
 
 
-async def test_cases_are_scoped_to_the_region_subtree_and_to_the_own_unit(notify: Any) -> None:
+async def test_cases_are_scoped_to_the_region_subtree_and_to_the_own_unit(notify: NotifyKit) -> None:
     kit = notify
     city = kit.person("市办", ["office_staff"], unit=None, region="331000")
     county = await kit.office()
@@ -79,7 +82,7 @@ async def _all_ids(who: Any) -> set[str]:
     return {c["id"] for c in (await who.http.get("/v1/cases")).json()["items"]}
 
 
-async def test_a_county_tightens_the_deadline_but_cannot_loosen_the_province(notify: Any) -> None:
+async def test_a_county_tightens_the_deadline_but_cannot_loosen_the_province(notify: NotifyKit) -> None:
     kit = notify
     await kit.office()
     unit = await kit.unit()
@@ -102,7 +105,7 @@ async def test_a_county_tightens_the_deadline_but_cannot_loosen_the_province(not
 
 
 async def test_working_day_deadlines_use_a_year_the_registry_loads_and_never_guess_before(
-    notify: Any,
+    notify: NotifyKit,
 ) -> None:
     kit = notify
     await kit.office()
@@ -134,7 +137,7 @@ def _schedule_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 async def test_a_missing_schedule_is_logged_only_for_a_year_a_deadline_actually_reaches(
-    notify: Any, caplog: pytest.LogCaptureFixture
+    notify: NotifyKit, caplog: pytest.LogCaptureFixture
 ) -> None:
     kit = notify
     await kit.office()
@@ -161,7 +164,7 @@ async def test_a_missing_schedule_is_logged_only_for_a_year_a_deadline_actually_
     "cursor", ["%%%", encode_cursor(["x"]), encode_cursor(["x", 1, 2]), encode_cursor([True])]
 )
 async def test_a_cursor_of_the_wrong_shape_is_a_422_naming_the_cursor_parameter(
-    notify: Any, cursor: str
+    notify: NotifyKit, cursor: str
 ) -> None:
     office = await notify.office()
     for url in ("/v1/cases", "/v1/inbox"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pytest
@@ -19,6 +19,9 @@ from starlette.routing import Route
 
 from govmedia_common.workdays import SHANGHAI
 from govmedia_notify.models import Delivery
+
+if TYPE_CHECKING:
+    from .conftest import NotifyKit
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +36,7 @@ async def sweep(office: Any, moment: datetime) -> dict[str, Any]:
     return dict(r.json())
 
 
-async def test_an_overdue_case_is_escalated_once_and_offices_get_one_digest_a_day(notify: Any) -> None:
+async def test_an_overdue_case_is_escalated_once_and_offices_get_one_digest_a_day(notify: NotifyKit) -> None:
     kit = notify
     office = await kit.office(contact_email="office@luqiao.gov.cn")
     unit = await kit.unit()
@@ -80,7 +83,7 @@ async def test_an_overdue_case_is_escalated_once_and_offices_get_one_digest_a_da
 
 
 async def test_sms_goes_to_the_gateway_with_its_delivery_id_and_a_reminder_never_at_night(
-    notify: Any,
+    notify: NotifyKit,
 ) -> None:
     kit = notify
     office = await kit.office()
