@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -258,7 +258,7 @@ class ScoringKit:
             version=version, actor_id="admin",
         )  # fmt: skip
 
-    def week_events(self) -> tuple[dict[str, str], list[Any]]:
+    def week_events(self) -> tuple[dict[str, str], list[Event]]:
         """Six accounts on three platforms: posts, metrics, errors, alerts and a joint push in one week."""
         acc = {
             "busy": self.opened(name="路桥发布"),
@@ -269,13 +269,15 @@ class ScoringKit:
             "new": self.opened(on=DAYS[3], name="路桥新开"),
         }
         ids = {k: v.account_id for k, v in acc.items()}
-        events: list[Any] = list(acc.values())
+        events: list[Event] = list(acc.values())
         busy_posts = []
         for day, hour in ((DAYS[0], 9), (DAYS[0], 15), (DAYS[2], 9), (DAYS[5], 9)):
             evs = self.published(
                 ids["busy"], day, hour=hour, original=hour == 9, ordinary=1 if hour == 15 else 0
             )
-            busy_posts.append(evs[-1].platform_post_id)
+            published = evs[-1]
+            assert isinstance(published, PostPublished)
+            busy_posts.append(published.platform_post_id)
             events += evs
         events += self.published(ids["quiet"], DAYS[1], serious=1)
         events += self.published(ids["vetoed"], DAYS[1], serious=1, ordinary=2)
@@ -297,11 +299,7 @@ class ScoringKit:
             self.metrics(ids["busy"], None, snap, followers=15000),
             self.metrics(ids["douyin"], "dy-1", snap, reads=8000, likes=300, comments=40, shares=60),
         ]
-        weibo_published = [
-            e
-            for e in events
-            if getattr(e, "account_id", None) == ids["weibo"] and hasattr(e, "platform_post_id")
-        ]
+        weibo_published = [e for e in events if isinstance(e, PostPublished) and e.account_id == ids["weibo"]]
         for e in weibo_published:
             events.append(
                 self.metrics(ids["weibo"], e.platform_post_id, snap, shares=40, comments=25, likes=90)
@@ -413,8 +411,11 @@ async def running_scoring(
             await kit.close()
 
 
+StartScoring = Callable[..., AbstractAsyncContextManager[ScoringKit]]
+
+
 @pytest.fixture
-def start_scoring(infra: Infrastructure, kafka_topics: None) -> Any:
+def start_scoring(infra: Infrastructure, kafka_topics: None) -> StartScoring:
     """``async with start_scoring(consumers=True, generation=n) as kit`` inside a test."""
     return lambda **kw: running_scoring(infra, **kw)
 

@@ -12,7 +12,7 @@ import random
 import uuid
 from datetime import date, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import text
@@ -23,6 +23,9 @@ from govmedia_scoring import indices as ix
 from govmedia_scoring.engine import sql
 from govmedia_scoring.periods import Period
 from govmedia_scoring.rules import region_path, resolve
+
+if TYPE_CHECKING:
+    from .conftest import ScoringKit
 
 pytestmark = pytest.mark.integration
 
@@ -152,7 +155,7 @@ def reference(
 
 @pytest.mark.parametrize(("seed", "period", "stride"), CASES)
 async def test_the_sql_engine_gives_the_reference_engine_exact_scores_on_random_data(
-    scoring: Any, seed: int, period: Period, stride: int
+    scoring: ScoringKit, seed: int, period: Period, stride: int
 ) -> None:
     accounts, days, settings = random_world(random.Random(seed), period, stride)
     async with scoring.sessions() as session, session.begin():

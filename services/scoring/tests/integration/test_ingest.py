@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import event, text
 
+from govmedia_common.events.review import PostPublished
 from govmedia_scoring.aggregates import snapshots, store
 from govmedia_scoring.aggregates.handlers import apply_batch
+
+if TYPE_CHECKING:
+    from .conftest import ScoringKit
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +22,7 @@ DAY_ROWS = "SELECT * FROM account_days ORDER BY account_id, day"
 
 
 async def test_metric_snapshots_leave_the_days_exactly_as_a_full_refresh_from_the_facts_would(
-    scoring: Any,
+    scoring: ScoringKit,
 ) -> None:
     ids, events = scoring.week_events()
     await scoring.apply(events)
@@ -30,6 +34,8 @@ async def test_metric_snapshots_leave_the_days_exactly_as_a_full_refresh_from_th
     }  # fmt: skip
     snap = scoring.clock.now() + timedelta(hours=1)
     late = scoring.published(ids["new"], scoring.clock.now().date(), hour=8)
+    late_post = late[-1]
+    assert isinstance(late_post, PostPublished)
     await scoring.apply(
         [
             scoring.metrics(ids["busy"], posts[ids["busy"]][0], snap, reads=5000, likes=70),  # the lead post
@@ -38,7 +44,7 @@ async def test_metric_snapshots_leave_the_days_exactly_as_a_full_refresh_from_th
             scoring.metrics(ids["quiet"], "not-seen-yet", snap, reads=77),  # a post without a day yet
             scoring.metrics(ids["weibo"], posts[ids["weibo"]][0], snap, shares=99, comments=1),
             *late,  # a publication and its metrics in one batch
-            scoring.metrics(ids["new"], late[-1].platform_post_id, snap, reads=640, watching=3),
+            scoring.metrics(ids["new"], late_post.platform_post_id, snap, reads=640, watching=3),
             scoring.metrics(ids["new"], posts[ids["new"]][0], snap, reads=41),
         ]
     )
@@ -52,7 +58,7 @@ async def test_metric_snapshots_leave_the_days_exactly_as_a_full_refresh_from_th
 
 @pytest.mark.parametrize("backlog", [False, True], ids=["folded-at-once", "logged-then-folded"])
 async def test_a_metric_a_later_snapshot_leaves_out_keeps_what_an_earlier_one_of_the_same_batch_said(
-    scoring: Any, backlog: bool
+    scoring: ScoringKit, backlog: bool
 ) -> None:
     account = str(uuid.uuid4())
     others = [str(uuid.uuid4()) for _ in range(snapshots.LOG_ONLY_FROM if backlog else 0)]
@@ -80,7 +86,9 @@ async def test_a_metric_a_later_snapshot_leaves_out_keeps_what_an_earlier_one_of
     assert tuple(day[0]) == (10, 3, 0)
 
 
-async def test_a_batch_of_metric_snapshots_is_only_appended_to_the_log_without_any_lock(scoring: Any) -> None:
+async def test_a_batch_of_metric_snapshots_is_only_appended_to_the_log_without_any_lock(
+    scoring: ScoringKit,
+) -> None:
     accounts = [str(uuid.uuid4()) for _ in range(50)]
     t = scoring.clock.now()
     batch = [
@@ -112,7 +120,7 @@ async def test_a_batch_of_metric_snapshots_is_only_appended_to_the_log_without_a
     assert tuple(rows[0]) == (200, 50 * (0 + 1 + 2 + 3))
 
 
-async def test_snapshots_appended_by_a_batch_that_rolls_back_are_not_in_the_log(scoring: Any) -> None:
+async def test_snapshots_appended_by_a_batch_that_rolls_back_are_not_in_the_log(scoring: ScoringKit) -> None:
     account = str(uuid.uuid4())
     t = scoring.clock.now()
 
@@ -132,7 +140,7 @@ async def test_snapshots_appended_by_a_batch_that_rolls_back_are_not_in_the_log(
 
 
 async def test_a_small_batch_of_snapshots_is_in_posts_and_days_when_its_transaction_commits(
-    scoring: Any,
+    scoring: ScoringKit,
 ) -> None:
     account = str(uuid.uuid4())
     await scoring.apply([scoring.observed(account, scoring.clock.now().date(), "p-1")])
@@ -147,7 +155,7 @@ async def test_a_small_batch_of_snapshots_is_in_posts_and_days_when_its_transact
 
 
 async def test_a_fold_leaves_the_snapshots_of_a_batch_not_yet_committed_for_the_next_fold(
-    scoring: Any,
+    scoring: ScoringKit,
 ) -> None:
     accounts = [str(uuid.uuid4()) for _ in range(snapshots.LOG_ONLY_FROM)]
     t = scoring.clock.now()
@@ -168,7 +176,7 @@ async def test_a_fold_leaves_the_snapshots_of_a_batch_not_yet_committed_for_the_
 
 
 async def test_locking_a_whole_poll_of_accounts_takes_a_bounded_number_of_lock_table_entries(
-    scoring: Any,
+    scoring: ScoringKit,
 ) -> None:
     """A poll of 5,000 records may touch 5,000 accounts; one advisory lock each would take as many entries of
     PostgreSQL's shared lock table (about 64 per connection, shared by every database of the server) and fail

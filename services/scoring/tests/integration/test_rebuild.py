@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from govmedia_common.events.scoring import PeriodKind
+
+if TYPE_CHECKING:
+    from .conftest import ScoringKit, StartScoring
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +25,7 @@ INBOX = "SELECT count(*) FROM inbox WHERE event_id = ANY(CAST(:ids AS text[]))"
 
 
 async def test_rebuild_from_the_topics_gives_the_incremental_scores_and_settings_change_only_their_region(
-    start_scoring: Any,
+    start_scoring: StartScoring,
 ) -> None:
     generation = random.randint(1_000, 1_000_000_000)
     async with start_scoring(consumers=True, prefix="incremental", generation=generation) as a:
@@ -83,7 +86,7 @@ async def test_rebuild_from_the_topics_gives_the_incremental_scores_and_settings
 
 
 async def test_the_schedule_scores_the_running_periods_and_recomputes_the_stale_ones(
-    start_scoring: Any,
+    start_scoring: StartScoring,
 ) -> None:
     generation = random.randint(1_000, 1_000_000_000)
     async with start_scoring(
@@ -106,8 +109,10 @@ async def test_the_schedule_scores_the_running_periods_and_recomputes_the_stale_
             t=first,
             within=60,
         )
-        runs = dict(await kit.sql("SELECT period_kind || ':' || period_start, computed_at FROM score_runs"))
-        assert runs["month:2026-11-01"] == first and runs["year:2026-01-01"] == first
+        computed = dict(
+            await kit.sql("SELECT period_kind || ':' || period_start, computed_at FROM score_runs")
+        )
+        assert computed["month:2026-11-01"] == first and computed["year:2026-01-01"] == first
         await kit.apply([kit.settings("330000", 1, {"content_serious_error_points": 20.0})])
         await kit.wait_for("SELECT count(*) FROM score_runs WHERE stale", 0, within=60)
         digest = await kit.sql(
@@ -120,7 +125,7 @@ async def test_the_schedule_scores_the_running_periods_and_recomputes_the_stale_
 
 
 async def test_a_settings_change_during_a_computation_leaves_the_period_stale(
-    scoring: Any, monkeypatch: pytest.MonkeyPatch
+    scoring: ScoringKit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from govmedia_scoring.engine import compute
 

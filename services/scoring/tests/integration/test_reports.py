@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from govmedia_common.events.scoring import PeriodKind
+
+if TYPE_CHECKING:
+    from .conftest import ScoringKit
 
 pytestmark = pytest.mark.integration
 
@@ -16,14 +19,14 @@ WEEK = date(2026, 11, 9)
 Q = {"period_kind": "week", "period_start": WEEK.isoformat()}
 
 
-async def scored_week(kit: Any) -> dict[str, str]:
+async def scored_week(kit: ScoringKit) -> dict[str, str]:
     ids, events = kit.week_events()
     await kit.apply(events)
     await kit.compute(PeriodKind.WEEK, WEEK)
     return ids
 
 
-async def test_rankings_order_by_composite_within_region_level_and_platform(scoring: Any) -> None:
+async def test_rankings_order_by_composite_within_region_level_and_platform(scoring: ScoringKit) -> None:
     ids = await scored_week(scoring)
     city = scoring.client(region="331000")
     r = await city.get("/v1/rankings", params=Q)
@@ -41,7 +44,7 @@ async def test_rankings_order_by_composite_within_region_level_and_platform(scor
 
 
 async def test_the_public_leaderboard_needs_no_sign_in_shows_closed_periods_and_no_raw_counts(
-    scoring: Any,
+    scoring: ScoringKit,
 ) -> None:
     ids = await scored_week(scoring)
     anonymous = scoring.client(scoped=False)
@@ -66,7 +69,7 @@ async def test_the_public_leaderboard_needs_no_sign_in_shows_closed_periods_and_
     assert (await anonymous.get("/v1/rankings", params=Q)).status_code == 401
 
 
-async def test_distribution_and_statistics_form_of_a_region_and_period(scoring: Any) -> None:
+async def test_distribution_and_statistics_form_of_a_region_and_period(scoring: ScoringKit) -> None:
     ids = await scored_week(scoring)
     city = scoring.client(region="331000")
     r = await city.get("/v1/distribution", params=Q)
@@ -121,7 +124,9 @@ async def test_distribution_and_statistics_form_of_a_region_and_period(scoring: 
     assert (cols["total"]["notices"], cols["total"]["rectified_on_time"]) == (1, 1)
 
 
-async def test_rules_in_force_show_inheritance_and_what_a_county_could_not_loosen(scoring: Any) -> None:
+async def test_rules_in_force_show_inheritance_and_what_a_county_could_not_loosen(
+    scoring: ScoringKit,
+) -> None:
     await scoring.apply(
         [
             scoring.settings("330000", 1, {"veto_serious_errors_max": 2}),
@@ -144,7 +149,7 @@ async def test_rules_in_force_show_inheritance_and_what_a_county_could_not_loose
 
 
 async def test_recompute_needs_an_office_admin_and_refuses_bad_periods_with_problem_json(
-    scoring: Any,
+    scoring: ScoringKit,
 ) -> None:
     staff = scoring.client(region="330000")
     admin = scoring.client(region="330000", roles=("office_admin",))
@@ -166,7 +171,7 @@ async def test_recompute_needs_an_office_admin_and_refuses_bad_periods_with_prob
     assert r.status_code == 422
 
 
-async def test_metrics_export_the_score_gauges_of_the_latest_month(scoring: Any) -> None:
+async def test_metrics_export_the_score_gauges_of_the_latest_month(scoring: ScoringKit) -> None:
     _, events = scoring.week_events()
     await scoring.apply(events)
     await scoring.compute(PeriodKind.MONTH, date(2026, 11, 1))
@@ -187,7 +192,9 @@ async def test_metrics_export_the_score_gauges_of_the_latest_month(scoring: Any)
     assert wanted + " 1.0" in text  # the not-updated account of 椒江 failed the month
 
 
-async def test_a_region_no_registry_event_named_is_a_404_naming_it_on_every_report(scoring: Any) -> None:
+async def test_a_region_no_registry_event_named_is_a_404_naming_it_on_every_report(
+    scoring: ScoringKit,
+) -> None:
     """The public leaderboard of region 339999 (no such region) answered 200 with an empty board."""
     await scored_week(scoring)  # accounts in 331004 and 331002: 331000 and 330000 are known from below
     anonymous = scoring.client(scoped=False)

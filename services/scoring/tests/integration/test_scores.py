@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import orjson
 import pytest
 
 from govmedia_common.events.scoring import PeriodKind
-from govmedia_common.events.types import Platform
 from govmedia_common.workdays import SHANGHAI
 from govmedia_scoring import indices as ix
 from govmedia_scoring.engine import sql
 from govmedia_scoring.rules import ScoringRules
+
+if TYPE_CHECKING:
+    from .conftest import ScoringKit
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +24,7 @@ DAYS = [WEEK + timedelta(days=i) for i in range(7)]
 DEADLINE = datetime(2026, 11, 11, 18, tzinfo=SHANGHAI)
 
 
-async def seed_week(kit: Any) -> dict[str, str]:
+async def seed_week(kit: ScoringKit) -> dict[str, str]:
     ids, events = kit.week_events()
     # in several batches, as a consumer would see them
     for i in range(0, len(events), 7):
@@ -30,7 +32,7 @@ async def seed_week(kit: Any) -> dict[str, str]:
     return ids
 
 
-async def test_sql_scores_equal_the_python_reference_formulas(scoring: Any) -> None:
+async def test_sql_scores_equal_the_python_reference_formulas(scoring: ScoringKit) -> None:
     ids = await seed_week(scoring)
     accounts, changed = await scoring.compute(PeriodKind.WEEK, WEEK)
     assert (accounts, changed) == (6, 6)
@@ -57,7 +59,7 @@ async def test_sql_scores_equal_the_python_reference_formulas(scoring: Any) -> N
     for r in rows:
         raws.setdefault(r.platform, []).append(r.effect_raw)
     for r in rows:
-        inputs = ix.Inputs(**{**inputs_of[r.account_id], "platform": Platform(r.platform)})
+        inputs = sql.stored_inputs(r.platform, r.inputs)
         rules = ScoringRules.model_validate(r.rules)
         raw, _ = ix.effect_raw(inputs)
         assert raw == r.effect_raw
@@ -78,7 +80,7 @@ async def test_sql_scores_equal_the_python_reference_formulas(scoring: Any) -> N
     assert outbox[0][0] == 6
 
 
-async def test_the_api_explains_a_score_with_inputs_parts_weights_and_veto_rules(scoring: Any) -> None:
+async def test_the_api_explains_a_score_with_inputs_parts_weights_and_veto_rules(scoring: ScoringKit) -> None:
     ids = await seed_week(scoring)
     await scoring.compute(PeriodKind.WEEK, WEEK)
     office = scoring.client(region="331000")
@@ -118,7 +120,7 @@ async def test_the_api_explains_a_score_with_inputs_parts_weights_and_veto_rules
 
 
 async def test_the_outbox_rows_written_set_based_are_the_scores_computed_events_python_would_write(
-    scoring: Any,
+    scoring: ScoringKit,
 ) -> None:
     from govmedia_common.envelope import from_record
     from govmedia_common.events.scoring import ScoresComputed
@@ -149,7 +151,7 @@ async def test_the_outbox_rows_written_set_based_are_the_scores_computed_events_
 
 
 async def test_a_scores_event_too_large_for_the_bus_refuses_the_computation_and_writes_nothing(
-    scoring: Any, monkeypatch: pytest.MonkeyPatch
+    scoring: ScoringKit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from govmedia_common.outbox import EventTooLarge
 
@@ -165,7 +167,7 @@ async def test_a_scores_event_too_large_for_the_bus_refuses_the_computation_and_
 
 
 async def test_a_recompute_skips_only_the_platforms_whose_inputs_rules_and_formulas_hash_as_before(
-    scoring: Any,
+    scoring: ScoringKit,
 ) -> None:
     from sqlalchemy import text
 
