@@ -23,6 +23,7 @@ from prometheus_client import REGISTRY
 from govmedia_common.envelope import wrap
 from govmedia_common.events.notify import ClosureRecommended
 from govmedia_common.events.types import AlertRule
+from govmedia_common.handlers import BatchHandler
 from govmedia_platform.launcher import Infrastructure
 from govmedia_registry.filings.closure import closure_handlers
 from services.registry.tests.integration.conftest import running_registry
@@ -58,8 +59,10 @@ def recommendation(account: dict[str, Any], *, quarter: str = "2025-Q4", at: dat
 async def _recommend(registry: Registry, event: ClosureRecommended) -> None:
     """Hand the event to the registry's handler (the consumer's code path without the broker)."""
     [handler] = closure_handlers(lambda: registry.clock).values()
+    assert not isinstance(handler, BatchHandler)
     async with registry.app.state.runtime.sessions() as session, session.begin():
-        await handler(event, None, session)  # type: ignore[call-arg]
+        # No broker, no message context: the registry's handler takes ``MessageContext | None``.
+        await handler(event, None, session)  # type: ignore[arg-type]
 
 
 async def _deregistrations(tz: Taizhou, account_id: str) -> list[dict[str, Any]]:

@@ -58,7 +58,7 @@ async def test_running_announcements_are_listed_per_region_paginated_and_as_atom
     assert feed.status_code == 200 and feed.headers["content-type"].startswith("application/atom+xml")
     root = ET.fromstring(feed.content)
     entries = root.findall(f"{ATOM}entry")
-    assert sorted(e.findtext(f"{ATOM}id") for e in entries) == sorted(
+    assert sorted(e.findtext(f"{ATOM}id", "") for e in entries) == sorted(
         f"urn:govmedia:filing:{f['id']}" for f in approved
     )
     assert approved[0]["announcement_ends_on"] in (entries[0].findtext(f"{ATOM}summary") or "")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 
@@ -117,8 +117,15 @@ def row(
     }
 
 
-LUQIAO = {"government": "是", "office": "台州市路桥区人民政府办公室"}
-JIAOJIANG = {"office": "台州市椒江区人民政府办公室"}
+class Office(TypedDict, total=False):
+    """The region's own columns of a row: an account of the government itself, the competent office."""
+
+    government: str
+    office: str
+
+
+LUQIAO: Office = {"government": "是", "office": "台州市路桥区人民政府办公室"}
+JIAOJIANG: Office = {"office": "台州市椒江区人民政府办公室"}
 EXPECTED_2025 = {
     ("331000", "all"): row("331000", "台州市", office="台州市人民政府办公室"),
     ("331002", "all"): row(
