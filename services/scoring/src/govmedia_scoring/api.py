@@ -38,6 +38,20 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 PUBLIC_LIMIT = 100
 
 
+def _period(kind: PeriodKind, start: date, at: Literal["query", "body"] = "query") -> Period:
+    """The period, or the 422 naming the parameter whose day does not start it."""
+    try:
+        return Period(kind, start)
+    except DomainError as exc:
+        where = f"{at}.period_start"
+        raise DomainError(
+            exc.kind,
+            exc.code,
+            f"The request is invalid at: {where}. {exc.detail}",
+            errors=[{"location": where, "message": exc.detail, "type": "bad_period_start"}],
+        ) from None
+
+
 async def _region(session: AsyncSession, principal: Principal, region: str | None) -> str:
     code = region or principal.region_code
     if not is_region_code(code):
@@ -112,7 +126,7 @@ async def account_score(
     session: SessionDep,
     principal: Reader,
 ) -> s.ExplainedScore:
-    row = await repo.score(session, account_id, Period(period_kind, period_start))
+    row = await repo.score(session, account_id, _period(period_kind, period_start))
     if row is None or not principal.can_see_region(row.region_code):
         raise not_found("score of account", account_id)
     return explain(row)
@@ -134,7 +148,7 @@ async def rankings(
     code = await _region(session, principal, region)
     rows = await repo.ranking(
         session,
-        Period(period_kind, period_start),
+        _period(period_kind, period_start),
         region_code=code,
         level=level,
         platform=platform.value if platform else None,
@@ -155,7 +169,7 @@ async def leaderboard(
     platform: PlatformQ = None,
     limit: Annotated[int, Query(ge=1, le=PUBLIC_LIMIT)] = 50,
 ) -> s.PublicBoard:
-    period = Period(period_kind, period_start)
+    period = _period(period_kind, period_start)
     await _known(session, region)
     if period.end >= rt.clock.today():
         raise DomainError(
@@ -206,7 +220,7 @@ async def distribution(
     period_kind: Kind, period_start: Start, session: SessionDep, principal: Reader, region: Region = None
 ) -> s.DistributionOut:
     code = await _region(session, principal, region)
-    d = await repo.distribution(session, Period(period_kind, period_start), code)
+    d = await repo.distribution(session, _period(period_kind, period_start), code)
     row = d["row"]
     indices = {}
     for c in repo.INDEX_COLUMNS:
@@ -246,7 +260,7 @@ async def statistics(
     period_kind: Kind, period_start: Start, session: SessionDep, principal: Reader, region: Region = None
 ) -> s.StatisticsOut:
     code = await _region(session, principal, region)
-    period = Period(period_kind, period_start)
+    period = _period(period_kind, period_start)
     rows = await repo.statistics(session, period, code)
     keys = ("accounts_open", "accounts_with_problems", "accounts_fixed", "accounts_with_interaction", "posts",
             "notices", "rectified_on_time", "scored", "passed")  # fmt: skip
@@ -276,7 +290,7 @@ async def statistics(
 async def recompute(
     body: s.RecomputeIn, session: SessionDep, principal: Admin, rt: RuntimeDep
 ) -> s.RecomputeOut:
-    period = Period(body.period_kind, body.period_start)
+    period = _period(body.period_kind, body.period_start, "body")
     if period.start > rt.clock.today():
         raise DomainError(
             ErrorKind.UNPROCESSABLE, "period-in-future", f"{period.label()} has not started yet."

@@ -32,11 +32,12 @@ class Period:
             PeriodKind.YEAR: self.start.day == 1 and self.start.month == 1,
         }[self.kind]
         if not ok:
+            holding = Period.containing(self.kind, self.start).start
             raise DomainError(
                 ErrorKind.UNPROCESSABLE,
                 "bad-period-start",
-                f"{self.start} does not start a {self.kind.value} "
-                "(weeks start on Monday, months on the 1st).",
+                f"{self.start} does not start a {self.kind.value} (weeks start on Monday, months, quarters "
+                f"and years on their first day); the {self.kind.value} holding it starts {holding}.",
             )
 
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import NoReturn
 
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events.scoring import PeriodKind
@@ -19,17 +20,31 @@ def period_bounds(kind: PeriodKind, start: date) -> tuple[date, date]:
         )
     if kind is PeriodKind.WEEK:
         if start.weekday() != 0:
-            raise DomainError(ErrorKind.UNPROCESSABLE, "bad-period", "A weekly bulletin starts on a Monday.")
+            _not_a_start(
+                start, "A weekly bulletin starts on a Monday", start - timedelta(days=start.weekday())
+            )
         return start, start + timedelta(days=6)
     if start.day != 1 or (kind is PeriodKind.QUARTER and start.month not in (1, 4, 7, 10)):
-        raise DomainError(
-            ErrorKind.UNPROCESSABLE,
-            "bad-period",
-            f"A {kind.value} bulletin starts on the first day of a {kind.value}.",
+        month = start.month if kind is PeriodKind.MONTH else (start.month - 1) // 3 * 3 + 1
+        _not_a_start(
+            start,
+            f"A {kind.value} bulletin starts on the first day of a {kind.value}",
+            date(start.year, month, 1),
         )
     months = 1 if kind is PeriodKind.MONTH else 3
     m0 = start.month - 1 + months
     return start, date(start.year + m0 // 12, m0 % 12 + 1, 1) - timedelta(days=1)
+
+
+def _not_a_start(given: date, rule: str, holding: date) -> NoReturn:
+    """The 422 naming ``body.period_start``, the rule and the start of the period holding the day."""
+    message = f"{rule}; {given} lies in the one that starts {holding}."
+    raise DomainError(
+        ErrorKind.UNPROCESSABLE,
+        "bad-period",
+        f"The request is invalid at: body.period_start. {message}",
+        errors=[{"location": "body.period_start", "message": message, "type": "bad_period_start"}],
+    )
 
 
 def title(region_name: str, kind: PeriodKind, start: date, end: date) -> str:
