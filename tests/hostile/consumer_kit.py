@@ -55,9 +55,10 @@ def _settings(service: str, url: str, infra: Infrastructure, **extra: Any) -> di
 class Running:
     """One service app with its consumers, on a fresh database."""
 
-    def __init__(self, app: Any, infra: Infrastructure) -> None:
+    def __init__(self, app: Any, infra: Infrastructure, key: SigningKey) -> None:
         self.app = app
         self.infra = infra
+        self.key = key  # signs tokens the app accepts (mint_token)
         self.sessions: async_sessionmaker[AsyncSession] = app.state.runtime.sessions
 
     async def sql(self, query: str, **params: Any) -> list[Any]:
@@ -119,7 +120,7 @@ async def running(infra: Infrastructure, service: str) -> AsyncIterator[Running]
             ServiceSettings(**_settings(service, url, infra)), verifier=verifier, clock=clock
         )
     async with LifespanManager(app):
-        yield Running(app, infra)
+        yield Running(app, infra, key)
 
 
 def opened(account_id: str, *, on: date = date(2025, 1, 1)) -> AccountOpened:
