@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from .conftest import MonitorKit
 
 pytestmark = pytest.mark.integration
 
@@ -13,7 +17,7 @@ def forged(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-async def test_refusals_are_problems_not_server_errors(monitor):
+async def test_refusals_are_problems_not_server_errors(monitor: MonitorKit) -> None:
     account = await monitor.account()
     admin = monitor.admin
     cases = [

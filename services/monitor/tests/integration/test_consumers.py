@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -20,6 +21,10 @@ from govmedia_common.events import (
     PostOverridden,
 )
 from govmedia_common.hashing import content_hash
+from govmedia_monitor.models import Alert
+
+if TYPE_CHECKING:
+    from .conftest import MonitorKit
 
 pytestmark = pytest.mark.integration
 
@@ -38,8 +43,8 @@ async def send(bootstrap: str, events: list[Event]) -> None:
 
 
 async def test_an_override_announced_by_the_review_on_the_broker_raises_an_alert_twice_delivered_once(
-    monitor_consuming,
-):
+    monitor_consuming: MonitorKit,
+) -> None:
     kit = monitor_consuming
     account_id, post_id = str(uuid.uuid4()), str(uuid.uuid4())
     now = kit.clock.now()
@@ -81,7 +86,7 @@ async def test_an_override_announced_by_the_review_on_the_broker_raises_an_alert
     await send(kit.infra.kafka_bootstrap, [overridden, overridden])
 
     deadline = time.monotonic() + 90  # a consumer group joins slowly on a busy machine
-    alerts: list = []
+    alerts: list[Alert] = []
     while time.monotonic() < deadline:
         alerts = await kit.alerts(account_id)
         if alerts:

@@ -8,15 +8,19 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from govmedia_common.db import outbox_table
 from govmedia_common.events import PostObserved
 from govmedia_common.hashing import content_hash
 from govmedia_monitor.cli import app
+
+if TYPE_CHECKING:
+    from .conftest import MonitorKit
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +32,7 @@ TEXT = (
 EDITED = TEXT.replace("10月9日起恢复正常", "10月12日起恢复正常，请相互转告")
 
 
-async def observed_events(monitor, account: str) -> list[PostObserved]:
+async def observed_events(monitor: MonitorKit, account: str) -> list[PostObserved]:
     async with monitor.sessions() as session:
         payloads = (
             (
@@ -45,7 +49,7 @@ async def observed_events(monitor, account: str) -> list[PostObserved]:
     return [e for e in events if e.account_id == account]
 
 
-def item(account: str, text: str, monitor, post_id: str = "wx-p") -> dict[str, object]:
+def item(account: str, text: str, monitor: MonitorKit, post_id: str = "wx-p") -> dict[str, object]:
     return {
         "account_id": account,
         "platform_post_id": post_id,
@@ -55,7 +59,9 @@ def item(account: str, text: str, monitor, post_id: str = "wx-p") -> dict[str, o
     }
 
 
-async def test_an_edit_after_publication_is_stored_matched_again_announced_and_alerted(monitor):
+async def test_an_edit_after_publication_is_stored_matched_again_announced_and_alerted(
+    monitor: MonitorKit,
+) -> None:
     account = await monitor.account()
     post_id = await monitor.approve(account, TITLE, TEXT)
     await monitor.published(account, post_id, "wx-p", TITLE, TEXT)
@@ -96,7 +102,7 @@ async def test_an_edit_after_publication_is_stored_matched_again_announced_and_a
     assert [e.matched_post_id for e in await observed_events(monitor, account)] == [post_id, None, post_id]
 
 
-async def test_an_edit_that_fails_the_machine_check_raises_check_failed(monitor):
+async def test_an_edit_that_fails_the_machine_check_raises_check_failed(monitor: MonitorKit) -> None:
     account = await monitor.account()
     post_id = await monitor.approve(account, TITLE, TEXT)
     await monitor.published(account, post_id, "wx-c", TITLE, TEXT)
@@ -108,7 +114,7 @@ async def test_an_edit_that_fails_the_machine_check_raises_check_failed(monitor)
     assert (await monitor.observation(account, "wx-c")).check_blocking is True
 
 
-async def test_one_bulk_request_with_two_versions_of_a_post_stores_the_later_one(monitor):
+async def test_one_bulk_request_with_two_versions_of_a_post_stores_the_later_one(monitor: MonitorKit) -> None:
     account = await monitor.account()
     post_id = await monitor.approve(account, TITLE, TEXT)
     await monitor.published(account, post_id, "wx-b", TITLE, TEXT)
@@ -121,13 +127,15 @@ async def test_one_bulk_request_with_two_versions_of_a_post_stores_the_later_one
     assert [a.rule for a in await monitor.alerts(account)] == ["content_mismatch"]
 
 
-async def test_a_file_import_of_an_edited_post_behaves_like_the_api(monitor, tmp_path: Path):
+async def test_a_file_import_of_an_edited_post_behaves_like_the_api(
+    monitor: MonitorKit, tmp_path: Path
+) -> None:
     account = await monitor.account()
     post_id = await monitor.approve(account, TITLE, TEXT)
     await monitor.published(account, post_id, "wx-f", TITLE, TEXT)
     url = monitor.app.state.runtime.settings.database_url
 
-    def run(text: str) -> object:
+    def run(text: str) -> Result:
         path = tmp_path / "posts.jsonl"
         path.write_text(json.dumps(item(account, text, monitor, "wx-f"), ensure_ascii=False) + "\n")
         return CliRunner().invoke(app, ["import", str(path), "--kind", "posts", "--database-url", url])

@@ -4,28 +4,32 @@ published is refused whole (413), whether its events are built in Python or in s
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Text, func, select
+from sqlalchemy import Table, Text, func, select
 
 from govmedia_common.db import outbox_table
 from govmedia_common.events import IngestChannel
 from govmedia_common.outbox import EventTooLarge, record_headers
 from govmedia_monitor import schemas as s
-from govmedia_monitor.models import Alert, MetricSnapshot, ObservedPost
+from govmedia_monitor.models import Alert, Base, MetricSnapshot, ObservedPost
 from govmedia_monitor.observations import metrics
+
+if TYPE_CHECKING:
+    from .conftest import MonitorKit
 
 pytestmark = pytest.mark.integration
 
 
-async def _count(monitor, what) -> int:
+async def _count(monitor: MonitorKit, what: Table | type[Base]) -> int:
     async with monitor.sessions() as session:
         return int((await session.execute(select(func.count()).select_from(what))).scalar_one())
 
 
 async def test_an_observed_post_whose_event_is_too_large_is_refused_with_413_and_nothing_stored(
-    monitor, monkeypatch
-):
+    monitor: MonitorKit, monkeypatch: pytest.MonkeyPatch
+) -> None:
     account = await monitor.account()
     before = await _count(monitor, outbox_table)
     monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", "3000")
@@ -39,8 +43,8 @@ async def test_an_observed_post_whose_event_is_too_large_is_refused_with_413_and
 
 
 async def test_set_based_metric_ingest_checks_each_event_against_the_limit_and_writes_nothing_over_it(
-    monitor, monkeypatch
-):
+    monitor: MonitorKit, monkeypatch: pytest.MonkeyPatch
+) -> None:
     account = await monitor.account()
     now = monitor.clock.now()
     items = [s.MetricSnapshotIn(account_id=account, platform_post_id="wx-1", taken_at=now, reads=1)]
@@ -58,8 +62,8 @@ async def test_set_based_metric_ingest_checks_each_event_against_the_limit_and_w
 
 
 async def test_a_sweep_whose_alert_events_are_too_large_raises_nothing_and_writes_no_event(
-    monitor, monkeypatch
-):
+    monitor: MonitorKit, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await monitor.account()
     sweep_day = monitor.clock.now().date() + timedelta(days=20)
     before = await _count(monitor, outbox_table)
@@ -73,8 +77,8 @@ async def test_a_sweep_whose_alert_events_are_too_large_raises_nothing_and_write
 
 
 async def test_the_metric_ingest_guard_measures_each_record_exactly_as_the_relay_sends_it(
-    monitor, monkeypatch
-):
+    monitor: MonitorKit, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The set-based size (payload text plus header names and values) is the record's own, to the byte."""
     account = await monitor.account()
     now = monitor.clock.now()
@@ -114,8 +118,8 @@ async def test_the_metric_ingest_guard_measures_each_record_exactly_as_the_relay
 
 
 async def test_the_bound_that_spares_measuring_each_row_covers_the_largest_record_a_snapshot_makes(
-    monitor, monkeypatch
-):
+    monitor: MonitorKit, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Below the limit the rows are not measured one by one; the bound used for that covers the largest
     record a snapshot can make (longest ids of characters JSON escapes as six bytes, every count at its
     maximum): measured exactly (a limit just under the bound), it is under the bound."""

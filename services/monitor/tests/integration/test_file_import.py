@@ -6,13 +6,17 @@ import asyncio
 import json
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from govmedia_monitor.cli import app
 from govmedia_monitor.models import MetricSnapshot, ObservedPost
+
+if TYPE_CHECKING:
+    from .conftest import MonitorKit
 
 pytestmark = pytest.mark.integration
 
@@ -32,15 +36,15 @@ def _metrics_csv(path: Path, account: str) -> None:
 
 
 async def test_a_csv_with_bad_rows_imports_the_good_ones_and_reports_the_bad_ones_twice_idempotently(
-    monitor, tmp_path
-):
+    monitor: MonitorKit, tmp_path: Path
+) -> None:
     account = await monitor.account()
     path = tmp_path / "metrics.csv"
     _metrics_csv(path, account)
     url = monitor.app.state.runtime.settings.database_url
     runner = CliRunner()
 
-    def run() -> object:
+    def run() -> Result:
         return runner.invoke(
             app,
             [
@@ -69,7 +73,9 @@ async def test_a_csv_with_bad_rows_imports_the_good_ones_and_reports_the_bad_one
     assert count == 3
 
 
-async def test_a_json_lines_file_of_posts_is_matched_like_the_api(monitor, tmp_path):
+async def test_a_json_lines_file_of_posts_is_matched_like_the_api(
+    monitor: MonitorKit, tmp_path: Path
+) -> None:
     account = await monitor.account()
     await monitor.approve(account, "通知", "今天上午区政务服务中心正常开放。")
     lines = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,9 @@ from sqlalchemy import select
 from govmedia_common.db import outbox_table
 from govmedia_common.events import HotWordsExtracted
 from govmedia_common.workdays import SHANGHAI
+
+if TYPE_CHECKING:
+    from .conftest import MonitorKit
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +26,9 @@ POSTS = [
 ]
 
 
-async def test_hot_words_of_a_region_come_from_its_subtree_with_trend_and_an_event_per_region(monitor):
+async def test_hot_words_of_a_region_come_from_its_subtree_with_trend_and_an_event_per_region(
+    monitor: MonitorKit,
+) -> None:
     luqiao = await monitor.account(region="331004")
     hangzhou = await monitor.account(region="330102")
     monitor.clock.set(datetime(2025, 9, 10, 20, tzinfo=SHANGHAI))  # the posts are observed as they come

@@ -4,6 +4,8 @@ shown by tests/e2e/test_monitor_lexicon_fetch.py.)"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import httpx
 import pytest
 
@@ -16,6 +18,9 @@ from govmedia_monitor.observations.lexicon_fetch import (
     document_hash,
 )
 
+if TYPE_CHECKING:
+    from .conftest import MonitorKit
+
 pytestmark = pytest.mark.integration
 
 DOC = {
@@ -27,7 +32,7 @@ DOC = {
 PATH = "/v1/lexicons/sensitive?region=330000&version=v2"
 
 
-def _announced(monitor, seq: int, version: str, doc: dict) -> LexiconPublished:
+def _announced(monitor: MonitorKit, seq: int, version: str, doc: dict[str, Any]) -> LexiconPublished:
     return LexiconPublished(
         occurred_at=monitor.clock.now(),
         lexicon_key="330000/sensitive",
@@ -48,7 +53,7 @@ def _announced(monitor, seq: int, version: str, doc: dict) -> LexiconPublished:
 class StandIn:
     """The review and registry as HTTP peers: what they answer, and what they were asked."""
 
-    def __init__(self, document: dict) -> None:
+    def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
         self.tokens = 0
         self.seen_auth: list[str] = []
@@ -74,14 +79,16 @@ def _fetcher(peer: StandIn) -> LexiconFetcher:
     )
 
 
-async def _document(monitor) -> dict | None:
+async def _document(monitor: MonitorKit) -> dict[str, Any] | None:
     async with monitor.sessions() as session:
         row = await session.get(LexiconList, ("330000", "sensitive"))
         assert row is not None
         return row.document
 
 
-async def test_a_document_that_is_not_the_announced_one_is_refused_and_the_right_one_stored(monitor):
+async def test_a_document_that_is_not_the_announced_one_is_refused_and_the_right_one_stored(
+    monitor: MonitorKit,
+) -> None:
     await monitor.apply(handlers.on_lexicon_published, _announced(monitor, 5, "v2", DOC))
     assert await _document(monitor) is None
 
@@ -97,7 +104,7 @@ async def test_a_document_that_is_not_the_announced_one_is_refused_and_the_right
     assert await fetcher.fetch_pending(monitor.sessions) == 0, "nothing left to fetch"
 
 
-async def test_a_newer_announcement_while_fetching_wins_and_the_token_is_reused(monitor):
+async def test_a_newer_announcement_while_fetching_wins_and_the_token_is_reused(monitor: MonitorKit) -> None:
     await monitor.apply(handlers.on_lexicon_published, _announced(monitor, 5, "v2", DOC))
     newer = {**DOC, "version": "v3"}
 
@@ -113,11 +120,12 @@ async def test_a_newer_announcement_while_fetching_wins_and_the_token_is_reused(
     assert await _document(monitor) is None
     peer.document = newer
     assert await fetcher.fetch_pending(monitor.sessions) == 1
-    assert (await _document(monitor))["version"] == "v3"
+    stored = await _document(monitor)
+    assert stored is not None and stored["version"] == "v3"
     assert peer.tokens == 1, "one token for both fetches"
 
 
-async def test_without_a_client_nothing_is_fetched_and_the_list_waits(monitor):
+async def test_without_a_client_nothing_is_fetched_and_the_list_waits(monitor: MonitorKit) -> None:
     await monitor.apply(handlers.on_lexicon_published, _announced(monitor, 5, "v2", DOC))
     peer = StandIn(DOC)
     fetcher = _fetcher(peer)

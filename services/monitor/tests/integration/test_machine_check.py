@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 
 from govmedia_common.events import LexiconPublished
 from govmedia_monitor import handlers
+
+if TYPE_CHECKING:
+    from .conftest import MonitorKit
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +26,9 @@ def county_list(term: str) -> dict[str, object]:
     }
 
 
-async def test_published_content_failing_the_check_raises_check_failed_with_the_findings(monitor):
+async def test_published_content_failing_the_check_raises_check_failed_with_the_findings(
+    monitor: MonitorKit,
+) -> None:
     account = await monitor.account()
     text = "欢迎访问赌博网站领取福利。"
     await monitor.approve(account, "", text)  # approved (without override) yet failing the check now
@@ -35,7 +41,9 @@ async def test_published_content_failing_the_check_raises_check_failed_with_the_
     assert obs.check_blocking is True and obs.check_lexicons
 
 
-async def test_a_countys_lexicon_addition_arrives_by_event_and_applies_to_its_subtree_only(monitor):
+async def test_a_countys_lexicon_addition_arrives_by_event_and_applies_to_its_subtree_only(
+    monitor: MonitorKit,
+) -> None:
     luqiao = await monitor.account(region="331004")
     jiaojiang = await monitor.account(region="331002")
     term = "路桥某违禁词"

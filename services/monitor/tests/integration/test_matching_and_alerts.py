@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 from unittest.mock import ANY
 
 import pytest
@@ -10,7 +11,9 @@ from sqlalchemy import select
 
 from govmedia_common.db import audit_table, outbox_table
 from govmedia_common.events import AlertRaised, AlertResolved
-from govmedia_monitor.models import ObservedPost
+
+if TYPE_CHECKING:
+    from .conftest import MonitorKit
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +24,9 @@ TEXT = (
 )
 
 
-async def test_a_post_matching_no_approved_post_raises_a_serious_alert_and_shows_no_match(monitor):
+async def test_a_post_matching_no_approved_post_raises_a_serious_alert_and_shows_no_match(
+    monitor: MonitorKit,
+) -> None:
     account = await monitor.account()
     await monitor.approve(account, TITLE, TEXT)
     r = await monitor.observe(
@@ -39,7 +44,9 @@ async def test_a_post_matching_no_approved_post_raises_a_serious_alert_and_shows
     )
 
 
-async def test_an_approved_and_published_post_raises_nothing_and_shows_its_exact_match(monitor):
+async def test_an_approved_and_published_post_raises_nothing_and_shows_its_exact_match(
+    monitor: MonitorKit,
+) -> None:
     account = await monitor.account()
     post_id = await monitor.approve(account, TITLE, TEXT)
     await monitor.published(account, post_id, "wx-ok", TITLE, TEXT)
@@ -56,7 +63,7 @@ async def test_an_approved_and_published_post_raises_nothing_and_shows_its_exact
     assert (shown["match_kind"], shown["matched_post_id"], shown["match_score"]) == ("exact", post_id, 1.0)
 
 
-async def test_a_reformatted_post_is_formatting_noise_not_an_alarm(monitor):
+async def test_a_reformatted_post_is_formatting_noise_not_an_alarm(monitor: MonitorKit) -> None:
     account = await monitor.account()
     post_id = await monitor.approve(account, TITLE, TEXT)
     # The platform turned full-width punctuation into half-width, split lines and added spaces.
@@ -68,7 +75,7 @@ async def test_a_reformatted_post_is_formatting_noise_not_an_alarm(monitor):
     assert await monitor.alerts(account) == []
 
 
-async def test_a_post_edited_after_approval_raises_a_mismatch_alert(monitor):
+async def test_a_post_edited_after_approval_raises_a_mismatch_alert(monitor: MonitorKit) -> None:
     account = await monitor.account()
     post_id = await monitor.approve(account, TITLE, TEXT)
     await monitor.published(account, post_id, "wx-edited", TITLE, TEXT)
@@ -81,7 +88,9 @@ async def test_a_post_edited_after_approval_raises_a_mismatch_alert(monitor):
     assert (alert.rule, alert.detail["approved_post_id"]) == ("content_mismatch", post_id)
 
 
-async def test_an_approval_arriving_after_the_observation_retracts_the_unreviewed_alert(monitor):
+async def test_an_approval_arriving_after_the_observation_retracts_the_unreviewed_alert(
+    monitor: MonitorKit,
+) -> None:
     account = await monitor.account()
     await monitor.observe(account, TEXT, title=TITLE, post_id="wx-early")
     [alert] = await monitor.alerts(account)
@@ -93,7 +102,7 @@ async def test_an_approval_arriving_after_the_observation_retracts_the_unreviewe
     assert (await monitor.observation(account, "wx-early")).match_kind == "exact"
 
 
-async def test_an_overridden_approval_raises_an_alert_once(monitor):
+async def test_an_overridden_approval_raises_an_alert_once(monitor: MonitorKit) -> None:
     account = await monitor.account()
     post_id = await monitor.approve(account, TITLE, TEXT, override=True)
     [alert] = await monitor.alerts(account)
@@ -101,7 +110,7 @@ async def test_an_overridden_approval_raises_an_alert_once(monitor):
     assert alert.detail["blocking_categories"] == ["serious_expression_error"]
 
 
-async def test_replaying_the_same_ingest_changes_nothing(monitor):
+async def test_replaying_the_same_ingest_changes_nothing(monitor: MonitorKit) -> None:
     account = await monitor.account()
     post = {
         "account_id": account,
@@ -132,7 +141,7 @@ async def test_replaying_the_same_ingest_changes_nothing(monitor):
     assert [a.rule for a in alerts] == ["unreviewed_publication"], "one alert, not two"
 
 
-async def test_a_bulk_request_with_a_bad_item_stores_nothing_and_names_the_item(monitor):
+async def test_a_bulk_request_with_a_bad_item_stores_nothing_and_names_the_item(monitor: MonitorKit) -> None:
     account = await monitor.account()
     good = {"account_id": account, "taken_at": monitor.clock.now().isoformat(), "followers": 10}
     bad = {"account_id": account, "taken_at": "yesterday", "reads": -1}
@@ -143,7 +152,9 @@ async def test_a_bulk_request_with_a_bad_item_stores_nothing_and_names_the_item(
     assert r.json()["accepted"] == 1, "nothing of the refused request was stored"
 
 
-async def test_an_account_the_monitor_does_not_know_is_refused_as_unknown_account_single_and_bulk(monitor):
+async def test_an_account_the_monitor_does_not_know_is_refused_as_unknown_account_single_and_bulk(
+    monitor: MonitorKit,
+) -> None:
     """Like the review: a specific problem type a client can retry on once the registry's event arrived."""
     account = await monitor.account()
     outsider = await monitor.account(region="330102")  # known, but outside the client below
@@ -197,8 +208,8 @@ async def test_an_account_the_monitor_does_not_know_is_refused_as_unknown_accoun
 
 
 async def test_an_office_dismisses_an_alert_with_a_reason_and_alerts_are_scoped_to_the_callers_subtree(
-    monitor,
-):
+    monitor: MonitorKit,
+) -> None:
     account = await monitor.account(region="331004")
     await monitor.observe(account, "未经审核的内容。", post_id="wx-x")
     [alert] = await monitor.alerts(account)
@@ -244,9 +255,12 @@ async def test_an_office_dismisses_an_alert_with_a_reason_and_alerts_are_scoped_
     assert len(audit) == 1 and audit[0].detail["reason"] == "平台重复抓取，已核实为已审内容"
 
 
-async def test_alert_raised_reaches_the_broker_as_a_cloudevent_keyed_by_the_account(monitor):
+async def test_alert_raised_reaches_the_broker_as_a_cloudevent_keyed_by_the_account(
+    monitor: MonitorKit,
+) -> None:
     account = await monitor.account()
-    await monitor.observe(account, "未经审核的内容。", post_id="wx-broker")
+    r = await monitor.observe(account, "未经审核的内容。", post_id="wx-broker")
+    assert r.json()["accepted"] == 1, r.text
     record = await monitor.from_broker(
         AlertRaised.topic, AlertRaised.event_type, lambda d: d.get("account_id") == account
     )
@@ -256,4 +270,3 @@ async def test_alert_raised_reaches_the_broker_as_a_cloudevent_keyed_by_the_acco
     assert record["key"] == account.encode()
     event = AlertRaised.model_validate(record["data"])
     assert (event.rule, event.severity, event.period) == ("unreviewed_publication", "serious", "wx-broker")
-    assert ObservedPost  # the observation itself is checked in the matching tests

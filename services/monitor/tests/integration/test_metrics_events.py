@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import orjson
 import pytest
@@ -15,10 +16,15 @@ from govmedia_common.outbox import record_headers
 from govmedia_monitor import schemas as s
 from govmedia_monitor.observations import metrics
 
+if TYPE_CHECKING:
+    from .conftest import MonitorKit
+
 pytestmark = pytest.mark.integration
 
 
-async def test_sql_built_metrics_events_validate_and_carry_the_same_headers_as_add_event(monitor):
+async def test_sql_built_metrics_events_validate_and_carry_the_same_headers_as_add_event(
+    monitor: MonitorKit,
+) -> None:
     account = await monitor.account()
     now = monitor.clock.now()
     items = [

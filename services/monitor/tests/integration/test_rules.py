@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import orjson
 import pytest
@@ -15,6 +16,9 @@ from govmedia_common.events import AlertRaised, AlertResolved, InteractionSwitch
 from govmedia_common.outbox import record_headers, row_headers
 from govmedia_common.workdays import SHANGHAI
 
+if TYPE_CHECKING:
+    from .conftest import MonitorKit
+
 pytestmark = pytest.mark.integration
 
 D0 = date(2025, 9, 1)
@@ -24,7 +28,9 @@ def at(d: date, hour: int = 10) -> datetime:
     return datetime(d.year, d.month, d.day, hour, tzinfo=SHANGHAI)
 
 
-async def test_not_updated_warns_at_7_and_violates_at_14_days_then_clears_when_the_account_posts(monitor):
+async def test_not_updated_warns_at_7_and_violates_at_14_days_then_clears_when_the_account_posts(
+    monitor: MonitorKit,
+) -> None:
     account = await monitor.account()
     r = await monitor.observe(account, "区政务服务中心今天正常开放。", at=at(D0))
     assert r.status_code == 200, r.text
@@ -70,16 +76,16 @@ async def test_not_updated_warns_at_7_and_violates_at_14_days_then_clears_when_t
         (warning.id, "escalated"),
         (violation.id, "cleared"),
     ]
-    for r in rows:  # the record's headers, as the relay sends them (ce_id, ce_subject from the columns)
-        h = row_headers(dict(r.headers), r.id, r.aggregateid)
-        assert h["ce_id"] == r.id and h["ce_type"] == r.type
-        assert h["ce_subject"] == r.aggregateid == r.payload["account_id"]
+    for row in rows:  # the record's headers, as the relay sends them (ce_id, ce_subject from the columns)
+        h = row_headers(dict(row.headers), row.id, row.aggregateid)
+        assert h["ce_id"] == row.id and h["ce_type"] == row.type
+        assert h["ce_subject"] == row.aggregateid == row.payload["account_id"]
         assert from_record(
-            record_headers(dict(r.headers), r.id, r.aggregateid), orjson.dumps(r.payload)
+            record_headers(dict(row.headers), row.id, row.aggregateid), orjson.dumps(row.payload)
         ).event()
 
 
-async def test_high_attention_accounts_violate_after_7_days(monitor):
+async def test_high_attention_accounts_violate_after_7_days(monitor: MonitorKit) -> None:
     high = await monitor.account(tier="high")
     ordinary = await monitor.account()
     for account in (high, ordinary):
@@ -95,7 +101,9 @@ async def test_high_attention_accounts_violate_after_7_days(monitor):
     assert o.severity == "warning"
 
 
-async def test_an_account_that_never_posted_counts_from_the_day_it_opened_and_becomes_a_zombie_at_90(monitor):
+async def test_an_account_that_never_posted_counts_from_the_day_it_opened_and_becomes_a_zombie_at_90(
+    monitor: MonitorKit,
+) -> None:
     account = await monitor.account(opened=D0)
     await monitor.sweep(D0 + timedelta(days=89))
     assert await monitor.alerts(account, "zombie") == []
@@ -106,7 +114,9 @@ async def test_an_account_that_never_posted_counts_from_the_day_it_opened_and_be
     assert violation.severity == "violation"
 
 
-async def test_a_regions_own_threshold_applies_to_its_subtree_only_and_may_not_loosen(monitor):
+async def test_a_regions_own_threshold_applies_to_its_subtree_only_and_may_not_loosen(
+    monitor: MonitorKit,
+) -> None:
     # Taizhou (331000) tightens to 10 days; Luqiao (331004) is inside it, Hangzhou's Shangcheng (330102) not.
     await monitor.region_settings("331000", {"not_updated_days": 10, "not_updated_warning_days": 5})
     # Luqiao tries to loosen to 30 days: ignored, Taizhou's 10 still applies.
@@ -143,7 +153,9 @@ async def test_a_regions_own_threshold_applies_to_its_subtree_only_and_may_not_l
     assert "not_updated_warning_days" in body["refused"][0]["error"]
 
 
-async def test_unanswered_messages_count_working_days_across_the_national_day_holiday(monitor):
+async def test_unanswered_messages_count_working_days_across_the_national_day_holiday(
+    monitor: MonitorKit,
+) -> None:
     # Received on Tuesday 30 September 2025; 1–8 October are holidays, Saturday 11 October is a working day.
     account = await monitor.account()
     received = at(date(2025, 9, 30), 16)
@@ -188,7 +200,7 @@ async def test_unanswered_messages_count_working_days_across_the_national_day_ho
     assert (answered.state, answered.resolution) == ("resolved", "cleared")
 
 
-async def test_interaction_switched_off_is_a_violation_until_it_is_switched_on(monitor):
+async def test_interaction_switched_off_is_a_violation_until_it_is_switched_on(monitor: MonitorKit) -> None:
     account = await monitor.account()
     r = await monitor.connector.post(
         "/v1/interaction", json={"account_id": account, "enabled": False, "at": at(D0).isoformat()}
@@ -222,7 +234,9 @@ async def test_interaction_switched_off_is_a_violation_until_it_is_switched_on(m
     assert "interaction_off" not in result["raised"]
 
 
-async def test_the_daily_sweep_runs_by_itself_when_the_service_clock_reaches_a_new_day(monitor_scheduled):
+async def test_the_daily_sweep_runs_by_itself_when_the_service_clock_reaches_a_new_day(
+    monitor_scheduled: MonitorKit,
+) -> None:
     kit = monitor_scheduled
     account = await kit.account(opened=D0)
     kit.clock.set(at(D0 + timedelta(days=14)))
@@ -236,8 +250,8 @@ async def test_the_daily_sweep_runs_by_itself_when_the_service_clock_reaches_a_n
 
 
 async def test_a_year_without_an_official_calendar_stops_only_the_message_rule_of_the_daily_sweep(
-    monitor_scheduled,
-):
+    monitor_scheduled: MonitorKit,
+) -> None:
     kit = monitor_scheduled
     account = await kit.account(opened=D0)
     kit.clock.set(at(date(2099, 3, 2)))  # no working-day schedule is loaded for 2099

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from .conftest import MonitorKit
 
 pytestmark = pytest.mark.integration
 
 
-async def test_unit_staff_see_only_their_own_units_accounts_observations_and_alerts(monitor):
+async def test_unit_staff_see_only_their_own_units_accounts_observations_and_alerts(
+    monitor: MonitorKit,
+) -> None:
     ours, theirs = str(uuid.uuid4()), str(uuid.uuid4())
     own = await monitor.account(region="331004", unit=ours)
     other = await monitor.account(region="331004", unit=theirs)

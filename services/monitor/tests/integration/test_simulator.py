@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -10,12 +11,17 @@ from govmedia_common.workdays import SHANGHAI
 from govmedia_monitor.connectors import Behaviour, PlatformConnector, SimulatorConnector
 from govmedia_monitor.connectors.demo import accounts_for, run_demo
 
+if TYPE_CHECKING:
+    from .conftest import MonitorKit
+
 pytestmark = pytest.mark.integration
 
 START = date(2025, 9, 1)
 
 
-async def test_simulated_behaviours_raise_their_alerts_and_diligent_accounts_stay_clean(monitor):
+async def test_simulated_behaviours_raise_their_alerts_and_diligent_accounts_stay_clean(
+    monitor: MonitorKit,
+) -> None:
     counts = await run_demo(
         monitor.sessions, accounts=8, days=40, seed=11, start=START, clock=monitor.clock, hot_words=False
     )
@@ -40,7 +46,7 @@ async def test_simulated_behaviours_raise_their_alerts_and_diligent_accounts_sta
     assert sum(counts.values()) == len([a for b in Behaviour for a in await monitor.alerts(by_behaviour[b])])
 
 
-async def test_the_simulator_is_a_connector_and_deterministic_by_seed():
+async def test_the_simulator_is_a_connector_and_deterministic_by_seed() -> None:
     refs = [ref for ref, _, _ in accounts_for(3, 8)]
     behaviours = {ref.account_id: b for ref, b, _ in accounts_for(3, 8)}
     since = datetime.combine(START, time(0), tzinfo=SHANGHAI)
@@ -57,7 +63,9 @@ async def test_the_simulator_is_a_connector_and_deterministic_by_seed():
     assert a.posts and a.metrics and a.messages
 
 
-async def test_the_simulate_command_runs_days_on_the_injected_clock_and_prints_the_alerts(monitor):
+async def test_the_simulate_command_runs_days_on_the_injected_clock_and_prints_the_alerts(
+    monitor: MonitorKit,
+) -> None:
     import asyncio
 
     from typer.testing import CliRunner

@@ -39,7 +39,7 @@ def row(**over: object) -> Alert:
     return Alert(**values)
 
 
-def test_the_mapping_round_trips_every_column_but_the_sequence():
+def test_the_mapping_round_trips_every_column_but_the_sequence() -> None:
     original = row(
         state="resolved", resolution="dismissed", resolved_at=AT, resolved_by="p1", resolution_reason="误报"
     )
@@ -51,7 +51,7 @@ def test_the_mapping_round_trips_every_column_but_the_sequence():
     assert set(mapping.COLUMNS) == {c.name for c in Alert.__table__.columns} - {"seq"}
 
 
-def test_dismissal_needs_a_reason_records_the_event_and_happens_once():
+def test_dismissal_needs_a_reason_records_the_event_and_happens_once() -> None:
     alert = mapping.to_domain(row())
     with pytest.raises(DomainError) as err:
         alert.dismiss(by="p1", reason="  ", at=AT)

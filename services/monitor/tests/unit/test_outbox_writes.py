@@ -11,7 +11,7 @@ SOURCE = Path(govmedia_monitor.__file__).parent
 RAW_WRITE = re.compile(r"INSERT\s+INTO\s+outbox\b|outbox_table\s*\.\s*insert", re.IGNORECASE)
 
 
-def test_no_module_of_the_monitor_writes_outbox_rows_itself():
+def test_no_module_of_the_monitor_writes_outbox_rows_itself() -> None:
     offenders = [
         f"{path.relative_to(SOURCE)}:{n}"
         for path in sorted(SOURCE.rglob("*.py"))

@@ -25,7 +25,7 @@ from govmedia_monitor.rules.thresholds import (
 DEFAULTS = MonitorSettings()
 
 
-def test_documented_defaults():
+def test_documented_defaults() -> None:
     assert (DEFAULTS.not_updated_warning_days, DEFAULTS.not_updated_days) == (7, 14)
     assert DEFAULTS.high_attention_not_updated_days == 7 and DEFAULTS.zombie_days == 90
     assert (DEFAULTS.message_warning_workdays, DEFAULTS.message_violation_workdays) == (5, 15)
@@ -42,11 +42,11 @@ def test_documented_defaults():
         ("high", 7, AlertSeverity.VIOLATION),
     ],
 )
-def test_not_updated_thresholds(tier, days, expected):
+def test_not_updated_thresholds(tier: str, days: int, expected: AlertSeverity | None) -> None:
     assert not_updated_severity(DEFAULTS, tier, days) is expected
 
 
-def test_zombie_messages_interaction_and_escalation():
+def test_zombie_messages_interaction_and_escalation() -> None:
     assert not is_zombie(DEFAULTS, 89) and is_zombie(DEFAULTS, 90)
     assert message_severity(DEFAULTS, 4) is None
     assert message_severity(DEFAULTS, 5) is AlertSeverity.WARNING
@@ -55,7 +55,7 @@ def test_zombie_messages_interaction_and_escalation():
     assert escalates("warning", "violation") and not escalates("violation", "warning")
 
 
-def test_a_section_is_validated_key_by_key_and_unknown_keys_are_refused():
+def test_a_section_is_validated_key_by_key_and_unknown_keys_are_refused() -> None:
     assert parse_section({"not_updated_days": 10}) == {"not_updated_days": 10}
     assert parse_section(None) == {}
     with pytest.raises(InvalidMonitorSettings) as err:
@@ -69,13 +69,13 @@ def test_a_section_is_validated_key_by_key_and_unknown_keys_are_refused():
         parse_section(["not", "an", "object"])
 
 
-def test_the_chain_of_a_county_is_province_city_county():
+def test_the_chain_of_a_county_is_province_city_county() -> None:
     assert ancestors("331004") == ["330000", "331000", "331004"]
     assert ancestors("330000") == ["330000"]
     assert ancestors("331000") == ["330000", "331000"]
 
 
-def test_a_lower_level_tightens_but_never_loosens():
+def test_a_lower_level_tightens_but_never_loosens() -> None:
     sections = {
         "330000": {"not_updated_days": 12},
         "331000": {"not_updated_days": 20},
@@ -90,7 +90,7 @@ def test_a_lower_level_tightens_but_never_loosens():
     assert effective("450100", sections).settings.not_updated_days == 14  # another province: defaults
 
 
-def test_similarity_bars_tighten_upwards_and_tightening_one_key_keeps_the_set_consistent():
+def test_similarity_bars_tighten_upwards_and_tightening_one_key_keeps_the_set_consistent() -> None:
     sections = {"330000": {"match_noise_similarity": 0.97}, "331000": {"match_noise_similarity": 0.9}}
     assert effective("331000", sections).settings.match_noise_similarity == 0.97
     assert (
