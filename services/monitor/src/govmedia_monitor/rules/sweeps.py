@@ -105,9 +105,11 @@ ins AS (
 ), res AS (
     -- Open alerts of the rule whose condition no longer holds: a set difference (hashed), not an anti join
     -- that the planner, misled by the estimate of h, ran as a nested loop (quadratic in the open alerts).
+    -- Only alerts raised by the end of as_of: a sweep of a past day does not judge what was raised after
+    -- it (it would clear today's violations, which no later sweep raises again for the same period).
     UPDATE alerts al SET state = 'resolved', resolution = 'cleared', resolved_at = :now, updated_at = :now
     FROM (
-        SELECT o.id FROM alerts o WHERE o.state = 'open' AND o.rule = :rule
+        SELECT o.id FROM alerts o WHERE o.state = 'open' AND o.rule = :rule AND o.raised_at < :end
         EXCEPT
         SELECT x.id FROM h JOIN alerts x ON x.account_id = h.account_id AND x.rule = :rule
                                         AND x.period = h.period
