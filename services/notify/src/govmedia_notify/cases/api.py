@@ -95,16 +95,21 @@ async def get_case(
     return s.CaseDetailOut.model_validate(case)
 
 
-def _version(if_match: str | None) -> int | None:
-    """The case version an If-Match names (optional on decisions: the state machine refuses a double one)."""
-    if not if_match or if_match.strip() == "*":
+def _version(if_match: str | None) -> frozenset[int] | None:
+    """The case versions an If-Match names (optional on decisions: the state machine refuses a double one).
+
+    A list holds when any of its ETags is the current one (RFC 9110 13.1.1), as the registry's; a tag that
+    is not one of ours names no version and so never matches (412 with the current ETag, not a 400).
+    """
+    if not if_match:
         return None
-    try:
-        return int(if_match.split(",")[0].strip().removeprefix("W/").strip('"'))
-    except ValueError as exc:
-        raise DomainError(
-            ErrorKind.BAD_REQUEST, "invalid-if-match", "If-Match must be an ETag of this case."
-        ) from exc
+    tags = [tag.strip() for tag in if_match.split(",")]
+    if "*" in tags:
+        return None
+    quoted = (tag.removeprefix("W/").strip() for tag in tags)
+    return frozenset(
+        int(q[1:-1]) for q in quoted if len(q) > 2 and q[0] == q[-1] == '"' and q[1:-1].isdigit()
+    )
 
 
 @router.post(
@@ -203,7 +208,7 @@ async def accept(
     if_match: IfMatch = None,
 ) -> s.CaseDetailOut:
     case = await service.accept_report(
-        session, principal, case_id, report_id, now=rt.clock.now(), expected_version=_version(if_match)
+        session, principal, case_id, report_id, now=rt.clock.now(), expected_versions=_version(if_match)
     )
     response.headers["ETag"] = etag(case.version)
     return s.CaseDetailOut.model_validate(case)
@@ -232,7 +237,7 @@ async def return_report(
         reason=body.reason,
         now=rt.clock.now(),
         calendar=rt.component(WorkCalendar),
-        expected_version=_version(if_match),
+        expected_versions=_version(if_match),
     )
     response.headers["ETag"] = etag(case.version)
     return s.CaseDetailOut.model_validate(case)

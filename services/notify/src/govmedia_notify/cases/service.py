@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import Principal
+from govmedia_common.concurrency import etag
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events.monitor import AlertRaised, AlertResolution, AlertResolved
 from govmedia_common.events.outbox import write_recorded
@@ -267,18 +268,22 @@ async def upload_attachment(
 
 
 async def _load_visible(
-    session: AsyncSession, principal: Principal, case_id: str, expected_version: int | None = None
+    session: AsyncSession,
+    principal: Principal,
+    case_id: str,
+    expected_versions: Collection[int] | None = None,
 ) -> tuple[Case, CaseRow, list[ReportRow]]:
     """The case, locked; not found outside the caller's view; refused when not the version they read."""
     loaded = await repo.load(session, case_id, lock=True)
     if loaded is None or not can_see(principal, loaded[0].region_code, loaded[0].unit_id):
         raise not_found("Case", case_id)
-    if expected_version is not None and loaded[0].version != expected_version:
+    if expected_versions is not None and loaded[0].version not in expected_versions:
         raise DomainError(
             ErrorKind.PRECONDITION_FAILED,
             "stale-version",
             f"The case changed since you read it (now version {loaded[0].version}); reload and retry.",
             current_version=loaded[0].version,
+            current_etag=etag(loaded[0].version),
         )
     return loaded
 
@@ -349,11 +354,11 @@ async def accept_report(
     report_id: str,
     *,
     now: datetime,
-    expected_version: int | None = None,
+    expected_versions: Collection[int] | None = None,
 ) -> Case:
     """The office accepts the report; the case closes when the alert is (or becomes) resolved."""
     _office_only(principal)
-    case, row, reports = await _load_visible(session, principal, case_id, expected_version)
+    case, row, reports = await _load_visible(session, principal, case_id, expected_versions)
     case.accept_report(report_id, by=principal.name or principal.subject, now=now)
     closed = case.closed_at is not None
     await _commit(session, case, row, reports)
@@ -381,11 +386,11 @@ async def return_report(
     reason: str,
     now: datetime,
     calendar: WorkCalendar,
-    expected_version: int | None = None,
+    expected_versions: Collection[int] | None = None,
 ) -> Case:
     """The office returns the report with a reason; a new deadline runs."""
     _office_only(principal)
-    case, row, reports = await _load_visible(session, principal, case_id, expected_version)
+    case, row, reports = await _load_visible(session, principal, case_id, expected_versions)
     rules = await directory.rules_for(session, case.region_code)
     await _calendar_ready(session, calendar, local(now).date(), rules)
     case.return_report(
