@@ -185,9 +185,8 @@ async def list_alerts(
     stmt = scoped(select(Alert), principal, Alert.region_code, Alert.unit_id)
     if region_code is not None:
         if not principal.can_see_region(region_code):
-            raise DomainError(
-                ErrorKind.FORBIDDEN, "outside-your-region", f"Region {region_code} is outside yours."
-            )
+            # as every region parameter answers: a region elsewhere and one that does not exist alike
+            raise not_found("region", region_code)
         from govmedia_common.auth import region_prefix
 
         stmt = stmt.where(Alert.region_code.startswith(region_prefix(region_code), autoescape=True))
