@@ -21,6 +21,9 @@ consumer ends with must not depend on which of two events it read first:
 * a year's ``WorkCalendarLoaded`` read again after a correction of it (replayed): the monitor replaced the
   corrected working days with the old ones, and notify, whose table kept the correction, counted deadlines on
   the old ones in its process (found by this round);
+* a post observed before the monitor read its approval: the monitor re-matched it and retracted the alert,
+  but never announced the match, so scoring kept the post unmatched (a repost, no findings) (found by this
+  round);
 * an ``AlertResolved`` read after the case's deadline although the monitor resolved the alert before it (a
   lagging consumer, a replay): notify closed the case "late" by the time it read the event (found by this
   round).
@@ -369,3 +372,55 @@ async def test_notify_closes_a_case_on_time_when_the_alert_was_resolved_on_time_
         await notify.handled(await notify.publish([rechecked]))
         closed = await notify.sql("SELECT state, outcome, closed_on_time FROM cases WHERE id = :c", c=case_id)
         assert closed == [("closed", "rectified", True)], "an on-time rectification counted late"
+
+
+async def test_monitor_announces_the_match_of_a_post_observed_before_its_approval_arrived(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    """Observed first (未审先发, nothing approved yet), then the approval read (given before the post went
+    out): the monitor re-matches the post and retracts the alert, and announces the observation again with the
+    approved post it matches, as a PostObserved after the approval would have said from the start; scoring
+    and integrators keyed by the post otherwise keep it unmatched."""
+    from datetime import timedelta
+
+    from govmedia_common.hashing import content_hash
+    from govmedia_common.keys import mint_token
+    from tests.fault.test_database_away_during_jobs import client
+
+    account = str(uuid.uuid4())
+    async with running(infra, "monitor") as monitor:
+        await monitor.handled(await monitor.publish([opened(account)]))
+        token_client = client(monitor, roles=[], scopes=["monitor:ingest"])
+        token = mint_token(
+            monitor.key, subject=str(uuid.uuid4()), region="330000", scopes=["monitor:ingest"], kind="client"
+        )
+        token_client.headers["Authorization"] = f"Bearer {token}"
+        published_at = NOW - timedelta(hours=1)
+        async with token_client as http:
+            r = await http.post(
+                "/v1/observed-posts",
+                json={"account_id": account, "platform_post_id": "wx-early", "title": "通知", "text": "正文",
+                      "published_at": published_at.isoformat()},
+            )  # fmt: skip
+            assert r.status_code in (200, 201), r.text
+        signatures = tuple(
+            ReviewerSignature(level=n, reviewer_id=str(uuid.uuid4()), reviewer_name=who, reviewed_at=NOW)
+            for n, who in ((1, "甲"), (2, "乙"))
+        )
+        approved = PostApproved(
+            occurred_at=NOW - timedelta(hours=2), account_id=account, post_id=str(uuid.uuid4()), title="通知",
+            text="正文", content_hash=content_hash("通知", "正文"), reviewers=signatures, override=False,
+            override_reason=None,
+        )  # fmt: skip
+        await monitor.handled(await monitor.publish([approved]))
+        alert = await monitor.sql(
+            "SELECT state, resolution FROM alerts WHERE account_id = :a AND rule = 'unreviewed_publication'",
+            a=account,
+        )
+        assert alert == [("resolved", "retracted")]
+        announced = await monitor.sql(
+            "SELECT payload->>'matched_post_id' FROM outbox WHERE aggregateid = :a "
+            "AND type = 'gov.monitor.post.observed.v1' ORDER BY seq",
+            a=account,
+        )
+        assert announced[-1] == (approved.post_id,), f"the match was never announced: {announced}"

@@ -532,11 +532,18 @@ async def rematch_account(session: AsyncSession, account_id: str, now: datetime)
     account = (await known_accounts(session, [account_id]))[account_id]
     cfg = SettingsCache(await region_sections(session)).of(account.region_code)
     candidates = (await _candidates(session, observed)).get(account_id, [])
+    announced: list[PostObserved] = []
     for obs in observed:
         before = obs.match_kind
+        said = _observed_event(obs).matched_post_id
         await _apply_match(session, obs, candidates, cfg)
         if obs.match_kind == before:
             continue
+        event = _observed_event(obs)
+        if event.matched_post_id != said:
+            # What the observation's PostObserved said no longer holds: announce the post again with the
+            # approved post it matches (as observed after the approval it would have said from the start).
+            announced.append(event.model_copy(update={"occurred_at": max(now, obs.observed_at)}))
         cleared = [AlertRule.UNREVIEWED_PUBLICATION]
         if obs.match_kind in (MatchKind.EXACT, MatchKind.NEAR):
             cleared.append(AlertRule.CONTENT_MISMATCH)
@@ -551,6 +558,7 @@ async def rematch_account(session: AsyncSession, account_id: str, now: datetime)
                 at=now,
             )
         await _alerts_for(session, account, obs, now)
+    await alerts.add_events(session, announced)
 
 
 async def last_post_at(session: AsyncSession, account_id: str) -> datetime | None:
