@@ -5,8 +5,17 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from govmedia_common.events import MessageChannel
 
@@ -54,6 +63,18 @@ def _shows_something(value: str) -> str:
     return value
 
 
+def _web_address(value: str) -> str:
+    """A post's address is a web address (http or https, with a host): it travels on in events and alert
+    details to whoever shows it as a link, where ``javascript:`` or ``data:`` would run."""
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError(
+            "must be a web address starting with https:// or http:// and naming a host "
+            "(e.g. https://mp.weixin.qq.com/s/AbCdEf), without spaces"
+        )
+    return value
+
+
 def _bounded_instant(value: datetime) -> datetime:
     if not 2000 <= value.year <= 2100:
         raise ValueError("must be between 2000 and 2100")
@@ -73,7 +94,11 @@ PlatformId = Annotated[
 ]
 Title = Annotated[str, StringConstraints(max_length=500), AfterValidator(_clean)]
 Body = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_clean)]
-Url = Annotated[str, StringConstraints(max_length=2_000), AfterValidator(_clean)]
+Url = Annotated[
+    str, StringConstraints(max_length=2_000), AfterValidator(_clean), AfterValidator(_web_address)
+]
+# an empty address is no address
+OptionalUrl = Annotated[Url | None, BeforeValidator(lambda v: None if v == "" else v)]
 Reason = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000),
@@ -113,7 +138,7 @@ class ObservedPostIn(_In):
 
     account_id: Uuid
     platform_post_id: PlatformId = Field(description="The platform's id of the post (idempotency key).")
-    url: Url | None = None
+    url: OptionalUrl = None
     title: Title = ""
     text: Body = Field(description="Text as published.")
     text_truncated: bool = Field(False, description="True when text is an excerpt of a longer post.")
