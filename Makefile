@@ -31,7 +31,7 @@ lint: install ## ruff (lint + format check), mypy strict, house rules (imports b
 	@$(RUN) pytest tests/house -q -p no:cacheprovider
 	@$(RUN) mypy -p govmedia_common -p govmedia_checks -p govmedia_platform -p govmedia_registry -p govmedia_review -p govmedia_monitor -p govmedia_notify -p govmedia_scoring
 	@$(RUN) mypy tests bench
-	@$(RUN) mypy services/review/tests services/notify/tests services/scoring/tests services/registry/tests services/monitor/tests
+	@$(RUN) mypy $(wildcard services/*/tests libs/*/tests)
 
 format: install ## format and auto-fix
 	@$(RUN) ruff format .

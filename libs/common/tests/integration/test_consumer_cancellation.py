@@ -42,14 +42,15 @@ async def test_a_cancel_landing_as_a_message_transaction_completes_is_not_swallo
 
     async def handle(event: AccountFiled, ctx: MessageContext, session: AsyncSession) -> None:
         await session.execute(text("INSERT INTO handled VALUES (:id)"), {"id": ctx.envelope.id})
-        assert outer is not None
+        consumer = outer
+        assert consumer is not None
         here = asyncio.current_task()
-        if here is not None and here is not outer:
+        if here is not None and here is not consumer:
             # The handler runs in a task of its own: cancel the consumer in the very iteration in which that
             # task (and with it the message's transaction) completes.
-            here.add_done_callback(lambda _: outer.cancel())
+            here.add_done_callback(lambda _: consumer.cancel())
         else:
-            asyncio.get_running_loop().call_soon(outer.cancel)  # lands while the transaction commits
+            asyncio.get_running_loop().call_soon(consumer.cancel)  # lands while the transaction commits
 
     runner = ConsumerRunner(
         service="test", group_id=f"test-cancel-{uuid.uuid4().hex[:8]}", handlers={AccountFiled: handle},

@@ -9,7 +9,7 @@ the one transaction that finds it, the pool drops every connection as old, and t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 def pings(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """Every ping the pool sends (a real round trip to the real server, counted on the way)."""
     sent: list[int] = []
-    real = AsyncAdapt_asyncpg_connection.ping
+    real: Callable[[Any], Any] = AsyncAdapt_asyncpg_connection.ping  # untyped in SQLAlchemy
 
     def counted(self: Any) -> Any:
         sent.append(1)

@@ -130,7 +130,7 @@ async def test_a_redelivered_large_batch_reaches_its_handler_without_the_events_
 
     runner = ConsumerRunner(
         service="test", group_id="inbox-copy", handlers={AccountFiled: handle},
-        sessions=session_factory(engine), kafka=kit.kafka, dlt_producer=None,  # type: ignore[arg-type]
+        sessions=session_factory(engine), kafka=kit.kafka, dlt_producer=None,
     )  # fmt: skip
     envelopes = [wrap(events.account_filed()) for _ in range(3 * INBOX_COPY_FROM)]
     records = [_record(env, k) for k, env in enumerate(envelopes)]

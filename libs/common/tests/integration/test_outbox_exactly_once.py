@@ -345,7 +345,7 @@ async def test_10k_events_through_killed_relays_and_a_crashed_consumer_take_effe
 
     # ---- per-aggregate order: each account's events were handled in outbox seq order
     async with outbox_db.connect() as conn:
-        seq_of = dict((await conn.execute(text("SELECT id, seq FROM outbox"))).all())
+        seq_of: dict[str, int] = dict((await conn.execute(text("SELECT id, seq FROM outbox"))).all())
     handled_seqs: dict[str, list[int]] = defaultdict(list)
     for event_id, account_id in effect_rows:
         handled_seqs[account_id].append(seq_of[event_id])

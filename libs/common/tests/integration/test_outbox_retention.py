@@ -60,9 +60,10 @@ async def test_the_relay_purges_published_rows_past_retention_and_keeps_the_rest
 
         async def purged() -> bool:
             async with engine.connect() as conn:
-                return (
+                left: int = (
                     await conn.execute(text("SELECT count(*) FROM outbox WHERE id = :id"), {"id": old.id})
-                ).scalar_one() == 0
+                ).scalar_one()
+                return left == 0
 
         await kit.wait_until(purged, within=15, what="the old published row to be purged")
     finally:

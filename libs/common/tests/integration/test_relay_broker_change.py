@@ -10,6 +10,7 @@ import os
 import signal
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -22,6 +23,10 @@ from govmedia_common.outbox import OutboxRelay, add_event
 from govmedia_common.outbox_broker import UNCONFIRMED, BrokerChanged
 from govmedia_common.settings import KafkaSettings
 from govmedia_platform.stack import EmbeddedBroker
+
+if TYPE_CHECKING:
+    from ..conftest import EventFactory
+    from .conftest import PlumbingKit
 
 pytestmark = pytest.mark.integration
 
@@ -60,8 +65,8 @@ async def _published_to(engine: AsyncEngine) -> list[str | None]:
 
 
 async def test_a_batch_the_producer_retried_into_a_new_broker_is_not_marked_and_its_topic_is_recreated(
-    kit, events, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    kit: PlumbingKit, events: EventFactory, tmp_path: Path
+) -> None:
     broker = EmbeddedBroker(tmp_path / "broker")
     broker.start(lambda _: None)
     kafka = KafkaSettings(bootstrap=broker.bootstrap)

@@ -44,7 +44,7 @@ async def _one(event: Any, ctx: MessageContext, session: Any) -> None:
 def _runner() -> ConsumerRunner:
     return ConsumerRunner(
         service="test", group_id="g", handlers={AccountFiled: _one}, sessions=None,  # type: ignore[arg-type]
-        kafka=KafkaSettings(bootstrap="127.0.0.1:1"), dlt_producer=None,  # type: ignore[arg-type]
+        kafka=KafkaSettings(bootstrap="127.0.0.1:1"), dlt_producer=None,
     )  # fmt: skip
 
 
@@ -54,7 +54,7 @@ async def test_a_revocation_whose_commit_never_finishes_lets_the_group_rejoin(
     monkeypatch.setattr(consumer_pipeline, "COMMIT_TIMEOUT_SECONDS", 0.2)
     runner = _runner()
     stuck = _StuckConsumer()
-    runner.consumer = stuck  # type: ignore[assignment]
+    runner.consumer = stuck
     runner._pending = {TP: 7}
     runner._commit_soon()  # a background commit under way, stuck as well
     await asyncio.wait_for(runner._on_revoke(), 5)  # the rebalance listener returns

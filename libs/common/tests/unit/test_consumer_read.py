@@ -188,9 +188,11 @@ def test_events_validated_together_come_out_as_one_by_one_and_the_first_bad_reco
 
     assert isinstance(items, list)
     assert [type(i.event) for i in items] == [AccountFiled, AlertRaised, AccountFiled]
-    assert [i.event for i in items] == [AccountFiled.model_validate(envs[0].data), *(
-        cls.model_validate(env.data) for cls, env in [(AlertRaised, envs[1]), (AccountFiled, envs[2])]
-    )]  # fmt: skip
+    assert [i.event for i in items] == [
+        AccountFiled.model_validate(envs[0].data),
+        AlertRaised.model_validate(envs[1].data),
+        AccountFiled.model_validate(envs[2].data),
+    ]
     bad_event = _record(envs[1].headers(), orjson.dumps({"alert_id": 5}), offset=3)
     bad_envelope = _record(envs[0].headers(), b"not json", offset=4)
     assert read_items([*records, bad_event, bad_envelope], handlers) is bad_event

@@ -26,7 +26,7 @@ from govmedia_common.inputs import (
     parse_networks,
 )
 from govmedia_common.pagination import decode_cursor
-from govmedia_common.problems import Problem, install_problem_handlers
+from govmedia_common.problems import InputRefused, Problem, install_problem_handlers
 from govmedia_common.workdays import UnknownCalendarYear, WorkCalendar
 from govmedia_platform.sockets import PROBLEM_JSON, RawConnection, serving
 
@@ -272,8 +272,13 @@ def test_json_with_many_shallow_brackets_is_checked_without_walking_it_and_deep_
     )
     escaped = json.dumps({"items": [{"text": "政务新媒体[]{}"} for _ in range(500)]}).encode()  # \\u escapes
     walked: list[bytes] = []
-    real_loads = inputs.orjson.loads
-    monkeypatch.setattr(inputs.orjson, "loads", lambda raw: walked.append(raw) or real_loads(raw))
+    real_loads = orjson.loads
+
+    def loads(raw: bytes) -> Any:
+        walked.append(raw)
+        return real_loads(raw)
+
+    monkeypatch.setattr(orjson, "loads", loads)  # the module check_json parses with
     inputs.check_json(bulk, 32)
     inputs.check_json(escaped, 32)
     assert walked == [], "a shallow body was parsed and walked in Python"
@@ -281,14 +286,14 @@ def test_json_with_many_shallow_brackets_is_checked_without_walking_it_and_deep_
     deep = b"[" * 40 + b"]" * 40
     hidden = b'{"a": "' + b"[" * 40 + b'", "b": ' + b"[" * 40 + b"]" * 40 + b"}"
     for body in (deep, hidden):
-        with pytest.raises(inputs.InputRefused) as refused:
+        with pytest.raises(InputRefused) as refused:
             inputs.check_json(body, 32)
         assert refused.value.problem.code == "json-too-deep"
     for body in (
         b'{"items": [' + b'{"t": "ok"},' * 100 + b'{"t": "a\\u0000b"}]}',
         b'{"items": [' + b'{"t": "ok"},' * 100 + b'{"t": "\\ud800"}]}',
     ):
-        with pytest.raises(inputs.InputRefused) as refused:
+        with pytest.raises(InputRefused) as refused:
             inputs.check_json(body, 32)
         assert refused.value.problem.code in ("invalid-text", "invalid-json"), body[-30:]
     inputs.check_json(b'{"t": "\\ud83d\\ude00 \\\\u0000"}', 32)  # a pair, and an escaped backslash

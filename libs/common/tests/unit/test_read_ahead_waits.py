@@ -54,10 +54,10 @@ async def _one(event: Any, ctx: MessageContext, session: Any) -> None:
 def _runner(consumer: _SlowFetches) -> ConsumerRunner:
     runner = ConsumerRunner(
         service="test", group_id="g", handlers={AccountFiled: _one}, sessions=None,  # type: ignore[arg-type]
-        kafka=KafkaSettings(bootstrap="127.0.0.1:1"), dlt_producer=None,  # type: ignore[arg-type]
+        kafka=KafkaSettings(bootstrap="127.0.0.1:1"), dlt_producer=None,
         max_poll_records=100,
     )  # fmt: skip
-    runner.consumer = consumer  # type: ignore[assignment]
+    runner.consumer = consumer
     return runner
 
 

@@ -60,7 +60,8 @@ def test_a_scoped_query_filters_by_subtree_and_for_unit_staff_by_unit() -> None:
 
     def sql(caller: Principal) -> str:
         stmt = scoped(select(posts), caller, posts.c.region_code, posts.c.unit_id)
-        return str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+        dialect = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialects are untyped
+        return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
     office = sql(person("331000", None, "office_staff"))
     assert "LIKE '3310'" in office and "unit_id" not in office.split("WHERE")[1]
