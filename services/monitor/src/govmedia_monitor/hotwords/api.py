@@ -54,6 +54,17 @@ async def get_trend(
     end: s.Day | None = None,
 ) -> s.TrendOut:
     region_visible(principal, region_code)
+    # Terms are stored as words, never with spaces: one pasted with a space around it matched none and
+    # read as "never hot".
+    term = term.strip()
+    if not term:
+        message = "the term is blank: name the word whose trend you want"
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE,
+            "blank-term",
+            f"The request is invalid at: query.term ({message}).",
+            errors=[{"location": "query.term", "message": message, "type": "blank_term"}],
+        )
     last = end or rt.clock.today()
     points = await hotwords.trend(session, region_code, term, last - timedelta(days=days - 1), last)
     return s.TrendOut(region_code=region_code, term=term, points=[s.TrendPoint(**p) for p in points])
