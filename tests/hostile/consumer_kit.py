@@ -91,8 +91,9 @@ class Running:
 
 
 @asynccontextmanager
-async def running(infra: Infrastructure, service: str) -> AsyncIterator[Running]:
-    url = await fresh_database(infra, f"order_{service}", service)
+async def running(infra: Infrastructure, service: str, *, url: str | None = None) -> AsyncIterator[Running]:
+    """The service on a fresh database, or on ``url`` (the database of an earlier run: a restart)."""
+    url = url or await fresh_database(infra, f"order_{service}", service)
     key = SigningKey.generate()
     verifier = TokenVerifier(issuer="govmedia-registry", audience="govmedia", jwks=jwks(key))
     clock = FixedClock(NOW)

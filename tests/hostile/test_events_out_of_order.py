@@ -20,7 +20,8 @@ consumer ends with must not depend on which of two events it read first:
   post was published under, which matching prefers (found by this round);
 * a year's ``WorkCalendarLoaded`` read again after a correction of it (replayed): the monitor replaced the
   corrected working days with the old ones, and notify, whose table kept the correction, counted deadlines on
-  the old ones in its process (found by this round);
+  the old ones in its process (found by this round); restarted, notify forgot a schedule loaded for a year
+  the calendar package covers and counted on the package's (found by this round);
 * a post observed before the monitor read its approval: the monitor re-matched it and retracted the alert,
   but never announced the match, so scoring kept the post unmatched (a repost, no findings) (found by this
   round);
@@ -424,3 +425,25 @@ async def test_monitor_announces_the_match_of_a_post_observed_before_its_approva
             a=account,
         )
         assert announced[-1] == (approved.post_id,), f"the match was never announced: {announced}"
+
+
+async def test_notify_restarted_counts_on_the_schedule_the_registry_loaded_for_a_year_the_package_knows(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    """A schedule loaded in the registry for a year the calendar package covers (an extra day off declared
+    late): notify stores it and uses it; restarted (or another replica), it must still count with it, not with
+    the package's, once it handles an alert of that year."""
+    from govmedia_common.workdays import WorkCalendar
+
+    extra_day_off = date(2026, 11, 25)  # a Wednesday, a working day for the package
+    load = WorkCalendarLoaded(
+        occurred_at=NOW, region_code="330000", year=2026, holidays=(date(2026, 1, 1), extra_day_off),
+        workdays=(), loaded_by="admin",
+    )  # fmt: skip
+    async with running(infra, "notify") as first:
+        await first.handled(await first.publish([load]))
+        url = first.app.state.runtime.settings.database_url
+    async with running(infra, "notify", url=url) as restarted:
+        calendar = restarted.app.state.runtime.component(WorkCalendar)
+        await restarted.handled(await restarted.publish([raised(str(uuid.uuid4()))]))
+        assert not calendar.is_workday(extra_day_off), "the loaded schedule was forgotten after a restart"

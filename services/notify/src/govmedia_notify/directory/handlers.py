@@ -201,6 +201,7 @@ def calendar_handlers(calendar: WorkCalendar) -> Mapping[type[Event], Handler]:
             session, event.year, event.holidays, event.workdays, event.occurred_at
         ):
             calendar.load_year(event.year, event.holidays, event.workdays)
+            repo.holds_schedule(calendar, event.year, event.occurred_at)
         else:
             log.info("ignored an older schedule of a year read after a later one", extra={"year": event.year})
 

@@ -214,18 +214,37 @@ async def store_calendar_year(
     return written.first() is not None
 
 
-async def ensure_calendar(session: AsyncSession, calendar: WorkCalendar, *days: date) -> None:
-    """Load into ``calendar`` the stored schedules of the years of ``days`` it does not cover yet.
+# The stored schedule each process calendar holds, by year: the ``as_of`` of the row (or event) it loaded.
+_HELD: weakref.WeakKeyDictionary[WorkCalendar, dict[int, datetime]] = weakref.WeakKeyDictionary()
 
-    Another replica may have handled the registry's event: the table, not the process, is the record.
+
+def holds_schedule(calendar: WorkCalendar, year: int, as_of: datetime) -> None:
+    """Say that ``calendar`` now holds the schedule of ``year`` loaded at ``as_of``."""
+    _HELD.setdefault(calendar, {})[year] = as_of
+
+
+async def ensure_calendar(session: AsyncSession, calendar: WorkCalendar, *days: date) -> None:
+    """Load into ``calendar`` the stored schedules of the years of ``days`` (and the next) it does not hold
+    in their latest version.
+
+    Another replica may have handled the registry's event, or this process restarted since: the table, not
+    the process, is the record. A schedule loaded in the registry takes precedence over the package's, also
+    for a year the package covers (it was loaded to correct it).
     """
-    missing = sorted({d.year for d in days if not calendar.covers(d.year)} | {d.year + 1 for d in days})
-    missing = [y for y in missing if not calendar.covers(y)]
-    if not missing:
+    years = sorted({d.year for d in days} | {d.year + 1 for d in days})
+    held = _HELD.setdefault(calendar, {})
+    stored = (
+        await session.execute(
+            select(CalendarYear.year, CalendarYear.as_of).where(CalendarYear.year.in_(years))
+        )
+    ).all()
+    stale = [year for year, as_of in stored if held.get(year) != as_of]
+    if not stale:
         return
-    rows = (await session.execute(select(CalendarYear).where(CalendarYear.year.in_(missing)))).scalars()
+    rows = (await session.execute(select(CalendarYear).where(CalendarYear.year.in_(stale)))).scalars()
     for row in rows:
         calendar.load_year(row.year, row.holidays, row.workdays)
+        held[row.year] = row.as_of
 
 
 # Years already reported missing, per calendar (once per process and year, not once per alert).
