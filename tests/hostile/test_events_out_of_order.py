@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 
@@ -447,3 +448,66 @@ async def test_notify_restarted_counts_on_the_schedule_the_registry_loaded_for_a
         calendar = restarted.app.state.runtime.component(WorkCalendar)
         await restarted.handled(await restarted.publish([raised(str(uuid.uuid4()))]))
         assert not calendar.is_workday(extra_day_off), "the loaded schedule was forgotten after a restart"
+
+
+async def test_scoring_rebuilt_from_the_topics_scores_as_the_incremental_path_after_odd_orders(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    """The odd orders above, each read in polls of their own by a running scoring service, then the topics
+    replayed into a fresh database by a new consumer generation (a rebuild: large polls, other batch
+    boundaries): the daily aggregates and the scores are the same."""
+    from govmedia_common.events.monitor import IngestChannel, MetricsObserved
+    from govmedia_common.events.scoring import PeriodKind
+    from govmedia_scoring.engine.compute import compute_period
+    from govmedia_scoring.periods import Period
+
+    account = str(uuid.uuid4())
+    submitted, checked, published = review_post(account, serious=1, ordinary=1)
+    assert isinstance(published, PostPublished)
+    dismissed = raised(account, rule=AlertRule.INTERACTION_OFF)
+    violation = raised(account)
+
+    def reads(n: int, hour: int) -> MetricsObserved:
+        at = datetime(2026, 11, 19, hour, tzinfo=SHANGHAI)
+        return MetricsObserved(
+            occurred_at=at, account_id=account, platform_post_id=published.platform_post_id, reads=n,
+            as_of=at, ingest_channel=IngestChannel.CONNECTOR,
+        )  # fmt: skip
+
+    polls: list[list[Event]] = [
+        [opened(account), published],
+        [resolved(dismissed, AlertResolution.DISMISSED), reads(900, 12)],
+        [checked, dismissed, reads(500, 10)],  # the older snapshot after the newer
+        [submitted, violation],
+    ]
+    week = Period(PeriodKind.WEEK, date(2026, 11, 16))
+
+    async def outcome(service: Any) -> tuple[list[Any], list[Any]]:
+        async with service.sessions() as session, session.begin():
+            await compute_period(session, week, now=NOW)
+        days = await service.sql(
+            "SELECT day, posts, original_posts, reads, errors_serious, errors_ordinary, violations "
+            "FROM account_days WHERE account_id = :a ORDER BY day",
+            a=account,
+        )
+        scores = await service.sql(
+            "SELECT diligence, effect, content, cluster, growth, composite, passed, veto_reasons FROM scores "
+            "WHERE account_id = :a",
+            a=account,
+        )
+        return days, scores
+
+    ids: list[str] = []
+    async with running(infra, "scoring") as incremental:
+        for poll in polls:
+            ids += await incremental.publish(poll)
+            await incremental.handled(ids)
+        expected = await outcome(incremental)
+    async with running(infra, "scoring") as rebuilt:
+        await rebuilt.handled(ids, within=120)
+        assert await outcome(rebuilt) == expected
+    assert expected[0] and expected[1], expected
+    day = next(d for d in expected[0] if d[0] == DAY)
+    assert day[1:] == (1, 1, 900, 1, 1, 1), (
+        day
+    )  # one post, original, the newer reads, its findings, 1 violation
