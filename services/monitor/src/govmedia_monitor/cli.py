@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import asyncpg
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -26,6 +27,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from govmedia_common.db import create_engine, session_factory
 from govmedia_common.settings import service_settings
@@ -55,7 +58,14 @@ def _columns() -> tuple[ProgressColumn, ...]:
 
 
 async def _run_import(
-    path: Path, kind: Kind, fmt: str, database_url: str, batch_size: int, encoding: str, zone: tzinfo | None
+    path: Path,
+    kind: Kind,
+    fmt: str,
+    database_url: str,
+    batch_size: int,
+    encoding: str,
+    zone: tzinfo | None,
+    result: ImportResult,
 ) -> ImportResult:
     # The whole file is read as text in its encoding before a row is imported.
     total = max(check_encoding(path, encoding) - (1 if fmt == "csv" else 0), 0)
@@ -70,9 +80,52 @@ async def _run_import(
                 clock=SystemClock(),
                 batch_size=batch_size,
                 progress=lambda n: bar.advance(task, n),
+                result=result,
             )
     finally:
         await engine.dispose()
+
+
+_FIX_DATABASE = (
+    "check --database-url or GOVMEDIA_MONITOR_DATABASE_URL (the server, the database, its user and password)"
+)
+
+
+def _database_of(database_url: str) -> str:
+    """``host:port/database`` of a PostgreSQL URL, never its password; a URL that is not one exits 2."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        console.print(
+            f"[red]{database_url!r} is not a database URL: give the monitor's database as "
+            f"postgresql+asyncpg://USER:PASSWORD@HOST:PORT/DATABASE; {_FIX_DATABASE}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(2)
+    return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+
+
+# Failures to connect or sign in (not a statement that fails: that one keeps its traceback).
+_UNREACHABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.InvalidAuthorizationSpecificationError,  # wrong user or password
+    asyncpg.InvalidCatalogNameError,  # no such database
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+)
+
+
+def _unreachable(exc: BaseException) -> BaseException | None:
+    """The connection failure behind ``exc`` (SQLAlchemy's error wraps the driver's), or None."""
+    link: BaseException | None = exc
+    for _ in range(10):
+        if link is None:
+            return None
+        if isinstance(link, _UNREACHABLE):
+            return link
+        link = link.orig if isinstance(link, DBAPIError) else link.__cause__
+    return None
 
 
 @app.command("import")
@@ -129,10 +182,28 @@ def import_file(
                 f"unknown time zone {timezone!r}: name an IANA zone, e.g. Asia/Shanghai for Beijing time"
             ) from None
     url = database_url or service_settings("monitor").database_url
+    where = _database_of(url)
+    result = ImportResult()
     try:
-        result = asyncio.run(_run_import(file, kind, chosen, url, batch_size, chosen_encoding, zone))
+        asyncio.run(_run_import(file, kind, chosen, url, batch_size, chosen_encoding, zone, result))
     except FileRefused as exc:
         console.print(f"[red]{file.name}: {exc}[/]", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except (*_UNREACHABLE, DBAPIError) as exc:
+        cause = _unreachable(exc)
+        if cause is None:
+            raise
+        reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+        done = (
+            f"{result.accepted} rows were imported before it (importing the file again adds the rest)"
+            if result.accepted
+            else "nothing was imported"
+        )
+        console.print(
+            f"[red]cannot reach the monitor's database at {where} ({reason}): {done}; {_FIX_DATABASE}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(2)
     console.print(
         f"[green]{result.accepted} imported[/], {result.duplicates} already there, "

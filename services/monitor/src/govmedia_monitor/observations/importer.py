@@ -231,9 +231,11 @@ async def import_rows(
     clock: Clock,
     batch_size: int = 2_000,
     progress: Callable[[int], None] | None = None,
+    result: ImportResult | None = None,
 ) -> ImportResult:
-    """Import valid rows in batches (one transaction per batch); collect every refused row."""
-    result = ImportResult()
+    """Import valid rows in batches (one transaction per batch); collect every refused row (in ``result``
+    when given: what was imported before a failure stays readable there)."""
+    result = result if result is not None else ImportResult()
     batch: list[tuple[int, BaseModel]] = []
     # Imported posts (first sightings and new versions alike) go through the machine check as the API's do.
     extra: dict[str, Any] = {"checker": CheckerCache()} if kind == Kind.POSTS else {}
