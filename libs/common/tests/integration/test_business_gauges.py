@@ -3,12 +3,17 @@ vanished ones disappear, a failing query keeps the last values and is counted.""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from prometheus_client import REGISTRY, generate_latest
 from sqlalchemy import text
 
 from govmedia_common.db import session_factory
 from govmedia_common.gauges import GAUGE_ERRORS, BusinessGauges, SqlGauge
+
+if TYPE_CHECKING:
+    from .conftest import PlumbingKit
 
 pytestmark = pytest.mark.integration
 
@@ -17,7 +22,7 @@ def _scrape() -> str:
     return generate_latest(REGISTRY).decode()
 
 
-async def test_gauges_follow_the_database_and_survive_a_failing_query(kit) -> None:  # type: ignore[no-untyped-def]
+async def test_gauges_follow_the_database_and_survive_a_failing_query(kit: PlumbingKit) -> None:
     engine = await kit.database("gauges", "CREATE TABLE alerts (category text, state text)")
     sessions = session_factory(engine)
     async with engine.begin() as conn:
@@ -55,7 +60,9 @@ async def test_gauges_follow_the_database_and_survive_a_failing_query(kit) -> No
     assert "govmedia_test_alerts_open{" not in _scrape()
 
 
-async def test_a_gauge_of_the_time_of_day_follows_the_service_clock_not_the_databases(kit) -> None:  # type: ignore[no-untyped-def]
+async def test_a_gauge_of_the_time_of_day_follows_the_service_clock_not_the_databases(
+    kit: PlumbingKit,
+) -> None:
     from datetime import date, datetime
 
     from govmedia_common.workdays import SHANGHAI, FixedClock

@@ -78,7 +78,7 @@ async def test_relayed_records_carry_cloudevents_headers_the_aggregate_key_and_c
         assert headers["ce_type"] == cls.event_type
         assert event_class(headers["ce_type"]) is cls
         assert RFC3339.match(headers["ce_time"]), headers["ce_time"]
-        assert datetime.fromisoformat(headers["ce_time"]) == event.occurred_at  # type: ignore[attr-defined]
+        assert datetime.fromisoformat(headers["ce_time"]) == event.occurred_at  # type: ignore[attr-defined]  # every catalogue event has it, not Event
         # ce_time is the business time (occurred_at); the production time is the record's CreateTime.
         assert record.timestamp_type == 0 and record.timestamp >= published_after_ms, record
         assert headers["ce_subject"] == event.aggregate_id

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from govmedia_common.db import create_engine
+
+if TYPE_CHECKING:
+    from .conftest import PlumbingKit
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +40,7 @@ def pings(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     yield sent
 
 
-async def _backend_pid(engine: Any) -> int:
+async def _backend_pid(engine: AsyncEngine) -> int:
     async with engine.begin() as conn:
         return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
 
@@ -51,7 +55,7 @@ async def _terminate(url: str, pid: int) -> None:
 
 
 async def test_a_connection_handed_back_moments_ago_is_used_without_a_ping(
-    kit: Any, pings: list[int]
+    kit: PlumbingKit, pings: list[int]
 ) -> None:
     engine = await kit.database("pool_hot", pool_size=1)
     first = await _backend_pid(engine)
@@ -63,7 +67,7 @@ async def test_a_connection_handed_back_moments_ago_is_used_without_a_ping(
 
 
 async def test_a_connection_idle_past_the_threshold_is_pinged_and_replaced_when_the_server_lost_it(
-    kit: Any, pings: list[int]
+    kit: PlumbingKit, pings: list[int]
 ) -> None:
     base = await kit.database("pool_idle")
     url = kit.database_urls[base]
@@ -80,7 +84,9 @@ async def test_a_connection_idle_past_the_threshold_is_pinged_and_replaced_when_
         await engine.dispose()
 
 
-async def test_a_connection_lost_while_hot_fails_one_transaction_and_the_next_one_works(kit: Any) -> None:
+async def test_a_connection_lost_while_hot_fails_one_transaction_and_the_next_one_works(
+    kit: PlumbingKit,
+) -> None:
     base = await kit.database("pool_lost")
     url = kit.database_urls[base]
     engine = create_engine(url, pool_size=2, ping_idle_seconds=3600)

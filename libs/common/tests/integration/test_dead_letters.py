@@ -163,7 +163,7 @@ async def _has_reason(engine: AsyncEngine, reason: str) -> bool:
     return any(r == reason for _, r in await _handled(engine))
 
 
-class _FlakyProducer(AIOKafkaProducer):  # type: ignore[misc]
+class _FlakyProducer(AIOKafkaProducer):  # type: ignore[misc]  # aiokafka is untyped: a subclass of Any
     """A producer whose first ``send_and_wait`` fails, like a broker hiccup while dead-lettering."""
 
     failures_left = 1
@@ -252,7 +252,7 @@ async def test_a_failing_record_rolls_back_its_batch_and_the_rest_takes_effect_o
             batches.append(outcome)
         return outcome
 
-    runner.handle_batch = spy  # type: ignore[method-assign]
+    runner.handle_batch = spy  # type: ignore[method-assign]  # a spy wraps the real method
     task = asyncio.create_task(runner.run())
     try:
         await kit.wait_until(

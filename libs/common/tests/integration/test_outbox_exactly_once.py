@@ -286,8 +286,9 @@ async def test_10k_events_through_killed_relays_and_a_crashed_consumer_take_effe
         try:
             async with asyncio.timeout(DEADLINE_SECONDS):  # bounds every await in the loop too
                 while True:
-                    if writing.done() and writing.exception() is not None:
-                        raise writing.exception()  # type: ignore[misc]
+                    failed = writing.exception() if writing.done() else None
+                    if failed is not None:
+                        raise failed
                     assert not consumer_task.done() or consumer_task.cancelled(), consumer_task.exception()
                     pub, eff = await published(), await effects_count()
                     if injected == 0 and pub >= 2_000:

@@ -43,7 +43,7 @@ class _CountingRunner(ConsumerRunner):
         return batches
 
 
-class _FlakyProducer(AIOKafkaProducer):  # type: ignore[misc]
+class _FlakyProducer(AIOKafkaProducer):  # type: ignore[misc]  # aiokafka is untyped: a subclass of Any
     """Its first dead letter fails, like a broker hiccup: the loop crashes and the supervisor restarts it."""
 
     failures_left = 1

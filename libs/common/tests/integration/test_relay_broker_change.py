@@ -115,7 +115,9 @@ async def test_a_batch_the_producer_retried_into_a_new_broker_is_not_marked_and_
         broker.stop()
 
 
-async def test_rows_claimed_before_the_relay_noticed_a_new_broker_are_given_back_unsent(kit, events) -> None:  # type: ignore[no-untyped-def]
+async def test_rows_claimed_before_the_relay_noticed_a_new_broker_are_given_back_unsent(
+    kit: PlumbingKit, events: EventFactory
+) -> None:
     engine = await kit.database("noticed")
     sessions = session_factory(engine)
     account, ids = str(uuid.uuid4()), []
@@ -144,7 +146,9 @@ async def test_rows_claimed_before_the_relay_noticed_a_new_broker_are_given_back
     assert [dict(r.headers)["ce_id"].decode() for r in records] == ids  # each once: none sent by the refusal
 
 
-async def test_a_broker_is_taken_on_only_while_no_relay_of_the_outbox_is_draining(kit, events) -> None:  # type: ignore[no-untyped-def]
+async def test_a_broker_is_taken_on_only_while_no_relay_of_the_outbox_is_draining(
+    kit: PlumbingKit, events: EventFactory
+) -> None:
     engine = await kit.database("gate")
     sessions = session_factory(engine)
     producer = await kit.producer()

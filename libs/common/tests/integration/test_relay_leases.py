@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from govmedia_common.db import session_factory
 from govmedia_common.outbox import OutboxRelay, add_event
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 
-async def _row_versions(engine, seqs: list[int]) -> dict[int, str]:  # type: ignore[no-untyped-def]
+async def _row_versions(engine: AsyncEngine, seqs: list[int]) -> dict[int, str]:
     """The transaction id that wrote each row's current version (changes whenever the row is rewritten)."""
     async with engine.connect() as conn:
         rows = await conn.execute(text("SELECT seq, xmin::text FROM outbox WHERE seq = ANY(:s)"), {"s": seqs})

@@ -6,11 +6,16 @@ from __future__ import annotations
 import asyncio
 import collections
 import uuid
+from typing import TYPE_CHECKING
 
 import pytest
 
 from govmedia_common.db import session_factory
 from govmedia_common.outbox import ClaimedRow, OutboxRelay, add_event
+
+if TYPE_CHECKING:
+    from ..conftest import EventFactory
+    from .conftest import PlumbingKit
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +30,9 @@ class SlowMarkingRelay(OutboxRelay):
         await super().mark(rows, broker)
 
 
-async def test_a_drain_sends_every_row_once_even_when_marks_commit_late(kit, events) -> None:  # type: ignore[no-untyped-def]
+async def test_a_drain_sends_every_row_once_even_when_marks_commit_late(
+    kit: PlumbingKit, events: EventFactory
+) -> None:
     engine = await kit.database("pipeline")
     sessions = session_factory(engine)
     accounts = [str(uuid.uuid4()) for _ in range(5)]

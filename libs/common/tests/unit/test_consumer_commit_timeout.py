@@ -43,7 +43,7 @@ async def _one(event: Any, ctx: MessageContext, session: Any) -> None:
 
 def _runner() -> ConsumerRunner:
     return ConsumerRunner(
-        service="test", group_id="g", handlers={AccountFiled: _one}, sessions=None,  # type: ignore[arg-type]
+        service="test", group_id="g", handlers={AccountFiled: _one}, sessions=None,  # type: ignore[arg-type]  # no database: none is reached
         kafka=KafkaSettings(bootstrap="127.0.0.1:1"), dlt_producer=None,
     )  # fmt: skip
 

@@ -29,7 +29,7 @@ async def _many(session: Any, items: Sequence[tuple[Any, MessageContext]]) -> No
 
 def _runner(handlers: dict[Any, Any], **kwargs: Any) -> ConsumerRunner:
     return ConsumerRunner(
-        service="test", group_id="g", handlers=handlers, sessions=None,  # type: ignore[arg-type]
+        service="test", group_id="g", handlers=handlers, sessions=None,  # type: ignore[arg-type]  # no database: none is reached
         kafka=KafkaSettings(bootstrap="127.0.0.1:1"), dlt_producer=None,
         **kwargs,
     )  # fmt: skip

@@ -43,7 +43,7 @@ def _route_using_every_common_dependency() -> APIRoute:
         for name, alias in aliases.items()
     ]
     params.append(inspect.Parameter("caller", inspect.Parameter.KEYWORD_ONLY, annotation=caller))
-    endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]  # what FastAPI reads
     router = APIRouter()
     router.add_api_route("/probe", endpoint, methods=["POST"])
     route = router.routes[0]

@@ -89,7 +89,7 @@ def test_no_cursor_means_the_first_page(cursor: str | None) -> None:
     assert decode_cursor(cursor) is None
 
 
-@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", encode_cursor({"a": 1}), encode_cursor(5)])  # type: ignore[arg-type]
+@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", encode_cursor({"a": 1}), encode_cursor(5)])  # type: ignore[arg-type]  # not a list: the point
 def test_a_cursor_this_api_did_not_return_is_a_422_problem_naming_the_cursor_parameter(cursor: str) -> None:
     with pytest.raises(Problem) as info:
         decode_cursor(cursor)

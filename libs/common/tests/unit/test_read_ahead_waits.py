@@ -53,7 +53,7 @@ async def _one(event: Any, ctx: MessageContext, session: Any) -> None:
 
 def _runner(consumer: _SlowFetches) -> ConsumerRunner:
     runner = ConsumerRunner(
-        service="test", group_id="g", handlers={AccountFiled: _one}, sessions=None,  # type: ignore[arg-type]
+        service="test", group_id="g", handlers={AccountFiled: _one}, sessions=None,  # type: ignore[arg-type]  # no database: none is reached
         kafka=KafkaSettings(bootstrap="127.0.0.1:1"), dlt_producer=None,
         max_poll_records=100,
     )  # fmt: skip
@@ -119,7 +119,7 @@ async def test_the_transaction_sends_its_first_statement_before_the_first_piece_
         started_when_polled.append(started.is_set())
         return await polled(*partitions, timeout_ms=timeout_ms, max_records=max_records)
 
-    consumer.getmany = getmany  # type: ignore[method-assign]
+    consumer.getmany = getmany  # type: ignore[method-assign]  # a spy wraps the stand-in's method
     started = asyncio.Event()
 
     async def transaction() -> None:
@@ -143,13 +143,15 @@ async def test_what_handled_polls_leave_behind_is_freed_while_the_transaction_ru
     leftovers = [list(range(1500)), list(range(1500))]
     runner._spent.extend(leftovers)
     sizes: list[int] = []
-    polled = runner.consumer.getmany  # type: ignore[union-attr]
+    consumer = runner.consumer
+    assert consumer is not None
+    polled = consumer.getmany
 
     async def getmany(*partitions: Any, timeout_ms: int = 0, max_records: int | None = None) -> Any:
         sizes.append(sum(len(x) for x in leftovers))
         return await polled(*partitions, timeout_ms=timeout_ms, max_records=max_records)
 
-    runner.consumer.getmany = getmany  # type: ignore[union-attr]
+    consumer.getmany = getmany
     transaction = asyncio.create_task(asyncio.sleep(0.05))
     await asyncio.wait_for(runner._fetch_ahead(transaction), 5)
     await transaction

@@ -36,8 +36,9 @@ def test_events_are_pulled_once_in_the_order_they_were_recorded() -> None:
     push = Push()
     push.complete(first)
     push.complete(second)
+    # recorded events are typed as Event; these are CampaignTargetCompleted
     assert [e.account_id for e in push.recorded_events] == [first, second]  # type: ignore[attr-defined]
-    assert [e.account_id for e in push.pull_events()] == [first, second]  # type: ignore[attr-defined]
+    assert [e.account_id for e in push.pull_events()] == [first, second]  # type: ignore[attr-defined]  # as above
     assert push.pull_events() == [] and push.recorded_events == ()
 
 
