@@ -1,9 +1,9 @@
-"""``govmedia-monitor import`` in front of a database it cannot use: one line saying what and what to do.
+"""``govmedia-monitor`` in front of a database it cannot use: one line saying what and what to do.
 
-What the outside round found: the monitor's own command answered an unreachable database server, a
-database that does not exist, or a URL that is not one, with a rich traceback of several hundred lines
-(asyncpg's and SQLAlchemy's frames), where ``govmedia`` answers such mistakes in one line naming the
-server (never the password) and the setting to check (tests/hostile/test_cli_errors.py).
+What the outside round found: the monitor's own commands (``import``, ``simulate``) answered an unreachable
+database server, a database that does not exist, or a URL that is not one, with a rich traceback of
+several hundred lines (asyncpg's and SQLAlchemy's frames), where ``govmedia`` answers such mistakes in one
+line naming the server (never the password) and the setting to check (tests/hostile/test_cli_errors.py).
 """
 
 from __future__ import annotations
@@ -69,3 +69,10 @@ async def test_a_database_that_does_not_exist_is_named(supervision: Supervision,
         _run, _file(tmp_path), missing.render_as_string(hide_password=False)
     )
     _one_clear_line(code, output, "no_such_monitor_db", "GOVMEDIA_MONITOR_DATABASE_URL")
+
+
+def test_the_simulator_on_an_unreachable_database_server_is_one_line_too() -> None:
+    port = _closed_port()
+    url = f"postgresql+asyncpg://govmedia:s3cret@127.0.0.1:{port}/monitor"
+    result = CliRunner().invoke(app, ["simulate", "--accounts", "1", "--days", "1", "--database-url", url])
+    _one_clear_line(result.exit_code, result.output, f"127.0.0.1:{port}", "GOVMEDIA_MONITOR_DATABASE_URL")

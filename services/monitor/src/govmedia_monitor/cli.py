@@ -116,6 +116,20 @@ _UNREACHABLE = (
 )
 
 
+def _exit_unreachable(exc: BaseException, where: str, done: str) -> None:
+    """One line and exit 2 when ``exc`` is a failure to reach the database; otherwise it is raised again."""
+    cause = _unreachable(exc)
+    if cause is None:
+        raise exc
+    reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+    console.print(
+        f"[red]cannot reach the monitor's database at {where} ({reason}): {done}; {_FIX_DATABASE}[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
+    sys.exit(2)
+
+
 def _unreachable(exc: BaseException) -> BaseException | None:
     """The connection failure behind ``exc`` (SQLAlchemy's error wraps the driver's), or None."""
     link: BaseException | None = exc
@@ -190,21 +204,12 @@ def import_file(
         console.print(f"[red]{file.name}: {exc}[/]", highlight=False, soft_wrap=True)
         sys.exit(2)
     except (*_UNREACHABLE, DBAPIError) as exc:
-        cause = _unreachable(exc)
-        if cause is None:
-            raise
-        reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
         done = (
             f"{result.accepted} rows were imported before it (importing the file again adds the rest)"
             if result.accepted
             else "nothing was imported"
         )
-        console.print(
-            f"[red]cannot reach the monitor's database at {where} ({reason}): {done}; {_FIX_DATABASE}[/]",
-            highlight=False,
-            soft_wrap=True,
-        )
-        sys.exit(2)
+        _exit_unreachable(exc, where, done)
     console.print(
         f"[green]{result.accepted} imported[/], {result.duplicates} already there, "
         f"[{'red' if result.rejected else 'green'}]{len(result.rejected)} refused[/]"
@@ -247,6 +252,7 @@ def simulate(
     except ValueError as exc:
         raise typer.BadParameter("--start must be an ISO date such as 2025-09-01") from exc
     url = database_url or service_settings("monitor").database_url
+    where = _database_of(url)
 
     async def go() -> None:
         engine = create_engine(url, pool_size=2)
@@ -271,7 +277,10 @@ def simulate(
             table.add_row(rule, severity, str(n))
         console.print(table)
 
-    asyncio.run(go())
+    try:
+        asyncio.run(go())
+    except (*_UNREACHABLE, DBAPIError) as exc:
+        _exit_unreachable(exc, where, "the simulation did not run")
 
 
 def main() -> None:
