@@ -161,7 +161,7 @@ async def test_a_full_life_cycle_publishes_valid_cloudevents_in_order_keyed_by_t
         assert cls is not None, ce_type
         event = cls.model_validate(orjson.loads(record.value or b""))
         assert event.aggregate_id == account_id
-        assert datetime.fromisoformat(headers["ce_time"]) == event.occurred_at  # type: ignore[attr-defined]
+        assert datetime.fromisoformat(headers["ce_time"]) == event.occurred_at  # type: ignore[attr-defined]  # every catalogue event has it, not Event
     assert len(ids) == len(records)  # every event has its own id
 
     opened = orjson.loads(records[EXPECTED.index("opened")].value or b"")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from services.registry.tests.integration.factory import Registry
+
 pytestmark = pytest.mark.integration
 
 
-async def test_open_filing_goes_up_three_levels_and_announces(registry) -> None:  # type: ignore[no-untyped-def]
+async def test_open_filing_goes_up_three_levels_and_announces(registry: Registry) -> None:
     admin = await registry.as_(await registry.login("admin", "bootstrap-admin-pw"))
     office = (
         await admin.post(
@@ -88,7 +90,7 @@ async def test_open_filing_goes_up_three_levels_and_announces(registry) -> None:
     assert account["status"] == "announcing"
 
 
-async def test_key_rotation_keeps_old_tokens_valid_until_the_old_key_is_retired(registry) -> None:  # type: ignore[no-untyped-def]
+async def test_key_rotation_keeps_old_tokens_valid_until_the_old_key_is_retired(registry: Registry) -> None:
     old_token = await registry.login("admin", "bootstrap-admin-pw")
     admin = await registry.as_(old_token)
     old_kids = [k["kid"] for k in (await registry.client.get("/.well-known/jwks.json")).json()["keys"]]

@@ -7,11 +7,13 @@ rows with every column set to something other than its default.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import inspect
 
+from govmedia_common.events import RegionSettingsChanged
 from govmedia_common.workdays import SHANGHAI
 from govmedia_registry.accounts.mapping import account_from_row, account_to_row
 from govmedia_registry.calendar.mapping import schedule_from_row, schedule_to_row
@@ -43,7 +45,7 @@ AT = datetime(2025, 9, 29, 10, tzinfo=SHANGHAI)
 DATABASE_OWNED = {"created_at", "id_identity"}
 
 
-def columns(row: Any, skip: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
+def columns(row: Any, skip: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     keys = [c.key for c in inspect(type(row)).column_attrs]
     return {k: getattr(row, k) for k in keys if k not in DATABASE_OWNED | skip}
 
@@ -208,5 +210,6 @@ def test_region_settings_round_trip_and_a_replacement_records_what_changed() -> 
     changed = document.replace({"monitor": {"silent_days": 10}}, actor_id="p-2", at=AT)
     assert (changed, document.version) == (("monitor", "registry"), 4)
     (event,) = document.pull_events()
-    assert (event.version, event.changed_keys) == (4, ("monitor", "registry"))  # type: ignore[attr-defined]
+    assert isinstance(event, RegionSettingsChanged)
+    assert (event.version, event.changed_keys) == (4, ("monitor", "registry"))
     assert settings_from_row("331004", None).version == 0

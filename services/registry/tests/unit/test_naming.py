@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pytest
 
 from govmedia_common.events import AccountStatus, Platform
@@ -200,19 +202,27 @@ def test_generic_release_words_relate_to_the_duties_of_a_government_office(name:
     )
 
 
+class Scope(TypedDict):
+    """Where a name is checked: the keywords of check_account_name besides the name and the unit."""
+
+    region_names_in_scope: tuple[str, ...]
+    existing_accounts_of_unit: tuple[ExistingAccount, ...]
+    platform: Platform
+
+
 def test_generic_release_words_need_publishing_duties_and_follow_the_configured_list() -> None:
     market = UnitInfo("台州市路桥区市场监督管理局", "市场监管局", "331004", ("市场监管",))
-    args = {
+    args: Scope = {
         "region_names_in_scope": LUQIAO_PATH,
         "existing_accounts_of_unit": (),
         "platform": Platform.WECHAT,
     }
-    (violation,) = check_account_name("路桥发布", unit=market, **args)  # type: ignore[arg-type]
+    (violation,) = check_account_name("路桥发布", unit=market, **args)
     assert violation.rule is R2 and "信息发布" in violation.message_zh
     publisher = UnitInfo("台州市路桥区融媒体中心", "融媒体中心", "331004", ("新闻发布", "融媒体"))
-    assert check_account_name("路桥发布", unit=publisher, **args) == []  # type: ignore[arg-type]
+    assert check_account_name("路桥发布", unit=publisher, **args) == []
     # A region that configures its own list: only its words count.
-    (narrow,) = check_account_name("路桥之声", unit=publisher, release_words=("发布",), **args)  # type: ignore[arg-type]
+    (narrow,) = check_account_name("路桥之声", unit=publisher, release_words=("发布",), **args)
     assert narrow.rule is R2
 
 
