@@ -32,7 +32,7 @@ class _RecordingEngine:
 async def test_a_post_of_ordinary_length_is_checked_on_the_event_loop_thread() -> None:
     engine = _RecordingEngine()
     body = "今天上午，区政务服务中心正常开放。" * 50  # ~850 characters, a long notice
-    result = await service.run_check(engine, title="通知", body=body, is_reprint=False, source=None)  # type: ignore[arg-type]
+    result = await service.run_check(engine, title="通知", body=body, is_reprint=False, source=None)  # type: ignore[arg-type]  # a stand-in engine
     assert result == {"findings": [], "lexicon_versions": {}}
     assert engine.threads == [threading.get_ident()]
 
@@ -40,12 +40,12 @@ async def test_a_post_of_ordinary_length_is_checked_on_the_event_loop_thread() -
 async def test_a_long_text_is_checked_off_the_event_loop() -> None:
     engine = _RecordingEngine()
     body = "长" * (service.INLINE_CHECK_CHARS + 1)
-    await service.run_check(engine, title="通知", body=body, is_reprint=False, source=None)  # type: ignore[arg-type]
+    await service.run_check(engine, title="通知", body=body, is_reprint=False, source=None)  # type: ignore[arg-type]  # a stand-in engine
     assert len(engine.threads) == 1 and engine.threads[0] != threading.get_ident()
 
 
 async def test_the_title_counts_towards_the_length() -> None:
     engine = _RecordingEngine()
     title = "标" * service.INLINE_CHECK_CHARS
-    await service.run_check(engine, title=title, body="正文", is_reprint=False, source=None)  # type: ignore[arg-type]
+    await service.run_check(engine, title=title, body="正文", is_reprint=False, source=None)  # type: ignore[arg-type]  # a stand-in engine
     assert engine.threads[0] != threading.get_ident()

@@ -10,7 +10,14 @@ import pytest
 
 from govmedia_checks import Category
 from govmedia_common.errors import ErrorKind
-from govmedia_common.events import FindingCategory, FindingSeverity
+from govmedia_common.events import (
+    FindingCategory,
+    FindingSeverity,
+    PostApproved,
+    PostOverridden,
+    PostPublished,
+    PostReviewed,
+)
 from govmedia_common.workdays import SHANGHAI
 from govmedia_review import domain as d
 from govmedia_review.domain import Actor, Decision, PostStatus, PostWorkflow
@@ -371,13 +378,16 @@ def test_the_post_records_the_events_of_each_change_in_order() -> None:
         "PostApproved",
     ]
     referred, _, overridden, approved = events
-    assert referred.comment == d.REFER_NOTE + "疑似误报"  # type: ignore[attr-defined]
-    assert overridden.blocking_categories == (FindingCategory.ADVERTISING_LINKS,)  # type: ignore[attr-defined]
-    assert [s.reviewer_id for s in approved.reviewers] == [R1.user_id, BOSS.user_id]  # type: ignore[attr-defined]
+    assert isinstance(referred, PostReviewed) and isinstance(overridden, PostOverridden)
+    assert isinstance(approved, PostApproved)
+    assert referred.comment == d.REFER_NOTE + "疑似误报"
+    assert overridden.blocking_categories == (FindingCategory.ADVERTISING_LINKS,)
+    assert [s.reviewer_id for s in approved.reviewers] == [R1.user_id, BOSS.user_id]
     assert {e.aggregate_id for e in events} == {uid("account")}
     wf.publish(None, H1, published_at=at(3), at=at(4), platform_post_id="wx-1")
     (published,) = wf.pull_events()
-    assert (published.occurred_at, published.published_at) == (at(4), at(3))  # type: ignore[attr-defined]
+    assert isinstance(published, PostPublished)
+    assert (published.occurred_at, published.published_at) == (at(4), at(3))
 
 
 def test_a_refused_step_records_nothing() -> None:
