@@ -109,7 +109,7 @@ async def test_a_newer_announcement_while_fetching_wins_and_the_token_is_reused(
     newer = {**DOC, "version": "v3"}
 
     class Racing(StandIn):
-        async def review(self, request: httpx.Request) -> httpx.Response:  # type: ignore[override]
+        async def review(self, request: httpx.Request) -> httpx.Response:  # type: ignore[override]  # MockTransport awaits it
             if self.document is DOC:  # v3 is announced while v2 is on its way
                 await monitor.apply(handlers.on_lexicon_published, _announced(monitor, 6, "v3", newer))
             return super().review(request)

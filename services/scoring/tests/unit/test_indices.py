@@ -75,7 +75,7 @@ def test_effect_maps_raw_values_to_mid_rank_percentiles_within_the_peer_group() 
 
 def week(**kw: object) -> ix.Inputs:
     base = dict(platform=Platform.WECHAT, active_days=7, wci_days=7)
-    return ix.Inputs(**{**base, **kw})  # type: ignore[arg-type]
+    return ix.Inputs(**{**base, **kw})  # type: ignore[arg-type]  # kw names Inputs fields, of several types
 
 
 def test_diligence_of_a_week_with_three_posts_on_two_days_and_a_four_day_gap() -> None:
