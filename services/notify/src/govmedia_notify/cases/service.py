@@ -15,7 +15,6 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import Principal
-from govmedia_common.concurrency import etag
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events.monitor import AlertRaised, AlertResolution, AlertResolved
 from govmedia_common.events.outbox import write_recorded
@@ -283,7 +282,7 @@ async def _load_visible(
             "stale-version",
             f"The case changed since you read it (now version {loaded[0].version}); reload and retry.",
             current_version=loaded[0].version,
-            current_etag=etag(loaded[0].version),
+            current_etag=f'W/"{loaded[0].version}"',  # the ETag api.py sends for this version
         )
     return loaded
 
