@@ -9,7 +9,8 @@ What the outside round found (each file a county clerk could hand in):
   ``UnicodeDecodeError`` traceback, after committing the batches read before the first Chinese character;
   there was no way to say the file's encoding;
 * a header lacking a required column or naming one the kind does not have (``reeds``) refused every row
-  with the same reason, one line per row, instead of saying once what the header lacks;
+  with the same reason, one line per row, instead of saying once what the header lacks; a column named
+  twice was read from its last cell silently;
 * an empty file, or a header with no rows, was "0 imported … 0 refused", exit 0: a clerk who exported the
   wrong sheet was told all went well;
 * a cell longer than the CSV reader's limit (131,072 characters) stopped the import with a ``_csv.Error``
@@ -115,6 +116,7 @@ async def test_a_gbk_csv_is_refused_whole_saying_how_and_imports_with_its_encodi
     [
         ("account_id,platform_post_id,reads", "taken_at"),  # a required column missing
         ("account_id,platform_post_id,taken_at,reeds", "reeds"),  # a column the kind does not have
+        ("account_id,platform_post_id,taken_at,reads,reads", "more than once"),  # the last one won
     ],
 )
 async def test_a_header_lacking_a_column_or_naming_an_unknown_one_is_refused_once_naming_it(

@@ -112,8 +112,11 @@ def _check_header(fields: Sequence[str] | None, model: type[BaseModel], kind: Ki
     required = [n for n, f in known.items() if f.is_required()]
     missing = [n for n in required if n not in names]
     unknown = [n for n in names if n and n not in known]
-    if missing or unknown:
+    twice = sorted({n for n in names if n and names.count(n) > 1})  # the csv module keeps the last silently
+    if missing or unknown or twice:
         problems = []
+        if twice:
+            problems.append(f"names the column(s) {', '.join(twice)} more than once")
         if missing:
             problems.append(f"lacks the column(s) {', '.join(missing)}")
         if unknown:
