@@ -511,3 +511,31 @@ async def test_scoring_rebuilt_from_the_topics_scores_as_the_incremental_path_af
     assert day[1:] == (1, 1, 900, 1, 1, 1), (
         day
     )  # one post, original, the newer reads, its findings, 1 violation
+
+
+@pytest.mark.parametrize("service", ["monitor", "notify", "scoring"])
+async def test_an_account_change_read_after_its_deregistration_does_not_bring_it_back(
+    infra: Infrastructure, kafka_topics: None, service: str
+) -> None:
+    """Deregistered, then an earlier change of its name read (another partition's merge, a replay): each
+    projection keeps the account deregistered (docs/events.md: deregistered and merged are terminal). Held."""
+    from govmedia_common.events.registry import AccountChanged, AccountDeregistered, AccountStatus
+
+    account = str(uuid.uuid4())
+    first = opened(account)
+    renamed = first.account.model_copy(update={"name": "路桥发布（新）"})
+    change = AccountChanged(
+        occurred_at=datetime(2026, 11, 10, 9, tzinfo=SHANGHAI), account_id=account, account=renamed,
+        filing_id=None, actor_id="admin", changed_fields=("name",), previous=first.account,
+        effective_on=date(2026, 11, 10),
+    )  # fmt: skip
+    gone = AccountDeregistered(
+        occurred_at=datetime(2026, 11, 12, 9, tzinfo=SHANGHAI), account_id=account,
+        account=renamed.model_copy(update={"status": AccountStatus.DEREGISTERED}),
+        filing_id=str(uuid.uuid4()), actor_id="admin", reason="单位撤销", effective_on=date(2026, 11, 12),
+    )  # fmt: skip
+    async with running(infra, service) as projection:
+        await projection.handled(await projection.publish([first, gone]))
+        await projection.handled(await projection.publish([change]))
+        status = await projection.sql("SELECT status FROM accounts WHERE account_id = :a", a=account)
+        assert status == [("deregistered",)]
