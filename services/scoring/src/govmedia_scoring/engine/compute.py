@@ -12,6 +12,7 @@ replaying the topics into a fresh database gives the same scores.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
@@ -246,6 +247,12 @@ async def _announce(
     return len(rows)
 
 
+def _period_lock(period: Period) -> int:
+    """The advisory lock key of a period's computation (a stable signed 64-bit hash of its label)."""
+    digest = hashlib.blake2b(f"scoring.compute:{period.label()}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 async def compute_period(
     session: AsyncSession, period: Period, *, now: datetime, announce: bool = True
 ) -> RunResult:
@@ -262,6 +269,9 @@ async def compute_period(
     # Metric snapshots logged by the consumers go into their posts and days first (own transactions).
     await snapshots.fold_pending(session)
     step("fold")
+    # One computation of a period at a time (a recompute clicked twice, or while the schedule runs it): the
+    # next waits and then finds the scores as the first left them, instead of failing on the fingerprints.
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _period_lock(period)})
     await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     # One backend does the whole run: parallel workers would ship half a million partial aggregates
     # through a Gather, which costs more than it saves on two cores.
