@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaConnectionError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -72,6 +72,23 @@ def _runner(
         retry_backoff=0.01,
         handler_timeout=handler_timeout,
     )
+
+
+async def _commit_start(kit: PlumbingKit, group_id: str, tp: TopicPartition, offset: int) -> None:
+    """Commit ``offset`` on ``tp`` and the end of every other partition of its topic for ``group_id``: a
+    runner of that group starts there, past whatever other tests left on the shared topic."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kit.kafka.bootstrap, group_id=group_id, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()
+        tps = [TopicPartition(tp.topic, p) for p in sorted(consumer.partitions_for_topic(tp.topic) or ())]
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        await consumer.commit({each: offset if each == tp else ends[each] for each in tps})
+    finally:
+        await consumer.stop()
 
 
 async def _handled(engine: AsyncEngine) -> list[tuple[str, str | None]]:
@@ -237,11 +254,16 @@ async def test_a_failing_record_rolls_back_its_batch_and_the_rest_takes_effect_o
     reasons = [f"ok-{i}" for i in range(12)]
     reasons.insert(5, "fail")
     envelopes = [wrap(events.account_filed(account_id, reason=r)) for r in reasons]
-    for env in envelopes:  # sent before the consumer starts, so they arrive in one poll
-        await producer.send_and_wait(TOPIC, env.value(), key=key, headers=env.headers())
+    sent = [  # sent before the consumer starts, so they arrive in one poll
+        await producer.send_and_wait(TOPIC, env.value(), key=key, headers=env.headers()) for env in envelopes
+    ]
 
     calls: Counter[str] = Counter()
     runner = _runner(kit, engine, producer, account_id, calls, max_retries=2)
+    # The group starts at this test's first record: records other tests left on the shared topic (a
+    # poison one breaks a batch before any handler runs) must not be what breaks the batch, or the test
+    # would pass without the failing record's batch try.
+    await _commit_start(kit, runner.group_id, TopicPartition(TOPIC, sent[0].partition), sent[0].offset)
     batches: list[BatchFailure | None] = []
     original = runner.handle_batch
 
@@ -267,7 +289,9 @@ async def test_a_failing_record_rolls_back_its_batch_and_the_rest_takes_effect_o
         rows = [r[0] for r in await conn.execute(text("SELECT reason FROM handled ORDER BY n"))]
     assert rows == [r for r in reasons if r != "fail"]  # each once, in the order sent
     assert calls["fail"] == 2 + 1
-    assert any(b is not None for b in batches), "the failing record never broke a batch"
+    failed = [b for b in batches if b is not None]
+    assert failed, "the failing record never broke a batch"
+    assert all(b.culprit is not None and b.culprit.value == envelopes[5].value() for b in failed), failed
     dead = await kit.read_topic(DLT, lambda r: r.key == key, expect=1)
     assert [_headers(r)["ce_id"] for r in dead] == [envelopes[5].id]
     assert _headers(dead[0])["dlt_attempts"] == "3"
