@@ -18,7 +18,7 @@ from typing import Any
 
 import jieba
 import jieba.analyse
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,10 +69,19 @@ def _day_bounds(day: date, window_days: int) -> tuple[datetime, datetime]:
     return end - timedelta(days=window_days), end
 
 
+# Advisory lock keys of a day's mining: this base ("monh") plus the day's number since 2000.
+_MINE_LOCK = 0x6D6F6E68 << 24
+
+
 async def mine_day(
     session: AsyncSession, day: date, *, now: datetime, only_region: str | None = None
 ) -> dict[str, list[tuple[str, float]]]:
     """Extract and store the hot words of ``day`` for every region with posts (and its ancestors)."""
+    # One mining of a day at a time (clicked twice, or by hand while the daily mining runs): the next
+    # waits and replaces the day's terms, instead of failing on the terms the first inserted.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MINE_LOCK + (day - date(2000, 1, 1)).days}
+    )
     settings = SettingsCache(await region_sections(session))
     widest = max(settings.of(only_region).hot_words_window_days, 90) if only_region else 90
     start, end = _day_bounds(day, widest)
