@@ -86,6 +86,17 @@ async def subscribe(
         ) from None
 
     async def make() -> tuple[Any, dict[str, str]]:
+        # One active subscription of an address per organisation: a second one delivered every notice
+        # to the same receiver again (a deployment script registering its receiver at every start).
+        there = await repo.active_subscription_of(session, _org(principal), str(body.url))
+        if there is not None:
+            raise DomainError(
+                ErrorKind.CONFLICT,
+                "subscription-exists",
+                f"Your organisation subscribes {there.url} already (subscription {there.id}); to change "
+                f"its kinds, stop it (DELETE /v1/subscriptions/{there.id}) and subscribe anew.",
+                subscription_id=there.id,
+            )
         sub = Subscription(
             id=new_id(),
             org_id=_org(principal),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import any_, delete, func, literal, or_, select, update
+from sqlalchemy import any_, delete, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -177,6 +178,21 @@ async def matching_subscriptions(
         if own_unit or (sub.scope == "region" and region_within(region_code, sub.region_code)):
             out.append(sub)
     return out
+
+
+async def active_subscription_of(session: AsyncSession, org_id: str, url: str) -> Subscription | None:
+    """The organisation's active subscription of ``url``, holding (to the transaction's end) the lock under
+    which a second one for the same address is refused, so two requests at once make one."""
+    key = int.from_bytes(
+        hashlib.blake2b(f"notify.subscription:{org_id}:{url}".encode(), digest_size=8).digest(),
+        "big",
+        signed=True,
+    )
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    stmt = select(Subscription).where(
+        Subscription.org_id == org_id, Subscription.url == url, Subscription.active.is_(True)
+    )
+    return (await session.execute(stmt.limit(1))).scalars().first()
 
 
 async def add_subscription(session: AsyncSession, sub: Subscription) -> None:
