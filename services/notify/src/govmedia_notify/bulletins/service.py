@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import Principal, region_prefix
@@ -233,6 +233,11 @@ async def publish(
         raise DomainError(
             ErrorKind.RULE_VIOLATED, "period-not-over", f"The period ends on {last}; publish it after that."
         )
+    # One publication of a region's period at a time: a second click waits and is told the bulletin exists
+    # (with its id), not that "another request created the same thing first".
+    label = f"notify.bulletin:{region_code}:{kind.value}:{first}".encode()
+    key = int.from_bytes(hashlib.blake2b(label, digest_size=8).digest(), "big", signed=True)
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
     existing = (
         (
             await session.execute(
