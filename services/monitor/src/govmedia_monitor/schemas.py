@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -63,6 +64,20 @@ def _shows_something(value: str) -> str:
     return value
 
 
+_SCIENTIFIC = re.compile(r"^[0-9](?:\.[0-9]+)?[eE]\+[0-9]+$")
+
+
+def _not_rounded_by_excel(value: str) -> str:
+    """A platform's id is never written in scientific notation: ``4.95232E+15`` is a long numeric id that
+    Excel rounded, and every id that rounded alike would name the same post."""
+    if _SCIENTIFIC.match(value):
+        raise ValueError(
+            f"{value!r} is a number in scientific notation, as Excel shows and saves a long numeric id: the "
+            "real id is lost; format the column as text in Excel and export again"
+        )
+    return value
+
+
 def _web_address(value: str) -> str:
     """A post's address is a web address (http or https, with a host): it travels on in events and alert
     details to whoever shows it as a link, where ``javascript:`` or ``data:`` would run."""
@@ -90,7 +105,10 @@ Uuid = Annotated[
     ),
 ]
 PlatformId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_clean)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_clean),
+    AfterValidator(_not_rounded_by_excel),
 ]
 Title = Annotated[str, StringConstraints(max_length=500), AfterValidator(_clean)]
 Body = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_clean)]
