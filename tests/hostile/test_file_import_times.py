@@ -6,6 +6,9 @@ such row was refused ("invalid date separator", "Input should have timezone info
 zone the file's times are in, so a sheet exported from the platform's back office could not be imported
 at all. ``--timezone Asia/Shanghai`` now reads times without a zone in that zone; without it such a row is
 refused saying how to write it or which option to pass. Times with a zone are read as they are.
+
+A date-time column Excel saved as its serial number (``45944.39583``, days since 1899) was read as seconds
+since 1970 and refused as "must be between 2000 and 2100"; it is now refused saying what it is.
 """
 
 from __future__ import annotations
@@ -74,3 +77,15 @@ async def test_an_unknown_timezone_is_named(supervision: Supervision, tmp_path: 
     code, output = await _import(supervision, _sheet(tmp_path, account, EXCEL_TIMES), "--timezone", zone)
     assert code == 2 and "Traceback" not in output, output
     assert "Asia/Shanghai" in output, output
+
+
+@pytest.mark.parametrize("serial", ["45944.39583", "45944"])
+async def test_an_excel_serial_number_is_refused_saying_what_it_is(
+    supervision: Supervision, tmp_path: Path, serial: str
+) -> None:
+    account = await supervision.account()
+    code, output = await _import(
+        supervision, _sheet(tmp_path, account, [serial]), "--timezone", "Asia/Shanghai"
+    )
+    assert code == 2 and "1 refused" in output, output
+    assert "serial number" in output and "2000 and 2100" not in output, output

@@ -136,11 +136,21 @@ _LOCAL_TIME = re.compile(
 )
 
 
+# Excel's serial number of a date-time (days since 1899-12-30; 36526 is 2000-01-01, 73415 is 2100-12-31),
+# which a model would read as seconds since 1970.
+_EXCEL_SERIAL = re.compile(r"^(3[6-9]|[4-6][0-9]|7[0-3])[0-9]{3}(\.[0-9]+)?$")
+
+
 def _instants(row: dict[str, Any], zone: tzinfo | None) -> dict[str, Any]:
     """``row`` with its instants written without a zone read in ``zone``; without one such a cell is
     refused saying how to write it."""
     for name in INSTANT_FIELDS & row.keys():
         value = row[name]
+        if isinstance(value, str) and _EXCEL_SERIAL.match(value.strip()):
+            raise ValueError(
+                f"{name}: {value!r} is an Excel date serial number (days since 1899), not a time; format the "
+                "column as a date and time (yyyy-mm-dd hh:mm) in Excel and export again"
+            )
         found = _LOCAL_TIME.match(value.strip()) if isinstance(value, str) else None
         if found is None:
             continue  # with a zone, or not a time: the model reads it or says what is wrong
