@@ -101,7 +101,8 @@ Uuid = Annotated[
     StringConstraints(
         strip_whitespace=True,
         to_lower=True,
-        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        # the pattern is checked before the value is lowered: capitals (a GUID as SQL Server prints it)
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
     ),
 ]
 PlatformId = Annotated[
