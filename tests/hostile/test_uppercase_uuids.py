@@ -27,7 +27,7 @@ async def test_an_account_id_in_capitals_names_the_account_in_every_ingest_kind(
     at = (NOW - timedelta(hours=1)).isoformat()
     key = uuid.uuid4().hex[:8]
     connector = supervision.connector()
-    items = {
+    items: dict[str, dict[str, object]] = {
         "/v1/observed-posts": {
             "account_id": upper,
             "platform_post_id": f"wx-{key}",
