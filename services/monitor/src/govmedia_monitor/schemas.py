@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ from pydantic import (
 )
 
 from govmedia_common.events import MessageChannel
+from govmedia_common.text import shows_something
 
 MAX_BULK = 5_000
 
@@ -30,37 +30,6 @@ def _clean(value: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError("contains an unpaired surrogate (not valid Unicode)") from exc
-    return value
-
-
-# Characters that show nothing: spaces, controls, format characters (zero-width space, word joiner, bidi
-# marks, BOM), unassigned and surrogate code points, and the default-ignorable letters outside those
-# categories (Hangul fillers, Khmer inherent vowels, variation selectors, the grapheme joiner).
-_SHOWS_NOTHING = frozenset({"Cc", "Cf", "Cn", "Cs", "Zl", "Zp", "Zs"})
-_IGNORABLE = frozenset(
-    chr(cp)
-    for first, last in (
-        (0x034F, 0x034F),
-        (0x115F, 0x1160),
-        (0x17B4, 0x17B5),
-        (0x180B, 0x180D),
-        (0x180F, 0x180F),
-        (0x3164, 0x3164),
-        (0xFE00, 0xFE0F),
-        (0xFFA0, 0xFFA0),
-        (0xE0100, 0xE01EF),
-    )
-    for cp in range(first, last + 1)
-)
-
-
-def _shows_something(value: str) -> str:
-    """A required text must show a reader something: one of spaces and invisible characters alone (a
-    zero-width space pasted from a chat) is as blank as an empty one."""
-    if all(c in _IGNORABLE or unicodedata.category(c) in _SHOWS_NOTHING for c in value):
-        raise ValueError(
-            "shows nothing (only spaces or invisible characters such as a zero-width space); write the text"
-        )
     return value
 
 
@@ -122,7 +91,7 @@ Reason = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000),
     AfterValidator(_clean),
-    AfterValidator(_shows_something),
+    AfterValidator(shows_something),
 ]
 Instant = Annotated[AwareDatetime, AfterValidator(_bounded_instant)]
 Count = Annotated[int, Field(ge=0, le=10**12)]

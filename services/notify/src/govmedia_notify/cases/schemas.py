@@ -2,47 +2,17 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from govmedia_common.text import shows_something
+
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
-# Characters that show nothing: spaces, controls, format characters (zero-width space, word joiner, bidi
-# marks, BOM), unassigned and surrogate code points, and the default-ignorable letters outside those
-# categories (Hangul fillers, Khmer inherent vowels, variation selectors, the grapheme joiner).
-_SHOWS_NOTHING = frozenset({"Cc", "Cf", "Cn", "Cs", "Zl", "Zp", "Zs"})
-_IGNORABLE = frozenset(
-    chr(cp)
-    for first, last in (
-        (0x034F, 0x034F),
-        (0x115F, 0x1160),
-        (0x17B4, 0x17B5),
-        (0x180B, 0x180D),
-        (0x180F, 0x180F),
-        (0x3164, 0x3164),
-        (0xFE00, 0xFE0F),
-        (0xFFA0, 0xFFA0),
-        (0xE0100, 0xE01EF),
-    )
-    for cp in range(first, last + 1)
-)
-
-
-def _shows_something(value: str) -> str:
-    """A required text must show a reader something: one of spaces and invisible characters alone (a
-    zero-width space pasted from a chat) is as blank as an empty one."""
-    if all(c in _IGNORABLE or unicodedata.category(c) in _SHOWS_NOTHING for c in value):
-        raise ValueError(
-            "shows nothing (only spaces or invisible characters such as a zero-width space); write the text"
-        )
-    return value
-
-
-Visible = Annotated[str, AfterValidator(_shows_something)]
+Visible = Annotated[str, AfterValidator(shows_something)]
 
 
 class _In(BaseModel):
