@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, compile_path
 
 from govmedia_common.errors import DomainError, ErrorKind, echo
+from govmedia_common.json_values import error_message
 from govmedia_common.tracing import continue_or_start, current_trace
 from govmedia_common.transient import is_transient
 
@@ -167,6 +168,31 @@ def methods_served(routes: Iterable[BaseRoute], path: str) -> list[str]:
 HEAD_AS_GET = "govmedia.head_as_get"
 
 
+def location_in(loc: Sequence[Any], body: Any) -> str:
+    """Where an error is, as a path of the request (``body.account.review_levels``): the member tags pydantic
+    puts in the path of a union (``body.open.account``, ``body.int``) name nothing the caller sent, and are
+    left out. A step that is not in the body is kept when it is the last (a field that is missing)."""
+    if not loc or loc[0] != "body" or not isinstance(body, dict | list):
+        return ".".join(str(p) for p in loc)
+    shown: list[str] = ["body"]
+    node: Any = body
+    lost = False  # past a step the body does not hold: the rest is kept as pydantic says it
+    for i, step in enumerate(loc[1:], start=1):
+        held = (isinstance(node, dict) and step in node) or (
+            isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        )
+        if lost:
+            pass
+        elif held:
+            node = node[step]
+        elif i < len(loc) - 1 and isinstance(step, str) and isinstance(node, dict):
+            continue  # a union member's tag: nothing of the body is called so here
+        else:
+            lost = True
+        shown.append(str(step))
+    return ".".join(shown)
+
+
 def _invalid_json(error: Any, document: Any) -> Problem:
     """422 ``invalid-json`` with line and column, for a body the app's JSON reader refused: FastAPI names
     the character offset as if it were a field (``body.13``)."""
@@ -252,8 +278,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             return problem_response(_invalid_json(invalid_json, exc.body), request.url.path)
         errors = [
             {
-                "location": ".".join(str(p) for p in err.get("loc", ())),
-                "message": err.get("msg", ""),
+                "location": location_in(err.get("loc", ()), exc.body),
+                "message": error_message(err),
                 "type": err.get("type", ""),
             }
             for err in exc.errors()

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from govmedia_common.events import MessageChannel
+from govmedia_common.json_values import JsonBool, JsonInt
 from govmedia_common.text import shows_something
 
 MAX_BULK = 5_000
@@ -94,7 +95,7 @@ Reason = Annotated[
     AfterValidator(shows_something),
 ]
 Instant = Annotated[AwareDatetime, AfterValidator(_bounded_instant)]
-Count = Annotated[int, Field(ge=0, le=10**12)]
+Count = Annotated[JsonInt, Field(ge=0, le=10**12)]
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["331004"])]
 Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
 
@@ -129,7 +130,7 @@ class ObservedPostIn(_In):
     url: OptionalUrl = None
     title: Title = ""
     text: Body = Field(description="Text as published.")
-    text_truncated: bool = Field(False, description="True when text is an excerpt of a longer post.")
+    text_truncated: JsonBool = Field(False, description="True when text is an excerpt of a longer post.")
     published_at: Instant
 
 
@@ -199,7 +200,7 @@ class InteractionIn(_In):
     """Public interaction (comments, messages) was seen switched on or off at ``at``."""
 
     account_id: Uuid
-    enabled: bool
+    enabled: JsonBool
     at: Instant
 
 

@@ -39,16 +39,17 @@ PERSON = {
 }
 
 INVALID = [
-    # (who, method, path, json, params, the location the problem must name)
+    # (who, method, path, json, params, the location the problem must name: a path of the body as sent,
+    # without the tag of the filing type pydantic puts in it)
     ("admin", "POST", "/v1/units", {**UNIT, "region_code": "33100"}, None, "body.region_code"),
     ("admin", "POST", "/v1/units", {**UNIT, "kind": "ministry"}, None, "body.kind"),
     ("admin", "POST", "/v1/units", {**UNIT, "founded": "1949"}, None, "body.founded"),
     ("admin", "POST", "/v1/people", {**PERSON, "password": "short"}, None, "body.password"),
     ("admin", "POST", "/v1/people", {**PERSON, "roles": ["superuser"]}, None, "body.roles.0"),
     ("admin", "POST", "/v1/people", {**PERSON, "username": "张三"}, None, "body.username"),
-    ("filer", "POST", "/v1/filings", "open:platform=myspace", None, "body.open.account.platform"),
-    ("filer", "POST", "/v1/filings", "open:review_levels=1", None, "body.open.account.review_levels"),
-    ("filer", "POST", "/v1/filings", "event_date=2025-02-30", None, "body.open.event_date"),
+    ("filer", "POST", "/v1/filings", "open:platform=myspace", None, "body.account.platform"),
+    ("filer", "POST", "/v1/filings", "open:review_levels=1", None, "body.account.review_levels"),
+    ("filer", "POST", "/v1/filings", "event_date=2025-02-30", None, "body.event_date"),
     ("filer", "POST", "/v1/filings", "type=close", None, "body"),
     ("filer", "GET", "/v1/accounts", None, {"region": "33"}, "query.region"),
     ("filer", "GET", "/v1/accounts", None, {"limit": 0}, "query.limit"),

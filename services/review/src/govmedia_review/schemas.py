@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from govmedia_common.events import Platform
 from govmedia_common.inputs import BoundedDateTime, Identifier
+from govmedia_common.json_values import JsonBool, JsonInt
 
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["331004"])]
 Title = Annotated[str, Field(max_length=200, description="Title; may be empty for short posts.")]
@@ -43,7 +44,7 @@ class CheckIn(_In):
 
     title: Title = ""
     body: Body
-    is_reprint: bool = False
+    is_reprint: JsonBool = False
     source: str | None = Field(None, max_length=200, description="Declared source of a repost (转载来源).")
 
 
@@ -91,7 +92,7 @@ class PostIn(_In):
     account_id: Identifier
     title: Title = ""
     body: Body
-    is_reprint: bool = False
+    is_reprint: JsonBool = False
     source: str | None = Field(None, max_length=200, description="Named source of a repost (转载来源).")
     campaign_id: Identifier | None = Field(
         None, description="The joint push (联动推送) this post republishes."
@@ -103,7 +104,7 @@ class PostEdit(_In):
 
     title: Title = ""
     body: Body
-    is_reprint: bool = False
+    is_reprint: JsonBool = False
     source: str | None = Field(None, max_length=200)
 
 
@@ -229,7 +230,7 @@ class LexiconIn(_In):
     entries: list[dict[str, Any]] = Field(
         max_length=50_000, description="Entries in the format of the kind (see GET)."
     )
-    policy: dict[str, int] | None = Field(
+    policy: dict[str, JsonInt] | None = Field(
         None,
         max_length=20,
         description="Protected formulations only, and only a province's list: the minimum length of a form "

@@ -14,6 +14,7 @@ from govmedia_common.app import Runtime, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events import IngestChannel
+from govmedia_common.json_values import error_message
 from govmedia_common.pagination import Page, encode_cursor
 from govmedia_common.scoping import ensure_visible
 from govmedia_monitor import schemas as s
@@ -50,7 +51,7 @@ def _parse_bulk(model: type[M], body: s.Bulk) -> list[M]:
                 "location": ".".join(map(str, ("body.items", *e["loc"]))),
                 "index": e["loc"][0],
                 "field": ".".join(map(str, e["loc"][1:])),
-                "message": e["msg"],
+                "message": error_message(e),
             }
             for e in exc.errors()
         ]

@@ -1,6 +1,8 @@
 """Bulk file import for platforms without a connector: CSV or JSON Lines, good rows in, bad rows reported.
 
-Each row is validated with the same request model as the HTTP API; a row that does not validate, or names
+Each row is validated with the same request model as the HTTP API (a CSV cell is text, so a count or a flag
+is read from its text, ``12`` or ``true``; a JSON Lines row is JSON and takes the API's JSON types, so
+``"12"`` there is refused as in the API); a row that does not validate, or names
 an account the monitor does not know, is reported with its line number and reason, and the rest are
 imported in batches (one transaction each, set-based, idempotent: importing a file twice adds nothing).
 """
@@ -22,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from govmedia_common.events import IngestChannel
+from govmedia_common.json_values import error_message
 from govmedia_common.workdays import Clock
 from govmedia_monitor import schemas as s
 from govmedia_monitor.observations import interactions, metrics
@@ -170,7 +173,7 @@ def _instants(row: dict[str, Any], zone: tzinfo | None) -> dict[str, Any]:
 
 
 def _reason(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors())
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {error_message(e)}" for e in exc.errors())
 
 
 def _clean_csv_row(row: dict[str | None, Any]) -> dict[str, Any]:
@@ -202,7 +205,8 @@ def parse(
                 continue
             line = reader.line_num  # a row with a quoted line break: the line it ends on
             try:
-                yield line, model.model_validate(_instants(_clean_csv_row(row), zone)), None
+                # A cell is text: 12 and true are read from it (strict=False relaxes the API's JSON types).
+                yield line, model.model_validate(_instants(_clean_csv_row(row), zone), strict=False), None
             except ValidationError as exc:
                 yield line, None, _reason(exc)
             except ValueError as exc:

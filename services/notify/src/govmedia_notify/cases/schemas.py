@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from govmedia_common.json_values import JsonBool
 from govmedia_common.text import shows_something
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -48,7 +49,7 @@ class ReportIn(_In):
     signed_by: Visible = Field(
         min_length=1, max_length=100, description="The principal (主要负责人) who signed it."
     )
-    sealed: bool = Field(description="Bears the unit's official seal (加盖公章); required.")
+    sealed: JsonBool = Field(description="Bears the unit's official seal (加盖公章); required.")
     attachments: list[AttachmentRefIn] = Field(default_factory=list, max_length=20)
 
 

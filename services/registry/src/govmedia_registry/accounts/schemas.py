@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from govmedia_common.events import AttentionTier, Platform
 from govmedia_common.inputs import BoundedDate, Identifier, ShortText
+from govmedia_common.json_values import JsonBool, JsonInt
 from govmedia_registry.schemas import In, Name, Out, ShortKeyword
 
 
@@ -33,8 +34,8 @@ class AccountDraft(In):
     platform_account_id: ShortText | None = None
     unit_id: Identifier
     attention_tier: AttentionTier = AttentionTier.ORDINARY
-    interaction_enabled: bool = True
-    review_levels: int = Field(3, ge=2, le=3)
+    interaction_enabled: JsonBool = True
+    review_levels: JsonInt = Field(3, ge=2, le=3)
     operators: Operators = Field(default_factory=Operators)
     outsourcing: Outsourcing | None = None
 
@@ -43,8 +44,8 @@ class AccountChanges(In):
     name: Name | None = None
     platform_account_id: ShortText | None = None
     attention_tier: AttentionTier | None = None
-    interaction_enabled: bool | None = None
-    review_levels: int | None = Field(None, ge=2, le=3)
+    interaction_enabled: JsonBool | None = None
+    review_levels: JsonInt | None = Field(None, ge=2, le=3)
     operators: Operators | None = None
     outsourcing: Outsourcing | None = None
 
@@ -73,7 +74,7 @@ class AccountOut(Out):
 class AccountPatch(In):
     """Details that change without a filing."""
 
-    interaction_enabled: bool | None = None
+    interaction_enabled: JsonBool | None = None
     attention_tier: AttentionTier | None = None
     operators: Operators | None = None
     outsourcing: Outsourcing | None = None
@@ -87,7 +88,7 @@ class StopNoticeIn(In):
 
 
 class CertificationIn(In):
-    certified: bool = True
+    certified: JsonBool = True
     platform_certificate: ShortText | None = Field(
         None, description="The platform's certification reference."
     )
