@@ -7,7 +7,7 @@ migrated schemas through the read-only role Grafana uses.
 Two dashboards:
 - **Platform health** (运行状态) for operators: services up and ready, versions, traffic, errors, latency,
   consumer lag from the broker's side and the service's side, relay backlog and age, dead letters, dead outbox
-  rows, database.
+  rows, scheduled tasks (sweeps, dispatcher, schedule) and notify's deliveries, stale scores, database.
 - **Supervision** (监管态势) for offices: violations by region and category, open alerts, overdue cases,
   interviews, scores and rankings, silent accounts, filings pending and late — with region and platform
   variables. Business facts come from SQL over each service's database (datasource per database).
@@ -254,6 +254,60 @@ def platform_health() -> dict[str, Any]:
             "Relay throughput",
             f"sum by (service) (rate(govmedia_outbox_published_total{{{svc}}}[5m]))",
             unit="ops",
+            legend="{{service}}",
+        )
+    )
+    b.row("Scheduled work and deliveries (monitor, notify, scoring)")
+    b.add(
+        prom(
+            "Scheduled tasks: time since the last successful turn",
+            f"time() - max by (service, task) (govmedia_task_last_success_timestamp_seconds{{{svc}}})",
+            unit="s",
+            legend="{{service}} {{task}}",
+        )
+    )
+    b.add(
+        prom(
+            "Scheduled tasks: failed turns in a row",
+            f"max by (service, task) (govmedia_task_consecutive_failures{{{svc}}})",
+            legend="{{service}} {{task}}",
+        )
+    )
+    b.add(
+        prom(
+            "Lexicon lists waiting for their document (monitor)",
+            f'govmedia_lexicon_lists_waiting{{{svc},measure="lists"}}',
+            kind="stat",
+            legend="{{service}}",
+        )
+    )
+    b.add(
+        prom(
+            "Deliveries by outcome (e-mail, SMS, webhooks)",
+            "sum by (channel, outcome) (increase(govmedia_delivery_attempts_total[15m]))",
+            legend="{{channel}} {{outcome}}",
+        )
+    )
+    b.add(
+        prom(
+            "Deliveries pending and dead",
+            f"sum by (channel, status) (govmedia_deliveries{{{svc}}})",
+            legend="{{channel}} {{status}}",
+        )
+    )
+    b.add(
+        prom(
+            "Longest wait of a due delivery",
+            f"max by (channel) (govmedia_deliveries_due_oldest_seconds{{{svc}}})",
+            unit="s",
+            legend="{{channel}}",
+        )
+    )
+    b.add(
+        prom(
+            "Score periods waiting for a recomputation",
+            f"max by (service) (govmedia_scoring_stale_periods{{{svc}}})",
+            kind="stat",
             legend="{{service}}",
         )
     )

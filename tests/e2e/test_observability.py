@@ -162,3 +162,49 @@ async def test_every_metric_a_dashboard_or_alert_queries_is_exported_by_a_runnin
     assert not missing, f"queried but exported by no running service: {missing}"
     for gauge in ("govmedia_accounts", "govmedia_alerts_open", "govmedia_rectifications_overdue"):
         assert gauge in exported, f"business gauge {gauge} is not exported"
+
+
+async def test_the_supervision_halfs_scheduled_tasks_and_gauges_report_to_the_operator(
+    platform: Platform,
+) -> None:
+    """Each scheduled task of monitor, notify and scoring reports its turns under the name the runbook's table
+    gives it, and every business gauge's query runs (a failing one is counted, not shown)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.contract.test_supervision_signals import SCHEDULED_TASKS
+
+    expected = {t for t in SCHEDULED_TASKS if t != ("monitor", "lexicon-fetch")}  # needs the review's URL
+    samples: dict[tuple[str, str], dict[str, float]] = {}
+    gauge_errors: dict[str, float] = {}
+    gauges_seen: set[str] = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        samples.clear()
+        for service in ("monitor", "notify", "scoring"):
+            text = (await platform.clients[service].get("/metrics")).text
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    labels = sample.labels
+                    if sample.name.startswith("govmedia_task_") and "task" in labels:
+                        key = sample.name + (f"/{labels['outcome']}" if "outcome" in labels else "")
+                        samples.setdefault((labels["service"], labels["task"]), {})[key] = sample.value
+                    if sample.name == "govmedia_business_gauge_errors_total" and sample.value:
+                        gauge_errors[f"{labels['service']}/{labels['gauge']}"] = sample.value
+                    if sample.name in ("govmedia_lexicon_lists_waiting", "govmedia_scoring_stale_periods"):
+                        gauges_seen.add(sample.name)
+        done = {k for k, v in samples.items() if v.get("govmedia_task_runs_total/ok", 0) >= 1}
+        if expected <= done:
+            break
+        await asyncio.sleep(0.5)
+    assert set(samples) <= set(SCHEDULED_TASKS), "a task the runbook's table does not name"
+    assert expected <= set(samples), f"tasks reported: {sorted(samples)}"
+    for task in expected:
+        reported = samples[task]
+        assert reported.get("govmedia_task_runs_total/ok", 0) >= 1, (
+            f"{task} never completed a turn: {reported}"
+        )
+        assert reported["govmedia_task_consecutive_failures"] == 0, f"{task}: {reported}"
+        assert reported["govmedia_task_interval_seconds"] > 0, f"{task}: {reported}"
+        assert reported["govmedia_task_last_success_timestamp_seconds"] <= time.time(), task
+    assert not gauge_errors, f"business gauge queries that fail: {gauge_errors}"
+    assert gauges_seen == {"govmedia_lexicon_lists_waiting", "govmedia_scoring_stale_periods"}  # always a row

@@ -2,6 +2,9 @@
 
 from govmedia_common.gauges import SqlGauge
 
+# As observations.lexicon_fetch reads it: a list whose document is not a JSON object yet.
+_WITHOUT_DOCUMENT = "coalesce(jsonb_typeof(document), 'null') <> 'object'"
+
 GAUGES = (
     SqlGauge(
         "govmedia_alerts_open",
@@ -14,5 +17,14 @@ GAUGES = (
         "govmedia_silent_accounts",
         "Accounts with an open not-updated alert (不更新账号).",
         "SELECT count(DISTINCT account_id) FROM alerts WHERE state = 'open' AND rule = 'not_updated'",
+    ),
+    SqlGauge(
+        "govmedia_lexicon_lists_waiting",
+        "Lexicon lists the review announced whose document the monitor has not fetched yet (the machine "
+        "check runs without them), and the seconds the oldest has waited.",
+        f"SELECT 'lists', count(*) FROM lexicon_lists WHERE {_WITHOUT_DOCUMENT} "
+        "UNION ALL SELECT 'oldest_seconds', coalesce(extract(epoch FROM :now - min(received_at)), 0) "
+        f"FROM lexicon_lists WHERE {_WITHOUT_DOCUMENT}",
+        labels=("measure",),
     ),
 )

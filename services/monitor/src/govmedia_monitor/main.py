@@ -17,6 +17,7 @@ from govmedia_common.auth import TokenVerifier
 from govmedia_common.db import unit_of_work
 from govmedia_common.errors import DomainError
 from govmedia_common.events import AlertRule
+from govmedia_common.scheduled import ScheduledTask
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
 from govmedia_monitor.api import router
@@ -43,30 +44,39 @@ class SchedulerSettings(BaseSettings):
 
 async def daily_sweeps(runtime: Runtime, poll_seconds: float) -> None:
     """Run the time-based rules and mine hot words once per day of the service clock (a clock moved by a
-    demo or test drives it too)."""
+    demo or test drives it too). Its turns are counted as the scheduled task ``daily-sweep`` (a turn that
+    fails is tried again at the next poll)."""
+    task = ScheduledTask(SERVICE, "daily-sweep", interval_seconds=86400.0 + poll_seconds)
     last: date | None = None
     while True:
         today = runtime.clock.today()
         if today != last:
             try:
-                try:
-                    async with unit_of_work(runtime.sessions) as session:
-                        result = await sweeps.run(session, as_of=today, now=runtime.clock.now())
-                except DomainError as exc:
-                    if exc.code != "calendar-year-unknown":
-                        raise
-                    # No official schedule for this year yet: the other rules must not wait for it.
-                    log.error("unanswered messages not swept: %s", exc.detail)
-                    others = tuple(r for r in sweeps.SQL if r is not AlertRule.MESSAGE_UNANSWERED)
-                    async with unit_of_work(runtime.sessions) as session:
-                        result = await sweeps.run(session, as_of=today, now=runtime.clock.now(), rules=others)
-                async with unit_of_work(runtime.sessions) as session:
-                    await hotwords.mine_day(session, today, now=runtime.clock.now())
+                with task.turn():
+                    result = await _sweep_day(runtime, today)
                 log.info("daily sweep done", extra={"as_of": str(today), "raised": dict(result.raised)})
                 last = today
             except Exception:
                 log.exception("daily sweep failed; retrying at the next poll")
         await asyncio.sleep(poll_seconds)
+
+
+async def _sweep_day(runtime: Runtime, today: date) -> sweeps.SweepResult:
+    """One day's sweep and hot words."""
+    try:
+        async with unit_of_work(runtime.sessions) as session:
+            result = await sweeps.run(session, as_of=today, now=runtime.clock.now())
+    except DomainError as exc:
+        if exc.code != "calendar-year-unknown":
+            raise
+        # No official schedule for this year yet: the other rules must not wait for it.
+        log.error("unanswered messages not swept: %s", exc.detail)
+        others = tuple(r for r in sweeps.SQL if r is not AlertRule.MESSAGE_UNANSWERED)
+        async with unit_of_work(runtime.sessions) as session:
+            result = await sweeps.run(session, as_of=today, now=runtime.clock.now(), rules=others)
+    async with unit_of_work(runtime.sessions) as session:
+        await hotwords.mine_day(session, today, now=runtime.clock.now())
+    return result
 
 
 @dataclass(frozen=True)

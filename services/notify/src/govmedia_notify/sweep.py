@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from govmedia_common.auth import region_prefix
+from govmedia_common.scheduled import ScheduledTask
 from govmedia_common.workdays import Clock
 from govmedia_notify.cases import messages
 from govmedia_notify.cases import repository as cases_repo
@@ -136,9 +137,11 @@ class Sweeper:
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
+        task = ScheduledTask("notify", "sweep", interval_seconds=self.interval)
         while not self._stopping.is_set():
             try:
-                await sweep(self.sessions, self.clock.now(), delivery_retention_days=self.retention)
+                with task.turn():
+                    await sweep(self.sessions, self.clock.now(), delivery_retention_days=self.retention)
             except asyncio.CancelledError:
                 raise
             except Exception:

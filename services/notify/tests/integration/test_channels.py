@@ -21,6 +21,7 @@ import orjson
 import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
+from prometheus_client import REGISTRY
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -109,6 +110,7 @@ async def test_a_receiver_down_then_up_gets_every_notice_once_by_delivery_id_wit
     hooks = await kit.deliveries(channel="webhook")
     assert len(hooks) == 4 and {h.kind for h in hooks} == {"notice"}
     dispatcher = kit.dispatcher(delivery_backoff_seconds=30, delivery_max_attempts=3)
+    before = {o: _attempts("webhook", o) for o in ("delivered", "failed", "dead")}
     try:
         # Down: the first try fails for all; nothing is due again before the backoff.
         assert await dispatcher.run_once() == 4
@@ -136,6 +138,9 @@ async def test_a_receiver_down_then_up_gets_every_notice_once_by_delivery_id_wit
     finally:
         await dispatcher.close()
         await receiver.down()
+    # What the operator's panel and alerts read: 2 x 4 failed tries, 1 given up, 3 + 1 redelivered delivered.
+    after = {o: _attempts("webhook", o) for o in ("delivered", "failed", "dead")}
+    assert {o: after[o] - before[o] for o in after} == {"delivered": 4, "failed": 8, "dead": 1}
     assert receiver.bad_signatures == 0
     assert sorted(receiver.by_id) == sorted(h.id for h in hooks)  # every notice, each once by id
     assert receiver.receipts.count(hooks[0].id) == 2  # the lost answer made it arrive twice, same id
@@ -149,6 +154,13 @@ async def test_a_receiver_down_then_up_gets_every_notice_once_by_delivery_id_wit
     assert verify_like_the_docs(SECRET, header, body)
     assert not verify_like_the_docs(SECRET, header, body.replace(b"notice", b"n0tice"))
     assert not verify_like_the_docs("another-secret-0123456789", header, body)
+
+
+def _attempts(channel: str, outcome: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "govmedia_delivery_attempts_total", {"channel": channel, "outcome": outcome}
+    )
+    return value or 0.0
 
 
 class Mailbox:

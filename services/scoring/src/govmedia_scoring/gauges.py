@@ -33,4 +33,10 @@ GAUGES = (
         f"WHERE period_kind = 'month' AND period_start = {_LATEST_MONTH} GROUP BY region_code",
         labels=("region_code",),
     ),
+    SqlGauge(
+        "govmedia_scoring_stale_periods",
+        "Scored periods a settings change made stale and no computation has redone yet (the schedule "
+        "recomputes them at its next turn).",
+        "SELECT count(*) FROM score_runs WHERE stale",
+    ),
 )

@@ -13,6 +13,7 @@ from govmedia_common.app import Runtime, ServiceSpec
 from govmedia_common.app import create_app as create_service_app
 from govmedia_common.auth import TokenVerifier
 from govmedia_common.db import unit_of_work
+from govmedia_common.scheduled import ScheduledTask
 from govmedia_common.settings import ServiceSettings, service_settings
 from govmedia_common.workdays import Clock
 from govmedia_scoring.aggregates.handlers import CONSUMER_GROUPS
@@ -47,25 +48,30 @@ async def run_schedule(runtime: Runtime, schedule: ScheduleSettings) -> None:
     A running month, quarter or year is rescored only when its last run is older than
     ``schedule_long_period_hours``; a just-closed period and a stale one always are.
     """
+    task = ScheduledTask(SERVICE, "schedule", interval_seconds=schedule.schedule_interval_seconds)
     while True:
         try:
-            async with unit_of_work(runtime.sessions) as session:
-                today = runtime.clock.today()
-                periods = set(compute.due_periods(today))
-                running_long = {
-                    p for p in periods if p.kind in compute.LONG_KINDS and p.start <= today <= p.end
-                }
-                since = runtime.clock.now() - timedelta(hours=schedule.schedule_long_period_hours)
-                periods -= await compute.recently_computed(session, sorted(running_long), since)
-                periods |= set(await compute.stale_periods(session))
-            for period in sorted(periods):
-                async with unit_of_work(runtime.sessions) as session:
-                    await compute.compute_period(session, period, now=runtime.clock.now())
+            with task.turn():
+                await _score_due_periods(runtime, schedule)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("scheduled scoring failed; retrying at the next interval")
         await asyncio.sleep(schedule.schedule_interval_seconds)
+
+
+async def _score_due_periods(runtime: Runtime, schedule: ScheduleSettings) -> None:
+    """One turn of the schedule."""
+    async with unit_of_work(runtime.sessions) as session:
+        today = runtime.clock.today()
+        periods = set(compute.due_periods(today))
+        running_long = {p for p in periods if p.kind in compute.LONG_KINDS and p.start <= today <= p.end}
+        since = runtime.clock.now() - timedelta(hours=schedule.schedule_long_period_hours)
+        periods -= await compute.recently_computed(session, sorted(running_long), since)
+        periods |= set(await compute.stale_periods(session))
+    for period in sorted(periods):
+        async with unit_of_work(runtime.sessions) as session:
+            await compute.compute_period(session, period, now=runtime.clock.now())
 
 
 def _start_schedule(schedule: ScheduleSettings):  # type: ignore[no-untyped-def]

@@ -37,6 +37,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from govmedia_common.db import unit_of_work
+from govmedia_common.scheduled import ScheduledTask
 from govmedia_monitor.models import LexiconList
 
 log = logging.getLogger(__name__)
@@ -221,9 +222,11 @@ async def fetch_loop(
         ) as registry,
     ):
         fetcher = LexiconFetcher(settings, review=review, registry=registry)
+        task = ScheduledTask("monitor", "lexicon-fetch", interval_seconds=settings.lexicon_fetch_poll_seconds)
         while True:
             try:
-                await fetcher.fetch_pending(sessions)
+                with task.turn():
+                    await fetcher.fetch_pending(sessions)
             except Exception:
                 log.exception("lexicon fetch round failed; retrying at the next poll")
             await asyncio.sleep(settings.lexicon_fetch_poll_seconds)

@@ -17,9 +17,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from govmedia_common.auth import region_prefix
+from govmedia_common.scheduled import ScheduledTask
 from govmedia_common.workdays import SHANGHAI, Clock
 from govmedia_notify.channels import repository as repo
 from govmedia_notify.channels.addresses import webhook_client
@@ -31,6 +33,16 @@ from govmedia_notify.rules import NotifyRules, in_quiet_hours
 from govmedia_notify.settings import NotifySettings
 
 log = logging.getLogger(__name__)
+
+DELIVERY_ATTEMPTS = Counter(
+    "govmedia_delivery_attempts_total",
+    "Attempts to deliver an e-mail, SMS or webhook, by outcome: delivered, failed (tried again later) or "
+    "dead (its last attempt failed: it waits on the dead list for a redelivery).",
+    ["channel", "outcome"],
+)
+for _channel in (Channel.EMAIL, Channel.SMS, Channel.WEBHOOK):
+    for _outcome in ("delivered", "failed", "dead"):
+        DELIVERY_ATTEMPTS.labels(_channel, _outcome)
 
 
 @dataclass(frozen=True)
@@ -259,12 +271,14 @@ class Dispatcher:
 
     async def _record(self, outcomes: list[tuple[Delivery, str | None]], now: datetime) -> None:
         """Record outcomes in one transaction: delivered, or failed with the next attempt (or dead)."""
+        counted: list[tuple[str, str]] = []
         async with self.sessions() as session, session.begin():
             for delivery, error in outcomes:
                 if error is None:
                     await repo.record_outcome(
                         session, delivery.id, delivered_at=now, error=None, next_attempt_at=None
                     )
+                    counted.append((delivery.channel, "delivered"))
                     continue
                 attempts = delivery.attempts + 1
                 next_at = None
@@ -278,6 +292,7 @@ class Dispatcher:
                 await repo.record_outcome(
                     session, delivery.id, delivered_at=None, error=error, next_attempt_at=next_at
                 )
+                counted.append((delivery.channel, "failed" if next_at else "dead"))
                 log.warning(
                     "delivery failed",
                     extra={
@@ -287,6 +302,8 @@ class Dispatcher:
                         "error": error,
                     },
                 )
+        for channel, outcome in counted:  # once recorded: a transaction that fails counts nothing
+            DELIVERY_ATTEMPTS.labels(channel, outcome).inc()
 
     @staticmethod
     async def _hold_quiet_reminders(
@@ -338,9 +355,13 @@ class Dispatcher:
         return None
 
     async def run(self) -> None:
+        task = ScheduledTask(
+            "notify", "dispatcher", interval_seconds=self.settings.dispatcher_interval_seconds
+        )
         while not self._stopping.is_set():
             try:
-                tried = await self.run_once()
+                with task.turn():
+                    tried = await self.run_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
