@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -15,7 +15,9 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from govmedia_common.events import MessageChannel
 from govmedia_common.json_values import JsonBool, JsonInt
@@ -135,7 +137,7 @@ class ObservedPostIn(_In):
 
 
 class MetricSnapshotIn(_In):
-    """Cumulative metrics of a post, or of the account when platform_post_id is absent."""
+    """Cumulative metrics of a post, or of the account when platform_post_id is absent; at least one count."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -162,6 +164,26 @@ class MetricSnapshotIn(_In):
     shares: Count | None = Field(None, description="Shares (转发).")
     comments: Count | None = Field(None, description="Comments (评论).")
     followers: Count | None = Field(None, description="Followers (粉丝).")
+
+    @model_validator(mode="after")
+    def _counts_something(self) -> Self:
+        # A snapshot of nothing would be stored and announced, and take the key of the moment's real one.
+        if (
+            self.reads is None
+            and self.watching is None
+            and self.likes is None
+            and self.shares is None
+            and self.comments is None
+            and self.followers is None
+        ):
+            raise PydanticCustomError("no_counts", NO_COUNTS)
+        return self
+
+
+COUNT_FIELDS = ("reads", "watching", "likes", "shares", "comments", "followers")
+NO_COUNTS = (
+    f"a metric snapshot needs at least one count: {', '.join(COUNT_FIELDS)} (each absent or null here)"
+)
 
 
 class MessageIn(_In):
