@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import csv
+import signal
 import sys
 from datetime import datetime, time, tzinfo
 from pathlib import Path
@@ -70,6 +72,7 @@ async def _run_import(
     # The whole file is read as text in its encoding before a row is imported.
     total = max(check_encoding(path, encoding) - (1 if fmt == "csv" else 0), 0)
     engine = create_engine(database_url, pool_size=2)
+    stopping = _stop_on_ctrl_c()
     try:
         with Progress(*_columns(), console=console) as bar, open_text(path, encoding) as stream:
             task = bar.add_task(f"importing {kind} from {path.name}", total=total)
@@ -81,9 +84,31 @@ async def _run_import(
                 batch_size=batch_size,
                 progress=lambda n: bar.advance(task, n),
                 result=result,
+                stop=stopping.is_set,
             )
     finally:
+        with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
         await engine.dispose()
+
+
+def _stop_on_ctrl_c() -> asyncio.Event:
+    """The first Ctrl-C asks the import to stop after the batch being written (each batch is one
+    transaction); a second one stops at once (the batch being written is rolled back)."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def first() -> None:
+        stopping.set()
+        loop.remove_signal_handler(signal.SIGINT)  # the next Ctrl-C interrupts as usual
+        console.print(
+            "[yellow]stopping after the batch being written (Ctrl-C again to stop at once)[/]",
+            highlight=False,
+        )
+
+    with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):  # not the main thread (tests)
+        loop.add_signal_handler(signal.SIGINT, first)
+    return stopping
 
 
 _FIX_DATABASE = (
@@ -175,6 +200,8 @@ def import_file(
 
     Good rows are imported (idempotently: a second import adds nothing), refused rows are listed with
     their line number and reason. Exit status 0 when every row was accepted, 2 when some were refused.
+    Ctrl-C stops after the batch being written (one transaction per batch) and says how many rows went in,
+    exit 130: importing the file again adds the rest.
     """
     try:
         chosen = fmt or detect_format(file)
@@ -210,6 +237,16 @@ def import_file(
             else "nothing was imported"
         )
         _exit_unreachable(exc, where, done)
+    if result.interrupted:
+        console.print(
+            f"[yellow]interrupted: {result.accepted} rows were imported before it, {result.duplicates} were "
+            f"already there and {len(result.rejected)} refused, in whole batches of {batch_size}; nothing "
+            f"after the last whole batch was imported: import the same file again to add the rest (rows "
+            f"already there are skipped)[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(130)
     console.print(
         f"[green]{result.accepted} imported[/], {result.duplicates} already there, "
         f"[{'red' if result.rejected else 'green'}]{len(result.rejected)} refused[/]"

@@ -66,6 +66,8 @@ class ImportResult:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    # Stopped on request (Ctrl-C) after its last whole batch: the rows read after it were not imported.
+    interrupted: bool = False
 
 
 class FileRefused(ValueError):
@@ -249,9 +251,11 @@ async def import_rows(
     batch_size: int = 2_000,
     progress: Callable[[int], None] | None = None,
     result: ImportResult | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ImportResult:
     """Import valid rows in batches (one transaction per batch); collect every refused row (in ``result``
-    when given: what was imported before a failure stays readable there)."""
+    when given: what was imported before a failure stays readable there). When ``stop()`` turns true the
+    import ends after the batch being written, the rows read since left out (``result.interrupted``)."""
     result = result if result is not None else ImportResult()
     batch: list[tuple[int, BaseModel]] = []
     # Imported posts (first sightings and new versions alike) go through the machine check as the API's do.
@@ -277,6 +281,9 @@ async def import_rows(
 
     seen = False
     for line, item, reason in rows:
+        if stop is not None and stop():
+            result.interrupted = True
+            return result
         seen = True
         if item is None:
             result.rejected.append((line, reason or "invalid"))
@@ -286,6 +293,9 @@ async def import_rows(
         batch.append((line, item))
         if len(batch) >= batch_size:
             await flush()
+    if stop is not None and stop():
+        result.interrupted = True
+        return result
     await flush()
     if not seen:
         raise FileRefused(
