@@ -68,7 +68,22 @@ def _mentions() -> list[tuple[str, str, str, str, str | None]]:
     return found
 
 
-MENTIONS = _mentions()
+def _http_examples() -> list[tuple[str, str, str, str, str | None]]:
+    """(where, method, path, "", JSON body) of every ```http request block of the docs that calls the API."""
+    found = []
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        for match in re.finditer(r"```http\n(.*?)```", text, re.DOTALL):
+            head, _, body = match.group(1).partition("\n\n")
+            request = MENTION.match(head.splitlines()[0])
+            if request:
+                line = text.count("\n", 0, match.start()) + 2
+                where = f"{doc.relative_to(ROOT)}:{line}"
+                found.append((where, request.group(1), request.group(2), "", body.strip() or None))
+    return found
+
+
+MENTIONS = _mentions() + _http_examples()
 
 
 def _matching(method: str, path: str, where: str) -> list[Operation]:
@@ -81,6 +96,7 @@ def _matching(method: str, path: str, where: str) -> list[Operation]:
 def test_the_docs_name_api_calls() -> None:
     assert len(MENTIONS) > 40, "the mention pattern no longer finds the docs' API calls"
     assert any(body for *_, body in MENTIONS), "no JSON body found after a mention"
+    assert _http_examples(), "no ```http request block found"
 
 
 @pytest.mark.parametrize(("where", "method", "path", "query", "body"), MENTIONS, ids=[m[0] for m in MENTIONS])
