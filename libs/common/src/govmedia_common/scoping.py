@@ -1,17 +1,19 @@
 """Who sees what, for every service: staff see their region's subtree; unit staff only their own unit.
 
 The region tree is read from GB/T 2260 codes (:func:`govmedia_common.auth.region_prefix`). Something outside
-the caller's view is *not found*, never *forbidden*: its existence is not disclosed.
+the caller's view is *not found*, never *forbidden*: its existence is not disclosed. A region inside it that
+no event of the registry named is *unknown* (:func:`known_region`), in every supervision service alike.
 """
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_common.auth import Principal
-from govmedia_common.errors import not_found
+from govmedia_common.auth import Principal, region_prefix
+from govmedia_common.errors import DomainError, ErrorKind, not_found
 
 T = TypeVar("T")
 
@@ -45,3 +47,50 @@ def scoped(stmt: Select[T], principal: Principal, region_col: Any, unit_col: Any
     if sees_only_own_unit(principal):
         stmt = stmt.where(unit_col == principal.unit_id)
     return stmt
+
+
+# ------------------------------------------------------------------------- regions the supervision knows
+# The monitor, notify and scoring have no copy of the registry's region tree, only what its events carry:
+# the region of every account and of every region's settings. Asked of a region none of them names (a
+# typo, a code that does not exist), each answers the same 404; the caller's own region is never unknown
+# (the registry signed the caller in there).
+
+
+def unknown_region(code: str) -> DomainError:
+    """404 ``unknown-region`` naming a region no event of the registry named."""
+    return DomainError(
+        ErrorKind.NOT_FOUND,
+        "unknown-region",
+        f"Region {code} is not known: no account or setting of the registry lies in it.",
+        region_code=code,
+    )
+
+
+async def region_named(session: AsyncSession, code: str) -> bool:
+    """Whether the registry's events named ``code`` or a region below it (an account, its settings).
+
+    Read from the service's own ``accounts`` and ``region_settings`` tables (each with a ``region_code``);
+    the subtree is a range of six-digit codes, so both lookups are index range scans.
+    """
+    prefix = region_prefix(code)
+    bounds = {"lo": prefix.ljust(6, "0"), "hi": prefix.ljust(6, "9")}
+    result = await session.execute(
+        text(
+            """
+            SELECT EXISTS (SELECT 1 FROM accounts WHERE region_code BETWEEN :lo AND :hi)
+                OR EXISTS (SELECT 1 FROM region_settings WHERE region_code BETWEEN :lo AND :hi)
+            """
+        ),
+        bounds,
+    )
+    return bool(result.scalar_one())
+
+
+async def known_region(session: AsyncSession, principal: Principal, code: str) -> str:
+    """``code`` (six digits, checked by the route's parameter) when the caller sees it and the events named
+    it, or it is the caller's own; 404 not-found outside the caller's subtree, 404 unknown-region else."""
+    if not principal.can_see_region(code):
+        raise not_found("region", code)
+    if code != principal.region_code and not await region_named(session, code):
+        raise unknown_region(code)
+    return code

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
-from govmedia_common.auth import Principal, is_region_code
+from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events.scoring import PeriodKind
 from govmedia_common.events.types import Platform
+from govmedia_common.scoping import known_region, region_named, unknown_region
 from govmedia_scoring import indices as ix
 from govmedia_scoring import repository as repo
 from govmedia_scoring import schemas as s
@@ -29,7 +30,10 @@ Kind = Annotated[PeriodKind, Query(description="day, week, month, quarter or yea
 Start = Annotated[
     date, Query(description="First day of the period", ge=date(2000, 1, 1), le=date(2100, 1, 1))
 ]
-Region = Annotated[str | None, Query(description="Region code (GB/T 2260); default: your own", max_length=6)]
+REGION_PATTERN = r"^[0-9]{6}$"
+Region = Annotated[
+    str | None, Query(description="Region code (GB/T 2260); default: your own", pattern=REGION_PATTERN)
+]
 Level = Annotated[
     Literal["province", "city", "county"] | None, Query(description="Level of the account's region")
 ]
@@ -53,25 +57,9 @@ def _period(kind: PeriodKind, start: date, at: Literal["query", "body"] = "query
 
 
 async def _region(session: AsyncSession, principal: Principal, region: str | None) -> str:
-    code = region or principal.region_code
-    if not is_region_code(code):
-        raise DomainError(ErrorKind.UNPROCESSABLE, "bad-region", f"region must be six digits, got {code!r}")
-    if not principal.can_see_region(code):
-        raise not_found("region", code)
-    if code != principal.region_code:  # the caller's own region exists: the registry signed it in there
-        await _known(session, code)
-    return code
-
-
-async def _known(session: AsyncSession, code: str) -> None:
-    """404 naming a region no event of the registry named (the registry answers 404 for it too)."""
-    if not await repo.region_known(session, code):
-        raise DomainError(
-            ErrorKind.NOT_FOUND,
-            "unknown-region",
-            f"Region {code} is not known: no account or setting of the registry lies in it.",
-            region_code=code,
-        )
+    """The region asked (default the caller's own): 404 outside the caller's subtree, 404 unknown-region
+    for one no event of the registry named (govmedia_common.scoping.known_region, as the monitor)."""
+    return await known_region(session, principal, region or principal.region_code)
 
 
 def explain(row: Any) -> s.ExplainedScore:
@@ -170,7 +158,8 @@ async def leaderboard(
     limit: Annotated[int, Query(ge=1, le=PUBLIC_LIMIT)] = 50,
 ) -> s.PublicBoard:
     period = _period(period_kind, period_start)
-    await _known(session, region)
+    if not await region_named(session, region):
+        raise unknown_region(region)
     if period.end >= rt.clock.today():
         raise DomainError(
             ErrorKind.UNPROCESSABLE,
@@ -307,7 +296,11 @@ async def recompute(
 
 @router.get("/v1/rules/{region_code}", response_model=s.RulesOut, tags=["scores"],
             summary="The scoring settings in force for a region and where each comes from")  # fmt: skip
-async def rules_in_force(region_code: str, session: SessionDep, principal: Reader) -> s.RulesOut:
+async def rules_in_force(
+    region_code: Annotated[str, Path(pattern=REGION_PATTERN, description="Region code (GB/T 2260)")],
+    session: SessionDep,
+    principal: Reader,
+) -> s.RulesOut:
     code = await _region(session, principal, region_code)
     region_level(code)
     res = (await compute.resolve_regions(session, [code]))[code]

@@ -18,27 +18,6 @@ def _scope(region_code: str) -> str:
     return region_prefix(region_code) + "%"
 
 
-async def region_known(session: AsyncSession, region_code: str) -> bool:
-    """Whether the registry's events named this region or a region below it (an account, its settings).
-
-    Scoring has no copy of the registry's region tree, only what its events carry; a region none of them
-    names (a typo, a code that does not exist) is unknown. The subtree is a range of six-digit codes, so
-    both lookups are index range scans however many accounts there are.
-    """
-    prefix = region_prefix(region_code)
-    bounds = {"lo": prefix.ljust(6, "0"), "hi": prefix.ljust(6, "9")}
-    result = await session.execute(
-        text(
-            """
-            SELECT EXISTS (SELECT 1 FROM accounts WHERE region_code BETWEEN :lo AND :hi)
-                OR EXISTS (SELECT 1 FROM region_settings WHERE region_code BETWEEN :lo AND :hi)
-            """
-        ),
-        bounds,
-    )
-    return bool(result.scalar_one())
-
-
 async def score(session: AsyncSession, account_id: str, period: Period) -> Row[Any] | None:
     """One account's score for a period, with its account name and the rules it was computed with."""
     result = await session.execute(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from sqlalchemy import select
 
 from govmedia_common.app import RuntimeDep, SessionDep
-from govmedia_common.errors import DomainError, ErrorKind, not_found
+from govmedia_common.errors import DomainError, ErrorKind
+from govmedia_common.scoping import known_region
 from govmedia_monitor import schemas as s
 from govmedia_monitor.access import Reader, may_run_jobs
 from govmedia_monitor.models import RegionSettings
@@ -59,12 +62,12 @@ async def run_sweep(body: s.SweepIn, session: SessionDep, principal: Reader, rt:
     summary="Thresholds that apply in a region (tightest along the chain) and ignored loosenings",
 )
 async def effective_settings(
-    region_code: str, session: SessionDep, principal: Reader
+    region_code: Annotated[str, Path(pattern=r"^[0-9]{6}$", description="Region code (GB/T 2260)")],
+    session: SessionDep,
+    principal: Reader,
 ) -> s.EffectiveSettingsOut:
-    if len(region_code) != 6 or not region_code.isascii() or not region_code.isdigit():
-        raise DomainError(ErrorKind.UNPROCESSABLE, "invalid-region-code", "A region code is six digits.")
-    if not principal.can_see_region(region_code):
-        raise not_found("region", region_code)
+    # A region no account or setting names is unknown (404 unknown-region), as scoring's rules answer.
+    await known_region(session, principal, region_code)
     eff = effective(region_code, await region_sections(session))
     chain = ancestors(region_code)
     rows = (

@@ -1,0 +1,124 @@
+"""Settings and rules of a region nobody registered, asked of the monitor, scoring and the registry.
+
+What the outside round found: a province office asking the thresholds that apply in 339999 (no such
+region: a typo of 331004, or a code copied from another province's list) was answered 200 by the monitor's
+``GET /v1/settings/339999`` with the platform defaults, as if they applied somewhere, while scoring's
+``GET /v1/rules/339999`` answered 404 ``unknown-region`` and the registry's settings of that region 404 too.
+A code of the wrong shape was refused by the two with different problem types (``invalid-region-code``,
+``bad-region``) and neither named where. Now the monitor answers as scoring does: a region no event of the
+registry named (no account, no setting in its subtree) is a 404 ``unknown-region`` naming it, the caller's
+own region never is, and a region a setting or an account names answers; a code of the wrong shape is the
+same 422 ``validation-error`` in both, naming ``path.region_code``, as the region parameters of the
+monitor's queries already answered. Neither takes a PUT (the registry owns settings): 405 in both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import httpx
+import pytest
+
+from tests.hostile.harness import PROBLEM_JSON, Served
+from tests.hostile.supervision import HOME, NOW, Supervision
+
+pytestmark = pytest.mark.integration
+
+PROVINCE = "330000"
+NOBODYS = "339999"
+
+
+def _clients(sup: Supervision, region: str = PROVINCE) -> dict[str, tuple[httpx.AsyncClient, str]]:
+    roles = ("office_staff", "office_admin")
+    return {
+        "monitor": (
+            sup.client(sup.monitor_url, sup.token(region=region, roles=roles, scopes=("monitor:read",))),
+            "/v1/settings/{r}",
+        ),
+        "scoring": (
+            sup.client(sup.scoring_url, sup.token(region=region, roles=roles, scopes=("scoring:read",))),
+            "/v1/rules/{r}",
+        ),
+    }
+
+
+async def _settings_named(sup: Supervision, region: str) -> None:
+    """The registry's RegionSettingsChanged of ``region`` handed to the monitor's handler."""
+    from govmedia_common.events.registry import RegionSettingsChanged
+    from govmedia_monitor import handlers
+
+    event = RegionSettingsChanged(
+        occurred_at=datetime.combine(NOW.date(), NOW.timetz()),
+        region_code=region,
+        settings={"monitor": {"zombie_days": 60}},
+        changed_keys=("monitor",),
+        version=1,
+        actor_id=str(uuid.uuid4()),
+    )
+    async with sup.monitor_app.state.runtime.sessions() as session, session.begin():
+        await handlers.on_region_settings(event, None, session)
+
+
+@pytest.mark.parametrize("service", ["monitor", "scoring"])
+async def test_the_settings_of_a_region_nobody_registered_are_a_404_naming_it(
+    supervision: Supervision, service: str
+) -> None:
+    client, path = _clients(supervision)[service]
+    r = await client.get(path.format(r=NOBODYS))
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"].startswith(PROBLEM_JSON)
+    assert r.json()["code"] == "unknown-region", r.json()
+    assert r.json()["region_code"] == NOBODYS and NOBODYS in r.json()["detail"], r.json()
+    # the caller's own region is never unknown: the registry signed the caller in there
+    own, path = _clients(supervision, region="339900")[service]
+    r = await own.get(path.format(r="339900"))
+    assert r.status_code == 200, r.text
+
+
+async def test_the_monitor_answers_for_a_region_an_account_or_a_setting_names(
+    supervision: Supervision,
+) -> None:
+    await supervision.account(region=HOME)
+    await _settings_named(supervision, "330300")
+    client, path = _clients(supervision)["monitor"]
+    for region in (HOME, HOME[:4] + "00", "330300", "330000"):  # an account's, its city, a setting's, own
+        r = await client.get(path.format(r=region))
+        assert r.status_code == 200, (region, r.text)
+    assert (await client.get(path.format(r="330300"))).json()["settings"]["zombie_days"] == 60
+    assert (await client.get(path.format(r="330399"))).status_code == 404  # below a setting's, unnamed
+
+
+@pytest.mark.parametrize("code", ["33100", "3310045", "33100x", "３３１００４"])
+async def test_a_region_code_of_the_wrong_shape_is_the_same_422_in_both(
+    supervision: Supervision, code: str
+) -> None:
+    answers = []
+    for service, (client, path) in _clients(supervision).items():
+        r = await client.get(path.format(r=code))
+        assert r.status_code == 422, (service, r.text)
+        assert [e["location"] for e in r.json()["errors"]] == ["path.region_code"], (service, r.json())
+        answers.append(r.json()["code"])
+    # as every region parameter of the monitor's queries answers (a pattern of the parameter)
+    assert answers == ["validation-error", "validation-error"], answers
+
+
+@pytest.mark.parametrize("service", ["monitor", "scoring"])
+async def test_neither_takes_a_put_of_settings(supervision: Supervision, service: str) -> None:
+    client, path = _clients(supervision)[service]
+    for region in (HOME, NOBODYS):
+        r = await client.put(path.format(r=region), json={"zombie_days": 60})
+        assert r.status_code == 405, r.text
+        assert r.headers["allow"] == "GET, HEAD", r.headers
+
+
+async def test_the_registry_answers_404_for_the_settings_of_a_region_that_does_not_exist(
+    served_registry: Served,
+) -> None:
+    token = await served_registry.setup.admin()
+    setup = served_registry.setup
+    r = await setup.call("GET", f"/v1/regions/{NOBODYS}/settings", token)
+    assert r.status_code == 404, r.text
+    r = await setup.call("PUT", f"/v1/regions/{NOBODYS}/settings", token, json={"settings": {}})
+    assert r.status_code == 404, r.text
+    assert (await setup.call("GET", f"/v1/regions/{PROVINCE}/settings", token)).status_code == 200
