@@ -76,3 +76,18 @@ def test_the_simulator_on_an_unreachable_database_server_is_one_line_too() -> No
     url = f"postgresql+asyncpg://govmedia:s3cret@127.0.0.1:{port}/monitor"
     result = CliRunner().invoke(app, ["simulate", "--accounts", "1", "--days", "1", "--database-url", url])
     _one_clear_line(result.exit_code, result.output, f"127.0.0.1:{port}", "GOVMEDIA_MONITOR_DATABASE_URL")
+
+
+def test_the_simulator_refuses_a_production_monitor_before_touching_its_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the outside-testing round: ``simulate`` wrote its invented accounts, posts and alerts (with
+    their AlertRaised and observation events for notify, scoring and integrators) into whatever database the
+    monitor's settings name, production's included."""
+    monkeypatch.setenv("GOVMEDIA_ENVIRONMENT", "production")
+    port = _closed_port()
+    url = f"postgresql+asyncpg://govmedia:s3cret@127.0.0.1:{port}/monitor"
+    result = CliRunner().invoke(app, ["simulate", "--accounts", "1", "--days", "1", "--database-url", url])
+    assert result.exit_code == 2, result.output
+    assert "production" in result.output and "GOVMEDIA_ENVIRONMENT" in result.output, result.output
+    assert f"127.0.0.1:{port}" not in result.output, "refused before any connection"

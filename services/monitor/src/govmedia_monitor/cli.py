@@ -278,7 +278,10 @@ def simulate(
     ] = None,
     hot_words: Annotated[bool, typer.Option(help="Mine hot words every simulated day")] = True,
 ) -> None:
-    """Run the simulator demo: accounts with mixed behaviours, day by day on an injected clock."""
+    """Run the simulator demo: accounts with mixed behaviours, day by day on an injected clock.
+
+    Its accounts and alerts are invented: refused on a production monitor (GOVMEDIA_ENVIRONMENT=production).
+    """
     from datetime import date
 
     from govmedia_common.workdays import SHANGHAI, FixedClock
@@ -288,7 +291,18 @@ def simulate(
         first = date.fromisoformat(start)
     except ValueError as exc:
         raise typer.BadParameter("--start must be an ISO date such as 2025-09-01") from exc
-    url = database_url or service_settings("monitor").database_url
+    settings = service_settings("monitor")
+    if settings.environment == "production":
+        # Its accounts, posts and alerts are invented, and their events reach notify, scoring and integrators.
+        console.print(
+            "[red]simulate writes invented accounts, posts and alerts (and their events) into the monitor's "
+            "database: refused with GOVMEDIA_ENVIRONMENT=production; run it on a development or test "
+            "platform (make run)[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(2)
+    url = database_url or settings.database_url
     where = _database_of(url)
 
     async def go() -> None:
