@@ -15,6 +15,10 @@ from render import Board, dashboard, postgres, query_variable, sql
 PLATFORMS = ("wechat", "weibo", "douyin", "toutiao", "kuaishou", "bilibili", "app", "miniprogram", "other")
 
 
+# The day the services judge by (deadlines, hot words): Beijing's, whatever the zone of Grafana's session.
+TODAY = "(now() AT TIME ZONE 'Asia/Shanghai')::date"
+
+
 def subtree(column: str = "region_code") -> str:
     return f"{column} LIKE regexp_replace('$region', '(00)+$', '') || '%'"
 
@@ -140,7 +144,7 @@ def supervision() -> dict[str, Any]:
         sql(
             "Hot words today (热词)",
             "monitor",
-            f"SELECT term, sum(weight) AS weight FROM hot_words WHERE day = current_date AND {subtree()} "
+            f"SELECT term, sum(weight) AS weight FROM hot_words WHERE day = {TODAY} AND {subtree()} "
             "GROUP BY term ORDER BY weight DESC LIMIT 20",
         ),
         w=12,
@@ -150,7 +154,7 @@ def supervision() -> dict[str, Any]:
         sql(
             "Overdue rectifications (逾期未整改)",
             "notify",
-            f"SELECT count(*) AS overdue FROM cases WHERE closed_at IS NULL AND rectify_by < current_date "
+            f"SELECT count(*) AS overdue FROM cases WHERE closed_at IS NULL AND rectify_by < {TODAY} "
             f"AND {subtree()}",
             kind="stat",
         ),

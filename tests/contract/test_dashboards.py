@@ -104,3 +104,19 @@ def test_exporter_metrics_the_dashboards_use_are_the_documented_ones() -> None:
             assert name in EXPORTER_METRICS, (
                 f"{where} queries {name}, which no deployed exporter is known to export"
             )
+
+
+def test_a_panel_that_means_today_takes_the_day_in_beijing_not_the_database_sessions_zone() -> None:
+    """Found by the outside-testing round: 'Overdue rectifications' compared deadlines (Beijing dates) with
+    PostgreSQL's current_date, which is the day in the zone of Grafana's session (UTC): from 00:00 to 08:00
+    Beijing time the panel left out the cases that fell overdue at midnight, while notify's gauge
+    govmedia_rectifications_overdue (the service clock's day in Asia/Shanghai) counted them; 'Hot words today'
+    showed the day before. The day the services judge by is Asia/Shanghai's."""
+    zoneless = re.compile(r"\bcurrent_date\b|\bnow\(\)\s*::\s*date\b|\bcurrent_timestamp\s*::\s*date\b", re.I)
+    for path in DASHBOARDS:
+        for panel in json.loads(path.read_text(encoding="utf-8"))["panels"]:
+            for target in panel.get("targets", []):
+                query = target.get("rawSql", "")
+                assert not zoneless.search(query), (
+                    f"{path.name}: {panel['title']} takes the day of the session's zone: {query}"
+                )

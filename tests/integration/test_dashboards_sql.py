@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -88,5 +90,36 @@ async def test_the_read_only_role_sees_no_secret_and_writes_nothing(infra: Infra
             await conn.fetch("SELECT * FROM signing_keys")
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.execute("INSERT INTO regions (code, name) VALUES ('999999', 'x')")
+    finally:
+        await conn.close()
+
+
+def _panel_sql(title: str) -> str:
+    return next(query for where, _, query in sql_targets() if where.endswith(f": {title}"))
+
+
+async def test_the_overdue_panel_counts_by_the_day_in_beijing_whatever_the_sessions_zone(
+    infra: Infrastructure,
+) -> None:
+    """A case due yesterday in Beijing is overdue since Beijing's midnight, as notify's gauge says, in a
+    Grafana session of any zone (before: PostgreSQL's current_date, the session zone's day, so in UTC-12 it
+    was not overdue yet for 20 hours of each day, and in UTC+14 a case due today was overdue for 6)."""
+    url = await fresh_database(infra, "dash_tz_notify", "notify")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        for n, due in enumerate((today - timedelta(days=1), today)):
+            await conn.execute(
+                "INSERT INTO cases (id, alert_id, account_id, unit_id, region_code, rule, severity, "
+                "alert_class, period, state, opened_at, rectify_by, day_kind, ladder_year, ladder_ordinal, "
+                "reminders_sent, version) VALUES ($1, $1, 'a', 'u', '331004', 'not_updated', 'violation', "
+                "'not_updated', '2025-09', 'open', now(), $2, 'working', 2025, 1, 0, 1)",
+                f"case-{n}",
+                due,
+            )
+        query = grafana_macros(_panel_sql("Overdue rectifications (逾期未整改)"))
+        for zone in ("Etc/GMT+12", "UTC", "Asia/Shanghai", "Etc/GMT-14"):  # UTC-12 … UTC+14
+            await conn.execute(f"SET TIME ZONE '{zone}'")
+            assert await conn.fetchval(query) == 1, f"a Grafana session in {zone}"
     finally:
         await conn.close()
