@@ -345,3 +345,74 @@ async def test_a_json_lines_row_is_json_and_a_count_in_quotes_is_refused_naming_
     assert code == 2, output
     assert "1 imported" in output, output
     assert "reads: must be a JSON integer" in output and "'12'" in output and "not true" in output, output
+
+
+# ------------------------------------------------- the sections of a region's settings each service reads
+
+
+def _settings_changed(region: str, settings: dict[str, Any]) -> Any:
+    from govmedia_common.events.registry import RegionSettingsChanged
+
+    return RegionSettingsChanged(
+        occurred_at=NOW,
+        region_code=region,
+        settings=settings,
+        changed_keys=tuple(settings),
+        version=1,
+        actor_id=str(uuid.uuid4()),
+    )
+
+
+PROVINCE_ADMIN = ("office_staff", "office_admin")
+
+
+@pytest.mark.parametrize(
+    ("region", "value"),
+    [("330100", True), ("330200", "60"), ("330300", 60.0), ("330400", [60])],
+    ids=["true", "string", "float", "array"],
+)
+async def test_a_monitor_threshold_of_another_json_type_is_refused_not_applied(
+    supervision: Supervision, region: str, value: Any
+) -> None:
+    """A region's ``zombie_days: true`` made every account silent for a day a zombie (true read as 1)."""
+    from govmedia_monitor import handlers
+
+    event = _settings_changed(region, {"monitor": {"zombie_days": value}})
+    async with supervision.monitor_app.state.runtime.sessions() as session, session.begin():
+        await handlers.on_region_settings(event, None, session)
+    token = supervision.token(region="330000", roles=PROVINCE_ADMIN, scopes=("monitor:read",))
+    r = await supervision.client(supervision.monitor_url, token).get(f"/v1/settings/{region}")
+    assert r.status_code == 200, r.text
+    assert r.json()["settings"]["zombie_days"] == 90, r.json()  # the default holds
+    [refused] = r.json()["refused"]
+    assert refused["region_code"] == region and "zombie_days: must be a JSON integer" in refused["error"]
+
+
+@pytest.mark.parametrize(
+    ("region", "section"),
+    [
+        ("330500", {"diligence_gap_limit_days": True}),
+        ("330600", {"veto_serious_errors_max": "3"}),
+        ("330700", {"veto_not_updated": "no"}),
+        ("330800", {"weight_growth": "0.1"}),
+    ],
+    ids=["true-as-days", "string-as-count", "string-as-flag", "string-as-weight"],
+)
+async def test_a_scoring_rule_of_another_json_type_is_ignored_saying_why(
+    supervision: Supervision, region: str, section: dict[str, Any]
+) -> None:
+    """``veto_not_updated: "no"`` was read as false by the validation, then compared as the string with the
+    rule above it (``"no" < True``), and ``veto_serious_errors_max: "3"`` the same: the region's rules
+    answered 500, as would every computation of a period reading them."""
+    from govmedia_scoring.aggregates.handlers import apply_batch
+
+    [key] = section
+    async with supervision.scoring_app.state.runtime.sessions() as session, session.begin():
+        await apply_batch(session, [_settings_changed(region, {"scoring": section})])
+    token = supervision.token(region="330000", roles=PROVINCE_ADMIN, scopes=("scoring:read",))
+    r = await supervision.client(supervision.scoring_url, token).get(f"/v1/rules/{region}")
+    assert r.status_code == 200, r.text
+    defaults = (await supervision.client(supervision.scoring_url, token).get("/v1/rules/330000")).json()
+    assert r.json()["rules"][key] == defaults["rules"][key], r.json()
+    notes = r.json()["notes"]
+    assert any(f"{region}: settings ignored" in n and key in n and "must be" in n for n in notes), notes

@@ -17,6 +17,8 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from govmedia_common.json_values import JsonInt
+
 log = logging.getLogger(__name__)
 
 
@@ -25,32 +27,34 @@ class NotifyRules(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    rectification_days: int = Field(7, ge=1, le=90, description="Days to rectify after a notice (seed 003).")
+    rectification_days: JsonInt = Field(
+        7, ge=1, le=90, description="Days to rectify after a notice (seed 003)."
+    )
     rectification_day_kind: Literal["calendar", "working"] = Field(
         "calendar", description="Whether the deadline counts calendar days or official working days."
     )
     quiet_start: time = Field(time(22, 0), description="Start of quiet hours: no reminder goes out.")
     quiet_end: time = Field(time(8, 0), description="End of quiet hours.")
     reminder_time: time = Field(time(9, 0), description="Time of day of the daily reminder (每日督促整改).")
-    escalate_after_days: int = Field(
+    escalate_after_days: JsonInt = Field(
         0, ge=0, le=30, description="Days past the deadline before the office is alerted (0: the next day)."
     )
-    ladder_liaison: int = Field(2, ge=1, le=100, description="二: violations that bring the liaison in.")
-    ladder_deputy_head: int = Field(4, ge=1, le=100, description="四: the deputy head.")
-    ladder_principal: int = Field(6, ge=1, le=100, description="六: the principal, and every one after.")
-    ladder_year_start_month: int = Field(
+    ladder_liaison: JsonInt = Field(2, ge=1, le=100, description="二: violations that bring the liaison in.")
+    ladder_deputy_head: JsonInt = Field(4, ge=1, le=100, description="四: the deputy head.")
+    ladder_principal: JsonInt = Field(6, ge=1, le=100, description="六: the principal, and every one after.")
+    ladder_year_start_month: JsonInt = Field(
         1, ge=1, le=12, description="First month of the counting year (1: the calendar year)."
     )
-    interview_lead_days: int = Field(
+    interview_lead_days: JsonInt = Field(
         5, ge=0, le=30, description="Working days from the step to the interview."
     )
-    closure_min_notices: int = Field(
+    closure_min_notices: JsonInt = Field(
         2, ge=1, le=20, description="Not-updated notices in a quarter that list an account in the bulletin."
     )
-    closure_max_listings: int = Field(
+    closure_max_listings: JsonInt = Field(
         2, ge=1, le=20, description="Listings an account may have in the window; one more recommends closure."
     )
-    closure_window_quarters: int = Field(
+    closure_window_quarters: JsonInt = Field(
         4, ge=1, le=20, description="Quarters (the current one included) in which listings are counted."
     )
     digest_time: time = Field(time(8, 30), description="Time of day of the offices' daily digest.")

@@ -95,3 +95,12 @@ def test_region_path_runs_from_the_province_down() -> None:
     assert region_path("331004") == ["330000", "331000", "331004"]
     assert region_path("330000") == ["330000"]
     assert region_path("331000") == ["330000", "331000"]
+
+
+@pytest.mark.parametrize("value", [True, "3", 3.0, "true"], ids=["true", "string", "float", "text"])
+def test_a_value_of_another_json_type_is_ignored_and_the_parent_holds(value: object) -> None:
+    """``rectification_days: true`` gave every unit one day to rectify (true read as 1); ``"3"`` three."""
+    rules = effective_rules([("330000", {"rectification_days": value})])
+    assert rules.rectification_days == DEFAULT_RULES.rectification_days
+    with pytest.raises(ValidationError, match="rectification_days"):
+        NotifyRules.model_validate({"rectification_days": value})

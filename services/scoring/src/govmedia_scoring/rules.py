@@ -16,6 +16,8 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from govmedia_common.json_values import JsonBool, JsonInt, JsonNumber, error_message
+
 SECTION = "scoring"
 """Key of the scoring section in a region's settings document."""
 
@@ -28,53 +30,55 @@ class ScoringRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # 勤勉 diligence
-    diligence_weekly_target_posts: float = Field(
+    diligence_weekly_target_posts: JsonNumber = Field(
         5.0, gt=0, le=200, description="Posts a week that earn the full volume part."
     )
-    diligence_day_share_target: float = Field(
+    diligence_day_share_target: JsonNumber = Field(
         0.4, gt=0, le=1, description="Share of days with a post that earns the full days part."
     )
-    diligence_gap_limit_days: int = Field(
+    diligence_gap_limit_days: JsonInt = Field(
         14, ge=1, le=365, description="A gap this long (days without a post) takes the whole gap part."
     )
-    diligence_gap_limit_days_high_attention: int = Field(
+    diligence_gap_limit_days_high_attention: JsonInt = Field(
         7, ge=1, le=365, description="The same for high-attention accounts (update weekly, seed 003)."
     )
-    diligence_weight_volume: float = Field(0.5, ge=0, le=1)
-    diligence_weight_days: float = Field(0.25, ge=0, le=1)
-    diligence_weight_gap: float = Field(0.25, ge=0, le=1)
+    diligence_weight_volume: JsonNumber = Field(0.5, ge=0, le=1)
+    diligence_weight_days: JsonNumber = Field(0.25, ge=0, le=1)
+    diligence_weight_gap: JsonNumber = Field(0.25, ge=0, le=1)
     # 内容 content
-    content_serious_error_points: float = Field(
+    content_serious_error_points: JsonNumber = Field(
         10.0, ge=0, le=100, description="Points off per serious error."
     )
-    content_ordinary_error_points: float = Field(
+    content_ordinary_error_points: JsonNumber = Field(
         2.0, ge=0, le=100, description="Points off per ordinary error."
     )
-    content_original_credit: float = Field(
+    content_original_credit: JsonNumber = Field(
         10.0, ge=0, le=100, description="Points back when every post is original (pro rata to the share)."
     )
     # 集群 cluster
-    cluster_weight_completion: float = Field(0.6, ge=0, le=1)
-    cluster_weight_timeliness: float = Field(0.4, ge=0, le=1)
-    cluster_without_pushes: float = Field(
+    cluster_weight_completion: JsonNumber = Field(0.6, ge=0, le=1)
+    cluster_weight_timeliness: JsonNumber = Field(0.4, ge=0, le=1)
+    cluster_without_pushes: JsonNumber = Field(
         100.0, ge=0, le=100, description="Cluster index of a period in which no joint push fell due."
     )
     # 成长 growth
-    growth_weight_period: float = Field(0.5, ge=0, le=1, description="Weight of period-on-period change.")
-    growth_weight_year: float = Field(0.5, ge=0, le=1, description="Weight of year-on-year change.")
+    growth_weight_period: JsonNumber = Field(
+        0.5, ge=0, le=1, description="Weight of period-on-period change."
+    )
+    growth_weight_year: JsonNumber = Field(0.5, ge=0, le=1, description="Weight of year-on-year change.")
     # composite
-    weight_diligence: float = Field(0.25, ge=0, le=1)
-    weight_effect: float = Field(0.20, ge=0, le=1)
-    weight_content: float = Field(0.25, ge=0, le=1)
-    weight_cluster: float = Field(0.15, ge=0, le=1)
-    weight_growth: float = Field(0.15, ge=0, le=1)
+    weight_diligence: JsonNumber = Field(0.25, ge=0, le=1)
+    weight_effect: JsonNumber = Field(0.20, ge=0, le=1)
+    weight_content: JsonNumber = Field(0.25, ge=0, le=1)
+    weight_cluster: JsonNumber = Field(0.15, ge=0, le=1)
+    weight_growth: JsonNumber = Field(0.15, ge=0, le=1)
     # verdict (一票否决)
-    veto_serious_errors_max: int = Field(
+    veto_serious_errors_max: JsonInt = Field(
         3, ge=0, le=1000, description="More serious errors than this in a period fail it."
     )
-    veto_not_updated: bool = Field(True, description="A not-updated violation fails the period.")
-    veto_interaction_off: bool = Field(True, description="An interaction-off violation fails the period.")
-    veto_serious_alert: bool = Field(
+    veto_not_updated: JsonBool = Field(True, description="A not-updated violation fails the period.")
+    veto_interaction_off: JsonBool = Field(True, description="An interaction-off violation fails the period.")
+    veto_serious_alert: JsonBool = Field(
         True, description="A serious alert (safety, leak, publication without review) fails the period."
     )
 
@@ -145,7 +149,7 @@ def validate_section(section: object) -> ScoringRules:
     try:
         return ScoringRules.model_validate({**DEFAULTS.model_dump(), **section})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {error_message(e)}" for e in exc.errors())
         raise ValueError(problems) from exc
 
 

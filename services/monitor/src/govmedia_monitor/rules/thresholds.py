@@ -14,6 +14,8 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from govmedia_common.json_values import JsonInt, JsonNumber, error_message
+
 SECTION = "monitor"
 
 
@@ -22,28 +24,28 @@ class MonitorSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    not_updated_warning_days: int = Field(
+    not_updated_warning_days: JsonInt = Field(
         7, ge=1, le=365, description="Days without a post before a 'not updated' warning (预警)."
     )
-    not_updated_days: int = Field(
+    not_updated_days: JsonInt = Field(
         14, ge=1, le=365, description="Days without a post before a 'not updated' violation (seed 003)."
     )
-    high_attention_not_updated_days: int = Field(
+    high_attention_not_updated_days: JsonInt = Field(
         7, ge=1, le=365, description="The same for high-attention accounts, which must update weekly."
     )
-    zombie_days: int = Field(
+    zombie_days: JsonInt = Field(
         90, ge=1, le=3650, description="Days without a post before an account is a cleanup candidate (僵尸)."
     )
-    interaction_off_grace_days: int = Field(
+    interaction_off_grace_days: JsonInt = Field(
         0, ge=0, le=365, description="Days interaction may stay switched off before it is a violation."
     )
-    message_warning_workdays: int = Field(
+    message_warning_workdays: JsonInt = Field(
         5, ge=1, le=365, description="Working days a public message may stay unanswered before a warning."
     )
-    message_violation_workdays: int = Field(
+    message_violation_workdays: JsonInt = Field(
         15, ge=1, le=365, description="Working days a public message may stay unanswered before a violation."
     )
-    match_noise_similarity: float = Field(
+    match_noise_similarity: JsonNumber = Field(
         1.0,
         gt=0,
         le=1,
@@ -51,22 +53,24 @@ class MonitorSettings(BaseModel):
         "formatting noise. 1.0: only whitespace, punctuation, width and case may differ (a changed date is "
         "an edit); a province whose platforms append boilerplate may lower it.",
     )
-    match_same_post_similarity: float = Field(
+    match_same_post_similarity: JsonNumber = Field(
         0.6,
         gt=0,
         le=1,
         description="Similarity at or above which an observed post is an edited approved post (mismatch), "
         "below which it matches nothing (published without review).",
     )
-    approval_grace_minutes: int = Field(
+    approval_grace_minutes: JsonInt = Field(
         5,
         ge=0,
         le=1440,
         description="Minutes an approval may come after the publication time a platform shows and still "
         "count (platforms round times); a later approval is not a review (未审先发).",
     )
-    hot_words_window_days: int = Field(7, ge=1, le=90, description="Days of posts hot words are mined from.")
-    hot_words_top: int = Field(20, ge=1, le=200, description="Hot words kept per region and day.")
+    hot_words_window_days: JsonInt = Field(
+        7, ge=1, le=90, description="Days of posts hot words are mined from."
+    )
+    hot_words_top: JsonInt = Field(20, ge=1, le=200, description="Hot words kept per region and day.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -107,7 +111,7 @@ def parse_section(section: object) -> dict[str, Any]:
         MonitorSettings.model_validate({**MonitorSettings().model_dump(), **section})
     except ValidationError as exc:
         raise InvalidMonitorSettings(
-            [f"{'.'.join(map(str, e['loc'])) or 'monitor'}: {e['msg']}" for e in exc.errors()]
+            [f"{'.'.join(map(str, e['loc'])) or 'monitor'}: {error_message(e)}" for e in exc.errors()]
         ) from exc
     return dict(section)
 
