@@ -19,6 +19,11 @@ PLATFORMS = ("wechat", "weibo", "douyin", "toutiao", "kuaishou", "bilibili", "ap
 TODAY = "(now() AT TIME ZONE 'Asia/Shanghai')::date"
 
 
+def beijing_day(column: str) -> str:
+    """The start of the Beijing day of ``column`` (a timestamptz), for per-day series."""
+    return f"date_trunc('day', {column} AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai'"
+
+
 def subtree(column: str = "region_code") -> str:
     return f"{column} LIKE regexp_replace('$region', '(00)+$', '') || '%'"
 
@@ -94,7 +99,7 @@ def supervision() -> dict[str, Any]:
         sql(
             "Posts published per day",
             "review",
-            "SELECT date_trunc('day', published_at) AS time, count(*) AS published FROM posts "
+            f"SELECT {beijing_day('published_at')} AS time, count(*) AS published FROM posts "
             f"WHERE status = 'published' AND $__timeFilter(published_at) AND {where} GROUP BY 1 ORDER BY 1",
             kind="timeseries",
         ),
@@ -124,7 +129,7 @@ def supervision() -> dict[str, Any]:
         sql(
             "Violations raised per day by class",
             "monitor",
-            "SELECT date_trunc('day', raised_at) AS time, alert_class AS metric, count(*) AS value "
+            f"SELECT {beijing_day('raised_at')} AS time, alert_class AS metric, count(*) AS value "
             f"FROM alerts WHERE $__timeFilter(raised_at) AND {subtree()} GROUP BY 1, 2 ORDER BY 1",
             kind="timeseries",
         ),
