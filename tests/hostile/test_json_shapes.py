@@ -1,0 +1,210 @@
+"""JSON shapes a request body's schema does not allow, sent to every field of every body of the five services.
+
+The class of tests/hostile/test_json_types.py, for the other JSON shapes an integrator or a fuzzer sends:
+``null`` for a field the schema does not let be null, a string where an array is expected (``"roles":
+"editor"``), an array or an object where a string is expected, and a property the schema does not name
+(a typo, ``"reeds"``) in any object of a body. Each is a 422 naming where, read from each service's own
+OpenAPI so a field added later is probed too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.hostile.harness import Served
+from tests.hostile.supervision import Supervision
+from tests.hostile.test_json_types import ALL_ROLES, SCOPES, Consts, Steps, _resolve, _url, body_with
+
+pytestmark = pytest.mark.integration
+
+UNKNOWN = "zz_not_a_field"
+
+
+def _types(schema: dict[str, Any], components: dict[str, Any]) -> set[str]:
+    schema = _resolve(schema, components)
+    found: set[str] = set()
+    for key in ("anyOf", "oneOf"):
+        for sub in schema.get(key, []):
+            found |= _types(sub, components)
+    if "type" in schema:
+        kind = schema["type"]
+        found |= set(kind) if isinstance(kind, list) else {kind}
+    if "const" in schema or "enum" in schema:
+        found.add("const")
+    return found
+
+
+def shapes(
+    schema: dict[str, Any],
+    components: dict[str, Any],
+    at: Steps = (),
+    consts: Consts = (),
+    *,
+    member: bool = False,
+) -> Iterator[tuple[Steps, Any, Consts]]:
+    """(path, a value the schema does not allow there, constants picking the union member) for every
+    field and object of a body schema (``member``: a union's member, whose field was probed already)."""
+    schema = _resolve(schema, components)
+    types = _types(schema, components)
+    if at and not member:
+        if "null" not in types:
+            yield at, None, consts
+        if "array" in types and "string" not in types:
+            yield at, "x", consts
+        if types and types <= {"string", "null", "const"}:
+            yield at, ["x"], consts
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, []):
+            if _resolve(sub, components).get("type") != "null":
+                yield from shapes(sub, components, at, consts, member=True)
+    properties = schema.get("properties")
+    here = consts + tuple(
+        ((*at, name), _resolve(sub, components)["const"])
+        for name, sub in (properties or {}).items()
+        if "const" in _resolve(sub, components)
+    )
+    if properties is not None and schema.get("additionalProperties") is False:
+        yield (*at, UNKNOWN), 1, here
+    for name, sub in (properties or {}).items():
+        if "const" not in _resolve(sub, components):
+            yield from shapes(sub, components, (*at, name), here)
+    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        yield from shapes(schema["items"], components, (*at, 0), here)
+
+
+def _probes(openapi: dict[str, Any]) -> Iterator[tuple[str, str, Steps, Any, Consts]]:
+    components = openapi.get("components", {}).get("schemas", {})
+    for url, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            content = (operation.get("requestBody") or {}).get("content", {})
+            if "application/json" not in content:
+                continue
+            seen: set[str] = set()
+            for path, value, consts in shapes(content["application/json"]["schema"], components):
+                key = repr((path, value))
+                if key not in seen:
+                    seen.add(key)
+                    yield method.upper(), url, path, value, consts
+
+
+async def _unrefused(
+    client: httpx.AsyncClient, service: str, others: tuple[str, ...] = ()
+) -> tuple[list[str], int]:
+    openapi = (await client.get("/openapi.json")).json()
+    lax: list[str] = []
+    sent = 0
+    for method, path, field, value, consts in _probes(openapi):
+        where = ".".join(map(str, ("body", *field)))
+        sent += 1
+        body = body_with(field, value, consts)
+        r = await client.request(method, _url(path), json=body, headers={"If-Match": "*"})
+        for other in others if r.status_code == 403 else ():
+            headers = {"If-Match": "*", "Authorization": f"Bearer {other}"}
+            r = await client.request(method, _url(path), json=body, headers=headers)
+            if r.status_code != 403:
+                break
+        errors = r.json().get("errors", []) if r.status_code == 422 else []
+        if not any(e.get("location") == where for e in errors):
+            lax.append(f"{service} {method} {path} {where}={value!r}: {r.status_code} {r.text[:200]}")
+    return lax, sent
+
+
+async def test_every_field_of_the_supervision_services_refuses_a_shape_its_schema_does_not_allow(
+    supervision: Supervision,
+) -> None:
+    lax: list[str] = []
+    total = 0
+    for service, url in (
+        ("monitor", supervision.monitor_url),
+        ("notify", supervision.notify_url),
+        ("scoring", supervision.scoring_url),
+    ):
+        token = supervision.token(roles=ALL_ROLES, scopes=SCOPES[service], region="330000")
+        found, sent = await _unrefused(supervision.client(url, token), service)
+        lax += found
+        total += sent
+    assert total > 50, total
+    assert not lax, f"{len(lax)} of {total} shapes not refused naming where:\n" + "\n".join(lax)
+
+
+async def test_every_field_of_the_registry_and_the_review_refuses_a_shape_its_schema_does_not_allow(
+    served: Served,
+) -> None:
+    token = await served.setup.admin()
+    unit_id = await served.setup.unit("330000", "浙江省大数据发展管理局", "省数据局")
+    _, _, unit_admin = await served.setup.person(["unit_admin"], region_code="330000", unit_id=unit_id)
+    _, _, approver = await served.setup.person(["approver"], region_code="330000", unit_id=unit_id)
+    lax: list[str] = []
+    total = 0
+    for service, url in (("registry", served.registry_url), ("review", served.review_url)):
+        async with httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        ) as client:
+            found, sent = await _unrefused(client, service, (unit_admin, approver))
+        lax += found
+        total += sent
+    assert total > 50, total
+    assert not lax, f"{len(lax)} of {total} shapes not refused naming where:\n" + "\n".join(lax)
+
+
+NOT_AN_OBJECT = ["[]", "null", '"x"', "1", "true", "[{}]"]
+
+
+async def _bodies_not_objects(
+    client: httpx.AsyncClient, service: str, others: tuple[str, ...] = ()
+) -> tuple[list[str], int]:
+    """Every JSON body operation sent a body that is not an object: each must be a 422 naming ``body``."""
+    openapi = (await client.get("/openapi.json")).json()
+    lax: list[str] = []
+    sent = 0
+    for url, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            if "application/json" not in (operation.get("requestBody") or {}).get("content", {}):
+                continue
+            for raw in NOT_AN_OBJECT:
+                sent += 1
+                headers = {"If-Match": "*", "Content-Type": "application/json"}
+                r = await client.request(method.upper(), _url(url), content=raw, headers=headers)
+                for other in others if r.status_code == 403 else ():
+                    headers["Authorization"] = f"Bearer {other}"
+                    r = await client.request(method.upper(), _url(url), content=raw, headers=headers)
+                    if r.status_code != 403:
+                        break
+                errors = r.json().get("errors", []) if r.status_code == 422 else []
+                if not any(e.get("location") == "body" for e in errors):
+                    lax.append(f"{service} {method.upper()} {url} {raw}: {r.status_code} {r.text[:200]}")
+    return lax, sent
+
+
+async def test_a_body_that_is_not_an_object_is_refused_naming_the_body_in_the_supervision_services(
+    supervision: Supervision,
+) -> None:
+    lax: list[str] = []
+    for service, url in (
+        ("monitor", supervision.monitor_url),
+        ("notify", supervision.notify_url),
+        ("scoring", supervision.scoring_url),
+    ):
+        token = supervision.token(roles=ALL_ROLES, scopes=SCOPES[service], region="330000")
+        lax += (await _bodies_not_objects(supervision.client(url, token), service))[0]
+    assert not lax, f"{len(lax)} bodies not refused naming the body:\n" + "\n".join(lax)
+
+
+async def test_a_body_that_is_not_an_object_is_refused_naming_the_body_in_the_registry_and_the_review(
+    served: Served,
+) -> None:
+    token = await served.setup.admin()
+    unit_id = await served.setup.unit("330000", "浙江省经济和信息化厅", "省经信厅")
+    _, _, unit_admin = await served.setup.person(["unit_admin"], region_code="330000", unit_id=unit_id)
+    _, _, approver = await served.setup.person(["approver"], region_code="330000", unit_id=unit_id)
+    lax: list[str] = []
+    for service, url in (("registry", served.registry_url), ("review", served.review_url)):
+        async with httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        ) as client:
+            lax += (await _bodies_not_objects(client, service, (unit_admin, approver)))[0]
+    assert not lax, f"{len(lax)} bodies not refused naming the body:\n" + "\n".join(lax)
