@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from govmedia_platform.launcher import Platform, prepare, provision_monitor_client, start_infrastructure
+from govmedia_platform.outbox_cli import outbox_app
 from govmedia_platform.stack import SERVICES, database_name, with_database
 
 app = typer.Typer(
@@ -385,6 +386,7 @@ def topics(
 
 dlt_app = typer.Typer(help="Dead letters: list them, and send them back to their topic after a fix.")
 app.add_typer(dlt_app, name="dlt")
+app.add_typer(outbox_app, name="outbox")
 
 
 def _bootstrap(bootstrap: str | None, data_dir: Path) -> str:
