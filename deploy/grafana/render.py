@@ -283,6 +283,14 @@ def platform_health() -> dict[str, Any]:
     )
     b.add(
         prom(
+            "Official working-day schedule stored (this year, next year)",
+            f"min by (year) (govmedia_working_days_known{{{svc}}})",
+            kind="stat",
+            legend="{{year}}",
+        )
+    )
+    b.add(
+        prom(
             "Deliveries by outcome (e-mail, SMS, webhooks)",
             "sum by (channel, outcome) (increase(govmedia_delivery_attempts_total[15m]))",
             legend="{{channel}} {{outcome}}",

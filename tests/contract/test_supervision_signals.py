@@ -42,6 +42,11 @@ SIGNALS = [
     ("deliveries given up (dead)", "govmedia_delivery_attempts_total", "deliveries-failing"),
     ("deliveries waiting for the dispatcher", "govmedia_deliveries_due_oldest_seconds", "deliveries-failing"),
     ("scores waiting for a recomputation", "govmedia_scoring_stale_periods", "scores-not-recomputed"),
+    (
+        "no official working-day schedule for this year or, in December, the next",
+        "govmedia_working_days_known",
+        "a-years-working-day-calendar-missing",
+    ),
 ]
 
 
@@ -125,6 +130,10 @@ tests:
         values: '0+60x60'
       - series: 'govmedia_scoring_stale_periods{service="scoring",instance="b"}'
         values: '3x61'
+      - series: 'govmedia_working_days_known{service="monitor",year="current",instance="c"}'
+        values: '0x61'
+      - series: 'govmedia_working_days_known{service="monitor",year="next",instance="c"}'
+        values: '0x61'
     alert_rule_test:
       - eval_time: 35m
         alertname: GovmediaScheduledTaskFailing
@@ -149,6 +158,10 @@ tests:
         alertname: GovmediaDeliveriesBehind
         exp_alerts:
           - exp_labels: {severity: page, channel: email}
+      - eval_time: 20m
+        alertname: GovmediaWorkingCalendarMissing
+        exp_alerts:
+          - exp_labels: {severity: page, service: monitor, year: current}
       - eval_time: 61m
         alertname: GovmediaScoresNotRecomputed
         exp_alerts:

@@ -164,6 +164,13 @@ async def test_every_metric_a_dashboard_or_alert_queries_is_exported_by_a_runnin
         assert gauge in exported, f"business gauge {gauge} is not exported"
 
 
+ALWAYS_A_ROW = (
+    "govmedia_lexicon_lists_waiting",
+    "govmedia_scoring_stale_periods",
+    "govmedia_working_days_known",
+)
+
+
 async def test_the_supervision_halfs_scheduled_tasks_and_gauges_report_to_the_operator(
     platform: Platform,
 ) -> None:
@@ -190,8 +197,9 @@ async def test_the_supervision_halfs_scheduled_tasks_and_gauges_report_to_the_op
                         samples.setdefault((labels["service"], labels["task"]), {})[key] = sample.value
                     if sample.name == "govmedia_business_gauge_errors_total" and sample.value:
                         gauge_errors[f"{labels['service']}/{labels['gauge']}"] = sample.value
-                    if sample.name in ("govmedia_lexicon_lists_waiting", "govmedia_scoring_stale_periods"):
-                        gauges_seen.add(sample.name)
+                    if sample.name in ALWAYS_A_ROW:
+                        gauges_seen.add(sample.name + (f"/{labels['year']}" if "year" in labels else ""))
+                        assert sample.value >= 0, sample
         done = {k for k, v in samples.items() if v.get("govmedia_task_runs_total/ok", 0) >= 1}
         if expected <= done:
             break
@@ -207,4 +215,10 @@ async def test_the_supervision_halfs_scheduled_tasks_and_gauges_report_to_the_op
         assert reported["govmedia_task_interval_seconds"] > 0, f"{task}: {reported}"
         assert reported["govmedia_task_last_success_timestamp_seconds"] <= time.time(), task
     assert not gauge_errors, f"business gauge queries that fail: {gauge_errors}"
-    assert gauges_seen == {"govmedia_lexicon_lists_waiting", "govmedia_scoring_stale_periods"}  # always a row
+    expected_gauges = {
+        "govmedia_lexicon_lists_waiting",
+        "govmedia_scoring_stale_periods",
+        "govmedia_working_days_known/current",
+        "govmedia_working_days_known/next",
+    }
+    assert gauges_seen == expected_gauges, "gauges whose query always answers a row"

@@ -27,4 +27,14 @@ GAUGES = (
         f"FROM lexicon_lists WHERE {_WITHOUT_DOCUMENT}",
         labels=("measure",),
     ),
+    SqlGauge(
+        "govmedia_working_days_known",
+        "1 when the official working-day schedule of the service clock's year (current) or of the next year "
+        "(next) is stored, else 0: without it the unanswered-message rule is not swept and notify counts "
+        "deadlines in calendar days.",
+        "SELECT 'current', (count(*) > 0)::int FROM workdays WHERE extract(year FROM day) = "
+        "extract(year FROM CAST(:today AS date)) UNION ALL SELECT 'next', (count(*) > 0)::int FROM workdays "
+        "WHERE extract(year FROM day) = extract(year FROM CAST(:today AS date)) + 1",
+        labels=("year",),
+    ),
 )
