@@ -268,6 +268,14 @@ def platform_health() -> dict[str, Any]:
     )
     b.add(
         prom(
+            "Scheduled tasks: replicas running each",
+            f"count by (service, task) (govmedia_task_interval_seconds{{{svc}}})",
+            kind="stat",
+            legend="{{service}} {{task}}",
+        )
+    )
+    b.add(
+        prom(
             "Scheduled tasks: failed turns in a row",
             f"max by (service, task) (govmedia_task_consecutive_failures{{{svc}}})",
             legend="{{service}} {{task}}",

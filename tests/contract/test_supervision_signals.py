@@ -39,6 +39,11 @@ SIGNALS = [
         "govmedia_task_last_success_timestamp_seconds",
         "a-scheduled-task-failing-or-late",
     ),
+    (
+        "no replica runs a scheduled task (turned off everywhere: GOVMEDIA_NOTIFY_RUN_DISPATCHER=false …)",
+        "govmedia_task_interval_seconds",
+        "a-scheduled-task-failing-or-late",
+    ),
     ("deliveries given up (dead)", "govmedia_delivery_attempts_total", "deliveries-failing"),
     ("deliveries waiting for the dispatcher", "govmedia_deliveries_due_oldest_seconds", "deliveries-failing"),
     ("scores waiting for a recomputation", "govmedia_scoring_stale_periods", "scores-not-recomputed"),
@@ -93,6 +98,17 @@ def test_the_runbook_names_every_scheduled_task_with_what_to_do() -> None:
         assert re.search(rf"^\| *{service} *\| *`{task}` *\|", text, re.MULTILINE), (
             f"docs/operations.md has no row for {service}'s scheduled task `{task}`"
         )
+
+
+def test_an_alert_says_when_no_replica_runs_a_task_that_must_run() -> None:
+    """A task turned off on every replica reports nothing, so no other alert on its series can fire."""
+    (rule,) = [r for r in _alerts() if r["alert"] == "GovmediaScheduledTaskNotRunning"]
+    absent = set(
+        re.findall(
+            r'absent\(govmedia_task_interval_seconds\{service="(\w+)",task="([\w-]+)"\}\)', str(rule["expr"])
+        )
+    )
+    assert absent == set(SCHEDULED_TASKS) - {("monitor", "lexicon-fetch")}  # that one only when configured
 
 
 # Every scheduled task of the supervision half (service, task label); tests/e2e/test_observability.py checks
@@ -162,6 +178,12 @@ tests:
         alertname: GovmediaWorkingCalendarMissing
         exp_alerts:
           - exp_labels: {severity: page, service: monitor, year: current}
+      - eval_time: 20m
+        alertname: GovmediaScheduledTaskNotRunning
+        exp_alerts:
+          - exp_labels: {severity: page, service: monitor, task: daily-sweep}
+          - exp_labels: {severity: page, service: notify, task: dispatcher}
+          - exp_labels: {severity: page, service: notify, task: sweep}
       - eval_time: 61m
         alertname: GovmediaScoresNotRecomputed
         exp_alerts:
