@@ -37,6 +37,7 @@ from govmedia_monitor.observations.service import (
     refuse_future,
     split_known,
 )
+from govmedia_monitor.rules import exclusion
 
 ANSWERED_BEFORE_RECEIVED = "answered-before-received"
 
@@ -147,6 +148,7 @@ async def ingest_replies(
     may_see: RegionFilter = None,
 ) -> Report:
     """Record answers (one statement); an answered message's unanswered alert resolves at once."""
+    await exclusion.beside_no_sweep(session)  # an answer ends an unanswered message: not during a sweep
     report = Report()
     future = refuse_future(items, "answered_at", now, report)
     # An account outside the caller's region is refused as one that does not exist, as for every ingest:
@@ -225,6 +227,7 @@ async def ingest_interaction(
     may_see: RegionFilter = None,
 ) -> Report:
     """Record interaction switches; the newest observation decides the account's state."""
+    await exclusion.beside_no_sweep(session)  # switched on ends interaction-off: not during a sweep
     report = Report()
     future = refuse_future(items, "at", now, report)
     accounts = await known_accounts(session, [i.account_id for i in items])

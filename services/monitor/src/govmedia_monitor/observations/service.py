@@ -41,6 +41,7 @@ from govmedia_monitor.models import (
 )
 from govmedia_monitor.observations.checking import CheckerCache, check_observation
 from govmedia_monitor.observations.matching import Candidate, MatchKind, match, similarity_form
+from govmedia_monitor.rules import exclusion
 from govmedia_monitor.rules.thresholds import MonitorSettings, effective
 
 # Approved posts older than this before an observed post's publication are not matching candidates.
@@ -241,6 +242,7 @@ async def ingest_posts(
     may_see: RegionFilter = None,
 ) -> Report:
     """Store new observed posts, match each to an approved post, raise what the match or check implies."""
+    await exclusion.beside_no_sweep(session)  # a post ends a silence: not while a sweep judges it
     report = Report()
     future = refuse_future(items, "published_at", now, report)
     accounts = await known_accounts(session, [i.account_id for i in items])

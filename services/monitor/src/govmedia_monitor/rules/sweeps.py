@@ -38,10 +38,8 @@ from govmedia_common.workdays import SHANGHAI
 from govmedia_monitor.alerts import service as alerts
 from govmedia_monitor.models import Account
 from govmedia_monitor.observations.service import region_sections
-from govmedia_monitor.rules import calendar
+from govmedia_monitor.rules import calendar, exclusion
 from govmedia_monitor.rules.thresholds import effective
-
-_SWEEP_LOCK = 0x6D6F6E73776570  # "monswep": one sweep at a time across replicas
 
 _THRESHOLDS = """
 t AS (
@@ -254,7 +252,7 @@ async def run(
     session: AsyncSession, *, as_of: date, now: datetime, rules: tuple[AlertRule, ...] = tuple(SQL)
 ) -> SweepResult:
     """Evaluate the time-based rules on ``as_of`` (the whole day) for every account; write the events."""
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SWEEP_LOCK})
+    await exclusion.sweep_alone(session)  # one sweep at a time, no post or answer committed meanwhile
     # Bulk statements over every account: hash joins only. The alerts table changes by tens of thousands
     # of rows within one sweep, faster than its statistics; misled by them, the planner chose nested loops
     # over sequential scans (quadratic: a first sweep of 100,000 accounts took minutes instead of seconds).
