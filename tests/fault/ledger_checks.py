@@ -225,13 +225,60 @@ async def rows(engine: AsyncEngine, query: str, **params: Any) -> list[tuple[Any
         return [tuple(r) for r in await conn.execute(text(query), params)]
 
 
-def expected_inbox(records: list[Record], handled: dict[str, str], poison: set[str]) -> set[str]:
-    """Event ids on the topics of types a service handles (what its inbox must hold), poison aside."""
+def expected_inbox(
+    records: list[Record], handled: dict[str, str], poison: set[str], without: frozenset[str] = frozenset()
+) -> set[str]:
+    """Event ids on the topics of types a service handles (what its inbox must hold), poison aside, and the
+    types it handles ``without`` an inbox row aside (see :func:`no_inbox_types`)."""
     return {
         r.header("ce_id")
         for r in records
-        if handled.get(r.header("ce_type")) == r.topic and r.header("ce_id") not in poison
+        if handled.get(r.header("ce_type")) == r.topic
+        and r.header("ce_id") not in poison
+        and r.header("ce_type") not in without
     }
+
+
+def no_inbox_types(service: str) -> frozenset[str]:
+    """The event types ``service`` applies idempotently by their own keys: no inbox row is written for them
+    (``BatchHandler.idempotent``), they are handled once their group committed past them."""
+    from govmedia_common.handlers import BatchHandler
+
+    if service != "scoring":  # the only service declaring such types (its metric snapshots)
+        return frozenset()
+    from govmedia_scoring.aggregates.handlers import CONSUMER_GROUPS
+
+    return frozenset(
+        cls.event_type
+        for handlers in CONSUMER_GROUPS.values()
+        for cls, h in handlers.items()
+        if isinstance(h, BatchHandler) and cls in h.idempotent
+    )
+
+
+async def not_committed(
+    bootstrap: str, groups: dict[str, dict[str, str]], types: frozenset[str], records: list[Record]
+) -> int:
+    """How many records of ``types`` a group handling them (``groups``: group id → {type: topic}) has not
+    committed past yet: an event handled without an inbox row is handled once its group's offset passes it
+    (offsets are committed after the transaction of their records)."""
+    behind = 0
+    for group, handled in groups.items():
+        wanted = [
+            r for r in records if r.header("ce_type") in types and handled.get(r.header("ce_type")) == r.topic
+        ]
+        if not wanted:
+            continue
+        asker = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+        await asker.start()  # asks for the group's committed offsets without joining it (no rebalance)
+        try:
+            done = {
+                tp: await asker.committed(tp) for tp in {TopicPartition(r.topic, r.partition) for r in wanted}
+            }
+        finally:
+            await asker.stop()
+        behind += sum(1 for r in wanted if (done[TopicPartition(r.topic, r.partition)] or 0) <= r.offset)
+    return behind
 
 
 def bus_topics() -> list[str]:

@@ -28,6 +28,7 @@ from govmedia_common.kafka import make_producer
 from govmedia_common.keys import SigningKey, jwks
 from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import SHANGHAI, FixedClock
+from govmedia_platform.handled import not_handled, place
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
 
@@ -35,7 +36,6 @@ NOW = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
 DAY = date(2026, 11, 18)
 REGION = "331004"
 HASH = "sha256:" + "cd" * 32
-INBOX = "SELECT count(*) FROM inbox WHERE event_id = ANY(CAST(:ids AS text[]))"
 
 
 def _settings(service: str, url: str, infra: Infrastructure, **extra: Any) -> dict[str, Any]:
@@ -74,20 +74,25 @@ class Running:
             for e in events:
                 env = wrap(e)
                 ids.append(env.id)
-                await producer.send_and_wait(
+                sent = await producer.send_and_wait(
                     e.topic, env.value(), key=env.subject.encode(), headers=env.headers()
                 )
+                place(env.id, env.type, sent)
         finally:
             await producer.stop()
         return ids
 
     async def handled(self, ids: list[str], *, within: float = 60.0) -> None:
+        """Wait until the consumers handled ``ids`` (in the inbox, or applied past them: see
+        govmedia_platform.handled)."""
         deadline = time.monotonic() + within
+        left = ids
         while time.monotonic() < deadline:
-            if (await self.sql(INBOX, ids=ids))[0][0] == len(ids):
+            left = await not_handled(self.app.state.runtime, ids)
+            if not left:
                 return
             await asyncio.sleep(0.2)
-        raise AssertionError(f"the consumers did not handle {ids} within {within}s")
+        raise AssertionError(f"the consumers did not handle {left} within {within}s")
 
 
 @asynccontextmanager

@@ -126,6 +126,12 @@ class ConsumerRunner(ReadAhead, BrokerWatch, BatchParts):
             cls.event_type: (cls, h) for cls, h in handlers.items()
         }
         self.topics = sorted({cls.topic for cls in handlers})
+        # Event types whose batch handler applies them idempotently by their own keys: no inbox row.
+        self.no_inbox: frozenset[str] = frozenset(
+            cls.event_type
+            for cls, h in handlers.items()
+            if isinstance(h, BatchHandler) and cls in h.idempotent
+        )
         self.sessions = sessions
         self.kafka = kafka
         self.dlt_producer = dlt_producer
@@ -140,6 +146,9 @@ class ConsumerRunner(ReadAhead, BrokerWatch, BatchParts):
         self.consumer: AIOKafkaConsumer | None = None
         self._pending: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
+        # Per partition, the offset after the last record whose transaction committed (effects written):
+        # how a caller knows that events without an inbox row (BatchHandler.idempotent) were handled.
+        self.applied: dict[TopicPartition, int] = {}
         self._stopping = asyncio.Event()
         self._last_lag = 0.0
         self.broker_check_seconds = broker_check_seconds
@@ -246,7 +255,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch, BatchParts):
         failure = await self.handle_batch([r for records in batches.values() for r in records])
         for tp, records in batches.items():
             if failure is None:
-                self._pending[tp] = handled[tp] = records[-1].offset + 1
+                self._pending[tp] = handled[tp] = self.applied[tp] = records[-1].offset + 1
             elif tp in failure.partitions:
                 await self._one_by_one(tp, records, failure.culprit, handled)
             elif len(batches) > 1:
@@ -259,7 +268,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch, BatchParts):
     ) -> None:
         failure = await self.handle_batch(records)
         if failure is None:
-            self._pending[tp] = handled[tp] = records[-1].offset + 1
+            self._pending[tp] = handled[tp] = self.applied[tp] = records[-1].offset + 1
         else:
             await self._one_by_one(tp, records, failure.culprit, handled)
 
@@ -274,7 +283,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch, BatchParts):
         batch (when known) has used its first attempt."""
         for record in records:
             await self.handle_record(record, prior_failures=1 if record is culprit else 0)
-            self._pending[tp] = handled[tp] = record.offset + 1
+            self._pending[tp] = handled[tp] = self.applied[tp] = record.offset + 1
 
     def _rewind(
         self, batches: Mapping[TopicPartition, list[Record]], handled: Mapping[TopicPartition, int]
@@ -418,7 +427,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch, BatchParts):
 
     async def _try_transaction(self, mine: list[Item], failing: list[list[Item]], by_copy: bool) -> set[int]:
         async with asyncio.timeout(self.handler_timeout), self.sessions() as session, session.begin():
-            new, all_new = await self._claim_inbox(session, mine, by_copy=by_copy)
+            new, all_new = await self._claim_inbox(session, mine, self.no_inbox, by_copy=by_copy)
             fresh = mine if all_new else [item for item in mine if id(item) in new]
             for run in self._runs(fresh):
                 failing[0] = run
@@ -510,7 +519,7 @@ class ConsumerRunner(ReadAhead, BrokerWatch, BatchParts):
 
     async def _handle_once(self, item: Item) -> str:
         async with self.sessions() as session, session.begin():
-            if not (await self._claim_inbox(session, [item]))[0]:
+            if not (await self._claim_inbox(session, [item], self.no_inbox))[0]:
                 return "duplicate"
             await self._apply(session, [item])
         return "handled"

@@ -71,12 +71,19 @@ class BatchParts:
 
     @staticmethod
     async def _claim_inbox(
-        session: AsyncSession, items: Sequence[Item], *, by_copy: bool = False
+        session: AsyncSession,
+        items: Sequence[Item],
+        no_inbox: frozenset[str] = frozenset(),
+        *,
+        by_copy: bool = False,
     ) -> tuple[set[int], bool]:
         """Insert the inbox rows of ``items`` in one statement (or one COPY, ``by_copy``); returns ``id()`` of
         the items that are new, and whether every item was (no event handled before, none twice).
+        Items of the types in ``no_inbox`` (handled idempotently by their handler, see
+        :class:`govmedia_common.handlers.BatchHandler`) get no row and are always new.
         A refused COPY raises :class:`InboxCopyRefused` (the transaction must be rolled back)."""
         first: dict[tuple[str, str], Item] = {}
+        kept: list[Item] = []  # items of no_inbox types
         sources: list[str] = []
         ids: list[str] = []
         types: list[str] = []
@@ -85,6 +92,9 @@ class BatchParts:
         offsets: list[int] = []
         for item in items:  # the same event twice in one poll: only its first copy counts
             env, record = item.env, item.record
+            if no_inbox and env.type in no_inbox:
+                kept.append(item)
+                continue
             key = (env.source, env.id)
             if key in first:
                 continue
@@ -95,6 +105,8 @@ class BatchParts:
             topics.append(record.topic)
             partitions.append(record.partition)
             offsets.append(record.offset)
+        if not first:
+            return {id(item) for item in kept}, True
         columns = (sources, ids, types, topics, partitions, offsets)
         if by_copy:
             if not await copy_into_inbox(session, *columns):
@@ -102,9 +114,12 @@ class BatchParts:
             new = None
         else:
             new = await claim_in_inbox(session, *columns)
+        taken = {id(item) for item in kept}
         if new is None:
-            return {id(item) for item in first.values()}, len(first) == len(items)
-        return {id(first[key]) for key in new}, False
+            taken.update(id(item) for item in first.values())
+            return taken, len(first) + len(kept) == len(items)
+        taken.update(id(first[key]) for key in new)
+        return taken, False
 
     @staticmethod
     def _runs(items: list[Item]) -> list[list[Item]]:

@@ -30,7 +30,7 @@ called with a single item, so it must also work for one. Raising any exception r
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -57,12 +57,24 @@ BatchFunction = Callable[[AsyncSession, Sequence[tuple[Any, MessageContext]]], A
 
 
 class BatchHandler(Generic[E]):
-    """A handler taking ``(session, [(event, ctx), …])``: a run of consecutive events of its type at once."""
+    """A handler taking ``(session, [(event, ctx), …])``: a run of consecutive events of its type at once.
+
+    ``idempotent`` names the event types this handler applies idempotently by their own keys: a second
+    delivery of the same event (the same id, or the same key with another body) changes nothing, whatever
+    was handled in between, as when a snapshot counts only if it is strictly newer than the one held. The
+    runner writes no inbox row for those events (see :mod:`govmedia_common.inbox`): the handler's effect
+    itself is the record of what was handled. A copy of such an event that comes twice in one poll reaches
+    the handler twice, so it must keep the first (or combine them) as a redelivery would.
+    """
 
     def __init__(
-        self, fn: Callable[[AsyncSession, Sequence[tuple[E, MessageContext]]], Awaitable[None]]
+        self,
+        fn: Callable[[AsyncSession, Sequence[tuple[E, MessageContext]]], Awaitable[None]],
+        *,
+        idempotent: Iterable[type[Event]] = (),
     ) -> None:
         self.fn = fn
+        self.idempotent: frozenset[type[Event]] = frozenset(idempotent)
         self.__name__ = getattr(fn, "__name__", "batch_handler")
 
     async def __call__(self, session: AsyncSession, items: Sequence[tuple[E, MessageContext]]) -> None:

@@ -55,6 +55,7 @@ from govmedia_common.kafka import make_producer
 from govmedia_common.keys import SigningKey, jwks, mint_token
 from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import SHANGHAI, FixedClock
+from govmedia_platform.handled import not_handled, place
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
 from govmedia_scoring.aggregates.handlers import apply_batch
@@ -321,23 +322,37 @@ class ScoringKit:
         async with self.sessions() as session, session.begin():
             await apply_batch(session, events)
 
-    async def publish(self, events: Sequence[Event]) -> list[str]:
-        """Put events on the real broker, as their owners' relays would; returns their CloudEvents ids."""
+    async def publish(self, events: Sequence[Event], ids: Sequence[str | None] = ()) -> list[str]:
+        """Put events on the real broker, as their owners' relays would; returns their CloudEvents ids.
+        ``ids`` gives some events the id of one sent before (a redelivery, or a replay with another body)."""
         producer = make_producer(KafkaSettings(bootstrap=self.infra.kafka_bootstrap), "scoring-test")
         await producer.start()
         try:
             futures = []
-            ids = []
-            for e in events:
-                env = wrap(e)
-                ids.append(env.id)
+            envs = []
+            for n, e in enumerate(events):
+                env = wrap(e, event_id=ids[n] if n < len(ids) else None)
+                envs.append(env)
                 futures.append(
                     await producer.send(e.topic, env.value(), key=env.subject.encode(), headers=env.headers())
                 )
-            await asyncio.gather(*futures)
+            for env, sent in zip(envs, await asyncio.gather(*futures), strict=True):
+                place(env.id, env.type, sent)
         finally:
             await producer.stop()
-        return ids
+        return [env.id for env in envs]
+
+    async def handled(self, ids: Sequence[str], *, within: float = 60.0) -> None:
+        """Wait until the consumers handled ``ids``: in the inbox, or (metric snapshots, which leave no inbox
+        row) their partition applied past them (govmedia_platform.handled)."""
+        deadline = time.monotonic() + within
+        left = list(ids)
+        while time.monotonic() < deadline:
+            left = await not_handled(self.app.state.runtime, ids)
+            if not left:
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"the consumers did not handle {left} within {within}s")
 
     async def compute(self, kind: PeriodKind, start: date) -> tuple[int, int]:
         async with self.sessions() as session, session.begin():

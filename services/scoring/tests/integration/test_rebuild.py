@@ -21,7 +21,6 @@ PERIODS = [
     (PeriodKind.MONTH, date(2026, 11, 1)),
     (PeriodKind.DAY, date(2026, 11, 10)),
 ]
-INBOX = "SELECT count(*) FROM inbox WHERE event_id = ANY(CAST(:ids AS text[]))"
 
 
 async def test_rebuild_from_the_topics_gives_the_incremental_scores_and_settings_change_only_their_region(
@@ -31,7 +30,7 @@ async def test_rebuild_from_the_topics_gives_the_incremental_scores_and_settings
     async with start_scoring(consumers=True, prefix="incremental", generation=generation) as a:
         ids, events = a.week_events()
         published = await a.publish(events)
-        await a.wait_for(INBOX, len(published), ids=published, within=60)
+        await a.handled(published, within=60)
         for kind, start in PERIODS:
             await a.compute(kind, start)
         mine = set(ids.values())
@@ -43,7 +42,7 @@ async def test_rebuild_from_the_topics_gives_the_incremental_scores_and_settings
         # 椒江 (331002) tightens its rules: ordinary errors cost 5 points, any serious error fails the period
         change = a.settings("331002", 1, {"content_ordinary_error_points": 5.0, "veto_serious_errors_max": 0})
         sid = await a.publish([change])
-        await a.wait_for(INBOX, 1, ids=sid, within=60)
+        await a.handled(sid, within=60)
         stale = await a.sql("SELECT count(*) FROM score_runs WHERE stale")
         assert stale[0][0] == len(PERIODS)  # the schedule would recompute every period
         admin = a.client(roles=("office_admin",))
@@ -73,7 +72,7 @@ async def test_rebuild_from_the_topics_gives_the_incremental_scores_and_settings
 
     # a fresh database and a new consumer generation: replay every topic from the start
     async with start_scoring(consumers=True, prefix="rebuild", generation=generation + 1) as b:
-        await b.wait_for(INBOX, len(published) + 1, ids=published + sid, within=90)
+        await b.handled(published + sid, within=90)
         for kind, start in PERIODS:
             await b.compute(kind, start)
         rebuilt = {k: v for k, v in (await b.scores()).items() if k[0] in mine}
