@@ -10,6 +10,7 @@ import asyncio
 import codecs
 import contextlib
 import csv
+import json
 import signal
 import sys
 from datetime import datetime, time, tzinfo
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 import typer
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -112,8 +114,43 @@ def _stop_on_ctrl_c() -> asyncio.Event:
 
 
 _FIX_DATABASE = (
-    "check --database-url or GOVMEDIA_MONITOR_DATABASE_URL (the server, the database, its user and password)"
+    "check --database-url or GOVMEDIA_MONITOR_DATABASE_URL (the server, the database, its user and "
+    "password); without them the monitor's database is govmedia_monitor on the server "
+    "GOVMEDIA_DATABASE_URL names, or on the platform 'make run' runs"
 )
+# The name 'govmedia migrate' and 'govmedia up' give the monitor's database on a PostgreSQL server.
+MONITOR_DATABASE = "govmedia_monitor"
+
+
+class _Locations(BaseSettings):
+    """Where the monitor's database is, when --database-url does not say (``GOVMEDIA_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVMEDIA_", extra="ignore")
+
+    monitor_database_url: str | None = None  # the monitor's own database, as its service is given it
+    database_url: str | None = None  # the PostgreSQL server of `govmedia up` and `govmedia migrate`
+    data_dir: Path = Path(".govmedia")  # where `govmedia up` (make run) records the running platform
+
+
+def _monitor_database_url(option: str | None) -> str:
+    """--database-url; else GOVMEDIA_MONITOR_DATABASE_URL; else govmedia_monitor on GOVMEDIA_DATABASE_URL's
+    server; else govmedia_monitor on the server of the platform `make run` runs; else the default."""
+    if option:
+        return option
+    where = _Locations()
+    if where.monitor_database_url:
+        return where.monitor_database_url
+    server = where.database_url
+    state = where.data_dir / "state.json"
+    if server is None and state.is_file():
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            server = json.loads(state.read_text(encoding="utf-8")).get("database_server_url")
+    if server:
+        try:
+            return make_url(server).set(database=MONITOR_DATABASE).render_as_string(hide_password=False)
+        except ArgumentError:
+            return server  # named as not a URL by _database_of
+    return service_settings("monitor").database_url
 
 
 def _database_of(database_url: str) -> str:
@@ -175,7 +212,11 @@ def import_file(
     kind: Annotated[Kind, typer.Option("--kind", "-k", help="What the rows are")],
     fmt: Annotated[str | None, typer.Option("--format", help="csv or jsonl (default: from the name)")] = None,
     database_url: Annotated[
-        str | None, typer.Option(help="The monitor's database (default: GOVMEDIA_MONITOR_DATABASE_URL)")
+        str | None,
+        typer.Option(
+            help="The monitor's database (default: GOVMEDIA_MONITOR_DATABASE_URL, else govmedia_monitor on "
+            "GOVMEDIA_DATABASE_URL's server or on the platform 'make run' runs)"
+        ),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=20_000, help="Rows per transaction")] = 2_000,
     rejected_report: Annotated[
@@ -222,7 +263,7 @@ def import_file(
             raise typer.BadParameter(
                 f"unknown time zone {timezone!r}: name an IANA zone, e.g. Asia/Shanghai for Beijing time"
             ) from None
-    url = database_url or service_settings("monitor").database_url
+    url = _monitor_database_url(database_url)
     where = _database_of(url)
     result = ImportResult()
     try:
@@ -274,7 +315,11 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Same seed, same activity")] = 7,
     start: Annotated[str, typer.Option(help="First simulated day (ISO date)")] = "2025-09-01",
     database_url: Annotated[
-        str | None, typer.Option(help="The monitor's database (default: GOVMEDIA_MONITOR_DATABASE_URL)")
+        str | None,
+        typer.Option(
+            help="The monitor's database (default: GOVMEDIA_MONITOR_DATABASE_URL, else govmedia_monitor on "
+            "GOVMEDIA_DATABASE_URL's server or on the platform 'make run' runs)"
+        ),
     ] = None,
     hot_words: Annotated[bool, typer.Option(help="Mine hot words every simulated day")] = True,
 ) -> None:
@@ -302,7 +347,7 @@ def simulate(
             soft_wrap=True,
         )
         sys.exit(2)
-    url = database_url or settings.database_url
+    url = _monitor_database_url(database_url)
     where = _database_of(url)
 
     async def go() -> None:
