@@ -43,7 +43,8 @@ class ScheduleSettings(BaseSettings):
 
 
 async def run_schedule(runtime: Runtime, schedule: ScheduleSettings) -> None:
-    """Score the running and just-closed periods, and every period a settings change made stale; repeat.
+    """Score the running and just-closed periods, every period a settings change made stale and every
+    closed period not scored since it closed (the service was down on the first day of the next); repeat.
 
     A running month, quarter or year is rescored only when its last run is older than
     ``schedule_long_period_hours``; a just-closed period and a stale one always are.
@@ -52,7 +53,7 @@ async def run_schedule(runtime: Runtime, schedule: ScheduleSettings) -> None:
     while True:
         try:
             with task.turn():
-                await _score_due_periods(runtime, schedule)
+                await score_due_periods(runtime, schedule)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -60,7 +61,7 @@ async def run_schedule(runtime: Runtime, schedule: ScheduleSettings) -> None:
         await asyncio.sleep(schedule.schedule_interval_seconds)
 
 
-async def _score_due_periods(runtime: Runtime, schedule: ScheduleSettings) -> None:
+async def score_due_periods(runtime: Runtime, schedule: ScheduleSettings) -> None:
     """One turn of the schedule."""
     async with unit_of_work(runtime.sessions) as session:
         today = runtime.clock.today()
@@ -69,6 +70,7 @@ async def _score_due_periods(runtime: Runtime, schedule: ScheduleSettings) -> No
         since = runtime.clock.now() - timedelta(hours=schedule.schedule_long_period_hours)
         periods -= await compute.recently_computed(session, sorted(running_long), since)
         periods |= set(await compute.stale_periods(session))
+        periods |= await compute.missed_periods(session, today)
     for period in sorted(periods):
         async with unit_of_work(runtime.sessions) as session:
             await compute.compute_period(session, period, now=runtime.clock.now())

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -375,6 +375,34 @@ def due_periods(today: date) -> list[Period]:
 
 
 LONG_KINDS = (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)
+
+_NEXT_START = """period_start + CASE period_kind WHEN 'day' THEN interval '1 day'
+    WHEN 'week' THEN interval '7 days' WHEN 'month' THEN interval '1 month'
+    WHEN 'quarter' THEN interval '3 months' ELSE interval '1 year' END"""
+
+
+async def missed_periods(session: AsyncSession, today: date) -> set[Period]:
+    """Closed periods the schedule has not scored since they closed: it scores a closed period on the first
+    day of the next one, so a service not running that day (killed, crash-looping, a maintenance window)
+    left the period with the scores of its last run while it ran; and the periods after the last one
+    scored of a kind that it was down for entirely. Once scored, a period's run dates after its close and
+    it is not missed any more (a turn killed half-way leaves the rest for the next turn)."""
+    rows = await session.execute(
+        text(
+            f"SELECT period_kind, period_start FROM score_runs WHERE ({_NEXT_START}) <= :today "
+            f"AND computed_at < (({_NEXT_START}) AT TIME ZONE 'Asia/Shanghai')"
+        ),
+        {"today": today},
+    )
+    missed = {Period(PeriodKind(k), s) for k, s in rows}
+    latest = await session.execute(text("SELECT period_kind, max(period_start) FROM score_runs GROUP BY 1"))
+    for kind, start in latest:
+        current = Period.containing(PeriodKind(kind), today)
+        period = Period.containing(current.kind, Period(current.kind, start).end + timedelta(days=1))
+        while period < current and len(missed) < 1000:  # never scored: the service was down all of it
+            missed.add(period)
+            period = Period.containing(current.kind, period.end + timedelta(days=1))
+    return missed
 
 
 async def recently_computed(session: AsyncSession, periods: Sequence[Period], since: datetime) -> set[Period]:
