@@ -10,6 +10,11 @@ registry named (no account, no setting in its subtree) is a 404 ``unknown-region
 own region never is, and a region a setting or an account names answers; a code of the wrong shape is the
 same 422 ``validation-error`` in both, naming ``path.region_code``, as the region parameters of the
 monitor's queries already answered. Neither takes a PUT (the registry owns settings): 405 in both.
+
+The same held for every other region parameter of the monitor and notify: alerts, hot words, their trend
+and extraction, and notify's cases answered 200 with nothing for 339999, and notify's ``POST /v1/bulletins``
+published (201, BulletinPublished, the office's inbox) a "339999政务新媒体月通报" of a region nobody
+registered. Each is now the same 404 ``unknown-region``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import pytest
 
 from tests.hostile.harness import PROBLEM_JSON, Served
 from tests.hostile.supervision import HOME, NOW, Supervision
+from tests.hostile.test_region_parameters import CALLS, _fill
 
 pytestmark = pytest.mark.integration
 
@@ -122,3 +128,28 @@ async def test_the_registry_answers_404_for_the_settings_of_a_region_that_does_n
     r = await setup.call("PUT", f"/v1/regions/{NOBODYS}/settings", token, json={"settings": {}})
     assert r.status_code == 404, r.text
     assert (await setup.call("GET", f"/v1/regions/{PROVINCE}/settings", token)).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+async def test_every_region_parameter_names_a_region_nobody_registered_unknown(
+    supervision: Supervision, name: str
+) -> None:
+    service, method, path, query, body = CALLS[name]
+    scopes = {
+        "monitor": ("monitor:read",),
+        "notify": ("notify:read", "notify:write"),
+        "scoring": ("scoring:read",),
+    }[service]
+    base = {"monitor": supervision.monitor_url, "notify": supervision.notify_url}.get(
+        service, supervision.scoring_url
+    )
+    token = supervision.token(region=PROVINCE, roles=("office_staff", "office_admin"), scopes=scopes)
+    client = supervision.client(base, token)
+    r = await client.request(
+        method,
+        _fill(path, NOBODYS),
+        params=_fill(query, NOBODYS),
+        json=_fill(body, NOBODYS) if body else None,
+    )
+    assert r.status_code == 404, r.text
+    assert r.json()["code"] == "unknown-region" and NOBODYS in r.json()["detail"], r.json()

@@ -8,7 +8,6 @@ from fastapi import Depends, Query
 
 from govmedia_common.app import Authorize
 from govmedia_common.auth import Principal
-from govmedia_common.errors import not_found
 from govmedia_common.pagination import decode_cursor, invalid_cursor
 
 Ingester = Annotated[Principal, Depends(Authorize("monitor:ingest"))]
@@ -29,11 +28,6 @@ def after_seq(cursor: str | None) -> int | None:
     if not 0 <= value < 2**63:
         raise invalid_cursor()
     return value
-
-
-def region_visible(principal: Principal, region_code: str) -> None:
-    if not principal.can_see_region(region_code):
-        raise not_found("region", region_code)
 
 
 def may_run_jobs(principal: Principal) -> bool:

@@ -82,7 +82,7 @@ class AccountView(Base):
     platform: Mapped[str] = mapped_column(Text)
     unit_id: Mapped[str] = mapped_column(Text)
     unit_name: Mapped[str] = mapped_column(Text)
-    region_code: Mapped[str] = mapped_column(Text)
+    region_code: Mapped[str] = mapped_column(Text, index=True)
     status: Mapped[str] = mapped_column(Text)
     as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

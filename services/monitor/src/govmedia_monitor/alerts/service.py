@@ -33,7 +33,7 @@ from govmedia_common.events import (
     Event,
 )
 from govmedia_common.events.outbox import write_events
-from govmedia_common.scoping import scoped
+from govmedia_common.scoping import known_region, scoped
 from govmedia_monitor.alerts import mapping
 from govmedia_monitor.alerts.domain import OPEN, RESOLVED
 from govmedia_monitor.models import Account, Alert
@@ -184,9 +184,8 @@ async def list_alerts(
     """Alerts visible to the caller, newest first, filtered."""
     stmt = scoped(select(Alert), principal, Alert.region_code, Alert.unit_id)
     if region_code is not None:
-        if not principal.can_see_region(region_code):
-            # as every region parameter answers: a region elsewhere and one that does not exist alike
-            raise not_found("region", region_code)
+        # as every region parameter answers: 404 for a region elsewhere, and for one no event named
+        await known_region(session, principal, region_code)
         from govmedia_common.auth import region_prefix
 
         stmt = stmt.where(Alert.region_code.startswith(region_prefix(region_code), autoescape=True))

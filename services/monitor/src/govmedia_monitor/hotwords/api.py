@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 
 from govmedia_common.app import RuntimeDep, SessionDep
 from govmedia_common.errors import DomainError, ErrorKind
+from govmedia_common.scoping import known_region
 from govmedia_monitor import schemas as s
-from govmedia_monitor.access import Reader, may_run_jobs, region_visible
+from govmedia_monitor.access import Reader, may_run_jobs
 from govmedia_monitor.hotwords import service as hotwords
 
 router = APIRouter()
@@ -30,7 +31,7 @@ async def get_hot_words(
     day: s.Day | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> s.HotWordsOut:
-    region_visible(principal, region_code)
+    await known_region(session, principal, region_code)
     day = day or rt.clock.today()
     rows = await hotwords.top_terms(session, region_code, day, limit)
     return s.HotWordsOut(
@@ -53,7 +54,7 @@ async def get_trend(
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     end: s.Day | None = None,
 ) -> s.TrendOut:
-    region_visible(principal, region_code)
+    await known_region(session, principal, region_code)
     # Terms are stored as words, never with spaces: one pasted with a space around it matched none and
     # read as "never hot".
     term = term.strip()
@@ -84,7 +85,7 @@ async def extract_hot_words(
             ErrorKind.FORBIDDEN, "extract-forbidden", "Mining needs monitor:write or an office admin."
         )
     if body.region_code:
-        region_visible(principal, body.region_code)
+        await known_region(session, principal, body.region_code)
     today = rt.clock.today()
     day = body.day or today
     if day > today:

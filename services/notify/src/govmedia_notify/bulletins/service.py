@@ -16,6 +16,7 @@ from govmedia_common.events.notify import BulletinPublished
 from govmedia_common.events.scoring import PeriodKind
 from govmedia_common.ids import new_id
 from govmedia_common.outbox import add_event
+from govmedia_common.scoping import known_region
 from govmedia_common.workdays import SHANGHAI
 from govmedia_notify.bulletins import render
 from govmedia_notify.bulletins.domain import period_bounds, title
@@ -226,8 +227,8 @@ async def publish(
     now: datetime,
 ) -> BulletinRow:
     """Publish a region's bulletin for a period (once), as HTML and PDF, and announce it."""
-    if not principal.can_see_region(region_code):
-        raise not_found("Region", region_code)
+    # 404 for a region elsewhere, and for one no event of the registry named: no bulletin of nobody's region
+    await known_region(session, principal, region_code)
     first, last = period_bounds(kind, start)
     if last >= now.astimezone(SHANGHAI).date():
         raise DomainError(

@@ -13,7 +13,7 @@ from govmedia_common.concurrency import etag
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.idempotency import idempotent_create
 from govmedia_common.pagination import decode_cursor, encode_cursor
-from govmedia_common.scoping import can_see, sees_only_own_unit
+from govmedia_common.scoping import can_see, known_region, sees_only_own_unit
 from govmedia_common.workdays import WorkCalendar
 from govmedia_notify.cases import repository as repo
 from govmedia_notify.cases import schemas as s
@@ -61,8 +61,7 @@ async def list_cases(
 ) -> s.CasePage:
     prefix = principal.region_prefix
     if region_code:
-        if not principal.can_see_region(region_code):
-            raise not_found("Region", region_code)
+        await known_region(session, principal, region_code)  # 404 elsewhere, or named by no event
         prefix = region_prefix(region_code)
     if sees_only_own_unit(principal):
         unit_id = principal.unit_id
