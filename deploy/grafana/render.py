@@ -153,6 +153,14 @@ def platform_health() -> dict[str, Any]:
         ),
         w=6,
     )
+    b.add(
+        prom(
+            "Business gauge queries failing (15 min)",
+            f"sum by (service, gauge) (increase(govmedia_business_gauge_errors_total{{{svc}}}[15m]))",
+            legend="{{service}} {{gauge}}",
+        ),
+        w=6,
+    )
     b.row("HTTP (RED)")
     b.add(
         prom(

@@ -44,6 +44,11 @@ SIGNALS = [
         "govmedia_task_interval_seconds",
         "a-scheduled-task-failing-or-late",
     ),
+    (
+        "a business gauge's query fails (the gauges behind the delivery, score and calendar alerts)",
+        "govmedia_business_gauge_errors_total",
+        "business-gauges-failing",
+    ),
     ("deliveries given up (dead)", "govmedia_delivery_attempts_total", "deliveries-failing"),
     ("deliveries waiting for the dispatcher", "govmedia_deliveries_due_oldest_seconds", "deliveries-failing"),
     ("scores waiting for a recomputation", "govmedia_scoring_stale_periods", "scores-not-recomputed"),
