@@ -4,7 +4,14 @@ The class of tests/hostile/test_json_types.py, for the other JSON shapes an inte
 ``null`` for a field the schema does not let be null, a string where an array is expected (``"roles":
 "editor"``), an array or an object where a string is expected, and a property the schema does not name
 (a typo, ``"reeds"``) in any object of a body. Each is a 422 naming where, read from each service's own
-OpenAPI so a field added later is probed too.
+OpenAPI so a field added later is probed too; these held.
+
+What the outside round found, in the one body whose content the OpenAPI leaves open (the registry's own
+section of a region's settings, ``PUT /v1/regions/{code}/settings``): a string where a list of levels,
+roles or filing types belongs was read character by character (``"county"`` refused as "'c' is not a valid
+ApprovalLevel"), and an object where a list belongs (its keys taken) or a list of pairs where an object
+belongs was accepted and stored, then announced to every service in ``RegionSettingsChanged``. Each is now
+a 422 naming ``registry.<key>`` and what was sent; nothing is stored.
 """
 
 from __future__ import annotations
@@ -208,3 +215,45 @@ async def test_a_body_that_is_not_an_object_is_refused_naming_the_body_in_the_re
         ) as client:
             lax += (await _bodies_not_objects(client, service, (unit_admin, approver)))[0]
     assert not lax, f"{len(lax)} bodies not refused naming the body:\n" + "\n".join(lax)
+
+
+# ------------------------------------------------------------- the registry's own section of the settings
+
+REGISTRY_SECTION_SHAPES = {
+    "a level as a string": ({"approval_levels": {"open": "county"}}, "approval_levels.open"),
+    "a type as a string": ({"announced_filing_types": "open"}, "announced_filing_types"),
+    "a role as a string": ({"approver_roles": {"unit": "unit_admin"}}, "approver_roles.unit"),
+    "types as an object": (
+        {"announced_filing_types": dict.fromkeys(("open", "change", "merge", "deregister"), 1)},
+        "announced_filing_types",
+    ),
+    "chains as an array of pairs": (
+        {"approval_levels": [["open", ["unit", "county"]]]},
+        "approval_levels",
+    ),
+    "a chain as an object": ({"approval_levels": {"open": {"unit": 1, "county": 2}}}, "approval_levels.open"),
+    "roles as an array": ({"approver_roles": [["unit", ["unit_admin"]]]}, "approver_roles"),
+    "a word list as a string": ({"naming_release_words": "发布"}, "naming_release_words"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REGISTRY_SECTION_SHAPES))
+async def test_a_registry_setting_of_another_json_shape_is_refused_naming_it(
+    served: Served, case: str
+) -> None:
+    """A string where a list of levels belongs was read character by character ("'c' is not a valid
+    ApprovalLevel" for "county"); an object where a list belongs, or a list of pairs where an object
+    belongs, was taken (its keys, or its pairs) and stored."""
+    section, key = REGISTRY_SECTION_SHAPES[case]
+    token = await served.setup.admin()
+    before = await served.setup.call("GET", "/v1/regions/330000/settings", token)
+    assert before.status_code == 200, before.text
+    headers = {"If-Match": before.headers["ETag"]}
+    r = await served.setup.call(
+        "PUT", "/v1/regions/330000/settings", token, json={"settings": {"registry": section}}, headers=headers
+    )
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert f"registry.{key}" in detail and "must be" in detail, detail
+    after = await served.setup.call("GET", "/v1/regions/330000/settings", token)
+    assert after.json()["own"] == before.json()["own"], after.json()

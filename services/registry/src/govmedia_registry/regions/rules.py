@@ -53,6 +53,33 @@ DEFAULT_APPROVER_ROLES: Mapping[ApprovalLevel, frozenset[Role]] = MappingProxyTy
 DEFAULT_ANNOUNCED = frozenset({FilingType.OPEN, FilingType.CHANGE, FilingType.MERGE, FilingType.DEREGISTER})
 
 
+def _shape(value: object) -> str:
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return (
+        "true" if value is True else "false" if value is False else "null" if value is None else repr(value)
+    )
+
+
+def _list(value: object, key: str) -> list[Any]:
+    """``value`` when it is a JSON array: a string is not read character by character, an object's keys are
+    not its items."""
+    if not isinstance(value, list):
+        raise InvalidRules(f'registry.{key} must be an array (e.g. ["unit", "county"]), not {_shape(value)}')
+    return value
+
+
+def _object(value: object, key: str) -> Mapping[str, Any]:
+    """``value`` when it is a JSON object (an array of pairs is not one)."""
+    if not isinstance(value, Mapping):
+        raise InvalidRules(f'registry.{key} must be an object (e.g. {{"open": [...]}}), not {_shape(value)}')
+    return value
+
+
 def _freeze_levels(
     given: Mapping[FilingType, Sequence[ApprovalLevel]],
 ) -> Mapping[FilingType, tuple[ApprovalLevel, ...]]:
@@ -88,7 +115,7 @@ class RegistryRules:
         for name in ("filing_deadline_workdays", "announcement_workdays", "zombie_days"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidRules(f"{name} must be a positive whole number, got {value!r}")
+                raise InvalidRules(f"registry.{name} must be a positive whole number, not {_shape(value)}")
         object.__setattr__(self, "approval_levels", _freeze_levels(self.approval_levels))
         for filing_type, chain in self.approval_levels.items():
             if not any(level is not ApprovalLevel.UNIT for level in chain):
@@ -114,8 +141,13 @@ class RegistryRules:
         )
         for name in ("naming_release_words", "naming_release_duties"):
             words = getattr(self, name)
-            if isinstance(words, str) or not all(isinstance(w, str) and w.strip() for w in words):
-                raise InvalidRules(f"{name} must be a list of non-empty words, got {words!r}")
+            if not isinstance(words, list | tuple):
+                raise InvalidRules(f"registry.{name} must be an array of words, not {_shape(words)}")
+            bad = next((w for w in words if not isinstance(w, str) or not w.strip()), None)
+            if bad is not None or any(not isinstance(w, str) for w in words):
+                raise InvalidRules(
+                    f"registry.{name} must be an array of non-empty words, not one of {_shape(bad)}"
+                )
             object.__setattr__(self, name, tuple(w.strip() for w in words))
 
     @classmethod
@@ -158,18 +190,22 @@ class RegistryRules:
         try:
             if "approval_levels" in settings:
                 kwargs["approval_levels"] = {
-                    FilingType(t): tuple(ApprovalLevel(level) for level in chain)
-                    for t, chain in dict(settings["approval_levels"]).items()
+                    FilingType(t): tuple(
+                        ApprovalLevel(level) for level in _list(chain, f"approval_levels.{t}")
+                    )
+                    for t, chain in _object(settings["approval_levels"], "approval_levels").items()
                 }
             if "approver_roles" in settings:
                 kwargs["approver_roles"] = {
-                    ApprovalLevel(level): frozenset(Role(r) for r in roles)
-                    for level, roles in dict(settings["approver_roles"]).items()
+                    ApprovalLevel(level): frozenset(Role(r) for r in _list(roles, f"approver_roles.{level}"))
+                    for level, roles in _object(settings["approver_roles"], "approver_roles").items()
                 }
             if "announced_filing_types" in settings:
                 kwargs["announced_filing_types"] = frozenset(
-                    FilingType(t) for t in settings["announced_filing_types"]
+                    FilingType(t) for t in _list(settings["announced_filing_types"], "announced_filing_types")
                 )
+        except InvalidRules:
+            raise
         except (ValueError, TypeError) as exc:
             raise InvalidRules(f"invalid registry setting: {exc}") from exc
         return cls(**kwargs)
