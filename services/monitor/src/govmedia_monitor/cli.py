@@ -13,6 +13,7 @@ import csv
 import json
 import signal
 import sys
+from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
 from pathlib import Path
 from typing import Annotated
@@ -35,8 +36,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from govmedia_common.db import create_engine, session_factory
+from govmedia_common.devclock import DevClockRefused, DevClockSettings, service_clock
 from govmedia_common.settings import service_settings
-from govmedia_common.workdays import SystemClock
+from govmedia_common.workdays import Clock
 from govmedia_monitor.observations.importer import (
     FileRefused,
     ImportResult,
@@ -70,6 +72,7 @@ async def _run_import(
     encoding: str,
     zone: tzinfo | None,
     result: ImportResult,
+    clock: Clock,
 ) -> ImportResult:
     # The whole file is read as text in its encoding before a row is imported.
     total = max(check_encoding(path, encoding) - (1 if fmt == "csv" else 0), 0)
@@ -82,7 +85,7 @@ async def _run_import(
                 session_factory(engine),
                 parse(stream, fmt, kind, zone),
                 kind,
-                clock=SystemClock(),
+                clock=clock,
                 batch_size=batch_size,
                 progress=lambda n: bar.advance(task, n),
                 result=result,
@@ -130,27 +133,53 @@ class _Locations(BaseSettings):
     monitor_database_url: str | None = None  # the monitor's own database, as its service is given it
     database_url: str | None = None  # the PostgreSQL server of `govmedia up` and `govmedia migrate`
     data_dir: Path = Path(".govmedia")  # where `govmedia up` (make run) records the running platform
+    dev_clock_file: Path | None = None  # a development platform's movable clock (as its services read it)
 
 
-def _monitor_database_url(option: str | None) -> str:
+@dataclass(frozen=True)
+class _Target:
+    """The monitor's database, and the development clock of the platform it belongs to (None: real time)."""
+
+    database_url: str
+    clock_file: Path | None
+
+
+def _target(option: str | None) -> _Target:
     """--database-url; else GOVMEDIA_MONITOR_DATABASE_URL; else govmedia_monitor on GOVMEDIA_DATABASE_URL's
-    server; else govmedia_monitor on the server of the platform `make run` runs; else the default."""
-    if option:
-        return option
+    server; else govmedia_monitor on the server of the platform `make run` runs (and its clock); else the
+    default. The clock: GOVMEDIA_DEV_CLOCK_FILE, else that of the running platform whose database it is."""
     where = _Locations()
+    clock_file = where.dev_clock_file
+    if option:
+        return _Target(option, clock_file)
     if where.monitor_database_url:
-        return where.monitor_database_url
+        return _Target(where.monitor_database_url, clock_file)
     server = where.database_url
     state = where.data_dir / "state.json"
     if server is None and state.is_file():
         with contextlib.suppress(OSError, ValueError, AttributeError):
-            server = json.loads(state.read_text(encoding="utf-8")).get("database_server_url")
+            recorded = json.loads(state.read_text(encoding="utf-8"))
+            server = recorded.get("database_server_url")
+            if clock_file is None and recorded.get("clock_file"):
+                clock_file = Path(recorded["clock_file"])
     if server:
         try:
-            return make_url(server).set(database=MONITOR_DATABASE).render_as_string(hide_password=False)
+            url = make_url(server).set(database=MONITOR_DATABASE).render_as_string(hide_password=False)
         except ArgumentError:
-            return server  # named as not a URL by _database_of
-    return service_settings("monitor").database_url
+            url = server  # named as not a URL by _database_of
+        return _Target(url, clock_file)
+    return _Target(service_settings("monitor").database_url, clock_file)
+
+
+def _clock(target: _Target) -> Clock:
+    """The platform's clock (a development platform's movable one, as its services read it)."""
+    try:
+        return service_clock(
+            service_settings("monitor").environment, DevClockSettings(dev_clock_file=target.clock_file)
+        )
+    except DevClockRefused as exc:
+        console.print(f"[red]{exc}[/]", highlight=False, soft_wrap=True)
+        sys.exit(2)
 
 
 def _database_of(database_url: str) -> str:
@@ -263,11 +292,13 @@ def import_file(
             raise typer.BadParameter(
                 f"unknown time zone {timezone!r}: name an IANA zone, e.g. Asia/Shanghai for Beijing time"
             ) from None
-    url = _monitor_database_url(database_url)
+    target = _target(database_url)
+    url = target.database_url
     where = _database_of(url)
+    clock = _clock(target)
     result = ImportResult()
     try:
-        asyncio.run(_run_import(file, kind, chosen, url, batch_size, chosen_encoding, zone, result))
+        asyncio.run(_run_import(file, kind, chosen, url, batch_size, chosen_encoding, zone, result, clock))
     except FileRefused as exc:
         console.print(f"[red]{file.name}: {exc}[/]", highlight=False, soft_wrap=True)
         sys.exit(2)
@@ -347,7 +378,7 @@ def simulate(
             soft_wrap=True,
         )
         sys.exit(2)
-    url = _monitor_database_url(database_url)
+    url = _target(database_url).database_url
     where = _database_of(url)
 
     async def go() -> None:
