@@ -257,3 +257,21 @@ async def test_a_registry_setting_of_another_json_shape_is_refused_naming_it(
     assert f"registry.{key}" in detail and "must be" in detail, detail
     after = await served.setup.call("GET", "/v1/regions/330000/settings", token)
     assert after.json()["own"] == before.json()["own"], after.json()
+
+
+async def test_a_settings_section_no_service_reads_is_refused(served: Served) -> None:
+    """The registry took a ``review`` section (200, stored, announced) that no service reads: the review
+    consumes no settings, so a region's ``{"review": {...}}`` never applied anywhere, silently."""
+    token = await served.setup.admin()
+    before = await served.setup.call("GET", "/v1/regions/330000/settings", token)
+    r = await served.setup.call(
+        "PUT",
+        "/v1/regions/330000/settings",
+        token,
+        json={"settings": {"review": {"review_levels": 3}}},
+        headers={"If-Match": before.headers["ETag"]},
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "unknown-settings-section" and "review" in r.json()["detail"], r.json()
+    after = await served.setup.call("GET", "/v1/regions/330000/settings", token)
+    assert after.json()["own"] == before.json()["own"]

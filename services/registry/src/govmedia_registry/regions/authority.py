@@ -47,7 +47,8 @@ def _refuse(key: str, detail: str, code: str) -> SettingsRefused:
 
 
 # The sections a region's settings may have: one per service that reads them, and the levels' authority.
-SECTIONS = ("registry", "review", "monitor", "notify", "scoring", "authority")
+# The review reads none (its rules come with each account: review_levels), so it has no section.
+SECTIONS = ("registry", "monitor", "notify", "scoring", "authority")
 
 
 def check_sections(settings: Mapping[str, Any]) -> None:
