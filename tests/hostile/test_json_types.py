@@ -416,3 +416,22 @@ async def test_a_scoring_rule_of_another_json_type_is_ignored_saying_why(
     assert r.json()["rules"][key] == defaults["rules"][key], r.json()
     notes = r.json()["notes"]
     assert any(f"{region}: settings ignored" in n and key in n and "must be" in n for n in notes), notes
+
+
+@pytest.mark.parametrize("raw", [str(2**53), str(2**64), str(10**30), str(-(2**63) - 1)])
+async def test_a_huge_integer_in_a_settings_document_is_refused_naming_it(served: Served, raw: str) -> None:
+    """The registry stores a region's settings as they come and announces them (RegionSettingsChanged): an
+    integer beyond 64 bits failed the announcement's serialisation, a 500 (the change rolled back); one
+    beyond 2**53 reaches the services as another number (JSON readers keep doubles). I-JSON's range it is
+    (RFC 7493 2.2), as the duplicate keys' refusal already follows that RFC."""
+    token = await served.setup.admin()
+    before = await served.setup.call("GET", "/v1/regions/330000/settings", token)
+    body = '{"settings": {"monitor": {"zombie_days": ' + raw + "}}}"
+    headers = {"If-Match": before.headers["ETag"], "Content-Type": "application/json"}
+    r = await served.setup.call("PUT", "/v1/regions/330000/settings", token, content=body, headers=headers)
+    assert r.status_code == 422, r.text
+    [error] = r.json()["errors"]
+    assert error["location"] == "body.settings", error
+    assert "monitor.zombie_days" in error["message"] and raw in error["message"], error
+    after = await served.setup.call("GET", "/v1/regions/330000/settings", token)
+    assert after.json()["own"] == before.json()["own"]

@@ -22,9 +22,9 @@ cell ``12`` or ``true`` is still read.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import Strict
+from pydantic import AfterValidator, Strict
 
 JsonInt = Annotated[int, Strict()]
 """A JSON integer (not a float, a numeric string or a boolean)."""
@@ -69,3 +69,42 @@ def wrong_type_message(error: Mapping[str, Any]) -> str | None:
 def error_message(error: Mapping[str, Any]) -> str:
     """The message of one pydantic error as a refusal shows it."""
     return wrong_type_message(error) or str(error.get("msg", ""))
+
+
+# ------------------------------------------------------------------------------------- open documents
+# A body part whose content the schema leaves open (a region's settings, a lexicon's entries) is stored and
+# announced as it comes. Its integers stay within I-JSON's range (RFC 7493 2.2, the RFC whose duplicate-key
+# rule the edge already follows): beyond 64 bits the announcement cannot be serialised (orjson), beyond 2**53
+# a consumer's JSON reader keeps another number.
+
+SAFE_INTEGER = 2**53 - 1
+T = TypeVar("T")
+
+
+def _where(path: tuple[str | int, ...]) -> str:
+    return ".".join(map(str, path)) or "the document"
+
+
+def safe_integers(value: T) -> T:
+    """``value`` when every integer in it lies within ±(2**53 - 1); ValueError naming the first that does
+    not, by its path inside the document."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((v, (*path, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(node))
+        elif isinstance(node, int) and not isinstance(node, bool) and abs(node) > SAFE_INTEGER:
+            shown = str(node) if len(str(node)) <= 40 else f"{str(node)[:40]}…"
+            raise ValueError(
+                f"{_where(path)}: {shown} is beyond the integers JSON readers keep exactly "
+                f"(±{SAFE_INTEGER}, RFC 7493 I-JSON); no setting or entry is so large"
+            )
+    return value
+
+
+JsonDocument = Annotated[dict[str, Any], AfterValidator(safe_integers)]
+"""An object whose content the schema leaves open; its integers within I-JSON's range."""
+JsonDocuments = Annotated[list[dict[str, Any]], AfterValidator(safe_integers)]
+"""A list of such objects."""

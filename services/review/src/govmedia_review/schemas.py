@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from govmedia_common.events import Platform
 from govmedia_common.inputs import BoundedDateTime, Identifier
-from govmedia_common.json_values import JsonBool, JsonInt
+from govmedia_common.json_values import JsonBool, JsonDocuments, JsonInt
 
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["331004"])]
 Title = Annotated[str, Field(max_length=200, description="Title; may be empty for short posts.")]
@@ -227,7 +227,7 @@ class LexiconIn(_In):
         pattern=r"^[0-9A-Za-z._-]+$",
         description="Version label; defaults to the next sequence number (r<n>). Must be new for the kind.",
     )
-    entries: list[dict[str, Any]] = Field(
+    entries: JsonDocuments = Field(
         max_length=50_000, description="Entries in the format of the kind (see GET)."
     )
     policy: dict[str, JsonInt] | None = Field(

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from govmedia_common.json_values import JsonDocument
 from govmedia_registry.schemas import In
 
 
@@ -19,7 +20,7 @@ class RegionOut(BaseModel):
 
 
 class RegionSettingsIn(In):
-    settings: dict[str, Any] = Field(
+    settings: JsonDocument = Field(
         max_length=20,
         description="Sections per service, e.g. {'registry': {'filing_deadline_workdays': 7, "
         "'approval_levels': {'open': ['unit','county','city','province']}}, 'monitor': {...}}. "
