@@ -131,3 +131,30 @@ def test_every_api_call_the_docs_name_exists_as_written(
             return
         errors.append(f"{op.service}: {'; '.join(problems)}")
     pytest.fail(f"{where}: the body of {method} {path} is not valid: {errors}")
+
+
+def test_the_webhook_delivery_the_docs_show_is_what_notifys_openapi_declares() -> None:
+    """docs/webhooks.md shows what a receiver gets; notify's OpenAPI declares it (``webhooks``), so that an
+    integrator's generator and the example agree, headers included. Found by the outside-testing round: the
+    delivery's body and headers were written down nowhere but in the prose of docs/webhooks.md."""
+    document = json.loads((ROOT / "contracts" / "openapi" / "notify.json").read_text(encoding="utf-8"))
+    assert "delivery" in document.get("webhooks", {}), "notify's OpenAPI declares no webhook delivery"
+    operation = document["webhooks"]["delivery"]["post"]
+    text = (ROOT / "docs" / "webhooks.md").read_text(encoding="utf-8")
+    block = next(
+        m.group(1)
+        for m in re.finditer(r"```http\n(.*?)```", text, re.DOTALL)
+        if "X-Govmedia-Event" in m.group(1)
+    )
+    head, _, body = block.partition("\n\n")
+    headers = {line.split(":", 1)[0].lower() for line in head.splitlines()[1:]}
+    declared = {p["name"].lower() for p in operation.get("parameters", []) if p["in"] == "header"}
+    assert {"x-govmedia-delivery", "x-govmedia-event", "x-govmedia-signature"} <= declared
+    assert declared <= headers, f"the example lacks headers the document declares: {declared - headers}"
+    schema = {
+        **operation["requestBody"]["content"]["application/json"]["schema"],
+        "components": document["components"],
+    }
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    problems = [e.message for e in validator.iter_errors(json.loads(body))]
+    assert not problems, problems

@@ -17,6 +17,7 @@ from govmedia_notify.cases.api import router as cases_router
 from govmedia_notify.cases.handlers import alert_handlers
 from govmedia_notify.channels.api import router as channels_router
 from govmedia_notify.channels.service import Dispatcher
+from govmedia_notify.channels.webhooks import webhooks
 from govmedia_notify.directory.handlers import DIRECTORY_HANDLERS, SCORE_HANDLERS, calendar_handlers
 from govmedia_notify.gauges import GAUGES
 from govmedia_notify.ladder.api import router as ladder_router
@@ -95,4 +96,5 @@ def create_app(
     runtime.provide(settings)
     runtime.provide(calendar)
     runtime.provide(Dispatcher(runtime.sessions, settings, clock))
+    app.webhooks.include_router(webhooks)  # what subscribers receive, in the OpenAPI document
     return app

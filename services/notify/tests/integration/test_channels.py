@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from email.policy import default as default_policy
 from typing import TYPE_CHECKING, Any
 
+import jsonschema
 import orjson
 import pytest
 import uvicorn
@@ -146,6 +147,12 @@ async def test_a_receiver_down_then_up_gets_every_notice_once_by_delivery_id_wit
     assert receiver.receipts.count(hooks[0].id) == 2  # the lost answer made it arrive twice, same id
     cases = {p["data"]["case_id"] for p in receiver.by_id.values()}
     assert len(cases) == 4
+    # Each body is what notify's OpenAPI declares under webhooks (the receiver's contract).
+    document = kit.app.openapi()
+    declared = document["webhooks"]["delivery"]["post"]["requestBody"]["content"]["application/json"]
+    validator = jsonschema.Draft202012Validator({**declared["schema"], "components": document["components"]})
+    for received in receiver.by_id.values():
+        assert not [e.message for e in validator.iter_errors(received)], received
     # The recipe refuses a tampered body and another secret.
     body = orjson.dumps(receiver.by_id[hooks[1].id])
     from govmedia_notify.channels.domain import sign
