@@ -153,3 +153,46 @@ async def test_every_region_parameter_names_a_region_nobody_registered_unknown(
     )
     assert r.status_code == 404, r.text
     assert r.json()["code"] == "unknown-region" and NOBODYS in r.json()["detail"], r.json()
+
+
+# ------------------------------------------------------------------------------------ the review's regions
+
+
+async def test_a_campaign_for_a_region_outside_the_callers_is_a_404_as_every_region_parameter(
+    served: Served,
+) -> None:
+    """The review answered 403 outside-region where every other region parameter answers 404 "does not exist
+    or is outside your region" (a region elsewhere and one that does not exist alike)."""
+    _, _, county = await served.setup.person(["office_admin"], region_code=HOME)
+    body = {"title": "国庆安全提示", "body": "请各账号转发。", "deadline": "2025-10-01T18:00:00+08:00"}
+    async with httpx.AsyncClient(
+        base_url=served.review_url, headers={"Authorization": f"Bearer {county}"}, timeout=60
+    ) as review:
+        answers = [
+            await review.post("/v1/campaigns", json={**body, "region_code": region})
+            for region in ("331003", NOBODYS)
+        ]
+    for r in answers:
+        assert r.status_code == 404, r.text
+        assert r.headers["content-type"].startswith(PROBLEM_JSON)
+    assert [r.json()["code"] for r in answers] == ["not-found", "not-found"], [r.json() for r in answers]
+
+
+async def test_a_lexicon_of_a_region_nobody_registered_is_a_404_unknown_region(served: Served) -> None:
+    """A province office stored the county additions of 339999 (201, announced to every service): a list
+    of a region nobody registered, applying nowhere."""
+    token = await served.setup.admin()
+    async with httpx.AsyncClient(
+        base_url=served.review_url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    ) as review:
+        listed = await review.get("/v1/lexicons", params={"region": NOBODYS})
+        assert listed.status_code == 404, listed.text
+        assert listed.json()["code"] == "unknown-region", listed.json()
+        r = await review.put(
+            "/v1/lexicons/sensitive",
+            params={"region": NOBODYS},
+            json={"entries": [{"term": "测试词", "category": "illegal", "severity": "block"}]},
+            headers={"If-Match": 'W/"0"'},
+        )
+        assert r.status_code == 404, r.text
+        assert r.json()["code"] == "unknown-region", r.json()

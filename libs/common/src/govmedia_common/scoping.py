@@ -66,23 +66,25 @@ def unknown_region(code: str) -> DomainError:
     )
 
 
-async def region_named(session: AsyncSession, code: str) -> bool:
+PROJECTIONS = ("accounts", "region_settings")
+"""The tables of a service's projections of the registry that carry a ``region_code`` (an index on it)."""
+
+
+async def region_named(session: AsyncSession, code: str, tables: tuple[str, ...] = PROJECTIONS) -> bool:
     """Whether the registry's events named ``code`` or a region below it (an account, its settings).
 
-    Read from the service's own ``accounts`` and ``region_settings`` tables (each with a ``region_code``);
-    the subtree is a range of six-digit codes, so both lookups are index range scans.
+    Read from the service's own ``tables`` (the review keeps no settings: ``("accounts",)``); the subtree is
+    a range of six-digit codes, so each lookup is an index range scan.
     """
     prefix = region_prefix(code)
     bounds = {"lo": prefix.ljust(6, "0"), "hi": prefix.ljust(6, "9")}
-    result = await session.execute(
-        text(
-            """
-            SELECT EXISTS (SELECT 1 FROM accounts WHERE region_code BETWEEN :lo AND :hi)
-                OR EXISTS (SELECT 1 FROM region_settings WHERE region_code BETWEEN :lo AND :hi)
-            """
-        ),
-        bounds,
+    unknown = set(tables) - set(PROJECTIONS)
+    if unknown:
+        raise ValueError(f"not a projection of the registry: {sorted(unknown)}")
+    exists = " OR ".join(
+        f"EXISTS (SELECT 1 FROM {table} WHERE region_code BETWEEN :lo AND :hi)" for table in tables
     )
+    result = await session.execute(text(f"SELECT {exists}"), bounds)
     return bool(result.scalar_one())
 
 

@@ -269,6 +269,7 @@ async def list_lexicons(
     region = region or principal.region_code
     if not principal.can_see_region(region) and region not in d.scope_chain(principal.region_code):
         raise not_found("region", region)
+    await lexicons.known_scope(session, principal, region)
     rows = await repo.active_lexicons(session, d.scope_chain(region))
     return [s.build(s.LexiconSummary, r, replaces_base=d.is_base_scope(r.scope_region)) for r in rows]
 
@@ -317,7 +318,7 @@ async def put_lexicon(
     region: RegionParam = None,
 ) -> s.LexiconOut:
     kind = _kind(kind)
-    scope = lexicons.lexicon_scope(principal, region, kind)
+    scope = await lexicons.lexicon_scope(session, principal, region, kind)
     now = rt.clock.now()
     current = await lexicons.current_lexicon(session, scope, kind, now)
     require_if_match(if_match, current.seq)

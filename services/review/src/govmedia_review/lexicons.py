@@ -24,6 +24,7 @@ from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events import LexiconPublished
 from govmedia_common.outbox import add_event
+from govmedia_common.scoping import region_named, unknown_region
 from govmedia_review import domain as d
 from govmedia_review import repository as repo
 from govmedia_review import schemas as s
@@ -158,11 +159,25 @@ async def seed_lexicons(session: AsyncSession, at: datetime) -> int:
     return added
 
 
-def lexicon_scope(principal: Principal, region: str | None, kind: str) -> d.LexiconScope:
-    """Where the caller's change of ``kind`` goes: its own region unless it names one in its subtree."""
+async def known_scope(session: AsyncSession, principal: Principal, scope: str) -> None:
+    """404 unknown-region for a scope no account of the registry lies in, as every region parameter of
+    the supervision services answers: the shipped default, the caller's own region and the regions above
+    it are always known (the registry signed the caller in there)."""
+    if scope == d.DEFAULT_SCOPE or scope in d.scope_chain(principal.region_code):
+        return
+    if not await region_named(session, scope, ("accounts",)):
+        raise unknown_region(scope)
+
+
+async def lexicon_scope(
+    session: AsyncSession, principal: Principal, region: str | None, kind: str
+) -> d.LexiconScope:
+    """Where the caller's change of ``kind`` goes: its own region unless it names one in its subtree (a
+    region some account of the registry lies in: a list of nobody's region would apply nowhere)."""
     target = region or principal.region_code
     if target != d.DEFAULT_SCOPE and not principal.can_see_region(target):
         raise not_found("region", target)
+    await known_scope(session, principal, target)
     return d.writable_scope(target, kind)
 
 
@@ -184,6 +199,7 @@ async def readable_lexicon(
         principal.can_see_region(scope) or scope in d.scope_chain(principal.region_code)
     ):
         raise not_found("region", scope)
+    await known_scope(session, principal, scope)
     row = await repo.get_lexicon(session, kind, scope, version=version)
     if row is None and d.is_base_scope(scope):
         row = await repo.get_lexicon(session, kind, d.DEFAULT_SCOPE, version=version)

@@ -390,9 +390,8 @@ async def issue_campaign(
     else:
         assert body.region_code is not None
         if not principal.can_see_region(body.region_code):
-            raise DomainError(
-                ErrorKind.FORBIDDEN, "outside-region", f"Region {body.region_code} is outside your region."
-            )
+            # as every region parameter answers: a region elsewhere and one that does not exist alike
+            raise not_found("region", body.region_code)
         platform = str(body.platform) if body.platform else None
         accounts = list(await repo.active_accounts_in(session, body.region_code, platform))
         targeting = {"region_code": body.region_code, "platform": platform}
