@@ -62,7 +62,8 @@ async def daily_sweeps(runtime: Runtime, poll_seconds: float) -> None:
 
 
 async def _sweep_day(runtime: Runtime, today: date) -> sweeps.SweepResult:
-    """One day's sweep and hot words."""
+    """One day's sweep and hot words: today's, and those of the days of the last week not mined since they
+    ended (hotwords.days_to_mine)."""
     try:
         async with unit_of_work(runtime.sessions) as session:
             result = await sweeps.run(session, as_of=today, now=runtime.clock.now())
@@ -75,7 +76,10 @@ async def _sweep_day(runtime: Runtime, today: date) -> sweeps.SweepResult:
         async with unit_of_work(runtime.sessions) as session:
             result = await sweeps.run(session, as_of=today, now=runtime.clock.now(), rules=others)
     async with unit_of_work(runtime.sessions) as session:
-        await hotwords.mine_day(session, today, now=runtime.clock.now())
+        days = await hotwords.days_to_mine(session, today)
+    for day in days:  # one transaction each: a turn killed half-way leaves fewer days for the next
+        async with unit_of_work(runtime.sessions) as session:
+            await hotwords.mine_day(session, day, now=runtime.clock.now())
     return result
 
 

@@ -249,6 +249,15 @@ class HotWord(Base):
     posts: Mapped[int] = mapped_column(Integer)  # posts the extraction read
 
 
+class HotWordMining(Base):
+    """When a day's hot words were last mined for every region: the daily job mines again the days of the
+    last week not mined since they ended (mined at their first minute, or missed while it was down)."""
+
+    __tablename__ = "hot_word_minings"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    mined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class LexiconList(Base):
     """The latest version of one lexicon list (scope region, kind) the review announced (LexiconPublished)."""
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import jieba
 import jieba.analyse
-from sqlalchemy import delete, select, text
+from sqlalchemy import DateTime, cast, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +26,7 @@ from govmedia_common.auth import region_prefix
 from govmedia_common.events import HotTerm, HotWordsExtracted
 from govmedia_common.workdays import SHANGHAI
 from govmedia_monitor.alerts.service import add_events
-from govmedia_monitor.models import HotWord, ObservedPost
+from govmedia_monitor.models import HotWord, HotWordMining, ObservedPost
 from govmedia_monitor.observations.service import SettingsCache, region_sections
 from govmedia_monitor.rules.thresholds import ancestors
 
@@ -132,7 +132,41 @@ async def mine_day(
                 )
             )
     await add_events(session, events)
+    if only_region is None:  # every region of the day is mined as of now
+        await session.execute(
+            insert(HotWordMining)
+            .values(day=day, mined_at=now)
+            .on_conflict_do_update(index_elements=["day"], set_={"mined_at": now})
+        )
     return results
+
+
+# How many days back the daily job looks for days not mined since they ended.
+CATCH_UP_DAYS = 7
+
+
+async def days_to_mine(session: AsyncSession, today: date) -> list[date]:
+    """The days the daily job mines on ``today``, oldest first: those of the last week not mined (for every
+    region) since they ended, and today, from the posts in so far.
+
+    A day mined at its first minute held none of its own posts, and a day the service was down for at its
+    turn (killed across midnight) was never mined: each is mined again once it is over, and then no more."""
+    since = today - timedelta(days=CATCH_UP_DAYS)
+    done = set(
+        (
+            await session.execute(
+                select(HotWordMining.day).where(
+                    HotWordMining.day >= since,
+                    HotWordMining.day < today,
+                    # mined after the day ended (midnight of the next day, Shanghai)
+                    HotWordMining.mined_at
+                    >= func.timezone("Asia/Shanghai", cast(HotWordMining.day + 1, DateTime)),
+                )
+            )
+        ).scalars()
+    )
+    ended = [since + timedelta(days=n) for n in range(CATCH_UP_DAYS)]
+    return [*(d for d in ended if d not in done), today]
 
 
 async def top_terms(session: AsyncSession, region_code: str, day: date, limit: int) -> list[HotWord]:
