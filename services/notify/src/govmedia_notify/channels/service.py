@@ -40,6 +40,8 @@ DELIVERY_ATTEMPTS = Counter(
     "dead (its last attempt failed: it waits on the dead list for a redelivery).",
     ["channel", "outcome"],
 )
+# The longest pause of the dispatcher between two failing turns (see Dispatcher.wait_seconds).
+MAX_WAIT_SECONDS = 60.0
 for _channel in (Channel.EMAIL, Channel.SMS, Channel.WEBHOOK):
     for _outcome in ("delivered", "failed", "dead"):
         DELIVERY_ATTEMPTS.labels(_channel, _outcome)
@@ -365,12 +367,19 @@ class Dispatcher:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("dispatcher error; retrying")
+                log.exception("dispatcher error; retrying in %g s", self.wait_seconds(task.failures_in_a_row))
                 tried = 0
             if not tried:
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.settings.dispatcher_interval_seconds):
+                    async with asyncio.timeout(self.wait_seconds(task.failures_in_a_row)):
                         await self._stopping.wait()
+
+    def wait_seconds(self, failures_in_a_row: int) -> float:
+        """The pause before the next turn: the interval, doubled for each failure in a row (a database
+        away), up to a minute; one success brings it back to the interval."""
+        interval = float(self.settings.dispatcher_interval_seconds)
+        backoff: float = interval * 2.0 ** min(failures_in_a_row, 16)
+        return min(backoff, max(interval, MAX_WAIT_SECONDS))
 
     def stop(self) -> None:
         self._stopping.set()
