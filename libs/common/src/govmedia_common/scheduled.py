@@ -48,6 +48,10 @@ TASK_INTERVAL = Gauge(
 )
 
 
+# The longest pause between two failing turns of a task whose interval is shorter.
+MAX_PAUSE_SECONDS = 60.0
+
+
 class ScheduledTask:
     """The metrics of one background loop of one service."""
 
@@ -81,3 +85,9 @@ class ScheduledTask:
     @property
     def failures_in_a_row(self) -> int:
         return self._failures
+
+    def pause(self, interval_seconds: float) -> float:
+        """The pause before the next turn: the interval, doubled for each failure in a row (a database away
+        is not retried, and logged, every second), up to a minute (or the interval when longer)."""
+        backoff: float = interval_seconds * 2.0 ** min(self._failures, 16)
+        return min(backoff, max(interval_seconds, MAX_PAUSE_SECONDS))

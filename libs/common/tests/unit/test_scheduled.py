@@ -45,3 +45,18 @@ async def test_a_cancelled_turn_is_not_a_failure() -> None:
         raise asyncio.CancelledError
     assert _value("govmedia_task_consecutive_failures", service="unit", task="cancelled") == 0
     assert _value("govmedia_task_runs_total", service="unit", task="cancelled", outcome="failed") == 0
+
+
+def test_the_pause_doubles_with_each_failure_in_a_row_up_to_a_minute_and_returns_after_a_success() -> None:
+    task = ScheduledTask("unit", "paused", interval_seconds=10)
+    assert task.pause(10) == 10
+    pauses = []
+    for _ in range(5):
+        with pytest.raises(OSError), task.turn():
+            raise OSError("connection refused")
+        pauses.append(task.pause(10))
+    assert pauses == [20, 40, 60, 60, 60]
+    assert task.pause(900) == 900  # a task that waits longer than a minute keeps its interval
+    with task.turn():
+        pass
+    assert task.pause(10) == 10

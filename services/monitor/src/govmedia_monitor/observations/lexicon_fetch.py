@@ -228,5 +228,8 @@ async def fetch_loop(
                 with task.turn():
                     await fetcher.fetch_pending(sessions)
             except Exception:
-                log.exception("lexicon fetch round failed; retrying at the next poll")
-            await asyncio.sleep(settings.lexicon_fetch_poll_seconds)
+                log.exception(
+                    "lexicon fetch round failed; retrying in %g s",
+                    task.pause(settings.lexicon_fetch_poll_seconds),
+                )
+            await asyncio.sleep(task.pause(settings.lexicon_fetch_poll_seconds))

@@ -40,8 +40,6 @@ DELIVERY_ATTEMPTS = Counter(
     "dead (its last attempt failed: it waits on the dead list for a redelivery).",
     ["channel", "outcome"],
 )
-# The longest pause of the dispatcher between two failing turns (see Dispatcher.wait_seconds).
-MAX_WAIT_SECONDS = 60.0
 for _channel in (Channel.EMAIL, Channel.SMS, Channel.WEBHOOK):
     for _outcome in ("delivered", "failed", "dead"):
         DELIVERY_ATTEMPTS.labels(_channel, _outcome)
@@ -357,9 +355,8 @@ class Dispatcher:
         return None
 
     async def run(self) -> None:
-        task = ScheduledTask(
-            "notify", "dispatcher", interval_seconds=self.settings.dispatcher_interval_seconds
-        )
+        interval = self.settings.dispatcher_interval_seconds
+        task = ScheduledTask("notify", "dispatcher", interval_seconds=interval)
         while not self._stopping.is_set():
             try:
                 with task.turn():
@@ -367,19 +364,12 @@ class Dispatcher:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("dispatcher error; retrying in %g s", self.wait_seconds(task.failures_in_a_row))
+                log.exception("dispatcher error; retrying in %g s", task.pause(interval))
                 tried = 0
             if not tried:
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.wait_seconds(task.failures_in_a_row)):
+                    async with asyncio.timeout(task.pause(interval)):
                         await self._stopping.wait()
-
-    def wait_seconds(self, failures_in_a_row: int) -> float:
-        """The pause before the next turn: the interval, doubled for each failure in a row (a database
-        away), up to a minute; one success brings it back to the interval."""
-        interval = float(self.settings.dispatcher_interval_seconds)
-        backoff: float = interval * 2.0 ** min(failures_in_a_row, 16)
-        return min(backoff, max(interval, MAX_WAIT_SECONDS))
 
     def stop(self) -> None:
         self._stopping.set()
