@@ -229,6 +229,15 @@ async def scoring_consume(
     try:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), cap)
+
+            # The handler saw the last snapshot; the reading ends when its transaction committed (the
+            # runner's applied offsets, on a topic this run filled from offset 0, reach n): stopping at
+            # the handler's call would count a last batch that a cancel may still roll back.
+            async def committed() -> None:
+                while sum(runner.applied.values()) < n:  # noqa: ASYNC110 - the runner has no event for it
+                    await asyncio.sleep(0.001)
+
+            await asyncio.wait_for(committed(), cap)
         ended, ended_cpu = time.perf_counter(), time.process_time()
         async with session_factory(engine)() as session:
             pg_at_end = await backends_cpu(session)
