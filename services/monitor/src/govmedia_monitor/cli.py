@@ -48,6 +48,7 @@ from govmedia_monitor.observations.importer import (
     import_rows,
     open_text,
     parse,
+    refuse_workbook,
 )
 
 app = typer.Typer(help="govmedia monitor (运行监测) commands", no_args_is_help=True)
@@ -273,6 +274,11 @@ def import_file(
     Ctrl-C stops after the batch being written (one transaction per batch) and says how many rows went in,
     exit 130: importing the file again adds the rest.
     """
+    try:
+        refuse_workbook(file)  # whatever its name or --format: said before anything else about the file
+    except FileRefused as exc:
+        console.print(f"[red]{file.name}: {exc}[/]", highlight=False, soft_wrap=True)
+        sys.exit(2)
     try:
         chosen = fmt or detect_format(file)
     except ValueError as exc:

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import re
+import zipfile
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -81,6 +82,39 @@ csv.field_size_limit(16 * 1024 * 1024)
 EXCEL_HINT = (
     "an Excel 'CSV' saved on Chinese Windows is GBK: pass --encoding gb18030, or save it as 'CSV UTF-8'"
 )
+
+
+# The first bytes of a ZIP archive (an .xlsx workbook, WPS's and OpenDocument's too) and of an OLE2 compound
+# file (a legacy .xls workbook, WPS's .et).
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
+SAVE_AS_CSV = (
+    "open it in Excel or WPS and save it as 'CSV UTF-8' (File → Save As → CSV UTF-8), then import that file"
+)
+
+
+def refuse_workbook(path: Path) -> None:
+    """:class:`FileRefused` when ``path`` is a spreadsheet workbook (whatever its name), saying how to save it
+    as CSV; a clerk told 'not UTF-8 text' or 'pass --format' went the wrong way."""
+    with path.open("rb") as f:
+        head = f.read(8)
+    if head.startswith(OLE2_MAGIC):
+        what = "an Excel 97-2003 (.xls) or WPS (.et) workbook"
+    elif head.startswith(ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError):
+            names = []
+        if any(n.startswith("xl/") for n in names):
+            what = "an Excel (.xlsx) workbook"
+        elif "mimetype" in names or any(n.startswith(("content.xml", "Sheets/")) for n in names):
+            what = "a spreadsheet workbook (OpenDocument, WPS or Numbers)"
+        else:
+            what = "a ZIP archive"
+    else:
+        return
+    raise FileRefused(f"the file is {what}, not CSV or JSON Lines text: {SAVE_AS_CSV}. Nothing was imported.")
 
 
 def check_encoding(path: Path, encoding: str) -> int:

@@ -1,0 +1,70 @@
+"""``govmedia-monitor import`` handed an Excel or WPS workbook instead of CSV says so, and how to save it.
+
+Found by the outside-testing round (a county clerk's export, as Excel and WPS save it by default): a workbook
+named ``.xlsx`` was answered "cannot tell the format: name it .csv or .jsonl, or pass --format" — the clerk
+renamed it or passed ``--format csv``, and was then told "the file is not UTF-8 text: line 1 holds the byte
+0x.. …; pass --encoding gb18030", which decoded the archive into garbage and refused its "header". Nothing
+said the file was a workbook, not text.
+"""
+
+from __future__ import annotations
+
+import socket
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from govmedia_monitor.cli import app
+
+# The first bytes of the OLE2 compound file of a legacy .xls workbook (and of WPS's .et).
+OLE2 = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504)
+
+
+def _xlsx(path: Path) -> Path:
+    """A workbook as Excel writes it: a ZIP of XML parts."""
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?><Types/>')
+        book.writestr("xl/workbook.xml", '<?xml version="1.0" encoding="UTF-8"?><workbook/>')
+        book.writestr("xl/worksheets/sheet1.xml", "<worksheet><sheetData/></worksheet>")
+    return path
+
+
+def _closed_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"postgresql+asyncpg://govmedia:x@127.0.0.1:{port}/monitor"  # never reached: refused before
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [
+        ("metrics.xlsx", ()),
+        ("metrics.csv", ()),  # renamed
+        ("metrics.csv", ("--encoding", "gb18030")),  # and told to name an encoding
+        ("metrics.xlsx", ("--format", "csv")),
+    ],
+)
+def test_an_excel_workbook_is_refused_as_one_saying_how_to_save_it_as_csv(
+    tmp_path: Path, name: str, extra: tuple[str, ...]
+) -> None:
+    path = _xlsx(tmp_path / name)
+    args = ["import", str(path), "--kind", "metrics", "--database-url", _closed_url(), *extra]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "workbook" in result.output and "CSV UTF-8" in result.output, result.output
+    assert "--format" not in result.output and "--encoding" not in result.output, result.output
+
+
+@pytest.mark.parametrize("name", ["metrics.xls", "metrics.et", "metrics.csv"])
+def test_a_legacy_xls_or_wps_workbook_is_refused_as_one_too(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(OLE2)
+    result = CliRunner().invoke(
+        app, ["import", str(path), "--kind", "metrics", "--database-url", _closed_url()]
+    )
+    assert result.exit_code == 2, result.output
+    assert "workbook" in result.output and "CSV UTF-8" in result.output, result.output
