@@ -68,3 +68,17 @@ def test_a_legacy_xls_or_wps_workbook_is_refused_as_one_too(tmp_path: Path, name
     )
     assert result.exit_code == 2, result.output
     assert "workbook" in result.output and "CSV UTF-8" in result.output, result.output
+
+
+@pytest.mark.parametrize("extra", [(), ("--encoding", "utf-16")])
+def test_excels_unicode_text_is_refused_saying_to_save_it_as_csv_utf8(
+    tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    """Excel's 'Unicode Text (*.txt)', the choice that keeps Chinese on older Excel: UTF-16 with a byte order
+    mark, separated by tabs. Renamed .csv it was 'not UTF-8 text ...: pass --encoding gb18030'."""
+    path = tmp_path / "metrics.csv"
+    path.write_bytes("account_id\ttaken_at\treads\r\n".encode("utf-16"))
+    args = ["import", str(path), "--kind", "metrics", "--database-url", _closed_url(), *extra]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "UTF-16" in result.output and "CSV UTF-8" in result.output, result.output

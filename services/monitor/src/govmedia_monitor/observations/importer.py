@@ -94,11 +94,14 @@ SAVE_AS_CSV = (
 
 
 def refuse_workbook(path: Path) -> None:
-    """:class:`FileRefused` when ``path`` is a spreadsheet workbook (whatever its name), saying how to save it
-    as CSV; a clerk told 'not UTF-8 text' or 'pass --format' went the wrong way."""
+    """:class:`FileRefused` when ``path`` is a spreadsheet workbook or Excel's 'Unicode Text' (whatever its
+    name), saying how to save it as CSV; a clerk told 'not UTF-8 text' or 'pass --format' went the wrong
+    way."""
     with path.open("rb") as f:
         head = f.read(8)
-    if head.startswith(OLE2_MAGIC):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        what = "UTF-16 text (what Excel saves as 'Unicode Text', separated by tabs)"
+    elif head.startswith(OLE2_MAGIC):
         what = "an Excel 97-2003 (.xls) or WPS (.et) workbook"
     elif head.startswith(ZIP_MAGIC):
         try:
