@@ -82,3 +82,20 @@ def test_excels_unicode_text_is_refused_saying_to_save_it_as_csv_utf8(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
     assert "UTF-16" in result.output and "CSV UTF-8" in result.output, result.output
+
+
+@pytest.mark.parametrize(("separator", "called"), [("\t", "tabs"), (";", "semicolons")])
+def test_a_file_separated_by_tabs_or_semicolons_is_refused_saying_so(
+    tmp_path: Path, separator: str, called: str
+) -> None:
+    """WPS's and Excel's 'Text (tab delimited)' named .csv: the header was refused as lacking account_id and
+    taken_at and naming one column 'account_id<TAB>taken_at<TAB>reads'."""
+    path = tmp_path / "metrics.csv"
+    header = separator.join(["account_id", "taken_at", "reads"])
+    row = separator.join(["6f1c2c8e-3a4b-4c5d-8e9f-0a1b2c3d4e5f", "2025-10-14T09:00:00+08:00", "1"])
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["import", str(path), "--kind", "metrics", "--database-url", _closed_url()]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"separated by {called}" in result.output and "CSV UTF-8" in result.output, result.output

@@ -151,6 +151,13 @@ def _check_header(fields: Sequence[str] | None, model: type[BaseModel], kind: Ki
         raise FileRefused(f"the file has no rows (not even a header naming the {kind} columns)")
     names = [f.strip() for f in fields]
     known = model.model_fields
+    if len(names) == 1:  # one column only: a file separated by something else than commas?
+        for separator, called in (("\t", "tabs"), (";", "semicolons"), ("|", "vertical bars")):
+            if sum(part.strip() in known for part in names[0].split(separator)) >= 2:
+                raise FileRefused(
+                    f"the header's columns are separated by {called}, not commas: {SAVE_AS_CSV}. Nothing was "
+                    "imported."
+                )
     required = [n for n, f in known.items() if f.is_required()]
     missing = [n for n in required if n not in names]
     unknown = [n for n in names if n and n not in known]
