@@ -37,6 +37,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from govmedia_common.db import create_engine, session_factory
 from govmedia_common.devclock import DevClockRefused, DevClockSettings, service_clock
+from govmedia_common.errors import DomainError
 from govmedia_common.settings import service_settings
 from govmedia_common.workdays import Clock
 from govmedia_monitor.observations.importer import (
@@ -414,6 +415,14 @@ def simulate(
         asyncio.run(go())
     except (*_UNREACHABLE, DBAPIError) as exc:
         _exit_unreachable(exc, where, "the simulation did not run")
+    except DomainError as exc:  # a rule that cannot be judged (a year without a working-day schedule)
+        console.print(
+            f"[red]cannot simulate from {first}: {exc.detail} The simulated days before that year are "
+            "stored.[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(2)
 
 
 def main() -> None:

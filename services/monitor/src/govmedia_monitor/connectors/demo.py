@@ -32,7 +32,7 @@ from govmedia_monitor.connectors import AccountRef, Approval, Behaviour, Simulat
 from govmedia_monitor.hotwords import service as hotwords
 from govmedia_monitor.models import Alert
 from govmedia_monitor.observations.checking import CheckerCache
-from govmedia_monitor.rules import sweeps
+from govmedia_monitor.rules import calendar, sweeps
 
 REGIONS = ("331002", "331003", "331004", "330102", "330106")
 
@@ -147,6 +147,9 @@ async def run_demo(
     checker = CheckerCache()
     clock.set(datetime.combine(start, time(8), tzinfo=SHANGHAI))
     async with sessions() as session, session.begin():
+        # The working-day years the calendar package covers, as the service stores them when it starts: the
+        # simulator may run on a database the service has not run on yet.
+        await calendar.load_package_years(session)
         await open_accounts(session, seed, roster, start)
     for n in range(days):
         day = start + timedelta(days=n)
