@@ -72,11 +72,11 @@ async def ingest_messages(
         }
         for i in kept
     ]
+    # An executemany (pages of 1,000 rows): one VALUES list of 5,000 messages is over PostgreSQL's 32,767
+    # parameters a statement.
     inserted = (
-        (await session.execute(insert(Message).values(rows).on_conflict_do_nothing().returning(Message)))
-        .scalars()
-        .all()
-    )
+        await session.scalars(insert(Message).on_conflict_do_nothing().returning(Message), rows)
+    ).all()
     report.accepted, report.duplicates = len(inserted), len(kept) - len(inserted)
     if report.duplicates:  # a replay, or a message under a known id with another channel, time or post
         params = {
@@ -239,15 +239,8 @@ async def ingest_interaction(
         {"account_id": i.account_id, "at": i.at, "enabled": i.enabled, "ingest_channel": str(channel)}
         for i in kept
     ]
-    inserted = (
-        (
-            await session.execute(
-                insert(InteractionSwitch).values(rows).on_conflict_do_nothing().returning(InteractionSwitch)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    stmt = insert(InteractionSwitch).on_conflict_do_nothing().returning(InteractionSwitch)
+    inserted = (await session.scalars(stmt, rows)).all()  # an executemany: no parameter limit
     report.accepted, report.duplicates = len(inserted), len(kept) - len(inserted)
     if report.duplicates:  # a replay, or the switch at a known instant in the other state
         params = {
