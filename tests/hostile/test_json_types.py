@@ -7,10 +7,13 @@ a count as a string, or a flag as a number, was never told, and a fuzzer's ``tru
 
 The rule: a JSON API takes a JSON integer where it wants a whole number (not ``12.0``, ``1e3``, ``"12"``
 or ``true``), a JSON number where it wants a number (an integer is one; not ``"0.5"`` or ``true``), and
-``true`` or ``false`` where it wants a boolean (not ``1``, ``"true"`` or ``"yes"``). Anything else is a
-422 naming the field and saying what was sent. The fields are read from each service's own OpenAPI, so a
-field added later is probed too. The monitor's CSV import, whose cells are all text, still reads ``12``
-and ``true`` from its cells (tests/hostile/test_file_import_inputs.py and the import tests).
+``true`` or ``false`` where it wants a boolean (not ``1``, ``"true"`` or ``"yes"``). A date or a date-time
+is ISO 8601 text, as the OpenAPI says: not a number, nor digits in a string, which the lax mode read as
+seconds (or milliseconds) since 1970 (``"event_date": 0`` filed an account opened on 1970-01-01).
+Anything else is a 422 naming the field and saying what was sent. The fields are read from each service's
+own OpenAPI, so a field added later is probed too. The monitor's CSV import, whose cells are all text,
+still reads ``12`` and ``true`` from its cells (tests/hostile/test_file_import_inputs.py and the import
+tests).
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ WRONG: dict[str, list[Any]] = {
     "integer": [True, False, "12", "0", 12.0, 12.5, 1e3, [12], {"value": 12}],
     "number": [True, "0.5", "12", [1]],
     "boolean": ["true", "false", 1, 0, "yes", "1"],
+    # read as seconds (or milliseconds) since 1970 by pydantic's lax mode: 0 was 1970-01-01
+    "date": [0, 1759968000, "1759968000", 20251014, True],
+    "date-time": [0, 1760000000, 1760000000000, 1760000000.5, "1760000000", True],
 }
 ALL_ROLES = ("office_staff", "office_admin", "unit_admin", "auditor", "approver", "editor")
 SCOPES = {
@@ -70,6 +76,8 @@ def typed_fields(
     kind = schema.get("type")
     if kind in ("integer", "number", "boolean"):
         yield at, kind, consts
+    if kind == "string" and schema.get("format") in ("date", "date-time"):
+        yield at, schema["format"], consts
     properties = schema.get("properties", {})
     here = consts + tuple(
         ((*at, name), _resolve(sub, components)["const"])
@@ -156,6 +164,10 @@ async def _lax_answers(
             message = named[0]["message"]
             if isinstance(value, str) and repr(value) not in message:
                 lax.append(f"{service} {method} {path} {where}={value!r}: the message {message!r} hides it")
+            if kind.startswith("date") and "ISO 8601" not in message:
+                lax.append(
+                    f"{service} {method} {path} {where}={value!r}: {message!r} says not how to write it"
+                )
     return lax, sent
 
 

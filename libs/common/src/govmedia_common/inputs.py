@@ -38,7 +38,7 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
 import orjson
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field, StringConstraints
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govmedia_common.database_errors import database_error_problem as database_error_problem
@@ -53,6 +53,7 @@ from govmedia_common.json_body import (
     check_unique_keys,
     non_finite_number,
 )
+from govmedia_common.json_values import iso_date, iso_datetime
 from govmedia_common.problems import InputRefused, Problem, crash_response, problem_response
 
 log = logging.getLogger(__name__)
@@ -88,8 +89,9 @@ BoundedList = Annotated[list[T], Field(max_length=1_000)]
 
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2200, 12, 31)
-BoundedDate = Annotated[date, Field(ge=MIN_DATE, le=MAX_DATE)]
-"""A date the platform can reason about (1900-01-01 … 2200-12-31): date arithmetic never overflows."""
+BoundedDate = Annotated[date, Field(ge=MIN_DATE, le=MAX_DATE), BeforeValidator(iso_date)]
+"""A date the platform can reason about (1900-01-01 … 2200-12-31), as ISO 8601 text: arithmetic never
+overflows, and a number is not read as seconds since 1970."""
 
 
 def _no_bad_text(value: str) -> str:
@@ -580,5 +582,5 @@ def _bounded_instant(value: datetime) -> datetime:
     return value
 
 
-BoundedDateTime = Annotated[AwareDatetime, AfterValidator(_bounded_instant)]
+BoundedDateTime = Annotated[AwareDatetime, BeforeValidator(iso_datetime), AfterValidator(_bounded_instant)]
 """An instant with a time zone, between 1900 and 2200 (so adding a deadline to it never overflows)."""

@@ -21,10 +21,13 @@ cell ``12`` or ``true`` is still read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, Strict
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Strict
+from pydantic_core import PydanticCustomError
 
 JsonInt = Annotated[int, Strict()]
 """A JSON integer (not a float, a numeric string or a boolean)."""
@@ -64,6 +67,39 @@ def wrong_type_message(error: Mapping[str, Any]) -> str | None:
     if wanted is None or "input" not in error:
         return None
     return f"must be {wanted}, not {_sent(error['input'])}"
+
+
+# ------------------------------------------------------------------------------------- dates and times
+# The lax mode reads a number, or digits in a string, as seconds (or milliseconds) since 1970: "event_date": 0
+# filed an account opened on 1970-01-01, "as_of": 1760000000 ran a sweep. A date or a date-time is ISO 8601
+# text, as the OpenAPI says (a file importer's cells are text too, and go the same way).
+
+_DIGITS = re.compile(r"^\s*[-+]?\d+(?:\.\d*)?\s*$")
+
+
+def _iso_text(kind: str, example: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value.__class__ is str and value.find("-", 1) > 0:
+            return value  # the usual case, first and cheap (a bulk item's instants): 2025-10-14…
+        if isinstance(value, bool | int | float) or (isinstance(value, str) and _DIGITS.match(value)):
+            raise PydanticCustomError(
+                f"{kind}_not_iso_8601",
+                "must be ISO 8601 text such as {example}, not {sent}",
+                {"example": example, "sent": _sent(value)},
+            )
+        return value
+
+    return check
+
+
+iso_date = _iso_text("date", "2025-10-14")
+"""A before-validator: refuses a number (or digits in a string) where a date belongs."""
+iso_datetime = _iso_text("datetime", "2025-10-14T09:30:00+08:00")
+"""A before-validator: refuses a number (or digits in a string) where a date-time belongs."""
+JsonDate = Annotated[date, BeforeValidator(iso_date)]
+"""A date written as ISO 8601 text (2025-10-14), never a number."""
+JsonDateTime = Annotated[AwareDatetime, BeforeValidator(iso_datetime)]
+"""An instant with its zone written as ISO 8601 text, never a number."""
 
 
 def error_message(error: Mapping[str, Any]) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from govmedia_common.events.scoring import PeriodKind
+from govmedia_common.json_values import JsonDate
 
 
 class _Out(BaseModel):
@@ -69,7 +70,7 @@ class RecomputeIn(BaseModel):
     )
 
     period_kind: PeriodKind
-    period_start: date = Field(
+    period_start: JsonDate = Field(
         ge=date(2000, 1, 1),
         le=date(2100, 1, 1),
         description="First day of the period (a Monday for weeks, the 1st otherwise)",

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal
 from govmedia_common.events.scoring import PeriodKind
+from govmedia_common.json_values import JsonDate
 from govmedia_notify.bulletins import service
 
 router = APIRouter(tags=["bulletins"])
@@ -26,7 +27,7 @@ class BulletinIn(BaseModel):
 
     region_code: str = Field(pattern=r"^[0-9]{6}$")
     period_kind: PeriodKind = Field(description="week, month or quarter")
-    period_start: date = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    period_start: JsonDate = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
 
 
 class BulletinOut(BaseModel):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from govmedia_common.json_values import JsonBool
+from govmedia_common.json_values import JsonBool, JsonDateTime
 from govmedia_common.text import shows_something
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -58,7 +58,7 @@ class ReturnIn(_In):
 
 
 class SweepIn(_In):
-    as_of: AwareDatetime | None = Field(
+    as_of: JsonDateTime | None = Field(
         None, description="Run as of this instant (default: the service clock)."
     )
 

@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind
+from govmedia_common.json_values import JsonDateTime
 from govmedia_common.pagination import decode_cursor, encode_cursor
 from govmedia_common.scoping import can_see, sees_only_own_unit
 from govmedia_notify.cursors import cursor_instant
@@ -50,7 +51,7 @@ class InterviewOut(BaseModel):
 class HeldIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    held_at: AwareDatetime
+    held_at: JsonDateTime
     notes: str = Field("", max_length=10_000, description="Minutes of the interview (约谈记录).")
 
 
