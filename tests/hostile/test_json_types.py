@@ -9,7 +9,7 @@ The rule: a JSON API takes a JSON integer where it wants a whole number (not ``1
 or ``true``), a JSON number where it wants a number (an integer is one; not ``"0.5"`` or ``true``), and
 ``true`` or ``false`` where it wants a boolean (not ``1``, ``"true"`` or ``"yes"``). A date or a date-time
 is ISO 8601 text, as the OpenAPI says: not a number, nor digits in a string, which the lax mode read as
-seconds (or milliseconds) since 1970 (``"event_date": 0`` filed an account opened on 1970-01-01).
+seconds (or milliseconds) since 1970 (a filing's ``"event_date": 0`` was the day 1970-01-01).
 Anything else is a 422 naming the field and saying what was sent. The fields are read from each service's
 own OpenAPI, so a field added later is probed too. The monitor's CSV import, whose cells are all text,
 still reads ``12`` and ``true`` from its cells (tests/hostile/test_file_import_inputs.py and the import

@@ -71,7 +71,7 @@ def wrong_type_message(error: Mapping[str, Any]) -> str | None:
 
 # ------------------------------------------------------------------------------------- dates and times
 # The lax mode reads a number, or digits in a string, as seconds (or milliseconds) since 1970: "event_date": 0
-# filed an account opened on 1970-01-01, "as_of": 1760000000 ran a sweep. A date or a date-time is ISO 8601
+# was the day 1970-01-01, notify's "as_of": 1760000000 ran a sweep. A date or a date-time is ISO 8601
 # text, as the OpenAPI says (a file importer's cells are text too, and go the same way).
 
 _DIGITS = re.compile(r"^\s*[-+]?\d+(?:\.\d*)?\s*$")
