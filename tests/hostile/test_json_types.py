@@ -447,3 +447,32 @@ async def test_a_huge_integer_in_a_settings_document_is_refused_naming_it(served
     assert "monitor.zombie_days" in error["message"] and raw in error["message"], error
     after = await served.setup.call("GET", "/v1/regions/330000/settings", token)
     assert after.json()["own"] == before.json()["own"]
+
+
+# ------------------------------------------------------------------------- dates in the query string
+
+
+@pytest.mark.parametrize("raw", ["1759968000", "0", "20251014"])
+async def test_a_date_in_the_query_string_written_as_digits_is_refused_naming_it(
+    supervision: Supervision, served: Served, raw: str
+) -> None:
+    """``?period_start=1759968000`` ranked the day 2025-10-09 (seconds since 1970 at midnight UTC), and
+    ``?start=0`` counted working days from 1970-01-01 (a year no schedule covers)."""
+    token = supervision.token(region="330000", roles=PROVINCE_ADMIN, scopes=("scoring:read",))
+    scoring = supervision.client(supervision.scoring_url, token)
+    admin = await served.setup.admin()
+    answers = {
+        "query.period_start": await scoring.get(
+            "/v1/rankings", params={"period_kind": "day", "period_start": raw}
+        ),
+        "query.start": await served.setup.call(
+            "GET", "/v1/calendar/workdays/add", admin, params={"start": raw, "days": 1}
+        ),
+        "query.period_end": await served.setup.call(
+            "GET", "/v1/reports/statistics", admin, params={"period_end": raw}
+        ),
+    }
+    for where, r in answers.items():
+        assert r.status_code == 422, (where, r.text)
+        [error] = r.json()["errors"]
+        assert error["location"] == where and "ISO 8601" in error["message"], (where, error)

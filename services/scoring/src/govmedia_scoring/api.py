@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BeforeValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
@@ -14,6 +15,7 @@ from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events.scoring import PeriodKind
 from govmedia_common.events.types import Platform
+from govmedia_common.json_values import iso_date
 from govmedia_common.scoping import known_region, region_named, unknown_region
 from govmedia_scoring import indices as ix
 from govmedia_scoring import repository as repo
@@ -28,7 +30,9 @@ Reader = Annotated[Principal, Depends(Authorize("scoring:read"))]
 Admin = Annotated[Principal, Depends(Authorize("scoring:read", roles=("office_admin",)))]
 Kind = Annotated[PeriodKind, Query(description="day, week, month, quarter or year")]
 Start = Annotated[
-    date, Query(description="First day of the period", ge=date(2000, 1, 1), le=date(2100, 1, 1))
+    date,
+    Query(description="First day of the period", ge=date(2000, 1, 1), le=date(2100, 1, 1)),
+    BeforeValidator(iso_date),  # ISO 8601, never digits read as seconds since 1970
 ]
 REGION_PATTERN = r"^[0-9]{6}$"
 Region = Annotated[

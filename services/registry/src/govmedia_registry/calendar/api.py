@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from govmedia_common.app import RuntimeDep, SessionDep
 from govmedia_common.inputs import MAX_DATE, MIN_DATE
+from govmedia_common.json_values import JsonDate
 from govmedia_registry.calendar import service
 from govmedia_registry.calendar.schemas import CalendarIn, CalendarOut
 from govmedia_registry.deps import Admin, Reader
@@ -50,6 +50,6 @@ async def put_calendar(
 
 @router.get("/v1/calendar/workdays/add", tags=["calendar"], summary="The n-th working day after a date")
 async def add_workdays(
-    session: SessionDep, principal: Reader, start: date, days: Annotated[int, Query(ge=0, le=366)]
+    session: SessionDep, principal: Reader, start: JsonDate, days: Annotated[int, Query(ge=0, le=366)]
 ) -> dict[str, Any]:
     return {"start": start, "days": days, "result": await service.add_workdays(session, start, days)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -12,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 from govmedia_common import audit
 from govmedia_common.app import RuntimeDep, SessionDep
 from govmedia_common.errors import DomainError, ErrorKind
+from govmedia_common.json_values import JsonDate
 from govmedia_registry.deps import OfficeReader, RegionQuery
 from govmedia_registry.regions.service import visible_region
 from govmedia_registry.reports import statistics as stats
@@ -36,8 +36,8 @@ async def statistics(
     principal: OfficeReader,
     rt: RuntimeDep,
     region: RegionQuery = None,
-    period_start: date | None = None,
-    period_end: date | None = None,
+    period_start: JsonDate | None = None,
+    period_end: JsonDate | None = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Any:
     region = region or principal.region_code
