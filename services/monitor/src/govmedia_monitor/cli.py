@@ -388,12 +388,19 @@ def simulate(
     url = _target(database_url).database_url
     where = _database_of(url)
 
+    done: list[date] = []  # the days simulated whole
+
     async def go() -> None:
         engine = create_engine(url, pool_size=2)
         clock = FixedClock(datetime.combine(first, time(8), tzinfo=SHANGHAI))
         try:
             with Progress(*_columns(), console=console) as bar:
                 task = bar.add_task(f"simulating {accounts} accounts", total=days)
+
+                def day_done(day: date) -> None:
+                    bar.advance(task)
+                    done.append(day)
+
                 counts = await run_demo(
                     session_factory(engine),
                     accounts=accounts,
@@ -402,7 +409,7 @@ def simulate(
                     start=first,
                     clock=clock,
                     hot_words=hot_words,
-                    on_day=lambda d: bar.advance(task),
+                    on_day=day_done,
                 )
         finally:
             await engine.dispose()
@@ -413,6 +420,16 @@ def simulate(
 
     try:
         asyncio.run(go())
+    except KeyboardInterrupt:
+        through = f" (through {done[-1]})" if done else ""
+        console.print(
+            f"[yellow]interrupted after {len(done)} of {days} days{through}: those are stored; the day after "
+            "may be stored in part (its observations, not its sweep). The same command again simulates every "
+            "day again and adds nothing twice.[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(130)
     except (*_UNREACHABLE, DBAPIError) as exc:
         _exit_unreachable(exc, where, "the simulation did not run")
     except DomainError as exc:  # a rule that cannot be judged (a year without a working-day schedule)
