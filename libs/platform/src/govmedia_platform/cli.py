@@ -407,6 +407,18 @@ Bootstrap = Annotated[
 ]
 
 
+@contextlib.contextmanager
+def _known_topic(bootstrap: str) -> Iterator[None]:
+    """A topic the broker does not have is one line naming it and the closest ones it has, exit 2."""
+    from govmedia_platform.deadletters import NoSuchTopic
+
+    try:
+        yield
+    except NoSuchTopic as exc:
+        closest = f"; did you mean {' or '.join(exc.closest)}?" if exc.closest else ""
+        raise _fail(f"no topic {exc.topic!r} on the broker at {bootstrap}{closest}") from None
+
+
 @dlt_app.command("list")
 def dlt_list(
     topic: Annotated[str, typer.Argument(help="The topic (or its .dlt topic), e.g. gov.registry.accounts")],
@@ -417,7 +429,7 @@ def dlt_list(
     from govmedia_platform.deadletters import read_dead_letters
 
     address = _bootstrap(bootstrap, data_dir)
-    with _reaching_broker(address):
+    with _reaching_broker(address), _known_topic(address):
         letters = asyncio.run(read_dead_letters(address, topic))
     # One line per dead letter (ids whole, easy to grep), then the error indented below it.
     console.print(f"{len(letters)} dead letter(s) of {topic.removesuffix('.dlt')}", highlight=False)
@@ -445,7 +457,7 @@ def dlt_replay(
     from govmedia_platform.deadletters import replay_dead_letters
 
     address = _bootstrap(bootstrap, data_dir)
-    with _reaching_broker(address):
+    with _reaching_broker(address), _known_topic(address):
         sent = asyncio.run(replay_dead_letters(address, topic, group=group, event_ids=set(event_id or ())))
     console.print(f"replayed {sent} dead letter(s) to {topic.removesuffix('.dlt')}")
 

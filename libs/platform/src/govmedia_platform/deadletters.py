@@ -6,6 +6,7 @@ its event id is unchanged and every consumer's inbox drops what it already handl
 
 from __future__ import annotations
 
+import difflib
 import time
 from dataclasses import dataclass
 
@@ -50,6 +51,15 @@ class DeadLetter:
         return [(k, v) for k, v in self.headers if not k.startswith("dlt_")]
 
 
+class NoSuchTopic(LookupError):
+    """The broker has neither the topic nor its dead-letter topic."""
+
+    def __init__(self, topic: str, closest: list[str]) -> None:
+        super().__init__(topic)
+        self.topic = topic
+        self.closest = closest
+
+
 async def read_dead_letters(bootstrap: str, topic: str, *, idle_seconds: float = 1.0) -> list[DeadLetter]:
     """Every record of ``<topic>.dlt`` from the beginning to its end (no consumer group).
 
@@ -68,6 +78,11 @@ async def read_dead_letters(bootstrap: str, topic: str, *, idle_seconds: float =
             partitions = consumer.partitions_for_topic(dlt) or set()
         tps = [TopicPartition(dlt, p) for p in sorted(partitions)]
         if not tps:
+            known = await consumer.topics()
+            original = dlt.removesuffix(".dlt")
+            if original not in known:  # a misspelt topic: "0 dead letters" would be believed
+                names = sorted(t for t in known if not t.startswith("__"))
+                raise NoSuchTopic(original, difflib.get_close_matches(original, names, n=3, cutoff=0.6))
             return []
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
