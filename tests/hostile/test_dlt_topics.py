@@ -47,3 +47,31 @@ async def test_a_topic_of_the_catalogue_lists_its_dead_letters(
     for topic in ("gov.monitor.alerts", "gov.monitor.alerts.dlt"):
         code, output = await _dlt(infra, "list", topic)
         assert code == 0 and "dead letter(s) of gov.monitor.alerts" in output, output
+
+
+async def test_a_replay_of_a_group_or_id_no_dead_letter_has_says_which_there_are(
+    infra: Infrastructure, unique_topic: str
+) -> None:
+    """The same class: 'dlt replay TOPIC --group govmedia.notify.alert' (the group misspelt) said
+    'replayed 0 dead letter(s)' while the dead letters of govmedia.notify.alerts waited."""
+    from aiokafka import AIOKafkaProducer
+
+    from govmedia_common.kafka import ensure_topics
+    from govmedia_common.settings import KafkaSettings
+
+    await ensure_topics(KafkaSettings(bootstrap=infra.kafka_bootstrap), [unique_topic, f"{unique_topic}.dlt"])
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        headers = [
+            ("dlt_consumer_group", b"govmedia.notify.alerts"),
+            ("dlt_original_topic", unique_topic.encode()),
+        ]
+        await producer.send_and_wait(f"{unique_topic}.dlt", value=b"{}", key=b"k", headers=headers)
+    finally:
+        await producer.stop()
+    code, output = await _dlt(infra, "replay", unique_topic, "--group", "govmedia.notify.alert")
+    assert code == 2, output
+    assert "govmedia.notify.alert'" in output and "govmedia.notify.alerts" in output, output
+    code, output = await _dlt(infra, "replay", unique_topic, "--id", "no-such-event-id")
+    assert code == 2 and "no-such-event-id" in output, output

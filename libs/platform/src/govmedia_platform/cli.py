@@ -410,13 +410,21 @@ Bootstrap = Annotated[
 @contextlib.contextmanager
 def _known_topic(bootstrap: str) -> Iterator[None]:
     """A topic the broker does not have is one line naming it and the closest ones it has, exit 2."""
-    from govmedia_platform.deadletters import NoSuchTopic
+    from govmedia_platform.deadletters import NoneMatch, NoSuchTopic
 
     try:
         yield
     except NoSuchTopic as exc:
         closest = f"; did you mean {' or '.join(exc.closest)}?" if exc.closest else ""
         raise _fail(f"no topic {exc.topic!r} on the broker at {bootstrap}{closest}") from None
+    except NoneMatch as exc:
+        asked = f"group {exc.group!r}" if exc.group is not None else ""
+        if exc.ids:
+            asked += f"{' and ' if asked else ''}event id(s) {', '.join(exc.ids)}"
+        raise _fail(
+            f"none of the {exc.count} dead letter(s) of {exc.topic} is of {asked}: nothing replayed; "
+            f"their groups are {', '.join(exc.groups)} ('govmedia dlt list {exc.topic}' shows their ids)"
+        ) from None
 
 
 @dlt_app.command("list")

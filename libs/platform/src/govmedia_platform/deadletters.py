@@ -60,6 +60,14 @@ class NoSuchTopic(LookupError):
         self.closest = closest
 
 
+class NoneMatch(LookupError):
+    """Dead letters exist, but none of the group or event ids asked for."""
+
+    def __init__(self, topic: str, group: str | None, ids: list[str], groups: list[str], count: int) -> None:
+        super().__init__(topic)
+        self.topic, self.group, self.ids, self.groups, self.count = topic, group, ids, groups, count
+
+
 async def read_dead_letters(bootstrap: str, topic: str, *, idle_seconds: float = 1.0) -> list[DeadLetter]:
     """Every record of ``<topic>.dlt`` from the beginning to its end (no consumer group).
 
@@ -111,11 +119,14 @@ async def replay_dead_letters(
 ) -> int:
     """Send the dead letters (optionally of one group, or these event ids) back; returns how many."""
     original = topic.removesuffix(".dlt")
+    every = await read_dead_letters(bootstrap, original)
     letters = [
-        d
-        for d in await read_dead_letters(bootstrap, original)
-        if (group is None or d.group == group) and (not event_ids or d.event_id in event_ids)
+        d for d in every if (group is None or d.group == group) and (not event_ids or d.event_id in event_ids)
     ]
+    if every and not letters:  # a misspelt group or id: "replayed 0" would be believed
+        raise NoneMatch(
+            original, group, sorted(event_ids or ()), sorted({d.group for d in every}), len(every)
+        )
     producer = make_producer(KafkaSettings(bootstrap=bootstrap), "dlt-replay")
     try:
         await producer.start()
