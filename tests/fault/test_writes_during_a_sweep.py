@@ -15,12 +15,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 
+from govmedia_common.workdays import SHANGHAI
 from govmedia_monitor import handlers
 from govmedia_platform.launcher import Infrastructure
 from tests.fault.jobs_kit import client, dsn, quiet
@@ -85,7 +86,7 @@ async def waiting_on_a_lock(conn: asyncpg.Connection, fragment: str, *, within: 
     raise AssertionError(f"no statement with {fragment!r} waited on a lock within {within}s")
 
 
-async def landed_or_waiting(conn: asyncpg.Connection, write: asyncio.Task[httpx.Response]) -> None:
+async def landed_or_waiting(conn: asyncpg.Connection, write: asyncio.Task[Any]) -> None:
     """Until the write has answered or waits for the sweep (an advisory lock)."""
     deadline = time.monotonic() + 20
     while not write.done() and time.monotonic() < deadline:
@@ -156,3 +157,52 @@ async def test_an_answer_ingested_while_the_sweep_runs_leaves_no_open_unanswered
         # The message was answered this morning: its alert does not stay open, whichever came first.
         assert await monitor.sql(unanswered, m="m-new") == []
         assert await monitor.sql(unanswered, m="m-old") == [("violation",)]
+
+
+async def test_an_interaction_switched_on_by_the_registry_while_the_sweep_runs_leaves_no_open_alert(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    """The same through the account consumer: the registry's AccountChanged turning interaction on."""
+    from govmedia_common.events.registry import AccountChanged, AccountStatus
+
+    interaction_off = "SELECT state FROM alerts WHERE account_id = :a AND rule = 'interaction_off'"
+
+    def at(day: int, hour: int = 9) -> datetime:
+        return datetime(2026, 11, day, hour, tzinfo=SHANGHAI)
+
+    async def handle(event: Any) -> None:
+        async with monitor.sessions() as session, session.begin():
+            await handlers.on_account_event(event, None, session)
+
+    def changed(event: Any, when: datetime, **fields: Any) -> AccountChanged:
+        return AccountChanged(
+            occurred_at=when, account_id=event.account_id, account=event.account.model_copy(update=fields),
+            filing_id=None, actor_id="system", changed_fields=tuple(fields), previous=event.account,
+            effective_on=when.date(),
+        )  # fmt: skip
+
+    def switched_off(account_id: str, when: datetime) -> Any:
+        event = opened(account_id, on=when.date())
+        off = event.account.model_copy(update={"interaction_enabled": False})
+        return event.model_copy(update={"account": off, "occurred_at": when})
+
+    async with quiet(infra, "monitor") as monitor, client(monitor, scopes=SCOPES) as http:
+        # Another account whose interaction_off alert today's sweep resolves (it was suspended since):
+        # its row lock holds the sweep inside the interaction statement.
+        other = switched_off(str(uuid.uuid4()), at(10))
+        await handle(other)
+        r = await http.post("/v1/sweeps", json={"as_of": "2026-11-12"})
+        assert r.status_code == 200 and r.json()["raised"].get("interaction_off") == 1, r.text
+        await handle(changed(other, at(15), status=AccountStatus.SUSPENDED))
+        # Interaction off since yesterday (no alert yet), switched on by the registry this morning.
+        account = switched_off(str(uuid.uuid4()), at(19))
+        await handle(account)
+        async with holding_alerts_of(monitor, other.account_id, "interaction_off") as holder:
+            sweep = asyncio.create_task(http.post("/v1/sweeps", json={"as_of": TODAY.isoformat()}))
+            await waiting_on_a_lock(holder, "SELECT * FROM unnest(")
+            switch = asyncio.create_task(handle(changed(account, at(20), interaction_enabled=True)))
+            await landed_or_waiting(holder, switch)
+        swept, _ = await asyncio.wait_for(asyncio.gather(sweep, switch), timeout=30)
+        assert swept.status_code == 200, swept.text
+        # Interaction is on: no interaction_off alert of the account stays open, whichever came first.
+        assert "open" not in [s for (s,) in await monitor.sql(interaction_off, a=account.account_id)]

@@ -49,7 +49,7 @@ from govmedia_monitor.models import (
 from govmedia_monitor.observations.interactions import set_interaction
 from govmedia_monitor.observations.matching import similarity_form
 from govmedia_monitor.observations.service import rematch_account
-from govmedia_monitor.rules import calendar
+from govmedia_monitor.rules import calendar, exclusion
 from govmedia_monitor.rules.thresholds import SECTION, InvalidMonitorSettings, parse_section
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,9 @@ async def upsert_account(
 
 async def on_account_event(event: AccountEvent, ctx: MessageContext | None, session: AsyncSession) -> None:
     """Upsert the account (and merged-away ones) from the event's snapshot."""
+    # Its interaction switched on clears interaction-off, its status decides whether it is judged: not
+    # while a sweep judges it (the sweep would raise what this event ended; rules/exclusion.py).
+    await exclusion.beside_no_sweep(session)
     effective_on = getattr(event, "effective_on", None)
     snapshots = [event.account]
     if isinstance(event, AccountMerged):
