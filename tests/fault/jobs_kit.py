@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,12 +14,15 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy.engine import make_url
 
 from govmedia_common.auth import TokenVerifier
+from govmedia_common.events import AccountOpened, AccountSnapshot, AccountStatus, AttentionTier, Platform
+from govmedia_common.events.monitor import AlertRaised
+from govmedia_common.events.registry import UnitRegistered
 from govmedia_common.keys import SigningKey, jwks, mint_token
 from govmedia_common.settings import KafkaSettings, ServiceSettings
-from govmedia_common.workdays import Clock, FixedClock
+from govmedia_common.workdays import Clock, FixedClock, WorkCalendar
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
-from tests.hostile.consumer_kit import NOW, Running
+from tests.hostile.consumer_kit import NOW, REGION, Running
 
 
 def dsn(url: str) -> str:
@@ -80,3 +84,51 @@ def client(
         headers={"Authorization": f"Bearer {token}"},
         timeout=60,
     )
+
+
+async def open_cases(infra: Infrastructure, url: str, openings: list[datetime]) -> list[str]:
+    """An office and a unit of Luqiao in notify's directory (learnt the day before the first case), and an
+    account of the unit with a case opened at each of ``openings`` (the monitor's not-updated violation
+    handed to notify's handler at that instant); the case ids in opening order."""
+    from govmedia_notify.cases.handlers import alert_handlers
+    from govmedia_notify.directory.handlers import on_account_event, on_unit_event
+
+    yesterday = min(openings) - timedelta(days=1)
+    office, unit = str(uuid.uuid4()), str(uuid.uuid4())
+    async with quiet(infra, "notify", url=url) as notify:
+        runtime = notify.app.state.runtime
+        steps: list[tuple[Any, Any]] = [
+            (on_unit_event, UnitRegistered(occurred_at=yesterday, unit_id=office, name="路桥区人民政府办公室",
+                                           region_code=REGION, kind="office", duty_keywords=("政务",))),
+            (on_unit_event, UnitRegistered(occurred_at=yesterday, unit_id=unit, name="路桥区市场监督管理局",
+                                           region_code=REGION, kind="unit", duty_keywords=("市场监管",))),
+        ]  # fmt: skip
+        for handler, event in steps:
+            async with runtime.sessions() as session, session.begin():
+                await handler(event, None, session)
+        for i, at in enumerate(openings):
+            account = str(uuid.uuid4())
+            snap = AccountSnapshot(
+                account_id=account, name=f"路桥市场监管{i}", platform=Platform.WECHAT,
+                platform_account_id=None, unit_id=unit, unit_name="路桥区市场监督管理局", region_code=REGION,
+                status=AccountStatus.ACTIVE,
+                attention_tier=AttentionTier.ORDINARY, interaction_enabled=True, review_levels=3,
+                certified=False, matrix_badge=None, outsourced=False,
+            )  # fmt: skip
+            alert = AlertRaised(
+                occurred_at=at, alert_id=str(uuid.uuid4()), account_id=account, unit_id=unit,
+                region_code=REGION, rule="not_updated", severity="violation", alert_class="not_updated",
+                period=(at.date() - timedelta(days=15)).isoformat(), detail={"days_silent": 15},
+            )  # fmt: skip
+            opened_event = AccountOpened(
+                occurred_at=at - timedelta(days=30), account_id=account, account=snap, filing_id=None,
+                actor_id="system", effective_on=(at - timedelta(days=30)).date(),
+            )  # fmt: skip
+            on_alert = alert_handlers(FixedClock(at), runtime.component(WorkCalendar))[AlertRaised]
+            pairs: list[tuple[Any, Any]] = [(on_account_event, opened_event), (on_alert, alert)]
+            for handler, event in pairs:
+                async with runtime.sessions() as session, session.begin():
+                    await handler(event, None, session)
+        rows = await notify.sql("SELECT id FROM cases ORDER BY opened_at")
+    assert len(rows) == len(openings), rows
+    return [r[0] for r in rows]

@@ -12,33 +12,22 @@ import asyncio
 import time
 import uuid
 from datetime import timedelta
-from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
-from govmedia_common.events import (
-    AccountOpened,
-    AccountSnapshot,
-    AccountStatus,
-    AttentionTier,
-    Platform,
-)
-from govmedia_common.events.monitor import AlertRaised, MessageReceived
+from govmedia_common.events.monitor import MessageReceived
 from govmedia_common.events.notify import ReminderSent
-from govmedia_common.events.registry import UnitRegistered
 from govmedia_common.keys import SigningKey, mint_token
-from govmedia_common.workdays import FixedClock, WorkCalendar
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
-from tests.fault.jobs_kit import dsn, quiet
+from tests.fault.jobs_kit import dsn, open_cases, quiet
 from tests.fault.killable import killable
 from tests.hostile.consumer_kit import NOW, opened
 
 pytestmark = pytest.mark.integration
 
-REGION = "331004"
 REMINDERS = "SELECT payload->>'case_id', count(*) FROM outbox WHERE type = $1 GROUP BY 1"
 
 
@@ -47,54 +36,6 @@ def http(url: str, key: SigningKey, *, roles: list[str], scopes: list[str]) -> h
         key, subject=str(uuid.uuid4()), name="管理员", region="330000", unit=None, roles=roles, scopes=scopes
     )
     return httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-
-
-async def open_cases(infra: Infrastructure, url: str, n: int) -> list[str]:
-    """An office, a unit with ``n`` accounts and a case per account opened yesterday, a minute apart (the
-    monitor's not-updated violations handed to notify's handler); the case ids in opening order."""
-    from govmedia_notify.cases.handlers import alert_handlers
-    from govmedia_notify.directory.handlers import on_account_event, on_unit_event
-
-    yesterday = NOW - timedelta(days=1)
-    office, unit = str(uuid.uuid4()), str(uuid.uuid4())
-    async with quiet(infra, "notify", url=url) as notify:
-        runtime = notify.app.state.runtime
-        steps: list[tuple[Any, Any]] = [
-            (on_unit_event, UnitRegistered(occurred_at=yesterday, unit_id=office, name="路桥区人民政府办公室",
-                                           region_code=REGION, kind="office", duty_keywords=("政务",))),
-            (on_unit_event, UnitRegistered(occurred_at=yesterday, unit_id=unit, name="路桥区市场监督管理局",
-                                           region_code=REGION, kind="unit", duty_keywords=("市场监管",))),
-        ]  # fmt: skip
-        for handler, event in steps:
-            async with runtime.sessions() as session, session.begin():
-                await handler(event, None, session)
-        for i in range(n):
-            at = yesterday + timedelta(minutes=i)
-            account = str(uuid.uuid4())
-            snap = AccountSnapshot(
-                account_id=account, name=f"路桥市场监管{i}", platform=Platform.WECHAT,
-                platform_account_id=None, unit_id=unit, unit_name="路桥区市场监督管理局", region_code=REGION,
-                status=AccountStatus.ACTIVE,
-                attention_tier=AttentionTier.ORDINARY, interaction_enabled=True, review_levels=3,
-                certified=False, matrix_badge=None, outsourced=False,
-            )  # fmt: skip
-            alert = AlertRaised(
-                occurred_at=at, alert_id=str(uuid.uuid4()), account_id=account, unit_id=unit,
-                region_code=REGION, rule="not_updated", severity="violation", alert_class="not_updated",
-                period=(at.date() - timedelta(days=15)).isoformat(), detail={"days_silent": 15},
-            )  # fmt: skip
-            opened_event = AccountOpened(
-                occurred_at=at - timedelta(days=30), account_id=account, account=snap, filing_id=None,
-                actor_id="system", effective_on=(at - timedelta(days=30)).date(),
-            )  # fmt: skip
-            on_alert = alert_handlers(FixedClock(at), runtime.component(WorkCalendar))[AlertRaised]
-            pairs: list[tuple[Any, Any]] = [(on_account_event, opened_event), (on_alert, alert)]
-            for handler, event in pairs:
-                async with runtime.sessions() as session, session.begin():
-                    await handler(event, None, session)
-        rows = await notify.sql("SELECT id FROM cases ORDER BY opened_at")
-    assert len(rows) == n, rows
-    return [r[0] for r in rows]
 
 
 async def waiting_on_a_lock(
@@ -121,7 +62,7 @@ async def test_a_notify_sweep_killed_after_some_cases_is_done_once_by_the_next_r
     infra: Infrastructure, kafka_topics: None
 ) -> None:
     url = await fresh_database(infra, "jobs_notify", "notify")
-    cases = await open_cases(infra, url, 4)
+    cases = await open_cases(infra, url, [NOW - timedelta(days=1, minutes=-i) for i in range(4)])
     key = SigningKey.generate()
     body = {"as_of": NOW.isoformat()}
     holder = await asyncpg.connect(dsn(url))

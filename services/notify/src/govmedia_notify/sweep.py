@@ -85,7 +85,11 @@ async def daily_digest(session: AsyncSession, office_id: str, *, now: datetime) 
         return 0
     today = local(now).date()
     counts = await cases_repo.counts_for_digest(
-        session, prefix=region_prefix(office.region_code), today=today, since=now - timedelta(days=1)
+        session,
+        prefix=region_prefix(office.region_code),
+        today=today,
+        since=now - timedelta(days=1),
+        until=now,
     )
     subject, body = messages.digest(
         office.name, today, counts["open"], counts["overdue"], counts["opened"], counts["closed"]

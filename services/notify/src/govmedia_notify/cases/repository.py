@@ -185,18 +185,20 @@ async def not_updated_cases(
 
 
 async def counts_for_digest(
-    session: AsyncSession, *, prefix: str, today: date, since: datetime
+    session: AsyncSession, *, prefix: str, today: date, since: datetime, until: datetime
 ) -> dict[str, int]:
-    """Open, overdue, newly opened and newly closed cases of a region subtree (the office's daily digest)."""
+    """Open and overdue cases of a region subtree at instant ``until``, and those opened and closed from
+    ``since`` to it (the office's daily digest). As of ``until``, not of now: a sweep catching up a past day
+    sends that day's digest, which the cases opened or closed since must not change."""
     in_region = CaseRow.region_code.startswith(prefix, autoescape=True)
-    not_closed = CaseRow.state != CaseState.CLOSED
+    open_then = and_(CaseRow.opened_at <= until, or_(CaseRow.closed_at.is_(None), CaseRow.closed_at > until))
     row = (
         await session.execute(
             select(
-                func.count().filter(not_closed),
-                func.count().filter(not_closed, CaseRow.rectify_by < today),
-                func.count().filter(CaseRow.opened_at >= since),
-                func.count().filter(CaseRow.closed_at >= since),
+                func.count().filter(open_then),
+                func.count().filter(open_then, CaseRow.rectify_by < today),
+                func.count().filter(CaseRow.opened_at >= since, CaseRow.opened_at <= until),
+                func.count().filter(CaseRow.closed_at >= since, CaseRow.closed_at <= until),
             ).where(in_region)
         )
     ).one()
