@@ -275,3 +275,29 @@ async def test_a_settings_section_no_service_reads_is_refused(served: Served) ->
     assert r.json()["code"] == "unknown-settings-section" and "review" in r.json()["detail"], r.json()
     after = await served.setup.call("GET", "/v1/regions/330000/settings", token)
     assert after.json()["own"] == before.json()["own"]
+
+
+BULKS = {
+    "/v1/observed-posts/bulk": "/v1/observed-posts",
+    "/v1/metrics/bulk": "/v1/metrics",
+    "/v1/messages/bulk": "/v1/messages",
+    "/v1/replies/bulk": "/v1/replies",
+}
+
+
+async def test_a_bulk_items_schema_is_the_schema_of_its_single_item(supervision: Supervision) -> None:
+    """The monitor's OpenAPI said a bulk item is any object ("additionalProperties": true) while the service
+    validates each as the single endpoint's item (no property it does not name, its fields and types): an
+    integrator, or a generator of requests, had only the single endpoint to guess from."""
+    openapi = (await supervision.client(supervision.monitor_url).get("/openapi.json")).json()
+    components = openapi["components"]["schemas"]
+
+    def body_of(path: str) -> dict[str, Any]:
+        ref = openapi["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        return _resolve(ref, components)
+
+    for bulk, single in BULKS.items():
+        items = body_of(bulk)["properties"]["items"]
+        assert (items["minItems"], items["maxItems"]) == (1, 5000), (bulk, items)
+        single_ref = openapi["paths"][single]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert items["items"] == single_ref, (bulk, items["items"], single_ref)

@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -233,6 +234,47 @@ class Bulk(_In):
     """Up to 5,000 items of one kind."""
 
     items: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BULK)
+
+
+def _items(model: str) -> WithJsonSchema:
+    """The OpenAPI of a bulk's items: the single endpoint's item. They are read as objects first and then
+    validated as one list (api._parse_bulk: one call, each error with its item's index)."""
+    return WithJsonSchema(
+        {
+            "type": "array",
+            "items": {"$ref": f"#/components/schemas/{model}"},
+            "minItems": 1,
+            "maxItems": MAX_BULK,
+        }
+    )
+
+
+class PostsBulk(Bulk):
+    """Up to 5,000 observed posts, each as POST /v1/observed-posts takes one."""
+
+    items: Annotated[list[dict[str, Any]], _items("ObservedPostIn")] = Field(
+        min_length=1, max_length=MAX_BULK
+    )
+
+
+class MetricsBulk(Bulk):
+    """Up to 5,000 metric snapshots, each as POST /v1/metrics takes one."""
+
+    items: Annotated[list[dict[str, Any]], _items("MetricSnapshotIn")] = Field(
+        min_length=1, max_length=MAX_BULK
+    )
+
+
+class MessagesBulk(Bulk):
+    """Up to 5,000 public messages, each as POST /v1/messages takes one."""
+
+    items: Annotated[list[dict[str, Any]], _items("MessageIn")] = Field(min_length=1, max_length=MAX_BULK)
+
+
+class RepliesBulk(Bulk):
+    """Up to 5,000 answers, each as POST /v1/replies takes one."""
+
+    items: Annotated[list[dict[str, Any]], _items("ReplyIn")] = Field(min_length=1, max_length=MAX_BULK)
 
 
 class Rejected(BaseModel):

@@ -132,7 +132,7 @@ async def post_observed(
     "/v1/observed-posts/bulk", response_model=s.IngestReport, tags=["ingest"], summary="Ingest observed posts"
 )
 async def post_observed_bulk(
-    body: s.Bulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
+    body: s.PostsBulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
 ) -> s.IngestReport:
     items = _parse_bulk(s.ObservedPostIn, body)
     return await _ingest(
@@ -153,7 +153,7 @@ async def post_metrics(
     "/v1/metrics/bulk", response_model=s.IngestReport, tags=["ingest"], summary="Ingest metric snapshots"
 )
 async def post_metrics_bulk(
-    body: s.Bulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
+    body: s.MetricsBulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
 ) -> s.IngestReport:
     items = _parse_bulk(s.MetricSnapshotIn, body)
     return await _ingest(metrics.ingest_metrics, session, principal, rt, items, bulk=True)
@@ -172,7 +172,7 @@ async def post_message(
     "/v1/messages/bulk", response_model=s.IngestReport, tags=["ingest"], summary="Ingest public messages"
 )
 async def post_messages_bulk(
-    body: s.Bulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
+    body: s.MessagesBulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
 ) -> s.IngestReport:
     items = _parse_bulk(s.MessageIn, body)
     return await _ingest(interactions.ingest_messages, session, principal, rt, items, bulk=True)
@@ -189,7 +189,7 @@ async def post_reply(
 
 @router.post("/v1/replies/bulk", response_model=s.IngestReport, tags=["ingest"], summary="Ingest answers")
 async def post_replies_bulk(
-    body: s.Bulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
+    body: s.RepliesBulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
 ) -> s.IngestReport:
     items = _parse_bulk(s.ReplyIn, body)
     return await _ingest(interactions.ingest_replies, session, principal, rt, items, bulk=True)
