@@ -5,7 +5,8 @@ a temporary table that two later statements use). A post, an answer or the inter
 meanwhile ends a condition the sweep still sees as holding: the sweep raised the alert after the observation
 had looked for it to resolve, and it stayed open (a false violation on notify's ladder until the next day's
 sweep). So a sweep takes one advisory lock exclusively (one sweep at a time across replicas, too) and those
-ingests take it shared, first in their transaction: an ingest waits for a running sweep (and clears what it
+ingests, and the registry's account events (interaction switched on, a status change), take it shared, first
+in their transaction: an ingest waits for a running sweep (and clears what it
 raised), a sweep waits for the ingests in flight (and sees them). Metrics and new messages end no condition
 and take nothing.
 """
