@@ -23,6 +23,7 @@ from sqlalchemy import TextClause, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from govmedia_checks import CheckEngine
 from govmedia_common.events import (
     AlertResolution,
     AlertRule,
@@ -292,12 +293,13 @@ async def ingest_posts(
     settings = SettingsCache(await region_sections(session))
     candidates = await _candidates(session, changed)
     events: list[Any] = []
+    engines: dict[str, CheckEngine] = {}  # one engine per region for the whole batch
     for obs in changed:
         account = accounts[obs.account_id]
         cfg = settings.of(account.region_code)
         await _apply_match(session, obs, candidates.get(obs.account_id, []), cfg)
         if checker is not None:
-            await check_observation(session, checker, obs)
+            await check_observation(session, checker, obs, engines)
         events.append(_observed_event(obs))
     await alerts.add_events(session, events)
     overridden = frozenset(c.post_id for cs in candidates.values() for c in cs if c.override)
