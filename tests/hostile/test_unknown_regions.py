@@ -196,3 +196,17 @@ async def test_a_lexicon_of_a_region_nobody_registered_is_a_404_unknown_region(s
         )
         assert r.status_code == 404, r.text
         assert r.json()["code"] == "unknown-region", r.json()
+
+
+@pytest.mark.parametrize("code", ["33100", "3310045", "33100x"])
+async def test_the_registry_refuses_a_region_code_of_the_wrong_shape_as_the_supervision_services(
+    served_registry: Served, code: str
+) -> None:
+    """The registry's settings of 33100 answered 404 "region 33100 does not exist" where the monitor's and
+    scoring's (and the registry's own ?region= parameters) answer 422 naming the parameter."""
+    token = await served_registry.setup.admin()
+    for method, body in (("GET", None), ("PUT", {"settings": {}})):
+        r = await served_registry.setup.call(method, f"/v1/regions/{code}/settings", token, json=body)
+        assert r.status_code == 422, (method, r.text)
+        assert r.json()["code"] == "validation-error", r.json()
+        assert [e["location"] for e in r.json()["errors"]] == ["path.code"], r.json()

@@ -108,13 +108,19 @@ async def test_invalid_input_is_a_422_problem_naming_the_field(
         f"/v1/filings/{UNKNOWN}",
         f"/v1/units/{UNKNOWN}",
         "/v1/regions/339999/settings",
-        "/v1/regions/33100/settings",
         "/v1/no-such-endpoint",
     ],
 )
 async def test_unknown_ids_are_404_problems(module_registry: Registry, path: str) -> None:
     admin = await module_registry.admin()
     assert_problem(await admin.get(path), 404, "not-found")
+
+
+async def test_a_region_code_that_cannot_be_one_is_a_422_naming_it(module_registry: Registry) -> None:
+    """Six digits, as every region parameter of the platform (the monitor's and scoring's too)."""
+    admin = await module_registry.admin()
+    problem = assert_problem(await admin.get("/v1/regions/33100/settings"), 422, "validation-error")
+    assert [e["location"] for e in problem["errors"]] == ["path.code"], problem
 
 
 async def test_writes_about_unknown_things_are_404_or_422_problems(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 
 from govmedia_common.app import RuntimeDep, SessionDep
 from govmedia_common.concurrency import etag, require_if_match
@@ -15,6 +15,10 @@ from govmedia_registry.regions import service
 from govmedia_registry.regions.schemas import RegionOut, RegionSettingsIn, RegionSettingsOut
 
 router = APIRouter()
+
+# Six digits, as every region parameter of the platform (422 naming path.code, not 404 for a code that
+# cannot be one).
+RegionPath = Annotated[str, Path(pattern=r"^[0-9]{6}$", description="Six-digit region code (GB/T 2260)")]
 
 
 @router.get(
@@ -38,7 +42,7 @@ async def list_regions(
 
 @router.get("/v1/regions/{code}/settings", response_model=RegionSettingsOut, tags=["regions"])
 async def get_settings(
-    code: str, session: SessionDep, principal: Reader, response: Response
+    code: RegionPath, session: SessionDep, principal: Reader, response: Response
 ) -> RegionSettingsOut:
     await service.visible_region(session, principal, code)
     view = await service.settings_view(session, code)
@@ -53,7 +57,7 @@ async def get_settings(
     summary="Set a region's rules and thresholds (office admin)",
 )
 async def put_settings(
-    code: str,
+    code: RegionPath,
     body: RegionSettingsIn,
     session: SessionDep,
     principal: Admin,
