@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from prometheus_client import REGISTRY
 
+from govmedia_common.events import HotWordsExtracted
 from govmedia_common.workdays import SHANGHAI, FixedClock
 from govmedia_monitor import handlers
 from govmedia_monitor.main import daily_sweeps
@@ -126,3 +127,26 @@ async def test_the_days_a_killed_monitor_was_down_for_are_mined_when_it_is_back(
         await mined(monitor, DAY + timedelta(days=2), posts=4)
         await mined(monitor, DAY, posts=4)
         await mined(monitor, DAY + timedelta(days=1), posts=4)
+
+
+async def test_two_replicas_reaching_a_new_day_mine_each_day_once(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    url = await fresh_database(infra, "jobs_monitor", "monitor")
+    clock = FixedClock(datetime(2026, 11, 18, 20, tzinfo=SHANGHAI))
+    announced = (
+        "SELECT payload->>'day', count(*) FROM outbox WHERE type = :t AND payload->>'region_code' = '331004' "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    turns = turns_counter()
+    async with (
+        quiet(infra, "monitor", url=url, clock=clock) as one,
+        quiet(infra, "monitor", url=url, clock=clock) as two,
+    ):
+        await post_on(one, DAY)
+        clock.set(datetime(2026, 11, 19, 0, 0, 30, tzinfo=SHANGHAI))
+        async with daily_job(one), daily_job(two):
+            await turns(2)  # each replica's turn of the new day
+        found = await one.sql(announced, t=HotWordsExtracted.event_type)
+    # the day that ended and the day begun, each announced once (the later replica found them mined)
+    assert found == [("2026-11-18", 1), ("2026-11-19", 1)], found

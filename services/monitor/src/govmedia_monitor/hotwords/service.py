@@ -74,14 +74,27 @@ _MINE_LOCK = 0x6D6F6E68 << 24
 
 
 async def mine_day(
-    session: AsyncSession, day: date, *, now: datetime, only_region: str | None = None
+    session: AsyncSession,
+    day: date,
+    *,
+    now: datetime,
+    only_region: str | None = None,
+    unless_mined_since: datetime | None = None,
 ) -> dict[str, list[tuple[str, float]]]:
-    """Extract and store the hot words of ``day`` for every region with posts (and its ancestors)."""
+    """Extract and store the hot words of ``day`` for every region with posts (and its ancestors).
+
+    ``unless_mined_since``: nothing is done (nor announced again) when the day was mined for every region at
+    or after that instant, which another replica's daily job did while this one waited for the day's lock."""
     # One mining of a day at a time (clicked twice, or by hand while the daily mining runs): the next
     # waits and replaces the day's terms, instead of failing on the terms the first inserted.
     await session.execute(
         text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MINE_LOCK + (day - date(2000, 1, 1)).days}
     )
+    if unless_mined_since is not None:
+        mined = select(HotWordMining.mined_at).where(HotWordMining.day == day)
+        mined_at = (await session.execute(mined)).scalar_one_or_none()
+        if mined_at is not None and mined_at >= unless_mined_since:
+            return {}
     settings = SettingsCache(await region_sections(session))
     widest = max(settings.of(only_region).hot_words_window_days, 90) if only_region else 90
     start, end = _day_bounds(day, widest)
