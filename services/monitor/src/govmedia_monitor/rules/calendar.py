@@ -28,8 +28,15 @@ _RENUMBER = text(
 )
 
 
+# One store of a year at a time: each renumbers every stored day from what it sees, so a store beside an
+# uncommitted one numbered its days without the other's changes (365 days of 2027 one off when 2026 was
+# corrected at the same moment: two replicas' consumers, or a replica storing the package's years).
+_STORE_LOCK = 0x6D6F6E63616C  # "moncal"
+
+
 async def store_year(session: AsyncSession, year: int, is_workday: Callable[[date], bool]) -> None:
-    """Store (or replace) every day of ``year`` and renumber the working days."""
+    """Store (or replace) every day of ``year`` and renumber the working days (one store at a time)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _STORE_LOCK})
     day, end = date(year, 1, 1), date(year, 12, 31)
     rows = []
     while day <= end:
