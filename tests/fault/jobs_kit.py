@@ -41,6 +41,9 @@ async def quiet(
     settings: dict[str, Any] = {
         "service_name": service, "environment": "test", "database_url": url,
         "kafka": KafkaSettings(bootstrap=infra.kafka_bootstrap), "run_consumers": False,
+        # no relay: these tests read outbox rows, and thousands of events on the session's shared broker
+        # would be a backlog for every later test whose service consumes them under its default groups
+        "run_relay": False,
         "log_json": False, "log_level": "WARNING",
     }  # fmt: skip
     app: Any

@@ -92,6 +92,9 @@ def _app(service: str) -> Any:
     settings: dict[str, Any] = {
         "service_name": service, "environment": "test", "database_url": os.environ["KILLABLE_DATABASE_URL"],
         "kafka": KafkaSettings(bootstrap=os.environ["KILLABLE_KAFKA"]), "run_consumers": False,
+        # no relay: these tests read outbox rows, and thousands of events on the session's shared broker
+        # would be a backlog for every later test whose service consumes them under its default groups
+        "run_relay": False,
         "log_json": False, "log_level": "WARNING",
     }  # fmt: skip
     if service == "notify":

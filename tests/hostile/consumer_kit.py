@@ -82,11 +82,11 @@ class Running:
             await producer.stop()
         return ids
 
-    async def handled(self, ids: list[str], *, within: float = 240.0) -> None:
+    async def handled(self, ids: list[str], *, within: float = 600.0) -> None:
         """Wait until the consumers handled ``ids`` (in the inbox, or applied past them: see
         govmedia_platform.handled). Generous: the service's consumer groups are the default ones every
-        test of the session shares, and a member another test left without leaving holds the group's
-        rebalance until the broker drops it (the full suite once waited over two minutes for notify's)."""
+        test of the session shares, so a fresh run first reads what other tests published since the
+        group's last commit (the full suite once waited over four minutes for notify's)."""
         deadline = time.monotonic() + within
         left = ids
         while time.monotonic() < deadline:
