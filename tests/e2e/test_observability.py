@@ -197,7 +197,11 @@ async def test_the_supervision_halfs_scheduled_tasks_and_gauges_report_to_the_op
                     if sample.name.startswith("govmedia_task_") and labels.get("service") == service:
                         key = sample.name + (f"/{labels['outcome']}" if "outcome" in labels else "")
                         samples.setdefault((labels["service"], labels["task"]), {})[key] = sample.value
-                    if sample.name == "govmedia_business_gauge_errors_total" and sample.value:
+                    if (
+                        sample.name == "govmedia_business_gauge_errors_total"
+                        and sample.value
+                        and labels.get("service") == service
+                    ):
                         gauge_errors[f"{labels['service']}/{labels['gauge']}"] = sample.value
                     if sample.name in ALWAYS_A_ROW:
                         gauges_seen.add(sample.name + (f"/{labels['year']}" if "year" in labels else ""))
