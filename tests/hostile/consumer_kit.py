@@ -4,9 +4,7 @@ events other services would put on their topics: for tests that feed the consume
 
 from __future__ import annotations
 
-import asyncio
 import random
-import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -28,7 +26,7 @@ from govmedia_common.kafka import make_producer
 from govmedia_common.keys import SigningKey, jwks
 from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import SHANGHAI, FixedClock
-from govmedia_platform.handled import not_handled, place
+from govmedia_platform.handled import place, wait_handled
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
 
@@ -87,14 +85,7 @@ class Running:
         govmedia_platform.handled). Generous: the service's consumer groups are the default ones every
         test of the session shares, so a fresh run first reads what other tests published since the
         group's last commit (the full suite once waited over four minutes for notify's)."""
-        deadline = time.monotonic() + within
-        left = ids
-        while time.monotonic() < deadline:
-            left = await not_handled(self.app.state.runtime, ids)
-            if not left:
-                return
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"the consumers did not handle {left} within {within}s")
+        await wait_handled(self.app.state.runtime, ids, within=within)
 
 
 @asynccontextmanager

@@ -9,6 +9,8 @@ none, and are handled once the consumer runner that reads them has applied its p
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,3 +59,15 @@ def _applied(runners: Iterable[Any], event_id: str) -> bool:
         placed.type in runner.no_inbox and runner.applied.get(placed.partition, -1) > placed.offset
         for runner in runners
     )
+
+
+async def wait_handled(runtime: Any, ids: Sequence[str], *, within: float) -> None:
+    """Wait until the service of ``runtime`` has handled ``ids``; an AssertionError naming those left."""
+    deadline = time.monotonic() + within
+    left = list(ids)
+    while time.monotonic() < deadline:
+        left = await not_handled(runtime, ids)
+        if not left:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the consumers did not handle {left} within {within}s")

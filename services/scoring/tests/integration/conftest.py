@@ -55,7 +55,7 @@ from govmedia_common.kafka import make_producer
 from govmedia_common.keys import SigningKey, jwks, mint_token
 from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import SHANGHAI, FixedClock
-from govmedia_platform.handled import not_handled, place
+from govmedia_platform.handled import place, wait_handled
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
 from govmedia_scoring.aggregates.handlers import apply_batch
@@ -345,14 +345,7 @@ class ScoringKit:
     async def handled(self, ids: Sequence[str], *, within: float = 60.0) -> None:
         """Wait until the consumers handled ``ids``: in the inbox, or (metric snapshots, which leave no inbox
         row) their partition applied past them (govmedia_platform.handled)."""
-        deadline = time.monotonic() + within
-        left = list(ids)
-        while time.monotonic() < deadline:
-            left = await not_handled(self.app.state.runtime, ids)
-            if not left:
-                return
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"the consumers did not handle {left} within {within}s")
+        await wait_handled(self.app.state.runtime, ids, within=within)
 
     async def compute(self, kind: PeriodKind, start: date) -> tuple[int, int]:
         async with self.sessions() as session, session.begin():
