@@ -51,7 +51,7 @@ async def test_scoring_names_the_period_start_and_the_day_that_starts_it(
 async def test_a_recompute_names_the_body_period_start(
     supervision: Supervision, kind: str, given: str, start: str
 ) -> None:
-    admin = supervision.scoring_reader(roles=("office_admin",))
+    admin = supervision.scoring_reader(region="330000", roles=("office_admin",))  # a province's job
     r = await admin.post("/v1/recompute", json={"period_kind": kind, "period_start": given})
     _names(r, "body.period_start", start)
 

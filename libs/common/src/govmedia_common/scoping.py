@@ -96,3 +96,29 @@ async def known_region(session: AsyncSession, principal: Principal, code: str) -
     if code != principal.region_code and not await region_named(session, code):
         raise unknown_region(code)
     return code
+
+
+# --------------------------------------------------------------------------- jobs of every region at once
+
+
+def require_province(principal: Principal, job: str, *, roles: str = "an office admin") -> None:
+    """403 ``insufficient-level`` (as the registry's signing keys) unless the caller is of a province (a
+    code ending in 0000).
+
+    For a job that acts on every region at once and answers with their counts (scoring's recompute, the
+    registry's apply-due): run by a county it would act on, and disclose, the regions of other counties.
+    Jobs that can run for a subtree (the monitor's and notify's sweeps, hot-word mining) run for the
+    caller's instead.
+    """
+    if len(principal.region_prefix) == 2:
+        return
+    raise DomainError(
+        ErrorKind.FORBIDDEN,
+        "insufficient-level",
+        f"{job} acts on every region of the province at once, so it needs {roles} of the province (a region "
+        f"code ending in 0000, such as 330000); you sign in for region {principal.region_code}. It also "
+        "runs by itself on schedule.",
+        required_role="office_admin",
+        required_region_level="province",
+        region_code=principal.region_code,
+    )

@@ -47,27 +47,39 @@ class SweepResult:
 
 
 async def sweep(
-    sessions: async_sessionmaker[AsyncSession], now: datetime, *, delivery_retention_days: int = 30
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    *,
+    delivery_retention_days: int = 30,
+    within: str = "",
+    purge: bool = True,
 ) -> SweepResult:
-    """Run every time-driven step once, as of ``now`` (one transaction per case, per office, per quarter)."""
+    """Run every time-driven step once, as of ``now`` (one transaction per case, per office, per quarter).
+
+    ``within``: a region prefix (``Principal.region_prefix``): only the cases, offices and quarter listings
+    of that subtree (empty: every region); ``purge``: remove delivered rows past retention, a housekeeping
+    of every region (the scheduled sweep's and a province admin's, never a county's).
+    """
     result = SweepResult(as_of=now)
     today = local(now).date()
     async with sessions() as session:
-        ids = await cases_repo.ids_needing_sweep(session, now=now, today=today)
+        ids = await cases_repo.ids_needing_sweep(session, now=now, today=today, prefix=within)
     for case_id in ids:
         async with sessions() as session, session.begin():
             reminded, escalated = await cases.sweep_case(session, case_id, now=now)
         result.reminders += reminded
         result.escalations += escalated
     async with sessions() as session:
-        offices = list(await directory.offices(session))
+        offices = list(await directory.offices(session, within))
     for office in offices:
         async with sessions() as session, session.begin():
             result.digests += await daily_digest(session, office.unit_id, now=now)
     quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     previous = quarter_of(quarter_start - timedelta(days=1))
     async with sessions() as session, session.begin():
-        result.listed = await closure.list_quarter(session, previous, now=now)
+        result.listed = await closure.list_quarter(session, previous, now=now, prefix=within)
+    if not purge:
+        return result
     async with sessions() as session, session.begin():
         before = now - timedelta(days=delivery_retention_days)
         result.purged = await channels_repo.purge_delivered(session, before=before)

@@ -103,7 +103,7 @@ MATRIX: dict[str, tuple[dict[str, str], ...]] = {
     "GET /v1/accounts/{account_id}/history":     (UNIT, UNIT, UNIT, UNIT, UNIT, SUB,  SUB,  SUB,  SUB),
     "GET /v1/audit":                             (NO,   NO,   NO,   NO,   NO,   NO,   NO,   SUB,  NO),
     "GET /v1/reports/statistics":                (NO,   NO,   NO,   NO,   NO,   SUB,  SUB,  SUB,  NO),
-    "POST /v1/admin/apply-due":                  (NO,   NO,   NO,   NO,   NO,   NO,   ALL,  NO,   NO),
+    "POST /v1/admin/apply-due":                  (NO,   NO,   NO,   NO,   NO,   NO,   PROV, NO,   NO),
     "POST /v1/admin/signing-keys":               (NO,   NO,   NO,   NO,   NO,   NO,   PROV, NO,   NO),
     "POST /v1/admin/signing-keys/{kid}/retire":  (NO,   NO,   NO,   NO,   NO,   NO,   PROV, NO,   NO),
     "PUT /v1/me/password":                       (ALL,  ALL,  ALL,  ALL,  ALL,  ALL,  ALL,  ALL,  NO),

@@ -16,7 +16,7 @@ from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events.scoring import PeriodKind
 from govmedia_common.events.types import Platform
 from govmedia_common.json_values import iso_date
-from govmedia_common.scoping import known_region, region_named, unknown_region
+from govmedia_common.scoping import known_region, region_named, require_province, unknown_region
 from govmedia_scoring import indices as ix
 from govmedia_scoring import repository as repo
 from govmedia_scoring import schemas as s
@@ -283,6 +283,8 @@ async def statistics(
 async def recompute(
     body: s.RecomputeIn, session: SessionDep, principal: Admin, rt: RuntimeDep
 ) -> s.RecomputeOut:
+    # Every region's scores at once, and their counts: the province's (a county's would disclose others').
+    require_province(principal, "POST /v1/recompute")
     period = _period(body.period_kind, body.period_start, "body")
     if period.start > rt.clock.today():
         raise DomainError(

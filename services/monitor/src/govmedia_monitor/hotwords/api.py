@@ -97,5 +97,8 @@ async def extract_hot_words(
             message,
             errors=[{"location": "body.day", "message": message, "type": "day_in_future"}],
         )
-    result = await hotwords.mine_day(session, day, only_region=body.region_code, now=rt.clock.now())
+    # The caller's subtree only: a county admin mines, and is told of, its own regions, never another's.
+    result = await hotwords.mine_day(
+        session, day, only_region=body.region_code, within=principal.region_prefix, now=rt.clock.now()
+    )
     return {code: len(terms) for code, terms in result.items()}

@@ -79,9 +79,13 @@ async def mine_day(
     *,
     now: datetime,
     only_region: str | None = None,
+    within: str = "",
     unless_mined_since: datetime | None = None,
 ) -> dict[str, list[tuple[str, float]]]:
     """Extract and store the hot words of ``day`` for every region with posts (and its ancestors).
+
+    ``only_region``: that region alone; ``within``: a region prefix (``Principal.region_prefix``), the
+    regions of that subtree alone (a county admin's mining on demand never mines, nor counts, another's).
 
     ``unless_mined_since``: nothing is done (nor announced again) when the day was mined for every region at
     or after that instant, which another replica's daily job did while this one waited for the day's lock."""
@@ -101,13 +105,14 @@ async def mine_day(
     stmt = select(
         ObservedPost.region_code, ObservedPost.title, ObservedPost.text, ObservedPost.published_at
     ).where(ObservedPost.published_at >= start, ObservedPost.published_at < end)
-    if only_region:
-        stmt = stmt.where(ObservedPost.region_code.startswith(region_prefix(only_region), autoescape=True))
+    scope = region_prefix(only_region) if only_region else within
+    if scope:
+        stmt = stmt.where(ObservedPost.region_code.startswith(scope, autoescape=True))
     posts = (await session.execute(stmt)).all()
     by_region: dict[str, list[Any]] = defaultdict(list)
     for p in posts:
         for code in ancestors(p.region_code):
-            if only_region is None or code == only_region:
+            if (only_region is None or code == only_region) and code.startswith(within):
                 by_region[code].append(p)
     results: dict[str, list[tuple[str, float]]] = {}
     events: list[HotWordsExtracted] = []
@@ -145,7 +150,7 @@ async def mine_day(
                 )
             )
     await add_events(session, events)
-    if only_region is None:  # every region of the day is mined as of now
+    if only_region is None and not within:  # every region of the day is mined as of now
         await session.execute(
             insert(HotWordMining)
             .values(day=day, mined_at=now)

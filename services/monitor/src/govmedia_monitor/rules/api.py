@@ -46,7 +46,8 @@ async def run_sweep(body: s.SweepIn, session: SessionDep, principal: Reader, rt:
             message,
             errors=[{"location": "body.as_of", "message": message, "type": "as_of_in_future"}],
         )
-    result = await sweeps.run(session, as_of=as_of, now=rt.clock.now())
+    # The caller's subtree only: a county admin's sweep judges, and counts, its own accounts, never another's.
+    result = await sweeps.run(session, as_of=as_of, now=rt.clock.now(), within=principal.region_prefix)
     return s.SweepOut(
         as_of=result.as_of,
         raised=dict(result.raised),

@@ -63,7 +63,7 @@ SELECT a.account_id, a.unit_id, a.region_code, a.attention_tier,
             WHERE o.account_id = a.account_id AND o.published_at < :end),
            a.active_since) AS since
 FROM accounts a
-WHERE a.status = 'active' AND a.active_since IS NOT NULL
+WHERE a.status = 'active' AND a.active_since IS NOT NULL AND a.region_code LIKE :within
 """,
     "ANALYZE sweep_silence",
 )
@@ -107,7 +107,8 @@ ins AS (
     -- it (it would clear today's violations, which no later sweep raises again for the same period).
     UPDATE alerts al SET state = 'resolved', resolution = 'cleared', resolved_at = :now, updated_at = :now
     FROM (
-        SELECT o.id FROM alerts o WHERE o.state = 'open' AND o.rule = :rule AND o.raised_at < :end
+        SELECT o.id FROM alerts o
+        WHERE o.state = 'open' AND o.rule = :rule AND o.raised_at < :end AND o.region_code LIKE :within
         EXCEPT
         SELECT x.id FROM h JOIN alerts x ON x.account_id = h.account_id AND x.rule = :rule
                                         AND x.period = h.period
@@ -228,9 +229,13 @@ class SweepResult:
     seconds: dict[str, float] = field(default_factory=dict)  # per rule, and "silence" (the shared table)
 
 
-async def threshold_arrays(session: AsyncSession) -> dict[str, list[Any]]:
-    """Effective thresholds of every region that has accounts, as the arrays the statements unnest."""
-    regions = sorted((await session.execute(select(Account.region_code).distinct())).scalars())
+async def threshold_arrays(session: AsyncSession, within: str = "") -> dict[str, list[Any]]:
+    """Effective thresholds of every region that has accounts (of the subtree ``within``, a region prefix),
+    as the arrays the statements unnest: an account of a region not among them is not judged."""
+    stmt = select(Account.region_code).distinct()
+    if within:
+        stmt = stmt.where(Account.region_code.startswith(within, autoescape=True))
+    regions = sorted((await session.execute(stmt)).scalars())
     sections = await region_sections(session)
     cols: dict[str, list[Any]] = {
         k: [] for k in ("regions", "warn", "lim", "lim_high", "zombie", "grace", "msg_warn", "msg_viol")
@@ -249,9 +254,18 @@ async def threshold_arrays(session: AsyncSession) -> dict[str, list[Any]]:
 
 
 async def run(
-    session: AsyncSession, *, as_of: date, now: datetime, rules: tuple[AlertRule, ...] = tuple(SQL)
+    session: AsyncSession,
+    *,
+    as_of: date,
+    now: datetime,
+    rules: tuple[AlertRule, ...] = tuple(SQL),
+    within: str = "",
 ) -> SweepResult:
-    """Evaluate the time-based rules on ``as_of`` (the whole day) for every account; write the events."""
+    """Evaluate the time-based rules on ``as_of`` (the whole day) for every account; write the events.
+
+    ``within``: a region prefix (``Principal.region_prefix``): only the accounts and alerts of that subtree
+    are judged (a county admin's sweep on demand); empty, every region (the scheduled sweep).
+    """
     await exclusion.sweep_alone(session)  # one sweep at a time, no post or answer committed meanwhile
     # Bulk statements over every account: hash joins only. The alerts table changes by tens of thousands
     # of rows within one sweep, faster than its statistics; misled by them, the planner chose nested loops
@@ -259,8 +273,9 @@ async def run(
     await session.execute(text("SET LOCAL enable_nestloop = off"))
     if AlertRule.MESSAGE_UNANSWERED in rules:
         await calendar.require_covered(session, as_of)
-    params: dict[str, Any] = dict(await threshold_arrays(session))
+    params: dict[str, Any] = dict(await threshold_arrays(session, within))
     params |= {
+        "within": f"{within}%",
         "as_of": as_of,
         "end": datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=SHANGHAI),
         "now": now,
@@ -270,7 +285,8 @@ async def run(
     if {AlertRule.NOT_UPDATED, AlertRule.ZOMBIE} & set(rules):
         started = timer.perf_counter()
         for sql in _SILENCE_TABLE:
-            await session.execute(text(sql), {"end": params["end"]} if ":end" in sql else {})
+            bound = {k: params[k] for k in ("end", "within") if f":{k}" in sql}
+            await session.execute(text(sql), bound)
         result.seconds["silence"] = round(timer.perf_counter() - started, 3)
     for rule in rules:
         started = timer.perf_counter()

@@ -261,5 +261,10 @@ async def run_sweep(body: s.SweepIn, principal: Admin, rt: RuntimeDep) -> s.Swee
             ErrorKind.UNPROCESSABLE, "as-of-in-future", "In production a sweep cannot run ahead of now."
         )
     retention = rt.settings.delivery_retention_days if isinstance(rt.settings, NotifySettings) else 30
-    result = await sweep(rt.sessions, as_of, delivery_retention_days=retention)
+    # The caller's subtree only: a county admin's sweep acts on, and counts, its own cases and offices; the
+    # purge of delivered rows (of every region) is the province's.
+    within = principal.region_prefix
+    result = await sweep(
+        rt.sessions, as_of, delivery_retention_days=retention, within=within, purge=len(within) == 2
+    )
     return s.SweepOut.model_validate(result)

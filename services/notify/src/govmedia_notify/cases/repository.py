@@ -77,9 +77,13 @@ async def open_case_ids_for_alert(session: AsyncSession, alert_id: str) -> list[
     return [r.id for r in rows]
 
 
-async def ids_needing_sweep(session: AsyncSession, *, now: datetime, today: date) -> list[str]:
-    """Cases a sweep may act on: a reminder is due, or the deadline passed and no escalation yet."""
+async def ids_needing_sweep(
+    session: AsyncSession, *, now: datetime, today: date, prefix: str = ""
+) -> list[str]:
+    """Cases a sweep may act on: a reminder is due, or the deadline passed and no escalation yet (of the
+    regions whose codes start with ``prefix``)."""
     stmt = select(CaseRow.id).where(
+        CaseRow.region_code.startswith(prefix, autoescape=True),
         CaseRow.state != CaseState.CLOSED,
         or_(
             and_(CaseRow.state == CaseState.OPEN, CaseRow.next_reminder_at <= now),

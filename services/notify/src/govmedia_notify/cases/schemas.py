@@ -125,4 +125,7 @@ class SweepOut(_Out):
     escalations: int
     digests: int
     listed: list[str]
-    purged: int = Field(description="Delivered e-mail, SMS and webhook rows past retention, removed.")
+    purged: int = Field(
+        description="Delivered e-mail, SMS and webhook rows past retention, removed: by the scheduled sweep "
+        "and a province admin's (a county admin's sweep acts on its own regions only and purges nothing)."
+    )

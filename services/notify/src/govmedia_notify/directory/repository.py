@@ -167,8 +167,12 @@ async def _office_for(session: AsyncSession, region_code: str) -> UnitView | Non
     return None
 
 
-async def offices(session: AsyncSession) -> Sequence[UnitView]:
-    return (await session.execute(select(UnitView).where(UnitView.kind == "office"))).scalars().all()
+async def offices(session: AsyncSession, prefix: str = "") -> Sequence[UnitView]:
+    """The offices of the regions whose codes start with ``prefix`` (every office: ``""``)."""
+    stmt = select(UnitView).where(
+        UnitView.kind == "office", UnitView.region_code.startswith(prefix, autoescape=True)
+    )
+    return (await session.execute(stmt)).scalars().all()
 
 
 async def accounts_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, AccountView]:

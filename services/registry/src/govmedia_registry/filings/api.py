@@ -11,6 +11,7 @@ from govmedia_common.app import RuntimeDep, SessionDep
 from govmedia_common.concurrency import etag, require_if_match
 from govmedia_common.idempotency import idempotent_create
 from govmedia_common.pagination import Page, decode_cursor
+from govmedia_common.scoping import require_province
 from govmedia_registry.deps import (
     Admin,
     Approver,
@@ -155,6 +156,8 @@ async def withdraw(
     summary="Apply approved filings whose announcement has ended (runs every minute anyway)",
 )
 async def apply_due(session: SessionDep, principal: Admin, rt: RuntimeDep) -> dict[str, int]:
+    # Every region's due filings at once, and their count: the province's (a county's would disclose others').
+    require_province(principal, "POST /v1/admin/apply-due")
     count = await effects.apply_due(session, rt.clock)
     await audit.record(session, principal=principal, action="admin.apply_due", detail={"applied": count})
     return {"applied": count}
