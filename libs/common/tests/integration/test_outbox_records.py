@@ -108,3 +108,24 @@ async def test_a_sql_built_row_with_its_id_and_subject_left_to_its_columns_goes_
     )
     assert list(record.headers) == expected.headers()
     assert record.value == expected.value() and record.key == event.aggregate_id.encode()
+
+
+async def test_an_event_of_two_kilobytes_is_stored_as_written_not_compressed(
+    kit: PlumbingKit, events: EventFactory
+) -> None:
+    """PostgreSQL compresses a row's longest value once the row passes its toast_tuple_target (2 kB by
+    default): an event of that size, such as scoring's ScoresComputed, was compressed on each insert and
+    decompressed by each relay read. The outbox keeps rows up to a page as written."""
+    engine = await kit.database("obraw")
+    sessions = session_factory(engine)
+    event = events.alert_raised().model_copy(update={"detail": {"evidence": "政务新媒体" * 150}})
+    async with sessions() as session, session.begin():
+        env = await add_event(session, event)
+    assert 2_000 < len(env.value()) < 8_000
+    async with engine.connect() as conn:
+        compression = (
+            await conn.execute(
+                text("SELECT pg_column_compression(payload) FROM outbox WHERE id = :i"), {"i": env.id}
+            )
+        ).scalar_one()
+    assert compression is None, f"the payload was stored compressed ({compression})"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -28,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from govmedia_common.envelope import wrap
 from govmedia_common.events.scoring import PeriodKind, ScoresComputed
 from govmedia_common.events.types import Platform
+from govmedia_common.ids import time_ordered_prefix
 from govmedia_common.outbox import EventTooLarge, max_event_bytes
 from govmedia_common.tracing import current_traceparent
 from govmedia_scoring import indices as ix
@@ -173,7 +173,8 @@ def _payloads(
         for index in dict.fromkeys(ix_ for ix_, _, _ in sql.PART_KEYS)
     ]
     event_type, topic = ScoresComputed.event_type, ScoresComputed.topic
-    for row in rows:
+    id_prefix = time_ordered_prefix()
+    for number, row in enumerate(rows, 1):
         (account_id, unit_id, region, platform, dil, eff, con, clu, gro, comp, passed, vetoes, high, ints,
          floats, parts, previous, year_ago, raw, digest) = row  # fmt: skip
         inputs: dict[str, Any] = dict(zip(sql.INT_INPUTS, ints, strict=True))
@@ -209,7 +210,7 @@ def _payloads(
                 "rules_digest": digest,
             }
         )
-        event_id = str(uuid.uuid4())
+        event_id = f"{id_prefix}{number:012x}"
         size = len(payload) + header_bytes + 2 * 36 - len(headers["ce_id"]) - len(headers["ce_subject"])
         if size > limit:
             raise EventTooLarge(
