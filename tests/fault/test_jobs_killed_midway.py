@@ -3,7 +3,7 @@
 Notify's sweep acts case by case (one transaction each): killed after some cases, what it committed stands
 once and the run again does the rest, each reminder (its event, its inbox messages) exactly once. A bulk
 ingest of 5,000 messages is one transaction: killed in it, nothing is stored, and the same request again
-stores every message once with one event each.
+stores every message once with one event each; so is a bulk of posts killed as it writes their alerts.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import asyncpg
 import httpx
 import pytest
 
-from govmedia_common.events.monitor import MessageReceived
+from govmedia_common.events.monitor import AlertRaised, MessageReceived, PostObserved
 from govmedia_common.events.notify import ReminderSent
 from govmedia_common.keys import SigningKey, mint_token
 from govmedia_platform.launcher import Infrastructure
@@ -147,5 +147,52 @@ async def test_a_bulk_of_5000_messages_killed_in_its_transaction_stores_nothing_
                 assert r.status_code == 200 and r.json()["accepted"] == 5000, r.text
         assert await holder.fetchval(stored) == 5000
         assert tuple(await holder.fetchrow(events, MessageReceived.event_type)) == (5000, 5000)  # once each
+    finally:
+        await holder.close()
+
+
+async def test_a_bulk_of_posts_killed_writing_its_alerts_stores_nothing_and_all_once_when_sent_again(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    from govmedia_monitor import handlers
+
+    url = await fresh_database(infra, "jobs_monitor_posts", "monitor")
+    accounts = [str(uuid.uuid4()) for _ in range(20)]
+    async with quiet(infra, "monitor", url=url) as monitor:
+        for account in accounts:
+            async with monitor.sessions() as session, session.begin():
+                await handlers.on_account_event(opened(account), None, session)
+    items = [
+        {"account_id": accounts[i % 20], "platform_post_id": f"p-{i}", "text": f"第{i}号通知",
+         "published_at": (NOW - timedelta(minutes=i)).isoformat()}
+        for i in range(1000)
+    ]  # fmt: skip
+    key = SigningKey.generate()
+    stored = "SELECT (SELECT count(*) FROM observed_posts), (SELECT count(*) FROM alerts)"
+    events = "SELECT count(*), count(DISTINCT payload->>'platform_post_id') FROM outbox WHERE type = $1"
+    alerted = "SELECT count(*), count(DISTINCT payload->>'alert_id') FROM outbox WHERE type = $1"
+    holder = await asyncpg.connect(dsn(url))
+    try:
+        with killable(infra, "monitor", url, key, NOW) as monitor:
+            async with http(monitor.url, key, roles=[], scopes=["monitor:ingest"]) as c:
+                tx = holder.transaction()
+                await tx.start()
+                await holder.execute("LOCK TABLE alerts IN SHARE MODE")  # posts and PostObserved written
+                ingest = asyncio.create_task(c.post("/v1/observed-posts/bulk", json={"items": items}))
+                await waiting_on_a_lock(holder, ingest, fragment="INSERT INTO alerts", within=60)
+                monitor.kill()
+                with pytest.raises(httpx.HTTPError):
+                    await ingest
+                await tx.rollback()
+        assert tuple(await holder.fetchrow(stored)) == (0, 0)  # nothing of the request
+        assert await holder.fetchval("SELECT count(*) FROM outbox") == 0
+        with killable(infra, "monitor", url, key, NOW) as monitor:
+            async with http(monitor.url, key, roles=[], scopes=["monitor:ingest"]) as c:
+                for _ in range(2):  # sent again, and a retry that was not needed
+                    r = await c.post("/v1/observed-posts/bulk", json={"items": items})
+                    assert r.status_code == 200, r.text
+        assert tuple(await holder.fetchrow(stored)) == (1000, 1000)
+        assert tuple(await holder.fetchrow(events, PostObserved.event_type)) == (1000, 1000)
+        assert tuple(await holder.fetchrow(alerted, AlertRaised.event_type)) == (1000, 1000)
     finally:
         await holder.close()

@@ -9,19 +9,23 @@ cases, scoring's vetoes) see a violation raised on the day it happened.
 
 from __future__ import annotations
 
+import functools
+import json
 import secrets
 import time
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import TextClause, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common import audit
 from govmedia_common.auth import Principal
+from govmedia_common.db import RecordJson
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events import (
     AlertClass,
@@ -32,7 +36,13 @@ from govmedia_common.events import (
     AlertSeverity,
     Event,
 )
-from govmedia_common.events.outbox import write_events
+from govmedia_common.events.outbox import (
+    check_sql_outbox,
+    sql_headers,
+    sql_outbox_cte,
+    sql_outbox_summary,
+    write_events,
+)
 from govmedia_common.scoping import known_region, scoped
 from govmedia_monitor.alerts import mapping
 from govmedia_monitor.alerts.domain import OPEN, RESOLVED
@@ -53,7 +63,6 @@ def event_id_prefix() -> str:
     )
 
 
-# In SQL: an event id from the statement's prefix and the row's number.
 SQL_EVENT_ID = "CAST(:id_prefix AS text) || lpad(to_hex(row_number() OVER ()), 12, '0')"
 
 
@@ -129,6 +138,99 @@ async def raise_alert(
     if row is not None:
         await add_events(session, [raised_event(row, at)])
     return row
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    """An alert to open unless one exists for its (account, rule, period): :func:`raise_many`."""
+
+    account: Account
+    rule: AlertRule
+    period: str
+    detail: dict[str, Any]
+    severity: AlertSeverity | None = None
+
+
+async def raise_many(session: AsyncSession, new: Sequence[NewAlert], *, at: datetime) -> int:
+    """:func:`raise_alert` for many alerts in one statement: each opens unless an alert of its (account, rule,
+    period) exists (or comes earlier in ``new``), with its ``AlertRaised`` written in the same statement by
+    the common set-based outbox writer under its size guard (one event too large refuses them all:
+    ``EventTooLarge`` rolls the caller's transaction back). Returns how many alerts were opened.
+
+    A bulk ingest raises thousands at once (未审先发 of a connector catching up): one by one, 5,000 took
+    most of a minute, longer than a client waits.
+    """
+    if not new:
+        return 0
+    probe = str(uuid.UUID(int=0))
+    template = AlertRaised(  # its headers: the template of every event of the statement (sql_headers)
+        occurred_at=at,
+        alert_id=probe,
+        account_id=probe,
+        unit_id=probe,
+        region_code="330000",
+        rule=AlertRule.UNREVIEWED_PUBLICATION,
+        severity=AlertSeverity.SERIOUS,
+        alert_class=AlertClass.SERIOUS,
+        period="probe",
+        detail={},
+    )
+    params = {
+        "accounts": [n.account.account_id for n in new],
+        "units": [n.account.unit_id for n in new],
+        "regions": [n.account.region_code for n in new],
+        "rules": [str(n.rule) for n in new],
+        "severities": [str(n.severity or RULES[n.rule].severity) for n in new],
+        "classes": [str(RULES[n.rule].alert_class) for n in new],
+        "periods": [n.period for n in new],
+        "details": [json.dumps(n.detail, ensure_ascii=False) for n in new],
+        "at": at,
+        "type": AlertRaised.event_type,
+        "topic": AlertRaised.topic,
+        "occurred_at": template.model_dump(mode="json")["occurred_at"],
+        "headers": sql_headers(template),
+        "id_prefix": event_id_prefix(),
+    }
+    return check_sql_outbox((await session.execute(_raise_many_sql(), params)).one())
+
+
+@functools.cache
+def _raise_many_sql() -> TextClause:
+    return text(
+        f"""
+    WITH src AS (
+        SELECT * FROM unnest(
+            CAST(:accounts AS text[]), CAST(:units AS text[]), CAST(:regions AS text[]),
+            CAST(:rules AS text[]), CAST(:severities AS text[]), CAST(:classes AS text[]),
+            CAST(:periods AS text[]), CAST(CAST(:details AS text[]) AS jsonb[])
+        ) WITH ORDINALITY AS s(account_id, unit_id, region_code, rule, severity, alert_class, period, detail,
+                               ord)
+    ), ins AS (
+        -- DO NOTHING: an alert of the (account, rule, period) stays as it is, and so does the first of two in
+        -- one batch; only the alerts opened now have an event.
+        INSERT INTO alerts (id, account_id, unit_id, region_code, rule, severity, alert_class, period, detail,
+                            state, raised_at, updated_at)
+        SELECT gen_random_uuid()::text, s.account_id, s.unit_id, s.region_code, s.rule, s.severity,
+               s.alert_class, s.period, s.detail, 'open', :at, :at
+        FROM src s ORDER BY s.ord
+        ON CONFLICT (account_id, rule, period) DO NOTHING
+        RETURNING id, account_id, unit_id, region_code, rule, severity, alert_class, period, detail
+    ), ev AS (
+        SELECT {SQL_EVENT_ID} AS event_id, ins.* FROM ins
+    ), evrows AS (
+        SELECT ev.event_id AS id, 'account' AS aggregatetype, ev.account_id AS aggregateid,
+               CAST(:type AS text) AS type, CAST(:topic AS text) AS topic,
+               json_build_object(
+                   'occurred_at', CAST(:occurred_at AS text), 'alert_id', ev.id, 'account_id', ev.account_id,
+                   'unit_id', ev.unit_id, 'region_code', ev.region_code, 'rule', ev.rule,
+                   'severity', ev.severity, 'alert_class', ev.alert_class, 'period', ev.period,
+                   'detail', ev.detail) AS payload,
+               CAST(:headers AS json) AS headers  -- the relay fills in ce_id and ce_subject (sql_headers)
+        FROM ev
+    ), {sql_outbox_cte("evrows")}
+    SELECT {sql_outbox_summary()}
+    """
+    ).bindparams(bindparam("headers", type_=RecordJson))
 
 
 async def resolve_where(

@@ -301,12 +301,15 @@ async def ingest_posts(
         if checker is not None:
             await check_observation(session, checker, obs, engines)
         events.append(_observed_event(obs))
+    await session.flush()  # the batch's matches and findings: one executemany, not an UPDATE per post
     await alerts.add_events(session, events)
     overridden = frozenset(c.post_id for cs in candidates.values() for c in cs if c.override)
+    raised: list[alerts.NewAlert] = []
     for obs in changed:
         if id(obs) in before:
             await _clear_for_new_version(session, obs, before[id(obs)], now)
-        await _alerts_for(session, accounts[obs.account_id], obs, now, overridden)
+        raised += _alerts_for(accounts[obs.account_id], obs, overridden)
+    await alerts.raise_many(session, raised, at=now)  # one statement for the batch's alerts and events
     if inserted:
         await _end_silences(session, inserted, now)
     return report
@@ -421,8 +424,7 @@ async def _apply_match(
     )
     obs.match_kind = str(result.kind)
     obs.matched_post_id = result.post_id
-    obs.match_score = result.score
-    await session.flush()
+    obs.match_score = result.score  # written by the caller's flush (once for a whole batch)
 
 
 def _observed_event(obs: ObservedPost) -> PostObserved:
@@ -443,49 +445,29 @@ def _observed_event(obs: ObservedPost) -> PostObserved:
     )
 
 
-async def _alerts_for(
-    session: AsyncSession,
-    account: Account,
-    obs: ObservedPost,
-    now: datetime,
-    overridden: frozenset[str] = frozenset(),
-) -> None:
-    """Raise what one observation implies: 未审先发, a mismatch, a failed machine check."""
-    base = {
+def _alerts_for(
+    account: Account, obs: ObservedPost, overridden: frozenset[str] = frozenset()
+) -> list[alerts.NewAlert]:
+    """What one observation implies (:func:`alerts.raise_many` raises it): 未审先发, a mismatch, a failed
+    machine check."""
+    base: dict[str, Any] = {
         "platform_post_id": obs.platform_post_id,
         "url": obs.url,
         "published_at": obs.published_at.isoformat(),
         "content_hash": obs.content_hash,
         "match_score": obs.match_score,
     }
+    out = []
     if obs.match_kind == MatchKind.NONE and not obs.text_truncated:
-        await alerts.raise_alert(
-            session,
-            account=account,
-            rule=AlertRule.UNREVIEWED_PUBLICATION,
-            period=obs.platform_post_id,
-            detail=base,
-            at=now,
-        )
+        out.append(alerts.NewAlert(account, AlertRule.UNREVIEWED_PUBLICATION, obs.platform_post_id, base))
     elif obs.match_kind == MatchKind.MISMATCH:
-        await alerts.raise_alert(
-            session,
-            account=account,
-            rule=AlertRule.CONTENT_MISMATCH,
-            period=obs.platform_post_id,
-            detail={**base, "approved_post_id": obs.matched_post_id},
-            at=now,
-        )
+        detail = {**base, "approved_post_id": obs.matched_post_id}
+        out.append(alerts.NewAlert(account, AlertRule.CONTENT_MISMATCH, obs.platform_post_id, detail))
     # An approval over a blocking finding has its own alert (override); the same findings again are noise.
     if obs.check_blocking and not (obs.matched_post_id and obs.matched_post_id in overridden):
-        await alerts.raise_alert(
-            session,
-            account=account,
-            rule=AlertRule.CHECK_FAILED,
-            period=obs.platform_post_id,
-            detail={**base, "findings": obs.check_findings, "lexicon_versions": obs.check_lexicons},
-            at=now,
-        )
+        detail = {**base, "findings": obs.check_findings, "lexicon_versions": obs.check_lexicons}
+        out.append(alerts.NewAlert(account, AlertRule.CHECK_FAILED, obs.platform_post_id, detail))
+    return out
 
 
 _END_SILENCE = text(
@@ -532,6 +514,7 @@ async def rematch_account(session: AsyncSession, account_id: str, now: datetime)
     cfg = SettingsCache(await region_sections(session)).of(account.region_code)
     candidates = (await _candidates(session, observed)).get(account_id, [])
     announced: list[PostObserved] = []
+    raised: list[alerts.NewAlert] = []
     for obs in observed:
         before = obs.match_kind
         said = _observed_event(obs).matched_post_id
@@ -556,7 +539,9 @@ async def rematch_account(session: AsyncSession, account_id: str, now: datetime)
                 resolution=AlertResolution.RETRACTED,
                 at=now,
             )
-        await _alerts_for(session, account, obs, now)
+        raised += _alerts_for(account, obs)
+    await session.flush()
+    await alerts.raise_many(session, raised, at=now)
     await alerts.add_events(session, announced)
 
 
