@@ -26,6 +26,7 @@ from govmedia_monitor.handlers import ACCOUNT_HANDLERS, LEXICON_HANDLERS, POST_H
 from govmedia_monitor.hotwords import service as hotwords
 from govmedia_monitor.observations.checking import CheckerCache
 from govmedia_monitor.observations.lexicon_fetch import LexiconFetchSettings, fetch_loop
+from govmedia_monitor.observations.lexicon_fetch import set_state as set_lexicon_fetch_state
 from govmedia_monitor.rules import calendar, sweeps
 
 SERVICE = "monitor"
@@ -113,6 +114,7 @@ def make_startup(schedule: SchedulerSettings, fetch: LexiconFetch):  # type: ign
             )
             runtime.tasks.append(asyncio.create_task(loop))
         else:
+            set_lexicon_fetch_state("not_configured")
             log.warning(
                 "GOVMEDIA_MONITOR_REVIEW_URL/REGISTRY_URL not set: lexicon lists too large to travel inline "
                 "are not fetched (the check runs without them)"

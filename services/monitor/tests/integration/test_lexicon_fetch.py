@@ -4,10 +4,12 @@ shown by tests/e2e/test_monitor_lexicon_fetch.py.)"""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from govmedia_common.events import LexiconPublished
 from govmedia_monitor import handlers
@@ -132,3 +134,46 @@ async def test_without_a_client_nothing_is_fetched_and_the_list_waits(monitor: M
     fetcher.settings = LexiconFetchSettings(review_url="http://review", registry_url="http://registry")
     assert await fetcher.fetch_pending(monitor.sessions) == 0
     assert peer.seen_auth == [] and await _document(monitor) is None
+
+
+def _state() -> dict[str, float]:
+    """``govmedia_lexicon_fetch_state`` by state, as /metrics shows it."""
+    return {
+        s: REGISTRY.get_sample_value("govmedia_lexicon_fetch_state", {"service": "monitor", "state": s})
+        or 0.0
+        for s in ("not_configured", "no_client", "failing", "ok")
+    }
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and "lexicon" in r.name]
+
+
+async def test_what_stops_the_fetch_is_logged_once_and_on_change_and_shown_as_a_metric(
+    monitor: MonitorKit, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="govmedia_monitor.observations.lexicon_fetch")
+    await monitor.apply(handlers.on_lexicon_published, _announced(monitor, 5, "v2", DOC))
+    peer = StandIn({**DOC, "entries": []})  # not the announced document
+    fetcher = _fetcher(peer)
+    client = fetcher.settings
+    fetcher.settings = LexiconFetchSettings(review_url="http://review", registry_url="http://registry")
+    for _ in range(3):  # three polls, 10 s apart, with no machine client configured
+        assert await fetcher.fetch_pending(monitor.sessions) == 0
+    [warning] = _warnings(caplog)
+    assert "no machine client" in warning and "GOVMEDIA_MONITOR_CLIENT_ID" in warning
+    assert _state()["no_client"] == 1 and _state()["ok"] == 0
+
+    caplog.clear()
+    fetcher.settings = client  # the client is configured: the review answers the wrong document, each poll
+    for _ in range(3):
+        assert await fetcher.fetch_pending(monitor.sessions) == 0
+    [warning] = _warnings(caplog)
+    assert "330000/sensitive" in warning or "hash" in warning, warning
+    assert _state()["failing"] == 1 and _state()["no_client"] == 0
+
+    caplog.clear()
+    peer.document = DOC
+    assert await fetcher.fetch_pending(monitor.sessions) == 1
+    assert await fetcher.fetch_pending(monitor.sessions) == 0
+    assert _warnings(caplog) == [] and _state()["ok"] == 1 and _state()["failing"] == 0

@@ -12,8 +12,11 @@ document and fetches each one:
    as the review computes it) to the announced ``document_hash``, otherwise it is refused;
 3. stored only if the list is still at the announced version (a newer announcement wins).
 
-Until a list is fetched the check runs without it (logged); a failure is logged and retried at the next
-poll. Settings (``GOVMEDIA_MONITOR_``): ``REVIEW_URL``, ``REGISTRY_URL``, and the client as
+Until a list is fetched the check runs without it; a failure is retried at the next poll. What stops the
+fetch (no machine client, a list that cannot be fetched) is logged once, and again only when it changes
+(another cause, another count of waiting lists), not at every poll; its state is the gauge
+``govmedia_lexicon_fetch_state`` (one of :data:`STATES` is 1) beside ``govmedia_lexicon_lists_waiting``.
+Settings (``GOVMEDIA_MONITOR_``): ``REVIEW_URL``, ``REGISTRY_URL``, and the client as
 ``CLIENT_ID``/``CLIENT_SECRET`` or ``CLIENT_CREDENTIALS_FILE`` (JSON ``{"client_id", "client_secret"}``,
 read at each attempt, so a launcher may write it after the registry is up). Without them nothing is fetched.
 """
@@ -31,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client import Gauge
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func, select, update
@@ -47,6 +51,23 @@ _WITHOUT_DOCUMENT = func.coalesce(func.jsonb_typeof(LexiconList.document), "null
 
 # Renew a token this long before the registry says it expires.
 TOKEN_MARGIN_SECONDS = 60.0
+
+# not_configured: no review or registry URL (nothing is fetched); no_client: lists wait and no machine client
+# is configured; failing: a list could not be fetched at the last poll; ok: nothing waits, or all fetched.
+STATES = ("not_configured", "no_client", "failing", "ok")
+FETCH_STATE = Gauge(
+    "govmedia_lexicon_fetch_state",
+    "State of the fetch of lexicon lists too large to travel inline (1 for the current one): not_configured "
+    "(GOVMEDIA_MONITOR_REVIEW_URL/REGISTRY_URL unset), no_client (lists wait, no machine client), failing "
+    "(a list could not be fetched at the last poll), ok.",
+    ["service", "state"],
+)
+
+
+def set_state(state: str) -> None:
+    """Show ``state`` as the fetch's current one on /metrics."""
+    for name in STATES:
+        FETCH_STATE.labels("monitor", name).set(1 if name == state else 0)
 
 
 class LexiconFetchSettings(BaseSettings):
@@ -110,6 +131,15 @@ class LexiconFetcher:
         self.registry = registry
         self._monotonic = monotonic
         self._token: _Token | None = None
+        self._said: str | None = None  # what stops the fetch, as last logged
+        self._failures: dict[str, str] = {}  # list → why it was not fetched, as last logged
+
+    def _report(self, state: str, message: str | None = None) -> None:
+        """Set the state; log ``message`` (a warning) only when it is not the one logged last."""
+        set_state(state)
+        if message is not None and message != self._said:
+            log.warning("%s", message)
+        self._said = message
 
     async def _bearer(self) -> str:
         if self._token is not None and self._monotonic() < self._token.renew_at:
@@ -167,22 +197,37 @@ class LexiconFetcher:
                 )
             ).all()
         if not pending:
+            self._failures.clear()
+            self._report("ok")
             return 0
         if self.settings.credentials() is None:
-            log.warning(
-                "%d lexicon list(s) wait for their document: no machine client configured "
-                "(GOVMEDIA_MONITOR_CLIENT_ID/_SECRET or _CLIENT_CREDENTIALS_FILE)",
-                len(pending),
+            self._report(
+                "no_client",
+                f"{len(pending)} lexicon list(s) wait for their document (the machine check runs without "
+                "them): no machine client configured (GOVMEDIA_MONITOR_CLIENT_ID/_SECRET or "
+                "_CLIENT_CREDENTIALS_FILE); logged again only when this changes, see the gauge "
+                "govmedia_lexicon_fetch_state",
             )
             return 0
-        stored = 0
+        stored, failing = 0, 0
         for row in pending:
             key = f"{row.scope_region_code}/{row.kind}"
             try:
                 document = await self.fetch(row.document_path, row.document_hash)
             except (LexiconFetchError, httpx.HTTPError, ValueError) as exc:
-                log.warning("lexicon list not fetched yet: %s", exc, extra={"lexicon_key": key})
+                failing += 1
+                why = f"{exc.__class__.__name__}: {exc}"
+                if self._failures.get(key) != why:  # once per list and cause, not at every poll
+                    log.warning(
+                        "lexicon list %s not fetched yet (retried at every poll, logged again only when "
+                        "the cause changes): %s",
+                        key,
+                        why,
+                        extra={"lexicon_key": key},
+                    )
+                    self._failures[key] = why
                 continue
+            self._failures.pop(key, None)
             async with unit_of_work(sessions) as session:
                 result = await session.execute(
                     update(LexiconList)
@@ -200,6 +245,7 @@ class LexiconFetcher:
                     "fetched a lexicon list too large to travel inline",
                     extra={"lexicon_key": key, "seq": row.seq, "entries": len(document.get("entries", ()))},
                 )
+        self._report("failing" if failing else "ok")
         return stored
 
 
