@@ -18,6 +18,11 @@ On a fresh, migrated monitor database (PostgreSQL as the tests start it), in the
   backends, read from ``/proc``), which moves far less with the machine's load than rates do; beside it
   the wall time per row of each (``wall_us_per_row``): ours is its CPU plus round trips and commits, COPY's
   is less than its CPU (Python encodes while PostgreSQL parses), which is why the ratio by rate is lower;
+* ``ingest_vs_copy_two_streams``: both again with two streams at once, as a bulk API fed by several
+  connectors sees them: ``ingest_metrics`` in two sessions (half the batches each, snapshots of another
+  day) against ``COPY`` of the same rows on two connections (half each, one transaction each, into one
+  table). One statement keeps one core busy at a time, ``COPY`` both (Python encodes while PostgreSQL
+  parses): with two in flight each side can use both cores;
 * ``sweep``: ``sweeps.run`` (not updated, zombie, interaction off, unanswered messages in working days) over
   100,000 accounts with 300,000 observed posts and 50,000 messages: the first sweep (raising tens of
   thousands of alerts and their events) and a second one (steady state: re-evaluates everything, changes
@@ -243,6 +248,30 @@ async def run(infra: Any, args: argparse.Namespace) -> dict[str, Any]:
         )
         out["http_ingest_vs_copy"] = round(out["http_ingest"]["rows_per_s"] / out["copy"]["rows_per_s"], 3)
 
+        # Two streams at once, ours and the yardstick's: a bulk API is fed by several connectors and
+        # importers, and two cores can only both work for one statement at a time when two are in flight.
+        progress("two streams at once: ingest_metrics in two sessions; COPY on two connections")
+        two = metric_items(args.metrics, ids, day=3)
+        seconds = await _two_streams(
+            [two[: len(two) // 2], two[len(two) // 2 :]],
+            lambda part: _ingest_stream(sessions, part, now),
+        )
+        out["ingest_two_streams"] = {"rows": len(two), "seconds": round(seconds, 3)}
+        out["ingest_two_streams"]["rows_per_s"] = round(len(two) / seconds)
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            await conn.execute("CREATE TABLE bench_metric_copy_two (LIKE metric_snapshots INCLUDING ALL)")
+        finally:
+            await conn.close()
+        seconds = await _two_streams(
+            [records[: len(records) // 2], records[len(records) // 2 :]], lambda part: _copy_stream(url, part)
+        )
+        out["copy_two_streams"] = {"rows": len(records), "seconds": round(seconds, 3)}
+        out["copy_two_streams"]["rows_per_s"] = round(len(records) / seconds)
+        out["ingest_vs_copy_two_streams"] = round(
+            out["ingest_two_streams"]["rows_per_s"] / out["copy_two_streams"]["rows_per_s"], 3
+        )
+
         # The sweeps run on their day's evening, as the scheduler does: a sweep judges the alerts raised by
         # the end of its day, so with the wall clock (a year later) the steady sweep would judge none.
         sweep_now = datetime.combine(AS_OF, datetime.min.time().replace(hour=23), tzinfo=SHANGHAI)
@@ -300,6 +329,32 @@ class CpuMeter:
             "postgres": None if postgres is None else round(postgres, 2),
             "total": None if postgres is None else round(process + postgres, 2),
         }
+
+
+async def _two_streams(parts: list[Any], stream: Any) -> float:
+    """Seconds for ``stream(part)`` of every part at once (each on a connection of its own)."""
+    t0 = time.perf_counter()
+    await asyncio.gather(*(stream(part) for part in parts))
+    return time.perf_counter() - t0
+
+
+async def _ingest_stream(sessions: Any, items: list[s.MetricSnapshotIn], now: datetime) -> None:
+    """``ingest_metrics`` of ``items`` in batches of 5,000, one transaction each (as the first reading)."""
+    for i in range(0, len(items), 5_000):
+        async with sessions() as session, session.begin():
+            await metrics.ingest_metrics(
+                session, items[i : i + 5_000], channel=IngestChannel.INGEST_API, now=now
+            )
+
+
+async def _copy_stream(url: str, records: list[tuple[Any, ...]]) -> None:
+    """``COPY`` of ``records`` into ``bench_metric_copy_two`` on a connection of its own, one transaction."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        async with conn.transaction():
+            await conn.copy_records_to_table("bench_metric_copy_two", records=records)
+    finally:
+        await conn.close()
 
 
 async def _ingest_over_http(
@@ -386,6 +441,9 @@ def main() -> None:
         cpu = out[phase]["cpu_us_per_row"]
         print(f"{phase + ' CPU us/row py+pg':<28}{cpu['process']!s:>8} + {cpu['postgres']!s}")
         print(f"{phase + ' wall us/row':<28}{out[phase]['wall_us_per_row']:>16}")
+    print(f"{'two streams: ingest / COPY':<28}{out['ingest_vs_copy_two_streams']:>16}")
+    print(f"{'  ingest, COPY rows/s':<28}{out['ingest_two_streams']['rows_per_s']:>16,} / ", end="")
+    print(f"{out['copy_two_streams']['rows_per_s']:,}")
     print(f"{'HTTP ingest rows/s':<28}{out['http_ingest']['rows_per_s']:>16,}")
     print(f"{'HTTP ingest / COPY':<28}{out['http_ingest_vs_copy']:>16}")
     print(f"{'first sweep s':<28}{out['sweep_first']['seconds']:>16}  <= 10")

@@ -446,6 +446,14 @@ EXTRAS: tuple[Measure, ...] = (
         size=_monitor_ingest_size,
     ),
     Measure(
+        "monitor_ingest_vs_copy_two_streams",
+        "Monitor metrics ingest / PostgreSQL COPY, two streams of each at once (as several connectors send)",
+        "monitor.json",
+        _num("results", "ingest_vs_copy_two_streams"),
+        None,
+        size=_monitor_ingest_size,
+    ),
+    Measure(
         "monitor_first_sweep_seconds",
         "Monitor: first sweep",
         "monitor.json",
