@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from fastapi import FastAPI
 
@@ -16,7 +17,7 @@ from govmedia_notify.bulletins.api import router as bulletins_router
 from govmedia_notify.cases.api import router as cases_router
 from govmedia_notify.cases.handlers import alert_handlers
 from govmedia_notify.channels.api import router as channels_router
-from govmedia_notify.channels.service import Dispatcher
+from govmedia_notify.channels.service import SETTINGS_KEY, Dispatcher, not_configured, show_channels
 from govmedia_notify.channels.webhooks import webhooks
 from govmedia_notify.directory.handlers import DIRECTORY_HANDLERS, SCORE_HANDLERS, calendar_handlers
 from govmedia_notify.gauges import GAUGES
@@ -26,10 +27,15 @@ from govmedia_notify.sweep import Sweeper
 
 SERVICE = "notify"
 
+log = logging.getLogger(__name__)
+
 
 async def start_background(runtime: Runtime) -> None:
     """Start the delivery dispatcher and the scheduled sweep (each optional, for tests and replicas)."""
     settings = runtime.component(NotifySettings)
+    show_channels(settings)
+    for channel, why in not_configured(settings).items():  # once at startup; GET /v1/channels says it too
+        log.warning("delivery channel %s not configured: %s", channel, why)
     if settings.run_dispatcher:
         dispatcher = runtime.component(Dispatcher)
 
@@ -94,6 +100,7 @@ def create_app(
     app = create_service_app(spec(clock, calendar), settings, verifier=verifier, clock=clock)
     runtime: Runtime = app.state.runtime
     runtime.provide(settings)
+    runtime.sessions.configure(info={SETTINGS_KEY: settings})  # which channels fan-out may write
     runtime.provide(calendar)
     runtime.provide(Dispatcher(runtime.sessions, settings, clock))
     app.webhooks.include_router(webhooks)  # what subscribers receive, in the OpenAPI document

@@ -26,6 +26,9 @@ async def test_a_violation_alert_walks_from_notice_to_closure_and_reminders_resp
     notify_consuming: NotifyKit,
 ) -> None:
     kit = notify_consuming
+    kit.settings.sms_gateway_url = (
+        "http://127.0.0.1:9/sms"  # a deployment with an SMS gateway (no dispatcher)
+    )
     office = await kit.office(contact_email="office@luqiao.gov.cn")
     unit = await kit.unit()
     # The registry announces the unit's contacts on its topic; the directory consumer keeps them.

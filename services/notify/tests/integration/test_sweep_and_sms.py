@@ -113,7 +113,8 @@ async def test_sms_goes_to_the_gateway_with_its_delivery_id_and_a_reminder_never
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
         await asyncio.sleep(0.02)
-    dispatcher = kit.dispatcher(sms_gateway_url=f"http://127.0.0.1:{port}/sms", sms_gateway_token="gw-token")
+    kit.settings.sms_gateway_url = f"http://127.0.0.1:{port}/sms"  # SMS is written only with a gateway
+    dispatcher = kit.dispatcher(sms_gateway_url=kit.settings.sms_gateway_url, sms_gateway_token="gw-token")
     try:
         kit.clock.set(at(1, 10))
         await kit.raise_alert(kit.alert(unit, at=kit.clock.now()))

@@ -17,6 +17,7 @@ from govmedia_notify.channels import repository as repo
 from govmedia_notify.channels import schemas as s
 from govmedia_notify.channels.addresses import AddressRefused, check_written_host
 from govmedia_notify.channels.domain import Channel, DeliveryStatus
+from govmedia_notify.channels.service import not_configured
 from govmedia_notify.models import Subscription
 from govmedia_notify.settings import NotifySettings
 
@@ -143,6 +144,28 @@ async def unsubscribe(subscription_id: Id, session: SessionDep, principal: Write
         raise not_found("Subscription", subscription_id)
     sub.active = False
     return Response(status_code=204)
+
+
+_SENT = {
+    Channel.INBOX: "in-app inbox, delivered when written",
+    Channel.EMAIL: "e-mail over SMTP (GOVMEDIA_NOTIFY_SMTP_HOST)",
+    Channel.SMS: "SMS through the HTTP gateway (GOVMEDIA_NOTIFY_SMS_GATEWAY_URL)",
+    Channel.WEBHOOK: "signed POSTs to the subscribed webhooks",
+}
+
+
+@router.get(
+    "/v1/channels",
+    tags=["webhooks"],
+    summary="The delivery channels and whether this deployment has them (no SMS gateway: sms not configured)",
+)
+async def channels(principal: Reader, rt: RuntimeDep) -> list[s.ChannelOut]:
+    settings = rt.settings
+    assert isinstance(settings, NotifySettings)
+    missing = not_configured(settings)
+    return [
+        s.ChannelOut(channel=c, configured=c not in missing, detail=missing.get(c, _SENT[c])) for c in Channel
+    ]
 
 
 @router.get(

@@ -24,6 +24,14 @@ class SubscriptionIn(BaseModel):
     )
 
 
+class ChannelOut(BaseModel):
+    """A delivery channel and whether the deployment has it."""
+
+    channel: str = Field(description="inbox, email, sms or webhook.")
+    configured: bool = Field(description="False: nothing is queued for this channel (its setting is unset).")
+    detail: str = Field(description="What is sent through it, or the setting that is missing.")
+
+
 class SubscriptionOut(_Out):
     id: str
     org_id: str

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from govmedia_common.auth import region_prefix
@@ -43,6 +43,42 @@ DELIVERY_ATTEMPTS = Counter(
 for _channel in (Channel.EMAIL, Channel.SMS, Channel.WEBHOOK):
     for _outcome in ("delivered", "failed", "dead"):
         DELIVERY_ATTEMPTS.labels(_channel, _outcome)
+
+
+CHANNEL_CONFIGURED = Gauge(
+    "govmedia_delivery_channel_configured",
+    "1 when a delivery channel is configured (messages are queued for it), 0 when it is not (no SMS gateway: "
+    "no SMS is written; the inbox and e-mail carry the message).",
+    ["service", "channel"],
+)
+
+# The key of the service's NotifySettings in each session's ``info`` (main.create_app puts it there), so
+# that fan-out, run inside any use case's transaction, knows which channels the deployment has.
+SETTINGS_KEY = "govmedia_notify_settings"
+
+
+def not_configured(settings: NotifySettings) -> dict[Channel, str]:
+    """The channels the deployment has not configured, each with what to set: nothing is queued for them."""
+    missing: dict[Channel, str] = {}
+    if not settings.sms_gateway_url:
+        missing[Channel.SMS] = (
+            "no SMS gateway configured (GOVMEDIA_NOTIFY_SMS_GATEWAY_URL): no SMS is written; notices, "
+            "returned reports and escalations reach the inbox and e-mail only"
+        )
+    return missing
+
+
+def show_channels(settings: NotifySettings) -> None:
+    """Export :data:`CHANNEL_CONFIGURED` for every channel."""
+    missing = not_configured(settings)
+    for channel in Channel:
+        CHANNEL_CONFIGURED.labels("notify", channel).set(0 if channel in missing else 1)
+
+
+def _sms_configured(session: AsyncSession) -> bool:
+    """Whether the service of this session has an SMS gateway (a session of no service: as if it had)."""
+    settings = session.info.get(SETTINGS_KEY)
+    return not isinstance(settings, NotifySettings) or Channel.SMS not in not_configured(settings)
 
 
 @dataclass(frozen=True)
@@ -158,8 +194,12 @@ async def fan_out(
     sms: bool = False,
     not_before: datetime | None = None,
 ) -> int:
-    """Write one delivery per recipient and channel (inbox, e-mail, SMS) and per matching webhook."""
+    """Write one delivery per recipient and channel (inbox, e-mail, SMS) and per matching webhook.
+
+    SMS only when the deployment has a gateway: without one an SMS could only fail, retry, go dead and raise
+    the delivery alerts (:func:`not_configured`; the channel shows as not configured instead)."""
     due = max(now, not_before) if not_before else now
+    sms = sms and _sms_configured(session)
     rows: list[dict[str, Any]] = []
 
     def row(channel: Channel, recipient: str, org_id: str | None, **extra: Any) -> None:

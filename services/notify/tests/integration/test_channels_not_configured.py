@@ -1,0 +1,58 @@
+"""A channel the deployment has not configured (no SMS gateway): nothing is queued for it, and the operator
+and the clerk see that it is not configured, instead of deliveries that retry eight times, go dead and
+alert."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pytest
+from prometheus_client import REGISTRY
+
+from govmedia_common.workdays import SHANGHAI
+from govmedia_notify.main import start_background
+
+if TYPE_CHECKING:
+    from .conftest import NotifyKit
+
+pytestmark = pytest.mark.integration
+
+
+async def test_without_an_sms_gateway_no_sms_is_queued_and_the_channel_says_not_configured(
+    notify: NotifyKit, caplog: pytest.LogCaptureFixture
+) -> None:
+    kit = notify
+    assert kit.settings.sms_gateway_url is None  # the default deployment
+    office = await kit.office(contact_email="office@luqiao.gov.cn")
+    unit = await kit.unit(contact_phone="13800000000", contact_email="unit@luqiao.gov.cn")
+    kit.clock.set(datetime(2025, 9, 1, 10, tzinfo=SHANGHAI))
+    await kit.raise_alert(kit.alert(unit, at=kit.clock.now()))
+    notices = await kit.deliveries(kind="notice")
+    assert {d.channel for d in notices} == {"inbox", "email"}, "no SMS row to retry, go dead and alert"
+    assert await kit.deliveries(channel="sms") == []
+
+    r = await office.http.get("/v1/channels")
+    assert r.status_code == 200, r.text
+    channels = {c["channel"]: c for c in r.json()}
+    assert channels["sms"]["configured"] is False
+    assert "GOVMEDIA_NOTIFY_SMS_GATEWAY_URL" in channels["sms"]["detail"]
+    assert channels["inbox"]["configured"] is channels["webhook"]["configured"] is True
+
+    metrics = (await office.http.get("/metrics")).text
+    assert 'govmedia_delivery_channel_configured{channel="sms",service="notify"} 0.0' in metrics, metrics
+    assert (
+        REGISTRY.get_sample_value(
+            "govmedia_delivery_channel_configured", {"service": "notify", "channel": "inbox"}
+        )
+        == 1.0
+    )
+
+    # At startup, one line says it (the startup again here: the app's logging setup replaced the handler
+    # that would have caught the first one; the dispatcher and sweep are off in this kit).
+    caplog.set_level(logging.INFO, logger="govmedia_notify")
+    await start_background(kit.runtime)
+    said = [(r.levelno, r.getMessage()) for r in caplog.records if "SMS" in r.getMessage()]
+    assert len(said) == 1 and said[0][0] == logging.WARNING, said
+    assert "GOVMEDIA_NOTIFY_SMS_GATEWAY_URL" in said[0][1], said
