@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from asgi_lifespan import LifespanManager
 
 from govmedia_common.auth import TokenVerifier
-from govmedia_common.settings import KafkaSettings, ServiceSettings
+from govmedia_common.settings import ServiceSettings
 from govmedia_common.workdays import FixedClock
+from govmedia_platform.groups import exact_ends, own_groups, start_groups_at
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
 from govmedia_platform.stack import SERVICES
-from tests.e2e.stories_kit import ADMIN_PASSWORD, START, Platform, exact_ends
+from tests.e2e.stories_kit import ADMIN_PASSWORD, START, Platform
 
 
 def _verifier(registry: httpx.AsyncClient) -> TokenVerifier:
@@ -36,42 +35,6 @@ def _verifier(registry: httpx.AsyncClient) -> TokenVerifier:
         cache_seconds=30,
         min_refresh_seconds=0.0,
     )
-
-
-async def _start_groups_at(
-    kafka: KafkaSettings, service: str, spec: Any, before: dict[TopicPartition, int]
-) -> None:
-    """Commit, for the service's consumer groups, where every topic ended before the platform started.
-
-    The test session's broker holds what earlier tests published. Each platform has its own group prefix
-    (so no earlier test's live consumers share its partitions), and a new group would start at the earliest
-    offset: without this, a story's fresh service would first work through every earlier test's backlog
-    (alerts of unknown accounts, their cases and deliveries) and its own events would wait behind it. The
-    databases are fresh, so nothing before the start concerns the stories. The positions are those of
-    ``before`` (taken before the first service started), not the end when this service starts: the services
-    started earlier have published since (the review its starter lexicons as it started), and a group
-    placed at the end would skip those, or not, depending on timing. A partition ``before`` lacks (a topic
-    created since) is read from its beginning.
-    """
-    for group, handlers in spec.consumer_groups.items():
-        topics = sorted({cls.topic for cls in handlers})
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=kafka.bootstrap,
-            group_id=kafka.group_id(service, group),
-            enable_auto_commit=False,
-        )
-        await consumer.start()
-        try:
-            await consumer.topics()  # fetch the metadata of every topic
-            parts = [
-                TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())
-            ]
-            if not parts:
-                continue
-            consumer.assign(parts)
-            await consumer.commit({tp: before.get(tp, 0) for tp in parts})
-        finally:
-            await consumer.stop()
 
 
 async def _monitor_lexicon_fetch(platform: Platform, monitor_main: Any) -> Any:
@@ -104,11 +67,12 @@ async def running_platform(infra: Infrastructure, prefix: str = "stories") -> As
     """All five services with relays and consumers, fresh databases, one FixedClock at :data:`START`."""
     clock = FixedClock(START)
     platform = Platform(clock)
-    kafka = KafkaSettings(
-        bootstrap=infra.kafka_bootstrap, group_prefix=f"test-{prefix}-{uuid.uuid4().hex[:8]}"
-    )
+    kafka = own_groups(infra.kafka_bootstrap, prefix)
     platform.kafka = kafka
-    before = await exact_ends(kafka.bootstrap)  # what this platform's consumers skip: earlier tests' records
+    # What this platform's consumers skip: earlier tests' records. The positions are taken before the first
+    # service starts, not as each starts: the services started earlier have published since (the review its
+    # starter lexicons as it started), and a group placed at the end would skip those, or not, by timing.
+    before = await exact_ends(kafka.bootstrap)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_REGION", "330000")
@@ -133,7 +97,7 @@ async def running_platform(infra: Infrastructure, prefix: str = "stories") -> As
                     kwargs["schedule"] = main.SchedulerSettings(sweep_enabled=False)
                     kwargs["lexicon_fetch"] = await _monitor_lexicon_fetch(platform, main)
                 app = main.create_app(ServiceSettings(**params), **kwargs)
-                await _start_groups_at(kafka, service, app.state.spec, before)
+                await start_groups_at(kafka, service, app.state.spec.consumer_groups, before)
                 manager = await stack.enter_async_context(LifespanManager(app, startup_timeout=60))
                 platform.apps[service] = app
                 client = httpx.AsyncClient(

@@ -12,17 +12,18 @@ import asyncio
 import itertools
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from govmedia_common.hashing import content_hash
 from govmedia_common.settings import KafkaSettings
 from govmedia_common.workdays import SHANGHAI, FixedClock
+from govmedia_platform.groups import exact_ends
 
 ADMIN_PASSWORD = "stories-admin-pw-8812"
 PASSWORD = "Stories-staff-pw-4470"
@@ -456,33 +457,3 @@ class Platform:
     async def cases(self, account_id: str) -> list[dict[str, Any]]:
         page = await self.ok("notify", "GET", "/v1/cases", params={"account_id": account_id})
         return list(page["items"])
-
-
-async def exact_ends(bootstrap: str, topics: Iterable[str] | None = None) -> dict[TopicPartition, int]:
-    """Where every partition of ``topics`` (default: every topic on the broker) ends now, exactly.
-
-    The broker's end offsets are a lower bound: the embedded broker (Tansu) answers the base offset of a
-    partition's last batch + 1, so the other records of a last batch of several lie beyond it. A fetch from
-    there returns that batch and the exact high watermark; the further of the two is the end.
-    """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        names = sorted(topics) if topics is not None else sorted(await consumer.topics())
-        await consumer.topics()  # the metadata of every topic
-        parts = [TopicPartition(t, n) for t in names for n in sorted(consumer.partitions_for_topic(t) or ())]
-        if not parts:
-            return {}
-        ends = dict(await consumer.end_offsets(parts))
-        consumer.assign(parts)
-        for tp in parts:
-            consumer.seek(
-                tp, max(0, ends[tp] - 1)
-            )  # inside the last batch: its fetch says the high watermark
-        for _ in range(10):
-            await consumer.getmany(timeout_ms=200)
-            if all(consumer.highwater(tp) is not None for tp in parts if ends[tp] > 0):
-                break
-        return {tp: max(ends[tp], consumer.highwater(tp) or 0) for tp in parts}
-    finally:
-        await consumer.stop()

@@ -22,7 +22,8 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from govmedia_common.settings import KafkaSettings, ServiceSettings
+from govmedia_common.settings import ServiceSettings
+from govmedia_platform.groups import exact_ends, own_groups, start_at_the_end
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
 from govmedia_platform.stack import SERVICES
@@ -56,6 +57,9 @@ async def platform(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[P
     exporter = _install_in_memory_exporter()
     exporter.clear()
     running = Platform()
+    # consumer groups of its own, from where the topics end now: other tests' events are not this platform's
+    kafka = own_groups(infra.kafka_bootstrap, "obs")
+    before = await exact_ends(infra.kafka_bootstrap)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_REGION", "330000")
@@ -67,7 +71,7 @@ async def platform(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[P
                     "service_name": service,
                     "environment": "test",
                     "database_url": url,
-                    "kafka": KafkaSettings(bootstrap=infra.kafka_bootstrap),
+                    "kafka": kafka,
                     "log_json": False,
                     "log_level": "WARNING",
                     "relay_idle_sleep_seconds": 0.05,
@@ -77,6 +81,7 @@ async def platform(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[P
                 if "NotifySettings" in str(hint):
                     settings_cls = importlib.import_module("govmedia_notify.settings").NotifySettings
                 app = main.create_app(settings_cls(**params))
+                await start_at_the_end(app, before)
                 manager = await stack.enter_async_context(LifespanManager(app, startup_timeout=60))
                 running.apps[service] = manager.app
                 client = httpx.AsyncClient(

@@ -19,9 +19,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from govmedia_common.events import CATALOGUE
 from govmedia_common.workdays import SHANGHAI
+from govmedia_platform.groups import exact_ends
 from govmedia_platform.launcher import Infrastructure
 from tests.e2e.stories_boot import running_platform
-from tests.e2e.stories_kit import COUNTY, Platform, exact_ends
+from tests.e2e.stories_kit import COUNTY, Platform
 from tests.e2e.story_steps import (
     CLEAN,
     evening,
@@ -52,7 +53,7 @@ async def platform(infra: Infrastructure, kafka_topics: None) -> AsyncIterator[P
 
 
 async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
-    """Where every catalogue partition ends (exactly: see stories_kit.exact_ends)."""
+    """Where every catalogue partition ends (exactly: see govmedia_platform.groups.exact_ends)."""
     return await exact_ends(bootstrap, {cls.topic for cls in CATALOGUE.values()})
 
 

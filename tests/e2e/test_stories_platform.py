@@ -19,9 +19,9 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import text
 
+from govmedia_platform.groups import exact_ends
 from govmedia_platform.launcher import Infrastructure
 from tests.e2e.stories_boot import running_platform
-from tests.e2e.stories_kit import exact_ends
 
 pytestmark = pytest.mark.integration
 

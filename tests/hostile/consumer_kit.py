@@ -1,5 +1,9 @@
 """Monitor, notify and scoring with their consumers on the real broker, each on a fresh database, and the
 events other services would put on their topics: for tests that feed the consumers what producers would not.
+
+Each run has consumer groups of its own that start where the topics ended when it began
+(govmedia_platform.groups): what other tests published before is not read, and no other run's members share
+its partitions.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from govmedia_common.kafka import make_producer
 from govmedia_common.keys import SigningKey, jwks
 from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import SHANGHAI, FixedClock
+from govmedia_platform.groups import Positions, own_groups, start_at_the_end
 from govmedia_platform.handled import place, wait_handled
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
@@ -36,12 +41,12 @@ REGION = "331004"
 HASH = "sha256:" + "cd" * 32
 
 
-def _settings(service: str, url: str, infra: Infrastructure, **extra: Any) -> dict[str, Any]:
+def _settings(service: str, url: str, kafka: KafkaSettings, **extra: Any) -> dict[str, Any]:
     return {
         "service_name": service,
         "environment": "test",
         "database_url": url,
-        "kafka": KafkaSettings(bootstrap=infra.kafka_bootstrap),
+        "kafka": kafka,
         "run_consumers": True,
         "relay_idle_sleep_seconds": 0.05,
         "log_json": False,
@@ -53,11 +58,34 @@ def _settings(service: str, url: str, infra: Infrastructure, **extra: Any) -> di
 class Running:
     """One service app with its consumers, on a fresh database."""
 
-    def __init__(self, app: Any, infra: Infrastructure, key: SigningKey) -> None:
+    def __init__(
+        self,
+        app: Any,
+        infra: Infrastructure,
+        key: SigningKey,
+        *,
+        start: Positions | None = None,
+        generation: int = 0,
+    ) -> None:
         self.app = app
         self.infra = infra
         self.key = key  # signs tokens the app accepts (mint_token)
         self.sessions: async_sessionmaker[AsyncSession] = app.state.runtime.sessions
+        self.start = (
+            start or {}
+        )  # where its consumer groups started reading (a restart or a replay reuses it)
+        self.generation = generation  # scoring's consumer generation
+
+    @property
+    def url(self) -> str:
+        """The service's database."""
+        return str(self.app.state.runtime.settings.database_url)
+
+    @property
+    def kafka(self) -> KafkaSettings:
+        """The service's broker settings, its consumer groups' prefix among them."""
+        kafka: KafkaSettings = self.app.state.runtime.settings.kafka
+        return kafka
 
     async def sql(self, query: str, **params: Any) -> list[Any]:
         async with self.sessions() as session:
@@ -80,28 +108,35 @@ class Running:
             await producer.stop()
         return ids
 
-    async def handled(self, ids: list[str], *, within: float = 600.0) -> None:
+    async def handled(self, ids: list[str], *, within: float = 60.0) -> None:
         """Wait until the consumers handled ``ids`` (in the inbox, or applied past them: see
-        govmedia_platform.handled). Generous: the service's consumer groups are the default ones every
-        test of the session shares, so a fresh run first reads what other tests published since the
-        group's last commit (the full suite once waited over four minutes for notify's)."""
+        govmedia_platform.handled). The run's groups read only what was published since it began."""
         await wait_handled(self.app.state.runtime, ids, within=within)
 
 
 @asynccontextmanager
-async def running(infra: Infrastructure, service: str, *, url: str | None = None) -> AsyncIterator[Running]:
-    """The service on a fresh database, or on ``url`` (the database of an earlier run: a restart)."""
-    url = url or await fresh_database(infra, f"order_{service}", service)
+async def running(
+    infra: Infrastructure, service: str, *, restart: Running | None = None, replay: Running | None = None
+) -> AsyncIterator[Running]:
+    """The service on a fresh database, its consumer groups its own and starting at the topics' end.
+
+    ``restart``: the run ``restart`` stopped, started again on its database and consumer groups (they go on
+    from what they committed). ``replay``: a rebuild of the run ``replay`` on a fresh database, new groups
+    (a new scoring generation) reading from where ``replay`` began.
+    """
+    url = await fresh_database(infra, f"order_{service}", service) if restart is None else restart.url
+    kafka = own_groups(infra.kafka_bootstrap, service) if restart is None else restart.kafka
     key = SigningKey.generate()
     verifier = TokenVerifier(issuer="govmedia-registry", audience="govmedia", jwks=jwks(key))
     clock = FixedClock(NOW)
+    generation = restart.generation if restart is not None else random.randint(10**6, 10**9)
     if service == "scoring":
         from govmedia_scoring.main import ScheduleSettings
         from govmedia_scoring.main import create_app as create_scoring
 
-        schedule = ScheduleSettings(schedule_enabled=False, consumer_generation=random.randint(10**6, 10**9))
+        schedule = ScheduleSettings(schedule_enabled=False, consumer_generation=generation)
         app = create_scoring(
-            ServiceSettings(**_settings(service, url, infra)),
+            ServiceSettings(**_settings(service, url, kafka)),
             verifier=verifier,
             clock=clock,
             schedule=schedule,
@@ -110,16 +145,18 @@ async def running(infra: Infrastructure, service: str, *, url: str | None = None
         from govmedia_notify.main import create_app as create_notify
         from govmedia_notify.settings import NotifySettings
 
-        settings = NotifySettings(**_settings(service, url, infra, run_dispatcher=False, run_sweeper=False))
+        settings = NotifySettings(**_settings(service, url, kafka, run_dispatcher=False, run_sweeper=False))
         app = create_notify(settings, verifier=verifier, clock=clock)
     else:
         from govmedia_monitor.main import create_app as create_monitor
 
         app = create_monitor(
-            ServiceSettings(**_settings(service, url, infra)), verifier=verifier, clock=clock
+            ServiceSettings(**_settings(service, url, kafka)), verifier=verifier, clock=clock
         )
+    earlier = restart or replay
+    start = await start_at_the_end(app, earlier.start if earlier is not None else None)
     async with LifespanManager(app):
-        yield Running(app, infra, key)
+        yield Running(app, infra, key, start=start, generation=generation)
 
 
 def opened(account_id: str, *, on: date = date(2025, 1, 1)) -> AccountOpened:

@@ -443,8 +443,7 @@ async def test_notify_restarted_counts_on_the_schedule_the_registry_loaded_for_a
     )  # fmt: skip
     async with running(infra, "notify") as first:
         await first.handled(await first.publish([load]))
-        url = first.app.state.runtime.settings.database_url
-    async with running(infra, "notify", url=url) as restarted:
+    async with running(infra, "notify", restart=first) as restarted:
         calendar = restarted.app.state.runtime.component(WorkCalendar)
         await restarted.handled(await restarted.publish([raised(str(uuid.uuid4()))]))
         assert not calendar.is_workday(extra_day_off), "the loaded schedule was forgotten after a restart"
@@ -454,8 +453,8 @@ async def test_scoring_rebuilt_from_the_topics_scores_as_the_incremental_path_af
     infra: Infrastructure, kafka_topics: None
 ) -> None:
     """The odd orders above, each read in polls of their own by a running scoring service, then the topics
-    replayed into a fresh database by a new consumer generation (a rebuild: large polls, other batch
-    boundaries): the daily aggregates and the scores are the same."""
+    replayed (from where the incremental run began) into a fresh database by a new consumer generation (a
+    rebuild: large polls, other batch boundaries): the daily aggregates and the scores are the same."""
     from govmedia_common.events.monitor import IngestChannel, MetricsObserved
     from govmedia_common.events.scoring import PeriodKind
     from govmedia_scoring.engine.compute import compute_period
@@ -503,8 +502,8 @@ async def test_scoring_rebuilt_from_the_topics_scores_as_the_incremental_path_af
             ids += await incremental.publish(poll)
             await incremental.handled(ids)
         expected = await outcome(incremental)
-    async with running(infra, "scoring") as rebuilt:
-        await rebuilt.handled(ids, within=120)
+    async with running(infra, "scoring", replay=incremental) as rebuilt:
+        await rebuilt.handled(ids)
         assert await outcome(rebuilt) == expected
     assert expected[0] and expected[1], expected
     day = next(d for d in expected[0] if d[0] == DAY)

@@ -45,6 +45,7 @@ from govmedia_monitor import handlers
 from govmedia_monitor.main import SchedulerSettings, create_app
 from govmedia_monitor.models import Alert, ObservedPost
 from govmedia_monitor.rules import sweeps
+from govmedia_platform.groups import own_groups, start_at_the_end
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
 
@@ -302,11 +303,17 @@ async def running_monitor(
     infra: Infrastructure, *, consumers: bool, schedule: SchedulerSettings | None = None
 ) -> AsyncIterator[MonitorKit]:
     url = await fresh_database(infra, "monitor", "monitor")
+    # with consumers: groups of the run's own, starting at the topics' end (govmedia_platform.groups)
+    kafka = (
+        own_groups(infra.kafka_bootstrap, "monitor")
+        if consumers
+        else KafkaSettings(bootstrap=infra.kafka_bootstrap)
+    )
     settings = ServiceSettings(
         service_name="monitor",
         environment="test",
         database_url=url,
-        kafka=KafkaSettings(bootstrap=infra.kafka_bootstrap),
+        kafka=kafka,
         run_consumers=consumers,
         relay_idle_sleep_seconds=0.05,
         log_json=False,
@@ -318,6 +325,8 @@ async def running_monitor(
     app = create_app(
         settings, verifier=verifier, clock=clock, schedule=schedule or SchedulerSettings(sweep_enabled=False)
     )
+    if consumers:
+        await start_at_the_end(app)
     async with LifespanManager(app, startup_timeout=60):
         kit = MonitorKit(app, clock, key, infra)
         try:

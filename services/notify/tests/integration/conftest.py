@@ -46,6 +46,7 @@ from govmedia_notify.directory.handlers import on_account_event, on_unit_event
 from govmedia_notify.main import create_app
 from govmedia_notify.models import Delivery
 from govmedia_notify.settings import NotifySettings
+from govmedia_platform.groups import own_groups, start_at_the_end
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
 
@@ -316,11 +317,17 @@ async def running_notify(
 ) -> AsyncIterator[NotifyKit]:
     url = await fresh_database(infra, "notify", "notify")
     overrides.setdefault("webhook_allowed_networks", "127.0.0.0/8")  # the tests' receivers are local
+    # with consumers: groups of the run's own, starting at the topics' end (govmedia_platform.groups)
+    kafka = (
+        own_groups(infra.kafka_bootstrap, "notify")
+        if consumers
+        else KafkaSettings(bootstrap=infra.kafka_bootstrap)
+    )
     settings = NotifySettings(
         service_name="notify",
         environment="test",
         database_url=url,
-        kafka=KafkaSettings(bootstrap=infra.kafka_bootstrap),
+        kafka=kafka,
         run_consumers=consumers,
         relay_idle_sleep_seconds=0.05,
         log_json=False,
@@ -333,6 +340,8 @@ async def running_notify(
     clock = FixedClock(START)
     verifier = TokenVerifier(issuer="govmedia-registry", audience="govmedia", jwks=jwks(key))
     app = create_app(settings, verifier=verifier, clock=clock)
+    if consumers:
+        await start_at_the_end(app)
     async with LifespanManager(app):
         kit = NotifyKit(app, clock, key, infra)
         try:

@@ -16,6 +16,7 @@ from asgi_lifespan import LifespanManager
 
 from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import FixedClock
+from govmedia_platform.groups import own_groups, start_at_the_end
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
 from govmedia_registry.identity import tokens
@@ -34,17 +35,25 @@ async def running_registry(infra: Infrastructure, *, consumers: bool = False) ->
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
         mp.setenv("GOVMEDIA_REGISTRY_BOOTSTRAP_REGION", "330000")
         mp.setattr(tokens, "_hasher", _TEST_HASHER)
+        # with consumers: groups of the run's own, starting at the topics' end (govmedia_platform.groups)
+        kafka = (
+            own_groups(infra.kafka_bootstrap, "registry")
+            if consumers
+            else KafkaSettings(bootstrap=infra.kafka_bootstrap)
+        )
         settings = ServiceSettings(
             service_name="registry",
             environment="test",
             database_url=url,
-            kafka=KafkaSettings(bootstrap=infra.kafka_bootstrap),
+            kafka=kafka,
             run_consumers=consumers,
             log_json=False,
             log_level="WARNING",
         )
         clock = FixedClock(START)
         app = create_app(settings, clock=clock)
+        if consumers:
+            await start_at_the_end(app)
         async with LifespanManager(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:

@@ -36,6 +36,7 @@ from govmedia_common.hashing import content_hash
 from govmedia_common.keys import SigningKey, jwks, mint_token
 from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import SHANGHAI, FixedClock
+from govmedia_platform.groups import own_groups, start_at_the_end
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
 from govmedia_registry.identity import scopes_for_roles
@@ -296,11 +297,17 @@ class ReviewKit:
 @asynccontextmanager
 async def running_review(infra: Infrastructure, *, consumers: bool) -> AsyncIterator[ReviewKit]:
     url = await fresh_database(infra, "review", "review")
+    # with consumers: groups of the run's own, starting at the topics' end (govmedia_platform.groups)
+    kafka = (
+        own_groups(infra.kafka_bootstrap, "review")
+        if consumers
+        else KafkaSettings(bootstrap=infra.kafka_bootstrap)
+    )
     settings = ServiceSettings(
         service_name="review",
         environment="test",
         database_url=url,
-        kafka=KafkaSettings(bootstrap=infra.kafka_bootstrap),
+        kafka=kafka,
         run_consumers=consumers,
         relay_idle_sleep_seconds=0.05,
         log_json=False,
@@ -310,6 +317,8 @@ async def running_review(infra: Infrastructure, *, consumers: bool) -> AsyncIter
     clock = FixedClock(START)
     verifier = TokenVerifier(issuer="govmedia-registry", audience="govmedia", jwks=jwks(key))
     app = create_app(settings, verifier=verifier, clock=clock)
+    if consumers:
+        await start_at_the_end(app)
     async with LifespanManager(app):
         kit = ReviewKit(app, httpx.ASGITransport(app=app), clock, key, infra)
         try:

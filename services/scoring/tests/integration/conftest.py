@@ -55,6 +55,7 @@ from govmedia_common.kafka import make_producer
 from govmedia_common.keys import SigningKey, jwks, mint_token
 from govmedia_common.settings import KafkaSettings, ServiceSettings
 from govmedia_common.workdays import SHANGHAI, FixedClock
+from govmedia_platform.groups import Positions, own_groups, start_at_the_end
 from govmedia_platform.handled import place, wait_handled
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import fresh_database
@@ -85,6 +86,7 @@ class ScoringKit:
         self.transport = httpx.ASGITransport(app=app)
         self.sessions: async_sessionmaker[AsyncSession] = app.state.runtime.sessions
         self._clients: list[httpx.AsyncClient] = []
+        self.start: Positions = {}  # where its consumer groups started reading (a rebuild replays from there)
 
     # ---- HTTP
 
@@ -389,13 +391,23 @@ async def running_scoring(
     prefix: str = "scoring",
     generation: int = 1,
     schedule_seconds: float | None = None,
+    replay: ScoringKit | None = None,
 ) -> AsyncIterator[ScoringKit]:
+    """Scoring on a fresh database; with consumers, its groups start at the topics' end (other tests' events
+    are not its business: govmedia_platform.groups). ``replay``: a rebuild of that earlier run, its groups'
+    prefix and a new ``generation``, reading from where the earlier run began."""
     url = await fresh_database(infra, prefix, "scoring")
+    if replay is not None:
+        kafka = replay.app.state.runtime.settings.kafka
+    elif consumers:
+        kafka = own_groups(infra.kafka_bootstrap, prefix)
+    else:
+        kafka = KafkaSettings(bootstrap=infra.kafka_bootstrap)
     settings = ServiceSettings(
         service_name="scoring",
         environment="test",
         database_url=url,
-        kafka=KafkaSettings(bootstrap=infra.kafka_bootstrap),
+        kafka=kafka,
         run_consumers=consumers,
         relay_idle_sleep_seconds=0.05,
         log_json=False,
@@ -411,8 +423,10 @@ async def running_scoring(
         gauge_refresh_seconds=0.2,
     )
     app = create_app(settings, verifier=verifier, clock=clock, schedule=schedule)
+    start = await start_at_the_end(app, replay.start if replay is not None else None) if consumers else {}
     async with LifespanManager(app):
         kit = ScoringKit(app, clock, key, infra)
+        kit.start = start
         try:
             yield kit
         finally:
