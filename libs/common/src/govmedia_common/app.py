@@ -47,7 +47,6 @@ from govmedia_common.inputs import (
     client_address,
     install_input_policy,
     parse_networks,
-    refuse_unknown_query,
     safe_path,
 )
 from govmedia_common.kafka import make_producer
@@ -62,6 +61,7 @@ from govmedia_common.problems import (
     install_problem_handlers,
     problem_response,
 )
+from govmedia_common.query_params import check_query
 from govmedia_common.refusals import install_refusal_handlers
 from govmedia_common.settings import ServiceSettings
 from govmedia_common.tracing import configure_tracing, instrument_engine, span
@@ -164,8 +164,30 @@ class Authorize:
         principal = await runtime_of(request).verifier.verify(credentials.credentials)
         request.state.principal = principal
         check_access(principal, scopes=self.scopes, roles=self.roles, any_scope=self.any_scope)
-        refuse_unknown_query(request)  # after the token: a caller who may not call it learns nothing
+        check_query(request)  # after the token: a caller who may not call it learns nothing
         return principal
+
+
+def _authorized(route: Any) -> bool:
+    """Whether ``route`` verifies a token (an :class:`Authorize` among its dependencies; kept on it)."""
+    found: bool | None = getattr(route, "_govmedia_authorized", None)
+    if found is None:
+        stack, found = [route.dependant], False
+        while stack and not found:
+            dependant = stack.pop()
+            found = isinstance(dependant.call, Authorize)
+            stack.extend(dependant.dependencies)
+        route._govmedia_authorized = found
+    return found
+
+
+async def _public_query(request: Request) -> None:
+    """The query parameters of a public API route (no token: the leaderboard, the announcements, the
+    revocation feed) are checked as :class:`Authorize` checks those of the others."""
+    route = request.scope.get("route")
+    path = str(getattr(route, "path", ""))
+    if route is not None and path.startswith(("/v1/", "/.well-known/")) and not _authorized(route):
+        check_query(request)
 
 
 class _HttpMiddleware:
@@ -422,6 +444,7 @@ def create_app(
         version=spec.version,
         lifespan=lifespan,
         openapi_tags=spec.openapi_tags,
+        dependencies=[Depends(_public_query)],
         responses={
             401: {"description": "Missing or invalid token (problem+json)"},
             403: {"description": "Outside your scopes, roles or region (problem+json)"},

@@ -27,7 +27,6 @@ so every field has a maximum (``ShortText``, ``LongText``, ``BoundedList`` …, 
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import logging
 import re
@@ -38,12 +37,11 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
 import orjson
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govmedia_common.database_errors import database_error_problem as database_error_problem
 from govmedia_common.database_errors import register_unique_rule as register_unique_rule
-from govmedia_common.errors import echo
 from govmedia_common.json_body import (
     ESCAPE_PAIR,
     NUMBER_HINT,
@@ -464,53 +462,6 @@ class InputPolicyMiddleware:
         )
         response = problem_response(problem, safe_path(scope))
         await response(scope, receive, send)
-
-
-# ------------------------------------------------------------------------------------ query parameters
-
-
-def _query_names(route: Any) -> frozenset[str]:
-    """The query parameters ``route`` takes, its dependencies' included (one walk per route, kept on it)."""
-    known: frozenset[str] | None = getattr(route, "_govmedia_query_names", None)
-    if known is None:
-        names: set[str] = set()
-        stack = [route.dependant]
-        while stack:
-            dependant = stack.pop()
-            for field in dependant.query_params:
-                model = getattr(field.field_info, "annotation", None)
-                if isinstance(model, type) and issubclass(model, BaseModel):  # a model of query parameters
-                    names |= {f.alias or n for n, f in model.model_fields.items()}
-                else:
-                    names.add(field.alias)
-            stack.extend(dependant.dependencies)
-        known = frozenset(names)
-        route._govmedia_query_names = known
-    return known
-
-
-def refuse_unknown_query(request: Any) -> None:
-    """422 naming a query parameter the route does not take: it used to be dropped without a word, so a
-    typo (``?stauts=active``) listed everything and ``?page=2`` on a cursor list gave the first page again."""
-    route = request.scope.get("route")
-    if route is None or not hasattr(route, "dependant"):
-        return
-    known = _query_names(route)
-    for name in request.query_params:
-        if name in known:
-            continue
-        shown = echo(name, 64)
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        takes = ", ".join(sorted(known)) or "no query parameters"
-        raise Problem(
-            422,
-            "unknown-parameter",
-            f"The query parameter {shown!r} is not one this endpoint takes; {hint}it takes {takes}.",
-            errors=[
-                {"location": f"query.{shown}", "message": "unknown parameter", "type": "unknown_parameter"}
-            ],
-        )
 
 
 def safe_path(scope: Scope) -> str:
