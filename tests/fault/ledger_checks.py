@@ -72,24 +72,27 @@ async def read_topics(bootstrap: str, topics: list[str]) -> list[Record]:
     return out
 
 
+def service_specs() -> dict[str, Any]:
+    """Each service's ServiceSpec as its ``create_app`` builds it (default settings), by service name."""
+    from govmedia_monitor import main as monitor
+    from govmedia_notify import main as notify
+    from govmedia_registry import main as registry
+    from govmedia_registry.settings import RegistrySettings
+    from govmedia_review import main as review
+    from govmedia_scoring import main as scoring
+
+    return {
+        "registry": registry.spec(RegistrySettings()),
+        "review": review.SPEC,
+        "monitor": monitor.spec(monitor.SchedulerSettings()),
+        "notify": notify.spec(SystemClock(), WorkCalendar()),
+        "scoring": scoring.spec(scoring.ScheduleSettings()),
+    }
+
+
 def consumer_groups(prefix: str) -> dict[str, dict[str, dict[str, str]]]:
     """service → group id → {handled ce_type: its topic}, from the services' own specs."""
-    from govmedia_monitor.main import SchedulerSettings
-    from govmedia_monitor.main import spec as monitor_spec
-    from govmedia_notify.main import spec as notify_spec
-    from govmedia_registry.main import spec as registry_spec
-    from govmedia_registry.settings import RegistrySettings
-    from govmedia_review.main import SPEC as REVIEW
-    from govmedia_scoring.main import ScheduleSettings
-    from govmedia_scoring.main import spec as scoring_spec
-
-    specs = {
-        "registry": registry_spec(RegistrySettings()),
-        "review": REVIEW,
-        "monitor": monitor_spec(SchedulerSettings()),
-        "notify": notify_spec(SystemClock(), WorkCalendar()),
-        "scoring": scoring_spec(ScheduleSettings()),
-    }
+    specs = service_specs()
     return {
         service: {
             f"{prefix}.{service}.{group}": {cls.event_type: cls.topic for cls in handlers}
@@ -241,16 +244,13 @@ def expected_inbox(
 
 def no_inbox_types(service: str) -> frozenset[str]:
     """The event types ``service`` applies idempotently by their own keys: no inbox row is written for them
-    (``BatchHandler.idempotent``), they are handled once their group committed past them."""
+    (``BatchHandler.idempotent``), they are handled once their group committed past them. Read from the
+    service's spec, as its consumer runners read it (``ConsumerRunner.no_inbox``)."""
     from govmedia_common.handlers import BatchHandler
-
-    if service != "scoring":  # the only service declaring such types (its metric snapshots)
-        return frozenset()
-    from govmedia_scoring.aggregates.handlers import CONSUMER_GROUPS
 
     return frozenset(
         cls.event_type
-        for handlers in CONSUMER_GROUPS.values()
+        for handlers in service_specs()[service].consumer_groups.values()
         for cls, h in handlers.items()
         if isinstance(h, BatchHandler) and cls in h.idempotent
     )
