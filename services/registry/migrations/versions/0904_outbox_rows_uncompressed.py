@@ -1,29 +1,7 @@
-"""outbox: rows up to a page are stored as written, not compressed (toast_tuple_target = 8160)
+"""outbox: rows up to a page stored as written (govmedia_common.shared_revisions.OutboxRowsUncompressed)"""
 
-Revision ID: outbox_0007
-Revises: outbox_0006
+from govmedia_common.shared_revisions import OutboxRowsUncompressed as Shared
 
-PostgreSQL compresses a row's longest values once the row passes about 2 kB (the default
-toast_tuple_target). An event a little over that size, such as scoring's ScoresComputed with its inputs,
-parts and weights (about 1.5 kB of payload and 0.4 kB of headers), was compressed on every insert and
-decompressed on every read by the relay: about a third of PostgreSQL's time per row when scoring announces
-half a million scores (bench_scoring). The outbox keeps rows for its retention window only, so the room
-saved by compressing was small. Only rows written after the upgrade are affected; nothing is rewritten.
-"""
-
-from collections.abc import Sequence
-
-from alembic import op
-
-revision: str = "outbox_0007"
-down_revision: str | None = "outbox_0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
-
-
-def upgrade() -> None:
-    op.execute("ALTER TABLE outbox SET (toast_tuple_target = 8160)")
-
-
-def downgrade() -> None:
-    op.execute("ALTER TABLE outbox RESET (toast_tuple_target)")
+revision, down_revision = "outbox_0007", "outbox_0006"
+branch_labels = depends_on = None
+upgrade, downgrade = Shared.upgrade, Shared.downgrade
