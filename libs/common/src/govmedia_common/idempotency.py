@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from fastapi import Header
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select, update
@@ -19,6 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.db import idempotency_table
 from govmedia_common.problems import Problem
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Makes a retry safe: a request sent again with the same key (after a timeout, say) gets "
+        "the first answer, replayed with 'Idempotent-Replayed: true'; the same key with another body is a "
+        "422 idempotency-key-reused. Keys are the caller's own: 1 to 200 characters, a UUID is usual.",
+    ),
+]
+"""The ``Idempotency-Key`` header of a POST a client may retry (every service's, one declaration)."""
 
 
 def request_hash(payload: Any) -> str:
@@ -114,7 +126,8 @@ async def idempotent_create(
     make: Callable[[], Awaitable[tuple[Any, dict[str, str]]]],
     status: int = 201,
 ) -> Response:
-    """Answer a creating POST once per Idempotency-Key: ``make`` runs once, a retry gets the same answer."""
+    """Answer a POST once per Idempotency-Key: ``make`` runs once, a retry gets the same answer (``status``:
+    201 for a creating POST, 200 for a write that answers with what it did, such as an ingest's counts)."""
     request = IdempotentRequest(session, principal=principal, key=key, route=route, payload=payload)
     if (replay := await request.replay()) is not None:
         return replay

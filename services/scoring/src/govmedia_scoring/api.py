@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
 from pydantic import BeforeValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,7 @@ from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events.scoring import PeriodKind
 from govmedia_common.events.types import Platform
+from govmedia_common.idempotency import IdempotencyKey, idempotent_create
 from govmedia_common.json_values import iso_date
 from govmedia_common.scoping import known_region, region_named, require_province, unknown_region
 from govmedia_scoring import indices as ix
@@ -281,8 +283,8 @@ async def statistics(
 @router.post("/v1/recompute", response_model=s.RecomputeOut, tags=["scores"],
              summary="Recompute a period from the stored aggregates with the settings in force")  # fmt: skip
 async def recompute(
-    body: s.RecomputeIn, session: SessionDep, principal: Admin, rt: RuntimeDep
-) -> s.RecomputeOut:
+    body: s.RecomputeIn, session: SessionDep, principal: Admin, rt: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
     # Every region's scores at once, and their counts: the province's (a county's would disclose others').
     require_province(principal, "POST /v1/recompute")
     period = _period(body.period_kind, body.period_start, "body")
@@ -290,13 +292,27 @@ async def recompute(
         raise DomainError(
             ErrorKind.UNPROCESSABLE, "period-in-future", f"{period.label()} has not started yet."
         )
-    result = await compute.compute_period(session, period, now=rt.clock.now())
-    return s.RecomputeOut(
-        period_kind=period.kind,
-        period_start=period.start,
-        period_end=period.end,
-        accounts=result.accounts,
-        changed=result.changed,
+
+    async def make() -> tuple[dict[str, Any], dict[str, str]]:
+        result = await compute.compute_period(session, period, now=rt.clock.now())
+        out = s.RecomputeOut(
+            period_kind=period.kind,
+            period_start=period.start,
+            period_end=period.end,
+            accounts=result.accounts,
+            changed=result.changed,
+        )
+        return out.model_dump(mode="json"), {}
+
+    # A retry with the key (after a timeout) gets the first answer, not "changed 0" of a second computation.
+    return await idempotent_create(
+        session,
+        principal=principal.subject,
+        key=key,
+        route="POST /v1/recompute",
+        payload=body,
+        make=make,
+        status=200,
     )
 
 

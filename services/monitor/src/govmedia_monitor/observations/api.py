@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,7 @@ from govmedia_common.app import Runtime, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
 from govmedia_common.events import IngestChannel
+from govmedia_common.idempotency import IdempotencyKey, idempotent_create
 from govmedia_common.json_values import error_message
 from govmedia_common.pagination import Page, encode_cursor
 from govmedia_common.scoping import ensure_visible
@@ -64,6 +66,32 @@ def _parse_bulk(model: type[M], body: s.Bulk) -> list[M]:
 
 
 async def _ingest(
+    fn: IngestFn,
+    session: AsyncSession,
+    principal: Principal,
+    rt: Runtime,
+    items: Sequence[Any],
+    *,
+    bulk: bool = False,
+    key: str | None = None,
+    route: str = "",
+    body: BaseModel | None = None,
+    **extra: Any,
+) -> Response:
+    """Ingest ``items`` and answer with the report; with an Idempotency-Key, once per key: a retry of the
+    same request (after a timeout) gets the first report (``accepted`` as first counted, not ``duplicates``),
+    replayed, and the same key with another body is a 422 (govmedia_common.idempotency, as the registry)."""
+
+    async def make() -> tuple[dict[str, Any], dict[str, str]]:
+        report = await _report(fn, session, principal, rt, items, bulk=bulk, **extra)
+        return report.model_dump(mode="json"), {}
+
+    return await idempotent_create(
+        session, principal=principal.subject, key=key, route=route, payload=body, make=make, status=200
+    )
+
+
+async def _report(
     fn: IngestFn,
     session: AsyncSession,
     principal: Principal,
@@ -123,20 +151,43 @@ def _refused(report: Report, index: int, reason: str, at: str) -> dict[str, Any]
     "/v1/observed-posts", response_model=s.IngestReport, tags=["ingest"], summary="Ingest one observed post"
 )
 async def post_observed(
-    body: s.ObservedPostIn, session: SessionDep, principal: Ingester, rt: RuntimeDep
-) -> s.IngestReport:
-    return await _ingest(observations.ingest_posts, session, principal, rt, [body], checker=checker(rt))
+    body: s.ObservedPostIn,
+    session: SessionDep,
+    principal: Ingester,
+    rt: RuntimeDep,
+    key: IdempotencyKey = None,
+) -> Response:
+    return await _ingest(
+        observations.ingest_posts,
+        session,
+        principal,
+        rt,
+        [body],
+        checker=checker(rt),
+        key=key,
+        route="POST /v1/observed-posts",
+        body=body,
+    )
 
 
 @router.post(
     "/v1/observed-posts/bulk", response_model=s.IngestReport, tags=["ingest"], summary="Ingest observed posts"
 )
 async def post_observed_bulk(
-    body: s.PostsBulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
-) -> s.IngestReport:
+    body: s.PostsBulk, session: SessionDep, principal: Ingester, rt: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
     items = _parse_bulk(s.ObservedPostIn, body)
     return await _ingest(
-        observations.ingest_posts, session, principal, rt, items, bulk=True, checker=checker(rt)
+        observations.ingest_posts,
+        session,
+        principal,
+        rt,
+        items,
+        bulk=True,
+        checker=checker(rt),
+        key=key,
+        route="POST /v1/observed-posts/bulk",
+        body=body,
     )
 
 
@@ -144,64 +195,131 @@ async def post_observed_bulk(
     "/v1/metrics", response_model=s.IngestReport, tags=["ingest"], summary="Ingest one metric snapshot"
 )
 async def post_metrics(
-    body: s.MetricSnapshotIn, session: SessionDep, principal: Ingester, rt: RuntimeDep
-) -> s.IngestReport:
-    return await _ingest(metrics.ingest_metrics, session, principal, rt, [body])
+    body: s.MetricSnapshotIn,
+    session: SessionDep,
+    principal: Ingester,
+    rt: RuntimeDep,
+    key: IdempotencyKey = None,
+) -> Response:
+    return await _ingest(
+        metrics.ingest_metrics, session, principal, rt, [body], key=key, route="POST /v1/metrics", body=body
+    )
 
 
 @router.post(
     "/v1/metrics/bulk", response_model=s.IngestReport, tags=["ingest"], summary="Ingest metric snapshots"
 )
 async def post_metrics_bulk(
-    body: s.MetricsBulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
-) -> s.IngestReport:
+    body: s.MetricsBulk, session: SessionDep, principal: Ingester, rt: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
     items = _parse_bulk(s.MetricSnapshotIn, body)
-    return await _ingest(metrics.ingest_metrics, session, principal, rt, items, bulk=True)
+    return await _ingest(
+        metrics.ingest_metrics,
+        session,
+        principal,
+        rt,
+        items,
+        bulk=True,
+        key=key,
+        route="POST /v1/metrics/bulk",
+        body=body,
+    )
 
 
 @router.post(
     "/v1/messages", response_model=s.IngestReport, tags=["ingest"], summary="Ingest one public message"
 )
 async def post_message(
-    body: s.MessageIn, session: SessionDep, principal: Ingester, rt: RuntimeDep
-) -> s.IngestReport:
-    return await _ingest(interactions.ingest_messages, session, principal, rt, [body])
+    body: s.MessageIn, session: SessionDep, principal: Ingester, rt: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
+    return await _ingest(
+        interactions.ingest_messages,
+        session,
+        principal,
+        rt,
+        [body],
+        key=key,
+        route="POST /v1/messages",
+        body=body,
+    )
 
 
 @router.post(
     "/v1/messages/bulk", response_model=s.IngestReport, tags=["ingest"], summary="Ingest public messages"
 )
 async def post_messages_bulk(
-    body: s.MessagesBulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
-) -> s.IngestReport:
+    body: s.MessagesBulk, session: SessionDep, principal: Ingester, rt: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
     items = _parse_bulk(s.MessageIn, body)
-    return await _ingest(interactions.ingest_messages, session, principal, rt, items, bulk=True)
+    return await _ingest(
+        interactions.ingest_messages,
+        session,
+        principal,
+        rt,
+        items,
+        bulk=True,
+        key=key,
+        route="POST /v1/messages/bulk",
+        body=body,
+    )
 
 
 @router.post(
     "/v1/replies", response_model=s.IngestReport, tags=["ingest"], summary="Ingest one answer to a message"
 )
 async def post_reply(
-    body: s.ReplyIn, session: SessionDep, principal: Ingester, rt: RuntimeDep
-) -> s.IngestReport:
-    return await _ingest(interactions.ingest_replies, session, principal, rt, [body])
+    body: s.ReplyIn, session: SessionDep, principal: Ingester, rt: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
+    return await _ingest(
+        interactions.ingest_replies,
+        session,
+        principal,
+        rt,
+        [body],
+        key=key,
+        route="POST /v1/replies",
+        body=body,
+    )
 
 
 @router.post("/v1/replies/bulk", response_model=s.IngestReport, tags=["ingest"], summary="Ingest answers")
 async def post_replies_bulk(
-    body: s.RepliesBulk, session: SessionDep, principal: Ingester, rt: RuntimeDep
-) -> s.IngestReport:
+    body: s.RepliesBulk, session: SessionDep, principal: Ingester, rt: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
     items = _parse_bulk(s.ReplyIn, body)
-    return await _ingest(interactions.ingest_replies, session, principal, rt, items, bulk=True)
+    return await _ingest(
+        interactions.ingest_replies,
+        session,
+        principal,
+        rt,
+        items,
+        bulk=True,
+        key=key,
+        route="POST /v1/replies/bulk",
+        body=body,
+    )
 
 
 @router.post(
     "/v1/interaction", response_model=s.IngestReport, tags=["ingest"], summary="Interaction seen on or off"
 )
 async def post_interaction(
-    body: s.InteractionIn, session: SessionDep, principal: Ingester, rt: RuntimeDep
-) -> s.IngestReport:
-    return await _ingest(interactions.ingest_interaction, session, principal, rt, [body])
+    body: s.InteractionIn,
+    session: SessionDep,
+    principal: Ingester,
+    rt: RuntimeDep,
+    key: IdempotencyKey = None,
+) -> Response:
+    return await _ingest(
+        interactions.ingest_interaction,
+        session,
+        principal,
+        rt,
+        [body],
+        key=key,
+        route="POST /v1/interaction",
+        body=body,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- reading

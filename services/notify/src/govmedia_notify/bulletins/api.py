@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal
 from govmedia_common.events.scoring import PeriodKind
+from govmedia_common.idempotency import IdempotencyKey, idempotent_create
 from govmedia_common.json_values import JsonDate
 from govmedia_notify.bulletins import service
 
@@ -48,13 +49,20 @@ class BulletinOut(BaseModel):
     "/v1/bulletins", response_model=BulletinOut, status_code=201, summary="Publish a bulletin (通报)"
 )
 async def publish(
-    body: BulletinIn, session: SessionDep, principal: Office, rt: RuntimeDep, response: Response
-) -> BulletinOut:
-    row = await service.publish(
-        session, principal, body.region_code, body.period_kind, body.period_start, now=rt.clock.now()
+    body: BulletinIn, session: SessionDep, principal: Office, rt: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
+    async def make() -> tuple[dict[str, Any], dict[str, str]]:
+        row = await service.publish(
+            session, principal, body.region_code, body.period_kind, body.period_start, now=rt.clock.now()
+        )
+        return BulletinOut.model_validate(row).model_dump(mode="json"), {
+            "Location": f"/v1/bulletins/{row.id}"
+        }
+
+    # A retry with the key (after a timeout) gets the first 201, not 409 bulletin-exists.
+    return await idempotent_create(
+        session, principal=principal.subject, key=key, route="POST /v1/bulletins", payload=body, make=make
     )
-    response.headers["Location"] = f"/v1/bulletins/{row.id}"
-    return BulletinOut.model_validate(row)
 
 
 @router.get("/v1/bulletins", response_model=list[BulletinOut], summary="Bulletins of your region")
