@@ -150,3 +150,34 @@ async def test_two_replicas_reaching_a_new_day_mine_each_day_once(
         found = await one.sql(announced, t=HotWordsExtracted.event_type)
     # the day that ended and the day begun, each announced once (the later replica found them mined)
     assert found == [("2026-11-18", 1), ("2026-11-19", 1)], found
+
+
+async def test_late_posts_of_a_mined_day_have_it_mined_again_by_the_next_turn_once_across_replicas(
+    infra: Infrastructure, kafka_topics: None
+) -> None:
+    url = await fresh_database(infra, "jobs_monitor", "monitor")
+    clock = FixedClock(datetime(2026, 11, 18, 20, tzinfo=SHANGHAI))
+    announced = (
+        "SELECT payload->>'day', count(*) FROM outbox WHERE type = :t AND payload->>'region_code' = '331004' "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    turns = turns_counter()
+    async with (
+        quiet(infra, "monitor", url=url, clock=clock) as one,
+        quiet(infra, "monitor", url=url, clock=clock) as two,
+    ):
+        await post_on(one, DAY, posts=1)
+        clock.set(datetime(2026, 11, 19, 0, 0, 30, tzinfo=SHANGHAI))
+        async with daily_job(one), daily_job(two):
+            await turns(2)  # the day that ended is mined from its one post
+            await mined(one, DAY, posts=1)
+            # A connector back from an outage sends two more posts of that day, the next morning.
+            clock.set(datetime(2026, 11, 19, 10, tzinfo=SHANGHAI))
+            await post_on(two, DAY, posts=2)
+            clock.set(datetime(2026, 11, 20, 0, 0, 30, tzinfo=SHANGHAI))
+            await turns(4)  # each replica's turn of the next day
+            await mined(one, DAY, posts=3)
+        found = await one.sql(announced, t=HotWordsExtracted.event_type)
+    # 18 November: when it ended, and again with its late posts (by one replica); 19 November: as it began
+    # and when it ended; 20 November as it began.
+    assert found == [("2026-11-18", 2), ("2026-11-19", 2), ("2026-11-20", 1)], found

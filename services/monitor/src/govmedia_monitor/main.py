@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 import httpx
 from fastapi import FastAPI
@@ -19,7 +19,7 @@ from govmedia_common.errors import DomainError
 from govmedia_common.events import AlertRule
 from govmedia_common.scheduled import ScheduledTask
 from govmedia_common.settings import ServiceSettings, service_settings
-from govmedia_common.workdays import SHANGHAI, Clock
+from govmedia_common.workdays import Clock
 from govmedia_monitor.api import router
 from govmedia_monitor.gauges import GAUGES
 from govmedia_monitor.handlers import ACCOUNT_HANDLERS, LEXICON_HANDLERS, POST_HANDLERS, SETTINGS_HANDLERS
@@ -78,10 +78,9 @@ async def _sweep_day(runtime: Runtime, today: date) -> sweeps.SweepResult:
             result = await sweeps.run(session, as_of=today, now=runtime.clock.now(), rules=others)
     async with unit_of_work(runtime.sessions) as session:
         days = await hotwords.days_to_mine(session, today)
-    for day in days:  # one transaction each: a turn killed half-way leaves fewer days for the next
-        # A day that ended is done once mined after its end, today once mined today (by another replica's
-        # turn meanwhile, too): each is announced once.
-        since = datetime.combine(min(day + timedelta(days=1), today), time(0), tzinfo=SHANGHAI)
+    for day, since in days:  # one transaction each: a turn killed half-way leaves fewer days for the next
+        # A day that ended is done once mined after its end (or after its late posts), today once mined
+        # today (by another replica's turn meanwhile, too): each is announced once.
         async with unit_of_work(runtime.sessions) as session:
             await hotwords.mine_day(session, day, now=runtime.clock.now(), unless_mined_since=since)
     return result

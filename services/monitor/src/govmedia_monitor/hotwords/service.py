@@ -18,7 +18,7 @@ from typing import Any
 
 import jieba
 import jieba.analyse
-from sqlalchemy import DateTime, cast, delete, func, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +28,7 @@ from govmedia_common.workdays import SHANGHAI
 from govmedia_monitor.alerts.service import add_events
 from govmedia_monitor.models import HotWord, HotWordMining, ObservedPost
 from govmedia_monitor.observations.service import SettingsCache, region_sections
-from govmedia_monitor.rules.thresholds import ancestors
+from govmedia_monitor.rules.thresholds import MonitorSettings, ancestors
 
 _TERM = re.compile(r"^[\w\u4e00-\u9fff]{2,}$")
 _NUMBER = re.compile(r"^[\d.,%]+$")
@@ -163,28 +163,54 @@ async def mine_day(
 CATCH_UP_DAYS = 7
 
 
-async def days_to_mine(session: AsyncSession, today: date) -> list[date]:
-    """The days the daily job mines on ``today``, oldest first: those of the last week not mined (for every
-    region) since they ended, and today, from the posts in so far.
+async def days_to_mine(session: AsyncSession, today: date) -> list[tuple[date, datetime]]:
+    """The days the daily job mines on ``today``, oldest first, each with the instant it counts as mined
+    from (:func:`mine_day`'s ``unless_mined_since``: another replica's mining since then is enough).
 
-    A day mined at its first minute held none of its own posts, and a day the service was down for at its
-    turn (killed across midnight) was never mined: each is mined again once it is over, and then no more."""
+    The days of the last week not mined (for every region) since they ended, and today, from the posts in so
+    far. A day mined at its first minute held none of its own posts, and a day the service was down for at
+    its turn (killed across midnight) was never mined: each is mined again once it is over (counted from
+    its end), and then no more. A day mined since it ended whose window (the widest of the regions'
+    ``hot_words_window_days``) received posts observed after that mining (a connector catching up, a post
+    edited on the platform) is mined again too, counted from the last of those posts: once, by the first
+    replica that gets to it."""
     since = today - timedelta(days=CATCH_UP_DAYS)
-    done = set(
-        (
-            await session.execute(
-                select(HotWordMining.day).where(
-                    HotWordMining.day >= since,
-                    HotWordMining.day < today,
-                    # mined after the day ended (midnight of the next day, Shanghai)
-                    HotWordMining.mined_at
-                    >= func.timezone("Asia/Shanghai", cast(HotWordMining.day + 1, DateTime)),
-                )
-            )
-        ).scalars()
+    sections = await region_sections(session)
+    cache = SettingsCache(sections)
+    window = max(
+        [MonitorSettings().hot_words_window_days, *(cache.of(c).hot_words_window_days for c in sections)]
     )
-    ended = [since + timedelta(days=n) for n in range(CATCH_UP_DAYS)]
-    return [*(d for d in ended if d not in done), today]
+    mined = {
+        row.day: row.late
+        for row in await session.execute(
+            _MINED_SINCE_ENDED, {"since": since, "today": today, "window": window}
+        )
+    }
+    out = []
+    for day in (since + timedelta(days=n) for n in range(CATCH_UP_DAYS)):
+        ended = datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+        if day not in mined:
+            out.append((day, ended))
+        elif (late := mined[day]) is not None:
+            out.append((day, late))
+    return [*out, (today, datetime.combine(today, time(0), tzinfo=SHANGHAI))]
+
+
+# The days of [since, today) mined after they ended (midnight of the next day, Shanghai), each with the last
+# observation of a post of its window made after that mining (NULL: none, the day is done).
+_MINED_SINCE_ENDED = text(
+    """
+    SELECT m.day,
+           (SELECT max(o.observed_at) FROM observed_posts o
+            WHERE o.observed_at > m.mined_at
+              AND o.published_at
+                  >= timezone('Asia/Shanghai', CAST(m.day + 1 - CAST(:window AS int) AS timestamp))
+              AND o.published_at < timezone('Asia/Shanghai', CAST(m.day + 1 AS timestamp))) AS late
+    FROM hot_word_minings m
+    WHERE m.day >= :since AND m.day < :today
+      AND m.mined_at >= timezone('Asia/Shanghai', CAST(m.day + 1 AS timestamp))
+    """
+)
 
 
 async def top_terms(session: AsyncSession, region_code: str, day: date, limit: int) -> list[HotWord]:
