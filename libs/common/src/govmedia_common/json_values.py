@@ -22,7 +22,7 @@ cell ``12`` or ``true`` is still read.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
@@ -67,6 +67,22 @@ def wrong_type_message(error: Mapping[str, Any]) -> str | None:
     if wanted is None or "input" not in error:
         return None
     return f"must be {wanted}, not {_sent(error['input'])}"
+
+
+_SCHEMA_TYPES = {
+    "integer": _WANTED["int_type"],
+    "number": _WANTED["float_type"],
+    "boolean": _WANTED["bool_type"],
+    "string": "a JSON string",
+    "object": "a JSON object",
+    "array": "a JSON array",
+}
+
+
+def schema_type_message(wanted: str | Sequence[str], value: Any) -> str:
+    """The same message for a JSON Schema ``type`` the value failed (``integer``, ``["number", "null"]``)."""
+    names = [wanted] if isinstance(wanted, str) else list(wanted)
+    return f"must be {' or '.join(_SCHEMA_TYPES.get(n, n) for n in names)}, not {_sent(value)}"
 
 
 # ------------------------------------------------------------------------------------- dates and times

@@ -25,6 +25,7 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import re
 import sys
@@ -363,10 +364,38 @@ def render_yaml(document: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The sections of a region's settings that other services read, and the model each reads its section with.
+# The registry owns the settings and checks each section against these schemas when a region's settings are
+# put, so a wrong type or an unknown key is refused there, naming the key, rather than ignored later by the
+# service that reads it. Written into the registry's package (it imports no other service).
+SETTINGS_SECTIONS = {
+    "monitor": "govmedia_monitor.rules.thresholds:MonitorSettings",
+    "notify": "govmedia_notify.rules:NotifyRules",
+    "scoring": "govmedia_scoring.rules:ScoringRules",
+}
+SETTINGS_SECTIONS_DIR = Path("services/registry/src/govmedia_registry/regions/sections")
+
+
+def settings_section_schema(section: str) -> dict[str, Any]:
+    """The JSON Schema of one settings section: the reading service's model, every key optional (a region
+    sets only what it changes; the rest is inherited)."""
+    module, name = SETTINGS_SECTIONS[section].split(":")
+    model = getattr(importlib.import_module(module), name)
+    schema: dict[str, Any] = model.model_json_schema()
+    schema.pop("required", None)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$comment": f"Generated from {SETTINGS_SECTIONS[section]} by `make contracts`; do not edit.",
+        **schema,
+    }
+
+
 def generated_files() -> dict[Path, str]:
     """Every contract file the code produces, by path relative to the repository root."""
     files = {schema_path(cls.event_type): render_json(json_schema(cls)) for cls in _events()}
     files[ASYNCAPI_PATH] = render_yaml(asyncapi_document())
+    for section in SETTINGS_SECTIONS:
+        files[SETTINGS_SECTIONS_DIR / f"{section}.json"] = render_json(settings_section_schema(section))
     return files
 
 

@@ -16,11 +16,18 @@ Two checks run before a region's settings are stored, on what would apply there 
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jsonschema
+from jsonschema import Draft202012Validator
+
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events import FilingType
+from govmedia_common.json_values import schema_type_message
 from govmedia_registry.regions.rules import RegistryRules
 
 # Filing types whose effect goes through the announcement (accounts.domain.status_after_announcement).
@@ -49,10 +56,13 @@ def _refuse(key: str, detail: str, code: str) -> SettingsRefused:
 # The sections a region's settings may have: one per service that reads them, and the levels' authority.
 # The review reads none (its rules come with each account: review_levels), so it has no section.
 SECTIONS = ("registry", "monitor", "notify", "scoring", "authority")
+# Those another service reads, each checked against its schema (sections/<name>.json, from that service).
+SECTIONS_OF_OTHER_SERVICES = ("monitor", "notify", "scoring")
 
 
 def check_sections(settings: Mapping[str, Any]) -> None:
-    """Refuse a section no service reads (a typo would be stored and silently never apply) or no object."""
+    """Refuse a section no service reads (a typo would be stored and silently never apply), no object, or
+    a section the reading service would not accept (an unknown key, a wrong type, a value out of range)."""
     for name, section in settings.items():
         if name not in SECTIONS:
             raise _refuse(
@@ -62,6 +72,46 @@ def check_sections(settings: Mapping[str, Any]) -> None:
             )
         if not isinstance(section, dict):
             raise _refuse(name, "must be an object of settings", "invalid-settings")
+        if name not in SECTIONS_OF_OTHER_SERVICES:
+            continue
+        error = jsonschema.exceptions.best_match(_section_validators()[name].iter_errors(section))
+        if error is not None:
+            raise _refuse(_error_key(name, error), _error_detail(error), "invalid-settings")
+
+
+# An integer is a JSON integer, as the services read their sections (govmedia_common.json_values): not 14.0.
+_TYPES = Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
+)
+_Validator = jsonschema.validators.extend(Draft202012Validator, type_checker=_TYPES)
+
+
+@functools.cache
+def _section_validators() -> dict[str, Any]:
+    """The schema of each section another service reads (``sections/<name>.json``, written by
+    ``make contracts`` from that service's model), as validators."""
+    folder = importlib.resources.files(__package__) / "sections"
+    return {
+        name: _Validator(json.loads((folder / f"{name}.json").read_text(encoding="utf-8")))
+        for name in SECTIONS_OF_OTHER_SERVICES
+    }
+
+
+def _error_key(section: str, error: jsonschema.ValidationError) -> str:
+    path = [str(part) for part in error.absolute_path]
+    if error.validator == "additionalProperties":  # the key itself is what is wrong
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        path.append(extra[0] if extra else "")
+    return ".".join([section, *path]).rstrip(".")
+
+
+def _error_detail(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        known = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"no such setting; the keys of this section are {known}"
+    if error.validator == "type":
+        return schema_type_message(error.validator_value, error.instance)
+    return f"{error.message} (see GET /v1/regions/{{code}}/settings for the values that apply)"
 
 
 def inconsistencies(rules: RegistryRules) -> list[tuple[str, str]]:
