@@ -3,12 +3,15 @@ recomputation and the rules in force. Parse, authorise, call, shape."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BeforeValidator
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
@@ -18,6 +21,7 @@ from govmedia_common.events.scoring import PeriodKind
 from govmedia_common.events.types import Platform
 from govmedia_common.idempotency import IdempotencyKey, idempotent_create
 from govmedia_common.json_values import iso_date
+from govmedia_common.problems import Problem
 from govmedia_common.scoping import known_region, region_named, require_province, unknown_region
 from govmedia_scoring import indices as ix
 from govmedia_scoring import repository as repo
@@ -280,8 +284,43 @@ async def statistics(
     )
 
 
+RECOMPUTE_WAIT_SECONDS = 10.0
+"""How long ``POST /v1/recompute`` waits for a running computation of its period (the schedule's, another
+request's): a month of 500,000 accounts takes about a minute, longer than a client or a proxy waits."""
+RETRY_AFTER_SECONDS = 30
+
+
+async def _wait_for_period(session: AsyncSession, period: Period) -> None:
+    """Take the period's computation lock, waiting at most ``RECOMPUTE_WAIT_SECONDS`` (compute_period takes
+    it again: advisory locks nest within a transaction); 503 ``period-being-computed`` with Retry-After when
+    another computation holds it longer, nothing done (it used to wait with no bound)."""
+    key = compute._period_lock(period)
+    deadline = time.monotonic() + RECOMPUTE_WAIT_SECONDS
+    while not (await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key})).scalar_one():
+        if time.monotonic() >= deadline:
+            raise Problem(
+                503,
+                "period-being-computed",
+                f"The {period.kind.value} starting {period.start} is being computed by the schedule or "
+                f"another request (waited {RECOMPUTE_WAIT_SECONDS:g} s); this request recomputed nothing. "
+                "Send it again after Retry-After seconds (with the same Idempotency-Key, a finished first "
+                "answer is replayed).",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                period_kind=period.kind.value,
+                period_start=period.start.isoformat(),
+            )
+        await asyncio.sleep(0.2)
+
+
+BUSY = (
+    "The period is being computed by the schedule or another request (period-being-computed, problem+json, "
+    "Retry-After): nothing was recomputed"
+)
+
+
 @router.post("/v1/recompute", response_model=s.RecomputeOut, tags=["scores"],
-             summary="Recompute a period from the stored aggregates with the settings in force")  # fmt: skip
+             summary="Recompute a period from the stored aggregates with the settings in force",
+             responses={503: {"description": BUSY}})  # fmt: skip
 async def recompute(
     body: s.RecomputeIn, session: SessionDep, principal: Admin, rt: RuntimeDep, key: IdempotencyKey = None
 ) -> Response:
@@ -292,6 +331,7 @@ async def recompute(
         raise DomainError(
             ErrorKind.UNPROCESSABLE, "period-in-future", f"{period.label()} has not started yet."
         )
+    await _wait_for_period(session, period)
 
     async def make() -> tuple[dict[str, Any], dict[str, str]]:
         result = await compute.compute_period(session, period, now=rt.clock.now())
