@@ -19,6 +19,7 @@ from typing import Any, TypeGuard
 import httpx
 import jwt
 from jwt import PyJWK
+from prometheus_client import Gauge
 
 from govmedia_common.problems import Problem
 
@@ -92,6 +93,13 @@ def revocations_url_beside(jwks_url: str) -> str | None:
     return jwks_url.removesuffix(suffix) + "/.well-known/revocations" if jwks_url.endswith(suffix) else None
 
 
+REVOCATIONS_UNREACHABLE = Gauge(
+    "govmedia_token_revocations_unreachable",
+    "1 while the registry's revocation feed cannot be fetched (tokens are still verified, fail-open, but a "
+    "revocation is not seen until it is back), else 0.",
+)
+
+
 class RevocationList:
     """What the registry has revoked since tokens still alive were issued, as every service knows it.
 
@@ -102,7 +110,9 @@ class RevocationList:
     below the newest generation of its subject is refused. Verifiers poll the feed (only entries after the
     last ``seq`` they saw), at most every ``poll_seconds``, before verifying a token: a revocation reaches
     every service within seconds without a call per request, and without a consumer group per replica.
-    Polling is fail-open with a warning: a registry that cannot be reached must not stop every service.
+    Polling is fail-open with a warning: a registry that cannot be reached must not stop every service. The
+    warning is logged once when the feed becomes unreachable (and when its error changes), a line when it is
+    back, not at every poll; meanwhile ``govmedia_token_revocations_unreachable`` is 1.
     """
 
     def __init__(
@@ -120,6 +130,7 @@ class RevocationList:
         self.last_seq = 0
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
+        self._failing: str | None = None  # the error of the last poll, as logged; None: the feed answers
 
     def apply(self, feed: dict[str, Any]) -> None:
         """Take in a page of the feed."""
@@ -160,7 +171,21 @@ class RevocationList:
                     if not feed.get("more") or self.last_seq == before:
                         break
             except (httpx.HTTPError, json.JSONDecodeError, OSError, ValueError) as exc:
-                log.warning("could not fetch token revocations", extra={"url": self.url, "error": str(exc)})
+                error = f"{exc.__class__.__name__}: {exc}"
+                if error != self._failing:  # once per outage and cause, not every poll_seconds
+                    log.warning(
+                        "could not fetch token revocations (tokens are still verified; retried every %g s, "
+                        "logged again when the error changes or the feed is back)",
+                        self.poll_seconds,
+                        extra={"url": self.url, "error": error},
+                    )
+                self._failing = error
+                REVOCATIONS_UNREACHABLE.set(1)
+            else:
+                if self._failing is not None:
+                    log.info("token revocations fetched again", extra={"url": self.url})
+                self._failing = None
+                REVOCATIONS_UNREACHABLE.set(0)
             finally:
                 self._checked_at = time.monotonic()
 

@@ -70,5 +70,7 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiokafka", "kafka"):
+    # httpx and httpcore log every request at INFO ('HTTP Request: GET …/revocations', each webhook POST):
+    # a line every 2 s per service under load. The services log what matters of their calls themselves.
+    for noisy in ("aiokafka", "kafka", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

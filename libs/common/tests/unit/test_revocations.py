@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import httpx
 import pytest
 
 from govmedia_common.auth import AuthError, RevocationList, TokenVerifier, revocations_url_beside
@@ -94,3 +96,54 @@ def test_the_feed_lives_beside_the_jwks() -> None:
         == "http://registry:8001/.well-known/revocations"
     )
     assert revocations_url_beside("http://elsewhere/keys") is None
+
+
+async def test_an_unreachable_feed_is_logged_once_per_outage_not_at_every_poll(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The registry away at 3 a.m.: every service polls the feed every 2 s under load; one warning when it
+    becomes unreachable, one line when it is back, and a gauge meanwhile (not 1,800 warnings an hour)."""
+    from prometheus_client import REGISTRY
+
+    key, feed = SigningKey.generate(), Feed()
+    down = True
+
+    async def load(after: int) -> dict[str, Any]:
+        if down:
+            raise httpx.ConnectError("connection refused")
+        return await feed.load(after)
+
+    revocations = RevocationList(loader=load, poll_seconds=0.0)
+    verifier = TokenVerifier(
+        issuer="govmedia-registry", audience="govmedia", jwks=jwks(key), revocations=revocations
+    )
+    caplog.set_level(logging.INFO, logger="govmedia_common.auth")
+    for _ in range(5):
+        assert (await verifier.verify(_token(key, "p1", None))).subject == "p1"  # fail-open
+    said = [r for r in caplog.records if "revocation" in r.getMessage()]
+    assert [r.levelno for r in said] == [logging.WARNING], [r.getMessage() for r in said]
+    assert REGISTRY.get_sample_value("govmedia_token_revocations_unreachable") == 1.0
+    caplog.clear()
+    down = False
+    for _ in range(3):
+        await verifier.verify(_token(key, "p1", None))
+    said = [r for r in caplog.records if "revocation" in r.getMessage()]
+    assert [r.levelno for r in said] == [logging.INFO] and "again" in said[0].getMessage(), said
+    assert REGISTRY.get_sample_value("govmedia_token_revocations_unreachable") == 0.0
+
+
+def test_the_http_client_does_not_log_every_request_at_info() -> None:
+    """httpx logs each request at INFO ('HTTP Request: GET …/revocations'): every 2 s per service under
+    load, and one line per webhook delivery; the services' own lines say what matters."""
+    from govmedia_common.logging import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("unit", "INFO", json=True)
+        for noisy in ("httpx", "httpcore"):
+            assert not logging.getLogger(noisy).isEnabledFor(logging.INFO), noisy
+        assert logging.getLogger("govmedia_common.auth").isEnabledFor(logging.INFO)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
