@@ -5,15 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import func, select
+from pydantic import BaseModel
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner, Result
 
+from govmedia_monitor import schemas as s
 from govmedia_monitor.cli import app
 from govmedia_monitor.models import MetricSnapshot, ObservedPost
+from govmedia_monitor.observations.importer import Kind, import_rows
 
 if TYPE_CHECKING:
     from .conftest import MonitorKit
@@ -103,3 +109,47 @@ async def test_a_json_lines_file_of_posts_is_matched_like_the_api(
     async with monitor.sessions() as session:
         row = await session.get(ObservedPost, (account, "wx-a"))
     assert row is not None and (row.match_kind, row.ingest_channel) == ("exact", "file_import")
+
+
+async def test_the_next_batch_is_read_while_the_previous_one_is_written_one_at_a_time_in_order(
+    monitor: MonitorKit,
+) -> None:
+    """Reading and validating a file's rows is Python's work, writing a batch mostly PostgreSQL's: the import
+    reads the next batch while the previous one is written, so the two cores both work. Batches are still
+    written one at a time, in the file's order."""
+    account = await monitor.account()
+    log: list[tuple[str, int]] = []
+    batch, batches = 500, 4
+    at = datetime(2025, 8, 31, 2, tzinfo=UTC)  # the day before the service clock
+
+    def rows() -> Iterator[tuple[int, BaseModel | None, str | None]]:
+        for line in range(2, 2 + batch * batches):
+            log.append(("read", line))
+            item = s.MetricSnapshotIn(
+                account_id=account, platform_post_id="wx-1", taken_at=at + timedelta(seconds=line), reads=line
+            )
+            yield line, item, None
+
+    def sessions() -> AsyncSession:
+        session = monitor.sessions()
+        event.listen(session.sync_session, "after_commit", lambda _s: log.append(("commit", len(log))))
+        return session
+
+    result = await import_rows(sessions, rows(), Kind.METRICS, clock=monitor.clock, batch_size=batch)
+    assert result.accepted == batch * batches and not result.rejected, (
+        result.accepted,
+        result.duplicates,
+        result.rejected[:3],
+    )
+    commits = [i for i, (what, _) in enumerate(log) if what == "commit"]
+    assert len(commits) == batches
+    first_of_second_batch = log.index(("read", 2 + batch))
+    assert first_of_second_batch < commits[0], "the second batch was read while the first was written"
+    for n, commit in enumerate(commits[:-1]):
+        read_before = sum(1 for what, _ in log[:commit] if what == "read")
+        assert read_before <= (n + 2) * batch, "never more than one batch written ahead of the reading"
+    async with monitor.sessions() as session:
+        stored = await session.scalar(
+            select(func.count()).select_from(MetricSnapshot).where(MetricSnapshot.account_id == account)
+        )
+    assert stored == batch * batches

@@ -9,6 +9,8 @@ imported in batches (one transaction each, set-based, idempotent: importing a fi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.events import IngestChannel
 from govmedia_common.json_values import error_message
@@ -286,8 +288,14 @@ def detect_format(path: Path) -> str:
     raise ValueError(f"cannot tell the format of {path.name}: name it .csv or .jsonl, or pass --format")
 
 
+# While a batch is written, the next is read and validated: the rows between two turns of the event loop,
+# at which the batch being written sends its statements and reads their answers (PostgreSQL works on them
+# meanwhile, on the other core). One batch is written at a time, in the file's order.
+ROWS_PER_TURN = 100
+
+
 async def import_rows(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Callable[[], AsyncSession],
     rows: Iterator[tuple[int, BaseModel | None, str | None]],
     kind: Kind,
     *,
@@ -297,50 +305,79 @@ async def import_rows(
     result: ImportResult | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> ImportResult:
-    """Import valid rows in batches (one transaction per batch); collect every refused row (in ``result``
-    when given: what was imported before a failure stays readable there). When ``stop()`` turns true the
-    import ends after the batch being written, the rows read since left out (``result.interrupted``)."""
+    """Import valid rows in batches (one transaction per batch, one at a time, in order); collect every
+    refused row (in ``result`` when given: what was imported before a failure stays readable there). The
+    next batch is read while the previous one is written. When ``stop()`` turns true the import ends after
+    the batch being written, the rows read since left out (``result.interrupted``)."""
     result = result if result is not None else ImportResult()
     batch: list[tuple[int, BaseModel]] = []
     # Imported posts (first sightings and new versions alike) go through the machine check as the API's do.
     extra: dict[str, Any] = {"checker": CheckerCache()} if kind == Kind.POSTS else {}
+    writing: asyncio.Task[None] | None = None
 
-    async def flush() -> None:
-        if not batch:
-            return
+    async def write(rows_: list[tuple[int, BaseModel]]) -> None:
         async with sessions() as session, session.begin():
             report = await INGEST[kind](
                 session,
-                [item for _, item in batch],
+                [item for _, item in rows_],
                 channel=IngestChannel.FILE_IMPORT,
                 now=clock.now(),
                 **extra,
             )
         result.accepted += report.accepted
         result.duplicates += report.duplicates
-        result.rejected.extend((batch[i][0], reason) for i, reason in report.rejected)
+        result.rejected.extend((rows_[i][0], reason) for i, reason in report.rejected)
         if progress:
-            progress(len(batch))
-        batch.clear()
+            progress(len(rows_))
 
-    seen = False
-    for line, item, reason in rows:
+    async def written() -> None:
+        """Wait for the batch being written (its failure is raised here)."""
+        nonlocal writing
+        if writing is not None:
+            task, writing = writing, None
+            await task
+
+    async def flush() -> None:
+        nonlocal writing
+        await written()
+        if batch:
+            writing = asyncio.create_task(write(list(batch)))
+            batch.clear()
+            await asyncio.sleep(0)  # it starts: its first statement goes out before the next row is read
+
+    try:
+        seen = False
+        for count, (line, item, reason) in enumerate(rows, 1):
+            if stop is not None and stop():
+                await written()
+                result.interrupted = True
+                return result
+            seen = True
+            if item is None:
+                result.rejected.append((line, reason or "invalid"))
+                if progress:
+                    progress(1)
+            else:
+                batch.append((line, item))
+                if len(batch) >= batch_size:
+                    await flush()
+            if count % ROWS_PER_TURN == 0 and writing is not None:
+                await asyncio.sleep(0)
         if stop is not None and stop():
+            await written()
             result.interrupted = True
             return result
-        seen = True
-        if item is None:
-            result.rejected.append((line, reason or "invalid"))
-            if progress:
-                progress(1)
-            continue
-        batch.append((line, item))
-        if len(batch) >= batch_size:
-            await flush()
-    if stop is not None and stop():
-        result.interrupted = True
-        return result
-    await flush()
+        await flush()
+        await written()
+    except asyncio.CancelledError:  # stopped at once (a second Ctrl-C): the batch in flight is rolled back
+        if writing is not None:
+            writing.cancel()
+        raise
+    except Exception:  # the file failed while being read: the batches read before are written, as they were
+        if writing is not None:
+            with contextlib.suppress(Exception):
+                await writing
+        raise
     if not seen:
         raise FileRefused(
             f"the file has no rows of {kind} (a header alone, or blank lines): nothing to import"
