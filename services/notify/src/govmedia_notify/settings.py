@@ -15,7 +15,10 @@ from govmedia_notify.channels.addresses import Network, networks
 class NotifySettings(ServiceSettings):
     """How notify reaches people, and how often its background work runs (``GOVMEDIA_NOTIFY_*``)."""
 
-    smtp_host: str = "127.0.0.1"
+    smtp_host: str | None = Field(
+        None,
+        description="SMTP server e-mail goes through (a local MTA: 127.0.0.1); None: no e-mail is written.",
+    )
     smtp_port: int = 25
     smtp_sender: str = "govmedia-notify@localhost"
     smtp_username: str | None = None

@@ -317,6 +317,7 @@ async def running_notify(
 ) -> AsyncIterator[NotifyKit]:
     url = await fresh_database(infra, "notify", "notify")
     overrides.setdefault("webhook_allowed_networks", "127.0.0.0/8")  # the tests' receivers are local
+    overrides.setdefault("smtp_host", "127.0.0.1")  # a deployment with a mail server: e-mail is written
     # with consumers: groups of the run's own, starting at the topics' end (govmedia_platform.groups)
     kafka = (
         own_groups(infra.kafka_bootstrap, "notify")

@@ -56,3 +56,35 @@ async def test_without_an_sms_gateway_no_sms_is_queued_and_the_channel_says_not_
     said = [(r.levelno, r.getMessage()) for r in caplog.records if "SMS" in r.getMessage()]
     assert len(said) == 1 and said[0][0] == logging.WARNING, said
     assert "GOVMEDIA_NOTIFY_SMS_GATEWAY_URL" in said[0][1], said
+
+
+async def test_without_an_smtp_server_no_email_is_queued_and_the_channel_says_not_configured(
+    notify: NotifyKit, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A container has no mail server on its own 127.0.0.1:25: every e-mail failed 8 times and went dead."""
+    kit = notify
+    kit.settings.smtp_host = None  # a deployment that set no GOVMEDIA_NOTIFY_SMTP_HOST (the default)
+    await kit.office(contact_email="office@luqiao.gov.cn")
+    unit = await kit.unit(contact_email="unit@luqiao.gov.cn")
+    kit.clock.set(datetime(2025, 9, 1, 10, tzinfo=SHANGHAI))
+    await kit.raise_alert(kit.alert(unit, at=kit.clock.now()))
+    assert {d.channel for d in await kit.deliveries(kind="notice")} == {"inbox"}
+
+    admin = kit.person("王主任", ["office_staff"], unit=None)
+    channels = {c["channel"]: c for c in (await admin.http.get("/v1/channels")).json()}
+    assert channels["email"]["configured"] is False
+    assert "GOVMEDIA_NOTIFY_SMTP_HOST" in channels["email"]["detail"]
+
+    caplog.set_level(logging.INFO, logger="govmedia_notify")
+    await start_background(kit.runtime)
+    said = sorted(r.getMessage() for r in caplog.records if "not configured" in r.getMessage())
+    assert [m.split(":")[0] for m in said] == [
+        "delivery channel email not configured",
+        "delivery channel sms not configured",
+    ], said
+    assert (
+        REGISTRY.get_sample_value(
+            "govmedia_delivery_channel_configured", {"service": "notify", "channel": "email"}
+        )
+        == 0.0
+    )

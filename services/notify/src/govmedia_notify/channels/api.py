@@ -148,7 +148,7 @@ async def unsubscribe(subscription_id: Id, session: SessionDep, principal: Write
 
 _SENT = {
     Channel.INBOX: "in-app inbox, delivered when written",
-    Channel.EMAIL: "e-mail over SMTP (GOVMEDIA_NOTIFY_SMTP_HOST)",
+    Channel.EMAIL: "e-mail through the SMTP server (GOVMEDIA_NOTIFY_SMTP_HOST)",
     Channel.SMS: "SMS through the HTTP gateway (GOVMEDIA_NOTIFY_SMS_GATEWAY_URL)",
     Channel.WEBHOOK: "signed POSTs to the subscribed webhooks",
 }

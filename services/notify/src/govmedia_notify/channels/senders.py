@@ -48,6 +48,8 @@ class EmailSender:
 
     async def send(self, delivery: Delivery, secret: str | None) -> None:
         s = self.settings
+        if not s.smtp_host:  # a row written while a server was set
+            raise DeliveryFailed("no SMTP server configured (GOVMEDIA_NOTIFY_SMTP_HOST)")
         try:
             await aiosmtplib.send(
                 self.message(delivery),

@@ -47,8 +47,8 @@ for _channel in (Channel.EMAIL, Channel.SMS, Channel.WEBHOOK):
 
 CHANNEL_CONFIGURED = Gauge(
     "govmedia_delivery_channel_configured",
-    "1 when a delivery channel is configured (messages are queued for it), 0 when it is not (no SMS gateway: "
-    "no SMS is written; the inbox and e-mail carry the message).",
+    "1 when a delivery channel is configured (messages are queued for it), 0 when it is not (no SMTP server, "
+    "no SMS gateway: nothing is written for it; the inbox carries the message).",
     ["service", "channel"],
 )
 
@@ -60,10 +60,15 @@ SETTINGS_KEY = "govmedia_notify_settings"
 def not_configured(settings: NotifySettings) -> dict[Channel, str]:
     """The channels the deployment has not configured, each with what to set: nothing is queued for them."""
     missing: dict[Channel, str] = {}
+    if not settings.smtp_host:
+        missing[Channel.EMAIL] = (
+            "no SMTP server configured (GOVMEDIA_NOTIFY_SMTP_HOST; 127.0.0.1 for a mail server on this "
+            "host): no e-mail is written; messages reach the inbox (and SMS, webhooks where configured)"
+        )
     if not settings.sms_gateway_url:
         missing[Channel.SMS] = (
             "no SMS gateway configured (GOVMEDIA_NOTIFY_SMS_GATEWAY_URL): no SMS is written; notices, "
-            "returned reports and escalations reach the inbox and e-mail only"
+            "returned reports and escalations reach the inbox (and e-mail, if configured) only"
         )
     return missing
 
@@ -75,10 +80,10 @@ def show_channels(settings: NotifySettings) -> None:
         CHANNEL_CONFIGURED.labels("notify", channel).set(0 if channel in missing else 1)
 
 
-def _sms_configured(session: AsyncSession) -> bool:
-    """Whether the service of this session has an SMS gateway (a session of no service: as if it had)."""
+def _not_configured_of(session: AsyncSession) -> dict[Channel, str]:
+    """:func:`not_configured` of the service of this session (a session of no service: every channel)."""
     settings = session.info.get(SETTINGS_KEY)
-    return not isinstance(settings, NotifySettings) or Channel.SMS not in not_configured(settings)
+    return not_configured(settings) if isinstance(settings, NotifySettings) else {}
 
 
 @dataclass(frozen=True)
@@ -196,10 +201,13 @@ async def fan_out(
 ) -> int:
     """Write one delivery per recipient and channel (inbox, e-mail, SMS) and per matching webhook.
 
-    SMS only when the deployment has a gateway: without one an SMS could only fail, retry, go dead and raise
-    the delivery alerts (:func:`not_configured`; the channel shows as not configured instead)."""
+    E-mail and SMS only when the deployment has an SMTP server and an SMS gateway: without one they could
+    only fail, retry, go dead and raise the delivery alerts (:func:`not_configured`; the channel shows as not
+    configured instead)."""
     due = max(now, not_before) if not_before else now
-    sms = sms and _sms_configured(session)
+    missing = _not_configured_of(session)
+    sms = sms and Channel.SMS not in missing
+    email = Channel.EMAIL not in missing
     rows: list[dict[str, Any]] = []
 
     def row(channel: Channel, recipient: str, org_id: str | None, **extra: Any) -> None:
@@ -232,7 +240,7 @@ async def fan_out(
         seen.add(r.org_id)
         # The in-app inbox needs no sending: it is delivered the moment it is written.
         row(Channel.INBOX, r.org_id, r.org_id, status=DeliveryStatus.DELIVERED, delivered_at=now)
-        if r.email:
+        if email and r.email:
             row(Channel.EMAIL, r.email, r.org_id)
         if sms and r.phone:
             row(Channel.SMS, r.phone, r.org_id)
