@@ -299,6 +299,22 @@ def platform_health() -> dict[str, Any]:
     )
     b.add(
         prom(
+            "Lexicon fetch state (monitor: not_configured, no_client, failing, ok)",
+            f"max by (state) (govmedia_lexicon_fetch_state{{{svc}}}) == 1",
+            kind="stat",
+            legend="{{state}}",
+        )
+    )
+    b.add(
+        prom(
+            "Delivery channels configured (notify: 0 = nothing is written for it)",
+            f"min by (channel) (govmedia_delivery_channel_configured{{{svc}}})",
+            kind="stat",
+            legend="{{channel}}",
+        )
+    )
+    b.add(
+        prom(
             "Official working-day schedule stored (this year, next year)",
             f"min by (year) (govmedia_working_days_known{{{svc}}})",
             kind="stat",
