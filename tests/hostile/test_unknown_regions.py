@@ -210,3 +210,49 @@ async def test_the_registry_refuses_a_region_code_of_the_wrong_shape_as_the_supe
         assert r.status_code == 422, (method, r.text)
         assert r.json()["code"] == "validation-error", r.json()
         assert [e["location"] for e in r.json()["errors"]] == ["path.code"], r.json()
+
+
+# ------------------------------------------------------------------ a region of the official region table
+
+NO_ACCOUNTS_YET = "330110"  # 杭州市余杭区: in the official region table; no test files an account there
+
+
+async def test_a_region_of_the_official_table_without_accounts_is_a_region_in_every_service(
+    supervision: Supervision, served: Served
+) -> None:
+    """A real county with no accounts yet answered 404 unknown-region at the monitor, notify and scoring
+    (and the review's lexicons) while the registry answered 200 for it: "unknown region" meant "no account
+    filed there yet" in four services and "not in the official region table" in the fifth. Every service
+    now answers by the registry's table (govmedia_common.regions): its lists are empty, its settings the
+    inherited ones; a code the table lacks stays a 404 in all five (the tests above)."""
+    token = await served.setup.admin()
+    registry = await served.setup.call("GET", f"/v1/regions/{NO_ACCOUNTS_YET}/settings", token)
+    assert registry.status_code == 200, registry.text
+    roles = ("office_staff", "office_admin")
+    calls: list[tuple[str, str, str, dict[str, str]]] = [
+        ("monitor", supervision.monitor_url, f"/v1/settings/{NO_ACCOUNTS_YET}", {}),
+        ("monitor", supervision.monitor_url, "/v1/alerts", {"region_code": NO_ACCOUNTS_YET}),
+        ("monitor", supervision.monitor_url, "/v1/hot-words", {"region_code": NO_ACCOUNTS_YET}),
+        ("notify", supervision.notify_url, "/v1/cases", {"region_code": NO_ACCOUNTS_YET}),
+        ("scoring", supervision.scoring_url, f"/v1/rules/{NO_ACCOUNTS_YET}", {}),
+        (
+            "scoring",
+            supervision.scoring_url,
+            "/v1/rankings",
+            {"period_kind": "day", "period_start": "2025-10-14", "region": NO_ACCOUNTS_YET},
+        ),
+    ]
+    scopes = {"monitor": ("monitor:read",), "notify": ("notify:read",), "scoring": ("scoring:read",)}
+    answers = {}
+    for service, base, path, params in calls:
+        client = supervision.client(
+            base, supervision.token(region=PROVINCE, roles=roles, scopes=scopes[service])
+        )
+        r = await client.get(path, params=params)
+        answers[f"{service} {path}"] = (r.status_code, r.text[:200])
+    async with httpx.AsyncClient(
+        base_url=served.review_url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    ) as review:
+        r = await review.get("/v1/lexicons", params={"region": NO_ACCOUNTS_YET})
+        answers["review /v1/lexicons"] = (r.status_code, r.text[:200])
+    assert {k: v for k, v in answers.items() if v[0] != 200} == {}, answers

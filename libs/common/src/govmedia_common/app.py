@@ -63,6 +63,7 @@ from govmedia_common.problems import (
 )
 from govmedia_common.query_params import check_query
 from govmedia_common.refusals import install_refusal_handlers
+from govmedia_common.regions import use_table as use_region_table
 from govmedia_common.settings import ServiceSettings
 from govmedia_common.tracing import configure_tracing, instrument_engine, span
 from govmedia_common.workdays import Clock
@@ -373,6 +374,7 @@ def create_app(
     if configure_logs:
         configure_logging(spec.name, settings.log_level, settings.log_json)
     runtime = build_runtime(settings, verifier=verifier, clock=clock)
+    use_region_table(settings.regions_file)  # the registry's official table: "a region" means one thing
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

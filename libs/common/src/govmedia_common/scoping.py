@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import Principal, region_prefix
 from govmedia_common.errors import DomainError, ErrorKind, not_found
+from govmedia_common.regions import is_official
 
 T = TypeVar("T")
 
@@ -50,18 +51,20 @@ def scoped(stmt: Select[T], principal: Principal, region_col: Any, unit_col: Any
 
 
 # ------------------------------------------------------------------------- regions the supervision knows
-# The monitor, notify and scoring have no copy of the registry's region tree, only what its events carry:
-# the region of every account and of every region's settings. Asked of a region none of them names (a
-# typo, a code that does not exist), each answers the same 404; the caller's own region is never unknown
-# (the registry signed the caller in there).
+# The monitor, notify and scoring read the registry's official region table (govmedia_common.regions) and
+# what its events carry: the region of every account and of every region's settings. Asked of a region none
+# of them names (a typo, a code that does not exist), each answers the same 404 as the registry; a region of
+# the table without accounts yet is a region (empty lists); the caller's own region is never unknown (the
+# registry signed the caller in there).
 
 
 def unknown_region(code: str) -> DomainError:
-    """404 ``unknown-region`` naming a region no event of the registry named."""
+    """404 ``unknown-region`` naming a code the official region table lacks and no registry event named."""
     return DomainError(
         ErrorKind.NOT_FOUND,
         "unknown-region",
-        f"Region {code} is not known: no account or setting of the registry lies in it.",
+        f"Region {code} is not known: the official region table does not have it, and no account or setting "
+        "of the registry lies in it.",
         region_code=code,
     )
 
@@ -71,11 +74,15 @@ PROJECTIONS = ("accounts", "region_settings")
 
 
 async def region_named(session: AsyncSession, code: str, tables: tuple[str, ...] = PROJECTIONS) -> bool:
-    """Whether the registry's events named ``code`` or a region below it (an account, its settings).
+    """Whether ``code`` is a region: the official region table has it (:mod:`govmedia_common.regions`, the
+    registry's table: a county without accounts yet is a region), or the registry's events named it or a
+    region below it (an account, its settings).
 
     Read from the service's own ``tables`` (the review keeps no settings: ``("accounts",)``); the subtree is
     a range of six-digit codes, so each lookup is an index range scan.
     """
+    if is_official(code):
+        return True
     prefix = region_prefix(code)
     bounds = {"lo": prefix.ljust(6, "0"), "hi": prefix.ljust(6, "9")}
     unknown = set(tables) - set(PROJECTIONS)

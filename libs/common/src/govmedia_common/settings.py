@@ -71,6 +71,11 @@ class ServiceSettings(BaseSettings):
     # often at most a service asks for new ones: a revoked token stops working within about this long.
     revocations_url: str = ""
     revocation_poll_seconds: float = Field(2.0, ge=0.0, le=60.0)
+    # The official region table (govmedia_common.regions): a JSON file of administrative divisions, the same
+    # for every service (GOVMEDIA_REGIONS_FILE; GOVMEDIA_<SERVICE>_REGIONS_FILE for one); unset, the shipped
+    # starter set. The registry loads it into its regions table; the others answer by it which codes are
+    # regions (404 unknown-region for the rest).
+    regions_file: str | None = None
 
 
 S = TypeVar("S", bound=ServiceSettings)

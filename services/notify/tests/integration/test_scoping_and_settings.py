@@ -58,8 +58,11 @@ async def test_cases_are_scoped_to_the_region_subtree_and_to_the_own_unit(notify
     for who in (a.liaison, other_county):
         assert (await who.http.get(f"/v1/cases/{case_b}")).status_code == 404
     assert (await city.http.get("/v1/cases", params={"region_code": "331004"})).status_code == 200
-    # a county of the city where the registry named no account or setting is unknown, as in scoring
-    unknown = await city.http.get("/v1/cases", params={"region_code": "331003"})
+    # a county of the official region table without accounts yet is a region, as at the registry (no cases);
+    # a code the table lacks and the registry named nothing in is unknown, as in scoring
+    empty = await city.http.get("/v1/cases", params={"region_code": "331003"})
+    assert empty.status_code == 200 and empty.json()["items"] == [], empty.text
+    unknown = await city.http.get("/v1/cases", params={"region_code": "331099"})
     assert unknown.status_code == 404 and unknown.json()["code"] == "unknown-region", unknown.text
     assert (await county.http.get("/v1/cases", params={"region_code": "331000"})).status_code == 404
     # Paging walks every case once.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 
 from govmedia_common.settings import ServiceSettings, service_settings
@@ -15,9 +13,8 @@ DEVELOPMENT_ADMIN_PASSWORD = "govmedia-dev-admin"
 class RegistrySettings(ServiceSettings):
     """Settings of the registry service."""
 
-    regions_file: Path | None = Field(
-        None, description="JSON file of administrative divisions to load (GOVMEDIA_REGISTRY_REGIONS_FILE)."
-    )
+    # regions_file (GOVMEDIA_REGIONS_FILE, or GOVMEDIA_REGISTRY_REGIONS_FILE): ServiceSettings', the table
+    # every service answers by (govmedia_common.regions).
     bootstrap_password: str | None = Field(
         None,
         description="Password of the first administrator created on a new installation "

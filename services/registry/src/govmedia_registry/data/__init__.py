@@ -1,15 +1,12 @@
-"""Reference data shipped with the registry: administrative divisions (GB/T 2260 codes and names)."""
+"""Administrative divisions (GB/T 2260 codes and names): the official region table of govmedia_common.regions,
+read and checked for the registry's regions table."""
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
+from govmedia_common.regions import regions_rows
 from govmedia_registry.regions.domain import RegionRecord
-
-STARTER_REGIONS = "regions_starter.json"
 
 
 def load_regions(path: str | Path | None = None) -> list[RegionRecord]:
@@ -19,14 +16,7 @@ def load_regions(path: str | Path | None = None) -> list[RegionRecord]:
     from the code. A malformed code, a duplicate or a region whose parent is missing raises ValueError,
     so a broken import never leaves orphans in the tree.
     """
-    if path is None:
-        text = resources.files(__name__).joinpath(STARTER_REGIONS).read_text(encoding="utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    document: Any = json.loads(text)
-    rows = document.get("regions") if isinstance(document, dict) else None
-    if not isinstance(rows, list):
-        raise ValueError("a regions file is an object with a list under 'regions'")
+    rows = regions_rows(path)  # the table every service reads (govmedia_common.regions)
     records: dict[str, RegionRecord] = {}
     for row in rows:
         code, name = (row.get("code"), row.get("name")) if isinstance(row, dict) else (None, None)
