@@ -3,35 +3,67 @@
 Three views of a text are built:
 
 * ``original`` — what the author wrote; every finding's offsets refer to it;
-* ``folded`` — traditional→simplified (OpenCC t2s), full-width ASCII→half-width, A–Z→a–z; used by the
-  number, link and reprint detectors, which need separators and punctuation;
-* ``text`` — ``folded`` with noise characters (spaces, every invisible character, decorative symbols) removed,
-  so "赌 * 博网站" reads "赌博网站"; used by the lexicon automata.
+* ``folded`` — compatibility forms to the character they show (NFKC where it maps one character to one:
+  full-width ASCII, Kangxi radicals, compatibility and enclosed ideographs, mathematical letters), then
+  traditional→simplified (OpenCC t2s), A–Z→a–z; used by the number, link and reprint detectors, which need
+  separators and punctuation;
+* ``text`` — ``folded`` with letters of other scripts that look Latin (Cyrillic а, Greek ο) and accented Latin
+  letters read as plain Latin, and noise characters (spaces, every invisible character, combining marks,
+  decorative symbols) removed, so "赌 * 博网站" reads "赌博网站"; used by the lexicon automata.
 
 Line breaks and sentence punctuation (，。、；：！？ brackets, quotes) are *not* noise: they stay as hard
-boundaries so a term cannot be assembled from the end of one clause and the start of the next.
+boundaries so a term cannot be assembled from the end of one clause and the start of the next; except the same
+mark on both sides of a single character ("法，轮，功"), which no sentence is. Spaces between two Latin words
+of two or more letters stay a boundary too.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import opencc
 
-__all__ = ["INVISIBLE_CHARS", "NOISE_CHARS", "NormalizedText", "Normalizer", "fold"]
+__all__ = [
+    "COMBINING_MARKS",
+    "INVISIBLE_CHARS",
+    "NOISE_CHARS",
+    "NormalizedText",
+    "Normalizer",
+    "fold",
+    "letter_key",
+]
+
+
+# Ranges holding every character whose compatibility form (NFKC) is one other character that a reader takes
+# for it: Latin-1 and other letterlike forms (ª ² Ⅰ ① ⓥ), Kangxi radicals (⾦ for 金), enclosed ideographs
+# (㊙ for 秘), compatibility ideographs, full- and half-width forms, mathematical letters and digits (𝐯 𝟏),
+# squared letters. Scanned once at import (~30k code points, a few ms).
+_NFKC_RANGES = (
+    (0x00A0, 0x33FF),
+    (0xF900, 0xFAFF),
+    (0xFB00, 0xFFEF),
+    (0x1D400, 0x1D7FF),
+    (0x1F100, 0x1F1FF),
+    (0x2F800, 0x2FA1F),
+)
 
 
 def _fold_table() -> dict[int, int]:
     table: dict[int, int] = {}
-    for cp in range(0xFF01, 0xFF5F):  # full-width ！..～ → ASCII ! .. ~
-        table[cp] = cp - 0xFEE0
-    for cp in range(0xFF21, 0xFF3B):  # full-width Ａ..Ｚ straight to a..z
-        table[cp] = cp - 0xFEE0 + 0x20
+    for first, last in _NFKC_RANGES:
+        for cp in range(first, last + 1):
+            if 0xAC00 <= cp <= 0xD7A3:
+                continue  # Hangul syllables are their own NFKC form
+            nfkc = unicodedata.normalize("NFKC", chr(cp))
+            # One character to one character only, so folding never moves an offset; expansions
+            # (㍻ → 平成, ⑩ → 10, ﬁ → fi) are left as written.
+            if len(nfkc) == 1 and nfkc != chr(cp):
+                table[cp] = ord(nfkc.lower()) if nfkc.isascii() else ord(nfkc)
     for cp in range(ord("A"), ord("Z") + 1):
         table[cp] = cp + 0x20
-    table[0x3000] = 0x20  # ideographic space
     return table
 
 
@@ -39,7 +71,24 @@ def _fold_table() -> dict[int, int]:
 _FOLD = _fold_table()
 
 
-_FOLDABLE_RE = re.compile("[A-Z\u3000\uff01-\uff5e]+")
+def _char_class(code_points: Iterable[int]) -> str:
+    """A regex character class body holding exactly ``code_points`` (as ranges)."""
+    ranges: list[tuple[int, int]] = []
+    for cp in sorted(code_points):
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1] = (ranges[-1][0], cp)
+        else:
+            ranges.append((cp, cp))
+    return "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges
+    )
+
+
+# Runs of characters the table maps. Two patterns: a class of BMP characters only is a bitmap for the
+# regex engine, as fast on Chinese prose as the few ranges it replaced; the astral ones (mathematical and
+# enclosed letters, compatibility ideographs) are looked for only in a text that holds astral characters.
+_FOLDABLE_RE = re.compile(f"[{_char_class(cp for cp in _FOLD if cp < 0x10000)}]+")
+_ASTRAL_FOLDABLE_RE = re.compile(f"[{_char_class(cp for cp in _FOLD if cp >= 0x10000)}]+")
 
 
 def _fold_run(m: re.Match[str]) -> str:
@@ -47,10 +96,49 @@ def _fold_run(m: re.Match[str]) -> str:
 
 
 def fold(text: str) -> str:
-    """Full-width ASCII forms to half-width and ASCII letters to lower case; length-preserving."""
+    """Compatibility forms (NFKC, one character to one: full-width ASCII, Kangxi radicals, compatibility
+    ideographs, mathematical and enclosed letters …) to the character they show, ASCII letters to lower
+    case; length-preserving."""
     # str.translate walks a CJK text character by character in Python-level dict lookups; translating only
     # the (few, short) runs that need it is several times faster on Chinese prose.
-    return _FOLDABLE_RE.sub(_fold_run, text)
+    folded = _FOLDABLE_RE.sub(_fold_run, text)
+    if len(text.encode("utf-16-le")) != 2 * len(text):  # astral characters present (rare)
+        folded = _ASTRAL_FOLDABLE_RE.sub(_fold_run, folded)
+    return folded
+
+
+def _look_alike_table() -> dict[int, int]:
+    """Letters of other scripts a reader takes for a Latin letter (Cyrillic а, Greek ο …) and Latin letters
+    with diacritics (á), to the plain Latin letter: for lexicon matching only, never for links (а in a host
+    name is another host)."""
+    # Cyrillic, Armenian and Greek letters, and the Latin letter each is read as
+    others = "авеёзкмнорстухѕіїјԁԛԝһӏүոսօαβγεηικνορτυχωϲϳ"
+    latins = "abee3kmhopctyxsiijdqwhlynuoabyenikvoptuxwcj"
+    pairs = dict(zip(others, latins, strict=True))
+    # Capitals, read by their own shape (Greek Ν is an N, not the v its small letter ν looks like)
+    pairs.update(
+        zip("АВЕЁЗКМНОРСТУХЅІЇЈԚԜҮΑΒΕΖΗΙΚΜΝΟΡΤΥΧϹ", "abee3kmhopctyxsiijqwyabezhikmnoptyxc", strict=True)
+    )
+    table = {ord(k): ord(v) for k, v in pairs.items()}
+    for cp in (*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)):
+        base = unicodedata.normalize("NFD", chr(cp))[0].lower()
+        if base.isascii() and base.isalpha():
+            table[cp] = ord(base)
+    return table
+
+
+_LOOK_ALIKE = _look_alike_table()
+_LOOK_ALIKE_RE = re.compile("[\u00c0-\u024f\u0370-\u058f\u1e00-\u1eff]+")
+_LOOK_ALIKE_HINT_RE = re.compile("[\u00c0-\u024f\u0370-\u058f\u1e00-\u1eff]")  # a single character: faster
+
+
+def _look_alike_run(m: re.Match[str]) -> str:
+    return m.group().translate(_LOOK_ALIKE)
+
+
+def letter_key(ch: str) -> str:
+    """How the lexicon matcher reads one character (folded, look-alike letters as Latin)."""
+    return fold(ch).translate(_LOOK_ALIKE)
 
 
 # Every default-ignorable code point (Unicode's Default_Ignorable_Code_Point: zero-width characters, bidi
@@ -62,10 +150,15 @@ INVISIBLE_CHARS = (
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
 
+# Combining marks (accents, underlines, enclosing circles, kana voicing marks) drawn on the character before
+# them: "赌" + U+0301 still reads 赌. Regex class syntax.
+COMBINING_MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a"
+
 # Characters dropped before lexicon matching (as they appear after `fold`). Regex class syntax.
 NOISE_CHARS = (
     " \t\u00a0\u1680\u2000-\u200a\u202f\u205f"  # spaces, but not line breaks
     + INVISIBLE_CHARS
+    + COMBINING_MARKS
     + r"*._\-|/\\~^+=#@&%$<>\[\]{}`"  # ASCII symbols used to split words
     + "\u00b7\u2022\u2027\u2219\u22c5\u30fb"  # middle dots
     "\u2010-\u2015\u2212\u301c"  # hyphens, dashes, wave dash
@@ -74,6 +167,52 @@ NOISE_CHARS = (
 )
 _NOISE_RE = re.compile(f"[{NOISE_CHARS}]")
 _KEEP_RE = re.compile(f"[^{NOISE_CHARS}]+")
+
+# Punctuation between the characters of a term: a clause of one character is no Chinese sentence, so
+# punctuation (full-width or ASCII) around a single character between two others is dropped: "法，轮，功",
+# "加入法;轮;功", "【赌】【博】【网】【站】" read whole, while "赌博，网站" (a clause ending and the next
+# beginning) keeps its comma as a boundary. Two characters alone ("台，独") stay apart: too many ordinary
+# clauses end and begin so.
+_HAN = "[\u2e80-\u2fdf\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+# Punctuation, symbols, spaces and invisible characters of the BMP (a bitmap class, fast to scan for).
+_PUNCT = (
+    "[\t !-/:-@\\[-`{-~\u00a0-\u00bf\u0300-\u036f\u2000-\u2027\u202a-\u206f\u2190-\u2bff"
+    "\u3000-\u3003\u3008-\u303f\u30fb\u3164\ufe00-\ufe6f\ufeff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]"
+)
+# The same punctuation on both sides of each single character ("，轮，", "】【博】【"): a section number
+# after a full stop ("管理。一、加强") or a parenthesis ("县（市、区）") is written with two different marks.
+# Anchored on the punctuation (the regex engine skips to it fast); the character before is checked apart.
+_SINGLE_HAN_RE = re.compile(f"({_PUNCT}+)(?:{_HAN}\\1)+(?={_HAN})")
+_HAN_RE = re.compile(_HAN)
+_SINGLE_GAP_RE = re.compile(f"[^{_HAN[1:-1]}]+")
+# Spaces between two Latin words of two or more letters stay a boundary ("the cas ino" is not "casino"); a
+# term spelt out letter by letter ("v p n") still reads whole.
+_LATIN_SPACE_RE = re.compile("[ \t\u00a0\u3000]+(?=[a-z0-9]{2})")
+_LATIN_PAIR_RE = re.compile("[a-z0-9]{2}")
+_DROP = "\u2060"  # a noise character put in place of a dropped separator (same length)
+_BOUNDARY = "\n"  # a hard boundary put in place of spaces between Latin words
+
+
+def _separators(original: str) -> list[tuple[int, int]]:
+    """Spans of ``original`` holding punctuation between the characters of one term (see above)."""
+    spans: list[tuple[int, int]] = []
+    at = 0
+    while (m := _SINGLE_HAN_RE.search(original, at)) is not None:
+        if m.start() == 0 or _HAN_RE.match(original, m.start() - 1) is None:
+            at = m.start() + 1
+            continue
+        spans.extend((m.start() + g.start(), m.start() + g.end()) for g in _SINGLE_GAP_RE.finditer(m.group()))
+        at = m.end()
+    return spans
+
+
+def _latin_spaces(source: str) -> list[tuple[int, int]]:
+    """Spans of spaces between two Latin words of two or more letters or digits each."""
+    return [
+        (m.start(), m.end())
+        for m in _LATIN_SPACE_RE.finditer(source)
+        if m.start() >= 2 and _LATIN_PAIR_RE.match(source, m.start() - 2) is not None
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +262,31 @@ class Normalizer:
 
     def normalize(self, text: str) -> NormalizedText:
         """All three views of ``text``."""
-        simplified, t2s_index = self.to_simplified(text)
-        folded = fold(simplified)
-        if _NOISE_RE.search(folded) is None:
-            return NormalizedText(text, folded, t2s_index, folded, t2s_index)
+        # Compatibility forms first: a compatibility ideograph of a traditional character is then converted.
+        folded, t2s_index = self.to_simplified(fold(text))
+        source = folded
+        if _LOOK_ALIKE_HINT_RE.search(source) is not None:
+            source = _LOOK_ALIKE_RE.sub(_look_alike_run, source)
+        spans = _separators(text)
+        latin_spaces = _latin_spaces(source)
+        if spans or latin_spaces:
+            chars = list(source)
+            if isinstance(t2s_index, range):  # the usual case: position j of source is position j of text
+                for start, end in spans:
+                    chars[start:end] = _DROP * (end - start)
+            elif spans:
+                dropped = {i for start, end in spans for i in range(start, end)}
+                for j, i in enumerate(t2s_index):
+                    if i in dropped:
+                        chars[j] = _DROP
+            for start, end in latin_spaces:
+                chars[start:end] = _BOUNDARY * (end - start)
+            source = "".join(chars)
+        if _NOISE_RE.search(source) is None:
+            return NormalizedText(text, folded, t2s_index, source, t2s_index)
         pieces: list[str] = []
         index: list[int] = []
-        for m in _KEEP_RE.finditer(folded):
+        for m in _KEEP_RE.finditer(source):
             pieces.append(m.group())
             index.extend(t2s_index[m.start() : m.end()])
         return NormalizedText(text, folded, t2s_index, "".join(pieces), index)

@@ -25,7 +25,7 @@ from govmedia_checks.lexicon import (
     SensitiveLexicon,
     Severity,
 )
-from govmedia_checks.normalize import NormalizedText, Normalizer, fold
+from govmedia_checks.normalize import NormalizedText, Normalizer, letter_key
 
 __all__ = ["TermMatcher"]
 
@@ -241,6 +241,6 @@ class TermMatcher:
         # Judged on the original text: noise removal glues "my vpn" into "myvpn", which is no evidence.
         o_start, o_end = norm.span(start, end)
         original = norm.original
-        if rule.ascii_start and o_start > 0 and _is_ascii_word(fold(original[o_start - 1])):
+        if rule.ascii_start and o_start > 0 and _is_ascii_word(letter_key(original[o_start - 1])):
             return False
-        return not (rule.ascii_end and o_end < len(original) and _is_ascii_word(fold(original[o_end])))
+        return not (rule.ascii_end and o_end < len(original) and _is_ascii_word(letter_key(original[o_end])))
