@@ -151,3 +151,18 @@ async def test_the_one_form_of_each_kind_is_taken(supervision: Supervision) -> N
         params={"period_kind": "day", "period_start": "2025-10-14", "region": "330000", "limit": "5.0"},
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["location"] == "query.limit", bad.text
+
+
+@pytest.mark.parametrize("year", ["2026.0", "+2026", "2_026", "%202026"])
+async def test_a_typed_path_parameter_takes_its_one_form_too(served: Served, year: str) -> None:
+    """``GET /v1/calendar/2026.0`` (and ``+2026``, ``2_026``, `` 2026``) answered the calendar of 2026."""
+    token = await served.setup.admin()
+    async with httpx.AsyncClient(
+        base_url=served.registry_url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    ) as registry:
+        r = await registry.get(f"/v1/calendar/{year}")
+        fine = await registry.get("/v1/calendar/2026")
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith(PROBLEM_JSON)
+    assert [e["location"] for e in r.json()["errors"]] == ["path.year"], r.json()
+    assert fine.status_code == 200, fine.text

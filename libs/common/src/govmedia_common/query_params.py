@@ -79,7 +79,8 @@ def query_fields(route: Any) -> dict[str, str | None]:
 
 
 def check_query(request: Any) -> None:
-    """422 naming a query parameter the route does not take, or a value not written in its strict form."""
+    """422 naming a query parameter the route does not take, or a query or path parameter's value not written
+    in its strict form (``/v1/calendar/2026.0``, ``+2026`` were the year 2026)."""
     route = request.scope.get("route")
     if route is None or not hasattr(route, "dependant"):
         return
@@ -102,15 +103,35 @@ def check_query(request: Any) -> None:
                     }
                 ],
             )
-        kind = known[name]
-        if kind is None:
-            continue
-        pattern, wanted = _FORMS[kind]
-        if pattern.fullmatch(value) is None:
-            message = f"must be {wanted}, not {echo(value, 40)!r}"
-            raise Problem(
-                422,
-                "validation-error",
-                f"The request is invalid at: query.{name}: it {message}.",
-                errors=[{"location": f"query.{name}", "message": message, "type": f"{kind}_form"}],
-            )
+        _check_form("query", name, known[name], value)
+    for name, kind in path_fields(route).items():
+        value = request.path_params.get(name)
+        if isinstance(value, str):
+            _check_form("path", name, kind, value)
+
+
+def path_fields(route: Any) -> dict[str, str]:
+    """The typed path parameters of ``route`` (``/v1/calendar/{year}``), each with its strict form's kind."""
+    known: dict[str, str] | None = getattr(route, "_govmedia_path_fields", None)
+    if known is None:
+        known = {}
+        for field in route.dependant.path_params:
+            kind = _kind(getattr(field.field_info, "annotation", None))
+            if kind is not None:
+                known[field.alias] = kind
+        route._govmedia_path_fields = known
+    return known
+
+
+def _check_form(where: str, name: str, kind: str | None, value: str) -> None:
+    if kind is None:
+        return
+    pattern, wanted = _FORMS[kind]
+    if pattern.fullmatch(value) is None:
+        message = f"must be {wanted}, not {echo(value, 40)!r}"
+        raise Problem(
+            422,
+            "validation-error",
+            f"The request is invalid at: {where}.{name}: it {message}.",
+            errors=[{"location": f"{where}.{name}", "message": message, "type": f"{kind}_form"}],
+        )
