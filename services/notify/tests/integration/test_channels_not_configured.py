@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import update
 
 from govmedia_common.workdays import SHANGHAI
 from govmedia_notify.main import start_background
+from govmedia_notify.models import Delivery
 
 if TYPE_CHECKING:
     from .conftest import NotifyKit
@@ -88,3 +90,26 @@ async def test_without_an_smtp_server_no_email_is_queued_and_the_channel_says_no
         )
         == 0.0
     )
+
+
+async def test_a_dead_delivery_of_a_channel_not_configured_is_not_sent_again_and_the_answer_says_why(
+    notify: NotifyKit,
+) -> None:
+    """SMS written while a gateway was set (or before this version), dead since: a redelivery could only fail
+    eight times more; it is refused naming the setting, and the row stays on the dead list."""
+    kit = notify
+    office = await kit.office()
+    unit = await kit.unit(contact_phone="13800000000")
+    kit.settings.sms_gateway_url = "http://127.0.0.1:9/sms"
+    kit.clock.set(datetime(2025, 9, 1, 10, tzinfo=SHANGHAI))
+    await kit.raise_alert(kit.alert(unit, at=kit.clock.now()))
+    [sms] = await kit.deliveries(channel="sms")
+    async with kit.sessions() as session, session.begin():
+        await session.execute(update(Delivery).where(Delivery.id == sms.id).values(status="dead", attempts=8))
+    kit.settings.sms_gateway_url = None  # the gateway is gone
+
+    r = await office.http.post(f"/v1/deliveries/{sms.id}/redelivery")
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json", r.text
+    assert r.json()["code"] == "channel-not-configured"
+    assert "GOVMEDIA_NOTIFY_SMS_GATEWAY_URL" in r.json()["detail"], r.text
+    assert [d.status for d in await kit.deliveries(channel="sms")] == ["dead"]

@@ -210,6 +210,17 @@ async def redeliver(delivery_id: Id, session: SessionDep, principal: Writer, rt:
             "not-dead",
             f"The delivery is {row.status}; only dead ones are redelivered.",
         )
+    settings = rt.settings
+    assert isinstance(settings, NotifySettings)
+    missing = not_configured(settings)
+    if row.channel in missing:  # sent again it could only fail as many times more, and go dead again
+        raise DomainError(
+            ErrorKind.RULE_VIOLATED,
+            "channel-not-configured",
+            f"This {row.channel} delivery cannot be sent again: {missing[Channel(row.channel)]}. Set it up "
+            "first (GET /v1/channels shows the channels), then redeliver.",
+            channel=row.channel,
+        )
     row.status, row.attempts, row.next_attempt_at, row.claimed_until = (
         DeliveryStatus.PENDING,
         0,
