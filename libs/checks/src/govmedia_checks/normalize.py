@@ -190,7 +190,7 @@ _SINGLE_GAP_RE = re.compile(f"[^{_HAN[1:-1]}]+")
 _LATIN_SPACE_RE = re.compile("[ \t\u00a0\u3000]+(?=[a-z0-9]{2})")
 _LATIN_PAIR_RE = re.compile("[a-z0-9]{2}")
 _DROP = "\u2060"  # a noise character put in place of a dropped separator (same length)
-_BOUNDARY = "\n"  # a hard boundary put in place of spaces between Latin words
+_BOUNDARY = "\n"  # a hard boundary put in place of the spaces between two Latin words
 
 
 def _separators(original: str) -> list[tuple[int, int]]:
@@ -279,8 +279,8 @@ class Normalizer:
                 for j, i in enumerate(t2s_index):
                     if i in dropped:
                         chars[j] = _DROP
-            for start, end in latin_spaces:
-                chars[start:end] = _BOUNDARY * (end - start)
+            for start, end in latin_spaces:  # one boundary however many spaces: "free  vpn" is "free vpn"
+                chars[start:end] = _BOUNDARY + _DROP * (end - start - 1)
             source = "".join(chars)
         if _NOISE_RE.search(source) is None:
             return NormalizedText(text, folded, t2s_index, source, t2s_index)

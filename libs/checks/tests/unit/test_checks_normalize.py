@@ -76,14 +76,15 @@ def test_length_changing_t2s_falls_back_to_per_character_map() -> None:
     assert norm.span(0, 2) == (0, 1)
 
 
-@given(st.text(alphabet=st.sampled_from("赌博網站 *.\u200bＡa1１\n，·國发"), max_size=60))
+@given(st.text(alphabet=st.sampled_from("赌博網站 *.\u200bＡa1１\n，·國发ab"), max_size=60))
 def test_index_is_monotonic_and_points_at_source_characters(text: str) -> None:
     norm = normalizer.normalize(text)
     assert len(norm.index) == len(norm.text)
     assert list(norm.index) == sorted(norm.index)
     for j, ch in enumerate(norm.text):
         source = text[norm.index[j]]
-        assert normalizer.normalize(source).text == ch
+        # Spaces between two Latin words are one boundary (a line break) in the text view.
+        assert normalizer.normalize(source).text == ch or (ch == "\n" and source.isspace())
 
 
 def test_every_default_ignorable_code_point_inside_a_term_is_dropped_keeping_the_offsets(

@@ -138,3 +138,17 @@ def test_latin_words_are_not_glued_across_their_spaces(custom: CheckEngine) -> N
     assert _excerpts(custom, "the cas ino") == []
     assert _excerpts(custom, "use v p n") == ["v p n"]
     assert _excerpts(custom, "a vpn b") == ["vpn"]
+
+
+def test_a_latin_phrase_term_matches_its_words_however_they_are_spaced(starter: LexiconSet) -> None:
+    sensitive = SensitiveLexicon.from_dict(
+        {
+            "kind": "sensitive_terms",
+            "name": "phrase",
+            "version": "1",
+            "entries": [{"term": "free vpn", "category": "illegal", "severity": "block"}],
+        }
+    )
+    engine = CheckEngine(starter.replace(sensitive=sensitive))
+    assert _excerpts(engine, "get free  vpn now") == ["free  vpn"]
+    assert _excerpts(engine, "get freevpn now") == []
