@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from govmedia_checks.findings import Field, Finding
 from govmedia_checks.lexicon import Category, Severity
-from govmedia_checks.normalize import INVISIBLE_CHARS, NormalizedText
+from govmedia_checks.normalize import COMBINING_MARKS, INVISIBLE_CHARS, NormalizedText
 
 __all__ = [
     "NumberKind",
@@ -28,7 +28,12 @@ __all__ = [
     "mask",
 ]
 
-_SEP = f"[ \t\u00a0\u2000-\u200a\u2010-\u2015\u202f\u2212{INVISIBLE_CHARS}-]"  # what may split a number
+# What may split a number: spaces, hyphens and dashes, invisible characters and combining marks, and dots
+# and middle dots (138.1234.5678, 138·1234·5678), which decimals, IP addresses and versions use too: a number
+# read across a dot must be grouped as the number is written (see `_classify`).
+_DOTS = "\\.\u00b7\u2022\u2027\u2219\u22c5\u30fb"
+_SEP = f"[ \t\u00a0\u2000-\u200a\u2010-\u2015\u202f\u2212{INVISIBLE_CHARS}{COMBINING_MARKS}{_DOTS}-]"
+_DOT_RE = re.compile(f"[{_DOTS}]")
 # A chunk starts and ends on a digit (or the X of an ID) and is not glued to letters or further digits.
 # At least 11 digits: shorter chunks (dates, amounts, hotlines) can hold none of the numbers sought.
 _CHUNK_RE = re.compile(rf"(?<![0-9a-z])[0-9](?:{_SEP}{{0,3}}[0-9]){{10,}}(?:{_SEP}{{0,3}}x)?(?![0-9a-z])")
@@ -124,12 +129,17 @@ def mask(kind: NumberKind, number: str) -> str:
     return f"{number[:4]} {stars} {number[-4:]}"
 
 
-def _classify(number: str, group_lengths: list[int]) -> NumberKind | None:
+def _classify(number: str, group_lengths: list[int], dotted: bool = False) -> NumberKind | None:
     if _MOBILE_RE.fullmatch(number):
-        return NumberKind.MOBILE
+        # Across dots only as a mobile is grouped (3-4-4, after a country code): 139.224.105.12 is an address.
+        if not dotted or (group_lengths[-3:] == [3, 4, 4] and len(group_lengths) <= 4):
+            return NumberKind.MOBILE
+        return None
     if _id_shaped(number):
         # A number shaped like an ID is judged as one only: with a wrong check digit it is a typo'd ID or
         # an unrelated code, not a bank card that happens to pass Luhn.
+        if dotted and group_lengths != [6, 8, 4]:
+            return None
         return NumberKind.RESIDENT_ID if is_resident_id(number) else None
     if (
         16 <= len(number) <= 19
@@ -169,7 +179,8 @@ def _scan(folded: str) -> Iterable[_Found]:
                     ends.append(j)
             for j in reversed(ends):  # longest interpretation first
                 number = "".join(texts[i : j + 1])
-                kind = _classify(number, [len(t) for t in texts[i : j + 1]])
+                dotted = any(_DOT_RE.search(folded, groups[k][1], groups[k + 1][0]) for k in range(i, j))
+                kind = _classify(number, [len(t) for t in texts[i : j + 1]], dotted)
                 if kind is not None:
                     found = (j, kind, number)
                     break
