@@ -178,6 +178,8 @@ class ConsumerRunner(ReadAhead, BrokerWatch, BatchParts):
             client_id=f"{self.kafka.client_id_prefix}-{self.service}-{self.group_id}",
             enable_auto_commit=False,
             auto_offset_reset=self.auto_offset_reset,
+            session_timeout_ms=self.kafka.consumer_session_timeout_ms,
+            heartbeat_interval_ms=self.kafka.consumer_heartbeat_interval_ms,
             max_poll_interval_ms=self.max_poll_interval_ms,
             max_poll_records=self.max_poll_records,
         )

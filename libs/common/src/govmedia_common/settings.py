@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, TypeVar, overload
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +22,22 @@ class KafkaSettings(BaseSettings):
     # Consumer groups are named ``<group_prefix>.<service>.<group>``. Platforms sharing one broker (staging
     # and training copies, test platforms) each need their own prefix, or they split each other's partitions.
     group_prefix: str = Field(default="govmedia", pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$")
+    # A consumer silent this long (no heartbeat) loses its partitions to the group's other members; it says
+    # it is alive every heartbeat interval. aiokafka's defaults. Shorter, a group forms and a restarted
+    # member gets its partitions back sooner (the embedded broker holds a join about half a session), and a
+    # member whose event loop is blocked that long is replaced (its records are read again: the inbox).
+    consumer_session_timeout_ms: int = Field(10_000, ge=1_000, le=300_000)
+    consumer_heartbeat_interval_ms: int = Field(3_000, ge=100)
+
+    @model_validator(mode="after")
+    def _heartbeat_within_the_session(self) -> KafkaSettings:
+        if self.consumer_heartbeat_interval_ms * 3 > self.consumer_session_timeout_ms:
+            raise ValueError(
+                f"consumer_heartbeat_interval_ms ({self.consumer_heartbeat_interval_ms}) must be at most a "
+                f"third of consumer_session_timeout_ms ({self.consumer_session_timeout_ms}): a member must "
+                "be able to miss a heartbeat or two without losing its partitions"
+            )
+        return self
 
     def group_id(self, service: str, group: str) -> str:
         """The consumer group id of ``service``'s ``group`` (e.g. ``govmedia.scoring.metrics``)."""
