@@ -124,6 +124,7 @@ def scores_event(row: Any, period: Period, rules: r.ScoringRules, now: datetime)
     )
 
 
+INPUT_WORKERS = 1  # parallel workers of the inputs' aggregation, beside the backend itself (two cores)
 WORK_MEM = "1GB"  # per sort or hash: half a million accounts' aggregates and percentile windows in memory
 OUTBOX_COLUMNS = ("id", "aggregatetype", "aggregateid", "type", "topic", "payload", "headers")
 
@@ -274,8 +275,8 @@ async def compute_period(
     # next waits and then finds the scores as the first left them, instead of failing on the fingerprints.
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _period_lock(period)})
     await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-    # One backend does the whole run: parallel workers would ship half a million partial aggregates
-    # through a Gather, which costs more than it saves on two cores.
+    # One backend does the run, but for the inputs (below): elsewhere parallel workers would ship half a
+    # million partial rows through a Gather, which costs more than it saves on two cores.
     await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     # Which settings this run sees (read before the rules, so a change in between only causes a second run).
     settings_mark = (
@@ -289,10 +290,15 @@ async def compute_period(
         params |= {f"{prefix}s": p.start, f"{prefix}e": p.end, f"{prefix}wd": p.wci_days}
     for table in ("scored", "changed", *(sql.INPUT_TABLE.format(p=prefix) for prefix, _ in compared)):
         await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
+    # The inputs aggregate every daily row of three periods (ten million for a month of 500,000 accounts)
+    # while this process waits: one parallel worker takes half the rows on the other core, and the
+    # partial aggregates it hands back are per account, so far fewer than the rows.
+    await session.execute(text(f"SET LOCAL max_parallel_workers_per_gather = {INPUT_WORKERS}"))
     for prefix, p in compared:
         await session.execute(
             text(sql.inputs_table(prefix, p.days)), {f"{prefix}s": p.start, f"{prefix}e": p.end}
         )
+    await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     # A platform whose every input hashes as at its last computation cannot have changed: skip it whole.
     fingerprints = {
         pl: fp for pl, fp in await session.execute(text(sql.FINGERPRINTS), {"seed": sql.formula_version()})
