@@ -257,6 +257,42 @@ async def resolve_where(
     return rows
 
 
+async def resolve_many(
+    session: AsyncSession,
+    keys: Sequence[tuple[str, AlertRule, str]],
+    *,
+    resolution: AlertResolution,
+    at: datetime,
+) -> list[Any]:
+    """:func:`resolve_where` for many (account, rule, period) keys in one statement: the open alerts among
+    them resolve, each with its ``AlertResolved`` (one ``INSERT`` for all). A bulk of posts edited back on
+    the platform clears thousands at once; one statement per alert took a second per few hundred."""
+    if not keys:
+        return []
+    params = {
+        "accounts": [k[0] for k in keys],
+        "rules": [str(k[1]) for k in keys],
+        "periods": [k[2] for k in keys],
+        "resolution": str(resolution),
+        "at": at,
+    }
+    rows = list((await session.execute(_RESOLVE_MANY, params)).all())
+    await add_events(session, [resolved_event(r, at) for r in rows])
+    return rows
+
+
+_RESOLVE_MANY = text(
+    """
+    UPDATE alerts a SET state = 'resolved', resolution = :resolution, resolved_at = :at, updated_at = :at,
+                        resolved_by = NULL
+    FROM (SELECT DISTINCT * FROM unnest(CAST(:accounts AS text[]), CAST(:rules AS text[]),
+                                        CAST(:periods AS text[])) AS k(account_id, rule, period)) k
+    WHERE a.state = 'open' AND a.account_id = k.account_id AND a.rule = k.rule AND a.period = k.period
+    RETURNING a.*
+    """
+)
+
+
 async def get_visible(
     session: AsyncSession, principal: Principal, alert_id: str, *, lock: bool = False
 ) -> Alert:

@@ -304,12 +304,12 @@ async def ingest_posts(
     await session.flush()  # the batch's matches and findings: one executemany, not an UPDATE per post
     await alerts.add_events(session, events)
     overridden = frozenset(c.post_id for cs in candidates.values() for c in cs if c.override)
-    raised: list[alerts.NewAlert] = []
-    for obs in changed:
-        if id(obs) in before:
-            await _clear_for_new_version(session, obs, before[id(obs)], now)
-        raised += _alerts_for(accounts[obs.account_id], obs, overridden)
-    await alerts.raise_many(session, raised, at=now)  # one statement for the batch's alerts and events
+    cleared = [
+        key for obs in changed if id(obs) in before for key in _cleared_by_new_version(obs, before[id(obs)])
+    ]
+    await alerts.resolve_many(session, cleared, resolution=AlertResolution.CLEARED, at=now)
+    raised = [new for obs in changed for new in _alerts_for(accounts[obs.account_id], obs, overridden)]
+    await alerts.raise_many(session, raised, at=now)  # one statement each for the batch's alerts and events
     if inserted:
         await _end_silences(session, inserted, now)
     return report
@@ -367,24 +367,15 @@ async def _new_versions(
     return out
 
 
-async def _clear_for_new_version(
-    session: AsyncSession, obs: ObservedPost, before: _Before, now: datetime
-) -> None:
-    """Resolve what the new version no longer shows: a mismatch edited back, findings edited away."""
-    cleared: list[AlertRule] = []
+def _cleared_by_new_version(obs: ObservedPost, before: _Before) -> list[tuple[str, AlertRule, str]]:
+    """The alerts (account, rule, period) the new version no longer shows: a mismatch edited back, findings
+    edited away."""
+    cleared: list[tuple[str, AlertRule, str]] = []
     if before.match_kind == MatchKind.MISMATCH and obs.match_kind in (MatchKind.EXACT, MatchKind.NEAR):
-        cleared.append(AlertRule.CONTENT_MISMATCH)
+        cleared.append((obs.account_id, AlertRule.CONTENT_MISMATCH, obs.platform_post_id))
     if before.check_blocking and obs.check_blocking is False:
-        cleared.append(AlertRule.CHECK_FAILED)
-    for rule in cleared:
-        await alerts.resolve_where(
-            session,
-            account_id=obs.account_id,
-            rule=rule,
-            periods=[obs.platform_post_id],
-            resolution=AlertResolution.CLEARED,
-            at=now,
-        )
+        cleared.append((obs.account_id, AlertRule.CHECK_FAILED, obs.platform_post_id))
+    return cleared
 
 
 async def _candidates(session: AsyncSession, observed: Sequence[ObservedPost]) -> dict[str, list[Candidate]]:
@@ -515,6 +506,7 @@ async def rematch_account(session: AsyncSession, account_id: str, now: datetime)
     candidates = (await _candidates(session, observed)).get(account_id, [])
     announced: list[PostObserved] = []
     raised: list[alerts.NewAlert] = []
+    retracted: list[tuple[str, AlertRule, str]] = []
     for obs in observed:
         before = obs.match_kind
         said = _observed_event(obs).matched_post_id
@@ -526,21 +518,13 @@ async def rematch_account(session: AsyncSession, account_id: str, now: datetime)
             # What the observation's PostObserved said no longer holds: announce the post again with the
             # approved post it matches (as observed after the approval it would have said from the start).
             announced.append(event.model_copy(update={"occurred_at": max(now, obs.observed_at)}))
-        cleared = [AlertRule.UNREVIEWED_PUBLICATION]
+        retracted.append((account_id, AlertRule.UNREVIEWED_PUBLICATION, obs.platform_post_id))
         if obs.match_kind in (MatchKind.EXACT, MatchKind.NEAR):
-            cleared.append(AlertRule.CONTENT_MISMATCH)
-        for rule in cleared:
-            await alerts.resolve_where(
-                session,
-                account_id=account_id,
-                rule=rule,
-                periods=[obs.platform_post_id],
-                # The post was approved in time; the monitor only learnt it late: the alert was wrong.
-                resolution=AlertResolution.RETRACTED,
-                at=now,
-            )
+            retracted.append((account_id, AlertRule.CONTENT_MISMATCH, obs.platform_post_id))
         raised += _alerts_for(account, obs)
     await session.flush()
+    # The posts were approved in time; the monitor only learnt it late: their alerts were wrong.
+    await alerts.resolve_many(session, retracted, resolution=AlertResolution.RETRACTED, at=now)
     await alerts.raise_many(session, raised, at=now)
     await alerts.add_events(session, announced)
 
