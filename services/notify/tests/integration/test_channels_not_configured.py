@@ -113,3 +113,31 @@ async def test_a_dead_delivery_of_a_channel_not_configured_is_not_sent_again_and
     assert r.json()["code"] == "channel-not-configured"
     assert "GOVMEDIA_NOTIFY_SMS_GATEWAY_URL" in r.json()["detail"], r.text
     assert [d.status for d in await kit.deliveries(channel="sms")] == ["dead"]
+
+
+async def test_pending_deliveries_of_a_channel_no_longer_configured_go_to_the_dead_list_at_once(
+    notify: NotifyKit, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Written while a gateway was set (or before this version) and still pending: not tried eight times over
+    hours (each failure counted, alerting), but set aside once, on the dead list with the cause."""
+    kit = notify
+    await kit.office()
+    unit = await kit.unit(contact_phone="13800000000")
+    kit.settings.sms_gateway_url = "http://127.0.0.1:9/sms"
+    kit.clock.set(datetime(2025, 9, 1, 10, tzinfo=SHANGHAI))
+    await kit.raise_alert(kit.alert(unit, at=kit.clock.now()))
+    kit.settings.sms_gateway_url = None  # the deployment now has no gateway
+    labels = {"channel": "sms", "outcome": "failed"}
+    failed_before = REGISTRY.get_sample_value("govmedia_delivery_attempts_total", labels) or 0.0
+    dispatcher = kit.dispatcher()
+    caplog.set_level(logging.INFO, logger="govmedia_notify")
+    try:
+        await dispatcher.run_once()
+    finally:
+        await dispatcher.close()
+    [sms] = await kit.deliveries(channel="sms")
+    assert (sms.status, sms.attempts) == ("dead", 0), (sms.status, sms.attempts, sms.last_error)
+    assert sms.last_error and "GOVMEDIA_NOTIFY_SMS_GATEWAY_URL" in sms.last_error
+    assert (REGISTRY.get_sample_value("govmedia_delivery_attempts_total", labels) or 0.0) == failed_before
+    said = [r.getMessage() for r in caplog.records if "not configured" in r.getMessage()]
+    assert len(said) == 1 and "1 sms" in said[0], said

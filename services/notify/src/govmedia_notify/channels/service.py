@@ -287,6 +287,7 @@ class Dispatcher:
                 limit=self.settings.delivery_batch_size,
                 lease_seconds=self.settings.delivery_lease_seconds,
             )
+            batch = self._set_aside_not_configured(batch)
             batch = await self._hold_quiet_reminders(session, batch, now)
             secrets = await repo.subscription_secrets(
                 session, [d.subscription_id for d in batch if d.subscription_id]
@@ -352,6 +353,30 @@ class Dispatcher:
                 )
         for channel, outcome in counted:  # once recorded: a transaction that fails counts nothing
             DELIVERY_ATTEMPTS.labels(channel, outcome).inc()
+
+    def _set_aside_not_configured(self, batch: list[Delivery]) -> list[Delivery]:
+        """Deliveries of a channel the deployment no longer has (written while it had, or by an earlier
+        version) go to the dead list at once with the cause, uncounted: tried, each would only fail its
+        attempts over hours and raise the delivery alerts. A redelivery once it is configured sends them."""
+        missing = not_configured(self.settings)
+        ready: list[Delivery] = []
+        aside: dict[str, int] = {}
+        for delivery in batch:
+            why = missing.get(Channel(delivery.channel)) if delivery.channel in set(Channel) else None
+            if why is None:
+                ready.append(delivery)
+                continue
+            delivery.status, delivery.claimed_until = DeliveryStatus.DEAD, None
+            delivery.last_error = f"not sent: {why}"[:2000]
+            aside[delivery.channel] = aside.get(delivery.channel, 0) + 1
+        for channel, n in aside.items():
+            log.warning(
+                "%d %s deliveries set aside on the dead list: the channel is not configured (%s)",
+                n,
+                channel,
+                missing[Channel(channel)],
+            )
+        return ready
 
     @staticmethod
     async def _hold_quiet_reminders(
