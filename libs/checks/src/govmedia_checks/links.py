@@ -18,10 +18,20 @@ a link hidden in such a run is never let through unseen.
 
 Addresses in e-mail form (``li.me@163.com``) are not links; a bare name whose "top-level domain" is a common
 file extension (``readme.md``, ``data.zip``) is a file, not a link.
+
+The extractor reads a *link view* of the folded text, of the same length, in which what a reader or a
+browser takes for part of an address is ASCII: an ideographic full stop or 点 between two ASCII letters or
+digits is a dot (``www。baidu。com``, ``www点baidu点com``); an invisible character, a combining mark or a
+letter of another script (Cyrillic, Greek, accented Latin) inside a run is a letter (``evil\u200bnews.cn``,
+``gоv.cn`` with a Cyrillic о); and a Chinese host after a scheme (``http://中国移动.com``,
+``https://例子.公司``) is letters, its Chinese top-level domain a valid one. The host a finding names and
+the allowlist judges is the host as written (invisible characters left out), so a look-alike of an allowed
+domain is never allowed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -31,7 +41,7 @@ from importlib import resources
 
 from govmedia_checks.findings import Field, Finding
 from govmedia_checks.lexicon import Category, DomainAllowlist, Severity
-from govmedia_checks.normalize import NormalizedText
+from govmedia_checks.normalize import COMBINING_MARKS, NormalizedText
 
 __all__ = ["Link", "LinkChecker", "find_links", "url_shorteners"]
 
@@ -48,6 +58,84 @@ _FILE_LIKE_TLDS = frozenset({"zip", "mov", "md", "py", "sh", "pl", "rs", "ps", "
 WORK_BUDGET = 200_000
 _CANDIDATE_RE = re.compile(r"\.[a-z]|://")
 _SPLIT_RE = re.compile(r"[,;|!'\"()\[\]<>{}*\\^`]+")  # punctuation that ends a host
+
+
+# Invisible characters of the BMP (the astral tag characters are left to the lexicon view).
+_BMP_INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff"
+)
+_INVISIBLE_RE = re.compile(f"[{_BMP_INVISIBLE}]")
+# Characters that continue an address in the link view: invisible ones, combining marks, letters of the
+# scripts whose letters pass for Latin ones.
+_FOREIGN_RE = re.compile(f"[{_BMP_INVISIBLE}{COMBINING_MARKS}\u00c0-\u024f\u0370-\u058f\u1e00-\u1eff]")
+# 。 and 点 before an ASCII letter or digit (the one before is checked apart: anchored on the rare pair, the
+# regex engine skips through Chinese prose fast).
+_IDEO_DOT_RE = re.compile("[\u3002\u70b9][0-9a-z]")
+_ASCII_ALNUM_RE = re.compile("[0-9a-z]")
+
+
+def _ideographic_dots(folded: str) -> list[int]:
+    """Offsets of each 。 or 点 between two ASCII letters or digits."""
+    return [
+        m.start()
+        for m in _IDEO_DOT_RE.finditer(folded)
+        if m.start() > 0 and _ASCII_ALNUM_RE.match(folded, m.start() - 1) is not None
+    ]
+
+
+_DOTS_AS_WRITTEN = str.maketrans({"\u3002": ".", "\u70b9": "."})
+# A host after a scheme that holds other characters than ASCII: labels of word characters and hyphens.
+_SCHEME_HOST_RE = re.compile(r"://([\w-]+(?:\.[\w-]+)+)")
+_ASCII_LABEL_RE = re.compile("[0-9a-z-]+")
+# Chinese top-level domains (IANA), read as a two- or three-letter ASCII one in the link view.
+_CHINESE_TLD_RE = re.compile(
+    "我爱你|中国|中國|公司|网络|網絡|政务|公益|在线|网址|网店|商城|商标|集团|游戏|企业|娱乐|手机|信息|网站|佛山|广东|"
+    "时尚|购物|微博|健康|八卦|招聘|中信|新闻"
+)
+
+
+def _link_view(folded: str) -> str:
+    """The folded text as the extractor reads it (same length; see the module's docstring)."""
+    chars: list[str] | None = None
+    for at in _ideographic_dots(folded):
+        chars = chars or list(folded)
+        chars[at] = "."
+    if "://" in folded:
+        for m in _SCHEME_HOST_RE.finditer(folded):
+            host = m.group(1)
+            if host.isascii():
+                continue
+            last = host.rfind(".")
+            tail = host[last + 1 :]
+            label = _ASCII_LABEL_RE.match(tail)
+            if label is not None:
+                end = last + 1 + label.end()
+                tld = ""
+            else:
+                tld_match = _CHINESE_TLD_RE.match(tail)
+                tld = tld_match.group() if tld_match is not None else ""
+                if not tld:
+                    continue
+                end = last + 1 + len(tld)
+            chars = chars or list(folded)
+            start = m.start(1)
+            for k in range(start, start + end):
+                if not chars[k].isascii():
+                    chars[k] = "a"
+            if tld:
+                chars[start + last + 1 : start + end] = list(("cn", "com", "info")[min(len(tld), 4) - 2])
+    if _FOREIGN_RE.search(folded) is not None:
+        chars = chars or list(folded)
+        for m in _FOREIGN_RE.finditer(folded):
+            chars[m.start()] = "a"
+    return folded if chars is None else "".join(chars)
+
+
+def _host_as_written(folded: str, start: int, end: int) -> str:
+    """The host of ``folded[start:end]`` as written: invisible characters left out, 。 and 点 as dots."""
+    written = _INVISIBLE_RE.sub("", folded[start:end].translate(_DOTS_AS_WRITTEN))
+    return _host_of(written)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,17 +218,20 @@ def find_links(folded: str) -> list[Link]:
     """All URLs: with a scheme, ``www.`` or a bare domain under a real top-level domain; and, host "", each
     run too dense with address-like parts to search link by link."""
     links: list[Link] = []
-    if "." not in folded and "://" not in folded:
+    if "." not in folded and "://" not in folded and not _ideographic_dots(folded):
         return links  # every URL form has a dot or a scheme; most Chinese prose has neither
-    for m in _RUN_RE.finditer(folded):
-        if not _CANDIDATE_RE.search(folded, m.start(), m.end()):
+    view = _link_view(folded)
+    for m in _RUN_RE.finditer(view):
+        if not _CANDIDATE_RE.search(view, m.start(), m.end()):
             continue
-        for start, end in _pieces(folded, m.start(), m.end()):
-            run = folded[start:end]
+        for start, end in _pieces(view, m.start(), m.end()):
+            run = view[start:end]
             if _work(run) > WORK_BUDGET:
                 links.append(Link(start, end, ""))
                 continue
             for s, e, host in _links_in_run(run):
+                if view is not folded and folded[start + s : start + e] != run[s:e]:
+                    host = _host_as_written(folded, start + s, start + e)
                 links.append(Link(start + s, start + e, host))
     return links
 
@@ -167,9 +258,14 @@ class LinkChecker:
         return any(".".join(labels[i:]) in self._shorteners for i in range(len(labels) - 1))
 
     def allowed(self, host: str) -> bool:
-        """True if ``host`` is an allowed domain or a subdomain of one."""
+        """True if ``host`` is an allowed domain or a subdomain of one (an internationalised name is compared
+        in its punycode form as well, as a browser resolves it)."""
         host = host.lower().rstrip(".")
-        return any(host == d or host.endswith("." + d) for d in self._domains)
+        names = [host]
+        if not host.isascii():
+            with contextlib.suppress(UnicodeError):
+                names.append(host.encode("idna").decode("ascii"))
+        return any(h == d or h.endswith("." + d) for h in names for d in self._domains)
 
     def find(self, norm: NormalizedText, field: Field, links: list[Link]) -> list[Finding]:
         """Findings for the links of one text (as returned by `find_links` on its folded view)."""
