@@ -157,17 +157,36 @@ def loosened_keys(parent: NotifyRules, section: Mapping[str, Any]) -> list[str]:
 def effective_rules(sections: Iterable[tuple[str, Mapping[str, Any]]]) -> NotifyRules:
     """Resolve the rules of the last region of ``sections`` (root first: (code, notify section) pairs).
 
-    A level whose section is invalid is skipped (logged): the registry validates what it stores, so this
-    only guards against a section written by an older or newer version.
+    The registry validates what it stores, so these only guard against a section written by another version:
+    a key this version does not know (a newer registry, in a rolling upgrade) is ignored alone, the section's
+    other keys hold (as the monitor reads its section); a level whose section is invalid otherwise is
+    skipped. Either is logged once per region and cause, not at every read of the rules (every case, sweep
+    and dispatcher batch reads them).
     """
     rules = DEFAULT_RULES
     set_above: set[str] = set()
     for code, section in sections:
-        if not section:
+        unknown = sorted(k for k in section if k not in NotifyRules.model_fields)
+        if unknown:
+            _say_once(code, f"ignoring notify settings this version does not know: {', '.join(unknown)}")
+        known = {k: v for k, v in section.items() if k in NotifyRules.model_fields}
+        if not known:
             continue
         try:
-            rules = tighten(rules, section, set_above)
-            set_above |= set(section)
+            rules = tighten(rules, known, set_above)
+            set_above |= set(known)
         except (ValidationError, ValueError) as exc:
-            log.warning("ignoring invalid notify settings", extra={"region_code": code, "error": str(exc)})
+            _say_once(code, f"ignoring invalid notify settings: {exc}")
     return rules
+
+
+_SAID: set[tuple[str, str]] = set()
+
+
+def _say_once(region_code: str, message: str) -> None:
+    """Log ``message`` about a region's section the first time this process meets it."""
+    if (region_code, message) in _SAID:
+        return
+    if len(_SAID) < 10_000:  # bounded: a section changing without end still cannot grow it for ever
+        _SAID.add((region_code, message))
+    log.warning("%s", message, extra={"region_code": region_code})

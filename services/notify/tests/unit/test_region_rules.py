@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -104,3 +105,26 @@ def test_a_value_of_another_json_type_is_ignored_and_the_parent_holds(value: obj
     assert rules.rectification_days == DEFAULT_RULES.rectification_days
     with pytest.raises(ValidationError, match="rectification_days"):
         NotifyRules.model_validate({"rectification_days": value})
+
+
+def test_a_key_this_version_does_not_know_is_ignored_alone_and_the_sections_other_keys_hold(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A registry one version ahead (a rolling upgrade) stores a notify key this notify does not know yet: the
+    region's other settings still hold, as the monitor reads its own section, and nothing is logged for it at
+    every read of the rules."""
+    later: dict[str, Any] = {"rectification_days": 5, "digest_hour_of_a_later_version": 9}
+    sections = [("330000", {}), ("331004", later)]
+    for _ in range(3):
+        assert effective_rules(sections).rectification_days == 5
+    bad: list[tuple[str, dict[str, Any]]] = [
+        ("330000", {"rectification_days": 5}),
+        ("331082", {"rectification_days": "by and by"}),
+    ]
+    for _ in range(3):  # an invalid value: the section is skipped, said once (not at every case and sweep)
+        assert effective_rules(bad).rectification_days == 5
+    said = sorted(r.getMessage().split(":")[0] for r in caplog.records if "notify settings" in r.getMessage())
+    assert said == [  # each once, not once a read
+        "ignoring invalid notify settings",
+        "ignoring notify settings this version does not know",
+    ], said
