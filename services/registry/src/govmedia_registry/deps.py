@@ -9,11 +9,11 @@ from fastapi import Depends, Header, Query
 
 from govmedia_common.app import Authorize
 from govmedia_common.auth import Principal
+from govmedia_common.idempotency import IdempotencyKey as IdempotencyKey  # the shared declaration
 from govmedia_common.pagination import encode_cursor
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
 Cursor = Annotated[str | None, Query(description="Opaque cursor from the previous page's next_cursor")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Makes a retry safe")]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you edited")]
 RegionQuery = Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="Six-digit region code")]
 

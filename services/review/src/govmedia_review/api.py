@@ -15,7 +15,7 @@ from govmedia_common.app import Authorize, Runtime, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal
 from govmedia_common.concurrency import etag, require_if_match
 from govmedia_common.errors import not_found
-from govmedia_common.idempotency import idempotent_create
+from govmedia_common.idempotency import IdempotencyKey, idempotent_create
 from govmedia_common.pagination import Page, decode_cursor, encode_cursor
 from govmedia_review import domain as d
 from govmedia_review import lexicons, service
@@ -27,7 +27,6 @@ router = APIRouter()
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
 Cursor = Annotated[str | None, Query(description="Opaque cursor from the previous page's next_cursor")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Makes a retry safe")]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you read")]
 
 

@@ -11,7 +11,7 @@ from govmedia_common.app import Authorize, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal, region_prefix
 from govmedia_common.concurrency import etag
 from govmedia_common.errors import DomainError, ErrorKind, not_found
-from govmedia_common.idempotency import idempotent_create
+from govmedia_common.idempotency import IdempotencyKey, idempotent_create
 from govmedia_common.pagination import decode_cursor, encode_cursor
 from govmedia_common.scoping import can_see, known_region, sees_only_own_unit
 from govmedia_common.workdays import WorkCalendar
@@ -32,9 +32,6 @@ CaseId = Annotated[str, Path(max_length=64)]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=200, description="ETag of the case version you decided on"),
-]
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", max_length=200, description="Makes a retry safe")
 ]
 
 

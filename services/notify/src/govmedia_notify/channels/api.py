@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from govmedia_common.app import Authorize, RuntimeDep, SessionDep
 from govmedia_common.auth import Principal
 from govmedia_common.errors import DomainError, ErrorKind, not_found
-from govmedia_common.idempotency import idempotent_create
+from govmedia_common.idempotency import IdempotencyKey, idempotent_create
 from govmedia_common.ids import new_id
 from govmedia_common.pagination import decode_cursor, encode_cursor
 from govmedia_common.scoping import can_see, sees_only_own_unit
@@ -75,7 +75,7 @@ async def subscribe(
     session: SessionDep,
     principal: Writer,
     rt: RuntimeDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     settings = rt.settings
     assert isinstance(settings, NotifySettings)

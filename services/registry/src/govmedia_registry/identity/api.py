@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 
 from govmedia_common.app import RuntimeDep, SessionDep
 from govmedia_common.errors import DomainError
-from govmedia_common.idempotency import idempotent_create
+from govmedia_common.idempotency import IdempotentRequest, JsonAnswer, idempotent_create
 from govmedia_common.inputs import Identifier
 from govmedia_common.pagination import Page, decode_cursor
 from govmedia_common.problems import Problem
@@ -189,7 +189,16 @@ async def list_people(
     tags=["identity"],
     summary="Register a machine client; its secret is shown once",
 )
-async def create_client(body: ClientIn, session: SessionDep, principal: Admin) -> ClientOut:
+async def create_client(
+    body: ClientIn, session: SessionDep, principal: Admin, idempotency_key: IdempotencyKey = None
+) -> Any:
+    # A retry with the key answers the first client. Its secret is shown once and never kept (the stored
+    # answer has client_secret null): a caller that lost it rotates it (POST /v1/clients/{id}/secret).
+    request = IdempotentRequest(
+        session, principal=principal.subject, key=idempotency_key, route="clients", payload=body
+    )
+    if (replay := await request.replay()) is not None:
+        return replay
     secret = new_client_secret()
     client = await service.create_client(
         session,
@@ -200,14 +209,15 @@ async def create_client(body: ClientIn, session: SessionDep, principal: Admin) -
         scopes=list(body.scopes),
         secret=secret,
     )
-    return ClientOut(
+    answer = ClientOut(
         client_id=client.id,
         name=client.name,
         region_code=client.region_code,
         unit_id=client.unit_id,
         scopes=client.scopes,
-        client_secret=secret,
-    )
+    ).model_dump(mode="json")
+    await request.store(201, answer)
+    return JsonAnswer({**answer, "client_secret": secret}, status_code=201)
 
 
 @router.post(

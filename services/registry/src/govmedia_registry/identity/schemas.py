@@ -60,7 +60,11 @@ class ClientOut(BaseModel):
     region_code: str
     unit_id: str | None
     scopes: list[str]
-    client_secret: str | None = Field(None, description="Shown once, at creation.")
+    client_secret: str | None = Field(
+        None,
+        description="Shown once, at creation; a create replayed by its Idempotency-Key answers null "
+        "(the secret is never kept): rotate it with POST /v1/clients/{client_id}/secret.",
+    )
 
 
 Password = Annotated[str, Field(min_length=1, max_length=200)]
