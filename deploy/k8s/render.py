@@ -23,6 +23,11 @@ import yaml
 NAMESPACE = "govmedia"
 IMAGE = "registry.example.gov.cn/govmedia:0.1.0"
 OUT = Path(__file__).with_name("govmedia.yaml")
+# The official region table of every service (GOVMEDIA_REGIONS_FILE): the file compose mounts, as a ConfigMap.
+REGIONS_SOURCE = Path(__file__).resolve().parents[1] / "regions.json"
+REGIONS_MAP = "govmedia-regions"
+REGIONS_DIR = "/etc/govmedia/regions"
+REGIONS_FILE = "regions.json"
 
 # name → (replicas, cpu request, memory request, cpu limit, memory limit, autoscale max or 0)
 SERVICES: dict[str, tuple[int, str, str, str, str, int]] = {
@@ -56,8 +61,20 @@ def config_map() -> dict[str, Any]:
             "GOVMEDIA_KAFKA_ENABLE_IDEMPOTENCE": "true",
             "GOVMEDIA_KAFKA_TOPIC_REPLICATION": "3",
             "GOVMEDIA_JWKS_URL": "http://registry.govmedia.svc:8000/.well-known/jwks.json",
+            "GOVMEDIA_REGIONS_FILE": f"{REGIONS_DIR}/{REGIONS_FILE}",
             WEBHOOK_NETWORKS: "",  # notify's intranet receivers, e.g. "10.20.0.0/16" (see render())
         },
+    }
+
+
+def regions_map() -> dict[str, Any]:
+    """The official region table every service reads (GOVMEDIA_REGIONS_FILE): deploy/regions.json, the file
+    compose mounts too; put the full table there, render, apply and restart all five services."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": meta(REGIONS_MAP),
+        "data": {REGIONS_FILE: REGIONS_SOURCE.read_text(encoding="utf-8")},
     }
 
 
@@ -122,7 +139,10 @@ def service_docs(name: str, spec: tuple[int, str, str, str, str, int]) -> list[d
         "periodSeconds": 5,
         "failureThreshold": 24,
     }
-    main["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]
+    main["volumeMounts"] = [
+        {"name": "tmp", "mountPath": "/tmp"},
+        {"name": "regions", "mountPath": REGIONS_DIR, "readOnly": True},
+    ]
     docs: list[dict[str, Any]] = [
         {
             "apiVersion": "apps/v1",
@@ -144,7 +164,10 @@ def service_docs(name: str, spec: tuple[int, str, str, str, str, int]) -> list[d
                     "spec": {
                         "terminationGracePeriodSeconds": 30,
                         "containers": [main],
-                        "volumes": [{"name": "tmp", "emptyDir": {}}],
+                        "volumes": [
+                            {"name": "tmp", "emptyDir": {}},
+                            {"name": "regions", "configMap": {"name": REGIONS_MAP}},
+                        ],
                     },
                 },
             },
@@ -222,6 +245,7 @@ def render() -> str:
             "metadata": {"name": NAMESPACE, "labels": labels(NAMESPACE)},
         },
         config_map(),
+        regions_map(),
         migration_job(),
     ]
     for name, spec in SERVICES.items():
