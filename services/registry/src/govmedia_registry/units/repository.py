@@ -40,3 +40,9 @@ async def list_units(
 async def units_in_region(session: AsyncSession, prefix: str) -> Sequence[Unit]:
     stmt = select(Unit).where(Unit.region_code.startswith(prefix, autoescape=True))
     return (await session.execute(stmt)).scalars().all()
+
+
+async def unit_names_in_region(session: AsyncSession, region_code: str) -> Sequence[tuple[str, str]]:
+    """(id, name) of every unit registered in exactly ``region_code``."""
+    stmt = select(Unit.id, Unit.name).where(Unit.region_code == region_code)
+    return [(row.id, row.name) for row in (await session.execute(stmt)).all()]

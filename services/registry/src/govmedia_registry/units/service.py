@@ -17,9 +17,26 @@ from govmedia_common.workdays import Clock
 from govmedia_registry.identity.service import announce_waiting_people
 from govmedia_registry.models import Person as PersonRow
 from govmedia_registry.regions import repository as regions_repo
+from govmedia_registry.regions.domain import normalise
 from govmedia_registry.units import repository as repo
 from govmedia_registry.units.domain import Unit, UnitKind
 from govmedia_registry.units.mapping import unit_from_row, unit_to_row
+
+
+async def _ensure_name_free(session: AsyncSession, region_code: str, name: str, unit_id: str | None) -> None:
+    """A unit name is unique in its region as a reader reads it: compared as the naming rules compare names
+    (NFKC: full-width and half-width forms, compatibility ideographs; spaces left out). The unique constraint
+    on the stored name still closes the race of two identical names at once."""
+    key = normalise(name)
+    for other_id, other_name in await repo.unit_names_in_region(session, region_code):
+        if other_id != unit_id and other_name != name and normalise(other_name) == key:
+            raise DomainError(
+                ErrorKind.CONFLICT,
+                "unit-name-taken",
+                f"Region {region_code} already has a unit named {other_name!r}; {name!r} reads the same "
+                "(full-width or half-width forms, compatibility characters and spaces aside). Choose another "
+                "name.",
+            )
 
 
 async def create_unit(
@@ -55,6 +72,7 @@ async def create_unit(
         **(contacts or {}),
     )
     await _check_liaison(session, unit)
+    await _ensure_name_free(session, region_code, name, None)
     unit.registered(actor_id=principal.subject, at=clock.now())
     try:
         async with session.begin_nested():  # a duplicate name is the caller's conflict, not a server error
@@ -87,6 +105,8 @@ async def patch_unit(
     changed = unit.change(changes, actor_id=principal.subject, at=clock.now())
     if "liaison_person_id" in changed:
         await _check_liaison(session, unit)
+    if "name" in changed:
+        await _ensure_name_free(session, unit.region_code, unit.name, unit.id)
     row = await repo.get_unit(session, unit.id)
     assert row is not None
     try:
