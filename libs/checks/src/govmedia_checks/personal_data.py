@@ -38,6 +38,30 @@ _DOT_RE = re.compile(f"[{_DOTS}]")
 # At least 11 digits: shorter chunks (dates, amounts, hotlines) can hold none of the numbers sought.
 _CHUNK_RE = re.compile(rf"(?<![0-9a-z])[0-9](?:{_SEP}{{0,3}}[0-9]){{10,}}(?:{_SEP}{{0,3}}x)?(?![0-9a-z])")
 _GROUP_RE = re.compile("[0-9x]+")
+# Chinese numerals as a number is read out digit by digit (一三八…, 幺 for 1, the financial 壹贰叁…): a run of
+# eleven or more of them and of digits is read as digits, so "一三八一二三四五六七八" is a mobile number while
+# 二〇二六年 or 一千三百八十一万 (numerals with units) are not.
+_CHINESE_DIGITS = "〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖"
+_CHINESE_TO_ASCII = str.maketrans(_CHINESE_DIGITS, "001234567891123456789")
+_ANY_DIGIT = f"[0-9{_CHINESE_DIGITS}]"
+_CHINESE_RUN_RE = re.compile(f"{_ANY_DIGIT}(?:{_SEP}{{0,3}}{_ANY_DIGIT}){{10,}}")
+_CHINESE_DIGIT_RE = re.compile(f"[{_CHINESE_DIGITS}]")
+
+
+def _digits_view(folded: str) -> str:
+    """``folded`` with runs of eleven or more Chinese numerals and digits as ASCII digits (same length)."""
+    if _CHINESE_DIGIT_RE.search(folded) is None:
+        return folded
+    pieces: list[str] = []
+    at = 0
+    for m in _CHINESE_RUN_RE.finditer(folded):
+        pieces.append(folded[at : m.start()])
+        pieces.append(m.group().translate(_CHINESE_TO_ASCII))
+        at = m.end()
+    pieces.append(folded[at:])
+    return "".join(pieces)
+
+
 _SHORTEST = 11  # digits of the shortest number sought (a mobile): shorter joins of groups are not tried
 _MOBILE_RE = re.compile(r"(?:0086|86)?(1[3-9][0-9]{9})")
 
@@ -201,7 +225,7 @@ def find_personal_numbers(
     """Unmasked ID, mobile and bank-card numbers; ``skip`` holds folded spans (e.g. URLs) to ignore."""
     skipped = list(skip)
     findings: list[Finding] = []
-    for found in _scan(norm.folded):
+    for found in _scan(_digits_view(norm.folded)):
         if any(s <= found.start and found.end <= e for s, e in skipped):
             continue
         start, end = norm.folded_span(found.start, found.end)
