@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,7 @@ from govmedia_common.auth import Principal
 from govmedia_common.events.scoring import PeriodKind
 from govmedia_common.idempotency import IdempotencyKey, idempotent_create
 from govmedia_common.json_values import JsonDate
+from govmedia_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from govmedia_notify.bulletins import service
 
 router = APIRouter(tags=["bulletins"])
@@ -65,11 +66,44 @@ async def publish(
     )
 
 
-@router.get("/v1/bulletins", response_model=list[BulletinOut], summary="Bulletins of your region")
+@router.get(
+    "/v1/bulletins",
+    response_model=list[BulletinOut],
+    summary="Bulletins of your region",
+    description="Newest period first, then by id; when more follow, the answer's "
+    '`Link: <…>; rel="next"` header names the next page (a walk while bulletins are published sees '
+    "each bulletin that existed when it began once).",
+)
 async def list_bulletins(
-    session: SessionDep, principal: Reader, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    session: SessionDep,
+    principal: Reader,
+    request: Request,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=500, description='From the `Link: <…>; rel="next"` header of the previous page.'),
+    ] = None,
 ) -> list[BulletinOut]:
-    return [BulletinOut.model_validate(r) for r in await service.list_bulletins(session, principal, limit)]
+    rows = await service.list_bulletins(session, principal, limit + 1, after=_after(cursor))
+    if len(rows) > limit:  # more follow: the answer stays a list, the next page is named in a Link header
+        last = rows[limit - 1]
+        following = request.url.include_query_params(
+            cursor=encode_cursor([last.period_start.isoformat(), last.id])
+        )
+        response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    return [BulletinOut.model_validate(r) for r in rows[:limit]]
+
+
+def _after(cursor: str | None) -> tuple[date, str] | None:
+    """(period_start, id) of the last bulletin seen; any other cursor is the 422 naming it."""
+    values = decode_cursor(cursor, str, str)
+    if values is None:
+        return None
+    try:
+        return date.fromisoformat(values[0]), values[1]
+    except ValueError:
+        raise invalid_cursor() from None
 
 
 @router.get("/v1/bulletins/{bulletin_id}", response_model=BulletinOut, summary="A bulletin as data")

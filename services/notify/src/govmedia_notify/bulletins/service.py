@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.auth import Principal, region_prefix
@@ -324,11 +324,20 @@ async def get(session: AsyncSession, principal: Principal, bulletin_id: str) -> 
     return row
 
 
-async def list_bulletins(session: AsyncSession, principal: Principal, limit: int) -> Sequence[BulletinRow]:
-    stmt = (
-        select(BulletinRow)
-        .where(BulletinRow.region_code.startswith(principal.region_prefix, autoescape=True))
-        .order_by(BulletinRow.period_start.desc(), BulletinRow.id)
-        .limit(limit)
+async def list_bulletins(
+    session: AsyncSession, principal: Principal, limit: int, *, after: tuple[date, str] | None = None
+) -> Sequence[BulletinRow]:
+    """Newest period first, then by id; ``after`` is the (period_start, id) of the last one seen."""
+    stmt = select(BulletinRow).where(
+        BulletinRow.region_code.startswith(principal.region_prefix, autoescape=True)
     )
+    if after is not None:
+        start, last_id = after
+        stmt = stmt.where(
+            or_(
+                BulletinRow.period_start < start,
+                and_(BulletinRow.period_start == start, BulletinRow.id > last_id),
+            )
+        )
+    stmt = stmt.order_by(BulletinRow.period_start.desc(), BulletinRow.id).limit(limit)
     return (await session.execute(stmt)).scalars().all()
