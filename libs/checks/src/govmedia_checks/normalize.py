@@ -62,6 +62,10 @@ def _fold_table() -> dict[int, int]:
             # (㍻ → 平成, ⑩ → 10, ﬁ → fi) are left as written.
             if len(nfkc) == 1 and nfkc != chr(cp):
                 table[cp] = ord(nfkc.lower()) if nfkc.isascii() else ord(nfkc)
+    # Negative circled and negative squared letters (🅥, 🆅) have no NFKC form but show a letter all the same.
+    for first in (0x1F150, 0x1F170):
+        for i in range(26):
+            table[first + i] = ord("a") + i
     for cp in range(ord("A"), ord("Z") + 1):
         table[cp] = cp + 0x20
     return table
@@ -119,6 +123,8 @@ def _look_alike_table() -> dict[int, int]:
     pairs.update(
         zip("АВЕЁЗКМНОРСТУХЅІЇЈԚԜҮΑΒΕΖΗΙΚΜΝΟΡΤΥΧϹ", "abee3kmhopctyxsiijqwyabezhikmnoptyxc", strict=True)
     )
+    # Latin small capitals (ᴠᴘɴ), read as the letter they are
+    pairs.update(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnoprstuvwyz", strict=True))
     table = {ord(k): ord(v) for k, v in pairs.items()}
     for cp in (*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)):
         base = unicodedata.normalize("NFD", chr(cp))[0].lower()
@@ -128,8 +134,9 @@ def _look_alike_table() -> dict[int, int]:
 
 
 _LOOK_ALIKE = _look_alike_table()
-_LOOK_ALIKE_RE = re.compile("[\u00c0-\u024f\u0370-\u058f\u1e00-\u1eff]+")
-_LOOK_ALIKE_HINT_RE = re.compile("[\u00c0-\u024f\u0370-\u058f\u1e00-\u1eff]")  # a single character: faster
+_LOOK_ALIKE_RANGES = "\u00c0-\u02af\u0370-\u058f\u1d00-\u1d2b\u1e00-\u1eff\ua730\ua731"
+_LOOK_ALIKE_RE = re.compile(f"[{_LOOK_ALIKE_RANGES}]+")
+_LOOK_ALIKE_HINT_RE = re.compile(f"[{_LOOK_ALIKE_RANGES}]")  # a single character: faster
 
 
 def _look_alike_run(m: re.Match[str]) -> str:

@@ -86,6 +86,9 @@ def test_a_compatibility_ideograph_of_a_term_character_is_that_character(custom:
         "去c\u0430sin\u043e玩",  # Cyrillic a and o
         "去cásino玩",  # Latin with a diacritic
         "去casi\u0301no玩",  # combining accent inside a Latin term
+        "翻墙用\u1d20\u1d18\u0274",  # small capitals ᴠᴘɴ
+        "翻墙用\U0001f185\U0001f17f\U0001f17d",  # negative squared letters 🆅🅿🅽
+        "翻墙用\U0001f165\U0001f15f\U0001f15d",  # negative circled letters
     ],
 )
 def test_letters_of_other_scripts_that_look_latin_do_not_hide_a_latin_term(
