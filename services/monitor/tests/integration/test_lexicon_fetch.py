@@ -177,3 +177,25 @@ async def test_what_stops_the_fetch_is_logged_once_and_on_change_and_shown_as_a_
     assert await fetcher.fetch_pending(monitor.sessions) == 1
     assert await fetcher.fetch_pending(monitor.sessions) == 0
     assert _warnings(caplog) == [] and _state()["ok"] == 1 and _state()["failing"] == 0
+
+
+async def test_a_refusal_that_differs_only_by_its_trace_id_is_logged_once(
+    monitor: MonitorKit, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The review refuses the monitor's client at every poll; each problem+json answer has its own trace_id,
+    which must not make each poll's warning a new one."""
+    caplog.set_level(logging.INFO, logger="govmedia_monitor.observations.lexicon_fetch")
+    await monitor.apply(handlers.on_lexicon_published, _announced(monitor, 5, "v2", DOC))
+
+    class Refusing(StandIn):
+        def review(self, request: httpx.Request) -> httpx.Response:
+            self.seen_auth.append(request.headers.get("authorization", ""))
+            problem = {"code": "forbidden", "detail": "Scope review:read required.", "status": 403}
+            return httpx.Response(403, json={**problem, "trace_id": f"{len(self.seen_auth):032x}"})
+
+    peer = Refusing(DOC)
+    fetcher = _fetcher(peer)
+    for _ in range(3):
+        assert await fetcher.fetch_pending(monitor.sessions) == 0
+    [warning] = _warnings(caplog)
+    assert "403" in warning and "review:read" in warning, warning

@@ -109,6 +109,18 @@ def document_hash(document: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
+def _answer(r: httpx.Response) -> str:
+    """A refusal as a stable cause: status, and a problem's code and detail (not its ``trace_id`` or
+    ``instance``, new at every request: the failure is logged again only when its cause changes)."""
+    try:
+        body = r.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and ("code" in body or "detail" in body):
+        return f"{r.status_code} {body.get('code', '')}: {str(body.get('detail', ''))[:300]}"
+    return f"{r.status_code} {r.text[:200]}"
+
+
 @dataclass
 class _Token:
     value: str
@@ -152,9 +164,7 @@ class LexiconFetcher:
             data={"grant_type": "client_credentials", "client_id": creds[0], "client_secret": creds[1]},
         )
         if r.status_code != 200:
-            raise LexiconFetchError(
-                f"the registry refused the monitor's client: {r.status_code} {r.text[:200]}"
-            )
+            raise LexiconFetchError(f"the registry refused the monitor's client: {_answer(r)}")
         body = r.json()
         ttl = float(body.get("expires_in", 300))
         self._token = _Token(
@@ -173,7 +183,7 @@ class LexiconFetcher:
                 continue
             break
         if r.status_code != 200:
-            raise LexiconFetchError(f"GET {document_path}: {r.status_code} {r.text[:200]}")
+            raise LexiconFetchError(f"GET {document_path}: {_answer(r)}")
         document = r.json().get("document")
         if not isinstance(document, dict):
             raise LexiconFetchError(f"GET {document_path}: no document in the answer")
