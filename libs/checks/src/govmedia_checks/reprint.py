@@ -23,7 +23,9 @@ _MARKER_RE = re.compile(
     r"(?:本文|文章|稿件|信息|内容|新闻|图片|图文|视频|消息)?"
     r"(?:(?P<src>转载自|转载于|转自|转引自|摘自|来源\s*:|出处\s*:|转载\s*:)|(?P<orig>原标题\s*:?))"
     r"[\s\"“《「『]*"
-    r"(?P<name>[^\s,;!?|、。”\"》」』()]{1,40})?",
+    # A name may hold spaces ("新 华 社", "中国 政府网"): up to six words, judged by their prefixes (see
+    # `check`) and, when none is allowed, named by the first word.
+    r"(?P<name>[^\s,;!?|、。”\"》」』()]{1,40}(?:[ \t]+[^\s,;!?|、。”\"》」』()]{1,40}){0,5})?",
     re.MULTILINE,
 )
 _TAG_RE = re.compile(r"[【\[]\s*转载\s*[】\]]")
@@ -32,6 +34,7 @@ _CHANNEL_RE = re.compile(
     r"(?:微信公众号|公众号|官方微信|微信|官方微博|微博|客户端|官方网站|门户网站|门户网|官网|网站|抖音号|视频号|头条号|app)$"
 )
 
+_WORD_RE = re.compile(r"\S+")
 _NO_SOURCE_SUGGESTION = "注明来源，如“来源：新华社”"
 _ALLOWED_SUGGESTION = "只转载党政机关网站、主管部门或新华社、人民日报等权威媒体的内容，并注明来源"
 
@@ -113,8 +116,16 @@ class ReprintChecker:
         findings: list[Finding] = []
         named = [m for m in mentions if m.name]
         for m in named:
-            if self.allowed(m.name):
+            words = list(_WORD_RE.finditer(m.name))
+            # Words are joined only while they are one or two characters long (a name spaced out, "新 华 社",
+            # "中国 政府网"); after a longer word a space is a boundary ("某某自媒体 新华社" is 某某自媒体).
+            spaced = 1
+            while spaced < len(words) and len(words[spaced - 1].group()) <= 2:
+                spaced += 1
+            if any(self.allowed(m.name[: w.end()]) for w in words[:spaced]):
                 continue
+            if m.field != "source":  # a source line: named by its first word
+                m = _Mention(m.field, m.start, m.start + words[0].end(), m.name[: words[0].end()])
             findings.append(
                 Finding(
                     category=Category.REPRINT_SOURCE,
