@@ -257,6 +257,8 @@ def render() -> str:
     entry = f"  {WEBHOOK_NETWORKS}: ''\n"
     assert text.count(entry) == 1, "the notify webhook networks entry moved; adjust its comment"
     comment = (
+        "  # notify writes e-mail and SMS only once GOVMEDIA_NOTIFY_SMTP_HOST and\n"
+        "  # GOVMEDIA_NOTIFY_SMS_GATEWAY_URL are set here (GET /v1/channels says which are).\n"
         "  # notify: webhooks go to public addresses only; a receiver on your intranet needs its network\n"
         "  # here (comma-separated CIDR, e.g. '10.20.0.0/16'), or its deliveries are refused.\n"
     )
