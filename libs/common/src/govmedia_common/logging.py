@@ -72,5 +72,6 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     root.setLevel(level.upper())
     # httpx and httpcore log every request at INFO ('HTTP Request: GET …/revocations', each webhook POST):
     # a line every 2 s per service under load. The services log what matters of their calls themselves.
-    for noisy in ("aiokafka", "kafka", "httpx", "httpcore"):
+    # alembic's plugin registry says 'setup plugin …' seven times at every start (its migrations still log).
+    for noisy in ("aiokafka", "kafka", "httpx", "httpcore", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -144,6 +144,10 @@ def test_the_http_client_does_not_log_every_request_at_info() -> None:
         for noisy in ("httpx", "httpcore"):
             assert not logging.getLogger(noisy).isEnabledFor(logging.INFO), noisy
         assert logging.getLogger("govmedia_common.auth").isEnabledFor(logging.INFO)
+        # seven 'setup plugin alembic.autogenerate.…' lines at every start of every service; the migrations'
+        # own lines ('Running upgrade …') stay
+        assert not logging.getLogger("alembic.runtime.plugins").isEnabledFor(logging.INFO)
+        assert logging.getLogger("alembic.runtime.migration").isEnabledFor(logging.INFO)
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
