@@ -181,9 +181,10 @@ _KEEP_RE = re.compile(f"[^{NOISE_CHARS}]+")
 # beginning) keeps its comma as a boundary. Two characters alone ("台，独") stay apart: too many ordinary
 # clauses end and begin so.
 _HAN = "[\u2e80-\u2fdf\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
-# Punctuation, symbols, spaces and invisible characters of the BMP (a bitmap class, fast to scan for).
+# Punctuation, symbols, spaces, line breaks and invisible characters of the BMP (a bitmap class, fast to
+# scan for): a line break around single characters too ("赌\n博\n网\n站", written one character a line).
 _PUNCT = (
-    "[\t !-/:-@\\[-`{-~\u00a0-\u00bf\u0300-\u036f\u2000-\u2027\u202a-\u206f\u2190-\u2bff"
+    "[\t\n\r !-/:-@\\[-`{-~\u00a0-\u00bf\u0300-\u036f\u2000-\u206f\u2190-\u2bff"
     "\u3000-\u3003\u3008-\u303f\u30fb\u3164\ufe00-\ufe6f\ufeff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]"
 )
 # The same punctuation on both sides of each single character ("，轮，", "】【博】【"): a section number

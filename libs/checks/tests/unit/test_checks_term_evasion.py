@@ -111,6 +111,8 @@ def test_letters_of_other_scripts_that_look_latin_do_not_hide_a_latin_term(
         ("法。轮。功。", "法。轮。功"),
         ("“法”“轮”“功”", "法”“轮”“功"),
         ("【赌】【博】【网】【站】", "赌】【博】【网】【站"),
+        ("赌\n博\n网\n站", "赌\n博\n网\n站"),  # one character a line (written vertically)
+        ("赌\r\n博\r\n网\r\n站", "赌\r\n博\r\n网\r\n站"),
     ],
 )
 def test_punctuation_between_the_characters_of_a_term_does_not_hide_it(
