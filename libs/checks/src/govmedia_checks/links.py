@@ -38,6 +38,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from urllib.parse import unquote
 
 from govmedia_checks.findings import Field, Finding
 from govmedia_checks.lexicon import Category, DomainAllowlist, Severity
@@ -171,6 +172,8 @@ def _host_of(url: str) -> tuple[str, bool]:
         if i != -1:
             cut = min(cut, i)
     host = rest[:cut]
+    if "%" in host:
+        host = unquote(host).lower()  # as a browser reads it: gov.cn%2eevil.com is gov.cn.evil.com
     if "@" in host:
         host = host.rsplit("@", 1)[1]
     host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
@@ -183,8 +186,15 @@ def _links_in_run(run: str) -> tuple[tuple[int, int, str], ...]:
     with _lock:
         found = _extractor().find_urls(run, get_indices=True)  # type: ignore[attr-defined]
     out: list[tuple[int, int, str]] = []
+    searched_from = 0
     for url, (start, end) in found:
         url = str(url)
+        if not (0 <= start < end <= len(run)) or run[start:end] != url:
+            # urlextract reports offsets of a percent-encoded host decoded (gov.cn%2eevil.com), past the
+            # text's end: find the address as written instead; one it cannot place is the whole run.
+            at = run.find(url, searched_from)
+            start, end = (at, at + len(url)) if at != -1 else (0, len(run))
+        searched_from = max(searched_from, start)
         if (start > 0 and run[start - 1] == "@") or (end < len(run) and run[end] == "@"):
             continue  # part of an e-mail address
         while end > start and run[end - 1] in _TRAILING:
