@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -60,3 +61,42 @@ def test_the_pause_doubles_with_each_failure_in_a_row_up_to_a_minute_and_returns
     with task.turn():
         pass
     assert task.pause(10) == 10
+
+
+def test_a_task_failing_for_long_logs_a_traceback_per_error_then_lines_at_growing_intervals_and_its_recovery(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The database away for an hour under a one-minute loop was 60 tracebacks of forty lines: the first
+    failure in a row and each new error keep their traceback; the same error again is one line at the 2nd,
+    4th, 8th … failure in a row, then every 64th; the first success says the task recovered."""
+    log = logging.getLogger("unit.scheduled")
+    task = ScheduledTask("unit", "logged", interval_seconds=60, log=log)
+
+    def fail(error: Exception) -> None:
+        try:
+            with task.turn():
+                raise error
+        except Exception:
+            task.log_failure("logged failed; next turn in %g s", 60)
+
+    with caplog.at_level(logging.INFO, logger="unit.scheduled"):
+        for _ in range(9):
+            fail(ConnectionRefusedError("database away"))
+        fail(TimeoutError("the database answers too slowly"))
+        for _ in range(130):
+            fail(TimeoutError("the database answers too slowly"))
+        with task.turn():
+            pass
+    records = [r for r in caplog.records if r.name == "unit.scheduled"]
+    tracebacks = [r for r in records if r.exc_info]
+    assert [str(r.exc_info[1]) for r in tracebacks if r.exc_info] == [
+        "database away",
+        "the database answers too slowly",
+    ]
+    lines = [r.getMessage() for r in records if not r.exc_info]
+    repeated = [m for m in lines if "turns in a row" in m]
+    # database away: failures 2, 4, 8; the timeouts (failures 10 … 140): 16, 32, 64, 128
+    assert [m.split(" (")[1].split(" turns")[0] for m in repeated] == ["2", "4", "8", "16", "32", "64", "128"]
+    assert all(m.startswith("logged failed; next turn in 60 s") for m in repeated)
+    assert lines[-1] == "logged recovered after 140 failed turn(s) in a row"
+    assert len(records) == 2 + 7 + 1, "not one line per failed turn"

@@ -47,7 +47,7 @@ async def daily_sweeps(runtime: Runtime, poll_seconds: float) -> None:
     """Run the time-based rules and mine hot words once per day of the service clock (a clock moved by a
     demo or test drives it too). Its turns are counted as the scheduled task ``daily-sweep`` (a turn that
     fails is tried again at the next poll)."""
-    task = ScheduledTask(SERVICE, "daily-sweep", interval_seconds=86400.0 + poll_seconds)
+    task = ScheduledTask(SERVICE, "daily-sweep", interval_seconds=86400.0 + poll_seconds, log=log)
     last: date | None = None
     while True:
         today = runtime.clock.today()
@@ -58,7 +58,7 @@ async def daily_sweeps(runtime: Runtime, poll_seconds: float) -> None:
                 log.info("daily sweep done", extra={"as_of": str(today), "raised": dict(result.raised)})
                 last = today
             except Exception:
-                log.exception("daily sweep failed; retrying at the next poll")
+                task.log_failure("daily sweep failed; retrying at the next poll")
         await asyncio.sleep(poll_seconds)
 
 

@@ -153,7 +153,7 @@ class Sweeper:
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
-        task = ScheduledTask("notify", "sweep", interval_seconds=self.interval)
+        task = ScheduledTask("notify", "sweep", interval_seconds=self.interval, log=log)
         while not self._stopping.is_set():
             try:
                 with task.turn():
@@ -161,7 +161,7 @@ class Sweeper:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("sweep failed; next run as scheduled")
+                task.log_failure("sweep failed; next run as scheduled")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.interval):
                     await self._stopping.wait()

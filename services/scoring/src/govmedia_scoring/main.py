@@ -49,7 +49,7 @@ async def run_schedule(runtime: Runtime, schedule: ScheduleSettings) -> None:
     A running month, quarter or year is rescored only when its last run is older than
     ``schedule_long_period_hours``; a just-closed period and a stale one always are.
     """
-    task = ScheduledTask(SERVICE, "schedule", interval_seconds=schedule.schedule_interval_seconds)
+    task = ScheduledTask(SERVICE, "schedule", interval_seconds=schedule.schedule_interval_seconds, log=log)
     while True:
         try:
             with task.turn():
@@ -57,7 +57,7 @@ async def run_schedule(runtime: Runtime, schedule: ScheduleSettings) -> None:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("scheduled scoring failed; retrying at the next interval")
+            task.log_failure("scheduled scoring failed; retrying at the next interval")
         await asyncio.sleep(schedule.schedule_interval_seconds)
 
 

@@ -278,13 +278,15 @@ async def fetch_loop(
         ) as registry,
     ):
         fetcher = LexiconFetcher(settings, review=review, registry=registry)
-        task = ScheduledTask("monitor", "lexicon-fetch", interval_seconds=settings.lexicon_fetch_poll_seconds)
+        task = ScheduledTask(
+            "monitor", "lexicon-fetch", interval_seconds=settings.lexicon_fetch_poll_seconds, log=log
+        )
         while True:
             try:
                 with task.turn():
                     await fetcher.fetch_pending(sessions)
             except Exception:
-                log.exception(
+                task.log_failure(
                     "lexicon fetch round failed; retrying in %g s",
                     task.pause(settings.lexicon_fetch_poll_seconds),
                 )

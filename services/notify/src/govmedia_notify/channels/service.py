@@ -429,7 +429,7 @@ class Dispatcher:
 
     async def run(self) -> None:
         interval = self.settings.dispatcher_interval_seconds
-        task = ScheduledTask("notify", "dispatcher", interval_seconds=interval)
+        task = ScheduledTask("notify", "dispatcher", interval_seconds=interval, log=log)
         while not self._stopping.is_set():
             try:
                 with task.turn():
@@ -437,7 +437,7 @@ class Dispatcher:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("dispatcher error; retrying in %g s", task.pause(interval))
+                task.log_failure("dispatcher error; retrying in %g s", task.pause(interval))
                 tried = 0
             if not tried:
                 with contextlib.suppress(TimeoutError):
