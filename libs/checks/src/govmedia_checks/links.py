@@ -24,7 +24,8 @@ browser takes for part of an address is ASCII: an ideographic full stop or 点 b
 digits is a dot (``www。baidu。com``, ``www点baidu点com``); an invisible character, a combining mark or a
 letter of another script (Cyrillic, Greek, accented Latin) inside a run is a letter (``evil\u200bnews.cn``,
 ``gоv.cn`` with a Cyrillic о); and a Chinese host after a scheme (``http://中国移动.com``,
-``https://例子.公司``) is letters, its Chinese top-level domain a valid one. The host a finding names and
+``https://例子.公司``) is letters, its Chinese top-level domain a valid one; a ``#`` right after a host
+(``evil.com#x``, which the extractor does not take for an address) is a slash. The host a finding names and
 the allowlist judges is the host as written (invisible characters left out), so a look-alike of an allowed
 domain is never allowed.
 """
@@ -89,6 +90,7 @@ _DOTS_AS_WRITTEN = str.maketrans({"\u3002": ".", "\u70b9": "."})
 # A host after a scheme that holds other characters than ASCII: labels of word characters and hyphens.
 _SCHEME_HOST_RE = re.compile(r"://([\w-]+(?:\.[\w-]+)+)")
 _ASCII_LABEL_RE = re.compile("[0-9a-z-]+")
+_FRAGMENT_RE = re.compile("[0-9a-z]#")
 # Chinese top-level domains (IANA), read as a two- or three-letter ASCII one in the link view.
 _CHINESE_TLD_RE = re.compile(
     "我爱你|中国|中國|公司|网络|網絡|政务|公益|在线|网址|网店|商城|商标|集团|游戏|企业|娱乐|手机|信息|网站|佛山|广东|"
@@ -126,6 +128,10 @@ def _link_view(folded: str) -> str:
                     chars[k] = "a"
             if tld:
                 chars[start + last + 1 : start + end] = list(("cn", "com", "info")[min(len(tld), 4) - 2])
+    if "#" in folded:  # urlextract finds no address with a fragment right after its host (evil.com#x)
+        for m in _FRAGMENT_RE.finditer(folded):
+            chars = chars or list(folded)
+            chars[m.end() - 1] = "/"
     if _FOREIGN_RE.search(folded) is not None:
         chars = chars or list(folded)
         for m in _FOREIGN_RE.finditer(folded):

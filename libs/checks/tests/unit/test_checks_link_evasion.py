@@ -4,7 +4,9 @@ host (an internationalised name, or a look-alike of an allowed domain), a Chines
 
 Found by the outside-testing round (links and ads under the same normalisation): "www。baidu。com" and
 "http://中国移动.com/x" passed with no finding; "evil\u200bnews.cn" and "fakeсnews.cn" (Cyrillic с) were
-read as the allowed news.cn and passed; "www.gоv.cn" (Cyrillic о) was reported as the host "v.cn".
+read as the allowed news.cn and passed; "www.gоv.cn" (Cyrillic о) was reported as the host "v.cn"; an
+address with a fragment right after its host ("http://evil.com#www.gov.cn", "evil.com#/home") was no link at
+all (urlextract finds none).
 """
 
 import pytest
@@ -36,6 +38,8 @@ def _links(engine: CheckEngine, text: str) -> list[tuple[str, str]]:
         ("见www.g\u043ev.cn/x", ("link.domain_not_allowed", "www.g\u043ev.cn/x")),
         ("见http://\u0445inhuanet.com/a", ("link.domain_not_allowed", "http://\u0445inhuanet.com/a")),
         ("见https://www.go\u0301v.cn/x", ("link.domain_not_allowed", "https://www.go\u0301v.cn/x")),
+        ("见http://evil.com#www.gov.cn", ("link.domain_not_allowed", "http://evil.com#www.gov.cn")),
+        ("见evil.com#/home", ("link.domain_not_allowed", "evil.com#/home")),
     ],
     ids=[
         "ideographic-full-stops",
@@ -50,6 +54,8 @@ def _links(engine: CheckEngine, text: str) -> list[tuple[str, str]]:
         "cyrillic-o-in-gov",
         "cyrillic-x-in-xinhuanet",
         "combining-mark-in-host",
+        "fragment-after-the-host",
+        "bare-host-and-fragment",
     ],
 )
 def test_an_address_written_around_the_check_is_still_a_link(
