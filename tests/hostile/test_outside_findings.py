@@ -58,7 +58,11 @@ async def test_a_well_formed_public_announcements_cursor_still_pages(served_regi
     async with httpx.AsyncClient(base_url=served_registry.registry_url) as client:
         r = await client.get(
             "/v1/public/announcements",
-            params={"region": "330000", "cursor": _cursor(["2025-10-01", "some-filing"])},
+            # the shape its cursors have: the list they belong to, then (ends_on, filing id)
+            params={
+                "region": "330000",
+                "cursor": _cursor(["/v1/public/announcements", "2025-10-01", "some-filing"]),
+            },
         )
     assert r.status_code == 200, r.text
     assert r.json() == {"items": [], "next_cursor": None}

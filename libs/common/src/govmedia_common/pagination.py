@@ -21,8 +21,12 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(None, description="Opaque; absent on the last page.")
 
 
-def encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(values, default=str)).decode().rstrip("=")
+def encode_cursor(values: list[Any], *, of: str | None = None) -> str:
+    """The cursor after the item whose sort key is ``values``; ``of`` names the list (its route, e.g.
+    ``"/v1/accounts"``), so that the cursor of one list given to another is refused, not read as a place in
+    it (a UUID of an account read as the place after a unit of that id)."""
+    payload = [of, *values] if of is not None else values
+    return base64.urlsafe_b64encode(orjson.dumps(payload, default=str)).decode().rstrip("=")
 
 
 def invalid_cursor() -> Problem:
@@ -39,13 +43,14 @@ def invalid_cursor() -> Problem:
 _invalid = invalid_cursor
 
 
-def decode_cursor(cursor: str | None, *shape: type) -> list[Any] | None:
+def decode_cursor(cursor: str | None, *shape: type, of: str | None = None) -> list[Any] | None:
     """The sort key of the last item seen, or None; a malformed cursor is a 422 problem naming ``cursor``.
 
     ``shape`` is the type of each value the list's own cursors hold (e.g. ``decode_cursor(c, str)`` for a
     list sorted by a text id, ``decode_cursor(c, int)`` for a sequence number): a cursor of any other
     shape (``[1]`` where an id is expected, ``[null]``, ``[{"a": 1}]``) is refused here instead of
-    reaching the database as a value of the wrong type.
+    reaching the database as a value of the wrong type. ``of`` is the list's name given to
+    :func:`encode_cursor`: a cursor of another list (or of none) is refused as well.
     """
     if not cursor:
         return None
@@ -58,6 +63,10 @@ def decode_cursor(cursor: str | None, *shape: type) -> list[Any] | None:
         raise _invalid() from exc
     if not isinstance(values, list):
         raise _invalid()
+    if of is not None:
+        if not values or values[0] != of:
+            raise _invalid()  # another list's cursor: its values are no place in this one
+        values = values[1:]
     if shape:
         if len(values) != len(shape):
             raise _invalid()

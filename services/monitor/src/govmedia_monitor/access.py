@@ -19,9 +19,10 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=200, description="Opaque cursor from next_cursor")]
 
 
-def after_seq(cursor: str | None) -> int | None:
-    """The sequence number a cursor of these lists holds (a forged one is a 422, never a database error)."""
-    after = decode_cursor(cursor, int)
+def after_seq(cursor: str | None, of: str) -> int | None:
+    """The sequence number a cursor of the list ``of`` holds (a forged one, or another list's, is a 422,
+    never a database error)."""
+    after = decode_cursor(cursor, int, of=of)
     if not after:
         return None
     value = int(after[0])

@@ -33,9 +33,10 @@ Certifier = Annotated[
 ]
 
 
-def page(items: Sequence[Any], limit: int, key: Callable[[Any], Any]) -> dict[str, Any]:
-    """One page: the items and, when the page is full, the cursor after its last item."""
+def page(items: Sequence[Any], limit: int, key: Callable[[Any], Any], *, of: str) -> dict[str, Any]:
+    """One page: the items and, when the page is full, the cursor after its last item, of the list ``of``
+    (its route: decode_cursor(..., of=) refuses it on any other list)."""
     return {
         "items": list(items),
-        "next_cursor": encode_cursor([key(items[-1])]) if len(items) == limit else None,
+        "next_cursor": encode_cursor([key(items[-1])], of=of) if len(items) == limit else None,
     }

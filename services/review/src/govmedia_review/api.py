@@ -121,14 +121,14 @@ async def list_posts(
         session,
         principal,
         limit=limit,
-        cursor=decode_cursor(cursor, int),
+        cursor=decode_cursor(cursor, int, of="/v1/posts"),
         status=str(status) if status else None,
         account_id=account_id,
         campaign_id=campaign_id,
     )
     return {
         "items": [s.PostSummary.model_validate(p) for p in rows],
-        "next_cursor": encode_cursor([rows[-1].seq]) if len(rows) == limit else None,
+        "next_cursor": encode_cursor([rows[-1].seq], of="/v1/posts") if len(rows) == limit else None,
     }
 
 
@@ -394,9 +394,14 @@ async def issue_campaign(
 async def list_campaigns(
     session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
-    rows = await repo.list_campaigns(session, principal, limit=limit, cursor=decode_cursor(cursor, int))
+    rows = await repo.list_campaigns(
+        session, principal, limit=limit, cursor=decode_cursor(cursor, int, of="/v1/campaigns")
+    )
     items = [s.CampaignSummary.model_validate(c) for c in rows]
-    return {"items": items, "next_cursor": encode_cursor([rows[-1].seq]) if len(rows) == limit else None}
+    return {
+        "items": items,
+        "next_cursor": encode_cursor([rows[-1].seq], of="/v1/campaigns") if len(rows) == limit else None,
+    }
 
 
 @router.get(

@@ -38,11 +38,14 @@ async def list_alerts(
         alert_class=alert_class,
         rule=rule,
         state=state,
-        after_seq=after_seq(cursor),
+        after_seq=after_seq(cursor, "/v1/alerts"),
         limit=limit + 1,
     )
     page = [s.AlertOut.model_validate(r) for r in rows[:limit]]
-    return Page(items=page, next_cursor=encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None)
+    return Page(
+        items=page,
+        next_cursor=encode_cursor([rows[limit - 1].seq], of="/v1/alerts") if len(rows) > limit else None,
+    )
 
 
 @router.get("/v1/alerts/{alert_id}", response_model=s.AlertOut, tags=["alerts"], summary="One alert")

@@ -356,8 +356,11 @@ async def list_observed(
     account_id: str, session: SessionDep, principal: Reader, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[s.ObservationOut]:
     await _visible_account(session, principal, account_id)
+    of = f"/v1/accounts/{account_id}/observed-posts"  # another account's cursor is no place in this list
     rows = await observations.observations_of(
-        session, account_id, limit=limit + 1, before_seq=after_seq(cursor)
+        session, account_id, limit=limit + 1, before_seq=after_seq(cursor, of)
     )
     page = [s.ObservationOut.model_validate(r) for r in rows[:limit]]
-    return Page(items=page, next_cursor=encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None)
+    return Page(
+        items=page, next_cursor=encode_cursor([rows[limit - 1].seq], of=of) if len(rows) > limit else None
+    )

@@ -89,7 +89,7 @@ async def list_bulletins(
     if len(rows) > limit:  # more follow: the answer stays a list, the next page is named in a Link header
         last = rows[limit - 1]
         following = request.url.include_query_params(
-            cursor=encode_cursor([last.period_start.isoformat(), last.id])
+            cursor=encode_cursor([last.period_start.isoformat(), last.id], of="/v1/bulletins")
         )
         response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
     return [BulletinOut.model_validate(r) for r in rows[:limit]]
@@ -97,7 +97,7 @@ async def list_bulletins(
 
 def _after(cursor: str | None) -> tuple[date, str] | None:
     """(period_start, id) of the last bulletin seen; any other cursor is the 422 naming it."""
-    values = decode_cursor(cursor, str, str)
+    values = decode_cursor(cursor, str, str, of="/v1/bulletins")
     if values is None:
         return None
     try:

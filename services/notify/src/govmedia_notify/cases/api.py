@@ -62,7 +62,7 @@ async def list_cases(
         prefix = region_prefix(region_code)
     if sees_only_own_unit(principal):
         unit_id = principal.unit_id
-    after = decode_cursor(cursor, str, str)  # (opened_at, id) of the last case seen
+    after = decode_cursor(cursor, str, str, of="/v1/cases")  # (opened_at, id) of the last case seen
     key = (cursor_instant(after[0]), str(after[1])) if after else None
     rows = await repo.list_cases(
         session,
@@ -78,7 +78,9 @@ async def list_cases(
     more = len(rows) > limit
     return s.CasePage(
         items=items,
-        next_cursor=encode_cursor([items[-1].opened_at.isoformat(), items[-1].id]) if more else None,
+        next_cursor=encode_cursor([items[-1].opened_at.isoformat(), items[-1].id], of="/v1/cases")
+        if more
+        else None,
     )
 
 

@@ -34,8 +34,8 @@ def _org(principal: Principal) -> str:
     return principal.unit_id
 
 
-def _after(cursor: str | None) -> int | None:
-    values = decode_cursor(cursor, int)  # the sequence number of the last message seen
+def _after(cursor: str | None, of: str) -> int | None:
+    values = decode_cursor(cursor, int, of=of)  # the sequence number of the last message seen
     return int(values[0]) if values else None
 
 
@@ -47,9 +47,11 @@ async def inbox(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> s.Page:
-    rows = await repo.inbox(session, _org(principal), unread=unread, after=_after(cursor), limit=limit + 1)
+    rows = await repo.inbox(
+        session, _org(principal), unread=unread, after=_after(cursor, "/v1/inbox"), limit=limit + 1
+    )
     items = [s.MessageOut.model_validate(r) for r in rows[:limit]]
-    nxt = encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None
+    nxt = encode_cursor([rows[limit - 1].seq], of="/v1/inbox") if len(rows) > limit else None
     return s.Page(items=items, next_cursor=nxt)
 
 
@@ -186,11 +188,11 @@ async def deliveries(
         status=status.value if status else None,
         channel=channel.value if channel else None,
         case_id=case_id,
-        after=_after(cursor),
+        after=_after(cursor, "/v1/deliveries"),
         limit=limit + 1,
     )
     visible = [r for r in rows[:limit] if can_see(principal, r.region_code, r.org_id)]
-    nxt = encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None
+    nxt = encode_cursor([rows[limit - 1].seq], of="/v1/deliveries") if len(rows) > limit else None
     return s.Page(items=[s.DeliveryOut.model_validate(r) for r in visible], next_cursor=nxt)
 
 

@@ -83,7 +83,9 @@ async def interviews(
     )
     if len(rows) > limit:  # more follow: the answer stays a list, the next page is named in a Link header
         last = rows[limit - 1]
-        after = encode_cursor([last.created_at.isoformat(), last.violation_count, last.id])
+        after = encode_cursor(
+            [last.created_at.isoformat(), last.violation_count, last.id], of="/v1/interviews"
+        )
         following = request.url.include_query_params(cursor=after)
         response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
     return [
@@ -93,7 +95,7 @@ async def interviews(
 
 def _after(cursor: str | None) -> tuple[datetime, int, str] | None:
     """(created_at, violation_count, id) of the last interview seen; any other cursor is a 422."""
-    values = decode_cursor(cursor, str, int, str)
+    values = decode_cursor(cursor, str, int, str, of="/v1/interviews")
     if values is None:
         return None
     return cursor_instant(values[0]), values[1], values[2]

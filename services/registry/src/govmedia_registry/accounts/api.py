@@ -43,13 +43,13 @@ async def list_accounts(
         session,
         principal,
         limit=limit,
-        cursor=decode_cursor(cursor, str),
+        cursor=decode_cursor(cursor, str, of="/v1/accounts"),
         platform=platform,
         status=status,
         region=region,
         unit_id=unit_id,
     )
-    return page([AccountOut.model_validate(a) for a in rows], limit, lambda a: a.id)
+    return page([AccountOut.model_validate(a) for a in rows], limit, lambda a: a.id, of="/v1/accounts")
 
 
 @router.post(
@@ -160,7 +160,10 @@ async def account_history(
     account_id: str, session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
     await service.visible_account(session, principal, account_id)
-    rows = await repo.history_of(session, account_id, limit=limit, cursor=decode_cursor(cursor, int))
-    result = page(rows, limit, lambda h: h.id)
+    history = f"/v1/accounts/{account_id}/history"  # another account's cursor is no place in this list
+    rows = await repo.history_of(
+        session, account_id, limit=limit, cursor=decode_cursor(cursor, int, of=history)
+    )
+    result = page(rows, limit, lambda h: h.id, of=history)
     result["items"] = [HistoryOut.model_validate(h) for h in rows]
     return result

@@ -21,7 +21,7 @@ ATOM = "application/atom+xml"
 
 def _after(cursor: str | None) -> list[Any] | None:
     """The (ends_on, filing id) of the last item seen; any other cursor is a 422 naming ``cursor``."""
-    values = decode_cursor(cursor, str, str)
+    values = decode_cursor(cursor, str, str, of="/v1/public/announcements")
     if values is None:
         return None
     try:
@@ -33,7 +33,7 @@ def _after(cursor: str | None) -> list[Any] | None:
 def _cursor(items: list[AnnouncementOut], limit: int) -> str | None:
     if len(items) < limit:
         return None
-    return encode_cursor([items[-1].ends_on.isoformat(), items[-1].filing_id])
+    return encode_cursor([items[-1].ends_on.isoformat(), items[-1].filing_id], of="/v1/public/announcements")
 
 
 @router.get(

@@ -24,6 +24,11 @@ router = APIRouter()
 async def list_audit(
     session: SessionDep, principal: Auditor, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
-    rows = await repo.list_audit(session, principal, limit=limit, cursor=decode_cursor(cursor, int))
+    rows = await repo.list_audit(
+        session, principal, limit=limit, cursor=decode_cursor(cursor, int, of="/v1/audit")
+    )
     items = [AuditOut.model_validate(dict(r._mapping)) for r in rows]
-    return {"items": items, "next_cursor": encode_cursor([rows[-1].id]) if len(rows) == limit else None}
+    return {
+        "items": items,
+        "next_cursor": encode_cursor([rows[-1].id], of="/v1/audit") if len(rows) == limit else None,
+    }

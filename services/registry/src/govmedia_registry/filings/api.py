@@ -75,7 +75,7 @@ async def list_filings(
         session,
         principal,
         limit=limit,
-        cursor=decode_cursor(cursor, str),
+        cursor=decode_cursor(cursor, str, of="/v1/filings"),
         status=status,
         account_id=account_id,
     )
@@ -87,7 +87,7 @@ async def list_filings(
         )
         for r in rows
     ]
-    return page(items, limit, lambda f: f.id)
+    return page(items, limit, lambda f: f.id, of="/v1/filings")
 
 
 @router.get("/v1/filings/{filing_id}", response_model=FilingOut, tags=["filings"])

@@ -178,8 +178,10 @@ async def create_person(
 async def list_people(
     session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
-    rows = await repo.list_people(session, principal, limit=limit, cursor=decode_cursor(cursor, str))
-    return page([PersonOut.model_validate(p) for p in rows], limit, lambda p: p.id)
+    rows = await repo.list_people(
+        session, principal, limit=limit, cursor=decode_cursor(cursor, str, of="/v1/people")
+    )
+    return page([PersonOut.model_validate(p) for p in rows], limit, lambda p: p.id, of="/v1/people")
 
 
 @router.post(

@@ -35,9 +35,13 @@ async def list_regions(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     rows = await repo.list_regions(
-        session, parent=parent, within=principal.region_code, limit=limit, cursor=decode_cursor(cursor, str)
+        session,
+        parent=parent,
+        within=principal.region_code,
+        limit=limit,
+        cursor=decode_cursor(cursor, str, of="/v1/regions"),
     )
-    return page([RegionOut.model_validate(r) for r in rows], limit, lambda r: r.code)
+    return page([RegionOut.model_validate(r) for r in rows], limit, lambda r: r.code, of="/v1/regions")
 
 
 @router.get("/v1/regions/{code}/settings", response_model=RegionSettingsOut, tags=["regions"])

@@ -63,8 +63,10 @@ async def create_unit(
 async def list_units(
     session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
-    rows = await repo.list_units(session, principal, limit=limit, cursor=decode_cursor(cursor, str))
-    return page([UnitOut.model_validate(u) for u in rows], limit, lambda u: u.id)
+    rows = await repo.list_units(
+        session, principal, limit=limit, cursor=decode_cursor(cursor, str, of="/v1/units")
+    )
+    return page([UnitOut.model_validate(u) for u in rows], limit, lambda u: u.id, of="/v1/units")
 
 
 @router.get("/v1/units/{unit_id}", response_model=UnitOut, tags=["units"])
