@@ -58,7 +58,7 @@ def test_infrastructure() -> Iterator[Infrastructure]:
         if not db_url:
             pg_embedded = EmbeddedPostgres(tmp / "postgres")
             pg_embedded.start(lambda m: None)
-            stack.callback(pg_embedded.stop)
+            stack.callback(pg_embedded.stop, discard=True)  # its folder (tmp) is removed next
             db_url = pg_embedded.url
         if not bootstrap:
             broker = EmbeddedBroker(tmp / "broker")

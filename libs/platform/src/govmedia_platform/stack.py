@@ -273,9 +273,11 @@ class EmbeddedPostgres:
             f"a PostgreSQL server (pid {pid}) is already using {pgdata}; run 'govmedia down' first"
         )
 
-    def stop(self) -> None:
+    def stop(self, *, discard: bool = False) -> None:
+        """A fast shutdown (SIGINT: a checkpoint first, the data stays consistent), or, when the data folder
+        is deleted next (``discard``: a test session's), an immediate one (SIGQUIT: nothing more written)."""
         if self.process is not None:
-            stop_process(self.process, signal.SIGINT, 30)  # SIGINT = fast shutdown
+            stop_process(self.process, signal.SIGQUIT if discard else signal.SIGINT, 30)
             self.process = None
 
 
