@@ -190,6 +190,11 @@ def _scan(folded: str) -> Iterable[_Found]:
             (m.start() + chunk.start(), m.end() + chunk.start()) for m in _GROUP_RE.finditer(chunk.group())
         ]
         texts = [folded[s:e] for s, e in groups]
+        # dots_before[k]: gaps holding a dot among the first k (a prefix count, so a join asks in O(1))
+        dots_before = [0]
+        for k in range(len(groups) - 1):
+            gap = folded[groups[k][1] : groups[k + 1][0]]
+            dots_before.append(dots_before[-1] + (1 if gap != " " and _DOT_RE.search(gap) else 0))
         i = 0
         while i < len(groups):
             found: tuple[int, NumberKind, str] | None = None
@@ -203,7 +208,7 @@ def _scan(folded: str) -> Iterable[_Found]:
                     ends.append(j)
             for j in reversed(ends):  # longest interpretation first
                 number = "".join(texts[i : j + 1])
-                dotted = any(_DOT_RE.search(folded, groups[k][1], groups[k + 1][0]) for k in range(i, j))
+                dotted = dots_before[j] > dots_before[i]
                 kind = _classify(number, [len(t) for t in texts[i : j + 1]], dotted)
                 if kind is not None:
                     found = (j, kind, number)
