@@ -104,6 +104,10 @@ async def submit_post(
 
 @router.get(
     "/v1/posts",
+    description=(
+        "Order: newest first, by the post's sequence number (unique); posts submitted during a walk come "
+        "before its first page."
+    ),
     response_model=Page[s.PostSummary],
     tags=["posts"],
     summary="Posts of your unit (unit staff) or region subtree (office staff), newest first",
@@ -387,6 +391,10 @@ async def issue_campaign(
 
 @router.get(
     "/v1/campaigns",
+    description=(
+        "Order: newest issued first, by the campaign's sequence number (unique); campaigns issued during a "
+        "walk come before its first page."
+    ),
     response_model=Page[s.CampaignSummary],
     tags=["campaigns"],
     summary="Campaigns issued in your subtree, or targeting your unit",

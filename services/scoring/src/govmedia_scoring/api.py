@@ -130,8 +130,14 @@ async def account_score(
     return explain(row)
 
 
-@router.get("/v1/rankings", response_model=list[s.ScoreRow], tags=["rankings"],
-            summary="Accounts of a region ranked by composite, within level and platform")  # fmt: skip
+@router.get(
+    "/v1/rankings",
+    response_model=list[s.ScoreRow],
+    tags=["rankings"],
+    summary="Accounts of a region ranked by composite, within level and platform",
+    description="Order: by composite, highest first, then by account id. Pages by offset: a computation of "
+    "the period during a walk moves rows between pages; read a closed period, or check the ranks.",
+)
 async def rankings(
     period_kind: Kind,
     period_start: Start,

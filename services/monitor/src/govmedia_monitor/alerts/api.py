@@ -16,7 +16,16 @@ from govmedia_monitor.alerts import service as alerts
 router = APIRouter()
 
 
-@router.get("/v1/alerts", response_model=Page[s.AlertOut], tags=["alerts"], summary="Alerts in your region")
+@router.get(
+    "/v1/alerts",
+    description=(
+        "Order: newest raised first, by the alert's sequence number (unique); alerts raised during a walk "
+        "come before its first page and are not in it, none that existed is missed or repeated."
+    ),
+    response_model=Page[s.AlertOut],
+    tags=["alerts"],
+    summary="Alerts in your region",
+)
 async def list_alerts(
     session: SessionDep,
     principal: Reader,

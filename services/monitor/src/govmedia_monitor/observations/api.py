@@ -348,6 +348,11 @@ async def get_account(account_id: str, session: SessionDep, principal: Reader) -
 
 @router.get(
     "/v1/accounts/{account_id}/observed-posts",
+    description=(
+        "Order: newest recorded first, by the monitor's sequence number of the observation (unique); "
+        "observations recorded during a walk come before its first page and are not in it, none that existed"
+        " is missed or repeated."
+    ),
     response_model=Page[s.ObservationOut],
     tags=["observations"],
     summary="Observed posts of an account with their match and score",

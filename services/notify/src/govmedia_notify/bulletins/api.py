@@ -70,7 +70,7 @@ async def publish(
     "/v1/bulletins",
     response_model=list[BulletinOut],
     summary="Bulletins of your region",
-    description="Newest period first, then by id; when more follow, the answer's "
+    description="Order: newest period first (period_start), then by id; when more follow, the answer's "
     '`Link: <…>; rel="next"` header names the next page (a walk while bulletins are published sees '
     "each bulletin that existed when it began once).",
 )

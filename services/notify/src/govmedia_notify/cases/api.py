@@ -42,7 +42,13 @@ def _settings(rt: RuntimeDep) -> NotifySettings:
 
 
 @router.get(
-    "/v1/cases", response_model=s.CasePage, summary="Cases in your region (your unit's, for unit staff)"
+    "/v1/cases",
+    description=(
+        "Order: newest opened first (opened_at), then by id, descending; cases opened during a walk come "
+        "before its first page, none that existed is missed or repeated."
+    ),
+    response_model=s.CasePage,
+    summary="Cases in your region (your unit's, for unit staff)",
 )
 async def list_cases(
     session: SessionDep,

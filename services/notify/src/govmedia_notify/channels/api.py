@@ -39,7 +39,15 @@ def _after(cursor: str | None, of: str) -> int | None:
     return int(values[0]) if values else None
 
 
-@router.get("/v1/inbox", tags=["inbox"], summary="Messages to your unit or office, newest first")
+@router.get(
+    "/v1/inbox",
+    description=(
+        "Order: newest first, by the message's sequence number (unique); messages arriving during a walk "
+        "come before its first page, none that existed is missed or repeated."
+    ),
+    tags=["inbox"],
+    summary="Messages to your unit or office, newest first",
+)
 async def inbox(
     session: SessionDep,
     principal: Reader,
@@ -171,7 +179,13 @@ async def channels(principal: Reader, rt: RuntimeDep) -> list[s.ChannelOut]:
 
 
 @router.get(
-    "/v1/deliveries", tags=["webhooks"], summary="Deliveries in your region (status=dead: the dead list)"
+    "/v1/deliveries",
+    description=(
+        "Order: oldest written first, by the delivery's sequence number (unique); deliveries written during "
+        "a walk come on its later pages, none that existed is missed or repeated."
+    ),
+    tags=["webhooks"],
+    summary="Deliveries in your region (status=dead: the dead list)",
 )
 async def deliveries(
     session: SessionDep,

@@ -56,7 +56,13 @@ class HeldIn(BaseModel):
 
 
 @router.get(
-    "/v1/interviews", response_model=list[InterviewOut], summary="Interviews scheduled by the 二四六 ladder"
+    "/v1/interviews",
+    description=(
+        "Order: in scheduling order (created_at, violation count), then by id; none that existed when a walk"
+        " began is missed or repeated."
+    ),
+    response_model=list[InterviewOut],
+    summary="Interviews scheduled by the 二四六 ladder",
 )
 async def interviews(
     session: SessionDep,

@@ -28,7 +28,15 @@ from govmedia_registry.units.service import visible_unit
 router = APIRouter()
 
 
-@router.get("/v1/accounts", response_model=Page[AccountOut], tags=["accounts"])
+@router.get(
+    "/v1/accounts",
+    description=(
+        "Order: by id (ascending; ids are random, so an account filed during a walk lands anywhere in it), "
+        "none that existed when the walk began is missed or repeated."
+    ),
+    response_model=Page[AccountOut],
+    tags=["accounts"],
+)
 async def list_accounts(
     session: SessionDep,
     principal: Reader,
@@ -155,7 +163,12 @@ async def certification(
     return AccountOut.model_validate(account)
 
 
-@router.get("/v1/accounts/{account_id}/history", response_model=Page[HistoryOut], tags=["accounts"])
+@router.get(
+    "/v1/accounts/{account_id}/history",
+    description="Order: oldest change first, by the history entry's id (a sequence number, unique).",
+    response_model=Page[HistoryOut],
+    tags=["accounts"],
+)
 async def account_history(
     account_id: str, session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:

@@ -38,6 +38,10 @@ def _cursor(items: list[AnnouncementOut], limit: int) -> str | None:
 
 @router.get(
     "/v1/public/announcements",
+    description=(
+        "Order: by the day the announcement ends, then by filing id; none that existed when a walk began is "
+        "missed or repeated."
+    ),
     response_model=Page[AnnouncementOut],
     tags=["public"],
     summary="What is under public announcement (公示) in a region, and until when (no token needed)",

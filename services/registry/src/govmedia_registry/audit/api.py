@@ -17,6 +17,10 @@ router = APIRouter()
 
 @router.get(
     "/v1/audit",
+    description=(
+        "Order: newest first, by the audit entry's id (a sequence number, unique); entries written during a "
+        "walk come before its first page."
+    ),
     response_model=Page[AuditOut],
     tags=["audit"],
     summary="The append-only audit log of your region (auditors only)",

@@ -62,7 +62,15 @@ async def create_filing(
     )
 
 
-@router.get("/v1/filings", response_model=Page[FilingOut], tags=["filings"])
+@router.get(
+    "/v1/filings",
+    description=(
+        "Order: by id (ascending; ids are random, so a filing made during a walk lands anywhere in it), none"
+        " that existed when the walk began is missed or repeated."
+    ),
+    response_model=Page[FilingOut],
+    tags=["filings"],
+)
 async def list_filings(
     session: SessionDep,
     principal: Reader,

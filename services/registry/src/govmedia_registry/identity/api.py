@@ -174,7 +174,15 @@ async def create_person(
     )
 
 
-@router.get("/v1/people", response_model=Page[PersonOut], tags=["people"])
+@router.get(
+    "/v1/people",
+    description=(
+        "Order: by id (ascending; ids are random, so a person registered during a walk lands anywhere in "
+        "it), none that existed when the walk began is missed or repeated."
+    ),
+    response_model=Page[PersonOut],
+    tags=["people"],
+)
 async def list_people(
     session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:

@@ -23,6 +23,7 @@ RegionPath = Annotated[str, Path(pattern=r"^[0-9]{6}$", description="Six-digit r
 
 @router.get(
     "/v1/regions",
+    description="Order: by code (six digits, unique).",
     response_model=Page[RegionOut],
     tags=["regions"],
     summary="Regions of your subtree (filter by parent)",

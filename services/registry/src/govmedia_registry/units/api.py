@@ -59,7 +59,15 @@ async def create_unit(
     )
 
 
-@router.get("/v1/units", response_model=Page[UnitOut], tags=["units"])
+@router.get(
+    "/v1/units",
+    description=(
+        "Order: by id (ascending; ids are random, so a unit registered during a walk lands anywhere in it), "
+        "none that existed when the walk began is missed or repeated."
+    ),
+    response_model=Page[UnitOut],
+    tags=["units"],
+)
 async def list_units(
     session: SessionDep, principal: Reader, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
