@@ -1,0 +1,31 @@
+"""Long runs of punctuation, or of digits with separators, cost time linear in their length.
+
+Found by running bench/bench_checks.py (adversarial texts): after the separator folding of the term-evasion
+fixes, 100,000 characters of "((((…x.cn))))" took 91.9 s (the pattern backtracked into the run from every
+start). A quadratic cost shows at 30,000 characters as seconds; linear is a few hundredths.
+"""
+
+import time
+
+import pytest
+
+from govmedia_checks import CheckEngine
+
+N = 30_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * (N // 2) + "x.cn" + ")" * (N // 2),
+        "【" * N,
+        "法" + "，" * N + "轮",
+        ("1." * N)[:N],
+        ("一 " * N)[:N],
+    ],
+    ids=["nested-brackets", "brackets", "one-long-gap", "digits-dotted", "chinese-digits-spaced"],
+)
+def test_a_long_adversarial_run_is_checked_in_linear_time(engine: CheckEngine, text: str) -> None:
+    started = time.process_time()
+    engine.check(text)
+    assert time.process_time() - started < 3.0
