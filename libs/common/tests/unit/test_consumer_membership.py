@@ -42,7 +42,7 @@ async def test_the_runner_joins_with_the_session_timeout_and_heartbeat_of_its_br
     )
     runner = ConsumerRunner(
         service="test", group_id="g", handlers={AccountFiled: _one}, sessions=None,  # type: ignore[arg-type]  # no database: none is reached
-        kafka=kafka, dlt_producer=None,  # type: ignore[arg-type]  # nothing is dead-lettered
+        kafka=kafka, dlt_producer=None,
     )  # fmt: skip
     await runner.start()
     assert (given["session_timeout_ms"], given["heartbeat_interval_ms"]) == (3_000, 500)
