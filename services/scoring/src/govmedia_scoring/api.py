@@ -8,7 +8,7 @@ import time
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BeforeValidator
 from sqlalchemy import text
@@ -21,6 +21,7 @@ from govmedia_common.events.scoring import PeriodKind
 from govmedia_common.events.types import Platform
 from govmedia_common.idempotency import IdempotencyKey, idempotent_create
 from govmedia_common.json_values import iso_date
+from govmedia_common.pagination import decode_cursor, encode_cursor
 from govmedia_common.problems import Problem
 from govmedia_common.scoping import known_region, region_named, require_province, unknown_region
 from govmedia_scoring import indices as ix
@@ -49,6 +50,7 @@ Level = Annotated[
 ]
 PlatformQ = Annotated[Platform | None, Query(description="Only this platform")]
 Limit = Annotated[int, Query(ge=1, le=500)]
+RANKINGS = "/v1/rankings"
 PUBLIC_LIMIT = 100
 
 
@@ -135,20 +137,37 @@ async def account_score(
     response_model=list[s.ScoreRow],
     tags=["rankings"],
     summary="Accounts of a region ranked by composite, within level and platform",
-    description="Order: by composite, highest first, then by account id. Pages by offset: a computation of "
-    "the period during a walk moves rows between pages; read a closed period, or check the ranks.",
+    description="Order: by composite, highest first, then by account id. When more follow, the answer's "
+    '`Link: <…>; rel="next"` header names the next page (a cursor after the last row): a walk by it sees '
+    "each account ranked when it began once, while the period is computed again. `offset` still pages by "
+    "position (a computation during such a walk moves rows between pages); not with `cursor`.",
 )
 async def rankings(
     period_kind: Kind,
     period_start: Start,
     session: SessionDep,
     principal: Reader,
+    request: Request,
+    response: Response,
     region: Region = None,
     level: Level = None,
     platform: PlatformQ = None,
     limit: Limit = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=500, description='From the `Link: <…>; rel="next"` header of the previous page.'),
+    ] = None,
 ) -> list[s.ScoreRow]:
+    after = decode_cursor(cursor, float, str, of=RANKINGS)
+    if after is not None and offset:
+        message = "a page is named by its cursor or its offset, not both; drop offset"
+        raise Problem(
+            422,
+            "validation-error",
+            f"The request is invalid at: query.offset ({message}).",
+            errors=[{"location": "query.offset", "message": message, "type": "cursor_and_offset"}],
+        )
     code = await _region(session, principal, region)
     rows = await repo.ranking(
         session,
@@ -156,10 +175,17 @@ async def rankings(
         region_code=code,
         level=level,
         platform=platform.value if platform else None,
-        limit=limit,
+        limit=limit + 1,
         offset=offset,
+        after=(after[0], after[1]) if after is not None else None,
     )
-    return [s.ScoreRow.model_validate(r._mapping) for r in rows]
+    if len(rows) > limit:  # more follow: the answer stays a list, the next page is named in a Link header
+        last = rows[limit - 1]
+        following = request.url.remove_query_params("offset").include_query_params(
+            cursor=encode_cursor([float(last.composite), last.account_id], of=RANKINGS)
+        )
+        response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    return [s.ScoreRow.model_validate(r._mapping) for r in rows[:limit]]
 
 
 @router.get("/v1/public/leaderboard", response_model=s.PublicBoard, tags=["public"],

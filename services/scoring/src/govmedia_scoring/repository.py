@@ -43,18 +43,26 @@ async def ranking(
     platform: str | None,
     limit: int,
     offset: int = 0,
+    after: tuple[float, str] | None = None,
 ) -> list[Row[Any]]:
-    """Scores of a region's subtree for a period, ranked by composite within the filters given."""
+    """Scores of a region's subtree for a period, ranked by composite within the filters given (ties by
+    account id); ``after`` is the (composite, account id) of the last row seen, the rank still counted
+    over the whole ranking."""
     result = await session.execute(
         text(
             """
-            SELECT s.*, a.name, a.unit_name,
-                   rank() OVER (ORDER BY s.composite DESC) AS rank
-            FROM scores s LEFT JOIN accounts a USING (account_id)
-            WHERE s.period_kind = :k AND s.period_start = :s AND s.region_code LIKE :scope
-              AND (CAST(:level AS text) IS NULL OR s.level = :level)
-              AND (CAST(:platform AS text) IS NULL OR s.platform = :platform)
-            ORDER BY s.composite DESC, s.account_id
+            SELECT * FROM (
+                SELECT s.*, a.name, a.unit_name,
+                       rank() OVER (ORDER BY s.composite DESC) AS rank
+                FROM scores s LEFT JOIN accounts a USING (account_id)
+                WHERE s.period_kind = :k AND s.period_start = :s AND s.region_code LIKE :scope
+                  AND (CAST(:level AS text) IS NULL OR s.level = :level)
+                  AND (CAST(:platform AS text) IS NULL OR s.platform = :platform)
+            ) ranked
+            WHERE CAST(:after_c AS double precision) IS NULL
+               OR ranked.composite < :after_c
+               OR (ranked.composite = :after_c AND ranked.account_id > :after_id)
+            ORDER BY ranked.composite DESC, ranked.account_id
             LIMIT :limit OFFSET :offset
             """
         ),
@@ -66,6 +74,8 @@ async def ranking(
             "platform": platform,
             "limit": limit,
             "offset": offset,
+            "after_c": after[0] if after else None,
+            "after_id": after[1] if after else None,
         },
     )
     return list(result)
