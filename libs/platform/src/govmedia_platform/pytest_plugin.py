@@ -20,7 +20,13 @@ from pathlib import Path
 import pytest
 
 from govmedia_platform.launcher import Infrastructure
-from govmedia_platform.stack import EmbeddedBroker, EmbeddedPostgres, create_databases, with_database
+from govmedia_platform.stack import (
+    EmbeddedBroker,
+    EmbeddedPostgres,
+    create_databases,
+    server_connection,
+    with_database,
+)
 
 
 def _docker_answers() -> bool:
@@ -125,17 +131,7 @@ async def _copy(server_url: str, template: str, name: str) -> None:
 
 
 async def _admin(server_url: str, statement: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server_url)
-    conn = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database or "postgres",
-    )
+    conn = await server_connection(server_url)
     try:
         await conn.execute(statement)
     finally:

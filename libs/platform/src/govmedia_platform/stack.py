@@ -20,6 +20,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import asyncpg
 
 SERVICES = ("registry", "review", "monitor", "notify", "scoring")
 PG_SYSTEM_USER = "govmedia_pg"  # PostgreSQL refuses to run as root
@@ -352,19 +356,25 @@ def with_database(server_url: str, database: str) -> str:
     return make_url(server_url).set(database=database).render_as_string(hide_password=False)
 
 
-async def create_databases(server_url: str, names: list[str]) -> list[str]:
-    """Create the databases that do not exist yet; returns those created."""
+async def server_connection(server_url: str) -> asyncpg.Connection:
+    """A plain asyncpg connection to the server of ``server_url`` (its database, or ``postgres``), for
+    statements about databases (the caller closes it)."""
     import asyncpg
     from sqlalchemy.engine import make_url
 
     url = make_url(server_url)
-    conn = await asyncpg.connect(
+    return await asyncpg.connect(
         host=url.host,
         port=url.port or 5432,
         user=url.username,
         password=url.password,
         database=url.database or "postgres",
     )
+
+
+async def create_databases(server_url: str, names: list[str]) -> list[str]:
+    """Create the databases that do not exist yet; returns those created."""
+    conn = await server_connection(server_url)
     created = []
     try:
         existing = {r[0] for r in await conn.fetch("SELECT datname FROM pg_database")}
