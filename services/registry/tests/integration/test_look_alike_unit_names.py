@@ -10,6 +10,8 @@ and a unit could be renamed to such a look-alike of another; the naming rules co
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from services.registry.tests.integration.factory import Factory, Registry, assert_problem, with_etag
@@ -57,3 +59,22 @@ async def test_a_unit_is_not_renamed_to_a_look_alike_of_another(module_registry:
     # its own name, written with a space, is still its own
     r = await with_etag(admin, "PATCH", url, url, json={"name": "台州市路桥区应急管理局 指挥中心"})
     assert r.status_code == 200, r.text
+
+
+async def test_two_look_alikes_sent_at_the_same_instant_make_one_unit(module_registry: Registry) -> None:
+    """Each request checks the region's names before it stores its own: without one check at a time, two
+    look-alikes sent together both found the region free and both were stored (the unique constraint compares
+    the names as stored)."""
+    admin = await Factory(module_registry).admin()
+    base = "台州市路桥区数据资源管理中心"
+    for attempt in range(5):  # a few rounds: the race is narrow
+        name = f"{base}{attempt}（大数据局）"
+        alikes = [name, name.replace("（", "(").replace("）", ")"), name.replace("数据", "数 据", 1)]
+        answers = await asyncio.gather(
+            *(
+                admin.post("/v1/units", json={"name": n, "short_name": "数据局", "region_code": "331004"})
+                for n in alikes
+            )
+        )
+        codes = sorted(r.status_code for r in answers)
+        assert codes == [201, 409, 409], [(r.status_code, r.text[:120]) for r in answers]

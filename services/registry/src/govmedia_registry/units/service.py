@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,8 +26,13 @@ from govmedia_registry.units.mapping import unit_from_row, unit_to_row
 
 async def _ensure_name_free(session: AsyncSession, region_code: str, name: str, unit_id: str | None) -> None:
     """A unit name is unique in its region as a reader reads it: compared as the naming rules compare names
-    (NFKC: full-width and half-width forms, compatibility ideographs; spaces left out). The unique constraint
-    on the stored name still closes the race of two identical names at once."""
+    (NFKC: full-width and half-width forms, compatibility ideographs; spaces left out). Names of one region
+    are checked one transaction at a time (a lock held until commit), so two look-alikes sent at the same
+    instant cannot both pass: the second is checked once the first is stored."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext('govmedia:unit-names:' || :region))"),
+        {"region": region_code},
+    )
     key = normalise(name)
     for other_id, other_name in await repo.unit_names_in_region(session, region_code):
         if other_id != unit_id and other_name != name and normalise(other_name) == key:
