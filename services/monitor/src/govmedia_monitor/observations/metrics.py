@@ -25,9 +25,9 @@ from govmedia_common.events.outbox import (
     sql_outbox_summary,
     template_header_bytes,
 )
+from govmedia_common.ids import SQL_BATCH_ID, time_ordered_prefix
 from govmedia_common.outbox import max_event_bytes
 from govmedia_monitor import schemas as s
-from govmedia_monitor.alerts import service as alerts
 from govmedia_monitor.observations.service import (
     CLOCK_SKEW,
     RegionFilter,
@@ -49,7 +49,7 @@ def _metrics_sql(*, measured: bool) -> TextClause:
         ON CONFLICT DO NOTHING
         RETURNING account_id, post_key, taken_at, reads, watching, likes, shares, comments, followers
     ), ev AS (
-        SELECT {alerts.SQL_EVENT_ID} AS event_id, ins.* FROM ins
+        SELECT {SQL_BATCH_ID} AS event_id, ins.* FROM ins
     ), evrows AS (
         -- The payload is the row of p as JSON (its column names are the event's fields, in the order
         -- wrap(event).data has them); the headers one constant template: ce_id and ce_subject are the row's
@@ -183,7 +183,7 @@ async def ingest_metrics(
         "occurred_at": template.model_dump(mode="json")["occurred_at"],
         "headers": headers,
         "header_bytes": template_header_bytes(headers),  # every row's headers: these, but ce_id/ce_subject
-        "id_prefix": alerts.event_id_prefix(),
+        "id_prefix": time_ordered_prefix(),
     }
     # An event over the size limit refuses the batch (EventTooLarge rolls the transaction back); rows are
     # measured one by one only when the limit is below what an event of this batch could reach.

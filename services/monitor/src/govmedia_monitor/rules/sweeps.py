@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import time as timer
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -26,14 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from govmedia_common.db import RecordJson
 from govmedia_common.events import (
-    AlertClass,
     AlertRaised,
     AlertResolution,
     AlertResolved,
     AlertRule,
-    AlertSeverity,
 )
 from govmedia_common.events.outbox import check_sql_outbox, sql_headers, sql_outbox_cte, sql_outbox_summary
+from govmedia_common.ids import SQL_BATCH_ID, time_ordered_prefix
 from govmedia_common.workdays import SHANGHAI
 from govmedia_monitor.alerts import service as alerts
 from govmedia_monitor.models import Account
@@ -141,7 +139,7 @@ ins AS (
            CAST(:resolved_headers AS json)
     FROM ins WHERE NOT ins.inserted
 ), evid AS (
-    SELECT {alerts.SQL_EVENT_ID} AS event_id, ev.* FROM ev
+    SELECT {SQL_BATCH_ID} AS event_id, ev.* FROM ev
 ), evrows AS (
     SELECT evid.event_id AS id, 'account' AS aggregatetype, evid.account_id AS aggregateid, evid.type,
            CAST(:topic AS text) AS topic, evid.payload,
@@ -297,7 +295,7 @@ async def run(
                     **params,
                     "rule": str(rule),
                     "alert_class": CLASSES[rule],
-                    "id_prefix": alerts.event_id_prefix(),
+                    "id_prefix": time_ordered_prefix(),
                 },
             )
         ).one()
@@ -315,19 +313,8 @@ async def run(
 
 def _event_params(now: datetime) -> dict[str, Any]:
     """Types, topic and header templates of the events the statements write (from real envelopes)."""
-    probe_id = str(uuid.uuid4())
-    raised = AlertRaised(
-        occurred_at=now,
-        alert_id=probe_id,
-        account_id=probe_id,
-        unit_id=probe_id,
-        region_code="330000",
-        rule=AlertRule.NOT_UPDATED,
-        severity=AlertSeverity.WARNING,
-        alert_class=AlertClass.NOT_UPDATED,
-        period="probe",
-        detail={},
-    )
+    raised = alerts.probe_raised(now)
+    probe_id = raised.alert_id
     resolved = AlertResolved(
         occurred_at=now,
         alert_id=probe_id,
