@@ -6,6 +6,9 @@ with 台州市路桥区金融工作中心（外事办） registered in 331004, t
 with ASCII parentheses, or with U+F90A (the compatibility form of 金) was registered as a second unit (201),
 and a unit could be renamed to such a look-alike of another; the naming rules compare names that way
 (NFKC, no spaces), the unique constraint compared them as stored.
+
+A later round found 臺州市… (traditional characters) registered beside 台州市…: names are compared with
+traditional characters read as simplified ones too (OpenCC t2s), and stored as written.
 """
 
 from __future__ import annotations
@@ -29,8 +32,18 @@ NAME = "台州市路桥区金融工作中心（外事办）"
         "台州市路桥区金融工作中心(外事办)",  # half-width parentheses
         "台州市路桥区\uf90a融工作中心（外事办）",  # CJK COMPATIBILITY IDEOGRAPH-F90A for 金
         "台州市路桥区金融工作中心（外事办）\u3000",  # a trailing ideographic space
+        "臺州市路橋區金融工作中心（外事辦）",  # traditional characters (臺州 is 台州)
+        "臺州市路桥区金融工作中心（外事办）",  # one traditional character
     ],
-    ids=["ideographic-space", "space", "half-width-parentheses", "compatibility-ideograph", "trailing-space"],
+    ids=[
+        "ideographic-space",
+        "space",
+        "half-width-parentheses",
+        "compatibility-ideograph",
+        "trailing-space",
+        "traditional",
+        "one-traditional-character",
+    ],
 )
 async def test_a_name_that_reads_as_another_units_name_is_taken(
     module_registry: Registry, alike: str

@@ -297,3 +297,20 @@ def test_campaign_markers_are_configurable() -> None:
 def test_a_region_name_is_not_mistaken_for_a_surname() -> None:
     # 路 is a surname and 区长 a title: 路桥区长… must not read as "Mr Lu, the district head".
     assert check("路桥区长安发布", "府办") == []
+
+
+def test_traditional_and_simplified_forms_of_a_name_are_the_same_name() -> None:
+    """臺州 and 台州 (路橋 and 路桥) are one place written in two forms: the rules compare names with
+    traditional characters read as simplified ones, as they read full-width forms as half-width ones."""
+    assert check("路橋人社", "人社") == []  # R1: 路橋 is Luqiao
+    assert check("臺州路桥消費維權", "市监") == []  # R1 and R2 in traditional characters
+    assert check("路橋人社", "人社", Platform.DOUYIN, (WECHAT_LUQIAO_RENSHE,)) == []  # R3: the same name
+    assert {v.rule for v in check("路橋人社", "人社", Platform.WECHAT, (WECHAT_LUQIAO_RENSHE,))} == {R4}
+    assert {v.rule for v in check("路桥人社", "人社", person_names=("張三",))} == set()
+    assert {v.rule for v in check("路桥人社張三", "人社", person_names=("张三",))} == {R5}
+
+
+def test_the_same_name_rule_names_the_other_accounts_as_they_are_written() -> None:
+    other = ExistingAccount(Platform.WECHAT, "路橋 人社", AccountStatus.ACTIVE, "acc-2")
+    (violation,) = check("路桥区人社局", "人社", Platform.DOUYIN, (other,))
+    assert violation.rule is R3 and "“路橋 人社”" in violation.message_zh, violation

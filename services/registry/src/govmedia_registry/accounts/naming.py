@@ -282,9 +282,13 @@ def _check_duties(proposed: str, unit: UnitInfo, release_words: Sequence[str]) -
 def _check_same_name(
     proposed: str, platform: Platform, others: Sequence[ExistingAccount]
 ) -> NamingViolation | None:
+    # named as written (路橋 人社), compared as read (路桥人社)
     names = sorted(
-        {_normalise(a.name) for a in others if a.platform is not platform and a.status in _OCCUPYING}
-        - {proposed}
+        {
+            a.name
+            for a in others
+            if a.platform is not platform and a.status in _OCCUPYING and _normalise(a.name) != proposed
+        }
     )
     if not names:
         return None

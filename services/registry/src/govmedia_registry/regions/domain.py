@@ -7,12 +7,15 @@ code, so :func:`office_region` lives here.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+import opencc
 
 from govmedia_common.errors import DomainError, ErrorKind
 from govmedia_common.events import ApprovalLevel, RegionSettingsChanged
@@ -45,8 +48,16 @@ class InvalidRegionCode(DomainError, ValueError):
 
 
 def normalise(text: str) -> str:
-    """NFKC (full-width letters and digits → plain ones) without whitespace: how names are compared."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+    """How names are compared (never how they are stored): NFKC (full-width letters and digits → plain
+    ones, compatibility ideographs → unified ones), whitespace left out, and traditional characters read as
+    simplified ones (OpenCC t2s: 臺州 is 台州, 路橋 is 路桥)."""
+    folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+    return _simplified().convert(folded) if folded else folded
+
+
+@functools.cache
+def _simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
 
 
 # Beijing, Tianjin, Shanghai, Chongqing: their city part (01 市辖区, 02 县) is a grouping with no government.

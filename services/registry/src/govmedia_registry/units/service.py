@@ -26,9 +26,10 @@ from govmedia_registry.units.mapping import unit_from_row, unit_to_row
 
 async def _ensure_name_free(session: AsyncSession, region_code: str, name: str, unit_id: str | None) -> None:
     """A unit name is unique in its region as a reader reads it: compared as the naming rules compare names
-    (NFKC: full-width and half-width forms, compatibility ideographs; spaces left out). Names of one region
-    are checked one transaction at a time (a lock held until commit), so two look-alikes sent at the same
-    instant cannot both pass: the second is checked once the first is stored."""
+    (NFKC: full-width and half-width forms, compatibility ideographs; spaces left out; traditional characters
+    read as simplified ones, 臺州 as 台州); the name is stored as written. Names of one region are checked
+    one transaction at a time (a lock held until commit), so two look-alikes sent at the same instant cannot
+    both pass: the second is checked once the first is stored."""
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtext('govmedia:unit-names:' || :region))"),
         {"region": region_code},
@@ -40,8 +41,8 @@ async def _ensure_name_free(session: AsyncSession, region_code: str, name: str, 
                 ErrorKind.CONFLICT,
                 "unit-name-taken",
                 f"Region {region_code} already has a unit named {other_name!r}; {name!r} reads the same "
-                "(full-width or half-width forms, compatibility characters and spaces aside). Choose another "
-                "name.",
+                "(full-width or half-width forms, compatibility characters, traditional or simplified "
+                "characters and spaces aside). Choose another name.",
             )
 
 
