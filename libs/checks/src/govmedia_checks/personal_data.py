@@ -5,6 +5,11 @@ joined by up to three separator characters (spaces, hyphens, zero-width characte
 whole first, then as runs of consecutive groups, so "0576-88123456 13812345678" still yields the mobile
 while the landline is left alone. Groups are never split, so a mobile number buried in a longer code is not
 reported. Masked numbers ("138****5678") break into short chunks at the asterisks and never qualify.
+
+A number written as a quantity is an amount, not an identifier, whatever its digits: one with a decimal part
+("13812345678.5元"), one that is itself the decimal part of another ("3.13812345678"), one followed by a unit
+of money or measure ("13812345678元", "…万元", "…吨", "…%") or preceded by a currency sign or name ("￥", "$",
+"人民币", "RMB"). A unit must be one: 元 of 元旦 or 元宵 after a mobile number is the next word.
 """
 
 from __future__ import annotations
@@ -60,6 +65,24 @@ def _digits_view(folded: str) -> str:
         at = m.end()
     pieces.append(folded[at:])
     return "".join(pieces)
+
+
+# What makes a number an amount (read on the folded view, digits already ASCII): a decimal part or a unit
+# right after it (spaces allowed), a currency sign or name, or a decimal point and digit, right before it.
+_AMOUNT_AFTER_RE = re.compile(
+    "[ \t\u00a0]*(?:[.\u00b7][0-9]|[%\u2030]|元(?![旦宵素年月首老])|圆|块钱|角|"
+    "[万亿](?:[元人户吨股份个台辆次]|[^\u4e00-\u9fff]|$)|千元|百元|美元|欧元|港元|日元|英镑|"
+    "吨|公斤|千克|斤|公里|千米|平方|立方|亩|公顷|升|千瓦|度电)"
+)
+_AMOUNT_BEFORE_RE = re.compile("(?:[$\u00a3\u00a5\u20ac\uffe5]|人民币|rmb|usd|[0-9][.\u00b7])[ \t\u00a0]*$")
+_AMOUNT_CONTEXT = 8  # characters before a number read for a currency sign or name
+
+
+def _is_amount(view: str, start: int, end: int) -> bool:
+    """True if ``view[start:end]`` (a number found by `_scan`) is written as a quantity (see above)."""
+    if _AMOUNT_AFTER_RE.match(view, end) is not None:
+        return True
+    return _AMOUNT_BEFORE_RE.search(view, max(0, start - _AMOUNT_CONTEXT), start) is not None
 
 
 _SHORTEST = 11  # digits of the shortest number sought (a mobile): shorter joins of groups are not tried
@@ -230,8 +253,11 @@ def find_personal_numbers(
     """Unmasked ID, mobile and bank-card numbers; ``skip`` holds folded spans (e.g. URLs) to ignore."""
     skipped = list(skip)
     findings: list[Finding] = []
-    for found in _scan(_digits_view(norm.folded)):
+    view = _digits_view(norm.folded)
+    for found in _scan(view):
         if any(s <= found.start and found.end <= e for s, e in skipped):
+            continue
+        if _is_amount(view, found.start, found.end):
             continue
         start, end = norm.folded_span(found.start, found.end)
         findings.append(
