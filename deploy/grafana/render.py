@@ -324,8 +324,16 @@ def platform_health() -> dict[str, Any]:
     b.add(
         prom(
             "Deliveries by outcome (e-mail, SMS, webhooks)",
-            "sum by (channel, outcome) (increase(govmedia_delivery_attempts_total[15m]))",
+            f"sum by (channel, outcome) (increase(govmedia_delivery_attempts_total{{{svc}}}[15m]))",
             legend="{{channel}} {{outcome}}",
+        )
+    )
+    b.add(
+        prom(
+            "Token revocation feed unreachable (1: revocations are not seen until it is back)",
+            f"max by (service) (govmedia_token_revocations_unreachable{{{svc}}})",
+            kind="stat",
+            legend="{{service}}",
         )
     )
     b.add(

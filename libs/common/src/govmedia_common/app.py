@@ -310,6 +310,7 @@ def build_runtime(
             revocations=RevocationList(
                 url=settings.revocations_url or revocations_url_beside(settings.jwks_url),
                 poll_seconds=settings.revocation_poll_seconds,
+                service=settings.service_name,
             ),
         ),
         clock=clock or service_clock(settings.environment),  # a movable one on development platforms

@@ -97,6 +97,7 @@ REVOCATIONS_UNREACHABLE = Gauge(
     "govmedia_token_revocations_unreachable",
     "1 while the registry's revocation feed cannot be fetched (tokens are still verified, fail-open, but a "
     "revocation is not seen until it is back), else 0.",
+    ["service"],
 )
 
 
@@ -121,8 +122,10 @@ class RevocationList:
         url: str | None = None,
         loader: Callable[[int], Awaitable[dict[str, Any]]] | None = None,
         poll_seconds: float = 2.0,
+        service: str = "unknown",
     ) -> None:
         self.url = url
+        self.service = service  # the label of govmedia_token_revocations_unreachable
         self.loader = loader
         self.poll_seconds = poll_seconds
         self.generations: dict[str, int] = {}
@@ -180,12 +183,12 @@ class RevocationList:
                         extra={"url": self.url, "error": error},
                     )
                 self._failing = error
-                REVOCATIONS_UNREACHABLE.set(1)
+                REVOCATIONS_UNREACHABLE.labels(self.service).set(1)
             else:
                 if self._failing is not None:
                     log.info("token revocations fetched again", extra={"url": self.url})
                 self._failing = None
-                REVOCATIONS_UNREACHABLE.set(0)
+                REVOCATIONS_UNREACHABLE.labels(self.service).set(0)
             finally:
                 self._checked_at = time.monotonic()
 

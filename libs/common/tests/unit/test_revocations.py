@@ -113,7 +113,7 @@ async def test_an_unreachable_feed_is_logged_once_per_outage_not_at_every_poll(
             raise httpx.ConnectError("connection refused")
         return await feed.load(after)
 
-    revocations = RevocationList(loader=load, poll_seconds=0.0)
+    revocations = RevocationList(loader=load, poll_seconds=0.0, service="review")
     verifier = TokenVerifier(
         issuer="govmedia-registry", audience="govmedia", jwks=jwks(key), revocations=revocations
     )
@@ -122,14 +122,15 @@ async def test_an_unreachable_feed_is_logged_once_per_outage_not_at_every_poll(
         assert (await verifier.verify(_token(key, "p1", None))).subject == "p1"  # fail-open
     said = [r for r in caplog.records if "revocation" in r.getMessage()]
     assert [r.levelno for r in said] == [logging.WARNING], [r.getMessage() for r in said]
-    assert REGISTRY.get_sample_value("govmedia_token_revocations_unreachable") == 1.0
+    unreachable = {"service": "review"}  # which service cannot reach the feed
+    assert REGISTRY.get_sample_value("govmedia_token_revocations_unreachable", unreachable) == 1.0
     caplog.clear()
     down = False
     for _ in range(3):
         await verifier.verify(_token(key, "p1", None))
     said = [r for r in caplog.records if "revocation" in r.getMessage()]
     assert [r.levelno for r in said] == [logging.INFO] and "again" in said[0].getMessage(), said
-    assert REGISTRY.get_sample_value("govmedia_token_revocations_unreachable") == 0.0
+    assert REGISTRY.get_sample_value("govmedia_token_revocations_unreachable", unreachable) == 0.0
 
 
 def test_the_http_client_does_not_log_every_request_at_info() -> None:

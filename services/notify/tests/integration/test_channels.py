@@ -165,7 +165,7 @@ async def test_a_receiver_down_then_up_gets_every_notice_once_by_delivery_id_wit
 
 def _attempts(channel: str, outcome: str) -> float:
     value = REGISTRY.get_sample_value(
-        "govmedia_delivery_attempts_total", {"channel": channel, "outcome": outcome}
+        "govmedia_delivery_attempts_total", {"service": "notify", "channel": channel, "outcome": outcome}
     )
     return value or 0.0
 

@@ -127,7 +127,7 @@ async def test_pending_deliveries_of_a_channel_no_longer_configured_go_to_the_de
     kit.clock.set(datetime(2025, 9, 1, 10, tzinfo=SHANGHAI))
     await kit.raise_alert(kit.alert(unit, at=kit.clock.now()))
     kit.settings.sms_gateway_url = None  # the deployment now has no gateway
-    labels = {"channel": "sms", "outcome": "failed"}
+    labels = {"service": "notify", "channel": "sms", "outcome": "failed"}
     failed_before = REGISTRY.get_sample_value("govmedia_delivery_attempts_total", labels) or 0.0
     dispatcher = kit.dispatcher()
     caplog.set_level(logging.INFO, logger="govmedia_notify")

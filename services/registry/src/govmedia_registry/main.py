@@ -129,7 +129,9 @@ def create_app(
         jwks_loader=own_keys,
         cache_seconds=30,
         min_refresh_seconds=0.0,
-        revocations=RevocationList(loader=own_revocations, poll_seconds=own.revocation_poll_seconds),
+        revocations=RevocationList(
+            loader=own_revocations, poll_seconds=own.revocation_poll_seconds, service=own.service_name
+        ),
     )
     app = create_service_app(
         spec(own, clock=lambda: holder["runtime"].clock), own, verifier=verifier, clock=clock

@@ -74,7 +74,10 @@ async def _deregistrations(tz: Taizhou, account_id: str) -> list[dict[str, Any]]
 def _outcomes() -> dict[str, float]:
     names = ("filed", "already_deregistered", "deregistration_in_progress")
     return {
-        n: REGISTRY.get_sample_value("govmedia_registry_closure_recommendations_total", {"outcome": n}) or 0.0
+        n: REGISTRY.get_sample_value(
+            "govmedia_registry_closure_recommendations_total", {"service": "registry", "outcome": n}
+        )
+        or 0.0
         for n in names
     }
 

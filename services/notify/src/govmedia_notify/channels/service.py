@@ -38,11 +38,11 @@ DELIVERY_ATTEMPTS = Counter(
     "govmedia_delivery_attempts_total",
     "Attempts to deliver an e-mail, SMS or webhook, by outcome: delivered, failed (tried again later) or "
     "dead (its last attempt failed: it waits on the dead list for a redelivery).",
-    ["channel", "outcome"],
+    ["service", "channel", "outcome"],
 )
 for _channel in (Channel.EMAIL, Channel.SMS, Channel.WEBHOOK):
     for _outcome in ("delivered", "failed", "dead"):
-        DELIVERY_ATTEMPTS.labels(_channel, _outcome)
+        DELIVERY_ATTEMPTS.labels("notify", _channel, _outcome)
 
 
 CHANNEL_CONFIGURED = Gauge(
@@ -352,7 +352,7 @@ class Dispatcher:
                     },
                 )
         for channel, outcome in counted:  # once recorded: a transaction that fails counts nothing
-            DELIVERY_ATTEMPTS.labels(channel, outcome).inc()
+            DELIVERY_ATTEMPTS.labels("notify", channel, outcome).inc()
 
     def _set_aside_not_configured(self, batch: list[Delivery]) -> list[Delivery]:
         """Deliveries of a channel the deployment no longer has (written while it had, or by an earlier

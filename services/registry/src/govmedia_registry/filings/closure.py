@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 CLOSURE_RECOMMENDATIONS = Counter(
     "govmedia_registry_closure_recommendations_total",
     "Forced-closure recommendations handled by the registry, by outcome (filed, or why left alone).",
-    ["outcome"],
+    ["service", "outcome"],
 )
 
 
@@ -72,7 +72,7 @@ async def file_recommended_deregistration(
 ) -> Outcome:
     """Open the deregistration filing a recommendation calls for, or leave the account alone; the outcome."""
     outcome = await _file(session, event, clock)
-    CLOSURE_RECOMMENDATIONS.labels(outcome=str(outcome)).inc()
+    CLOSURE_RECOMMENDATIONS.labels(service="registry", outcome=str(outcome)).inc()
     level = logging.INFO if outcome is Outcome.FILED else logging.WARNING
     log.log(
         level,
