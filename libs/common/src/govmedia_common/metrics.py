@@ -29,7 +29,11 @@ OUTBOX_PUBLISHED = Counter(
 OUTBOX_PUBLISH_ERRORS = Counter(
     "govmedia_outbox_publish_errors_total", "Failed outbox publish attempts.", ["service"]
 )
-OUTBOX_BACKLOG = Gauge("govmedia_outbox_backlog", "Outbox rows not yet published.", ["service"])
+OUTBOX_BACKLOG = Gauge(
+    "govmedia_outbox_backlog",
+    "Outbox events not yet published (a row of several records counts each).",
+    ["service"],
+)
 OUTBOX_OLDEST_AGE = Gauge(
     "govmedia_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row.", ["service"]
 )
