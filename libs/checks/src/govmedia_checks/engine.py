@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from govmedia_checks.contacts import find_private_accounts
 from govmedia_checks.findings import CheckResult, Field, Finding
 from govmedia_checks.lexicon import Category, LexiconSet
 from govmedia_checks.links import LinkChecker, find_links
@@ -109,4 +110,8 @@ class CheckEngine:
         # Digits inside a URL are page ids, not phone or card numbers; a bad URL is reported as a link.
         findings.extend(find_personal_numbers(norm, field, skip=[(lk.start, lk.end) for lk in links]))
         findings.extend(c.links.find(norm, field, links))
+        # A solicitation the ad lexicon names already is not said twice.
+        ads = [(f.start, f.end) for f in findings if f.category is Category.ADS_LINKS]
+        accounts = find_private_accounts(norm, field)
+        findings.extend(f for f in accounts if not any(s < f.end and f.start < e for s, e in ads))
         return findings
