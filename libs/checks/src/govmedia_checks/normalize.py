@@ -12,8 +12,9 @@ Three views of a text are built:
   decorative symbols) removed, so "赌 * 博网站" reads "赌博网站"; used by the lexicon automata.
 
 Line breaks and sentence punctuation (，。、；：！？ brackets, quotes) are *not* noise: they stay as hard
-boundaries so a term cannot be assembled from the end of one clause and the start of the next; except the same
-mark on both sides of a single character ("法，轮，功"), which no sentence is. Spaces between two Latin words
+boundaries so a term cannot be assembled from the end of one clause and the start of the next; except beside a
+character that stands alone between marks or the text's edge ("法，轮，功", "法(轮)功", "台，独"), which no
+clause of a sentence is. Spaces between two Latin words
 of two or more letters stay a boundary too.
 """
 
@@ -176,23 +177,27 @@ _NOISE_RE = re.compile(f"[{NOISE_CHARS}]")
 _KEEP_RE = re.compile(f"[^{NOISE_CHARS}]+")
 
 # Punctuation between the characters of a term: a clause of one character is no Chinese sentence, so
-# punctuation (full-width or ASCII) around a single character between two others is dropped: "法，轮，功",
-# "加入法;轮;功", "【赌】【博】【网】【站】" read whole, while "赌博，网站" (a clause ending and the next
-# beginning) keeps its comma as a boundary. Two characters alone ("台，独") stay apart: too many ordinary
-# clauses end and begin so.
-_HAN = "[\u2e80-\u2fdf\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+# punctuation (full-width or ASCII, alike on both sides or not) beside a character that stands alone between
+# punctuation or the text's edge is dropped: "法，轮，功", "法(轮)功", "法【轮】功", "台，独", "支持台，独",
+# "台、独分子", "【赌】【博】【网】【站】" read whole, while "赌博，网站" and "平台，独立" (a clause ending
+# and the next beginning, each side a word of two characters or more) keep the comma as a boundary.
+_HAN_CLASS = "\u2e80-\u2fdf\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN = f"[{_HAN_CLASS}]"
 # Punctuation, symbols, spaces, line breaks and invisible characters of the BMP (a bitmap class, fast to
-# scan for): a line break around single characters too ("赌\n博\n网\n站", written one character a line).
+# scan for): a line break beside a single character too ("赌\n博\n网\n站", written one character a line).
 _PUNCT = (
     "[\t\n\r !-/:-@\\[-`{-~\u00a0-\u00bf\u0300-\u036f\u2000-\u206f\u2190-\u2bff"
     "\u3000-\u3003\u3008-\u303f\u30fb\u3164\ufe00-\ufe6f\ufeff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]"
 )
-# The same punctuation on both sides of each single character ("，轮，", "】【博】【"): a section number
-# after a full stop ("管理。一、加强") or a parenthesis ("县（市、区）") is written with two different marks.
-# The run of punctuation is taken whole (possessive): backtracking into it made a long run of brackets
-# quadratic (a 100,000-character "((((…" took 90 s).
-_SINGLE_HAN_RE = re.compile(f"(?<={_HAN})({_PUNCT}++)(?:{_HAN}\\1)+(?={_HAN})")
-_SINGLE_GAP_RE = re.compile(f"[^{_HAN[1:-1]}]+")
+# A run of punctuation between two Han characters, either of which stands alone: not preceded (on the left)
+# or followed (on the right) by another Han character. The pattern begins with the punctuation class, so the
+# regex engine skips through prose in C; the lookbehinds after its first character see the Han before it.
+# The run is taken whole (possessive): backtracking into it made a long run of brackets quadratic (a
+# 100,000-character "((((…" took 90 s).
+_SINGLE_HAN_RE = re.compile(
+    f"{_PUNCT}(?<={_HAN}.)(?:(?<!{_HAN}{_HAN}.){_PUNCT}*+(?={_HAN})|{_PUNCT}*+(?={_HAN}(?!{_HAN})))",
+    re.DOTALL,
+)
 # Spaces between two Latin words of two or more letters stay a boundary ("the cas ino" is not "casino"); a
 # term spelt out letter by letter ("v p n") still reads whole.
 _LATIN_SPACE_RE = re.compile("[ \t\u00a0\u3000]+(?=[a-z0-9]{2})")
@@ -203,10 +208,7 @@ _BOUNDARY = "\n"  # a hard boundary put in place of the spaces between two Latin
 
 def _separators(original: str) -> list[tuple[int, int]]:
     """Spans of ``original`` holding punctuation between the characters of one term (see above)."""
-    spans: list[tuple[int, int]] = []
-    for m in _SINGLE_HAN_RE.finditer(original):
-        spans.extend((m.start() + g.start(), m.start() + g.end()) for g in _SINGLE_GAP_RE.finditer(m.group()))
-    return spans
+    return [m.span() for m in _SINGLE_HAN_RE.finditer(original)]
 
 
 def _latin_spaces(source: str) -> list[tuple[int, int]]:

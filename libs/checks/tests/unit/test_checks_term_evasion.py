@@ -122,6 +122,38 @@ def test_punctuation_between_the_characters_of_a_term_does_not_hide_it(
 
 
 @pytest.mark.parametrize(
+    ("text", "excerpt"),
+    [
+        ("台，独", "台，独"),
+        ("支持台，独", "台，独"),
+        ("台、独分子", "台、独"),
+        ("台；独", "台；独"),
+        ("台…独", "台…独"),
+        ("台，\n独", "台，\n独"),
+        ("约，炮", "约，炮"),
+        ("支持港。独", "港。独"),
+        ("法(轮)功", "法(轮)功"),
+        ("法【轮】功", "法【轮】功"),
+        ("法「轮」功", "法「轮」功"),
+        ("法（轮）功", "法（轮）功"),
+        ("法《轮》功", "法《轮》功"),
+        ("法“轮”功", "法“轮”功"),
+        ("法‘轮’功", "法‘轮’功"),
+        ("法[轮]功", "法[轮]功"),
+        ("法〔轮〕功", "法〔轮〕功"),
+        ("法，轮、功", "法，轮、功"),
+        ("赌(博)网站", "赌(博)网站"),
+    ],
+)
+def test_punctuation_beside_a_character_that_stands_alone_does_not_split_a_term(
+    engine: CheckEngine, text: str, excerpt: str
+) -> None:
+    """A character standing alone between punctuation (or the text's edge) is no clause of its own: the
+    marks either side of it, alike or not, join it to its neighbours."""
+    assert excerpt in _excerpts(engine, text)
+
+
+@pytest.mark.parametrize(
     ("text", "term"),
     [
         ("关于赌博，网站上的说法", "赌博网站"),  # a clause ending and the next beginning: two words, not one
@@ -129,7 +161,12 @@ def test_punctuation_between_the_characters_of_a_term_does_not_hide_it(
         ("不要去赌博。网站随后关闭。", "赌博网站"),
         ("我们讨论了赌博(网站另议)", "赌博网站"),
         ("关于赌博,网站上的说法", "赌博网站"),  # ASCII punctuation used as Chinese: a boundary all the same
-        ("台，独立自主", "台独"),  # two characters alone stay apart
+        ("搭建平台，独立运营", "台独"),  # a word ends, the next begins: neither character stands alone
+        ("舞台，独具匠心", "台独"),
+        ("华东、突尼斯", "东突"),
+        ("在香港，独自", "港独"),
+        ("西藏、独龙族", "藏独"),
+        ("县（市）级平台，独立核算", "台独"),
         ("省、市、县三级联动，开展打击网络赌博专项行动。", "赌博网站"),
     ],
 )
