@@ -33,6 +33,7 @@ _TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    410: "Gone",
     412: "Precondition failed",
     415: "Unsupported media type",
     422: "Unprocessable content",

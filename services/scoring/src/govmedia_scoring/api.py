@@ -132,15 +132,25 @@ async def account_score(
     return explain(row)
 
 
+RANKING_CHANGED = (
+    "`ranking-changed`: the ranking changed since the walk began (a computation of the period moved an "
+    "account or added one): its pages no longer fit together; start the walk again without `cursor`."
+)
+
+
 @router.get(
     "/v1/rankings",
     response_model=list[s.ScoreRow],
     tags=["rankings"],
     summary="Accounts of a region ranked by composite, within level and platform",
     description="Order: by composite, highest first, then by account id. When more follow, the answer's "
-    '`Link: <…>; rel="next"` header names the next page (a cursor after the last row): a walk by it sees '
-    "each account ranked when it began once, while the period is computed again. `offset` still pages by "
-    "position (a computation during such a walk moves rows between pages); not with `cursor`.",
+    '`Link: <…>; rel="next"` header names the next page (a cursor after the last row, holding the ranking '
+    "as it was): a walk by it reads each ranked account once, or, when a computation of the period changed "
+    "the ranking meanwhile (an account's composite, an account added), is answered 410 `ranking-changed` "
+    "and starts again without `cursor`, so that no account is skipped or read twice. A computation that "
+    "moves nothing in this ranking does not stop the walk. `offset` still pages by position, with no such "
+    "check (a computation during such a walk moves rows between pages); not with `cursor`.",
+    responses={410: {"description": RANKING_CHANGED}},
 )
 async def rankings(
     period_kind: Kind,
@@ -159,7 +169,7 @@ async def rankings(
         Query(max_length=500, description='From the `Link: <…>; rel="next"` header of the previous page.'),
     ] = None,
 ) -> list[s.ScoreRow]:
-    after = decode_cursor(cursor, float, str, of=RANKINGS)
+    after = decode_cursor(cursor, float, str, str, of=RANKINGS)
     if after is not None and offset:
         message = "a page is named by its cursor or its offset, not both; drop offset"
         raise Problem(
@@ -169,20 +179,38 @@ async def rankings(
             errors=[{"location": "query.offset", "message": message, "type": "cursor_and_offset"}],
         )
     code = await _region(session, principal, region)
+    period = _period(period_kind, period_start)
+    platform_name = platform.value if platform else None
     rows = await repo.ranking(
         session,
-        _period(period_kind, period_start),
+        period,
         region_code=code,
         level=level,
-        platform=platform.value if platform else None,
+        platform=platform_name,
         limit=limit + 1,
         offset=offset,
         after=(after[0], after[1]) if after is not None else None,
     )
+    if after is not None:  # the walk's pages fit together only while the ranking is the one it began on
+        digest = (
+            rows[0].ranking_digest
+            if rows
+            else await repo.ranking_digest(
+                session, period, region_code=code, level=level, platform=platform_name
+            )
+        )
+        if digest != after[2]:
+            raise Problem(
+                410,
+                "ranking-changed",
+                f"The ranking of {period.label()} changed since this walk began: the period was computed "
+                "again and an account's composite changed, or an account was added, so the pages read so far "
+                "and the next ones no longer fit together. Start the walk again without cursor.",
+            )
     if len(rows) > limit:  # more follow: the answer stays a list, the next page is named in a Link header
         last = rows[limit - 1]
         following = request.url.remove_query_params("offset").include_query_params(
-            cursor=encode_cursor([float(last.composite), last.account_id], of=RANKINGS)
+            cursor=encode_cursor([float(last.composite), last.account_id, last.ranking_digest], of=RANKINGS)
         )
         response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
     return [s.ScoreRow.model_validate(r._mapping) for r in rows[:limit]]

@@ -34,6 +34,21 @@ async def score(session: AsyncSession, account_id: str, period: Period) -> Row[A
     return result.first()
 
 
+# The scores a ranking holds: a region's subtree in a period, within a level and a platform if given.
+_RANKED = """
+    FROM scores s LEFT JOIN accounts a USING (account_id)
+    WHERE s.period_kind = :k AND s.period_start = :s AND s.region_code LIKE :scope
+      AND (CAST(:level AS text) IS NULL OR s.level = :level)
+      AND (CAST(:platform AS text) IS NULL OR s.platform = :platform)
+"""
+# What fixes the ranking's order: each ranked account with its composite, as one digest (order-free: a sum of
+# 64-bit hashes, with the count). A computation that moves no account, or leaves this ranking alone (another
+# region, platform or level), keeps it; one that changes a composite here, or adds an account, changes it.
+_DIGEST = (
+    "md5(count(*) OVER () || ':' || sum(hashtextextended(s.account_id || '/' || s.composite, 0)) OVER ())"
+)
+
+
 async def ranking(
     session: AsyncSession,
     period: Period,
@@ -47,17 +62,15 @@ async def ranking(
 ) -> list[Row[Any]]:
     """Scores of a region's subtree for a period, ranked by composite within the filters given (ties by
     account id); ``after`` is the (composite, account id) of the last row seen, the rank still counted
-    over the whole ranking."""
+    over the whole ranking. Each row carries ``ranking_digest``, what the whole ranking's order is
+    computed from (:func:`ranking_digest`)."""
     result = await session.execute(
         text(
-            """
+            f"""
             SELECT * FROM (
                 SELECT s.*, a.name, a.unit_name,
-                       rank() OVER (ORDER BY s.composite DESC) AS rank
-                FROM scores s LEFT JOIN accounts a USING (account_id)
-                WHERE s.period_kind = :k AND s.period_start = :s AND s.region_code LIKE :scope
-                  AND (CAST(:level AS text) IS NULL OR s.level = :level)
-                  AND (CAST(:platform AS text) IS NULL OR s.platform = :platform)
+                       rank() OVER (ORDER BY s.composite DESC) AS rank, {_DIGEST} AS ranking_digest
+                {_RANKED}
             ) ranked
             WHERE CAST(:after_c AS double precision) IS NULL
                OR ranked.composite < :after_c
@@ -67,11 +80,7 @@ async def ranking(
             """
         ),
         {
-            "k": period.kind.value,
-            "s": period.start,
-            "scope": _scope(region_code),
-            "level": level,
-            "platform": platform,
+            **_ranking_params(period, region_code, level, platform),
             "limit": limit,
             "offset": offset,
             "after_c": after[0] if after else None,
@@ -79,6 +88,29 @@ async def ranking(
         },
     )
     return list(result)
+
+
+async def ranking_digest(
+    session: AsyncSession, period: Period, *, region_code: str, level: str | None, platform: str | None
+) -> str | None:
+    """The digest of a ranking's order as it stands (None: nothing ranked), as :func:`ranking`'s rows
+    carry it; for a page after which no row follows."""
+    result = await session.execute(
+        text(f"SELECT {_DIGEST} {_RANKED} LIMIT 1"), _ranking_params(period, region_code, level, platform)
+    )
+    return result.scalar_one_or_none()
+
+
+def _ranking_params(
+    period: Period, region_code: str, level: str | None, platform: str | None
+) -> dict[str, Any]:
+    return {
+        "k": period.kind.value,
+        "s": period.start,
+        "scope": _scope(region_code),
+        "level": level,
+        "platform": platform,
+    }
 
 
 async def by_region(
