@@ -100,7 +100,7 @@ class CheckEngine:
 
     def _check_view(self, norm: NormalizedText, field: Field) -> list[Finding]:
         c = self._compiled
-        links = find_links(norm.folded)
+        links = find_links(norm.folded, norm.original)
         findings = c.terms.find(norm, field)
         serious = [(f.start, f.end) for f in findings if f.category is Category.SERIOUS_EXPRESSION_ERROR]
         # A wrong form the expression lexicon names already says the same as a near miss on that span.

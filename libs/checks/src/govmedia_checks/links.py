@@ -77,13 +77,44 @@ _IDEO_DOT_RE = re.compile("[\u3002\u70b9][0-9a-z]")
 _ASCII_ALNUM_RE = re.compile("[0-9a-z]")
 
 
-def _ideographic_dots(folded: str) -> list[int]:
-    """Offsets of each 。 or 点 between two ASCII letters or digits."""
-    return [
-        m.start()
-        for m in _IDEO_DOT_RE.finditer(folded)
-        if m.start() > 0 and _ASCII_ALNUM_RE.match(folded, m.start() - 1) is not None
-    ]
+# An English word that begins a sentence: a capital and small letters ("App", full-width "Ａｐｐ" too).
+_CAPITALISED_RE = re.compile("[A-Z\uff21-\uff3a][a-z\uff41-\uff5a]+")
+_LABEL_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz-")
+# Top-level domains that make a host of any two words: a capitalised one after 。 is still an address.
+_HOST_TLDS = frozenset({"com", "cn", "net", "org", "gov", "edu"})
+# What continues an address after its last label, or precedes its first: a dot, a path, a port, a user.
+_ADDRESS_MARKS = "./:#?@\u3002\u70b9"
+
+
+def _ideographic_dots(folded: str, original: str | None = None) -> list[int]:
+    """Offsets of each 。 or 点 between two ASCII letters or digits, but a 。 that ends a sentence: one
+    between two words only, the second capitalised as a sentence begins ("Word。App") and no ``com``, ``cn``
+    … (told by ``original``, of the same length as ``folded``, which keeps the letters' case)."""
+    dots: list[int] = []
+    for m in _IDEO_DOT_RE.finditer(folded):
+        at = m.start()
+        if at == 0 or _ASCII_ALNUM_RE.match(folded, at - 1) is None:
+            continue
+        if folded[at] == "\u3002" and original is not None and _ends_a_sentence(folded, original, at):
+            continue
+        dots.append(at)
+    return dots
+
+
+def _ends_a_sentence(folded: str, original: str, at: int) -> bool:
+    """True if the 。 at ``at`` ends a sentence (see `_ideographic_dots`)."""
+    word = _CAPITALISED_RE.match(original, at + 1)
+    if word is None:
+        return False
+    end = word.end()
+    if end < len(folded) and (folded[end] in _ADDRESS_MARKS or _ASCII_ALNUM_RE.match(folded, end)):
+        return False  # the address goes on (or the word is no whole word: "Appx")
+    if folded[at + 1 : end] in _HOST_TLDS:
+        return False
+    start = at - 1
+    while start > 0 and folded[start - 1] in _LABEL_CHARS:
+        start -= 1
+    return start == 0 or folded[start - 1] not in _ADDRESS_MARKS
 
 
 _DOTS_AS_WRITTEN = str.maketrans({"\u3002": ".", "\u70b9": "."})
@@ -98,10 +129,10 @@ _CHINESE_TLD_RE = re.compile(
 )
 
 
-def _link_view(folded: str) -> str:
+def _link_view(folded: str, original: str | None = None) -> str:
     """The folded text as the extractor reads it (same length; see the module's docstring)."""
     chars: list[str] | None = None
-    for at in _ideographic_dots(folded):
+    for at in _ideographic_dots(folded, original):
         chars = chars or list(folded)
         chars[at] = "."
     if "://" in folded:
@@ -230,13 +261,16 @@ def _pieces(folded: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in pieces if _CANDIDATE_RE.search(folded, a, b)]
 
 
-def find_links(folded: str) -> list[Link]:
+def find_links(folded: str, original: str | None = None) -> list[Link]:
     """All URLs: with a scheme, ``www.`` or a bare domain under a real top-level domain; and, host "", each
-    run too dense with address-like parts to search link by link."""
+    run too dense with address-like parts to search link by link. ``original`` (the text before folding, of
+    the same length) tells a sentence's capital letter after 。 from an address."""
     links: list[Link] = []
-    if "." not in folded and "://" not in folded and not _ideographic_dots(folded):
+    if original is not None and len(original) != len(folded):
+        original = None
+    if "." not in folded and "://" not in folded and not _ideographic_dots(folded, original):
         return links  # every URL form has a dot or a scheme; most Chinese prose has neither
-    view = _link_view(folded)
+    view = _link_view(folded, original)
     for m in _RUN_RE.finditer(view):
         if not _CANDIDATE_RE.search(view, m.start(), m.end()):
             continue
