@@ -157,6 +157,8 @@ class ObservedPost(Base):
     __table_args__ = (
         Index("ix_observed_posts_account_published", "account_id", "published_at"),
         Index("ix_observed_posts_region_published", "region_code", "published_at"),
+        # the hot words' daily re-mine: posts of a day's window observed since it was mined (days_to_mine)
+        Index("ix_observed_posts_observed_published", "observed_at", "published_at"),
     )
 
 
