@@ -41,6 +41,7 @@ from functools import lru_cache
 from importlib import resources
 from urllib.parse import unquote
 
+from govmedia_checks.addresses import apply_edits, bare_ip_addresses, edits, may_hold_dots, scheme_addresses
 from govmedia_checks.findings import Field, Finding
 from govmedia_checks.lexicon import Category, DomainAllowlist, Severity
 from govmedia_checks.normalize import COMBINING_MARKS, NormalizedText
@@ -262,27 +263,45 @@ def _pieces(folded: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def find_links(folded: str, original: str | None = None) -> list[Link]:
-    """All URLs: with a scheme, ``www.`` or a bare domain under a real top-level domain; and, host "", each
-    run too dense with address-like parts to search link by link. ``original`` (the text before folding, of
-    the same length) tells a sentence's capital letter after 。 from an address."""
+    """All URLs: with a scheme, ``www.`` or a bare domain under a real top-level domain, defanged or spaced
+    ones, any host after a web scheme, IPv4 addresses with a port or a path; and, host "", each run too
+    dense with address-like parts to search link by link. ``original`` (the text before folding, of the
+    same length) tells a sentence's capital letter after 。 from an address."""
     links: list[Link] = []
     if original is not None and len(original) != len(folded):
         original = None
-    if "." not in folded and "://" not in folded and not _ideographic_dots(folded, original):
+    if "." not in folded and "://" not in folded and "dot" not in folded and not may_hold_dots(folded):
         return links  # every URL form has a dot or a scheme; most Chinese prose has neither
     view = _link_view(folded, original)
+    written = folded
+    index: list[int] | None = None
+    changes = edits(view)
+    if changes:
+        view, written, index = apply_edits(view, folded, changes)
+    found: list[tuple[int, int, str]] = []  # view offsets
     for m in _RUN_RE.finditer(view):
         if not _CANDIDATE_RE.search(view, m.start(), m.end()):
             continue
         for start, end in _pieces(view, m.start(), m.end()):
             run = view[start:end]
             if _work(run) > WORK_BUDGET:
-                links.append(Link(start, end, ""))
+                found.append((start, end, ""))
                 continue
             for s, e, host in _links_in_run(run):
-                if view is not folded and folded[start + s : start + e] != run[s:e]:
-                    host = _host_as_written(folded, start + s, start + e)
-                links.append(Link(start + s, start + e, host))
+                if written[start + s : start + e] != run[s:e]:
+                    host = _host_as_written(written, start + s, start + e)
+                found.append((start + s, start + e, host))
+    # What the extractor does not look for: any host after a scheme, an IP address with a port or a path.
+    for start, end in (*scheme_addresses(view), *bare_ip_addresses(view)):
+        if not any(s < end and start < e for s, e, _ in found):
+            host = _host_as_written(written, start, end)
+            if host:
+                found.append((start, end, host))
+    for start, end, host in found:
+        if index is not None:
+            start, end = index[start], index[end - 1] + 1
+        links.append(Link(start, end, host))
+    links.sort(key=lambda link: link.start)
     return links
 
 

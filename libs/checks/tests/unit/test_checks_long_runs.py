@@ -22,8 +22,22 @@ N = 30_000
         "法" + "，" * N + "轮",
         ("1." * N)[:N],
         ("一 " * N)[:N],
+        ("http://" * N)[:N],
+        ("a . " * N)[:N],
+        ("a[.]" * N)[:N],
+        ("1.1.1.1/" * N)[:N],
     ],
-    ids=["nested-brackets", "brackets", "one-long-gap", "digits-dotted", "chinese-digits-spaced"],
+    ids=[
+        "nested-brackets",
+        "brackets",
+        "one-long-gap",
+        "digits-dotted",
+        "chinese-digits-spaced",
+        "schemes",
+        "spaced-dots",
+        "defanged-dots",
+        "ip-paths",
+    ],
 )
 def test_a_long_adversarial_run_is_checked_in_linear_time(engine: CheckEngine, text: str) -> None:
     started = time.process_time()
