@@ -26,6 +26,9 @@ N = 30_000
         ("a . " * N)[:N],
         ("a[.]" * N)[:N],
         ("1.1.1.1/" * N)[:N],
+        "a" + " " * N + "b",
+        "政策" + "\u3000" * N + "解读",
+        ("ab " + " " * 100) * (N // 103),
     ],
     ids=[
         "nested-brackets",
@@ -37,6 +40,9 @@ N = 30_000
         "spaced-dots",
         "defanged-dots",
         "ip-paths",
+        "one-long-space",
+        "one-long-ideographic-space",
+        "space-runs-between-words",
     ],
 )
 def test_a_long_adversarial_run_is_checked_in_linear_time(engine: CheckEngine, text: str) -> None:
