@@ -6,7 +6,8 @@ else the embedded PostgreSQL + Tansu), then measures in one run, on the same bro
 * yardsticks: raw aiokafka produce (~200-byte JSON, ``acks=all``), raw consume + JSON parse, PostgreSQL
   one-row transactions (autocommit INSERT, one connection) and COPY; also the consumer's own transaction
   (inbox + effect INSERTs) on raw asyncpg, which shows what the ORM layer costs;
-* ours: an in-process :class:`OutboxRelay` draining N outbox rows (one relay, then two; pipelined: the next
+* ours: an in-process :class:`OutboxRelay` draining N outbox rows (one relay, then two, then one relay over
+  the same N records written sixteen to a row as a bulk statement writes them; pipelined: the next
   claim overlaps the send and the broker's acknowledgements, the mark overlaps the next send; the relay is
   also put beside a raw produce of the very records it sends: ~1 KiB with CloudEvents headers), and a
   :class:`ConsumerRunner` handling messages with an aggregate-style effect: a batch handler that upserts
@@ -73,9 +74,10 @@ from govmedia_common.events import (
     MetricsObserved,
     Platform,
 )
+from govmedia_common.events.outbox import RECORDS_PER_ROW
 from govmedia_common.kafka import ensure_topics, make_producer
 from govmedia_common.migrations import create_plumbing_tables
-from govmedia_common.outbox import OutboxRelay
+from govmedia_common.outbox import ROW_HEADERS, OutboxRelay
 from govmedia_common.settings import KafkaSettings
 from govmedia_platform.launcher import Infrastructure
 from govmedia_platform.pytest_plugin import test_infrastructure
@@ -302,6 +304,46 @@ async def fill_outbox(url: str, topic: str, n: int, events: list[AccountFiled]) 
         await conn.close()
 
 
+async def fill_outbox_of_records(url: str, topic: str, n: int, events: list[AccountFiled]) -> Rate:
+    """The same N records as :func:`fill_outbox`, sixteen to an outbox row (``records``, ``keys``), as a bulk
+    statement writes them (``sql_outbox_records_cte``): one header template per row."""
+    templates = [(wrap(event), orjson.dumps(wrap(event).data).decode()) for event in events]
+    header_template = {k: v.decode() for k, v in templates[0][0].headers()} | dict.fromkeys(ROW_HEADERS, "")
+    headers = orjson.dumps(header_template).decode()
+    rows = []
+    for start in range(0, n, RECORDS_PER_ROW):
+        part = [templates[i % len(templates)] for i in range(start, min(start + RECORDS_PER_ROW, n))]
+        ids = [str(uuid.uuid4()) for _ in part]
+        payload = (
+            "["
+            + ",".join(f'["{i}","{env.subject}",{value}]' for i, (env, value) in zip(ids, part, strict=True))
+            + "]"
+        )
+        keys = [env.subject for env, _ in part]
+        rows.append((ids[0], "account", keys[0], part[0][0].type, topic, payload, headers, len(part), keys))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await conn.execute("TRUNCATE outbox")
+        columns = [
+            "id",
+            "aggregatetype",
+            "aggregateid",
+            "type",
+            "topic",
+            "payload",
+            "headers",
+            "records",
+            "keys",
+        ]
+
+        async def work() -> None:
+            await conn.copy_records_to_table("outbox", records=rows, columns=columns)
+
+        return await timed("pg COPY, 16 to a row", n, work, "asyncpg copy_records_to_table")
+    finally:
+        await conn.close()
+
+
 async def raw_produce_outbox_records(url: str, kafka: KafkaSettings, topic: str) -> Rate:
     """Like-for-like yardstick of the relay: the very records it will send (the outbox rows' stored payload
     text, their CloudEvents headers, the aggregate as key), produced with plain ``send`` on the same
@@ -346,7 +388,9 @@ async def drain(relay: OutboxRelay, engine: AsyncEngine) -> None:
         await asyncio.sleep(0.005)  # the rest is claimed by the other relay
 
 
-async def relay_throughput(engine: AsyncEngine, kafka: KafkaSettings, replicas: int, n: int) -> Rate:
+async def relay_throughput(
+    engine: AsyncEngine, kafka: KafkaSettings, replicas: int, n: int, rows: str = ""
+) -> Rate:
     sessions = session_factory(engine)
     producers: list[AIOKafkaProducer] = [make_producer(kafka, f"bench-relay-{i}") for i in range(replicas)]
     for p in producers:
@@ -354,10 +398,11 @@ async def relay_throughput(engine: AsyncEngine, kafka: KafkaSettings, replicas: 
     relays = [OutboxRelay(sessions, p, service="bench") for p in producers]
     try:
         return await timed(
-            f"outbox relay x{replicas}",
+            f"outbox relay x{replicas}" + (", 16/row" if rows else ""),
             n,
             lambda: asyncio.gather(*(drain(r, engine) for r in relays)),
-            f"in-process OutboxRelay, batch {relays[0].batch_size}, claim+publish+mark",
+            f"in-process OutboxRelay, batch {relays[0].batch_size}, claim+publish+mark"
+            + (f"; {rows}" if rows else ""),
         )
     finally:
         for p in producers:
@@ -507,6 +552,8 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
     rates["relay_1"] = await relay_throughput(engine, kafka, 1, args.relay)
     await fill_outbox(url, relay_topic, args.relay, events)
     rates["relay_2"] = await relay_throughput(engine, kafka, 2, args.relay)
+    rates["pg_copy_records"] = await fill_outbox_of_records(url, relay_topic, args.relay, events)
+    rates["relay_records_1"] = await relay_throughput(engine, kafka, 1, args.relay, "16 records to a row")
     consume_topic = f"bench.consume.{run_id}"
     await ensure_topics(kafka, [consume_topic])
     await fill_metrics_topic(kafka, consume_topic, args.consume)
@@ -565,6 +612,9 @@ async def run(infra: Infrastructure, args: argparse.Namespace) -> dict[str, Any]
     ratios = {
         "relay_1 / raw produce of its own records (goal >= 0.5)": ratio("relay_1", "raw_produce_records"),
         "relay_2 / raw produce of its own records": ratio("relay_2", "raw_produce_records"),
+        "relay_1, 16 records to a row / raw produce of the records": ratio(
+            "relay_records_1", "raw_produce_records"
+        ),
         "consumer / raw consume+parse of its own records (goal >= 0.3)": ratio(
             "consumer", "raw_consume_same"
         ),

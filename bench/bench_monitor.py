@@ -4,8 +4,9 @@ On a fresh, migrated monitor database (PostgreSQL as the tests start it), in the
 
 * ``metrics ingest``: ``metrics.ingest_metrics`` in batches of 5,000 snapshots, one transaction each —
   the set-based ``INSERT … SELECT FROM unnest(<array of rows>) … ON CONFLICT DO NOTHING`` plus one
-  ``MetricsObserved`` outbox row per new snapshot (``json`` payload by ``row_to_json``, one header template),
-  built in the same statement; request models are built before the clock starts;
+  ``MetricsObserved`` event per new snapshot (``json`` value by ``row_to_json``, one header template), sixteen
+  to an outbox row (``sql_outbox_records_cte``), built in the same statement; request models are built before
+  the clock starts;
 * ``metrics ingest over HTTP``: the same number of other snapshots (a day later) as ``POST /v1/metrics/bulk``
   requests of 5,000 to the monitor's app in this process (ASGI, no socket; relay and consumers off): the
   input policy, token, validation, scoping and the answer on top of the service path. Bodies are encoded

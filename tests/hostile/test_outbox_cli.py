@@ -81,3 +81,33 @@ async def test_list_shows_the_set_aside_row_with_its_error_and_release_gives_it_
         assert unknown.exit_code == 2 and "the services are" in unknown.output, unknown.output
     finally:
         await connection.close()
+
+
+async def test_a_set_aside_row_of_several_records_is_listed_with_the_rows_of_any_of_its_keys_behind_it(
+    infra: Infrastructure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = await fresh_database(infra, "outbox_cli_records", "monitor")
+    name = make_url(url).database
+    monkeypatch.setattr(outbox_cli, "database_name", lambda service: name)
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        dead = await connection.fetchval(
+            "INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers, records, "
+            "keys, last_error, dead_at) VALUES ($1, 'account', 'acc-1', 'MetricsObserved', "
+            "'gov.monitor.observations', '[]', '{}', 3, ARRAY['acc-1', 'acc-2', 'acc-3'], "
+            "'MessageSizeTooLargeError', now()) RETURNING seq",
+            str(uuid.uuid4()),
+        )
+        await _insert(connection, "acc-3", dead=False)  # waits: a key of the row set aside
+        await _insert(connection, "acc-9", dead=False)
+        listed = await asyncio.to_thread(
+            CliRunner().invoke,
+            app,
+            ["outbox", "list", "monitor", "--database-url", infra.database_server_url],
+        )
+        assert listed.exit_code == 0, listed.output
+        assert f"monitor  seq {dead}  MetricsObserved  3 records" in listed.output, listed.output
+        assert "1 later row(s) waiting" in listed.output, listed.output
+    finally:
+        await connection.close()

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     DateTime,
     Identity,
@@ -80,6 +81,13 @@ outbox_table = Table(
     # json, not jsonb: the record as written and as sent (RecordJson; revision outbox_0006 of each service)
     Column("payload", RecordJson, nullable=False),
     Column("headers", RecordJson, nullable=False),
+    # NULL: the row is one record (payload is its value). N: the row carries N records of its type and topic,
+    # written together by a bulk statement; payload is a JSON array of [id, key, value], the headers one
+    # template whose ce_id/ce_subject are each record's id and key, and ``keys`` the records' keys: the
+    # aggregates whose order the relay keeps (revision outbox_0008 of each service; the view
+    # outbox_records shows every record, and the relay sends each).
+    Column("records", Integer, CheckConstraint("records > 0", name="records")),
+    Column("keys", ARRAY(Text)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # Times the row was marked published (again after a new broker); relays lease rows in outbox_leases.
     Column("attempts", Integer, nullable=False, server_default="0"),
@@ -100,6 +108,28 @@ outbox_table = Table(
     ),
     # Rows up to a page stay as written, not compressed (revision outbox_0007 of each service).
     postgresql_with={"toast_tuple_target": OUTBOX_TOAST_TUPLE_TARGET},
+)
+
+# Every record the outbox holds, as the relay sends it: a plain row's, and each of a row of several
+# (``key`` is the record's Kafka key). A view (revision outbox_0008), read by operators and tests.
+outbox_records_view = Table(
+    "outbox_records",
+    MetaData(),
+    Column("seq", BigInteger),
+    Column("id", Text),
+    Column("aggregatetype", Text),
+    Column("aggregateid", Text),
+    Column("key", Text),
+    Column("type", Text),
+    Column("topic", Text),
+    Column("payload", RecordJson),
+    Column("headers", RecordJson),
+    Column("created_at", DateTime(timezone=True)),
+    Column("attempts", Integer),
+    Column("last_error", Text),
+    Column("published_at", DateTime(timezone=True)),
+    Column("published_to", Text),
+    Column("dead_at", DateTime(timezone=True)),
 )
 
 # One row per outbox relay: the rows it holds (claimed, in flight) until ``until``. A claim writes this one

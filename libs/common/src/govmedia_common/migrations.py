@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from govmedia_common.db import plumbing_metadata
+from govmedia_common.shared_revisions import OutboxBatchedRecords
 
 APPEND_ONLY_SQL = [
     """
@@ -57,6 +58,9 @@ def create_plumbing_tables(connection: Connection) -> None:
     if inspect(connection).has_table("alembic_version"):  # a baseline revision, run by Alembic
         for statement in BASELINE_ERA_OUTBOX_SQL:
             connection.exec_driver_sql(statement)
+    else:  # the current schema at once; Alembic gets the view from outbox_0008 (after the column changes
+        # of the revisions before it, which PostgreSQL refuses on a column a view uses)
+        connection.exec_driver_sql(OutboxBatchedRecords.VIEW)
 
 
 def run_env(target_metadata: MetaData | list[MetaData]) -> None:

@@ -1,18 +1,22 @@
 """Transactional outbox: events are rows written in the caller's transaction; a relay publishes them.
 
 No dual writes: a state change and the event announcing it commit together. The relay claims rows under a
-lease (one statement), publishes with ``acks=all``, then marks them published (one statement). The lease
-is one row per relay in ``outbox_leases`` (the seqs it holds, until when), so a claim rewrites no outbox
-row: the mark is the only write of a row on its way out. A relay that dies mid-way leaves its lease to
-expire, and another relay (or itself, restarted) republishes: delivery is at-least-once and consumers
-dedupe by event id. A full batch is followed by the next claim at once; the relay only sleeps when there
-was nothing to do.
+lease (two statements under a lock), publishes with ``acks=all``, then marks them published (one statement).
+The lease is one row per relay in ``outbox_leases`` (the seqs it holds, until when), so a claim rewrites no
+outbox row: the mark is the only write of a row on its way out. A relay that dies mid-way leaves its lease
+to expire, and another relay (or itself, restarted) republishes: delivery is at-least-once and consumers
+dedupe by event id. A full batch is followed by the next claim at once; the relay only sleeps when there was
+nothing to do.
 
 Order per aggregate: claims are serialised by a transaction-level advisory lock, so each claim's snapshot
 holds every lease committed before it; a claim never takes rows of an aggregate of which another live lease
 holds an unpublished row, so one aggregate's events are published by one relay at a time, in ``seq`` order,
 even with several replicas. While a relay claims ahead (pipelining), its lease keeps the rows it still has
 in flight. A released row leaves the lease and is claimable at once.
+
+A bulk statement may write its events several to a row (``records``, ``keys``; ``outbox_claims``): the relay
+sends each as its own record and treats the row as a whole, holding back the later rows of each of its keys
+as it holds back an aggregate's.
 
 Unpublishable events never block the queue. :func:`add_event` refuses an event larger than
 ``GOVMEDIA_OUTBOX_MAX_EVENT_BYTES`` (a 413 ``DomainError``: nothing is written). A row the broker still
@@ -42,11 +46,9 @@ import socket
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -64,12 +66,21 @@ from govmedia_common.kafka import (
     topic_partitions,
 )
 from govmedia_common.outbox_broker import BrokerGuard
+from govmedia_common.outbox_claims import ROW_HEADERS as ROW_HEADERS  # re-exported: the writers' names
+from govmedia_common.outbox_claims import (
+    ClaimedRow,
+    PublishOutcome,
+    claim_rows,
+    seqs_of,
+    whole_rows,
+)
+from govmedia_common.outbox_claims import record_headers as record_headers
+from govmedia_common.outbox_claims import row_headers as row_headers
+from govmedia_common.outbox_claims import takeable as takeable
 from govmedia_common.settings import KafkaSettings
 from govmedia_common.tracing import current_traceparent
 
 log = logging.getLogger(__name__)
-
-_CLAIM_LOCK = 0x6F7574626F78  # "outbox": serialises claims between relay replicas
 
 # Below the producer's default max_request_size (1 MiB) with room for the record batch overhead.
 DEFAULT_MAX_EVENT_BYTES = 900_000
@@ -128,72 +139,6 @@ def outbox_row(event: Event, env: Envelope) -> dict[str, Any]:
     }
 
 
-# Headers that equal one of the row's own columns. A writer may store them empty (a statement that builds
-# its rows in SQL stores one constant header template for all of them); the relay fills them in.
-ROW_HEADERS = {"ce_id": "id", "ce_subject": "aggregateid"}
-
-
-def row_headers(stored: dict[str, str], event_id: str, aggregateid: str) -> dict[str, str]:
-    """The record's headers of an outbox row (``stored`` is filled in and returned): its stored ``headers``
-    in their order, ``ce_id`` and ``ce_subject`` stored empty taken from its ``id`` and ``aggregateid``."""
-    if stored.get("ce_id") == "":
-        stored["ce_id"] = event_id
-    if stored.get("ce_subject") == "":
-        stored["ce_subject"] = aggregateid
-    return stored
-
-
-def record_headers(stored: dict[str, str], event_id: str, aggregateid: str) -> list[tuple[str, bytes]]:
-    """The Kafka headers of an outbox row (:func:`row_headers`, encoded), as the relay sends them."""
-    return [(k, v.encode()) for k, v in row_headers(stored, event_id, aggregateid).items()]
-
-
-@dataclass(slots=True)
-class ClaimedRow:
-    seq: int
-    id: str
-    topic: str
-    aggregateid: str
-    payload: str  # the JSON text of the event data, sent as the record value
-    headers: dict[str, str] = field(default_factory=dict)  # the record's (row_headers), in stored order
-
-
-# The claim reads; the only row it writes is the relay's lease (``outbox_leases``): the rows it takes plus
-# those it still has in flight, until now + lease. Rows of another relay's live lease that are still
-# unpublished, and rows set aside, block their whole aggregate: a later event never goes out before them.
-# Inserted only when the relay holds something, so an idle relay writes nothing.
-_CLAIM_SQL = text(
-    """
-    WITH busy AS (
-        SELECT o.aggregateid FROM outbox_leases l
-        CROSS JOIN LATERAL unnest(l.seqs) AS h(seq)
-        JOIN outbox o ON o.seq = h.seq
-        WHERE l.relay_id <> :me AND l.until > now() AND o.published_at IS NULL
-        UNION
-        SELECT aggregateid FROM outbox WHERE dead_at IS NOT NULL AND published_at IS NULL
-    ), picked AS (
-        SELECT o.seq, o.id, o.topic, o.aggregateid, o.payload, o.headers FROM outbox o
-        WHERE o.published_at IS NULL AND o.dead_at IS NULL
-          AND o.seq NOT IN (SELECT unnest(CAST(:inflight AS bigint[])))  -- hashed; <> ALL is O(rows × n)
-          AND o.aggregateid NOT IN (SELECT aggregateid FROM busy)
-        ORDER BY o.seq
-        LIMIT :n
-    ), lease AS (
-        INSERT INTO outbox_leases (relay_id, until, seqs)
-        SELECT :me, now() + make_interval(secs => :lease),
-               ARRAY(SELECT seq FROM picked) || CAST(:inflight AS bigint[])
-        WHERE EXISTS (SELECT FROM picked) OR cardinality(CAST(:inflight AS bigint[])) > 0
-        ON CONFLICT (relay_id) DO UPDATE SET until = excluded.until, seqs = excluded.seqs
-    )
-    SELECT seq, id, topic, aggregateid, payload::text, headers::text FROM picked ORDER BY seq
-    """
-)
-
-# The claim lock, and the plan: walk the unpublished rows in seq order and stop after the batch. Left to
-# itself, after a bulk insert the planner bitmap-scans every unpublished (and not yet vacuumed) entry and
-# sorts them — ten times slower. The lock serialises claims, so a claim sees every lease committed before it.
-_LOCK_SQL = text("SELECT pg_advisory_xact_lock(:k), set_config('enable_bitmapscan', 'off', true)")
-
 # The only rewrite of an outbox row on its way out.
 _MARK_SQL = text(
     "UPDATE outbox SET published_at = now(), published_to = :broker, last_error = NULL, "
@@ -215,14 +160,6 @@ _RELEASE_SQL = text(
 _SET_ASIDE_SQL = text(
     "UPDATE outbox SET dead_at = now(), last_error = :err WHERE seq = :seq AND published_at IS NULL"
 )
-
-
-@dataclass
-class PublishOutcome:
-    published: list[ClaimedRow]
-    set_aside: list[tuple[ClaimedRow, BaseException]]
-    retry: list[ClaimedRow]
-    error: BaseException | None = None
 
 
 class OutboxRelay:
@@ -318,27 +255,18 @@ class OutboxRelay:
     # ---- one batch ----------------------------------------------------------------------------------
 
     async def claim(self, *, in_flight: Sequence[int] = ()) -> list[ClaimedRow]:
-        """Claim a batch of unpublished rows under a lease (one statement, after the claim lock).
+        """Claim a batch of unpublished rows under a lease (:func:`govmedia_common.outbox_claims.claim_rows`).
 
         ``in_flight``: rows of this relay still being published, not to be claimed again.
         """
         async with self.sessions() as session, session.begin():
-            await session.execute(_LOCK_SQL, {"k": _CLAIM_LOCK})
-            result = await session.execute(
-                _CLAIM_SQL,
-                {
-                    "me": self.relay_id,
-                    "n": self.batch_size,
-                    "lease": self.lease_seconds,
-                    "inflight": list(in_flight),
-                },
+            return await claim_rows(
+                session,
+                relay_id=self.relay_id,
+                records=self.batch_size,
+                lease_seconds=self.lease_seconds,
+                in_flight=in_flight,
             )
-            rows = [
-                ClaimedRow(r[0], r[1], r[2], r[3], r[4], row_headers(orjson.loads(r[5]), r[1], r[3]))
-                for r in result.all()
-            ]
-        rows.sort(key=lambda r: r.seq)
-        return rows
 
     async def publish(self, rows: list[ClaimedRow]) -> PublishOutcome:
         """Send rows in seq order and wait for every acknowledgement.
@@ -351,15 +279,18 @@ class OutboxRelay:
     async def _send(self, rows: list[ClaimedRow]) -> tuple[list[tuple[ClaimedRow, Any]], PublishOutcome]:
         """Hand rows to the producer in seq order (it batches them); the broker's answers come later."""
         outcome = PublishOutcome([], [], [])
-        blocked: set[str] = set()
+        blocked: set[str] = set()  # aggregates and keys held back behind a refusal
+        blocked_rows: set[int] = set()
         sent = []
         send = self.producer.send
         for row in rows:
-            if row.aggregateid in blocked:
+            if row.seq in blocked_rows or row.key in blocked or row.aggregateid in blocked:
                 outcome.retry.append(row)
+                blocked_rows.add(row.seq)
+                blocked.update((row.key, row.aggregateid))
                 continue
             headers = [(k, v.encode()) for k, v in row.headers.items()]
-            key = row.aggregateid.encode()
+            key = row.key.encode()
             try:
                 future = await send(
                     row.topic,
@@ -370,7 +301,8 @@ class OutboxRelay:
                 )
             except REFUSED_FOR_GOOD as exc:  # checked by the producer before sending (e.g. its size limit)
                 outcome.set_aside.append((row, exc))
-                blocked.add(row.aggregateid)
+                blocked_rows.add(row.seq)
+                blocked.update((row.key, row.aggregateid))
                 continue
             sent.append((row, future))
         return sent, outcome
@@ -389,14 +321,14 @@ class OutboxRelay:
         if outcome.error is not None:  # keep it simple and in order: the whole batch goes again
             outcome.retry.extend(outcome.published)
             outcome.published = []
-        return outcome
+        return whole_rows(outcome)
 
     async def mark(self, rows: list[ClaimedRow], broker: str | None = None) -> None:
         """Mark rows published to ``broker`` (one statement)."""
         if not rows:
             return
         async with self.sessions() as session, session.begin():
-            await session.execute(_MARK_SQL, {"seqs": [r.seq for r in rows], "broker": broker or self.broker})
+            await session.execute(_MARK_SQL, {"seqs": seqs_of(rows), "broker": broker or self.broker})
         for topic, count in Counter(row.topic for row in rows).items():
             metrics.OUTBOX_PUBLISHED.labels(self.service, topic).inc(count)
 
@@ -406,13 +338,17 @@ class OutboxRelay:
             return
         async with self.sessions() as session, session.begin():
             await session.execute(
-                _RELEASE_SQL, {"seqs": [r.seq for r in rows], "err": error[:2000], "me": self.relay_id}
+                _RELEASE_SQL, {"seqs": seqs_of(rows), "err": error[:2000], "me": self.relay_id}
             )
 
     async def set_aside(self, rows: list[tuple[ClaimedRow, BaseException]]) -> None:
         """Put rows the broker refuses for good out of the queue, with their error."""
         if not rows:
             return
+        first: dict[int, tuple[ClaimedRow, BaseException]] = {}
+        for row, exc in rows:  # a row of several records is set aside once, with its first refusal
+            first.setdefault(row.seq, (row, exc))
+        rows = list(first.values())
         async with self.sessions() as session, session.begin():
             for row, exc in rows:
                 await session.execute(_SET_ASIDE_SQL, {"seq": row.seq, "err": repr(exc)[:2000]})
@@ -454,7 +390,7 @@ class OutboxRelay:
             while rows:
                 broker = self.broker  # known before sending: a row is never labelled with a newer broker
                 more = loop.time() < until and not self._stopping.is_set()
-                skip = [r.seq for r in (*rows, *marking_rows)]
+                skip = seqs_of([*rows, *marking_rows])
                 # The database works on the next claim (and the last mark) while this batch is sent.
                 ahead = asyncio.create_task(self.claim(in_flight=skip)) if more else None
                 outcome = PublishOutcome([], [], [])
@@ -495,7 +431,8 @@ class OutboxRelay:
         if outcome.error is None:
             await self.mark(outcome.published, self.broker)
         else:
-            outcome.retry = [r for r in rows if r not in (row for row, _ in outcome.set_aside)]
+            dead = {row.seq for row, _ in outcome.set_aside}
+            outcome.retry = [r for r in rows if r.seq not in dead]
         error = repr(outcome.error) if outcome.error else "held behind a row set aside"
         await self.release([*outcome.retry, *claimed_ahead], error)
 
@@ -514,7 +451,8 @@ class OutboxRelay:
             row = (
                 await session.execute(
                     text(
-                        "SELECT count(*), min(created_at), count(*) FILTER (WHERE dead_at IS NOT NULL) "
+                        "SELECT COALESCE(sum(COALESCE(records, 1)), 0), min(created_at), "
+                        "count(*) FILTER (WHERE dead_at IS NOT NULL) "
                         "FROM outbox WHERE published_at IS NULL"
                     )
                 )

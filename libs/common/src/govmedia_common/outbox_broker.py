@@ -48,7 +48,8 @@ from govmedia_common import metrics
 from govmedia_common.kafka import cluster_id, ensure_topics, topic_partitions
 
 if TYPE_CHECKING:
-    from govmedia_common.outbox import ClaimedRow, OutboxRelay, PublishOutcome
+    from govmedia_common.outbox import OutboxRelay
+    from govmedia_common.outbox_claims import ClaimedRow, PublishOutcome
 
 log = logging.getLogger("govmedia_common.outbox")
 
@@ -139,7 +140,7 @@ class BrokerGuard:
 
     async def send(self, rows: list[ClaimedRow]) -> tuple[list[tuple[ClaimedRow, Any]], PublishOutcome]:
         """The relay's ``_send``, after a look at the cluster id: only to the broker the relay took on."""
-        from govmedia_common.outbox import PublishOutcome
+        from govmedia_common.outbox_claims import PublishOutcome
 
         relay = self.relay
         self._before = None
@@ -163,7 +164,7 @@ class BrokerGuard:
         self, sent: list[tuple[ClaimedRow, Any]], outcome: PublishOutcome
     ) -> PublishOutcome:
         """The relay's ``_acknowledged``, then a second look: rows count as published only if it agrees."""
-        from govmedia_common.outbox import PublishOutcome
+        from govmedia_common.outbox_claims import PublishOutcome
 
         relay = self.relay
         before, self._before = self._before, None

@@ -31,3 +31,57 @@ class OutboxRowsUncompressed:
     @staticmethod
     def downgrade() -> None:
         op.execute("ALTER TABLE outbox RESET (toast_tuple_target)")
+
+
+class OutboxBatchedRecords:
+    """``outbox_0008``: an outbox row may carry several records, and the view ``outbox_records`` shows each.
+
+    A bulk statement (the monitor's metric snapshots: one ``MetricsObserved`` per snapshot) wrote one outbox
+    row per event: a heap row, its index entries and about a kilobyte of WAL each, more than storing the
+    snapshot itself. Such a statement now writes one row per few records of one type and topic
+    (``records`` = N, ``payload`` a JSON array of ``[id, key, value]``, one header template, ``keys`` the
+    records' keys); the relay sends each record as before (its own id, key and value), so the topics see
+    exactly the events they did, and keeps each key's order as it keeps an aggregate's.
+    Plain rows (``records`` NULL) are unchanged.
+
+    ``outbox_records`` has a row per record, with the outbox's columns (``id``, ``payload`` the record's,
+    ``key`` its Kafka key): what an operator or a test reads to see which events a service wrote.
+    A downgrade is refused while a row of several records is unpublished: the relay of the older code would
+    send its array as one record.
+    """
+
+    VIEW = """
+        CREATE OR REPLACE VIEW outbox_records AS
+        SELECT o.seq, COALESCE(r.value ->> 0, o.id) AS id, o.aggregatetype, o.aggregateid,
+               COALESCE(r.value ->> 1, o.aggregateid) AS key, o.type, o.topic,
+               COALESCE(r.value -> 2, o.payload) AS payload, o.headers, o.created_at, o.attempts,
+               o.last_error, o.published_at, o.published_to, o.dead_at
+        FROM outbox o
+        LEFT JOIN LATERAL json_array_elements(CASE WHEN o.records IS NOT NULL THEN o.payload END)
+             WITH ORDINALITY AS r(value, n) ON true
+    """
+
+    @classmethod
+    def upgrade(cls) -> None:
+        # A baseline run today made the outbox of the current models: the columns may be there already.
+        op.execute(
+            "ALTER TABLE outbox "
+            "ADD COLUMN IF NOT EXISTS records integer CONSTRAINT ck_outbox_records CHECK (records > 0), "
+            "ADD COLUMN IF NOT EXISTS keys text[]"
+        )
+        op.execute(cls.VIEW)
+
+    @staticmethod
+    def downgrade() -> None:
+        op.execute(
+            """
+            DO $$ BEGIN
+                IF EXISTS (SELECT FROM outbox WHERE records IS NOT NULL AND published_at IS NULL) THEN
+                    RAISE EXCEPTION 'outbox rows of several records are unpublished: let the relay publish '
+                        'them (govmedia outbox list shows what waits) before downgrading';
+                END IF;
+            END $$
+            """
+        )
+        op.execute("DROP VIEW outbox_records")
+        op.execute("ALTER TABLE outbox DROP COLUMN records, DROP COLUMN keys")

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from govmedia_common.db import session_factory
-from govmedia_common.outbox import ClaimedRow, OutboxRelay, add_event
+from govmedia_common.outbox import OutboxRelay, add_event
+from govmedia_common.outbox_claims import ClaimedRow
 
 if TYPE_CHECKING:
     from ..conftest import EventFactory

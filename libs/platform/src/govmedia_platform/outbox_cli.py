@@ -48,7 +48,8 @@ class SetAside:
     aggregate_id: str
     dead_at: datetime
     error: str
-    waiting: int  # later rows of the same aggregate held behind it
+    waiting: int  # later rows of the same aggregate (or of any key of its records) held behind it
+    records: int | None = None  # a row of several records: how many (its keys all wait behind it)
 
 
 def _server(database_url: str | None, data_dir: Path) -> str:
@@ -87,8 +88,10 @@ async def set_aside(server: str, services: list[str]) -> list[SetAside]:
             for r in await connection.fetch(
                 """
                 SELECT d.seq, d.id, d.type, d.aggregateid, d.dead_at, coalesce(d.last_error, '') AS error,
-                       (SELECT count(*) FROM outbox w WHERE w.aggregateid = d.aggregateid AND w.seq > d.seq
-                          AND w.published_at IS NULL) AS waiting
+                       (SELECT count(*) FROM outbox w
+                        WHERE COALESCE(w.keys, ARRAY[w.aggregateid]) && COALESCE(d.keys, ARRAY[d.aggregateid])
+                          AND w.seq > d.seq AND w.published_at IS NULL) AS waiting,
+                       d.records
                 FROM outbox d WHERE d.dead_at IS NOT NULL AND d.published_at IS NULL ORDER BY d.seq
                 """
             ):
@@ -102,6 +105,7 @@ async def set_aside(server: str, services: list[str]) -> list[SetAside]:
                         r["dead_at"],
                         r["error"],
                         int(r["waiting"]),
+                        r["records"],
                     )
                 )
         finally:
@@ -144,8 +148,13 @@ def outbox_list(
     for r in rows:
         since = r.dead_at.isoformat(timespec="seconds")
         console.print(
-            f"{r.service}  seq {r.seq}  {r.type}  aggregate {r.aggregate_id}  set aside {since}  "
-            f"{r.waiting} later row(s) waiting",
+            f"{r.service}  seq {r.seq}  {r.type}  "
+            + (
+                f"{r.records} records (keys waiting with them)"
+                if r.records
+                else f"aggregate {r.aggregate_id}"
+            )
+            + f"  set aside {since}  {r.waiting} later row(s) waiting",
             highlight=False,
             soft_wrap=True,
         )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import Table, Text, func, select
 
-from govmedia_common.db import outbox_table
+from govmedia_common.db import outbox_records_view, outbox_table
 from govmedia_common.events import IngestChannel
 from govmedia_common.outbox import EventTooLarge, record_headers
 from govmedia_monitor import schemas as s
@@ -93,18 +93,16 @@ async def test_the_metric_ingest_guard_measures_each_record_exactly_as_the_relay
         row = (
             await session.execute(
                 select(
-                    outbox_table.c.payload.cast(Text),
-                    outbox_table.c.headers,
-                    outbox_table.c.id,
-                    outbox_table.c.aggregateid,
-                ).order_by(outbox_table.c.seq.desc())
+                    outbox_records_view.c.payload.cast(Text),
+                    outbox_records_view.c.headers,
+                    outbox_records_view.c.id,
+                    outbox_records_view.c.key,
+                ).order_by(outbox_records_view.c.seq.desc())
             )
         ).first()
     assert row is not None
-    payload, headers, event_id, aggregateid = row
-    size = len(payload.encode()) + sum(
-        len(k) + len(v) for k, v in record_headers(headers, event_id, aggregateid)
-    )
+    payload, headers, event_id, key = row
+    size = len(payload.encode()) + sum(len(k) + len(v) for k, v in record_headers(headers, event_id, key))
 
     monkeypatch.setenv("GOVMEDIA_OUTBOX_MAX_EVENT_BYTES", str(size - 1))
     with pytest.raises(EventTooLarge) as refused:
@@ -141,16 +139,14 @@ async def test_the_bound_that_spares_measuring_each_row_covers_the_largest_recor
         row = (
             await session.execute(
                 select(
-                    outbox_table.c.payload.cast(Text),
-                    outbox_table.c.headers,
-                    outbox_table.c.id,
-                    outbox_table.c.aggregateid,
-                ).order_by(outbox_table.c.seq.desc())
+                    outbox_records_view.c.payload.cast(Text),
+                    outbox_records_view.c.headers,
+                    outbox_records_view.c.id,
+                    outbox_records_view.c.key,
+                ).order_by(outbox_records_view.c.seq.desc())
             )
         ).first()
     assert row is not None
-    payload, headers, event_id, aggregateid = row
-    size = len(payload.encode()) + sum(
-        len(k) + len(v) for k, v in record_headers(headers, event_id, aggregateid)
-    )
+    payload, headers, event_id, key = row
+    size = len(payload.encode()) + sum(len(k) + len(v) for k, v in record_headers(headers, event_id, key))
     assert "\\u0001" in payload and size < bound

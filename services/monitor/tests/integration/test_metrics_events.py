@@ -9,7 +9,7 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from govmedia_common.db import outbox_table
+from govmedia_common.db import outbox_records_view, outbox_table
 from govmedia_common.envelope import from_record, wrap
 from govmedia_common.events import IngestChannel, MetricsObserved
 from govmedia_common.outbox import record_headers
@@ -43,11 +43,19 @@ async def test_sql_built_metrics_events_validate_and_carry_the_same_headers_as_a
     async with monitor.sessions() as session:
         rows = (
             await session.execute(
-                select(outbox_table)
-                .where(outbox_table.c.type == MetricsObserved.event_type)
-                .order_by(outbox_table.c.seq)
+                select(outbox_records_view)
+                .where(outbox_records_view.c.type == MetricsObserved.event_type)
+                .order_by(outbox_records_view.c.seq)
             )
         ).all()
+        stored = (
+            await session.execute(
+                select(outbox_table.c.records, outbox_table.c["keys"]).where(
+                    outbox_table.c.type == MetricsObserved.event_type
+                )
+            )
+        ).all()
+    assert [tuple(r) for r in stored] == [(2, [account, account])], "the statement's events: one row"
     events = [MetricsObserved.model_validate(r.payload) for r in rows]
     by_post = {e.platform_post_id: e for e in events}
     assert (by_post["wx-1"].reads, by_post["wx-1"].watching, by_post["wx-1"].likes) == (120, 4, 9)
@@ -58,8 +66,8 @@ async def test_sql_built_metrics_events_validate_and_carry_the_same_headers_as_a
         # same headers in the same order (ce_id and ce_subject filled in from the row), the data's fields
         # in the same order, equal values.
         expected = wrap(event, event_id=r.id, traceparent=r.headers.get("traceparent"))
-        assert record_headers(dict(r.headers), r.id, r.aggregateid) == expected.headers()
+        assert record_headers(dict(r.headers), r.id, r.key) == expected.headers()
         assert r.headers["ce_id"] == r.headers["ce_subject"] == "", "one constant template per statement"
-        assert list(r.payload) == list(expected.data) and r.aggregateid == account
+        assert list(r.payload) == list(expected.data) and r.key == account
         assert from_record(expected.headers(), orjson.dumps(r.payload)).event() == event
     assert len({r.id for r in rows}) == 2, "one event per snapshot, none for the replay"

@@ -162,3 +162,55 @@ def check_sql_outbox(row: Any, *, max_bytes: int | None = None) -> int:
     if largest > limit:
         raise too_large(str(row.largest_type), largest, limit)
     return int(row.events or 0)
+
+
+# Records a bulk statement puts in one outbox row: about 6 kB of payload for a MetricsObserved of UUID ids,
+# under the row size above which PostgreSQL would compress it (OUTBOX_TOAST_TUPLE_TARGET).
+RECORDS_PER_ROW = 16
+
+
+def sql_outbox_records_cte(
+    source: str, name: str = "ob", *, per_row: int = RECORDS_PER_ROW, measured: bool = True
+) -> str:
+    """Data-modifying CTEs writing the rows of ``source`` as records of one type and topic, ``per_row`` to
+    an outbox row (``records``, ``keys``; the relay sends each record as its own Kafka record).
+
+    For a statement announcing many changes of one kind, where one outbox row per event would cost more
+    than the change itself. ``source`` has ``n`` (1, 2, …: the records' order), ``key`` (text: the Kafka
+    key, ``ce_subject`` and the aggregate whose order is kept) and ``payload`` (``json``: the record's
+    value). The statement binds ``:id_prefix`` (:func:`govmedia_common.ids.time_ordered_prefix`; record
+    ``n``'s id is the prefix and ``n`` in twelve hex digits, a row's id its first record's),
+    ``:aggregatetype``, ``:type``, ``:topic``, ``:headers`` (:func:`sql_headers`, one template) and
+    ``:header_bytes`` (:func:`template_header_bytes`). Select :func:`sql_outbox_records_summary` and pass the
+    row to :func:`check_sql_outbox`: each record is measured as the relay will send it (``measured=False``
+    only for a caller that has shown every record is within the limit).
+    """
+    record_id = "CAST(:id_prefix AS text) || lpad(to_hex({}), 12, '0')"
+    size = (
+        "octet_length(s.payload::text) + CAST(:header_bytes AS integer) + 36 + octet_length(s.key)"
+        if measured
+        else "0"
+    )
+    return f"""{name}_records AS (
+    SELECT (s.n - 1) / {per_row} AS part, s.n, s.key, {size} AS size,
+           json_build_array({record_id.format("s.n")}, s.key, s.payload) AS record
+    FROM {source} s
+), {name} AS (
+    INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers, records, keys)
+    SELECT {record_id.format("g.first")}, CAST(:aggregatetype AS text), g.keys[1], CAST(:type AS text),
+           CAST(:topic AS text), g.payload, CAST(:headers AS json), g.records, g.keys
+    FROM (
+        SELECT r.part, min(r.n) AS first, json_agg(r.record ORDER BY r.n) AS payload, count(*) AS records,
+               array_agg(r.key ORDER BY r.n) AS keys
+        FROM {name}_records r GROUP BY r.part
+    ) g ORDER BY g.part
+    RETURNING records
+)"""
+
+
+def sql_outbox_records_summary(name: str = "ob") -> str:
+    """Select-list items over :func:`sql_outbox_records_cte`, as :func:`sql_outbox_summary`'s."""
+    return (
+        f"(SELECT COALESCE(sum(records), 0) FROM {name}) AS events, "
+        f"(SELECT max(size) FROM {name}_records) AS largest_event, CAST(:type AS text) AS largest_type"
+    )

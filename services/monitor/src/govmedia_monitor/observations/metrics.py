@@ -1,7 +1,8 @@
 """Metric snapshots (reads 阅读, 在看, likes, shares, comments, followers): the volume path of ingest.
 
-The snapshots and their ``MetricsObserved`` outbox rows are written by one set-based statement, idempotent
-on (account, post, ``taken_at``): a snapshot seen before has no event.
+The snapshots and their ``MetricsObserved`` events are written by one set-based statement, idempotent on
+(account, post, ``taken_at``): a snapshot seen before has no event. The events go to the outbox sixteen to
+a row (``sql_outbox_records_cte``); the relay sends each as its own record, keyed by the account.
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from govmedia_common.db import RecordJson
 from govmedia_common.events import IngestChannel, MetricsObserved
 from govmedia_common.events.outbox import (
-    SQL_TEMPLATE_HEADER_BYTES,
     check_sql_outbox,
     sql_headers,
-    sql_outbox_cte,
-    sql_outbox_summary,
+    sql_outbox_records_cte,
+    sql_outbox_records_summary,
     template_header_bytes,
 )
-from govmedia_common.ids import SQL_BATCH_ID, time_ordered_prefix
+from govmedia_common.ids import time_ordered_prefix
 from govmedia_common.outbox import max_event_bytes
 from govmedia_monitor import schemas as s
 from govmedia_monitor.observations.service import (
@@ -49,23 +49,18 @@ def _metrics_sql(*, measured: bool) -> TextClause:
         ON CONFLICT DO NOTHING
         RETURNING account_id, post_key, taken_at, reads, watching, likes, shares, comments, followers
     ), ev AS (
-        SELECT {SQL_BATCH_ID} AS event_id, ins.* FROM ins
-    ), evrows AS (
-        -- The payload is the row of p as JSON (its column names are the event's fields, in the order
-        -- wrap(event).data has them); the headers one constant template: ce_id and ce_subject are the row's
-        -- id and aggregateid, which the relay fills in (sql_headers).
-        SELECT ev.event_id AS id, 'account' AS aggregatetype, ev.account_id AS aggregateid,
-               CAST(:type AS text) AS type, CAST(:topic AS text) AS topic,
-               row_to_json(p) AS payload, CAST(:headers AS json) AS headers
-        FROM ev, LATERAL (
-            SELECT CAST(:occurred_at AS text) AS occurred_at, ev.account_id,
-                   NULLIF(ev.post_key, '') AS platform_post_id, ev.reads, ev.watching, ev.likes, ev.shares,
-                   ev.comments, ev.followers,
-                   to_char(ev.taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS as_of,
+        -- The record's value is the row of p as JSON (its column names are the event's fields, in the
+        -- order wrap(event).data has them); its key the account. Sixteen records to an outbox row.
+        SELECT row_number() OVER () AS n, ins.account_id AS key, row_to_json(p) AS payload
+        FROM ins, LATERAL (
+            SELECT CAST(:occurred_at AS text) AS occurred_at, ins.account_id,
+                   NULLIF(ins.post_key, '') AS platform_post_id, ins.reads, ins.watching, ins.likes,
+                   ins.shares, ins.comments, ins.followers,
+                   to_char(ins.taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS as_of,
                    CAST(:channel AS text) AS ingest_channel
         ) p
-    ), {sql_outbox_cte("evrows", header_bytes=SQL_TEMPLATE_HEADER_BYTES, measured=measured)}
-    SELECT {sql_outbox_summary()}
+    ), {sql_outbox_records_cte("ev", measured=measured)}
+    SELECT {sql_outbox_records_summary()}
     """
     ).bindparams(bindparam("headers", type_=RecordJson))
 
@@ -146,10 +141,10 @@ async def ingest_metrics(
 ) -> Report:
     """Store new metric snapshots and their ``MetricsObserved`` events in one set-based statement.
 
-    The outbox rows are built in SQL from the inserted rows (only those: a duplicate has no event); their
-    headers come from a real envelope of the same type, so they are the ones
+    The events are built in SQL from the inserted rows (only those: a duplicate has no event); their
+    headers come from a real envelope of the same type, so each record is the one
     :func:`govmedia_common.outbox.add_event` would write, and they are written by the common set-based
-    writer under the same size guard.
+    writer of records (several to an outbox row) under the same size guard.
     """
     report = Report()
     ids = {i.account_id for i in items}
@@ -178,6 +173,7 @@ async def ingest_metrics(
     params = {
         "snapshots": snapshot_rows(kept, channel),
         "channel": str(channel),
+        "aggregatetype": MetricsObserved.aggregate_type,
         "type": MetricsObserved.event_type,
         "topic": MetricsObserved.topic,
         "occurred_at": template.model_dump(mode="json")["occurred_at"],

@@ -1,0 +1,8 @@
+"""outbox: a row may carry several records, shown one by one by the view outbox_records
+(govmedia_common.shared_revisions.OutboxBatchedRecords)"""
+
+from govmedia_common.shared_revisions import OutboxBatchedRecords as Shared
+
+revision, down_revision = "outbox_0008", "outbox_0007"
+branch_labels = depends_on = None
+upgrade, downgrade = Shared.upgrade, Shared.downgrade
