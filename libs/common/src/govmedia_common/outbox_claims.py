@@ -168,8 +168,10 @@ async def claim_rows(
     the lease. ``in_flight``: rows of this relay still being published, not to be claimed again."""
     await session.execute(_LOCK_SQL, {"k": _CLAIM_LOCK})
     params = {"me": relay_id, "n": records, "inflight": list(in_flight)}
-    busy, *candidates = (await session.execute(_CANDIDATES_SQL, params)).all()
-    seqs = takeable(busy[2], candidates, records)
+    rows = (await session.execute(_CANDIDATES_SQL, params)).all()
+    busy = next(r[2] for r in rows if r[0] is None)  # the first row by UNION ALL's order, not relied upon
+    candidates = sorted((r for r in rows if r[0] is not None), key=lambda r: r[0])
+    seqs = takeable(busy, candidates, records)
     if not seqs and not in_flight:
         return []  # an idle relay writes nothing
     result = await session.execute(_TAKE_SQL, {**params, "seqs": seqs, "lease": lease_seconds})
