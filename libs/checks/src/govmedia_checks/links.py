@@ -32,6 +32,7 @@ domain is never allowed.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import re
@@ -41,7 +42,16 @@ from functools import lru_cache
 from importlib import resources
 from urllib.parse import unquote
 
-from govmedia_checks.addresses import apply_edits, bare_ip_addresses, edits, may_hold_dots, scheme_addresses
+from govmedia_checks.addresses import (
+    apply_edits,
+    ascii_tld,
+    bare_ip_addresses,
+    edits,
+    idn_addresses,
+    idn_tlds,
+    may_hold_dots,
+    scheme_addresses,
+)
 from govmedia_checks.findings import Field, Finding
 from govmedia_checks.lexicon import Category, DomainAllowlist, Severity
 from govmedia_checks.normalize import COMBINING_MARKS, NormalizedText
@@ -123,11 +133,15 @@ _DOTS_AS_WRITTEN = str.maketrans({"\u3002": ".", "\u70b9": "."})
 _SCHEME_HOST_RE = re.compile(r"://([\w-]+(?:\.[\w-]+)+)")
 _ASCII_LABEL_RE = re.compile("[0-9a-z-]+")
 _FRAGMENT_RE = re.compile("[0-9a-z]#")
-# Chinese top-level domains (IANA), read as a two- or three-letter ASCII one in the link view.
-_CHINESE_TLD_RE = re.compile(
-    "我爱你|中国|中國|公司|网络|網絡|政务|公益|在线|网址|网店|商城|商标|集团|游戏|企业|娱乐|手机|信息|网站|佛山|广东|"
-    "时尚|购物|微博|健康|八卦|招聘|中信|新闻"
-)
+
+
+def _idn_tld_at(tail: str) -> str:
+    """The longest internationalised top-level domain (IANA's: 中国, 公司, рф …) ``tail`` begins with."""
+    tlds = idn_tlds()
+    for n in range(min(len(tail), 24), 1, -1):
+        if tail[:n] in tlds:
+            return tail[:n]
+    return ""
 
 
 def _link_view(folded: str, original: str | None = None) -> str:
@@ -148,8 +162,7 @@ def _link_view(folded: str, original: str | None = None) -> str:
                 end = last + 1 + label.end()
                 tld = ""
             else:
-                tld_match = _CHINESE_TLD_RE.match(tail)
-                tld = tld_match.group() if tld_match is not None else ""
+                tld = _idn_tld_at(tail)  # read as a two-, three- or four-letter ASCII one in the view
                 if not tld:
                     continue
                 end = last + 1 + len(tld)
@@ -159,7 +172,7 @@ def _link_view(folded: str, original: str | None = None) -> str:
                 if not chars[k].isascii():
                     chars[k] = "a"
             if tld:
-                chars[start + last + 1 : start + end] = list(("cn", "com", "info")[min(len(tld), 4) - 2])
+                chars[start + last + 1 : start + end] = list(ascii_tld(len(tld)) or "a" * len(tld))
     if "#" in folded:  # urlextract finds no address with a fragment right after its host (evil.com#x)
         for m in _FRAGMENT_RE.finditer(folded):
             chars = chars or list(folded)
@@ -270,7 +283,13 @@ def find_links(folded: str, original: str | None = None) -> list[Link]:
     links: list[Link] = []
     if original is not None and len(original) != len(folded):
         original = None
-    if "." not in folded and "://" not in folded and "dot" not in folded and not may_hold_dots(folded):
+    if (
+        "." not in folded
+        and "://" not in folded
+        and "dot" not in folded
+        and "xn--" not in folded
+        and not may_hold_dots(folded)
+    ):
         return links  # every URL form has a dot or a scheme; most Chinese prose has neither
     view = _link_view(folded, original)
     written = folded
@@ -291,12 +310,23 @@ def find_links(folded: str, original: str | None = None) -> list[Link]:
                 if written[start + s : start + e] != run[s:e]:
                     host = _host_as_written(written, start + s, start + e)
                 found.append((start + s, start + e, host))
-    # What the extractor does not look for: any host after a scheme, an IP address with a port or a path.
-    for start, end in (*scheme_addresses(view), *bare_ip_addresses(view)):
-        if not any(s < end and start < e for s, e, _ in found):
+    # What the extractor does not look for: any host after a scheme, an IP address with a port or a path, a
+    # host under an internationalised top-level domain.
+    extra = sorted((*scheme_addresses(view), *bare_ip_addresses(view), *idn_addresses(written)))
+    if extra:
+        # The extractor's addresses do not overlap: sorted, their ends rise too, so the one that starts last
+        # before an extra address ends is the only one that can overlap it.
+        base = sorted(found)
+        starts = [s for s, _, _ in base]
+        taken_to = -1  # where the last extra address added ends
+        for start, end in extra:
+            k = bisect.bisect_left(starts, end)
+            if start < taken_to or (k > 0 and base[k - 1][1] > start):
+                continue
             host = _host_as_written(written, start, end)
             if host:
                 found.append((start, end, host))
+                taken_to = end
     for start, end, host in found:
         if index is not None:
             start, end = index[start], index[end - 1] + 1
