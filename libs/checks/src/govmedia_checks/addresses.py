@@ -59,7 +59,9 @@ _COLON_DEFANG_RE = re.compile("\\[(?<=[a-z]\\[):\\](?=//)")
 _SCHEME_NAMES = {"fxp": "ftp"}
 
 
-_IDEOGRAPHIC_DOT_RE = re.compile("[0-9a-z][ \\t\\u00a0\\u3000\\[({<]*+[\\u3002\\u70b9]")
+_IDEOGRAPHIC_DOT_RE = re.compile(
+    "[0-9a-z][ \\t\\u00a0\\u3000\\[({<]*+[\\u3002\\u70b9\\u00b7\\u30fb\\u2022\\u2027\\u2219\\u22c5]"
+)
 
 
 def may_hold_dots(folded: str) -> bool:

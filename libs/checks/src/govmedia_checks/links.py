@@ -84,7 +84,9 @@ _INVISIBLE_RE = re.compile(f"[{_BMP_INVISIBLE}]")
 _FOREIGN_RE = re.compile(f"[{_BMP_INVISIBLE}{COMBINING_MARKS}\u00c0-\u024f\u0370-\u058f\u1e00-\u1eff]")
 # 。 and 点 before an ASCII letter or digit (the one before is checked apart: anchored on the rare pair, the
 # regex engine skips through Chinese prose fast).
-_IDEO_DOT_RE = re.compile("[\u3002\u70b9][0-9a-z]")
+# Middle dots (· ・ • ‧ ∙ ⋅) read as dots too: "www·baidu·com".
+_MIDDLE_DOTS = "\u00b7\u30fb\u2022\u2027\u2219\u22c5"
+_IDEO_DOT_RE = re.compile(f"[\u3002\u70b9{_MIDDLE_DOTS}][0-9a-z]")
 _ASCII_ALNUM_RE = re.compile("[0-9a-z]")
 
 
@@ -94,7 +96,7 @@ _LABEL_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz-")
 # Top-level domains that make a host of any two words: a capitalised one after 。 is still an address.
 _HOST_TLDS = frozenset({"com", "cn", "net", "org", "gov", "edu"})
 # What continues an address after its last label, or precedes its first: a dot, a path, a port, a user.
-_ADDRESS_MARKS = "./:#?@\u3002\u70b9"
+_ADDRESS_MARKS = "./:#?@\u3002\u70b9\u00b7\u30fb\u2022\u2027\u2219\u22c5"
 
 
 def _ideographic_dots(folded: str, original: str | None = None) -> list[int]:
@@ -106,7 +108,7 @@ def _ideographic_dots(folded: str, original: str | None = None) -> list[int]:
         at = m.start()
         if at == 0 or _ASCII_ALNUM_RE.match(folded, at - 1) is None:
             continue
-        if folded[at] == "\u3002" and original is not None and _ends_a_sentence(folded, original, at):
+        if folded[at] != "\u70b9" and original is not None and _ends_a_sentence(folded, original, at):
             continue
         dots.append(at)
     return dots
@@ -128,7 +130,7 @@ def _ends_a_sentence(folded: str, original: str, at: int) -> bool:
     return start == 0 or folded[start - 1] not in _ADDRESS_MARKS
 
 
-_DOTS_AS_WRITTEN = str.maketrans({"\u3002": ".", "\u70b9": "."})
+_DOTS_AS_WRITTEN = str.maketrans(dict.fromkeys("\u3002\u70b9" + _MIDDLE_DOTS, "."))
 # A host after a scheme that holds other characters than ASCII: labels of word characters and hyphens.
 _SCHEME_HOST_RE = re.compile(r"://([\w-]+(?:\.[\w-]+)+)")
 _ASCII_LABEL_RE = re.compile("[0-9a-z-]+")

@@ -31,6 +31,8 @@ def _links(engine: CheckEngine, text: str) -> list[tuple[str, str]]:
         "文件类型为Word。Doc格式。",
         "应用名称：Kimi。Chat功能已上线。",
         "请使用ＷＯＲＤ。Ａｐｐ",
+        "乔布斯（Steve·Jobs）",  # a name written with a middle dot
+        "John·Smith先生",
     ],
 )
 def test_a_sentence_ending_in_an_english_word_is_no_address(engine: CheckEngine, text: str) -> None:
@@ -48,6 +50,10 @@ def test_a_sentence_ending_in_an_english_word_is_no_address(engine: CheckEngine,
         ("优惠见EVIL。APP", "EVIL。APP"),
         ("优惠见Evil。App/x", "Evil。App/x"),
         ("优惠见www。Evil。App", "www。Evil。App"),
+        ("优惠见www·baidu·com", "www·baidu·com"),  # middle dots as dots
+        ("优惠见baidu・com", "baidu・com"),
+        ("优惠见baidu•com/x", "baidu•com/x"),
+        ("优惠见evil‧jobs", "evil‧jobs"),
     ],
 )
 def test_an_address_written_with_ideographic_full_stops_is_still_a_link(
