@@ -10,6 +10,8 @@ A number written as a quantity is an amount, not an identifier, whatever its dig
 ("13812345678.5元"), one that is itself the decimal part of another ("3.13812345678"), one followed by a unit
 of money or measure ("13812345678元", "…万元", "…吨", "…%") or preceded by a currency sign or name ("￥", "$",
 "人民币", "RMB"). A unit must be one: 元 of 元旦 or 元宵 after a mobile number is the next word.
+The number of a record after its name (订单编号, 快递单号, 流水号, 批号, 股票代码, 条码, 案号) is no
+person's either; a 手机号, 账号 or 微信号 is.
 """
 
 from __future__ import annotations
@@ -70,12 +72,16 @@ def _digits_view(folded: str) -> str:
 # What makes a number an amount (read on the folded view, digits already ASCII): a decimal part or a unit
 # right after it (spaces allowed), a currency sign or name, or a decimal point and digit, right before it.
 _AMOUNT_AFTER_RE = re.compile(
-    "[ \t\u00a0]*(?:[.\u00b7][0-9]|[%\u2030]|元(?![旦宵素年月首老])|圆|块钱|角|"
+    "[ \t\u00a0]*(?:[.\u00b7][0-9]|[%\u2030]|元(?![旦宵素年月首老])|圆|块|角|"
     "[万亿](?:[元人户吨股份个台辆次]|[^\u4e00-\u9fff]|$)|千元|百元|美元|欧元|港元|日元|英镑|"
     "吨|公斤|千克|斤|公里|千米|平方|立方|亩|公顷|升|千瓦|度电)"
 )
-_AMOUNT_BEFORE_RE = re.compile("(?:[$\u00a3\u00a5\u20ac\uffe5]|人民币|rmb|usd|[0-9][.\u00b7])[ \t\u00a0]*$")
-_AMOUNT_CONTEXT = 8  # characters before a number read for a currency sign or name
+_AMOUNT_BEFORE_RE = re.compile(
+    "(?:[$\u00a3\u00a5\u20ac\uffe5]|人民币|rmb|usd|[0-9][.\u00b7]"
+    # the number of a record, not of a person: an order, waybill, serial, batch, stock, case number
+    "|编号|单号|流水号|批号|文号|序号|代码|条码|案号)[ \t\u00a0:]*$"
+)
+_AMOUNT_CONTEXT = 8  # characters before a number read for a currency sign or a record's name
 
 
 def _is_amount(view: str, start: int, end: int) -> bool:

@@ -38,12 +38,32 @@ def _numbers(engine: CheckEngine, text: str) -> list[tuple[str, str]]:
         "面积13812345678平方米",
         "13 812 345 678元",  # spaces as thousands separators
         "重量13812345678吨",
+        "共13812345678块",
         "圆周率3.13812345678",  # the digits of a decimal part
         f"合计{ID}元",
         f"合计{CARD}.00元",
     ],
 )
 def test_an_amount_is_not_a_personal_number(engine: CheckEngine, text: str) -> None:
+    assert _numbers(engine, text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "订单编号13812345678",
+        "快递单号：13812345678",
+        "运单号 13812345678",
+        "流水号13812345678",
+        "股票代码13812345678",
+        "药品批号13812345678",
+        "商品条码13812345678",
+        "案号13812345678",
+    ],
+)
+def test_the_number_of_a_record_is_not_a_personal_number(engine: CheckEngine, text: str) -> None:
+    """Found looking for neighbours of the amounts (other number contexts): an order, waybill or batch number
+    of eleven digits beginning 13-19 was blocked as a mobile number."""
     assert _numbers(engine, text) == []
 
 
@@ -57,6 +77,10 @@ def test_an_amount_is_not_a_personal_number(engine: CheckEngine, text: str) -> N
         ("联系13812345678张先生", ("pii.mobile", "13812345678")),
         ("手机13812345678（王）", ("pii.mobile", "13812345678")),
         ("电话138.1234.5678元旦值班", ("pii.mobile", "138.1234.5678")),
+        ("手机号13812345678", ("pii.mobile", "13812345678")),
+        ("电话号码：13812345678", ("pii.mobile", "13812345678")),
+        ("微信号13812345678", ("pii.mobile", "13812345678")),
+        ("账号13812345678", ("pii.mobile", "13812345678")),
         (f"身份证{ID}。", ("pii.id_card", ID)),
     ],
 )
