@@ -43,6 +43,17 @@ def _ads(engine: CheckEngine, text: str) -> list[str]:
         "有需要vx联系",
         "wx咨询",
         "扣扣：123456789",
+        # neighbours: spelt out, other names, 加我 and 私信
+        "详情+薇咨询",
+        "v x号：abc12345",
+        "详情Ｖ Ｘ 号",
+        "详情v-x号",
+        "详情v\u200bx号",
+        "企鹅号：12345678",
+        "有事私信vx",
+        "感兴趣加我v",
+        "详情➕我vx",
+        "详情+我微信",
     ],
 )
 def test_a_private_messaging_account_written_around_the_lexicon_is_advertising(
@@ -61,6 +72,9 @@ def test_a_private_messaging_account_written_around_the_lexicon_is_advertising(
         "C++课程和1+1活动。",
         "请关注“浙江发布”微信公众号。",
         "A+级景区。",
+        "TV 信号覆盖全县。",
+        "增加我qq群的人数。",
+        "李薇：大家好。",
     ],
 )
 def test_ordinary_words_are_not_messaging_ads(engine: CheckEngine, text: str) -> None:
