@@ -8,8 +8,9 @@ reported. Masked numbers ("138****5678") break into short chunks at the asterisk
 
 A number written as a quantity is an amount, not an identifier, whatever its digits: one with a decimal part
 ("13812345678.5元"), one that is itself the decimal part of another ("3.13812345678"), one followed by a unit
-of money or measure ("13812345678元", "…万元", "…吨", "…%") or preceded by a currency sign or name ("￥", "$",
-"人民币", "RMB"). A unit must be one: 元 of 元旦 or 元宵 after a mobile number is the next word.
+of money, measure or count ("13812345678元", "…万元", "…吨", "…%", "…人次") or preceded by a
+currency sign or name ("￥", "$", "人民币", "RMB"). A unit must be one: 元 of 元旦 or 元宵 after a
+mobile number is the next word.
 The number of a record after its name (订单编号, 快递单号, 流水号, 批号, 股票代码, 条码, 案号) is no
 person's either; a 手机号, 账号 or 微信号 is.
 """
@@ -74,7 +75,9 @@ def _digits_view(folded: str) -> str:
 _AMOUNT_AFTER_RE = re.compile(
     "[ \t\u00a0]*(?:[.\u00b7][0-9]|[%\u2030]|元(?![旦宵素年月首老])|圆|块|角|"
     "[万亿](?:[元人户吨股份个台辆次]|[^\u4e00-\u9fff]|$)|千元|百元|美元|欧元|港元|日元|英镑|"
-    "吨|公斤|千克|斤|公里|千米|平方|立方|亩|公顷|升|千瓦|度电)"
+    "吨|公斤|千克|斤|公里|千米|平方|立方|亩|公顷|升|千瓦|度电|"
+    # counts: a number of visits, people served, households, cases (次日 is the next day)
+    "次(?![日月年])|人次|户|件|篇)"
 )
 _AMOUNT_BEFORE_RE = re.compile(
     "(?:[$\u00a3\u00a5\u20ac\uffe5]|人民币|rmb|usd|[0-9][.\u00b7]"

@@ -39,6 +39,10 @@ def _numbers(engine: CheckEngine, text: str) -> list[tuple[str, str]]:
         "13 812 345 678元",  # spaces as thousands separators
         "重量13812345678吨",
         "共13812345678块",
+        "页面访问量13812345678次",  # counts
+        "累计服务13812345678人次",
+        "覆盖13812345678户",
+        "办理13812345678件",
         "圆周率3.13812345678",  # the digits of a decimal part
         f"合计{ID}元",
         f"合计{CARD}.00元",
@@ -78,6 +82,7 @@ def test_the_number_of_a_record_is_not_a_personal_number(engine: CheckEngine, te
         ("手机13812345678（王）", ("pii.mobile", "13812345678")),
         ("电话138.1234.5678元旦值班", ("pii.mobile", "138.1234.5678")),
         ("手机号13812345678", ("pii.mobile", "13812345678")),
+        ("手机13812345678次日联系", ("pii.mobile", "13812345678")),
         ("电话号码：13812345678", ("pii.mobile", "13812345678")),
         ("微信号13812345678", ("pii.mobile", "13812345678")),
         ("账号13812345678", ("pii.mobile", "13812345678")),
