@@ -20,10 +20,12 @@ of two or more letters stay a boundary too.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import opencc
 
@@ -224,6 +226,37 @@ def _latin_spaces(source: str) -> list[tuple[int, int]]:
     ]
 
 
+class _RunIndex(Sequence[int]):
+    """The offsets of the characters kept, as runs: character ``at[k] + i`` comes from ``offsets[k] + i`` (a
+    list of one offset per character cost a Python call per run and the list's memory)."""
+
+    __slots__ = ("_at", "_length", "_offsets")
+
+    def __init__(self, at: list[int], offsets: list[int], length: int) -> None:
+        self._at = at
+        self._offsets = offsets
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, i: int | slice) -> int | Sequence[int]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._length))]
+        if i < 0:
+            i += self._length
+        if not 0 <= i < self._length:
+            raise IndexError(i)
+        k = bisect.bisect_right(self._at, i) - 1
+        return self._offsets[k] + i - self._at[k]
+
+
 @dataclass(frozen=True, slots=True)
 class NormalizedText:
     """The three views of one text and the maps back to ``original``."""
@@ -294,6 +327,16 @@ class Normalizer:
         if _NOISE_RE.search(source) is None:
             return NormalizedText(text, folded, t2s_index, source, t2s_index)
         pieces: list[str] = []
+        if isinstance(t2s_index, range):  # the usual case: the index is one run of offsets per piece kept
+            at: list[int] = []
+            offsets: list[int] = []
+            length = 0
+            for m in _KEEP_RE.finditer(source):
+                pieces.append(m.group())
+                at.append(length)
+                offsets.append(m.start())
+                length += m.end() - m.start()
+            return NormalizedText(text, folded, t2s_index, "".join(pieces), _RunIndex(at, offsets, length))
         index: list[int] = []
         for m in _KEEP_RE.finditer(source):
             pieces.append(m.group())
