@@ -196,8 +196,11 @@ _PUNCT = (
 # regex engine skips through prose in C; the lookbehinds after its first character see the Han before it.
 # The run is taken whole (possessive): backtracking into it made a long run of brackets quadratic (a
 # 100,000-character "((((…" took 90 s).
+# The last item of an enumeration ("港、澳、台，独具特色") stands alone too, but the clause ends after it: a
+# character after 、 followed by another mark (or before 、 after another mark) keeps its boundary.
 _SINGLE_HAN_RE = re.compile(
-    f"{_PUNCT}(?<={_HAN}.)(?:(?<!{_HAN}{_HAN}.){_PUNCT}*+(?={_HAN})|{_PUNCT}*+(?={_HAN}(?!{_HAN})))",
+    f"{_PUNCT}(?<={_HAN}.)(?:(?<!{_HAN}{_HAN}.)(?<!\u3001{_HAN}[^\u3001]){_PUNCT}*+(?={_HAN})"
+    f"|{_PUNCT}*+(?:(?<=\u3001)(?={_HAN}(?!{_HAN}))|(?={_HAN}(?![\u3001{_HAN_CLASS}]))))",
     re.DOTALL,
 )
 # Spaces between two Latin words of two or more letters stay a boundary ("the cas ino" is not "casino"); a

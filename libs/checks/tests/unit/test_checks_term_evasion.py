@@ -127,6 +127,7 @@ def test_punctuation_between_the_characters_of_a_term_does_not_hide_it(
         ("台，独", "台，独"),
         ("支持台，独", "台，独"),
         ("台、独分子", "台、独"),
+        ("港、澳、台，独", "台，独"),
         ("台；独", "台；独"),
         ("台…独", "台…独"),
         ("台，\n独", "台，\n独"),
@@ -167,6 +168,8 @@ def test_punctuation_beside_a_character_that_stands_alone_does_not_split_a_term(
         ("在香港，独自", "港独"),
         ("西藏、独龙族", "藏独"),
         ("县（市）级平台，独立核算", "台独"),
+        ("港、澳、台，独具特色", "台独"),  # the last item of an enumeration, then the next clause
+        ("培训覆盖党、政、军、民、学各条战线", "台独"),
         ("省、市、县三级联动，开展打击网络赌博专项行动。", "赌博网站"),
     ],
 )
