@@ -20,14 +20,22 @@ Addresses in e-mail form (``li.me@163.com``) are not links; a bare name whose "t
 file extension (``readme.md``, ``data.zip``) is a file, not a link.
 
 The extractor reads a *link view* of the folded text, of the same length, in which what a reader or a
-browser takes for part of an address is ASCII: an ideographic full stop or 点 between two ASCII letters or
-digits is a dot (``www。baidu。com``, ``www点baidu点com``); an invisible character, a combining mark or a
+browser takes for part of an address is ASCII: an ideographic full stop, 点 or a middle dot between two
+ASCII letters or digits is a dot (``www。baidu。com``, ``www点baidu点com``, ``www·baidu·com``), but a 。
+or middle dot ending a sentence or joining a name before a capitalised word (``Word。App``,
+``Steve·Jobs``); an invisible character, a combining mark or a
 letter of another script (Cyrillic, Greek, accented Latin) inside a run is a letter (``evil\u200bnews.cn``,
 ``gоv.cn`` with a Cyrillic о); and a Chinese host after a scheme (``http://中国移动.com``,
 ``https://例子.公司``) is letters, its Chinese top-level domain a valid one; a ``#`` right after a host
 (``evil.com#x``, which the extractor does not take for an address) is a slash. The host a finding names and
 the allowlist judges is the host as written (invisible characters left out), so a look-alike of an allowed
 domain is never allowed.
+
+`govmedia_checks.addresses` rewrites defanged and spaced addresses in the link view before the extractor
+reads it (``evil[.]com``, ``www . baidu . com``, ``hxxps://``; offsets kept through an index), and finds what
+the extractor does not look for: any host after a web scheme (IP literals, hex and decimal IPs, names without
+a top-level domain), a bare IPv4 address with a port or a path, and a host under an internationalised
+top-level domain without a scheme (``evil.中国``, ``政务.公司``, ``пример.рф``) or a bare punycode name.
 """
 
 from __future__ import annotations
