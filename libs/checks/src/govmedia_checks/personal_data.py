@@ -11,8 +11,9 @@ A number written as a quantity is an amount, not an identifier, whatever its dig
 of money, measure or count ("13812345678元", "…万元", "…吨", "…%", "…人次") or preceded by a
 currency sign or name ("￥", "$", "人民币", "RMB"). A unit must be one: 元 of 元旦 or 元宵 after a
 mobile number is the next word.
-The number of a record after its name (订单编号, 快递单号, 流水号, 批号, 股票代码, 条码, 案号) is no
-person's either; a 手机号, 账号 or 微信号 is.
+A number after the name of a sum (金额, 余额, 合计, 累计 …) is an amount too; the number of a record
+after its name (订单编号, 快递单号, 流水号, 批号, 股票代码, 条码, 案号) is no person's either; a 手机号,
+账号 or 微信号 is.
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ _AMOUNT_AFTER_RE = re.compile(
 _AMOUNT_BEFORE_RE = re.compile(
     "(?:[$\u00a3\u00a5\u20ac\uffe5]|人民币|rmb|usd|[0-9][.\u00b7]"
     # the number of a record, not of a person: an order, waybill, serial, batch, stock, case number
-    "|编号|单号|流水号|批号|文号|序号|代码|条码|案号)[ \t\u00a0:]*$"
+    "|编号|单号|流水号|批号|文号|序号|代码|条码|案号"
+    # a sum named before it: 金额, 总额, 余额, 合计, 共计, 总计, 累计
+    "|金额|总额|余额|合计|共计|总计|累计)[ \t\u00a0:]*$"
 )
 _AMOUNT_CONTEXT = 8  # characters before a number read for a currency sign or a record's name
 

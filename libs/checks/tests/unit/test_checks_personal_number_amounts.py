@@ -39,6 +39,9 @@ def _numbers(engine: CheckEngine, text: str) -> list[tuple[str, str]]:
         "13 812 345 678元",  # spaces as thousands separators
         "重量13812345678吨",
         "共13812345678块",
+        "合同金额：13812345678",  # a sum named before it, no unit after
+        "累计13812345678",
+        "账户余额 13812345678",
         "页面访问量13812345678次",  # counts
         "累计服务13812345678人次",
         "覆盖13812345678户",
