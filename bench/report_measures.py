@@ -226,6 +226,16 @@ MEASURES: tuple[Measure, ...] = (
         note="like for like: the yardstick sends the very records the relay sends, without a database",
     ),
     Measure(
+        "relay_records_vs_raw_produce",
+        "Outbox relay (1 replica) over the same records written sixteen to an outbox row, as a bulk "
+        "statement writes them / raw aiokafka produce of the records",
+        "bus.json",
+        _ratio_named("relay_1, 16 records to a row"),
+        None,
+        size=_bus_size("relay_records_1", "raw_produce_records"),
+        note="the monitor's metric snapshots' events travel this way (docs/operations.md)",
+    ),
+    Measure(
         "consumer_vs_raw_consume",
         "Consumer runner with inbox / raw aiokafka consume + parse of the same records (its topic, "
         "CloudEvents headers, values)",
