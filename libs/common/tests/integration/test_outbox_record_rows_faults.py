@@ -213,3 +213,72 @@ async def test_a_record_the_broker_refuses_on_acknowledgement_holds_back_the_lat
         row + 3: (True, False),  # another account flows
     }, state
     del behind_a, behind_b
+
+
+async def outbox_order(engine: AsyncEngine) -> dict[bytes, list[bytes]]:
+    """Per key, the event ids in outbox order (a row's records in their order: their ids ascend)."""
+    order: dict[bytes, list[bytes]] = {}
+    async with engine.connect() as conn:
+        for event_id, key in await conn.execute(text("SELECT id, key FROM outbox_records ORDER BY seq, id")):
+            order.setdefault(key.encode(), []).append(event_id.encode())
+    return order
+
+
+async def write_mixed(
+    sessions: async_sessionmaker[AsyncSession], events: EventFactory, accounts: list[str], rounds: int
+) -> None:
+    """Rows of several records and plain rows of the same accounts, interleaved, one transaction each."""
+    for i in range(rounds):
+        if i % 2 == 0:
+            await write_records(
+                sessions, alerts(events, [accounts[(i + j) % len(accounts)] for j in range(7)])
+            )
+        else:
+            async with sessions() as session, session.begin():
+                for j in range(3):
+                    await add_event(session, events.alert_raised(accounts[(i * 3 + j) % len(accounts)]))
+        await asyncio.sleep(0)
+
+
+async def test_three_relays_at_once_keep_each_keys_order_over_rows_of_several_records_and_plain_rows(
+    kit: PlumbingKit, events: EventFactory
+) -> None:
+    engine = await kit.database("obthree")
+    sessions = session_factory(engine)
+    accounts = [str(uuid.uuid4()) for _ in range(5)]
+    await write_mixed(sessions, events, accounts, 10)  # a backlog, then writes while the relays run
+    relays = [
+        OutboxRelay(
+            sessions,
+            await kit.producer(),
+            service="test-three",
+            relay_id=f"t{n}-{uuid.uuid4().hex[:6]}",
+            batch_size=4,
+            idle_sleep=0.02,
+            lease_seconds=5,
+        )
+        for n in range(3)
+    ]
+    tasks = [asyncio.create_task(r.run()) for r in relays]
+    try:
+        await write_mixed(sessions, events, accounts, 30)
+
+        async def all_published() -> bool:
+            async with engine.connect() as conn:
+                return not (
+                    await conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+                ).scalar()
+
+        await kit.wait_until(all_published, within=30, what="every row published")
+    finally:
+        for r in relays:
+            r.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    expected = await outbox_order(engine)
+    ids = {i for mine in expected.values() for i in mine}
+    records = await kit.read_topic(
+        AlertRaised.topic, lambda r: dict(r.headers).get("ce_id") in ids, expect=len(ids)
+    )
+    assert first_deliveries(records) == expected, "per key, first copies in outbox order; nothing lost"
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT max(attempts) FROM outbox"))).scalar() == 1, "marked once"
