@@ -11,7 +11,8 @@
 * A host under an internationalised top-level domain (IANA's, decoded: 中国, 公司, рф, 한국 …) with no
   scheme: "evil.中国", "政务.公司/x", "пример.рф"; a bare punycode name ("xn--fiqs8s"). A Chinese host
   after a Chinese clause cannot be told from the prose before it, so one under a Chinese TLD must not be
-  followed by more Chinese ("任务完成.中国人民" is two clauses); a list mark is no host ("a.中国经济").
+  followed by more Chinese ("任务完成.中国人民" is two clauses); a list mark or an English abbreviation
+  is no host ("a.中国经济", "Apple Inc.中国区").
 * A bare IPv4 address with a port or a path (``1.2.3.4:8080/a``, ``192.168.1.1/login``); a bare one is a
   section or version number (第3.1.2.1条), a network (10.0.0.0/8) is no address either.
 
@@ -188,6 +189,36 @@ def ascii_tld(length: int) -> str:
 
 _IDN_DOT_RE = re.compile("\\.(?=[^\\x00-\\x7f])")  # a dot before a character that is not ASCII
 _LIST_MARK_RE = re.compile("[ivx]{1,4}|[0-9a-z]")  # a.中国, ii.中国: a list item, not a host
+# English abbreviations written with a full stop ("Apple Inc.中国区", "No.中国"): a word, not a host.
+_ABBREVIATIONS = frozenset(
+    [
+        "no",
+        "nos",
+        "vol",
+        "co",
+        "ltd",
+        "inc",
+        "corp",
+        "etc",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "st",
+        "jr",
+        "fig",
+        "figs",
+        "vs",
+        "ver",
+        "dept",
+        "univ",
+        "approx",
+        "ed",
+        "eds",
+        "pp",
+        "tel",
+    ]
+)
 _PUNYCODE_RE = re.compile("xn--(?<![0-9a-z.-]xn--)[0-9a-z-]+(?![0-9a-z.-])")
 _LONGEST_HOST = 253
 
@@ -256,10 +287,15 @@ def idn_addresses(written: str) -> list[tuple[int, int]]:
         walked = (at, start)
         while start < at and not written[start].isalnum():
             start += 1  # a host begins with a letter or a digit
-        label = written[written.rfind(".", start, at) + 1 : at]
+        label = written[max(start, written.rfind(".", start, at) + 1) : at]  # the last label
         after = written[tld_end] if tld_end < len(written) else ""
         if not label or (
-            label.isascii() and (_LIST_MARK_RE.fullmatch(label) or not any(c.isalpha() for c in label))
+            label.isascii()
+            and (
+                _LIST_MARK_RE.fullmatch(label) is not None
+                or not any(c.isalpha() for c in label)
+                or (label in _ABBREVIATIONS and start == at - len(label))
+            )
         ):
             continue
         tld_is_han = _is_han(written[at + 1])

@@ -56,12 +56,17 @@ def test_a_host_under_an_internationalised_tld_is_a_link(
         "1.中国经济稳中向好",
         "a.中国经济",  # a list item
         "ii.中国经济",
+        "主要措施：a.中国经济稳中向好；b.中国制造",  # list items after other text
         "v2.0.中国版",
         "我们完成了任务.公司将继续",
         "第一.网络安全",
         "详见附件.在线填报",
         "中国.政务服务",
         "请在浏览器地址栏输入http://后再输入网址",
+        "苹果公司（Apple Inc.中国区）负责人",  # an abbreviation's full stop
+        "见No.中国科技期刊",
+        "Microsoft Corp.中国研发中心",
+        "etc.中国也在其列",
     ],
 )
 def test_prose_around_a_full_stop_is_not_a_host(engine: CheckEngine, text: str) -> None:
