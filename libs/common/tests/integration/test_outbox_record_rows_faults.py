@@ -6,6 +6,7 @@ row")."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from typing import TYPE_CHECKING, Any, cast
 
@@ -280,5 +281,82 @@ async def test_three_relays_at_once_keep_each_keys_order_over_rows_of_several_re
         AlertRaised.topic, lambda r: dict(r.headers).get("ce_id") in ids, expect=len(ids)
     )
     assert first_deliveries(records) == expected, "per key, first copies in outbox order; nothing lost"
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT max(attempts) FROM outbox"))).scalar() == 1, "marked once"
+
+
+class FreezingProducer:
+    """The real producer, until ``after`` records were handed to it: then every send hangs, as a relay's
+    process stopped dead (SIGKILL, a frozen host) in the middle of a row's records."""
+
+    def __init__(self, producer: AIOKafkaProducer, after: int) -> None:
+        self.producer = producer
+        self.after = after
+        self.frozen = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.producer, name)
+
+    async def send(self, topic: str, **kwargs: Any) -> asyncio.Future[Any]:
+        if self.after == 0:
+            self.frozen.set()
+            await asyncio.Event().wait()
+        self.after -= 1
+        return cast("asyncio.Future[Any]", await self.producer.send(topic, **kwargs))
+
+
+@pytest.mark.parametrize("death", ["killed", "cancelled"])
+async def test_a_relay_dying_while_it_sends_a_rows_records_leaves_every_record_to_the_next_relay(
+    kit: PlumbingKit, events: EventFactory, death: str
+) -> None:
+    engine = await kit.database("obdies")
+    sessions = session_factory(engine)
+    accounts = [str(uuid.uuid4()) for _ in range(4)]
+    await write_mixed(sessions, events, accounts, 4)
+    frozen = FreezingProducer(await kit.producer(), after=2)  # dies after the row's first two records
+    dying = OutboxRelay(
+        sessions, cast(AIOKafkaProducer, frozen), service="test-dies", relay_id=f"d-{uuid.uuid4().hex[:6]}",
+        lease_seconds=1.5,
+    )  # fmt: skip
+    task = asyncio.create_task(dying.drain(max_seconds=0))
+    try:
+        await asyncio.wait_for(frozen.frozen.wait(), 10)
+        if death == "cancelled":
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        else:  # its process is gone: PostgreSQL ends its sessions (the gate it held), its lease stays
+            async with engine.connect() as conn:
+                killed = await conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                        "AND pid <> pg_backend_pid()"
+                    )
+                )
+                assert killed.all(), "the relay held its gate"
+        taker = OutboxRelay(
+            sessions, await kit.producer(), service="test-dies", relay_id=f"t-{uuid.uuid4().hex[:6]}"
+        )
+        assert await taker.run_once() == 0 or death == "cancelled", "a live lease holds the rows"
+
+        async def all_published() -> bool:
+            await taker.drain(max_seconds=1)
+            async with engine.connect() as conn:
+                return not (
+                    await conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+                ).scalar()
+
+        await kit.wait_until(all_published, within=15, what="the next relay to publish every row")
+    finally:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+    expected = await outbox_order(engine)
+    ids = {i for mine in expected.values() for i in mine}
+    records = await kit.read_topic(
+        AlertRaised.topic, lambda r: dict(r.headers).get("ce_id") in ids, expect=len(ids)
+    )
+    assert first_deliveries(records) == expected, "every record at least once, each key's first in order"
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT max(attempts) FROM outbox"))).scalar() == 1, "marked once"
