@@ -9,10 +9,10 @@
   ``http://[::1]/``), a hex, octal or decimal IP (``http://0x7f000001/``, ``http://2130706433/``), a name
   without a top-level domain (``http://localhost/``); the extractor wants a known top-level domain.
 * A host under an internationalised top-level domain (IANA's, decoded: 中国, 公司, рф, 한국 …) with no
-  scheme: "evil.中国", "政务.公司/x", "пример.рф"; a bare punycode name ("xn--fiqs8s"). A Chinese host
-  after a Chinese clause cannot be told from the prose before it, so one under a Chinese TLD must not be
-  followed by more Chinese ("任务完成.中国人民" is two clauses); a list mark or an English abbreviation
-  is no host ("a.中国经济", "Apple Inc.中国区").
+  scheme: "evil.中国", "政务.公司/x", "пример.рф"; a bare punycode name ("xn--fiqs8s"). A full stop
+  between two clauses looks the same, so a host of one label under a Chinese TLD must not be followed by
+  more Chinese ("任务完成.中国人民", "GDP.中国经济" are two clauses; "www.例子.中国网站" holds a host);
+  a list mark or an English abbreviation is no host ("a.中国经济", "Apple Inc.中国区").
 * A bare IPv4 address with a port or a path (``1.2.3.4:8080/a``, ``192.168.1.1/login``); a bare one is a
   section or version number (第3.1.2.1条), a network (10.0.0.0/8) is no address either.
 
@@ -299,8 +299,8 @@ def idn_addresses(written: str) -> list[tuple[int, int]]:
         ):
             continue
         tld_is_han = _is_han(written[at + 1])
-        if tld_is_han and not label[-1].isascii() and (after.isalnum() or _is_han(after)):
-            continue  # 任务.中国人民: a full stop between two clauses
+        if tld_is_han and (after.isalnum() or _is_han(after)) and "." not in written[start:at]:
+            continue  # 任务.中国人民, GDP.中国经济: a full stop between clauses (not www.例子.中国网站)
         if not tld_is_han and after.isalnum():
             continue  # the TLD is the start of a longer word
         end = tld_end

@@ -24,7 +24,8 @@ def _links(engine: CheckEngine, text: str) -> list[tuple[str, str, str]]:
     ("text", "excerpt"),
     [
         ("见evil.中国", "evil.中国"),
-        ("详见evil.中国查询", "evil.中国"),
+        ("详见evil.中国/查询", "evil.中国/"),
+        ("详见www.evil.中国查询", "www.evil.中国"),
         ("政务.公司", "政务.公司"),
         ("访问：例子.公司/abc", "例子.公司/abc"),
         ("请访问 例子.网络 。", "例子.网络"),
@@ -67,6 +68,9 @@ def test_a_host_under_an_internationalised_tld_is_a_link(
         "见No.中国科技期刊",
         "Microsoft Corp.中国研发中心",
         "etc.中国也在其列",
+        "GDP.中国经济稳中向好",  # an ASCII full stop after an English word, then the next clause
+        "发布了iPhone15.中国区售价",
+        "WTO.中国加入二十多年",
     ],
 )
 def test_prose_around_a_full_stop_is_not_a_host(engine: CheckEngine, text: str) -> None:
