@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
@@ -28,7 +29,10 @@ from govmedia_common.events.outbox import (
     template_header_bytes,
 )
 from govmedia_common.ids import time_ordered_prefix
+from govmedia_common.kafka import ensure_topics, make_producer
 from govmedia_common.outbox import OutboxRelay, add_event
+from govmedia_common.settings import KafkaSettings
+from govmedia_platform.stack import EmbeddedBroker
 
 if TYPE_CHECKING:
     from ..conftest import EventFactory
@@ -405,3 +409,66 @@ async def test_a_relay_stalled_mid_row_and_a_replica_starting_do_not_stop_the_re
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
+
+
+async def test_a_new_broker_gets_rows_of_several_records_again_each_keys_first_copies_in_order(
+    kit: PlumbingKit, events: EventFactory, tmp_path: Path
+) -> None:
+    broker = EmbeddedBroker(tmp_path / "broker")
+    broker.start(lambda _: None)
+    kafka = KafkaSettings(bootstrap=broker.bootstrap)
+    producer = make_producer(kafka, "records-broker-loss")
+    relay: OutboxRelay | None = None
+    task: asyncio.Task[None] | None = None
+    try:
+        await ensure_topics(kafka, [AlertRaised.topic])
+        await producer.start()
+        engine = await kit.database("obloss")
+        sessions = session_factory(engine)
+        accounts = [str(uuid.uuid4()) for _ in range(4)]
+        relay = OutboxRelay(
+            sessions, producer, service="test-loss", kafka=kafka, batch_size=5, idle_sleep=0.02,
+            broker_check_seconds=0.2, topic_wait_seconds=5,
+        )  # fmt: skip
+        await write_mixed(sessions, events, accounts, 6)
+        await relay.drain()  # published to the first broker
+        first = relay.broker
+        await write_mixed(sessions, events, accounts, 6)  # unpublished when it goes
+        assert broker.process is not None
+        broker.process.kill()
+        broker.process.wait(10)
+        broker.start(lambda _: None)  # same port, empty, a new cluster id
+        await ensure_topics(kafka, [AlertRaised.topic], repair=True)
+        task = asyncio.create_task(relay.run())
+        await write_mixed(sessions, events, accounts, 6)  # and more while it takes the new one on
+
+        async def all_on_the_new_broker() -> bool:
+            async with engine.connect() as conn:
+                return not (
+                    await conn.execute(
+                        text(
+                            "SELECT count(*) FROM outbox WHERE published_at IS NULL "
+                            "OR published_to IS DISTINCT FROM :b"
+                        ),
+                        {"b": broker.cluster_id},
+                    )
+                ).scalar()
+
+        await kit.wait_until(all_on_the_new_broker, within=30, what="every row on the new broker")
+        assert relay.broker == broker.cluster_id != first
+        expected = await outbox_order(engine)
+        ids = {i for mine in expected.values() for i in mine}
+        reader = type(kit)(kit.infra)  # the kit's topic reader, on this broker
+        reader.kafka = kafka
+        records = await reader.read_topic(
+            AlertRaised.topic, lambda r: dict(r.headers).get("ce_id") in ids, expect=len(ids)
+        )
+        assert first_deliveries(records) == expected, "everything again, per key first copies in order"
+    finally:
+        if relay is not None:
+            relay.stop()
+        if task is not None:
+            with contextlib.suppress(BaseException):
+                await task
+        await producer.stop()
+        broker.stop()
