@@ -1,9 +1,9 @@
 """Addresses written around the link extractor, and the forms it does not look for.
 
 * Defanged and spaced dots: ``evil[.]com``, ``evil(.)com``, ``evil{dot}com``, ``evil [ . ] com``,
-  ``www . baidu . com``, ``www .baidu .com``, ``baidu 。 com``, ``baidu 点 com`` read as one dot when a letter
-  follows. A space only *after* a dot is left alone ("Word. App" is two English sentences), and so is a 。
-  with a space on one side only ("见https://x.gov.cn 。2026年" ends a sentence).
+  ``evil dot com``, ``www . baidu . com``, ``www .baidu .com``, ``baidu 。 com``, ``baidu 点 com`` read
+  as one dot when a letter follows. A space only *after* a dot is left alone ("Word. App" is two English
+  sentences), and so is a 。 with a space on one side only ("见https://x.gov.cn 。2026年" ends a sentence).
 * Defanged schemes: ``hxxp://``, ``hXXps://``, ``h**p://``, ``fxp://``, ``http[:]//`` read as the scheme.
 * Any host after a web scheme is an address, whatever it looks like: an IP literal (``http://1.2.3.4/``,
   ``http://[::1]/``), a hex, octal or decimal IP (``http://0x7f000001/``, ``http://2130706433/``), a name
@@ -50,7 +50,9 @@ _DEFANG_RE = re.compile(
     f"(?<={_OPEN}){_BRACKETED}"  # [.] (.) {dot} [ . ]
     f"|{_GAP}*+(?:{_OPEN}{_BRACKETED}"
     # a space before a dot, around 。 or 点, and a letter after it: "gov.cn 。2026年" ends a sentence
-    f"|\\.{_GAP}*+(?=[a-z])|[\\u3002\\u70b9]{_GAP}++(?=[a-z])))"
+    f"|\\.{_GAP}*+(?=[a-z])|[\\u3002\\u70b9]{_GAP}++(?=[a-z])"
+    # the word dot between spaces: "evil dot com"
+    f"|dot{_GAP}++(?=[a-z])))"
 )
 # Both begin with a character or a class, as _DEFANG_RE does.
 _SCHEME_DEFANG_RE = re.compile(

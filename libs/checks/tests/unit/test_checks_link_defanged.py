@@ -37,6 +37,8 @@ NOT_ALLOWED = "link.domain_not_allowed"
         ("优惠见evil(DOT)com", "evil(DOT)com", "evil.com"),
         ("优惠见evil [ . ] com", "evil [ . ] com", "evil.com"),
         ("优惠见evil[。]com", "evil[。]com", "evil.com"),
+        ("优惠见evil dot com", "evil dot com", "evil.com"),  # the word, spaced
+        ("优惠见www DOT evil DOT com/x", "www DOT evil DOT com/x", "www.evil.com"),
         ("优惠见www[.]evil[.]com", "www[.]evil[.]com", "www.evil.com"),
         ("优惠见hxxps://evil[.]com/a", "hxxps://evil[.]com/a", "evil.com"),
         ("优惠见hxxp[:]//evil.com", "hxxp[:]//evil.com", "evil.com"),
@@ -88,6 +90,8 @@ def test_a_defanged_short_link_is_a_short_link(engine: CheckEngine, text: str, r
         "函数f(x)和数组a[0]",
         "见图(a)和(b)",
         "We use Word. App is new.",
+        "a dotted line",
+        "dot com",
         "比分3:1，时间12:30",
         "请访问http://",
     ],
