@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +49,7 @@ class SetAside:
     aggregate_id: str
     dead_at: datetime
     error: str
-    waiting: int  # later rows of the same aggregate (or of any key of its records) held behind it
+    waiting: int  # later rows held behind it: of its aggregate or keys, or behind such a row (waiting_behind)
     records: int | None = None  # a row of several records: how many (its keys all wait behind it)
 
 
@@ -79,32 +80,57 @@ def _services(service: str | None) -> list[str]:
     return [service]
 
 
+# The set-aside rows, and the unpublished rows after the first of them (their aggregates: a row of several
+# records has its keys), in order: what waits behind each is found by walking them (:func:`waiting_behind`).
+_SET_ASIDE_SQL = """
+    SELECT d.seq, d.id, d.type, d.aggregateid, d.dead_at, coalesce(d.last_error, '') AS error, d.records,
+           COALESCE(d.keys, ARRAY[d.aggregateid]) AS aggregates
+    FROM outbox d WHERE d.dead_at IS NOT NULL AND d.published_at IS NULL ORDER BY d.seq
+"""
+_LATER_SQL = """
+    SELECT seq, COALESCE(keys, ARRAY[aggregateid]) AS aggregates FROM outbox
+    WHERE published_at IS NULL AND seq > $1 ORDER BY seq
+"""
+
+
+def waiting_behind(aggregates: Sequence[str], later: Sequence[tuple[int, Sequence[str]]]) -> int:
+    """How many of the ``later`` rows (seq, aggregates; in seq order) wait behind a set-aside row of these
+    ``aggregates``: as the relay leaves them out, a row sharing an aggregate with it or with a row that
+    waits before it (a row of several records, sharing one key, makes each of its other keys wait too)."""
+    blocked = set(aggregates)
+    count = 0
+    for _, keys in later:
+        if not blocked.isdisjoint(keys):
+            blocked.update(keys)
+            count += 1
+    return count
+
+
 async def set_aside(server: str, services: list[str]) -> list[SetAside]:
     """Every set-aside row of these services' outboxes, oldest first, with the rows waiting behind each."""
     rows: list[SetAside] = []
     for service in services:
         connection = await asyncpg.connect(_dsn(server, service))
         try:
-            for r in await connection.fetch(
-                """
-                SELECT d.seq, d.id, d.type, d.aggregateid, d.dead_at, coalesce(d.last_error, '') AS error,
-                       (SELECT count(*) FROM outbox w
-                        WHERE COALESCE(w.keys, ARRAY[w.aggregateid]) && COALESCE(d.keys, ARRAY[d.aggregateid])
-                          AND w.seq > d.seq AND w.published_at IS NULL) AS waiting,
-                       d.records
-                FROM outbox d WHERE d.dead_at IS NOT NULL AND d.published_at IS NULL ORDER BY d.seq
-                """
-            ):
+            dead = await connection.fetch(_SET_ASIDE_SQL)
+            later: list[tuple[int, list[str]]] = []
+            if dead:
+                later = [
+                    (int(w["seq"]), w["aggregates"])
+                    for w in await connection.fetch(_LATER_SQL, dead[0]["seq"])
+                ]
+            for r in dead:
+                seq = int(r["seq"])
                 rows.append(
                     SetAside(
                         service,
-                        int(r["seq"]),
+                        seq,
                         str(r["id"]),
                         r["type"],
                         r["aggregateid"],
                         r["dead_at"],
                         r["error"],
-                        int(r["waiting"]),
+                        waiting_behind(r["aggregates"], [w for w in later if w[0] > seq]),
                         r["records"],
                     )
                 )
