@@ -472,3 +472,29 @@ async def test_a_new_broker_gets_rows_of_several_records_again_each_keys_first_c
                 await task
         await producer.stop()
         broker.stop()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="outbox relay: the records of a set-aside row after the refused one are given back with the "
+    "error 'held behind a row set aside', which overwrites the broker's error on the row",
+)
+async def test_a_row_set_aside_for_a_refused_record_keeps_the_brokers_error(
+    kit: PlumbingKit, events: EventFactory
+) -> None:
+    engine = await kit.database("oberror")
+    sessions = session_factory(engine)
+    batch = alerts(events, [str(uuid.uuid4()) for _ in range(3)])
+    batch[1] = batch[1].model_copy(update={"detail": {"evidence": "x" * 1_200_000}})  # over 1 MiB
+    row = await insert_records_row(engine, [wrap(e) for e in batch])
+    relay = OutboxRelay(
+        sessions, await kit.producer(), service="test-error", relay_id=f"e-{uuid.uuid4().hex[:6]}"
+    )
+    await relay.drain(max_seconds=1)
+    async with engine.connect() as conn:
+        dead, error = (
+            await conn.execute(
+                text("SELECT dead_at IS NOT NULL, last_error FROM outbox WHERE seq = :s"), {"s": row}
+            )
+        ).one()
+    assert dead and "MessageSizeTooLarge" in (error or ""), error
