@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -548,3 +550,51 @@ async def test_relays_cancelled_and_replaced_over_and_over_lose_nothing_and_keep
         AlertRaised.topic, lambda r: dict(r.headers).get("ce_id") in ids, expect=len(ids)
     )
     assert first_deliveries(records) == expected, "per key, first copies in outbox order; nothing lost"
+
+
+async def test_rows_of_several_records_out_when_the_broker_is_lost_arrive_on_the_new_one_in_order(
+    kit: PlumbingKit, events: EventFactory, tmp_path: Path
+) -> None:
+    broker = EmbeddedBroker(tmp_path / "broker")
+    broker.start(lambda _: None)
+    kafka = KafkaSettings(bootstrap=broker.bootstrap)
+    producer = make_producer(kafka, "records-mid-batch")
+    try:
+        await ensure_topics(kafka, [AlertRaised.topic])
+        await producer.start()
+        engine = await kit.database("oblost")
+        sessions = session_factory(engine)
+        accounts = [str(uuid.uuid4()) for _ in range(3)]
+        relay = OutboxRelay(sessions, producer, service="test-lost", kafka=kafka, topic_wait_seconds=5)
+        await write_mixed(sessions, events, accounts, 3)
+        await relay.drain()
+        await write_mixed(sessions, events, accounts, 3)
+
+        guard = relay._guard
+        rows = await guard.enter(relay.claim)
+        sent, outcome = await guard.send(rows)  # the records are out
+        assert broker.process is not None
+        os.kill(broker.process.pid, signal.SIGSTOP)
+        await asyncio.sleep(0.3)
+        broker.process.kill()
+        broker.process.wait(10)
+        broker.start(lambda _: None)  # same port, empty, a new cluster id; the producer retries into it
+        await ensure_topics(kafka, [AlertRaised.topic], repair=True)
+        outcome = await guard.acknowledged(sent, outcome)
+        assert outcome.error is not None and not outcome.published, "nothing marked"
+        await relay.release(rows, repr(outcome.error))
+        await guard.leave()  # takes the new broker on: the topic is recreated, everything queued again
+        assert relay.broker == broker.cluster_id
+        await relay.drain()
+
+        expected = await outbox_order(engine)
+        ids = {i for mine in expected.values() for i in mine}
+        reader = type(kit)(kit.infra)
+        reader.kafka = kafka
+        records = await reader.read_topic(
+            AlertRaised.topic, lambda r: dict(r.headers).get("ce_id") in ids, expect=len(ids)
+        )
+        assert first_deliveries(records) == expected, "everything on the new broker, each key's in order"
+    finally:
+        await producer.stop()
+        broker.stop()
