@@ -69,6 +69,7 @@ from govmedia_common.outbox_broker import BrokerGuard
 from govmedia_common.outbox_claims import ROW_HEADERS as ROW_HEADERS  # re-exported: the writers' names
 from govmedia_common.outbox_claims import (
     ClaimedRow,
+    Held,
     PublishOutcome,
     claim_rows,
     seqs_of,
@@ -279,15 +280,13 @@ class OutboxRelay:
     async def _send(self, rows: list[ClaimedRow]) -> tuple[list[tuple[ClaimedRow, Any]], PublishOutcome]:
         """Hand rows to the producer in seq order (it batches them); the broker's answers come later."""
         outcome = PublishOutcome([], [], [])
-        blocked: set[str] = set()  # aggregates and keys held back behind a refusal
-        blocked_rows: set[int] = set()
+        held = Held()  # rows, keys and aggregates held back behind a refusal
         sent = []
         send = self.producer.send
         for row in rows:
-            if row.seq in blocked_rows or row.key in blocked or row.aggregateid in blocked:
+            if held.behind(row):
                 outcome.retry.append(row)
-                blocked_rows.add(row.seq)
-                blocked.update((row.key, row.aggregateid))
+                held.add(row)
                 continue
             headers = [(k, v.encode()) for k, v in row.headers.items()]
             key = row.key.encode()
@@ -301,8 +300,7 @@ class OutboxRelay:
                 )
             except REFUSED_FOR_GOOD as exc:  # checked by the producer before sending (e.g. its size limit)
                 outcome.set_aside.append((row, exc))
-                blocked_rows.add(row.seq)
-                blocked.update((row.key, row.aggregateid))
+                held.add(row)
                 continue
             sent.append((row, future))
         return sent, outcome
@@ -310,12 +308,20 @@ class OutboxRelay:
     @staticmethod
     async def _acknowledged(sent: list[tuple[ClaimedRow, Any]], outcome: PublishOutcome) -> PublishOutcome:
         results = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
+        # A record refused when the broker answers (not by the producer before sending, see _send) holds
+        # back the later records of its row, key and aggregate, as _send does: they were sent already (a
+        # consumer may see them first), but are not marked, so they go again after it once it is released.
+        held = Held()
         for (row, _), result in zip(sent, results, strict=True):
             if isinstance(result, REFUSED_FOR_GOOD):
                 outcome.set_aside.append((row, result))
+                held.add(row)
             elif isinstance(result, BaseException):
                 outcome.error = result
                 outcome.retry.append(row)
+            elif held.behind(row):
+                outcome.retry.append(row)
+                held.add(row)
             else:
                 outcome.published.append(row)
         if outcome.error is not None:  # keep it simple and in order: the whole batch goes again

@@ -116,7 +116,24 @@ class BrokerGuard:
             except Exception:  # the relay's loop retries it on its next drain
                 log.warning("could not take on the new broker yet", exc_info=True)
 
-    async def _lock(self, function: str, *, lock_timeout: float | None = None) -> AsyncConnection:
+    async def _try_lock(self, *, wait: float, every: float = 0.05) -> AsyncConnection:
+        """The exclusive gate, asked for again and again until ``wait`` seconds have passed, never queued."""
+        conn = await self._lock(None)
+        try:
+            deadline = asyncio.get_running_loop().time() + wait
+            ask = text("SELECT pg_try_advisory_lock(:k)")
+            while not (await conn.execute(ask, {"k": GATE_LOCK})).scalar():
+                if asyncio.get_running_loop().time() >= deadline:
+                    raise TimeoutError(
+                        f"the outbox's broker gate stayed held for {wait:.0f} s by draining relays; retrying"
+                    )
+                await asyncio.sleep(every)
+        except BaseException:
+            await asyncio.shield(_discard(conn))
+            raise
+        return conn
+
+    async def _lock(self, function: str | None, *, lock_timeout: float | None = None) -> AsyncConnection:
         bind = self.relay.sessions.kw.get("bind")
         if not isinstance(bind, AsyncEngine):
             raise TypeError("the relay's sessions must be bound to an AsyncEngine")
@@ -128,7 +145,8 @@ class BrokerGuard:
                     text("SELECT set_config('lock_timeout', :t, false)"),
                     {"t": f"{int(lock_timeout * 1000)}ms"},
                 )
-            await conn.execute(text(f"SELECT {function}(:k)"), {"k": GATE_LOCK})
+            if function is not None:
+                await conn.execute(text(f"SELECT {function}(:k)"), {"k": GATE_LOCK})
             if lock_timeout is not None:
                 await conn.execute(text("RESET lock_timeout"))
         except BaseException:
@@ -210,7 +228,13 @@ class BrokerGuard:
         relay = self.relay
         if self._gate is not None:
             raise RuntimeError("a relay takes on a broker only outside its gate")
-        gate = await self._lock("pg_advisory_lock", lock_timeout=self.gate_wait_seconds)
+        if relay.broker is None:
+            # A relay starting (or restarting) beside others: it asks without queueing, because PostgreSQL
+            # queues every later shared request behind a waiting exclusive one, so one relay stalled
+            # mid-batch would stop every relay of the outbox for as long as this one waits.
+            gate = await self._try_lock(wait=self.gate_wait_seconds)
+        else:  # a new broker: first in the queue, before the relays' next drains
+            gate = await self._lock("pg_advisory_lock", lock_timeout=self.gate_wait_seconds)
         try:
             current = await cluster_id(relay.producer.client)
             if current is None or current == relay.broker:

@@ -56,10 +56,12 @@ class ClaimedRow:
 
 # A claim is two statements under the claim lock. The first reads what may be taken: the aggregates held
 # by another relay's live lease or set aside (``busy``, as its first row), then up to ``:n`` unpublished
-# rows in seq order, the rows of a busy aggregate left out. The aggregates of a row are its aggregateid, or
-# for a row of several records (``records`` = N) the keys of its records (``keys``). The relay then walks
-# them in order (:func:`takeable`): a row that shares an aggregate with a busy one, or with a row left out
-# before it, is left out too, so a later event never goes out before an earlier one of its aggregate.
+# rows in seq order that share no aggregate with a busy one. The aggregates of a row are its aggregateid,
+# or for a row of several records (``records`` = N) the keys of its records (``keys``). With them come the
+# rows of several records before the last of those that do share a key with a busy one (``held``): the
+# relay walks all of them in order (:func:`takeable`), and a row that shares an aggregate with a held row
+# before it is left out too, so a later event never goes out before an earlier one of its aggregate. A
+# backlog of held rows is not counted in ``:n``: the aggregates behind none of them still flow.
 _CANDIDATES_SQL = text(
     """
     WITH busy AS (
@@ -71,16 +73,25 @@ _CANDIDATES_SQL = text(
         UNION
         SELECT a FROM outbox o CROSS JOIN LATERAL unnest(COALESCE(o.keys, ARRAY[o.aggregateid])) AS a
         WHERE o.dead_at IS NOT NULL AND o.published_at IS NULL
-    )
-    SELECT NULL AS seq, NULL AS aggregateid, ARRAY(SELECT a FROM busy) AS keys, 0 AS records
-    UNION ALL (
-        SELECT o.seq, o.aggregateid, o.keys, COALESCE(o.records, 1) FROM outbox o
+    ), cand AS (
+        SELECT o.seq, o.aggregateid, o.keys, COALESCE(o.records, 1) AS records FROM outbox o
         WHERE o.published_at IS NULL AND o.dead_at IS NULL
           AND o.seq NOT IN (SELECT unnest(CAST(:inflight AS bigint[])))  -- hashed; <> ALL is O(rows × n)
-          AND (o.keys IS NOT NULL OR o.aggregateid NOT IN (SELECT a FROM busy))
+          AND CASE WHEN o.keys IS NULL THEN o.aggregateid NOT IN (SELECT a FROM busy)
+                   ELSE NOT EXISTS (SELECT FROM unnest(o.keys) AS k(a) WHERE k.a IN (SELECT a FROM busy)) END
         ORDER BY o.seq
         LIMIT :n
     )
+    SELECT CAST(NULL AS bigint) AS seq, NULL AS aggregateid, ARRAY(SELECT a FROM busy) AS keys, 0 AS records,
+           false AS held
+    UNION ALL
+    SELECT seq, aggregateid, keys, records, false FROM cand
+    UNION ALL
+    SELECT o.seq, o.aggregateid, o.keys, 0, true FROM outbox o
+    WHERE o.published_at IS NULL AND o.dead_at IS NULL AND o.keys IS NOT NULL
+      AND o.seq < (SELECT max(seq) FROM cand)
+      AND o.seq NOT IN (SELECT unnest(CAST(:inflight AS bigint[])))
+      AND EXISTS (SELECT FROM unnest(o.keys) AS k(a) WHERE k.a IN (SELECT a FROM busy))
     """
 )
 
@@ -108,15 +119,15 @@ _TAKE_SQL = text(
 
 
 def takeable(busy: Sequence[str], rows: Sequence[Any], limit: int) -> list[int]:
-    """The seqs a claim takes of ``rows`` (seq, aggregateid, keys, records; in seq order): in order, each
-    row none of whose aggregates is busy or shared with a row left out before it, until ``limit`` records
-    (the first row taken always)."""
+    """The seqs a claim takes of ``rows`` (seq, aggregateid, keys, records, held; in seq order): in order,
+    each row not held none of whose aggregates is busy or shared with a row left out before it, until
+    ``limit`` records (the first row taken always)."""
     blocked = set(busy)
     taken: list[int] = []
     records = 0
-    for seq, aggregateid, keys, count in rows:
+    for seq, aggregateid, keys, count, held in rows:
         aggregates = keys if keys is not None else (aggregateid,)
-        if not blocked.isdisjoint(aggregates):
+        if held or not blocked.isdisjoint(aggregates):
             blocked.update(aggregates)
             continue
         if taken and records + count > limit:
@@ -140,6 +151,22 @@ class PublishOutcome:
     error: BaseException | None = None
 
 
+class Held:
+    """The rows, keys and aggregates of one batch held back behind a record refused for good: every later
+    record of one of them waits too (a row is published whole, an aggregate's and a key's order kept)."""
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        self.rows: set[int] = set()
+
+    def behind(self, row: ClaimedRow) -> bool:
+        return row.seq in self.rows or row.key in self.keys or row.aggregateid in self.keys
+
+    def add(self, row: ClaimedRow) -> None:
+        self.rows.add(row.seq)
+        self.keys.update((row.key, row.aggregateid))
+
+
 def seqs_of(rows: Sequence[ClaimedRow]) -> list[int]:
     """The outbox rows (``seq``) of these records, each once, in order."""
     return list(dict.fromkeys(r.seq for r in rows))
@@ -150,6 +177,8 @@ def whole_rows(outcome: PublishOutcome) -> PublishOutcome:
     aside, one to retry sends the row again (its records already out go again: delivery is at-least-once
     and consumers drop what they have seen). Its records sent so far are taken out of ``published``."""
     dead = {row.seq for row, _ in outcome.set_aside}
+    if dead:  # its other records are not given back with another error: the row keeps the broker's
+        outcome.retry = [row for row in outcome.retry if row.seq not in dead]
     again = {row.seq for row in outcome.retry}
     if dead or again:
         published: list[ClaimedRow] = []

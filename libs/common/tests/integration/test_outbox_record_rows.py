@@ -158,17 +158,19 @@ async def test_a_claim_keeps_each_keys_order_behind_another_relays_lease(
 
 def test_a_row_left_out_holds_back_every_later_row_of_any_of_its_keys() -> None:
     rows = [
-        (1, "a", ["a", "b"], 2),  # b is busy: left out, and with it a and b
-        (2, "a", None, 1),  # behind row 1
-        (3, "c", ["c", "a"], 2),  # shares a with row 1: left out, and c with it
-        (4, "c", None, 1),  # behind row 3
-        (5, "d", None, 1),
-        (6, "e", ["e"], 1),
+        (1, "a", ["a", "b"], 2, False),  # b is busy: left out, and with it a and b
+        (2, "a", None, 1, False),  # behind row 1
+        (3, "c", ["c", "a"], 2, False),  # shares a with row 1: left out, and c with it
+        (4, "c", None, 1, False),  # behind row 3
+        (5, "d", None, 1, False),
+        (6, "e", ["e"], 1, False),
     ]
     assert takeable(["b"], rows, 100) == [5, 6]
     assert takeable([], rows, 100) == [1, 2, 3, 4, 5, 6]
     assert takeable([], rows, 3) == [1, 2], "up to the limit of records"
     assert takeable([], rows, 1) == [1], "the first row always, whatever its size"
+    held = [(0, "f", ["f", "d"], 0, True), *rows]  # found sharing a busy key: its keys wait with it
+    assert takeable([], held, 100) == [1, 2, 3, 4, 6]
 
 
 async def test_a_record_the_broker_refuses_sets_its_whole_row_aside_and_its_keys_wait(

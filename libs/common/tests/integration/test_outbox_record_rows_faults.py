@@ -139,11 +139,6 @@ async def unpublished(engine: AsyncEngine) -> dict[int, tuple[bool, bool]]:
         return {r[0]: (r[1], r[2]) for r in rows}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="outbox_claims: the candidates' LIMIT counts rows of several records that the walk then leaves "
-    "out (their keys busy), so a relay finds nothing past them and unrelated aggregates starve",
-)
 async def test_other_aggregates_flow_past_a_backlog_of_rows_of_several_records_behind_a_set_aside_row(
     kit: PlumbingKit, events: EventFactory
 ) -> None:
@@ -187,11 +182,6 @@ class RefusingBroker:
         return refused
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="outbox relay: a record refused on its acknowledgement does not hold back the rows of its key "
-    "sent after it in the same batch; they are marked published before it (plain rows alike)",
-)
 async def test_a_record_the_broker_refuses_on_acknowledgement_holds_back_the_later_rows_of_its_keys(
     kit: PlumbingKit, events: EventFactory
 ) -> None:
@@ -368,11 +358,6 @@ async def test_a_relay_dying_while_it_sends_a_rows_records_leaves_every_record_t
         assert (await conn.execute(text("SELECT max(attempts) FROM outbox"))).scalar() == 1, "marked once"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="outbox_broker: a relay starting waits for the exclusive gate behind a stalled relay's shared "
-    "one, and PostgreSQL queues every other relay's shared request behind that wait: all relays stop",
-)
 async def test_a_relay_stalled_mid_row_and_a_replica_starting_do_not_stop_the_relays_that_run(
     kit: PlumbingKit, events: EventFactory
 ) -> None:
@@ -476,11 +461,6 @@ async def test_a_new_broker_gets_rows_of_several_records_again_each_keys_first_c
         broker.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="outbox relay: the records of a set-aside row after the refused one are given back with the "
-    "error 'held behind a row set aside', which overwrites the broker's error on the row",
-)
 async def test_a_row_set_aside_for_a_refused_record_keeps_the_brokers_error(
     kit: PlumbingKit, events: EventFactory
 ) -> None:
