@@ -282,13 +282,14 @@ async def test_three_relays_at_once_keep_each_keys_order_over_rows_of_several_re
 
 
 class FreezingProducer:
-    """The real producer, until ``after`` records were handed to it: then every send hangs, as a relay's
-    process stopped dead (SIGKILL, a frozen host) in the middle of a row's records."""
+    """The real producer, until ``after`` records were handed to it: then every send hangs (until ``thaw``),
+    as a relay's process stopped dead (SIGKILL, a frozen host) in the middle of a row's records."""
 
     def __init__(self, producer: AIOKafkaProducer, after: int) -> None:
         self.producer = producer
         self.after = after
         self.frozen = asyncio.Event()
+        self.thaw = asyncio.Event()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.producer, name)
@@ -296,12 +297,12 @@ class FreezingProducer:
     async def send(self, topic: str, **kwargs: Any) -> asyncio.Future[Any]:
         if self.after == 0:
             self.frozen.set()
-            await asyncio.Event().wait()
+            await self.thaw.wait()
         self.after -= 1
         return cast("asyncio.Future[Any]", await self.producer.send(topic, **kwargs))
 
 
-@pytest.mark.parametrize("death", ["killed", "cancelled"])
+@pytest.mark.parametrize("death", ["killed", "cancelled", "resumes"])
 async def test_a_relay_dying_while_it_sends_a_rows_records_leaves_every_record_to_the_next_relay(
     kit: PlumbingKit, events: EventFactory, death: str
 ) -> None:
@@ -314,6 +315,10 @@ async def test_a_relay_dying_while_it_sends_a_rows_records_leaves_every_record_t
         sessions, cast(AIOKafkaProducer, frozen), service="test-dies", relay_id=f"d-{uuid.uuid4().hex[:6]}",
         lease_seconds=1.5,
     )  # fmt: skip
+    taker = OutboxRelay(
+        sessions, await kit.producer(), service="test-dies", relay_id=f"t-{uuid.uuid4().hex[:6]}"
+    )
+    await taker.check_broker(force=True)  # running before
     task = asyncio.create_task(dying.drain(max_seconds=0))
     try:
         await asyncio.wait_for(frozen.frozen.wait(), 10)
@@ -321,7 +326,9 @@ async def test_a_relay_dying_while_it_sends_a_rows_records_leaves_every_record_t
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        else:  # its process is gone: PostgreSQL ends its sessions (the gate it held), its lease stays
+        elif (
+            death == "killed"
+        ):  # its process is gone: PostgreSQL ends its sessions (its gate), its lease stays
             async with engine.connect() as conn:
                 killed = await conn.execute(
                     text(
@@ -331,9 +338,6 @@ async def test_a_relay_dying_while_it_sends_a_rows_records_leaves_every_record_t
                     )
                 )
                 assert killed.all(), "the relay held its gate"
-        taker = OutboxRelay(
-            sessions, await kit.producer(), service="test-dies", relay_id=f"t-{uuid.uuid4().hex[:6]}"
-        )
         assert await taker.run_once() == 0 or death == "cancelled", "a live lease holds the rows"
 
         async def all_published() -> bool:
@@ -344,6 +348,9 @@ async def test_a_relay_dying_while_it_sends_a_rows_records_leaves_every_record_t
                 ).scalar()
 
         await kit.wait_until(all_published, within=15, what="the next relay to publish every row")
+        if death == "resumes":  # a pause, not a death: it sends the rest of its batch and marks it
+            frozen.thaw.set()
+            await asyncio.wait_for(task, 10)
     finally:
         task.cancel()
         with contextlib.suppress(BaseException):
