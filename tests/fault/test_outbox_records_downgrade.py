@@ -54,3 +54,39 @@ async def test_a_downgrade_waits_for_the_rows_of_several_records_to_be_published
         await asyncio.to_thread(command.upgrade, config, "heads")
     finally:
         await engine.dispose()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="outbox_0008's downgrade keeps published rows of several records, whose payload (an array) the "
+    "older relay republishes as one record after a broker change",
+)
+async def test_after_a_downgrade_no_row_is_left_that_the_older_relay_would_republish_as_one_array(
+    infra: Infrastructure,
+) -> None:
+    url = await fresh_database(infra, "obdowngrade2", "monitor")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers, "
+                    "records, keys, published_at, published_to) VALUES ('r1', 'account', 'a', "
+                    "'MetricsObserved', 'gov.monitor.observations', "
+                    """'[["r1","a",{}],["r2","b",{}]]', '{}', 2, ARRAY['a', 'b'], now(), 'cluster-1')"""
+                )
+            )
+        config = alembic_config("monitor", url)
+        await asyncio.to_thread(command.downgrade, config, "outbox_0008-1")
+        async with engine.connect() as conn:
+            arrays = (
+                await conn.execute(
+                    text("SELECT id, payload::text FROM outbox WHERE json_typeof(payload) = 'array'")
+                )
+            ).all()
+        assert arrays == [], (
+            "a new broker (the embedded one gets a new cluster id at each start) makes the older relay "
+            f"republish every row of the last retention_days, each as one record: {arrays}"
+        )
+    finally:
+        await engine.dispose()
