@@ -162,6 +162,29 @@ async def test_other_aggregates_flow_past_a_backlog_of_rows_of_several_records_b
     )
 
 
+async def test_other_aggregates_flow_past_rows_of_several_records_behind_another_relays_lease(
+    kit: PlumbingKit, events: EventFactory
+) -> None:
+    engine = await kit.database("obstarvelease")
+    sessions = session_factory(engine)
+    a, b, z = (str(uuid.uuid4()) for _ in range(3))
+    for _ in range(4):  # the first is another relay's; the next three wait behind its lease
+        await write_records(sessions, alerts(events, [a, b]))
+    async with sessions() as session, session.begin():
+        await add_event(session, events.alert_raised(z))  # another account: must flow
+    producer = await kit.producer()
+    holder = OutboxRelay(
+        sessions, producer, service="test-starve", relay_id=f"h-{uuid.uuid4().hex[:6]}", batch_size=1
+    )
+    other = OutboxRelay(
+        sessions, producer, service="test-starve", relay_id=f"o-{uuid.uuid4().hex[:6]}", batch_size=2
+    )
+    held = await holder.claim()
+    assert {r.seq for r in held} == {1}
+    taken = await other.claim()
+    assert {r.seq for r in taken} == {5}, "the other account's row, past the rows waiting behind the lease"
+
+
 class RefusingBroker:
     """The real producer, but a record whose value is over ``limit`` bytes is answered as a broker with that
     ``message.max.bytes`` answers it (``MessageSizeTooLargeError`` on its acknowledgement), unsent: a broker
