@@ -221,3 +221,39 @@ async def test_the_runbook_releases_a_row_of_several_records_the_broker_refused(
     assert order == {
         key.encode(): [e.id.encode() for e in mine if e.subject == key] for key in (a, b, c, z, w)
     }, "every event, each account's first copies in the order written"
+
+
+async def test_the_list_counts_behind_each_set_aside_row_only_the_rows_after_it(
+    infra: Infrastructure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = await fresh_database(infra, "obrunbook_two", "monitor")
+    monkeypatch.setattr(outbox_cli, "database_name", lambda service: make_url(url).database)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for key, keys, dead in (("a", ["a", "b"], True), ("b", None, False), ("b", ["b", "c"], True)):
+                await conn.execute(
+                    text(
+                        "INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers, "
+                        "records, keys, dead_at) VALUES (gen_random_uuid()::text, 'account', :k, 't', "
+                        "'gov.monitor.observations', '[]', '{}', "
+                        "CASE WHEN CAST(:keys AS text[]) IS NOT NULL THEN 2 END, "
+                        "CAST(:keys AS text[]), CASE WHEN CAST(:dead AS boolean) THEN now() END)"
+                    ),
+                    {"k": key, "keys": keys, "dead": dead},
+                )
+            for key in ("c", "z"):
+                await conn.execute(
+                    text(
+                        "INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers) "
+                        "VALUES (gen_random_uuid()::text, 'account', :k, 't', 'gov.monitor.observations', "
+                        "'{}', '{}')"
+                    ),
+                    {"k": key},
+                )
+    finally:
+        await engine.dispose()
+    rows = await outbox_cli.set_aside(infra.database_server_url, ["monitor"])
+    assert [(r.seq, r.waiting) for r in rows] == [(1, 3), (3, 1)], (
+        "behind 1 (a, b): the row of b, the row 3 of b and c, and c's behind it; behind 3: c's only"
+    )

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Annotated
 
@@ -130,7 +132,7 @@ async def set_aside(server: str, services: list[str]) -> list[SetAside]:
                         r["aggregateid"],
                         r["dead_at"],
                         r["error"],
-                        waiting_behind(r["aggregates"], [w for w in later if w[0] > seq]),
+                        waiting_behind(r["aggregates"], later[bisect_right(later, seq, key=itemgetter(0)) :]),
                         r["records"],
                     )
                 )
