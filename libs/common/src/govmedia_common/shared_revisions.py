@@ -47,7 +47,8 @@ class OutboxBatchedRecords:
     ``outbox_records`` has a row per record, with the outbox's columns (``id``, ``payload`` the record's,
     ``key`` its Kafka key): what an operator or a test reads to see which events a service wrote.
     A downgrade is refused while a row of several records is unpublished: the relay of the older code would
-    send its array as one record.
+    send its array as one record. Published ones become plain rows, one per record, for the older relay's
+    republishing to a new broker.
     """
 
     VIEW = """
@@ -83,5 +84,20 @@ class OutboxBatchedRecords:
             END $$
             """
         )
+        # Published rows of several records are kept as plain rows, one per record (at the outbox's end): the
+        # older relay republishes the rows of retention_days to a new broker, and would send an array whole.
+        op.execute("UPDATE outbox SET id = id || '#records' WHERE records IS NOT NULL")
+        op.execute(
+            """
+            INSERT INTO outbox (id, aggregatetype, aggregateid, type, topic, payload, headers, created_at,
+                                attempts, last_error, published_at, published_to)
+            SELECT r.value ->> 0, o.aggregatetype, r.value ->> 1, o.type, o.topic, r.value -> 2, o.headers,
+                   o.created_at, o.attempts, o.last_error, o.published_at, o.published_to
+            FROM outbox o CROSS JOIN LATERAL json_array_elements(o.payload) WITH ORDINALITY AS r(value, n)
+            WHERE o.records IS NOT NULL
+            ORDER BY o.seq, r.n
+            """
+        )
+        op.execute("DELETE FROM outbox WHERE records IS NOT NULL")
         op.execute("DROP VIEW outbox_records")
         op.execute("ALTER TABLE outbox DROP COLUMN records, DROP COLUMN keys")
