@@ -12,26 +12,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from typer.testing import CliRunner
 
 from govmedia_common.db import create_engine, session_factory
-from govmedia_common.envelope import Envelope, wrap
+from govmedia_common.envelope import Envelope
 from govmedia_common.events import IngestChannel, MetricsObserved
-from govmedia_common.events.outbox import (
-    check_sql_outbox,
-    sql_headers,
-    sql_outbox_records_cte,
-    sql_outbox_records_summary,
-    template_header_bytes,
-)
-from govmedia_common.ids import time_ordered_prefix
+from govmedia_common.events.outbox import write_records
 from govmedia_common.kafka import ensure_topics, make_producer
 from govmedia_common.outbox import OutboxRelay, add_event
 from govmedia_common.settings import KafkaSettings
@@ -47,19 +39,12 @@ pytestmark = pytest.mark.integration
 
 TOPIC = MetricsObserved.topic
 
-_WRITE = text(
-    f"""
-    WITH src AS (
-        SELECT s.n, s.key, CAST(s.payload AS json) AS payload
-        FROM unnest(CAST(:keys AS text[]), CAST(:payloads AS text[])) WITH ORDINALITY AS s(key, payload, n)
-    ), {sql_outbox_records_cte("src")}
-    SELECT {sql_outbox_records_summary()}
-    """
-)
+
+NOW = datetime.now(UTC)  # the snapshots of one ingest share their instant (one header template)
 
 
 def snapshot(account: str, post: str = "p") -> MetricsObserved:
-    now = datetime.now(UTC)
+    now = NOW
     return MetricsObserved(
         occurred_at=now, account_id=account, platform_post_id=post, reads=1, as_of=now,
         ingest_channel=IngestChannel.CONNECTOR,
@@ -71,30 +56,8 @@ async def write_snapshots(
 ) -> list[Envelope]:
     """The snapshots as the monitor's bulk ingest writes them (one row of several records), by a service
     whose GOVMEDIA_OUTBOX_MAX_EVENT_BYTES (``limit``) is set larger than its broker accepts."""
-    template = sql_headers(snapshots[0])
-    prefix = time_ordered_prefix()
-    envs = [
-        wrap(e, event_id=f"{prefix}{n:012x}", traceparent=template.get("traceparent"))
-        for n, e in enumerate(snapshots, start=1)
-    ]
-    async with engine.begin() as conn:
-        summary = (
-            await conn.execute(
-                _WRITE,
-                {
-                    "keys": [e.subject for e in envs],
-                    "payloads": [e.value().decode() for e in envs],
-                    "id_prefix": prefix,
-                    "aggregatetype": snapshots[0].aggregate_type,
-                    "type": snapshots[0].event_type,
-                    "topic": TOPIC,
-                    "headers": orjson.dumps(template).decode(),
-                    "header_bytes": template_header_bytes(template),
-                },
-            )
-        ).one()
-    assert check_sql_outbox(summary, max_bytes=limit) == len(snapshots)
-    return envs
+    async with AsyncSession(engine) as session, session.begin():
+        return await write_records(session, snapshots, max_bytes=limit)
 
 
 async def first_copies(bootstrap: str, ids: set[bytes]) -> dict[bytes, list[bytes]]:

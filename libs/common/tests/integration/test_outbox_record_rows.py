@@ -17,15 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from govmedia_common.db import session_factory
 from govmedia_common.envelope import Envelope, wrap
 from govmedia_common.events import AlertRaised
-from govmedia_common.events.outbox import (
-    check_sql_outbox,
-    sql_headers,
-    sql_outbox_records_cte,
-    sql_outbox_records_summary,
-    template_header_bytes,
-)
-from govmedia_common.ids import time_ordered_prefix
-from govmedia_common.outbox import OutboxRelay, add_event, event_size, takeable
+from govmedia_common.events.outbox import sql_headers, write_records
+from govmedia_common.outbox import EventTooLarge, OutboxRelay, add_event, event_size, takeable
 
 if TYPE_CHECKING:
     from ..conftest import EventFactory
@@ -33,46 +26,11 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-_WRITE = text(
-    f"""
-    WITH src AS (
-        SELECT s.n, s.key, CAST(s.payload AS json) AS payload
-        FROM unnest(CAST(:keys AS text[]), CAST(:payloads AS text[])) WITH ORDINALITY AS s(key, payload, n)
-    ), {sql_outbox_records_cte("src", per_row=4)}
-    SELECT {sql_outbox_records_summary()}
-    """
-)
 
-
-async def write_records(
-    sessions: async_sessionmaker[AsyncSession], events: list[AlertRaised]
-) -> list[Envelope]:
+async def write(sessions: async_sessionmaker[AsyncSession], events: list[AlertRaised]) -> list[Envelope]:
     """The events as a bulk statement writes them (four to a row here); the envelopes add_event would make."""
-    template = sql_headers(events[0])
-    prefix = time_ordered_prefix()
-    expected = [
-        wrap(e, event_id=f"{prefix}{n:012x}", traceparent=template.get("traceparent"))
-        for n, e in enumerate(events, start=1)
-    ]
     async with sessions() as session, session.begin():
-        summary = (
-            await session.execute(
-                _WRITE,
-                {
-                    "keys": [e.aggregate_id for e in events],
-                    "payloads": [env.value().decode() for env in expected],
-                    "id_prefix": prefix,
-                    "aggregatetype": events[0].aggregate_type,
-                    "type": events[0].event_type,
-                    "topic": events[0].topic,
-                    "headers": orjson.dumps(template).decode(),
-                    "header_bytes": template_header_bytes(template),
-                },
-            )
-        ).one()
-        assert check_sql_outbox(summary) == len(events)
-    assert summary.largest_event == max(map(event_size, expected)), "measured as the relay sends each"
-    return expected
+        return await write_records(session, events, per_row=4)
 
 
 def alerts(events: EventFactory, accounts: list[str]) -> list[AlertRaised]:
@@ -87,7 +45,7 @@ async def test_a_row_of_several_records_goes_out_as_each_record_add_event_would_
     sessions = session_factory(engine)
     accounts = [str(uuid.uuid4()) for _ in range(5)]
     batch = alerts(events, [accounts[i % 5] for i in range(10)])
-    expected = await write_records(sessions, batch)
+    expected = await write(sessions, batch)
     async with engine.connect() as conn:
         rows = (await conn.execute(text("SELECT records, keys FROM outbox ORDER BY seq"))).all()
         view = (
@@ -131,11 +89,11 @@ async def test_a_claim_keeps_each_keys_order_behind_another_relays_lease(
     engine = await kit.database("obkeys")
     sessions = session_factory(engine)
     x, y, w, z, v = (str(uuid.uuid4()) for _ in range(5))
-    await write_records(sessions, alerts(events, [x, y]))  # R1 (seq 1): x, y
+    await write(sessions, alerts(events, [x, y]))  # R1 (seq 1): x, y
     async with sessions() as session, session.begin():
         await add_event(session, events.alert_raised(x))  # 2: x, behind R1
         await add_event(session, events.alert_raised(w))  # 3: free
-    await write_records(sessions, alerts(events, [z, y]))  # R2 (4): y is R1's, so R2 waits
+    await write(sessions, alerts(events, [z, y]))  # R2 (4): y is R1's, so R2 waits
     async with sessions() as session, session.begin():
         await add_event(session, events.alert_raised(z))  # 5: z, behind R2, which waits
         await add_event(session, events.alert_raised(v))  # 6: free
@@ -242,3 +200,24 @@ async def test_a_record_the_broker_refuses_sets_its_whole_row_aside_and_its_keys
             i for i in firsts if i in {e.id.encode() for e in envs if e.subject == key} | {later.id.encode()}
         ]
         assert mine == [next(e.id for e in envs if e.subject == key).encode(), later.id.encode()]
+
+
+async def test_each_record_is_measured_as_the_relay_sends_it_and_one_too_large_refuses_them_all(
+    kit: PlumbingKit, events: EventFactory
+) -> None:
+    engine = await kit.database("obsize")
+    sessions = session_factory(engine)
+    batch = alerts(events, [str(uuid.uuid4()) for _ in range(5)])
+    batch[3] = batch[3].model_copy(update={"detail": {"evidence": "政务" * 300}})
+    largest = max(event_size(wrap(e, traceparent=sql_headers(e).get("traceparent"))) for e in batch)
+    with pytest.raises(EventTooLarge) as refused:
+        async with sessions() as session, session.begin():
+            await write_records(session, batch, max_bytes=largest - 1)
+    assert refused.value.extensions["size"] == largest, "the largest record, to the byte"
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar() == 0, "nothing written"
+    async with sessions() as session, session.begin():
+        assert len(await write_records(session, batch, max_bytes=largest)) == 5
+    with pytest.raises(ValueError, match="one type, topic and time"):
+        async with sessions() as session, session.begin():
+            await write_records(session, [*batch, events.alert_raised()])

@@ -23,14 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from govmedia_common.db import session_factory
 from govmedia_common.envelope import Envelope, wrap
 from govmedia_common.events import AlertRaised
-from govmedia_common.events.outbox import (
-    check_sql_outbox,
-    sql_headers,
-    sql_outbox_records_cte,
-    sql_outbox_records_summary,
-    template_header_bytes,
-)
-from govmedia_common.ids import time_ordered_prefix
+from govmedia_common.events import outbox as outbox_writers
 from govmedia_common.kafka import ensure_topics, make_producer
 from govmedia_common.outbox import OutboxRelay, add_event
 from govmedia_common.settings import KafkaSettings
@@ -42,49 +35,19 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-_WRITE = text(
-    f"""
-    WITH src AS (
-        SELECT s.n, s.key, CAST(s.payload AS json) AS payload
-        FROM unnest(CAST(:keys AS text[]), CAST(:payloads AS text[])) WITH ORDINALITY AS s(key, payload, n)
-    ), {sql_outbox_records_cte("src", per_row=3)}
-    SELECT {sql_outbox_records_summary()}
-    """
-)
-
 
 async def write_records(
     sessions: async_sessionmaker[AsyncSession], events: list[AlertRaised]
 ) -> list[Envelope]:
     """The events as a bulk statement writes them, three to a row; the envelopes add_event would make."""
-    template = sql_headers(events[0])
-    prefix = time_ordered_prefix()
-    expected = [
-        wrap(e, event_id=f"{prefix}{n:012x}", traceparent=template.get("traceparent"))
-        for n, e in enumerate(events, start=1)
-    ]
     async with sessions() as session, session.begin():
-        summary = (
-            await session.execute(
-                _WRITE,
-                {
-                    "keys": [e.aggregate_id for e in events],
-                    "payloads": [env.value().decode() for env in expected],
-                    "id_prefix": prefix,
-                    "aggregatetype": events[0].aggregate_type,
-                    "type": events[0].event_type,
-                    "topic": events[0].topic,
-                    "headers": orjson.dumps(template).decode(),
-                    "header_bytes": template_header_bytes(template),
-                },
-            )
-        ).one()
-        assert check_sql_outbox(summary) == len(events)
-    return expected
+        return await outbox_writers.write_records(session, events, per_row=3)
 
 
 def alerts(events: EventFactory, accounts: list[str]) -> list[AlertRaised]:
-    return [events.alert_raised(a) for a in accounts]
+    """One alert per account, raised at one instant (one header template for a row of several)."""
+    first = events.alert_raised()
+    return [first.model_copy(update={"alert_id": str(uuid.uuid4()), "account_id": a}) for a in accounts]
 
 
 async def insert_records_row(engine: AsyncEngine, envs: list[Envelope], *, dead: bool = False) -> int:

@@ -4,6 +4,7 @@ variants for bulk paths, all under the same event-size guard as :func:`govmedia_
 * :func:`write_recorded` — what domain objects recorded, one :func:`add_event` each;
 * :func:`write_events` — many events in one ``INSERT``, each wrapped and size-checked like ``add_event``
   (:func:`outbox_rows` gives its rows to a statement that writes them with the change itself);
+* :func:`write_records` — many events of one type and instant, several to an outbox row;
 * :func:`sql_outbox_cte` / :func:`check_sql_outbox` — for a statement that builds its events in SQL from
   the rows it changes (sweeps, bulk ingest): the outbox rows are inserted by the statement, which also
   returns the size of its largest record, exactly as the relay will send it (``payload::text`` and the
@@ -17,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from govmedia_common.db import outbox_table
+from govmedia_common.db import RecordJson, outbox_table
 from govmedia_common.envelope import Envelope, wrap
 from govmedia_common.events.base import Event
 from govmedia_common.events.recorder import RecordsEvents
+from govmedia_common.ids import time_ordered_prefix
 from govmedia_common.outbox import (
     ROW_HEADERS,
     EventTooLarge,
@@ -214,3 +217,56 @@ def sql_outbox_records_summary(name: str = "ob") -> str:
         f"(SELECT COALESCE(sum(records), 0) FROM {name}) AS events, "
         f"(SELECT max(size) FROM {name}_records) AS largest_event, CAST(:type AS text) AS largest_type"
     )
+
+
+_RECORDS_SOURCE = """
+    WITH src AS (
+        SELECT s.n, s.key, CAST(s.payload AS json) AS payload
+        FROM unnest(CAST(:keys AS text[]), CAST(:payloads AS text[])) WITH ORDINALITY AS s(key, payload, n)
+    ), {cte}
+    SELECT {summary}
+"""
+
+
+async def write_records(
+    session: AsyncSession,
+    events: Sequence[Event],
+    *,
+    per_row: int = RECORDS_PER_ROW,
+    max_bytes: int | None = None,
+) -> list[Envelope]:
+    """:func:`write_events`, several to an outbox row (:func:`sql_outbox_records_cte`): for many events of one
+    type, topic and instant built in Python (one header template serves them all). Each is measured as the
+    relay will send it; one over the limit refuses them all (``EventTooLarge``, nothing written). Returns
+    their envelopes, as :func:`add_event` would have made them, with the ids written."""
+    if not events:
+        return []
+    first = events[0]
+    template = sql_headers(first)
+    prefix = time_ordered_prefix()
+    envelopes = [
+        wrap(e, event_id=f"{prefix}{n:012x}", traceparent=template.get("traceparent"))
+        for n, e in enumerate(events, start=1)
+    ]
+    if len({(env.type, e.topic, env.time) for env, e in zip(envelopes, events, strict=True)}) > 1:
+        raise ValueError("write_records takes events of one type, topic and time: one header template")
+    statement = text(
+        _RECORDS_SOURCE.format(
+            cte=sql_outbox_records_cte("src", per_row=per_row), summary=sql_outbox_records_summary()
+        )
+    ).bindparams(bindparam("headers", type_=RecordJson))
+    summary = await session.execute(
+        statement,
+        {
+            "keys": [env.subject for env in envelopes],
+            "payloads": [env.value().decode() for env in envelopes],
+            "id_prefix": prefix,
+            "aggregatetype": first.aggregate_type,
+            "type": first.event_type,
+            "topic": first.topic,
+            "headers": template,
+            "header_bytes": template_header_bytes(template),
+        },
+    )
+    check_sql_outbox(summary.one(), max_bytes=max_bytes)
+    return envelopes
