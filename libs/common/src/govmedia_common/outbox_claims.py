@@ -48,7 +48,7 @@ class ClaimedRow:
     seq: int
     id: str  # the event id (ce_id)
     topic: str
-    aggregateid: str  # the row's: its events go out in seq order (a row of several: its lane)
+    aggregateid: str  # the row's: its events go out in seq order (a row of several: its first key)
     key: str  # the record's Kafka key (ce_subject): the row's aggregateid, or a record's own key
     payload: str  # the JSON text of the event data, sent as the record value
     headers: dict[str, str] = field(default_factory=dict)  # the record's (row_headers), in stored order

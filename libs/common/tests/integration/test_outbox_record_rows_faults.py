@@ -94,6 +94,12 @@ def first_deliveries(records: list[Record]) -> dict[bytes, list[bytes]]:
     return order
 
 
+async def all_published(engine: AsyncEngine) -> bool:
+    async with engine.connect() as conn:
+        left = await conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+        return not left.scalar()
+
+
 async def unpublished(engine: AsyncEngine) -> dict[int, tuple[bool, bool]]:
     async with engine.connect() as conn:
         rows = await conn.execute(
@@ -246,13 +252,7 @@ async def test_three_relays_at_once_keep_each_keys_order_over_rows_of_several_re
     try:
         await write_mixed(sessions, events, accounts, 30)
 
-        async def all_published() -> bool:
-            async with engine.connect() as conn:
-                return not (
-                    await conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
-                ).scalar()
-
-        await kit.wait_until(all_published, within=30, what="every row published")
+        await kit.wait_until(lambda: all_published(engine), within=30, what="every row published")
     finally:
         for r in relays:
             r.stop()
@@ -326,14 +326,11 @@ async def test_a_relay_dying_while_it_sends_a_rows_records_leaves_every_record_t
                 assert killed.all(), "the relay held its gate"
         assert await taker.run_once() == 0 or death == "cancelled", "a live lease holds the rows"
 
-        async def all_published() -> bool:
+        async def taken_over() -> bool:
             await taker.drain(max_seconds=1)
-            async with engine.connect() as conn:
-                return not (
-                    await conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
-                ).scalar()
+            return await all_published(engine)
 
-        await kit.wait_until(all_published, within=15, what="the next relay to publish every row")
+        await kit.wait_until(taken_over, within=15, what="the next relay to publish every row")
         if death == "resumes":  # a pause, not a death: it sends the rest of its batch and marks it
             frozen.thaw.set()
             await asyncio.wait_for(task, 10)
@@ -505,13 +502,7 @@ async def test_relays_cancelled_and_replaced_over_and_over_lose_nothing_and_keep
             tasks[turn % 3] = asyncio.create_task(running[turn % 3].run())
         await writing
 
-        async def all_published() -> bool:
-            async with engine.connect() as conn:
-                return not (
-                    await conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
-                ).scalar()
-
-        await kit.wait_until(all_published, within=30, what="every row published")
+        await kit.wait_until(lambda: all_published(engine), within=30, what="every row published")
     finally:
         writing.cancel()
         for r in running:
